@@ -1,0 +1,455 @@
+//! The application service: every user action is a method here. The UI, the CLI and (later)
+//! the HTTP server call it; none of them touch SQL, the keychain or the runtime directly.
+//!
+//! Two ways in:
+//! - blocking methods (`campaigns()`, `create_campaign()`, …) for the CLI, the server and tests;
+//! - [`Console::send`] with a [`Command`] for the UI: the work runs on the Console's tokio
+//!   runtime and its results come back as [`Event`]s through a bounded channel, read with
+//!   [`Console::poll_event`] once per frame. After each event the repaint hook is called.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use tokio::sync::mpsc;
+
+use crate::demo::{self, DemoError, DemoOptions, DemoSummary};
+use crate::model::{Campaign, CampaignKind, Channel, Credential, DataOverview, ProviderKind, SecretRef};
+use crate::secrets::{self, KeychainStatus, MemoryStore, SecretError, SecretStore};
+use crate::store::{self, StoreError, Workspace};
+
+/// How many events may wait for the UI before senders wait (progress updates are dropped
+/// instead, since a newer one always follows).
+const EVENT_CAPACITY: usize = 256;
+
+/// The current time. Tests give a fixed one.
+pub type Clock = Arc<dyn Fn() -> jiff::Timestamp + Send + Sync>;
+
+/// Identifies a background job.
+pub type JobId = u64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the secret could not be stored: {0}")]
+    Secret(#[from] SecretError),
+    #[error(transparent)]
+    Demo(#[from] DemoError),
+    #[error("could not start the background runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// An error as the user sees it: one sentence, with the technical chain behind "details".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserError {
+    pub message: String,
+    pub details: String,
+}
+
+impl UserError {
+    fn new(context: &str, err: &ConsoleError) -> Self {
+        let message = match err {
+            ConsoleError::Store(StoreError::Invalid(msg)) => msg.clone(),
+            ConsoleError::Store(StoreError::NotFound { what }) => format!("{context}: {what} was not found."),
+            _ => format!("{context}: {err}"),
+        };
+        Self { message, details: format!("{err:#?}") }
+    }
+}
+
+/// Where secrets go for this Console.
+pub enum SecretsChoice {
+    /// The OS keychain, with the fallbacks of [`secrets::open_system_store`].
+    System,
+    /// Memory only (`--ephemeral-secrets`, tests).
+    Ephemeral,
+}
+
+/// How to open a Console.
+pub struct ConsoleOptions {
+    pub workspace_dir: PathBuf,
+    pub secrets: SecretsChoice,
+    /// `None`: the system clock.
+    pub clock: Option<Clock>,
+    /// Where the log file is written, to show it in Settings.
+    pub log_file: Option<PathBuf>,
+}
+
+/// What the UI asks for. Each is answered by one or more [`Event`]s.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// → [`Event::Campaigns`].
+    RefreshCampaigns,
+    /// → [`Event::CampaignCreated`] and [`Event::Campaigns`], or [`Event::Failed`].
+    CreateCampaign { name: String, kind: CampaignKind },
+    /// → [`Event::Campaigns`], or [`Event::Failed`].
+    RenameCampaign { id: i64, name: String },
+    /// → [`Event::Campaigns`], or [`Event::Failed`].
+    DuplicateCampaign { id: i64 },
+    /// → [`Event::Campaigns`], or [`Event::Failed`].
+    DeleteCampaign { id: i64 },
+    /// → [`Event::DataOverview`].
+    RefreshData,
+    /// A background job → [`Event::JobStarted`], [`Event::JobProgress`]…, [`Event::JobFinished`].
+    GenerateDemo { profiles: u64, replace: bool },
+    /// Asks a running job to stop; it ends with [`Event::JobFinished`].
+    CancelJob(JobId),
+}
+
+/// What comes back to the UI.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    Campaigns(Vec<Campaign>),
+    CampaignCreated(Campaign),
+    DataOverview(DataOverview),
+    JobStarted {
+        id: JobId,
+        label: String,
+    },
+    JobProgress {
+        id: JobId,
+        fraction: f32,
+    },
+    /// `Ok` carries a one-line summary.
+    JobFinished {
+        id: JobId,
+        outcome: Result<String, UserError>,
+    },
+    /// An action failed; show it to the user.
+    Failed(UserError),
+}
+
+type Repaint = Arc<dyn Fn() + Send + Sync>;
+
+/// Sends events to the UI and wakes it.
+#[derive(Clone)]
+struct Outbox {
+    tx: mpsc::Sender<Event>,
+    repaint: Arc<RwLock<Option<Repaint>>>,
+}
+
+impl Outbox {
+    fn wake(&self) {
+        if let Some(f) = self.repaint.read().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            f();
+        }
+    }
+
+    /// Waits for room (called off the runtime's async threads, from blocking tasks).
+    fn send(&self, event: Event) {
+        if self.tx.blocking_send(event).is_err() {
+            tracing::debug!("event dropped: the receiver is gone");
+        }
+        self.wake();
+    }
+
+    /// Drops the event when the queue is full: for progress, which a newer one replaces.
+    fn offer(&self, event: Event) {
+        if self.tx.try_send(event).is_ok() {
+            self.wake();
+        }
+    }
+}
+
+/// The application service. See the module documentation.
+pub struct Console {
+    runtime: tokio::runtime::Runtime,
+    workspace: Arc<Workspace>,
+    secrets: Arc<dyn SecretStore>,
+    keychain: KeychainStatus,
+    clock: Clock,
+    log_file: Option<PathBuf>,
+    outbox: Outbox,
+    inbox: Mutex<mpsc::Receiver<Event>>,
+    jobs: Arc<Mutex<HashMap<JobId, Arc<AtomicBool>>>>,
+    next_job: AtomicU64,
+    in_flight: Arc<AtomicUsize>,
+}
+
+impl Console {
+    /// Opens the workspace (creating and upgrading it as needed) and starts the runtime.
+    pub fn open(options: ConsoleOptions) -> Result<Self, ConsoleError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("cc-worker")
+            .enable_all()
+            .build()
+            .map_err(ConsoleError::Runtime)?;
+        let workspace = Arc::new(Workspace::open(&options.workspace_dir)?);
+        let (secrets, keychain): (Arc<dyn SecretStore>, _) = match options.secrets {
+            SecretsChoice::System => secrets::open_system_store(),
+            SecretsChoice::Ephemeral => (Arc::new(MemoryStore::new()), KeychainStatus::Ephemeral),
+        };
+        tracing::info!("keychain: {}", keychain.describe());
+        let (tx, rx) = mpsc::channel(EVENT_CAPACITY);
+        Ok(Self {
+            runtime,
+            workspace,
+            secrets,
+            keychain,
+            clock: options.clock.unwrap_or_else(|| Arc::new(jiff::Timestamp::now)),
+            log_file: options.log_file,
+            outbox: Outbox { tx, repaint: Arc::new(RwLock::new(None)) },
+            inbox: Mutex::new(rx),
+            jobs: Arc::new(Mutex::new(HashMap::new())),
+            next_job: AtomicU64::new(1),
+            in_flight: Arc::new(AtomicUsize::new(0)),
+        })
+    }
+
+    /// Called after every event is sent, from any thread (the UI passes
+    /// `egui::Context::request_repaint`).
+    pub fn set_repaint(&self, repaint: impl Fn() + Send + Sync + 'static) {
+        *self.outbox.repaint.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(repaint));
+    }
+
+    /// The next event waiting for the UI, without blocking.
+    pub fn poll_event(&self) -> Option<Event> {
+        self.inbox.lock().unwrap_or_else(|p| p.into_inner()).try_recv().ok()
+    }
+
+    /// Whether no command is still being worked on (tests wait for this).
+    pub fn is_idle(&self) -> bool {
+        self.in_flight.load(Ordering::SeqCst) == 0
+    }
+
+    pub fn workspace_dir(&self) -> &Path {
+        self.workspace.dir()
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.workspace.database_path()
+    }
+
+    pub fn keychain_status(&self) -> &KeychainStatus {
+        &self.keychain
+    }
+
+    pub fn log_file(&self) -> Option<&Path> {
+        self.log_file.as_deref()
+    }
+
+    pub fn now(&self) -> jiff::Timestamp {
+        (self.clock)()
+    }
+
+    // ---- Blocking API (CLI, server, tests; the UI goes through `send`). ----
+
+    pub fn campaigns(&self) -> Result<Vec<Campaign>, ConsoleError> {
+        Ok(store::campaigns::list(&self.workspace.conn())?)
+    }
+
+    pub fn campaign(&self, name_or_id: &str) -> Result<Campaign, ConsoleError> {
+        Ok(store::campaigns::find(&self.workspace.conn(), name_or_id)?)
+    }
+
+    pub fn create_campaign(&self, name: &str, kind: CampaignKind) -> Result<Campaign, ConsoleError> {
+        let conn = self.workspace.conn();
+        let c = store::campaigns::create(&conn, name, kind, self.now())?;
+        store::audit::record(&conn, self.now(), "user", "create campaign", &c.name, kind.as_str())?;
+        Ok(c)
+    }
+
+    pub fn rename_campaign(&self, id: i64, name: &str) -> Result<Campaign, ConsoleError> {
+        let conn = self.workspace.conn();
+        let before = store::campaigns::get(&conn, id)?;
+        let c = store::campaigns::rename(&conn, id, name, self.now())?;
+        store::audit::record(&conn, self.now(), "user", "rename campaign", &c.name, &format!("was {}", before.name))?;
+        Ok(c)
+    }
+
+    pub fn duplicate_campaign(&self, id: i64) -> Result<Campaign, ConsoleError> {
+        let mut conn = self.workspace.conn();
+        let c = store::campaigns::duplicate(&mut conn, id, self.now())?;
+        store::audit::record(&conn, self.now(), "user", "duplicate campaign", &c.name, &format!("from {id}"))?;
+        Ok(c)
+    }
+
+    pub fn delete_campaign(&self, id: i64) -> Result<(), ConsoleError> {
+        let conn = self.workspace.conn();
+        let c = store::campaigns::get(&conn, id)?;
+        store::campaigns::delete(&conn, id)?;
+        store::audit::record(&conn, self.now(), "user", "delete campaign", &c.name, "")?;
+        Ok(())
+    }
+
+    /// The data model with each entity's current row count.
+    pub fn data_overview(&self) -> Result<DataOverview, ConsoleError> {
+        let conn = self.workspace.conn();
+        let model = store::data_model::load(&conn)?;
+        Ok(DataOverview {
+            entities: store::data_model::overview(&conn)?,
+            links: model.links,
+            identity_namespaces: model.identity_namespaces,
+        })
+    }
+
+    pub fn credentials(&self) -> Result<Vec<Credential>, ConsoleError> {
+        Ok(store::credentials::list(&self.workspace.conn())?)
+    }
+
+    /// Saves a provider credential: the secret (if any) goes to the secret store first, the
+    /// workspace keeps only its reference. If the workspace refuses the credential, the secret
+    /// is removed again so nothing is left behind.
+    pub fn add_credential(
+        &self,
+        channel: Channel,
+        provider: ProviderKind,
+        name: &str,
+        settings: serde_json::Value,
+        secret: Option<&str>,
+    ) -> Result<Credential, ConsoleError> {
+        let secret_ref = match secret {
+            Some(value) => {
+                let r = SecretRef(format!("credential/{}", uuid::Uuid::new_v4()));
+                self.secrets.set(&r, value)?;
+                Some(r)
+            }
+            None => None,
+        };
+        let mut credential = Credential {
+            id: 0,
+            channel,
+            provider,
+            name: name.trim().to_owned(),
+            settings,
+            secret_ref,
+            created_at: self.now(),
+        };
+        let conn = self.workspace.conn();
+        match store::credentials::insert(&conn, &credential) {
+            Ok(id) => credential.id = id,
+            Err(e) => {
+                if let Some(r) = &credential.secret_ref
+                    && let Err(cleanup) = self.secrets.delete(r)
+                {
+                    tracing::warn!("could not remove the secret of a refused credential: {cleanup:#}");
+                }
+                return Err(e.into());
+            }
+        }
+        store::audit::record(&conn, self.now(), "admin", "add credential", &credential.name, channel.as_str())?;
+        Ok(credential)
+    }
+
+    /// The secret of a credential, read from the secret store.
+    pub fn credential_secret(&self, credential: &Credential) -> Result<Option<String>, ConsoleError> {
+        match &credential.secret_ref {
+            Some(r) => Ok(self.secrets.get(r)?),
+            None => Ok(None),
+        }
+    }
+
+    /// Deletes a credential and its secret.
+    pub fn delete_credential(&self, id: i64) -> Result<(), ConsoleError> {
+        let conn = self.workspace.conn();
+        if let Some(r) = store::credentials::delete(&conn, id)? {
+            self.secrets.delete(&r)?;
+        }
+        store::audit::record(&conn, self.now(), "admin", "delete credential", &id.to_string(), "")?;
+        Ok(())
+    }
+
+    /// Writes the demo data into this workspace (blocking). See [`demo::generate`].
+    pub fn generate_demo(
+        &self,
+        profiles: u64,
+        seed: u64,
+        replace: bool,
+        progress: &mut dyn FnMut(f32) -> bool,
+    ) -> Result<DemoSummary, ConsoleError> {
+        let mut conn = self.workspace.connect()?;
+        let options =
+            DemoOptions { profiles, seed, today: self.now().to_zoned(jiff::tz::TimeZone::UTC).date(), replace };
+        Ok(demo::generate(&mut conn, &options, self.now(), progress)?)
+    }
+
+    // ---- Commands from the UI. ----
+
+    /// Starts the work a command asks for; results arrive as events.
+    pub fn send(self: &Arc<Self>, command: Command) {
+        match command {
+            Command::CancelJob(id) => {
+                if let Some(flag) = self.jobs.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
+                    flag.store(true, Ordering::SeqCst);
+                }
+            }
+            Command::GenerateDemo { profiles, replace } => self.start_demo_job(profiles, replace),
+            other => self.spawn(move |console| console.handle(other)),
+        }
+    }
+
+    fn spawn(self: &Arc<Self>, work: impl FnOnce(&Console) -> Vec<Event> + Send + 'static) {
+        let console = Arc::clone(self);
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        self.runtime.spawn_blocking(move || {
+            for event in work(&console) {
+                console.outbox.send(event);
+            }
+            console.in_flight.fetch_sub(1, Ordering::SeqCst);
+            console.outbox.wake();
+        });
+    }
+
+    fn handle(&self, command: Command) -> Vec<Event> {
+        let refreshed = |console: &Console| match console.campaigns() {
+            Ok(list) => Event::Campaigns(list),
+            Err(e) => Event::Failed(UserError::new("Could not list the campaigns", &e)),
+        };
+        let after = |result: Result<(), ConsoleError>, context: &str| match result {
+            Ok(()) => vec![refreshed(self)],
+            Err(e) => vec![Event::Failed(UserError::new(context, &e)), refreshed(self)],
+        };
+        match command {
+            Command::RefreshCampaigns => vec![refreshed(self)],
+            Command::CreateCampaign { name, kind } => match self.create_campaign(&name, kind) {
+                Ok(c) => vec![Event::CampaignCreated(c), refreshed(self)],
+                Err(e) => vec![Event::Failed(UserError::new("Could not create the campaign", &e))],
+            },
+            Command::RenameCampaign { id, name } => {
+                after(self.rename_campaign(id, &name).map(drop), "Could not rename the campaign")
+            }
+            Command::DuplicateCampaign { id } => {
+                after(self.duplicate_campaign(id).map(drop), "Could not duplicate the campaign")
+            }
+            Command::DeleteCampaign { id } => after(self.delete_campaign(id), "Could not delete the campaign"),
+            Command::RefreshData => match self.data_overview() {
+                Ok(o) => vec![Event::DataOverview(o)],
+                Err(e) => vec![Event::Failed(UserError::new("Could not read the data model", &e))],
+            },
+            // Handled in `send`.
+            Command::GenerateDemo { .. } | Command::CancelJob(_) => Vec::new(),
+        }
+    }
+
+    fn start_demo_job(self: &Arc<Self>, profiles: u64, replace: bool) {
+        let id = self.next_job.fetch_add(1, Ordering::SeqCst);
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.jobs.lock().unwrap_or_else(|p| p.into_inner()).insert(id, Arc::clone(&cancel));
+        let label = format!("Generating demo data ({profiles} profiles)");
+        self.outbox.offer(Event::JobStarted { id, label });
+        let jobs = Arc::clone(&self.jobs);
+        self.spawn(move |console| {
+            let outbox = console.outbox.clone();
+            let mut last = -1.0f32;
+            let mut progress = |fraction: f32| {
+                if fraction - last >= 0.01 || fraction >= 1.0 {
+                    last = fraction;
+                    outbox.offer(Event::JobProgress { id, fraction });
+                }
+                !cancel.load(Ordering::SeqCst)
+            };
+            let outcome = console
+                .generate_demo(profiles, demo::DEFAULT_SEED, replace, &mut progress)
+                .map(|s| format!("Demo ready: {} profiles, {} rows in all", s.profiles, s.total_rows()))
+                .map_err(|e| UserError::new("The demo data was not generated", &e));
+            jobs.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+            let mut events = vec![Event::JobFinished { id, outcome }];
+            events.extend(console.handle(Command::RefreshData));
+            events.extend(console.handle(Command::RefreshCampaigns));
+            events
+        });
+    }
+}

@@ -1,0 +1,13 @@
+//! Campaign Console: orchestrated marketing campaigns over relational customer data, with
+//! exact counts before anything is sent. See DESIGN.md for the product and the module map.
+//!
+//! Dependencies run one way: `model` ← `store` / `secrets` ← `console` ← `ui` and the binary.
+
+pub mod console;
+pub mod demo;
+pub mod model;
+pub mod secrets;
+pub mod store;
+pub mod ui;
+
+pub use console::{Command, Console, ConsoleOptions, Event, SecretsChoice};

@@ -1,0 +1,194 @@
+//! The `campaign-console` binary: parses the command line, sets up logging, opens the
+//! workspace through the `Console`, then opens the window or runs a command.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use campaign_console::console::{Console, ConsoleOptions, SecretsChoice};
+use campaign_console::{demo, store, ui};
+use clap::{Parser, Subcommand};
+
+/// Campaign Console: design orchestrated campaigns over your customer data, see exact counts
+/// on every step, and send by email, SMS, push, direct mail, X and webhooks.
+///
+/// With no command, opens the window. The first start with no workspace creates a demo
+/// workspace with 10,000 profiles.
+#[derive(Parser)]
+#[command(name = "campaign-console", version, about, long_about)]
+struct Cli {
+    /// The workspace folder (holds workspace.sqlite). Default: the OS data folder.
+    #[arg(long, global = true, value_name = "DIR")]
+    workspace: Option<PathBuf>,
+
+    /// Keep secrets in memory for this session only, never in the keychain.
+    #[arg(long, global = true)]
+    ephemeral_secrets: bool,
+
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Write the demo data (profiles, addresses, hotels, bookings, subscriptions, events), its
+    /// data model, Sandbox credentials and three sample campaigns into the workspace.
+    Demo {
+        /// How many profiles to generate.
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=demo::MAX_PROFILES))]
+        profiles: u64,
+        /// The random seed: the same seed gives the same data.
+        #[arg(long, default_value_t = demo::DEFAULT_SEED)]
+        seed: u64,
+        /// Replace the demo tables and campaigns of a workspace that already has some.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// List the campaigns of the workspace.
+    Campaigns,
+    /// Show the data model: entities with row counts, links and identity namespaces.
+    Data,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let dirs = directories::ProjectDirs::from("com", "Campaign Console", "Campaign Console");
+    let data_dir = dirs.as_ref().map(|d| d.data_dir().to_owned()).unwrap_or_else(|| PathBuf::from("."));
+    let (log_file, _log_guard) = init_logging(&data_dir.join("logs"));
+    match run(cli, &data_dir, log_file) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err:#}");
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs to stderr and to a daily rolling file. Returns the file's path when it could be set up.
+fn init_logging(dir: &Path) -> (Option<PathBuf>, Option<tracing_appender::non_blocking::WorkerGuard>) {
+    use tracing_subscriber::prelude::*;
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_env("CAMPAIGN_CONSOLE_LOG").unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new("info,wgpu=warn,eframe=warn,egui_glow=warn,zbus=warn")
+        })
+    };
+    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(filter());
+    let appender = std::fs::create_dir_all(dir).ok().and_then(|()| {
+        tracing_appender::rolling::Builder::new()
+            .rotation(tracing_appender::rolling::Rotation::DAILY)
+            .filename_prefix("campaign-console")
+            .filename_suffix("log")
+            .max_log_files(14)
+            .build(dir)
+            .ok()
+    });
+    match appender {
+        Some(appender) => {
+            let (writer, guard) = tracing_appender::non_blocking(appender);
+            let file = tracing_subscriber::fmt::layer().with_ansi(false).with_writer(writer).with_filter(filter());
+            tracing_subscriber::registry().with(stderr).with(file).init();
+            (Some(dir.join("campaign-console.<date>.log")), Some(guard))
+        }
+        None => {
+            tracing_subscriber::registry().with(stderr).init();
+            tracing::warn!("no log file: cannot write to {}", dir.display());
+            (None, None)
+        }
+    }
+}
+
+fn run(cli: Cli, data_dir: &Path, log_file: Option<PathBuf>) -> anyhow::Result<()> {
+    let workspace_dir = cli.workspace.unwrap_or_else(|| data_dir.join("workspace"));
+    let fresh = !workspace_dir.join(store::DATABASE_FILE).exists();
+    let secrets = if cli.ephemeral_secrets { SecretsChoice::Ephemeral } else { SecretsChoice::System };
+    let open = || {
+        Console::open(ConsoleOptions { workspace_dir: workspace_dir.clone(), secrets, clock: None, log_file })
+            .with_context(|| format!("cannot open the workspace at {}", workspace_dir.display()))
+    };
+    match cli.command {
+        None => {
+            let console = Arc::new(open()?);
+            tracing::info!("workspace: {}", console.workspace_dir().display());
+            if fresh {
+                console.send(campaign_console::Command::GenerateDemo {
+                    profiles: demo::FIRST_START_PROFILES,
+                    replace: false,
+                });
+            }
+            ui::run_window(console).map_err(|e| anyhow::anyhow!("the window could not be opened: {e}"))
+        }
+        Some(Cmd::Demo { profiles, seed, replace }) => {
+            let console = open()?;
+            let started = Instant::now();
+            let mut last = -1;
+            let mut progress = |f: f32| {
+                let pct = (f * 100.0) as i32;
+                if pct != last {
+                    last = pct;
+                    eprint!("\rgenerating demo data: {pct:3}%");
+                    let _ = std::io::stderr().flush();
+                }
+                true
+            };
+            let summary = console.generate_demo(profiles, seed, replace, &mut progress);
+            eprintln!();
+            let summary = summary.context("the demo data was not generated")?;
+            println!(
+                "Demo workspace written to {} in {:.1} s:\n  {} profiles, {} addresses, {} hotels, {} bookings, {} subscriptions, {} events ({} rows)",
+                console.workspace_dir().display(),
+                started.elapsed().as_secs_f64(),
+                summary.profiles,
+                summary.addresses,
+                summary.hotels,
+                summary.bookings,
+                summary.subscriptions,
+                summary.events,
+                summary.total_rows(),
+            );
+            Ok(())
+        }
+        Some(Cmd::Campaigns) => {
+            let console = open()?;
+            println!("{:>5}  {:<32} {:<17} {:<10} modified", "id", "name", "kind", "status");
+            for c in console.campaigns()? {
+                println!(
+                    "{:>5}  {:<32} {:<17} {:<10} {}",
+                    c.id,
+                    c.name,
+                    c.kind.label(),
+                    c.status.label(),
+                    c.modified_at
+                );
+            }
+            Ok(())
+        }
+        Some(Cmd::Data) => {
+            let console = open()?;
+            let overview = console.data_overview()?;
+            for e in &overview.entities {
+                let rows = e.row_count.map_or_else(|| "table missing".to_owned(), |n| format!("{n} rows"));
+                println!(
+                    "{} ({rows}): {}",
+                    e.entity.name,
+                    e.entity
+                        .columns
+                        .iter()
+                        .map(|c| format!("{} {}", c.name, c.column_type.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            for l in &overview.links {
+                println!("link {}.{} → {}", l.child, l.foreign_key, l.parent);
+            }
+            for n in &overview.identity_namespaces {
+                println!("identity {} = {}.{}", n.name, n.entity, n.column);
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,99 @@
+use serde::{Deserialize, Serialize};
+
+/// A way of reaching a recipient.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Email,
+    Sms,
+    Push,
+    DirectMail,
+    X,
+    Webhook,
+}
+
+impl Channel {
+    pub const ALL: [Self; 6] = [Self::Email, Self::Sms, Self::Push, Self::DirectMail, Self::X, Self::Webhook];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Sms => "sms",
+            Self::Push => "push",
+            Self::DirectMail => "direct_mail",
+            Self::X => "x",
+            Self::Webhook => "webhook",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Email => "Email",
+            Self::Sms => "SMS",
+            Self::Push => "Push",
+            Self::DirectMail => "Direct mail",
+            Self::X => "X (Twitter)",
+            Self::Webhook => "Webhook",
+        }
+    }
+}
+
+/// Which provider implementation a credential is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderKind {
+    /// Records messages in the workspace and simulates delivery events: no account needed.
+    Sandbox,
+    Smtp,
+    Twilio,
+    CustomSms,
+    Fcm,
+    Http,
+    FileExport,
+    XApi,
+}
+
+impl ProviderKind {
+    pub const ALL: [Self; 8] =
+        [Self::Sandbox, Self::Smtp, Self::Twilio, Self::CustomSms, Self::Fcm, Self::Http, Self::FileExport, Self::XApi];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sandbox => "sandbox",
+            Self::Smtp => "smtp",
+            Self::Twilio => "twilio",
+            Self::CustomSms => "custom_sms",
+            Self::Fcm => "fcm",
+            Self::Http => "http",
+            Self::FileExport => "file_export",
+            Self::XApi => "x_api",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// The name under which a secret is kept in the secret store (the OS keychain). Only this
+/// reference is written to the workspace, never the secret itself.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SecretRef(pub String);
+
+/// A named provider credential: the non-secret settings, plus a reference to the secret.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Credential {
+    pub id: i64,
+    pub channel: Channel,
+    pub provider: ProviderKind,
+    pub name: String,
+    /// Provider-specific, non-secret settings (host, account SID, sender, rate limit, …).
+    pub settings: serde_json::Value,
+    /// Where the secret lives in the keychain, when the provider needs one.
+    pub secret_ref: Option<SecretRef>,
+    pub created_at: jiff::Timestamp,
+}

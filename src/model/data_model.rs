@@ -1,0 +1,121 @@
+use serde::{Deserialize, Serialize};
+
+/// The type of a column of a customer table, as the audience engine and editors see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnType {
+    Integer,
+    Decimal,
+    Text,
+    Boolean,
+    /// A calendar date stored as `YYYY-MM-DD`.
+    Date,
+    /// An instant stored as RFC 3339 in UTC (`YYYY-MM-DDTHH:MM:SSZ`).
+    Timestamp,
+}
+
+impl ColumnType {
+    pub const ALL: [Self; 6] = [Self::Integer, Self::Decimal, Self::Text, Self::Boolean, Self::Date, Self::Timestamp];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Integer => "integer",
+            Self::Decimal => "decimal",
+            Self::Text => "text",
+            Self::Boolean => "boolean",
+            Self::Date => "date",
+            Self::Timestamp => "timestamp",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The SQLite column type used when creating a customer table of this type.
+    pub fn sqlite_type(self) -> &'static str {
+        match self {
+            Self::Integer | Self::Boolean => "INTEGER",
+            Self::Decimal => "REAL",
+            Self::Text | Self::Date | Self::Timestamp => "TEXT",
+        }
+    }
+}
+
+/// A column of an entity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Column {
+    pub name: String,
+    pub label: String,
+    pub column_type: ColumnType,
+}
+
+/// A customer table (profiles, bookings, …) with a single integer primary key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Entity {
+    /// The table name, also the entity's identifier in canvases and templates.
+    pub name: String,
+    pub label: String,
+    pub primary_key: String,
+    pub columns: Vec<Column>,
+}
+
+impl Entity {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+/// A 1:N link: each row of `child` points to at most one row of `parent` through
+/// `child.foreign_key = parent.primary_key`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    /// The name used from the child side (`booking.profile`).
+    pub name: String,
+    pub child: String,
+    pub foreign_key: String,
+    pub parent: String,
+}
+
+/// Maps an identity kind (email, phone, crm_id) to a column of the profile entity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IdentityNamespace {
+    pub name: String,
+    pub entity: String,
+    pub column: String,
+}
+
+/// Everything the workspace declares about its customer data.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DataModel {
+    pub entities: Vec<Entity>,
+    pub links: Vec<Link>,
+    pub identity_namespaces: Vec<IdentityNamespace>,
+}
+
+impl DataModel {
+    pub fn entity(&self, name: &str) -> Option<&Entity> {
+        self.entities.iter().find(|e| e.name == name)
+    }
+
+    /// The links in which `entity` takes part, on either side.
+    pub fn links_of<'a>(&'a self, entity: &'a str) -> impl Iterator<Item = &'a Link> + 'a {
+        self.links.iter().filter(move |l| l.child == entity || l.parent == entity)
+    }
+}
+
+/// An entity with the number of rows its table holds now, for the Data screen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EntityOverview {
+    pub entity: Entity,
+    /// `None` when the declared table does not exist in the workspace.
+    pub row_count: Option<u64>,
+}
+
+/// The whole data model with row counts, as the Data screen shows it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DataOverview {
+    pub entities: Vec<EntityOverview>,
+    pub links: Vec<Link>,
+    pub identity_namespaces: Vec<IdentityNamespace>,
+}

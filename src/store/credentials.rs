@@ -1,0 +1,84 @@
+//! Provider credentials: non-secret settings and a keychain reference. The secret itself is
+//! stored by [`crate::secrets`], never here.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{Result, StoreError, parse_ts, ts};
+use crate::model::{Channel, Credential, ProviderKind, SecretRef};
+
+/// Inserts a credential and returns its id. `credential.id` is ignored.
+pub fn insert(conn: &Connection, credential: &Credential) -> Result<i64> {
+    let name = credential.name.trim();
+    if name.is_empty() {
+        return Err(StoreError::Invalid("A credential needs a name.".into()));
+    }
+    let exists: Option<i64> = conn
+        .query_row(
+            "SELECT id FROM cc_credentials WHERE channel = ?1 AND name = ?2",
+            params![credential.channel.as_str(), name],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if exists.is_some() {
+        return Err(StoreError::Invalid(format!(
+            "A {} credential named \u{201c}{name}\u{201d} already exists.",
+            credential.channel.label()
+        )));
+    }
+    conn.execute(
+        "INSERT INTO cc_credentials (channel, provider, name, settings_json, secret_ref, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            credential.channel.as_str(),
+            credential.provider.as_str(),
+            name,
+            credential.settings.to_string(),
+            credential.secret_ref.as_ref().map(|s| s.0.as_str()),
+            ts(credential.created_at),
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// All credentials, by channel then name.
+pub fn list(conn: &Connection) -> Result<Vec<Credential>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, channel, provider, name, settings_json, secret_ref, created_at FROM cc_credentials ORDER BY channel, name",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, Option<String>>(5)?,
+            r.get::<_, String>(6)?,
+        ))
+    })?;
+    rows.map(|r| {
+        let (id, channel, provider, name, settings, secret_ref, created) = r?;
+        Ok(Credential {
+            id,
+            channel: Channel::parse(&channel).ok_or_else(|| StoreError::Damaged(format!("channel {channel:?}")))?,
+            provider: ProviderKind::parse(&provider)
+                .ok_or_else(|| StoreError::Damaged(format!("provider {provider:?}")))?,
+            name,
+            settings: serde_json::from_str(&settings)
+                .map_err(|e| StoreError::Damaged(format!("settings of {id}: {e}")))?,
+            secret_ref: secret_ref.map(SecretRef),
+            created_at: parse_ts(&created)?,
+        })
+    })
+    .collect()
+}
+
+pub fn delete(conn: &Connection, id: i64) -> Result<Option<SecretRef>> {
+    let secret: Option<Option<String>> =
+        conn.query_row("SELECT secret_ref FROM cc_credentials WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+    let Some(secret) = secret else {
+        return Err(StoreError::NotFound { what: format!("Credential {id}") });
+    };
+    conn.execute("DELETE FROM cc_credentials WHERE id = ?1", [id])?;
+    Ok(secret.map(SecretRef))
+}

@@ -1,0 +1,226 @@
+//! Numbered schema migrations. Never edit a released migration: add the next one.
+
+use std::sync::LazyLock;
+
+use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
+
+/// The schema steps: version N is the state after the N-th step.
+const STEPS: &[&str] = &[
+    // 1: data model, campaigns and canvases, audit log.
+    "CREATE TABLE cc_workspace_meta (
+                 key TEXT PRIMARY KEY,
+                 value TEXT NOT NULL
+             );
+             CREATE TABLE cc_entities (
+                 name TEXT PRIMARY KEY,
+                 label TEXT NOT NULL,
+                 primary_key TEXT NOT NULL,
+                 position INTEGER NOT NULL
+             );
+             CREATE TABLE cc_columns (
+                 entity TEXT NOT NULL REFERENCES cc_entities(name) ON DELETE CASCADE,
+                 name TEXT NOT NULL,
+                 label TEXT NOT NULL,
+                 column_type TEXT NOT NULL
+                     CHECK (column_type IN ('integer','decimal','text','boolean','date','timestamp')),
+                 position INTEGER NOT NULL,
+                 PRIMARY KEY (entity, name)
+             );
+             CREATE TABLE cc_links (
+                 name TEXT NOT NULL,
+                 child TEXT NOT NULL REFERENCES cc_entities(name) ON DELETE CASCADE,
+                 foreign_key TEXT NOT NULL,
+                 parent TEXT NOT NULL REFERENCES cc_entities(name) ON DELETE CASCADE,
+                 PRIMARY KEY (child, name)
+             );
+             CREATE TABLE cc_identity_namespaces (
+                 name TEXT PRIMARY KEY,
+                 entity TEXT NOT NULL REFERENCES cc_entities(name) ON DELETE CASCADE,
+                 column_name TEXT NOT NULL
+             );
+             CREATE TABLE cc_campaigns (
+                 id INTEGER PRIMARY KEY,
+                 name TEXT NOT NULL,
+                 kind TEXT NOT NULL CHECK (kind IN ('orchestrated','action_triggered','api_triggered')),
+                 status TEXT NOT NULL CHECK (status IN ('draft','live','paused','stopped','completed')),
+                 starts_at TEXT,
+                 ends_at TEXT,
+                 published_at TEXT,
+                 created_at TEXT NOT NULL,
+                 modified_at TEXT NOT NULL
+             );
+             CREATE UNIQUE INDEX cc_campaigns_name ON cc_campaigns(name COLLATE NOCASE);
+             CREATE TABLE cc_canvases (
+                 campaign_id INTEGER PRIMARY KEY REFERENCES cc_campaigns(id) ON DELETE CASCADE,
+                 canvas_json TEXT NOT NULL,
+                 modified_at TEXT NOT NULL
+             );
+             CREATE TABLE cc_audit_log (
+                 id INTEGER PRIMARY KEY,
+                 at TEXT NOT NULL,
+                 actor TEXT NOT NULL,
+                 action TEXT NOT NULL,
+                 subject TEXT NOT NULL,
+                 detail TEXT NOT NULL DEFAULT ''
+             );",
+    // 2: channels and sending: credentials, X services, visitors, deliveries, the send
+    // ledger, interaction events, API keys.
+    "CREATE TABLE cc_credentials (
+                 id INTEGER PRIMARY KEY,
+                 channel TEXT NOT NULL,
+                 provider TEXT NOT NULL,
+                 name TEXT NOT NULL,
+                 settings_json TEXT NOT NULL DEFAULT '{}',
+                 secret_ref TEXT,
+                 created_at TEXT NOT NULL,
+                 UNIQUE (channel, name)
+             );
+             CREATE TABLE cc_x_services (
+                 id INTEGER PRIMARY KEY,
+                 label TEXT NOT NULL,
+                 internal_name TEXT NOT NULL UNIQUE,
+                 visitor_folder TEXT NOT NULL,
+                 sync_subscriptions INTEGER NOT NULL DEFAULT 0,
+                 secret_ref TEXT NOT NULL,
+                 sync_schedule TEXT NOT NULL DEFAULT '0 30 7 * * THU',
+                 last_sync_at TEXT,
+                 created_at TEXT NOT NULL
+             );
+             CREATE TABLE cc_visitors (
+                 id INTEGER PRIMARY KEY,
+                 origin TEXT NOT NULL,
+                 external_id TEXT NOT NULL,
+                 username TEXT NOT NULL,
+                 full_name TEXT NOT NULL,
+                 followers_count INTEGER NOT NULL DEFAULT 0,
+                 verified INTEGER NOT NULL DEFAULT 0,
+                 folder TEXT NOT NULL,
+                 x_service_id INTEGER REFERENCES cc_x_services(id) ON DELETE SET NULL,
+                 synced_at TEXT NOT NULL,
+                 UNIQUE (origin, external_id)
+             );
+             CREATE TABLE cc_deliveries (
+                 id INTEGER PRIMARY KEY,
+                 campaign_id INTEGER REFERENCES cc_campaigns(id) ON DELETE SET NULL,
+                 activity_id TEXT,
+                 channel TEXT NOT NULL,
+                 credential_id INTEGER REFERENCES cc_credentials(id) ON DELETE SET NULL,
+                 status TEXT NOT NULL,
+                 is_proof INTEGER NOT NULL DEFAULT 0,
+                 created_at TEXT NOT NULL,
+                 started_at TEXT,
+                 finished_at TEXT
+             );
+             CREATE TABLE cc_ledger (
+                 id INTEGER PRIMARY KEY,
+                 delivery_id INTEGER NOT NULL REFERENCES cc_deliveries(id) ON DELETE CASCADE,
+                 idempotency_key TEXT NOT NULL UNIQUE,
+                 recipient_key TEXT NOT NULL,
+                 secondary_key TEXT NOT NULL DEFAULT '',
+                 address TEXT NOT NULL,
+                 status TEXT NOT NULL,
+                 attempts INTEGER NOT NULL DEFAULT 0,
+                 next_attempt_at TEXT,
+                 provider_message_id TEXT,
+                 error_code TEXT,
+                 error_message TEXT,
+                 updated_at TEXT NOT NULL
+             );
+             CREATE INDEX cc_ledger_delivery_status ON cc_ledger(delivery_id, status);
+             CREATE TABLE cc_interactions (
+                 id INTEGER PRIMARY KEY,
+                 kind TEXT NOT NULL,
+                 at TEXT NOT NULL,
+                 campaign_id INTEGER,
+                 delivery_id INTEGER,
+                 ledger_id INTEGER,
+                 profile_key TEXT,
+                 detail_json TEXT NOT NULL DEFAULT '{}'
+             );
+             CREATE INDEX cc_interactions_campaign ON cc_interactions(campaign_id, kind, at);
+             CREATE TABLE cc_api_keys (
+                 id INTEGER PRIMARY KEY,
+                 name TEXT NOT NULL,
+                 prefix TEXT NOT NULL,
+                 key_hash TEXT NOT NULL UNIQUE,
+                 created_at TEXT NOT NULL,
+                 revoked_at TEXT
+             );",
+];
+
+/// The migrations built from [`STEPS`].
+pub static MIGRATIONS: LazyLock<Migrations<'static>> =
+    LazyLock::new(|| Migrations::new(STEPS.iter().map(|sql| M::up(sql)).collect()));
+
+/// The number of migration steps: a fully upgraded workspace has this `user_version`.
+pub fn latest_version() -> usize {
+    STEPS.len()
+}
+
+/// Brings the database to the latest schema.
+pub fn migrate(conn: &mut Connection) -> Result<(), rusqlite_migration::Error> {
+    MIGRATIONS.to_latest(conn)
+}
+
+/// The schema version the database is at.
+pub fn current_version(conn: &Connection) -> Result<usize, rusqlite_migration::Error> {
+    Ok(usize::from(MIGRATIONS.current_version(conn)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        MIGRATIONS.validate().unwrap();
+    }
+
+    /// A database left at every earlier version (empty included) opens as a workspace at the
+    /// latest version, keeping what it held.
+    #[test]
+    fn upgrades_from_every_earlier_version() {
+        for version in 0..=latest_version() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(crate::store::DATABASE_FILE);
+            {
+                let mut conn = Connection::open(&path).unwrap();
+                MIGRATIONS.to_version(&mut conn, version).unwrap();
+                assert_eq!(current_version(&conn).unwrap(), version);
+                if version >= 1 {
+                    conn.execute(
+                        "INSERT INTO cc_campaigns (name, kind, status, created_at, modified_at)
+                         VALUES ('Kept', 'orchestrated', 'draft', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+                        [],
+                    )
+                    .unwrap();
+                }
+            }
+            let ws = crate::store::Workspace::open(dir.path()).unwrap();
+            let conn = ws.conn();
+            assert_eq!(current_version(&conn).unwrap(), latest_version(), "from version {version}");
+            let kept: i64 =
+                conn.query_row("SELECT COUNT(*) FROM cc_campaigns WHERE name = 'Kept'", [], |r| r.get(0)).unwrap();
+            assert_eq!(kept, i64::from(version >= 1), "from version {version}");
+            // Every table of the latest schema is there.
+            for table in ["cc_entities", "cc_campaigns", "cc_credentials", "cc_ledger", "cc_api_keys"] {
+                let n: i64 = conn
+                    .query_row("SELECT COUNT(*) FROM sqlite_master WHERE name = ?1", [table], |r| r.get(0))
+                    .unwrap();
+                assert_eq!(n, 1, "{table} missing after upgrading from version {version}");
+            }
+        }
+    }
+
+    #[test]
+    fn opens_in_wal_mode_with_foreign_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = crate::store::Workspace::open(dir.path()).unwrap();
+        let conn = ws.conn();
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+        let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        assert_eq!(fk, 1);
+    }
+}

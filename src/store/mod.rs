@@ -1,0 +1,115 @@
+//! The workspace store: one SQLite file per workspace folder, opened in WAL mode with foreign
+//! keys on, its schema changed only through the numbered migrations in [`migrations`].
+//!
+//! Application tables are prefixed `cc_`; customer tables (profiles, bookings, …) live beside
+//! them without a prefix, declared in the data model. No secret value is ever written here:
+//! credentials keep only a [`crate::model::SecretRef`].
+
+pub mod audit;
+pub mod campaigns;
+pub mod credentials;
+pub mod data_model;
+pub mod migrations;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::Connection;
+
+/// The database file inside a workspace folder.
+pub const DATABASE_FILE: &str = "workspace.sqlite";
+
+/// Errors of the workspace store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot use the workspace folder {path}: {source}")]
+    Folder { path: PathBuf, source: std::io::Error },
+    #[error("the workspace database could not be read or written: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the workspace could not be upgraded to this version of Campaign Console: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("{what} was not found (it may have been deleted)")]
+    NotFound { what: String },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("stored data is damaged: {0}")]
+    Damaged(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// An open workspace: its folder and one shared connection. Long jobs open their own
+/// connection with [`Workspace::connect`] so that they do not hold the shared one.
+pub struct Workspace {
+    dir: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+impl Workspace {
+    /// Opens the workspace in `dir`, creating the folder and the database when missing, and
+    /// brings the schema to the latest version.
+    pub fn open(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Folder { path: dir.to_owned(), source })?;
+        let mut conn = open_connection(&dir.join(DATABASE_FILE))?;
+        migrations::migrate(&mut conn)?;
+        Ok(Self { dir: dir.to_owned(), conn: Mutex::new(conn) })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.dir.join(DATABASE_FILE)
+    }
+
+    /// The shared connection. Callers keep the guard for one short unit of work.
+    pub fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves the connection usable: SQLite rolls back an
+        // unfinished transaction when the next one begins, so a poisoned lock is recovered.
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A new connection to the same database, for long jobs (demo generation, counts).
+    pub fn connect(&self) -> Result<Connection> {
+        open_connection(&self.database_path())
+    }
+}
+
+/// Opens a connection with the settings every connection of a workspace uses.
+pub fn open_connection(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -262144;
+         PRAGMA mmap_size = 4294967296;",
+    )?;
+    Ok(conn)
+}
+
+/// Current time as stored text.
+pub(crate) fn ts(t: jiff::Timestamp) -> String {
+    t.to_string()
+}
+
+/// Parses a stored timestamp; a damaged value is reported rather than guessed.
+pub(crate) fn parse_ts(s: &str) -> Result<jiff::Timestamp> {
+    s.parse().map_err(|e| StoreError::Damaged(format!("timestamp {s:?}: {e}")))
+}
+
+pub(crate) fn parse_opt_ts(s: Option<String>) -> Result<Option<jiff::Timestamp>> {
+    s.as_deref().map(parse_ts).transpose()
+}
+
+/// Quotes a customer-table identifier after checking it is one.
+pub(crate) fn quote_ident(name: &str) -> Result<String> {
+    if crate::model::is_identifier(name) {
+        Ok(format!("\"{name}\""))
+    } else {
+        Err(StoreError::Invalid(format!("{name:?} is not a valid table or column name")))
+    }
+}

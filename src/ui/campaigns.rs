@@ -1,0 +1,355 @@
+//! The Campaigns screen: the list of campaigns with create, rename, duplicate, delete and
+//! open; and the view of one opened campaign.
+
+use egui_extras::{Column, TableBuilder};
+
+use super::{Commands, theme};
+use crate::console::{Command, Console, UserError};
+use crate::model::{Campaign, CampaignKind};
+
+/// A dialog over the list. `pending` while the Console works on its command.
+enum Dialog {
+    New { name: String, kind: CampaignKind, error: Option<String>, pending: bool, focus: bool },
+    Rename { id: i64, name: String, error: Option<String>, pending: bool, focus: bool },
+    Delete { id: i64, name: String, error: Option<String>, pending: bool },
+}
+
+impl Dialog {
+    fn pending_mut(&mut self) -> (&mut bool, &mut Option<String>) {
+        match self {
+            Self::New { pending, error, .. }
+            | Self::Rename { pending, error, .. }
+            | Self::Delete { pending, error, .. } => (pending, error),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct CampaignsScreen {
+    /// `None` until the first list arrives.
+    campaigns: Option<Vec<Campaign>>,
+    selected: Option<i64>,
+    opened: Option<i64>,
+    dialog: Option<Dialog>,
+}
+
+impl CampaignsScreen {
+    pub fn set_campaigns(&mut self, list: Vec<Campaign>) {
+        let exists = |id: Option<i64>| id.filter(|id| list.iter().any(|c| c.id == *id));
+        self.selected = exists(self.selected);
+        self.opened = exists(self.opened);
+        // A rename or delete that did not fail is done when the fresh list arrives.
+        if matches!(self.dialog, Some(Dialog::Rename { pending: true, .. } | Dialog::Delete { pending: true, .. })) {
+            self.dialog = None;
+        }
+        self.campaigns = Some(list);
+    }
+
+    pub fn created(&mut self, c: Campaign) {
+        if matches!(self.dialog, Some(Dialog::New { .. })) {
+            self.dialog = None;
+        }
+        self.selected = Some(c.id);
+    }
+
+    /// Shows an error inside the dialog that caused it. Returns whether it was taken.
+    pub fn take_error(&mut self, e: &UserError) -> bool {
+        match &mut self.dialog {
+            Some(d) => {
+                let (pending, error) = d.pending_mut();
+                if *pending {
+                    *pending = false;
+                    *error = Some(e.message.clone());
+                    true
+                } else {
+                    false
+                }
+            }
+            None => false,
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, _console: &Console, commands: &mut Commands) {
+        let opened = self.opened.and_then(|id| self.campaigns.as_ref()?.iter().find(|c| c.id == id).cloned());
+        if let Some(campaign) = opened {
+            if campaign_view(ui, &campaign) {
+                self.opened = None;
+            }
+            return;
+        }
+
+        ui.add_space(8.0);
+        ui.heading("Campaigns");
+        ui.add_space(6.0);
+        let selected = self.selected.and_then(|id| self.campaigns.as_ref()?.iter().find(|c| c.id == id).cloned());
+        ui.horizontal(|ui| {
+            if ui.button("New campaign…").clicked() {
+                self.dialog = Some(Dialog::New {
+                    name: String::new(),
+                    kind: CampaignKind::Orchestrated,
+                    error: None,
+                    pending: false,
+                    focus: true,
+                });
+            }
+            ui.separator();
+            let has = selected.is_some();
+            let why = "Select a campaign in the list first.";
+            if ui.add_enabled(has, egui::Button::new("Open")).on_disabled_hover_text(why).clicked() {
+                self.opened = self.selected;
+            }
+            if ui.add_enabled(has, egui::Button::new("Rename…")).on_disabled_hover_text(why).clicked()
+                && let Some(c) = &selected
+            {
+                self.dialog =
+                    Some(Dialog::Rename { id: c.id, name: c.name.clone(), error: None, pending: false, focus: true });
+            }
+            if ui.add_enabled(has, egui::Button::new("Duplicate")).on_disabled_hover_text(why).clicked()
+                && let Some(c) = &selected
+            {
+                commands.push(Command::DuplicateCampaign { id: c.id });
+            }
+            if ui.add_enabled(has, egui::Button::new("Delete…")).on_disabled_hover_text(why).clicked()
+                && let Some(c) = &selected
+            {
+                self.dialog = Some(Dialog::Delete { id: c.id, name: c.name.clone(), error: None, pending: false });
+            }
+        });
+        ui.add_space(theme::SECTION_GAP);
+
+        match &self.campaigns {
+            None => {
+                ui.spinner();
+            }
+            Some(list) if list.is_empty() => {
+                ui.label(
+                    egui::RichText::new("No campaigns yet. Create one with \u{201c}New campaign…\u{201d}.")
+                        .color(theme::muted(ui)),
+                );
+            }
+            Some(list) => {
+                if let Some(action) = campaign_table(ui, list, self.selected) {
+                    match action {
+                        RowAction::Select(id) => self.selected = Some(id),
+                        RowAction::Open(id) => {
+                            self.selected = Some(id);
+                            self.opened = Some(id);
+                        }
+                    }
+                }
+            }
+        }
+
+        self.dialog_ui(ui, commands);
+    }
+
+    fn dialog_ui(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
+        let Some(dialog) = &mut self.dialog else { return };
+        let mut close = false;
+        let modal = egui::Modal::new(egui::Id::new("campaign_dialog")).show(ui.ctx(), |ui| {
+            ui.set_width(420.0);
+            match dialog {
+                Dialog::New { name, kind, error, pending, focus } => {
+                    ui.heading("New campaign");
+                    ui.add_space(8.0);
+                    let submit = name_field(ui, name, focus);
+                    ui.add_space(8.0);
+                    ui.label("Kind");
+                    for k in CampaignKind::ALL {
+                        ui.radio_value(kind, k, k.label());
+                        ui.indent(k.as_str(), |ui| ui.label(egui::RichText::new(k.description()).small().color(theme::muted(ui))));
+                    }
+                    error_line(ui, error);
+                    ui.add_space(8.0);
+                    let (ok, cancel) = buttons(ui, "Create", *pending);
+                    if (ok || submit) && !*pending {
+                        *pending = true;
+                        *error = None;
+                        commands.push(Command::CreateCampaign { name: name.clone(), kind: *kind });
+                    }
+                    close |= cancel;
+                }
+                Dialog::Rename { id, name, error, pending, focus } => {
+                    ui.heading("Rename campaign");
+                    ui.add_space(8.0);
+                    let submit = name_field(ui, name, focus);
+                    error_line(ui, error);
+                    ui.add_space(8.0);
+                    let (ok, cancel) = buttons(ui, "Save", *pending);
+                    if (ok || submit) && !*pending {
+                        *pending = true;
+                        *error = None;
+                        commands.push(Command::RenameCampaign { id: *id, name: name.clone() });
+                    }
+                    close |= cancel;
+                }
+                Dialog::Delete { id, name, error, pending } => {
+                    ui.heading("Delete campaign");
+                    ui.add_space(8.0);
+                    ui.label(format!(
+                        "Delete \u{201c}{name}\u{201d} and its canvas? Deliveries already made keep their history. This cannot be undone."
+                    ));
+                    error_line(ui, error);
+                    ui.add_space(8.0);
+                    let (ok, cancel) = buttons(ui, "Delete", *pending);
+                    if ok && !*pending {
+                        *pending = true;
+                        *error = None;
+                        commands.push(Command::DeleteCampaign { id: *id });
+                    }
+                    close |= cancel;
+                }
+            }
+        });
+        let pending = self.dialog.as_mut().is_some_and(|d| *d.pending_mut().0);
+        if (close || modal.should_close()) && !pending {
+            self.dialog = None;
+        }
+    }
+}
+
+/// The campaign name field; returns whether Enter was pressed in it.
+fn name_field(ui: &mut egui::Ui, name: &mut String, focus: &mut bool) -> bool {
+    let label = ui.label("Campaign name");
+    let response = ui
+        .add(egui::TextEdit::singleline(name).hint_text("e.g. Spring sale").desired_width(f32::INFINITY))
+        .labelled_by(label.id);
+    if std::mem::take(focus) {
+        response.request_focus();
+    }
+    response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))
+}
+
+fn error_line(ui: &mut egui::Ui, error: &Option<String>) {
+    if let Some(e) = error {
+        ui.add_space(6.0);
+        ui.label(egui::RichText::new(format!("{} {e}", theme::ICON_ERROR)).color(theme::error(ui)));
+    }
+}
+
+/// OK and Cancel, right-aligned; returns (ok clicked, cancel clicked).
+fn buttons(ui: &mut egui::Ui, ok: &str, pending: bool) -> (bool, bool) {
+    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+        let ok = ui.add_enabled(!pending, egui::Button::new(ok)).clicked();
+        let cancel = ui.add_enabled(!pending, egui::Button::new("Cancel")).clicked();
+        if pending {
+            ui.spinner();
+        }
+        (ok, cancel)
+    })
+    .inner
+}
+
+enum RowAction {
+    Select(i64),
+    Open(i64),
+}
+
+fn campaign_table(ui: &mut egui::Ui, list: &[Campaign], selected: Option<i64>) -> Option<RowAction> {
+    let mut action = None;
+    TableBuilder::new(ui)
+        .striped(true)
+        .resizable(true)
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+        .column(Column::initial(280.0).at_least(140.0).clip(true))
+        .column(Column::initial(140.0))
+        .column(Column::initial(90.0))
+        .column(Column::initial(230.0))
+        .column(Column::remainder().at_least(130.0))
+        .header(theme::ROW_HEIGHT, |mut h| {
+            for title in ["Name", "Kind", "Status", "Dates (UTC)", "Last modified (UTC)"] {
+                h.col(|ui| {
+                    ui.strong(title);
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(theme::ROW_HEIGHT, list.len(), |mut row| {
+                let Some(c) = list.get(row.index()) else { return };
+                let is_selected = selected == Some(c.id);
+                row.set_selected(is_selected);
+                row.col(|ui| {
+                    let r = ui.selectable_label(is_selected, &c.name);
+                    if r.double_clicked() {
+                        action = Some(RowAction::Open(c.id));
+                    } else if r.clicked() {
+                        action = Some(RowAction::Select(c.id));
+                    }
+                });
+                row.col(|ui| {
+                    ui.label(c.kind.label());
+                });
+                row.col(|ui| {
+                    ui.label(c.status.label());
+                });
+                row.col(|ui| {
+                    ui.label(dates(c));
+                });
+                row.col(|ui| {
+                    ui.label(theme::when(c.modified_at));
+                });
+            });
+        });
+    action
+}
+
+fn dates(c: &Campaign) -> String {
+    match (c.starts_at, c.ends_at) {
+        (None, None) => "—".into(),
+        (Some(s), None) => format!("from {}", theme::when(s)),
+        (None, Some(e)) => format!("until {}", theme::when(e)),
+        (Some(s), Some(e)) => format!("{} → {}", theme::when(s), theme::when(e)),
+    }
+}
+
+/// One opened campaign. Returns whether the user went back to the list.
+fn campaign_view(ui: &mut egui::Ui, c: &Campaign) -> bool {
+    ui.add_space(8.0);
+    let back = ui.horizontal(|ui| {
+        let back = ui.button("← All campaigns").clicked();
+        ui.heading(&c.name);
+        ui.label(egui::RichText::new(format!("{} · {}", c.kind.label(), c.status.label())).color(theme::muted(ui)));
+        back
+    });
+    ui.add_space(6.0);
+    egui::Grid::new("campaign_properties").num_columns(2).spacing([24.0, 4.0]).show(ui, |ui| {
+        let row = |ui: &mut egui::Ui, k: &str, v: String| {
+            ui.label(egui::RichText::new(k).color(theme::muted(ui)));
+            ui.label(v);
+            ui.end_row();
+        };
+        row(ui, "Kind", c.kind.description().to_owned());
+        row(ui, "Dates (UTC)", dates(c));
+        row(ui, "Published", c.published_at.map_or_else(|| "not yet".to_owned(), theme::when));
+        row(ui, "Created", theme::when(c.created_at));
+        row(ui, "Last modified", theme::when(c.modified_at));
+    });
+    ui.add_space(theme::SECTION_GAP);
+    if c.kind == CampaignKind::Orchestrated {
+        empty_canvas(ui);
+    }
+    back.inner
+}
+
+/// The canvas area of an orchestrated campaign that has no activities yet.
+fn empty_canvas(ui: &mut egui::Ui) {
+    let (rect, _) = ui.allocate_exact_size(ui.available_size(), egui::Sense::hover());
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 6.0, theme::canvas_background(ui));
+    let step = 24.0;
+    let grid = theme::canvas_grid(ui);
+    let mut x = rect.left() + step;
+    while x < rect.right() {
+        let mut y = rect.top() + step;
+        while y < rect.bottom() {
+            painter.circle_filled(egui::pos2(x, y), 1.2, grid);
+            y += step;
+        }
+        x += step;
+    }
+    // A label, not painted text, so that screen readers (and tests) see it.
+    ui.put(
+        egui::Rect::from_center_size(rect.center(), egui::vec2(rect.width().min(420.0), 24.0)),
+        egui::Label::new(egui::RichText::new("This canvas has no activities yet.").size(15.0).color(theme::muted(ui))),
+    );
+}

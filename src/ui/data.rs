@@ -1,0 +1,148 @@
+//! The Data screen: the workspace's data model — entities with row counts, their columns and
+//! types, the links between them, and the identity namespaces.
+
+use egui_extras::{Column, TableBuilder};
+
+use super::{Commands, theme};
+use crate::console::{Command, Console};
+use crate::model::DataOverview;
+
+#[derive(Default)]
+pub struct DataScreen {
+    overview: Option<DataOverview>,
+    selected: Option<String>,
+}
+
+impl DataScreen {
+    pub fn set_overview(&mut self, o: DataOverview) {
+        if self.selected.as_ref().is_none_or(|s| !o.entities.iter().any(|e| &e.entity.name == s)) {
+            self.selected = o.entities.first().map(|e| e.entity.name.clone());
+        }
+        self.overview = Some(o);
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, _console: &Console, commands: &mut Commands) {
+        ui.add_space(8.0);
+        ui.horizontal(|ui| {
+            ui.heading("Data");
+            if ui.button("Refresh counts").clicked() {
+                commands.push(Command::RefreshData);
+            }
+        });
+        ui.add_space(6.0);
+        let Some(o) = &self.overview else {
+            ui.spinner();
+            return;
+        };
+        if o.entities.is_empty() {
+            ui.label(
+                egui::RichText::new(
+                    "This workspace has no data model yet. Generate the demo with `campaign-console demo`.",
+                )
+                .color(theme::muted(ui)),
+            );
+            return;
+        }
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+            ui.strong("Entities");
+            ui.add_space(4.0);
+            if let Some(name) = entity_table(ui, o, self.selected.as_deref()) {
+                self.selected = Some(name);
+            }
+            ui.add_space(theme::SECTION_GAP);
+            if let Some(e) = o.entities.iter().find(|e| Some(&e.entity.name) == self.selected.as_ref()) {
+                ui.strong(format!("Columns of {}", e.entity.label));
+                ui.add_space(4.0);
+                egui::Grid::new("entity_columns").striped(true).num_columns(3).spacing([28.0, 4.0]).show(ui, |ui| {
+                    for title in ["Column", "Label", "Type"] {
+                        ui.label(egui::RichText::new(title).color(theme::muted(ui)));
+                    }
+                    ui.end_row();
+                    for c in &e.entity.columns {
+                        let key = if c.name == e.entity.primary_key { " (key)" } else { "" };
+                        ui.monospace(format!("{}{key}", c.name));
+                        ui.label(&c.label);
+                        ui.label(c.column_type.as_str());
+                        ui.end_row();
+                    }
+                });
+                ui.add_space(theme::SECTION_GAP);
+            }
+            ui.strong("Links");
+            ui.add_space(4.0);
+            egui::Grid::new("links").striped(true).num_columns(3).spacing([28.0, 4.0]).show(ui, |ui| {
+                for title in ["From (many)", "To (one)", "Through"] {
+                    ui.label(egui::RichText::new(title).color(theme::muted(ui)));
+                }
+                ui.end_row();
+                for l in &o.links {
+                    ui.label(&l.child);
+                    ui.label(&l.parent);
+                    ui.monospace(format!("{}.{} = {}.id", l.child, l.foreign_key, l.parent));
+                    ui.end_row();
+                }
+            });
+            ui.add_space(theme::SECTION_GAP);
+            ui.strong("Identity namespaces");
+            ui.add_space(4.0);
+            egui::Grid::new("namespaces").striped(true).num_columns(2).spacing([28.0, 4.0]).show(ui, |ui| {
+                for ns in &o.identity_namespaces {
+                    ui.label(&ns.name);
+                    ui.monospace(format!("{}.{}", ns.entity, ns.column));
+                    ui.end_row();
+                }
+            });
+        });
+    }
+}
+
+/// The entity list; returns the entity clicked.
+fn entity_table(ui: &mut egui::Ui, o: &DataOverview, selected: Option<&str>) -> Option<String> {
+    let mut clicked = None;
+    let height = theme::ROW_HEIGHT * (o.entities.len() as f32 + 1.5);
+    ui.allocate_ui(egui::vec2(ui.available_width(), height), |ui| {
+        TableBuilder::new(ui)
+            .id_salt("entities")
+            .striped(true)
+            .vscroll(false)
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+            .column(Column::initial(180.0))
+            .column(Column::initial(180.0))
+            .column(Column::initial(120.0))
+            .column(Column::remainder())
+            .header(theme::ROW_HEIGHT, |mut h| {
+                for title in ["Entity", "Table", "Rows", "Columns"] {
+                    h.col(|ui| {
+                        ui.strong(title);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(theme::ROW_HEIGHT, o.entities.len(), |mut row| {
+                    let Some(e) = o.entities.get(row.index()) else { return };
+                    let is_selected = selected == Some(e.entity.name.as_str());
+                    row.set_selected(is_selected);
+                    row.col(|ui| {
+                        if ui.selectable_label(is_selected, &e.entity.label).clicked() {
+                            clicked = Some(e.entity.name.clone());
+                        }
+                    });
+                    row.col(|ui| {
+                        ui.monospace(&e.entity.name);
+                    });
+                    row.col(|ui| match e.row_count {
+                        Some(n) => {
+                            ui.label(theme::count(n));
+                        }
+                        None => {
+                            ui.label(egui::RichText::new("table missing").color(theme::warning(ui)));
+                        }
+                    });
+                    row.col(|ui| {
+                        ui.label(e.entity.columns.len().to_string());
+                    });
+                });
+            });
+    });
+    clicked
+}

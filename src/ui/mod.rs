@@ -1,0 +1,351 @@
+//! The eframe window: a left navigation, one screen at a time, notices, and a status bar with
+//! background jobs. Screens read from and send [`Command`]s to the [`Console`]; they never
+//! touch SQL, the keychain or the runtime.
+
+mod campaigns;
+mod data;
+mod settings;
+pub mod testing;
+pub mod theme;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::console::{Command, Console, Event, JobId, UserError};
+
+/// The screens of the left navigation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Screen {
+    #[default]
+    Campaigns,
+    Data,
+    Deliveries,
+    Visitors,
+    Channels,
+    Social,
+    Settings,
+}
+
+impl Screen {
+    pub const ALL: [Self; 7] =
+        [Self::Campaigns, Self::Data, Self::Deliveries, Self::Visitors, Self::Channels, Self::Social, Self::Settings];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Campaigns => "Campaigns",
+            Self::Data => "Data",
+            Self::Deliveries => "Deliveries",
+            Self::Visitors => "Visitors",
+            Self::Channels => "Channels",
+            Self::Social => "Social (X)",
+            Self::Settings => "Settings",
+        }
+    }
+
+    fn icon(self) -> &'static str {
+        match self {
+            Self::Campaigns => theme::ICON_CAMPAIGNS,
+            Self::Data => theme::ICON_DATA,
+            Self::Deliveries => theme::ICON_DELIVERIES,
+            Self::Visitors => theme::ICON_VISITORS,
+            Self::Channels => theme::ICON_CHANNELS,
+            Self::Social => theme::ICON_SOCIAL,
+            Self::Settings => theme::ICON_SETTINGS,
+        }
+    }
+
+    /// For screens that later issues fill: what will be there.
+    fn coming(self) -> Option<&'static str> {
+        match self {
+            Self::Deliveries => Some(
+                "Each send of a campaign will be listed here with its progress, its per-recipient ledger and its errors.",
+            ),
+            Self::Visitors => {
+                Some("The X followers brought in by the follower sync of your X services will be listed here.")
+            }
+            Self::Channels => Some(
+                "SMS (Twilio, custom RCS), email (SMTP) and push credentials, with their Verify buttons, will be managed here.",
+            ),
+            Self::Social => Some("X services (one per X account) and their weekly follower sync will be set up here."),
+            _ => None,
+        }
+    }
+}
+
+/// Light, dark, or as the system says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ThemeChoice {
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+impl ThemeChoice {
+    fn egui(self) -> egui::ThemePreference {
+        match self {
+            Self::System => egui::ThemePreference::System,
+            Self::Light => egui::ThemePreference::Light,
+            Self::Dark => egui::ThemePreference::Dark,
+        }
+    }
+}
+
+/// What survives a restart (with the window size, which eframe keeps).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SavedState {
+    pub screen: Screen,
+    pub theme: ThemeChoice,
+}
+
+const STORAGE_KEY: &str = "campaign-console";
+
+/// A background job as the status bar shows it.
+struct JobView {
+    id: JobId,
+    label: String,
+    fraction: f32,
+    cancelling: bool,
+}
+
+/// A message at the bottom of the window. Info notices fade after a few seconds.
+struct Notice {
+    text: String,
+    details: Option<String>,
+    is_error: bool,
+    shown_at: Instant,
+}
+
+const NOTICE_TIME: Duration = Duration::from_secs(6);
+
+/// Commands collected while drawing, sent at the end of the frame.
+#[derive(Default)]
+pub struct Commands(Vec<Command>);
+
+impl Commands {
+    pub fn push(&mut self, c: Command) {
+        self.0.push(c);
+    }
+}
+
+/// The application window.
+pub struct App {
+    console: Arc<Console>,
+    pub state: SavedState,
+    applied_theme: Option<ThemeChoice>,
+    campaigns: campaigns::CampaignsScreen,
+    data: data::DataScreen,
+    settings: settings::SettingsScreen,
+    jobs: Vec<JobView>,
+    notices: Vec<Notice>,
+    started: bool,
+}
+
+impl App {
+    pub fn new(console: Arc<Console>, state: SavedState) -> Self {
+        Self {
+            console,
+            state,
+            applied_theme: None,
+            campaigns: campaigns::CampaignsScreen::default(),
+            data: data::DataScreen::default(),
+            settings: settings::SettingsScreen,
+            jobs: Vec::new(),
+            notices: Vec::new(),
+            started: false,
+        }
+    }
+
+    pub fn console(&self) -> &Arc<Console> {
+        &self.console
+    }
+
+    /// Draws one frame.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        if !self.started {
+            self.started = true;
+            let ctx = ui.ctx().clone();
+            self.console.set_repaint(move || ctx.request_repaint());
+            self.console.send(Command::RefreshCampaigns);
+            self.console.send(Command::RefreshData);
+        }
+        if self.applied_theme != Some(self.state.theme) {
+            ui.ctx().set_theme(self.state.theme.egui());
+            self.applied_theme = Some(self.state.theme);
+        }
+        self.drain_events();
+
+        let mut commands = Commands::default();
+        egui::Panel::bottom("status_bar").show(ui, |ui| self.status_bar(ui, &mut commands));
+        if !self.notices.is_empty() {
+            egui::Panel::bottom("notices").show(ui, |ui| self.notices_ui(ui));
+        }
+        egui::Panel::left("navigation")
+            .exact_size(theme::NAV_WIDTH)
+            .resizable(false)
+            .show(ui, |ui| self.navigation(ui));
+        egui::CentralPanel::default().show(ui, |ui| match self.state.screen {
+            Screen::Campaigns => self.campaigns.ui(ui, &self.console, &mut commands),
+            Screen::Data => self.data.ui(ui, &self.console, &mut commands),
+            Screen::Settings => self.settings.ui(ui, &self.console, &mut self.state.theme),
+            other => coming_screen(ui, other),
+        });
+
+        for command in commands.0 {
+            self.console.send(command);
+        }
+    }
+
+    fn drain_events(&mut self) {
+        while let Some(event) = self.console.poll_event() {
+            match event {
+                Event::JobStarted { id, label } => {
+                    self.jobs.push(JobView { id, label, fraction: 0.0, cancelling: false });
+                }
+                Event::JobProgress { id, fraction } => {
+                    if let Some(j) = self.jobs.iter_mut().find(|j| j.id == id) {
+                        j.fraction = fraction;
+                    }
+                }
+                Event::JobFinished { id, outcome } => {
+                    self.jobs.retain(|j| j.id != id);
+                    match outcome {
+                        Ok(summary) => self.notify(summary),
+                        Err(e) => self.notify_error(e),
+                    }
+                }
+                Event::Failed(e) => {
+                    if !self.campaigns.take_error(&e) {
+                        self.notify_error(e);
+                    }
+                }
+                Event::Campaigns(list) => self.campaigns.set_campaigns(list),
+                Event::CampaignCreated(c) => {
+                    self.notify(format!("Campaign \u{201c}{}\u{201d} created.", c.name));
+                    self.campaigns.created(c);
+                }
+                Event::DataOverview(o) => self.data.set_overview(o),
+            }
+        }
+    }
+
+    fn notify(&mut self, text: String) {
+        self.notices.push(Notice { text, details: None, is_error: false, shown_at: Instant::now() });
+    }
+
+    fn notify_error(&mut self, e: UserError) {
+        tracing::warn!("{}", e.message);
+        self.notices.push(Notice {
+            text: e.message,
+            details: Some(e.details),
+            is_error: true,
+            shown_at: Instant::now(),
+        });
+    }
+
+    fn navigation(&mut self, ui: &mut egui::Ui) {
+        ui.add_space(10.0);
+        ui.heading("Campaign Console");
+        ui.add_space(10.0);
+        for screen in Screen::ALL {
+            let text = format!("{}  {}", screen.icon(), screen.label());
+            let button = egui::Button::selectable(self.state.screen == screen, text)
+                .min_size(egui::vec2(ui.available_width(), 28.0));
+            if ui.add(button).clicked() {
+                self.state.screen = screen;
+            }
+        }
+    }
+
+    fn status_bar(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
+        ui.horizontal(|ui| {
+            let name = self.console.workspace_dir().file_name().map(|n| n.to_string_lossy().into_owned());
+            ui.label(egui::RichText::new(format!("Workspace: {}", name.unwrap_or_default())).color(theme::muted(ui)))
+                .on_hover_text(self.console.workspace_dir().display().to_string());
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if self.jobs.is_empty() {
+                    ui.label(egui::RichText::new("Ready").color(theme::muted(ui)));
+                }
+                for job in &mut self.jobs {
+                    let cancel = ui.add_enabled(!job.cancelling, egui::Button::new("Cancel"));
+                    if cancel.clicked() {
+                        job.cancelling = true;
+                        commands.push(Command::CancelJob(job.id));
+                    }
+                    ui.add(egui::ProgressBar::new(job.fraction).desired_width(180.0).show_percentage());
+                    ui.label(if job.cancelling {
+                        format!("{} — cancelling…", job.label)
+                    } else {
+                        job.label.clone()
+                    });
+                }
+            });
+        });
+    }
+
+    fn notices_ui(&mut self, ui: &mut egui::Ui) {
+        self.notices.retain(|n| n.is_error || n.shown_at.elapsed() < NOTICE_TIME);
+        let mut dismiss = None;
+        for (i, n) in self.notices.iter().enumerate() {
+            ui.horizontal(|ui| {
+                let (icon, colour) =
+                    if n.is_error { (theme::ICON_ERROR, theme::error(ui)) } else { (theme::ICON_INFO, theme::ok(ui)) };
+                ui.label(egui::RichText::new(format!("{icon} {}", n.text)).color(colour));
+                if let Some(details) = &n.details {
+                    ui.collapsing("Details", |ui| ui.label(egui::RichText::new(details).monospace().small()));
+                }
+                if ui.small_button("Dismiss").clicked() {
+                    dismiss = Some(i);
+                }
+            });
+        }
+        if let Some(i) = dismiss {
+            self.notices.remove(i);
+        }
+        if self.notices.iter().any(|n| !n.is_error) {
+            ui.ctx().request_repaint_after(Duration::from_millis(500));
+        }
+    }
+}
+
+fn coming_screen(ui: &mut egui::Ui, screen: Screen) {
+    ui.add_space(8.0);
+    ui.heading(screen.label());
+    ui.add_space(6.0);
+    if let Some(text) = screen.coming() {
+        ui.label(egui::RichText::new(text).color(theme::muted(ui)));
+    }
+}
+
+impl eframe::App for App {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, STORAGE_KEY, &self.state);
+    }
+}
+
+/// Opens the window on `console` and runs until it is closed.
+pub fn run_window(console: Arc<Console>) -> eframe::Result {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Campaign Console")
+            .with_app_id("campaign-console")
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([860.0, 560.0]),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "Campaign Console",
+        options,
+        Box::new(move |cc| {
+            let state = cc.storage.and_then(|s| eframe::get_value(s, STORAGE_KEY)).unwrap_or_default();
+            Ok(Box::new(App::new(console, state)))
+        }),
+    )
+}

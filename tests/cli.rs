@@ -1,0 +1,59 @@
+//! The command line: help, and writing a demo workspace.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+
+use std::process::Command;
+
+fn cli() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_campaign-console"));
+    // Keep logs of the test runs out of the user's data folder.
+    let home = std::env::temp_dir().join("campaign-console-cli-test-home");
+    c.env("HOME", &home).env("XDG_DATA_HOME", home.join("data")).env("CAMPAIGN_CONSOLE_LOG", "warn");
+    c
+}
+
+#[test]
+fn help_documents_every_subcommand() {
+    let out = cli().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for word in ["demo", "campaigns", "data", "--workspace", "--ephemeral-secrets", "--version"] {
+        assert!(text.contains(word), "--help does not mention {word}:\n{text}");
+    }
+    let out = cli().args(["demo", "--help"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("--profiles") && text.contains("--replace"), "{text}");
+}
+
+#[test]
+fn version_is_printed() {
+    let out = cli().arg("--version").output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8(out.stdout).unwrap().contains(env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn demo_writes_a_workspace_and_refuses_to_overwrite_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    let out = cli().args(["demo", "--profiles", "1000", "--workspace"]).arg(&ws).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8(out.stdout).unwrap().contains("1000 profiles"));
+
+    let conn = rusqlite::Connection::open(ws.join("workspace.sqlite")).unwrap();
+    let n: i64 = conn.query_row("SELECT COUNT(*) FROM profiles", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 1000);
+    drop(conn);
+
+    let again = cli().args(["demo", "--profiles", "10", "--workspace"]).arg(&ws).output().unwrap();
+    assert!(!again.status.success());
+    let err = String::from_utf8(again.stderr).unwrap();
+    assert!(err.contains("already holds data") && err.contains("--replace"), "{err}");
+
+    let listed = cli().args(["campaigns", "--workspace"]).arg(&ws).output().unwrap();
+    let text = String::from_utf8(listed.stdout).unwrap();
+    assert!(text.contains("Summer getaway") && text.contains("Password reset"), "{text}");
+
+    let bad = cli().args(["demo", "--profiles", "0", "--workspace"]).arg(dir.path().join("other")).output().unwrap();
+    assert!(!bad.status.success());
+}

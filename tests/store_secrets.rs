@@ -1,0 +1,69 @@
+//! No secret value is ever written to the workspace files.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+
+use campaign_console::model::{Channel, ProviderKind};
+use campaign_console::ui::testing;
+
+fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<String> {
+    let mut hits = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).unwrap();
+            if bytes.windows(needle.len()).any(|w| w == needle) {
+                hits.push(path.display().to_string());
+            }
+        }
+    }
+    hits
+}
+
+#[test]
+fn a_saved_credential_keeps_its_secret_out_of_the_workspace_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "auth-token-7f3c9a1e5b2d-DO-NOT-STORE";
+    let name = "Twilio marketing line";
+    {
+        let console = testing::console(dir.path()).unwrap();
+        let credential = console
+            .add_credential(
+                Channel::Sms,
+                ProviderKind::Twilio,
+                name,
+                serde_json::json!({ "account_sid": "AC0123456789abcdef0123456789abcdef" }),
+                Some(secret),
+            )
+            .unwrap();
+        // The secret is retrievable through the secret store…
+        assert_eq!(console.credential_secret(&credential).unwrap().as_deref(), Some(secret));
+        // …the workspace holds only a reference to it.
+        assert!(credential.secret_ref.is_some());
+        assert_eq!(console.credentials().unwrap()[0].secret_ref, credential.secret_ref);
+
+        // While open (data may sit in the WAL file) and…
+        assert!(!files_containing(dir.path(), name.as_bytes()).is_empty(), "the scan must see what was saved");
+        assert_eq!(files_containing(dir.path(), secret.as_bytes()), Vec::<String>::new());
+    }
+    // …after closing (the WAL is checkpointed into the database file).
+    assert!(!files_containing(dir.path(), name.as_bytes()).is_empty());
+    assert_eq!(files_containing(dir.path(), secret.as_bytes()), Vec::<String>::new());
+}
+
+#[test]
+fn a_refused_credential_leaves_no_secret_behind_and_delete_removes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    let first = console
+        .add_credential(Channel::Email, ProviderKind::Smtp, "Mail", serde_json::json!({}), Some("pw-1"))
+        .unwrap();
+    let err = console
+        .add_credential(Channel::Email, ProviderKind::Smtp, "Mail", serde_json::json!({}), Some("pw-2"))
+        .unwrap_err();
+    assert!(err.to_string().contains("already exists"), "{err}");
+    assert_eq!(console.credentials().unwrap().len(), 1);
+
+    console.delete_credential(first.id).unwrap();
+    assert!(console.credentials().unwrap().is_empty());
+    assert_eq!(console.credential_secret(&first).unwrap(), None, "the secret went with its credential");
+}

@@ -1,0 +1,124 @@
+//! The Campaigns screen, driven by role and label on a temporary workspace; every step is
+//! checked in the workspace database.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+
+mod common;
+
+use campaign_console::model::{CampaignKind, CampaignStatus};
+use campaign_console::ui::{SavedState, Screen, testing};
+use common::{harness, settle};
+use egui::accesskit::Role;
+use egui_kittest::kittest::Queryable;
+
+#[test]
+fn create_rename_and_delete_a_campaign() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    // Start elsewhere so that the test navigates to Campaigns.
+    let app =
+        campaign_console::ui::App::new(console.clone(), SavedState { screen: Screen::Settings, ..Default::default() });
+    let mut h = harness(app);
+    settle(&mut h);
+    h.get_by_label_contains("Campaigns").click();
+    settle(&mut h);
+    h.get_by_label_contains("No campaigns yet");
+
+    // Create "Spring sale" (orchestrated is the default kind).
+    h.get_by_label("New campaign…").click();
+    settle(&mut h);
+    h.get_by_label("Campaign name").focus();
+    h.run_steps(2);
+    h.get_by_label("Campaign name").type_text("Spring sale");
+    h.run_steps(2);
+    h.get_by_label("Create").click();
+    settle(&mut h);
+    let list = console.campaigns().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].name, "Spring sale");
+    assert_eq!(list[0].kind, CampaignKind::Orchestrated);
+    assert_eq!(list[0].status, CampaignStatus::Draft);
+    assert_eq!(list[0].created_at, testing::fixed_now());
+    h.get_by_label("Spring sale");
+
+    // Rename it: select the row, Rename…, replace the text, Save.
+    h.get_by_label("Spring sale").click();
+    settle(&mut h);
+    h.get_by_label("Rename…").click();
+    settle(&mut h);
+    let field = h.get_by_label("Campaign name");
+    field.focus();
+    h.run_steps(2);
+    h.key_combination_modifiers(egui::Modifiers::COMMAND, &[egui::Key::A]);
+    h.run_steps(1);
+    h.get_by_label("Campaign name").type_text("Spring sale 2027");
+    h.run_steps(2);
+    h.get_by_label("Save").click();
+    settle(&mut h);
+    let list = console.campaigns().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].name, "Spring sale 2027");
+    assert!(h.query_by_label("Save").is_none(), "the dialog closed after saving");
+
+    // Delete it, confirming in the dialog.
+    h.get_by_label("Delete…").click();
+    settle(&mut h);
+    h.get_by_label_contains("This cannot be undone");
+    h.get_by_label("Delete").click();
+    settle(&mut h);
+    assert!(console.campaigns().unwrap().is_empty());
+    h.get_by_label_contains("No campaigns yet");
+}
+
+#[test]
+fn a_duplicate_name_is_refused_inside_the_dialog_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.create_campaign("Welcome", CampaignKind::ApiTriggered).unwrap();
+    let mut h = harness(campaign_console::ui::App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+
+    h.get_by_label("New campaign…").click();
+    settle(&mut h);
+    h.get_by_label("Campaign name").focus();
+    h.run_steps(2);
+    h.get_by_label("Campaign name").type_text("welcome");
+    h.get_by_label("Action-triggered").click();
+    h.run_steps(2);
+    h.get_by_label("Create").click();
+    settle(&mut h);
+    h.get_by_label_contains("already exists");
+    // The dialog stays open with what was typed, and the workspace still has one campaign.
+    assert_eq!(h.get_by_label("Campaign name").value().as_deref(), Some("welcome"));
+    assert_eq!(console.campaigns().unwrap().len(), 1);
+
+    h.get_by_label("Cancel").click();
+    settle(&mut h);
+    assert!(h.query_by_label("Create").is_none());
+}
+
+#[test]
+fn duplicate_and_open_an_orchestrated_campaign() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.create_campaign("Autumn", CampaignKind::Orchestrated).unwrap();
+    let mut h = harness(campaign_console::ui::App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+
+    h.get_by_label("Autumn").click();
+    settle(&mut h);
+    h.get_by_label("Duplicate").click();
+    settle(&mut h);
+    let names: Vec<_> = console.campaigns().unwrap().into_iter().map(|c| c.name).collect();
+    assert!(names.contains(&"Autumn (copy)".to_owned()), "{names:?}");
+
+    h.get_by_label("Autumn").click();
+    settle(&mut h);
+    h.get_by_label("Open").click();
+    settle(&mut h);
+    h.get_by_label("← All campaigns");
+    h.get_by_label_contains("no activities yet");
+    h.get_by_label("← All campaigns").click();
+    settle(&mut h);
+    h.get_by_role_and_label(Role::Button, "New campaign…");
+}

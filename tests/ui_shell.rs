@@ -1,0 +1,89 @@
+//! The window shell: navigation, the Data screen on the demo, Settings, background jobs.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+
+mod common;
+
+use campaign_console::Command;
+use campaign_console::ui::{App, SavedState, Screen, ThemeChoice, testing};
+use common::{harness, settle};
+use egui_kittest::kittest::Queryable;
+
+#[test]
+fn the_demo_shows_its_campaigns_and_six_entities_with_row_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(300, 7, false, &mut |_| true).unwrap();
+    let mut h = harness(App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    for name in ["Summer getaway", "Thanks for reading", "Password reset"] {
+        h.get_by_label(name);
+    }
+
+    h.get_by_label_contains("Data").click();
+    settle(&mut h);
+    let overview = console.data_overview().unwrap();
+    assert_eq!(overview.entities.len(), 6);
+    for e in &overview.entities {
+        h.get_by_label(&e.entity.label);
+        let shown = campaign_console::ui::theme::count(e.row_count.unwrap());
+        assert!(h.query_all_by_label(&shown).next().is_some(), "row count {shown} of {} not shown", e.entity.name);
+    }
+    h.get_by_label("Profiles");
+    h.get_by_label("300");
+    h.get_by_label("bookings.profile_id = profiles.id");
+    h.get_by_label("profiles.email");
+}
+
+#[test]
+fn settings_show_where_things_are_and_change_the_theme() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    let mut h = harness(App::new(console.clone(), SavedState { screen: Screen::Settings, ..Default::default() }));
+    settle(&mut h);
+    h.get_by_label(&console.workspace_dir().display().to_string());
+    h.get_by_label_contains("in memory for this session only");
+    h.get_by_label("Dark").click();
+    settle(&mut h);
+    assert_eq!(h.state().state.theme, ThemeChoice::Dark);
+    assert_eq!(h.ctx.options(|o| o.theme_preference), egui::ThemePreference::Dark);
+}
+
+#[test]
+fn screens_for_later_say_what_will_be_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    let mut h = harness(App::new(console, SavedState::default()));
+    settle(&mut h);
+    for (nav, line) in
+        [("Deliveries", "ledger"), ("Visitors", "followers"), ("Channels", "Twilio"), ("Social (X)", "X services")]
+    {
+        h.get_by_label_contains(nav).click();
+        settle(&mut h);
+        h.get_by_label_contains(line);
+        assert_eq!(h.state().state.screen.label(), nav);
+    }
+}
+
+#[test]
+fn a_background_job_shows_progress_and_can_be_cancelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    let mut h = harness(App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    console.send(Command::GenerateDemo { profiles: 3_000_000, replace: false });
+    // The job appears in the status bar with a Cancel button.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while h.query_by_label("Cancel").is_none() {
+        assert!(std::time::Instant::now() < deadline, "no job in the status bar");
+        h.step();
+    }
+    h.get_by_label_contains("Generating demo data");
+    h.get_by_label("Cancel").click();
+    settle(&mut h);
+    h.get_by_label_contains("cancelled");
+    assert!(h.query_by_label("Cancel").is_none(), "the job left the status bar");
+    // Nothing was written.
+    assert!(console.data_overview().unwrap().entities.is_empty());
+    assert!(console.campaigns().unwrap().is_empty());
+}
