@@ -73,8 +73,8 @@ pub struct ConsoleOptions {
     pub secrets: SecretsChoice,
     /// `None`: the system clock.
     pub clock: Option<Clock>,
-    /// Where the log file is written, to show it in Settings.
-    pub log_file: Option<PathBuf>,
+    /// The folder of the log files, to show it in Settings.
+    pub log_dir: Option<PathBuf>,
 }
 
 /// What the UI asks for. Each is answered by one or more [`Event`]s.
@@ -160,7 +160,7 @@ pub struct Console {
     secrets: Arc<dyn SecretStore>,
     keychain: KeychainStatus,
     clock: Clock,
-    log_file: Option<PathBuf>,
+    log_dir: Option<PathBuf>,
     outbox: Outbox,
     inbox: Mutex<mpsc::Receiver<Event>>,
     jobs: Arc<Mutex<HashMap<JobId, Arc<AtomicBool>>>>,
@@ -182,7 +182,14 @@ impl Console {
             SecretsChoice::System => secrets::open_system_store(),
             SecretsChoice::Ephemeral => (Arc::new(MemoryStore::new()), KeychainStatus::Ephemeral),
         };
-        tracing::info!("keychain: {}", keychain.describe());
+        match keychain {
+            KeychainStatus::Ephemeral => tracing::debug!("keychain: {}", keychain.describe()),
+            _ => tracing::info!(
+                "keychain: {} {}",
+                keychain.describe(),
+                keychain.technical_reason().map(|r| format!("({r})")).unwrap_or_default()
+            ),
+        }
         let (tx, rx) = mpsc::channel(EVENT_CAPACITY);
         Ok(Self {
             runtime,
@@ -190,7 +197,7 @@ impl Console {
             secrets,
             keychain,
             clock: options.clock.unwrap_or_else(|| Arc::new(jiff::Timestamp::now)),
-            log_file: options.log_file,
+            log_dir: options.log_dir,
             outbox: Outbox { tx, repaint: Arc::new(RwLock::new(None)) },
             inbox: Mutex::new(rx),
             jobs: Arc::new(Mutex::new(HashMap::new())),
@@ -227,8 +234,8 @@ impl Console {
         &self.keychain
     }
 
-    pub fn log_file(&self) -> Option<&Path> {
-        self.log_file.as_deref()
+    pub fn log_dir(&self) -> Option<&Path> {
+        self.log_dir.as_deref()
     }
 
     pub fn now(&self) -> jiff::Timestamp {

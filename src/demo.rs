@@ -6,12 +6,13 @@
 //! Everything is written in one transaction: a cancelled or failed generation leaves the
 //! workspace as it was.
 
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 
 use crate::model::{
     Campaign, CampaignKind, CampaignStatus, Channel, Column, ColumnType, Credential, DataModel, Entity,
-    IdentityNamespace, Link, ProviderKind,
+    IdentityNamespace, IndexSpec, Link, ProviderKind,
 };
+use crate::store::customer_data::{self, Loader};
 use crate::store::{self, StoreError};
 
 /// The seed used unless another is asked for.
@@ -67,6 +68,14 @@ impl From<rusqlite::Error> for DemoError {
         Self::Store(StoreError::Sqlite(e))
     }
 }
+
+// Positions of the entities in `data_model()`.
+const PROFILES: usize = 0;
+const ADDRESSES: usize = 1;
+const HOTEL_TABLE: usize = 2;
+const BOOKINGS: usize = 3;
+const SUBSCRIPTIONS: usize = 4;
+const EVENTS: usize = 5;
 
 /// A small, fast, deterministic generator (SplitMix64). Not for anything secret.
 struct Rng(u64);
@@ -308,31 +317,14 @@ fn namespace(name: &str, column: &str) -> IdentityNamespace {
 
 /// Indexes created after loading: every link's foreign key leads an index that also covers the
 /// columns audiences filter on, so that linked conditions and aggregates read only the index.
-const INDEXES: &str = "
-    CREATE INDEX profiles_email ON profiles(email);
-    CREATE INDEX profiles_phone ON profiles(phone);
-    CREATE INDEX profiles_crm_id ON profiles(crm_id);
-    CREATE INDEX addresses_profile ON addresses(profile_id, kind, country);
-    CREATE INDEX bookings_profile ON bookings(profile_id, check_in_date, status, amount, hotel_id);
-    CREATE INDEX bookings_hotel ON bookings(hotel_id);
-    CREATE INDEX subscriptions_profile ON subscriptions(profile_id, plan, status);
-    CREATE INDEX events_profile ON events(profile_id, kind, occurred_at, value);
-";
-
-/// Why the workspace cannot take the demo without `replace`, if it cannot.
-fn occupied(conn: &Connection) -> Result<Option<String>, DemoError> {
-    let entities: i64 = conn.query_row("SELECT COUNT(*) FROM cc_entities", [], |r| r.get(0))?;
-    let campaigns: i64 = conn.query_row("SELECT COUNT(*) FROM cc_campaigns", [], |r| r.get(0))?;
-    let tables: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'cc\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
-        [],
-        |r| r.get(0),
-    )?;
-    Ok(match (entities, campaigns, tables) {
-        (0, 0, 0) => None,
-        _ => Some(format!("{entities} entities, {tables} customer tables, {campaigns} campaigns")),
-    })
-}
+/// (The store indexes the identity columns itself.)
+pub const INDEXES: &[IndexSpec] = &[
+    IndexSpec { entity: "addresses", columns: &["profile_id", "kind", "country"] },
+    IndexSpec { entity: "bookings", columns: &["profile_id", "check_in_date", "status", "amount", "hotel_id"] },
+    IndexSpec { entity: "bookings", columns: &["hotel_id"] },
+    IndexSpec { entity: "subscriptions", columns: &["profile_id", "plan", "status"] },
+    IndexSpec { entity: "events", columns: &["profile_id", "kind", "occurred_at", "value"] },
+];
 
 /// Writes the demo into the workspace database. `progress` gets the fraction done and returns
 /// `false` to cancel. `now` stamps the sample campaigns and credentials.
@@ -346,34 +338,32 @@ pub fn generate(
         return Err(DemoError::BadSize);
     }
     if !opts.replace
-        && let Some(what) = occupied(conn)?
+        && let Some(what) = customer_data::occupancy(conn)?
     {
         return Err(DemoError::NotEmpty(what));
     }
     let model = data_model();
     let tx = conn.transaction()?;
     if opts.replace {
-        for e in &model.entities {
-            tx.execute_batch(&format!("DROP TABLE IF EXISTS \"{}\"", e.name))?;
-        }
-        tx.execute_batch("DELETE FROM cc_campaigns; DELETE FROM cc_credentials WHERE provider = 'sandbox';")?;
+        customer_data::drop_tables(&tx, &model)?;
+        store::campaigns::delete_all(&tx)?;
+        store::credentials::delete_sandbox(&tx)?;
     }
     store::data_model::save(&tx, &model)?;
-    for e in &model.entities {
-        tx.execute_batch(&store::data_model::create_table_sql(e)?)?;
-    }
-    let summary = insert_rows(&tx, opts, progress)?;
-    if !progress(0.97) {
+    customer_data::create_tables(&tx, &model)?;
+    let started = std::time::Instant::now();
+    let summary = insert_rows(&mut Loader::new(&tx, &model)?, opts, progress)?;
+    tracing::info!("demo: {} rows inserted in {:.1} s", summary.total_rows(), started.elapsed().as_secs_f64());
+    if !progress(0.96) {
         return Err(DemoError::Cancelled);
     }
-    tx.execute_batch(INDEXES)?;
-    tx.execute_batch("ANALYZE")?;
+    let started = std::time::Instant::now();
+    customer_data::create_indexes(&tx, &model, INDEXES)?;
+    tracing::info!("demo: indexes and statistics built in {:.1} s", started.elapsed().as_secs_f64());
     insert_samples(&tx, opts.today, now)?;
-    tx.execute(
-        "INSERT INTO cc_workspace_meta (key, value) VALUES ('demo_seed', ?1), ('demo_profiles', ?2), ('data_version', '1')
-         ON CONFLICT (key) DO UPDATE SET value = CASE WHEN key = 'data_version' THEN CAST(value AS INTEGER) + 1 ELSE excluded.value END",
-        params![opts.seed.to_string(), opts.profiles.to_string()],
-    )?;
+    customer_data::set_meta(&tx, "demo_seed", &opts.seed.to_string())?;
+    customer_data::set_meta(&tx, "demo_profiles", &opts.profiles.to_string())?;
+    customer_data::bump_data_version(&tx)?;
     store::audit::record(&tx, now, "demo", "generate demo", "workspace", &format!("{} profiles", opts.profiles))?;
     tx.commit()?;
     progress(1.0);
@@ -413,7 +403,7 @@ impl Days {
 }
 
 fn insert_rows(
-    tx: &Connection,
+    load: &mut Loader<'_>,
     opts: &DemoOptions,
     progress: &mut dyn FnMut(f32) -> bool,
 ) -> Result<DemoSummary, DemoError> {
@@ -422,24 +412,18 @@ fn insert_rows(
     let today = days.offset_of(opts.today);
     let mut s = DemoSummary { profiles: 0, addresses: 0, hotels: 0, bookings: 0, subscriptions: 0, events: 0 };
 
-    let mut hotel = tx.prepare("INSERT INTO hotels VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
-    let mut hotel_country = Vec::with_capacity(HOTELS as usize);
     for id in 1..=HOTELS as i64 {
         let (country, _, _, cities) = rng.pick(COUNTRIES);
         let city = rng.pick(cities);
         let brand = rng.pick(HOTEL_BRANDS);
         let name = format!("{brand} {} {city}", rng.pick(HOTEL_KINDS));
-        hotel.execute(params![id, name, brand, city, country, rng.range(2, 5)])?;
-        hotel_country.push(*country);
+        let stars = rng.range(2, 5);
+        load.insert(
+            HOTEL_TABLE,
+            &[id.into(), (&name).into(), (*brand).into(), (*city).into(), (*country).into(), stars.into()],
+        )?;
         s.hotels += 1;
     }
-
-    let mut profile =
-        tx.prepare("INSERT INTO profiles VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")?;
-    let mut address = tx.prepare("INSERT INTO addresses VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
-    let mut booking = tx.prepare("INSERT INTO bookings VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
-    let mut subscription = tx.prepare("INSERT INTO subscriptions VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
-    let mut event = tx.prepare("INSERT INTO events VALUES (?1, ?2, ?3, ?4, ?5)")?;
 
     let step = (opts.profiles / 200).max(1_000);
     let mut phone = String::with_capacity(16);
@@ -471,22 +455,27 @@ fn insert_rows(
         let tier = tier.map_or("none", |(t, _)| t);
         let created_day = today - rng.range(1, 5 * 365);
         let created = days.timestamp(created_day, &mut rng);
-        profile.execute(params![
-            id,
-            email,
-            if has_phone { Some(phone.as_str()) } else { None },
-            first,
-            last,
-            country,
-            city,
-            birth,
-            tier,
-            created,
-            rng.chance(80),
-            rng.chance(55),
-            rng.chance(40),
-            format!("CRM-{id:08}"),
-        ])?;
+        let (email_opt_in, sms_opt_in, push_opt_in) = (rng.chance(80), rng.chance(55), rng.chance(40));
+        let crm_id = format!("CRM-{id:08}");
+        load.insert(
+            PROFILES,
+            &[
+                id.into(),
+                (&email).into(),
+                has_phone.then_some(phone.as_str()).into(),
+                (*first).into(),
+                (*last).into(),
+                (*country).into(),
+                (*city).into(),
+                birth.into(),
+                tier.into(),
+                (&created).into(),
+                email_opt_in.into(),
+                sms_opt_in.into(),
+                push_opt_in.into(),
+                (&crm_id).into(),
+            ],
+        )?;
         s.profiles += 1;
 
         for k in 0..rng.skewed(3) {
@@ -497,16 +486,21 @@ fn insert_rows(
                 let (c, _, _, cities) = rng.pick(COUNTRIES);
                 (*c, *rng.pick(cities))
             };
-            address.execute(params![
-                s.addresses as i64,
-                id,
-                ADDRESS_KINDS[k as usize % ADDRESS_KINDS.len()],
-                format!("{} {}", rng.range(1, 240), rng.pick(STREETS)),
-                format!("{:05}", rng.below(100_000)),
-                a_city,
-                a_country,
-                k == 0,
-            ])?;
+            let line1 = format!("{} {}", rng.range(1, 240), rng.pick(STREETS));
+            let postcode = format!("{:05}", rng.below(100_000));
+            load.insert(
+                ADDRESSES,
+                &[
+                    (s.addresses as i64).into(),
+                    id.into(),
+                    ADDRESS_KINDS[k as usize % ADDRESS_KINDS.len()].into(),
+                    (&line1).into(),
+                    (&postcode).into(),
+                    a_city.into(),
+                    a_country.into(),
+                    (k == 0).into(),
+                ],
+            )?;
         }
 
         for _ in 0..rng.skewed(8) {
@@ -526,16 +520,20 @@ fn insert_rows(
             let nights = rng.range(1, 10);
             let stars_factor = 60 + (hotel_id % 4) * 40;
             let amount = (nights * (stars_factor + rng.range(0, 120))) as f64 + rng.below(100) as f64 / 100.0;
-            booking.execute(params![
-                s.bookings as i64,
-                id,
-                hotel_id,
-                amount,
-                status,
-                days.timestamp(booked.min(today), &mut rng),
-                days.at(check_in),
-                nights,
-            ])?;
+            let booked_at = days.timestamp(booked.min(today), &mut rng);
+            load.insert(
+                BOOKINGS,
+                &[
+                    (s.bookings as i64).into(),
+                    id.into(),
+                    hotel_id.into(),
+                    amount.into(),
+                    status.into(),
+                    (&booked_at).into(),
+                    days.at(check_in).into(),
+                    nights.into(),
+                ],
+            )?;
         }
 
         let mut plans = PLANS.to_vec();
@@ -545,27 +543,26 @@ fn insert_rows(
             let start = created_day + rng.range(0, 300);
             let active = rng.chance(75);
             let ended = (!active).then(|| days.timestamp(start + rng.range(30, 400), &mut rng));
-            subscription.execute(params![
-                s.subscriptions as i64,
-                id,
-                plan,
-                if active { "active" } else { "cancelled" },
-                days.timestamp(start.min(today), &mut rng),
-                ended,
-            ])?;
+            let started_at = days.timestamp(start.min(today), &mut rng);
+            load.insert(
+                SUBSCRIPTIONS,
+                &[
+                    (s.subscriptions as i64).into(),
+                    id.into(),
+                    plan.into(),
+                    (if active { "active" } else { "cancelled" }).into(),
+                    (&started_at).into(),
+                    ended.as_ref().into(),
+                ],
+            )?;
         }
 
         for _ in 0..rng.skewed(10) {
             s.events += 1;
             let kind = rng.pick(EVENT_KINDS);
             let value = (*kind == "purchase").then(|| rng.range(500, 50_000) as f64 / 100.0);
-            event.execute(params![
-                s.events as i64,
-                id,
-                kind,
-                days.timestamp(today - rng.range(0, 365), &mut rng),
-                value
-            ])?;
+            let at = days.timestamp(today - rng.range(0, 365), &mut rng);
+            load.insert(EVENTS, &[(s.events as i64).into(), id.into(), (*kind).into(), (&at).into(), value.into()])?;
         }
     }
     Ok(s)
@@ -680,15 +677,14 @@ mod tests {
         })
         .unwrap_err();
         assert!(matches!(err, DemoError::Cancelled));
-        assert!(occupied(&conn).unwrap().is_none(), "a cancelled demo left data behind");
+        assert!(customer_data::occupancy(&conn).unwrap().is_none(), "a cancelled demo left data behind");
 
         generate(&mut conn, &opts(100, 1), now, &mut |_| true).unwrap();
         let err = generate(&mut conn, &opts(100, 1), now, &mut |_| true).unwrap_err();
         assert!(matches!(err, DemoError::NotEmpty(_)), "{err}");
         let replaced = generate(&mut conn, &DemoOptions { replace: true, ..opts(50, 2) }, now, &mut |_| true).unwrap();
         assert_eq!(replaced.profiles, 50);
-        let n: i64 = conn.query_row("SELECT COUNT(*) FROM cc_campaigns", [], |r| r.get(0)).unwrap();
-        assert_eq!(n, 3);
+        assert_eq!(store::campaigns::list(&conn).unwrap().len(), 3);
         assert!(matches!(generate(&mut conn, &opts(0, 1), now, &mut |_| true), Err(DemoError::BadSize)));
     }
 }

@@ -57,8 +57,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let dirs = directories::ProjectDirs::from("com", "Campaign Console", "Campaign Console");
     let data_dir = dirs.as_ref().map(|d| d.data_dir().to_owned()).unwrap_or_else(|| PathBuf::from("."));
-    let (log_file, _log_guard) = init_logging(&data_dir.join("logs"));
-    match run(cli, &data_dir, log_file) {
+    let (log_dir, _log_guard) = init_logging(&data_dir.join("logs"));
+    match run(cli, &data_dir, log_dir) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!("{err:#}");
@@ -68,7 +68,7 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs to stderr and to a daily rolling file. Returns the file's path when it could be set up.
+/// Logs to stderr and to a daily rolling file. Returns the log folder when it could be set up.
 fn init_logging(dir: &Path) -> (Option<PathBuf>, Option<tracing_appender::non_blocking::WorkerGuard>) {
     use tracing_subscriber::prelude::*;
     let filter = || {
@@ -91,7 +91,7 @@ fn init_logging(dir: &Path) -> (Option<PathBuf>, Option<tracing_appender::non_bl
             let (writer, guard) = tracing_appender::non_blocking(appender);
             let file = tracing_subscriber::fmt::layer().with_ansi(false).with_writer(writer).with_filter(filter());
             tracing_subscriber::registry().with(stderr).with(file).init();
-            (Some(dir.join("campaign-console.<date>.log")), Some(guard))
+            (Some(dir.to_owned()), Some(guard))
         }
         None => {
             tracing_subscriber::registry().with(stderr).init();
@@ -101,12 +101,15 @@ fn init_logging(dir: &Path) -> (Option<PathBuf>, Option<tracing_appender::non_bl
     }
 }
 
-fn run(cli: Cli, data_dir: &Path, log_file: Option<PathBuf>) -> anyhow::Result<()> {
+fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()> {
     let workspace_dir = cli.workspace.unwrap_or_else(|| data_dir.join("workspace"));
     let fresh = !workspace_dir.join(store::DATABASE_FILE).exists();
-    let secrets = if cli.ephemeral_secrets { SecretsChoice::Ephemeral } else { SecretsChoice::System };
+    // Only the window reads or writes secrets so far; the other commands do not reach for the
+    // keychain at all.
+    let secrets =
+        if cli.ephemeral_secrets || cli.command.is_some() { SecretsChoice::Ephemeral } else { SecretsChoice::System };
     let open = || {
-        Console::open(ConsoleOptions { workspace_dir: workspace_dir.clone(), secrets, clock: None, log_file })
+        Console::open(ConsoleOptions { workspace_dir: workspace_dir.clone(), secrets, clock: None, log_dir })
             .with_context(|| format!("cannot open the workspace at {}", workspace_dir.display()))
     };
     match cli.command {

@@ -44,17 +44,24 @@ pub enum KeychainStatus {
 }
 
 impl KeychainStatus {
-    /// One sentence for Settings and the log.
+    /// One or two sentences for Settings, in plain words.
     pub fn describe(&self) -> String {
         match self {
             Self::Platform => "Secrets are stored in the system keychain.".into(),
-            Self::KernelKeyring { why_not_platform } => format!(
-                "No keychain service was found ({why_not_platform}); secrets are stored in the Linux kernel keyring and last until you log out."
-            ),
-            Self::MemoryFallback { reason } => format!(
-                "No keychain is reachable ({reason}). Secrets you enter are kept in memory for this session only and are never written to disk; enter them again after a restart, or start a keychain service (for example GNOME Keyring or KWallet)."
-            ),
+            Self::KernelKeyring { .. } => {
+                "No keychain service was found, so secrets are stored in the Linux kernel keyring; they last until you log out.".into()
+            }
+            Self::MemoryFallback { .. } => "No keychain is reachable. Secrets you enter are kept in memory for this session only and are never written to disk: enter them again after a restart, or start a keychain service (for example GNOME Keyring or KWallet).".into(),
             Self::Ephemeral => "Secrets are kept in memory for this session only (ephemeral mode).".into(),
+        }
+    }
+
+    /// The technical reason the system keychain was not used, for the "details" toggle and
+    /// the log.
+    pub fn technical_reason(&self) -> Option<&str> {
+        match self {
+            Self::KernelKeyring { why_not_platform: r } | Self::MemoryFallback { reason: r } => Some(r),
+            Self::Platform | Self::Ephemeral => None,
         }
     }
 
@@ -183,7 +190,6 @@ pub fn open_system_store() -> (Arc<dyn SecretStore>, KeychainStatus) {
     }
 
     let status = KeychainStatus::MemoryFallback { reason: why_not_platform };
-    tracing::warn!("{}", status.describe());
     (Arc::new(MemoryStore::new()), status)
 }
 

@@ -116,5 +116,5 @@ fn data_is_realistic_and_complete() {
     let plan: String = conn
         .query_row("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM bookings WHERE profile_id = 5", [], |r| r.get(3))
         .unwrap();
-    assert!(plan.contains("bookings_profile"), "{plan}");
+    assert!(plan.contains("bookings_by_profile_id"), "{plan}");
 }

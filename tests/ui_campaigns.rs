@@ -116,9 +116,9 @@ fn duplicate_and_open_an_orchestrated_campaign() {
     settle(&mut h);
     h.get_by_label("Open").click();
     settle(&mut h);
-    h.get_by_label("← All campaigns");
+    h.get_by_label("⬅ All campaigns");
     h.get_by_label_contains("no activities yet");
-    h.get_by_label("← All campaigns").click();
+    h.get_by_label("⬅ All campaigns").click();
     settle(&mut h);
     h.get_by_role_and_label(Role::Button, "New campaign…");
 }

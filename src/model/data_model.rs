@@ -119,3 +119,55 @@ pub struct DataOverview {
     pub links: Vec<Link>,
     pub identity_namespaces: Vec<IdentityNamespace>,
 }
+
+/// One value of a customer-table row, as loaders hand it to the store.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Cell<'a> {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(&'a str),
+}
+
+impl From<i64> for Cell<'_> {
+    fn from(v: i64) -> Self {
+        Self::Int(v)
+    }
+}
+
+impl From<f64> for Cell<'_> {
+    fn from(v: f64) -> Self {
+        Self::Real(v)
+    }
+}
+
+impl From<bool> for Cell<'_> {
+    fn from(v: bool) -> Self {
+        Self::Int(i64::from(v))
+    }
+}
+
+impl<'a> From<&'a str> for Cell<'a> {
+    fn from(v: &'a str) -> Self {
+        Self::Text(v)
+    }
+}
+
+impl<'a> From<&'a String> for Cell<'a> {
+    fn from(v: &'a String) -> Self {
+        Self::Text(v)
+    }
+}
+
+impl<'a, T: Into<Cell<'a>>> From<Option<T>> for Cell<'a> {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Self::Null, Into::into)
+    }
+}
+
+/// An index on a customer table, leading with its first column.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IndexSpec {
+    pub entity: &'static str,
+    pub columns: &'static [&'static str],
+}

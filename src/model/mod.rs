@@ -7,7 +7,9 @@ mod data_model;
 
 pub use campaign::{Campaign, CampaignKind, CampaignStatus, CampaignSummary};
 pub use channel::{Channel, Credential, ProviderKind, SecretRef};
-pub use data_model::{Column, ColumnType, DataModel, DataOverview, Entity, EntityOverview, IdentityNamespace, Link};
+pub use data_model::{
+    Cell, Column, ColumnType, DataModel, DataOverview, Entity, EntityOverview, IdentityNamespace, IndexSpec, Link,
+};
 
 /// Whether `name` is a safe SQL identifier for a customer table or column: lower-case ASCII
 /// letters, digits and underscores, starting with a letter, at most 63 characters. Names that

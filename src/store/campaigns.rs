@@ -181,6 +181,12 @@ pub fn delete(conn: &Connection, id: i64) -> Result<()> {
     Ok(())
 }
 
+/// Deletes every campaign (replacing the demo).
+pub fn delete_all(conn: &Connection) -> Result<()> {
+    conn.execute("DELETE FROM cc_campaigns", [])?;
+    Ok(())
+}
+
 /// The stored canvas JSON of a campaign, if it has one.
 pub fn canvas_json(conn: &Connection, id: i64) -> Result<Option<String>> {
     Ok(conn.query_row("SELECT canvas_json FROM cc_canvases WHERE campaign_id = ?1", [id], |r| r.get(0)).optional()?)

@@ -82,3 +82,9 @@ pub fn delete(conn: &Connection, id: i64) -> Result<Option<SecretRef>> {
     conn.execute("DELETE FROM cc_credentials WHERE id = ?1", [id])?;
     Ok(secret.map(SecretRef))
 }
+
+/// Deletes the Sandbox credentials (replacing the demo). Sandbox credentials have no secret.
+pub fn delete_sandbox(conn: &Connection) -> Result<()> {
+    conn.execute("DELETE FROM cc_credentials WHERE provider = 'sandbox'", [])?;
+    Ok(())
+}

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod campaigns;
 pub mod credentials;
+pub mod customer_data;
 pub mod data_model;
 pub mod migrations;
 

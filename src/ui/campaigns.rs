@@ -214,8 +214,13 @@ fn name_field(ui: &mut egui::Ui, name: &mut String, focus: &mut bool) -> bool {
     let response = ui
         .add(egui::TextEdit::singleline(name).hint_text("e.g. Spring sale").desired_width(f32::INFINITY))
         .labelled_by(label.id);
-    if std::mem::take(focus) {
-        response.request_focus();
+    // Ask until it is granted: a request made while the dialog is still being sized is lost.
+    if *focus {
+        if response.has_focus() {
+            *focus = false;
+        } else {
+            response.request_focus();
+        }
     }
     response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))
 }
@@ -298,7 +303,7 @@ fn dates(c: &Campaign) -> String {
         (None, None) => "—".into(),
         (Some(s), None) => format!("from {}", theme::when(s)),
         (None, Some(e)) => format!("until {}", theme::when(e)),
-        (Some(s), Some(e)) => format!("{} → {}", theme::when(s), theme::when(e)),
+        (Some(s), Some(e)) => format!("{} – {}", theme::when(s), theme::when(e)),
     }
 }
 
@@ -306,7 +311,7 @@ fn dates(c: &Campaign) -> String {
 fn campaign_view(ui: &mut egui::Ui, c: &Campaign) -> bool {
     ui.add_space(8.0);
     let back = ui.horizontal(|ui| {
-        let back = ui.button("← All campaigns").clicked();
+        let back = ui.button("⬅ All campaigns").clicked();
         ui.heading(&c.name);
         ui.label(egui::RichText::new(format!("{} · {}", c.kind.label(), c.status.label())).color(theme::muted(ui)));
         back

@@ -76,9 +76,14 @@ impl DataScreen {
                 }
                 ui.end_row();
                 for l in &o.links {
+                    let key = o
+                        .entities
+                        .iter()
+                        .find(|e| e.entity.name == l.parent)
+                        .map_or("?", |e| e.entity.primary_key.as_str());
                     ui.label(&l.child);
                     ui.label(&l.parent);
-                    ui.monospace(format!("{}.{} = {}.id", l.child, l.foreign_key, l.parent));
+                    ui.monospace(format!("{}.{} = {}.{key}", l.child, l.foreign_key, l.parent));
                     ui.end_row();
                 }
             });

@@ -180,6 +180,7 @@ impl App {
 
         let mut commands = Commands::default();
         egui::Panel::bottom("status_bar").show(ui, |ui| self.status_bar(ui, &mut commands));
+        self.notices.retain(|n| n.is_error || n.shown_at.elapsed() < NOTICE_TIME);
         if !self.notices.is_empty() {
             egui::Panel::bottom("notices").show(ui, |ui| self.notices_ui(ui));
         }
@@ -287,7 +288,6 @@ impl App {
     }
 
     fn notices_ui(&mut self, ui: &mut egui::Ui) {
-        self.notices.retain(|n| n.is_error || n.shown_at.elapsed() < NOTICE_TIME);
         let mut dismiss = None;
         for (i, n) in self.notices.iter().enumerate() {
             ui.horizontal(|ui| {

@@ -23,12 +23,17 @@ impl SettingsScreen {
             ui.label(egui::RichText::new("Keychain").color(theme::muted(ui)));
             let status = console.keychain_status();
             let colour = if status.is_persistent() { theme::ok(ui) } else { theme::warning(ui) };
-            ui.add(egui::Label::new(egui::RichText::new(status.describe()).color(colour)).wrap());
+            ui.vertical(|ui| {
+                ui.add(egui::Label::new(egui::RichText::new(status.describe()).color(colour)).wrap());
+                if let Some(reason) = status.technical_reason() {
+                    ui.collapsing("Details", |ui| ui.label(egui::RichText::new(reason).monospace().small()));
+                }
+            });
             ui.end_row();
 
             ui.label(egui::RichText::new("Log files").color(theme::muted(ui)));
-            match console.log_file() {
-                Some(p) => path_line(ui, &p.display().to_string()),
+            match console.log_dir() {
+                Some(p) => path_line(ui, &format!("{}", p.display())),
                 None => {
                     ui.label("Logs go to the terminal only (no log folder could be written).");
                 }

@@ -18,7 +18,7 @@ pub fn console(workspace_dir: &Path) -> Result<Arc<Console>, ConsoleError> {
         workspace_dir: workspace_dir.to_owned(),
         secrets: SecretsChoice::Ephemeral,
         clock: Some(Arc::new(fixed_now)),
-        log_file: None,
+        log_dir: None,
     })?))
 }
 

@@ -1,0 +1,144 @@
+//! Customer tables (profiles, bookings, …): creating them from the data model, bulk loading,
+//! indexing, and the workspace facts that go with them (data version).
+
+use rusqlite::types::{ToSql, ToSqlOutput, ValueRef};
+use rusqlite::{Connection, Statement, params};
+
+use super::{Result, StoreError, quote_ident};
+use crate::model::{Cell, DataModel, IndexSpec};
+
+impl ToSql for Cell<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match *self {
+            Cell::Null => ValueRef::Null,
+            Cell::Int(v) => ValueRef::Integer(v),
+            Cell::Real(v) => ValueRef::Real(v),
+            Cell::Text(s) => ValueRef::Text(s.as_bytes()),
+        }))
+    }
+}
+
+/// What the workspace already holds, if anything: application metadata or customer tables.
+pub fn occupancy(conn: &Connection) -> Result<Option<String>> {
+    let entities: i64 = conn.query_row("SELECT COUNT(*) FROM cc_entities", [], |r| r.get(0))?;
+    let campaigns: i64 = conn.query_row("SELECT COUNT(*) FROM cc_campaigns", [], |r| r.get(0))?;
+    let tables: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'
+           AND name NOT LIKE 'cc\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(match (entities, campaigns, tables) {
+        (0, 0, 0) => None,
+        _ => Some(format!("{entities} entities, {tables} customer tables, {campaigns} campaigns")),
+    })
+}
+
+/// Drops the tables of `model`'s entities (when present).
+pub fn drop_tables(conn: &Connection, model: &DataModel) -> Result<()> {
+    for e in &model.entities {
+        conn.execute_batch(&format!("DROP TABLE IF EXISTS {}", quote_ident(&e.name)?))?;
+    }
+    Ok(())
+}
+
+/// Creates a table for every entity of `model`.
+pub fn create_tables(conn: &Connection, model: &DataModel) -> Result<()> {
+    for e in &model.entities {
+        conn.execute_batch(&super::data_model::create_table_sql(e)?)?;
+    }
+    Ok(())
+}
+
+/// Creates the given indexes (named `<table>_by_<first column>[_<n>]`) and one on every
+/// identity namespace's column, then gathers planner statistics from a bounded sample: a
+/// full ANALYZE of millions of rows would cost as much as the load itself.
+pub fn create_indexes(conn: &Connection, model: &DataModel, specs: &[IndexSpec]) -> Result<()> {
+    let mut all: Vec<(String, Vec<String>)> =
+        specs.iter().map(|s| (s.entity.to_owned(), s.columns.iter().map(|c| (*c).to_owned()).collect())).collect();
+    for ns in &model.identity_namespaces {
+        all.push((ns.entity.clone(), vec![ns.column.clone()]));
+    }
+    let mut used = std::collections::HashSet::new();
+    for (table, columns) in all {
+        let Some(first) = columns.first() else {
+            return Err(StoreError::Invalid(format!("an index on {table} needs at least one column")));
+        };
+        let mut name = format!("{table}_by_{first}");
+        let mut n = 2;
+        while !used.insert(name.clone()) {
+            name = format!("{table}_by_{first}_{n}");
+            n += 1;
+        }
+        let cols = columns.iter().map(|c| quote_ident(c)).collect::<Result<Vec<_>>>()?.join(", ");
+        conn.execute_batch(&format!(
+            "CREATE INDEX IF NOT EXISTS {} ON {} ({cols})",
+            quote_ident(&name)?,
+            quote_ident(&table)?
+        ))?;
+    }
+    conn.execute_batch("PRAGMA analysis_limit = 1000; ANALYZE; PRAGMA analysis_limit = 0;")?;
+    Ok(())
+}
+
+/// Records that customer data changed (cached counts keyed on it become stale).
+pub fn bump_data_version(conn: &Connection) -> Result<()> {
+    conn.execute(
+        "INSERT INTO cc_workspace_meta (key, value) VALUES ('data_version', '1')
+         ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+        [],
+    )?;
+    Ok(())
+}
+
+pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO cc_workspace_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+/// The current data version (0 before any customer data was loaded).
+pub fn data_version(conn: &Connection) -> Result<i64> {
+    let v: Option<String> = rusqlite::OptionalExtension::optional(conn.query_row(
+        "SELECT value FROM cc_workspace_meta WHERE key = 'data_version'",
+        [],
+        |r| r.get(0),
+    ))?;
+    Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
+/// Inserts rows into the customer tables of a data model with one prepared statement per
+/// table. Meant to run inside the caller's transaction.
+pub struct Loader<'c> {
+    statements: Vec<(usize, Statement<'c>)>,
+}
+
+impl<'c> Loader<'c> {
+    pub fn new(conn: &'c Connection, model: &DataModel) -> Result<Self> {
+        let mut statements = Vec::with_capacity(model.entities.len());
+        for e in &model.entities {
+            let cols = e.columns.iter().map(|c| quote_ident(&c.name)).collect::<Result<Vec<_>>>()?.join(", ");
+            let marks = vec!["?"; e.columns.len()].join(", ");
+            let sql = format!("INSERT INTO {} ({cols}) VALUES ({marks})", quote_ident(&e.name)?);
+            statements.push((e.columns.len(), conn.prepare(&sql)?));
+        }
+        Ok(Self { statements })
+    }
+
+    /// Inserts one row into the `entity`-th entity of the model, values in column order.
+    pub fn insert(&mut self, entity: usize, row: &[Cell<'_>]) -> Result<()> {
+        let Some((arity, stmt)) = self.statements.get_mut(entity) else {
+            return Err(StoreError::Invalid(format!("no entity number {entity} in the data model")));
+        };
+        if row.len() != *arity {
+            return Err(StoreError::Invalid(format!("a row of {} values for a table of {arity} columns", row.len())));
+        }
+        for (i, cell) in row.iter().enumerate() {
+            stmt.raw_bind_parameter(i + 1, cell)?;
+        }
+        stmt.raw_execute()?;
+        Ok(())
+    }
+}
