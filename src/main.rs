@@ -57,7 +57,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let dirs = directories::ProjectDirs::from("com", "Campaign Console", "Campaign Console");
     let data_dir = dirs.as_ref().map(|d| d.data_dir().to_owned()).unwrap_or_else(|| PathBuf::from("."));
-    let (log_dir, _log_guard) = init_logging(&data_dir.join("logs"));
+    // The window logs its start-up on stderr; commands keep stderr for their progress and errors.
+    let stderr_level = if cli.command.is_none() { "info" } else { "warn" };
+    let (log_dir, _log_guard) = init_logging(&data_dir.join("logs"), stderr_level);
     match run(cli, &data_dir, log_dir) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -69,14 +71,17 @@ fn main() -> ExitCode {
 }
 
 /// Logs to stderr and to a daily rolling file. Returns the log folder when it could be set up.
-fn init_logging(dir: &Path) -> (Option<PathBuf>, Option<tracing_appender::non_blocking::WorkerGuard>) {
+fn init_logging(
+    dir: &Path,
+    stderr_level: &str,
+) -> (Option<PathBuf>, Option<tracing_appender::non_blocking::WorkerGuard>) {
     use tracing_subscriber::prelude::*;
-    let filter = || {
+    let filter = |level: &str| {
         tracing_subscriber::EnvFilter::try_from_env("CAMPAIGN_CONSOLE_LOG").unwrap_or_else(|_| {
-            tracing_subscriber::EnvFilter::new("info,wgpu=warn,eframe=warn,egui_glow=warn,zbus=warn")
+            tracing_subscriber::EnvFilter::new(format!("{level},wgpu=warn,eframe=warn,egui_glow=warn,zbus=warn"))
         })
     };
-    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(filter());
+    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(filter(stderr_level));
     let appender = std::fs::create_dir_all(dir).ok().and_then(|()| {
         tracing_appender::rolling::Builder::new()
             .rotation(tracing_appender::rolling::Rotation::DAILY)
@@ -89,7 +94,8 @@ fn init_logging(dir: &Path) -> (Option<PathBuf>, Option<tracing_appender::non_bl
     match appender {
         Some(appender) => {
             let (writer, guard) = tracing_appender::non_blocking(appender);
-            let file = tracing_subscriber::fmt::layer().with_ansi(false).with_writer(writer).with_filter(filter());
+            let file =
+                tracing_subscriber::fmt::layer().with_ansi(false).with_writer(writer).with_filter(filter("info"));
             tracing_subscriber::registry().with(stderr).with(file).init();
             (Some(dir.to_owned()), Some(guard))
         }
