@@ -14,8 +14,9 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::sync::mpsc;
 
+use crate::audience::{self, AudienceError, CompileOptions, CompiledRun, CountReport, Dialect};
 use crate::demo::{self, DemoError, DemoOptions, DemoSummary};
-use crate::model::{Campaign, CampaignKind, Channel, Credential, DataOverview, ProviderKind, SecretRef};
+use crate::model::{Campaign, CampaignKind, Canvas, Channel, Credential, DataOverview, ProviderKind, SecretRef};
 use crate::secrets::{self, KeychainStatus, MemoryStore, SecretError, SecretStore};
 use crate::store::{self, StoreError, Workspace};
 
@@ -39,6 +40,10 @@ pub enum ConsoleError {
     Demo(#[from] DemoError),
     #[error("could not start the background runtime: {0}")]
     Runtime(std::io::Error),
+    #[error(transparent)]
+    Audience(#[from] AudienceError),
+    #[error("\u{201c}{campaign}\u{201d} has no canvas to count: {why}")]
+    NoCanvas { campaign: String, why: String },
 }
 
 /// An error as the user sees it: one sentence, with the technical chain behind "details".
@@ -291,6 +296,48 @@ impl Console {
             links: model.links,
             identity_namespaces: model.identity_namespaces,
         })
+    }
+
+    /// The canvas of an orchestrated campaign.
+    pub fn canvas(&self, campaign: &Campaign) -> Result<Canvas, ConsoleError> {
+        let no_canvas = |why: String| ConsoleError::NoCanvas { campaign: campaign.name.clone(), why };
+        if campaign.kind != CampaignKind::Orchestrated {
+            return Err(no_canvas(format!("it is {}, not orchestrated", campaign.kind.label())));
+        }
+        let json = store::campaigns::canvas_json(&self.workspace.conn(), campaign.id)?;
+        match json {
+            None => Ok(Canvas::default()),
+            Some(json) => {
+                serde_json::from_str(&json).map_err(|e| no_canvas(format!("its stored canvas is damaged ({e})")))
+            }
+        }
+    }
+
+    /// Compiles a campaign's canvas for `dialect`, relative dates counted from now.
+    pub fn compile_campaign(
+        &self,
+        name_or_id: &str,
+        dialect: Dialect,
+    ) -> Result<(Campaign, Canvas, CompiledRun), ConsoleError> {
+        let campaign = self.campaign(name_or_id)?;
+        let canvas = self.canvas(&campaign)?;
+        let model = store::data_model::load(&self.workspace.conn())?;
+        let options = CompileOptions { dialect, now: self.now(), run: campaign.id.to_string() };
+        let run = audience::compile_with(&canvas, &model, &options)?;
+        Ok((campaign, canvas, run))
+    }
+
+    /// Counts every transition of a campaign's canvas (count mode: nothing is saved or sent),
+    /// on a connection of its own so that the workspace stays usable meanwhile.
+    pub fn count_campaign(
+        &self,
+        name_or_id: &str,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<(Campaign, Canvas, CountReport), ConsoleError> {
+        let (campaign, canvas, run) = self.compile_campaign(name_or_id, Dialect::Sqlite)?;
+        let conn = self.workspace.connect()?;
+        let report = audience::run_count(&conn, &run, cancelled)?;
+        Ok((campaign, canvas, report))
     }
 
     pub fn credentials(&self) -> Result<Vec<Credential>, ConsoleError> {

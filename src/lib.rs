@@ -3,6 +3,7 @@
 //!
 //! Dependencies run one way: `model` ← `store` / `secrets` ← `console` ← `ui` and the binary.
 
+pub mod audience;
 pub mod console;
 pub mod demo;
 pub mod model;

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use campaign_console::console::{Console, ConsoleOptions, SecretsChoice};
-use campaign_console::{demo, store, ui};
+use campaign_console::{audience, demo, store, ui};
 use clap::{Parser, Subcommand};
 
 /// Campaign Console: design orchestrated campaigns over your customer data, see exact counts
@@ -49,6 +49,23 @@ enum Cmd {
     },
     /// List the campaigns of the workspace.
     Campaigns,
+    /// Count every transition of an orchestrated campaign's canvas (a test run: nothing is
+    /// saved or sent), with each activity's time.
+    Count {
+        /// The campaign's name or id.
+        campaign: String,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the SQL an orchestrated campaign's canvas compiles to, activity by activity.
+    Sql {
+        /// The campaign's name or id.
+        campaign: String,
+        /// Emit PostgreSQL instead of SQLite.
+        #[arg(long)]
+        postgres: bool,
+    },
     /// Show the data model: entities with row counts, links and identity namespaces.
     Data,
 }
@@ -63,7 +80,7 @@ fn main() -> ExitCode {
     match run(cli, &data_dir, log_dir) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            tracing::error!("{err:#}");
+            // Said once, on stderr; the log file gets it through the command's own warnings.
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
@@ -172,6 +189,60 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
                     c.status.label(),
                     c.modified_at
                 );
+            }
+            Ok(())
+        }
+        Some(Cmd::Count { campaign, json }) => {
+            let console = open()?;
+            let (campaign, canvas, report) = console.count_campaign(&campaign, &|| false)?;
+            let label = |id: &str| canvas.activity(id).map_or_else(|| id.to_owned(), |a| a.label.clone());
+            if json {
+                let transitions: Vec<_> = canvas
+                    .transitions
+                    .iter()
+                    .map(|t| {
+                        serde_json::json!({
+                            "id": t.id, "from": t.from, "output": t.output, "to": t.to,
+                            "count": report.count_of(&t.id),
+                        })
+                    })
+                    .collect();
+                let activities: Vec<_> = report
+                    .activities
+                    .iter()
+                    .map(|a| serde_json::json!({ "id": a.activity, "label": label(&a.activity), "ms": a.duration.as_secs_f64() * 1e3 }))
+                    .collect();
+                let out = serde_json::json!({
+                    "campaign": campaign.name, "total_ms": report.total.as_secs_f64() * 1e3,
+                    "transitions": transitions, "activities": activities,
+                });
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                println!("{} — exact counts ({:.1} ms)\n", campaign.name, report.total.as_secs_f64() * 1e3);
+                println!("{:<14} {:<46} {:>10}", "transition", "from → to", "count");
+                for t in &canvas.transitions {
+                    let route = format!("{} [{}] → {}", label(&t.from), t.output, label(&t.to));
+                    let count = report.count_of(&t.id).map_or_else(|| "—".to_owned(), |n| n.to_string());
+                    println!("{:<14} {:<46} {:>10}", t.id, route, count);
+                }
+                println!("\n{:<30} {:>10}", "activity", "time");
+                for a in &report.activities {
+                    println!("{:<30} {:>7.1} ms", label(&a.activity), a.duration.as_secs_f64() * 1e3);
+                }
+            }
+            Ok(())
+        }
+        Some(Cmd::Sql { campaign, postgres }) => {
+            let console = open()?;
+            let dialect = if postgres { audience::Dialect::Postgres } else { audience::Dialect::Sqlite };
+            let (campaign, canvas, run) = console.compile_campaign(&campaign, dialect)?;
+            println!("-- {}", campaign.name);
+            for step in &run.steps {
+                let label = canvas.activity(&step.activity).map_or(step.activity.as_str(), |a| a.label.as_str());
+                println!("\n-- {label} ({})", step.activity);
+                for s in &step.statements {
+                    println!("{};", s.display);
+                }
             }
             Ok(())
         }

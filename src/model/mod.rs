@@ -2,10 +2,12 @@
 //! UI and the CLI show them.
 
 mod campaign;
+mod canvas;
 mod channel;
 mod data_model;
 
 pub use campaign::{Campaign, CampaignKind, CampaignStatus, CampaignSummary};
+pub use canvas::*;
 pub use channel::{Channel, Credential, ProviderKind, SecretRef};
 pub use data_model::{
     Cell, Column, ColumnType, DataModel, DataOverview, Entity, EntityOverview, IdentityNamespace, IndexSpec, Link,

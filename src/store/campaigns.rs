@@ -192,6 +192,18 @@ pub fn canvas_json(conn: &Connection, id: i64) -> Result<Option<String>> {
     Ok(conn.query_row("SELECT canvas_json FROM cc_canvases WHERE campaign_id = ?1", [id], |r| r.get(0)).optional()?)
 }
 
+/// Stores (or replaces) the canvas JSON of a campaign.
+pub fn save_canvas(conn: &Connection, id: i64, canvas_json: &str, now: jiff::Timestamp) -> Result<()> {
+    get(conn, id)?;
+    conn.execute(
+        "INSERT INTO cc_canvases (campaign_id, canvas_json, modified_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (campaign_id) DO UPDATE SET canvas_json = excluded.canvas_json, modified_at = excluded.modified_at",
+        params![id, canvas_json, ts(now)],
+    )?;
+    conn.execute("UPDATE cc_campaigns SET modified_at = ?1 WHERE id = ?2", params![ts(now), id])?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

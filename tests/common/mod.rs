@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
 #![allow(dead_code)]
 
+pub mod fixture;
+
 use std::time::{Duration, Instant};
 
 use campaign_console::ui::App;

@@ -1,0 +1,527 @@
+//! A validated canvas becomes SQL: one keyed work table per activity output, filled by
+//! `INSERT … SELECT` statements built with sea-query for the chosen dialect.
+
+use std::collections::HashMap;
+
+use sea_query::{
+    Alias, ColumnDef, Expr, ExprTrait, Func, InsertStatement, JoinType, Order, OverStatement, PostgresQueryBuilder,
+    Query, SelectStatement, SqliteQueryBuilder, Table, TableCreateStatement, UnionType, Value, WindowStatement,
+};
+
+use super::expr::{Builder, Relation, col, mix_expr};
+use super::validate::{Flow, profile_entity, validate};
+use super::{AudienceError, Dialect};
+use crate::model::{
+    Activity, ActivityKind, Canvas, ColumnType, CombineMode, DataModel, DedupMethod, Entity, Limit, Pick, Recipient,
+};
+
+/// How to compile.
+#[derive(Clone, Debug)]
+pub struct CompileOptions {
+    pub dialect: Dialect,
+    /// "Today" and "now" for relative dates ("in the last 30 days").
+    pub now: jiff::Timestamp,
+    /// Names this run's work tables: `wt_<run>_<n>`.
+    pub run: String,
+}
+
+/// One SQL statement, with `?`/`$n` placeholders and the values to bind.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SqlStatement {
+    pub sql: String,
+    pub values: Vec<Value>,
+    /// The same statement with the values written in, for people to read.
+    pub display: String,
+}
+
+/// The statements of one activity, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompiledStep {
+    pub activity: String,
+    pub statements: Vec<SqlStatement>,
+}
+
+/// Where a transition's population is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompiledTransition {
+    pub transition: String,
+    /// The work table, `None` for a transition that only starts an activity.
+    pub table: Option<String>,
+    pub flow: Flow,
+}
+
+/// A canvas ready to run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompiledRun {
+    pub dialect: Dialect,
+    pub steps: Vec<CompiledStep>,
+    pub transitions: Vec<CompiledTransition>,
+    /// Every work table created (dropped when the run ends).
+    pub tables: Vec<String>,
+}
+
+/// Compiles `canvas` for `dialect`, with relative dates counted from now.
+pub fn compile(canvas: &Canvas, model: &DataModel, dialect: Dialect) -> Result<CompiledRun, AudienceError> {
+    compile_with(canvas, model, &CompileOptions { dialect, now: jiff::Timestamp::now(), run: "0".into() })
+}
+
+/// Compiles `canvas` with explicit options.
+pub fn compile_with(
+    canvas: &Canvas,
+    model: &DataModel,
+    options: &CompileOptions,
+) -> Result<CompiledRun, AudienceError> {
+    let analysis = validate(canvas, model, options.now).map_err(AudienceError::Invalid)?;
+    let b = Builder::new(model, options.now);
+    let mut c = Compiler { options, b: &b, tables: Vec::new(), outputs: HashMap::new() };
+    let mut steps = Vec::new();
+    for &i in &analysis.order {
+        let a = &canvas.activities[i];
+        let inbound: Vec<(String, String, Flow)> = canvas
+            .inbound(&a.id)
+            .filter_map(|t| {
+                let table = c.outputs.get(&(t.from.clone(), t.output.clone()))?.clone()?;
+                Some((t.id.clone(), table, analysis.flows.get(&t.id)?.clone()))
+            })
+            .collect();
+        let out_flows: HashMap<String, Flow> = canvas
+            .outbound(&a.id)
+            .filter_map(|t| Some((t.output.clone(), analysis.flows.get(&t.id)?.clone())))
+            .collect();
+        let statements = c.activity(a, &inbound, &out_flows).map_err(|message| {
+            AudienceError::Invalid(vec![super::Problem {
+                activity: Some(a.id.clone()),
+                label: Some(a.label.clone()),
+                parameter: None,
+                message,
+            }])
+        })?;
+        if !statements.is_empty() {
+            steps.push(CompiledStep { activity: a.id.clone(), statements });
+        }
+    }
+    let transitions = canvas
+        .transitions
+        .iter()
+        .map(|t| CompiledTransition {
+            transition: t.id.clone(),
+            table: c.outputs.get(&(t.from.clone(), t.output.clone())).cloned().flatten(),
+            flow: analysis.flows.get(&t.id).cloned().unwrap_or(Flow { dimension: None, columns: Vec::new() }),
+        })
+        .collect();
+    Ok(CompiledRun { dialect: options.dialect, steps, transitions, tables: c.tables })
+}
+
+struct Compiler<'a> {
+    options: &'a CompileOptions,
+    b: &'a Builder<'a>,
+    tables: Vec<String>,
+    /// (activity id, output) → its work table (`None`: no population).
+    outputs: HashMap<(String, String), Option<String>>,
+}
+
+type Statements = Vec<SqlStatement>;
+
+impl Compiler<'_> {
+    fn insert(&self, q: &InsertStatement) -> SqlStatement {
+        let (sql, values, display) = match self.options.dialect {
+            Dialect::Sqlite => {
+                let (s, v) = q.build(SqliteQueryBuilder);
+                (s, v.0, q.to_string(SqliteQueryBuilder))
+            }
+            Dialect::Postgres => {
+                let (s, v) = q.build(PostgresQueryBuilder);
+                (s, v.0, q.to_string(PostgresQueryBuilder))
+            }
+        };
+        SqlStatement { sql, values, display }
+    }
+
+    fn create(&self, q: &TableCreateStatement) -> SqlStatement {
+        let sql = match self.options.dialect {
+            Dialect::Sqlite => q.to_string(SqliteQueryBuilder),
+            Dialect::Postgres => q.to_string(PostgresQueryBuilder),
+        };
+        SqlStatement { display: sql.clone(), sql, values: Vec::new() }
+    }
+
+    fn sql_type(&self, t: Option<ColumnType>) -> &'static str {
+        match (self.options.dialect, t) {
+            (Dialect::Sqlite, None) => "INTEGER",
+            (Dialect::Postgres, None) => "BIGINT",
+            (Dialect::Sqlite, Some(t)) => t.sqlite_type(),
+            (Dialect::Postgres, Some(ColumnType::Integer)) => "BIGINT",
+            (Dialect::Postgres, Some(ColumnType::Decimal)) => "DOUBLE PRECISION",
+            (Dialect::Postgres, Some(ColumnType::Boolean)) => "BOOLEAN",
+            (Dialect::Postgres, Some(ColumnType::Date)) => "DATE",
+            (Dialect::Postgres, Some(ColumnType::Timestamp)) => "TIMESTAMPTZ",
+            (Dialect::Postgres, Some(ColumnType::Text)) => "TEXT",
+        }
+    }
+
+    /// Creates the work table of `activity`'s `output` for `flow`; returns its name.
+    fn table(&mut self, activity: &str, output: &str, flow: &Flow, out: &mut Statements) -> String {
+        let name = format!("wt_{}_{}", self.options.run, self.tables.len() + 1);
+        let mut q = Table::create();
+        q.table(Alias::new(&name))
+            .temporary()
+            .col(ColumnDef::new(Alias::new("key")).custom(Alias::new(self.sql_type(None))).primary_key())
+            .col(ColumnDef::new(Alias::new("seg")).custom(Alias::new("TEXT")));
+        for c in &flow.columns {
+            q.col(ColumnDef::new(Alias::new(&c.alias)).custom(Alias::new(self.sql_type(Some(c.column_type)))));
+        }
+        out.push(self.create(&q));
+        self.tables.push(name.clone());
+        self.outputs.insert((activity.to_owned(), output.to_owned()), Some(name.clone()));
+        name
+    }
+
+    /// Makes `output` of `activity` reuse an existing table (pass-through activities).
+    fn alias_output(&mut self, activity: &str, output: &str, table: Option<&str>) {
+        self.outputs.insert((activity.to_owned(), output.to_owned()), table.map(str::to_owned));
+    }
+
+    fn fill(&self, table: &str, flow: &Flow, select: SelectStatement) -> Result<SqlStatement, String> {
+        let mut cols = vec![Alias::new("key"), Alias::new("seg")];
+        cols.extend(flow.columns.iter().map(|c| Alias::new(&c.alias)));
+        let mut q = Query::insert();
+        q.into_table(Alias::new(table)).columns(cols);
+        q.select_from(select).map_err(|e| format!("internal error while building SQL: {e}"))?;
+        Ok(self.insert(&q))
+    }
+
+    fn activity(
+        &mut self,
+        a: &Activity,
+        inbound: &[(String, String, Flow)],
+        out_flows: &HashMap<String, Flow>,
+    ) -> Result<Statements, String> {
+        let mut out = Vec::new();
+        let first = inbound.first();
+        let input_flow = first.map(|(_, _, f)| f.clone()).unwrap_or(Flow { dimension: None, columns: Vec::new() });
+        let input_table = first.map(|(_, t, _)| t.clone());
+        let dim = input_flow.dimension.as_deref().and_then(|d| self.b.model.entity(d));
+        let flow_for = |output: &str| out_flows.get(output).cloned().unwrap_or_else(|| input_flow.clone());
+        match &a.kind {
+            ActivityKind::BuildAudience { dimension, rule, .. } => {
+                let entity = self.b.entity(dimension)?;
+                let flow = Flow { dimension: Some(dimension.clone()), columns: Vec::new() };
+                let t = self.table(&a.id, "out", &flow, &mut out);
+                let mut q = Query::select();
+                q.expr(col("t", &entity.primary_key))
+                    .expr(Expr::val(Option::<String>::None))
+                    .from_as(Alias::new(&entity.name), Alias::new("t"))
+                    .and_where(self.b.rule(rule, entity, "t")?);
+                out.push(self.fill(&t, &flow, q)?);
+            }
+            ActivityKind::Scheduler { .. } => self.alias_output(&a.id, "out", None),
+            ActivityKind::End => {}
+            ActivityKind::SaveAudience { .. } | ActivityKind::Wait { .. } => {
+                // Count mode: a Save audience writes nothing, a Wait does not wait.
+                self.alias_output(&a.id, "out", input_table.as_deref());
+            }
+            ActivityKind::AndJoin { primary } => {
+                let table = primary
+                    .as_ref()
+                    .and_then(|p| inbound.iter().find(|(id, _, _)| id == p))
+                    .or(first)
+                    .map(|(_, t, _)| t.as_str());
+                self.alias_output(&a.id, "out", table);
+            }
+            ActivityKind::Fork { outputs } => {
+                for o in outputs {
+                    self.alias_output(&a.id, o, input_table.as_deref());
+                }
+            }
+            ActivityKind::Combine { mode, primary, complement } => {
+                let p = primary.as_ref().and_then(|p| inbound.iter().position(|(id, _, _)| id == p)).unwrap_or(0);
+                let Some((_, primary_table, _)) = inbound.get(p) else { return Ok(out) };
+                let flow = flow_for("out");
+                let t = self.table(&a.id, "out", &flow, &mut out);
+                let select = match mode {
+                    CombineMode::Union => union_of(inbound.iter().map(|(_, t, _)| t.as_str())),
+                    CombineMode::Intersection | CombineMode::Exclusion => {
+                        let mut q = carry("p", primary_table, &flow);
+                        for (i, (_, other, _)) in inbound.iter().enumerate() {
+                            if i != p {
+                                let sub = key_in(other, "x", "p");
+                                q.and_where(if *mode == CombineMode::Intersection {
+                                    Expr::exists(sub)
+                                } else {
+                                    Expr::not_exists(sub)
+                                });
+                            }
+                        }
+                        q
+                    }
+                };
+                out.push(self.fill(&t, &flow, select)?);
+                if *complement && *mode != CombineMode::Union {
+                    let cflow = flow_for("complement");
+                    let c = self.table(&a.id, "complement", &cflow, &mut out);
+                    let mut q = Query::select();
+                    let source = if *mode == CombineMode::Intersection {
+                        q.from_subquery(union_of(inbound.iter().map(|(_, t, _)| t.as_str())), Alias::new("u"));
+                        "u"
+                    } else {
+                        q.from_as(Alias::new(primary_table), Alias::new("u"));
+                        "u"
+                    };
+                    q.expr(col(source, "key"))
+                        .expr(Expr::val(Option::<String>::None))
+                        .and_where(Expr::not_exists(key_in(&t, "o", source)));
+                    out.push(self.fill(&c, &cflow, q)?);
+                }
+            }
+            ActivityKind::Enrichment { columns } => {
+                let (Some(entity), Some(w)) = (dim, input_table.as_deref()) else { return Ok(out) };
+                let flow = flow_for("out");
+                let t = self.table(&a.id, "out", &flow, &mut out);
+                let mut q = carry("w", w, &input_flow);
+                join_dimension(&mut q, entity);
+                for c in columns {
+                    q.expr_as(self.b.enrichment(&c.source, entity, "t")?.0, Alias::new(&c.alias));
+                }
+                out.push(self.fill(&t, &flow, q)?);
+            }
+            ActivityKind::Split { subsets, complement, allow_overlap, .. } => {
+                let (Some(entity), Some(w)) = (dim, input_table.as_deref()) else { return Ok(out) };
+                let mut done: Vec<String> = Vec::new();
+                for (i, s) in subsets.iter().enumerate() {
+                    let name = format!("subset_{}", i + 1);
+                    let flow = flow_for(&name);
+                    let t = self.table(&a.id, &name, &flow, &mut out);
+                    let mut q = Query::select();
+                    q.expr_as(col("w", "key"), Alias::new("key"))
+                        .expr_as(Expr::val(s.label.clone()), Alias::new("seg"));
+                    for c in &flow.columns {
+                        q.expr_as(col("w", &c.alias), Alias::new(&c.alias));
+                    }
+                    q.from_as(Alias::new(w), Alias::new("w"));
+                    join_dimension(&mut q, entity);
+                    q.and_where(self.b.rule(&s.filter, entity, "t")?);
+                    if !allow_overlap {
+                        for d in &done {
+                            q.and_where(Expr::not_exists(key_in(d, "x", "w")));
+                        }
+                    }
+                    let select = match &s.limit {
+                        None => q,
+                        Some(limit) => {
+                            let order = match &s.pick {
+                                Pick::Random { seed } => vec![(mix_expr(col("w", "key"), *seed), Order::Asc)],
+                                Pick::Sorted { column, descending } => vec![
+                                    (col("t", column).is_null(), Order::Asc),
+                                    (col("t", column), if *descending { Order::Desc } else { Order::Asc }),
+                                ],
+                            };
+                            limited(q, &flow, order, *limit)
+                        }
+                    };
+                    out.push(self.fill(&t, &flow, select)?);
+                    done.push(t);
+                }
+                if *complement {
+                    let flow = flow_for("complement");
+                    let t = self.table(&a.id, "complement", &flow, &mut out);
+                    let mut q = carry("w", w, &flow);
+                    for d in &done {
+                        q.and_where(Expr::not_exists(key_in(d, "x", "w")));
+                    }
+                    out.push(self.fill(&t, &flow, q)?);
+                }
+            }
+            ActivityKind::Deduplication { columns, keep, method, output_removed } => {
+                let (Some(entity), Some(w)) = (dim, input_table.as_deref()) else { return Ok(out) };
+                let flow = flow_for("out");
+                let t = self.table(&a.id, "out", &flow, &mut out);
+                let mut inner = carry("w", w, &input_flow);
+                join_dimension(&mut inner, entity);
+                let mut window = WindowStatement::new();
+                let mut no_value: Option<Expr> = None;
+                for c in columns {
+                    window.add_partition_by(col("t", c));
+                    let missing = empty(entity, "t", c);
+                    no_value = Some(match no_value {
+                        None => missing,
+                        Some(acc) => acc.or(missing),
+                    });
+                }
+                match method {
+                    DedupMethod::KeepBy { column, largest } => {
+                        window.order_by_expr(col("t", column).is_null(), Order::Asc);
+                        window.order_by_expr(col("t", column), if *largest { Order::Desc } else { Order::Asc });
+                    }
+                    DedupMethod::FirstNonEmpty { column } => {
+                        window.order_by_expr(empty(entity, "t", column), Order::Asc);
+                    }
+                    DedupMethod::Random { seed } => {
+                        window.order_by_expr(mix_expr(col("w", "key"), *seed), Order::Asc);
+                    }
+                }
+                window.order_by_expr(col("w", "key"), Order::Asc);
+                inner.expr_window_as(Func::cust(Alias::new("ROW_NUMBER")), window, Alias::new("rn"));
+                let no_value = no_value.unwrap_or_else(|| Expr::cust("1 = 0"));
+                inner.expr_as(Expr::case(no_value, 1).finally(0), Alias::new("nokey"));
+                let mut q = project("q", &flow);
+                q.from_subquery(inner, Alias::new("q"))
+                    .and_where(col("q", "rn").lte(i64::from(*keep)).or(col("q", "nokey").eq(1)));
+                out.push(self.fill(&t, &flow, q)?);
+                if *output_removed {
+                    let rflow = flow_for("removed");
+                    let r = self.table(&a.id, "removed", &rflow, &mut out);
+                    let mut q = carry("w", w, &rflow);
+                    q.and_where(Expr::not_exists(key_in(&t, "x", "w")));
+                    out.push(self.fill(&r, &rflow, q)?);
+                }
+            }
+            ActivityKind::ChangeDimension { to } => {
+                let (Some(entity), Some(w)) = (dim, input_table.as_deref()) else { return Ok(out) };
+                let flow = flow_for("out");
+                let t = self.table(&a.id, "out", &flow, &mut out);
+                let q = match self.b.relation(entity, to)? {
+                    Relation::Children { other, fk } => {
+                        let mut q = Query::select();
+                        q.expr(col("c", &other.primary_key)).expr(col("w", "seg"));
+                        for c in &flow.columns {
+                            q.expr(col("w", &c.alias));
+                        }
+                        q.from_as(Alias::new(w), Alias::new("w")).join_as(
+                            JoinType::InnerJoin,
+                            Alias::new(&other.name),
+                            Alias::new("c"),
+                            col("c", fk).equals((Alias::new("w"), Alias::new("key"))),
+                        );
+                        q
+                    }
+                    Relation::Parent { fk, .. } => parents(w, entity, fk),
+                };
+                out.push(self.fill(&t, &flow, q)?);
+            }
+            ActivityKind::ControlGroup { size, seed } => {
+                let Some(w) = input_table.as_deref() else { return Ok(out) };
+                let control_flow = flow_for("control");
+                let control = self.table(&a.id, "control", &control_flow, &mut out);
+                let q = carry("w", w, &control_flow);
+                let order = vec![(mix_expr(col("w", "key"), *seed), Order::Asc)];
+                out.push(self.fill(&control, &control_flow, limited(q, &control_flow, order, *size))?);
+                let flow = flow_for("out");
+                let t = self.table(&a.id, "out", &flow, &mut out);
+                let mut q = carry("w", w, &flow);
+                q.and_where(Expr::not_exists(key_in(&control, "x", "w")));
+                out.push(self.fill(&t, &flow, q)?);
+            }
+            ActivityKind::Channel { per, .. } => {
+                let (Some(entity), Some(w)) = (dim, input_table.as_deref()) else { return Ok(out) };
+                let profile = profile_entity(self.b.model).unwrap_or_default();
+                if *per == Recipient::Profile && entity.name != profile {
+                    let Relation::Parent { fk, .. } = self.b.relation(entity, profile)? else {
+                        return Err(format!("{} has no link to {profile}", entity.label));
+                    };
+                    let flow = flow_for("out");
+                    let t = self.table(&a.id, "out", &flow, &mut out);
+                    out.push(self.fill(&t, &flow, parents(w, entity, fk))?);
+                } else {
+                    self.alias_output(&a.id, "out", Some(w));
+                }
+            }
+            ActivityKind::ReadAudience { .. } | ActivityKind::Reconciliation { .. } | ActivityKind::Test { .. } => {
+                return Err(format!("{} cannot be counted in this version yet", a.kind.label()));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// `SELECT w.key, w.seg, w.<columns of flow> FROM <table> w`.
+fn carry(alias: &str, table: &str, flow: &Flow) -> SelectStatement {
+    let mut q = project(alias, flow);
+    q.from_as(Alias::new(table), Alias::new(alias));
+    q
+}
+
+/// The key, segment and `flow`'s columns of `alias`, with no FROM.
+fn project(alias: &str, flow: &Flow) -> SelectStatement {
+    let mut q = Query::select();
+    q.expr_as(col(alias, "key"), Alias::new("key")).expr_as(col(alias, "seg"), Alias::new("seg"));
+    for c in &flow.columns {
+        q.expr_as(col(alias, &c.alias), Alias::new(&c.alias));
+    }
+    q
+}
+
+/// Joins the dimension's table as `t` on `t.pk = w.key`.
+fn join_dimension(q: &mut SelectStatement, entity: &Entity) {
+    q.join_as(
+        JoinType::InnerJoin,
+        Alias::new(&entity.name),
+        Alias::new("t"),
+        col("t", &entity.primary_key).equals((Alias::new("w"), Alias::new("key"))),
+    );
+}
+
+/// `SELECT 1 FROM <table> <alias> WHERE <alias>.key = <outer>.key`, for EXISTS.
+fn key_in(table: &str, alias: &str, outer: &str) -> SelectStatement {
+    let mut q = Query::select();
+    q.expr(Expr::val(1))
+        .from_as(Alias::new(table), Alias::new(alias))
+        .and_where(col(alias, "key").equals((Alias::new(outer), Alias::new("key"))));
+    q
+}
+
+/// The keys of several work tables, each once, with an empty segment.
+fn union_of<'t>(tables: impl Iterator<Item = &'t str>) -> SelectStatement {
+    let mut selects = tables.map(|t| {
+        let mut q = Query::select();
+        q.expr(col("u", "key")).expr(Expr::val(Option::<String>::None)).from_as(Alias::new(t), Alias::new("u"));
+        q
+    });
+    let mut first = selects.next().unwrap_or_else(Query::select);
+    for s in selects {
+        first.union(UnionType::Distinct, s);
+    }
+    first
+}
+
+/// The distinct parents (`t.fk`) of the rows of work table `w` of `entity`.
+fn parents(w: &str, entity: &Entity, fk: &str) -> SelectStatement {
+    let mut q = Query::select();
+    q.distinct()
+        .expr(col("t", fk))
+        .expr(Expr::val(Option::<String>::None))
+        .from_as(Alias::new(w), Alias::new("w"))
+        .and_where(col("t", fk).is_not_null());
+    join_dimension(&mut q, entity);
+    q
+}
+
+/// Whether `entity.column` (aliased `table`) has no value: NULL, or '' for text.
+fn empty(entity: &Entity, table: &str, column: &str) -> Expr {
+    let is_text = entity.column(column).is_some_and(|c| c.column_type == ColumnType::Text);
+    if is_text { col(table, column).is_null().or(col(table, column).eq("")) } else { col(table, column).is_null() }
+}
+
+/// The first rows of `q` in `order`, at most `limit` of them (a count, or a percentage of
+/// what `q` returns), in one pass with window functions.
+fn limited(mut q: SelectStatement, flow: &Flow, order: Vec<(Expr, Order)>, limit: Limit) -> SelectStatement {
+    let mut window = WindowStatement::new();
+    for (e, o) in order {
+        window.order_by_expr(e, o);
+    }
+    window.order_by_expr(col("w", "key"), Order::Asc);
+    q.expr_window_as(Func::cust(Alias::new("ROW_NUMBER")), window, Alias::new("rn"));
+    q.expr_window_as(Func::count(Expr::cust("*")), WindowStatement::new(), Alias::new("n"));
+    let mut outer = project("q", flow);
+    outer.from_subquery(q, Alias::new("q"));
+    match limit {
+        Limit::Count(n) => {
+            outer.and_where(col("q", "rn").lte(i64::try_from(n).unwrap_or(i64::MAX)));
+        }
+        Limit::Percent(p) => {
+            // rn ≤ n × p %, in whole basis points so both dialects agree on the rounding.
+            let bp = (p * 100.0).round() as i64;
+            outer.and_where(col("q", "rn").mul(10_000).lte(col("q", "n").mul(bp)));
+        }
+    }
+    outer
+}

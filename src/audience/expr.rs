@@ -1,0 +1,436 @@
+//! Rules and values as sea-query expressions. Every user value becomes a bound parameter.
+//! The same code checks a rule (validation) and builds its SQL (compilation), so what is
+//! accepted is exactly what can be run.
+
+use std::cell::Cell;
+
+use sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Order, Query, SimpleExpr};
+
+use crate::model::{
+    Aggregate, ColumnType, DataModel, EnrichSource, Entity, LinkedCondition, Op, Operand, PeriodUnit, Rule,
+};
+
+/// How a linked entity relates to the current one.
+pub(crate) enum Relation<'m> {
+    /// `other.fk = current.pk`: many rows of `other` per current row.
+    Children { other: &'m Entity, fk: &'m str },
+    /// `other.pk = current.fk`: at most one row of `other` per current row.
+    Parent { other: &'m Entity, fk: &'m str },
+}
+
+/// Shared state while turning rules into SQL.
+pub(crate) struct Builder<'m> {
+    pub model: &'m DataModel,
+    pub today: jiff::civil::Date,
+    pub now: jiff::Timestamp,
+    next_alias: Cell<u32>,
+}
+
+pub(crate) fn col(table: &str, column: &str) -> Expr {
+    Expr::col((Alias::new(table), Alias::new(column)))
+}
+
+fn always() -> Expr {
+    Expr::cust("1 = 1")
+}
+
+fn never() -> Expr {
+    Expr::cust("1 = 0")
+}
+
+impl<'m> Builder<'m> {
+    pub fn new(model: &'m DataModel, now: jiff::Timestamp) -> Self {
+        Self { model, today: now.to_zoned(jiff::tz::TimeZone::UTC).date(), now, next_alias: Cell::new(0) }
+    }
+
+    /// A fresh table alias for a subquery.
+    pub fn alias(&self) -> String {
+        let n = self.next_alias.get() + 1;
+        self.next_alias.set(n);
+        format!("s{n}")
+    }
+
+    pub fn entity(&self, name: &str) -> Result<&'m Entity, String> {
+        self.model.entity(name).ok_or_else(|| format!("the data model has no entity \u{201c}{name}\u{201d}"))
+    }
+
+    /// How `other` is linked to `current`.
+    pub fn relation(&self, current: &Entity, other: &str) -> Result<Relation<'m>, String> {
+        for l in &self.model.links {
+            if l.parent == current.name && l.child == other {
+                return Ok(Relation::Children { other: self.entity(other)?, fk: &l.foreign_key });
+            }
+            if l.child == current.name && l.parent == other {
+                return Ok(Relation::Parent { other: self.entity(other)?, fk: &l.foreign_key });
+            }
+        }
+        Err(format!("{} is not linked to {}", current.label, other))
+    }
+
+    /// The condition `rule` on rows of `entity` aliased `table`.
+    pub fn rule(&self, rule: &Rule, entity: &Entity, table: &str) -> Result<Expr, String> {
+        Ok(match rule {
+            Rule::All { rules } => {
+                let mut parts = rules.iter().map(|r| self.rule(r, entity, table));
+                match parts.next() {
+                    None => always(),
+                    Some(first) => parts.try_fold(first?, |acc, r| Ok::<_, String>(acc.and(r?)))?,
+                }
+            }
+            Rule::Any { rules } => {
+                let mut parts = rules.iter().map(|r| self.rule(r, entity, table));
+                match parts.next() {
+                    None => never(),
+                    Some(first) => parts.try_fold(first?, |acc, r| Ok::<_, String>(acc.or(r?)))?,
+                }
+            }
+            Rule::Not { rule } => self.rule(rule, entity, table)?.not(),
+            Rule::Column { column, op, value } => {
+                let c = entity
+                    .column(column)
+                    .ok_or_else(|| format!("{} has no column \u{201c}{column}\u{201d}", entity.label))?;
+                self.compare(col(table, column), c.column_type, *op, value)
+                    .map_err(|e| format!("{}.{column} {}: {e}", entity.name, op.label()))?
+            }
+            Rule::Linked { entity: other, condition } => self.linked(entity, table, other, condition)?,
+        })
+    }
+
+    fn linked(&self, entity: &Entity, table: &str, other: &str, cond: &LinkedCondition) -> Result<Expr, String> {
+        let a = self.alias();
+        let (other, join, is_children) = match self.relation(entity, other)? {
+            Relation::Children { other, fk } => {
+                (other, col(&a, fk).equals((Alias::new(table), Alias::new(&entity.primary_key))), true)
+            }
+            Relation::Parent { other, fk } => {
+                (other, col(&a, &other.primary_key).equals((Alias::new(table), Alias::new(fk))), false)
+            }
+        };
+        let mut sub = Query::select();
+        sub.from_as(Alias::new(&other.name), Alias::new(&a)).and_where(join);
+        match cond {
+            LinkedCondition::Exists { rule } => {
+                sub.expr(Expr::val(1)).and_where(self.rule(rule, other, &a)?);
+                Ok(Expr::exists(sub))
+            }
+            LinkedCondition::NotExists { rule } => {
+                sub.expr(Expr::val(1)).and_where(self.rule(rule, other, &a)?);
+                Ok(Expr::not_exists(sub))
+            }
+            LinkedCondition::Aggregate { function, column, filter, op, value } => {
+                if !is_children {
+                    return Err(format!("an aggregate needs many {} per {}", other.label, entity.label));
+                }
+                let (agg, ty) = self.aggregate(other, &a, *function, column.as_deref())?;
+                sub.expr(agg).and_where(self.rule(filter, other, &a)?);
+                let value_expr = zero_if_empty(*function, Expr::from(sub));
+                self.compare(value_expr, ty, *op, value)
+                    .map_err(|e| format!("{} of {other_name}: {e}", agg_label(*function), other_name = other.name))
+            }
+            LinkedCondition::MostRecent { order_by, column, op, value } => {
+                if !is_children {
+                    return Err(format!("\u{201c}most recent\u{201d} needs many {} per {}", other.label, entity.label));
+                }
+                let c = column_of(other, column)?;
+                column_of(other, order_by)?;
+                sub.expr(col(&a, column))
+                    .order_by_expr(col(&a, order_by), Order::Desc)
+                    .order_by_expr(col(&a, &other.primary_key), Order::Desc)
+                    .limit(1);
+                self.compare(Expr::from(sub), c.column_type, *op, value)
+                    .map_err(|e| format!("most recent {}.{column}: {e}", other.name))
+            }
+        }
+    }
+
+    /// An aggregate of a column (or a count of rows) of `entity` aliased `table`, with its type.
+    fn aggregate(
+        &self,
+        entity: &Entity,
+        table: &str,
+        f: Aggregate,
+        column: Option<&str>,
+    ) -> Result<(Expr, ColumnType), String> {
+        if f == Aggregate::Count {
+            return Ok((Func::count(col(table, &entity.primary_key)).into(), ColumnType::Integer));
+        }
+        let name = column.ok_or_else(|| format!("{} needs a column", agg_label(f)))?;
+        let c = column_of(entity, name)?;
+        let numeric = matches!(c.column_type, ColumnType::Integer | ColumnType::Decimal);
+        let e = col(table, name);
+        Ok(match f {
+            Aggregate::Sum | Aggregate::Avg if !numeric => {
+                return Err(format!("{} needs a number column; {} is {}", agg_label(f), name, c.column_type.as_str()));
+            }
+            Aggregate::Sum => (Func::sum(e).into(), c.column_type),
+            Aggregate::Avg => (Func::avg(e).into(), ColumnType::Decimal),
+            Aggregate::Min => (Func::min(e).into(), c.column_type),
+            Aggregate::Max => (Func::max(e).into(), c.column_type),
+            Aggregate::Count => unreachable_count(),
+        })
+    }
+
+    /// The value of an enrichment column for rows of `entity` aliased `table`, and its type.
+    pub fn enrichment(
+        &self,
+        source: &EnrichSource,
+        entity: &Entity,
+        table: &str,
+    ) -> Result<(Expr, ColumnType), String> {
+        match source {
+            EnrichSource::Attribute { entity: from, column } if *from == entity.name => {
+                Ok((col(table, column), column_of(entity, column)?.column_type))
+            }
+            EnrichSource::Attribute { entity: from, column } => match self.relation(entity, from)? {
+                Relation::Parent { other, fk } => {
+                    let c = column_of(other, column)?;
+                    let a = self.alias();
+                    let mut sub = Query::select();
+                    sub.expr(col(&a, column))
+                        .from_as(Alias::new(&other.name), Alias::new(&a))
+                        .and_where(col(&a, &other.primary_key).equals((Alias::new(table), Alias::new(fk))));
+                    Ok((Expr::from(sub), c.column_type))
+                }
+                Relation::Children { .. } => Err(format!(
+                    "{from} has many rows per {}: use an aggregate or \u{201c}most recent\u{201d}",
+                    entity.label
+                )),
+            },
+            EnrichSource::Aggregate { entity: from, function, column, filter } => {
+                let Relation::Children { other, fk } = self.relation(entity, from)? else {
+                    return Err(format!("an aggregate needs many {from} per {}", entity.label));
+                };
+                let a = self.alias();
+                let (agg, ty) = self.aggregate(other, &a, *function, column.as_deref())?;
+                let mut sub = Query::select();
+                sub.expr(agg)
+                    .from_as(Alias::new(&other.name), Alias::new(&a))
+                    .and_where(col(&a, fk).equals((Alias::new(table), Alias::new(&entity.primary_key))))
+                    .and_where(self.rule(filter, other, &a)?);
+                Ok((zero_if_empty(*function, Expr::from(sub)), ty))
+            }
+            EnrichSource::MostRecent { entity: from, order_by, column, rank } => {
+                let Relation::Children { other, fk } = self.relation(entity, from)? else {
+                    return Err(format!("\u{201c}most recent\u{201d} needs many {from} per {}", entity.label));
+                };
+                let c = column_of(other, column)?;
+                column_of(other, order_by)?;
+                if *rank == 0 {
+                    return Err("the rank starts at 1 (the most recent)".into());
+                }
+                let a = self.alias();
+                let mut sub = Query::select();
+                sub.expr(col(&a, column))
+                    .from_as(Alias::new(&other.name), Alias::new(&a))
+                    .and_where(col(&a, fk).equals((Alias::new(table), Alias::new(&entity.primary_key))))
+                    .order_by_expr(col(&a, order_by), Order::Desc)
+                    .order_by_expr(col(&a, &other.primary_key), Order::Desc)
+                    .limit(1)
+                    .offset(u64::from(rank - 1));
+                Ok((Expr::from(sub), c.column_type))
+            }
+        }
+    }
+
+    /// `left op value` for a left side of type `ty`.
+    pub fn compare(&self, left: Expr, ty: ColumnType, op: Op, value: &Operand) -> Result<Expr, String> {
+        use ColumnType as T;
+        let is_text = ty == T::Text;
+        let is_time = matches!(ty, T::Date | T::Timestamp);
+        Ok(match op {
+            Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge => {
+                let v = scalar(ty, value)?;
+                match op {
+                    Op::Eq => left.eq(v),
+                    Op::Ne => left.ne(v),
+                    Op::Lt => left.lt(v),
+                    Op::Le => left.lte(v),
+                    Op::Gt => left.gt(v),
+                    _ => left.gte(v),
+                }
+            }
+            Op::Between => match value {
+                Operand::Range(a, b) => left.between(scalar(ty, a)?, scalar(ty, b)?),
+                _ => return Err("needs a range (from … to)".into()),
+            },
+            Op::In | Op::NotIn => match value {
+                Operand::List(items) if !items.is_empty() => {
+                    let values = items.iter().map(|v| scalar(ty, v)).collect::<Result<Vec<_>, _>>()?;
+                    if op == Op::In { left.is_in(values) } else { left.is_not_in(values) }
+                }
+                _ => return Err("needs a list of at least one value".into()),
+            },
+            Op::Contains | Op::StartsWith => {
+                let Operand::Text(s) = value else { return Err("needs a text value".into()) };
+                if !is_text {
+                    return Err(format!("only applies to text, not to {}", ty.as_str()));
+                }
+                let escaped = escape_like(&s.to_ascii_lowercase());
+                let pattern = if op == Op::Contains { format!("%{escaped}%") } else { format!("{escaped}%") };
+                Expr::from(Func::lower(left)).like(LikeExpr::new(pattern).escape('\\'))
+            }
+            Op::IsEmpty => {
+                if is_text {
+                    left.clone().is_null().or(left.eq(""))
+                } else {
+                    left.is_null()
+                }
+            }
+            Op::IsNotEmpty => {
+                if is_text {
+                    left.clone().is_not_null().and(left.ne(""))
+                } else {
+                    left.is_not_null()
+                }
+            }
+            Op::IsTrue | Op::IsFalse => {
+                if ty != T::Boolean {
+                    return Err(format!("only applies to yes/no columns, not to {}", ty.as_str()));
+                }
+                left.eq(op == Op::IsTrue)
+            }
+            Op::InLast | Op::InNext => {
+                if !is_time {
+                    return Err(format!("only applies to dates, not to {}", ty.as_str()));
+                }
+                let Operand::Period { amount, unit } = value else {
+                    return Err("needs a number of days, weeks or months".into());
+                };
+                if *amount < 0 {
+                    return Err("the number of days, weeks or months cannot be negative".into());
+                }
+                let (from, to) = self.period(ty, *amount, *unit, op == Op::InNext)?;
+                left.between(from, to)
+            }
+            Op::Before | Op::After => {
+                if !is_time {
+                    return Err(format!("only applies to dates, not to {}", ty.as_str()));
+                }
+                let day = date_operand(value)?;
+                if op == Op::Before {
+                    left.lt(day.to_string())
+                } else if ty == T::Timestamp {
+                    // After a day: from the start of the next one.
+                    let next = day.tomorrow().map_err(|e| e.to_string())?;
+                    left.gte(next.to_string())
+                } else {
+                    left.gt(day.to_string())
+                }
+            }
+        })
+    }
+
+    /// The bounds of "in the last / next N units", as stored text.
+    fn period(&self, ty: ColumnType, amount: i64, unit: PeriodUnit, next: bool) -> Result<(String, String), String> {
+        let span = match unit {
+            PeriodUnit::Days => jiff::Span::new().try_days(amount),
+            PeriodUnit::Weeks => jiff::Span::new().try_weeks(amount),
+            PeriodUnit::Months => jiff::Span::new().try_months(amount),
+        }
+        .map_err(|e| e.to_string())?;
+        if ty == ColumnType::Date {
+            let other = if next { self.today.checked_add(span) } else { self.today.checked_sub(span) }
+                .map_err(|e| e.to_string())?;
+            let (a, b) = if next { (self.today, other) } else { (other, self.today) };
+            Ok((a.to_string(), b.to_string()))
+        } else {
+            let zoned = self.now.to_zoned(jiff::tz::TimeZone::UTC);
+            let other =
+                if next { zoned.checked_add(span) } else { zoned.checked_sub(span) }.map_err(|e| e.to_string())?;
+            let fmt = |z: &jiff::Zoned| z.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+            let (a, b) = if next { (fmt(&zoned), fmt(&other)) } else { (fmt(&other), fmt(&zoned)) };
+            Ok((a, b))
+        }
+    }
+}
+
+fn unreachable_count() -> (Expr, ColumnType) {
+    // Count is answered before the match; keep the compiler satisfied without a panic.
+    (Expr::val(0), ColumnType::Integer)
+}
+
+fn agg_label(f: Aggregate) -> &'static str {
+    match f {
+        Aggregate::Count => "count",
+        Aggregate::Sum => "sum",
+        Aggregate::Avg => "average",
+        Aggregate::Min => "minimum",
+        Aggregate::Max => "maximum",
+    }
+}
+
+/// Counts and sums over no rows are 0, not empty.
+fn zero_if_empty(f: Aggregate, e: Expr) -> Expr {
+    match f {
+        Aggregate::Count | Aggregate::Sum => Func::coalesce([e, Expr::val(0)]).into(),
+        _ => e,
+    }
+}
+
+pub(crate) fn column_of<'e>(entity: &'e Entity, name: &str) -> Result<&'e crate::model::Column, String> {
+    entity.column(name).ok_or_else(|| format!("{} has no column \u{201c}{name}\u{201d}", entity.label))
+}
+
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn date_operand(v: &Operand) -> Result<jiff::civil::Date, String> {
+    match v {
+        Operand::Date(s) | Operand::Text(s) => {
+            s.parse::<jiff::civil::Date>().map_err(|_| format!("\u{201c}{s}\u{201d} is not a date (YYYY-MM-DD)"))
+        }
+        _ => Err("needs a date (YYYY-MM-DD)".into()),
+    }
+}
+
+/// A single value of the column's type, ready to bind.
+fn scalar(ty: ColumnType, v: &Operand) -> Result<SimpleExpr, String> {
+    use ColumnType as T;
+    Ok(match (ty, v) {
+        (T::Integer, Operand::Int(i)) => Expr::val(*i),
+        (T::Integer | T::Decimal, Operand::Real(x)) if x.is_finite() => Expr::val(*x),
+        (T::Decimal, Operand::Int(i)) => Expr::val(*i as f64),
+        (T::Text, Operand::Text(s)) => Expr::val(s.clone()),
+        (T::Boolean, Operand::Bool(b)) => Expr::val(*b),
+        (T::Date, v) => Expr::val(date_operand(v)?.to_string()),
+        (T::Timestamp, Operand::Date(s) | Operand::Text(s)) => {
+            if s.parse::<jiff::civil::Date>().is_err() && s.parse::<jiff::Timestamp>().is_err() {
+                return Err(format!("\u{201c}{s}\u{201d} is not a date or a date and time"));
+            }
+            Expr::val(s.clone())
+        }
+        (T::Integer | T::Decimal, _) => return Err("needs a number".into()),
+        (T::Text, _) => return Err("needs a text value".into()),
+        (T::Boolean, _) => return Err("needs yes or no".into()),
+        (T::Timestamp, _) => return Err("needs a date or a date and time".into()),
+    })
+}
+
+/// A seeded 32-bit hash of a key, in plain integer arithmetic that SQLite and PostgreSQL
+/// evaluate alike (no XOR, no overflow: every product stays below 2^63). Ordering rows by it is
+/// a reproducible shuffle: the same seed picks the same rows. [`mix`] computes the same value.
+pub(crate) fn mix_expr(key: Expr, seed: u64) -> Expr {
+    const MASK: i64 = 4_294_967_295;
+    let s = (seed & 0xFFFF_FFFF) as i64;
+    let x0 = key.bit_and(268_435_455).mul(2_654_435_761_i64).add(s).bit_and(MASK);
+    let x1 = x0.clone().add(x0.right_shift(15)).mul(73_244_475).bit_and(MASK);
+    let x2 = x1.clone().add(x1.right_shift(13)).mul(73_244_475).bit_and(MASK);
+    x2.clone().add(x2.right_shift(16))
+}
+
+/// The value [`mix_expr`] computes in SQL, for tests and previews.
+pub fn mix(key: i64, seed: u64) -> i64 {
+    let s = (seed & 0xFFFF_FFFF) as i64;
+    let x0 = ((key & 268_435_455) * 2_654_435_761 + s) & 4_294_967_295;
+    let x1 = ((x0 + (x0 >> 15)) * 73_244_475) & 4_294_967_295;
+    let x2 = ((x1 + (x1 >> 13)) * 73_244_475) & 4_294_967_295;
+    x2 + (x2 >> 16)
+}

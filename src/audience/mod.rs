@@ -1,0 +1,93 @@
+//! The audience engine: a canvas of activities becomes SQL over the workspace's customer data,
+//! and every transition gets an exact count.
+//!
+//! [`validate`] checks a canvas against the data model and works out what flows on each
+//! transition; [`compile`] turns it into SQL statements (sea-query, dialect chosen at run
+//! time, user values always bound); [`run_count`] executes them on a connection, one keyed
+//! work table per transition, and counts each. Nothing here knows about the UI or the runtime.
+
+mod compile;
+mod expr;
+mod ports;
+mod run;
+mod validate;
+
+pub use compile::{CompileOptions, CompiledRun, CompiledStep, CompiledTransition, SqlStatement, compile, compile_with};
+pub use expr::mix;
+pub use ports::{InputPort, inputs, outputs};
+pub use run::{ActivityReport, CountReport, TransitionCount, WorkTables, run_count, run_materialized};
+pub use validate::{Analysis, Flow, WorkColumn, validate};
+
+use std::fmt;
+
+/// The SQL dialect to emit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// At most this many activities on one canvas.
+pub const MAX_ACTIVITIES: usize = 500;
+/// At most this many channel activities on one canvas.
+pub const MAX_CHANNELS: usize = 10;
+
+/// Something wrong with a canvas, tied to the activity and parameter it concerns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The activity's id, when the problem belongs to one.
+    pub activity: Option<String>,
+    /// The activity's label as the marketer named it.
+    pub label: Option<String>,
+    /// The parameter concerned (`rule`, `columns[2]`, …).
+    pub parameter: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.activity, &self.label) {
+            (Some(id), Some(label)) => write!(f, "\u{201c}{label}\u{201d} ({id})")?,
+            (Some(id), None) => write!(f, "{id}")?,
+            _ => write!(f, "The canvas")?,
+        }
+        if let Some(p) = &self.parameter {
+            write!(f, ", {p}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AudienceError {
+    #[error("{}", list(.0))]
+    Invalid(Vec<Problem>),
+    #[error("the count was cancelled")]
+    Cancelled,
+    #[error("the workspace database failed while counting: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+impl AudienceError {
+    /// The problems of an invalid canvas (empty for other errors).
+    pub fn problems(&self) -> &[Problem] {
+        match self {
+            Self::Invalid(p) => p,
+            _ => &[],
+        }
+    }
+}
+
+fn list(problems: &[Problem]) -> String {
+    match problems {
+        [one] => one.to_string(),
+        many => {
+            let mut s = format!("{} problems:", many.len());
+            for p in many {
+                s.push_str("\n- ");
+                s.push_str(&p.to_string());
+            }
+            s
+        }
+    }
+}

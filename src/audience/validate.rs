@@ -1,0 +1,459 @@
+//! Checks a canvas against the data model and works out what flows on each transition.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use super::expr::Builder;
+use super::ports::{inputs, outputs};
+use super::{MAX_ACTIVITIES, MAX_CHANNELS, Problem};
+use crate::model::{
+    Activity, ActivityKind, Canvas, Channel, ColumnType, CombineMode, DataModel, DedupMethod, Limit, Pick, Recipient,
+    is_identifier,
+};
+
+/// A column a work table carries besides its key (added by an enrichment).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkColumn {
+    pub alias: String,
+    pub column_type: ColumnType,
+}
+
+/// What a transition carries.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Flow {
+    /// The targeting dimension (entity), or `None` when the transition only starts the next
+    /// activity (from a Scheduler).
+    pub dimension: Option<String>,
+    pub columns: Vec<WorkColumn>,
+}
+
+/// The result of a successful validation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Analysis {
+    /// Activity indices in an order where every activity comes after its inputs.
+    pub order: Vec<usize>,
+    /// What each transition (by id) carries.
+    pub flows: HashMap<String, Flow>,
+}
+
+/// A transition arriving at the activity being checked.
+struct Inbound<'a> {
+    id: &'a str,
+    input: &'a str,
+    flow: Option<&'a Flow>,
+}
+
+struct Checker<'a> {
+    canvas: &'a Canvas,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn add(&mut self, a: Option<&Activity>, parameter: Option<&str>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            activity: a.map(|a| a.id.clone()),
+            label: a.map(|a| a.label.clone()),
+            parameter: parameter.map(str::to_owned),
+            message: message.into(),
+        });
+    }
+}
+
+/// Checks `canvas`; on success says what flows where, else lists every problem found.
+pub fn validate(canvas: &Canvas, model: &DataModel, now: jiff::Timestamp) -> Result<Analysis, Vec<Problem>> {
+    let mut ck = Checker { canvas, problems: Vec::new() };
+    if canvas.version != crate::model::CANVAS_VERSION {
+        ck.add(
+            None,
+            None,
+            format!("this canvas was saved in format {}, which this version cannot read", canvas.version),
+        );
+        return Err(ck.problems);
+    }
+    if canvas.activities.len() > MAX_ACTIVITIES {
+        ck.add(
+            None,
+            None,
+            format!("a canvas can have at most {MAX_ACTIVITIES} activities; this one has {}", canvas.activities.len()),
+        );
+    }
+    let channels = canvas.activities.iter().filter(|a| matches!(a.kind, ActivityKind::Channel { .. })).count();
+    if channels > MAX_CHANNELS {
+        ck.add(
+            None,
+            None,
+            format!("a canvas can have at most {MAX_CHANNELS} channel activities; this one has {channels}"),
+        );
+    }
+
+    // Ids.
+    let mut index = HashMap::new();
+    for (i, a) in canvas.activities.iter().enumerate() {
+        if a.id.trim().is_empty() {
+            ck.add(Some(a), None, "the activity has no id");
+        } else if index.insert(a.id.as_str(), i).is_some() {
+            ck.add(Some(a), None, "two activities have this id");
+        }
+    }
+
+    // Transitions: ends exist, ports exist, no duplicates, single inputs get one wire.
+    let mut seen = HashSet::new();
+    let mut transition_ids = HashSet::new();
+    let mut wired: HashMap<(&str, &str), usize> = HashMap::new();
+    for t in &canvas.transitions {
+        if !transition_ids.insert(t.id.as_str()) {
+            ck.add(None, None, format!("two transitions have the id {}", t.id));
+        }
+        let (Some(&fi), Some(&ti)) = (index.get(t.from.as_str()), index.get(t.to.as_str())) else {
+            ck.add(None, None, format!("transition {} joins an activity that does not exist", t.id));
+            continue;
+        };
+        let (from, to) = (&canvas.activities[fi], &canvas.activities[ti]);
+        if !outputs(&from.kind).contains(&t.output) {
+            ck.add(Some(from), None, format!("has no output \u{201c}{}\u{201d}", t.output));
+        }
+        match inputs(&to.kind).into_iter().find(|p| p.name == t.input) {
+            None => ck.add(Some(to), None, format!("has no input \u{201c}{}\u{201d}", t.input)),
+            Some(port) => {
+                if !seen.insert((t.from.as_str(), t.output.as_str(), t.to.as_str(), t.input.as_str())) {
+                    ck.add(
+                        Some(to),
+                        None,
+                        format!("the output \u{201c}{}\u{201d} of {} is connected to it twice", t.output, from.label),
+                    );
+                }
+                let n = wired.entry((t.to.as_str(), t.input.as_str())).or_default();
+                *n += 1;
+                if !port.multi && *n == 2 {
+                    ck.add(Some(to), None, format!("its input \u{201c}{}\u{201d} takes one transition only", t.input));
+                }
+            }
+        }
+    }
+    for a in &canvas.activities {
+        for port in inputs(&a.kind) {
+            if port.required && !wired.contains_key(&(a.id.as_str(), port.name)) {
+                ck.add(Some(a), None, "nothing is connected to its input");
+            }
+        }
+    }
+
+    // Order (Kahn); what is left is on a loop.
+    let n = canvas.activities.len();
+    let mut indegree = vec![0usize; n];
+    let mut next: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for t in &canvas.transitions {
+        if let (Some(&f), Some(&to)) = (index.get(t.from.as_str()), index.get(t.to.as_str())) {
+            indegree[to] += 1;
+            next[f].push(to);
+        }
+    }
+    let mut queue: VecDeque<usize> = (0..n).filter(|&i| indegree[i] == 0).collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(i) = queue.pop_front() {
+        order.push(i);
+        for &j in &next[i] {
+            indegree[j] -= 1;
+            if indegree[j] == 0 {
+                queue.push_back(j);
+            }
+        }
+    }
+    if order.len() < n {
+        for (i, a) in canvas.activities.iter().enumerate() {
+            if indegree[i] > 0 && !order.contains(&i) {
+                ck.add(Some(a), None, "is part of a loop: a transition leads back to an earlier activity");
+            }
+        }
+    }
+    if !ck.problems.is_empty() {
+        return Err(ck.problems);
+    }
+
+    // Flows, in order.
+    let builder = Builder::new(model, now);
+    let mut flows: HashMap<String, Flow> = HashMap::new();
+    for &i in &order {
+        let a = &canvas.activities[i];
+        let inbound: Vec<Inbound<'_>> =
+            canvas.inbound(&a.id).map(|t| Inbound { id: &t.id, input: &t.input, flow: flows.get(&t.id) }).collect();
+        let ports = inputs(&a.kind);
+        let mut population: Option<Flow> = None;
+        let mut ok = true;
+        for Inbound { input, flow, .. } in &inbound {
+            let carries = flow.is_some_and(|f| f.dimension.is_some());
+            let wants = ports.iter().any(|p| p.name == *input && p.population);
+            let optional = ports.iter().any(|p| p.name == *input && !p.population && p.multi);
+            if wants && !carries {
+                ck.add(
+                    Some(a),
+                    None,
+                    "needs a population, but its inbound transition only starts it (connect it after an audience)",
+                );
+                ok = false;
+            } else if !wants && carries && !optional {
+                ck.add(Some(a), None, "starts a new audience: its input only takes a Scheduler's start signal");
+                ok = false;
+            }
+            if let Some(f) = flow.filter(|f| f.dimension.is_some()) {
+                match &population {
+                    None => population = Some((*f).clone()),
+                    Some(p) if p.dimension != f.dimension => {
+                        ck.add(
+                            Some(a),
+                            None,
+                            format!(
+                                "combines populations of different kinds ({} and {}): add a Change dimension first",
+                                p.dimension.as_deref().unwrap_or("?"),
+                                f.dimension.as_deref().unwrap_or("?")
+                            ),
+                        );
+                        ok = false;
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        if !ok {
+            continue;
+        }
+        let out = check_activity(&mut ck, &builder, a, population.as_ref(), &inbound);
+        if let Some(out) = out {
+            for t in canvas.outbound(&a.id) {
+                if let Some(f) = out.iter().find(|(name, _)| *name == t.output).map(|(_, f)| f.clone()) {
+                    flows.insert(t.id.clone(), f);
+                }
+            }
+        }
+    }
+    if ck.problems.is_empty() { Ok(Analysis { order, flows }) } else { Err(ck.problems) }
+}
+
+/// Checks one activity's parameters; returns what each of its outputs carries.
+fn check_activity(
+    ck: &mut Checker<'_>,
+    b: &Builder<'_>,
+    a: &Activity,
+    input: Option<&Flow>,
+    inbound: &[Inbound<'_>],
+) -> Option<Vec<(String, Flow)>> {
+    let before = ck.problems.len();
+    let same = |f: &Flow| outputs(&a.kind).into_iter().map(|o| (o, f.clone())).collect::<Vec<_>>();
+    let flow_only = Flow { dimension: None, columns: Vec::new() };
+    let dim = input.and_then(|f| f.dimension.as_deref()).and_then(|d| b.model.entity(d));
+    let out = match &a.kind {
+        ActivityKind::BuildAudience { dimension, rule, .. } => match b.entity(dimension) {
+            Err(e) => {
+                ck.add(Some(a), Some("dimension"), e);
+                None
+            }
+            Ok(entity) => {
+                if let Err(e) = b.rule(rule, entity, "t") {
+                    ck.add(Some(a), Some("rule"), e);
+                }
+                Some(vec![("out".to_owned(), Flow { dimension: Some(dimension.clone()), columns: Vec::new() })])
+            }
+        },
+        ActivityKind::Scheduler { .. } => Some(vec![("out".to_owned(), flow_only)]),
+        ActivityKind::End => Some(Vec::new()),
+        ActivityKind::SaveAudience { audience } => {
+            if audience.trim().is_empty() {
+                ck.add(Some(a), Some("audience"), "the audience needs a name");
+            }
+            input.map(same)
+        }
+        ActivityKind::Fork { outputs: names } => {
+            let mut unique = HashSet::new();
+            if names.is_empty() {
+                ck.add(Some(a), Some("outputs"), "a fork needs at least one output");
+            }
+            for n in names {
+                if n.trim().is_empty() || !unique.insert(n) {
+                    ck.add(Some(a), Some("outputs"), "each output needs its own, non-empty name");
+                }
+            }
+            input.map(same)
+        }
+        ActivityKind::Wait { .. } | ActivityKind::AndJoin { .. } => input.map(same),
+        ActivityKind::Combine { mode, primary, complement } => {
+            let count = inbound.len();
+            if *mode != CombineMode::Union && count < 2 {
+                ck.add(Some(a), None, "needs at least two inbound populations");
+            }
+            if *complement && *mode == CombineMode::Union {
+                ck.add(Some(a), Some("complement"), "a union has no complement");
+            }
+            if let Some(p) = primary
+                && !ck.canvas.inbound(&a.id).any(|t| &t.id == p)
+            {
+                ck.add(Some(a), Some("primary"), format!("the primary set {p} is not one of its inbound transitions"));
+            }
+            input.map(|f| {
+                let keys_only = Flow { dimension: f.dimension.clone(), columns: Vec::new() };
+                let primary_flow = match (mode, primary) {
+                    (CombineMode::Union, _) => keys_only.clone(),
+                    (_, Some(p)) => inbound.iter().find(|i| i.id == p).and_then(|i| i.flow).unwrap_or(f).clone(),
+                    _ => f.clone(),
+                };
+                outputs(&a.kind)
+                    .into_iter()
+                    .map(|o| if o == "complement" { (o, keys_only.clone()) } else { (o, primary_flow.clone()) })
+                    .collect()
+            })
+        }
+        ActivityKind::Enrichment { columns } => {
+            let entity = dim?;
+            let mut flow = input?.clone();
+            if columns.is_empty() {
+                ck.add(Some(a), Some("columns"), "add at least one column");
+            }
+            for (i, c) in columns.iter().enumerate() {
+                let p = format!("columns[{}] ({})", i + 1, c.alias);
+                if !is_identifier(&c.alias) || matches!(c.alias.as_str(), "key" | "seg") {
+                    ck.add(
+                        Some(a),
+                        Some(&p),
+                        "the alias must be lower-case letters, digits and _, starting with a letter",
+                    );
+                } else if flow.columns.iter().any(|w| w.alias == c.alias) {
+                    ck.add(Some(a), Some(&p), "another column already has this alias");
+                }
+                match b.enrichment(&c.source, entity, "t") {
+                    Ok((_, column_type)) => flow.columns.push(WorkColumn { alias: c.alias.clone(), column_type }),
+                    Err(e) => ck.add(Some(a), Some(&p), e),
+                }
+            }
+            Some(same(&flow))
+        }
+        ActivityKind::Split { subsets, .. } => {
+            let entity = dim?;
+            if subsets.is_empty() {
+                ck.add(Some(a), Some("subsets"), "add at least one subset");
+            }
+            for (i, s) in subsets.iter().enumerate() {
+                let p = format!("subset {} ({})", i + 1, s.label);
+                if let Err(e) = b.rule(&s.filter, entity, "t") {
+                    ck.add(Some(a), Some(&p), e);
+                }
+                check_limit(ck, a, &p, s.limit.as_ref());
+                if let Pick::Sorted { column, .. } = &s.pick
+                    && entity.column(column).is_none()
+                {
+                    ck.add(
+                        Some(a),
+                        Some(&p),
+                        format!("{} has no column \u{201c}{column}\u{201d} to sort by", entity.label),
+                    );
+                }
+            }
+            input.map(same)
+        }
+        ActivityKind::Deduplication { columns, keep, method, .. } => {
+            let entity = dim?;
+            if columns.is_empty() {
+                ck.add(Some(a), Some("columns"), "choose the columns that identify duplicates");
+            }
+            for c in columns {
+                if entity.column(c).is_none() {
+                    ck.add(Some(a), Some("columns"), format!("{} has no column \u{201c}{c}\u{201d}", entity.label));
+                }
+            }
+            if *keep == 0 {
+                ck.add(Some(a), Some("keep"), "keep at least one row of each group");
+            }
+            if let DedupMethod::KeepBy { column, .. } | DedupMethod::FirstNonEmpty { column } = method
+                && entity.column(column).is_none()
+            {
+                ck.add(Some(a), Some("method"), format!("{} has no column \u{201c}{column}\u{201d}", entity.label));
+            }
+            input.map(same)
+        }
+        ActivityKind::ChangeDimension { to } => {
+            let entity = dim?;
+            let f = input?;
+            match b.relation(entity, to) {
+                Err(e) => {
+                    ck.add(Some(a), Some("to"), e);
+                    None
+                }
+                Ok(super::expr::Relation::Children { .. }) => {
+                    Some(vec![("out".into(), Flow { dimension: Some(to.clone()), columns: f.columns.clone() })])
+                }
+                Ok(super::expr::Relation::Parent { .. }) => {
+                    Some(vec![("out".into(), Flow { dimension: Some(to.clone()), columns: Vec::new() })])
+                }
+            }
+        }
+        ActivityKind::ControlGroup { size, .. } => {
+            check_limit(ck, a, "size", Some(size));
+            input.map(same)
+        }
+        ActivityKind::Channel { channel, per, .. } => {
+            let entity = dim?;
+            let f = input?;
+            let profile = profile_entity(b.model);
+            let Some(profile) = profile else {
+                ck.add(Some(a), None, "the data model has no profile entity (identity namespaces point at none)");
+                return None;
+            };
+            let reaches = entity.name == profile
+                || matches!(b.relation(entity, profile), Ok(super::expr::Relation::Parent { .. }));
+            if !reaches {
+                ck.add(Some(a), None, format!("{} cannot be sent to: it has no link to {profile}", entity.label));
+            }
+            if *per == Recipient::SecondaryEntity && entity.name == profile {
+                ck.add(
+                    Some(a),
+                    Some("per"),
+                    "\u{201c}one message per secondary entity\u{201d} needs a Change dimension before it",
+                );
+            }
+            if let Some(ns) = address_namespace(*channel)
+                && !b.model.identity_namespaces.iter().any(|n| n.name == ns && n.entity == profile)
+            {
+                ck.add(
+                    Some(a),
+                    None,
+                    format!(
+                        "{} needs the profiles' {ns} (an identity namespace \u{201c}{ns}\u{201d})",
+                        channel.label()
+                    ),
+                );
+            }
+            let out = if *per == Recipient::Profile && entity.name != profile {
+                Flow { dimension: Some(profile.to_owned()), columns: Vec::new() }
+            } else {
+                f.clone()
+            };
+            Some(vec![("out".into(), out)])
+        }
+        ActivityKind::ReadAudience { .. } | ActivityKind::Reconciliation { .. } | ActivityKind::Test { .. } => {
+            ck.add(Some(a), None, format!("{} cannot be counted in this version yet", a.kind.label()));
+            None
+        }
+    };
+    if ck.problems.len() > before { None } else { out }
+}
+
+fn check_limit(ck: &mut Checker<'_>, a: &Activity, p: &str, limit: Option<&Limit>) {
+    match limit {
+        Some(Limit::Percent(x)) if !(x.is_finite() && *x > 0.0 && *x <= 100.0) => {
+            ck.add(Some(a), Some(p), "a percentage must be more than 0 and at most 100");
+        }
+        Some(Limit::Count(0)) => ck.add(Some(a), Some(p), "a limit must be at least 1"),
+        _ => {}
+    }
+}
+
+/// The entity messages are addressed to: the one the identity namespaces point at.
+pub(crate) fn profile_entity(model: &DataModel) -> Option<&str> {
+    model.identity_namespaces.first().map(|n| n.entity.as_str())
+}
+
+/// The identity namespace holding a channel's address, for channels that need one.
+pub(crate) fn address_namespace(channel: Channel) -> Option<&'static str> {
+    match channel {
+        Channel::Email => Some("email"),
+        Channel::Sms => Some("phone"),
+        _ => None,
+    }
+}
