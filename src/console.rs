@@ -322,7 +322,8 @@ impl Console {
         let campaign = self.campaign(name_or_id)?;
         let canvas = self.canvas(&campaign)?;
         let model = store::data_model::load(&self.workspace.conn())?;
-        let options = CompileOptions { dialect, now: self.now(), run: campaign.id.to_string() };
+        let data_version = store::customer_data::data_version(&self.workspace.conn())?;
+        let options = CompileOptions { dialect, now: self.now(), data_version };
         let run = audience::compile_with(&canvas, &model, &options)?;
         Ok((campaign, canvas, run))
     }
@@ -335,8 +336,7 @@ impl Console {
         cancelled: &dyn Fn() -> bool,
     ) -> Result<(Campaign, Canvas, CountReport), ConsoleError> {
         let (campaign, canvas, run) = self.compile_campaign(name_or_id, Dialect::Sqlite)?;
-        let conn = self.workspace.connect()?;
-        let report = audience::run_count(&conn, &run, cancelled)?;
+        let report = audience::run_count(self.workspace.connect()?, &run, cancelled)?;
         Ok((campaign, canvas, report))
     }
 

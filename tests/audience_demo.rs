@@ -72,7 +72,8 @@ fn demo_canvas_counts_match_hand_written_sql() {
     let mut expected_sample = rest_keys[..rest_keys.len() / 5].to_vec();
     expected_sample.sort_unstable();
     let (_, _, run) = console.compile_campaign("Summer getaway", Dialect::Sqlite).unwrap();
-    let (_, tables) = audience::run_materialized(&conn, &run, &|| false).unwrap();
+    let mut tables = audience::CountSession::new(rusqlite::Connection::open(console.database_path()).unwrap());
+    tables.count(&run, &|| false).unwrap();
     let (_, rows) = tables.rows("t_sample", 100_000).unwrap();
     let sample: Vec<i64> = rows
         .iter()

@@ -206,8 +206,8 @@ fn enrichment_adds_columns_per_key() {
         vec![wire("t_all", "all", "out", "enrich"), wire("t_rich", "enrich", "out", "end")],
     );
     let run = compile(&cv).unwrap();
-    let conn = ws.connect().unwrap();
-    let (report, tables) = campaign_console::audience::run_materialized(&conn, &run, &|| false).unwrap();
+    let mut tables = campaign_console::audience::CountSession::new(ws.connect().unwrap());
+    let report = tables.count(&run, &|| false).unwrap();
     assert_eq!(report.count_of("t_rich"), Some(7));
     let (names, rows) = tables.rows("t_rich", 100).unwrap();
     assert_eq!(names, ["key", "seg", "tier_now", "total_paid", "orders_n", "last_placed", "second_amount"]);
@@ -235,8 +235,7 @@ fn enrichment_adds_columns_per_key() {
         assert_eq!(row[5], last, "last order of {key}");
         assert_eq!(row[6], second, "second most recent amount of {key}");
     }
-    drop(tables);
-    // A parent's attribute from the many side.
+    // A parent's attribute from the many side (the same session: the old tables go).
     let names_of_buyers = canvas(
         vec![
             build("o", "orders", Rule::everyone()),
@@ -254,7 +253,7 @@ fn enrichment_adds_columns_per_key() {
         vec![wire("t1", "o", "out", "e"), wire("t2", "e", "out", "end")],
     );
     let run = compile(&names_of_buyers).unwrap();
-    let (_, tables) = campaign_console::audience::run_materialized(&conn, &run, &|| false).unwrap();
+    tables.count(&run, &|| false).unwrap();
     let (_, rows) = tables.rows("t2", 100).unwrap();
     let buyers: Vec<_> = rows.iter().map(|r| r[2].clone()).collect();
     assert_eq!(buyers, [t("Ann"), t("Ann"), t("Bob"), t("Cat"), t("Ann2")]);
@@ -323,8 +322,8 @@ fn split_exclusive_overlapping_limited_and_complement() {
     assert_eq!(keys(&ws, &half, &["t_subset_1"]), [expected]);
     // Labels become the segment code.
     let run = compile(&half).unwrap();
-    let conn = ws.connect().unwrap();
-    let (_, tables) = campaign_console::audience::run_materialized(&conn, &run, &|| false).unwrap();
+    let mut tables = campaign_console::audience::CountSession::new(ws.connect().unwrap());
+    tables.count(&run, &|| false).unwrap();
     let (_, rows) = tables.rows("t_subset_1", 10).unwrap();
     assert!(rows.iter().all(|r| r[1] == V::Text("Half".into())));
 }

@@ -21,8 +21,8 @@ pub struct CompileOptions {
     pub dialect: Dialect,
     /// "Today" and "now" for relative dates ("in the last 30 days").
     pub now: jiff::Timestamp,
-    /// Names this run's work tables: `wt_<run>_<n>`.
-    pub run: String,
+    /// The workspace's data version: work tables computed on older data are not reused.
+    pub data_version: i64,
 }
 
 /// One SQL statement, with `?`/`$n` placeholders and the values to bind.
@@ -38,6 +38,11 @@ pub struct SqlStatement {
 #[derive(Clone, Debug, PartialEq)]
 pub struct CompiledStep {
     pub activity: String,
+    /// A hash of everything the result depends on (parameters, inputs, data version, clock):
+    /// equal keys, equal work tables, so a recount can reuse them.
+    pub key: String,
+    /// The work tables this step creates.
+    pub tables: Vec<String>,
     pub statements: Vec<SqlStatement>,
 }
 
@@ -62,7 +67,7 @@ pub struct CompiledRun {
 
 /// Compiles `canvas` for `dialect`, with relative dates counted from now.
 pub fn compile(canvas: &Canvas, model: &DataModel, dialect: Dialect) -> Result<CompiledRun, AudienceError> {
-    compile_with(canvas, model, &CompileOptions { dialect, now: jiff::Timestamp::now(), run: "0".into() })
+    compile_with(canvas, model, &CompileOptions { dialect, now: jiff::Timestamp::now(), data_version: 0 })
 }
 
 /// Compiles `canvas` with explicit options.
@@ -73,7 +78,7 @@ pub fn compile_with(
 ) -> Result<CompiledRun, AudienceError> {
     let analysis = validate(canvas, model, options.now).map_err(AudienceError::Invalid)?;
     let b = Builder::new(model, options.now);
-    let mut c = Compiler { options, b: &b, tables: Vec::new(), outputs: HashMap::new() };
+    let mut c = Compiler { options, b: &b, tables: Vec::new(), outputs: HashMap::new(), key: String::new() };
     let mut steps = Vec::new();
     for &i in &analysis.order {
         let a = &canvas.activities[i];
@@ -88,6 +93,8 @@ pub fn compile_with(
             .outbound(&a.id)
             .filter_map(|t| Some((t.output.clone(), analysis.flows.get(&t.id)?.clone())))
             .collect();
+        c.key = step_key(a, canvas, &inbound, options);
+        let first_table = c.tables.len();
         let statements = c.activity(a, &inbound, &out_flows).map_err(|message| {
             AudienceError::Invalid(vec![super::Problem {
                 activity: Some(a.id.clone()),
@@ -97,7 +104,8 @@ pub fn compile_with(
             }])
         })?;
         if !statements.is_empty() {
-            steps.push(CompiledStep { activity: a.id.clone(), statements });
+            let tables = c.tables[first_table..].to_vec();
+            steps.push(CompiledStep { activity: a.id.clone(), key: c.key.clone(), tables, statements });
         }
     }
     let transitions = canvas
@@ -118,6 +126,24 @@ struct Compiler<'a> {
     tables: Vec<String>,
     /// (activity id, output) → its work table (`None`: no population).
     outputs: HashMap<(String, String), Option<String>>,
+    /// The key of the activity being compiled.
+    key: String,
+}
+
+/// What an activity's result depends on, hashed: its parameters, the tables it reads (named
+/// by their own keys, so a change upstream changes every key downstream), the data version,
+/// the clock and the dialect.
+fn step_key(a: &Activity, canvas: &Canvas, inbound: &[(String, String, Flow)], o: &CompileOptions) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(serde_json::to_string(&a.kind).unwrap_or_default().as_bytes());
+    for t in canvas.inbound(&a.id) {
+        let table = inbound.iter().find(|(id, _, _)| *id == t.id).map_or("-", |(_, table, _)| table.as_str());
+        h.update(format!("|{}:{}:{table}", t.id, t.input).as_bytes());
+    }
+    h.update(format!("|{}|{}|{:?}", o.data_version, o.now, o.dialect).as_bytes());
+    let digest = h.finalize();
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 type Statements = Vec<SqlStatement>;
@@ -161,7 +187,8 @@ impl Compiler<'_> {
 
     /// Creates the work table of `activity`'s `output` for `flow`; returns its name.
     fn table(&mut self, activity: &str, output: &str, flow: &Flow, out: &mut Statements) -> String {
-        let name = format!("wt_{}_{}", self.options.run, self.tables.len() + 1);
+        let n = self.tables.iter().filter(|t| t.contains(&self.key)).count() + 1;
+        let name = format!("wt_{}_{n}", self.key);
         let mut q = Table::create();
         q.table(Alias::new(&name))
             .temporary()

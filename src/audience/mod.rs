@@ -15,7 +15,7 @@ mod validate;
 pub use compile::{CompileOptions, CompiledRun, CompiledStep, CompiledTransition, SqlStatement, compile, compile_with};
 pub use expr::mix;
 pub use ports::{InputPort, inputs, outputs};
-pub use run::{ActivityReport, CountReport, TransitionCount, WorkTables, run_count, run_materialized};
+pub use run::{ActivityReport, CountReport, CountSession, TransitionCount, run_count};
 pub use validate::{Analysis, Flow, WorkColumn, validate};
 
 use std::fmt;

@@ -1,20 +1,23 @@
-//! Runs a compiled canvas in count mode on one connection: fills every work table, counts
-//! every transition, and drops the work tables when it ends, whatever happens.
+//! Runs compiled canvases in count mode. A [`CountSession`] owns a connection and keeps the
+//! work tables of its last run: a recount after an edit reruns only the steps whose key
+//! changed (the edited activity and what is downstream of it). Tables are TEMP, so they live
+//! and die with the session's connection; stale ones are dropped after each run.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use rusqlite::Connection;
 use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, InterruptHandle};
 use sea_query::{Alias, Asterisk, Expr, Func, Order, Query, SqliteQueryBuilder, Table, Value};
 
-use super::{AudienceError, CompiledRun, Dialect, SqlStatement};
+use super::{AudienceError, CompiledRun, CompiledStep, Dialect, SqlStatement};
 
 /// The count of one transition.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TransitionCount {
     pub transition: String,
-    /// `None` for a transition that carries no population (a Scheduler's start signal).
+    /// `None` for a transition that carries no population (a Scheduler's start signal), or
+    /// that a cancelled run did not reach.
     pub count: Option<u64>,
 }
 
@@ -23,6 +26,8 @@ pub struct TransitionCount {
 pub struct ActivityReport {
     pub activity: String,
     pub duration: Duration,
+    /// Its work tables were reused from the previous run (nothing upstream changed).
+    pub reused: bool,
     /// The SQL it ran, values written in.
     pub sql: Vec<String>,
 }
@@ -33,6 +38,8 @@ pub struct CountReport {
     pub transitions: Vec<TransitionCount>,
     pub activities: Vec<ActivityReport>,
     pub total: Duration,
+    /// `false` when the run was cancelled: the report then holds what was finished.
+    pub complete: bool,
 }
 
 impl CountReport {
@@ -41,16 +48,109 @@ impl CountReport {
     }
 }
 
-/// The work tables of a finished run, readable until this is dropped; then they are dropped
-/// too (also on error or cancellation, since the guard exists from the first statement on).
-pub struct WorkTables<'c> {
-    conn: &'c Connection,
-    tables: Vec<String>,
+/// A connection with the work tables of the last run on it.
+pub struct CountSession {
+    conn: Connection,
+    /// Work table → its row count.
+    tables: HashMap<String, u64>,
+    /// Transition → work table, for the last run.
     by_transition: HashMap<String, String>,
 }
 
-impl WorkTables<'_> {
-    /// The column names and the first `limit` rows (by key) of a transition's work table.
+impl CountSession {
+    pub fn new(conn: Connection) -> Self {
+        Self { conn, tables: HashMap::new(), by_transition: HashMap::new() }
+    }
+
+    /// A handle that stops the statement running now (from another thread).
+    pub fn interrupt_handle(&self) -> InterruptHandle {
+        self.conn.get_interrupt_handle()
+    }
+
+    /// Runs `run` (compiled for SQLite), reusing the work tables of steps whose key has not
+    /// changed, and counts every transition. `cancelled` is checked between statements; a
+    /// cancelled run returns what it finished with `complete == false`.
+    pub fn count(&mut self, run: &CompiledRun, cancelled: &dyn Fn() -> bool) -> Result<CountReport, AudienceError> {
+        if run.dialect != Dialect::Sqlite {
+            return Err(AudienceError::Invalid(vec![super::Problem {
+                activity: None,
+                label: None,
+                parameter: None,
+                message: "this canvas was compiled for PostgreSQL and cannot run on the workspace database".into(),
+            }]));
+        }
+        let started = Instant::now();
+        let mut activities = Vec::with_capacity(run.steps.len());
+        let mut complete = true;
+        for step in &run.steps {
+            if step.tables.iter().all(|t| self.tables.contains_key(t)) {
+                activities.push(report(step, Duration::ZERO, true));
+                continue;
+            }
+            let t = Instant::now();
+            match self.run_step(step, cancelled) {
+                Ok(()) => activities.push(report(step, t.elapsed(), false)),
+                Err(e) => {
+                    self.drop_tables(&step.tables);
+                    match e {
+                        AudienceError::Cancelled => {
+                            complete = false;
+                            break;
+                        }
+                        other => return Err(other),
+                    }
+                }
+            }
+        }
+        // Forget what this canvas no longer uses.
+        let used: HashSet<&String> = run.tables.iter().collect();
+        let stale: Vec<String> = self.tables.keys().filter(|t| !used.contains(t)).cloned().collect();
+        self.drop_tables(&stale);
+
+        self.by_transition =
+            run.transitions.iter().filter_map(|t| Some((t.transition.clone(), t.table.clone()?))).collect();
+        let transitions = run
+            .transitions
+            .iter()
+            .map(|t| TransitionCount {
+                transition: t.transition.clone(),
+                count: t.table.as_ref().and_then(|table| self.tables.get(table).copied()),
+            })
+            .collect();
+        Ok(CountReport { transitions, activities, total: started.elapsed(), complete })
+    }
+
+    fn run_step(&mut self, step: &CompiledStep, cancelled: &dyn Fn() -> bool) -> Result<(), AudienceError> {
+        self.drop_tables(&step.tables);
+        for s in &step.statements {
+            if cancelled() {
+                return Err(AudienceError::Cancelled);
+            }
+            execute(&self.conn, s).map_err(|e| interrupted_or(e, cancelled))?;
+        }
+        for table in &step.tables {
+            let sql = Query::select()
+                .expr(Func::count(Expr::cust("*")))
+                .from(Alias::new(table))
+                .to_string(SqliteQueryBuilder);
+            let n: i64 = self.conn.query_row(&sql, [], |r| r.get(0)).map_err(|e| interrupted_or(e, cancelled))?;
+            self.tables.insert(table.clone(), n.max(0) as u64);
+        }
+        Ok(())
+    }
+
+    fn drop_tables(&mut self, tables: &[String]) {
+        for t in tables {
+            self.tables.remove(t);
+            let sql = Table::drop().table(Alias::new(t)).if_exists().to_string(SqliteQueryBuilder);
+            if let Err(e) = self.conn.execute_batch(&sql) {
+                tracing::warn!("could not drop work table {t}: {e}");
+            }
+        }
+    }
+
+    /// The column names and the first `limit` rows (by key) of a transition's work table in
+    /// the last run.
     pub fn rows(&self, transition: &str, limit: u64) -> Result<(Vec<String>, Vec<Vec<SqlValue>>), AudienceError> {
         let Some(table) = self.by_transition.get(transition) else { return Ok((Vec::new(), Vec::new())) };
         let sql = Query::select()
@@ -67,84 +167,36 @@ impl WorkTables<'_> {
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok((names, rows))
     }
-}
 
-impl Drop for WorkTables<'_> {
-    fn drop(&mut self) {
-        for t in &self.tables {
-            let sql = Table::drop().table(Alias::new(t)).if_exists().to_string(SqliteQueryBuilder);
-            if let Err(e) = self.conn.execute_batch(&sql) {
-                tracing::warn!("could not drop work table {t}: {e}");
-            }
-        }
+    /// The work tables currently kept.
+    pub fn table_count(&self) -> usize {
+        self.tables.len()
     }
 }
 
-/// Runs `run` (compiled for SQLite) on `conn` and counts every transition; the work tables
-/// are dropped before returning. `cancelled` is checked between statements; to stop a long
-/// statement, interrupt the connection (`Connection::get_interrupt_handle`) as well.
+impl Drop for CountSession {
+    fn drop(&mut self) {
+        let all: Vec<String> = self.tables.keys().cloned().collect();
+        self.drop_tables(&all);
+    }
+}
+
+fn report(step: &CompiledStep, duration: Duration, reused: bool) -> ActivityReport {
+    ActivityReport {
+        activity: step.activity.clone(),
+        duration,
+        reused,
+        sql: step.statements.iter().map(|s| s.display.clone()).collect(),
+    }
+}
+
+/// Counts `run` once on `conn`; no work table survives the call.
 pub fn run_count(
-    conn: &Connection,
+    conn: Connection,
     run: &CompiledRun,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<CountReport, AudienceError> {
-    run_materialized(conn, run, cancelled).map(|(report, _tables)| report)
-}
-
-/// Like [`run_count`], but keeps the work tables readable through the returned guard.
-pub fn run_materialized<'c>(
-    conn: &'c Connection,
-    run: &CompiledRun,
-    cancelled: &dyn Fn() -> bool,
-) -> Result<(CountReport, WorkTables<'c>), AudienceError> {
-    if run.dialect != Dialect::Sqlite {
-        return Err(AudienceError::Invalid(vec![super::Problem {
-            activity: None,
-            label: None,
-            parameter: None,
-            message: "this canvas was compiled for PostgreSQL and cannot run on the workspace database".into(),
-        }]));
-    }
-    let started = Instant::now();
-    let by_transition = run.transitions.iter().filter_map(|t| Some((t.transition.clone(), t.table.clone()?))).collect();
-    let tables = WorkTables { conn, tables: run.tables.clone(), by_transition };
-    let mut activities = Vec::with_capacity(run.steps.len());
-    for step in &run.steps {
-        let t = Instant::now();
-        for s in &step.statements {
-            if cancelled() {
-                return Err(AudienceError::Cancelled);
-            }
-            execute(conn, s).map_err(|e| interrupted_or(e, cancelled))?;
-        }
-        activities.push(ActivityReport {
-            activity: step.activity.clone(),
-            duration: t.elapsed(),
-            sql: step.statements.iter().map(|s| s.display.clone()).collect(),
-        });
-    }
-    let mut counted: HashMap<&str, u64> = HashMap::new();
-    let mut transitions = Vec::with_capacity(run.transitions.len());
-    for t in &run.transitions {
-        let count = match &t.table {
-            None => None,
-            Some(table) => Some(match counted.get(table.as_str()) {
-                Some(n) => *n,
-                None => {
-                    let sql = Query::select()
-                        .expr(Func::count(Expr::cust("*")))
-                        .from(Alias::new(table))
-                        .to_string(SqliteQueryBuilder);
-                    let n: i64 = conn.query_row(&sql, [], |r| r.get(0)).map_err(|e| interrupted_or(e, cancelled))?;
-                    let n = n.max(0) as u64;
-                    counted.insert(table, n);
-                    n
-                }
-            }),
-        };
-        transitions.push(TransitionCount { transition: t.transition.clone(), count });
-    }
-    Ok((CountReport { transitions, activities, total: started.elapsed() }, tables))
+    CountSession::new(conn).count(run, cancelled)
 }
 
 fn interrupted_or(e: rusqlite::Error, cancelled: &dyn Fn() -> bool) -> AudienceError {

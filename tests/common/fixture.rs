@@ -142,19 +142,20 @@ pub fn canvas(activities: Vec<Activity>, transitions: Vec<Transition>) -> Canvas
 }
 
 pub fn compile(canvas: &Canvas) -> Result<audience::CompiledRun, audience::AudienceError> {
-    audience::compile_with(canvas, &model(), &CompileOptions { dialect: Dialect::Sqlite, now: now(), run: "t".into() })
+    audience::compile_with(canvas, &model(), &CompileOptions { dialect: Dialect::Sqlite, now: now(), data_version: 1 })
 }
 
 pub fn count(ws: &Workspace, canvas: &Canvas) -> CountReport {
     let run = compile(canvas).unwrap_or_else(|e| panic!("{e}"));
-    audience::run_count(&ws.connect().unwrap(), &run, &|| false).unwrap()
+    audience::run_count(ws.connect().unwrap(), &run, &|| false).unwrap()
 }
 
 /// The keys on each of `transitions`, in key order.
 pub fn keys(ws: &Workspace, canvas: &Canvas, transitions: &[&str]) -> Vec<Vec<i64>> {
     let run = compile(canvas).unwrap_or_else(|e| panic!("{e}"));
-    let conn = ws.connect().unwrap();
-    let (_, tables) = audience::run_materialized(&conn, &run, &|| false).unwrap();
+    let mut session = audience::CountSession::new(ws.connect().unwrap());
+    session.count(&run, &|| false).unwrap();
+    let tables = session;
     transitions
         .iter()
         .map(|t| {
