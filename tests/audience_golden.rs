@@ -456,3 +456,42 @@ fn count_report_has_every_transition_activity_time_and_sql() {
         conn.query_row("SELECT COUNT(*) FROM sqlite_temp_master WHERE name LIKE 'wt_%'", [], |r| r.get(0)).unwrap();
     assert_eq!(left, 0);
 }
+
+#[test]
+fn test_routes_the_population_to_the_first_condition_that_holds() {
+    use campaign_console::model::{TestCheck, TestCondition};
+    let (_d, ws) = workspace();
+    let test = |conditions: Vec<TestCondition>| {
+        let kind = K::Test { conditions };
+        let mut transitions = vec![wire("t_in", "gold", "out", "test")];
+        for o in campaign_console::audience::outputs(&kind) {
+            transitions.push(wire(&format!("t_{o}"), "test", &o, "end"));
+        }
+        canvas(
+            vec![
+                build("gold", "customers", c("tier", Op::Eq, text("gold"))),
+                activity("test", kind),
+                activity("end", K::End),
+            ],
+            transitions,
+        )
+    };
+    let cond = |label: &str, check| TestCondition { label: label.into(), check };
+    // Two gold customers: "more than 5" fails, "at least 2" holds, the flag after it is not reached.
+    let cv = test(vec![
+        cond("Big", TestCheck::Count { op: Op::Gt, value: 5 }),
+        cond("Enough", TestCheck::Count { op: Op::Ge, value: 2 }),
+        cond("Always", TestCheck::Flag { value: true }),
+    ]);
+    let r = count(&ws, &cv);
+    assert_eq!(
+        [r.count_of("t_test_1"), r.count_of("t_test_2"), r.count_of("t_test_3"), r.count_of("t_default")],
+        [Some(0), Some(2), Some(0), Some(0)]
+    );
+    let none = test(vec![
+        cond("Never", TestCheck::Flag { value: false }),
+        cond("Exactly 3", TestCheck::Count { op: Op::Eq, value: 3 }),
+    ]);
+    let r = count(&ws, &none);
+    assert_eq!([r.count_of("t_test_1"), r.count_of("t_test_2"), r.count_of("t_default")], [Some(0), Some(0), Some(2)]);
+}

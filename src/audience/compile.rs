@@ -12,7 +12,8 @@ use super::expr::{Builder, Relation, col, mix_expr};
 use super::validate::{Flow, profile_entity, validate};
 use super::{AudienceError, Dialect};
 use crate::model::{
-    Activity, ActivityKind, Canvas, ColumnType, CombineMode, DataModel, DedupMethod, Entity, Limit, Pick, Recipient,
+    Activity, ActivityKind, Canvas, ColumnType, CombineMode, DataModel, DedupMethod, Entity, Limit, Op, Pick,
+    Recipient, TestCheck,
 };
 
 /// How to compile.
@@ -452,11 +453,52 @@ impl Compiler<'_> {
                     self.alias_output(&a.id, "out", Some(w));
                 }
             }
-            ActivityKind::ReadAudience { .. } | ActivityKind::Reconciliation { .. } | ActivityKind::Test { .. } => {
+            ActivityKind::Test { conditions } => {
+                let Some(w) = input_table.as_deref() else { return Ok(out) };
+                // Each output gets the population when its condition is the first that holds.
+                let holds: Vec<Expr> = conditions.iter().map(|c| test_condition(w, &c.check)).collect();
+                for i in 0..=conditions.len() {
+                    let name = if i < conditions.len() { format!("test_{}", i + 1) } else { "default".to_owned() };
+                    let flow = flow_for(&name);
+                    let t = self.table(&a.id, &name, &flow, &mut out);
+                    let mut q = carry("w", w, &flow);
+                    for earlier in &holds[..i] {
+                        q.and_where(earlier.clone().not());
+                    }
+                    if let Some(this) = holds.get(i) {
+                        q.and_where(this.clone());
+                    }
+                    out.push(self.fill(&t, &flow, q)?);
+                }
+            }
+            ActivityKind::ReadAudience { .. } | ActivityKind::Reconciliation { .. } => {
                 return Err(format!("{} cannot be counted in this version yet", a.kind.label()));
             }
         }
         Ok(out)
+    }
+}
+
+/// A Test condition as SQL: the population count of `table` compared to a number, or a flag.
+fn test_condition(table: &str, check: &TestCheck) -> Expr {
+    match check {
+        TestCheck::Flag { value: true } => Expr::cust("1 = 1"),
+        TestCheck::Flag { value: false } => Expr::cust("1 = 0"),
+        TestCheck::Count { op, value } => {
+            let mut q = Query::select();
+            q.expr(Func::count(Expr::cust("*"))).from(Alias::new(table));
+            let n = Expr::from(q);
+            let v = i64::try_from(*value).unwrap_or(i64::MAX);
+            match op {
+                Op::Eq => n.eq(v),
+                Op::Ne => n.ne(v),
+                Op::Lt => n.lt(v),
+                Op::Le => n.lte(v),
+                Op::Gt => n.gt(v),
+                // Validation admits only comparisons; ≥ is the last of them.
+                _ => n.gte(v),
+            }
+        }
     }
 }
 

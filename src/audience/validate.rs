@@ -6,8 +6,8 @@ use super::expr::Builder;
 use super::ports::{inputs, outputs};
 use super::{MAX_ACTIVITIES, MAX_CHANNELS, Problem};
 use crate::model::{
-    Activity, ActivityKind, Canvas, Channel, ColumnType, CombineMode, DataModel, DedupMethod, Limit, Pick, Recipient,
-    is_identifier,
+    Activity, ActivityKind, Canvas, Channel, ColumnType, CombineMode, DataModel, DedupMethod, Limit, Op, Pick,
+    Recipient, is_identifier,
 };
 
 /// A column a work table carries besides its key (added by an enrichment).
@@ -426,7 +426,21 @@ fn check_activity(
             };
             Some(vec![("out".into(), out)])
         }
-        ActivityKind::ReadAudience { .. } | ActivityKind::Reconciliation { .. } | ActivityKind::Test { .. } => {
+        ActivityKind::Test { conditions } => {
+            for (i, cond) in conditions.iter().enumerate() {
+                if let crate::model::TestCheck::Count { op, .. } = &cond.check
+                    && !matches!(op, Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge)
+                {
+                    ck.add(
+                        Some(a),
+                        Some(&format!("condition {} ({})", i + 1, cond.label)),
+                        "compare the count with =, ≠, <, ≤, > or ≥",
+                    );
+                }
+            }
+            input.map(same)
+        }
+        ActivityKind::ReadAudience { .. } | ActivityKind::Reconciliation { .. } => {
             ck.add(Some(a), None, format!("{} cannot be counted in this version yet", a.kind.label()));
             None
         }
