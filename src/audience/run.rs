@@ -168,6 +168,11 @@ impl CountSession {
         Ok((names, rows))
     }
 
+    /// The row count of one of the kept work tables (0 when it is not kept).
+    pub fn rows_count(&self, table: &str) -> u64 {
+        self.tables.get(table).copied().unwrap_or(0)
+    }
+
     /// The work tables currently kept.
     pub fn table_count(&self) -> usize {
         self.tables.len()
