@@ -99,6 +99,3 @@ pub struct Campaign {
     pub created_at: jiff::Timestamp,
     pub modified_at: jiff::Timestamp,
 }
-
-/// What the campaign list shows: the campaign itself is small enough to be its own summary.
-pub type CampaignSummary = Campaign;
