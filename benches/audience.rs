@@ -121,7 +121,8 @@ fn main() {
 
 /// The demo canvas written by hand (clock: 2026-05-28T20:26:40Z), with the same hash for the
 /// seeded 20 % sample; every table keyed, as the engine's are (an unkeyed table under NOT
-/// EXISTS turns quadratic).
+/// EXISTS turns quadratic), and the deduplication's join ordered with CROSS JOIN (otherwise
+/// SQLite walks all profiles in email-index order: 3.7 s instead of 1.4 s).
 const HAND_CHAIN: &str = "
 CREATE TEMP TABLE h_audience (key INTEGER PRIMARY KEY);
 INSERT INTO h_audience SELECT p.id FROM profiles p WHERE p.email_opt_in = 1 AND EXISTS (
@@ -140,7 +141,7 @@ INSERT INTO h_unique SELECT key, CASE
     ELSE 3 END
   FROM (SELECT e.key, p.loyalty_tier AS tier, p.created_at, p.email,
           ROW_NUMBER() OVER (PARTITION BY p.email ORDER BY p.created_at IS NULL, p.created_at DESC, e.key) AS rn
-        FROM h_enriched e JOIN profiles p ON p.id = e.key)
+        FROM h_enriched e CROSS JOIN profiles p WHERE p.id = e.key)
   WHERE rn = 1 OR email IS NULL OR email = '';
 CREATE TEMP TABLE h_vip (key INTEGER PRIMARY KEY);
 INSERT INTO h_vip SELECT key FROM h_unique WHERE seg = 1;

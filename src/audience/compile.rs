@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 
 use sea_query::{
-    Alias, ColumnDef, Expr, ExprTrait, Func, InsertStatement, JoinType, Order, OverStatement, PostgresQueryBuilder,
-    Query, SelectStatement, SqliteQueryBuilder, Table, TableCreateStatement, UnionType, Value, WindowStatement,
+    Alias, ColumnDef, Expr, ExprTrait, Func, InsertStatement, IntoTableRef, JoinType, Order, OverStatement,
+    PostgresQueryBuilder, Query, SelectStatement, SqliteQueryBuilder, Table, TableCreateStatement, UnionType, Value,
+    WindowStatement,
 };
 
 use super::expr::{Builder, Relation, col, mix_expr};
@@ -79,7 +80,14 @@ pub fn compile_with(
 ) -> Result<CompiledRun, AudienceError> {
     let analysis = validate(canvas, model, options.now).map_err(AudienceError::Invalid)?;
     let b = Builder::new(model, options.now);
-    let mut c = Compiler { options, b: &b, tables: Vec::new(), outputs: HashMap::new(), key: String::new() };
+    let mut c = Compiler {
+        options,
+        b: &b,
+        tables: Vec::new(),
+        outputs: HashMap::new(),
+        key: String::new(),
+        pre_steps: Vec::new(),
+    };
     let mut steps = Vec::new();
     for &i in &analysis.order {
         let a = &canvas.activities[i];
@@ -104,8 +112,10 @@ pub fn compile_with(
                 message,
             }])
         })?;
+        let pre_tables: Vec<String> = c.pre_steps.iter().flat_map(|s| s.tables.iter().cloned()).collect();
+        steps.append(&mut c.pre_steps);
         if !statements.is_empty() {
-            let tables = c.tables[first_table..].to_vec();
+            let tables = c.tables[first_table..].iter().filter(|t| !pre_tables.contains(t)).cloned().collect();
             steps.push(CompiledStep { activity: a.id.clone(), key: c.key.clone(), tables, statements });
         }
     }
@@ -129,20 +139,31 @@ struct Compiler<'a> {
     outputs: HashMap<(String, String), Option<String>>,
     /// The key of the activity being compiled.
     key: String,
+    /// Steps an activity needs run before its own (a Split's match table).
+    pre_steps: Vec<CompiledStep>,
 }
 
 /// What an activity's result depends on, hashed: its parameters, the tables it reads (named
 /// by their own keys, so a change upstream changes every key downstream), the data version,
 /// the clock and the dialect.
 fn step_key(a: &Activity, canvas: &Canvas, inbound: &[(String, String, Flow)], o: &CompileOptions) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    h.update(serde_json::to_string(&a.kind).unwrap_or_default().as_bytes());
+    let mut parts = vec![serde_json::to_string(&a.kind).unwrap_or_default()];
     for t in canvas.inbound(&a.id) {
         let table = inbound.iter().find(|(id, _, _)| *id == t.id).map_or("-", |(_, table, _)| table.as_str());
-        h.update(format!("|{}:{}:{table}", t.id, t.input).as_bytes());
+        parts.push(format!("{}:{}:{table}", t.id, t.input));
     }
-    h.update(format!("|{}|{}|{:?}", o.data_version, o.now, o.dialect).as_bytes());
+    parts.push(format!("{}|{}|{:?}", o.data_version, o.now, o.dialect));
+    hash_key(&parts)
+}
+
+/// The first 8 bytes of the SHA-256 of `parts` (separated), in hex.
+fn hash_key<S: AsRef<str>>(parts: &[S]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_ref().as_bytes());
+        h.update(b"|");
+    }
     let digest = h.finalize();
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
@@ -188,18 +209,7 @@ impl Compiler<'_> {
 
     /// Creates the work table of `activity`'s `output` for `flow`; returns its name.
     fn table(&mut self, activity: &str, output: &str, flow: &Flow, out: &mut Statements) -> String {
-        let n = self.tables.iter().filter(|t| t.contains(&self.key)).count() + 1;
-        let name = format!("wt_{}_{n}", self.key);
-        let mut q = Table::create();
-        q.table(Alias::new(&name))
-            .temporary()
-            .col(ColumnDef::new(Alias::new("key")).custom(Alias::new(self.sql_type(None))).primary_key())
-            .col(ColumnDef::new(Alias::new("seg")).custom(Alias::new("TEXT")));
-        for c in &flow.columns {
-            q.col(ColumnDef::new(Alias::new(&c.alias)).custom(Alias::new(self.sql_type(Some(c.column_type)))));
-        }
-        out.push(self.create(&q));
-        self.tables.push(name.clone());
+        let name = self.scratch_table(flow, 0, out);
         self.outputs.insert((activity.to_owned(), output.to_owned()), Some(name.clone()));
         name
     }
@@ -216,6 +226,69 @@ impl Compiler<'_> {
         q.into_table(Alias::new(table)).columns(cols);
         q.select_from(select).map_err(|e| format!("internal error while building SQL: {e}"))?;
         Ok(self.insert(&q))
+    }
+
+    /// The match table of a Split, computed by a step of its own (pushed to `pre_steps`):
+    /// the input's rows and columns, plus `m_i` = 1 when the row satisfies subset i's filter.
+    fn split_matches(
+        &mut self,
+        a: &Activity,
+        w: &str,
+        entity: &Entity,
+        input_flow: &Flow,
+        subsets: &[crate::model::Subset],
+    ) -> Result<String, String> {
+        let filters: Vec<&crate::model::Rule> = subsets.iter().map(|s| &s.filter).collect();
+        let outer_key = std::mem::replace(
+            &mut self.key,
+            hash_key(&[
+                "split-matches",
+                w,
+                &serde_json::to_string(&filters).unwrap_or_default(),
+                &format!("{}|{}|{:?}", self.options.data_version, self.options.now, self.options.dialect),
+            ]),
+        );
+        let mut statements = Vec::new();
+        let name = self.scratch_table(input_flow, subsets.len(), &mut statements);
+        let mut q = carry("w", w, input_flow);
+        join_dimension(&mut q, entity);
+        for (i, f) in filters.iter().enumerate() {
+            q.expr_as(Expr::case(self.b.rule(f, entity, "t")?, 1).finally(0), Alias::new(format!("m_{}", i + 1)));
+        }
+        let mut cols = vec![Alias::new("key"), Alias::new("seg")];
+        cols.extend(input_flow.columns.iter().map(|c| Alias::new(&c.alias)));
+        cols.extend((1..=subsets.len()).map(|i| Alias::new(format!("m_{i}"))));
+        let mut insert = Query::insert();
+        insert.into_table(Alias::new(&name)).columns(cols);
+        insert.select_from(q).map_err(|e| format!("internal error while building SQL: {e}"))?;
+        statements.push(self.insert(&insert));
+        let key = std::mem::replace(&mut self.key, outer_key);
+        self.pre_steps.push(CompiledStep { activity: a.id.clone(), key, tables: vec![name.clone()], statements });
+        Ok(name)
+    }
+
+    /// A work table of the current step that is no transition's: `flow`'s columns plus
+    /// `flags` integer columns m_1 … m_flags.
+    fn scratch_table(&mut self, flow: &Flow, flags: usize, out: &mut Statements) -> String {
+        let n = self.tables.iter().filter(|t| t.contains(&self.key)).count() + 1;
+        let name = format!("wt_{}_{n}", self.key);
+        let mut q = Table::create();
+        q.table(Alias::new(&name))
+            .temporary()
+            .col(ColumnDef::new(Alias::new("key")).custom(Alias::new(self.sql_type(None))).primary_key())
+            .col(ColumnDef::new(Alias::new("seg")).custom(Alias::new("TEXT")));
+        for c in &flow.columns {
+            q.col(ColumnDef::new(Alias::new(&c.alias)).custom(Alias::new(self.sql_type(Some(c.column_type)))));
+        }
+        for i in 1..=flags {
+            q.col(
+                ColumnDef::new(Alias::new(format!("m_{i}")))
+                    .custom(Alias::new(self.sql_type(Some(ColumnType::Integer)))),
+            );
+        }
+        out.push(self.create(&q));
+        self.tables.push(name.clone());
+        name
     }
 
     fn activity(
@@ -314,7 +387,12 @@ impl Compiler<'_> {
             }
             ActivityKind::Split { subsets, complement, allow_overlap, .. } => {
                 let (Some(entity), Some(w)) = (dim, input_table.as_deref()) else { return Ok(out) };
-                let mut done: Vec<String> = Vec::new();
+                // One pass over the dimension: which subset filters each row matches, as
+                // columns m_1 … m_n of a match table. It is a step of its own, keyed by the
+                // filters only, so changing a limit or a label reuses it.
+                let matches = self.split_matches(a, w, entity, &input_flow, subsets)?;
+                let m = |i: usize| format!("m_{}", i + 1);
+                let mut done: Vec<(String, bool)> = Vec::new();
                 for (i, s) in subsets.iter().enumerate() {
                     let name = format!("subset_{}", i + 1);
                     let flow = flow_for(&name);
@@ -325,12 +403,16 @@ impl Compiler<'_> {
                     for c in &flow.columns {
                         q.expr_as(col("w", &c.alias), Alias::new(&c.alias));
                     }
-                    q.from_as(Alias::new(w), Alias::new("w"));
-                    join_dimension(&mut q, entity);
-                    q.and_where(self.b.rule(&s.filter, entity, "t")?);
+                    q.from_as(Alias::new(&matches), Alias::new("w")).and_where(col("w", &m(i)).eq(1));
                     if !allow_overlap {
-                        for d in &done {
-                            q.and_where(Expr::not_exists(key_in(d, "x", "w")));
+                        // A row belongs to the first subset that took it: an earlier subset
+                        // without a limit took every row it matches.
+                        for (j, (table, has_limit)) in done.iter().enumerate() {
+                            q.and_where(if *has_limit {
+                                Expr::not_exists(key_in(table, "x", "w"))
+                            } else {
+                                col("w", &m(j)).eq(0)
+                            });
                         }
                     }
                     let select = match &s.limit {
@@ -338,23 +420,30 @@ impl Compiler<'_> {
                         Some(limit) => {
                             let order = match &s.pick {
                                 Pick::Random { seed } => vec![(mix_expr(col("w", "key"), *seed), Order::Asc)],
-                                Pick::Sorted { column, descending } => vec![
-                                    (col("t", column).is_null(), Order::Asc),
-                                    (col("t", column), if *descending { Order::Desc } else { Order::Asc }),
-                                ],
+                                Pick::Sorted { column, descending } => {
+                                    join_dimension(&mut q, entity);
+                                    vec![
+                                        (col("t", column).is_null(), Order::Asc),
+                                        (col("t", column), if *descending { Order::Desc } else { Order::Asc }),
+                                    ]
+                                }
                             };
                             limited(q, &flow, order, *limit)
                         }
                     };
                     out.push(self.fill(&t, &flow, select)?);
-                    done.push(t);
+                    done.push((t, s.limit.is_some()));
                 }
                 if *complement {
                     let flow = flow_for("complement");
                     let t = self.table(&a.id, "complement", &flow, &mut out);
-                    let mut q = carry("w", w, &flow);
-                    for d in &done {
-                        q.and_where(Expr::not_exists(key_in(d, "x", "w")));
+                    let mut q = carry("w", &matches, &flow);
+                    for (j, (table, has_limit)) in done.iter().enumerate() {
+                        q.and_where(if *has_limit {
+                            Expr::not_exists(key_in(table, "x", "w"))
+                        } else {
+                            col("w", &m(j)).eq(0)
+                        });
                     }
                     out.push(self.fill(&t, &flow, q)?);
                 }
@@ -363,7 +452,11 @@ impl Compiler<'_> {
                 let (Some(entity), Some(w)) = (dim, input_table.as_deref()) else { return Ok(out) };
                 let flow = flow_for("out");
                 let t = self.table(&a.id, "out", &flow, &mut out);
-                let mut inner = carry("w", w, &input_flow);
+                // The window runs over the keys and the identifying columns only; the rows
+                // it keeps are then copied in key order (carrying the enrichment columns
+                // through the sort and inserting in email order took twice as long).
+                let mut inner = Query::select();
+                inner.expr_as(col("w", "key"), Alias::new("key")).from_as(Alias::new(w), Alias::new("w"));
                 join_dimension(&mut inner, entity);
                 let mut window = WindowStatement::new();
                 let mut no_value: Option<Expr> = None;
@@ -391,9 +484,12 @@ impl Compiler<'_> {
                 inner.expr_window_as(Func::cust(Alias::new("ROW_NUMBER")), window, Alias::new("rn"));
                 let no_value = no_value.unwrap_or_else(|| Expr::cust("1 = 0"));
                 inner.expr_as(Expr::case(no_value, 1).finally(0), Alias::new("nokey"));
-                let mut q = project("q", &flow);
-                q.from_subquery(inner, Alias::new("q"))
+                let mut kept = Query::select();
+                kept.expr(col("q", "key"))
+                    .from_subquery(inner, Alias::new("q"))
                     .and_where(col("q", "rn").lte(i64::from(*keep)).or(col("q", "nokey").eq(1)));
+                let mut q = carry("w", w, &flow);
+                q.and_where(col("w", "key").in_subquery(kept));
                 out.push(self.fill(&t, &flow, q)?);
                 if *output_removed {
                     let rflow = flow_for("removed");
@@ -519,14 +615,14 @@ fn project(alias: &str, flow: &Flow) -> SelectStatement {
     q
 }
 
-/// Joins the dimension's table as `t` on `t.pk = w.key`.
+/// Joins the dimension's table as `t` on `t.pk = w.key`, written as a CROSS JOIN with the
+/// condition in WHERE: SQLite then keeps the work table as the outer loop and looks each row
+/// up by primary key, instead of walking the whole base in some index's order (which it
+/// prefers when a window partitions by an indexed column: 3.7 s instead of 1.4 s for a
+/// deduplication on email at 1M profiles). PostgreSQL plans it like an inner join.
 fn join_dimension(q: &mut SelectStatement, entity: &Entity) {
-    q.join_as(
-        JoinType::InnerJoin,
-        Alias::new(&entity.name),
-        Alias::new("t"),
-        col("t", &entity.primary_key).equals((Alias::new("w"), Alias::new("key"))),
-    );
+    q.cross_join(Alias::new(&entity.name).into_table_ref().alias(Alias::new("t")))
+        .and_where(col("t", &entity.primary_key).equals((Alias::new("w"), Alias::new("key"))));
 }
 
 /// `SELECT 1 FROM <table> <alias> WHERE <alias>.key = <outer>.key`, for EXISTS.

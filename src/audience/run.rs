@@ -84,12 +84,12 @@ impl CountSession {
         let mut complete = true;
         for step in &run.steps {
             if step.tables.iter().all(|t| self.tables.contains_key(t)) {
-                activities.push(report(step, Duration::ZERO, true));
+                add_report(&mut activities, step, Duration::ZERO, true);
                 continue;
             }
             let t = Instant::now();
             match self.run_step(step, cancelled) {
-                Ok(()) => activities.push(report(step, t.elapsed(), false)),
+                Ok(()) => add_report(&mut activities, step, t.elapsed(), false),
                 Err(e) => {
                     self.drop_tables(&step.tables);
                     match e {
@@ -186,12 +186,16 @@ impl Drop for CountSession {
     }
 }
 
-fn report(step: &CompiledStep, duration: Duration, reused: bool) -> ActivityReport {
-    ActivityReport {
-        activity: step.activity.clone(),
-        duration,
-        reused,
-        sql: step.statements.iter().map(|s| s.display.clone()).collect(),
+/// Reports a step; an activity compiled to several steps (a Split) gets one report.
+fn add_report(reports: &mut Vec<ActivityReport>, step: &CompiledStep, duration: Duration, reused: bool) {
+    let sql = step.statements.iter().map(|s| s.display.clone());
+    match reports.last_mut() {
+        Some(last) if last.activity == step.activity => {
+            last.duration += duration;
+            last.reused &= reused;
+            last.sql.extend(sql);
+        }
+        _ => reports.push(ActivityReport { activity: step.activity.clone(), duration, reused, sql: sql.collect() }),
     }
 }
 
