@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use campaign_console::console::{Console, ConsoleOptions, SecretsChoice};
-use campaign_console::{audience, demo, store, ui};
+use campaign_console::{audience, demo, model, schedule, store, ui};
 use clap::{Parser, Subcommand};
 
 /// Campaign Console: design orchestrated campaigns over your customer data, see exact counts
@@ -68,6 +68,14 @@ enum Cmd {
     },
     /// Show the data model: entities with row counts, links and identity namespaces.
     Data,
+    /// Preview the next launch times of an orchestrated campaign's Scheduler activities.
+    Schedule {
+        /// The campaign's name or id.
+        campaign: String,
+        /// How many launches to show.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=1000))]
+        next: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -243,6 +251,46 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
                 for s in &step.statements {
                     println!("{};", s.display);
                 }
+            }
+            Ok(())
+        }
+        Some(Cmd::Schedule { campaign, next }) => {
+            let console = open()?;
+            let campaign = console.campaign(&campaign)?;
+            let canvas = console.canvas(&campaign)?;
+            let mut any = false;
+            for a in &canvas.activities {
+                let model::ActivityKind::Scheduler { schedule, valid_from, valid_until, timezone } = &a.kind else {
+                    continue;
+                };
+                any = true;
+                let params = schedule::SchedulerParams {
+                    schedule,
+                    valid_from: valid_from.as_deref(),
+                    valid_until: valid_until.as_deref(),
+                    timezone: timezone.as_deref(),
+                };
+                match schedule::Plan::new(params) {
+                    Ok(plan) => {
+                        let launches = plan.next_launches(jiff::Timestamp::now(), next as usize);
+                        println!("{} ({}), times in {}:", a.label, a.id, plan.time_zone().iana_name().unwrap_or("local time"));
+                        if launches.is_empty() {
+                            println!("  no launch to come (the schedule or its validity period is over)");
+                        }
+                        for z in launches {
+                            println!("  {}", z.strftime("%a %Y-%m-%d %H:%M %Z"));
+                        }
+                    }
+                    Err(problems) => {
+                        println!("{} ({}): the schedule has problems:", a.label, a.id);
+                        for p in problems {
+                            println!("  {}: {}", p.parameter, p.message);
+                        }
+                    }
+                }
+            }
+            if !any {
+                println!("{} has no Scheduler activity: it starts when someone presses Start.", campaign.name);
             }
             Ok(())
         }

@@ -253,7 +253,20 @@ fn check_activity(
                 Some(vec![("out".to_owned(), Flow { dimension: Some(dimension.clone()), columns: Vec::new() })])
             }
         },
-        ActivityKind::Scheduler { .. } => Some(vec![("out".to_owned(), flow_only)]),
+        ActivityKind::Scheduler { schedule, valid_from, valid_until, timezone } => {
+            let params = crate::schedule::SchedulerParams {
+                schedule,
+                valid_from: valid_from.as_deref(),
+                valid_until: valid_until.as_deref(),
+                timezone: timezone.as_deref(),
+            };
+            if let Err(problems) = crate::schedule::Plan::new(params) {
+                for p in problems {
+                    ck.add(Some(a), Some(p.parameter), p.message);
+                }
+            }
+            Some(vec![("out".to_owned(), flow_only)])
+        }
         ActivityKind::End => Some(Vec::new()),
         ActivityKind::SaveAudience { audience } => {
             if audience.trim().is_empty() {

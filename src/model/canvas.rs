@@ -140,6 +140,15 @@ pub enum ActivityKind {
     },
     Scheduler {
         schedule: Schedule,
+        /// First day launches may happen, `YYYY-MM-DD`; open when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        valid_from: Option<String>,
+        /// Last day launches may happen, `YYYY-MM-DD` (inclusive); open when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        valid_until: Option<String>,
+        /// IANA time zone of the times ("Europe/Paris"); the computer's when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timezone: Option<String>,
     },
     End,
     Channel {
@@ -462,10 +471,15 @@ pub enum WaitFor {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Schedule {
+    /// Once, at `YYYY-MM-DD HH:MM`.
     Once { at: String },
+    /// Every day at each of `times` (`HH:MM`): once or several times a day.
     Daily { times: Vec<String> },
+    /// On each of `days` (mon … sun) at `time`.
     Weekly { days: Vec<String>, time: String },
+    /// On `day` (1–31; the last day in shorter months) at `time`.
     Monthly { day: u8, time: String },
+    /// A five-field cron expression (minute hour day-of-month month day-of-week).
     Cron { expression: String },
 }
 
