@@ -53,7 +53,7 @@ fn main() {
         let conn = rusqlite::Connection::open(console.database_path()).unwrap();
         (store::data_model::load(&conn).unwrap(), customer_data::data_version(&conn).unwrap())
     };
-    let options = CompileOptions { dialect: Dialect::Sqlite, now: testing::fixed_now(), data_version };
+    let options = CompileOptions::new(Dialect::Sqlite, testing::fixed_now(), data_version);
     // The connection settings of the app (temp tables in memory, large cache, mmap).
     let connect = || store::open_connection(&console.database_path()).unwrap();
 

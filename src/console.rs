@@ -16,7 +16,9 @@ use tokio::sync::mpsc;
 
 use crate::audience::{self, AudienceError, CompileOptions, CompiledRun, CountReport, Dialect};
 use crate::demo::{self, DemoError, DemoOptions, DemoSummary};
-use crate::model::{Campaign, CampaignKind, Canvas, Channel, Credential, DataOverview, ProviderKind, SecretRef};
+use crate::model::{
+    Campaign, CampaignKind, Canvas, Channel, Credential, DataOverview, ProviderKind, SavedAudience, SecretRef,
+};
 use crate::secrets::{self, KeychainStatus, MemoryStore, SecretError, SecretStore};
 use crate::store::{self, StoreError, Workspace};
 
@@ -323,7 +325,12 @@ impl Console {
         let canvas = self.canvas(&campaign)?;
         let model = store::data_model::load(&self.workspace.conn())?;
         let data_version = store::customer_data::data_version(&self.workspace.conn())?;
-        let options = CompileOptions { dialect, now: self.now(), data_version };
+        let audiences = store::audiences::list(&self.workspace.conn())?;
+        // Relative dates count from the current minute, so recounts within a minute can
+        // reuse every unchanged work table (the clock is part of their cache key).
+        let now = self.now();
+        let now = jiff::Timestamp::from_second(now.as_second().div_euclid(60) * 60).unwrap_or(now);
+        let options = CompileOptions { dialect, now, data_version, audiences };
         let run = audience::compile_with(&canvas, &model, &options)?;
         Ok((campaign, canvas, run))
     }
@@ -338,6 +345,38 @@ impl Console {
         let (campaign, canvas, run) = self.compile_campaign(name_or_id, Dialect::Sqlite)?;
         let report = audience::run_count(self.workspace.connect()?, &run, cancelled)?;
         Ok((campaign, canvas, report))
+    }
+
+    /// Counts a campaign's canvas, then writes its Save audience activities: what a campaign
+    /// run does before sending (nothing is sent here). Returns the saved audiences.
+    pub fn count_and_save_audiences(
+        &self,
+        name_or_id: &str,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<(Campaign, Canvas, CountReport, Vec<SavedAudience>), ConsoleError> {
+        let (campaign, canvas, run) = self.compile_campaign(name_or_id, Dialect::Sqlite)?;
+        let mut session = audience::CountSession::new(self.workspace.connect()?);
+        let report = session.count(&run, cancelled)?;
+        if !report.complete {
+            return Err(audience::AudienceError::Cancelled.into());
+        }
+        let saved = session.save_audiences(&run, Some(campaign.id), self.now())?;
+        Ok((campaign, canvas, report, saved))
+    }
+
+    /// The saved audiences of the workspace.
+    pub fn audiences(&self) -> Result<Vec<SavedAudience>, ConsoleError> {
+        Ok(store::audiences::list(&self.workspace.conn())?)
+    }
+
+    /// Deletes a saved audience; false when there is none of that name.
+    pub fn delete_audience(&self, name: &str) -> Result<bool, ConsoleError> {
+        let conn = self.workspace.conn();
+        let deleted = store::audiences::delete(&conn, name)?;
+        if deleted {
+            store::audit::record(&conn, self.now(), "user", "delete audience", name.trim(), "")?;
+        }
+        Ok(deleted)
     }
 
     pub fn credentials(&self) -> Result<Vec<Credential>, ConsoleError> {

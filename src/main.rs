@@ -57,6 +57,16 @@ enum Cmd {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Then write the canvas's Save audience activities, as a campaign run does (no
+        /// message is sent).
+        #[arg(long)]
+        save_audiences: bool,
+    },
+    /// List the saved audiences (written by Save audience activities), or delete one.
+    Audiences {
+        /// Delete the saved audience of this name.
+        #[arg(long, value_name = "NAME")]
+        delete: Option<String>,
     },
     /// Print the SQL an orchestrated campaign's canvas compiles to, activity by activity.
     Sql {
@@ -200,9 +210,14 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
             }
             Ok(())
         }
-        Some(Cmd::Count { campaign, json }) => {
+        Some(Cmd::Count { campaign, json, save_audiences }) => {
             let console = open()?;
-            let (campaign, canvas, report) = console.count_campaign(&campaign, &|| false)?;
+            let (campaign, canvas, report, saved) = if save_audiences {
+                console.count_and_save_audiences(&campaign, &|| false)?
+            } else {
+                let (campaign, canvas, report) = console.count_campaign(&campaign, &|| false)?;
+                (campaign, canvas, report, Vec::new())
+            };
             let label = |id: &str| canvas.activity(id).map_or_else(|| id.to_owned(), |a| a.label.clone());
             if json {
                 let transitions: Vec<_> = canvas
@@ -220,9 +235,13 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
                     .iter()
                     .map(|a| serde_json::json!({ "id": a.activity, "label": label(&a.activity), "ms": a.duration.as_secs_f64() * 1e3 }))
                     .collect();
+                let saved: Vec<_> = saved
+                    .iter()
+                    .map(|a| serde_json::json!({ "name": a.name, "dimension": a.dimension, "rows": a.row_count }))
+                    .collect();
                 let out = serde_json::json!({
                     "campaign": campaign.name, "total_ms": report.total.as_secs_f64() * 1e3,
-                    "transitions": transitions, "activities": activities,
+                    "transitions": transitions, "activities": activities, "saved_audiences": saved,
                 });
                 println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
@@ -237,6 +256,34 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
                 for a in &report.activities {
                     println!("{:<30} {:>7.1} ms", label(&a.activity), a.duration.as_secs_f64() * 1e3);
                 }
+                if save_audiences {
+                    if saved.is_empty() {
+                        println!("\nThe canvas has no Save audience activity: nothing was saved.");
+                    }
+                    for a in &saved {
+                        println!("\nsaved audience \u{201c}{}\u{201d}: {} {}", a.name, a.row_count, a.dimension);
+                    }
+                }
+            }
+            Ok(())
+        }
+        Some(Cmd::Audiences { delete }) => {
+            let console = open()?;
+            if let Some(name) = delete {
+                if console.delete_audience(&name)? {
+                    println!("deleted the audience \u{201c}{}\u{201d}", name.trim());
+                    return Ok(());
+                }
+                anyhow::bail!("there is no saved audience called \u{201c}{}\u{201d}", name.trim());
+            }
+            let list = console.audiences()?;
+            if list.is_empty() {
+                println!("No saved audience yet: a campaign's Save audience activity creates one when it runs.");
+            } else {
+                println!("{:<32} {:<14} {:>10}  modified", "name", "dimension", "rows");
+                for a in list {
+                    println!("{:<32} {:<14} {:>10}  {}", a.name, a.dimension, a.row_count, a.modified_at);
+                }
             }
             Ok(())
         }
@@ -250,6 +297,9 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
                 println!("\n-- {label} ({})", step.activity);
                 for s in &step.statements {
                     println!("{};", s.display);
+                }
+                if let Some(load) = &step.load {
+                    println!("-- then the lines of {} are inserted into {}", load.path, load.table);
                 }
             }
             Ok(())
@@ -273,7 +323,12 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
                 match schedule::Plan::new(params) {
                     Ok(plan) => {
                         let launches = plan.next_launches(jiff::Timestamp::now(), next as usize);
-                        println!("{} ({}), times in {}:", a.label, a.id, plan.time_zone().iana_name().unwrap_or("local time"));
+                        println!(
+                            "{} ({}), times in {}:",
+                            a.label,
+                            a.id,
+                            plan.time_zone().iana_name().unwrap_or("local time")
+                        );
                         if launches.is_empty() {
                             println!("  no launch to come (the schedule or its validity period is over)");
                         }

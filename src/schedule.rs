@@ -47,7 +47,10 @@ enum Launches {
     Patterns(Vec<Cron>),
     /// That day of every month at that time; months without the day (the 31st in April)
     /// launch on their last day.
-    Monthly { day: i8, time: Time },
+    Monthly {
+        day: i8,
+        time: Time,
+    },
 }
 
 /// The parts of a Scheduler activity, as stored on the canvas.
@@ -71,7 +74,9 @@ impl Plan {
             Some(name) => TimeZone::get(name).unwrap_or_else(|_| {
                 problems.push(problem(
                     "timezone",
-                    format!("\u{201c}{name}\u{201d} is not a time zone name (for example Europe/Paris or America/New_York)"),
+                    format!(
+                        "\u{201c}{name}\u{201d} is not a time zone name (for example Europe/Paris or America/New_York)"
+                    ),
                 ));
                 TimeZone::UTC
             }),
@@ -81,7 +86,10 @@ impl Plan {
             match Date::from_str(value) {
                 Ok(d) => Some(d),
                 Err(_) => {
-                    problems.push(problem(param, format!("\u{201c}{value}\u{201d} is not a date (write it as 2026-12-31)")));
+                    problems.push(problem(
+                        param,
+                        format!("\u{201c}{value}\u{201d} is not a date (write it as 2026-12-31)"),
+                    ));
                     None
                 }
             }

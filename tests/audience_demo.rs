@@ -18,7 +18,9 @@ fn demo_canvas_counts_match_hand_written_sql() {
     console.generate_demo(4_000, 99, false, &mut |_| true).unwrap();
     let (_, canvas, report) = console.count_campaign("Summer getaway", &|| false).unwrap();
 
-    // The fixed clock: 2026-05-28T20:26:40Z, so "the last 12 months" starts 2025-05-28.
+    // The fixed clock: 2026-05-28T20:26:40Z, so "the last 12 months" starts 2025-05-28. The
+    // console counts from the start of the current minute (20:26:00), so that recounts within
+    // a minute reuse their work tables.
     assert_eq!(testing::fixed_now().to_string(), "2026-05-28T20:26:40Z");
     let conn = rusqlite::Connection::open(console.database_path()).unwrap();
     let audience = "FROM profiles p WHERE p.email_opt_in = 1 AND EXISTS (
@@ -36,7 +38,7 @@ fn demo_canvas_counts_match_hand_written_sql() {
         &conn,
         &format!(
             "SELECT COUNT(*) {audience} AND p.loyalty_tier NOT IN ('gold', 'platinum')
-             AND p.created_at >= '2025-05-28T20:26:40Z' AND p.created_at <= '2026-05-28T20:26:40Z'"
+             AND p.created_at >= '2025-05-28T20:26:00Z' AND p.created_at <= '2026-05-28T20:26:00Z'"
         ),
     );
     let rest = unique - vip - new;
@@ -61,7 +63,7 @@ fn demo_canvas_counts_match_hand_written_sql() {
     let mut rest_keys: Vec<i64> = conn
         .prepare(&format!(
             "SELECT p.id {audience} AND NOT (p.loyalty_tier IN ('gold', 'platinum'))
-             AND NOT (p.created_at >= '2025-05-28T20:26:40Z' AND p.created_at <= '2026-05-28T20:26:40Z')"
+             AND NOT (p.created_at >= '2025-05-28T20:26:00Z' AND p.created_at <= '2026-05-28T20:26:00Z')"
         ))
         .unwrap()
         .query_map([], |r| r.get(0))

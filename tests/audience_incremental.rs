@@ -50,7 +50,7 @@ fn flow(percent: f64) -> Canvas {
 }
 
 fn compiled(c: &Canvas, data_version: i64) -> audience::CompiledRun {
-    audience::compile_with(c, &model(), &CompileOptions { dialect: Dialect::Sqlite, now: now(), data_version }).unwrap()
+    audience::compile_with(c, &model(), &CompileOptions::new(Dialect::Sqlite, now(), data_version)).unwrap()
 }
 
 fn reused(r: &audience::CountReport) -> Vec<(&str, bool)> {

@@ -273,12 +273,8 @@ fn engine_count(rule: &Rule) -> u64 {
     };
     let conn = campaign_console::store::open_connection(&d.db).unwrap();
     let model = campaign_console::store::data_model::load(&conn).unwrap();
-    let run = audience::compile_with(
-        &canvas,
-        &model,
-        &CompileOptions { dialect: Dialect::Sqlite, now: testing::fixed_now(), data_version: 1 },
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let run = audience::compile_with(&canvas, &model, &CompileOptions::new(Dialect::Sqlite, testing::fixed_now(), 1))
+        .unwrap_or_else(|e| panic!("{e}"));
     let mut session = audience::CountSession::new(conn);
     session.count(&run, &|| false).unwrap();
     session.rows_count(&run.tables[0])

@@ -253,3 +253,37 @@ fn every_problem_is_listed_at_once() {
     let text = AudienceError::Invalid(p).to_string();
     assert!(text.starts_with("2 problems:"), "{text}");
 }
+
+#[test]
+fn a_scheduler_too_fast_or_malformed() {
+    let scheduled = |schedule: campaign_console::model::Schedule| {
+        canvas(
+            vec![
+                activity(
+                    "sched",
+                    K::Scheduler { schedule, valid_from: None, valid_until: None, timezone: Some("UTC".into()) },
+                ),
+                build("a", "customers", gold()),
+                activity("end", K::End),
+            ],
+            vec![
+                campaign_console::model::Transition {
+                    id: "t_go".into(),
+                    from: "sched".into(),
+                    output: "out".into(),
+                    to: "a".into(),
+                    input: "start".into(),
+                },
+                wire("t_a", "a", "out", "end"),
+            ],
+        )
+    };
+    use campaign_console::model::Schedule;
+    let p = expect(&scheduled(Schedule::Cron { expression: "*/10 * * * *".into() }), Some("sched"), "every 15 minutes");
+    assert_eq!(p.parameter.as_deref(), Some("schedule"));
+    let p = expect(&scheduled(Schedule::Weekly { days: vec!["mon".into()], time: "9h".into() }), Some("sched"), "9h");
+    assert_eq!(p.parameter.as_deref(), Some("time"));
+    // A valid one starts the audience; its transition carries no population.
+    let report = count(&workspace().1, &scheduled(Schedule::Daily { times: vec!["09:00".into(), "17:30".into()] }));
+    assert_eq!((report.count_of("t_go"), report.count_of("t_a")), (None, Some(2)));
+}

@@ -29,12 +29,7 @@ fn daily_at_several_times_keeps_local_time_across_a_clock_change() {
     // Summer time starts in Paris on Sunday 2026-03-29.
     assert_eq!(
         next(&p, "2026-03-28T12:00:00Z", 4),
-        [
-            "2026-03-28 18:00 +01:00",
-            "2026-03-29 09:00 +02:00",
-            "2026-03-29 18:00 +02:00",
-            "2026-03-30 09:00 +02:00"
-        ]
+        ["2026-03-28 18:00 +01:00", "2026-03-29 09:00 +02:00", "2026-03-29 18:00 +02:00", "2026-03-30 09:00 +02:00"]
     );
 }
 
@@ -63,12 +58,7 @@ fn the_validity_period_bounds_launches() {
     // From long before: the first launch is midnight of the first valid day; none after the last.
     assert_eq!(
         next(&p, "2026-01-01T00:00:00Z", 10),
-        [
-            "2026-06-01 00:00 -04:00",
-            "2026-06-01 10:00 -04:00",
-            "2026-06-02 00:00 -04:00",
-            "2026-06-02 10:00 -04:00"
-        ]
+        ["2026-06-01 00:00 -04:00", "2026-06-01 10:00 -04:00", "2026-06-02 00:00 -04:00", "2026-06-02 10:00 -04:00"]
     );
     assert!(next(&p, "2026-06-03T00:00:00Z", 10).is_empty());
 
@@ -102,7 +92,9 @@ fn cron_expressions_and_the_fifteen_minute_floor() {
 
 #[test]
 fn bad_input_is_named_in_plain_words() {
-    let cases: Vec<(Schedule, Option<&str>, Option<&str>, &str, &str, &str)> = vec![
+    // (schedule, valid from, valid until, time zone, parameter named, words of the message)
+    type Case<'a> = (Schedule, Option<&'a str>, Option<&'a str>, &'a str, &'a str, &'a str);
+    let cases: Vec<Case<'_>> = vec![
         (Schedule::Daily { times: times(&["25:00"]) }, None, None, "UTC", "times", "not a time of day"),
         (Schedule::Daily { times: Vec::new() }, None, None, "UTC", "times", "at least one time"),
         (Schedule::Weekly { days: times(&["funday"]), time: "09:00".into() }, None, None, "UTC", "days", "funday"),

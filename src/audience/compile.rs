@@ -10,6 +10,7 @@ use sea_query::{
 };
 
 use super::expr::{Builder, Relation, col, mix_expr};
+use super::reconcile::{self, CsvLoad};
 use super::validate::{Flow, profile_entity, validate};
 use super::{AudienceError, Dialect};
 use crate::model::{
@@ -25,6 +26,15 @@ pub struct CompileOptions {
     pub now: jiff::Timestamp,
     /// The workspace's data version: work tables computed on older data are not reused.
     pub data_version: i64,
+    /// The saved audiences a Read audience activity can read.
+    pub audiences: Vec<crate::model::SavedAudience>,
+}
+
+impl CompileOptions {
+    /// Options with no saved audience.
+    pub fn new(dialect: Dialect, now: jiff::Timestamp, data_version: i64) -> Self {
+        Self { dialect, now, data_version, audiences: Vec::new() }
+    }
 }
 
 /// One SQL statement, with `?`/`$n` placeholders and the values to bind.
@@ -46,6 +56,18 @@ pub struct CompiledStep {
     /// The work tables this step creates.
     pub tables: Vec<String>,
     pub statements: Vec<SqlStatement>,
+    /// A file to load once the statements ran (a Reconciliation's CSV file).
+    pub load: Option<CsvLoad>,
+}
+
+/// A Save audience activity's work, done when the campaign runs (never in count mode).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompiledSave {
+    pub activity: String,
+    pub audience: String,
+    pub dimension: String,
+    /// The work table holding the keys to save (`None` when nothing reaches the activity).
+    pub table: Option<String>,
 }
 
 /// Where a transition's population is.
@@ -65,11 +87,13 @@ pub struct CompiledRun {
     pub transitions: Vec<CompiledTransition>,
     /// Every work table created (dropped when the run ends).
     pub tables: Vec<String>,
+    /// The audiences to save when the campaign runs.
+    pub saves: Vec<CompiledSave>,
 }
 
 /// Compiles `canvas` for `dialect`, with relative dates counted from now.
 pub fn compile(canvas: &Canvas, model: &DataModel, dialect: Dialect) -> Result<CompiledRun, AudienceError> {
-    compile_with(canvas, model, &CompileOptions { dialect, now: jiff::Timestamp::now(), data_version: 0 })
+    compile_with(canvas, model, &CompileOptions::new(dialect, jiff::Timestamp::now(), 0))
 }
 
 /// Compiles `canvas` with explicit options.
@@ -78,7 +102,7 @@ pub fn compile_with(
     model: &DataModel,
     options: &CompileOptions,
 ) -> Result<CompiledRun, AudienceError> {
-    let analysis = validate(canvas, model, options.now).map_err(AudienceError::Invalid)?;
+    let analysis = validate(canvas, model, options).map_err(AudienceError::Invalid)?;
     let b = Builder::new(model, options.now);
     let mut c = Compiler {
         options,
@@ -87,6 +111,8 @@ pub fn compile_with(
         outputs: HashMap::new(),
         key: String::new(),
         pre_steps: Vec::new(),
+        saves: Vec::new(),
+        analysis: &analysis,
     };
     let mut steps = Vec::new();
     for &i in &analysis.order {
@@ -102,7 +128,7 @@ pub fn compile_with(
             .outbound(&a.id)
             .filter_map(|t| Some((t.output.clone(), analysis.flows.get(&t.id)?.clone())))
             .collect();
-        c.key = step_key(a, canvas, &inbound, options);
+        c.key = step_key(a, canvas, &inbound, options, &source_version(a, options));
         let first_table = c.tables.len();
         let statements = c.activity(a, &inbound, &out_flows).map_err(|message| {
             AudienceError::Invalid(vec![super::Problem {
@@ -116,7 +142,7 @@ pub fn compile_with(
         steps.append(&mut c.pre_steps);
         if !statements.is_empty() {
             let tables = c.tables[first_table..].iter().filter(|t| !pre_tables.contains(t)).cloned().collect();
-            steps.push(CompiledStep { activity: a.id.clone(), key: c.key.clone(), tables, statements });
+            steps.push(CompiledStep { activity: a.id.clone(), key: c.key.clone(), tables, statements, load: None });
         }
     }
     let transitions = canvas
@@ -128,7 +154,7 @@ pub fn compile_with(
             flow: analysis.flows.get(&t.id).cloned().unwrap_or(Flow { dimension: None, columns: Vec::new() }),
         })
         .collect();
-    Ok(CompiledRun { dialect: options.dialect, steps, transitions, tables: c.tables })
+    Ok(CompiledRun { dialect: options.dialect, steps, transitions, tables: c.tables, saves: c.saves })
 }
 
 struct Compiler<'a> {
@@ -141,19 +167,44 @@ struct Compiler<'a> {
     key: String,
     /// Steps an activity needs run before its own (a Split's match table).
     pre_steps: Vec<CompiledStep>,
+    saves: Vec<CompiledSave>,
+    /// What validation learnt: the files of Reconciliation activities.
+    analysis: &'a super::validate::Analysis,
 }
 
 /// What an activity's result depends on, hashed: its parameters, the tables it reads (named
 /// by their own keys, so a change upstream changes every key downstream), the data version,
 /// the clock and the dialect.
-fn step_key(a: &Activity, canvas: &Canvas, inbound: &[(String, String, Flow)], o: &CompileOptions) -> String {
-    let mut parts = vec![serde_json::to_string(&a.kind).unwrap_or_default()];
+fn step_key(
+    a: &Activity,
+    canvas: &Canvas,
+    inbound: &[(String, String, Flow)],
+    o: &CompileOptions,
+    source: &str,
+) -> String {
+    let mut parts = vec![serde_json::to_string(&a.kind).unwrap_or_default(), source.to_owned()];
     for t in canvas.inbound(&a.id) {
         let table = inbound.iter().find(|(id, _, _)| *id == t.id).map_or("-", |(_, table, _)| table.as_str());
         parts.push(format!("{}:{}:{table}", t.id, t.input));
     }
     parts.push(format!("{}|{}|{:?}", o.data_version, o.now, o.dialect));
     hash_key(&parts)
+}
+
+/// What an activity reads besides the customer data and its inputs, as a version: a saved
+/// audience's id and version, a file's size and modification time.
+fn source_version(a: &Activity, o: &CompileOptions) -> String {
+    match &a.kind {
+        ActivityKind::ReadAudience { audience } => o
+            .audiences
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(audience.trim()))
+            .map_or_else(String::new, |s| format!("audience {} v{}", s.id, s.version)),
+        ActivityKind::Reconciliation { file, .. } => {
+            format!("file {}", reconcile::fingerprint(std::path::Path::new(file.trim())))
+        }
+        _ => String::new(),
+    }
 }
 
 /// The first 8 bytes of the SHA-256 of `parts` (separated), in hex.
@@ -263,7 +314,51 @@ impl Compiler<'_> {
         insert.select_from(q).map_err(|e| format!("internal error while building SQL: {e}"))?;
         statements.push(self.insert(&insert));
         let key = std::mem::replace(&mut self.key, outer_key);
-        self.pre_steps.push(CompiledStep { activity: a.id.clone(), key, tables: vec![name.clone()], statements });
+        self.pre_steps.push(CompiledStep {
+            activity: a.id.clone(),
+            key,
+            tables: vec![name.clone()],
+            statements,
+            load: None,
+        });
+        Ok(name)
+    }
+
+    /// The step (pushed to `pre_steps`) that loads a Reconciliation's file into a work
+    /// table: `key` = line number, then the file's columns. Keyed by the file's path and
+    /// version only, so editing the rules does not read the file again.
+    fn load_file(
+        &mut self,
+        a: &Activity,
+        path: &str,
+        csv: &super::validate::CsvFile,
+        flow: &Flow,
+    ) -> Result<String, String> {
+        let outer_key = std::mem::replace(
+            &mut self.key,
+            hash_key(&[
+                "file",
+                path,
+                &reconcile::fingerprint(std::path::Path::new(path)),
+                &format!("{:?}", self.options.dialect),
+            ]),
+        );
+        let mut statements = Vec::new();
+        let name = self.scratch_table(flow, 0, &mut statements);
+        let key = std::mem::replace(&mut self.key, outer_key);
+        let load = CsvLoad {
+            path: path.to_owned(),
+            table: name.clone(),
+            delimiter: csv.delimiter,
+            columns: csv.columns.clone(),
+        };
+        self.pre_steps.push(CompiledStep {
+            activity: a.id.clone(),
+            key,
+            tables: vec![name.clone()],
+            statements,
+            load: Some(load),
+        });
         Ok(name)
     }
 
@@ -317,8 +412,19 @@ impl Compiler<'_> {
             }
             ActivityKind::Scheduler { .. } => self.alias_output(&a.id, "out", None),
             ActivityKind::End => {}
-            ActivityKind::SaveAudience { .. } | ActivityKind::Wait { .. } => {
-                // Count mode: a Save audience writes nothing, a Wait does not wait.
+            ActivityKind::SaveAudience { audience } => {
+                // The keys are saved when the campaign runs (`CompiledRun::saves`); in count
+                // mode the population just passes through.
+                self.saves.push(CompiledSave {
+                    activity: a.id.clone(),
+                    audience: audience.trim().to_owned(),
+                    dimension: input_flow.dimension.clone().unwrap_or_default(),
+                    table: input_table.clone(),
+                });
+                self.alias_output(&a.id, "out", input_table.as_deref());
+            }
+            ActivityKind::Wait { .. } => {
+                // Count mode: a Wait does not wait.
                 self.alias_output(&a.id, "out", input_table.as_deref());
             }
             ActivityKind::AndJoin { primary } => {
@@ -567,8 +673,86 @@ impl Compiler<'_> {
                     out.push(self.fill(&t, &flow, q)?);
                 }
             }
-            ActivityKind::ReadAudience { .. } | ActivityKind::Reconciliation { .. } => {
-                return Err(format!("{} cannot be counted in this version yet", a.kind.label()));
+            ActivityKind::ReadAudience { audience } => {
+                let saved = self
+                    .options
+                    .audiences
+                    .iter()
+                    .find(|s| s.name.eq_ignore_ascii_case(audience.trim()))
+                    .ok_or_else(|| format!("there is no saved audience called {audience}"))?;
+                let entity = self.b.entity(&saved.dimension)?;
+                let flow = flow_for("out");
+                let t = self.table(&a.id, "out", &flow, &mut out);
+                // Members whose row has been deleted since are left out.
+                let mut alive = Query::select();
+                alive
+                    .expr(Expr::val(1))
+                    .from_as(Alias::new(&entity.name), Alias::new("t"))
+                    .and_where(col("t", &entity.primary_key).equals((Alias::new("m"), Alias::new("key"))));
+                let mut q = Query::select();
+                q.expr(col("m", "key"))
+                    .expr(Expr::val(Option::<String>::None))
+                    .from_as(Alias::new("cc_audience_members"), Alias::new("m"))
+                    .and_where(col("m", "audience_id").eq(saved.id))
+                    .and_where(Expr::exists(alive));
+                out.push(self.fill(&t, &flow, q)?);
+            }
+            ActivityKind::Reconciliation { file, entity, rules, keep_unreconciled } => {
+                let target = self.b.entity(entity)?;
+                let csv = self
+                    .analysis
+                    .files
+                    .get(&a.id)
+                    .ok_or_else(|| "internal error: the file was not read during validation".to_owned())?;
+                let flow = flow_for("out");
+                let lines = self.load_file(a, file.trim(), csv, &flow)?;
+                // Line f matches row t when every rule's columns are equal.
+                let mut matches: Vec<Expr> = Vec::new();
+                for r in rules {
+                    let fc = reconcile::find(&csv.columns, &r.file_column)
+                        .ok_or_else(|| format!("the file has no column {}", r.file_column))?;
+                    let column_type = target.column(&r.entity_column).map(|c| c.column_type);
+                    let file_value = match (self.options.dialect, column_type) {
+                        (Dialect::Postgres, Some(t)) if t != ColumnType::Text => {
+                            col("f", &fc.alias).cast_as(Alias::new(self.sql_type(Some(t))))
+                        }
+                        _ => col("f", &fc.alias),
+                    };
+                    matches.push(col("t", &r.entity_column).eq(file_value));
+                }
+                let all = |m: &[Expr]| m.iter().cloned().reduce(|a, b| a.and(b)).unwrap_or_else(|| Expr::cust("1 = 0"));
+                let t = self.table(&a.id, "out", &flow, &mut out);
+                let mut q = Query::select();
+                q.expr(col("t", &target.primary_key)).expr(Expr::val(Option::<String>::None));
+                for c in &csv.columns {
+                    q.expr(col("f", &c.alias));
+                }
+                q.from_as(Alias::new(&lines), Alias::new("f"))
+                    .cross_join(Alias::new(&target.name).into_table_ref().alias(Alias::new("t")))
+                    .and_where(all(&matches))
+                    .order_by((Alias::new("f"), Alias::new("key")), Order::Asc);
+                // A row named by several lines is taken once, with the first line's values.
+                let mut cols = vec![Alias::new("key"), Alias::new("seg")];
+                cols.extend(flow.columns.iter().map(|c| Alias::new(&c.alias)));
+                let mut insert = Query::insert();
+                insert
+                    .into_table(Alias::new(&t))
+                    .columns(cols)
+                    .on_conflict(sea_query::OnConflict::column(Alias::new("key")).do_nothing().to_owned());
+                insert.select_from(q).map_err(|e| format!("internal error while building SQL: {e}"))?;
+                out.push(self.insert(&insert));
+                if *keep_unreconciled {
+                    let uflow = flow_for("unreconciled");
+                    let u = self.table(&a.id, "unreconciled", &uflow, &mut out);
+                    let mut found = Query::select();
+                    found
+                        .expr(Expr::val(1))
+                        .from_as(Alias::new(&target.name), Alias::new("t"))
+                        .and_where(all(&matches));
+                    let mut q = carry("f", &lines, &uflow);
+                    q.and_where(Expr::not_exists(found));
+                    out.push(self.fill(&u, &uflow, q)?);
+                }
             }
         }
         Ok(out)

@@ -9,6 +9,7 @@
 mod compile;
 mod expr;
 mod ports;
+pub mod reconcile;
 mod run;
 mod validate;
 
@@ -66,6 +67,11 @@ pub enum AudienceError {
     Cancelled,
     #[error("the workspace database failed while counting: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// A Reconciliation's file could not be read while loading it.
+    #[error("{0}")]
+    File(String),
+    #[error("the audience could not be saved: {0}")]
+    Save(String),
 }
 
 impl AudienceError {

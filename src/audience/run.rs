@@ -128,6 +128,12 @@ impl CountSession {
             }
             execute(&self.conn, s).map_err(|e| interrupted_or(e, cancelled))?;
         }
+        if let Some(load) = &step.load {
+            super::reconcile::load(&self.conn, load, cancelled).map_err(|e| match e {
+                AudienceError::Sql(e) => interrupted_or(e, cancelled),
+                other => other,
+            })?;
+        }
         for table in &step.tables {
             let sql = Query::select()
                 .expr(Func::count(Expr::cust("*")))
@@ -147,6 +153,37 @@ impl CountSession {
                 tracing::warn!("could not drop work table {t}: {e}");
             }
         }
+    }
+
+    /// Runs the Save audience activities of `run` (counted by this session just before):
+    /// each named audience is created or replaced with the keys that reached it. This is
+    /// what a campaign run does after counting; a count alone never calls it.
+    pub fn save_audiences(
+        &self,
+        run: &CompiledRun,
+        campaign_id: Option<i64>,
+        now: jiff::Timestamp,
+    ) -> Result<Vec<crate::model::SavedAudience>, AudienceError> {
+        let mut saved = Vec::new();
+        for s in &run.saves {
+            let Some(table) = s.table.as_deref().filter(|t| self.tables.contains_key(*t)) else {
+                return Err(AudienceError::Save(format!(
+                    "\u{201c}{}\u{201d} has no counted population to save: count the campaign first",
+                    s.audience
+                )));
+            };
+            let a = crate::store::audiences::replace_from_table(
+                &self.conn,
+                &s.audience,
+                &s.dimension,
+                table,
+                campaign_id,
+                now,
+            )
+            .map_err(|e| AudienceError::Save(e.to_string()))?;
+            saved.push(a);
+        }
+        Ok(saved)
     }
 
     /// The column names and the first `limit` rows (by key) of a transition's work table in

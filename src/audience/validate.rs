@@ -2,12 +2,14 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
+use super::compile::CompileOptions;
 use super::expr::Builder;
 use super::ports::{inputs, outputs};
+use super::reconcile::{self, FileColumn};
 use super::{MAX_ACTIVITIES, MAX_CHANNELS, Problem};
 use crate::model::{
     Activity, ActivityKind, Canvas, Channel, ColumnType, CombineMode, DataModel, DedupMethod, Limit, Op, Pick,
-    Recipient, is_identifier,
+    Recipient, SavedAudience, is_identifier,
 };
 
 /// A column a work table carries besides its key (added by an enrichment).
@@ -33,6 +35,15 @@ pub struct Analysis {
     pub order: Vec<usize>,
     /// What each transition (by id) carries.
     pub flows: HashMap<String, Flow>,
+    /// The file of each Reconciliation (by activity id), as its header was read.
+    pub files: HashMap<String, CsvFile>,
+}
+
+/// A Reconciliation file's delimiter and columns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CsvFile {
+    pub delimiter: u8,
+    pub columns: Vec<FileColumn>,
 }
 
 /// A transition arriving at the activity being checked.
@@ -44,6 +55,9 @@ struct Inbound<'a> {
 
 struct Checker<'a> {
     canvas: &'a Canvas,
+    audiences: &'a [SavedAudience],
+    /// The file columns of each Reconciliation, by activity id.
+    files: HashMap<String, CsvFile>,
     problems: Vec<Problem>,
 }
 
@@ -59,8 +73,10 @@ impl Checker<'_> {
 }
 
 /// Checks `canvas`; on success says what flows where, else lists every problem found.
-pub fn validate(canvas: &Canvas, model: &DataModel, now: jiff::Timestamp) -> Result<Analysis, Vec<Problem>> {
-    let mut ck = Checker { canvas, problems: Vec::new() };
+/// `options` gives the clock (relative dates) and the saved audiences Read audience can use.
+pub fn validate(canvas: &Canvas, model: &DataModel, options: &CompileOptions) -> Result<Analysis, Vec<Problem>> {
+    let now = options.now;
+    let mut ck = Checker { canvas, audiences: &options.audiences, files: HashMap::new(), problems: Vec::new() };
     if canvas.version != crate::model::CANVAS_VERSION {
         ck.add(
             None,
@@ -225,7 +241,7 @@ pub fn validate(canvas: &Canvas, model: &DataModel, now: jiff::Timestamp) -> Res
             }
         }
     }
-    if ck.problems.is_empty() { Ok(Analysis { order, flows }) } else { Err(ck.problems) }
+    if ck.problems.is_empty() { Ok(Analysis { order, flows, files: ck.files }) } else { Err(ck.problems) }
 }
 
 /// Checks one activity's parameters; returns what each of its outputs carries.
@@ -453,9 +469,100 @@ fn check_activity(
             }
             input.map(same)
         }
-        ActivityKind::ReadAudience { .. } | ActivityKind::Reconciliation { .. } => {
-            ck.add(Some(a), None, format!("{} cannot be counted in this version yet", a.kind.label()));
-            None
+        ActivityKind::ReadAudience { audience } => {
+            let name = audience.trim();
+            if name.is_empty() {
+                ck.add(Some(a), Some("audience"), "choose the saved audience to read");
+                None
+            } else if let Some(saved) = ck.audiences.iter().find(|s| s.name.eq_ignore_ascii_case(name)) {
+                if b.model.entity(&saved.dimension).is_none() {
+                    let message =
+                        format!("the saved audience holds {}, which the data model no longer has", saved.dimension);
+                    ck.add(Some(a), Some("audience"), message);
+                    None
+                } else {
+                    let flow = Flow { dimension: Some(saved.dimension.clone()), columns: Vec::new() };
+                    Some(vec![("out".to_owned(), flow)])
+                }
+            } else {
+                ck.add(
+                    Some(a),
+                    Some("audience"),
+                    format!(
+                        "there is no saved audience called \u{201c}{name}\u{201d} (a campaign's Save audience activity creates one when the campaign runs)"
+                    ),
+                );
+                None
+            }
+        }
+        ActivityKind::Reconciliation { file, entity, rules, .. } => {
+            let target = match b.entity(entity) {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    ck.add(Some(a), Some("entity"), e);
+                    None
+                }
+            };
+            let header = if file.trim().is_empty() {
+                ck.add(Some(a), Some("file"), "choose the CSV file to reconcile");
+                None
+            } else {
+                match reconcile::read_header(std::path::Path::new(file.trim())) {
+                    Ok(h) => Some(h),
+                    Err(e) => {
+                        ck.add(Some(a), Some("file"), e);
+                        None
+                    }
+                }
+            };
+            if rules.is_empty() {
+                ck.add(
+                    Some(a),
+                    Some("rules"),
+                    "add at least one rule: which column of the file matches which column of the data",
+                );
+            }
+            for (i, r) in rules.iter().enumerate() {
+                let p = format!("rules[{}]", i + 1);
+                if let Some((_, columns)) = &header
+                    && reconcile::find(columns, &r.file_column).is_none()
+                {
+                    let names: Vec<&str> = columns.iter().map(|c| c.header.as_str()).collect();
+                    ck.add(
+                        Some(a),
+                        Some(&p),
+                        format!(
+                            "the file has no column \u{201c}{}\u{201d} (its columns: {})",
+                            r.file_column,
+                            names.join(", ")
+                        ),
+                    );
+                }
+                if let Some(e) = target
+                    && e.column(&r.entity_column).is_none()
+                {
+                    ck.add(Some(a), Some(&p), format!("{} has no column \u{201c}{}\u{201d}", e.label, r.entity_column));
+                }
+            }
+            match (target, header) {
+                (Some(e), Some((delimiter, columns))) => {
+                    let work: Vec<WorkColumn> = columns
+                        .iter()
+                        .map(|c| WorkColumn { alias: c.alias.clone(), column_type: ColumnType::Text })
+                        .collect();
+                    ck.files.insert(a.id.clone(), CsvFile { delimiter, columns });
+                    let out = Flow { dimension: Some(e.name.clone()), columns: work.clone() };
+                    // Unmatched lines belong to no entity: they can be counted and looked at.
+                    let unreconciled = Flow { dimension: None, columns: work };
+                    Some(
+                        outputs(&a.kind)
+                            .into_iter()
+                            .map(|o| if o == "unreconciled" { (o, unreconciled.clone()) } else { (o, out.clone()) })
+                            .collect(),
+                    )
+                }
+                _ => None,
+            }
         }
     };
     if ck.problems.len() > before { None } else { out }

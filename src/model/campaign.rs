@@ -99,3 +99,20 @@ pub struct Campaign {
     pub created_at: jiff::Timestamp,
     pub modified_at: jiff::Timestamp,
 }
+
+/// A named set of keys of one entity, written by a campaign's Save audience activity and read
+/// back by Read audience.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SavedAudience {
+    pub id: i64,
+    pub name: String,
+    /// The entity the keys belong to (profiles, bookings, …).
+    pub dimension: String,
+    pub row_count: u64,
+    /// The campaign that last wrote it.
+    pub campaign_id: Option<i64>,
+    /// Goes up each time the audience is replaced (so cached counts of readers are redone).
+    pub version: i64,
+    pub created_at: jiff::Timestamp,
+    pub modified_at: jiff::Timestamp,
+}

@@ -6,7 +6,7 @@ mod canvas;
 mod channel;
 mod data_model;
 
-pub use campaign::{Campaign, CampaignKind, CampaignStatus};
+pub use campaign::{Campaign, CampaignKind, CampaignStatus, SavedAudience};
 pub use canvas::*;
 pub use channel::{Channel, Credential, ProviderKind, SecretRef};
 pub use data_model::{

@@ -147,6 +147,23 @@ const STEPS: &[&str] = &[
                  created_at TEXT NOT NULL,
                  revoked_at TEXT
              );",
+    // 3: saved audiences (written by Save audience, read by Read audience).
+    "CREATE TABLE cc_audiences (
+                 id INTEGER PRIMARY KEY,
+                 name TEXT NOT NULL,
+                 dimension TEXT NOT NULL,
+                 row_count INTEGER NOT NULL,
+                 campaign_id INTEGER REFERENCES cc_campaigns(id) ON DELETE SET NULL,
+                 version INTEGER NOT NULL,
+                 created_at TEXT NOT NULL,
+                 modified_at TEXT NOT NULL
+             );
+             CREATE UNIQUE INDEX cc_audiences_name ON cc_audiences(name COLLATE NOCASE);
+             CREATE TABLE cc_audience_members (
+                 audience_id INTEGER NOT NULL REFERENCES cc_audiences(id) ON DELETE CASCADE,
+                 key INTEGER NOT NULL,
+                 PRIMARY KEY (audience_id, key)
+             ) WITHOUT ROWID;",
 ];
 
 /// The migrations built from [`STEPS`].
