@@ -52,9 +52,12 @@ fn demo_canvas_counts_match_hand_written_sql() {
         ("t_new", new),
         ("t_sample", rest / 5),
         ("t_rest", rest - rest / 5),
+        ("t_rest_saved", rest - rest / 5),
         ("t_email", vip + new),
     ];
-    assert_eq!(canvas.transitions.len(), expected.len());
+    // Every transition but the Scheduler's start signal, which carries no population.
+    assert_eq!(canvas.transitions.len(), expected.len() + 1);
+    assert_eq!(report.count_of("t_start"), None);
     for (t, n) in expected {
         assert_eq!(report.count_of(t), Some(n), "transition {t}");
     }

@@ -57,3 +57,51 @@ fn demo_writes_a_workspace_and_refuses_to_overwrite_it() {
     let bad = cli().args(["demo", "--profiles", "0", "--workspace"]).arg(dir.path().join("other")).output().unwrap();
     assert!(!bad.status.success());
 }
+
+#[test]
+fn count_save_audiences_and_preview_the_schedule() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    let run = |args: &[&str]| {
+        let out = cli().args(args).arg("--workspace").arg(&ws).output().unwrap();
+        let (stdout, stderr) = (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap());
+        (out.status.success(), stdout, stderr)
+    };
+    assert!(run(&["demo", "--profiles", "500"]).0);
+
+    let (ok, text, err) = run(&["audiences"]);
+    assert!(ok && text.contains("No saved audience yet"), "{text}{err}");
+
+    // A count saves nothing; --save-audiences writes the canvas's Save audience activity.
+    let (ok, text, err) = run(&["count", "Summer getaway", "--json"]);
+    assert!(ok, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let rest = report["transitions"].as_array().unwrap().iter().find(|t| t["id"] == "t_rest_saved").unwrap()["count"]
+        .as_u64()
+        .unwrap();
+    assert!(rest > 0);
+    assert_eq!(report["saved_audiences"], serde_json::json!([]));
+    assert!(run(&["audiences"]).1.contains("No saved audience yet"));
+
+    let (ok, text, err) = run(&["count", "Summer getaway", "--save-audiences"]);
+    assert!(
+        ok && text.contains(&format!("saved audience \u{201c}Summer: not targeted\u{201d}: {rest} profiles")),
+        "{text}{err}"
+    );
+    let (_, text, _) = run(&["audiences"]);
+    assert!(text.contains("Summer: not targeted") && text.contains(&rest.to_string()), "{text}");
+
+    // The Scheduler's next launches: Mondays at 09:00.
+    let (ok, text, err) = run(&["schedule", "Summer getaway", "--next", "3"]);
+    assert!(ok, "{err}");
+    let launches: Vec<&str> = text.lines().filter(|l| l.starts_with("  ")).collect();
+    assert_eq!(launches.len(), 3, "{text}");
+    assert!(launches.iter().all(|l| l.trim().starts_with("Mon ") && l.contains(" 09:00 ")), "{text}");
+    let (ok, _, err) = run(&["schedule", "Thanks for reading"]);
+    assert!(!ok && err.contains("has no canvas") && err.contains("not orchestrated"), "{err}");
+
+    let (ok, _, _) = run(&["audiences", "--delete", "summer: NOT targeted"]);
+    assert!(ok);
+    let (ok, _, err) = run(&["audiences", "--delete", "Summer: not targeted"]);
+    assert!(!ok && err.contains("no saved audience called"), "{err}");
+}

@@ -4,7 +4,8 @@ use crate::model::{Canvas, Channel, CombineMode};
 
 /// The canvas of the demo's orchestrated campaign: opted-in profiles who stayed with us in the
 /// last year, enriched with what they spent, one per email, split into three segments; the
-/// first two get an email, a sample of the rest an SMS.
+/// first two get an email, a sample of the rest an SMS, and the others are saved as an
+/// audience for later. It starts every Monday at 09:00.
 pub fn summer_canvas() -> Canvas {
     use crate::model::{
         Activity, ActivityKind as K, Aggregate, DedupMethod, EnrichColumn, EnrichSource, Limit, LinkedCondition, Op,
@@ -29,6 +30,18 @@ pub fn summer_canvas() -> Canvas {
     Canvas {
         version: crate::model::CANVAS_VERSION,
         activities: vec![
+            activity(
+                "start",
+                "Every Monday morning",
+                40.0,
+                40.0,
+                K::Scheduler {
+                    schedule: crate::model::Schedule::Weekly { days: vec!["mon".into()], time: "09:00".into() },
+                    valid_from: None,
+                    valid_until: None,
+                    timezone: None,
+                },
+            ),
             activity(
                 "audience",
                 "Opted-in travellers",
@@ -156,16 +169,31 @@ pub fn summer_canvas() -> Canvas {
                 300.0,
                 K::Channel { channel: Channel::Sms, credential: None, per: Recipient::Profile },
             ),
-            activity("rest", "Not targeted", 1000.0, 420.0, K::End),
+            activity(
+                "save_rest",
+                "Keep the rest for autumn",
+                1000.0,
+                420.0,
+                K::SaveAudience { audience: "Summer: not targeted".into() },
+            ),
+            activity("rest", "Not targeted", 1240.0, 420.0, K::End),
         ],
         transitions: vec![
+            Transition {
+                id: "t_start".into(),
+                from: "start".into(),
+                output: "out".into(),
+                to: "audience".into(),
+                input: "start".into(),
+            },
             wire("t_audience", "audience", "out", "enrich"),
             wire("t_enriched", "enrich", "out", "dedup"),
             wire("t_unique", "dedup", "out", "split"),
             wire("t_vip", "split", "subset_1", "vip_and_new"),
             wire("t_new", "split", "subset_2", "vip_and_new"),
             wire("t_sample", "split", "subset_3", "sms"),
-            wire("t_rest", "split", "complement", "rest"),
+            wire("t_rest", "split", "complement", "save_rest"),
+            wire("t_rest_saved", "save_rest", "out", "rest"),
             wire("t_email", "vip_and_new", "out", "email"),
         ],
     }
