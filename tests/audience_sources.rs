@@ -223,3 +223,46 @@ fn reconciliation_problems_are_named() {
     let err = audience::run_count(ws.connect().unwrap(), &run, &|| false).unwrap_err().to_string();
     assert!(err.contains("line 3") && err.contains("1 values where the first line names 2 columns"), "{err}");
 }
+
+#[test]
+fn a_run_records_the_control_group_a_count_does_not() {
+    use campaign_console::model::Limit;
+    let (_d, ws) = workspace();
+    let c = canvas(
+        vec![
+            build("a", "customers", gold_or_silver()),
+            activity("hold", K::ControlGroup { size: Limit::Count(2), seed: 3 }),
+            activity("end", K::End),
+        ],
+        vec![
+            wire("t_a", "a", "out", "hold"),
+            wire("t_rest", "hold", "out", "end"),
+            wire("t_held", "hold", "control", "end"),
+        ],
+    );
+    let run = compile(&c).unwrap();
+    let mut session = CountSession::new(ws.connect().unwrap());
+    session.count(&run, &|| false).unwrap();
+    let kind = store::interactions::CONTROL_GROUP;
+    assert_eq!(store::interactions::count(&ws.conn(), 42, kind).unwrap(), 0, "a count records nothing");
+
+    assert_eq!(session.record_control_groups(&run, 42, now()).unwrap(), 2);
+    let held: Vec<String> = session
+        .rows("t_held", 10)
+        .unwrap()
+        .1
+        .iter()
+        .map(|r| match &r[0] {
+            V::Integer(k) => k.to_string(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let conn = ws.conn();
+    let mut stmt = conn
+        .prepare("SELECT profile_key, json_extract(detail_json, '$.activity') FROM cc_interactions WHERE campaign_id = 42 AND kind = ?1 ORDER BY id")
+        .unwrap();
+    let recorded: Vec<(String, String)> =
+        stmt.query_map([kind], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<Result<_, _>>().unwrap();
+    assert_eq!(recorded.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(), held);
+    assert!(recorded.iter().all(|(_, a)| a == "hold"));
+}

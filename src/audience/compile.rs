@@ -89,6 +89,19 @@ pub struct CompiledRun {
     pub tables: Vec<String>,
     /// The audiences to save when the campaign runs.
     pub saves: Vec<CompiledSave>,
+    /// The control groups to record when the campaign runs.
+    pub control_groups: Vec<CompiledControl>,
+}
+
+/// A Control group activity's held-out rows, recorded as "enrolled in control group"
+/// interaction events when the campaign runs (never in count mode).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompiledControl {
+    pub activity: String,
+    pub dimension: String,
+    /// The dimension is the profiles entity (the key is then the profile's).
+    pub is_profile: bool,
+    pub table: String,
 }
 
 /// Compiles `canvas` for `dialect`, with relative dates counted from now.
@@ -112,6 +125,7 @@ pub fn compile_with(
         key: String::new(),
         pre_steps: Vec::new(),
         saves: Vec::new(),
+        control_groups: Vec::new(),
         analysis: &analysis,
     };
     let mut steps = Vec::new();
@@ -154,7 +168,14 @@ pub fn compile_with(
             flow: analysis.flows.get(&t.id).cloned().unwrap_or(Flow { dimension: None, columns: Vec::new() }),
         })
         .collect();
-    Ok(CompiledRun { dialect: options.dialect, steps, transitions, tables: c.tables, saves: c.saves })
+    Ok(CompiledRun {
+        dialect: options.dialect,
+        steps,
+        transitions,
+        tables: c.tables,
+        saves: c.saves,
+        control_groups: c.control_groups,
+    })
 }
 
 struct Compiler<'a> {
@@ -168,6 +189,7 @@ struct Compiler<'a> {
     /// Steps an activity needs run before its own (a Split's match table).
     pre_steps: Vec<CompiledStep>,
     saves: Vec<CompiledSave>,
+    control_groups: Vec<CompiledControl>,
     /// What validation learnt: the files of Reconciliation activities.
     analysis: &'a super::validate::Analysis,
 }
@@ -635,6 +657,13 @@ impl Compiler<'_> {
                 let q = carry("w", w, &control_flow);
                 let order = vec![(mix_expr(col("w", "key"), *seed), Order::Asc)];
                 out.push(self.fill(&control, &control_flow, limited(q, &control_flow, order, *size))?);
+                let dimension = input_flow.dimension.clone().unwrap_or_default();
+                self.control_groups.push(CompiledControl {
+                    activity: a.id.clone(),
+                    is_profile: profile_entity(self.b.model) == Some(dimension.as_str()),
+                    dimension,
+                    table: control.clone(),
+                });
                 let flow = flow_for("out");
                 let t = self.table(&a.id, "out", &flow, &mut out);
                 let mut q = carry("w", w, &flow);

@@ -13,7 +13,10 @@ pub mod reconcile;
 mod run;
 mod validate;
 
-pub use compile::{CompileOptions, CompiledRun, CompiledStep, CompiledTransition, SqlStatement, compile, compile_with};
+pub use compile::{
+    CompileOptions, CompiledControl, CompiledRun, CompiledSave, CompiledStep, CompiledTransition, SqlStatement,
+    compile, compile_with,
+};
 pub use expr::mix;
 pub use ports::{InputPort, inputs, outputs};
 pub use run::{ActivityReport, CountReport, CountSession, TransitionCount, run_count};

@@ -186,6 +186,39 @@ impl CountSession {
         Ok(saved)
     }
 
+    /// Records the held-out rows of every Control group of `run` (counted by this session
+    /// just before) as "enrolled in control group" interaction events of the campaign, in one
+    /// transaction. A campaign run does this; a count never does. Returns how many.
+    pub fn record_control_groups(
+        &self,
+        run: &CompiledRun,
+        campaign_id: i64,
+        now: jiff::Timestamp,
+    ) -> Result<u64, AudienceError> {
+        let tx = self.conn.unchecked_transaction()?;
+        let mut total = 0;
+        for c in &run.control_groups {
+            if !self.tables.contains_key(&c.table) {
+                return Err(AudienceError::Save(format!(
+                    "the control group of {} has not been counted: count the campaign first",
+                    c.activity
+                )));
+            }
+            total += crate::store::interactions::record_control_group(
+                &tx,
+                campaign_id,
+                &c.activity,
+                &c.dimension,
+                c.is_profile,
+                &c.table,
+                now,
+            )
+            .map_err(|e| AudienceError::Save(e.to_string()))?;
+        }
+        tx.commit()?;
+        Ok(total)
+    }
+
     /// The column names and the first `limit` rows (by key) of a transition's work table in
     /// the last run.
     pub fn rows(&self, transition: &str, limit: u64) -> Result<(Vec<String>, Vec<Vec<SqlValue>>), AudienceError> {
