@@ -306,6 +306,32 @@ fn split_exclusive_overlapping_limited_and_complement() {
     });
     assert_eq!(keys(&ws, &top, &["t_subset_1", "t_complement"]), [vec![2, 5], vec![1, 3, 4, 6, 7]]);
 
+    // Scores: 5 → 30, 2 → 20, 1 → 10, 4 → 5, 6 → 1, 3 and 7 empty.
+    let by_score = || Pick::Sorted { column: "score".into(), descending: true };
+    let top_two = |label: &str| subset(label, Rule::everyone(), Some(Limit::Count(2)), by_score());
+    // A limited subset after a limited one: the second takes the next two.
+    let twice = |allow_overlap| {
+        split(K::Split {
+            subsets: vec![top_two("First"), top_two("Second")],
+            complement: true,
+            skip_empty: false,
+            allow_overlap,
+        })
+    };
+    let expect = [vec![2, 5], vec![1, 4], vec![3, 6, 7]];
+    assert_eq!(keys(&ws, &twice(false), &["t_subset_1", "t_subset_2", "t_complement"]), expect);
+    let expect = [vec![2, 5], vec![2, 5], vec![1, 3, 4, 6, 7]];
+    assert_eq!(keys(&ws, &twice(true), &["t_subset_1", "t_subset_2", "t_complement"]), expect);
+    // A limited subset after an unlimited one ranks only what the first left.
+    let after_gold = split(K::Split {
+        subsets: vec![subset("Gold", gold(), None, Pick::default()), top_two("Best of the rest")],
+        complement: true,
+        skip_empty: false,
+        allow_overlap: false,
+    });
+    let expect = [vec![1, 4], vec![2, 5], vec![3, 6, 7]];
+    assert_eq!(keys(&ws, &after_gold, &["t_subset_1", "t_subset_2", "t_complement"]), expect);
+
     // 50 % of 7 rows, by seeded hash: the first 3 in (mix, key) order.
     let half = split(K::Split {
         subsets: vec![subset("Half", Rule::everyone(), Some(Limit::Percent(50.0)), Pick::Random { seed: 11 })],

@@ -78,8 +78,9 @@ fn an_edit_recomputes_only_downstream() {
     assert_eq!(edited.count_of("t_sample"), Some(1));
     assert_eq!(edited.count_of("t_rest"), Some(5));
     // The previous split's outputs were dropped; kept: two for all/dedup, the split's match
-    // table (its filters did not change, so it was reused) and the split's two new outputs.
-    assert_eq!(session.table_count(), 5);
+    // table and the sample's ranking (filters and pick did not change, so both were reused),
+    // and the split's two new outputs.
+    assert_eq!(session.table_count(), 6);
 
     // New data: nothing is reused.
     let newer = session.count(&compiled(&flow(25.0), 2), &|| false).unwrap();

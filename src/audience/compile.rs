@@ -384,6 +384,81 @@ impl Compiler<'_> {
         Ok(name)
     }
 
+    /// Compiles a step of its own for activity `a`, keyed by `key` (pushed to `pre_steps`):
+    /// `build` creates its tables and statements.
+    fn sub_step<T>(
+        &mut self,
+        a: &Activity,
+        key: String,
+        build: impl FnOnce(&mut Self, &mut Statements) -> Result<T, String>,
+    ) -> Result<T, String> {
+        let outer_key = std::mem::replace(&mut self.key, key);
+        let first_table = self.tables.len();
+        let mut statements = Vec::new();
+        let result = build(self, &mut statements);
+        let key = std::mem::replace(&mut self.key, outer_key);
+        let result = result?;
+        let tables = self.tables[first_table..].to_vec();
+        self.pre_steps.push(CompiledStep { activity: a.id.clone(), key, tables, statements, load: None });
+        Ok(result)
+    }
+
+    /// The ranking of subset `i`'s eligible rows in its pick order, as a step of its own:
+    /// a table `(r INTEGER PRIMARY KEY, key, n)` with rank r (1 = first picked) of n. Keyed
+    /// by the match table and the pick, so a new limit reads the same ranking.
+    #[allow(clippy::too_many_arguments)]
+    fn split_ranking(
+        &mut self,
+        a: &Activity,
+        matches: &str,
+        i: usize,
+        subset: &crate::model::Subset,
+        entity: &Entity,
+        eligible: Vec<Expr>,
+        allow_overlap: bool,
+    ) -> Result<String, String> {
+        let key = hash_key(&[
+            "split-ranking".to_owned(),
+            matches.to_owned(),
+            i.to_string(),
+            allow_overlap.to_string(),
+            serde_json::to_string(&subset.pick).unwrap_or_default(),
+            format!("{:?}", self.options.dialect),
+        ]);
+        self.sub_step(a, key, |c, statements| {
+            let n = c.tables.iter().filter(|t| t.contains(&c.key)).count() + 1;
+            let name = format!("wt_{}_{n}", c.key);
+            let int = |c: &Self| Alias::new(c.sql_type(None));
+            let mut create = Table::create();
+            create
+                .table(Alias::new(&name))
+                .temporary()
+                .col(ColumnDef::new(Alias::new("r")).custom(int(c)).primary_key())
+                .col(ColumnDef::new(Alias::new("key")).custom(int(c)))
+                .col(ColumnDef::new(Alias::new("n")).custom(int(c)));
+            statements.push(c.create(&create));
+            c.tables.push(name.clone());
+            let mut q = Query::select();
+            q.from_as(Alias::new(matches), Alias::new("w"));
+            for e in eligible {
+                q.and_where(e);
+            }
+            let mut window = WindowStatement::new();
+            for (e, o) in pick_order(&mut q, &subset.pick, entity) {
+                window.order_by_expr(e, o);
+            }
+            window.order_by_expr(col("w", "key"), Order::Asc);
+            q.expr_window(Func::cust(Alias::new("ROW_NUMBER")), window)
+                .expr(col("w", "key"))
+                .expr_window(Func::count(Expr::cust("*")), WindowStatement::new());
+            let mut insert = Query::insert();
+            insert.into_table(Alias::new(&name)).columns([Alias::new("r"), Alias::new("key"), Alias::new("n")]);
+            insert.select_from(q).map_err(|e| format!("internal error while building SQL: {e}"))?;
+            statements.push(c.insert(&insert));
+            Ok(name)
+        })
+    }
+
     /// A work table of the current step that is no transition's: `flow`'s columns plus
     /// `flags` integer columns m_1 … m_flags.
     fn scratch_table(&mut self, flow: &Flow, flags: usize, out: &mut Statements) -> String {
@@ -517,24 +592,98 @@ impl Compiler<'_> {
                 let (Some(entity), Some(w)) = (dim, input_table.as_deref()) else { return Ok(out) };
                 // One pass over the dimension: which subset filters each row matches, as
                 // columns m_1 … m_n of a match table. It is a step of its own, keyed by the
-                // filters only, so changing a limit or a label reuses it.
+                // filters only; each subset, its ranking for a limit and the complement are
+                // steps too, so changing one subset's limit recomputes just that subset
+                // and the complement.
                 let matches = self.split_matches(a, w, entity, &input_flow, subsets)?;
                 let m = |i: usize| format!("m_{}", i + 1);
+                let dialect = format!("{:?}", self.options.dialect);
+                // (table, has a limit) of the subsets so far.
                 let mut done: Vec<(String, bool)> = Vec::new();
                 for (i, s) in subsets.iter().enumerate() {
                     let name = format!("subset_{}", i + 1);
                     let flow = flow_for(&name);
-                    let t = self.table(&a.id, &name, &flow, &mut out);
-                    let mut q = Query::select();
-                    q.expr_as(col("w", "key"), Alias::new("key"))
-                        .expr_as(Expr::val(s.label.clone()), Alias::new("seg"));
-                    for c in &flow.columns {
-                        q.expr_as(col("w", &c.alias), Alias::new(&c.alias));
-                    }
-                    q.from_as(Alias::new(&matches), Alias::new("w")).and_where(col("w", &m(i)).eq(1));
+                    // A row is eligible when it matches the filter and (without overlap) no
+                    // earlier subset took it: an earlier subset without a limit took every
+                    // row it matches; one with a limit, the rows in its table.
+                    let mut eligible = vec![col("w", &m(i)).eq(1)];
+                    let mut depends = Vec::new();
                     if !allow_overlap {
-                        // A row belongs to the first subset that took it: an earlier subset
-                        // without a limit took every row it matches.
+                        for (j, (table, has_limit)) in done.iter().enumerate() {
+                            if *has_limit {
+                                eligible.push(Expr::not_exists(key_in(table, "x", "w")));
+                                depends.push(table.clone());
+                            } else {
+                                eligible.push(col("w", &m(j)).eq(0));
+                            }
+                        }
+                    }
+                    // The ranking of a limited subset whose eligible rows depend on the
+                    // filters alone is computed once, apart from the limit.
+                    let ranked = match &s.limit {
+                        Some(_) if depends.is_empty() => {
+                            Some(self.split_ranking(a, &matches, i, s, entity, eligible.clone(), *allow_overlap)?)
+                        }
+                        _ => None,
+                    };
+                    let key = hash_key(&[
+                        "split-subset".to_owned(),
+                        matches.clone(),
+                        i.to_string(),
+                        allow_overlap.to_string(),
+                        serde_json::to_string(s).unwrap_or_default(),
+                        depends.join(","),
+                        ranked.clone().unwrap_or_default(),
+                        dialect.clone(),
+                    ]);
+                    let t = self.sub_step(a, key, |c, statements| {
+                        let t = c.table(&a.id, &name, &flow, statements);
+                        let mut q = Query::select();
+                        q.expr_as(col("w", "key"), Alias::new("key"))
+                            .expr_as(Expr::val(s.label.clone()), Alias::new("seg"));
+                        for c in &flow.columns {
+                            q.expr_as(col("w", &c.alias), Alias::new(&c.alias));
+                        }
+                        let select = match (&s.limit, &ranked) {
+                            (None, _) => {
+                                q.from_as(Alias::new(&matches), Alias::new("w"));
+                                for e in &eligible {
+                                    q.and_where(e.clone());
+                                }
+                                q
+                            }
+                            (Some(limit), Some(rank)) => {
+                                q.from_as(Alias::new(rank), Alias::new("x"))
+                                    .cross_join(Alias::new(&matches).into_table_ref().alias(Alias::new("w")))
+                                    .and_where(col("w", "key").equals((Alias::new("x"), Alias::new("key"))))
+                                    .and_where(within_limit("x", *limit));
+                                q
+                            }
+                            (Some(limit), None) => {
+                                q.from_as(Alias::new(&matches), Alias::new("w"));
+                                for e in &eligible {
+                                    q.and_where(e.clone());
+                                }
+                                let order = pick_order(&mut q, &s.pick, entity);
+                                limited(q, &flow, order, *limit)
+                            }
+                        };
+                        statements.push(c.fill(&t, &flow, select)?);
+                        Ok(t)
+                    })?;
+                    done.push((t, s.limit.is_some()));
+                }
+                if *complement {
+                    let flow = flow_for("complement");
+                    let key = hash_key(&[
+                        "split-complement".to_owned(),
+                        matches.clone(),
+                        done.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join(","),
+                        dialect,
+                    ]);
+                    self.sub_step(a, key, |c, statements| {
+                        let t = c.table(&a.id, "complement", &flow, statements);
+                        let mut q = carry("w", &matches, &flow);
                         for (j, (table, has_limit)) in done.iter().enumerate() {
                             q.and_where(if *has_limit {
                                 Expr::not_exists(key_in(table, "x", "w"))
@@ -542,38 +691,9 @@ impl Compiler<'_> {
                                 col("w", &m(j)).eq(0)
                             });
                         }
-                    }
-                    let select = match &s.limit {
-                        None => q,
-                        Some(limit) => {
-                            let order = match &s.pick {
-                                Pick::Random { seed } => vec![(mix_expr(col("w", "key"), *seed), Order::Asc)],
-                                Pick::Sorted { column, descending } => {
-                                    join_dimension(&mut q, entity);
-                                    vec![
-                                        (col("t", column).is_null(), Order::Asc),
-                                        (col("t", column), if *descending { Order::Desc } else { Order::Asc }),
-                                    ]
-                                }
-                            };
-                            limited(q, &flow, order, *limit)
-                        }
-                    };
-                    out.push(self.fill(&t, &flow, select)?);
-                    done.push((t, s.limit.is_some()));
-                }
-                if *complement {
-                    let flow = flow_for("complement");
-                    let t = self.table(&a.id, "complement", &flow, &mut out);
-                    let mut q = carry("w", &matches, &flow);
-                    for (j, (table, has_limit)) in done.iter().enumerate() {
-                        q.and_where(if *has_limit {
-                            Expr::not_exists(key_in(table, "x", "w"))
-                        } else {
-                            col("w", &m(j)).eq(0)
-                        });
-                    }
-                    out.push(self.fill(&t, &flow, q)?);
+                        statements.push(c.fill(&t, &flow, q)?);
+                        Ok(t)
+                    })?;
                 }
             }
             ActivityKind::Deduplication { columns, keep, method, output_removed } => {
@@ -879,6 +999,30 @@ fn empty(entity: &Entity, table: &str, column: &str) -> Expr {
     if is_text { col(table, column).is_null().or(col(table, column).eq("")) } else { col(table, column).is_null() }
 }
 
+/// The order a subset picks its rows in for a limit; joins the dimension (as `t`) to `q`
+/// when sorting by one of its columns.
+fn pick_order(q: &mut SelectStatement, pick: &Pick, entity: &Entity) -> Vec<(Expr, Order)> {
+    match pick {
+        Pick::Random { seed } => vec![(mix_expr(col("w", "key"), *seed), Order::Asc)],
+        Pick::Sorted { column, descending } => {
+            join_dimension(q, entity);
+            vec![
+                (col("t", column).is_null(), Order::Asc),
+                (col("t", column), if *descending { Order::Desc } else { Order::Asc }),
+            ]
+        }
+    }
+}
+
+/// Whether rank `r` of `n` (columns of `alias`) is within `limit`.
+fn within_limit(alias: &str, limit: Limit) -> Expr {
+    match limit {
+        Limit::Count(k) => col(alias, "r").lte(i64::try_from(k).unwrap_or(i64::MAX)),
+        // r ≤ n × p %, in whole basis points so both dialects agree on the rounding.
+        Limit::Percent(p) => col(alias, "r").mul(10_000).lte(col(alias, "n").mul((p * 100.0).round() as i64)),
+    }
+}
+
 /// The first rows of `q` in `order`, at most `limit` of them (a count, or a percentage of
 /// what `q` returns), in one pass with window functions.
 fn limited(mut q: SelectStatement, flow: &Flow, order: Vec<(Expr, Order)>, limit: Limit) -> SelectStatement {
@@ -887,19 +1031,9 @@ fn limited(mut q: SelectStatement, flow: &Flow, order: Vec<(Expr, Order)>, limit
         window.order_by_expr(e, o);
     }
     window.order_by_expr(col("w", "key"), Order::Asc);
-    q.expr_window_as(Func::cust(Alias::new("ROW_NUMBER")), window, Alias::new("rn"));
+    q.expr_window_as(Func::cust(Alias::new("ROW_NUMBER")), window, Alias::new("r"));
     q.expr_window_as(Func::count(Expr::cust("*")), WindowStatement::new(), Alias::new("n"));
     let mut outer = project("q", flow);
-    outer.from_subquery(q, Alias::new("q"));
-    match limit {
-        Limit::Count(n) => {
-            outer.and_where(col("q", "rn").lte(i64::try_from(n).unwrap_or(i64::MAX)));
-        }
-        Limit::Percent(p) => {
-            // rn ≤ n × p %, in whole basis points so both dialects agree on the rounding.
-            let bp = (p * 100.0).round() as i64;
-            outer.and_where(col("q", "rn").mul(10_000).lte(col("q", "n").mul(bp)));
-        }
-    }
+    outer.from_subquery(q, Alias::new("q")).and_where(within_limit("q", limit));
     outer
 }
