@@ -17,7 +17,8 @@ use tokio::sync::mpsc;
 use crate::audience::{self, AudienceError, CompileOptions, CompiledRun, CountReport, Dialect};
 use crate::demo::{self, DemoError, DemoOptions, DemoSummary};
 use crate::model::{
-    Campaign, CampaignKind, Canvas, Channel, Credential, DataOverview, ProviderKind, SavedAudience, SecretRef,
+    Campaign, CampaignKind, Canvas, Channel, Credential, DataModel, DataOverview, ProviderKind, SavedAudience,
+    SecretRef,
 };
 use crate::secrets::{self, KeychainStatus, MemoryStore, SecretError, SecretStore};
 use crate::store::{self, StoreError, Workspace};
@@ -103,6 +104,16 @@ pub enum Command {
     GenerateDemo { profiles: u64, replace: bool },
     /// Asks a running job to stop; it ends with [`Event::JobFinished`].
     CancelJob(JobId),
+    /// → [`Event::CanvasOpened`], or [`Event::Failed`].
+    OpenCanvas { campaign_id: i64 },
+    /// → [`Event::CanvasSaved`], or [`Event::Failed`].
+    SaveCanvas { campaign_id: i64, canvas: Canvas },
+    /// Counts every transition of `canvas` (count mode), reusing the work tables of the
+    /// previous count of the same campaign that are still valid; a newer request (or
+    /// [`Command::CancelCount`]) stops it. → [`Event::CanvasCounted`].
+    CountCanvas { campaign_id: i64, canvas: Canvas, generation: u64 },
+    /// Stops the running count, which then reports what it finished.
+    CancelCount,
 }
 
 /// What comes back to the UI.
@@ -126,6 +137,37 @@ pub enum Event {
     },
     /// An action failed; show it to the user.
     Failed(UserError),
+    /// A campaign's canvas with what editing it needs: the data model and saved audiences.
+    CanvasOpened {
+        campaign: Campaign,
+        canvas: Canvas,
+        model: DataModel,
+        audiences: Vec<SavedAudience>,
+    },
+    /// `Ok` with when it was saved.
+    CanvasSaved {
+        campaign_id: i64,
+        outcome: Result<jiff::Timestamp, UserError>,
+    },
+    /// The outcome of [`Command::CountCanvas`] number `generation`.
+    CanvasCounted {
+        campaign_id: i64,
+        generation: u64,
+        outcome: CountOutcome,
+    },
+}
+
+/// What a count of a canvas being edited gave.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CountOutcome {
+    /// Every transition counted (or, when `complete` is false, what was finished before
+    /// the count was stopped).
+    Counted(CountReport),
+    /// The canvas cannot be counted as it is: these problems say why, per activity.
+    Invalid(Vec<audience::Problem>),
+    /// The count failed (or was superseded by a newer one, which needs no message).
+    Failed(UserError),
+    Superseded,
 }
 
 type Repaint = Arc<dyn Fn() + Send + Sync>;
@@ -173,6 +215,19 @@ pub struct Console {
     jobs: Arc<Mutex<HashMap<JobId, Arc<AtomicBool>>>>,
     next_job: AtomicU64,
     in_flight: Arc<AtomicUsize>,
+    counter: Arc<CanvasCounter>,
+}
+
+/// The count session of the canvas being edited: kept between counts so that a recount after
+/// an edit reruns only what changed; one count at a time.
+#[derive(Default)]
+struct CanvasCounter {
+    /// The campaign and its session (work tables of the last count).
+    session: Mutex<Option<(i64, audience::CountSession)>>,
+    /// The newest requested generation; a running count with an older one stops.
+    latest: AtomicU64,
+    /// Interrupts the statement running now.
+    interrupt: Mutex<Option<rusqlite::InterruptHandle>>,
 }
 
 impl Console {
@@ -210,6 +265,7 @@ impl Console {
             jobs: Arc::new(Mutex::new(HashMap::new())),
             next_job: AtomicU64::new(1),
             in_flight: Arc::new(AtomicUsize::new(0)),
+            counter: Arc::new(CanvasCounter::default()),
         })
     }
 
@@ -379,6 +435,95 @@ impl Console {
         Ok(deleted)
     }
 
+    /// A campaign's canvas with the data model and saved audiences it is edited against.
+    pub fn open_canvas(
+        &self,
+        campaign_id: i64,
+    ) -> Result<(Campaign, Canvas, DataModel, Vec<SavedAudience>), ConsoleError> {
+        let campaign = store::campaigns::get(&self.workspace.conn(), campaign_id)?;
+        let canvas = self.canvas(&campaign)?;
+        let conn = self.workspace.conn();
+        Ok((campaign, canvas, store::data_model::load(&conn)?, store::audiences::list(&conn)?))
+    }
+
+    /// Stores a campaign's canvas; returns when.
+    pub fn save_canvas(&self, campaign_id: i64, canvas: &Canvas) -> Result<jiff::Timestamp, ConsoleError> {
+        let json = serde_json::to_string(canvas).map_err(|e| {
+            ConsoleError::Store(StoreError::Invalid(format!("the canvas could not be written as JSON: {e}")))
+        })?;
+        let now = self.now();
+        store::campaigns::save_canvas(&self.workspace.conn(), campaign_id, &json, now)?;
+        Ok(now)
+    }
+
+    /// Counts a canvas being edited (count mode) in the kept session of its campaign; stops
+    /// when a newer generation is requested.
+    pub fn count_canvas(&self, campaign_id: i64, canvas: &Canvas, generation: u64) -> CountOutcome {
+        let superseded = || self.counter.latest.load(Ordering::SeqCst) != generation;
+        // One count at a time: wait for the previous one (already told to stop).
+        let mut guard = self.counter.session.lock().unwrap_or_else(|p| p.into_inner());
+        if superseded() {
+            return CountOutcome::Superseded;
+        }
+        let compiled = (|| {
+            let conn = self.workspace.conn();
+            let model = store::data_model::load(&conn)?;
+            let audiences = store::audiences::list(&conn)?;
+            let data_version = store::customer_data::data_version(&conn)?;
+            drop(conn);
+            let now = self.now();
+            let now = jiff::Timestamp::from_second(now.as_second().div_euclid(60) * 60).unwrap_or(now);
+            let options = CompileOptions { dialect: Dialect::Sqlite, now, data_version, audiences };
+            Ok::<_, ConsoleError>(audience::compile_with(canvas, &model, &options))
+        })();
+        let run = match compiled {
+            Ok(Ok(run)) => run,
+            Ok(Err(audience::AudienceError::Invalid(problems))) => return CountOutcome::Invalid(problems),
+            Ok(Err(e)) => return CountOutcome::Failed(UserError::new("The canvas could not be counted", &e.into())),
+            Err(e) => return CountOutcome::Failed(UserError::new("The canvas could not be counted", &e)),
+        };
+        if guard.as_ref().is_none_or(|(id, _)| *id != campaign_id) {
+            *guard = None;
+            match self.workspace.connect() {
+                Ok(conn) => *guard = Some((campaign_id, audience::CountSession::new(conn))),
+                Err(e) => return CountOutcome::Failed(UserError::new("The canvas could not be counted", &e.into())),
+            }
+        }
+        let Some((_, session)) = guard.as_mut() else { return CountOutcome::Superseded };
+        *self.counter.interrupt.lock().unwrap_or_else(|p| p.into_inner()) = Some(session.interrupt_handle());
+        // A request that came in between the check above and now has interrupted nothing.
+        if superseded() {
+            return CountOutcome::Superseded;
+        }
+        let result = session.count(&run, &superseded);
+        *self.counter.interrupt.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        match result {
+            Ok(report) if !report.complete && superseded() => CountOutcome::Superseded,
+            Ok(report) => CountOutcome::Counted(report),
+            Err(audience::AudienceError::Cancelled) => CountOutcome::Superseded,
+            Err(e) => CountOutcome::Failed(UserError::new("The canvas could not be counted", &e.into())),
+        }
+    }
+
+    /// The rows of a transition's work table from the last count of the canvas being edited.
+    pub fn counted_rows(
+        &self,
+        transition: &str,
+        limit: u64,
+    ) -> Result<(Vec<String>, Vec<Vec<rusqlite::types::Value>>), ConsoleError> {
+        let guard = self.counter.session.lock().unwrap_or_else(|p| p.into_inner());
+        match guard.as_ref() {
+            Some((_, session)) => Ok(session.rows(transition, limit)?),
+            None => Ok((Vec::new(), Vec::new())),
+        }
+    }
+
+    fn interrupt_count(&self) {
+        if let Some(h) = self.counter.interrupt.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            h.interrupt();
+        }
+    }
+
     pub fn credentials(&self) -> Result<Vec<Credential>, ConsoleError> {
         Ok(store::credentials::list(&self.workspace.conn())?)
     }
@@ -470,6 +615,18 @@ impl Console {
                 }
             }
             Command::GenerateDemo { profiles, replace } => self.start_demo_job(profiles, replace),
+            Command::CountCanvas { campaign_id, canvas, generation } => {
+                self.counter.latest.fetch_max(generation, Ordering::SeqCst);
+                self.interrupt_count();
+                self.spawn(move |console| {
+                    let outcome = console.count_canvas(campaign_id, &canvas, generation);
+                    vec![Event::CanvasCounted { campaign_id, generation, outcome }]
+                });
+            }
+            Command::CancelCount => {
+                self.counter.latest.fetch_add(1, Ordering::SeqCst);
+                self.interrupt_count();
+            }
             other => self.spawn(move |console| console.handle(other)),
         }
     }
@@ -512,8 +669,26 @@ impl Console {
                 Ok(o) => vec![Event::DataOverview(o)],
                 Err(e) => vec![Event::Failed(UserError::new("Could not read the data model", &e))],
             },
+            Command::OpenCanvas { campaign_id } => match self.open_canvas(campaign_id) {
+                Ok((campaign, canvas, model, audiences)) => {
+                    vec![Event::CanvasOpened { campaign, canvas, model, audiences }]
+                }
+                Err(e) => vec![Event::Failed(UserError::new("Could not open the canvas", &e))],
+            },
+            Command::SaveCanvas { campaign_id, canvas } => {
+                let outcome = self
+                    .save_canvas(campaign_id, &canvas)
+                    .map_err(|e| UserError::new("Could not save the canvas: your changes are kept on screen", &e));
+                match &outcome {
+                    Ok(_) => vec![Event::CanvasSaved { campaign_id, outcome }],
+                    Err(e) => vec![Event::Failed(e.clone()), Event::CanvasSaved { campaign_id, outcome }],
+                }
+            }
             // Handled in `send`.
-            Command::GenerateDemo { .. } | Command::CancelJob(_) => Vec::new(),
+            Command::GenerateDemo { .. }
+            | Command::CancelJob(_)
+            | Command::CountCanvas { .. }
+            | Command::CancelCount => Vec::new(),
         }
     }
 

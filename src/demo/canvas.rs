@@ -33,8 +33,8 @@ pub fn summer_canvas() -> Canvas {
             activity(
                 "start",
                 "Every Monday morning",
-                40.0,
-                40.0,
+                0.0,
+                0.0,
                 K::Scheduler {
                     schedule: crate::model::Schedule::Weekly { days: vec!["mon".into()], time: "09:00".into() },
                     valid_from: None,
@@ -45,8 +45,8 @@ pub fn summer_canvas() -> Canvas {
             activity(
                 "audience",
                 "Opted-in travellers",
-                40.0,
-                200.0,
+                0.0,
+                110.0,
                 K::BuildAudience {
                     dimension: "profiles".into(),
                     rule: Rule::All {
@@ -71,8 +71,8 @@ pub fn summer_canvas() -> Canvas {
             activity(
                 "enrich",
                 "Spend and last stay",
-                280.0,
                 200.0,
+                110.0,
                 K::Enrichment {
                     columns: vec![
                         EnrichColumn {
@@ -108,8 +108,8 @@ pub fn summer_canvas() -> Canvas {
             activity(
                 "dedup",
                 "One per email",
-                520.0,
-                200.0,
+                400.0,
+                110.0,
                 K::Deduplication {
                     columns: vec!["email".into()],
                     keep: 1,
@@ -120,8 +120,8 @@ pub fn summer_canvas() -> Canvas {
             activity(
                 "split",
                 "Segments",
-                760.0,
-                200.0,
+                600.0,
+                110.0,
                 K::Split {
                     subsets: vec![
                         Subset {
@@ -151,32 +151,32 @@ pub fn summer_canvas() -> Canvas {
             activity(
                 "vip_and_new",
                 "VIP and new",
-                1000.0,
-                120.0,
+                820.0,
+                20.0,
                 K::Combine { mode: CombineMode::Union, primary: None, complement: false },
             ),
             activity(
                 "email",
                 "Summer offer email",
-                1240.0,
-                120.0,
+                1030.0,
+                20.0,
                 K::Channel { channel: Channel::Email, credential: None, per: Recipient::Profile },
             ),
             activity(
                 "sms",
                 "Summer offer SMS",
-                1000.0,
-                300.0,
+                820.0,
+                150.0,
                 K::Channel { channel: Channel::Sms, credential: None, per: Recipient::Profile },
             ),
             activity(
                 "save_rest",
                 "Keep the rest for autumn",
-                1000.0,
-                420.0,
+                820.0,
+                260.0,
                 K::SaveAudience { audience: "Summer: not targeted".into() },
             ),
-            activity("rest", "Not targeted", 1240.0, 420.0, K::End),
+            activity("rest", "Not targeted", 1060.0, 260.0, K::End),
         ],
         transitions: vec![
             Transition {

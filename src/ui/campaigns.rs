@@ -3,9 +3,10 @@
 
 use egui_extras::{Column, TableBuilder};
 
+use super::canvas::CanvasEditor;
 use super::{Commands, theme};
-use crate::console::{Command, Console, UserError};
-use crate::model::{Campaign, CampaignKind};
+use crate::console::{Command, Console, CountOutcome, UserError};
+use crate::model::{Campaign, CampaignKind, Canvas, DataModel, SavedAudience};
 
 /// A dialog over the list. `pending` while the Console works on its command.
 enum Dialog {
@@ -31,6 +32,8 @@ pub struct CampaignsScreen {
     selected: Option<i64>,
     opened: Option<i64>,
     dialog: Option<Dialog>,
+    /// The canvas editor of the opened orchestrated campaign, once its canvas has arrived.
+    editor: Option<CanvasEditor>,
 }
 
 impl CampaignsScreen {
@@ -69,11 +72,76 @@ impl CampaignsScreen {
         }
     }
 
+    /// The canvas of the opened campaign arrived.
+    pub fn canvas_opened(
+        &mut self,
+        campaign: Campaign,
+        canvas: Canvas,
+        model: DataModel,
+        audiences: Vec<SavedAudience>,
+    ) {
+        if self.opened == Some(campaign.id) {
+            self.editor = Some(CanvasEditor::new(campaign, canvas, model, audiences));
+        }
+    }
+
+    pub fn canvas_saved(&mut self, campaign_id: i64, at: jiff::Timestamp) {
+        if let Some(e) = &mut self.editor {
+            e.saved(at, campaign_id);
+        }
+    }
+
+    pub fn canvas_counted(&mut self, campaign_id: i64, generation: u64, outcome: CountOutcome) {
+        if let Some(e) = &mut self.editor {
+            e.counted(campaign_id, generation, outcome);
+        }
+    }
+
+    /// A failed save leaves the editor with unsaved changes.
+    pub fn save_failed(&mut self) {
+        if let Some(e) = &mut self.editor {
+            e.save_failed();
+        }
+    }
+
+    /// The canvas editor, when one is open.
+    pub fn editor(&mut self) -> Option<&mut CanvasEditor> {
+        self.editor.as_mut()
+    }
+
+    fn open(&mut self, id: i64, commands: &mut Commands) {
+        self.selected = Some(id);
+        self.opened = Some(id);
+        self.editor = None;
+        let orchestrated = self
+            .campaigns
+            .as_ref()
+            .and_then(|l| l.iter().find(|c| c.id == id))
+            .is_some_and(|c| c.kind == CampaignKind::Orchestrated);
+        if orchestrated {
+            commands.push(Command::OpenCanvas { campaign_id: id });
+        }
+    }
+
     pub fn ui(&mut self, ui: &mut egui::Ui, _console: &Console, commands: &mut Commands) {
         let opened = self.opened.and_then(|id| self.campaigns.as_ref()?.iter().find(|c| c.id == id).cloned());
         if let Some(campaign) = opened {
-            if campaign_view(ui, &campaign) {
+            let back = match &mut self.editor {
+                Some(editor) if editor.campaign.id == campaign.id => {
+                    editor.campaign.name = campaign.name.clone();
+                    editor.ui(ui, commands)
+                }
+                _ => campaign_view(ui, &campaign),
+            };
+            if back {
+                if let Some(mut editor) = self.editor.take() {
+                    commands.push(Command::CancelCount);
+                    if !editor.is_saved() {
+                        commands.push(Command::SaveCanvas { campaign_id: campaign.id, canvas: editor.canvas() });
+                    }
+                }
                 self.opened = None;
+                commands.push(Command::RefreshCampaigns);
             }
             return;
         }
@@ -95,8 +163,10 @@ impl CampaignsScreen {
             ui.separator();
             let has = selected.is_some();
             let why = "Select a campaign in the list first.";
-            if ui.add_enabled(has, egui::Button::new("Open")).on_disabled_hover_text(why).clicked() {
-                self.opened = self.selected;
+            if ui.add_enabled(has, egui::Button::new("Open")).on_disabled_hover_text(why).clicked()
+                && let Some(id) = self.selected
+            {
+                self.open(id, commands);
             }
             if ui.add_enabled(has, egui::Button::new("Rename…")).on_disabled_hover_text(why).clicked()
                 && let Some(c) = &selected
@@ -131,10 +201,7 @@ impl CampaignsScreen {
                 if let Some(action) = campaign_table(ui, list, self.selected) {
                     match action {
                         RowAction::Select(id) => self.selected = Some(id),
-                        RowAction::Open(id) => {
-                            self.selected = Some(id);
-                            self.opened = Some(id);
-                        }
+                        RowAction::Open(id) => self.open(id, commands),
                     }
                 }
             }
@@ -331,30 +398,10 @@ fn campaign_view(ui: &mut egui::Ui, c: &Campaign) -> bool {
     });
     ui.add_space(theme::SECTION_GAP);
     if c.kind == CampaignKind::Orchestrated {
-        empty_canvas(ui);
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("Opening the canvas…");
+        });
     }
     back.inner
-}
-
-/// The canvas area of an orchestrated campaign that has no activities yet.
-fn empty_canvas(ui: &mut egui::Ui) {
-    let (rect, _) = ui.allocate_exact_size(ui.available_size(), egui::Sense::hover());
-    let painter = ui.painter_at(rect);
-    painter.rect_filled(rect, 6.0, theme::canvas_background(ui));
-    let step = 24.0;
-    let grid = theme::canvas_grid(ui);
-    let mut x = rect.left() + step;
-    while x < rect.right() {
-        let mut y = rect.top() + step;
-        while y < rect.bottom() {
-            painter.circle_filled(egui::pos2(x, y), 1.2, grid);
-            y += step;
-        }
-        x += step;
-    }
-    // A label, not painted text, so that screen readers (and tests) see it.
-    ui.put(
-        egui::Rect::from_center_size(rect.center(), egui::vec2(rect.width().min(420.0), 24.0)),
-        egui::Label::new(egui::RichText::new("This canvas has no activities yet.").size(15.0).color(theme::muted(ui))),
-    );
 }

@@ -3,6 +3,7 @@
 //! touch SQL, the keychain or the runtime.
 
 mod campaigns;
+pub mod canvas;
 mod data;
 mod settings;
 pub mod testing;
@@ -163,6 +164,11 @@ impl App {
         &self.console
     }
 
+    /// The canvas editor of the opened campaign, if any (tests look at it).
+    pub fn canvas_editor(&mut self) -> Option<&mut canvas::CanvasEditor> {
+        self.campaigns.editor()
+    }
+
     /// Draws one frame.
     pub fn show(&mut self, ui: &mut egui::Ui) {
         if !self.started {
@@ -229,6 +235,16 @@ impl App {
                     self.campaigns.created(c);
                 }
                 Event::DataOverview(o) => self.data.set_overview(o),
+                Event::CanvasOpened { campaign, canvas, model, audiences } => {
+                    self.campaigns.canvas_opened(campaign, canvas, model, audiences);
+                }
+                Event::CanvasSaved { campaign_id, outcome } => match outcome {
+                    Ok(at) => self.campaigns.canvas_saved(campaign_id, at),
+                    Err(_) => self.campaigns.save_failed(),
+                },
+                Event::CanvasCounted { campaign_id, generation, outcome } => {
+                    self.campaigns.canvas_counted(campaign_id, generation, outcome);
+                }
             }
         }
     }

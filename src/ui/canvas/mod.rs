@@ -1,0 +1,834 @@
+//! The canvas editor of an orchestrated campaign: palette, node canvas (egui-snarl) with the
+//! exact count of every transition kept up to date in the background, properties of the
+//! selected activity, problems list, undo / redo and autosave.
+
+mod graph;
+pub mod palette;
+mod viewer;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use egui::emath::TSTransform;
+use egui::{Key, KeyboardShortcut, Modifiers, RichText};
+use egui_snarl::ui::{SnarlStyle, SnarlWidget, get_selected_nodes};
+use egui_snarl::{InPinId, NodeId, OutPinId, Snarl};
+
+pub use graph::Graph;
+use viewer::{Request, Viewer};
+
+use super::{Commands, theme};
+use crate::audience::{self, CompileOptions, CountReport, Dialect, Problem, inputs, outputs};
+use crate::console::{Command, CountOutcome};
+use crate::model::{Activity, Campaign, Canvas, DataModel, SavedAudience};
+
+/// Edits wait this long before the background count starts (another edit restarts it).
+pub const COUNT_DEBOUNCE: f64 = 0.3;
+/// Edits are saved this long after the last one.
+pub const SAVE_DEBOUNCE: f64 = 1.0;
+/// "Fit all" zooms out no further than this.
+const MIN_FIT_SCALE: f32 = 0.75;
+/// Undo keeps at most this many steps.
+const UNDO_LIMIT: usize = 200;
+
+const UNDO: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Z);
+const REDO: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::Z);
+const REDO_Y: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Y);
+const SAVE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::S);
+const DUPLICATE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::D);
+const COPY: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::C);
+const PASTE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::V);
+const FIT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Num0);
+
+/// The state of the count shown on the canvas.
+#[derive(Clone, Debug, Default, PartialEq)]
+enum CountState {
+    #[default]
+    Idle,
+    /// Waiting for the debounce, then counting generation `n`.
+    Due(f64),
+    Running(u64),
+}
+
+/// The parameters being edited as text in the properties panel.
+struct ParamsEdit {
+    activity: String,
+    text: String,
+    error: Option<String>,
+}
+
+pub struct CanvasEditor {
+    pub campaign: Campaign,
+    model: DataModel,
+    audiences: Vec<SavedAudience>,
+    graph: Graph,
+    /// The canvas as of the last finished edit: what Undo goes back from.
+    committed: Canvas,
+    undo: Vec<Canvas>,
+    redo: Vec<Canvas>,
+    /// What the workspace holds.
+    saved: Canvas,
+    save_due: Option<f64>,
+    saving: bool,
+    count: CountState,
+    generation: u64,
+    /// The canvas of each count request in flight, by generation.
+    requested: HashMap<u64, Canvas>,
+    /// (activity, output) → count, from the last finished count.
+    counts: HashMap<(String, String), u64>,
+    durations: HashMap<String, Duration>,
+    last_report: Option<CountReport>,
+    problems: Vec<Problem>,
+    count_error: Option<String>,
+    refusal: Option<String>,
+    transform: TSTransform,
+    canvas_rect: egui::Rect,
+    node_rects: HashMap<NodeId, egui::Rect>,
+    clipboard: Vec<Activity>,
+    /// The activity shown in the properties panel.
+    focus: Option<String>,
+    last_selection: Vec<NodeId>,
+    label_edit: Option<(String, String)>,
+    params_edit: Option<ParamsEdit>,
+    /// Centre the view on this graph point (next frame).
+    look_at: Option<egui::Pos2>,
+    fit_all: bool,
+    /// The view to move to on the next frame.
+    pending_view: Option<TSTransform>,
+}
+
+impl CanvasEditor {
+    pub fn new(campaign: Campaign, canvas: Canvas, model: DataModel, audiences: Vec<SavedAudience>) -> Self {
+        let mut graph = Graph::from_canvas(&canvas);
+        let committed = graph.to_canvas();
+        Self {
+            campaign,
+            model,
+            audiences,
+            graph,
+            saved: committed.clone(),
+            committed,
+            undo: Vec::new(),
+            redo: Vec::new(),
+            save_due: None,
+            saving: false,
+            // Count what is there as soon as it opens.
+            count: CountState::Due(0.0),
+            generation: 0,
+            requested: HashMap::new(),
+            counts: HashMap::new(),
+            durations: HashMap::new(),
+            last_report: None,
+            problems: Vec::new(),
+            count_error: None,
+            refusal: None,
+            transform: TSTransform::IDENTITY,
+            canvas_rect: egui::Rect::NOTHING,
+            node_rects: HashMap::new(),
+            clipboard: Vec::new(),
+            focus: None,
+            last_selection: Vec::new(),
+            label_edit: None,
+            params_edit: None,
+            look_at: None,
+            fit_all: true,
+            pending_view: None,
+        }
+    }
+
+    /// The canvas as it is on screen now.
+    pub fn canvas(&mut self) -> Canvas {
+        self.graph.to_canvas()
+    }
+
+    /// The count last shown for a transition.
+    pub fn count_of(&self, transition: &str) -> Option<u64> {
+        self.last_report.as_ref().and_then(|r| r.count_of(transition))
+    }
+
+    /// Whether a count is waiting or running.
+    pub fn is_counting(&self) -> bool {
+        self.count != CountState::Idle
+    }
+
+    /// Whether everything is saved.
+    pub fn is_saved(&self) -> bool {
+        self.save_due.is_none() && !self.saving && self.saved == self.committed
+    }
+
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
+    /// Why the last connection was refused.
+    pub fn refusal(&self) -> Option<&str> {
+        self.refusal.as_deref()
+    }
+
+    /// Screen position of a node's frame (for tests that drag nodes).
+    pub fn node_screen_rect(&self, activity: &str) -> Option<egui::Rect> {
+        let node = self.graph.node_of(activity)?;
+        self.node_rects.get(&node).map(|r| self.transform * *r)
+    }
+
+    pub fn saved(&mut self, at: jiff::Timestamp, campaign_id: i64) {
+        if campaign_id == self.campaign.id {
+            self.saving = false;
+            self.campaign.modified_at = at;
+        }
+    }
+
+    pub fn save_failed(&mut self) {
+        if self.saving {
+            self.saving = false;
+            // Try again later; the canvas stays unsaved (and says so).
+            self.saved = Canvas::default();
+        }
+    }
+
+    pub fn counted(&mut self, campaign_id: i64, generation: u64, outcome: CountOutcome) {
+        if campaign_id != self.campaign.id {
+            return;
+        }
+        let canvas = self.requested.remove(&generation);
+        if self.count != CountState::Running(generation) {
+            return;
+        }
+        self.count = CountState::Idle;
+        match outcome {
+            CountOutcome::Counted(report) => {
+                self.problems.clear();
+                self.count_error = None;
+                self.counts.clear();
+                if let Some(canvas) = canvas {
+                    for t in &canvas.transitions {
+                        if let Some(n) = report.count_of(&t.id) {
+                            self.counts.insert((t.from.clone(), t.output.clone()), n);
+                        }
+                    }
+                }
+                self.durations = report.activities.iter().map(|a| (a.activity.clone(), a.duration)).collect();
+                self.last_report = Some(report);
+            }
+            CountOutcome::Invalid(problems) => {
+                self.problems = problems;
+                self.count_error = None;
+                self.counts.clear();
+                self.durations.clear();
+                self.last_report = None;
+            }
+            CountOutcome::Failed(e) => {
+                self.count_error = Some(e.message);
+            }
+            CountOutcome::Superseded => {}
+        }
+    }
+
+    fn options(&self) -> CompileOptions {
+        let mut o = CompileOptions::new(Dialect::Sqlite, jiff::Timestamp::now(), 0);
+        o.audiences = self.audiences.clone();
+        o
+    }
+
+    /// Draws the editor. Returns whether the user went back to the list.
+    pub fn ui(&mut self, ui: &mut egui::Ui, commands: &mut Commands) -> bool {
+        let now = ui.input(|i| i.time);
+        let back = self.toolbar(ui, commands);
+        self.shortcuts(ui, commands);
+
+        egui::Panel::left(egui::Id::new(("canvas_palette", self.campaign.id)))
+            .resizable(false)
+            .exact_size(168.0)
+            .show(ui, |ui| self.palette(ui));
+        // The properties panel is there while an activity is selected.
+        if self.focus.as_deref().and_then(|id| self.graph.node_of(id)).is_some() {
+            egui::Panel::right(egui::Id::new(("canvas_properties", self.campaign.id)))
+                .resizable(true)
+                .default_size(260.0)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical().show(ui, |ui| self.properties(ui));
+                });
+        }
+        egui::Panel::bottom(egui::Id::new(("canvas_problems", self.campaign.id)))
+            .resizable(true)
+            .default_size(90.0)
+            .show(ui, |ui| self.problems_ui(ui));
+        egui::CentralPanel::default().show(ui, |ui| self.canvas_ui(ui));
+
+        self.commit(ui, now);
+        self.schedule(ui, now, commands);
+        back
+    }
+
+    fn snarl_id(&self) -> egui::Id {
+        egui::Id::new(("campaign_canvas", self.campaign.id))
+    }
+
+    fn toolbar(&mut self, ui: &mut egui::Ui, commands: &mut Commands) -> bool {
+        ui.add_space(6.0);
+        let back = ui
+            .horizontal(|ui| {
+                let back = ui.button("⬅ All campaigns").clicked();
+                ui.heading(&self.campaign.name);
+                ui.label(
+                    RichText::new(format!("{} · {}", self.campaign.kind.label(), self.campaign.status.label()))
+                        .color(theme::muted(ui)),
+                );
+                ui.separator();
+                if ui.button("Save").on_hover_text("Ctrl+S. Edits are also saved automatically.").clicked() {
+                    self.save_now(commands);
+                }
+                let saved = if self.saving {
+                    "Saving…"
+                } else if self.is_saved() {
+                    "All changes saved"
+                } else {
+                    "Unsaved changes"
+                };
+                ui.label(RichText::new(saved).color(theme::muted(ui)));
+                ui.separator();
+                if ui.add_enabled(!self.undo.is_empty(), egui::Button::new("Undo")).on_hover_text("Ctrl+Z").clicked() {
+                    self.undo_step();
+                }
+                if ui.add_enabled(!self.redo.is_empty(), egui::Button::new("Redo")).on_hover_text("Ctrl+Y").clicked() {
+                    self.redo_step();
+                }
+                ui.separator();
+                if self.is_counting() {
+                    ui.spinner();
+                    ui.label("Counting…");
+                    if ui.button("Cancel").clicked() {
+                        commands.push(Command::CancelCount);
+                        self.count = CountState::Idle;
+                    }
+                } else if ui.button("Count").on_hover_text("Count every transition again now.").clicked() {
+                    self.count = CountState::Due(0.0);
+                }
+                if let Some(r) = &self.last_report {
+                    ui.label(
+                        RichText::new(format!("last count {:.2} s", r.total.as_secs_f64())).color(theme::muted(ui)),
+                    );
+                }
+                ui.add_enabled(false, egui::Button::new("Start"))
+                    .on_disabled_hover_text("Sending is not available in this version yet: count and save for now.");
+                back
+            })
+            .inner;
+        ui.add_space(4.0);
+        back
+    }
+
+    fn shortcuts(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
+        if ui.input_mut(|i| i.consume_shortcut(&SAVE)) {
+            self.save_now(commands);
+        }
+        // The rest only when no text field has the keyboard.
+        if ui.memory(|m| m.focused().is_some()) {
+            return;
+        }
+        if ui.input_mut(|i| i.consume_shortcut(&REDO) || i.consume_shortcut(&REDO_Y)) {
+            self.redo_step();
+        } else if ui.input_mut(|i| i.consume_shortcut(&UNDO)) {
+            self.undo_step();
+        }
+        let selected = get_selected_nodes(self.snarl_id(), ui.ctx());
+        if ui.input_mut(|i| i.consume_shortcut(&DUPLICATE)) {
+            let copies: Vec<Activity> =
+                selected.iter().filter_map(|n| self.graph.snarl.get_node(*n).cloned()).collect();
+            self.paste(&copies);
+        }
+        if ui.input_mut(|i| i.consume_shortcut(&COPY)) && !selected.is_empty() {
+            self.clipboard = selected.iter().filter_map(|n| self.graph.snarl.get_node(*n).cloned()).collect();
+        }
+        if ui.input_mut(|i| i.consume_shortcut(&PASTE)) {
+            let copies = self.clipboard.clone();
+            self.paste(&copies);
+        }
+        if ui.input_mut(|i| i.consume_shortcut(&FIT)) {
+            self.fit_all = true;
+        }
+        if ui.input(|i| i.key_pressed(Key::Delete) || i.key_pressed(Key::Backspace)) {
+            for n in selected {
+                self.remove(n);
+            }
+        }
+    }
+
+    fn palette(&mut self, ui: &mut egui::Ui) {
+        ui.add_space(4.0);
+        ui.label(RichText::new("Activities").strong());
+        ui.label(
+            RichText::new("Drag onto the canvas, or double-click to add in the middle.")
+                .small()
+                .color(theme::muted(ui)),
+        );
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            for group in palette::Group::ALL {
+                ui.add_space(6.0);
+                ui.label(RichText::new(group.label()).color(theme::muted(ui)));
+                for e in palette::ENTRIES.iter().filter(|e| e.group == group) {
+                    let id = egui::Id::new(("palette", e.label));
+                    let r = ui
+                        .dnd_drag_source(id, e.label, |ui| {
+                            ui.add(
+                                egui::Button::new(format!("{} {}", e.icon, e.label))
+                                    .min_size(egui::vec2(ui.available_width(), 22.0))
+                                    .sense(egui::Sense::click()),
+                            )
+                        })
+                        .inner
+                        .on_hover_text(e.description);
+                    // A double-click, or Enter / Space on the focused entry.
+                    let keyboard = r.clicked() && !ui.input(|i| i.pointer.any_released());
+                    if r.double_clicked() || keyboard {
+                        let centre = self.transform.inverse() * self.canvas_rect.center();
+                        let centre = if centre.x.is_finite() { centre } else { egui::pos2(100.0, 100.0) };
+                        self.add(e.label, centre);
+                    }
+                }
+            }
+        });
+    }
+
+    fn canvas_ui(&mut self, ui: &mut egui::Ui) {
+        if let Some(why) = self.refusal.clone() {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(format!("{} Not connected: {why}", theme::ICON_ERROR)).color(theme::error(ui)));
+                if ui.small_button("OK").clicked() {
+                    self.refusal = None;
+                }
+            });
+        }
+        let mut problems: HashMap<String, Vec<String>> = HashMap::new();
+        for p in &self.problems {
+            if let Some(a) = &p.activity {
+                let text = match &p.parameter {
+                    Some(param) => format!("{param}: {}", p.message),
+                    None => p.message.clone(),
+                };
+                problems.entry(a.clone()).or_default().push(text);
+            }
+        }
+        let options = self.options();
+        let model = self.model.clone();
+        let check = move |snarl: &Snarl<Activity>, from: OutPinId, to: InPinId| {
+            check_connection(snarl, from, to, &model, &options)
+        };
+        let mut requests = Vec::new();
+        let counting = self.is_counting();
+        let snarl_id = self.snarl_id();
+        let mut viewer = Viewer {
+            counts: &self.counts,
+            counting,
+            problems: &problems,
+            durations: &self.durations,
+            refusal: &mut self.refusal,
+            check: &check,
+            transform: &mut self.transform,
+            move_view: self.pending_view.take(),
+            node_rects: &mut self.node_rects,
+            requests: &mut requests,
+        };
+        let style = SnarlStyle {
+            bg_frame: Some(egui::Frame::new().fill(theme::canvas_background(ui))),
+            pin_placement: Some(egui_snarl::ui::PinPlacement::Edge),
+            pin_size: Some(8.0),
+            ..SnarlStyle::new()
+        };
+        self.canvas_rect = ui.available_rect_before_wrap();
+        let response = SnarlWidget::new().id(snarl_id).style(style).show(&mut self.graph.snarl, &mut viewer, ui);
+        if self.graph.snarl.nodes().next().is_none() {
+            ui.put(
+                egui::Rect::from_center_size(self.canvas_rect.center(), egui::vec2(420.0, 24.0)),
+                egui::Label::new(
+                    RichText::new("This canvas has no activities yet: drag one from the palette.")
+                        .size(15.0)
+                        .color(theme::muted(ui)),
+                ),
+            );
+        }
+        if let Some(label) = response.dnd_release_payload::<&'static str>()
+            && let Some(pos) = ui.input(|i| i.pointer.interact_pos())
+        {
+            requests.push(Request::Add { label: *label, pos: self.transform.inverse() * pos });
+        }
+        for r in requests {
+            match r {
+                Request::Add { label, pos } => self.add(label, pos),
+                Request::Delete(n) => self.remove(n),
+                Request::Duplicate(n) => {
+                    if let Some(a) = self.graph.snarl.get_node(n).cloned() {
+                        self.paste(&[a]);
+                    }
+                }
+                Request::Select(n) => self.focus = self.graph.snarl.get_node(n).map(|a| a.id.clone()),
+            }
+        }
+        // Selection drives the properties panel.
+        let selected = get_selected_nodes(snarl_id, ui.ctx());
+        if selected != self.last_selection {
+            if let Some(n) = selected.first() {
+                self.focus = self.graph.snarl.get_node(*n).map(|a| a.id.clone());
+            }
+            self.last_selection = selected;
+        }
+        self.steer_view(ui);
+    }
+
+    /// Applies "fit all" and "look at" by moving the view (next frame's transform).
+    fn steer_view(&mut self, ui: &egui::Ui) {
+        let view = self.canvas_rect;
+        if !view.is_positive() {
+            return;
+        }
+        let target = if self.fit_all && !self.node_rects.is_empty() {
+            let bounds = self.node_rects.values().fold(egui::Rect::NOTHING, |b, r| b.union(*r));
+            let fit = (view.width() / (bounds.width() + 40.0)).min(view.height() / (bounds.height() + 40.0)).min(1.0);
+            if fit >= MIN_FIT_SCALE {
+                Some(TSTransform::new(view.center().to_vec2() - bounds.center().to_vec2() * fit, fit))
+            } else {
+                // Not so small that labels and counts become unreadable: show the start of
+                // the canvas, the rest is a pan away.
+                let s = MIN_FIT_SCALE;
+                let origin =
+                    egui::vec2(view.left() + 20.0, view.center().y) - egui::vec2(bounds.left(), bounds.center().y) * s;
+                Some(TSTransform::new(origin, s))
+            }
+        } else {
+            self.look_at.map(|p| {
+                TSTransform::new(view.center().to_vec2() - p.to_vec2() * self.transform.scaling, self.transform.scaling)
+            })
+        };
+        if let Some(t) = target {
+            self.pending_view = Some(t);
+            ui.ctx().request_repaint();
+        }
+        self.fit_all = false;
+        self.look_at = None;
+    }
+
+    fn properties(&mut self, ui: &mut egui::Ui) {
+        ui.add_space(4.0);
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Properties").strong());
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.small_button("✖").on_hover_text("Close the properties").clicked() {
+                    self.focus = None;
+                }
+            });
+        });
+        let Some(node) = self.focus.as_deref().and_then(|id| self.graph.node_of(id)) else {
+            ui.label(RichText::new("Select an activity to see its properties.").color(theme::muted(ui)));
+            return;
+        };
+        let a = self.graph.snarl[node].clone();
+        ui.label(RichText::new(format!("{} · {}", a.kind.label(), a.id)).color(theme::muted(ui)));
+        if let Some(e) = palette::entry_of(&a.kind) {
+            ui.label(RichText::new(e.description).small());
+        }
+        ui.add_space(6.0);
+        ui.label("Label");
+        let (_, text) = match &mut self.label_edit {
+            Some((id, text)) if *id == a.id => (id.clone(), text),
+            _ => {
+                self.label_edit = Some((a.id.clone(), a.label.clone()));
+                let Some((id, text)) = &mut self.label_edit else { return };
+                (id.clone(), text)
+            }
+        };
+        let r = ui.add(egui::TextEdit::singleline(text).desired_width(f32::INFINITY));
+        if r.lost_focus() && !text.trim().is_empty() && text.trim() != a.label {
+            let label = text.trim().to_owned();
+            self.graph.snarl[node].label = label;
+        }
+        ui.add_space(6.0);
+        let mine: Vec<&Problem> = self.problems.iter().filter(|p| p.activity.as_deref() == Some(&a.id)).collect();
+        for p in mine {
+            let text = match &p.parameter {
+                Some(param) => format!("{param}: {}", p.message),
+                None => p.message.clone(),
+            };
+            ui.label(RichText::new(format!("{} {text}", theme::ICON_ERROR)).color(theme::error(ui)));
+        }
+        ui.add_space(6.0);
+        ui.label("Parameters");
+        ui.label(
+            RichText::new("As JSON for now; the forms for each kind of activity come next.")
+                .small()
+                .color(theme::muted(ui)),
+        );
+        if self.params_edit.as_ref().is_none_or(|p| p.activity != a.id) {
+            self.params_edit = Some(ParamsEdit {
+                activity: a.id.clone(),
+                text: serde_json::to_string_pretty(&a.kind).unwrap_or_default(),
+                error: None,
+            });
+        }
+        let Some(edit) = &mut self.params_edit else { return };
+        ui.add(egui::TextEdit::multiline(&mut edit.text).code_editor().desired_rows(12).desired_width(f32::INFINITY));
+        let mut apply = None;
+        ui.horizontal(|ui| {
+            if ui.button("Apply").clicked() {
+                match serde_json::from_str::<crate::model::ActivityKind>(&edit.text) {
+                    Ok(kind) if kind.label() != a.kind.label() => {
+                        edit.error = Some(format!("The activity must stay a {}.", a.kind.label()));
+                    }
+                    Ok(kind) => {
+                        edit.error = None;
+                        apply = Some(kind);
+                    }
+                    Err(e) => edit.error = Some(format!("These parameters cannot be read: {e}")),
+                }
+            }
+            if ui.button("Revert").clicked() {
+                edit.text = serde_json::to_string_pretty(&a.kind).unwrap_or_default();
+                edit.error = None;
+            }
+        });
+        if let Some(e) = &edit.error {
+            ui.label(RichText::new(e).color(theme::error(ui)));
+        }
+        if let Some(kind) = apply {
+            self.set_kind(node, kind);
+        }
+    }
+
+    fn problems_ui(&mut self, ui: &mut egui::Ui) {
+        ui.add_space(2.0);
+        let n = self.problems.len();
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Problems").strong());
+            if n == 0 && self.count_error.is_none() {
+                ui.label(RichText::new("none").color(theme::muted(ui)));
+            }
+        });
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            if let Some(e) = &self.count_error {
+                ui.label(RichText::new(format!("{} {e}", theme::ICON_ERROR)).color(theme::error(ui)));
+            }
+            let mut clicked = None;
+            for p in &self.problems {
+                let r = ui.selectable_label(
+                    false,
+                    RichText::new(format!("{} {p}", theme::ICON_ERROR)).color(theme::error(ui)),
+                );
+                if r.clicked() {
+                    clicked = p.activity.clone();
+                }
+            }
+            if let Some(id) = clicked {
+                if let Some(node) = self.graph.node_of(&id)
+                    && let Some(r) = self.node_rects.get(&node)
+                {
+                    self.look_at = Some(r.center());
+                }
+                self.focus = Some(id);
+            }
+        });
+    }
+
+    // ---- Edits. ----
+
+    fn add(&mut self, label: &str, pos: egui::Pos2) {
+        let Some(kind) = palette::new_kind(label, &self.model) else { return };
+        let id = self.graph.new_activity_id(label);
+        let a = Activity { id: id.clone(), label: label.to_owned(), kind, position: [pos.x, pos.y] };
+        self.graph.snarl.insert_node(pos, a);
+        self.focus = Some(id);
+    }
+
+    fn remove(&mut self, node: NodeId) {
+        if self.graph.snarl.get_node(node).is_some() {
+            self.graph.snarl.remove_node(node);
+        }
+    }
+
+    /// Adds copies of `activities` (new ids, shifted), keeping the wires between them.
+    fn paste(&mut self, activities: &[Activity]) {
+        for a in activities {
+            let mut copy = a.clone();
+            copy.id = self.graph.new_activity_id(a.kind.label());
+            copy.label = format!("{} (copy)", a.label);
+            let pos = egui::pos2(a.position[0] + 40.0, a.position[1] + 40.0);
+            let pos = self
+                .graph
+                .node_of(&a.id)
+                .and_then(|n| self.graph.snarl.get_node_info(n))
+                .map_or(pos, |n| n.pos + egui::vec2(40.0, 40.0));
+            copy.position = [pos.x, pos.y];
+            self.focus = Some(copy.id.clone());
+            self.graph.snarl.insert_node(pos, copy);
+        }
+    }
+
+    /// Replaces an activity's parameters, dropping wires of ports it no longer has.
+    fn set_kind(&mut self, node: NodeId, kind: crate::model::ActivityKind) {
+        let (old_out, old_in) = {
+            let a = &self.graph.snarl[node];
+            (outputs(&a.kind).len(), inputs(&a.kind).len())
+        };
+        let (new_out, new_in) = (outputs(&kind).len(), inputs(&kind).len());
+        for output in new_out..old_out {
+            self.graph.snarl.drop_outputs(OutPinId { node, output });
+        }
+        for input in new_in..old_in {
+            self.graph.snarl.drop_inputs(InPinId { node, input });
+        }
+        self.graph.snarl[node].kind = kind;
+    }
+
+    fn undo_step(&mut self) {
+        if let Some(previous) = self.undo.pop() {
+            self.redo.push(std::mem::replace(&mut self.committed, previous.clone()));
+            self.restore(&previous);
+        }
+    }
+
+    fn redo_step(&mut self) {
+        if let Some(next) = self.redo.pop() {
+            self.undo.push(std::mem::replace(&mut self.committed, next.clone()));
+            self.restore(&next);
+        }
+    }
+
+    fn restore(&mut self, canvas: &Canvas) {
+        self.graph = Graph::from_canvas(canvas);
+        self.label_edit = None;
+        self.params_edit = None;
+        self.count = CountState::Due(0.0);
+        self.save_due = Some(0.0);
+    }
+
+    /// After the frame: a finished change (nothing being dragged) becomes an undo step, and
+    /// schedules a save and, when more than positions changed, a count.
+    fn commit(&mut self, ui: &egui::Ui, now: f64) {
+        if ui.input(|i| i.pointer.any_down()) {
+            return;
+        }
+        let current = self.graph.to_canvas();
+        if current == self.committed {
+            return;
+        }
+        let previous = std::mem::replace(&mut self.committed, current);
+        if !same_apart_from_positions(&previous, &self.committed) {
+            self.count = CountState::Due(now + COUNT_DEBOUNCE);
+        }
+        self.undo.push(previous);
+        if self.undo.len() > UNDO_LIMIT {
+            self.undo.remove(0);
+        }
+        self.redo.clear();
+        self.save_due = Some(now + SAVE_DEBOUNCE);
+    }
+
+    fn save_now(&mut self, commands: &mut Commands) {
+        self.saved = self.graph.to_canvas();
+        self.committed = self.saved.clone();
+        self.saving = true;
+        self.save_due = None;
+        commands.push(Command::SaveCanvas { campaign_id: self.campaign.id, canvas: self.saved.clone() });
+    }
+
+    /// Starts what is due: the debounced count, the debounced save.
+    fn schedule(&mut self, ui: &egui::Ui, now: f64, commands: &mut Commands) {
+        if let CountState::Due(at) = self.count {
+            if now >= at {
+                self.generation += 1;
+                let canvas = self.committed.clone();
+                self.requested.insert(self.generation, canvas.clone());
+                commands.push(Command::CountCanvas {
+                    campaign_id: self.campaign.id,
+                    canvas,
+                    generation: self.generation,
+                });
+                self.count = CountState::Running(self.generation);
+            } else {
+                ui.ctx().request_repaint_after(Duration::from_secs_f64(at - now));
+            }
+        }
+        if let Some(at) = self.save_due {
+            if now >= at && self.committed != self.saved {
+                self.save_now(commands);
+            } else if now >= at {
+                self.save_due = None;
+            } else {
+                ui.ctx().request_repaint_after(Duration::from_secs_f64(at - now));
+            }
+        }
+    }
+}
+
+/// Whether two canvases differ only in where their activities are.
+fn same_apart_from_positions(a: &Canvas, b: &Canvas) -> bool {
+    let strip = |c: &Canvas| {
+        let mut c = c.clone();
+        for x in &mut c.activities {
+            x.position = [0.0, 0.0];
+        }
+        c
+    };
+    strip(a) == strip(b)
+}
+
+/// Refuses a connection the engine would reject, with the reason in a marketer's words.
+pub fn check_connection(
+    snarl: &Snarl<Activity>,
+    from: OutPinId,
+    to: InPinId,
+    model: &DataModel,
+    options: &CompileOptions,
+) -> Result<(), String> {
+    let (source, target) = (&snarl[from.node], &snarl[to.node]);
+    if from.node == to.node {
+        return Err(format!("\u{201c}{}\u{201d} cannot be connected to itself.", source.label));
+    }
+    let ports = inputs(&target.kind);
+    let Some(port) = ports.get(to.input) else { return Err("that input does not exist".into()) };
+    let wired = snarl.in_pin(to).remotes;
+    if wired.contains(&from) {
+        return Ok(());
+    }
+    if !port.multi && !wired.is_empty() {
+        return Err(format!(
+            "\u{201c}{}\u{201d} already has an inbound transition; remove it first, or combine the populations with a Combine activity.",
+            target.label
+        ));
+    }
+    // A loop: the target already leads to the source.
+    let mut stack = vec![to.node];
+    let mut seen = std::collections::HashSet::new();
+    while let Some(n) = stack.pop() {
+        if n == from.node {
+            return Err(format!(
+                "this would make a loop: \u{201c}{}\u{201d} already leads to \u{201c}{}\u{201d}.",
+                target.label, source.label
+            ));
+        }
+        if seen.insert(n) {
+            stack.extend(snarl.wires().filter(|(o, _)| o.node == n).map(|(_, i)| i.node));
+        }
+    }
+    // What the engine says about the target with and without the new wire.
+    let mut graph = Graph { snarl: Snarl::new(), wire_ids: HashMap::new(), dangling: Vec::new() };
+    let mut nodes = HashMap::new();
+    for (id, a) in snarl.node_ids() {
+        nodes.insert(id, graph.snarl.insert_node(egui::Pos2::ZERO, a.clone()));
+    }
+    for (o, i) in snarl.wires() {
+        graph.snarl.connect(OutPinId { node: nodes[&o.node], ..o }, InPinId { node: nodes[&i.node], ..i });
+    }
+    let before = audience::validate(&graph.to_canvas(), model, options).err().unwrap_or_default();
+    graph.snarl.connect(OutPinId { node: nodes[&from.node], ..from }, InPinId { node: nodes[&to.node], ..to });
+    let after = audience::validate(&graph.to_canvas(), model, options).err().unwrap_or_default();
+    let about_wires =
+        ["different kinds", "only starts it", "only takes a Scheduler", "needs a population", "connected twice"];
+    let new = after.iter().find(|p| {
+        p.activity.as_deref() == Some(target.id.as_str())
+            && !before.contains(p)
+            && about_wires.iter().any(|w| p.message.contains(w))
+    });
+    match new {
+        Some(p) => Err(format!("\u{201c}{}\u{201d} {}", target.label, p.message)),
+        None => Ok(()),
+    }
+}

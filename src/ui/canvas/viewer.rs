@@ -1,0 +1,223 @@
+//! How egui-snarl draws the canvas: activities as nodes with their counts on the outputs,
+//! problems as a red outline, and connections checked before they are made.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use egui::emath::TSTransform;
+use egui::{Color32, RichText, Ui};
+use egui_snarl::ui::{PinInfo, SnarlPin, SnarlViewer};
+use egui_snarl::{InPin, InPinId, NodeId, OutPin, OutPinId, Snarl};
+
+use super::palette;
+use crate::audience::{inputs, outputs};
+use crate::model::Activity;
+use crate::ui::theme;
+
+/// What an action on the canvas asks the editor to do after the frame.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Request {
+    /// Add an activity of this palette entry at this graph position.
+    Add {
+        label: &'static str,
+        pos: egui::Pos2,
+    },
+    Delete(NodeId),
+    Duplicate(NodeId),
+    Select(NodeId),
+}
+
+/// Checks a connection (from, to) before it is made: `Err` says why not.
+pub type ConnectionCheck<'a> = dyn Fn(&Snarl<Activity>, OutPinId, InPinId) -> Result<(), String> + 'a;
+
+pub struct Viewer<'a> {
+    /// (activity, output) → its count in the last count.
+    pub counts: &'a HashMap<(String, String), u64>,
+    /// A count is running: counts shown are the previous ones.
+    pub counting: bool,
+    /// Activity id → what is wrong with it.
+    pub problems: &'a HashMap<String, Vec<String>>,
+    pub durations: &'a HashMap<String, Duration>,
+    /// Why the last connection the user tried was refused.
+    pub refusal: &'a mut Option<String>,
+    /// Checks a connection before it is made.
+    pub check: &'a ConnectionCheck<'a>,
+    /// Graph → screen, as drawn this frame.
+    pub transform: &'a mut TSTransform,
+    /// A new view to move to (fit all, look at a node).
+    pub move_view: Option<TSTransform>,
+    /// Screen rectangles of the nodes (graph space), for tests and centring.
+    pub node_rects: &'a mut HashMap<NodeId, egui::Rect>,
+    pub requests: &'a mut Vec<Request>,
+}
+
+fn pin_colour(population: bool) -> Color32 {
+    if population { Color32::from_rgb(0x4a, 0x90, 0xd9) } else { Color32::from_gray(140) }
+}
+
+impl SnarlViewer<Activity> for Viewer<'_> {
+    fn title(&mut self, node: &Activity) -> String {
+        node.label.clone()
+    }
+
+    fn show_header(&mut self, node: NodeId, _: &[InPin], _: &[OutPin], ui: &mut Ui, snarl: &mut Snarl<Activity>) {
+        let a = &snarl[node];
+        let entry = palette::entry_of(&a.kind);
+        let icon = entry.map_or("▪", |e| e.icon);
+        let r = ui.label(RichText::new(format!("{icon} {}", a.label)).strong()).on_hover_text(format!(
+            "{} ({}): {}",
+            a.kind.label(),
+            a.id,
+            entry.map_or("", |e| e.description)
+        ));
+        if r.clicked() {
+            self.requests.push(Request::Select(node));
+        }
+    }
+
+    fn inputs(&mut self, node: &Activity) -> usize {
+        inputs(&node.kind).len()
+    }
+
+    fn show_input(&mut self, pin: &InPin, ui: &mut Ui, snarl: &mut Snarl<Activity>) -> impl SnarlPin + 'static {
+        let ports = inputs(&snarl[pin.id.node].kind);
+        let port = ports.get(pin.id.input);
+        if let Some(p) = port
+            && p.name != "in"
+        {
+            ui.label(RichText::new(p.name).small().color(theme::muted(ui)));
+        }
+        PinInfo::circle().with_fill(pin_colour(port.is_some_and(|p| p.population)))
+    }
+
+    fn outputs(&mut self, node: &Activity) -> usize {
+        outputs(&node.kind).len()
+    }
+
+    fn show_output(&mut self, pin: &OutPin, ui: &mut Ui, snarl: &mut Snarl<Activity>) -> impl SnarlPin + 'static {
+        let a = &snarl[pin.id.node];
+        let name = outputs(&a.kind).get(pin.id.output).cloned().unwrap_or_default();
+        let count = self.counts.get(&(a.id.clone(), name.clone())).copied();
+        let wired = !pin.remotes.is_empty();
+        ui.horizontal(|ui| {
+            if wired && self.counting {
+                ui.spinner();
+            }
+            if let Some(n) = count {
+                let colour = if n == 0 { theme::warning(ui) } else { ui.visuals().strong_text_color() };
+                let text = if name == "out" { theme::count(n) } else { format!("{name}: {}", theme::count(n)) };
+                ui.label(RichText::new(text).color(colour)).on_hover_text(if n == 0 {
+                    "Nobody reaches this transition."
+                } else {
+                    "Exact count of this transition."
+                });
+            } else if name != "out" {
+                ui.label(RichText::new(name).small().color(theme::muted(ui)));
+            }
+        });
+        PinInfo::circle().with_fill(pin_colour(true))
+    }
+
+    fn has_footer(&mut self, node: &Activity) -> bool {
+        self.durations.contains_key(&node.id) || self.problems.contains_key(&node.id)
+    }
+
+    fn show_footer(&mut self, node: NodeId, _: &[InPin], _: &[OutPin], ui: &mut Ui, snarl: &mut Snarl<Activity>) {
+        let a = &snarl[node];
+        if let Some(p) = self.problems.get(&a.id) {
+            ui.label(RichText::new(format!("{} {}", theme::ICON_ERROR, p.len())).color(theme::error(ui)))
+                .on_hover_text(p.join("\n"));
+        }
+        if let Some(d) = self.durations.get(&a.id) {
+            ui.label(RichText::new(format!("{:.2} s", d.as_secs_f64())).small().color(theme::muted(ui)));
+        }
+    }
+
+    fn node_frame(
+        &mut self,
+        default: egui::Frame,
+        node: NodeId,
+        _: &[InPin],
+        _: &[OutPin],
+        snarl: &Snarl<Activity>,
+    ) -> egui::Frame {
+        if self.problems.contains_key(&snarl[node].id) {
+            default.stroke(egui::Stroke::new(2.0, Color32::from_rgb(0xd9, 0x3b, 0x3b)))
+        } else {
+            default
+        }
+    }
+
+    fn has_on_hover_popup(&mut self, node: &Activity) -> bool {
+        self.problems.contains_key(&node.id)
+    }
+
+    fn show_on_hover_popup(
+        &mut self,
+        node: NodeId,
+        _: &[InPin],
+        _: &[OutPin],
+        ui: &mut Ui,
+        snarl: &mut Snarl<Activity>,
+    ) {
+        if let Some(p) = self.problems.get(&snarl[node].id) {
+            for m in p {
+                ui.label(RichText::new(m).color(theme::error(ui)));
+            }
+        }
+    }
+
+    fn connect(&mut self, from: &OutPin, to: &InPin, snarl: &mut Snarl<Activity>) {
+        match (self.check)(snarl, from.id, to.id) {
+            Ok(()) => {
+                snarl.connect(from.id, to.id);
+                *self.refusal = None;
+            }
+            Err(why) => *self.refusal = Some(why),
+        }
+    }
+
+    fn has_graph_menu(&mut self, _: egui::Pos2, _: &mut Snarl<Activity>) -> bool {
+        true
+    }
+
+    fn show_graph_menu(&mut self, pos: egui::Pos2, ui: &mut Ui, _: &mut Snarl<Activity>) {
+        ui.label(RichText::new("Add an activity").strong());
+        for group in palette::Group::ALL {
+            ui.menu_button(group.label(), |ui| {
+                for e in palette::ENTRIES.iter().filter(|e| e.group == group) {
+                    if ui.button(format!("{} {}", e.icon, e.label)).on_hover_text(e.description).clicked() {
+                        self.requests.push(Request::Add { label: e.label, pos });
+                        ui.close();
+                    }
+                }
+            });
+        }
+    }
+
+    fn has_node_menu(&mut self, _: &Activity) -> bool {
+        true
+    }
+
+    fn show_node_menu(&mut self, node: NodeId, _: &[InPin], _: &[OutPin], ui: &mut Ui, _: &mut Snarl<Activity>) {
+        if ui.button("Duplicate").clicked() {
+            self.requests.push(Request::Duplicate(node));
+            ui.close();
+        }
+        if ui.button("Delete").clicked() {
+            self.requests.push(Request::Delete(node));
+            ui.close();
+        }
+    }
+
+    fn final_node_rect(&mut self, node: NodeId, rect: egui::Rect, _: &mut Ui, _: &mut Snarl<Activity>) {
+        self.node_rects.insert(node, rect);
+    }
+
+    fn current_transform(&mut self, to_global: &mut TSTransform, _: &mut Snarl<Activity>) {
+        if let Some(t) = self.move_view.take() {
+            *to_global = t;
+        }
+        *self.transform = *to_global;
+    }
+}
