@@ -84,6 +84,7 @@ pub struct CanvasEditor {
     transform: TSTransform,
     canvas_rect: egui::Rect,
     node_rects: HashMap<NodeId, egui::Rect>,
+    pin_rows: HashMap<(NodeId, bool, usize), egui::Rect>,
     clipboard: Vec<Activity>,
     /// The activity shown in the properties panel.
     focus: Option<String>,
@@ -125,6 +126,7 @@ impl CanvasEditor {
             transform: TSTransform::IDENTITY,
             canvas_rect: egui::Rect::NOTHING,
             node_rects: HashMap::new(),
+            pin_rows: HashMap::new(),
             clipboard: Vec::new(),
             focus: None,
             last_selection: Vec::new(),
@@ -169,6 +171,28 @@ impl CanvasEditor {
     pub fn node_screen_rect(&self, activity: &str) -> Option<egui::Rect> {
         let node = self.graph.node_of(activity)?;
         self.node_rects.get(&node).map(|r| self.transform * *r)
+    }
+
+    /// Screen position of a pin: an output (`output` true) or input of an activity, by the
+    /// port's name (for tests that connect by pointer).
+    pub fn pin_screen_pos(&self, activity: &str, output: bool, port: &str) -> Option<egui::Pos2> {
+        let node = self.graph.node_of(activity)?;
+        let kind = &self.graph.snarl[node].kind;
+        let index = if output {
+            outputs(kind).iter().position(|o| o == port)?
+        } else {
+            inputs(kind).iter().position(|i| i.name == port)?
+        };
+        let row = self.pin_rows.get(&(node, output, index))?;
+        let frame = self.node_rects.get(&node)?;
+        // Pins sit on the frame's edge, level with their row.
+        let x = if output { frame.right() } else { frame.left() };
+        Some(self.transform * egui::pos2(x, row.center().y))
+    }
+
+    /// The data model the canvas is edited against.
+    pub fn model(&self) -> &DataModel {
+        &self.model
     }
 
     pub fn saved(&mut self, at: jiff::Timestamp, campaign_id: i64) {
@@ -427,6 +451,7 @@ impl CanvasEditor {
             transform: &mut self.transform,
             move_view: self.pending_view.take(),
             node_rects: &mut self.node_rects,
+            pin_rows: &mut self.pin_rows,
             requests: &mut requests,
         };
         let style = SnarlStyle {
@@ -591,6 +616,28 @@ impl CanvasEditor {
         if let Some(kind) = apply {
             self.set_kind(node, kind);
         }
+        // What the last count ran for this activity.
+        let report = self.last_report.as_ref().and_then(|r| r.activities.iter().find(|x| x.activity == a.id));
+        if let Some(r) = report {
+            ui.add_space(6.0);
+            let how = if r.reused {
+                "reused from the previous count".to_owned()
+            } else {
+                format!("{:.3} s", r.duration.as_secs_f64())
+            };
+            egui::CollapsingHeader::new(format!("SQL of the last count ({how})")).id_salt(("sql", &a.id)).show(
+                ui,
+                |ui| {
+                    let mut sql = r.sql.join(";\n\n");
+                    ui.add(
+                        egui::TextEdit::multiline(&mut sql)
+                            .code_editor()
+                            .interactive(true)
+                            .desired_width(f32::INFINITY),
+                    );
+                },
+            );
+        }
     }
 
     fn problems_ui(&mut self, ui: &mut egui::Ui) {
@@ -632,6 +679,11 @@ impl CanvasEditor {
     fn add(&mut self, label: &str, pos: egui::Pos2) {
         let Some(kind) = palette::new_kind(label, &self.model) else { return };
         let id = self.graph.new_activity_id(label);
+        // Not exactly on top of another one.
+        let mut pos = pos;
+        while self.graph.snarl.nodes_pos().any(|(p, _)| (p - pos).length() < 12.0) {
+            pos += egui::vec2(30.0, 30.0);
+        }
         let a = Activity { id: id.clone(), label: label.to_owned(), kind, position: [pos.x, pos.y] };
         self.graph.snarl.insert_node(pos, a);
         self.focus = Some(id);

@@ -48,6 +48,8 @@ pub struct Viewer<'a> {
     pub move_view: Option<TSTransform>,
     /// Screen rectangles of the nodes (graph space), for tests and centring.
     pub node_rects: &'a mut HashMap<NodeId, egui::Rect>,
+    /// Graph-space rectangles of the pin rows: (node, is output, index).
+    pub pin_rows: &'a mut HashMap<(NodeId, bool, usize), egui::Rect>,
     pub requests: &'a mut Vec<Request>,
 }
 
@@ -87,6 +89,7 @@ impl SnarlViewer<Activity> for Viewer<'_> {
         {
             ui.label(RichText::new(p.name).small().color(theme::muted(ui)));
         }
+        self.pin_rows.insert((pin.id.node, false, pin.id.input), ui.min_rect());
         PinInfo::circle().with_fill(pin_colour(port.is_some_and(|p| p.population)))
     }
 
@@ -115,6 +118,7 @@ impl SnarlViewer<Activity> for Viewer<'_> {
                 ui.label(RichText::new(name).small().color(theme::muted(ui)));
             }
         });
+        self.pin_rows.insert((pin.id.node, true, pin.id.output), ui.min_rect());
         PinInfo::circle().with_fill(pin_colour(true))
     }
 

@@ -1,0 +1,201 @@
+//! The canvas editor, driven through the real app on a temporary demo workspace: counts on
+//! screen equal the engine's, activities are added, moved, connected and configured through
+//! the UI, a wrong connection is refused with its reason, undo goes back, and the canvas
+//! round-trips through the workspace.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use campaign_console::model::{ActivityKind, CampaignKind, Canvas, Op, Operand, Rule};
+use campaign_console::ui::{App, SavedState, testing, theme};
+use common::{harness, settle};
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+/// Runs frames until the editor has counted and saved everything and the Console is idle.
+fn settle_canvas(h: &mut Harness<'static, App>) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        h.step();
+        let idle = h.state().console().is_idle();
+        let done = h.state_mut().canvas_editor().is_some_and(|e| !e.is_counting() && e.is_saved());
+        if idle && done {
+            h.run_steps(3);
+            if h.state().console().is_idle() {
+                return;
+            }
+        }
+        assert!(Instant::now() < deadline, "the canvas did not settle within 30 s");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn open(h: &mut Harness<'static, App>, name: &str) {
+    h.get_by_label(name).click();
+    settle(h);
+    h.get_by_role_and_label(Role::Button, "Open").click();
+    settle(h);
+    settle_canvas(h);
+}
+
+/// Drags with the primary button from `from` to `to` in small steps.
+fn drag(h: &mut Harness<'static, App>, from: egui::Pos2, to: egui::Pos2) {
+    h.hover_at(from);
+    h.run_steps(2);
+    h.drag_at(from);
+    h.run_steps(2);
+    for i in 1..=10 {
+        h.hover_at(from + (to - from) * (i as f32 / 10.0));
+        h.run_steps(2);
+    }
+    h.drop_at(to);
+    h.run_steps(2);
+}
+
+fn editor_canvas(h: &mut Harness<'static, App>) -> Canvas {
+    h.state_mut().canvas_editor().unwrap().canvas()
+}
+
+#[test]
+fn the_demo_canvas_shows_the_engines_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(2_000, 5, false, &mut |_| true).unwrap();
+    let mut h = harness(App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    open(&mut h, "Summer getaway");
+
+    let (_, canvas, report) = console.count_campaign("Summer getaway", &|| false).unwrap();
+    let editor = h.state_mut().canvas_editor().unwrap();
+    assert!(editor.problems().is_empty(), "{:?}", editor.problems());
+    for t in &canvas.transitions {
+        assert_eq!(editor.count_of(&t.id), report.count_of(&t.id), "transition {}", t.id);
+    }
+    // On screen: the audience's count, and the split's outputs with theirs.
+    let audience = report.count_of("t_audience").unwrap();
+    // Build, enrichment and deduplication keep everyone here: three outputs show it.
+    assert!(h.query_all_by_label(&theme::count(audience)).count() >= 1);
+    let vip = report.count_of("t_vip").unwrap();
+    h.get_by_label(&format!("subset_1: {}", theme::count(vip)));
+}
+
+#[test]
+fn build_split_and_sms_through_the_ui() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(1_000, 3, false, &mut |_| true).unwrap();
+    console.create_campaign("Autumn", CampaignKind::Orchestrated).unwrap();
+    let mut h = harness(App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    open(&mut h, "Autumn");
+    h.get_by_label_contains("This canvas has no activities yet");
+
+    // Add three activities from the palette with the keyboard (Enter on the entry).
+    let mut history: Vec<Canvas> = vec![editor_canvas(&mut h)];
+    for entry in ["🎯 Build audience", "✂ Split", "💬 SMS"] {
+        h.get_by_role_and_label(Role::Button, entry).focus();
+        h.run_steps(2);
+        h.key_press(egui::Key::Enter);
+        h.run_steps(2);
+        settle_canvas(&mut h);
+        history.push(editor_canvas(&mut h));
+    }
+    let canvas = editor_canvas(&mut h);
+    let ids: Vec<&str> = canvas.activities.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, ["build_audience_1", "split_1", "sms_1"]);
+
+    // Move them apart by dragging their frames: the audience left, the SMS right.
+    for (id, dx) in [("build_audience_1", -330.0), ("sms_1", 260.0)] {
+        let rect = h.state_mut().canvas_editor().unwrap().node_screen_rect(id).unwrap();
+        let grab = egui::pos2(rect.center().x, rect.bottom() - 3.0);
+        let before = editor_canvas(&mut h).activity(id).unwrap().position;
+        drag(&mut h, grab, grab + egui::vec2(dx, 0.0));
+        settle_canvas(&mut h);
+        let after = editor_canvas(&mut h).activity(id).unwrap().position;
+        assert!((after[0] - before[0]) / dx > 0.5, "{id} did not move: {before:?} → {after:?}");
+        history.push(editor_canvas(&mut h));
+    }
+
+    // Set the audience's condition in the properties: gold-tier profiles.
+    // (Inside the canvas, accessibility rectangles are in graph space: click through AccessKit.)
+    h.get_by_role_and_label(Role::Label, "🎯 Build audience").click_accesskit();
+    h.run_steps(2);
+    settle_canvas(&mut h);
+    h.get_by_label("Build audience · build_audience_1");
+    let kind = ActivityKind::BuildAudience {
+        dimension: "profiles".into(),
+        rule: Rule::Column { column: "loyalty_tier".into(), op: Op::Eq, value: Operand::Text("gold".into()) },
+        emit_when_empty: false,
+    };
+    h.get_by_role(Role::MultilineTextInput).focus();
+    h.run_steps(2);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(2);
+    h.get_by_role(Role::MultilineTextInput).type_text(&serde_json::to_string(&kind).unwrap());
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Button, "Apply").click();
+    h.run_steps(2);
+    settle_canvas(&mut h);
+    assert_eq!(editor_canvas(&mut h).activity("build_audience_1").unwrap().kind, kind);
+    history.push(editor_canvas(&mut h));
+
+    // Connect audience → split → SMS by dragging from output pins to input pins.
+    for (from, output, to) in [("build_audience_1", "out", "split_1"), ("split_1", "subset_1", "sms_1")] {
+        let e = h.state_mut().canvas_editor().unwrap();
+        let (a, b) = (e.pin_screen_pos(from, true, output).unwrap(), e.pin_screen_pos(to, false, "in").unwrap());
+        drag(&mut h, a, b);
+        settle_canvas(&mut h);
+        history.push(editor_canvas(&mut h));
+    }
+    let canvas = editor_canvas(&mut h);
+    assert_eq!(canvas.transitions.len(), 2, "{:?}", canvas.transitions);
+
+    // The counts on screen are the engine's for the saved canvas.
+    let (_, saved, report) = console.count_campaign("Autumn", &|| false).unwrap();
+    assert_eq!(saved.transitions, canvas.transitions);
+    let editor = h.state_mut().canvas_editor().unwrap();
+    for t in &saved.transitions {
+        assert!(report.count_of(&t.id).is_some());
+        assert_eq!(editor.count_of(&t.id), report.count_of(&t.id), "transition {}", t.id);
+    }
+    let gold = report.count_of(&saved.transitions[0].id).unwrap();
+    assert!(h.query_all_by_label(&theme::count(gold)).count() >= 1);
+
+    // A second wire into the SMS's single input is refused, with the reason.
+    let e = h.state_mut().canvas_editor().unwrap();
+    let (a, b) =
+        (e.pin_screen_pos("split_1", true, "complement").unwrap(), e.pin_screen_pos("sms_1", false, "in").unwrap());
+    drag(&mut h, a, b);
+    settle_canvas(&mut h);
+    let why = h.state_mut().canvas_editor().unwrap().refusal().unwrap().to_owned();
+    assert!(why.contains("already has an inbound transition"), "{why}");
+    h.get_by_label_contains("Not connected");
+    assert_eq!(editor_canvas(&mut h).transitions.len(), 2);
+
+    // Undo three times: back to before the condition was set.
+    for _ in 0..3 {
+        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+        h.run_steps(2);
+    }
+    settle_canvas(&mut h);
+    let n = history.len();
+    assert_eq!(editor_canvas(&mut h), history[n - 4]);
+    // Redo once: the condition is back.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Y);
+    h.run_steps(2);
+    settle_canvas(&mut h);
+    assert_eq!(editor_canvas(&mut h), history[n - 3]);
+
+    // Reopen: the canvas is as it was left.
+    let left = editor_canvas(&mut h);
+    h.get_by_label("⬅ All campaigns").click();
+    settle(&mut h);
+    open(&mut h, "Autumn");
+    assert_eq!(editor_canvas(&mut h), left);
+    let stored = console.canvas(&console.campaign("Autumn").unwrap()).unwrap();
+    assert_eq!(stored, left);
+}
