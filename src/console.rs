@@ -114,7 +114,19 @@ pub enum Command {
     CountCanvas { campaign_id: i64, canvas: Canvas, generation: u64 },
     /// Stops the running count, which then reports what it finished.
     CancelCount,
+    /// A page of a transition's rows from the last count of the canvas being edited.
+    /// → [`Event::TransitionRows`], or [`Event::Failed`].
+    InspectTransition { campaign_id: i64, transition: String, offset: u64 },
+    /// Writes every row of a transition (last count) to a CSV file; `None` asks where with a
+    /// save dialog. A job: → [`Event::JobStarted`] … [`Event::JobFinished`].
+    ExportTransition { campaign_id: i64, transition: String, path: Option<PathBuf> },
 }
+
+/// A page of a transition's rows: (rows in all, column names, rows as text).
+pub type RowsPage = (u64, Vec<String>, Vec<Vec<String>>);
+
+/// Rows shown per page when inspecting a transition.
+pub const ROWS_PAGE: u64 = 100;
 
 /// What comes back to the UI.
 #[derive(Clone, Debug, PartialEq)]
@@ -154,6 +166,15 @@ pub enum Event {
         campaign_id: i64,
         generation: u64,
         outcome: CountOutcome,
+    },
+    TransitionRows {
+        campaign_id: i64,
+        transition: String,
+        offset: u64,
+        /// Rows on the transition in all.
+        total: u64,
+        columns: Vec<String>,
+        rows: Vec<Vec<String>>,
     },
 }
 
@@ -518,6 +539,75 @@ impl Console {
         }
     }
 
+    /// Rows `offset..offset + limit` of a transition from the last count of the campaign's
+    /// canvas, as text: (rows in all, column names, rows).
+    pub fn transition_rows(
+        &self,
+        campaign_id: i64,
+        transition: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<RowsPage, ConsoleError> {
+        let guard = self.counter.session.lock().unwrap_or_else(|p| p.into_inner());
+        let Some((_, session)) = guard.as_ref().filter(|(id, _)| *id == campaign_id) else {
+            return Ok((0, Vec::new(), Vec::new()));
+        };
+        let (columns, rows) = session.rows_page(transition, offset, limit)?;
+        let rows = rows.iter().map(|r| r.iter().map(audience::display_value).collect()).collect();
+        Ok((session.transition_count(transition).unwrap_or(0), columns, rows))
+    }
+
+    /// Writes a transition's rows (last count of the campaign's canvas) to `path` as CSV,
+    /// through a temporary file renamed at the end: a failed or cancelled export leaves no
+    /// half-written file. Returns how many rows.
+    pub fn export_transition(
+        &self,
+        campaign_id: i64,
+        transition: &str,
+        path: &Path,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<u64, ConsoleError> {
+        let guard = self.counter.session.lock().unwrap_or_else(|p| p.into_inner());
+        let Some((_, session)) = guard.as_ref().filter(|(id, _)| *id == campaign_id) else {
+            return Err(AudienceError::File("count the canvas first: there are no rows to export yet".into()).into());
+        };
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let file_error = |e: std::io::Error| {
+            ConsoleError::Audience(AudienceError::File(format!("{} could not be written: {e}", path.display())))
+        };
+        let tmp = tempfile::NamedTempFile::new_in(dir).map_err(file_error)?;
+        let n = session.export_csv(transition, std::io::BufWriter::new(tmp.as_file()), cancelled)?;
+        tmp.persist(path).map_err(|e| file_error(e.error))?;
+        Ok(n)
+    }
+
+    fn start_export_job(self: &Arc<Self>, campaign_id: i64, transition: String, path: Option<PathBuf>) {
+        let id = self.next_job.fetch_add(1, Ordering::SeqCst);
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.jobs.lock().unwrap_or_else(|p| p.into_inner()).insert(id, Arc::clone(&cancel));
+        let jobs = Arc::clone(&self.jobs);
+        self.spawn(move |console| {
+            let path = path.or_else(|| {
+                rfd::FileDialog::new()
+                    .set_title("Export the rows to CSV")
+                    .set_file_name(format!("{transition}.csv"))
+                    .add_filter("CSV", &["csv"])
+                    .save_file()
+            });
+            let Some(path) = path else {
+                jobs.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                return Vec::new();
+            };
+            console.outbox.offer(Event::JobStarted { id, label: format!("Exporting to {}", path.display()) });
+            let outcome = console
+                .export_transition(campaign_id, &transition, &path, &|| cancel.load(Ordering::SeqCst))
+                .map(|n| format!("Exported {n} rows to {}", path.display()))
+                .map_err(|e| UserError::new("The rows were not exported", &e));
+            jobs.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+            vec![Event::JobFinished { id, outcome }]
+        });
+    }
+
     fn interrupt_count(&self) {
         if let Some(h) = self.counter.interrupt.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
             h.interrupt();
@@ -627,6 +717,9 @@ impl Console {
                 self.counter.latest.fetch_add(1, Ordering::SeqCst);
                 self.interrupt_count();
             }
+            Command::ExportTransition { campaign_id, transition, path } => {
+                self.start_export_job(campaign_id, transition, path);
+            }
             other => self.spawn(move |console| console.handle(other)),
         }
     }
@@ -684,11 +777,20 @@ impl Console {
                     Err(e) => vec![Event::Failed(e.clone()), Event::CanvasSaved { campaign_id, outcome }],
                 }
             }
+            Command::InspectTransition { campaign_id, transition, offset } => {
+                match self.transition_rows(campaign_id, &transition, offset, ROWS_PAGE) {
+                    Ok((total, columns, rows)) => {
+                        vec![Event::TransitionRows { campaign_id, transition, offset, total, columns, rows }]
+                    }
+                    Err(e) => vec![Event::Failed(UserError::new("Could not read the rows of this transition", &e))],
+                }
+            }
             // Handled in `send`.
             Command::GenerateDemo { .. }
             | Command::CancelJob(_)
             | Command::CountCanvas { .. }
-            | Command::CancelCount => Vec::new(),
+            | Command::CancelCount
+            | Command::ExportTransition { .. } => Vec::new(),
         }
     }
 

@@ -80,7 +80,50 @@ fn the_demo_canvas_shows_the_engines_counts() {
     // Build, enrichment and deduplication keep everyone here: three outputs show it.
     assert!(h.query_all_by_label(&theme::count(audience)).count() >= 1);
     let vip = report.count_of("t_vip").unwrap();
-    h.get_by_label(&format!("subset_1: {}", theme::count(vip)));
+    let label = format!("subset_1: {}", theme::count(vip));
+    h.get_by_label(&label);
+
+    // Clicking a count shows the transition's rows (first page), from the engine's table.
+    h.get_by_label(&label).click_accesskit();
+    h.run_steps(2);
+    settle_canvas(&mut h);
+    h.run_steps(2);
+    let (transition, total, rows) = {
+        let e = h.state_mut().canvas_editor().unwrap();
+        let (t, total, rows) = e.inspected().unwrap();
+        (t.to_owned(), total, rows.to_vec())
+    };
+    assert_eq!((transition.as_str(), total), ("t_vip", vip));
+    assert_eq!(rows.len() as u64, vip.min(campaign_console::console::ROWS_PAGE));
+    h.get_by_label_contains(&format!("of {}", theme::count(vip)));
+    let mut keys: Vec<i64> = rows.iter().map(|r| r[0].parse().unwrap()).collect();
+    let sorted = {
+        let mut k = keys.clone();
+        k.sort_unstable();
+        k
+    };
+    assert_eq!(keys, sorted, "rows come in key order");
+    // Every one of them is a gold or platinum profile.
+    let conn = rusqlite::Connection::open(console.database_path()).unwrap();
+    for k in keys.drain(..) {
+        let tier: String =
+            conn.query_row("SELECT loyalty_tier FROM profiles WHERE id = ?1", [k], |r| r.get(0)).unwrap();
+        assert!(tier == "gold" || tier == "platinum", "{k}: {tier}");
+    }
+
+    // Export them all to CSV (the window asks where with a dialog; here the path is given).
+    let file = dir.path().join("vip.csv");
+    console.send(campaign_console::console::Command::ExportTransition {
+        campaign_id: console.campaign("Summer getaway").unwrap().id,
+        transition: "t_vip".into(),
+        path: Some(file.clone()),
+    });
+    settle(&mut h);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("key,seg,total_spent,stays,last_check_in"));
+    assert_eq!(lines.count() as u64, vip);
+    h.get_by_label_contains(&format!("Exported {vip} rows"));
 }
 
 #[test]

@@ -19,7 +19,7 @@ pub use compile::{
 };
 pub use expr::mix;
 pub use ports::{InputPort, inputs, outputs};
-pub use run::{ActivityReport, CountReport, CountSession, TransitionCount, run_count};
+pub use run::{ActivityReport, CountReport, CountSession, TransitionCount, display_value, run_count};
 pub use validate::{Analysis, Flow, WorkColumn, validate};
 
 use std::fmt;

@@ -222,12 +222,24 @@ impl CountSession {
     /// The column names and the first `limit` rows (by key) of a transition's work table in
     /// the last run.
     pub fn rows(&self, transition: &str, limit: u64) -> Result<(Vec<String>, Vec<Vec<SqlValue>>), AudienceError> {
+        self.rows_page(transition, 0, limit)
+    }
+
+    /// The column names and rows `offset..offset + limit` (by key) of a transition's work
+    /// table in the last run.
+    pub fn rows_page(
+        &self,
+        transition: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<String>, Vec<Vec<SqlValue>>), AudienceError> {
         let Some(table) = self.by_transition.get(transition) else { return Ok((Vec::new(), Vec::new())) };
         let sql = Query::select()
             .column(Asterisk)
             .from(Alias::new(table))
             .order_by(Alias::new("key"), Order::Asc)
             .limit(limit)
+            .offset(offset)
             .to_string(SqliteQueryBuilder);
         let mut stmt = self.conn.prepare(&sql)?;
         let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
@@ -236,6 +248,49 @@ impl CountSession {
             .query_map([], |r| (0..n).map(|i| r.get::<_, SqlValue>(i)).collect::<rusqlite::Result<Vec<_>>>())?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok((names, rows))
+    }
+
+    /// How many rows a transition had in the last run.
+    pub fn transition_count(&self, transition: &str) -> Option<u64> {
+        self.by_transition.get(transition).and_then(|t| self.tables.get(t).copied())
+    }
+
+    /// Writes every row of a transition's work table (key order) as CSV with a header line;
+    /// returns how many rows. `cancelled` is checked every 10,000 rows.
+    pub fn export_csv(
+        &self,
+        transition: &str,
+        out: impl std::io::Write,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<u64, AudienceError> {
+        let Some(table) = self.by_transition.get(transition) else {
+            return Err(AudienceError::File("this transition has not been counted yet".into()));
+        };
+        let sql = Query::select()
+            .column(Asterisk)
+            .from(Alias::new(table))
+            .order_by(Alias::new("key"), Order::Asc)
+            .to_string(SqliteQueryBuilder);
+        let mut stmt = self.conn.prepare(&sql)?;
+        let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+        let mut w = csv::Writer::from_writer(out);
+        let write_error = |e: csv::Error| AudienceError::File(format!("the file could not be written: {e}"));
+        w.write_record(&names).map_err(write_error)?;
+        let mut rows = stmt.query([])?;
+        let mut n = 0u64;
+        while let Some(r) = rows.next()? {
+            let mut record = Vec::with_capacity(names.len());
+            for i in 0..names.len() {
+                record.push(display_value(&r.get::<_, SqlValue>(i)?));
+            }
+            w.write_record(&record).map_err(write_error)?;
+            n += 1;
+            if n.is_multiple_of(10_000) && cancelled() {
+                return Err(AudienceError::Cancelled);
+            }
+        }
+        w.flush().map_err(|e| AudienceError::File(format!("the file could not be written: {e}")))?;
+        Ok(n)
     }
 
     /// The row count of one of the kept work tables (0 when it is not kept).
@@ -253,6 +308,18 @@ impl Drop for CountSession {
     fn drop(&mut self) {
         let all: Vec<String> = self.tables.keys().cloned().collect();
         self.drop_tables(&all);
+    }
+}
+
+/// A value as people read it (and as CSV holds it): empty for NULL.
+pub fn display_value(v: &SqlValue) -> String {
+    match v {
+        SqlValue::Null => String::new(),
+        SqlValue::Integer(i) => i.to_string(),
+        // Sums of amounts carry binary noise (3819.4500000000003): six decimals are plenty.
+        SqlValue::Real(f) => ((f * 1e6).round() / 1e6).to_string(),
+        SqlValue::Text(t) => t.clone(),
+        SqlValue::Blob(b) => format!("({} bytes)", b.len()),
     }
 }
 

@@ -97,6 +97,20 @@ impl CampaignsScreen {
         }
     }
 
+    pub fn transition_rows(
+        &mut self,
+        campaign_id: i64,
+        transition: &str,
+        offset: u64,
+        total: u64,
+        columns: Vec<String>,
+        rows: Vec<Vec<String>>,
+    ) {
+        if let Some(e) = &mut self.editor {
+            e.rows_arrived(campaign_id, transition, offset, total, columns, rows);
+        }
+    }
+
     /// A failed save leaves the editor with unsaved changes.
     pub fn save_failed(&mut self) {
         if let Some(e) = &mut self.editor {

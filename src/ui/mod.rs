@@ -245,6 +245,9 @@ impl App {
                 Event::CanvasCounted { campaign_id, generation, outcome } => {
                     self.campaigns.canvas_counted(campaign_id, generation, outcome);
                 }
+                Event::TransitionRows { campaign_id, transition, offset, total, columns, rows } => {
+                    self.campaigns.transition_rows(campaign_id, &transition, offset, total, columns, rows);
+                }
             }
         }
     }

@@ -50,6 +50,17 @@ enum CountState {
     Running(u64),
 }
 
+/// The rows of one transition, shown in a window.
+struct Inspector {
+    transition: String,
+    title: String,
+    offset: u64,
+    total: u64,
+    columns: Vec<String>,
+    rows: Vec<Vec<String>>,
+    loading: bool,
+}
+
 /// The parameters being edited as text in the properties panel.
 struct ParamsEdit {
     activity: String,
@@ -96,6 +107,9 @@ pub struct CanvasEditor {
     fit_all: bool,
     /// The view to move to on the next frame.
     pending_view: Option<TSTransform>,
+    inspector: Option<Inspector>,
+    /// Pages asked for and not yet arrived.
+    requested_rows: Vec<(String, u64)>,
 }
 
 impl CanvasEditor {
@@ -135,6 +149,8 @@ impl CanvasEditor {
             look_at: None,
             fit_all: true,
             pending_view: None,
+            inspector: None,
+            requested_rows: Vec::new(),
         }
     }
 
@@ -246,6 +262,36 @@ impl CanvasEditor {
             }
             CountOutcome::Superseded => {}
         }
+        // The rows on show belong to the previous count: fetch them again.
+        if let Some(i) = &mut self.inspector {
+            i.loading = true;
+        }
+    }
+
+    /// A page of rows for the inspector arrived.
+    pub fn rows_arrived(
+        &mut self,
+        campaign_id: i64,
+        transition: &str,
+        offset: u64,
+        total: u64,
+        columns: Vec<String>,
+        rows: Vec<Vec<String>>,
+    ) {
+        if campaign_id != self.campaign.id {
+            return;
+        }
+        if let Some(i) = &mut self.inspector
+            && i.transition == transition
+            && i.offset == offset
+        {
+            (i.total, i.columns, i.rows, i.loading) = (total, columns, rows, false);
+        }
+    }
+
+    /// The inspector's transition and rows on show, if it is open (for tests).
+    pub fn inspected(&self) -> Option<(&str, u64, &[Vec<String>])> {
+        self.inspector.as_ref().map(|i| (i.transition.as_str(), i.total, i.rows.as_slice()))
     }
 
     fn options(&self) -> CompileOptions {
@@ -279,9 +325,78 @@ impl CanvasEditor {
             .show(ui, |ui| self.problems_ui(ui));
         egui::CentralPanel::default().show(ui, |ui| self.canvas_ui(ui));
 
+        self.inspector_ui(ui, commands);
         self.commit(ui, now);
         self.schedule(ui, now, commands);
         back
+    }
+
+    fn inspector_ui(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
+        let Some(i) = &mut self.inspector else { return };
+        // Ask for the page on show once the count it belongs to is done.
+        if i.loading
+            && self.count == CountState::Idle
+            && !self.requested_rows.contains(&(i.transition.clone(), i.offset))
+        {
+            self.requested_rows.push((i.transition.clone(), i.offset));
+            commands.push(Command::InspectTransition {
+                campaign_id: self.campaign.id,
+                transition: i.transition.clone(),
+                offset: i.offset,
+            });
+        }
+        if !i.loading {
+            self.requested_rows.clear();
+        }
+        let mut open = true;
+        egui::Window::new(format!("Rows: {}", i.title))
+            .id(egui::Id::new(("inspector", self.campaign.id)))
+            .open(&mut open)
+            .default_size([720.0, 420.0])
+            .resizable(true)
+            .show(ui.ctx(), |ui| {
+                ui.horizontal(|ui| {
+                    let page = crate::console::ROWS_PAGE;
+                    let last = (i.offset + i.rows.len() as u64).min(i.total);
+                    if i.total == 0 {
+                        ui.label(if i.loading { "Loading…" } else { "No rows." });
+                    } else {
+                        ui.label(format!(
+                            "Rows {}–{} of {}",
+                            theme::count(i.offset + 1),
+                            theme::count(last),
+                            theme::count(i.total)
+                        ));
+                    }
+                    if i.loading {
+                        ui.spinner();
+                    }
+                    if ui.add_enabled(i.offset > 0, egui::Button::new("Previous")).clicked() {
+                        i.offset = i.offset.saturating_sub(page);
+                        i.loading = true;
+                    }
+                    if ui.add_enabled(last < i.total, egui::Button::new("Next")).clicked() {
+                        i.offset += page;
+                        i.loading = true;
+                    }
+                    if ui
+                        .button("Export to CSV…")
+                        .on_hover_text("Every row of this transition, to a file you choose.")
+                        .clicked()
+                    {
+                        commands.push(Command::ExportTransition {
+                            campaign_id: self.campaign.id,
+                            transition: i.transition.clone(),
+                            path: None,
+                        });
+                    }
+                });
+                ui.separator();
+                rows_table(ui, &i.columns, &i.rows);
+            });
+        if !open {
+            self.inspector = None;
+        }
     }
 
     fn snarl_id(&self) -> egui::Id {
@@ -487,6 +602,23 @@ impl CanvasEditor {
                     }
                 }
                 Request::Select(n) => self.focus = self.graph.snarl.get_node(n).map(|a| a.id.clone()),
+                Request::Inspect { activity, output } => {
+                    let t = self.committed.transitions.iter().find(|t| t.from == activity && t.output == output);
+                    if let Some(t) = t {
+                        let from = self.committed.activity(&t.from).map_or(t.from.as_str(), |a| a.label.as_str());
+                        let to = self.committed.activity(&t.to).map_or(t.to.as_str(), |a| a.label.as_str());
+                        let via = if output == "out" { String::new() } else { format!(" ({output})") };
+                        self.inspector = Some(Inspector {
+                            transition: t.id.clone(),
+                            title: format!("{from}{via} – {to}"),
+                            offset: 0,
+                            total: 0,
+                            columns: Vec::new(),
+                            rows: Vec::new(),
+                            loading: true,
+                        });
+                    }
+                }
             }
         }
         // Selection drives the properties panel.
@@ -808,6 +940,38 @@ impl CanvasEditor {
             }
         }
     }
+}
+
+/// A table of rows with a header (egui_extras, only the visible rows are laid out).
+fn rows_table(ui: &mut egui::Ui, columns: &[String], rows: &[Vec<String>]) {
+    use egui_extras::{Column, TableBuilder};
+    if columns.is_empty() {
+        return;
+    }
+    egui::ScrollArea::horizontal().show(ui, |ui| {
+        let mut table = TableBuilder::new(ui).striped(true).resizable(true);
+        for _ in columns {
+            table = table.column(Column::auto().at_least(70.0).clip(true));
+        }
+        table
+            .header(22.0, |mut header| {
+                for c in columns {
+                    header.col(|ui| {
+                        ui.strong(c);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(20.0, rows.len(), |mut row| {
+                    let r = &rows[row.index()];
+                    for v in r {
+                        row.col(|ui| {
+                            ui.label(v);
+                        });
+                    }
+                });
+            });
+    });
 }
 
 /// Whether two canvases differ only in where their activities are.

@@ -25,6 +25,11 @@ pub enum Request {
     Delete(NodeId),
     Duplicate(NodeId),
     Select(NodeId),
+    /// Show the rows of this output's transition.
+    Inspect {
+        activity: String,
+        output: String,
+    },
 }
 
 /// Checks a connection (from, to) before it is made: `Err` says why not.
@@ -109,11 +114,16 @@ impl SnarlViewer<Activity> for Viewer<'_> {
             if let Some(n) = count {
                 let colour = if n == 0 { theme::warning(ui) } else { ui.visuals().strong_text_color() };
                 let text = if name == "out" { theme::count(n) } else { format!("{name}: {}", theme::count(n)) };
-                ui.label(RichText::new(text).color(colour)).on_hover_text(if n == 0 {
-                    "Nobody reaches this transition."
-                } else {
-                    "Exact count of this transition."
-                });
+                let r = ui
+                    .add(egui::Label::new(RichText::new(text).color(colour)).sense(egui::Sense::click()))
+                    .on_hover_text(if n == 0 {
+                        "Nobody reaches this transition."
+                    } else {
+                        "Exact count of this transition. Click to see its rows."
+                    });
+                if r.clicked() {
+                    self.requests.push(Request::Inspect { activity: a.id.clone(), output: name.clone() });
+                }
             } else if name != "out" {
                 ui.label(RichText::new(name).small().color(theme::muted(ui)));
             }
