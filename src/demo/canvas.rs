@@ -71,7 +71,7 @@ pub fn summer_canvas() -> Canvas {
             activity(
                 "enrich",
                 "Spend and last stay",
-                200.0,
+                210.0,
                 110.0,
                 K::Enrichment {
                     columns: vec![
@@ -108,7 +108,7 @@ pub fn summer_canvas() -> Canvas {
             activity(
                 "dedup",
                 "One per email",
-                400.0,
+                420.0,
                 110.0,
                 K::Deduplication {
                     columns: vec!["email".into()],
@@ -120,7 +120,7 @@ pub fn summer_canvas() -> Canvas {
             activity(
                 "split",
                 "Segments",
-                600.0,
+                630.0,
                 110.0,
                 K::Split {
                     subsets: vec![
@@ -151,32 +151,32 @@ pub fn summer_canvas() -> Canvas {
             activity(
                 "vip_and_new",
                 "VIP and new",
-                820.0,
+                860.0,
                 20.0,
                 K::Combine { mode: CombineMode::Union, primary: None, complement: false },
             ),
             activity(
                 "email",
                 "Summer offer email",
-                1030.0,
+                1080.0,
                 20.0,
                 K::Channel { channel: Channel::Email, credential: None, per: Recipient::Profile },
             ),
             activity(
                 "sms",
                 "Summer offer SMS",
-                820.0,
+                860.0,
                 150.0,
                 K::Channel { channel: Channel::Sms, credential: None, per: Recipient::Profile },
             ),
             activity(
                 "save_rest",
                 "Keep the rest for autumn",
-                820.0,
+                860.0,
                 260.0,
                 K::SaveAudience { audience: "Summer: not targeted".into() },
             ),
-            activity("rest", "Not targeted", 1060.0, 260.0, K::End),
+            activity("rest", "Not targeted", 1100.0, 260.0, K::End),
         ],
         transitions: vec![
             Transition {

@@ -308,7 +308,7 @@ impl CanvasEditor {
 
         egui::Panel::left(egui::Id::new(("canvas_palette", self.campaign.id)))
             .resizable(false)
-            .exact_size(168.0)
+            .exact_size(158.0)
             .show(ui, |ui| self.palette(ui));
         // The properties panel is there while an activity is selected.
         if self.focus.as_deref().and_then(|id| self.graph.node_of(id)).is_some() {
@@ -572,6 +572,14 @@ impl CanvasEditor {
         let style = SnarlStyle {
             bg_frame: Some(egui::Frame::new().fill(theme::canvas_background(ui))),
             pin_placement: Some(egui_snarl::ui::PinPlacement::Edge),
+            // Room between the text of a row and the pin on the frame's edge.
+            node_frame: Some(
+                egui::Frame::new()
+                    .fill(ui.visuals().window_fill)
+                    .stroke(ui.visuals().window_stroke)
+                    .corner_radius(6)
+                    .inner_margin(egui::Margin::symmetric(12, 6)),
+            ),
             pin_size: Some(8.0),
             ..SnarlStyle::new()
         };
