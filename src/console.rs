@@ -7,7 +7,7 @@
 //!   runtime and its results come back as [`Event`]s through a bounded channel, read with
 //!   [`Console::poll_event`] once per frame. After each event the repaint hook is called.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -178,14 +178,48 @@ pub enum Event {
     },
 }
 
+/// How many times a count leaves out activities with problems before giving up.
+const MAX_PRUNES: usize = 8;
+
+/// `canvas` without the activities in `bad` and everything downstream of them.
+fn without(canvas: &Canvas, bad: &HashSet<String>) -> Canvas {
+    let mut gone: HashSet<String> = bad.clone();
+    loop {
+        let more: Vec<String> = canvas
+            .transitions
+            .iter()
+            .filter(|t| gone.contains(&t.from) && !gone.contains(&t.to))
+            .map(|t| t.to.clone())
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        gone.extend(more);
+    }
+    Canvas {
+        version: canvas.version,
+        activities: canvas.activities.iter().filter(|a| !gone.contains(&a.id)).cloned().collect(),
+        transitions: canvas
+            .transitions
+            .iter()
+            .filter(|t| !gone.contains(&t.from) && !gone.contains(&t.to))
+            .cloned()
+            .collect(),
+    }
+}
+
 /// What a count of a canvas being edited gave.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CountOutcome {
     /// Every transition counted (or, when `complete` is false, what was finished before
     /// the count was stopped).
     Counted(CountReport),
-    /// The canvas cannot be counted as it is: these problems say why, per activity.
-    Invalid(Vec<audience::Problem>),
+    /// The canvas has problems (per activity): the rest of it, without the activities that
+    /// have a problem and what follows them, was counted into `partial` when it could be.
+    Invalid {
+        problems: Vec<audience::Problem>,
+        partial: Option<CountReport>,
+    },
     /// The count failed (or was superseded by a newer one, which needs no message).
     Failed(UserError),
     Superseded,
@@ -495,12 +529,32 @@ impl Console {
             let now = self.now();
             let now = jiff::Timestamp::from_second(now.as_second().div_euclid(60) * 60).unwrap_or(now);
             let options = CompileOptions { dialect: Dialect::Sqlite, now, data_version, audiences };
-            Ok::<_, ConsoleError>(audience::compile_with(canvas, &model, &options))
+            // An activity with a problem, and what follows it, is left out; the rest is
+            // still counted (a new, unconnected activity does not blank the whole canvas).
+            let mut problems: Option<Vec<audience::Problem>> = None;
+            let mut counted = canvas.clone();
+            for _ in 0..MAX_PRUNES {
+                match audience::compile_with(&counted, &model, &options) {
+                    Err(audience::AudienceError::Invalid(found)) => {
+                        let bad: HashSet<String> = found.iter().filter_map(|p| p.activity.clone()).collect();
+                        problems.get_or_insert(found);
+                        if bad.is_empty() || counted.activities.is_empty() {
+                            return Ok((None, problems));
+                        }
+                        counted = without(&counted, &bad);
+                    }
+                    other => return Ok((Some(other), problems)),
+                }
+            }
+            Ok((None, problems))
         })();
-        let run = match compiled {
-            Ok(Ok(run)) => run,
-            Ok(Err(audience::AudienceError::Invalid(problems))) => return CountOutcome::Invalid(problems),
-            Ok(Err(e)) => return CountOutcome::Failed(UserError::new("The canvas could not be counted", &e.into())),
+        let (run, problems) = match compiled {
+            Ok((Some(Ok(run)), problems)) => (run, problems),
+            Ok((None, Some(problems))) => return CountOutcome::Invalid { problems, partial: None },
+            Ok((Some(Err(e)), _)) => {
+                return CountOutcome::Failed(UserError::new("The canvas could not be counted", &e.into()));
+            }
+            Ok((None, None)) => return CountOutcome::Superseded,
             Err(e) => return CountOutcome::Failed(UserError::new("The canvas could not be counted", &e)),
         };
         if guard.as_ref().is_none_or(|(id, _)| *id != campaign_id) {
@@ -520,7 +574,10 @@ impl Console {
         *self.counter.interrupt.lock().unwrap_or_else(|p| p.into_inner()) = None;
         match result {
             Ok(report) if !report.complete && superseded() => CountOutcome::Superseded,
-            Ok(report) => CountOutcome::Counted(report),
+            Ok(report) => match problems {
+                None => CountOutcome::Counted(report),
+                Some(problems) => CountOutcome::Invalid { problems, partial: Some(report) },
+            },
             Err(audience::AudienceError::Cancelled) => CountOutcome::Superseded,
             Err(e) => CountOutcome::Failed(UserError::new("The canvas could not be counted", &e.into())),
         }

@@ -45,7 +45,7 @@ fn open(h: &mut Harness<'static, App>, name: &str) {
 /// Drags with the primary button from `from` to `to` in small steps.
 fn drag(h: &mut Harness<'static, App>, from: egui::Pos2, to: egui::Pos2) {
     h.hover_at(from);
-    h.run_steps(2);
+    h.run_steps(4);
     h.drag_at(from);
     h.run_steps(2);
     for i in 1..=10 {
@@ -124,6 +124,23 @@ fn the_demo_canvas_shows_the_engines_counts() {
     assert_eq!(lines.next(), Some("key,seg,total_spent,stays,last_check_in"));
     assert_eq!(lines.count() as u64, vip);
     h.get_by_label_contains(&format!("Exported {vip} rows"));
+
+    // A new activity, not yet connected, has a problem; every other count stays on screen.
+    h.get_by_role_and_label(Role::Button, "🧹 Deduplication").focus();
+    h.run_steps(2);
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+    settle_canvas(&mut h);
+    let editor = h.state_mut().canvas_editor().unwrap();
+    assert!(
+        editor.problems().iter().any(|p| p.activity.as_deref() == Some("deduplication_1")),
+        "{:?}",
+        editor.problems()
+    );
+    for t in &canvas.transitions {
+        assert_eq!(editor.count_of(&t.id), report.count_of(&t.id), "transition {}", t.id);
+    }
+    assert!(h.query_all_by_label_contains("nothing is connected to its input").count() >= 1);
 }
 
 #[test]
@@ -186,7 +203,10 @@ fn build_split_and_sms_through_the_ui() {
     assert_eq!(editor_canvas(&mut h).activity("build_audience_1").unwrap().kind, kind);
     history.push(editor_canvas(&mut h));
 
-    // Connect audience → split → SMS by dragging from output pins to input pins.
+    // Close the properties (they cover part of the canvas), then connect audience → split →
+    // SMS by dragging from output pins to input pins.
+    h.get_by_role_and_label(Role::Button, "✖").click();
+    h.run_steps(2);
     for (from, output, to) in [("build_audience_1", "out", "split_1"), ("split_1", "subset_1", "sms_1")] {
         let e = h.state_mut().canvas_editor().unwrap();
         let (a, b) = (e.pin_screen_pos(from, true, output).unwrap(), e.pin_screen_pos(to, false, "in").unwrap());

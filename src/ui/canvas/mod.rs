@@ -95,7 +95,7 @@ pub struct CanvasEditor {
     transform: TSTransform,
     canvas_rect: egui::Rect,
     node_rects: HashMap<NodeId, egui::Rect>,
-    pin_rows: HashMap<(NodeId, bool, usize), egui::Rect>,
+    pins: viewer::PinRects,
     clipboard: Vec<Activity>,
     /// The activity shown in the properties panel.
     focus: Option<String>,
@@ -140,7 +140,7 @@ impl CanvasEditor {
             transform: TSTransform::IDENTITY,
             canvas_rect: egui::Rect::NOTHING,
             node_rects: HashMap::new(),
-            pin_rows: HashMap::new(),
+            pins: viewer::PinRects::default(),
             clipboard: Vec::new(),
             focus: None,
             last_selection: Vec::new(),
@@ -199,11 +199,8 @@ impl CanvasEditor {
         } else {
             inputs(kind).iter().position(|i| i.name == port)?
         };
-        let row = self.pin_rows.get(&(node, output, index))?;
-        let frame = self.node_rects.get(&node)?;
-        // Pins sit on the frame's edge, level with their row.
-        let x = if output { frame.right() } else { frame.left() };
-        Some(self.transform * egui::pos2(x, row.center().y))
+        let pin = *self.pins.lock().unwrap_or_else(|p| p.into_inner()).get(&(node, output, index))?;
+        Some(self.transform * pin.center())
     }
 
     /// The data model the canvas is edited against.
@@ -236,27 +233,17 @@ impl CanvasEditor {
         }
         self.count = CountState::Idle;
         match outcome {
-            CountOutcome::Counted(report) => {
-                self.problems.clear();
-                self.count_error = None;
-                self.counts.clear();
-                if let Some(canvas) = canvas {
-                    for t in &canvas.transitions {
-                        if let Some(n) = report.count_of(&t.id) {
-                            self.counts.insert((t.from.clone(), t.output.clone()), n);
-                        }
-                    }
+            CountOutcome::Counted(report) => self.show_report(report, Vec::new(), canvas.as_ref()),
+            CountOutcome::Invalid { problems, partial } => match partial {
+                Some(report) => self.show_report(report, problems, canvas.as_ref()),
+                None => {
+                    self.problems = problems;
+                    self.count_error = None;
+                    self.counts.clear();
+                    self.durations.clear();
+                    self.last_report = None;
                 }
-                self.durations = report.activities.iter().map(|a| (a.activity.clone(), a.duration)).collect();
-                self.last_report = Some(report);
-            }
-            CountOutcome::Invalid(problems) => {
-                self.problems = problems;
-                self.count_error = None;
-                self.counts.clear();
-                self.durations.clear();
-                self.last_report = None;
-            }
+            },
             CountOutcome::Failed(e) => {
                 self.count_error = Some(e.message);
             }
@@ -266,6 +253,21 @@ impl CanvasEditor {
         if let Some(i) = &mut self.inspector {
             i.loading = true;
         }
+    }
+
+    fn show_report(&mut self, report: CountReport, problems: Vec<Problem>, canvas: Option<&Canvas>) {
+        self.problems = problems;
+        self.count_error = None;
+        self.counts.clear();
+        if let Some(canvas) = canvas {
+            for t in &canvas.transitions {
+                if let Some(n) = report.count_of(&t.id) {
+                    self.counts.insert((t.from.clone(), t.output.clone()), n);
+                }
+            }
+        }
+        self.durations = report.activities.iter().map(|a| (a.activity.clone(), a.duration)).collect();
+        self.last_report = Some(report);
     }
 
     /// A page of rows for the inspector arrived.
@@ -315,6 +317,7 @@ impl CanvasEditor {
             egui::Panel::right(egui::Id::new(("canvas_properties", self.campaign.id)))
                 .resizable(true)
                 .default_size(260.0)
+                .size_range(200.0..=480.0)
                 .show(ui, |ui| {
                     egui::ScrollArea::vertical().show(ui, |ui| self.properties(ui));
                 });
@@ -566,7 +569,7 @@ impl CanvasEditor {
             transform: &mut self.transform,
             move_view: self.pending_view.take(),
             node_rects: &mut self.node_rects,
-            pin_rows: &mut self.pin_rows,
+            pins: &self.pins,
             requests: &mut requests,
         };
         let style = SnarlStyle {
@@ -835,7 +838,7 @@ impl CanvasEditor {
         }
     }
 
-    /// Adds copies of `activities` (new ids, shifted), keeping the wires between them.
+    /// Adds copies of `activities` (new ids, shifted 40 px; without their wires).
     fn paste(&mut self, activities: &[Activity]) {
         for a in activities {
             let mut copy = a.clone();

@@ -53,9 +53,32 @@ pub struct Viewer<'a> {
     pub move_view: Option<TSTransform>,
     /// Screen rectangles of the nodes (graph space), for tests and centring.
     pub node_rects: &'a mut HashMap<NodeId, egui::Rect>,
-    /// Graph-space rectangles of the pin rows: (node, is output, index).
-    pub pin_rows: &'a mut HashMap<(NodeId, bool, usize), egui::Rect>,
+    /// Graph-space rectangles of the pins as drawn: (node, is output, index).
+    pub pins: &'a PinRects,
     pub requests: &'a mut Vec<Request>,
+}
+
+/// Where each pin was drawn (graph space), by (node, is output, index).
+pub type PinRects = std::sync::Arc<std::sync::Mutex<HashMap<(NodeId, bool, usize), egui::Rect>>>;
+
+/// A pin that notes where snarl drew it.
+struct Recorded {
+    info: PinInfo,
+    key: (NodeId, bool, usize),
+    sink: PinRects,
+}
+
+impl SnarlPin for Recorded {
+    fn draw(
+        self,
+        snarl_style: &egui_snarl::ui::SnarlStyle,
+        style: &egui::Style,
+        rect: egui::Rect,
+        painter: &egui::Painter,
+    ) -> egui_snarl::ui::PinWireInfo {
+        self.sink.lock().unwrap_or_else(|p| p.into_inner()).insert(self.key, rect);
+        self.info.draw(snarl_style, style, rect, painter)
+    }
 }
 
 fn pin_colour(population: bool) -> Color32 {
@@ -94,8 +117,11 @@ impl SnarlViewer<Activity> for Viewer<'_> {
         {
             ui.label(RichText::new(p.name).small().color(theme::muted(ui)));
         }
-        self.pin_rows.insert((pin.id.node, false, pin.id.input), ui.min_rect());
-        PinInfo::circle().with_fill(pin_colour(port.is_some_and(|p| p.population)))
+        Recorded {
+            info: PinInfo::circle().with_fill(pin_colour(port.is_some_and(|p| p.population))),
+            key: (pin.id.node, false, pin.id.input),
+            sink: self.pins.clone(),
+        }
     }
 
     fn outputs(&mut self, node: &Activity) -> usize {
@@ -128,8 +154,11 @@ impl SnarlViewer<Activity> for Viewer<'_> {
                 ui.label(RichText::new(name).small().color(theme::muted(ui)));
             }
         });
-        self.pin_rows.insert((pin.id.node, true, pin.id.output), ui.min_rect());
-        PinInfo::circle().with_fill(pin_colour(true))
+        Recorded {
+            info: PinInfo::circle().with_fill(pin_colour(true)),
+            key: (pin.id.node, true, pin.id.output),
+            sink: self.pins.clone(),
+        }
     }
 
     fn has_footer(&mut self, node: &Activity) -> bool {
