@@ -583,19 +583,6 @@ impl Console {
         }
     }
 
-    /// The rows of a transition's work table from the last count of the canvas being edited.
-    pub fn counted_rows(
-        &self,
-        transition: &str,
-        limit: u64,
-    ) -> Result<(Vec<String>, Vec<Vec<rusqlite::types::Value>>), ConsoleError> {
-        let guard = self.counter.session.lock().unwrap_or_else(|p| p.into_inner());
-        match guard.as_ref() {
-            Some((_, session)) => Ok(session.rows(transition, limit)?),
-            None => Ok((Vec::new(), Vec::new())),
-        }
-    }
-
     /// Rows `offset..offset + limit` of a transition from the last count of the campaign's
     /// canvas, as text: (rows in all, column names, rows).
     pub fn transition_rows(
