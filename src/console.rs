@@ -181,33 +181,6 @@ pub enum Event {
 /// How many times a count leaves out activities with problems before giving up.
 const MAX_PRUNES: usize = 8;
 
-/// `canvas` without the activities in `bad` and everything downstream of them.
-fn without(canvas: &Canvas, bad: &HashSet<String>) -> Canvas {
-    let mut gone: HashSet<String> = bad.clone();
-    loop {
-        let more: Vec<String> = canvas
-            .transitions
-            .iter()
-            .filter(|t| gone.contains(&t.from) && !gone.contains(&t.to))
-            .map(|t| t.to.clone())
-            .collect();
-        if more.is_empty() {
-            break;
-        }
-        gone.extend(more);
-    }
-    Canvas {
-        version: canvas.version,
-        activities: canvas.activities.iter().filter(|a| !gone.contains(&a.id)).cloned().collect(),
-        transitions: canvas
-            .transitions
-            .iter()
-            .filter(|t| !gone.contains(&t.from) && !gone.contains(&t.to))
-            .cloned()
-            .collect(),
-    }
-}
-
 /// What a count of a canvas being edited gave.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CountOutcome {
@@ -434,14 +407,7 @@ impl Console {
     ) -> Result<(Campaign, Canvas, CompiledRun), ConsoleError> {
         let campaign = self.campaign(name_or_id)?;
         let canvas = self.canvas(&campaign)?;
-        let model = store::data_model::load(&self.workspace.conn())?;
-        let data_version = store::customer_data::data_version(&self.workspace.conn())?;
-        let audiences = store::audiences::list(&self.workspace.conn())?;
-        // Relative dates count from the current minute, so recounts within a minute can
-        // reuse every unchanged work table (the clock is part of their cache key).
-        let now = self.now();
-        let now = jiff::Timestamp::from_second(now.as_second().div_euclid(60) * 60).unwrap_or(now);
-        let options = CompileOptions { dialect, now, data_version, audiences };
+        let (model, options) = self.compile_options(dialect)?;
         let run = audience::compile_with(&canvas, &model, &options)?;
         Ok((campaign, canvas, run))
     }
@@ -456,6 +422,47 @@ impl Console {
         let (campaign, canvas, run) = self.compile_campaign(name_or_id, Dialect::Sqlite)?;
         let report = audience::run_count(self.workspace.connect()?, &run, cancelled)?;
         Ok((campaign, canvas, report))
+    }
+
+    /// The data model and the options canvases compile with now: the data version, the saved
+    /// audiences, and the clock at the start of the current minute (the clock is part of the
+    /// work tables' cache key, so recounts within a minute reuse every unchanged one).
+    fn compile_options(&self, dialect: Dialect) -> Result<(DataModel, CompileOptions), ConsoleError> {
+        let conn = self.workspace.conn();
+        let model = store::data_model::load(&conn)?;
+        let data_version = store::customer_data::data_version(&conn)?;
+        let audiences = store::audiences::list(&conn)?;
+        let now = self.now();
+        let now = jiff::Timestamp::from_second(now.as_second().div_euclid(60) * 60).unwrap_or(now);
+        Ok((model, CompileOptions { dialect, now, data_version, audiences }))
+    }
+
+    /// Compiles a canvas being edited for counting. An activity with a problem, and what
+    /// follows it, is left out, so the rest is still counted (a new, unconnected activity does
+    /// not blank the whole canvas); the problems come back with the run.
+    fn compile_for_count(
+        &self,
+        canvas: &Canvas,
+    ) -> Result<(CompiledRun, Option<Vec<audience::Problem>>), CountOutcome> {
+        let failed = |e: ConsoleError| CountOutcome::Failed(UserError::new("The canvas could not be counted", &e));
+        let (model, options) = self.compile_options(Dialect::Sqlite).map_err(failed)?;
+        let mut problems: Option<Vec<audience::Problem>> = None;
+        let mut counted = canvas.clone();
+        for _ in 0..MAX_PRUNES {
+            match audience::compile_with(&counted, &model, &options) {
+                Ok(run) => return Ok((run, problems)),
+                Err(audience::AudienceError::Invalid(found)) => {
+                    let bad: HashSet<String> = found.iter().filter_map(|p| p.activity.clone()).collect();
+                    let problems = problems.get_or_insert(found);
+                    if bad.is_empty() || counted.activities.is_empty() {
+                        return Err(CountOutcome::Invalid { problems: problems.clone(), partial: None });
+                    }
+                    counted = counted.without_downstream_of(&bad);
+                }
+                Err(e) => return Err(failed(e.into())),
+            }
+        }
+        Err(CountOutcome::Invalid { problems: problems.unwrap_or_default(), partial: None })
     }
 
     /// Counts a campaign's canvas, then writes its Save audience activities: what a campaign
@@ -520,42 +527,9 @@ impl Console {
         if superseded() {
             return CountOutcome::Superseded;
         }
-        let compiled = (|| {
-            let conn = self.workspace.conn();
-            let model = store::data_model::load(&conn)?;
-            let audiences = store::audiences::list(&conn)?;
-            let data_version = store::customer_data::data_version(&conn)?;
-            drop(conn);
-            let now = self.now();
-            let now = jiff::Timestamp::from_second(now.as_second().div_euclid(60) * 60).unwrap_or(now);
-            let options = CompileOptions { dialect: Dialect::Sqlite, now, data_version, audiences };
-            // An activity with a problem, and what follows it, is left out; the rest is
-            // still counted (a new, unconnected activity does not blank the whole canvas).
-            let mut problems: Option<Vec<audience::Problem>> = None;
-            let mut counted = canvas.clone();
-            for _ in 0..MAX_PRUNES {
-                match audience::compile_with(&counted, &model, &options) {
-                    Err(audience::AudienceError::Invalid(found)) => {
-                        let bad: HashSet<String> = found.iter().filter_map(|p| p.activity.clone()).collect();
-                        problems.get_or_insert(found);
-                        if bad.is_empty() || counted.activities.is_empty() {
-                            return Ok((None, problems));
-                        }
-                        counted = without(&counted, &bad);
-                    }
-                    other => return Ok((Some(other), problems)),
-                }
-            }
-            Ok((None, problems))
-        })();
-        let (run, problems) = match compiled {
-            Ok((Some(Ok(run)), problems)) => (run, problems),
-            Ok((None, Some(problems))) => return CountOutcome::Invalid { problems, partial: None },
-            Ok((Some(Err(e)), _)) => {
-                return CountOutcome::Failed(UserError::new("The canvas could not be counted", &e.into()));
-            }
-            Ok((None, None)) => return CountOutcome::Superseded,
-            Err(e) => return CountOutcome::Failed(UserError::new("The canvas could not be counted", &e)),
+        let (run, problems) = match self.compile_for_count(canvas) {
+            Ok(compiled) => compiled,
+            Err(outcome) => return outcome,
         };
         if guard.as_ref().is_none_or(|(id, _)| *id != campaign_id) {
             *guard = None;

@@ -35,6 +35,11 @@ impl CompileOptions {
     pub fn new(dialect: Dialect, now: jiff::Timestamp, data_version: i64) -> Self {
         Self { dialect, now, data_version, audiences: Vec::new() }
     }
+
+    /// The saved audience of this name (any case, as the workspace compares names).
+    pub fn audience(&self, name: &str) -> Option<&crate::model::SavedAudience> {
+        self.audiences.iter().find(|s| s.name.eq_ignore_ascii_case(name.trim()))
+    }
 }
 
 /// One SQL statement, with `?`/`$n` placeholders and the values to bind.
@@ -217,11 +222,9 @@ fn step_key(
 /// audience's id and version, a file's size and modification time.
 fn source_version(a: &Activity, o: &CompileOptions) -> String {
     match &a.kind {
-        ActivityKind::ReadAudience { audience } => o
-            .audiences
-            .iter()
-            .find(|s| s.name.eq_ignore_ascii_case(audience.trim()))
-            .map_or_else(String::new, |s| format!("audience {} v{}", s.id, s.version)),
+        ActivityKind::ReadAudience { audience } => {
+            o.audience(audience).map_or_else(String::new, |s| format!("audience {} v{}", s.id, s.version))
+        }
         ActivityKind::Reconciliation { file, .. } => {
             format!("file {}", reconcile::fingerprint(std::path::Path::new(file.trim())))
         }
@@ -312,38 +315,28 @@ impl Compiler<'_> {
         subsets: &[crate::model::Subset],
     ) -> Result<String, String> {
         let filters: Vec<&crate::model::Rule> = subsets.iter().map(|s| &s.filter).collect();
-        let outer_key = std::mem::replace(
-            &mut self.key,
-            hash_key(&[
-                "split-matches",
-                w,
-                &serde_json::to_string(&filters).unwrap_or_default(),
-                &format!("{}|{}|{:?}", self.options.data_version, self.options.now, self.options.dialect),
-            ]),
-        );
-        let mut statements = Vec::new();
-        let name = self.scratch_table(input_flow, subsets.len(), &mut statements);
-        let mut q = carry("w", w, input_flow);
-        join_dimension(&mut q, entity);
-        for (i, f) in filters.iter().enumerate() {
-            q.expr_as(Expr::case(self.b.rule(f, entity, "t")?, 1).finally(0), Alias::new(format!("m_{}", i + 1)));
-        }
-        let mut cols = vec![Alias::new("key"), Alias::new("seg")];
-        cols.extend(input_flow.columns.iter().map(|c| Alias::new(&c.alias)));
-        cols.extend((1..=subsets.len()).map(|i| Alias::new(format!("m_{i}"))));
-        let mut insert = Query::insert();
-        insert.into_table(Alias::new(&name)).columns(cols);
-        insert.select_from(q).map_err(|e| format!("internal error while building SQL: {e}"))?;
-        statements.push(self.insert(&insert));
-        let key = std::mem::replace(&mut self.key, outer_key);
-        self.pre_steps.push(CompiledStep {
-            activity: a.id.clone(),
-            key,
-            tables: vec![name.clone()],
-            statements,
-            load: None,
-        });
-        Ok(name)
+        let key = hash_key(&[
+            "split-matches",
+            w,
+            &serde_json::to_string(&filters).unwrap_or_default(),
+            &format!("{}|{}|{:?}", self.options.data_version, self.options.now, self.options.dialect),
+        ]);
+        self.sub_step(a, key, |c, statements| {
+            let name = c.scratch_table(input_flow, subsets.len(), statements);
+            let mut q = carry("w", w, input_flow);
+            join_dimension(&mut q, entity);
+            for (i, f) in filters.iter().enumerate() {
+                q.expr_as(Expr::case(c.b.rule(f, entity, "t")?, 1).finally(0), Alias::new(format!("m_{}", i + 1)));
+            }
+            let mut cols = vec![Alias::new("key"), Alias::new("seg")];
+            cols.extend(input_flow.columns.iter().map(|c| Alias::new(&c.alias)));
+            cols.extend((1..=subsets.len()).map(|i| Alias::new(format!("m_{i}"))));
+            let mut insert = Query::insert();
+            insert.into_table(Alias::new(&name)).columns(cols);
+            insert.select_from(q).map_err(|e| format!("internal error while building SQL: {e}"))?;
+            statements.push(c.insert(&insert));
+            Ok(name)
+        })
     }
 
     /// The step (pushed to `pre_steps`) that loads a Reconciliation's file into a work
@@ -356,31 +349,21 @@ impl Compiler<'_> {
         csv: &super::validate::CsvFile,
         flow: &Flow,
     ) -> Result<String, String> {
-        let outer_key = std::mem::replace(
-            &mut self.key,
-            hash_key(&[
-                "file",
-                path,
-                &reconcile::fingerprint(std::path::Path::new(path)),
-                &format!("{:?}", self.options.dialect),
-            ]),
-        );
-        let mut statements = Vec::new();
-        let name = self.scratch_table(flow, 0, &mut statements);
-        let key = std::mem::replace(&mut self.key, outer_key);
-        let load = CsvLoad {
-            path: path.to_owned(),
-            table: name.clone(),
-            delimiter: csv.delimiter,
-            columns: csv.columns.clone(),
-        };
-        self.pre_steps.push(CompiledStep {
-            activity: a.id.clone(),
-            key,
-            tables: vec![name.clone()],
-            statements,
-            load: Some(load),
-        });
+        let key = hash_key(&[
+            "file",
+            path,
+            &reconcile::fingerprint(std::path::Path::new(path)),
+            &format!("{:?}", self.options.dialect),
+        ]);
+        let name = self.sub_step(a, key, |c, statements| Ok(c.scratch_table(flow, 0, statements)))?;
+        if let Some(step) = self.pre_steps.last_mut() {
+            step.load = Some(CsvLoad {
+                path: path.to_owned(),
+                table: name.clone(),
+                delimiter: csv.delimiter,
+                columns: csv.columns.clone(),
+            });
+        }
         Ok(name)
     }
 
@@ -426,8 +409,7 @@ impl Compiler<'_> {
             format!("{:?}", self.options.dialect),
         ]);
         self.sub_step(a, key, |c, statements| {
-            let n = c.tables.iter().filter(|t| t.contains(&c.key)).count() + 1;
-            let name = format!("wt_{}_{n}", c.key);
+            let name = c.next_table_name();
             let int = |c: &Self| Alias::new(c.sql_type(None));
             let mut create = Table::create();
             create
@@ -459,11 +441,16 @@ impl Compiler<'_> {
         })
     }
 
+    /// The name of the current step's next work table: `wt_<step key>_<n>`.
+    fn next_table_name(&self) -> String {
+        let n = self.tables.iter().filter(|t| t.contains(&self.key)).count() + 1;
+        format!("wt_{}_{n}", self.key)
+    }
+
     /// A work table of the current step that is no transition's: `flow`'s columns plus
     /// `flags` integer columns m_1 … m_flags.
     fn scratch_table(&mut self, flow: &Flow, flags: usize, out: &mut Statements) -> String {
-        let n = self.tables.iter().filter(|t| t.contains(&self.key)).count() + 1;
-        let name = format!("wt_{}_{n}", self.key);
+        let name = self.next_table_name();
         let mut q = Table::create();
         q.table(Alias::new(&name))
             .temporary()
@@ -825,9 +812,7 @@ impl Compiler<'_> {
             ActivityKind::ReadAudience { audience } => {
                 let saved = self
                     .options
-                    .audiences
-                    .iter()
-                    .find(|s| s.name.eq_ignore_ascii_case(audience.trim()))
+                    .audience(audience)
                     .ok_or_else(|| format!("there is no saved audience called {audience}"))?;
                 let entity = self.b.entity(&saved.dimension)?;
                 let flow = flow_for("out");

@@ -9,7 +9,7 @@ use super::reconcile::{self, FileColumn};
 use super::{MAX_ACTIVITIES, MAX_CHANNELS, Problem};
 use crate::model::{
     Activity, ActivityKind, Canvas, Channel, ColumnType, CombineMode, DataModel, DedupMethod, Limit, Op, Pick,
-    Recipient, SavedAudience, is_identifier,
+    Recipient, is_identifier,
 };
 
 /// A column a work table carries besides its key (added by an enrichment).
@@ -55,7 +55,7 @@ struct Inbound<'a> {
 
 struct Checker<'a> {
     canvas: &'a Canvas,
-    audiences: &'a [SavedAudience],
+    options: &'a CompileOptions,
     /// The file columns of each Reconciliation, by activity id.
     files: HashMap<String, CsvFile>,
     problems: Vec<Problem>,
@@ -76,7 +76,7 @@ impl Checker<'_> {
 /// `options` gives the clock (relative dates) and the saved audiences Read audience can use.
 pub fn validate(canvas: &Canvas, model: &DataModel, options: &CompileOptions) -> Result<Analysis, Vec<Problem>> {
     let now = options.now;
-    let mut ck = Checker { canvas, audiences: &options.audiences, files: HashMap::new(), problems: Vec::new() };
+    let mut ck = Checker { canvas, options, files: HashMap::new(), problems: Vec::new() };
     if canvas.version != crate::model::CANVAS_VERSION {
         ck.add(
             None,
@@ -474,7 +474,7 @@ fn check_activity(
             if name.is_empty() {
                 ck.add(Some(a), Some("audience"), "choose the saved audience to read");
                 None
-            } else if let Some(saved) = ck.audiences.iter().find(|s| s.name.eq_ignore_ascii_case(name)) {
+            } else if let Some(saved) = ck.options.audience(name) {
                 if b.model.entity(&saved.dimension).is_none() {
                     let message =
                         format!("the saved audience holds {}, which the data model no longer has", saved.dimension);

@@ -36,6 +36,33 @@ impl Canvas {
     pub fn outbound<'a>(&'a self, activity: &'a str) -> impl Iterator<Item = &'a Transition> + 'a {
         self.transitions.iter().filter(move |t| t.from == activity)
     }
+
+    /// This canvas without the activities in `ids` and everything downstream of them.
+    pub fn without_downstream_of(&self, ids: &std::collections::HashSet<String>) -> Canvas {
+        let mut gone = ids.clone();
+        loop {
+            let more: Vec<String> = self
+                .transitions
+                .iter()
+                .filter(|t| gone.contains(&t.from) && !gone.contains(&t.to))
+                .map(|t| t.to.clone())
+                .collect();
+            if more.is_empty() {
+                break;
+            }
+            gone.extend(more);
+        }
+        Canvas {
+            version: self.version,
+            activities: self.activities.iter().filter(|a| !gone.contains(&a.id)).cloned().collect(),
+            transitions: self
+                .transitions
+                .iter()
+                .filter(|t| !gone.contains(&t.from) && !gone.contains(&t.to))
+                .cloned()
+                .collect(),
+        }
+    }
 }
 
 /// One node of the canvas.

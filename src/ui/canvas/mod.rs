@@ -296,12 +296,6 @@ impl CanvasEditor {
         self.inspector.as_ref().map(|i| (i.transition.as_str(), i.total, i.rows.as_slice()))
     }
 
-    fn options(&self) -> CompileOptions {
-        let mut o = CompileOptions::new(Dialect::Sqlite, jiff::Timestamp::now(), 0);
-        o.audiences = self.audiences.clone();
-        o
-    }
-
     /// Draws the editor. Returns whether the user went back to the list.
     pub fn ui(&mut self, ui: &mut egui::Ui, commands: &mut Commands) -> bool {
         let now = ui.input(|i| i.time);
@@ -551,10 +545,14 @@ impl CanvasEditor {
                 problems.entry(a.clone()).or_default().push(text);
             }
         }
-        let options = self.options();
-        let model = self.model.clone();
-        let check = move |snarl: &Snarl<Activity>, from: OutPinId, to: InPinId| {
-            check_connection(snarl, from, to, &model, &options)
+        // The engine's checks run only when a wire is dropped, not every frame.
+        let (model, audiences) = (&self.model, &self.audiences);
+        let check = |snarl: &Snarl<Activity>, from: OutPinId, to: InPinId| {
+            let options = CompileOptions {
+                audiences: audiences.clone(),
+                ..CompileOptions::new(Dialect::Sqlite, jiff::Timestamp::now(), 0)
+            };
+            check_connection(snarl, from, to, model, &options)
         };
         let mut requests = Vec::new();
         let counting = self.is_counting();
