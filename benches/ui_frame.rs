@@ -73,7 +73,11 @@ fn main() {
     };
     let c = canvas();
     assert_eq!(c.activities.len(), activity_count());
-    let mut editor = CanvasEditor::new(campaign, c, campaign_console::demo::data_model(), Vec::new());
+    let mut editor = CanvasEditor::new(
+        campaign,
+        c,
+        campaign_console::console::CanvasContext { model: campaign_console::demo::data_model(), ..Default::default() },
+    );
     // A plain egui context, as the window runs it (accessibility off: egui builds the
     // AccessKit tree only when a screen reader asks; kittest always builds it).
     let ctx = egui::Context::default();

@@ -106,12 +106,15 @@ pub enum Command {
     CancelJob(JobId),
     /// → [`Event::CanvasOpened`], or [`Event::Failed`].
     OpenCanvas { campaign_id: i64 },
+    /// The values a text column takes, to offer them as choices. → [`Event::DistinctValues`].
+    DistinctValues { entity: String, column: String },
     /// → [`Event::CanvasSaved`], or [`Event::Failed`].
     SaveCanvas { campaign_id: i64, canvas: Canvas },
     /// Counts every transition of `canvas` (count mode), reusing the work tables of the
     /// previous count of the same campaign that are still valid; a newer request (or
-    /// [`Command::CancelCount`]) stops it. → [`Event::CanvasCounted`].
-    CountCanvas { campaign_id: i64, canvas: Canvas, generation: u64 },
+    /// [`Command::CancelCount`]) stops it. `fresh` recomputes everything (the Count button:
+    /// a full test run). → [`Event::CountProgress`]…, [`Event::CanvasCounted`].
+    CountCanvas { campaign_id: i64, canvas: Canvas, generation: u64, fresh: bool },
     /// Stops the running count, which then reports what it finished.
     CancelCount,
     /// A page of a transition's rows from the last count of the canvas being edited.
@@ -149,12 +152,25 @@ pub enum Event {
     },
     /// An action failed; show it to the user.
     Failed(UserError),
-    /// A campaign's canvas with what editing it needs: the data model and saved audiences.
+    /// A campaign's canvas with what editing it needs.
     CanvasOpened {
         campaign: Campaign,
         canvas: Canvas,
-        model: DataModel,
-        audiences: Vec<SavedAudience>,
+        context: CanvasContext,
+    },
+    /// The distinct values of a column, or `None` when it has too many to be a list of choices
+    /// (or they could not be read).
+    DistinctValues {
+        entity: String,
+        column: String,
+        values: Option<Vec<String>>,
+    },
+    /// How far count `generation` has got: `done` of `total` steps to compute.
+    CountProgress {
+        campaign_id: i64,
+        generation: u64,
+        done: usize,
+        total: usize,
     },
     /// `Ok` with when it was saved.
     CanvasSaved {
@@ -177,6 +193,18 @@ pub enum Event {
         rows: Vec<Vec<String>>,
     },
 }
+
+/// What editing a canvas needs besides the canvas: the data model, the saved audiences
+/// (Read audience) and the credentials (channel activities; no secrets).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CanvasContext {
+    pub model: DataModel,
+    pub audiences: Vec<SavedAudience>,
+    pub credentials: Vec<Credential>,
+}
+
+/// A text column with more distinct values than this is not offered as a list of choices.
+pub const MAX_CHOICES: usize = 50;
 
 /// How many times a count leaves out activities with problems before giving up.
 const MAX_PRUNES: usize = 8;
@@ -497,15 +525,28 @@ impl Console {
         Ok(deleted)
     }
 
-    /// A campaign's canvas with the data model and saved audiences it is edited against.
-    pub fn open_canvas(
-        &self,
-        campaign_id: i64,
-    ) -> Result<(Campaign, Canvas, DataModel, Vec<SavedAudience>), ConsoleError> {
+    /// A campaign's canvas with what it is edited against.
+    pub fn open_canvas(&self, campaign_id: i64) -> Result<(Campaign, Canvas, CanvasContext), ConsoleError> {
         let campaign = store::campaigns::get(&self.workspace.conn(), campaign_id)?;
         let canvas = self.canvas(&campaign)?;
+        let credentials = self.credentials()?;
         let conn = self.workspace.conn();
-        Ok((campaign, canvas, store::data_model::load(&conn)?, store::audiences::list(&conn)?))
+        let context = CanvasContext {
+            model: store::data_model::load(&conn)?,
+            audiences: store::audiences::list(&conn)?,
+            credentials,
+        };
+        Ok((campaign, canvas, context))
+    }
+
+    /// The distinct values of `entity.column` when there are at most [`MAX_CHOICES`].
+    pub fn distinct_values(&self, entity: &str, column: &str) -> Result<Option<Vec<String>>, ConsoleError> {
+        let model = store::data_model::load(&self.workspace.conn())?;
+        if model.entity(entity).and_then(|e| e.column(column)).is_none() {
+            return Err(ConsoleError::Store(StoreError::Invalid(format!("{entity} has no column {column}"))));
+        }
+        let conn = self.workspace.connect()?;
+        Ok(store::customer_data::distinct_values(&conn, entity, column, MAX_CHOICES)?)
     }
 
     /// Stores a campaign's canvas; returns when.
@@ -520,7 +561,7 @@ impl Console {
 
     /// Counts a canvas being edited (count mode) in the kept session of its campaign; stops
     /// when a newer generation is requested.
-    pub fn count_canvas(&self, campaign_id: i64, canvas: &Canvas, generation: u64) -> CountOutcome {
+    pub fn count_canvas(&self, campaign_id: i64, canvas: &Canvas, generation: u64, fresh: bool) -> CountOutcome {
         let superseded = || self.counter.latest.load(Ordering::SeqCst) != generation;
         // One count at a time: wait for the previous one (already told to stop).
         let mut guard = self.counter.session.lock().unwrap_or_else(|p| p.into_inner());
@@ -531,7 +572,7 @@ impl Console {
             Ok(compiled) => compiled,
             Err(outcome) => return outcome,
         };
-        if guard.as_ref().is_none_or(|(id, _)| *id != campaign_id) {
+        if fresh || guard.as_ref().is_none_or(|(id, _)| *id != campaign_id) {
             *guard = None;
             match self.workspace.connect() {
                 Ok(conn) => *guard = Some((campaign_id, audience::CountSession::new(conn))),
@@ -544,7 +585,10 @@ impl Console {
         if superseded() {
             return CountOutcome::Superseded;
         }
-        let result = session.count(&run, &superseded);
+        let mut progress = |done, total| {
+            self.outbox.offer(Event::CountProgress { campaign_id, generation, done, total });
+        };
+        let result = session.count_with_progress(&run, &superseded, &mut progress);
         *self.counter.interrupt.lock().unwrap_or_else(|p| p.into_inner()) = None;
         match result {
             Ok(report) if !report.complete && superseded() => CountOutcome::Superseded,
@@ -723,11 +767,11 @@ impl Console {
                 }
             }
             Command::GenerateDemo { profiles, replace } => self.start_demo_job(profiles, replace),
-            Command::CountCanvas { campaign_id, canvas, generation } => {
+            Command::CountCanvas { campaign_id, canvas, generation, fresh } => {
                 self.counter.latest.fetch_max(generation, Ordering::SeqCst);
                 self.interrupt_count();
                 self.spawn(move |console| {
-                    let outcome = console.count_canvas(campaign_id, &canvas, generation);
+                    let outcome = console.count_canvas(campaign_id, &canvas, generation, fresh);
                     vec![Event::CanvasCounted { campaign_id, generation, outcome }]
                 });
             }
@@ -781,11 +825,16 @@ impl Console {
                 Err(e) => vec![Event::Failed(UserError::new("Could not read the data model", &e))],
             },
             Command::OpenCanvas { campaign_id } => match self.open_canvas(campaign_id) {
-                Ok((campaign, canvas, model, audiences)) => {
-                    vec![Event::CanvasOpened { campaign, canvas, model, audiences }]
-                }
+                Ok((campaign, canvas, context)) => vec![Event::CanvasOpened { campaign, canvas, context }],
                 Err(e) => vec![Event::Failed(UserError::new("Could not open the canvas", &e))],
             },
+            Command::DistinctValues { entity, column } => {
+                let values = self.distinct_values(&entity, &column).unwrap_or_else(|e| {
+                    tracing::warn!("could not read the values of {entity}.{column}: {e:#}");
+                    None
+                });
+                vec![Event::DistinctValues { entity, column, values }]
+            }
             Command::SaveCanvas { campaign_id, canvas } => {
                 let outcome = self
                     .save_canvas(campaign_id, &canvas)

@@ -186,22 +186,36 @@ fn build_split_and_sms_through_the_ui() {
     h.run_steps(2);
     settle_canvas(&mut h);
     h.get_by_label("Build audience · build_audience_1");
-    let kind = ActivityKind::BuildAudience {
-        dimension: "profiles".into(),
-        rule: Rule::Column { column: "loyalty_tier".into(), op: Op::Eq, value: Operand::Text("gold".into()) },
-        emit_when_empty: false,
-    };
-    h.get_by_role(Role::MultilineTextInput).focus();
-    h.run_steps(2);
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.run_steps(2);
-    h.get_by_role(Role::MultilineTextInput).type_text(&serde_json::to_string(&kind).unwrap());
-    h.run_steps(2);
-    h.get_by_role_and_label(Role::Button, "Apply").click();
+    // Through the form: add a condition, pick the column, the operator, then a value from
+    // the column's values (read from the data in the background).
+    h.get_by_role_and_label(Role::Button, "+ Condition").click();
     h.run_steps(2);
     settle_canvas(&mut h);
-    assert_eq!(editor_canvas(&mut h).activity("build_audience_1").unwrap().kind, kind);
     history.push(editor_canvas(&mut h));
+    // A combo box is found by what it shows.
+    for (shows, choice) in [("Email", "Loyalty tier"), ("is not empty", "="), ("—", "gold")] {
+        h.query_all_by_role(Role::ComboBox)
+            .find(|n| n.value().as_deref() == Some(shows))
+            .unwrap_or_else(|| panic!("no combo box shows {shows}"))
+            .click();
+        h.run_steps(2);
+        h.get_by_label(choice).click();
+        h.run_steps(2);
+        settle_canvas(&mut h);
+        history.push(editor_canvas(&mut h));
+    }
+    let kind = ActivityKind::BuildAudience {
+        dimension: "profiles".into(),
+        rule: Rule::All {
+            rules: vec![Rule::Column {
+                column: "loyalty_tier".into(),
+                op: Op::Eq,
+                value: Operand::Text("gold".into()),
+            }],
+        },
+        emit_when_empty: false,
+    };
+    assert_eq!(editor_canvas(&mut h).activity("build_audience_1").unwrap().kind, kind);
 
     // Close the properties (they cover part of the canvas), then connect audience → split →
     // SMS by dragging from output pins to input pins.
@@ -239,7 +253,7 @@ fn build_split_and_sms_through_the_ui() {
     h.get_by_label_contains("Not connected");
     assert_eq!(editor_canvas(&mut h).transitions.len(), 2);
 
-    // Undo three times: back to before the condition was set.
+    // Undo three times: back to before the value was chosen.
     for _ in 0..3 {
         h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
         h.run_steps(2);
@@ -247,7 +261,7 @@ fn build_split_and_sms_through_the_ui() {
     settle_canvas(&mut h);
     let n = history.len();
     assert_eq!(editor_canvas(&mut h), history[n - 4]);
-    // Redo once: the condition is back.
+    // Redo once: the value is back.
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Y);
     h.run_steps(2);
     settle_canvas(&mut h);

@@ -71,6 +71,17 @@ impl CountSession {
     /// changed, and counts every transition. `cancelled` is checked between statements; a
     /// cancelled run returns what it finished with `complete == false`.
     pub fn count(&mut self, run: &CompiledRun, cancelled: &dyn Fn() -> bool) -> Result<CountReport, AudienceError> {
+        self.count_with_progress(run, cancelled, &mut |_, _| {})
+    }
+
+    /// [`Self::count`], telling `progress(done, total)` before the first and after each step
+    /// it computes (steps it reuses are not counted in `total`).
+    pub fn count_with_progress(
+        &mut self,
+        run: &CompiledRun,
+        cancelled: &dyn Fn() -> bool,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<CountReport, AudienceError> {
         if run.dialect != Dialect::Sqlite {
             return Err(AudienceError::Invalid(vec![super::Problem {
                 activity: None,
@@ -82,14 +93,23 @@ impl CountSession {
         let started = Instant::now();
         let mut activities = Vec::with_capacity(run.steps.len());
         let mut complete = true;
+        let reusable =
+            |step: &CompiledStep, tables: &HashMap<String, u64>| step.tables.iter().all(|t| tables.contains_key(t));
+        let total = run.steps.iter().filter(|s| !reusable(s, &self.tables)).count();
+        let mut done = 0;
+        progress(done, total);
         for step in &run.steps {
-            if step.tables.iter().all(|t| self.tables.contains_key(t)) {
+            if reusable(step, &self.tables) {
                 add_report(&mut activities, step, Duration::ZERO, true);
                 continue;
             }
             let t = Instant::now();
             match self.run_step(step, cancelled) {
-                Ok(()) => add_report(&mut activities, step, t.elapsed(), false),
+                Ok(()) => {
+                    add_report(&mut activities, step, t.elapsed(), false);
+                    done += 1;
+                    progress(done, total);
+                }
                 Err(e) => {
                     self.drop_tables(&step.tables);
                     match e {

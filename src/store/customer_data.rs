@@ -142,3 +142,19 @@ impl<'c> Loader<'c> {
         Ok(())
     }
 }
+
+/// The distinct non-empty values of a text column, sorted, when there are at most `limit` of
+/// them (`None` when there are more: the column is not a list of choices). Scans the table.
+pub fn distinct_values(conn: &Connection, entity: &str, column: &str, limit: usize) -> Result<Option<Vec<String>>> {
+    let sql = format!(
+        "SELECT DISTINCT CAST({c} AS TEXT) AS v FROM {t} WHERE {c} IS NOT NULL AND TRIM(CAST({c} AS TEXT)) <> '' \
+         ORDER BY v LIMIT ?1",
+        c = quote_ident(column)?,
+        t = quote_ident(entity)?,
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let values = stmt
+        .query_map(params![i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1)], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok((values.len() <= limit).then_some(values))
+}

@@ -5,8 +5,8 @@ use egui_extras::{Column, TableBuilder};
 
 use super::canvas::CanvasEditor;
 use super::{Commands, theme};
-use crate::console::{Command, Console, CountOutcome, UserError};
-use crate::model::{Campaign, CampaignKind, Canvas, DataModel, SavedAudience};
+use crate::console::{CanvasContext, Command, Console, CountOutcome, UserError};
+use crate::model::{Campaign, CampaignKind, Canvas};
 
 /// A dialog over the list. `pending` while the Console works on its command.
 enum Dialog {
@@ -73,15 +73,21 @@ impl CampaignsScreen {
     }
 
     /// The canvas of the opened campaign arrived.
-    pub fn canvas_opened(
-        &mut self,
-        campaign: Campaign,
-        canvas: Canvas,
-        model: DataModel,
-        audiences: Vec<SavedAudience>,
-    ) {
+    pub fn canvas_opened(&mut self, campaign: Campaign, canvas: Canvas, context: CanvasContext) {
         if self.opened == Some(campaign.id) {
-            self.editor = Some(CanvasEditor::new(campaign, canvas, model, audiences));
+            self.editor = Some(CanvasEditor::new(campaign, canvas, context));
+        }
+    }
+
+    pub fn distinct_values(&mut self, entity: String, column: String, values: Option<Vec<String>>) {
+        if let Some(e) = &mut self.editor {
+            e.distinct_values_arrived(entity, column, values);
+        }
+    }
+
+    pub fn count_progress(&mut self, campaign_id: i64, generation: u64, done: usize, total: usize) {
+        if let Some(e) = &mut self.editor {
+            e.count_progress(campaign_id, generation, done, total);
         }
     }
 

@@ -235,8 +235,14 @@ impl App {
                     self.campaigns.created(c);
                 }
                 Event::DataOverview(o) => self.data.set_overview(o),
-                Event::CanvasOpened { campaign, canvas, model, audiences } => {
-                    self.campaigns.canvas_opened(campaign, canvas, model, audiences);
+                Event::CanvasOpened { campaign, canvas, context } => {
+                    self.campaigns.canvas_opened(campaign, canvas, context);
+                }
+                Event::DistinctValues { entity, column, values } => {
+                    self.campaigns.distinct_values(entity, column, values);
+                }
+                Event::CountProgress { campaign_id, generation, done, total } => {
+                    self.campaigns.count_progress(campaign_id, generation, done, total);
                 }
                 Event::CanvasSaved { campaign_id, outcome } => match outcome {
                     Ok(at) => self.campaigns.canvas_saved(campaign_id, at),

@@ -2,8 +2,11 @@
 //! exact count of every transition kept up to date in the background, properties of the
 //! selected activity, problems list, undo / redo and autosave.
 
+mod fields;
+mod forms;
 mod graph;
 pub mod palette;
+mod rule;
 mod viewer;
 
 use std::collections::HashMap;
@@ -19,8 +22,8 @@ use viewer::{Request, Viewer};
 
 use super::{Commands, theme};
 use crate::audience::{self, CompileOptions, CountReport, Dialect, Problem, inputs, outputs};
-use crate::console::{Command, CountOutcome};
-use crate::model::{Activity, Campaign, Canvas, DataModel, SavedAudience};
+use crate::console::{CanvasContext, Command, CountOutcome};
+use crate::model::{Activity, ActivityKind, Campaign, Canvas, DataModel};
 
 /// Edits wait this long before the background count starts (another edit restarts it).
 pub const COUNT_DEBOUNCE: f64 = 0.3;
@@ -70,8 +73,17 @@ struct ParamsEdit {
 
 pub struct CanvasEditor {
     pub campaign: Campaign,
-    model: DataModel,
-    audiences: Vec<SavedAudience>,
+    context: CanvasContext,
+    /// The distinct values of text columns, as far as they have arrived.
+    choices: fields::Choices,
+    /// Columns whose values were asked for.
+    asked_choices: Vec<(String, String)>,
+    /// Steps done and to do of the count running now.
+    progress: Option<(usize, usize)>,
+    /// The window with the SQL of the selected activity.
+    show_sql: bool,
+    /// The next count recomputes everything (the Count button).
+    fresh: bool,
     graph: Graph,
     /// The canvas as of the last finished edit: what Undo goes back from.
     committed: Canvas,
@@ -113,13 +125,17 @@ pub struct CanvasEditor {
 }
 
 impl CanvasEditor {
-    pub fn new(campaign: Campaign, canvas: Canvas, model: DataModel, audiences: Vec<SavedAudience>) -> Self {
+    pub fn new(campaign: Campaign, canvas: Canvas, context: CanvasContext) -> Self {
         let mut graph = Graph::from_canvas(&canvas);
         let committed = graph.to_canvas();
         Self {
             campaign,
-            model,
-            audiences,
+            context,
+            choices: fields::Choices::new(),
+            asked_choices: Vec::new(),
+            progress: None,
+            show_sql: false,
+            fresh: false,
             graph,
             saved: committed.clone(),
             committed,
@@ -205,7 +221,7 @@ impl CanvasEditor {
 
     /// The data model the canvas is edited against.
     pub fn model(&self) -> &DataModel {
-        &self.model
+        &self.context.model
     }
 
     pub fn saved(&mut self, at: jiff::Timestamp, campaign_id: i64) {
@@ -232,6 +248,7 @@ impl CanvasEditor {
             return;
         }
         self.count = CountState::Idle;
+        self.progress = None;
         match outcome {
             CountOutcome::Counted(report) => self.show_report(report, Vec::new(), canvas.as_ref()),
             CountOutcome::Invalid { problems, partial } => match partial {
@@ -252,6 +269,18 @@ impl CanvasEditor {
         // The rows on show belong to the previous count: fetch them again.
         if let Some(i) = &mut self.inspector {
             i.loading = true;
+        }
+    }
+
+    /// The distinct values of a column arrived.
+    pub fn distinct_values_arrived(&mut self, entity: String, column: String, values: Option<Vec<String>>) {
+        self.choices.insert((entity, column), values);
+    }
+
+    /// How far the running count has got.
+    pub fn count_progress(&mut self, campaign_id: i64, generation: u64, done: usize, total: usize) {
+        if campaign_id == self.campaign.id && self.count == CountState::Running(generation) {
+            self.progress = Some((done, total));
         }
     }
 
@@ -313,7 +342,7 @@ impl CanvasEditor {
                 .default_size(260.0)
                 .size_range(200.0..=480.0)
                 .show(ui, |ui| {
-                    egui::ScrollArea::vertical().show(ui, |ui| self.properties(ui));
+                    egui::ScrollArea::vertical().show(ui, |ui| self.properties(ui, commands));
                 });
         }
         egui::Panel::bottom(egui::Id::new(("canvas_problems", self.campaign.id)))
@@ -323,6 +352,7 @@ impl CanvasEditor {
         egui::CentralPanel::default().show(ui, |ui| self.canvas_ui(ui));
 
         self.inspector_ui(ui, commands);
+        self.sql_window(ui);
         self.commit(ui, now);
         self.schedule(ui, now, commands);
         back
@@ -396,6 +426,34 @@ impl CanvasEditor {
         }
     }
 
+    /// The SQL the last count ran for the selected activity, in a window.
+    fn sql_window(&mut self, ui: &mut egui::Ui) {
+        if !self.show_sql {
+            return;
+        }
+        let focus = self.focus.clone().unwrap_or_default();
+        let label = self.graph.node_of(&focus).map(|n| self.graph.snarl[n].label.clone());
+        let report = self.last_report.as_ref().and_then(|r| r.activities.iter().find(|x| x.activity == focus));
+        let mut open = true;
+        egui::Window::new(format!("SQL: {}", label.as_deref().unwrap_or("no activity selected")))
+            .id(egui::Id::new(("sql_window", self.campaign.id)))
+            .open(&mut open)
+            .default_size([640.0, 360.0])
+            .resizable(true)
+            .show(ui.ctx(), |ui| match report {
+                Some(r) => {
+                    egui::ScrollArea::both().show(ui, |ui| {
+                        let mut sql = r.sql.join(";\n\n");
+                        ui.add(egui::TextEdit::multiline(&mut sql).code_editor().desired_width(f32::INFINITY));
+                    });
+                }
+                None => {
+                    ui.label("The last count did not run this activity: select another one, or count again.");
+                }
+            });
+        self.show_sql = open;
+    }
+
     fn snarl_id(&self) -> egui::Id {
         egui::Id::new(("campaign_canvas", self.campaign.id))
     }
@@ -431,14 +489,32 @@ impl CanvasEditor {
                 }
                 ui.separator();
                 if self.is_counting() {
-                    ui.spinner();
-                    ui.label("Counting…");
-                    if ui.button("Cancel").clicked() {
+                    let (done, total) = self.progress.unwrap_or((0, 0));
+                    let fraction = if total == 0 { 0.0 } else { done as f32 / total as f32 };
+                    ui.add(egui::ProgressBar::new(fraction).desired_width(140.0).text(if total == 0 {
+                        "Counting…".to_owned()
+                    } else {
+                        format!("Counting {done}/{total}")
+                    }));
+                    if ui.button("Cancel").on_hover_text("Stop the count; what was counted stays.").clicked() {
                         commands.push(Command::CancelCount);
                         self.count = CountState::Idle;
+                        self.progress = None;
                     }
-                } else if ui.button("Count").on_hover_text("Count every transition again now.").clicked() {
+                } else if ui
+                    .button("Count")
+                    .on_hover_text("A full test run: every transition counted again from the data, nothing sent.")
+                    .clicked()
+                {
                     self.count = CountState::Due(0.0);
+                    self.fresh = true;
+                }
+                let sql = ui
+                    .add_enabled(self.focus.is_some() && self.last_report.is_some(), egui::Button::new("Show SQL"))
+                    .on_hover_text("The SQL the last count ran for the selected activity.")
+                    .on_disabled_hover_text("Select a counted activity to see its SQL.");
+                if sql.clicked() {
+                    self.show_sql = !self.show_sql;
                 }
                 if let Some(r) = &self.last_report {
                     ui.label(
@@ -546,7 +622,7 @@ impl CanvasEditor {
             }
         }
         // The engine's checks run only when a wire is dropped, not every frame.
-        let (model, audiences) = (&self.model, &self.audiences);
+        let (model, audiences) = (&self.context.model, &self.context.audiences);
         let check = |snarl: &Snarl<Activity>, from: OutPinId, to: InPinId| {
             let options = CompileOptions {
                 audiences: audiences.clone(),
@@ -673,7 +749,7 @@ impl CanvasEditor {
         self.look_at = None;
     }
 
-    fn properties(&mut self, ui: &mut egui::Ui) {
+    fn properties(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
         ui.add_space(4.0);
         ui.horizontal(|ui| {
             ui.label(RichText::new("Properties").strong());
@@ -717,46 +793,48 @@ impl CanvasEditor {
             ui.label(RichText::new(format!("{} {text}", theme::ICON_ERROR)).color(theme::error(ui)));
         }
         ui.add_space(6.0);
-        ui.label("Parameters");
-        ui.label(
-            RichText::new("As JSON for now; the forms for each kind of activity come next.")
-                .small()
-                .color(theme::muted(ui)),
-        );
-        if self.params_edit.as_ref().is_none_or(|p| p.activity != a.id) {
-            self.params_edit = Some(ParamsEdit {
-                activity: a.id.clone(),
-                text: serde_json::to_string_pretty(&a.kind).unwrap_or_default(),
-                error: None,
-            });
+        ui.separator();
+        // The form of the activity's kind, on a copy: a change becomes one edit.
+        let mut kind = a.kind.clone();
+        let surroundings = forms::Surroundings {
+            audiences: &self.context.audiences,
+            credentials: &self.context.credentials,
+            dimension: inbound_dimension(&self.committed, &a.id, &self.context.audiences),
+            inbound: self
+                .committed
+                .transitions
+                .iter()
+                .filter(|t| t.to == a.id)
+                .map(|t| {
+                    let from = self.committed.activity(&t.from).map_or(t.from.as_str(), |f| f.label.as_str());
+                    (t.id.clone(), format!("{from} ({})", t.output))
+                })
+                .collect(),
+            now: jiff::Timestamp::now(),
+        };
+        let mut cx = fields::FormContext {
+            model: &self.context.model,
+            choices: &self.choices,
+            wanted: Vec::new(),
+            today: jiff::Zoned::now().date(),
+        };
+        let form_id = egui::Id::new(("form", self.campaign.id, &a.id));
+        let edit = forms::kind_form(ui, &mut cx, &surroundings, form_id, &mut kind);
+        let wanted = std::mem::take(&mut cx.wanted);
+        for w in wanted {
+            if !self.asked_choices.contains(&w) {
+                self.asked_choices.push(w.clone());
+                commands.push(Command::DistinctValues { entity: w.0, column: w.1 });
+            }
         }
-        let Some(edit) = &mut self.params_edit else { return };
-        ui.add(egui::TextEdit::multiline(&mut edit.text).code_editor().desired_rows(12).desired_width(f32::INFINITY));
-        let mut apply = None;
-        ui.horizontal(|ui| {
-            if ui.button("Apply").clicked() {
-                match serde_json::from_str::<crate::model::ActivityKind>(&edit.text) {
-                    Ok(kind) if kind.label() != a.kind.label() => {
-                        edit.error = Some(format!("The activity must stay a {}.", a.kind.label()));
-                    }
-                    Ok(kind) => {
-                        edit.error = None;
-                        apply = Some(kind);
-                    }
-                    Err(e) => edit.error = Some(format!("These parameters cannot be read: {e}")),
-                }
-            }
-            if ui.button("Revert").clicked() {
-                edit.text = serde_json::to_string_pretty(&a.kind).unwrap_or_default();
-                edit.error = None;
-            }
+        if edit.changed && kind != a.kind {
+            self.set_kind(node, kind, edit.removed_output);
+            self.params_edit = None;
+        }
+        ui.add_space(6.0);
+        egui::CollapsingHeader::new("Parameters as JSON").id_salt(("json", &a.id)).show(ui, |ui| {
+            self.json_editor(ui, node, &a);
         });
-        if let Some(e) = &edit.error {
-            ui.label(RichText::new(e).color(theme::error(ui)));
-        }
-        if let Some(kind) = apply {
-            self.set_kind(node, kind);
-        }
         // What the last count ran for this activity.
         let report = self.last_report.as_ref().and_then(|r| r.activities.iter().find(|x| x.activity == a.id));
         if let Some(r) = report {
@@ -778,6 +856,45 @@ impl CanvasEditor {
                     );
                 },
             );
+        }
+    }
+
+    /// The parameters as JSON, for what the form does not show or for pasting.
+    fn json_editor(&mut self, ui: &mut egui::Ui, node: NodeId, a: &Activity) {
+        let current = self.graph.snarl[node].kind.clone();
+        if self.params_edit.as_ref().is_none_or(|p| p.activity != a.id) {
+            self.params_edit = Some(ParamsEdit {
+                activity: a.id.clone(),
+                text: serde_json::to_string_pretty(&current).unwrap_or_default(),
+                error: None,
+            });
+        }
+        let Some(edit) = &mut self.params_edit else { return };
+        ui.add(egui::TextEdit::multiline(&mut edit.text).code_editor().desired_rows(8).desired_width(f32::INFINITY));
+        let mut apply = None;
+        ui.horizontal(|ui| {
+            if ui.button("Apply").clicked() {
+                match serde_json::from_str::<ActivityKind>(&edit.text) {
+                    Ok(kind) if kind.label() != current.label() => {
+                        edit.error = Some(format!("The activity must stay a {}.", current.label()));
+                    }
+                    Ok(kind) => {
+                        edit.error = None;
+                        apply = Some(kind);
+                    }
+                    Err(e) => edit.error = Some(format!("These parameters cannot be read: {e}")),
+                }
+            }
+            if ui.button("Revert").clicked() {
+                edit.text = serde_json::to_string_pretty(&current).unwrap_or_default();
+                edit.error = None;
+            }
+        });
+        if let Some(e) = &edit.error {
+            ui.label(RichText::new(e).color(theme::error(ui)));
+        }
+        if let Some(kind) = apply {
+            self.set_kind(node, kind, None);
         }
     }
 
@@ -818,7 +935,7 @@ impl CanvasEditor {
     // ---- Edits. ----
 
     fn add(&mut self, label: &str, pos: egui::Pos2) {
-        let Some(kind) = palette::new_kind(label, &self.model) else { return };
+        let Some(kind) = palette::new_kind(label, &self.context.model) else { return };
         let id = self.graph.new_activity_id(label);
         // Not exactly on top of another one.
         let mut pos = pos;
@@ -854,8 +971,22 @@ impl CanvasEditor {
         }
     }
 
-    /// Replaces an activity's parameters, dropping wires of ports it no longer has.
-    fn set_kind(&mut self, node: NodeId, kind: crate::model::ActivityKind) {
+    /// Replaces an activity's parameters, dropping wires of ports it no longer has. When
+    /// output `removed` went away (a subset, a path), the wires of the outputs after it move
+    /// up one so that each stays with its subset.
+    fn set_kind(&mut self, node: NodeId, kind: ActivityKind, removed: Option<usize>) {
+        if let Some(r) = removed {
+            let old_out = outputs(&self.graph.snarl[node].kind).len();
+            self.graph.snarl.drop_outputs(OutPinId { node, output: r });
+            for o in r + 1..old_out {
+                let from = OutPinId { node, output: o };
+                let remotes = self.graph.snarl.out_pin(from).remotes;
+                for to in remotes {
+                    self.graph.snarl.disconnect(from, to);
+                    self.graph.snarl.connect(OutPinId { node, output: o - 1 }, to);
+                }
+            }
+        }
         let (old_out, old_in) = {
             let a = &self.graph.snarl[node];
             (outputs(&a.kind).len(), inputs(&a.kind).len())
@@ -933,6 +1064,7 @@ impl CanvasEditor {
                     campaign_id: self.campaign.id,
                     canvas,
                     generation: self.generation,
+                    fresh: std::mem::take(&mut self.fresh),
                 });
                 self.count = CountState::Running(self.generation);
             } else {
@@ -1056,4 +1188,26 @@ pub fn check_connection(
         Some(p) => Err(format!("\u{201c}{}\u{201d} {}", target.label, p.message)),
         None => Ok(()),
     }
+}
+
+/// The entity arriving on `activity`'s input, found by walking back to where the population
+/// comes from (a Build audience, a Change dimension, …); `None` when nothing is connected.
+fn inbound_dimension(canvas: &Canvas, activity: &str, audiences: &[crate::model::SavedAudience]) -> Option<String> {
+    let mut current = activity;
+    // A wire from each activity at most once: a loop ends the walk.
+    for _ in 0..=canvas.activities.len() {
+        let t = canvas.transitions.iter().find(|t| t.to == current && t.input == "in")?;
+        let from = canvas.activity(&t.from)?;
+        match &from.kind {
+            ActivityKind::BuildAudience { dimension, .. } => return Some(dimension.clone()),
+            ActivityKind::ChangeDimension { to } => return Some(to.clone()),
+            ActivityKind::Reconciliation { entity, .. } => return (t.output == "out").then(|| entity.clone()),
+            ActivityKind::ReadAudience { audience } => {
+                return audiences.iter().find(|x| x.name.eq_ignore_ascii_case(audience)).map(|x| x.dimension.clone());
+            }
+            ActivityKind::Scheduler { .. } => return None,
+            _ => current = &from.id,
+        }
+    }
+    None
 }
