@@ -80,7 +80,7 @@ fn the_demo_canvas_shows_the_engines_counts() {
     // Build, enrichment and deduplication keep everyone here: three outputs show it.
     assert!(h.query_all_by_label(&theme::count(audience)).count() >= 1);
     let vip = report.count_of("t_vip").unwrap();
-    let label = format!("subset_1: {}", theme::count(vip));
+    let label = format!("Gold and platinum: {}", theme::count(vip));
     h.get_by_label(&label);
 
     // Clicking a count shows the transition's rows (first page), from the engine's table.
@@ -275,4 +275,59 @@ fn build_split_and_sms_through_the_ui() {
     assert_eq!(editor_canvas(&mut h), left);
     let stored = console.canvas(&console.campaign("Autumn").unwrap()).unwrap();
     assert_eq!(stored, left);
+}
+
+#[test]
+fn space_drag_pans_and_removing_a_subset_keeps_the_other_wires() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(1_000, 9, false, &mut |_| true).unwrap();
+    let mut h = harness(App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    open(&mut h, "Summer getaway");
+
+    // Space + drag over a node pans the view; the node stays where it is on the canvas.
+    let before = editor_canvas(&mut h);
+    let rect = h.state_mut().canvas_editor().unwrap().node_screen_rect("enrich").unwrap();
+    h.key_down(egui::Key::Space);
+    h.run_steps(2);
+    drag(&mut h, rect.center(), rect.center() + egui::vec2(80.0, 40.0));
+    h.key_up(egui::Key::Space);
+    h.run_steps(4);
+    let moved = h.state_mut().canvas_editor().unwrap().node_screen_rect("enrich").unwrap();
+    let shift = moved.center() - rect.center();
+    assert!((shift - egui::vec2(80.0, 40.0)).length() < 6.0, "the view moved by {shift:?}");
+    assert_eq!(editor_canvas(&mut h), before, "a pan changed the canvas");
+
+    // Remove the split's second subset in its form: the third subset's wire (to the SMS) moves
+    // up with it, the complement keeps its wire, and the counts are the engine's again.
+    h.get_by_role_and_label(Role::Label, "✂ Segments").click_accesskit();
+    h.run_steps(2);
+    settle_canvas(&mut h);
+    h.get_by_role_and_label(Role::Button, "Remove subset 2").click();
+    h.run_steps(2);
+    settle_canvas(&mut h);
+    let canvas = editor_canvas(&mut h);
+    let ActivityKind::Split { subsets, .. } = &canvas.activity("split").unwrap().kind else { panic!("not a split") };
+    let labels: Vec<&str> = subsets.iter().map(|s| s.label.as_str()).collect();
+    assert_eq!(labels, ["Gold and platinum", "Sample of the rest"]);
+    let from_split: Vec<(&str, &str)> = canvas
+        .transitions
+        .iter()
+        .filter(|t| t.from == "split")
+        .map(|t| (t.output.as_str(), t.to.as_str()))
+        .collect();
+    assert_eq!(from_split, [("subset_1", "vip_and_new"), ("subset_2", "sms"), ("complement", "save_rest")]);
+    let (_, saved, report) = console.count_campaign("Summer getaway", &|| false).unwrap();
+    assert_eq!(saved, canvas);
+    let editor = h.state_mut().canvas_editor().unwrap();
+    for t in &saved.transitions {
+        assert_eq!(editor.count_of(&t.id), report.count_of(&t.id), "transition {}", t.id);
+    }
+
+    // Undo brings the subset and its wire back.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    settle_canvas(&mut h);
+    assert_eq!(editor_canvas(&mut h).transitions, before.transitions);
 }

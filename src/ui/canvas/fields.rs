@@ -347,7 +347,11 @@ fn list_problems(ui: &mut Ui, id: Id) {
     }
 }
 
-/// Buttons on the right of a row: returns whether "remove" was clicked.
+/// The remove button of a row ("Remove subset 2" to screen readers and on hover): returns
+/// whether it was clicked.
 pub fn remove_button(ui: &mut Ui, what: &str) -> bool {
-    ui.small_button("🗑").on_hover_text(format!("Remove this {what}")).clicked()
+    let text = format!("Remove {what}");
+    let r = ui.small_button("🗑");
+    r.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Button, true, &text));
+    r.on_hover_text(text).clicked()
 }

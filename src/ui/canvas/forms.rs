@@ -235,7 +235,7 @@ fn enrichment_form(
                 ui.allocate_ui(egui::vec2(ui.available_width() - 28.0, 20.0), |ui| {
                     changed |= text_field(ui, cid.with("alias"), &mut col.alias, "name");
                 });
-                if remove_button(ui, "column") {
+                if remove_button(ui, &format!("column {}", col.alias)) {
                     remove = Some(i);
                 }
             });
@@ -401,7 +401,7 @@ fn split_form(
                 ui.allocate_ui(egui::vec2(ui.available_width() - 28.0, 20.0), |ui| {
                     changed |= text_field(ui, sid.with("label"), &mut subset.label, "subset name");
                 });
-                if remove_button(ui, "subset") {
+                if remove_button(ui, &format!("subset {}", i + 1)) {
                     remove = Some(i);
                 }
             });
@@ -610,7 +610,7 @@ fn reconciliation_form(
                 });
                 ui.label("=");
                 changed |= column_combo(ui, rid.with("entity_column"), e, &mut r.entity_column, any_type);
-                if remove_button(ui, "rule") {
+                if remove_button(ui, &format!("rule {}", i + 1)) {
                     remove = Some(i);
                 }
             });
@@ -645,7 +645,7 @@ fn test_form(ui: &mut Ui, id: Id, conditions: &mut Vec<TestCondition>) -> (bool,
                 ui.allocate_ui(egui::vec2(ui.available_width() - 28.0, 20.0), |ui| {
                     changed |= text_field(ui, cid.with("label"), &mut c.label, "path name");
                 });
-                if remove_button(ui, "path") {
+                if remove_button(ui, &format!("path {}", i + 1)) {
                     remove = Some(i);
                 }
             });
@@ -696,7 +696,7 @@ fn fork_form(ui: &mut Ui, id: Id, outputs: &mut Vec<String>) -> (bool, Option<us
             ui.allocate_ui(egui::vec2(ui.available_width() - 28.0, 20.0), |ui| {
                 changed |= text_field(ui, id.with(i), name, "path name");
             });
-            if remove_button(ui, "path") {
+            if remove_button(ui, &format!("path {name}")) {
                 remove = Some(i);
             }
         });

@@ -84,6 +84,8 @@ pub struct CanvasEditor {
     show_sql: bool,
     /// The next count recomputes everything (the Count button).
     fresh: bool,
+    /// A space + drag pan is under way.
+    panning: bool,
     graph: Graph,
     /// The canvas as of the last finished edit: what Undo goes back from.
     committed: Canvas,
@@ -136,6 +138,7 @@ impl CanvasEditor {
             progress: None,
             show_sql: false,
             fresh: false,
+            panning: false,
             graph,
             saved: committed.clone(),
             committed,
@@ -662,6 +665,7 @@ impl CanvasEditor {
         };
         self.canvas_rect = ui.available_rect_before_wrap();
         let response = SnarlWidget::new().id(snarl_id).style(style).show(&mut self.graph.snarl, &mut viewer, ui);
+        self.space_pan(ui);
         if self.graph.snarl.nodes().next().is_none() {
             ui.put(
                 egui::Rect::from_center_size(self.canvas_rect.center(), egui::vec2(420.0, 24.0)),
@@ -718,6 +722,30 @@ impl CanvasEditor {
     }
 
     /// Applies "fit all" and "look at" by moving the view (next frame's transform).
+    /// Space + drag pans the view wherever the pointer is (over nodes too): while space is
+    /// held, a layer above the canvas takes the drag.
+    fn space_pan(&mut self, ui: &egui::Ui) {
+        let held = ui.input(|i| i.key_down(Key::Space)) && !ui.ctx().egui_wants_keyboard_input();
+        let over = ui.input(|i| i.pointer.hover_pos()).is_some_and(|p| self.canvas_rect.contains(p));
+        if !held || !(over || self.panning) {
+            self.panning = false;
+            return;
+        }
+        let rect = self.canvas_rect;
+        let r = egui::Area::new(self.snarl_id().with("space_pan"))
+            .order(egui::Order::Foreground)
+            .fixed_pos(rect.min)
+            .show(ui.ctx(), |ui| ui.allocate_rect(egui::Rect::from_min_size(rect.min, rect.size()), egui::Sense::drag()))
+            .inner;
+        self.panning = r.dragged();
+        ui.ctx().set_cursor_icon(if r.dragged() { egui::CursorIcon::Grabbing } else { egui::CursorIcon::Grab });
+        let delta = r.drag_delta();
+        if delta != egui::Vec2::ZERO {
+            self.pending_view = Some(TSTransform::from_translation(delta) * self.transform);
+            ui.ctx().request_repaint();
+        }
+    }
+
     fn steer_view(&mut self, ui: &egui::Ui) {
         let view = self.canvas_rect;
         if !view.is_positive() {

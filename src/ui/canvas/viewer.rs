@@ -11,7 +11,7 @@ use egui_snarl::{InPin, InPinId, NodeId, OutPin, OutPinId, Snarl};
 
 use super::palette;
 use crate::audience::{inputs, outputs};
-use crate::model::Activity;
+use crate::model::{Activity, ActivityKind};
 use crate::ui::theme;
 
 /// What an action on the canvas asks the editor to do after the frame.
@@ -139,7 +139,11 @@ impl SnarlViewer<Activity> for Viewer<'_> {
             }
             if let Some(n) = count {
                 let colour = if n == 0 { theme::warning(ui) } else { ui.visuals().strong_text_color() };
-                let text = if name == "out" { theme::count(n) } else { format!("{name}: {}", theme::count(n)) };
+                let text = if name == "out" {
+                    theme::count(n)
+                } else {
+                    format!("{}: {}", output_label(&a.kind, pin.id.output, &name), theme::count(n))
+                };
                 let r = ui
                     .add(egui::Label::new(RichText::new(text).color(colour)).sense(egui::Sense::click()))
                     .on_hover_text(if n == 0 {
@@ -151,7 +155,7 @@ impl SnarlViewer<Activity> for Viewer<'_> {
                     self.requests.push(Request::Inspect { activity: a.id.clone(), output: name.clone() });
                 }
             } else if name != "out" {
-                ui.label(RichText::new(name).small().color(theme::muted(ui)));
+                ui.label(RichText::new(output_label(&a.kind, pin.id.output, &name)).small().color(theme::muted(ui)));
             }
         });
         Recorded {
@@ -262,5 +266,31 @@ impl SnarlViewer<Activity> for Viewer<'_> {
             *to_global = t;
         }
         *self.transform = *to_global;
+    }
+}
+
+/// What an output is called on the node: the subset's or the test's own name, or what the
+/// output carries ("rest", "duplicates", …), shortened to keep nodes narrow.
+pub fn output_label(kind: &ActivityKind, index: usize, name: &str) -> String {
+    const MAX: usize = 18;
+    let label = match (kind, name) {
+        (ActivityKind::Split { subsets, .. }, _) if index < subsets.len() => subsets[index].label.clone(),
+        (ActivityKind::Test { conditions }, _) if index < conditions.len() => conditions[index].label.clone(),
+        (_, "complement") => "rest".to_owned(),
+        (_, "removed") => "duplicates".to_owned(),
+        (_, "unreconciled") => "not matched".to_owned(),
+        (_, "control") => "control group".to_owned(),
+        (_, "default") => "otherwise".to_owned(),
+        _ => name.to_owned(),
+    };
+    let label = label.trim();
+    if label.is_empty() {
+        return name.to_owned();
+    }
+    if label.chars().count() > MAX {
+        let short: String = label.chars().take(MAX - 1).collect();
+        format!("{}…", short.trim_end())
+    } else {
+        label.to_owned()
     }
 }
