@@ -331,3 +331,49 @@ fn space_drag_pans_and_removing_a_subset_keeps_the_other_wires() {
     settle_canvas(&mut h);
     assert_eq!(editor_canvas(&mut h).transitions, before.transitions);
 }
+
+#[test]
+fn dropping_a_deduplication_on_a_wire_puts_it_in_between() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(1_000, 4, false, &mut |_| true).unwrap();
+    let mut h = harness(App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    open(&mut h, "Summer getaway");
+    let before = editor_canvas(&mut h);
+
+    // Drag the palette's Deduplication onto the wire from the audience to the enrichment.
+    let (a, b) = {
+        let e = h.state_mut().canvas_editor().unwrap();
+        (e.pin_screen_pos("audience", true, "out").unwrap(), e.pin_screen_pos("enrich", false, "in").unwrap())
+    };
+    let on_wire = a + (b - a) * 0.5;
+    let from = h.get_by_role_and_label(Role::Button, "🧹 Deduplication").rect().center();
+    drag(&mut h, from, on_wire);
+    settle_canvas(&mut h);
+
+    let canvas = editor_canvas(&mut h);
+    let added = canvas.activities.iter().find(|x| x.id == "deduplication_1").expect("the deduplication was not added");
+    assert!(matches!(added.kind, ActivityKind::Deduplication { .. }));
+    let wire = |from: &str, to: &str| canvas.transitions.iter().any(|t| t.from == from && t.to == to);
+    assert!(wire("audience", "deduplication_1") && wire("deduplication_1", "enrich"), "{:?}", canvas.transitions);
+    assert!(!wire("audience", "enrich"));
+    // Everything from the enrichment on moved right to make room; nothing else moved.
+    let x = |c: &Canvas, id: &str| c.activity(id).unwrap().position[0];
+    assert!(x(&canvas, "deduplication_1") > x(&canvas, "audience"));
+    assert!(x(&canvas, "enrich") > x(&canvas, "deduplication_1"));
+    assert_eq!(x(&canvas, "audience"), x(&before, "audience"));
+    // The counts are the engine's for the new canvas.
+    let (_, saved, report) = console.count_campaign("Summer getaway", &|| false).unwrap();
+    assert_eq!(saved, canvas);
+    let editor = h.state_mut().canvas_editor().unwrap();
+    for t in &saved.transitions {
+        assert_eq!(editor.count_of(&t.id), report.count_of(&t.id), "transition {}", t.id);
+    }
+
+    // One undo takes it all back.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    settle_canvas(&mut h);
+    assert_eq!(editor_canvas(&mut h), before);
+}

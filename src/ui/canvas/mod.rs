@@ -676,14 +676,24 @@ impl CanvasEditor {
                 ),
             );
         }
+        let mut dropped = false;
         if let Some(label) = response.dnd_release_payload::<&'static str>()
             && let Some(pos) = ui.input(|i| i.pointer.interact_pos())
         {
             requests.push(Request::Add { label: *label, pos: self.transform.inverse() * pos });
+            dropped = true;
         }
         for r in requests {
             match r {
-                Request::Add { label, pos } => self.add(label, pos),
+                Request::Add { label, pos } => {
+                    // Dropped on a wire: it goes in between.
+                    let on_wire = dropped.then(|| self.wire_near(pos)).flatten();
+                    if let Some(node) = self.add(label, pos)
+                        && let Some(wire) = on_wire
+                    {
+                        self.insert_on_wire(node, wire);
+                    }
+                }
                 Request::Delete(n) => self.remove(n),
                 Request::Duplicate(n) => {
                     if let Some(a) = self.graph.snarl.get_node(n).cloned() {
@@ -962,8 +972,8 @@ impl CanvasEditor {
 
     // ---- Edits. ----
 
-    fn add(&mut self, label: &str, pos: egui::Pos2) {
-        let Some(kind) = palette::new_kind(label, &self.context.model) else { return };
+    fn add(&mut self, label: &str, pos: egui::Pos2) -> Option<NodeId> {
+        let kind = palette::new_kind(label, &self.context.model)?;
         let id = self.graph.new_activity_id(label);
         // Not exactly on top of another one.
         let mut pos = pos;
@@ -971,8 +981,99 @@ impl CanvasEditor {
             pos += egui::vec2(30.0, 30.0);
         }
         let a = Activity { id: id.clone(), label: label.to_owned(), kind, position: [pos.x, pos.y] };
-        self.graph.snarl.insert_node(pos, a);
+        let node = self.graph.snarl.insert_node(pos, a);
         self.focus = Some(id);
+        Some(node)
+    }
+
+    /// The wire passing within a few pixels of `pos` (graph space), if any.
+    fn wire_near(&self, pos: egui::Pos2) -> Option<(OutPinId, InPinId)> {
+        let pins = self.pins.lock().unwrap_or_else(|p| p.into_inner());
+        let tolerance = 14.0 / self.transform.scaling.max(0.1);
+        let mut best: Option<(f32, (OutPinId, InPinId))> = None;
+        for (out, inp) in self.graph.snarl.wires() {
+            let (Some(a), Some(b)) = (pins.get(&(out.node, true, out.output)), pins.get(&(inp.node, false, inp.input)))
+            else {
+                continue;
+            };
+            let (a, b) = (a.center(), b.center());
+            // Wires are drawn as curves leaving and entering horizontally.
+            let bend = ((b.x - a.x).abs() / 2.0).max(30.0);
+            let (c1, c2) = (a + egui::vec2(bend, 0.0), b - egui::vec2(bend, 0.0));
+            let distance = (0..=32)
+                .map(|i| {
+                    let t = i as f32 / 32.0;
+                    let u = 1.0 - t;
+                    let p = a.to_vec2() * (u * u * u)
+                        + c1.to_vec2() * (3.0 * u * u * t)
+                        + c2.to_vec2() * (3.0 * u * t * t)
+                        + b.to_vec2() * (t * t * t);
+                    (p.to_pos2() - pos).length()
+                })
+                .fold(f32::INFINITY, f32::min);
+            if distance < tolerance && best.is_none_or(|(d, _)| distance < d) {
+                best = Some((distance, (out, inp)));
+            }
+        }
+        best.map(|(_, wire)| wire)
+    }
+
+    /// Puts the new activity `node` in the middle of `wire`: the wire's source feeds it and it
+    /// feeds the wire's target, and the activities from the target on move right to make room.
+    /// When the engine would refuse either connection, the wire stays and the reason is shown.
+    fn insert_on_wire(&mut self, node: NodeId, (out, inp): (OutPinId, InPinId)) {
+        let options = CompileOptions {
+            audiences: self.context.audiences.clone(),
+            ..CompileOptions::new(Dialect::Sqlite, jiff::Timestamp::now(), 0)
+        };
+        let (new_in, new_out) = (InPinId { node, input: 0 }, OutPinId { node, output: 0 });
+        let fits = {
+            let kind = &self.graph.snarl[node].kind;
+            inputs(kind).first().is_some_and(|p| p.population) && !outputs(kind).is_empty()
+        };
+        let label = self.graph.snarl[node].label.clone();
+        if !fits {
+            self.refusal = Some(format!("\u{201c}{label}\u{201d} cannot go in the middle of a wire."));
+            return;
+        }
+        let model = &self.context.model;
+        self.graph.snarl.disconnect(out, inp);
+        let checked = check_connection(&self.graph.snarl, out, new_in, model, &options).and_then(|()| {
+            self.graph.snarl.connect(out, new_in);
+            check_connection(&self.graph.snarl, new_out, inp, model, &options)
+        });
+        if let Err(why) = checked {
+            self.graph.snarl.disconnect(out, new_in);
+            self.graph.snarl.connect(out, inp);
+            self.refusal = Some(format!("\u{201c}{label}\u{201d} was not put in the middle: {why}"));
+            return;
+        }
+        self.graph.snarl.connect(new_out, inp);
+        // Room: the new activity one step right of the source, the target one step further.
+        const STEP: f32 = 210.0;
+        let source = self.graph.snarl.get_node_info(out.node).map(|n| n.pos);
+        let target = self.graph.snarl.get_node_info(inp.node).map(|n| n.pos);
+        if let (Some(source), Some(target)) = (source, target) {
+            let shift = (source.x + 2.0 * STEP - target.x).max(0.0);
+            if shift > 0.0 {
+                let movers: Vec<NodeId> = self
+                    .graph
+                    .snarl
+                    .node_ids()
+                    .map(|(id, _)| id)
+                    .filter(|id| *id != node)
+                    .filter(|id| self.graph.snarl.get_node_info(*id).is_some_and(|n| n.pos.x >= target.x - 1.0))
+                    .collect();
+                for id in movers {
+                    if let Some(n) = self.graph.snarl.get_node_info_mut(id) {
+                        n.pos.x += shift;
+                    }
+                }
+            }
+            if let Some(n) = self.graph.snarl.get_node_info_mut(node) {
+                n.pos = egui::pos2(source.x + STEP, target.y);
+            }
+        }
     }
 
     fn remove(&mut self, node: NodeId) {
