@@ -126,7 +126,7 @@ fn the_demo_canvas_shows_the_engines_counts() {
     h.get_by_label_contains(&format!("Exported {vip} rows"));
 
     // A new activity, not yet connected, has a problem; every other count stays on screen.
-    h.get_by_role_and_label(Role::Button, "🧹 Deduplication").focus();
+    h.get_by_role_and_label(Role::Button, "🗐 Deduplication").focus();
     h.run_steps(2);
     h.key_press(egui::Key::Enter);
     h.run_steps(2);
@@ -311,12 +311,8 @@ fn space_drag_pans_and_removing_a_subset_keeps_the_other_wires() {
     let ActivityKind::Split { subsets, .. } = &canvas.activity("split").unwrap().kind else { panic!("not a split") };
     let labels: Vec<&str> = subsets.iter().map(|s| s.label.as_str()).collect();
     assert_eq!(labels, ["Gold and platinum", "Sample of the rest"]);
-    let from_split: Vec<(&str, &str)> = canvas
-        .transitions
-        .iter()
-        .filter(|t| t.from == "split")
-        .map(|t| (t.output.as_str(), t.to.as_str()))
-        .collect();
+    let from_split: Vec<(&str, &str)> =
+        canvas.transitions.iter().filter(|t| t.from == "split").map(|t| (t.output.as_str(), t.to.as_str())).collect();
     assert_eq!(from_split, [("subset_1", "vip_and_new"), ("subset_2", "sms"), ("complement", "save_rest")]);
     let (_, saved, report) = console.count_campaign("Summer getaway", &|| false).unwrap();
     assert_eq!(saved, canvas);
@@ -348,7 +344,7 @@ fn dropping_a_deduplication_on_a_wire_puts_it_in_between() {
         (e.pin_screen_pos("audience", true, "out").unwrap(), e.pin_screen_pos("enrich", false, "in").unwrap())
     };
     let on_wire = a + (b - a) * 0.5;
-    let from = h.get_by_role_and_label(Role::Button, "🧹 Deduplication").rect().center();
+    let from = h.get_by_role_and_label(Role::Button, "🗐 Deduplication").rect().center();
     drag(&mut h, from, on_wire);
     settle_canvas(&mut h);
 

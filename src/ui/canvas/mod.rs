@@ -380,6 +380,8 @@ impl CanvasEditor {
         }
         let mut open = true;
         egui::Window::new(format!("Rows: {}", i.title))
+            .pivot(egui::Align2::CENTER_CENTER)
+            .default_pos(self.canvas_rect.center())
             .id(egui::Id::new(("inspector", self.campaign.id)))
             .open(&mut open)
             .default_size([720.0, 420.0])
@@ -704,9 +706,16 @@ impl CanvasEditor {
                 Request::Inspect { activity, output } => {
                     let t = self.committed.transitions.iter().find(|t| t.from == activity && t.output == output);
                     if let Some(t) = t {
-                        let from = self.committed.activity(&t.from).map_or(t.from.as_str(), |a| a.label.as_str());
+                        let source = self.committed.activity(&t.from);
+                        let from = source.map_or(t.from.as_str(), |a| a.label.as_str());
                         let to = self.committed.activity(&t.to).map_or(t.to.as_str(), |a| a.label.as_str());
-                        let via = if output == "out" { String::new() } else { format!(" ({output})") };
+                        let via = match source {
+                            Some(a) if output != "out" => {
+                                let index = outputs(&a.kind).iter().position(|o| *o == output).unwrap_or(0);
+                                format!(" ({})", viewer::output_label(&a.kind, index, &output))
+                            }
+                            _ => String::new(),
+                        };
                         self.inspector = Some(Inspector {
                             transition: t.id.clone(),
                             title: format!("{from}{via} – {to}"),
@@ -745,7 +754,9 @@ impl CanvasEditor {
         let r = egui::Area::new(self.snarl_id().with("space_pan"))
             .order(egui::Order::Foreground)
             .fixed_pos(rect.min)
-            .show(ui.ctx(), |ui| ui.allocate_rect(egui::Rect::from_min_size(rect.min, rect.size()), egui::Sense::drag()))
+            .show(ui.ctx(), |ui| {
+                ui.allocate_rect(egui::Rect::from_min_size(rect.min, rect.size()), egui::Sense::drag())
+            })
             .inner;
         self.panning = r.dragged();
         ui.ctx().set_cursor_icon(if r.dragged() { egui::CursorIcon::Grabbing } else { egui::CursorIcon::Grab });
