@@ -86,6 +86,8 @@ pub struct CanvasEditor {
     fresh: bool,
     /// A space + drag pan is under way.
     panning: bool,
+    /// Compare the canvas with the committed one on the next frame too.
+    look_again: bool,
     graph: Graph,
     /// The canvas as of the last finished edit: what Undo goes back from.
     committed: Canvas,
@@ -139,6 +141,7 @@ impl CanvasEditor {
             show_sql: false,
             fresh: false,
             panning: false,
+            look_again: true,
             graph,
             saved: committed.clone(),
             committed,
@@ -667,6 +670,9 @@ impl CanvasEditor {
         };
         self.canvas_rect = ui.available_rect_before_wrap();
         let response = SnarlWidget::new().id(snarl_id).style(style).show(&mut self.graph.snarl, &mut viewer, ui);
+        // Rectangles of deleted nodes would skew "fit all".
+        let snarl = &self.graph.snarl;
+        self.node_rects.retain(|id, _| snarl.get_node(*id).is_some());
         self.space_pan(ui);
         if self.graph.snarl.nodes().next().is_none() {
             ui.put(
@@ -1166,7 +1172,16 @@ impl CanvasEditor {
     /// After the frame: a finished change (nothing being dragged) becomes an undo step, and
     /// schedules a save and, when more than positions changed, a count.
     fn commit(&mut self, ui: &egui::Ui, now: f64) {
-        if ui.input(|i| i.pointer.any_down()) {
+        // The canvas changes only through input (a click, a key, a drop, a drag ended): frames
+        // without any, and the one after, skip the comparison (a copy of the whole canvas).
+        let input = ui.input(|i| {
+            i.pointer.any_released()
+                || i.events.iter().any(|e| !matches!(e, egui::Event::PointerMoved(_) | egui::Event::MouseMoved(_)))
+        });
+        let look = input || self.look_again;
+        self.look_again = input;
+        if !look || ui.input(|i| i.pointer.any_down()) {
+            self.look_again |= look;
             return;
         }
         let current = self.graph.to_canvas();
