@@ -120,9 +120,10 @@ pub enum Command {
     /// A page of a transition's rows from the last count of the canvas being edited.
     /// → [`Event::TransitionRows`], or [`Event::Failed`].
     InspectTransition { campaign_id: i64, transition: String, offset: u64 },
-    /// Writes every row of a transition (last count) to a CSV file; `None` asks where with a
-    /// save dialog. A job: → [`Event::JobStarted`] … [`Event::JobFinished`].
-    ExportTransition { campaign_id: i64, transition: String, path: Option<PathBuf> },
+    /// Writes every row of a transition (last count) to a CSV file (the UI asks where first,
+    /// on its own thread as macOS requires). A job: → [`Event::JobStarted`] …
+    /// [`Event::JobFinished`].
+    ExportTransition { campaign_id: i64, transition: String, path: PathBuf },
 }
 
 /// A page of a transition's rows: (rows in all, column names, rows as text).
@@ -643,23 +644,12 @@ impl Console {
         Ok(n)
     }
 
-    fn start_export_job(self: &Arc<Self>, campaign_id: i64, transition: String, path: Option<PathBuf>) {
+    fn start_export_job(self: &Arc<Self>, campaign_id: i64, transition: String, path: PathBuf) {
         let id = self.next_job.fetch_add(1, Ordering::SeqCst);
         let cancel = Arc::new(AtomicBool::new(false));
         self.jobs.lock().unwrap_or_else(|p| p.into_inner()).insert(id, Arc::clone(&cancel));
         let jobs = Arc::clone(&self.jobs);
         self.spawn(move |console| {
-            let path = path.or_else(|| {
-                rfd::FileDialog::new()
-                    .set_title("Export the rows to CSV")
-                    .set_file_name(format!("{transition}.csv"))
-                    .add_filter("CSV", &["csv"])
-                    .save_file()
-            });
-            let Some(path) = path else {
-                jobs.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-                return Vec::new();
-            };
             console.outbox.offer(Event::JobStarted { id, label: format!("Exporting to {}", path.display()) });
             let outcome = console
                 .export_transition(campaign_id, &transition, &path, &|| cancel.load(Ordering::SeqCst))

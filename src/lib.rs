@@ -7,6 +7,7 @@ pub mod audience;
 pub mod console;
 pub mod demo;
 pub mod model;
+pub mod personalize;
 pub mod schedule;
 pub mod secrets;
 pub mod store;

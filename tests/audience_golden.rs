@@ -408,7 +408,15 @@ fn change_dimension_both_ways_and_channel_recipients() {
     let per_profile = canvas(
         vec![
             build("o", "orders", Rule::everyone()),
-            activity("mail", K::Channel { channel: Channel::Email, credential: None, per: Recipient::Profile }),
+            activity(
+                "mail",
+                K::Channel {
+                    channel: Channel::Email,
+                    credential: None,
+                    per: Recipient::Profile,
+                    message: Default::default(),
+                },
+            ),
             activity("end", K::End),
         ],
         vec![wire("t1", "o", "out", "mail"), wire("t2", "mail", "out", "end")],
@@ -419,7 +427,12 @@ fn change_dimension_both_ways_and_channel_recipients() {
             build("o", "orders", Rule::everyone()),
             activity(
                 "hook",
-                K::Channel { channel: Channel::Webhook, credential: None, per: Recipient::SecondaryEntity },
+                K::Channel {
+                    channel: Channel::Webhook,
+                    credential: None,
+                    per: Recipient::SecondaryEntity,
+                    message: Default::default(),
+                },
             ),
             activity("end", K::End),
         ],

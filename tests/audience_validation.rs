@@ -203,9 +203,19 @@ fn columns_and_links_the_data_model_lacks() {
 
 #[test]
 fn channels_need_an_address_and_a_profile() {
-    let cv = chain(K::Channel { channel: Channel::Sms, credential: None, per: Recipient::Profile });
+    let cv = chain(K::Channel {
+        channel: Channel::Sms,
+        credential: None,
+        per: Recipient::Profile,
+        message: Default::default(),
+    });
     expect(&cv, Some("x"), "phone");
-    let cv = chain(K::Channel { channel: Channel::Email, credential: None, per: Recipient::SecondaryEntity });
+    let cv = chain(K::Channel {
+        channel: Channel::Email,
+        credential: None,
+        per: Recipient::SecondaryEntity,
+        message: Default::default(),
+    });
     expect(&cv, Some("x"), "Change dimension");
 }
 
@@ -216,7 +226,12 @@ fn too_many_activities_or_channels() {
     for i in 0..11 {
         activities.push(activity(
             &format!("mail{i}"),
-            K::Channel { channel: Channel::Email, credential: None, per: Recipient::Profile },
+            K::Channel {
+                channel: Channel::Email,
+                credential: None,
+                per: Recipient::Profile,
+                message: Default::default(),
+            },
         ));
         transitions.push(wire(&format!("t{i}"), "a", "out", &format!("mail{i}")));
     }
@@ -286,4 +301,65 @@ fn a_scheduler_too_fast_or_malformed() {
     // A valid one starts the audience; its transition carries no population.
     let report = count(&workspace().1, &scheduled(Schedule::Daily { times: vec!["09:00".into(), "17:30".into()] }));
     assert_eq!((report.count_of("t_go"), report.count_of("t_a")), (None, Some(2)));
+}
+
+#[test]
+fn a_message_may_use_only_what_reaches_it() {
+    let email = |text: &str, per| K::Channel {
+        channel: Channel::Email,
+        credential: None,
+        per,
+        message: campaign_console::model::Message {
+            subject: "Hello {{ profile.name }}".into(),
+            text: text.into(),
+            html: String::new(),
+        },
+    };
+    // A misspelt column: named, with the activity and the part of the message.
+    let p = expect(&chain(email("{{ profile.nmae }}", Recipient::Profile)), Some("x"), "profile has no nmae");
+    assert_eq!(p.parameter.as_deref(), Some("message text"));
+    assert!(p.message.starts_with("{{profile.nmae}}"), "{}", p.message);
+    // Enrichment columns exist only after an enrichment…
+    expect(&chain(email("{{ enrichment.spent }}", Recipient::Profile)), Some("x"), "enrichment has no spent");
+    let enriched = canvas(
+        vec![
+            build("a", "customers", gold()),
+            activity(
+                "e",
+                K::Enrichment {
+                    columns: vec![campaign_console::model::EnrichColumn {
+                        alias: "spent".into(),
+                        source: campaign_console::model::EnrichSource::Aggregate {
+                            entity: "orders".into(),
+                            function: campaign_console::model::Aggregate::Sum,
+                            column: Some("amount".into()),
+                            filter: Rule::everyone(),
+                        },
+                    }],
+                },
+            ),
+            activity("x", email("{{ enrichment.spent | default(0) }} {{ profile.tier | upper }}", Recipient::Profile)),
+        ],
+        vec![wire("t1", "a", "out", "e"), wire("t2", "e", "out", "x")],
+    );
+    if let Err(e) = compile(&enriched) {
+        panic!("refused: {e}");
+    }
+    // …and a secondary entity's columns only in a multi-level send.
+    let per_order = |per| {
+        canvas(
+            vec![
+                build("a", "customers", gold()),
+                activity("d", K::ChangeDimension { to: "orders".into() }),
+                activity("x", email("{{ orders.amount }} for {{ profile.name }}", per)),
+            ],
+            vec![wire("t1", "a", "out", "d"), wire("t2", "d", "out", "x")],
+        )
+    };
+    if let Err(e) = compile(&per_order(Recipient::SecondaryEntity)) {
+        panic!("refused: {e}");
+    }
+    expect(&per_order(Recipient::Profile), Some("x"), "unknown variable");
+    // A broken template says where.
+    expect(&chain(email("{% if %}", Recipient::Profile)), Some("x"), "line 1");
 }

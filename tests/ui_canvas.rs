@@ -116,7 +116,7 @@ fn the_demo_canvas_shows_the_engines_counts() {
     console.send(campaign_console::console::Command::ExportTransition {
         campaign_id: console.campaign("Summer getaway").unwrap().id,
         transition: "t_vip".into(),
-        path: Some(file.clone()),
+        path: file.clone(),
     });
     settle(&mut h);
     let text = std::fs::read_to_string(&file).unwrap();

@@ -416,7 +416,7 @@ fn check_activity(
             check_limit(ck, a, "size", Some(size));
             input.map(same)
         }
-        ActivityKind::Channel { channel, per, .. } => {
+        ActivityKind::Channel { channel, per, message, .. } => {
             let entity = dim?;
             let f = input?;
             let profile = profile_entity(b.model);
@@ -424,6 +424,28 @@ fn check_activity(
                 ck.add(Some(a), None, "the data model has no profile entity (identity namespaces point at none)");
                 return None;
             };
+            // What the message may use: the profile, the row sent about (one message per
+            // secondary entity), the enrichment columns that arrive.
+            let columns = |e: &str| {
+                b.model.entity(e).map(|e| e.columns.iter().map(|c| c.name.clone()).collect()).unwrap_or_default()
+            };
+            let scope = crate::personalize::Scope {
+                profile: columns(profile),
+                secondary: (*per == Recipient::SecondaryEntity && entity.name != profile)
+                    .then(|| (entity.name.clone(), columns(&entity.name))),
+                enrichment: f.columns.iter().map(|c| c.alias.clone()).collect(),
+                context: false,
+            };
+            for (part, source) in [("subject", &message.subject), ("text", &message.text), ("HTML", &message.html)] {
+                if source.trim().is_empty() {
+                    continue;
+                }
+                if let Err(problems) = crate::personalize::check(source, &scope) {
+                    for p in problems {
+                        ck.add(Some(a), Some(&format!("message {part}")), p.to_string());
+                    }
+                }
+            }
             let reaches = entity.name == profile
                 || matches!(b.relation(entity, profile), Ok(super::expr::Relation::Parent { .. }));
             if !reaches {

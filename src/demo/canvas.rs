@@ -8,8 +8,8 @@ use crate::model::{Canvas, Channel, CombineMode};
 /// audience for later. It starts every Monday at 09:00.
 pub fn summer_canvas() -> Canvas {
     use crate::model::{
-        Activity, ActivityKind as K, Aggregate, DedupMethod, EnrichColumn, EnrichSource, Limit, LinkedCondition, Op,
-        Operand, PeriodUnit, Pick, Recipient, Rule, Subset, Transition,
+        Activity, ActivityKind as K, Aggregate, DedupMethod, EnrichColumn, EnrichSource, Limit, LinkedCondition,
+        Message, Op, Operand, PeriodUnit, Pick, Recipient, Rule, Subset, Transition,
     };
     let column = |c: &str, op: Op, value: Operand| Rule::Column { column: c.into(), op, value };
     let text = |s: &str| Operand::Text(s.into());
@@ -160,14 +160,41 @@ pub fn summer_canvas() -> Canvas {
                 "Summer offer email",
                 1080.0,
                 20.0,
-                K::Channel { channel: Channel::Email, credential: None, per: Recipient::Profile },
+                K::Channel {
+                    channel: Channel::Email,
+                    credential: None,
+                    per: Recipient::Profile,
+                    message: Message {
+                        subject: "{{ profile.first_name }}, your summer getaway is waiting".into(),
+                        text: "Hello {{ profile.first_name }},\n\n\
+                               Thank you for travelling with us. This summer, \
+                               enjoy 20 % off any hotel until 31 August.\n\n\
+                               See you soon!"
+                            .into(),
+                        html: "<p>Hello {{ profile.first_name }},</p>\n\
+                               <p>Thank you for travelling with us. This summer, \
+                               enjoy <strong>20 % off</strong> any hotel until 31 August.</p>\n\
+                               <p>See you soon!</p>"
+                            .into(),
+                    },
+                },
             ),
             activity(
                 "sms",
                 "Summer offer SMS",
                 860.0,
                 150.0,
-                K::Channel { channel: Channel::Sms, credential: None, per: Recipient::Profile },
+                K::Channel {
+                    channel: Channel::Sms,
+                    credential: None,
+                    per: Recipient::Profile,
+                    message: Message {
+                        text: "{{ profile.first_name }}, thanks for your {{ enrichment.stays }} stays! 20% off the next one until 31/08. \
+                               Reply STOP to opt out."
+                            .into(),
+                        ..Message::default()
+                    },
+                },
             ),
             activity(
                 "save_rest",

@@ -185,6 +185,9 @@ pub enum ActivityKind {
         credential: Option<String>,
         #[serde(default)]
         per: Recipient,
+        /// What is sent (personalized per recipient).
+        #[serde(default)]
+        message: Message,
     },
 }
 
@@ -508,6 +511,21 @@ pub enum Schedule {
     Monthly { day: u8, time: String },
     /// A five-field cron expression (minute hour day-of-month month day-of-week).
     Cron { expression: String },
+}
+
+/// The content of a channel activity: templates personalized per recipient
+/// (`{{profile.first_name}}`, …; see `personalize`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    /// Email subject, push title.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub subject: String,
+    /// SMS and push text, the email's text part, the X post, the webhook's JSON body.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub text: String,
+    /// The email's HTML part (values are HTML-escaped).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub html: String,
 }
 
 /// Who a channel activity sends to.

@@ -57,6 +57,34 @@ pub fn text_field(ui: &mut Ui, id: Id, value: &mut String, hint: &str) -> bool {
     false
 }
 
+/// A multi-line [`text_field`]: applies when it loses focus. Returns whether `value` changed;
+/// `live` sees the text as it is typed (for counters).
+pub fn text_area(
+    ui: &mut Ui,
+    id: Id,
+    value: &mut String,
+    hint: &str,
+    rows: usize,
+    live: impl FnOnce(&mut Ui, &str),
+) -> bool {
+    let buffer = id.with("typing");
+    let mut text = ui.data(|d| d.get_temp::<String>(buffer)).unwrap_or_else(|| value.clone());
+    let r = ui.add(
+        egui::TextEdit::multiline(&mut text).id(id).hint_text(hint).desired_rows(rows).desired_width(f32::INFINITY),
+    );
+    live(ui, &text);
+    if r.has_focus() {
+        ui.data_mut(|d| d.insert_temp(buffer, text));
+        return false;
+    }
+    ui.data_mut(|d| d.remove::<String>(buffer));
+    if r.lost_focus() && text != *value {
+        *value = text;
+        return true;
+    }
+    false
+}
+
 /// A labelled row: the label on the left in the muted colour, the editor after it.
 pub fn row<R>(ui: &mut Ui, label: &str, add: impl FnOnce(&mut Ui) -> R) -> R {
     ui.horizontal(|ui| {

@@ -7,13 +7,13 @@ use egui::{Id, RichText, Ui};
 use super::super::theme;
 use super::fields::{
     FormContext, any_type, column_combo, combo, date_editor, entity_combo, is_number, is_time, remove_button, row,
-    text_field,
+    text_area, text_field,
 };
 use super::rule::rule_editor;
 use crate::model::{
     ActivityKind as K, Aggregate, Channel, ColumnType, CombineMode, Credential, DedupMethod, EnrichColumn,
-    EnrichSource, Entity, Limit, Op, Pick, Recipient, ReconcileRule, Rule, SavedAudience, Schedule, Subset, TestCheck,
-    TestCondition, WaitFor,
+    EnrichSource, Entity, Limit, Message, Op, Pick, Recipient, ReconcileRule, Rule, SavedAudience, Schedule, Subset,
+    TestCheck, TestCondition, WaitFor,
 };
 use crate::schedule::{Plan, SchedulerParams};
 
@@ -166,7 +166,11 @@ pub fn kind_form(ui: &mut Ui, cx: &mut FormContext<'_>, s: &Surroundings<'_>, id
             ui.label(RichText::new("Nothing to set: this marks the end of a path.").color(theme::muted(ui)));
             false
         }
-        K::Channel { channel, credential, per } => channel_form(ui, s, id, *channel, credential, per),
+        K::Channel { channel, credential, per, message } => {
+            let mut c = channel_form(ui, s, id, *channel, credential, per);
+            c |= message_form(ui, cx, s, id.with("message"), *channel, *per, message);
+            c
+        }
     };
     edit
 }
@@ -943,8 +947,87 @@ fn channel_form(
         (Recipient::SecondaryEntity, format!("one message per {dimension} row")),
     ];
     changed |= row(ui, "Send", |ui| combo(ui, id.with("per"), per, &pers));
-    ui.label(
-        RichText::new("Message content and sending come with the delivery pipeline.").small().color(theme::muted(ui)),
-    );
+    changed
+}
+
+/// The content: subject, text, HTML as the channel uses them, with the SMS size while typing
+/// and the variables the message can use.
+fn message_form(
+    ui: &mut Ui,
+    cx: &mut FormContext<'_>,
+    s: &Surroundings<'_>,
+    id: Id,
+    channel: Channel,
+    per: Recipient,
+    message: &mut Message,
+) -> bool {
+    let mut changed = false;
+    ui.add_space(4.0);
+    ui.label(RichText::new("Message").strong());
+    let (subject, text, html) = match channel {
+        Channel::Email => (Some("Subject"), Some("Text part"), true),
+        Channel::Push => (Some("Title"), Some("Text"), false),
+        Channel::Sms | Channel::X => (None, Some("Text"), false),
+        Channel::Webhook => (None, Some("JSON body"), false),
+        Channel::DirectMail => (None, None, false),
+    };
+    if let Some(label) = subject {
+        ui.label(label);
+        changed |= text_field(ui, id.with("subject"), &mut message.subject, "Hello {{profile.first_name}}");
+    }
+    if let Some(label) = text {
+        ui.label(label);
+        let sms = channel == Channel::Sms;
+        changed |= text_area(ui, id.with("text"), &mut message.text, "", if sms { 4 } else { 6 }, |ui, typed| {
+            if sms {
+                let size = crate::personalize::sms_size(typed);
+                let encoding = match size.encoding {
+                    crate::personalize::SmsEncoding::Gsm7 => "GSM-7",
+                    crate::personalize::SmsEncoding::Ucs2 => "Unicode (UCS-2)",
+                };
+                let segments = if size.segments == 1 { "1 SMS".to_owned() } else { format!("{} SMS", size.segments) };
+                ui.label(
+                    RichText::new(format!(
+                        "{} characters · {encoding} · {segments} (before personalization)",
+                        size.characters
+                    ))
+                    .small()
+                    .color(theme::muted(ui)),
+                );
+            }
+        });
+    }
+    if html {
+        ui.label("HTML part");
+        changed |=
+            text_area(ui, id.with("html"), &mut message.html, "<p>Hello {{profile.first_name}}</p>", 6, |_, _| {});
+    }
+    if channel == Channel::DirectMail {
+        ui.label(
+            RichText::new("A direct mail run writes a file of its recipients; no message here.")
+                .small()
+                .color(theme::muted(ui)),
+        );
+        return changed;
+    }
+    // The variables at hand.
+    egui::CollapsingHeader::new("Variables").id_salt(id.with("variables")).show(ui, |ui| {
+        let model = cx.model;
+        let profile = model.identity_namespaces.first().map(|n| n.entity.clone()).unwrap_or_else(|| "profiles".into());
+        let mut lines: Vec<String> = Vec::new();
+        if let Some(e) = model.entity(&profile) {
+            lines.extend(e.columns.iter().map(|c| format!("{{{{profile.{}}}}}  {}", c.name, c.label)));
+        }
+        if per == Recipient::SecondaryEntity
+            && let Some(d) = s.dimension.as_deref().filter(|d| *d != profile).and_then(|d| model.entity(d))
+        {
+            lines.extend(d.columns.iter().map(|c| format!("{{{{{}.{}}}}}  {}", d.name, c.name, c.label)));
+        }
+        lines.push("{{enrichment.<name>}}  a column added by an Enrichment before this activity".into());
+        lines.push("Filters: | default(\"…\") | upper | lower | date(\"%d %B %Y\")".into());
+        for l in lines {
+            ui.label(RichText::new(l).small().monospace());
+        }
+    });
     changed
 }

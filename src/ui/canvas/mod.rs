@@ -419,11 +419,21 @@ impl CanvasEditor {
                         .on_hover_text("Every row of this transition, to a file you choose.")
                         .clicked()
                     {
-                        commands.push(Command::ExportTransition {
-                            campaign_id: self.campaign.id,
-                            transition: i.transition.clone(),
-                            path: None,
-                        });
+                        // The save dialog runs here, on the UI thread (macOS allows no other).
+                        let name: String =
+                            i.title.chars().map(|c| if c.is_alphanumeric() || c == ' ' { c } else { '_' }).collect();
+                        if let Some(path) = rfd::FileDialog::new()
+                            .set_title("Export the rows to CSV")
+                            .set_file_name(format!("{}.csv", name.split_whitespace().collect::<Vec<_>>().join(" ")))
+                            .add_filter("CSV", &["csv"])
+                            .save_file()
+                        {
+                            commands.push(Command::ExportTransition {
+                                campaign_id: self.campaign.id,
+                                transition: i.transition.clone(),
+                                path,
+                            });
+                        }
                     }
                 });
                 ui.separator();
