@@ -47,6 +47,20 @@ pub enum ConsoleError {
     Audience(#[from] AudienceError),
     #[error("\u{201c}{campaign}\u{201d} has no canvas to count: {why}")]
     NoCanvas { campaign: String, why: String },
+    #[error(transparent)]
+    Delivery(#[from] crate::delivery::DeliveryError),
+    /// The campaign cannot run as it is; the message says why in the user's words.
+    #[error("{0}")]
+    CannotRun(String),
+}
+
+/// What a campaign run did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunSummary {
+    pub campaign: Campaign,
+    /// Unfinished deliveries of an earlier run were carried on instead of starting a new run.
+    pub resumed: bool,
+    pub deliveries: Vec<store::deliveries::Delivery>,
 }
 
 /// An error as the user sees it: one sentence, with the technical chain behind "details".
@@ -509,6 +523,238 @@ impl Console {
         }
         let saved = session.save_audiences(&run, Some(campaign.id), self.now())?;
         Ok((campaign, canvas, report, saved))
+    }
+
+    /// Runs an orchestrated campaign: counts its canvas, saves its audiences and control groups,
+    /// writes the ledger of each channel activity (before anything is sent), then sends. When an
+    /// earlier run left deliveries unfinished (stopped, crashed), those are carried on instead:
+    /// rows left in `sending` are looked up at the provider, and nothing is sent twice. A
+    /// campaign that already ran runs again only with `again`.
+    pub fn run_campaign(
+        &self,
+        name_or_id: &str,
+        again: bool,
+        rate_override: Option<f64>,
+        progress: &mut dyn FnMut(&Campaign, &crate::delivery::Progress),
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<RunSummary, ConsoleError> {
+        use store::deliveries::{self as ledger, delivery_status};
+        let campaign = self.campaign(name_or_id)?;
+        let canvas = self.canvas(&campaign)?;
+        let model = store::data_model::load(&self.workspace.conn())?;
+        let earlier = ledger::list(&self.workspace.conn(), Some(campaign.id))?;
+        let unfinished: Vec<i64> = earlier
+            .iter()
+            .filter(|d| d.status == delivery_status::SENDING || d.status == delivery_status::PREPARING)
+            .map(|d| d.id)
+            .collect();
+        let resumed = !unfinished.is_empty();
+        let ids = if resumed {
+            unfinished
+        } else {
+            if !earlier.is_empty() && !again {
+                return Err(ConsoleError::CannotRun(format!(
+                    "\u{201c}{}\u{201d} has already run ({} deliveries): run it again only on purpose (--again)",
+                    campaign.name,
+                    earlier.len()
+                )));
+            }
+            self.prepare_deliveries(&campaign, &canvas, &model, cancelled)?
+        };
+        for id in ids {
+            if cancelled() {
+                break;
+            }
+            self.send_delivery(&campaign, &canvas, &model, id, rate_override, progress, cancelled)?;
+        }
+        let deliveries = ledger::list(&self.workspace.conn(), Some(campaign.id))?;
+        Ok(RunSummary { campaign, resumed, deliveries })
+    }
+
+    /// The provider and pace for a channel activity's credential (the channel's first one, or
+    /// the Sandbox, when it names none).
+    fn provider_for(
+        &self,
+        channel: Channel,
+        credential: Option<&str>,
+    ) -> Result<(Box<dyn crate::channels::Provider>, Option<f64>), ConsoleError> {
+        let credentials = self.credentials()?;
+        let chosen = match credential {
+            Some(name) => Some(
+                credentials.iter().find(|c| c.channel == channel && c.name.eq_ignore_ascii_case(name)).ok_or_else(
+                    || {
+                        ConsoleError::CannotRun(format!(
+                            "there is no {} credential called \u{201c}{name}\u{201d}",
+                            channel.label()
+                        ))
+                    },
+                )?,
+            ),
+            None => credentials.iter().find(|c| c.channel == channel),
+        };
+        let rate = chosen.and_then(|c| c.settings.get("rate_per_second")).and_then(serde_json::Value::as_f64);
+        match chosen.map(|c| c.provider) {
+            None | Some(ProviderKind::Sandbox) => {
+                Ok((Box::new(crate::channels::sandbox::Sandbox::new(self.workspace.connect()?)), rate))
+            }
+            Some(other) => Err(ConsoleError::CannotRun(format!(
+                "sending through {} is not available in this version yet; use a Sandbox credential",
+                other.as_str()
+            ))),
+        }
+    }
+
+    /// Counts the canvas in run mode and writes a delivery with its ledger for each channel
+    /// activity (each in one transaction: a crash leaves all of it or none). Returns their ids.
+    fn prepare_deliveries(
+        &self,
+        campaign: &Campaign,
+        canvas: &Canvas,
+        model: &DataModel,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Vec<i64>, ConsoleError> {
+        use store::deliveries as ledger;
+        let (_, options) = self.compile_options(Dialect::Sqlite)?;
+        let run = audience::compile_with(canvas, model, &options)?;
+        // Everything a send needs is checked before anything is written.
+        let profile = audience::profile_entity(model)
+            .and_then(|p| model.entity(p))
+            .ok_or_else(|| ConsoleError::CannotRun("the data model names no profile entity".into()))?;
+        for send in &run.sends {
+            let Some(a) = canvas.activity(&send.activity) else { continue };
+            let crate::model::ActivityKind::Channel { channel, credential, message, .. } = &a.kind else { continue };
+            let missing = match channel {
+                Channel::Email if message.subject.trim().is_empty() => Some("a subject"),
+                Channel::Email if message.text.trim().is_empty() && message.html.trim().is_empty() => {
+                    Some("a text or HTML part")
+                }
+                Channel::Sms | Channel::Push | Channel::X if message.text.trim().is_empty() => Some("a text"),
+                _ => None,
+            };
+            if let Some(what) = missing {
+                return Err(ConsoleError::CannotRun(format!(
+                    "\u{201c}{}\u{201d} has no message yet: it needs {what}",
+                    a.label
+                )));
+            }
+            self.provider_for(*channel, credential.as_deref())?;
+        }
+        let mut session = audience::CountSession::new(self.workspace.connect()?);
+        let report = session.count(&run, cancelled)?;
+        if !report.complete {
+            return Err(audience::AudienceError::Cancelled.into());
+        }
+        session.save_audiences(&run, Some(campaign.id), self.now())?;
+        session.record_control_groups(&run, campaign.id, self.now())?;
+        // All the ledgers in one transaction: a crash leaves every delivery of the run, or none.
+        let conn = session.connection();
+        let tx = conn.unchecked_transaction().map_err(StoreError::from)?;
+        let mut ids = Vec::new();
+        for send in &run.sends {
+            let Some(a) = canvas.activity(&send.activity) else { continue };
+            let crate::model::ActivityKind::Channel { channel, per, message, .. } = &a.kind else { continue };
+            let dimension = model
+                .entity(&send.dimension)
+                .ok_or_else(|| ConsoleError::CannotRun(format!("the data model has no entity {}", send.dimension)))?;
+            let profile_fk = if dimension.name == profile.name {
+                None
+            } else {
+                model
+                    .links
+                    .iter()
+                    .find(|l| l.child == dimension.name && l.parent == profile.name)
+                    .map(|l| l.foreign_key.as_str())
+            };
+            let address = audience::address_namespace(*channel).and_then(|ns| {
+                model
+                    .identity_namespaces
+                    .iter()
+                    .find(|n| n.name == ns && n.entity == profile.name)
+                    .map(|n| n.column.as_str())
+            });
+            let opt_in_name = format!("{}_opt_in", channel.as_str());
+            let opt_in = profile.column(&opt_in_name).map(|c| c.name.as_str());
+            let source = ledger::LedgerSource {
+                table: &send.table,
+                dimension: &dimension.name,
+                dimension_key: &dimension.primary_key,
+                profile: &profile.name,
+                profile_key: &profile.primary_key,
+                profile_fk,
+                per_row: *per == crate::model::Recipient::SecondaryEntity && profile_fk.is_some(),
+                address,
+                opt_in,
+                columns: &send.columns,
+            };
+            let message_json = serde_json::to_string(message).unwrap_or_else(|_| "{}".into());
+            let id = ledger::create(&tx, campaign.id, &a.id, channel.as_str(), &message_json, self.now())?;
+            ledger::fill_ledger(&tx, id, &source, self.now())?;
+            ids.push(id);
+        }
+        tx.commit().map_err(StoreError::from)?;
+        Ok(ids)
+    }
+
+    /// Sends (or carries on sending) one delivery of `campaign`.
+    #[allow(clippy::too_many_arguments)]
+    fn send_delivery(
+        &self,
+        campaign: &Campaign,
+        canvas: &Canvas,
+        model: &DataModel,
+        id: i64,
+        rate_override: Option<f64>,
+        progress: &mut dyn FnMut(&Campaign, &crate::delivery::Progress),
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<crate::delivery::Progress, ConsoleError> {
+        let mut conn = self.workspace.connect()?;
+        let (activity, message_json): (String, String) = conn
+            .query_row("SELECT COALESCE(activity_id, ''), message_json FROM cc_deliveries WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(StoreError::from)?;
+        let message: crate::model::Message = serde_json::from_str(&message_json).unwrap_or_default();
+        let a = canvas.activity(&activity).ok_or_else(|| {
+            ConsoleError::CannotRun(format!(
+                "delivery {id} belongs to an activity the canvas no longer has ({activity})"
+            ))
+        })?;
+        let crate::model::ActivityKind::Channel { channel, credential, per, .. } = &a.kind else {
+            return Err(ConsoleError::CannotRun(format!("{} is not a channel activity", a.label)));
+        };
+        let (provider, rate) = self.provider_for(*channel, credential.as_deref())?;
+        crate::delivery::recover(&mut conn, id, provider.as_ref())?;
+        // What the recipients carry: the compiled run says which entity and columns arrive.
+        let (_, options) = self.compile_options(Dialect::Sqlite)?;
+        let send = audience::compile_with(canvas, model, &options)?.sends.into_iter().find(|s| s.activity == activity);
+        let profile = audience::profile_entity(model).unwrap_or_default().to_owned();
+        let recipients = crate::delivery::Recipients {
+            model,
+            secondary: send
+                .as_ref()
+                .filter(|s| *per == crate::model::Recipient::SecondaryEntity && s.dimension != profile)
+                .map(|s| s.dimension.clone()),
+            enrichment: send.map(|s| s.columns).unwrap_or_default(),
+            profile,
+        };
+        let options = crate::delivery::SendOptions { rate_per_second: rate_override.or(rate), ..Default::default() };
+        Ok(crate::delivery::send(
+            &mut conn,
+            id,
+            *channel,
+            &message,
+            &recipients,
+            provider.as_ref(),
+            &options,
+            &mut |p| progress(campaign, p),
+            cancelled,
+        )?)
+    }
+
+    /// The deliveries (of one campaign when given), newest first, with their counts by status.
+    pub fn deliveries(&self, campaign: Option<&str>) -> Result<Vec<store::deliveries::Delivery>, ConsoleError> {
+        let id = campaign.map(|c| self.campaign(c)).transpose()?.map(|c| c.id);
+        Ok(store::deliveries::list(&self.workspace.conn(), id)?)
     }
 
     /// The saved audiences of the workspace.

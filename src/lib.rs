@@ -4,7 +4,9 @@
 //! Dependencies run one way: `model` ← `store` / `secrets` ← `console` ← `ui` and the binary.
 
 pub mod audience;
+pub mod channels;
 pub mod console;
+pub mod delivery;
 pub mod demo;
 pub mod model;
 pub mod personalize;

@@ -78,6 +78,24 @@ enum Cmd {
     },
     /// Show the data model: entities with row counts, links and identity namespaces.
     Data,
+    /// Run an orchestrated campaign headless: count, write each channel's ledger, send (through
+    /// the Sandbox unless a credential says otherwise). Carries on an unfinished earlier run.
+    Run {
+        /// The campaign's name or id.
+        campaign: String,
+        /// Run a campaign that already ran once more (a new send to everyone).
+        #[arg(long)]
+        again: bool,
+        /// At most this many messages per second (overrides the credential's limit).
+        #[arg(long)]
+        rate: Option<f64>,
+    },
+    /// List the deliveries with their messages by status.
+    Deliveries {
+        /// Only this campaign's (name or id).
+        #[arg(long)]
+        campaign: Option<String>,
+    },
     /// Preview the next launch times of an orchestrated campaign's Scheduler activities.
     Schedule {
         /// The campaign's name or id.
@@ -304,6 +322,46 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
             }
             Ok(())
         }
+        Some(Cmd::Run { campaign, again, rate }) => {
+            let console = open()?;
+            if let Some(r) = rate
+                && !(r.is_finite() && r > 0.0)
+            {
+                anyhow::bail!("--rate must be a number of messages per second above 0");
+            }
+            let mut last_line = std::time::Instant::now() - std::time::Duration::from_secs(1);
+            let mut progress = |c: &model::Campaign, p: &campaign_console::delivery::Progress| {
+                if last_line.elapsed() >= std::time::Duration::from_millis(500) || p.remaining == 0 {
+                    last_line = std::time::Instant::now();
+                    eprintln!(
+                        "{} · delivery {}: {:>5.1} %  sent {}  failed {}  excluded {}  remaining {}",
+                        c.name,
+                        p.delivery,
+                        p.fraction() * 100.0,
+                        p.sent,
+                        p.failed,
+                        p.excluded,
+                        p.remaining
+                    );
+                }
+            };
+            let summary = console.run_campaign(&campaign, again, rate, &mut progress, &|| false)?;
+            if summary.resumed {
+                println!("Carried on the unfinished run of \u{201c}{}\u{201d}.", summary.campaign.name);
+            }
+            print_deliveries(&summary.deliveries);
+            Ok(())
+        }
+        Some(Cmd::Deliveries { campaign }) => {
+            let console = open()?;
+            let list = console.deliveries(campaign.as_deref())?;
+            if list.is_empty() {
+                println!("No delivery yet: `campaign-console run <campaign>` sends one.");
+            } else {
+                print_deliveries(&list);
+            }
+            Ok(())
+        }
         Some(Cmd::Schedule { campaign, next }) => {
             let console = open()?;
             let campaign = console.campaign(&campaign)?;
@@ -373,5 +431,29 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
             }
             Ok(())
         }
+    }
+}
+
+fn print_deliveries(list: &[campaign_console::store::deliveries::Delivery]) {
+    use campaign_console::store::deliveries::status;
+    println!(
+        "{:>5}  {:<16} {:<8} {:<10} {:>8} {:>8} {:>8} {:>9} {:>11} {:>9}",
+        "id", "activity", "channel", "status", "total", "sent", "failed", "excluded", "unconfirmed", "remaining"
+    );
+    for d in list {
+        let remaining = d.count(status::QUEUED) + d.count(status::SENDING) + d.count(status::RETRY);
+        println!(
+            "{:>5}  {:<16} {:<8} {:<10} {:>8} {:>8} {:>8} {:>9} {:>11} {:>9}",
+            d.id,
+            d.activity_id,
+            d.channel,
+            d.status,
+            d.total(),
+            d.count(status::SENT),
+            d.count(status::FAILED),
+            d.count(status::EXCLUDED),
+            d.count(status::UNCONFIRMED),
+            remaining
+        );
     }
 }

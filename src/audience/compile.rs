@@ -96,6 +96,19 @@ pub struct CompiledRun {
     pub saves: Vec<CompiledSave>,
     /// The control groups to record when the campaign runs.
     pub control_groups: Vec<CompiledControl>,
+    /// The channel activities: what each sends to when the campaign runs.
+    pub sends: Vec<CompiledSend>,
+}
+
+/// A channel activity's population: the work table arriving on its input.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompiledSend {
+    pub activity: String,
+    /// The entity of the work table's keys.
+    pub dimension: String,
+    pub table: String,
+    /// The enrichment columns the table carries.
+    pub columns: Vec<String>,
 }
 
 /// A Control group activity's held-out rows, recorded as "enrolled in control group"
@@ -131,6 +144,7 @@ pub fn compile_with(
         pre_steps: Vec::new(),
         saves: Vec::new(),
         control_groups: Vec::new(),
+        sends: Vec::new(),
         analysis: &analysis,
     };
     let mut steps = Vec::new();
@@ -180,6 +194,7 @@ pub fn compile_with(
         tables: c.tables,
         saves: c.saves,
         control_groups: c.control_groups,
+        sends: c.sends,
     })
 }
 
@@ -195,6 +210,7 @@ struct Compiler<'a> {
     pre_steps: Vec<CompiledStep>,
     saves: Vec<CompiledSave>,
     control_groups: Vec<CompiledControl>,
+    sends: Vec<CompiledSend>,
     /// What validation learnt: the files of Reconciliation activities.
     analysis: &'a super::validate::Analysis,
 }
@@ -779,6 +795,12 @@ impl Compiler<'_> {
             }
             ActivityKind::Channel { per, .. } => {
                 let (Some(entity), Some(w)) = (dim, input_table.as_deref()) else { return Ok(out) };
+                self.sends.push(CompiledSend {
+                    activity: a.id.clone(),
+                    dimension: entity.name.clone(),
+                    table: w.to_owned(),
+                    columns: input_flow.columns.iter().map(|c| c.alias.clone()).collect(),
+                });
                 let profile = profile_entity(self.b.model).unwrap_or_default();
                 if *per == Recipient::Profile && entity.name != profile {
                     let Relation::Parent { fk, .. } = self.b.relation(entity, profile)? else {

@@ -14,13 +14,13 @@ mod run;
 mod validate;
 
 pub use compile::{
-    CompileOptions, CompiledControl, CompiledRun, CompiledSave, CompiledStep, CompiledTransition, SqlStatement,
-    compile, compile_with,
+    CompileOptions, CompiledControl, CompiledRun, CompiledSave, CompiledSend, CompiledStep, CompiledTransition,
+    SqlStatement, compile, compile_with,
 };
 pub use expr::mix;
 pub use ports::{InputPort, inputs, outputs};
 pub use run::{ActivityReport, CountReport, CountSession, TransitionCount, display_value, run_count};
-pub use validate::{Analysis, Flow, WorkColumn, validate};
+pub use validate::{Analysis, Flow, WorkColumn, address_namespace, profile_entity, validate};
 
 use std::fmt;
 

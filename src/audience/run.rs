@@ -62,6 +62,11 @@ impl CountSession {
         Self { conn, tables: HashMap::new(), by_transition: HashMap::new() }
     }
 
+    /// The session's connection: its work tables are visible only through it.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
     /// A handle that stops the statement running now (from another thread).
     pub fn interrupt_handle(&self) -> InterruptHandle {
         self.conn.get_interrupt_handle()

@@ -601,12 +601,12 @@ fn check_limit(ck: &mut Checker<'_>, a: &Activity, p: &str, limit: Option<&Limit
 }
 
 /// The entity messages are addressed to: the one the identity namespaces point at.
-pub(crate) fn profile_entity(model: &DataModel) -> Option<&str> {
+pub fn profile_entity(model: &DataModel) -> Option<&str> {
     model.identity_namespaces.first().map(|n| n.entity.as_str())
 }
 
 /// The identity namespace holding a channel's address, for channels that need one.
-pub(crate) fn address_namespace(channel: Channel) -> Option<&'static str> {
+pub fn address_namespace(channel: Channel) -> Option<&'static str> {
     match channel {
         Channel::Email => Some("email"),
         Channel::Sms => Some("phone"),

@@ -164,6 +164,21 @@ const STEPS: &[&str] = &[
                  key INTEGER NOT NULL,
                  PRIMARY KEY (audience_id, key)
              ) WITHOUT ROWID;",
+    // 4: what a delivery sends, each ledger row's personalization values, the Sandbox's outbox
+    // (not unique by key on purpose: a message sent twice would show).
+    "ALTER TABLE cc_deliveries ADD COLUMN message_json TEXT NOT NULL DEFAULT '{}';
+             ALTER TABLE cc_ledger ADD COLUMN vars_json TEXT;
+             CREATE TABLE cc_sandbox_messages (
+                 id INTEGER PRIMARY KEY,
+                 idempotency_key TEXT NOT NULL,
+                 channel TEXT NOT NULL,
+                 address TEXT NOT NULL,
+                 subject TEXT NOT NULL DEFAULT '',
+                 body TEXT NOT NULL DEFAULT '',
+                 html TEXT NOT NULL DEFAULT '',
+                 created_at TEXT NOT NULL
+             );
+             CREATE INDEX cc_sandbox_messages_key ON cc_sandbox_messages(idempotency_key);",
 ];
 
 /// The migrations built from [`STEPS`].

@@ -11,6 +11,7 @@ pub mod campaigns;
 pub mod credentials;
 pub mod customer_data;
 pub mod data_model;
+pub mod deliveries;
 pub mod interactions;
 pub mod migrations;
 

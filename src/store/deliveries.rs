@@ -1,0 +1,397 @@
+//! Deliveries and their send ledger: one row per message, written before anything is sent,
+//! claimed (`queued` → `sending`, committed) before the provider is called, and closed with the
+//! provider's answer. The Sandbox provider's outbox lives here too.
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::{Result, StoreError, parse_opt_ts, parse_ts, quote_ident, ts};
+
+/// Ledger statuses.
+pub mod status {
+    pub const QUEUED: &str = "queued";
+    pub const SENDING: &str = "sending";
+    pub const SENT: &str = "sent";
+    pub const FAILED: &str = "failed";
+    pub const RETRY: &str = "retry";
+    pub const EXCLUDED: &str = "excluded";
+    /// Left in `sending` by a crash with a provider that cannot say whether it went out.
+    pub const UNCONFIRMED: &str = "unconfirmed";
+    /// Every status, in the order reports show them.
+    pub const ALL: [&str; 7] = [QUEUED, SENDING, RETRY, SENT, FAILED, EXCLUDED, UNCONFIRMED];
+    /// Statuses a row never leaves.
+    pub const TERMINAL: [&str; 4] = [SENT, FAILED, EXCLUDED, UNCONFIRMED];
+}
+
+/// A delivery's own status.
+pub mod delivery_status {
+    /// Its ledger is being written.
+    pub const PREPARING: &str = "preparing";
+    pub const SENDING: &str = "sending";
+    pub const DONE: &str = "done";
+    pub const CANCELLED: &str = "cancelled";
+}
+
+/// One delivery (a channel activity's run) with its ledger counts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Delivery {
+    pub id: i64,
+    pub campaign_id: Option<i64>,
+    pub activity_id: String,
+    pub channel: String,
+    pub status: String,
+    pub created_at: jiff::Timestamp,
+    pub finished_at: Option<jiff::Timestamp>,
+    /// (ledger status, rows), for every status present.
+    pub counts: Vec<(String, u64)>,
+}
+
+impl Delivery {
+    pub fn count(&self, status: &str) -> u64 {
+        self.counts.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n)
+    }
+
+    pub fn total(&self) -> u64 {
+        self.counts.iter().map(|(_, n)| n).sum()
+    }
+}
+
+/// Creates a delivery (status `preparing`) and returns its id.
+pub fn create(
+    conn: &Connection,
+    campaign_id: i64,
+    activity_id: &str,
+    channel: &str,
+    message_json: &str,
+    now: jiff::Timestamp,
+) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO cc_deliveries (campaign_id, activity_id, channel, status, message_json, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![campaign_id, activity_id, channel, delivery_status::PREPARING, message_json, ts(now)],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// How the ledger rows of a delivery are read off a work table.
+pub struct LedgerSource<'a> {
+    /// The work table (visible to `conn`), keyed by `dimension`'s key.
+    pub table: &'a str,
+    pub dimension: &'a str,
+    pub dimension_key: &'a str,
+    /// The profile entity and its key.
+    pub profile: &'a str,
+    pub profile_key: &'a str,
+    /// The column of `dimension` pointing at the profile, when `dimension` is not the profile.
+    pub profile_fk: Option<&'a str>,
+    /// One message per row of `dimension` (multi-level), else one per profile.
+    pub per_row: bool,
+    /// The profile's address column for the channel (`None`: the channel needs no address).
+    pub address: Option<&'a str>,
+    /// The profile's opt-in column for the channel, when the data has one (marketing sends).
+    pub opt_in: Option<&'a str>,
+    /// Enrichment columns of the work table, kept with each row for personalization.
+    pub columns: &'a [String],
+}
+
+/// Writes the ledger of `delivery` from a work table in one statement (streamed by SQLite,
+/// never the audience in memory): idempotency key, recipient, secondary key, address, status
+/// (`excluded` with a reason when the address is missing or the profile has not opted in),
+/// and the enrichment values. Returns the rows written.
+pub fn fill_ledger(tx: &Transaction<'_>, delivery: i64, s: &LedgerSource<'_>, now: jiff::Timestamp) -> Result<u64> {
+    let pk = quote_ident(s.profile_key)?;
+    let address = match s.address {
+        Some(c) => format!("COALESCE(CAST(p.{} AS TEXT), '')", quote_ident(c)?),
+        None => "''".to_owned(),
+    };
+    let opted_in = match s.opt_in {
+        Some(c) => format!("COALESCE(p.{}, 0) = 1", quote_ident(c)?),
+        None => "1".to_owned(),
+    };
+    let needs_address = if s.address.is_some() { format!("TRIM({address}) = ''") } else { "0".to_owned() };
+    let vars = if s.columns.is_empty() {
+        "'{}'".to_owned()
+    } else {
+        let pairs = s
+            .columns
+            .iter()
+            .map(|c| Ok(format!("'{c}', w.{}", quote_ident(c)?)))
+            .collect::<Result<Vec<String>>>()?
+            .join(", ");
+        format!("json_object({pairs})")
+    };
+    let table = quote_ident(s.table)?;
+    // Where rows come from: (w = work table row, p = profile, secondary key).
+    let (from, secondary) = match (s.profile_fk, s.per_row) {
+        (None, _) => (format!("{table} w JOIN {} p ON p.{pk} = w.key", quote_ident(s.profile)?), "''".to_owned()),
+        (Some(fk), true) => (
+            format!(
+                "{table} w JOIN {d} d ON d.{dk} = w.key JOIN {p} p ON p.{pk} = d.{fk}",
+                d = quote_ident(s.dimension)?,
+                dk = quote_ident(s.dimension_key)?,
+                p = quote_ident(s.profile)?,
+                fk = quote_ident(fk)?,
+            ),
+            "CAST(w.key AS TEXT)".to_owned(),
+        ),
+        (Some(fk), false) => (
+            // One row per profile: its first row of the dimension.
+            format!(
+                "(SELECT d.{fk} AS pid, MIN(w.key) AS k FROM {table} w JOIN {d} d ON d.{dk} = w.key GROUP BY d.{fk}) g \
+                 JOIN {table} w ON w.key = g.k JOIN {p} p ON p.{pk} = g.pid",
+                d = quote_ident(s.dimension)?,
+                dk = quote_ident(s.dimension_key)?,
+                p = quote_ident(s.profile)?,
+                fk = quote_ident(fk)?,
+            ),
+            "''".to_owned(),
+        ),
+    };
+    let sql = format!(
+        "INSERT INTO cc_ledger (delivery_id, idempotency_key, recipient_key, secondary_key, address, status, \
+                                error_code, error_message, vars_json, updated_at)
+         SELECT ?1, ?1 || ':' || p.{pk} || ':' || {secondary}, CAST(p.{pk} AS TEXT), {secondary}, {address},
+                CASE WHEN {needs_address} THEN '{excluded}' WHEN NOT ({opted_in}) THEN '{excluded}' ELSE '{queued}' END,
+                CASE WHEN {needs_address} THEN 'no_address' WHEN NOT ({opted_in}) THEN 'not_opted_in' END,
+                CASE WHEN {needs_address} THEN 'the profile has no address for this channel'
+                     WHEN NOT ({opted_in}) THEN 'the profile has not opted in to this channel' END,
+                {vars}, ?2
+         FROM {from}
+         ORDER BY p.{pk}, w.key",
+        excluded = status::EXCLUDED,
+        queued = status::QUEUED,
+    );
+    let n = tx.execute(&sql, params![delivery, ts(now)])?;
+    tx.execute(
+        "UPDATE cc_deliveries SET status = ?2, started_at = ?3 WHERE id = ?1",
+        params![delivery, delivery_status::SENDING, ts(now)],
+    )?;
+    Ok(n as u64)
+}
+
+/// A ledger row claimed for sending.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Claimed {
+    pub id: i64,
+    pub idempotency_key: String,
+    pub recipient_key: String,
+    pub secondary_key: String,
+    pub address: String,
+    pub attempts: u32,
+    pub vars_json: String,
+}
+
+/// Claims up to `limit` rows that are due (queued, or retry whose time has come): they become
+/// `sending` and the claim is committed before this returns.
+pub fn claim(conn: &mut Connection, delivery: i64, limit: usize, now: jiff::Timestamp) -> Result<Vec<Claimed>> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let rows = {
+        let mut stmt = tx.prepare(
+            "UPDATE cc_ledger SET status = 'sending', attempts = attempts + 1, updated_at = ?3
+             WHERE id IN (SELECT id FROM cc_ledger
+                          WHERE delivery_id = ?1
+                            AND (status = 'queued' OR (status = 'retry' AND next_attempt_at <= ?3))
+                          ORDER BY id LIMIT ?2)
+             RETURNING id, idempotency_key, recipient_key, secondary_key, address, attempts, vars_json",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        stmt.query_map(params![delivery, limit, ts(now)], |r| {
+            Ok(Claimed {
+                id: r.get(0)?,
+                idempotency_key: r.get(1)?,
+                recipient_key: r.get(2)?,
+                secondary_key: r.get(3)?,
+                address: r.get(4)?,
+                attempts: r.get::<_, i64>(5)?.clamp(0, i64::from(u32::MAX)) as u32,
+                vars_json: r.get::<_, Option<String>>(6)?.unwrap_or_else(|| "{}".into()),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    tx.commit()?;
+    let mut rows = rows;
+    rows.sort_by_key(|r| r.id);
+    Ok(rows)
+}
+
+/// What happened to one claimed row.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    Sent { provider_message_id: String },
+    Failed { code: String, message: String },
+    Retry { at: jiff::Timestamp, code: String, message: String },
+}
+
+/// Records outcomes in one transaction, with a `sent` or `failed` interaction event each.
+pub fn record(
+    conn: &mut Connection,
+    campaign_id: Option<i64>,
+    delivery: i64,
+    outcomes: &[(i64, String, Outcome)],
+    now: jiff::Timestamp,
+) -> Result<()> {
+    let tx = conn.transaction()?;
+    {
+        let mut sent = tx.prepare(
+            "UPDATE cc_ledger SET status = 'sent', provider_message_id = ?2, error_code = NULL, error_message = NULL,
+                    next_attempt_at = NULL, updated_at = ?3 WHERE id = ?1 AND status = 'sending'",
+        )?;
+        let mut failed = tx.prepare(
+            "UPDATE cc_ledger SET status = 'failed', error_code = ?2, error_message = ?3, updated_at = ?4
+             WHERE id = ?1 AND status = 'sending'",
+        )?;
+        let mut retry = tx.prepare(
+            "UPDATE cc_ledger SET status = 'retry', next_attempt_at = ?2, error_code = ?3, error_message = ?4,
+                    updated_at = ?5 WHERE id = ?1 AND status = 'sending'",
+        )?;
+        let mut event = tx.prepare(
+            "INSERT INTO cc_interactions (kind, at, campaign_id, delivery_id, ledger_id, profile_key, detail_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        let now_s = ts(now);
+        for (id, recipient, outcome) in outcomes {
+            match outcome {
+                Outcome::Sent { provider_message_id } => {
+                    if sent.execute(params![id, provider_message_id, now_s])? > 0 {
+                        let detail = serde_json::json!({ "provider_message_id": provider_message_id }).to_string();
+                        event.execute(params!["sent", now_s, campaign_id, delivery, id, recipient, detail])?;
+                    }
+                }
+                Outcome::Failed { code, message } => {
+                    if failed.execute(params![id, code, message, now_s])? > 0 {
+                        let detail = serde_json::json!({ "code": code, "message": message }).to_string();
+                        event.execute(params!["failed", now_s, campaign_id, delivery, id, recipient, detail])?;
+                    }
+                }
+                Outcome::Retry { at, code, message } => {
+                    retry.execute(params![id, ts(*at), code, message, now_s])?;
+                }
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Rows of a delivery left in `sending` (by a crash): (id, idempotency key).
+pub fn in_flight(conn: &Connection, delivery: i64) -> Result<Vec<(i64, String)>> {
+    let mut stmt =
+        conn.prepare("SELECT id, idempotency_key FROM cc_ledger WHERE delivery_id = ?1 AND status = 'sending'")?;
+    let rows = stmt.query_map([delivery], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Puts a row left in `sending` back: `queued` when the provider says it never got it,
+/// `unconfirmed` when nobody can tell.
+pub fn set_recovered(conn: &Connection, id: i64, status: &str, now: jiff::Timestamp) -> Result<()> {
+    let (code, message) = if status == status::UNCONFIRMED {
+        (Some("unconfirmed"), Some("the app stopped while sending; the provider cannot say whether it went out"))
+    } else {
+        (None, None)
+    };
+    conn.execute(
+        "UPDATE cc_ledger SET status = ?2, error_code = ?3, error_message = ?4, updated_at = ?5
+         WHERE id = ?1 AND status = 'sending'",
+        params![id, status, code, message, ts(now)],
+    )?;
+    Ok(())
+}
+
+/// The earliest time a `retry` row of the delivery is due, if any.
+pub fn next_retry(conn: &Connection, delivery: i64) -> Result<Option<jiff::Timestamp>> {
+    let at: Option<String> = conn.query_row(
+        "SELECT MIN(next_attempt_at) FROM cc_ledger WHERE delivery_id = ?1 AND status = 'retry'",
+        [delivery],
+        |r| r.get(0),
+    )?;
+    parse_opt_ts(at)
+}
+
+/// Marks a delivery finished (`done` or `cancelled`).
+pub fn finish(conn: &Connection, delivery: i64, status: &str, now: jiff::Timestamp) -> Result<()> {
+    conn.execute(
+        "UPDATE cc_deliveries SET status = ?2, finished_at = ?3 WHERE id = ?1",
+        params![delivery, status, ts(now)],
+    )?;
+    Ok(())
+}
+
+/// The deliveries, newest first (of one campaign when given), with their counts by status.
+pub fn list(conn: &Connection, campaign_id: Option<i64>) -> Result<Vec<Delivery>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, campaign_id, COALESCE(activity_id, ''), channel, status, created_at, finished_at
+         FROM cc_deliveries WHERE ?1 IS NULL OR campaign_id = ?1 ORDER BY id DESC",
+    )?;
+    let rows = stmt
+        .query_map([campaign_id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<i64>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, Option<String>>(6)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut counts =
+        conn.prepare("SELECT status, COUNT(*) FROM cc_ledger WHERE delivery_id = ?1 GROUP BY status ORDER BY status")?;
+    rows.into_iter()
+        .map(|(id, campaign_id, activity_id, channel, status, created, finished)| {
+            let counts = counts
+                .query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Delivery {
+                id,
+                campaign_id,
+                activity_id,
+                channel,
+                status,
+                created_at: parse_ts(&created)?,
+                finished_at: parse_opt_ts(finished)?,
+                counts,
+            })
+        })
+        .collect()
+}
+
+/// The message (JSON) a delivery sends.
+pub fn message_json(conn: &Connection, delivery: i64) -> Result<String> {
+    conn.query_row("SELECT message_json FROM cc_deliveries WHERE id = ?1", [delivery], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound { what: format!("delivery {delivery}") })
+}
+
+// ---- The Sandbox provider's outbox. ----
+
+/// A message as the Sandbox keeps it.
+pub struct SandboxMessage<'a> {
+    pub idempotency_key: &'a str,
+    pub channel: &'a str,
+    pub address: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub html: &'a str,
+}
+
+/// Stores a message the Sandbox "sent"; returns its id (`sandbox-<n>`).
+pub fn sandbox_insert(conn: &Connection, m: &SandboxMessage<'_>, now: jiff::Timestamp) -> Result<String> {
+    conn.execute(
+        "INSERT INTO cc_sandbox_messages (idempotency_key, channel, address, subject, body, html, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![m.idempotency_key, m.channel, m.address, m.subject, m.body, m.html, ts(now)],
+    )?;
+    Ok(format!("sandbox-{}", conn.last_insert_rowid()))
+}
+
+/// The Sandbox's id of the message sent with this idempotency key, if it was.
+pub fn sandbox_lookup(conn: &Connection, idempotency_key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT id FROM cc_sandbox_messages WHERE idempotency_key = ?1 ORDER BY id LIMIT 1",
+            [idempotency_key],
+            |r| r.get::<_, i64>(0),
+        )
+        .optional()?
+        .map(|id| format!("sandbox-{id}")))
+}

@@ -1,0 +1,252 @@
+//! Delivery through the Sandbox: the ledger is written before anything is sent, every message
+//! is personalized and sent once, a campaign does not run twice by accident, and a run killed at
+//! random moments (SIGKILL, over and over) ends with every row settled and no message sent twice.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use campaign_console::console::Console;
+use campaign_console::model::{ActivityKind, CampaignKind, Canvas, Channel, Message, Recipient, Rule, Transition};
+use campaign_console::store::deliveries::status;
+use campaign_console::ui::testing;
+
+fn sqlite(dir: &std::path::Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(dir.join("workspace.sqlite")).unwrap()
+}
+
+fn one(conn: &rusqlite::Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+fn run(console: &Console, campaign: &str, again: bool) -> campaign_console::console::RunSummary {
+    console.run_campaign(campaign, again, None, &mut |_, _| {}, &|| false).unwrap()
+}
+
+#[test]
+fn the_demo_campaign_sends_each_message_once_through_the_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(1_000, 3, false, &mut |_| true).unwrap();
+    let (_, _, report) = console.count_campaign("Summer getaway", &|| false).unwrap();
+
+    let summary = run(&console, "Summer getaway", false);
+    assert!(!summary.resumed);
+    assert_eq!(summary.deliveries.len(), 2);
+    let db = sqlite(dir.path());
+    for d in &summary.deliveries {
+        assert_eq!(d.status, "done");
+        // One ledger row per recipient of the transition into the channel activity.
+        let inbound = if d.activity_id == "email" { "t_email" } else { "t_sample" };
+        assert_eq!(d.total(), report.count_of(inbound).unwrap(), "{}", d.activity_id);
+        assert_eq!(d.count(status::SENT) + d.count(status::EXCLUDED), d.total());
+        let sandbox =
+            one(&db, &format!("SELECT COUNT(*) FROM cc_sandbox_messages WHERE idempotency_key LIKE '{}:%'", d.id));
+        assert_eq!(sandbox as u64, d.count(status::SENT));
+    }
+    // SMS to profiles without a phone or who did not opt in are excluded, with the reason.
+    let sms = summary.deliveries.iter().find(|d| d.channel == "sms").unwrap();
+    assert!(sms.count(status::EXCLUDED) > 0);
+    let not_opted = one(
+        &db,
+        &format!(
+            "SELECT COUNT(*) FROM cc_ledger l JOIN profiles p ON p.id = CAST(l.recipient_key AS INTEGER)
+             WHERE l.delivery_id = {} AND l.status = 'excluded'
+               AND ((l.error_code = 'no_address' AND COALESCE(TRIM(p.phone), '') = '')
+                 OR (l.error_code = 'not_opted_in' AND p.sms_opt_in = 0 AND TRIM(p.phone) <> ''))",
+            sms.id
+        ),
+    );
+    assert_eq!(not_opted as u64, sms.count(status::EXCLUDED));
+    // Personalized: the profile's first name and the enrichment's number of stays.
+    let (body, first_name, stays): (String, String, i64) = db
+        .query_row(
+            "SELECT m.body, p.first_name, json_extract(l.vars_json, '$.stays')
+             FROM cc_sandbox_messages m JOIN cc_ledger l ON l.idempotency_key = m.idempotency_key
+             JOIN profiles p ON p.id = CAST(l.recipient_key AS INTEGER) WHERE m.channel = 'sms' LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert!(body.starts_with(&format!("{first_name}, thanks for your {stays} stays!")), "{body}");
+    let html: String =
+        db.query_row("SELECT html FROM cc_sandbox_messages WHERE channel = 'email'", [], |r| r.get(0)).unwrap();
+    assert!(html.starts_with("<p>Hello ") && html.contains("<strong>20 % off</strong>"), "{html}");
+    // No idempotency key twice; one "sent" event per message sent.
+    assert_eq!(
+        one(&db, "SELECT COUNT(*) FROM cc_sandbox_messages"),
+        one(&db, "SELECT COUNT(DISTINCT idempotency_key) FROM cc_sandbox_messages")
+    );
+    assert_eq!(
+        one(&db, "SELECT COUNT(*) FROM cc_interactions WHERE kind = 'sent'"),
+        one(&db, "SELECT COUNT(*) FROM cc_sandbox_messages")
+    );
+
+    // Running it again is refused; on purpose, it makes new deliveries.
+    let again = console.run_campaign("Summer getaway", false, None, &mut |_, _| {}, &|| false).unwrap_err();
+    assert!(again.to_string().contains("already run"), "{again}");
+    let summary = run(&console, "Summer getaway", true);
+    assert_eq!(summary.deliveries.len(), 4);
+}
+
+#[test]
+fn rows_left_sending_by_a_crash_are_looked_up_not_resent() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(500, 8, false, &mut |_| true).unwrap();
+    // Stop the run right after the ledgers are written: nothing sent yet.
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let r = console.run_campaign(
+        "Summer getaway",
+        false,
+        None,
+        &mut |_, _| stop.store(true, std::sync::atomic::Ordering::SeqCst),
+        &|| stop.load(std::sync::atomic::Ordering::SeqCst),
+    );
+    r.unwrap();
+    let db = sqlite(dir.path());
+    let queued = one(&db, "SELECT COUNT(*) FROM cc_ledger WHERE status = 'queued'");
+    assert!(queued > 10, "{queued}");
+    assert_eq!(one(&db, "SELECT COUNT(*) FROM cc_sandbox_messages"), 0);
+    // Simulate a crash in the middle of a batch: ten rows claimed; the provider got five.
+    db.execute_batch(
+        "UPDATE cc_ledger SET status = 'sending', attempts = 1
+         WHERE id IN (SELECT id FROM cc_ledger WHERE status = 'queued' ORDER BY id LIMIT 10);
+         INSERT INTO cc_sandbox_messages (idempotency_key, channel, address, body, created_at)
+         SELECT idempotency_key, 'email', address, 'sent before the crash', '2026-01-01T00:00:00Z'
+         FROM cc_ledger WHERE status = 'sending' ORDER BY id LIMIT 5;",
+    )
+    .unwrap();
+    let summary = run(&console, "Summer getaway", false);
+    assert!(summary.resumed);
+    for d in &summary.deliveries {
+        assert_eq!(d.status, "done");
+        assert_eq!(d.count(status::SENT) + d.count(status::EXCLUDED), d.total());
+    }
+    // The five the provider had were recorded as sent, not sent again; the others went once.
+    assert_eq!(one(&db, "SELECT COUNT(*) FROM cc_sandbox_messages WHERE body = 'sent before the crash'"), 5);
+    assert_eq!(
+        one(&db, "SELECT COUNT(*) FROM cc_sandbox_messages"),
+        one(&db, "SELECT COUNT(DISTINCT idempotency_key) FROM cc_sandbox_messages")
+    );
+    assert_eq!(
+        one(&db, "SELECT COUNT(*) FROM cc_sandbox_messages"),
+        one(&db, "SELECT COUNT(*) FROM cc_ledger WHERE status = 'sent'")
+    );
+}
+
+#[test]
+fn a_message_that_cannot_be_sent_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(200, 2, false, &mut |_| true).unwrap();
+    let c = console.create_campaign("Empty SMS", CampaignKind::Orchestrated).unwrap();
+    console.save_canvas(c.id, &blast(Channel::Sms, Message::default())).unwrap();
+    let e = console.run_campaign("Empty SMS", false, None, &mut |_, _| {}, &|| false).unwrap_err();
+    assert!(e.to_string().contains("has no message yet: it needs a text"), "{e}");
+    assert_eq!(one(&sqlite(dir.path()), "SELECT COUNT(*) FROM cc_deliveries"), 0);
+}
+
+/// Everyone → one channel activity.
+fn blast(channel: Channel, message: Message) -> Canvas {
+    let a = |id: &str, kind| campaign_console::model::Activity {
+        id: id.into(),
+        label: id.into(),
+        kind,
+        position: [0.0, 0.0],
+    };
+    Canvas {
+        version: campaign_console::model::CANVAS_VERSION,
+        activities: vec![
+            a(
+                "everyone",
+                ActivityKind::BuildAudience {
+                    dimension: "profiles".into(),
+                    rule: Rule::everyone(),
+                    emit_when_empty: false,
+                },
+            ),
+            a("send", ActivityKind::Channel { channel, credential: None, per: Recipient::Profile, message }),
+        ],
+        transitions: vec![Transition {
+            id: "t".into(),
+            from: "everyone".into(),
+            output: "out".into(),
+            to: "send".into(),
+            input: "in".into(),
+        }],
+    }
+}
+
+#[test]
+fn killed_again_and_again_a_run_never_sends_a_message_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(20_000, 11, false, &mut |_| true).unwrap();
+    let c = console.create_campaign("Blast", CampaignKind::Orchestrated).unwrap();
+    let message = Message {
+        subject: "Hello {{ profile.first_name }}".into(),
+        text: "Dear {{ profile.first_name }} {{ profile.last_name }}, see you soon.".into(),
+        html: String::new(),
+    };
+    console.save_canvas(c.id, &blast(Channel::Email, message)).unwrap();
+    drop(console);
+
+    let home = dir.path().join("home");
+    let child = || {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_campaign-console"));
+        cmd.args(["run", "Blast", "--rate", "2500", "--ephemeral-secrets", "--workspace"])
+            .arg(dir.path())
+            .env("HOME", &home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("CAMPAIGN_CONSOLE_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        cmd.spawn().unwrap()
+    };
+    // Kill it at pseudo-random moments (a fixed sequence, so a failure can be replayed).
+    let mut kills = 0;
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        let mut p = child();
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        let wait = Duration::from_millis(150 + (seed >> 33) % 700);
+        std::thread::sleep(wait);
+        if p.try_wait().unwrap().is_some() {
+            break; // It finished before the blow.
+        }
+        p.kill().unwrap(); // SIGKILL
+        p.wait().unwrap();
+        kills += 1;
+        assert!(Instant::now() < deadline, "the run did not finish in time");
+        if kills >= 12 {
+            // Enough blows: let it finish.
+            let status = child().wait().unwrap();
+            assert!(status.success());
+            break;
+        }
+    }
+    assert!(kills >= 10, "only {kills} kills happened before the run finished: slow it down");
+
+    let db = sqlite(dir.path());
+    let rows = one(&db, "SELECT COUNT(*) FROM cc_ledger");
+    assert_eq!(rows, 20_000, "one ledger row per profile");
+    let settled =
+        one(&db, "SELECT COUNT(*) FROM cc_ledger WHERE status IN ('sent', 'failed', 'excluded', 'unconfirmed')");
+    assert_eq!(settled, rows, "every row ends sent, failed, excluded or unconfirmed");
+    assert_eq!(one(&db, "SELECT COUNT(*) FROM cc_deliveries"), 1, "a restart carries on, it does not start over");
+    let sent = one(&db, "SELECT COUNT(*) FROM cc_ledger WHERE status = 'sent'");
+    assert!(sent > 5_000, "{sent}");
+    assert_eq!(
+        one(&db, "SELECT COUNT(*) FROM cc_sandbox_messages"),
+        sent,
+        "a message for every row sent, and only those"
+    );
+    assert_eq!(
+        one(&db, "SELECT COUNT(DISTINCT idempotency_key) FROM cc_sandbox_messages"),
+        sent,
+        "no idempotency key reached the provider twice"
+    );
+}
