@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
@@ -134,6 +135,18 @@ pub enum Command {
     /// A page of a transition's rows from the last count of the canvas being edited.
     /// → [`Event::TransitionRows`], or [`Event::Failed`].
     InspectTransition { campaign_id: i64, transition: String, offset: u64 },
+    /// Runs a campaign (count, ledgers, send) in the background, or carries on its unfinished
+    /// run. → [`Event::RunProgress`]…, [`Event::RunFinished`] and [`Event::Deliveries`].
+    RunCampaign { campaign_id: i64, again: bool },
+    /// Stops the running send of a campaign between batches; `cancel` also settles what was not
+    /// sent (`failed`, code `cancelled`), else it stays to be resumed.
+    StopRun { campaign_id: i64, cancel: bool },
+    /// → [`Event::Deliveries`].
+    RefreshDeliveries,
+    /// A page of a delivery's ledger, of one status or all. → [`Event::LedgerPage`].
+    LedgerPage { delivery: i64, status: Option<String>, offset: u64 },
+    /// Writes a delivery's whole ledger to a CSV file. A job.
+    ExportLedger { delivery: i64, path: PathBuf },
     /// Writes every row of a transition (last count) to a CSV file (the UI asks where first,
     /// on its own thread as macOS requires). A job: → [`Event::JobStarted`] …
     /// [`Event::JobFinished`].
@@ -142,6 +155,9 @@ pub enum Command {
 
 /// A page of a transition's rows: (rows in all, column names, rows as text).
 pub type RowsPage = (u64, Vec<String>, Vec<Vec<String>>);
+
+/// Ledger rows shown per page.
+pub const LEDGER_PAGE: u64 = 100;
 
 /// Rows shown per page when inspecting a transition.
 pub const ROWS_PAGE: u64 = 100;
@@ -179,6 +195,23 @@ pub enum Event {
         entity: String,
         column: String,
         values: Option<Vec<String>>,
+    },
+    /// A delivery of a running campaign moved on.
+    RunProgress {
+        campaign_id: i64,
+        progress: crate::delivery::Progress,
+    },
+    /// A campaign run ended (finished, stopped or failed).
+    RunFinished {
+        campaign_id: i64,
+        outcome: Result<String, UserError>,
+    },
+    Deliveries(Vec<store::deliveries::Delivery>),
+    LedgerPage {
+        delivery: i64,
+        status: Option<String>,
+        offset: u64,
+        page: store::deliveries::LedgerPage,
     },
     /// How far count `generation` has got: `done` of `total` steps to compute.
     CountProgress {
@@ -287,6 +320,8 @@ pub struct Console {
     next_job: AtomicU64,
     in_flight: Arc<AtomicUsize>,
     counter: Arc<CanvasCounter>,
+    /// The campaigns sending now, with their stop flag (0 go, 1 pause, 2 cancel).
+    runs: Arc<Mutex<HashMap<i64, Arc<std::sync::atomic::AtomicU8>>>>,
 }
 
 /// The count session of the canvas being edited: kept between counts so that a recount after
@@ -337,6 +372,7 @@ impl Console {
             next_job: AtomicU64::new(1),
             in_flight: Arc::new(AtomicUsize::new(0)),
             counter: Arc::new(CanvasCounter::default()),
+            runs: Arc::new(Mutex::new(HashMap::new())),
         })
     }
 
@@ -1015,6 +1051,13 @@ impl Console {
                 self.counter.latest.fetch_add(1, Ordering::SeqCst);
                 self.interrupt_count();
             }
+            Command::RunCampaign { campaign_id, again } => self.start_run(campaign_id, again),
+            Command::StopRun { campaign_id, cancel } => {
+                if let Some(flag) = self.runs.lock().unwrap_or_else(|p| p.into_inner()).get(&campaign_id) {
+                    flag.store(if cancel { 2 } else { 1 }, Ordering::SeqCst);
+                }
+            }
+            Command::ExportLedger { delivery, path } => self.start_ledger_export(delivery, path),
             Command::ExportTransition { campaign_id, transition, path } => {
                 self.start_export_job(campaign_id, transition, path);
             }
@@ -1064,6 +1107,17 @@ impl Console {
                 Ok((campaign, canvas, context)) => vec![Event::CanvasOpened { campaign, canvas, context }],
                 Err(e) => vec![Event::Failed(UserError::new("Could not open the canvas", &e))],
             },
+            Command::RefreshDeliveries => match self.deliveries(None) {
+                Ok(list) => vec![Event::Deliveries(list)],
+                Err(e) => vec![Event::Failed(UserError::new("Could not list the deliveries", &e))],
+            },
+            Command::LedgerPage { delivery, status, offset } => {
+                match store::deliveries::page(&self.workspace.conn(), delivery, status.as_deref(), offset, LEDGER_PAGE)
+                {
+                    Ok(page) => vec![Event::LedgerPage { delivery, status, offset, page }],
+                    Err(e) => vec![Event::Failed(UserError::new("Could not read the ledger", &e.into()))],
+                }
+            }
             Command::DistinctValues { entity, column } => {
                 let values = self.distinct_values(&entity, &column).unwrap_or_else(|e| {
                     tracing::warn!("could not read the values of {entity}.{column}: {e:#}");
@@ -1093,8 +1147,93 @@ impl Console {
             | Command::CancelJob(_)
             | Command::CountCanvas { .. }
             | Command::CancelCount
+            | Command::RunCampaign { .. }
+            | Command::StopRun { .. }
+            | Command::ExportLedger { .. }
             | Command::ExportTransition { .. } => Vec::new(),
         }
+    }
+
+    fn start_run(self: &Arc<Self>, campaign_id: i64, again: bool) {
+        let flag = Arc::new(std::sync::atomic::AtomicU8::new(0));
+        {
+            let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+            if runs.contains_key(&campaign_id) {
+                return; // Already sending.
+            }
+            runs.insert(campaign_id, Arc::clone(&flag));
+        }
+        let runs = Arc::clone(&self.runs);
+        self.spawn(move |console| {
+            let outbox = console.outbox.clone();
+            let mut last = Instant::now() - Duration::from_secs(1);
+            let mut progress = |_: &Campaign, p: &crate::delivery::Progress| {
+                if last.elapsed() >= Duration::from_millis(100) || p.remaining == 0 {
+                    last = Instant::now();
+                    outbox.offer(Event::RunProgress { campaign_id, progress: *p });
+                }
+            };
+            let stop = || flag.load(Ordering::SeqCst) != 0;
+            let result = console.run_campaign(&campaign_id.to_string(), again, None, &mut progress, &stop);
+            let cancelled = flag.load(Ordering::SeqCst) == 2;
+            let outcome = match result {
+                Ok(summary) => {
+                    let mut settled = Ok(0);
+                    if cancelled {
+                        settled =
+                            store::deliveries::cancel_unfinished(&console.workspace.conn(), campaign_id, console.now());
+                    }
+                    match settled {
+                        Ok(n) if cancelled => Ok(format!("Sending cancelled: {n} messages were not sent")),
+                        Ok(_) if stop() => Ok("Sending paused: Resume carries on where it stopped".to_owned()),
+                        Ok(_) => {
+                            let sent: u64 =
+                                summary.deliveries.iter().map(|d| d.count(store::deliveries::status::SENT)).sum();
+                            Ok(format!("\u{201c}{}\u{201d} sent: {sent} messages", summary.campaign.name))
+                        }
+                        Err(e) => Err(UserError::new("The run was stopped but not settled", &e.into())),
+                    }
+                }
+                Err(e) => Err(UserError::new("The campaign did not run", &e)),
+            };
+            runs.lock().unwrap_or_else(|p| p.into_inner()).remove(&campaign_id);
+            let mut events = vec![Event::RunFinished { campaign_id, outcome }];
+            events.extend(console.handle(Command::RefreshDeliveries));
+            events
+        });
+    }
+
+    fn start_ledger_export(self: &Arc<Self>, delivery: i64, path: PathBuf) {
+        let id = self.next_job.fetch_add(1, Ordering::SeqCst);
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.jobs.lock().unwrap_or_else(|p| p.into_inner()).insert(id, Arc::clone(&cancel));
+        let jobs = Arc::clone(&self.jobs);
+        self.spawn(move |console| {
+            console.outbox.offer(Event::JobStarted { id, label: format!("Exporting to {}", path.display()) });
+            let outcome = (|| -> Result<u64, ConsoleError> {
+                let file_error = |e: std::io::Error| {
+                    ConsoleError::Store(StoreError::Invalid(format!("{} could not be written: {e}", path.display())))
+                };
+                let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                let tmp = tempfile::NamedTempFile::new_in(dir).map_err(file_error)?;
+                let conn = console.workspace.connect()?;
+                let n =
+                    store::deliveries::export_csv(&conn, delivery, std::io::BufWriter::new(tmp.as_file()), &|| {
+                        cancel.load(Ordering::SeqCst)
+                    })?;
+                tmp.persist(&path).map_err(|e| file_error(e.error))?;
+                Ok(n)
+            })()
+            .map(|n| format!("Exported {n} ledger rows to {}", path.display()))
+            .map_err(|e| UserError::new("The ledger was not exported", &e));
+            jobs.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+            vec![Event::JobFinished { id, outcome }]
+        });
+    }
+
+    /// Whether a campaign is sending now.
+    pub fn is_running(&self, campaign_id: i64) -> bool {
+        self.runs.lock().unwrap_or_else(|p| p.into_inner()).contains_key(&campaign_id)
     }
 
     fn start_demo_job(self: &Arc<Self>, profiles: u64, replace: bool) {

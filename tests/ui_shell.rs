@@ -56,7 +56,7 @@ fn screens_for_later_say_what_will_be_there() {
     let mut h = harness(App::new(console, SavedState::default()));
     settle(&mut h);
     for (nav, line) in
-        [("Deliveries", "ledger"), ("Visitors", "followers"), ("Channels", "Twilio"), ("Social (X)", "X services")]
+        [("Deliveries", "No delivery yet"), ("Visitors", "followers"), ("Channels", "Twilio"), ("Social (X)", "X services")]
     {
         h.get_by_label_contains(nav).click();
         settle(&mut h);

@@ -36,6 +36,8 @@ pub mod delivery_status {
 pub struct Delivery {
     pub id: i64,
     pub campaign_id: Option<i64>,
+    /// The campaign's name (empty when it was deleted).
+    pub campaign: String,
     pub activity_id: String,
     pub channel: String,
     pub status: String,
@@ -318,8 +320,10 @@ pub fn finish(conn: &Connection, delivery: i64, status: &str, now: jiff::Timesta
 /// The deliveries, newest first (of one campaign when given), with their counts by status.
 pub fn list(conn: &Connection, campaign_id: Option<i64>) -> Result<Vec<Delivery>> {
     let mut stmt = conn.prepare(
-        "SELECT id, campaign_id, COALESCE(activity_id, ''), channel, status, created_at, finished_at
-         FROM cc_deliveries WHERE ?1 IS NULL OR campaign_id = ?1 ORDER BY id DESC",
+        "SELECT d.id, d.campaign_id, COALESCE(d.activity_id, ''), d.channel, d.status, d.created_at, d.finished_at,
+                COALESCE(c.name, '')
+         FROM cc_deliveries d LEFT JOIN cc_campaigns c ON c.id = d.campaign_id
+         WHERE ?1 IS NULL OR d.campaign_id = ?1 ORDER BY d.id DESC",
     )?;
     let rows = stmt
         .query_map([campaign_id], |r| {
@@ -331,19 +335,21 @@ pub fn list(conn: &Connection, campaign_id: Option<i64>) -> Result<Vec<Delivery>
                 r.get::<_, String>(4)?,
                 r.get::<_, String>(5)?,
                 r.get::<_, Option<String>>(6)?,
+                r.get::<_, String>(7)?,
             ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut counts =
         conn.prepare("SELECT status, COUNT(*) FROM cc_ledger WHERE delivery_id = ?1 GROUP BY status ORDER BY status")?;
     rows.into_iter()
-        .map(|(id, campaign_id, activity_id, channel, status, created, finished)| {
+        .map(|(id, campaign_id, activity_id, channel, status, created, finished, campaign)| {
             let counts = counts
                 .query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(Delivery {
                 id,
                 campaign_id,
+                campaign,
                 activity_id,
                 channel,
                 status,
@@ -353,6 +359,147 @@ pub fn list(conn: &Connection, campaign_id: Option<i64>) -> Result<Vec<Delivery>
             })
         })
         .collect()
+}
+
+/// A page of a delivery's ledger, with the errors grouped by code.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LedgerPage {
+    /// Rows of the chosen status (all when none) in all.
+    pub total: u64,
+    pub rows: Vec<LedgerRow>,
+    /// (error code, rows, one of the messages), most frequent first, over the whole delivery.
+    pub errors: Vec<(String, u64, String)>,
+}
+
+/// One ledger row as the Deliveries screen shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LedgerRow {
+    pub id: i64,
+    pub recipient_key: String,
+    pub secondary_key: String,
+    pub address: String,
+    pub status: String,
+    pub attempts: u32,
+    pub provider_message_id: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub updated_at: String,
+}
+
+/// Rows `offset..offset + limit` of a delivery's ledger (of one status when given), by id.
+pub fn page(conn: &Connection, delivery: i64, status: Option<&str>, offset: u64, limit: u64) -> Result<LedgerPage> {
+    let total: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM cc_ledger WHERE delivery_id = ?1 AND (?2 IS NULL OR status = ?2)",
+        params![delivery, status],
+        |r| r.get(0),
+    )?;
+    let mut stmt = conn.prepare(
+        "SELECT id, recipient_key, secondary_key, address, status, attempts, provider_message_id, error_code,
+                error_message, updated_at
+         FROM cc_ledger WHERE delivery_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY id LIMIT ?3 OFFSET ?4",
+    )?;
+    let to_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    let rows = stmt
+        .query_map(params![delivery, status, to_i64(limit), to_i64(offset)], |r| {
+            Ok(LedgerRow {
+                id: r.get(0)?,
+                recipient_key: r.get(1)?,
+                secondary_key: r.get(2)?,
+                address: r.get(3)?,
+                status: r.get(4)?,
+                attempts: r.get::<_, i64>(5)?.clamp(0, i64::from(u32::MAX)) as u32,
+                provider_message_id: r.get(6)?,
+                error_code: r.get(7)?,
+                error_message: r.get(8)?,
+                updated_at: r.get(9)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt = conn.prepare(
+        "SELECT error_code, COUNT(*), MIN(error_message) FROM cc_ledger
+         WHERE delivery_id = ?1 AND error_code IS NOT NULL GROUP BY error_code ORDER BY COUNT(*) DESC, error_code",
+    )?;
+    let errors = stmt
+        .query_map([delivery], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?.max(0) as u64,
+                r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(LedgerPage { total: total.max(0) as u64, rows, errors })
+}
+
+/// Settles the unfinished deliveries of a campaign that the user cancelled: what was not sent
+/// becomes `failed` (code `cancelled`), and the deliveries `cancelled`. Returns the rows settled.
+pub fn cancel_unfinished(conn: &Connection, campaign_id: i64, now: jiff::Timestamp) -> Result<u64> {
+    let tx = conn.unchecked_transaction()?;
+    let n = tx.execute(
+        "UPDATE cc_ledger SET status = 'failed', error_code = 'cancelled', error_message = 'the delivery was cancelled',
+                updated_at = ?2
+         WHERE status IN ('queued', 'retry')
+           AND delivery_id IN (SELECT id FROM cc_deliveries WHERE campaign_id = ?1 AND status IN ('preparing', 'sending'))",
+        params![campaign_id, ts(now)],
+    )?;
+    tx.execute(
+        "UPDATE cc_deliveries SET status = ?2, finished_at = ?3
+         WHERE campaign_id = ?1 AND status IN ('preparing', 'sending')
+           AND NOT EXISTS (SELECT 1 FROM cc_ledger l WHERE l.delivery_id = cc_deliveries.id AND l.status = 'sending')",
+        params![campaign_id, delivery_status::CANCELLED, ts(now)],
+    )?;
+    tx.commit()?;
+    Ok(n as u64)
+}
+
+/// Writes a delivery's ledger as CSV (header first); `cancelled` is checked every 1,000 rows.
+pub fn export_csv(
+    conn: &Connection,
+    delivery: i64,
+    out: impl std::io::Write,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<u64> {
+    let bad = |e: csv::Error| StoreError::Invalid(format!("the file could not be written: {e}"));
+    let mut w = csv::Writer::from_writer(out);
+    let header = [
+        "id",
+        "recipient_key",
+        "secondary_key",
+        "address",
+        "status",
+        "attempts",
+        "provider_message_id",
+        "error_code",
+        "error_message",
+        "updated_at",
+    ];
+    w.write_record(header).map_err(bad)?;
+    let mut stmt = conn.prepare(
+        "SELECT id, recipient_key, secondary_key, address, status, attempts, provider_message_id, error_code,
+                error_message, updated_at FROM cc_ledger WHERE delivery_id = ?1 ORDER BY id",
+    )?;
+    let mut rows = stmt.query([delivery])?;
+    let mut n = 0u64;
+    while let Some(r) = rows.next()? {
+        let mut record = Vec::with_capacity(header.len());
+        for i in 0..header.len() {
+            let v = match r.get_ref(i)? {
+                rusqlite::types::ValueRef::Null => String::new(),
+                rusqlite::types::ValueRef::Integer(x) => x.to_string(),
+                rusqlite::types::ValueRef::Real(x) => x.to_string(),
+                rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                rusqlite::types::ValueRef::Blob(_) => String::new(),
+            };
+            record.push(v);
+        }
+        w.write_record(&record).map_err(bad)?;
+        n += 1;
+        if n.is_multiple_of(1000) && cancelled() {
+            return Err(StoreError::Invalid("the export was cancelled".into()));
+        }
+    }
+    w.flush().map_err(|e| StoreError::Invalid(format!("the file could not be written: {e}")))?;
+    Ok(n)
 }
 
 /// The message (JSON) a delivery sends.

@@ -85,6 +85,24 @@ impl CampaignsScreen {
         }
     }
 
+    pub fn run_progress(&mut self, campaign_id: i64, progress: crate::delivery::Progress) {
+        if let Some(e) = &mut self.editor {
+            e.run_progress(campaign_id, progress);
+        }
+    }
+
+    pub fn run_finished(&mut self, campaign_id: i64, outcome: Result<String, UserError>) {
+        if let Some(e) = &mut self.editor {
+            e.run_finished(campaign_id, outcome);
+        }
+    }
+
+    pub fn deliveries(&mut self, list: &[crate::store::deliveries::Delivery]) {
+        if let Some(e) = &mut self.editor {
+            e.deliveries(list);
+        }
+    }
+
     pub fn count_progress(&mut self, campaign_id: i64, generation: u64, done: usize, total: usize) {
         if let Some(e) = &mut self.editor {
             e.count_progress(campaign_id, generation, done, total);

@@ -5,6 +5,7 @@
 mod campaigns;
 pub mod canvas;
 mod data;
+pub mod deliveries;
 mod settings;
 pub mod testing;
 pub mod theme;
@@ -60,9 +61,6 @@ impl Screen {
     /// For screens that later issues fill: what will be there.
     fn coming(self) -> Option<&'static str> {
         match self {
-            Self::Deliveries => Some(
-                "Each send of a campaign will be listed here with its progress, its per-recipient ledger and its errors.",
-            ),
             Self::Visitors => {
                 Some("The X followers brought in by the follower sync of your X services will be listed here.")
             }
@@ -139,6 +137,7 @@ pub struct App {
     applied_theme: Option<ThemeChoice>,
     campaigns: campaigns::CampaignsScreen,
     data: data::DataScreen,
+    deliveries: deliveries::DeliveriesScreen,
     settings: settings::SettingsScreen,
     jobs: Vec<JobView>,
     notices: Vec<Notice>,
@@ -153,6 +152,7 @@ impl App {
             applied_theme: None,
             campaigns: campaigns::CampaignsScreen::default(),
             data: data::DataScreen::default(),
+            deliveries: deliveries::DeliveriesScreen::default(),
             settings: settings::SettingsScreen,
             jobs: Vec::new(),
             notices: Vec::new(),
@@ -162,6 +162,11 @@ impl App {
 
     pub fn console(&self) -> &Arc<Console> {
         &self.console
+    }
+
+    /// The Deliveries screen (tests look at it).
+    pub fn deliveries_screen(&self) -> &deliveries::DeliveriesScreen {
+        &self.deliveries
     }
 
     /// The canvas editor of the opened campaign, if any (tests look at it).
@@ -197,6 +202,7 @@ impl App {
         egui::CentralPanel::default().show(ui, |ui| match self.state.screen {
             Screen::Campaigns => self.campaigns.ui(ui, &self.console, &mut commands),
             Screen::Data => self.data.ui(ui, &self.console, &mut commands),
+            Screen::Deliveries => self.deliveries.ui(ui, &mut commands),
             Screen::Settings => self.settings.ui(ui, &self.console, &mut self.state.theme),
             other => coming_screen(ui, other),
         });
@@ -237,6 +243,21 @@ impl App {
                 Event::DataOverview(o) => self.data.set_overview(o),
                 Event::CanvasOpened { campaign, canvas, context } => {
                     self.campaigns.canvas_opened(campaign, canvas, context);
+                }
+                Event::RunProgress { campaign_id, progress } => self.campaigns.run_progress(campaign_id, progress),
+                Event::RunFinished { campaign_id, outcome } => {
+                    match &outcome {
+                        Ok(summary) => self.notify(summary.clone()),
+                        Err(e) => self.notify_error(e.clone()),
+                    }
+                    self.campaigns.run_finished(campaign_id, outcome);
+                }
+                Event::Deliveries(list) => {
+                    self.campaigns.deliveries(&list);
+                    self.deliveries.set_list(list);
+                }
+                Event::LedgerPage { delivery, status, offset, page } => {
+                    self.deliveries.page_arrived(delivery, status, offset, page);
                 }
                 Event::DistinctValues { entity, column, values } => {
                     self.campaigns.distinct_values(entity, column, values);

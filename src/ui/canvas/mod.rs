@@ -64,6 +64,43 @@ struct Inspector {
     loading: bool,
 }
 
+/// How a run ended: a summary, or what went wrong.
+pub type RunOutcome = Result<String, String>;
+
+/// The campaign's sending, as the editor shows it.
+#[derive(Default)]
+struct RunView {
+    /// The latest progress of each delivery.
+    progress: std::collections::BTreeMap<i64, crate::delivery::Progress>,
+    running: bool,
+    /// (time, messages settled) of recent progress, for the rate.
+    samples: std::collections::VecDeque<(f64, u64)>,
+    /// How the run ended, in words.
+    outcome: Option<Result<String, String>>,
+}
+
+impl RunView {
+    fn totals(&self) -> crate::delivery::Progress {
+        let mut t = crate::delivery::Progress::default();
+        for p in self.progress.values() {
+            t.total += p.total;
+            t.sent += p.sent;
+            t.failed += p.failed;
+            t.excluded += p.excluded;
+            t.unconfirmed += p.unconfirmed;
+            t.remaining += p.remaining;
+        }
+        t
+    }
+
+    /// Messages settled per second over the last few seconds.
+    fn rate(&self) -> Option<f64> {
+        let (first, last) = (self.samples.front()?, self.samples.back()?);
+        let dt = last.0 - first.0;
+        (dt > 0.2).then(|| (last.1.saturating_sub(first.1)) as f64 / dt)
+    }
+}
+
 /// The parameters being edited as text in the properties panel.
 struct ParamsEdit {
     activity: String,
@@ -88,6 +125,12 @@ pub struct CanvasEditor {
     panning: bool,
     /// Compare the canvas with the committed one on the next frame too.
     look_again: bool,
+    /// This campaign's deliveries (earlier runs), as last listed.
+    earlier: Vec<crate::store::deliveries::Delivery>,
+    asked_deliveries: bool,
+    /// The "send now?" window is open.
+    confirm_start: bool,
+    run: Option<RunView>,
     graph: Graph,
     /// The canvas as of the last finished edit: what Undo goes back from.
     committed: Canvas,
@@ -142,6 +185,10 @@ impl CanvasEditor {
             fresh: false,
             panning: false,
             look_again: true,
+            earlier: Vec::new(),
+            asked_deliveries: false,
+            confirm_start: false,
+            run: None,
             graph,
             saved: committed.clone(),
             committed,
@@ -283,6 +330,42 @@ impl CanvasEditor {
         self.choices.insert((entity, column), values);
     }
 
+    /// A delivery of this campaign moved on.
+    pub fn run_progress(&mut self, campaign_id: i64, progress: crate::delivery::Progress) {
+        if campaign_id != self.campaign.id {
+            return;
+        }
+        let run = self.run.get_or_insert_with(RunView::default);
+        run.running = true;
+        run.progress.insert(progress.delivery, progress);
+        let settled = run.totals();
+        let now = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;
+        run.samples.push_back((now, settled.sent + settled.failed));
+        while run.samples.front().is_some_and(|(t, _)| now - t > 5.0) {
+            run.samples.pop_front();
+        }
+    }
+
+    /// This campaign's run ended.
+    pub fn run_finished(&mut self, campaign_id: i64, outcome: Result<String, crate::console::UserError>) {
+        if campaign_id != self.campaign.id {
+            return;
+        }
+        let run = self.run.get_or_insert_with(RunView::default);
+        run.running = false;
+        run.outcome = Some(outcome.map_err(|e| e.message));
+    }
+
+    /// The workspace's deliveries were listed: keep this campaign's.
+    pub fn deliveries(&mut self, list: &[crate::store::deliveries::Delivery]) {
+        self.earlier = list.iter().filter(|d| d.campaign_id == Some(self.campaign.id)).cloned().collect();
+    }
+
+    /// The run on show: (running, settled fraction, outcome) (tests).
+    pub fn run_state(&self) -> Option<(bool, f32, Option<&RunOutcome>)> {
+        self.run.as_ref().map(|r| (r.running, r.totals().fraction(), r.outcome.as_ref()))
+    }
+
     /// How far the running count has got.
     pub fn count_progress(&mut self, campaign_id: i64, generation: u64, done: usize, total: usize) {
         if campaign_id == self.campaign.id && self.count == CountState::Running(generation) {
@@ -351,6 +434,10 @@ impl CanvasEditor {
                     egui::ScrollArea::vertical().show(ui, |ui| self.properties(ui, commands));
                 });
         }
+        if self.run.is_some() {
+            egui::Panel::bottom(egui::Id::new(("canvas_run", self.campaign.id)))
+                .show(ui, |ui| self.run_panel(ui, commands));
+        }
         egui::Panel::bottom(egui::Id::new(("canvas_problems", self.campaign.id)))
             .resizable(true)
             .default_size(90.0)
@@ -359,6 +446,11 @@ impl CanvasEditor {
 
         self.inspector_ui(ui, commands);
         self.sql_window(ui);
+        self.confirm_window(ui, commands);
+        if !self.asked_deliveries {
+            self.asked_deliveries = true;
+            commands.push(Command::RefreshDeliveries);
+        }
         self.commit(ui, now);
         self.schedule(ui, now, commands);
         back
@@ -539,13 +631,202 @@ impl CanvasEditor {
                         RichText::new(format!("last count {:.2} s", r.total.as_secs_f64())).color(theme::muted(ui)),
                     );
                 }
-                ui.add_enabled(false, egui::Button::new("Start"))
-                    .on_disabled_hover_text("Sending is not available in this version yet: count and save for now.");
+                self.start_button(ui, commands);
                 back
             })
             .inner;
         ui.add_space(4.0);
         back
+    }
+
+    /// Whether an earlier run of this campaign was left unfinished (paused, crashed).
+    fn unfinished(&self) -> bool {
+        self.earlier.iter().any(|d| d.status == "sending" || d.status == "preparing")
+    }
+
+    fn start_button(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
+        let running = self.run.as_ref().is_some_and(|r| r.running);
+        let has_channel = self.committed.activities.iter().any(|a| matches!(a.kind, ActivityKind::Channel { .. }));
+        let why_not = if running {
+            Some("Sending now.")
+        } else if !self.problems.is_empty() || self.count_error.is_some() {
+            Some("Fix the problems listed under the canvas first.")
+        } else if self.is_counting() {
+            Some("Wait for the count to finish.")
+        } else if !has_channel {
+            Some("Add a channel activity (Email, SMS, …): there is nothing to send.")
+        } else if !self.is_saved() {
+            Some("Wait for the canvas to be saved.")
+        } else {
+            None
+        };
+        let unfinished = self.unfinished();
+        let label = if unfinished { "▶ Resume" } else { "▶ Start" };
+        let r = ui
+            .add_enabled(why_not.is_none(), egui::Button::new(RichText::new(label).strong()))
+            .on_hover_text(if unfinished {
+                "Carry on the run that was paused or interrupted: nothing is sent twice."
+            } else {
+                "Run the campaign: count, then send every message."
+            })
+            .on_disabled_hover_text(why_not.unwrap_or_default());
+        if r.clicked() {
+            if unfinished {
+                self.begin_run(false, commands);
+            } else {
+                self.confirm_start = true;
+            }
+        }
+    }
+
+    fn begin_run(&mut self, again: bool, commands: &mut Commands) {
+        commands.push(Command::RunCampaign { campaign_id: self.campaign.id, again });
+        self.run = Some(RunView { running: true, ..RunView::default() });
+        self.confirm_start = false;
+    }
+
+    /// "Send now?": what each channel activity will send to, and a warning when it ran before.
+    fn confirm_window(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
+        if !self.confirm_start {
+            return;
+        }
+        let mut open = true;
+        let mut send = false;
+        egui::Window::new(format!("Send \u{201c}{}\u{201d} now?", self.campaign.name))
+            .id(egui::Id::new(("confirm_start", self.campaign.id)))
+            .collapsible(false)
+            .resizable(false)
+            .pivot(egui::Align2::CENTER_CENTER)
+            .default_pos(self.canvas_rect.center())
+            .open(&mut open)
+            .show(ui.ctx(), |ui| {
+                ui.label("The campaign is counted again, then each channel activity sends to its recipients:");
+                ui.add_space(4.0);
+                for a in &self.committed.activities {
+                    let ActivityKind::Channel { credential, .. } = &a.kind else { continue };
+                    let n: u64 = self
+                        .committed
+                        .transitions
+                        .iter()
+                        .filter(|t| t.to == a.id)
+                        .filter_map(|t| self.counts.get(&(t.from.clone(), t.output.clone())))
+                        .sum();
+                    let ActivityKind::Channel { channel, .. } = &a.kind else { continue };
+                    let chosen = self.context.credentials.iter().find(|c| {
+                        c.channel == *channel
+                            && credential.as_ref().is_none_or(|name| c.name.eq_ignore_ascii_case(name))
+                    });
+                    let with = match chosen {
+                        Some(c) => format!("{} ({})", c.name, c.provider.as_str()),
+                        None => "the Sandbox".to_owned(),
+                    };
+                    ui.label(format!(
+                        "• {} \u{201c}{}\u{201d}: {} recipients at the last count, through {with}",
+                        a.kind.label(),
+                        a.label,
+                        theme::count(n)
+                    ));
+                }
+                if !self.earlier.is_empty() {
+                    ui.add_space(4.0);
+                    ui.label(
+                        RichText::new(format!(
+                            "{} This campaign already ran ({} deliveries): sending again reaches everyone again.",
+                            theme::ICON_ERROR,
+                            self.earlier.len()
+                        ))
+                        .color(theme::warning(ui)),
+                    );
+                }
+                ui.add_space(6.0);
+                ui.horizontal(|ui| {
+                    if ui.button(RichText::new("Send now").strong()).clicked() {
+                        send = true;
+                    }
+                    if ui.button("Not now").clicked() {
+                        self.confirm_start = false;
+                    }
+                });
+            });
+        if !open {
+            self.confirm_start = false;
+        }
+        if send {
+            let again = !self.earlier.is_empty();
+            self.begin_run(again, commands);
+        }
+    }
+
+    /// The strip with the run's progress, rate, time left and its controls.
+    fn run_panel(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
+        let unfinished = self.unfinished();
+        let Some(run) = &self.run else { return };
+        let t = run.totals();
+        let running = run.running;
+        let rate = run.rate();
+        let outcome = run.outcome.clone();
+        let mut close = false;
+        let mut resume = false;
+        ui.add_space(4.0);
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Sending").strong());
+            let text = if t.total == 0 && running {
+                "Counting and writing the ledger…".to_owned()
+            } else {
+                format!("{} of {}", theme::count(t.total - t.remaining), theme::count(t.total))
+            };
+            ui.add(
+                egui::ProgressBar::new(if t.total == 0 { 0.0 } else { t.fraction() }).desired_width(260.0).text(text),
+            );
+            ui.label(format!(
+                "sent {} · failed {} · excluded {} · remaining {}",
+                theme::count(t.sent),
+                theme::count(t.failed),
+                theme::count(t.excluded),
+                theme::count(t.remaining)
+            ));
+            if let Some(r) = rate.filter(|_| running) {
+                ui.label(RichText::new(format!("{r:.0} msg/s")).color(theme::muted(ui)));
+                if r > 0.0 && t.remaining > 0 {
+                    let secs = (t.remaining as f64 / r).ceil() as u64;
+                    ui.label(
+                        RichText::new(format!("about {}:{:02} left", secs / 60, secs % 60)).color(theme::muted(ui)),
+                    );
+                }
+            }
+            if running {
+                if ui.button("Pause").on_hover_text("Stop after the current batch; Resume carries on.").clicked() {
+                    commands.push(Command::StopRun { campaign_id: self.campaign.id, cancel: false });
+                }
+                if ui
+                    .button("Cancel sending")
+                    .on_hover_text("Stop, and settle what was not sent as cancelled.")
+                    .clicked()
+                {
+                    commands.push(Command::StopRun { campaign_id: self.campaign.id, cancel: true });
+                }
+                ui.spinner();
+            } else {
+                if unfinished && ui.button("Resume").clicked() {
+                    resume = true;
+                }
+                if ui.button("Close").clicked() {
+                    close = true;
+                }
+            }
+        });
+        if let Some(o) = outcome {
+            match o {
+                Ok(text) => ui.label(RichText::new(text).color(theme::muted(ui))),
+                Err(e) => ui.label(RichText::new(format!("{} {e}", theme::ICON_ERROR)).color(theme::error(ui))),
+            };
+        }
+        if resume {
+            self.begin_run(false, commands);
+        }
+        if close {
+            self.run = None;
+        }
     }
 
     fn shortcuts(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {

@@ -1,0 +1,280 @@
+//! The Deliveries screen: every delivery with its messages by status; open one to page through
+//! its ledger (filtered by status), see its errors grouped by code, and export it to CSV.
+
+use egui::RichText;
+use egui_extras::{Column, TableBuilder};
+
+use super::{Commands, theme};
+use crate::console::{Command, LEDGER_PAGE};
+use crate::store::deliveries::{Delivery, LedgerPage, status};
+
+#[derive(Default)]
+pub struct DeliveriesScreen {
+    list: Option<Vec<Delivery>>,
+    selected: Option<i64>,
+    filter: Option<String>,
+    offset: u64,
+    page: Option<LedgerPage>,
+    /// The page asked for and not arrived yet.
+    loading: Option<(i64, Option<String>, u64)>,
+    list_asked: bool,
+    page_asked: bool,
+}
+
+impl DeliveriesScreen {
+    pub fn set_list(&mut self, list: Vec<Delivery>) {
+        // The ledger on show may have moved on.
+        if self.selected.is_some() {
+            self.page_stale();
+        }
+        self.list = Some(list);
+    }
+
+    pub fn page_arrived(&mut self, delivery: i64, status: Option<String>, offset: u64, page: LedgerPage) {
+        if self.loading.as_ref() == Some(&(delivery, status.clone(), offset)) {
+            self.loading = None;
+        }
+        if self.selected == Some(delivery) && self.filter == status && self.offset == offset {
+            self.page = Some(page);
+        }
+    }
+
+    /// The deliveries on show (tests).
+    pub fn list(&self) -> &[Delivery] {
+        self.list.as_deref().unwrap_or_default()
+    }
+
+    /// The delivery whose ledger is on show (tests).
+    pub fn selected(&self) -> Option<i64> {
+        self.selected
+    }
+
+    /// The ledger page on show (tests).
+    pub fn page(&self) -> Option<&LedgerPage> {
+        self.page.as_ref()
+    }
+
+    fn page_stale(&mut self) {
+        self.loading = None;
+        self.page_asked = false;
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
+        if self.list.is_none() && !self.list_asked {
+            self.list_asked = true;
+            commands.push(Command::RefreshDeliveries);
+        }
+        ui.add_space(8.0);
+        ui.horizontal(|ui| {
+            ui.heading("Deliveries");
+            if ui.button("Refresh").clicked() {
+                commands.push(Command::RefreshDeliveries);
+            }
+        });
+        ui.add_space(6.0);
+        let Some(list) = &self.list else {
+            ui.spinner();
+            return;
+        };
+        if list.is_empty() {
+            ui.label(
+                RichText::new("No delivery yet. Open an orchestrated campaign and press Start to send it.")
+                    .color(theme::muted(ui)),
+            );
+            return;
+        }
+        let mut clicked = None;
+        ui.push_id("deliveries_table", |ui| {
+            let height = (list.len() as f32 * 24.0 + 30.0).min(ui.available_height() * 0.4);
+            TableBuilder::new(ui)
+                .striped(true)
+                .sense(egui::Sense::click())
+                .max_scroll_height(height)
+                .column(Column::auto().at_least(40.0))
+                .column(Column::auto().at_least(140.0))
+                .column(Column::auto().at_least(110.0))
+                .column(Column::auto().at_least(60.0))
+                .column(Column::auto().at_least(80.0))
+                .columns(Column::auto().at_least(70.0), 6)
+                .column(Column::remainder())
+                .header(22.0, |mut h| {
+                    for t in [
+                        "id",
+                        "campaign",
+                        "activity",
+                        "channel",
+                        "status",
+                        "total",
+                        "sent",
+                        "failed",
+                        "excluded",
+                        "unconfirmed",
+                        "remaining",
+                        "created",
+                    ] {
+                        h.col(|ui| {
+                            ui.strong(t);
+                        });
+                    }
+                })
+                .body(|body| {
+                    body.rows(24.0, list.len(), |mut row| {
+                        let d = &list[row.index()];
+                        row.set_selected(self.selected == Some(d.id));
+                        let remaining = d.count(status::QUEUED) + d.count(status::SENDING) + d.count(status::RETRY);
+                        let cells = [
+                            d.id.to_string(),
+                            d.campaign.clone(),
+                            d.activity_id.clone(),
+                            d.channel.clone(),
+                            d.status.clone(),
+                            theme::count(d.total()),
+                            theme::count(d.count(status::SENT)),
+                            theme::count(d.count(status::FAILED)),
+                            theme::count(d.count(status::EXCLUDED)),
+                            theme::count(d.count(status::UNCONFIRMED)),
+                            theme::count(remaining),
+                            d.created_at.strftime("%Y-%m-%d %H:%M").to_string(),
+                        ];
+                        for c in cells {
+                            row.col(|ui| {
+                                // Not selectable: a click goes to the row.
+                                ui.add(egui::Label::new(c).selectable(false));
+                            });
+                        }
+                        if row.response().clicked() {
+                            clicked = Some(d.id);
+                        }
+                    });
+                });
+        });
+        if let Some(id) = clicked {
+            self.selected = Some(id);
+            self.filter = None;
+            self.offset = 0;
+            self.page = None;
+            self.page_stale();
+        }
+        let Some(id) = self.selected else {
+            ui.add_space(8.0);
+            ui.label(RichText::new("Click a delivery to see its ledger.").color(theme::muted(ui)));
+            return;
+        };
+        ui.separator();
+        self.ledger_ui(ui, id, commands);
+    }
+
+    fn ledger_ui(&mut self, ui: &mut egui::Ui, id: i64, commands: &mut Commands) {
+        let key = (id, self.filter.clone(), self.offset);
+        if self.loading.is_none() && !self.page_asked {
+            self.page_asked = true;
+            self.loading = Some(key.clone());
+            commands.push(Command::LedgerPage { delivery: id, status: self.filter.clone(), offset: self.offset });
+        }
+        ui.horizontal(|ui| {
+            ui.strong(format!("Ledger of delivery {id}"));
+            let mut filter = self.filter.clone();
+            egui::ComboBox::from_id_salt("ledger_status")
+                .selected_text(filter.clone().unwrap_or_else(|| "every status".into()))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut filter, None, "every status");
+                    for s in status::ALL {
+                        ui.selectable_value(&mut filter, Some(s.to_owned()), s);
+                    }
+                });
+            if filter != self.filter {
+                self.filter = filter;
+                self.offset = 0;
+                self.page_stale();
+            }
+            let total = self.page.as_ref().map_or(0, |p| p.total);
+            let last = (self.offset + LEDGER_PAGE).min(total);
+            if total > 0 {
+                ui.label(format!(
+                    "rows {}–{} of {}",
+                    theme::count(self.offset + 1),
+                    theme::count(last),
+                    theme::count(total)
+                ));
+            }
+            if self.loading.is_some() {
+                ui.spinner();
+            }
+            if ui.add_enabled(self.offset > 0, egui::Button::new("Previous")).clicked() {
+                self.offset = self.offset.saturating_sub(LEDGER_PAGE);
+                self.page_stale();
+            }
+            if ui.add_enabled(last < total, egui::Button::new("Next")).clicked() {
+                self.offset += LEDGER_PAGE;
+                self.page_stale();
+            }
+            if ui.button("Export to CSV…").clicked()
+                && let Some(path) = rfd::FileDialog::new()
+                    .set_title("Export the ledger to CSV")
+                    .set_file_name(format!("delivery-{id}.csv"))
+                    .add_filter("CSV", &["csv"])
+                    .save_file()
+            {
+                commands.push(Command::ExportLedger { delivery: id, path });
+            }
+        });
+        let Some(page) = &self.page else { return };
+        if !page.errors.is_empty() {
+            ui.add_space(4.0);
+            ui.label(RichText::new("Errors by code").strong());
+            egui::Grid::new("ledger_errors").striped(true).num_columns(3).show(ui, |ui| {
+                for (code, n, message) in &page.errors {
+                    ui.label(RichText::new(code).monospace());
+                    ui.label(theme::count(*n));
+                    ui.label(RichText::new(message).color(theme::muted(ui)));
+                    ui.end_row();
+                }
+            });
+        }
+        ui.add_space(4.0);
+        ui.push_id("ledger_table", |ui| {
+            TableBuilder::new(ui)
+                .striped(true)
+                .column(Column::auto().at_least(50.0))
+                .column(Column::auto().at_least(70.0))
+                .column(Column::auto().at_least(60.0))
+                .column(Column::auto().at_least(200.0))
+                .column(Column::auto().at_least(80.0))
+                .column(Column::auto().at_least(50.0))
+                .column(Column::auto().at_least(110.0))
+                .column(Column::remainder())
+                .header(22.0, |mut h| {
+                    for t in ["row", "recipient", "secondary", "address", "status", "tries", "provider id", "error"] {
+                        h.col(|ui| {
+                            ui.strong(t);
+                        });
+                    }
+                })
+                .body(|body| {
+                    body.rows(22.0, page.rows.len(), |mut row| {
+                        let r = &page.rows[row.index()];
+                        let error = match (&r.error_code, &r.error_message) {
+                            (Some(c), Some(m)) => format!("{c}: {m}"),
+                            (Some(c), None) => c.clone(),
+                            _ => String::new(),
+                        };
+                        let cells = [
+                            r.id.to_string(),
+                            r.recipient_key.clone(),
+                            r.secondary_key.clone(),
+                            r.address.clone(),
+                            r.status.clone(),
+                            r.attempts.to_string(),
+                            r.provider_message_id.clone().unwrap_or_default(),
+                            error,
+                        ];
+                        for c in cells {
+                            row.col(|ui| {
+                                ui.label(c);
+                            });
+                        }
+                    });
+                });
+        });
+    }
+}

@@ -1,0 +1,76 @@
+//! Start on the canvas sends the campaign through the Sandbox with a progress bar, and the
+//! Deliveries screen lists the deliveries and pages through a ledger.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+
+mod common;
+
+use campaign_console::ui::{App, SavedState, testing};
+use common::{harness, settle};
+use egui::accesskit::Role;
+use egui_kittest::kittest::Queryable;
+
+#[test]
+fn start_sends_through_the_sandbox_and_deliveries_shows_the_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(1_000, 6, false, &mut |_| true).unwrap();
+    let mut h = harness(App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    h.get_by_label("Summer getaway").click();
+    settle(&mut h);
+    h.get_by_role_and_label(Role::Button, "Open").click();
+    settle(&mut h);
+    h.run_steps(10);
+    settle(&mut h);
+
+    // Start asks first, with what each channel activity will send to.
+    h.get_by_role_and_label(Role::Button, "▶ Start").click();
+    h.run_steps(2);
+    h.get_by_label_contains("“Summer offer SMS”: ");
+    h.get_by_role_and_label(Role::Button, "Send now").click();
+    h.run_steps(2);
+    settle(&mut h);
+    h.run_steps(4);
+    let (running, fraction, outcome) = {
+        let e = h.state_mut().canvas_editor().unwrap();
+        let (r, f, o) = e.run_state().unwrap();
+        (r, f, o.cloned())
+    };
+    assert!(!running);
+    assert_eq!(fraction, 1.0);
+    let text = outcome.unwrap().unwrap();
+    assert!(text.contains("sent"), "{text}");
+
+    // The workspace holds the deliveries and their messages.
+    let list = console.deliveries(Some("Summer getaway")).unwrap();
+    assert_eq!(list.len(), 2);
+    assert!(list.iter().all(|d| d.status == "done"));
+    let sent: u64 = list.iter().map(|d| d.count("sent")).sum();
+    assert!(sent > 0);
+    h.get_by_label_contains(&format!("sent {}", campaign_console::ui::theme::count(sent)));
+
+    // A second Start warns that it already ran.
+    h.get_by_role_and_label(Role::Button, "▶ Start").click();
+    h.run_steps(2);
+    h.get_by_label_contains("already ran");
+    h.get_by_role_and_label(Role::Button, "Not now").click();
+    h.run_steps(2);
+
+    // Deliveries: both listed; clicking one shows its ledger.
+    h.get_by_label_contains("Deliveries").click();
+    settle(&mut h);
+    h.run_steps(2);
+    assert_eq!(h.state().deliveries_screen().list().len(), 2);
+    let email = list.iter().find(|d| d.channel == "email").unwrap();
+    h.get_by_label(&email.id.to_string()).click();
+    h.run_steps(2);
+    settle(&mut h);
+    h.run_steps(2);
+    assert_eq!(h.state().deliveries_screen().selected(), Some(email.id));
+    let page = h.state().deliveries_screen().page().unwrap().clone();
+    assert_eq!(page.total, email.total());
+    assert_eq!(page.rows.len() as u64, email.total().min(100));
+    assert!(page.rows.iter().all(|r| r.status == "sent" && r.provider_message_id.is_some()));
+    h.get_by_label_contains(&format!("of {}", campaign_console::ui::theme::count(email.total())));
+}
