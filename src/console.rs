@@ -787,10 +787,31 @@ impl Console {
         )?)
     }
 
-    /// The deliveries (of one campaign when given), newest first, with their counts by status.
+    /// The deliveries (of one campaign when given), newest first, with their counts by status
+    /// and events (the Sandbox's simulated events that are due are written first).
     pub fn deliveries(&self, campaign: Option<&str>) -> Result<Vec<store::deliveries::Delivery>, ConsoleError> {
+        self.simulate_sandbox_events()?;
         let id = campaign.map(|c| self.campaign(c)).transpose()?.map(|c| c.id);
         Ok(store::deliveries::list(&self.workspace.conn(), id)?)
+    }
+
+    /// Writes the delivered / bounced / opened / clicked events the Sandbox owes for messages
+    /// sent long enough ago (per its credential's delay and rates). Returns the messages handled.
+    pub fn simulate_sandbox_events(&self) -> Result<u64, ConsoleError> {
+        let credentials = self.credentials()?;
+        let conn = self.workspace.conn();
+        let mut n = 0;
+        for channel in Channel::ALL {
+            let credential = credentials.iter().find(|c| c.channel == channel);
+            if credential.is_some_and(|c| c.provider != ProviderKind::Sandbox) {
+                continue;
+            }
+            let settings = credential.map(|c| c.settings.clone()).unwrap_or_default();
+            let rates = store::deliveries::SandboxRates::from_settings(&settings);
+            // Real time, as the Sandbox stamps its messages.
+            n += store::deliveries::sandbox_events(&conn, channel.as_str(), &rates, jiff::Timestamp::now(), 100_000)?;
+        }
+        Ok(n)
     }
 
     /// The saved audiences of the workspace.

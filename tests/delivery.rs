@@ -83,6 +83,20 @@ fn the_demo_campaign_sends_each_message_once_through_the_sandbox() {
         one(&db, "SELECT COUNT(*) FROM cc_sandbox_messages")
     );
 
+    // The Sandbox's events come after its delay: with none, at the next look.
+    db.execute("UPDATE cc_credentials SET settings_json = json_set(settings_json, '$.delay_seconds', 0)", []).unwrap();
+    let email = console.deliveries(Some("Summer getaway")).unwrap().into_iter().find(|d| d.channel == "email").unwrap();
+    let sent = email.count(status::SENT);
+    assert_eq!(email.events_of("delivered") + email.events_of("bounced"), sent);
+    assert!(email.events_of("bounced") > 0 && email.events_of("bounced") < sent / 10, "{:?}", email.events);
+    assert!(email.events_of("opened") > sent / 4 && email.events_of("opened") < sent * 2 / 3, "{:?}", email.events);
+    assert!(email.events_of("clicked") > 0 && email.events_of("clicked") < email.events_of("opened"));
+    // Written once: another look adds nothing.
+    let again = console.deliveries(Some("Summer getaway")).unwrap().into_iter().find(|d| d.channel == "email").unwrap();
+    assert_eq!(again.events, email.events);
+    let sms = console.deliveries(Some("Summer getaway")).unwrap().into_iter().find(|d| d.channel == "sms").unwrap();
+    assert_eq!(sms.events_of("opened"), 0, "SMS are not opened");
+
     // Running it again is refused; on purpose, it makes new deliveries.
     let again = console.run_campaign("Summer getaway", false, None, &mut |_, _| {}, &|| false).unwrap_err();
     assert!(again.to_string().contains("already run"), "{again}");

@@ -55,9 +55,12 @@ fn screens_for_later_say_what_will_be_there() {
     let console = testing::console(dir.path()).unwrap();
     let mut h = harness(App::new(console, SavedState::default()));
     settle(&mut h);
-    for (nav, line) in
-        [("Deliveries", "No delivery yet"), ("Visitors", "followers"), ("Channels", "Twilio"), ("Social (X)", "X services")]
-    {
+    for (nav, line) in [
+        ("Deliveries", "No delivery yet"),
+        ("Visitors", "followers"),
+        ("Channels", "Twilio"),
+        ("Social (X)", "X services"),
+    ] {
         h.get_by_label_contains(nav).click();
         settle(&mut h);
         h.get_by_label_contains(line);

@@ -176,9 +176,13 @@ const STEPS: &[&str] = &[
                  subject TEXT NOT NULL DEFAULT '',
                  body TEXT NOT NULL DEFAULT '',
                  html TEXT NOT NULL DEFAULT '',
-                 created_at TEXT NOT NULL
+                 created_at TEXT NOT NULL,
+                 -- When its simulated events (delivered, opened, …) were written.
+                 events_at TEXT
              );
-             CREATE INDEX cc_sandbox_messages_key ON cc_sandbox_messages(idempotency_key);",
+             CREATE INDEX cc_sandbox_messages_key ON cc_sandbox_messages(idempotency_key);
+             CREATE INDEX cc_sandbox_messages_pending ON cc_sandbox_messages(events_at, created_at);
+             CREATE INDEX cc_interactions_delivery ON cc_interactions(delivery_id, kind);",
 ];
 
 /// The migrations built from [`STEPS`].

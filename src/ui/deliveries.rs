@@ -19,7 +19,12 @@ pub struct DeliveriesScreen {
     loading: Option<(i64, Option<String>, u64)>,
     list_asked: bool,
     page_asked: bool,
+    /// When the list was last asked for (it refreshes every few seconds while on screen).
+    refreshed_at: Option<f64>,
 }
+
+/// The list refreshes this often while the screen is on show (events arrive later).
+const REFRESH_EVERY: f64 = 3.0;
 
 impl DeliveriesScreen {
     pub fn set_list(&mut self, list: Vec<Delivery>) {
@@ -60,10 +65,14 @@ impl DeliveriesScreen {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
-        if self.list.is_none() && !self.list_asked {
+        let now = ui.input(|i| i.time);
+        let due = self.refreshed_at.is_none_or(|t| now - t >= REFRESH_EVERY);
+        if (self.list.is_none() && !self.list_asked) || (self.list.is_some() && due) {
             self.list_asked = true;
+            self.refreshed_at = Some(now);
             commands.push(Command::RefreshDeliveries);
         }
+        ui.ctx().request_repaint_after(std::time::Duration::from_secs_f64(REFRESH_EVERY));
         ui.add_space(8.0);
         ui.horizontal(|ui| {
             ui.heading("Deliveries");
@@ -96,6 +105,7 @@ impl DeliveriesScreen {
                 .column(Column::auto().at_least(60.0))
                 .column(Column::auto().at_least(80.0))
                 .columns(Column::auto().at_least(70.0), 6)
+                .column(Column::auto().at_least(120.0))
                 .column(Column::remainder())
                 .header(22.0, |mut h| {
                     for t in [
@@ -135,6 +145,12 @@ impl DeliveriesScreen {
                             theme::count(d.count(status::UNCONFIRMED)),
                             theme::count(remaining),
                             d.created_at.strftime("%Y-%m-%d %H:%M").to_string(),
+                            ["delivered", "bounced", "opened", "clicked"]
+                                .iter()
+                                .filter(|k| d.events_of(k) > 0)
+                                .map(|k| format!("{k} {}", theme::count(d.events_of(k))))
+                                .collect::<Vec<_>>()
+                                .join(" · "),
                         ];
                         for c in cells {
                             row.col(|ui| {
