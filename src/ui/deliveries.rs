@@ -104,8 +104,7 @@ impl DeliveriesScreen {
                 .column(Column::auto().at_least(110.0))
                 .column(Column::auto().at_least(60.0))
                 .column(Column::auto().at_least(80.0))
-                .columns(Column::auto().at_least(70.0), 6)
-                .column(Column::auto().at_least(120.0))
+                .columns(Column::auto().at_least(64.0), 6)
                 .column(Column::remainder())
                 .header(22.0, |mut h| {
                     for t in [
@@ -145,17 +144,11 @@ impl DeliveriesScreen {
                             theme::count(d.count(status::UNCONFIRMED)),
                             theme::count(remaining),
                             d.created_at.strftime("%Y-%m-%d %H:%M").to_string(),
-                            ["delivered", "bounced", "opened", "clicked"]
-                                .iter()
-                                .filter(|k| d.events_of(k) > 0)
-                                .map(|k| format!("{k} {}", theme::count(d.events_of(k))))
-                                .collect::<Vec<_>>()
-                                .join(" · "),
                         ];
                         for c in cells {
                             row.col(|ui| {
-                                // Not selectable: a click goes to the row.
-                                ui.add(egui::Label::new(c).selectable(false));
+                                // Not selectable (a click goes to the row), on one line.
+                                ui.add(egui::Label::new(c).selectable(false).wrap_mode(egui::TextWrapMode::Truncate));
                             });
                         }
                         if row.response().clicked() {
@@ -177,6 +170,21 @@ impl DeliveriesScreen {
             return;
         };
         ui.separator();
+        if let Some(d) = self.list.as_ref().and_then(|l| l.iter().find(|d| d.id == id)) {
+            let events: Vec<String> = ["sent", "delivered", "bounced", "failed", "opened", "clicked"]
+                .iter()
+                .filter(|k| d.events_of(k) > 0)
+                .map(|k| format!("{k} {}", theme::count(d.events_of(k))))
+                .collect();
+            ui.horizontal(|ui| {
+                ui.strong("Events");
+                if events.is_empty() {
+                    ui.label(RichText::new("none yet").color(theme::muted(ui)));
+                } else {
+                    ui.label(events.join(" · "));
+                }
+            });
+        }
         self.ledger_ui(ui, id, commands);
     }
 

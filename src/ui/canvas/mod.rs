@@ -717,6 +717,7 @@ impl CanvasEditor {
                             && credential.as_ref().is_none_or(|name| c.name.eq_ignore_ascii_case(name))
                     });
                     let with = match chosen {
+                        Some(c) if c.name.eq_ignore_ascii_case(c.provider.as_str()) => c.name.clone(),
                         Some(c) => format!("{} ({})", c.name, c.provider.as_str()),
                         None => "the Sandbox".to_owned(),
                     };
