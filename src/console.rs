@@ -719,6 +719,11 @@ impl Console {
                 profile_fk,
                 per_row: *per == crate::model::Recipient::SecondaryEntity && profile_fk.is_some(),
                 address,
+                address_kind: match channel {
+                    Channel::Email => Some(ledger::AddressKind::Email),
+                    Channel::Sms => Some(ledger::AddressKind::Phone),
+                    _ => None,
+                },
                 opt_in,
                 columns: &send.columns,
             };

@@ -264,3 +264,50 @@ fn killed_again_and_again_a_run_never_sends_a_message_twice() {
         "no idempotency key reached the provider twice"
     );
 }
+
+#[test]
+fn invalid_addresses_are_excluded_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(200, 4, false, &mut |_| true).unwrap();
+    let db = sqlite(dir.path());
+    db.execute_batch(
+        "UPDATE profiles SET sms_opt_in = 1, email_opt_in = 1, phone = '+33612345678', email = 'ok.' || id || '@example.com';
+         UPDATE profiles SET phone = '0612345678' WHERE id = 1;
+         UPDATE profiles SET phone = '+33 6 12 34 56 78' WHERE id = 2;
+         UPDATE profiles SET phone = '+0612345678' WHERE id = 3;
+         UPDATE profiles SET phone = '+331' WHERE id = 4;
+         UPDATE profiles SET phone = '+4915112345678' WHERE id = 5;
+         UPDATE profiles SET email = 'not-an-email' WHERE id = 1;
+         UPDATE profiles SET email = 'a@b' WHERE id = 2;
+         UPDATE profiles SET email = 'a@@example.com' WHERE id = 3;
+         UPDATE profiles SET email = 'two words@example.com' WHERE id = 4;
+         UPDATE profiles SET email = 'x@example.com.' WHERE id = 5;
+         UPDATE profiles SET email = 'first.last+tag@sub.example.org' WHERE id = 6;",
+    )
+    .unwrap();
+    for (name, channel) in [("Texts", Channel::Sms), ("Mails", Channel::Email)] {
+        let c = console.create_campaign(name, CampaignKind::Orchestrated).unwrap();
+        let message =
+            Message { subject: "Hi".into(), text: "Hello {{ profile.first_name }}".into(), html: String::new() };
+        console.save_canvas(c.id, &blast(channel, message)).unwrap();
+        run(&console, name, false);
+    }
+    let invalid = |channel: &str| -> Vec<i64> {
+        let mut stmt = db
+            .prepare(
+                "SELECT CAST(l.recipient_key AS INTEGER) FROM cc_ledger l JOIN cc_deliveries d ON d.id = l.delivery_id
+                 WHERE d.channel = ?1 AND l.status = 'excluded' AND l.error_code = 'invalid_address' ORDER BY 1",
+            )
+            .unwrap();
+        stmt.query_map([channel], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    assert_eq!(invalid("sms"), [1, 2, 3, 4]);
+    assert_eq!(invalid("email"), [1, 2, 3, 4, 5]);
+    let reason: String = db
+        .query_row("SELECT error_message FROM cc_ledger WHERE error_code = 'invalid_address' LIMIT 1", [], |r| r.get(0))
+        .unwrap();
+    assert!(reason.starts_with("the address is not a valid"), "{reason}");
+    // The others were sent.
+    assert_eq!(one(&db, "SELECT COUNT(*) FROM cc_ledger WHERE status = 'sent'"), (200 - 4) + (200 - 5));
+}

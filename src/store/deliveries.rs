@@ -95,10 +95,21 @@ pub struct LedgerSource<'a> {
     pub per_row: bool,
     /// The profile's address column for the channel (`None`: the channel needs no address).
     pub address: Option<&'a str>,
+    /// How that address must look.
+    pub address_kind: Option<AddressKind>,
     /// The profile's opt-in column for the channel, when the data has one (marketing sends).
     pub opt_in: Option<&'a str>,
     /// Enrichment columns of the work table, kept with each row for personalization.
     pub columns: &'a [String],
+}
+
+/// The shape an address must have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddressKind {
+    /// `local@domain.tld`, no spaces, one `@`.
+    Email,
+    /// E.164: `+`, a country code not starting with 0, 7 to 15 digits in all.
+    Phone,
 }
 
 /// Writes the ledger of `delivery` from a work table in one statement (streamed by SQLite,
@@ -116,6 +127,18 @@ pub fn fill_ledger(tx: &Transaction<'_>, delivery: i64, s: &LedgerSource<'_>, no
         None => "1".to_owned(),
     };
     let needs_address = if s.address.is_some() { format!("TRIM({address}) = ''") } else { "0".to_owned() };
+    let a = address.as_str();
+    let invalid = match s.address_kind {
+        Some(AddressKind::Phone) => {
+            format!("NOT ({a} GLOB '+[1-9]*' AND substr({a}, 2) NOT GLOB '*[^0-9]*' AND length({a}) BETWEEN 8 AND 16)")
+        }
+        Some(AddressKind::Email) => format!(
+            "NOT (instr({a}, '@') > 1 AND instr(substr({a}, instr({a}, '@') + 1), '@') = 0
+                  AND instr(substr({a}, instr({a}, '@') + 1), '.') > 1 AND substr({a}, -1) <> '.'
+                  AND {a} NOT GLOB '*[ ,;<>]*')"
+        ),
+        None => "0".to_owned(),
+    };
     let vars = if s.columns.is_empty() {
         "'{}'".to_owned()
     } else {
@@ -158,15 +181,21 @@ pub fn fill_ledger(tx: &Transaction<'_>, delivery: i64, s: &LedgerSource<'_>, no
         "INSERT INTO cc_ledger (delivery_id, idempotency_key, recipient_key, secondary_key, address, status, \
                                 error_code, error_message, vars_json, updated_at)
          SELECT ?1, ?1 || ':' || p.{pk} || ':' || {secondary}, CAST(p.{pk} AS TEXT), {secondary}, {address},
-                CASE WHEN {needs_address} THEN '{excluded}' WHEN NOT ({opted_in}) THEN '{excluded}' ELSE '{queued}' END,
-                CASE WHEN {needs_address} THEN 'no_address' WHEN NOT ({opted_in}) THEN 'not_opted_in' END,
+                CASE WHEN {needs_address} OR {invalid} OR NOT ({opted_in}) THEN '{excluded}' ELSE '{queued}' END,
+                CASE WHEN {needs_address} THEN 'no_address' WHEN {invalid} THEN 'invalid_address'
+                     WHEN NOT ({opted_in}) THEN 'not_opted_in' END,
                 CASE WHEN {needs_address} THEN 'the profile has no address for this channel'
+                     WHEN {invalid} THEN 'the address is not a valid ' || {what}
                      WHEN NOT ({opted_in}) THEN 'the profile has not opted in to this channel' END,
                 {vars}, ?2
          FROM {from}
          ORDER BY p.{pk}, w.key",
         excluded = status::EXCLUDED,
         queued = status::QUEUED,
+        what = match s.address_kind {
+            Some(AddressKind::Phone) => "'phone number (E.164, as +33612345678)'",
+            _ => "'email address'",
+        },
     );
     let n = tx.execute(&sql, params![delivery, ts(now)])?;
     tx.execute(
