@@ -55,6 +55,20 @@ pub enum ConsoleError {
     CannotRun(String),
 }
 
+/// A channel activity's message as one recipient would get it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessagePreview {
+    /// Which recipient (0-based) of how many at the last count.
+    pub index: u64,
+    pub total: u64,
+    /// The profile's key and, for one message per row, the row's.
+    pub recipient: String,
+    pub address: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
 /// What a campaign run did.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunSummary {
@@ -145,6 +159,9 @@ pub enum Command {
     RefreshDeliveries,
     /// A page of a delivery's ledger, of one status or all. → [`Event::LedgerPage`].
     LedgerPage { delivery: i64, status: Option<String>, offset: u64 },
+    /// The message of a channel activity rendered for the `index`-th recipient of the last count
+    /// of `canvas`. → [`Event::MessagePreview`].
+    PreviewMessage { campaign_id: i64, canvas: Canvas, activity: String, index: u64 },
     /// Writes a delivery's whole ledger to a CSV file. A job.
     ExportLedger { delivery: i64, path: PathBuf },
     /// Writes every row of a transition (last count) to a CSV file (the UI asks where first,
@@ -207,6 +224,12 @@ pub enum Event {
         outcome: Result<String, UserError>,
     },
     Deliveries(Vec<store::deliveries::Delivery>),
+    MessagePreview {
+        campaign_id: i64,
+        activity: String,
+        index: u64,
+        result: Result<MessagePreview, String>,
+    },
     LedgerPage {
         delivery: i64,
         status: Option<String>,
@@ -792,6 +815,107 @@ impl Console {
         )?)
     }
 
+    /// A channel activity's message rendered for the `index`-th recipient (by key) of the last
+    /// count of the campaign being edited; a plain message when it cannot be.
+    pub fn preview_message(
+        &self,
+        campaign_id: i64,
+        canvas: &Canvas,
+        activity: &str,
+        index: u64,
+    ) -> Result<MessagePreview, String> {
+        let a = canvas.activity(activity).ok_or("the activity is gone")?;
+        let crate::model::ActivityKind::Channel { channel, per, message, .. } = &a.kind else {
+            return Err("only channel activities have a message".into());
+        };
+        let t = canvas
+            .transitions
+            .iter()
+            .find(|t| t.to == activity)
+            .ok_or("connect a population to this activity first")?;
+        let model = store::data_model::load(&self.workspace.conn()).map_err(|e| e.to_string())?;
+        let (_, options) = self.compile_options(Dialect::Sqlite).map_err(|e| e.to_string())?;
+        let send = audience::compile_with(canvas, &model, &options)
+            .ok()
+            .and_then(|run| run.sends.into_iter().find(|s| s.activity == activity))
+            .ok_or("fix the problems of the canvas first")?;
+        let profile = audience::profile_entity(&model).and_then(|p| model.entity(p)).ok_or("no profile entity")?;
+        let guard = self.counter.session.lock().unwrap_or_else(|p| p.into_inner());
+        let Some((_, session)) = guard.as_ref().filter(|(id, _)| *id == campaign_id) else {
+            return Err("count the canvas first".into());
+        };
+        let total = session.transition_count(&t.id).unwrap_or(0);
+        if total == 0 {
+            return Err("nobody reaches this activity at the last count".into());
+        }
+        let index = index.min(total - 1);
+        let (columns, rows) = session.rows_page(&t.id, index, 1).map_err(|e| e.to_string())?;
+        let row = rows.first().ok_or("the recipient is gone: count again")?;
+        let value_of = |name: &str| columns.iter().position(|c| c == name).and_then(|i| row.get(i));
+        let Some(rusqlite::types::Value::Integer(key)) = value_of("key") else {
+            return Err("the row has no key".into());
+        };
+        let conn = session.connection();
+        let select = |e: &crate::model::Entity| {
+            Ok::<_, String>(format!(
+                "SELECT * FROM {} WHERE {} = ?1",
+                store::quote_ident(&e.name).map_err(|e| e.to_string())?,
+                store::quote_ident(&e.primary_key).map_err(|e| e.to_string())?
+            ))
+        };
+        let dimension = model.entity(&send.dimension).ok_or("unknown entity")?;
+        let profile_key = if dimension.name == profile.name {
+            *key
+        } else {
+            let fk = model
+                .links
+                .iter()
+                .find(|l| l.child == dimension.name && l.parent == profile.name)
+                .map(|l| l.foreign_key.clone())
+                .ok_or("this population is not linked to profiles")?;
+            let row = crate::delivery::read_row(conn, &select(dimension)?, &key.to_string())?;
+            row.get(&fk).and_then(|v| v.as_i64()).ok_or("the row has no profile")?
+        };
+        let mut values = crate::personalize::Values {
+            profile: crate::delivery::read_row(conn, &select(profile)?, &profile_key.to_string())?,
+            ..Default::default()
+        };
+        let secondary = *per == crate::model::Recipient::SecondaryEntity && dimension.name != profile.name;
+        if secondary {
+            values.secondary =
+                Some((dimension.name.clone(), crate::delivery::read_row(conn, &select(dimension)?, &key.to_string())?));
+        }
+        for c in &send.columns {
+            let v = match value_of(c) {
+                Some(rusqlite::types::Value::Integer(x)) => minijinja::Value::from(*x),
+                Some(rusqlite::types::Value::Real(x)) => minijinja::Value::from(*x),
+                Some(rusqlite::types::Value::Text(x)) => minijinja::Value::from(x.clone()),
+                _ => minijinja::Value::from(()),
+            };
+            values.enrichment.insert(c.clone(), v);
+        }
+        let columns_of = |e: &crate::model::Entity| e.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        let scope = crate::personalize::Scope {
+            profile: columns_of(profile),
+            secondary: secondary.then(|| (dimension.name.clone(), columns_of(dimension))),
+            enrichment: send.columns.clone(),
+            context: false,
+        };
+        let templates = crate::delivery::templates(message, &scope).map_err(|e| e.to_string())?;
+        let (subject, text, html) = templates.render(&values)?;
+        let address = audience::address_namespace(*channel)
+            .and_then(|ns| model.identity_namespaces.iter().find(|n| n.name == ns))
+            .and_then(|n| values.profile.get(&n.column))
+            .filter(|v| !v.is_none() && !v.to_string().trim().is_empty())
+            .map_or_else(|| "no address: excluded when sent".to_owned(), ToString::to_string);
+        let recipient = if secondary {
+            format!("profile {profile_key}, {} {key}", dimension.name)
+        } else {
+            format!("profile {profile_key}")
+        };
+        Ok(MessagePreview { index, total, recipient, address, subject, text, html })
+    }
+
     /// The deliveries (of one campaign when given), newest first, with their counts by status
     /// and events (the Sandbox's simulated events that are due are written first).
     pub fn deliveries(&self, campaign: Option<&str>) -> Result<Vec<store::deliveries::Delivery>, ConsoleError> {
@@ -1133,6 +1257,10 @@ impl Console {
                 Ok((campaign, canvas, context)) => vec![Event::CanvasOpened { campaign, canvas, context }],
                 Err(e) => vec![Event::Failed(UserError::new("Could not open the canvas", &e))],
             },
+            Command::PreviewMessage { campaign_id, canvas, activity, index } => {
+                let result = self.preview_message(campaign_id, &canvas, &activity, index);
+                vec![Event::MessagePreview { campaign_id, activity, index, result }]
+            }
             Command::RefreshDeliveries => match self.deliveries(None) {
                 Ok(list) => vec![Event::Deliveries(list)],
                 Err(e) => vec![Event::Failed(UserError::new("Could not list the deliveries", &e))],

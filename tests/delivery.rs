@@ -69,7 +69,8 @@ fn the_demo_campaign_sends_each_message_once_through_the_sandbox() {
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .unwrap();
-    assert!(body.starts_with(&format!("{first_name}, thanks for your {stays} stays!")), "{body}");
+    let plural = if stays == 1 { "" } else { "s" };
+    assert!(body.starts_with(&format!("{first_name}, thanks for your {stays} stay{plural} with us!")), "{body}");
     let html: String =
         db.query_row("SELECT html FROM cc_sandbox_messages WHERE channel = 'email'", [], |r| r.get(0)).unwrap();
     assert!(html.starts_with("<p>Hello ") && html.contains("<strong>20 % off</strong>"), "{html}");

@@ -24,6 +24,27 @@ fn start_sends_through_the_sandbox_and_deliveries_shows_the_ledger() {
     h.run_steps(10);
     settle(&mut h);
 
+    // The SMS's properties preview its message for a recipient of the last count.
+    h.get_by_role_and_label(Role::Label, "💬 Summer offer SMS").click_accesskit();
+    h.run_steps(2);
+    h.get_by_label("Preview for a recipient").click();
+    h.run_steps(2);
+    settle(&mut h);
+    h.run_steps(2);
+    let first = h.state_mut().canvas_editor().unwrap().preview().cloned().unwrap().unwrap();
+    assert_eq!(first.index, 0);
+    assert!(first.text.contains(", thanks for your ") && first.text.ends_with("Reply STOP to opt out."), "{first:?}");
+    assert!(first.address.starts_with('+') || first.address.starts_with("no address"), "{first:?}");
+    h.get_by_role_and_label(Role::Button, "▶").click();
+    h.run_steps(2);
+    settle(&mut h);
+    h.run_steps(2);
+    let second = h.state_mut().canvas_editor().unwrap().preview().cloned().unwrap().unwrap();
+    assert_eq!((second.index, second.total), (1, first.total));
+    assert_ne!(second.recipient, first.recipient);
+    h.get_by_role_and_label(Role::Button, "✖").click();
+    h.run_steps(2);
+
     // Start asks first, with what each channel activity will send to.
     h.get_by_role_and_label(Role::Button, "▶ Start").click();
     h.run_steps(2);

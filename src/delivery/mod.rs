@@ -97,13 +97,14 @@ pub struct Recipients<'a> {
 }
 
 /// The compiled templates of a message.
-struct Templates {
+pub struct Templates {
     subject: Option<Renderer>,
     text: Option<Renderer>,
     html: Option<Renderer>,
 }
 
-fn templates(message: &Message, scope: &Scope) -> Result<Templates, DeliveryError> {
+/// Checks and compiles the parts of `message` for recipients described by `scope`.
+pub fn templates(message: &Message, scope: &Scope) -> Result<Templates, DeliveryError> {
     let one = |source: &str, escape, part: &str| -> Result<Option<Renderer>, DeliveryError> {
         if source.trim().is_empty() {
             return Ok(None);
@@ -282,6 +283,14 @@ pub fn send(
     Ok(last)
 }
 
+impl Templates {
+    /// The subject, text and HTML for one recipient.
+    pub fn render(&self, values: &Values) -> Result<(String, String, String), String> {
+        let part = |r: &Option<Renderer>| r.as_ref().map_or(Ok(String::new()), |r| r.render(values));
+        Ok((part(&self.subject)?, part(&self.text)?, part(&self.html)?))
+    }
+}
+
 /// Exponential backoff with jitter: base × 2^(attempt-1), ± a quarter, from the row id (no
 /// randomness source needed, and rows spread out).
 fn backoff(base: Duration, attempt: u32, id: i64) -> Duration {
@@ -312,8 +321,8 @@ fn render(
     Ok((part(&t.subject)?, part(&t.text)?, part(&t.html)?))
 }
 
-/// One row of a customer table by key, as template values.
-fn read_row(conn: &Connection, sql: &str, key: &str) -> Result<BTreeMap<String, Value>, String> {
+/// One row of a customer table by key, as template values (`sql` selects `*` by key).
+pub fn read_row(conn: &Connection, sql: &str, key: &str) -> Result<BTreeMap<String, Value>, String> {
     let mut stmt = conn.prepare_cached(sql).map_err(|e| e.to_string())?;
     let names: Vec<String> = stmt.column_names().iter().map(|s| (*s).to_owned()).collect();
     let key: i64 = key.parse().map_err(|_| format!("recipient key {key} is not a number"))?;

@@ -189,8 +189,9 @@ pub fn summer_canvas() -> Canvas {
                     credential: None,
                     per: Recipient::Profile,
                     message: Message {
-                        text: "{{ profile.first_name }}, thanks for your {{ enrichment.stays }} stays! 20% off the next one until 31/08. \
-                               Reply STOP to opt out."
+                        text: "{{ profile.first_name }}, thanks for your {{ enrichment.stays }} \
+                               stay{% if enrichment.stays != 1 %}s{% endif %} with us! \
+                               20% off the next one until 31/08. Reply STOP to opt out."
                             .into(),
                         ..Message::default()
                     },

@@ -97,6 +97,18 @@ impl CampaignsScreen {
         }
     }
 
+    pub fn message_preview(
+        &mut self,
+        campaign_id: i64,
+        activity: &str,
+        index: u64,
+        result: Result<crate::console::MessagePreview, String>,
+    ) {
+        if let Some(e) = &mut self.editor {
+            e.preview_arrived(campaign_id, activity, index, result);
+        }
+    }
+
     pub fn deliveries(&mut self, list: &[crate::store::deliveries::Delivery]) {
         if let Some(e) = &mut self.editor {
             e.deliveries(list);

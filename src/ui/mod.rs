@@ -256,6 +256,9 @@ impl App {
                     self.campaigns.deliveries(&list);
                     self.deliveries.set_list(list);
                 }
+                Event::MessagePreview { campaign_id, activity, index, result } => {
+                    self.campaigns.message_preview(campaign_id, &activity, index, result);
+                }
                 Event::LedgerPage { delivery, status, offset, page } => {
                     self.deliveries.page_arrived(delivery, status, offset, page);
                 }

@@ -64,6 +64,16 @@ struct Inspector {
     loading: bool,
 }
 
+/// A channel activity's message as one recipient gets it.
+struct PreviewView {
+    activity: String,
+    index: u64,
+    /// The message and count the preview was asked for (a change asks again).
+    message: crate::model::Message,
+    generation: u64,
+    result: Option<Result<crate::console::MessagePreview, String>>,
+}
+
 /// How a run ended: a summary, or what went wrong.
 pub type RunOutcome = Result<String, String>;
 
@@ -131,6 +141,7 @@ pub struct CanvasEditor {
     /// The "send now?" window is open.
     confirm_start: bool,
     run: Option<RunView>,
+    preview: Option<PreviewView>,
     graph: Graph,
     /// The canvas as of the last finished edit: what Undo goes back from.
     committed: Canvas,
@@ -189,6 +200,7 @@ impl CanvasEditor {
             asked_deliveries: false,
             confirm_start: false,
             run: None,
+            preview: None,
             graph,
             saved: committed.clone(),
             committed,
@@ -328,6 +340,33 @@ impl CanvasEditor {
     /// The distinct values of a column arrived.
     pub fn distinct_values_arrived(&mut self, entity: String, column: String, values: Option<Vec<String>>) {
         self.choices.insert((entity, column), values);
+    }
+
+    /// A message preview arrived.
+    pub fn preview_arrived(
+        &mut self,
+        campaign_id: i64,
+        activity: &str,
+        index: u64,
+        result: Result<crate::console::MessagePreview, String>,
+    ) {
+        if campaign_id != self.campaign.id {
+            return;
+        }
+        if let Some(p) = &mut self.preview
+            && p.activity == activity
+            && p.index == index
+        {
+            if let Ok(r) = &result {
+                p.index = r.index;
+            }
+            p.result = Some(result);
+        }
+    }
+
+    /// The preview on show (tests).
+    pub fn preview(&self) -> Option<&Result<crate::console::MessagePreview, String>> {
+        self.preview.as_ref().and_then(|p| p.result.as_ref())
     }
 
     /// A delivery of this campaign moved on.
@@ -1178,6 +1217,12 @@ impl CanvasEditor {
             self.set_kind(node, kind, edit.removed_output);
             self.params_edit = None;
         }
+        if let ActivityKind::Channel { message, .. } = &self.graph.snarl[node].kind {
+            let message = message.clone();
+            egui::CollapsingHeader::new("Preview for a recipient").id_salt(("preview", &a.id)).show(ui, |ui| {
+                self.preview_ui(ui, &a.id, message, commands);
+            });
+        }
         ui.add_space(6.0);
         egui::CollapsingHeader::new("Parameters as JSON").id_salt(("json", &a.id)).show(ui, |ui| {
             self.json_editor(ui, node, &a);
@@ -1204,6 +1249,79 @@ impl CanvasEditor {
                 },
             );
         }
+    }
+
+    /// The message rendered for one recipient of the last count, with Previous / Next.
+    fn preview_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        activity: &str,
+        message: crate::model::Message,
+        commands: &mut Commands,
+    ) {
+        let stale = self.preview.as_ref().is_none_or(|p| {
+            p.activity != activity || p.message != message || (p.generation != self.generation && !self.is_counting())
+        });
+        if stale && !self.is_counting() {
+            let index = self.preview.as_ref().filter(|p| p.activity == activity).map_or(0, |p| p.index);
+            self.ask_preview(activity, index, message.clone(), commands);
+        }
+        let Some(p) = &self.preview else { return };
+        match &p.result {
+            None => {
+                ui.spinner();
+            }
+            Some(Err(why)) => {
+                ui.label(RichText::new(why).color(theme::muted(ui)));
+            }
+            Some(Ok(r)) => {
+                let mut go = None;
+                ui.horizontal(|ui| {
+                    if ui.add_enabled(r.index > 0, egui::Button::new("◀")).on_hover_text("Previous recipient").clicked()
+                    {
+                        go = Some(r.index - 1);
+                    }
+                    ui.label(format!("{} of {}", theme::count(r.index + 1), theme::count(r.total)));
+                    if ui
+                        .add_enabled(r.index + 1 < r.total, egui::Button::new("▶"))
+                        .on_hover_text("Next recipient")
+                        .clicked()
+                    {
+                        go = Some(r.index + 1);
+                    }
+                });
+                ui.label(RichText::new(format!("{} · {}", r.recipient, r.address)).small().color(theme::muted(ui)));
+                for (label, text) in [("Subject", &r.subject), ("Text", &r.text), ("HTML", &r.html)] {
+                    if text.is_empty() {
+                        continue;
+                    }
+                    ui.label(RichText::new(label).strong());
+                    egui::Frame::group(ui.style()).show(ui, |ui| {
+                        ui.set_width(ui.available_width());
+                        ui.add(egui::Label::new(RichText::new(text.as_str()).monospace()).wrap());
+                    });
+                }
+                if let Some(i) = go {
+                    self.ask_preview(activity, i, message, commands);
+                }
+            }
+        }
+    }
+
+    fn ask_preview(&mut self, activity: &str, index: u64, message: crate::model::Message, commands: &mut Commands) {
+        commands.push(Command::PreviewMessage {
+            campaign_id: self.campaign.id,
+            canvas: self.committed.clone(),
+            activity: activity.to_owned(),
+            index,
+        });
+        self.preview = Some(PreviewView {
+            activity: activity.to_owned(),
+            index,
+            message,
+            generation: self.generation,
+            result: None,
+        });
     }
 
     /// The parameters as JSON, for what the form does not show or for pasting.
