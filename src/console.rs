@@ -63,6 +63,7 @@ pub struct MessagePreview {
     pub total: u64,
     /// The profile's key and, for one message per row, the row's.
     pub recipient: String,
+    pub profile_key: i64,
     pub address: String,
     pub subject: String,
     pub text: String,
@@ -162,6 +163,9 @@ pub enum Command {
     /// The message of a channel activity rendered for the `index`-th recipient of the last count
     /// of `canvas`. → [`Event::MessagePreview`].
     PreviewMessage { campaign_id: i64, canvas: Canvas, activity: String, index: u64 },
+    /// Sends a proof of a channel activity's message (personalized for recipient `index`) to
+    /// typed addresses. → [`Event::ProofSent`].
+    SendProof { campaign_id: i64, canvas: Canvas, activity: String, index: u64, addresses: Vec<String> },
     /// Writes a delivery's whole ledger to a CSV file. A job.
     ExportLedger { delivery: i64, path: PathBuf },
     /// Writes every row of a transition (last count) to a CSV file (the UI asks where first,
@@ -224,6 +228,11 @@ pub enum Event {
         outcome: Result<String, UserError>,
     },
     Deliveries(Vec<store::deliveries::Delivery>),
+    ProofSent {
+        campaign_id: i64,
+        activity: String,
+        result: Result<u64, String>,
+    },
     MessagePreview {
         campaign_id: i64,
         activity: String,
@@ -601,7 +610,9 @@ impl Console {
         let campaign = self.campaign(name_or_id)?;
         let canvas = self.canvas(&campaign)?;
         let model = store::data_model::load(&self.workspace.conn())?;
-        let earlier = ledger::list(&self.workspace.conn(), Some(campaign.id))?;
+        // Proofs are not runs.
+        let earlier: Vec<_> =
+            ledger::list(&self.workspace.conn(), Some(campaign.id))?.into_iter().filter(|d| !d.is_proof).collect();
         let unfinished: Vec<i64> = earlier
             .iter()
             .filter(|d| d.status == delivery_status::SENDING || d.status == delivery_status::PREPARING)
@@ -913,7 +924,94 @@ impl Console {
         } else {
             format!("profile {profile_key}")
         };
-        Ok(MessagePreview { index, total, recipient, address, subject, text, html })
+        Ok(MessagePreview { index, total, recipient, profile_key, address, subject, text, html })
+    }
+
+    /// Sends a channel activity's message, personalized for the `index`-th recipient of the last
+    /// count, to addresses the user typed: a delivery marked as a proof, with its own ledger.
+    /// Returns how many were sent.
+    pub fn send_proof(
+        &self,
+        campaign_id: i64,
+        canvas: &Canvas,
+        activity: &str,
+        index: u64,
+        addresses: &[String],
+    ) -> Result<u64, String> {
+        use store::deliveries::{self as ledger, Outcome};
+        let a = canvas.activity(activity).ok_or("the activity is gone")?;
+        let crate::model::ActivityKind::Channel { channel, credential, message, .. } = &a.kind else {
+            return Err("only channel activities send proofs".into());
+        };
+        let addresses: Vec<String> = addresses.iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+        if addresses.is_empty() {
+            return Err("type at least one address to send the proof to".into());
+        }
+        let kind = match channel {
+            Channel::Email => Some(ledger::AddressKind::Email),
+            Channel::Sms => Some(ledger::AddressKind::Phone),
+            _ => None,
+        };
+        if let Some(kind) = kind
+            && let Some(bad) = addresses.iter().find(|a| !ledger::valid_address(kind, a))
+        {
+            return Err(match kind {
+                ledger::AddressKind::Email => format!("\u{201c}{bad}\u{201d} is not an email address"),
+                ledger::AddressKind::Phone => {
+                    format!("\u{201c}{bad}\u{201d} is not a phone number in international form (+33612345678)")
+                }
+            });
+        }
+        let preview = self.preview_message(campaign_id, canvas, activity, index)?;
+        let (provider, _) = self.provider_for(*channel, credential.as_deref()).map_err(|e| e.to_string())?;
+        let mut conn = self.workspace.connect().map_err(|e| e.to_string())?;
+        let now = self.now();
+        let message_json = serde_json::to_string(message).unwrap_or_else(|_| "{}".into());
+        let delivery = {
+            let tx = conn.transaction().map_err(|e| e.to_string())?;
+            let id = ledger::create(&tx, campaign_id, activity, channel.as_str(), &message_json, now)
+                .map_err(|e| e.to_string())?;
+            ledger::mark_proof(&tx, id, &preview.profile_key.to_string(), &addresses, now)
+                .map_err(|e| e.to_string())?;
+            tx.commit().map_err(|e| e.to_string())?;
+            id
+        };
+        let claimed =
+            ledger::claim(&mut conn, delivery, addresses.len(), jiff::Timestamp::now()).map_err(|e| e.to_string())?;
+        let subject = format!("[Proof] {}", preview.subject);
+        let outcomes: Vec<(i64, String, Outcome)> = claimed
+            .iter()
+            .map(|row| {
+                let m = crate::channels::Outgoing {
+                    idempotency_key: row.idempotency_key.clone(),
+                    channel: *channel,
+                    address: row.address.clone(),
+                    subject: if preview.subject.is_empty() { String::new() } else { subject.clone() },
+                    text: preview.text.clone(),
+                    html: preview.html.clone(),
+                };
+                let outcome = match provider.send(&m) {
+                    Ok(id) => Outcome::Sent { provider_message_id: id },
+                    Err(e) => Outcome::Failed { code: "proof".into(), message: e.to_string() },
+                };
+                (row.id, row.recipient_key.clone(), outcome)
+            })
+            .collect();
+        ledger::record(&mut conn, Some(campaign_id), delivery, &outcomes, jiff::Timestamp::now())
+            .map_err(|e| e.to_string())?;
+        ledger::finish(&conn, delivery, ledger::delivery_status::DONE, jiff::Timestamp::now())
+            .map_err(|e| e.to_string())?;
+        let sent = outcomes.iter().filter(|(_, _, o)| matches!(o, Outcome::Sent { .. })).count() as u64;
+        if sent < addresses.len() as u64 {
+            let why = outcomes
+                .iter()
+                .find_map(
+                    |(_, _, o)| if let Outcome::Failed { message, .. } = o { Some(message.clone()) } else { None },
+                )
+                .unwrap_or_default();
+            return Err(format!("{sent} of {} proofs sent: {why}", addresses.len()));
+        }
+        Ok(sent)
     }
 
     /// The deliveries (of one campaign when given), newest first, with their counts by status
@@ -1257,6 +1355,12 @@ impl Console {
                 Ok((campaign, canvas, context)) => vec![Event::CanvasOpened { campaign, canvas, context }],
                 Err(e) => vec![Event::Failed(UserError::new("Could not open the canvas", &e))],
             },
+            Command::SendProof { campaign_id, canvas, activity, index, addresses } => {
+                let result = self.send_proof(campaign_id, &canvas, &activity, index, &addresses);
+                let mut events = vec![Event::ProofSent { campaign_id, activity, result }];
+                events.extend(self.handle(Command::RefreshDeliveries));
+                events
+            }
             Command::PreviewMessage { campaign_id, canvas, activity, index } => {
                 let result = self.preview_message(campaign_id, &canvas, &activity, index);
                 vec![Event::MessagePreview { campaign_id, activity, index, result }]

@@ -312,3 +312,53 @@ fn invalid_addresses_are_excluded_with_the_reason() {
     // The others were sent.
     assert_eq!(one(&db, "SELECT COUNT(*) FROM cc_ledger WHERE status = 'sent'"), (200 - 4) + (200 - 5));
 }
+
+#[test]
+fn a_proof_goes_to_typed_addresses_and_is_not_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(500, 5, false, &mut |_| true).unwrap();
+    let campaign = console.campaign("Summer getaway").unwrap();
+    let canvas = console.canvas(&campaign).unwrap();
+    // Previews and proofs use the last count of the canvas being edited.
+    let e = console.send_proof(campaign.id, &canvas, "sms", 0, &["+33612345678".into()]).unwrap_err();
+    assert!(e.contains("count the canvas first"), "{e}");
+    console.send(campaign_console::console::Command::CountCanvas {
+        campaign_id: campaign.id,
+        canvas: canvas.clone(),
+        generation: 1,
+        fresh: false,
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !console.is_idle() {
+        assert!(Instant::now() < deadline, "the count did not finish");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let e = console.send_proof(campaign.id, &canvas, "sms", 0, &["06 12 34 56 78".into()]).unwrap_err();
+    assert!(e.contains("not a phone number in international form"), "{e}");
+    let e = console.send_proof(campaign.id, &canvas, "sms", 0, &[" ".into()]).unwrap_err();
+    assert!(e.contains("type at least one address"), "{e}");
+
+    let preview = console.preview_message(campaign.id, &canvas, "sms", 3).unwrap();
+    let n =
+        console.send_proof(campaign.id, &canvas, "sms", 3, &["+33612345678".into(), "+447700900123".into()]).unwrap();
+    assert_eq!(n, 2);
+    let db = sqlite(dir.path());
+    let bodies: Vec<(String, String)> = db
+        .prepare("SELECT address, body FROM cc_sandbox_messages ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        bodies,
+        [("+33612345678".to_owned(), preview.text.clone()), ("+447700900123".to_owned(), preview.text.clone())]
+    );
+    let deliveries = console.deliveries(Some("Summer getaway")).unwrap();
+    assert_eq!(deliveries.len(), 1);
+    assert!(deliveries[0].is_proof);
+    // A proof is not a run: the campaign still runs without --again.
+    let summary = run(&console, "Summer getaway", false);
+    assert_eq!(summary.deliveries.iter().filter(|d| !d.is_proof).count(), 2);
+}

@@ -38,6 +38,8 @@ pub struct Delivery {
     pub campaign_id: Option<i64>,
     /// The campaign's name (empty when it was deleted).
     pub campaign: String,
+    /// Sent to typed addresses to check the message, not to the audience.
+    pub is_proof: bool,
     pub activity_id: String,
     pub channel: String,
     pub status: String,
@@ -110,6 +112,53 @@ pub enum AddressKind {
     Email,
     /// E.164: `+`, a country code not starting with 0, 7 to 15 digits in all.
     Phone,
+}
+
+/// Whether `address` has the shape `kind` asks for (the same rules as the ledger's).
+pub fn valid_address(kind: AddressKind, address: &str) -> bool {
+    let a = address.trim();
+    match kind {
+        AddressKind::Phone => {
+            let digits = &a[a.len().min(1)..];
+            a.starts_with('+')
+                && digits.starts_with(|c: char| ('1'..='9').contains(&c))
+                && digits.chars().all(|c| c.is_ascii_digit())
+                && (8..=16).contains(&a.len())
+        }
+        AddressKind::Email => match a.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.find('.').is_some_and(|i| i > 0)
+                    && !domain.ends_with('.')
+                    && !a.contains([' ', ',', ';', '<', '>'])
+            }
+            None => false,
+        },
+    }
+}
+
+/// Makes `delivery` a proof: one queued row per typed address, personalized as `recipient`.
+pub fn mark_proof(
+    tx: &Transaction<'_>,
+    delivery: i64,
+    recipient: &str,
+    addresses: &[String],
+    now: jiff::Timestamp,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE cc_deliveries SET is_proof = 1, status = ?2, started_at = ?3 WHERE id = ?1",
+        params![delivery, delivery_status::SENDING, ts(now)],
+    )?;
+    for (i, address) in addresses.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO cc_ledger (delivery_id, idempotency_key, recipient_key, secondary_key, address, status, vars_json,
+                                    updated_at)
+             VALUES (?1, ?1 || ':proof:' || ?2, ?3, '', ?4, 'queued', '{}', ?5)",
+            params![delivery, i as i64, recipient, address, ts(now)],
+        )?;
+    }
+    Ok(())
 }
 
 /// Writes the ledger of `delivery` from a work table in one statement (streamed by SQLite,
@@ -356,7 +405,7 @@ pub fn finish(conn: &Connection, delivery: i64, status: &str, now: jiff::Timesta
 pub fn list(conn: &Connection, campaign_id: Option<i64>) -> Result<Vec<Delivery>> {
     let mut stmt = conn.prepare(
         "SELECT d.id, d.campaign_id, COALESCE(d.activity_id, ''), d.channel, d.status, d.created_at, d.finished_at,
-                COALESCE(c.name, '')
+                COALESCE(c.name, ''), d.is_proof
          FROM cc_deliveries d LEFT JOIN cc_campaigns c ON c.id = d.campaign_id
          WHERE ?1 IS NULL OR d.campaign_id = ?1 ORDER BY d.id DESC",
     )?;
@@ -371,6 +420,7 @@ pub fn list(conn: &Connection, campaign_id: Option<i64>) -> Result<Vec<Delivery>
                 r.get::<_, String>(5)?,
                 r.get::<_, Option<String>>(6)?,
                 r.get::<_, String>(7)?,
+                r.get::<_, bool>(8)?,
             ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -379,7 +429,7 @@ pub fn list(conn: &Connection, campaign_id: Option<i64>) -> Result<Vec<Delivery>
     let mut events =
         conn.prepare("SELECT kind, COUNT(*) FROM cc_interactions WHERE delivery_id = ?1 GROUP BY kind ORDER BY kind")?;
     rows.into_iter()
-        .map(|(id, campaign_id, activity_id, channel, status, created, finished, campaign)| {
+        .map(|(id, campaign_id, activity_id, channel, status, created, finished, campaign, is_proof)| {
             let counts = counts
                 .query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -390,6 +440,7 @@ pub fn list(conn: &Connection, campaign_id: Option<i64>) -> Result<Vec<Delivery>
                 id,
                 campaign_id,
                 campaign,
+                is_proof,
                 activity_id,
                 channel,
                 status,

@@ -97,6 +97,12 @@ impl CampaignsScreen {
         }
     }
 
+    pub fn proof_sent(&mut self, campaign_id: i64, activity: &str, result: Result<u64, String>) {
+        if let Some(e) = &mut self.editor {
+            e.proof_sent(campaign_id, activity, result);
+        }
+    }
+
     pub fn message_preview(
         &mut self,
         campaign_id: i64,

@@ -256,6 +256,16 @@ impl App {
                     self.campaigns.deliveries(&list);
                     self.deliveries.set_list(list);
                 }
+                Event::ProofSent { campaign_id, activity, result } => {
+                    match &result {
+                        Ok(n) => self.notify(format!("Proof sent to {n} address{}.", if *n == 1 { "" } else { "es" })),
+                        Err(e) => self.notify_error(UserError {
+                            message: format!("The proof was not sent: {e}"),
+                            details: e.clone(),
+                        }),
+                    }
+                    self.campaigns.proof_sent(campaign_id, &activity, result);
+                }
                 Event::MessagePreview { campaign_id, activity, index, result } => {
                     self.campaigns.message_preview(campaign_id, &activity, index, result);
                 }

@@ -142,6 +142,9 @@ pub struct CanvasEditor {
     confirm_start: bool,
     run: Option<RunView>,
     preview: Option<PreviewView>,
+    /// The addresses typed for a proof, and how the last proof went.
+    proof_to: String,
+    proof: Option<Result<u64, String>>,
     graph: Graph,
     /// The canvas as of the last finished edit: what Undo goes back from.
     committed: Canvas,
@@ -201,6 +204,8 @@ impl CanvasEditor {
             confirm_start: false,
             run: None,
             preview: None,
+            proof_to: String::new(),
+            proof: None,
             graph,
             saved: committed.clone(),
             committed,
@@ -364,6 +369,13 @@ impl CanvasEditor {
         }
     }
 
+    /// A proof was sent (or not).
+    pub fn proof_sent(&mut self, campaign_id: i64, _activity: &str, result: Result<u64, String>) {
+        if campaign_id == self.campaign.id {
+            self.proof = Some(result);
+        }
+    }
+
     /// The preview on show (tests).
     pub fn preview(&self) -> Option<&Result<crate::console::MessagePreview, String>> {
         self.preview.as_ref().and_then(|p| p.result.as_ref())
@@ -397,7 +409,9 @@ impl CanvasEditor {
 
     /// The workspace's deliveries were listed: keep this campaign's.
     pub fn deliveries(&mut self, list: &[crate::store::deliveries::Delivery]) {
-        self.earlier = list.iter().filter(|d| d.campaign_id == Some(self.campaign.id)).cloned().collect();
+        // Proofs are not runs.
+        self.earlier =
+            list.iter().filter(|d| d.campaign_id == Some(self.campaign.id) && !d.is_proof).cloned().collect();
     }
 
     /// The run on show: (running, settled fraction, outcome) (tests).
@@ -1299,6 +1313,37 @@ impl CanvasEditor {
                     egui::Frame::group(ui.style()).show(ui, |ui| {
                         ui.set_width(ui.available_width());
                         ui.add(egui::Label::new(RichText::new(text.as_str()).monospace()).wrap());
+                    });
+                }
+                // A proof: this message, as this recipient gets it, to typed addresses.
+                ui.add_space(4.0);
+                ui.label("Send a proof to");
+                let mut send = false;
+                ui.horizontal(|ui| {
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.proof_to)
+                            .hint_text("addresses, separated by commas")
+                            .desired_width(ui.available_width() - 90.0),
+                    );
+                    send = ui.button("Send proof").clicked();
+                });
+                match &self.proof {
+                    Some(Ok(n)) => {
+                        ui.label(RichText::new(format!("Proof sent to {n}.")).color(theme::muted(ui)));
+                    }
+                    Some(Err(e)) => {
+                        ui.label(RichText::new(e).color(theme::error(ui)));
+                    }
+                    None => {}
+                }
+                if send {
+                    self.proof = None;
+                    commands.push(Command::SendProof {
+                        campaign_id: self.campaign.id,
+                        canvas: self.committed.clone(),
+                        activity: activity.to_owned(),
+                        index: r.index,
+                        addresses: self.proof_to.split([',', ';']).map(|s| s.trim().to_owned()).collect(),
                     });
                 }
                 if let Some(i) = go {
