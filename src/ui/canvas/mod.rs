@@ -1305,6 +1305,19 @@ impl CanvasEditor {
                     }
                 });
                 ui.label(RichText::new(format!("{} · {}", r.recipient, r.address)).small().color(theme::muted(ui)));
+                if let Some(ActivityKind::Channel { channel: crate::model::Channel::Sms, .. }) =
+                    self.graph.node_of(activity).map(|n| &self.graph.snarl[n].kind)
+                {
+                    let size = crate::personalize::sms_size(&r.text);
+                    ui.label(
+                        RichText::new(format!(
+                            "{} characters, {} SMS for this recipient",
+                            size.characters, size.segments
+                        ))
+                        .small()
+                        .color(theme::muted(ui)),
+                    );
+                }
                 for (label, text) in [("Subject", &r.subject), ("Text", &r.text), ("HTML", &r.html)] {
                     if text.is_empty() {
                         continue;
