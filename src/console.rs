@@ -1164,27 +1164,32 @@ impl Console {
         let Some((_, session)) = guard.as_ref().filter(|(id, _)| *id == campaign_id) else {
             return Err(AudienceError::File("count the canvas first: there are no rows to export yet".into()).into());
         };
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let file_error = |e: std::io::Error| {
-            ConsoleError::Audience(AudienceError::File(format!("{} could not be written: {e}", path.display())))
-        };
-        let tmp = tempfile::NamedTempFile::new_in(dir).map_err(file_error)?;
-        let n = session.export_csv(transition, std::io::BufWriter::new(tmp.as_file()), cancelled)?;
-        tmp.persist(path).map_err(|e| file_error(e.error))?;
-        Ok(n)
+        write_atomically(path, |file| Ok(session.export_csv(transition, file, cancelled)?))
     }
 
-    fn start_export_job(self: &Arc<Self>, campaign_id: i64, transition: String, path: PathBuf) {
+    /// A delivery's whole ledger to `path` as CSV, through a temporary file renamed at the end.
+    pub fn export_ledger(&self, delivery: i64, path: &Path, cancelled: &dyn Fn() -> bool) -> Result<u64, ConsoleError> {
+        let conn = self.workspace.connect()?;
+        write_atomically(path, |file| Ok(store::deliveries::export_csv(&conn, delivery, file, cancelled)?))
+    }
+
+    /// Runs `work` as a cancellable job writing to `path`: the status bar shows it, and its
+    /// end says how many rows of `what` were written (or why not).
+    fn start_file_job(
+        self: &Arc<Self>,
+        path: PathBuf,
+        what: &'static str,
+        work: impl FnOnce(&Console, &Path, &dyn Fn() -> bool) -> Result<u64, ConsoleError> + Send + 'static,
+    ) {
         let id = self.next_job.fetch_add(1, Ordering::SeqCst);
         let cancel = Arc::new(AtomicBool::new(false));
         self.jobs.lock().unwrap_or_else(|p| p.into_inner()).insert(id, Arc::clone(&cancel));
         let jobs = Arc::clone(&self.jobs);
         self.spawn(move |console| {
             console.outbox.offer(Event::JobStarted { id, label: format!("Exporting to {}", path.display()) });
-            let outcome = console
-                .export_transition(campaign_id, &transition, &path, &|| cancel.load(Ordering::SeqCst))
-                .map(|n| format!("Exported {n} rows to {}", path.display()))
-                .map_err(|e| UserError::new("The rows were not exported", &e));
+            let outcome = work(console, &path, &|| cancel.load(Ordering::SeqCst))
+                .map(|n| format!("Exported {n} {what} to {}", path.display()))
+                .map_err(|e| UserError::new(&format!("The {what} were not exported"), &e));
             jobs.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
             vec![Event::JobFinished { id, outcome }]
         });
@@ -1305,9 +1310,15 @@ impl Console {
                     flag.store(if cancel { 2 } else { 1 }, Ordering::SeqCst);
                 }
             }
-            Command::ExportLedger { delivery, path } => self.start_ledger_export(delivery, path),
+            Command::ExportLedger { delivery, path } => {
+                self.start_file_job(path, "ledger rows", move |c, path, cancelled| {
+                    c.export_ledger(delivery, path, cancelled)
+                });
+            }
             Command::ExportTransition { campaign_id, transition, path } => {
-                self.start_export_job(campaign_id, transition, path);
+                self.start_file_job(path, "rows", move |c, path, cancelled| {
+                    c.export_transition(campaign_id, &transition, path, cancelled)
+                });
             }
             other => self.spawn(move |console| console.handle(other)),
         }
@@ -1461,34 +1472,6 @@ impl Console {
         });
     }
 
-    fn start_ledger_export(self: &Arc<Self>, delivery: i64, path: PathBuf) {
-        let id = self.next_job.fetch_add(1, Ordering::SeqCst);
-        let cancel = Arc::new(AtomicBool::new(false));
-        self.jobs.lock().unwrap_or_else(|p| p.into_inner()).insert(id, Arc::clone(&cancel));
-        let jobs = Arc::clone(&self.jobs);
-        self.spawn(move |console| {
-            console.outbox.offer(Event::JobStarted { id, label: format!("Exporting to {}", path.display()) });
-            let outcome = (|| -> Result<u64, ConsoleError> {
-                let file_error = |e: std::io::Error| {
-                    ConsoleError::Store(StoreError::Invalid(format!("{} could not be written: {e}", path.display())))
-                };
-                let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-                let tmp = tempfile::NamedTempFile::new_in(dir).map_err(file_error)?;
-                let conn = console.workspace.connect()?;
-                let n =
-                    store::deliveries::export_csv(&conn, delivery, std::io::BufWriter::new(tmp.as_file()), &|| {
-                        cancel.load(Ordering::SeqCst)
-                    })?;
-                tmp.persist(&path).map_err(|e| file_error(e.error))?;
-                Ok(n)
-            })()
-            .map(|n| format!("Exported {n} ledger rows to {}", path.display()))
-            .map_err(|e| UserError::new("The ledger was not exported", &e));
-            jobs.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-            vec![Event::JobFinished { id, outcome }]
-        });
-    }
-
     /// Whether a campaign is sending now.
     pub fn is_running(&self, campaign_id: i64) -> bool {
         self.runs.lock().unwrap_or_else(|p| p.into_inner()).contains_key(&campaign_id)
@@ -1522,4 +1505,20 @@ impl Console {
             events
         });
     }
+}
+
+/// Writes a file through a temporary one in the same folder, renamed over `path` at the end:
+/// a failed or cancelled write leaves no half-written file. `write` returns how many rows.
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(std::io::BufWriter<&std::fs::File>) -> Result<u64, ConsoleError>,
+) -> Result<u64, ConsoleError> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let file_error = |e: std::io::Error| {
+        ConsoleError::Audience(AudienceError::File(format!("{} could not be written: {e}", path.display())))
+    };
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(file_error)?;
+    let n = write(std::io::BufWriter::new(tmp.as_file()))?;
+    tmp.persist(path).map_err(|e| file_error(e.error))?;
+    Ok(n)
 }

@@ -94,4 +94,14 @@ fn start_sends_through_the_sandbox_and_deliveries_shows_the_ledger() {
     assert_eq!(page.rows.len() as u64, email.total().min(100));
     assert!(page.rows.iter().all(|r| r.status == "sent" && r.provider_message_id.is_some()));
     h.get_by_label_contains(&format!("of {}", campaign_console::ui::theme::count(email.total())));
+
+    // Export the ledger (the screen asks where with a dialog; here the path is given).
+    let file = dir.path().join("ledger.csv");
+    console.send(campaign_console::console::Command::ExportLedger { delivery: email.id, path: file.clone() });
+    settle(&mut h);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with("id,recipient_key,secondary_key,address,status"));
+    assert_eq!(lines.count() as u64, email.total());
+    h.get_by_label_contains(&format!("Exported {} ledger rows", email.total()));
 }

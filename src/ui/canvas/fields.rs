@@ -42,19 +42,7 @@ impl FormContext<'_> {
 /// click elsewhere): a word typed is one edit, not one per letter. Returns whether `value`
 /// changed.
 pub fn text_field(ui: &mut Ui, id: Id, value: &mut String, hint: &str) -> bool {
-    let buffer = id.with("typing");
-    let mut text = ui.data(|d| d.get_temp::<String>(buffer)).unwrap_or_else(|| value.clone());
-    let r = ui.add(egui::TextEdit::singleline(&mut text).id(id).hint_text(hint).desired_width(f32::INFINITY));
-    if r.has_focus() {
-        ui.data_mut(|d| d.insert_temp(buffer, text));
-        return false;
-    }
-    ui.data_mut(|d| d.remove::<String>(buffer));
-    if r.lost_focus() && text != *value {
-        *value = text;
-        return true;
-    }
-    false
+    typed(ui, id, value, |text| egui::TextEdit::singleline(text).hint_text(hint), |_, _| {})
 }
 
 /// A multi-line [`text_field`]: applies when it loses focus. Returns whether `value` changed;
@@ -67,11 +55,21 @@ pub fn text_area(
     rows: usize,
     live: impl FnOnce(&mut Ui, &str),
 ) -> bool {
+    typed(ui, id, value, |text| egui::TextEdit::multiline(text).hint_text(hint).desired_rows(rows), live)
+}
+
+/// A text editor whose text lives in a buffer while it has focus and goes to `value` when it
+/// loses it.
+fn typed(
+    ui: &mut Ui,
+    id: Id,
+    value: &mut String,
+    editor: impl for<'a> FnOnce(&'a mut String) -> egui::TextEdit<'a>,
+    live: impl FnOnce(&mut Ui, &str),
+) -> bool {
     let buffer = id.with("typing");
     let mut text = ui.data(|d| d.get_temp::<String>(buffer)).unwrap_or_else(|| value.clone());
-    let r = ui.add(
-        egui::TextEdit::multiline(&mut text).id(id).hint_text(hint).desired_rows(rows).desired_width(f32::INFINITY),
-    );
+    let r = ui.add(editor(&mut text).id(id).desired_width(f32::INFINITY));
     live(ui, &text);
     if r.has_focus() {
         ui.data_mut(|d| d.insert_temp(buffer, text));
