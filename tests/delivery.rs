@@ -362,3 +362,119 @@ fn a_proof_goes_to_typed_addresses_and_is_not_a_run() {
     let summary = run(&console, "Summer getaway", false);
     assert_eq!(summary.deliveries.iter().filter(|d| !d.is_proof).count(), 2);
 }
+
+/// A provider that fails on purpose: permanently for some recipients, always transiently for
+/// others, and transiently twice before succeeding for the rest; it notes when each call came.
+struct Flaky {
+    calls: std::sync::Mutex<Vec<(String, Instant)>>,
+}
+
+impl Flaky {
+    fn recipient(key: &str) -> i64 {
+        key.split(':').nth(1).unwrap().parse().unwrap()
+    }
+}
+
+impl campaign_console::channels::Provider for Flaky {
+    fn name(&self) -> &str {
+        "Flaky"
+    }
+
+    fn capabilities(&self) -> campaign_console::channels::Capabilities {
+        campaign_console::channels::Capabilities::default()
+    }
+
+    fn send(&self, m: &campaign_console::channels::Outgoing) -> Result<String, campaign_console::channels::SendError> {
+        use campaign_console::channels::SendError;
+        let mut calls = self.calls.lock().unwrap();
+        calls.push((m.idempotency_key.clone(), Instant::now()));
+        let tries = calls.iter().filter(|(k, _)| *k == m.idempotency_key).count();
+        let who = Self::recipient(&m.idempotency_key);
+        if who % 10 == 0 {
+            return Err(SendError::Permanent { code: "21211".into(), message: "invalid 'To' number".into() });
+        }
+        if who % 7 == 0 {
+            return Err(SendError::Transient { code: "503".into(), message: "unavailable".into(), retry_after: None });
+        }
+        if tries <= 2 {
+            let retry_after = Some(Duration::from_millis(5));
+            return Err(SendError::Transient { code: "429".into(), message: "too many requests".into(), retry_after });
+        }
+        Ok(format!("flaky-{who}"))
+    }
+}
+
+#[test]
+fn transient_errors_are_retried_permanent_ones_are_not_and_the_rate_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(150, 12, false, &mut |_| true).unwrap();
+    let db = sqlite(dir.path());
+    db.execute_batch("UPDATE profiles SET sms_opt_in = 1, phone = '+3361' || printf('%07d', id);").unwrap();
+    let c = console.create_campaign("Flaky", CampaignKind::Orchestrated).unwrap();
+    let message = Message { text: "Hi {{ profile.first_name }}".into(), ..Message::default() };
+    console.save_canvas(c.id, &blast(Channel::Sms, message.clone())).unwrap();
+    // Write the ledger, send nothing.
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    console
+        .run_campaign("Flaky", false, None, &mut |_, _| stop.store(true, std::sync::atomic::Ordering::SeqCst), &|| {
+            stop.load(std::sync::atomic::Ordering::SeqCst)
+        })
+        .unwrap();
+    let delivery = one(&db, "SELECT id FROM cc_deliveries");
+    let model = campaign_console::store::data_model::load(&db).unwrap();
+    let recipients = campaign_console::delivery::Recipients {
+        model: &model,
+        profile: "profiles".into(),
+        secondary: None,
+        enrichment: Vec::new(),
+    };
+    let provider = Flaky { calls: std::sync::Mutex::new(Vec::new()) };
+    let options = campaign_console::delivery::SendOptions {
+        batch: 40,
+        rate_per_second: Some(400.0),
+        max_attempts: 3,
+        backoff: Duration::from_millis(20),
+    };
+    let mut conn = campaign_console::store::open_connection(&dir.path().join("workspace.sqlite")).unwrap();
+    let p = campaign_console::delivery::send(
+        &mut conn,
+        delivery,
+        Channel::Sms,
+        &message,
+        &recipients,
+        &provider,
+        &options,
+        &mut |_| {},
+        &|| false,
+    )
+    .unwrap();
+    assert_eq!(p.remaining, 0);
+    assert_eq!(p.total, 150);
+    let (permanent, hopeless) =
+        ((1..=150).filter(|i| i % 10 == 0).count(), (1..=150).filter(|i| i % 7 == 0 && i % 10 != 0).count());
+    assert_eq!(p.failed as usize, permanent + hopeless);
+    assert_eq!(p.sent as usize, 150 - permanent - hopeless);
+    // Permanent errors: one attempt, the provider's code kept.
+    assert_eq!(
+        one(&db, "SELECT COUNT(*) FROM cc_ledger WHERE error_code = '21211' AND status = 'failed' AND attempts = 1"),
+        permanent as i64
+    );
+    // Always transient: given up after the limit, saying so.
+    assert_eq!(
+        one(
+            &db,
+            "SELECT COUNT(*) FROM cc_ledger WHERE status = 'failed' AND error_code = '503' AND attempts = 3 AND error_message LIKE '%gave up after 3 attempts%'"
+        ),
+        hopeless as i64
+    );
+    // Twice transient, then sent on the third attempt.
+    assert_eq!(one(&db, "SELECT COUNT(*) FROM cc_ledger WHERE status = 'sent' AND attempts = 3"), p.sent as i64);
+    // The rate is never exceeded: the n-th call comes no sooner than n / rate after the first.
+    let calls = provider.calls.lock().unwrap();
+    let first = calls[0].1;
+    for (n, (_, at)) in calls.iter().enumerate() {
+        let earliest = Duration::from_secs_f64(n as f64 / 400.0);
+        assert!(at.duration_since(first) + Duration::from_millis(2) >= earliest, "call {n} came too early");
+    }
+}
