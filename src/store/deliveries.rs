@@ -273,10 +273,15 @@ pub fn claim(conn: &mut Connection, delivery: i64, limit: usize, now: jiff::Time
     let rows = {
         let mut stmt = tx.prepare(
             "UPDATE cc_ledger SET status = 'sending', attempts = attempts + 1, updated_at = ?3
-             WHERE id IN (SELECT id FROM cc_ledger
-                          WHERE delivery_id = ?1
-                            AND (status = 'queued' OR (status = 'retry' AND next_attempt_at <= ?3))
-                          ORDER BY id LIMIT ?2)
+             WHERE id IN (
+                 -- Two index searches (due retries first, then queued in order): one query with
+                 -- OR would scan the whole delivery and sort it, at every batch.
+                 SELECT id FROM (SELECT id FROM cc_ledger
+                                 WHERE delivery_id = ?1 AND status = 'retry' AND next_attempt_at <= ?3 LIMIT ?2)
+                 UNION ALL
+                 SELECT id FROM (SELECT id FROM cc_ledger
+                                 WHERE delivery_id = ?1 AND status = 'queued' ORDER BY id LIMIT ?2)
+                 LIMIT ?2)
              RETURNING id, idempotency_key, recipient_key, secondary_key, address, attempts, vars_json",
         )?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
