@@ -606,18 +606,14 @@ impl Console {
         progress: &mut dyn FnMut(&Campaign, &crate::delivery::Progress),
         cancelled: &dyn Fn() -> bool,
     ) -> Result<RunSummary, ConsoleError> {
-        use store::deliveries::{self as ledger, delivery_status};
+        use store::deliveries as ledger;
         let campaign = self.campaign(name_or_id)?;
         let canvas = self.canvas(&campaign)?;
         let model = store::data_model::load(&self.workspace.conn())?;
         // Proofs are not runs.
         let earlier: Vec<_> =
             ledger::list(&self.workspace.conn(), Some(campaign.id))?.into_iter().filter(|d| !d.is_proof).collect();
-        let unfinished: Vec<i64> = earlier
-            .iter()
-            .filter(|d| d.status == delivery_status::SENDING || d.status == delivery_status::PREPARING)
-            .map(|d| d.id)
-            .collect();
+        let unfinished: Vec<i64> = earlier.iter().filter(|d| d.is_unfinished()).map(|d| d.id).collect();
         let resumed = !unfinished.is_empty();
         let ids = if resumed {
             unfinished
@@ -753,11 +749,7 @@ impl Console {
                 profile_fk,
                 per_row: *per == crate::model::Recipient::SecondaryEntity && profile_fk.is_some(),
                 address,
-                address_kind: match channel {
-                    Channel::Email => Some(ledger::AddressKind::Email),
-                    Channel::Sms => Some(ledger::AddressKind::Phone),
-                    _ => None,
-                },
+                address_kind: ledger::AddressKind::of(*channel),
                 opt_in,
                 columns: &send.columns,
             };
@@ -947,11 +939,7 @@ impl Console {
         if addresses.is_empty() {
             return Err("type at least one address to send the proof to".into());
         }
-        let kind = match channel {
-            Channel::Email => Some(ledger::AddressKind::Email),
-            Channel::Sms => Some(ledger::AddressKind::Phone),
-            _ => None,
-        };
+        let kind = ledger::AddressKind::of(*channel);
         if let Some(kind) = kind
             && let Some(bad) = addresses.iter().find(|a| !ledger::valid_address(kind, a))
         {

@@ -60,6 +60,11 @@ impl Delivery {
         self.counts.iter().map(|(_, n)| n).sum()
     }
 
+    /// Left sending or preparing by a run that was paused or interrupted: it can be resumed.
+    pub fn is_unfinished(&self) -> bool {
+        self.status == delivery_status::SENDING || self.status == delivery_status::PREPARING
+    }
+
     pub fn events_of(&self, kind: &str) -> u64 {
         self.events.iter().find(|(k, _)| k == kind).map_or(0, |(_, n)| *n)
     }
@@ -112,6 +117,17 @@ pub enum AddressKind {
     Email,
     /// E.164: `+`, a country code not starting with 0, 7 to 15 digits in all.
     Phone,
+}
+
+impl AddressKind {
+    /// The shape a channel's addresses must have, for channels that have addresses.
+    pub fn of(channel: crate::model::Channel) -> Option<Self> {
+        match channel {
+            crate::model::Channel::Email => Some(Self::Email),
+            crate::model::Channel::Sms => Some(Self::Phone),
+            _ => None,
+        }
+    }
 }
 
 /// Whether `address` has the shape `kind` asks for (the same rules as the ledger's).

@@ -694,7 +694,7 @@ impl CanvasEditor {
 
     /// Whether an earlier run of this campaign was left unfinished (paused, crashed).
     fn unfinished(&self) -> bool {
-        self.earlier.iter().any(|d| d.status == "sending" || d.status == "preparing")
+        self.earlier.iter().any(crate::store::deliveries::Delivery::is_unfinished)
     }
 
     fn start_button(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
