@@ -1,24 +1,25 @@
-//! Delivery throughput through the Sandbox: N personalized SMS (1,000,000 unless BENCH_MESSAGES
-//! says otherwise) sent by `Console::run_campaign` (ledger written first, batches claimed and
-//! committed, rendered, sent, recorded with their events), against a bare loop that renders the
-//! same messages and hands them to the same Sandbox with no ledger. Reports messages per second
-//! for both, their ratio, and the process's peak RSS.
+//! Delivery throughput over HTTP: N personalized SMS (1,000,000 unless BENCH_MESSAGES says
+//! otherwise) sent by `Console::run_campaign` through the webhook provider to a mock provider on
+//! loopback (ledger written first, batches claimed and committed, rendered, posted with the
+//! credential's concurrency, recorded with their events), against a bare reqwest loop posting
+//! the same number of messages with the same concurrency and nothing else. Reports messages per
+//! second for both, their ratio, and the process's peak RSS.
 //!
 //!     cargo bench --profile perf --bench delivery
 //!
-//! The Sandbox stores each message in the workspace; the HTTP providers (and the issue's
-//! Sandbox-over-HTTP figure) are not built yet.
+//! The mock server runs in this process on two threads of its own (it only counts requests).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A benchmark: a panic is the report.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use campaign_console::channels::{Outgoing, Provider, sandbox::Sandbox};
+#[path = "../tests/support/mock_http.rs"]
+mod mock_http;
+
 use campaign_console::model::{
-    Activity, ActivityKind, CampaignKind, Canvas, Channel, Message, Recipient, Rule, Transition,
+    Activity, ActivityKind, CampaignKind, Canvas, Channel, Message, ProviderKind, Recipient, Rule, Transition,
 };
-use campaign_console::personalize::{Escape, Renderer, Scope, Values};
 use campaign_console::store;
 use campaign_console::ui::testing;
 
@@ -56,6 +57,17 @@ fn main() {
         store::customer_data::bump_data_version(&conn).unwrap();
         eprintln!("{n} profiles written in {:.1} s", t.elapsed().as_secs_f64());
     }
+    let in_flight: usize = std::env::var("BENCH_IN_FLIGHT").ok().and_then(|v| v.parse().ok()).unwrap_or(16);
+    let mock = mock_http::MockHttp::quiet(|_, _| mock_http::Reply::ok("{\"id\": \"m\"}"));
+    console
+        .add_credential(
+            Channel::Sms,
+            ProviderKind::Http,
+            "Loopback",
+            serde_json::json!({ "url": mock.url, "max_in_flight": in_flight }),
+            None,
+        )
+        .unwrap();
     let c = console.create_campaign("Bench SMS", CampaignKind::Orchestrated).unwrap();
     let a = |id: &str, kind| Activity { id: id.into(), label: id.into(), kind, position: [0.0, 0.0] };
     let canvas = Canvas {
@@ -73,7 +85,7 @@ fn main() {
                 "sms",
                 ActivityKind::Channel {
                     channel: Channel::Sms,
-                    credential: None,
+                    credential: Some("Loopback".into()),
                     per: Recipient::Profile,
                     message: Message { text: TEXT.into(), ..Message::default() },
                 },
@@ -109,54 +121,44 @@ fn main() {
     let sent: u64 = summary.deliveries.iter().map(|d| d.count("sent")).sum();
     assert_eq!(sent, n, "every message sent");
 
-    // The bare loop: the same rendering and the same Sandbox, no ledger.
-    let model = { store::data_model::load(&rusqlite::Connection::open(console.database_path()).unwrap()).unwrap() };
-    let profile = model.entity("profiles").unwrap();
-    let scope = Scope { profile: profile.columns.iter().map(|c| c.name.clone()).collect(), ..Scope::default() };
-    let renderer = Renderer::new(TEXT, Escape::None, &scope).unwrap();
-    let sandbox = Sandbox::new(store::open_connection(&console.database_path()).unwrap());
-    let conn = store::open_connection(&console.database_path()).unwrap();
+    let rss_after_pipeline = peak_rss_mb();
+    assert_eq!(mock.answered.load(std::sync::atomic::Ordering::SeqCst), n);
+
+    // The bare loop: the same number of POSTs with a similar body, the same concurrency, no
+    // ledger, no rendering.
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let client = reqwest::Client::builder().pool_max_idle_per_host(in_flight).build().unwrap();
     let bare_started = Instant::now();
-    {
-        let mut stmt = conn.prepare("SELECT * FROM profiles ORDER BY id").unwrap();
-        let names: Vec<String> = stmt.column_names().iter().map(|s| (*s).to_owned()).collect();
-        let mut rows = stmt.query([]).unwrap();
-        while let Some(r) = rows.next().unwrap() {
-            let mut values = Values::default();
-            for (i, name) in names.iter().enumerate() {
-                let v = match r.get_ref(i).unwrap() {
-                    rusqlite::types::ValueRef::Integer(x) => minijinja::Value::from(x),
-                    rusqlite::types::ValueRef::Real(x) => minijinja::Value::from(x),
-                    rusqlite::types::ValueRef::Text(t) => {
-                        minijinja::Value::from(String::from_utf8_lossy(t).into_owned())
-                    }
-                    _ => minijinja::Value::from(()),
-                };
-                values.profile.insert(name.clone(), v);
-            }
-            let id: i64 = r.get("id").unwrap();
-            let phone: String = r.get("phone").unwrap();
-            let text = renderer.render(&values).unwrap();
-            sandbox
-                .send(&Outgoing {
-                    idempotency_key: format!("bare:{id}"),
-                    channel: Channel::Sms,
-                    address: phone,
-                    subject: String::new(),
-                    text,
-                    html: String::new(),
-                })
-                .unwrap();
+    runtime.block_on(async {
+        let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(in_flight));
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..n {
+            let permit = std::sync::Arc::clone(&slots).acquire_owned().await.unwrap();
+            let (client, url) = (client.clone(), mock.url.clone());
+            tasks.spawn(async move {
+                let body = serde_json::json!({
+                    "idempotency_key": format!("bare:{i}"), "channel": "sms", "to": format!("+3361{i:07}"),
+                    "text": format!("Hi Ana, your summer code is {i}. Reply STOP to opt out."),
+                });
+                let r =
+                    client.post(url).header("Idempotency-Key", format!("bare:{i}")).json(&body).send().await.unwrap();
+                assert!(r.status().is_success());
+                r.bytes().await.unwrap();
+                drop(permit);
+            });
+            while tasks.try_join_next().is_some() {}
         }
-    }
+        while tasks.join_next().await.is_some() {}
+    });
     let bare = bare_started.elapsed();
 
     let rate = |count: u64, d: std::time::Duration| count as f64 / d.as_secs_f64();
-    println!("delivery through the Sandbox, {n} personalized SMS, one worker");
+    println!("delivery over HTTP to a loopback mock, {n} personalized SMS, {in_flight} in flight");
     println!("  whole run (count + ledger + send)  {:8.1} s", total.as_secs_f64());
     println!("  ledger written after               {:8.1} s", (ledger_ready - started).as_secs_f64());
     println!("  sending                            {:8.1} s   {:9.0} msg/s", sending.as_secs_f64(), rate(n, sending));
-    println!("  bare loop (render + Sandbox)       {:8.1} s   {:9.0} msg/s", bare.as_secs_f64(), rate(n, bare));
+    println!("  bare reqwest loop                  {:8.1} s   {:9.0} msg/s", bare.as_secs_f64(), rate(n, bare));
     println!("  pipeline / bare                    {:8.2}", rate(n, sending) / rate(n, bare));
-    println!("  peak RSS                           {:8.0} MB", peak_rss_mb());
+    println!("  peak RSS after the pipeline        {:8.0} MB", rss_after_pipeline);
+    println!("  peak RSS after the bare loop       {:8.0} MB", peak_rss_mb());
 }

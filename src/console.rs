@@ -68,6 +68,8 @@ pub struct MessagePreview {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// Direct mail: the extraction file's columns for this recipient.
+    pub fields: Vec<(String, String)>,
 }
 
 /// What a campaign run did.
@@ -78,6 +80,10 @@ pub struct RunSummary {
     pub resumed: bool,
     pub deliveries: Vec<store::deliveries::Delivery>,
 }
+
+/// What a channel activity sends with: its credential's provider, throttle (shared by every
+/// delivery on the credential) and retry settings.
+type Route = (Arc<dyn crate::channels::Provider>, Arc<crate::delivery::Throttle>, crate::delivery::SendOptions);
 
 /// An error as the user sees it: one sentence, with the technical chain behind "details".
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -172,6 +178,28 @@ pub enum Command {
     /// on its own thread as macOS requires). A job: → [`Event::JobStarted`] …
     /// [`Event::JobFinished`].
     ExportTransition { campaign_id: i64, transition: String, path: PathBuf },
+    /// → [`Event::Credentials`].
+    RefreshCredentials,
+    /// Adds (`id` `None`) or changes a credential; a typed secret goes to the keychain.
+    /// → [`Event::CredentialSaved`] and [`Event::Credentials`].
+    SaveCredential {
+        id: Option<i64>,
+        channel: Channel,
+        provider: ProviderKind,
+        name: String,
+        settings: serde_json::Value,
+        secret: Option<secrets::Typed>,
+    },
+    /// → [`Event::Credentials`], or [`Event::Failed`].
+    DeleteCredential { id: i64 },
+    /// Connects with a credential's settings without sending; a typed secret is used instead of
+    /// the stored one. → [`Event::CredentialVerified`].
+    VerifyCredential {
+        id: Option<i64>,
+        provider: ProviderKind,
+        settings: serde_json::Value,
+        secret: Option<secrets::Typed>,
+    },
 }
 
 /// A page of a transition's rows: (rows in all, column names, rows as text).
@@ -228,6 +256,11 @@ pub enum Event {
         outcome: Result<String, UserError>,
     },
     Deliveries(Vec<store::deliveries::Delivery>),
+    Credentials(Vec<Credential>),
+    /// The credential as saved, or why it was not.
+    CredentialSaved(Result<Credential, String>),
+    /// What "Verify" found: what was checked, or what went wrong.
+    CredentialVerified(Result<String, String>),
     ProofSent {
         campaign_id: i64,
         activity: String,
@@ -354,6 +387,9 @@ pub struct Console {
     counter: Arc<CanvasCounter>,
     /// The campaigns sending now, with their stop flag (0 go, 1 pause, 2 cancel).
     runs: Arc<Mutex<HashMap<i64, Arc<std::sync::atomic::AtomicU8>>>>,
+    /// Each credential's rate limit and concurrency, shared by every delivery sending with it;
+    /// replaced when the credential's pace changes.
+    throttles: Mutex<HashMap<String, Arc<crate::delivery::Throttle>>>,
 }
 
 /// The count session of the canvas being edited: kept between counts so that a recount after
@@ -405,6 +441,7 @@ impl Console {
             in_flight: Arc::new(AtomicUsize::new(0)),
             counter: Arc::new(CanvasCounter::default()),
             runs: Arc::new(Mutex::new(HashMap::new())),
+            throttles: Mutex::new(HashMap::new()),
         })
     }
 
@@ -637,13 +674,11 @@ impl Console {
         Ok(RunSummary { campaign, resumed, deliveries })
     }
 
-    /// The provider and pace for a channel activity's credential (the channel's first one, or
-    /// the Sandbox, when it names none).
-    fn provider_for(
-        &self,
-        channel: Channel,
-        credential: Option<&str>,
-    ) -> Result<(Box<dyn crate::channels::Provider>, Option<f64>), ConsoleError> {
+    /// The provider and throttle for a channel activity's credential (the channel's first one,
+    /// or the Sandbox, when it names none). Settings that cannot work are refused here, with
+    /// what to fix, before anything is written.
+    fn provider_for(&self, channel: Channel, credential: Option<&str>) -> Result<Route, ConsoleError> {
+        use crate::channels::Pace;
         let credentials = self.credentials()?;
         let chosen = match credential {
             Some(name) => Some(
@@ -658,16 +693,105 @@ impl Console {
             ),
             None => credentials.iter().find(|c| c.channel == channel),
         };
-        let rate = chosen.and_then(|c| c.settings.get("rate_per_second")).and_then(serde_json::Value::as_f64);
-        match chosen.map(|c| c.provider) {
-            None | Some(ProviderKind::Sandbox) => {
-                Ok((Box::new(crate::channels::sandbox::Sandbox::new(self.workspace.connect()?)), rate))
+        let settings = chosen.map(|c| c.settings.clone()).unwrap_or_default();
+        let refused = |why: String| {
+            ConsoleError::CannotRun(format!(
+                "the {} credential \u{201c}{}\u{201d} cannot send: {why}",
+                channel.label(),
+                chosen.map_or("", |c| c.name.as_str())
+            ))
+        };
+        let secret = || -> Result<Option<String>, ConsoleError> {
+            match chosen {
+                Some(c) if c.secret_ref.is_some() => match self.credential_secret(c)? {
+                    Some(s) => Ok(Some(s)),
+                    None => Err(refused(
+                        "its secret is not in the keychain (it may have been entered in another session): enter it again in Channels".into(),
+                    )),
+                },
+                _ => Ok(None),
             }
-            Some(other) => Err(ConsoleError::CannotRun(format!(
-                "sending through {} is not available in this version yet; use a Sandbox credential",
-                other.as_str()
-            ))),
+        };
+        let kind = chosen.map_or(ProviderKind::Sandbox, |c| c.provider);
+        let secret = match kind {
+            ProviderKind::Smtp | ProviderKind::Http => secret()?,
+            _ => None,
+        };
+        let (provider, default_in_flight) = self.build_provider(kind, &settings, secret).map_err(refused)?;
+        let pace = Pace::of(&settings, default_in_flight);
+        let key = format!("{}:{}", channel.as_str(), chosen.map_or(0, |c| c.id));
+        let mut throttles = self.throttles.lock().unwrap_or_else(|p| p.into_inner());
+        let throttle = match throttles.get(&key) {
+            Some(t) if t.pace() == pace => Arc::clone(t),
+            _ => {
+                let t = Arc::new(crate::delivery::Throttle::new(pace));
+                throttles.insert(key, Arc::clone(&t));
+                t
+            }
+        };
+        let mut options = crate::delivery::SendOptions::default();
+        if let Some(n) = settings.get("max_attempts").and_then(serde_json::Value::as_u64) {
+            options.max_attempts = n.clamp(1, 20) as u32;
         }
+        if let Some(s) = settings.get("retry_backoff_seconds").and_then(serde_json::Value::as_f64) {
+            options.backoff = Duration::from_secs_f64(s.clamp(0.01, 3_600.0));
+        }
+        Ok((provider, throttle, options))
+    }
+
+    /// A provider from a credential's settings and secret, and how many calls it takes at once
+    /// unless the settings say; the message says what to fix.
+    fn build_provider(
+        &self,
+        kind: ProviderKind,
+        settings: &serde_json::Value,
+        secret: Option<String>,
+    ) -> Result<(Arc<dyn crate::channels::Provider>, usize), String> {
+        use crate::channels::{Pace, direct_mail, sandbox, smtp, webhook};
+        Ok(match kind {
+            // One connection to the workspace: more at once would only queue on it.
+            ProviderKind::Sandbox => {
+                (Arc::new(sandbox::Sandbox::new(self.workspace.connect().map_err(|e| e.to_string())?)), 1)
+            }
+            ProviderKind::Smtp => (Arc::new(smtp::Smtp::new(smtp::SmtpSettings::from_json(settings)?, secret)), 4),
+            ProviderKind::Http => {
+                let s = webhook::WebhookSettings::from_json(settings)?;
+                let in_flight = Pace::of(settings, 8).max_in_flight;
+                (Arc::new(webhook::Webhook::new(s, secret.as_deref(), in_flight)?), 8)
+            }
+            ProviderKind::FileExport => (Arc::new(direct_mail::DirectMail::from_json(settings)?), 1),
+            other => {
+                return Err(format!(
+                    "sending through {} is not available in this version yet; use a Sandbox credential",
+                    other.as_str()
+                ));
+            }
+        })
+    }
+
+    /// Checks a credential's settings and connects with them (authenticating, where the
+    /// provider signs in) without sending anything. `secret` replaces the stored one (a form not
+    /// saved yet); `None` uses the keychain's, for a saved credential. Says what was checked.
+    pub fn verify_credential(
+        &self,
+        existing: Option<i64>,
+        kind: ProviderKind,
+        settings: &serde_json::Value,
+        secret: Option<String>,
+    ) -> Result<String, String> {
+        let secret = match (secret, existing) {
+            (Some(s), _) => Some(s),
+            (None, Some(id)) => {
+                let credentials = self.credentials().map_err(|e| e.to_string())?;
+                match credentials.iter().find(|c| c.id == id) {
+                    Some(c) => self.credential_secret(c).map_err(|e| e.to_string())?,
+                    None => None,
+                }
+            }
+            (None, None) => None,
+        };
+        let (provider, _) = self.build_provider(kind, settings, secret)?;
+        self.runtime.block_on(provider.verify()).map_err(|e| e.message().to_owned())
     }
 
     /// Counts the canvas in run mode and writes a delivery with its ledger for each channel
@@ -690,6 +814,7 @@ impl Console {
             let Some(a) = canvas.activity(&send.activity) else { continue };
             let crate::model::ActivityKind::Channel { channel, credential, message, .. } = &a.kind else { continue };
             let missing = match channel {
+                Channel::DirectMail if message.columns.is_empty() => Some("the columns of its extraction file"),
                 Channel::Email if message.subject.trim().is_empty() => Some("a subject"),
                 Channel::Email if message.text.trim().is_empty() && message.html.trim().is_empty() => {
                     Some("a text or HTML part")
@@ -789,8 +914,12 @@ impl Console {
         let crate::model::ActivityKind::Channel { channel, credential, per, .. } = &a.kind else {
             return Err(ConsoleError::CannotRun(format!("{} is not a channel activity", a.label)));
         };
-        let (provider, rate) = self.provider_for(*channel, credential.as_deref())?;
-        crate::delivery::recover(&mut conn, id, provider.as_ref())?;
+        let (provider, mut throttle, send_options) = self.provider_for(*channel, credential.as_deref())?;
+        if let Some(rate) = rate_override {
+            let pace = crate::channels::Pace { rate_per_second: Some(rate), ..throttle.pace() };
+            throttle = Arc::new(crate::delivery::Throttle::new(pace));
+        }
+        crate::delivery::recover(&mut conn, id, provider.as_ref(), self.runtime.handle())?;
         // What the recipients carry: the compiled run says which entity and columns arrive.
         let (_, options) = self.compile_options(Dialect::Sqlite)?;
         let send = audience::compile_with(canvas, model, &options)?.sends.into_iter().find(|s| s.activity == activity);
@@ -804,15 +933,19 @@ impl Console {
             enrichment: send.map(|s| s.columns).unwrap_or_default(),
             profile,
         };
-        let options = crate::delivery::SendOptions { rate_per_second: rate_override.or(rate), ..Default::default() };
+        let sender = crate::delivery::Sender {
+            channel: *channel,
+            provider,
+            throttle,
+            options: send_options,
+            runtime: self.runtime.handle(),
+        };
         Ok(crate::delivery::send(
             &mut conn,
             id,
-            *channel,
             &message,
             &recipients,
-            provider.as_ref(),
-            &options,
+            &sender,
             &mut |p| progress(campaign, p),
             cancelled,
         )?)
@@ -905,7 +1038,7 @@ impl Console {
             context: false,
         };
         let templates = crate::delivery::templates(message, &scope).map_err(|e| e.to_string())?;
-        let (subject, text, html) = templates.render(&values)?;
+        let crate::delivery::Rendered { subject, text, html, fields } = templates.render(&values)?;
         let address = audience::address_namespace(*channel)
             .and_then(|ns| model.identity_namespaces.iter().find(|n| n.name == ns))
             .and_then(|n| values.profile.get(&n.column))
@@ -916,7 +1049,7 @@ impl Console {
         } else {
             format!("profile {profile_key}")
         };
-        Ok(MessagePreview { index, total, recipient, profile_key, address, subject, text, html })
+        Ok(MessagePreview { index, total, recipient, profile_key, address, subject, text, html, fields })
     }
 
     /// Sends a channel activity's message, personalized for the `index`-th recipient of the last
@@ -951,7 +1084,7 @@ impl Console {
             });
         }
         let preview = self.preview_message(campaign_id, canvas, activity, index)?;
-        let (provider, _) = self.provider_for(*channel, credential.as_deref()).map_err(|e| e.to_string())?;
+        let (provider, _, _) = self.provider_for(*channel, credential.as_deref()).map_err(|e| e.to_string())?;
         let mut conn = self.workspace.connect().map_err(|e| e.to_string())?;
         let now = self.now();
         let message_json = serde_json::to_string(message).unwrap_or_else(|_| "{}".into());
@@ -977,8 +1110,9 @@ impl Console {
                     subject: if preview.subject.is_empty() { String::new() } else { subject.clone() },
                     text: preview.text.clone(),
                     html: preview.html.clone(),
+                    fields: Vec::new(),
                 };
-                let outcome = match provider.send(&m) {
+                let outcome = match self.runtime.block_on(provider.send(&m)) {
                     Ok(id) => Outcome::Sent { provider_message_id: id },
                     Err(e) => Outcome::Failed { code: "proof".into(), message: e.to_string() },
                 };
@@ -1204,6 +1338,7 @@ impl Console {
         settings: serde_json::Value,
         secret: Option<&str>,
     ) -> Result<Credential, ConsoleError> {
+        crate::channels::check_settings(provider, &settings).map_err(StoreError::Invalid)?;
         let secret_ref = match secret {
             Some(value) => {
                 let r = SecretRef(format!("credential/{}", uuid::Uuid::new_v4()));
@@ -1243,6 +1378,62 @@ impl Console {
             Some(r) => Ok(self.secrets.get(r)?),
             None => Ok(None),
         }
+    }
+
+    fn credentials_event(&self) -> Event {
+        match self.credentials() {
+            Ok(list) => Event::Credentials(list),
+            Err(e) => Event::Failed(UserError::new("Could not list the credentials", &e)),
+        }
+    }
+
+    /// Changes a saved credential: name and settings, and the secret when `secret` is given
+    /// (stored in the keychain first; the workspace keeps only its reference).
+    pub fn update_credential(
+        &self,
+        id: i64,
+        name: &str,
+        settings: serde_json::Value,
+        secret: Option<&str>,
+    ) -> Result<Credential, ConsoleError> {
+        let mut credential = self
+            .credentials()?
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or_else(|| StoreError::NotFound { what: format!("Credential {id}") })?;
+        crate::channels::check_settings(credential.provider, &settings).map_err(StoreError::Invalid)?;
+        let mut new_ref = None;
+        if let Some(value) = secret {
+            let r = credential
+                .secret_ref
+                .clone()
+                .unwrap_or_else(|| SecretRef(format!("credential/{}", uuid::Uuid::new_v4())));
+            self.secrets.set(&r, value)?;
+            if credential.secret_ref.is_none() {
+                new_ref = Some(r.clone());
+            }
+            credential.secret_ref = Some(r);
+        }
+        credential.name = name.trim().to_owned();
+        credential.settings = settings;
+        let conn = self.workspace.conn();
+        if let Err(e) = store::credentials::update(&conn, &credential) {
+            if let Some(r) = &new_ref
+                && let Err(cleanup) = self.secrets.delete(r)
+            {
+                tracing::warn!("could not remove the secret of a refused change: {cleanup:#}");
+            }
+            return Err(e.into());
+        }
+        store::audit::record(
+            &conn,
+            self.now(),
+            "admin",
+            "change credential",
+            &credential.name,
+            credential.channel.as_str(),
+        )?;
+        Ok(credential)
     }
 
     /// Deletes a credential and its secret.
@@ -1363,6 +1554,22 @@ impl Console {
             Command::PreviewMessage { campaign_id, canvas, activity, index } => {
                 let result = self.preview_message(campaign_id, &canvas, &activity, index);
                 vec![Event::MessagePreview { campaign_id, activity, index, result }]
+            }
+            Command::RefreshCredentials => vec![self.credentials_event()],
+            Command::SaveCredential { id, channel, provider, name, settings, secret } => {
+                let secret = secret.as_ref().map(|s| s.0.as_str());
+                let saved = match id {
+                    Some(id) => self.update_credential(id, &name, settings, secret),
+                    None => self.add_credential(channel, provider, &name, settings, secret),
+                };
+                vec![Event::CredentialSaved(saved.map_err(|e| e.to_string())), self.credentials_event()]
+            }
+            Command::DeleteCredential { id } => match self.delete_credential(id) {
+                Ok(()) => vec![self.credentials_event()],
+                Err(e) => vec![Event::Failed(UserError::new("Could not delete the credential", &e))],
+            },
+            Command::VerifyCredential { id, provider, settings, secret } => {
+                vec![Event::CredentialVerified(self.verify_credential(id, provider, &settings, secret.map(|s| s.0)))]
             }
             Command::RefreshDeliveries => match self.deliveries(None) {
                 Ok(list) => vec![Event::Deliveries(list)],

@@ -96,6 +96,11 @@ enum Cmd {
         #[arg(long)]
         campaign: Option<String>,
     },
+    /// Email credentials: add an SMTP server, verify one.
+    Email {
+        #[command(subcommand)]
+        action: EmailCmd,
+    },
     /// Preview the next launch times of an orchestrated campaign's Scheduler activities.
     Schedule {
         /// The campaign's name or id.
@@ -103,6 +108,53 @@ enum Cmd {
         /// How many launches to show.
         #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=1000))]
         next: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum EmailCmd {
+    /// Add an SMTP credential. The password is read from standard input, or from SMTP_PASSWORD,
+    /// never from an argument (it would show in the process list and the shell's history); it
+    /// goes to the keychain.
+    Add {
+        #[command(subcommand)]
+        provider: EmailProvider,
+    },
+    /// Connect and sign in with a credential without sending anything.
+    Verify {
+        /// The credential's name.
+        credential: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum EmailProvider {
+    Smtp {
+        /// The credential's name.
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        host: String,
+        /// Default: 587 for STARTTLS, 465 for TLS.
+        #[arg(long)]
+        port: Option<u16>,
+        /// starttls, implicit, or none (only to this machine).
+        #[arg(long, default_value = "starttls")]
+        tls: String,
+        /// Sign in as this user (a password is then asked for).
+        #[arg(long)]
+        username: Option<String>,
+        /// The sender: "Name <address>" or an address.
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        reply_to: Option<String>,
+        /// The List-Unsubscribe link (https:// or mailto:; {key} is the message's key).
+        #[arg(long)]
+        unsubscribe: Option<String>,
+        /// At most this many messages per second.
+        #[arg(long)]
+        rate: Option<f64>,
     },
 }
 
@@ -351,6 +403,63 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
             }
             print_deliveries(&summary.deliveries);
             Ok(())
+        }
+        Some(Cmd::Email { action: EmailCmd::Add { provider } }) => {
+            let EmailProvider::Smtp { name, host, port, tls, username, from, reply_to, unsubscribe, rate } = provider;
+            let console = open()?;
+            let mut settings = serde_json::json!({ "host": host, "tls": tls, "from": from });
+            for (key, value) in [("username", &username), ("reply_to", &reply_to), ("unsubscribe", &unsubscribe)] {
+                if let Some(v) = value {
+                    settings[key] = serde_json::Value::from(v.as_str());
+                }
+            }
+            if let Some(p) = port {
+                settings["port"] = serde_json::Value::from(p);
+            }
+            if let Some(r) = rate {
+                settings["rate_per_second"] = serde_json::Value::from(r);
+            }
+            let password = match (&username, std::env::var("SMTP_PASSWORD")) {
+                (None, _) => None,
+                (Some(_), Ok(p)) if !p.is_empty() => Some(p),
+                (Some(user), _) => {
+                    use std::io::IsTerminal;
+                    if std::io::stdin().is_terminal() {
+                        eprint!("Password for {user} (input shown; pipe it in or set SMTP_PASSWORD to hide it): ");
+                    }
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    let p = line.trim_end_matches(['\r', '\n']).to_owned();
+                    if p.is_empty() {
+                        anyhow::bail!("no password given: pipe it on standard input or set SMTP_PASSWORD");
+                    }
+                    Some(p)
+                }
+            };
+            let c = console.add_credential(
+                model::Channel::Email,
+                model::ProviderKind::Smtp,
+                &name,
+                settings,
+                password.as_deref(),
+            )?;
+            println!("Added the SMTP credential \u{201c}{}\u{201d}. {}", c.name, console.keychain_status().describe());
+            Ok(())
+        }
+        Some(Cmd::Email { action: EmailCmd::Verify { credential } }) => {
+            let console = open()?;
+            let c = console
+                .credentials()?
+                .into_iter()
+                .find(|c| c.channel == model::Channel::Email && c.name.eq_ignore_ascii_case(&credential))
+                .ok_or_else(|| anyhow::anyhow!("there is no email credential called \u{201c}{credential}\u{201d}"))?;
+            match console.verify_credential(Some(c.id), c.provider, &c.settings, None) {
+                Ok(what) => {
+                    println!("Verified: {what}");
+                    Ok(())
+                }
+                Err(why) => anyhow::bail!("{} could not be verified: {why}", c.name),
+            }
         }
         Some(Cmd::Deliveries { campaign }) => {
             let console = open()?;

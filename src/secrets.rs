@@ -21,6 +21,16 @@ pub enum SecretError {
     Platform(String),
 }
 
+/// A secret the user typed, on its way to the keychain or a connection check: never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Typed(pub String);
+
+impl std::fmt::Debug for Typed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Typed(***)")
+    }
+}
+
 /// Where secrets are kept.
 pub trait SecretStore: Send + Sync {
     fn set(&self, key: &SecretRef, secret: &str) -> Result<(), SecretError>;

@@ -313,6 +313,7 @@ fn a_message_may_use_only_what_reaches_it() {
             subject: "Hello {{ profile.name }}".into(),
             text: text.into(),
             html: String::new(),
+            columns: Vec::new(),
         },
     };
     // A misspelt column: named, with the activity and the part of the message.

@@ -204,6 +204,7 @@ fn killed_again_and_again_a_run_never_sends_a_message_twice() {
         subject: "Hello {{ profile.first_name }}".into(),
         text: "Dear {{ profile.first_name }} {{ profile.last_name }}, see you soon.".into(),
         html: String::new(),
+        columns: Vec::new(),
     };
     console.save_canvas(c.id, &blast(Channel::Email, message)).unwrap();
     drop(console);
@@ -289,8 +290,12 @@ fn invalid_addresses_are_excluded_with_the_reason() {
     .unwrap();
     for (name, channel) in [("Texts", Channel::Sms), ("Mails", Channel::Email)] {
         let c = console.create_campaign(name, CampaignKind::Orchestrated).unwrap();
-        let message =
-            Message { subject: "Hi".into(), text: "Hello {{ profile.first_name }}".into(), html: String::new() };
+        let message = Message {
+            subject: "Hi".into(),
+            text: "Hello {{ profile.first_name }}".into(),
+            html: String::new(),
+            columns: Vec::new(),
+        };
         console.save_canvas(c.id, &blast(channel, message)).unwrap();
         run(&console, name, false);
     }
@@ -341,7 +346,7 @@ fn a_proof_goes_to_typed_addresses_and_is_not_a_run() {
 
     let preview = console.preview_message(campaign.id, &canvas, "sms", 3).unwrap();
     let n =
-        console.send_proof(campaign.id, &canvas, "sms", 3, &["+33612345678".into(), "+447700900123".into()]).unwrap();
+        console.send_proof(campaign.id, &canvas, "sms", 3, &["+33612345678".into(), "+447911123456".into()]).unwrap();
     assert_eq!(n, 2);
     let db = sqlite(dir.path());
     let bodies: Vec<(String, String)> = db
@@ -353,7 +358,7 @@ fn a_proof_goes_to_typed_addresses_and_is_not_a_run() {
         .collect();
     assert_eq!(
         bodies,
-        [("+33612345678".to_owned(), preview.text.clone()), ("+447700900123".to_owned(), preview.text.clone())]
+        [("+33612345678".to_owned(), preview.text.clone()), ("+447911123456".to_owned(), preview.text.clone())]
     );
     let deliveries = console.deliveries(Some("Summer getaway")).unwrap();
     assert_eq!(deliveries.len(), 1);
@@ -384,7 +389,19 @@ impl campaign_console::channels::Provider for Flaky {
         campaign_console::channels::Capabilities::default()
     }
 
-    fn send(&self, m: &campaign_console::channels::Outgoing) -> Result<String, campaign_console::channels::SendError> {
+    fn send<'a>(
+        &'a self,
+        m: &'a campaign_console::channels::Outgoing,
+    ) -> campaign_console::channels::Answer<'a, String> {
+        Box::pin(async move { self.answer(m) })
+    }
+}
+
+impl Flaky {
+    fn answer(
+        &self,
+        m: &campaign_console::channels::Outgoing,
+    ) -> Result<String, campaign_console::channels::SendError> {
         use campaign_console::channels::SendError;
         let mut calls = self.calls.lock().unwrap();
         calls.push((m.idempotency_key.clone(), Instant::now()));
@@ -429,26 +446,27 @@ fn transient_errors_are_retried_permanent_ones_are_not_and_the_rate_holds() {
         secondary: None,
         enrichment: Vec::new(),
     };
-    let provider = Flaky { calls: std::sync::Mutex::new(Vec::new()) };
-    let options = campaign_console::delivery::SendOptions {
-        batch: 40,
-        rate_per_second: Some(400.0),
-        max_attempts: 3,
-        backoff: Duration::from_millis(20),
+    let provider = std::sync::Arc::new(Flaky { calls: std::sync::Mutex::new(Vec::new()) });
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let sender = campaign_console::delivery::Sender {
+        channel: Channel::Sms,
+        provider: provider.clone(),
+        // Four calls at once, 400 a second at most.
+        throttle: std::sync::Arc::new(campaign_console::delivery::Throttle::new(campaign_console::channels::Pace {
+            rate_per_second: Some(400.0),
+            max_in_flight: 4,
+        })),
+        options: campaign_console::delivery::SendOptions {
+            batch: 40,
+            max_attempts: 3,
+            backoff: Duration::from_millis(20),
+        },
+        runtime: runtime.handle(),
     };
     let mut conn = campaign_console::store::open_connection(&dir.path().join("workspace.sqlite")).unwrap();
-    let p = campaign_console::delivery::send(
-        &mut conn,
-        delivery,
-        Channel::Sms,
-        &message,
-        &recipients,
-        &provider,
-        &options,
-        &mut |_| {},
-        &|| false,
-    )
-    .unwrap();
+    let p =
+        campaign_console::delivery::send(&mut conn, delivery, &message, &recipients, &sender, &mut |_| {}, &|| false)
+            .unwrap();
     assert_eq!(p.remaining, 0);
     assert_eq!(p.total, 150);
     let (permanent, hopeless) =

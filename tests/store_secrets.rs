@@ -54,12 +54,10 @@ fn a_saved_credential_keeps_its_secret_out_of_the_workspace_files() {
 fn a_refused_credential_leaves_no_secret_behind_and_delete_removes_it() {
     let dir = tempfile::tempdir().unwrap();
     let console = testing::console(dir.path()).unwrap();
-    let first = console
-        .add_credential(Channel::Email, ProviderKind::Smtp, "Mail", serde_json::json!({}), Some("pw-1"))
-        .unwrap();
-    let err = console
-        .add_credential(Channel::Email, ProviderKind::Smtp, "Mail", serde_json::json!({}), Some("pw-2"))
-        .unwrap_err();
+    let settings = serde_json::json!({ "host": "smtp.example.com", "from": "news@example.com" });
+    let first =
+        console.add_credential(Channel::Email, ProviderKind::Smtp, "Mail", settings.clone(), Some("pw-1")).unwrap();
+    let err = console.add_credential(Channel::Email, ProviderKind::Smtp, "Mail", settings, Some("pw-2")).unwrap_err();
     assert!(err.to_string().contains("already exists"), "{err}");
     assert_eq!(console.credentials().unwrap().len(), 1);
 

@@ -58,7 +58,7 @@ fn screens_for_later_say_what_will_be_there() {
     for (nav, line) in [
         ("Deliveries", "No delivery yet"),
         ("Visitors", "followers"),
-        ("Channels", "Twilio"),
+        ("Channels", "Add credential"),
         ("Social (X)", "X services"),
     ] {
         h.get_by_label_contains(nav).click();

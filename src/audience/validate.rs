@@ -446,6 +446,13 @@ fn check_activity(
                     }
                 }
             }
+            for column in &message.columns {
+                if let Err(problems) = crate::personalize::check(&format!("{{{{ {column} }}}}"), &scope) {
+                    for p in problems {
+                        ck.add(Some(a), Some("columns"), p.to_string());
+                    }
+                }
+            }
             let reaches = entity.name == profile
                 || matches!(b.relation(entity, profile), Ok(super::expr::Relation::Parent { .. }));
             if !reaches {

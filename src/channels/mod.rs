@@ -1,10 +1,17 @@
 //! Providers: what sends a message on a channel. Each is behind [`Provider`]; the delivery
-//! workers call it for one ledger row at a time.
+//! workers call it for one ledger row at a time, several at once on the Console's runtime.
 
+pub mod direct_mail;
 pub mod sandbox;
+pub mod smtp;
+pub mod webhook;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
 
 /// A message ready to go: rendered for one recipient.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Outgoing {
     /// Unique per delivery, recipient and secondary row; a provider that supports idempotency
     /// keys gets it, and crash recovery looks messages up by it.
@@ -14,6 +21,9 @@ pub struct Outgoing {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// Named values of the recipient a provider writes as they are (the columns of a direct-mail
+    /// extraction), in order.
+    pub fields: Vec<(String, String)>,
 }
 
 /// Why a message was not sent.
@@ -21,10 +31,34 @@ pub struct Outgoing {
 pub enum SendError {
     /// Worth another try later (a timeout, a reset connection, 429, 5xx, SMTP 4xx).
     #[error("{code}: {message}")]
-    Transient { code: String, message: String, retry_after: Option<std::time::Duration> },
+    Transient { code: String, message: String, retry_after: Option<Duration> },
     /// Never retried (invalid address, unsubscribed, SMTP 5xx, a code the provider marks final).
     #[error("{code}: {message}")]
     Permanent { code: String, message: String },
+}
+
+impl SendError {
+    pub fn transient(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Transient { code: code.into(), message: message.into(), retry_after: None }
+    }
+
+    pub fn permanent(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Permanent { code: code.into(), message: message.into() }
+    }
+
+    /// The provider's code.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Transient { code, .. } | Self::Permanent { code, .. } => code,
+        }
+    }
+
+    /// The explanation, without the code.
+    pub fn message(&self) -> &str {
+        match self {
+            Self::Transient { message, .. } | Self::Permanent { message, .. } => message,
+        }
+    }
 }
 
 /// What a provider can do besides sending.
@@ -34,19 +68,109 @@ pub struct Capabilities {
     pub lookup: bool,
 }
 
-/// Sends messages on a channel.
+/// What a provider's call gives back, later.
+pub type Answer<'a, T> = Pin<Box<dyn Future<Output = Result<T, SendError>> + Send + 'a>>;
+
+/// Sends messages on a channel. Calls run on the Console's tokio runtime, several at once (up
+/// to the credential's concurrency), so a provider is shared between tasks.
 pub trait Provider: Send + Sync {
     fn name(&self) -> &str;
 
     fn capabilities(&self) -> Capabilities;
 
     /// Sends one message; returns the provider's id for it.
-    fn send(&self, message: &Outgoing) -> Result<String, SendError>;
+    fn send<'a>(&'a self, message: &'a Outgoing) -> Answer<'a, String>;
 
     /// The provider's id of the message sent with `idempotency_key`, if it was sent; only
     /// called when [`Capabilities::lookup`] is set.
-    fn lookup(&self, idempotency_key: &str) -> Result<Option<String>, SendError> {
+    fn lookup<'a>(&'a self, idempotency_key: &'a str) -> Answer<'a, Option<String>> {
         let _ = idempotency_key;
-        Ok(None)
+        Box::pin(async { Ok(None) })
+    }
+
+    /// Connects (and authenticates) without sending anything; says what was checked.
+    fn verify(&self) -> Answer<'_, String> {
+        Box::pin(async { Ok("nothing to connect to: this provider works locally".to_owned()) })
+    }
+}
+
+/// How fast and how many at once a credential sends, from its settings (`rate_per_second`,
+/// `max_in_flight`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Pace {
+    /// At most this many messages per second; `None`: as fast as the provider answers.
+    pub rate_per_second: Option<f64>,
+    /// Calls waiting for an answer at the same time.
+    pub max_in_flight: usize,
+}
+
+impl Pace {
+    pub fn of(settings: &serde_json::Value, default_in_flight: usize) -> Self {
+        Self {
+            rate_per_second: settings.get("rate_per_second").and_then(serde_json::Value::as_f64).filter(|r| *r > 0.0),
+            max_in_flight: settings
+                .get("max_in_flight")
+                .and_then(serde_json::Value::as_u64)
+                .map_or(default_in_flight, |n| n.clamp(1, 256) as usize),
+        }
+    }
+}
+
+/// A setting of a credential as text ("" when absent).
+pub(crate) fn setting<'a>(settings: &'a serde_json::Value, key: &str) -> &'a str {
+    settings.get(key).and_then(serde_json::Value::as_str).unwrap_or("")
+}
+
+/// Whether `host` names this machine (where unencrypted connections are allowed).
+pub fn is_loopback(host: &str) -> bool {
+    let h = host.trim().trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost") || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Checks a credential's settings for its provider before they are saved; the message says
+/// what to fix, in words for the admin.
+pub fn check_settings(kind: crate::model::ProviderKind, settings: &serde_json::Value) -> Result<(), String> {
+    use crate::model::ProviderKind as K;
+    let number = |key: &str, label: &str, low: f64, high: f64| -> Result<(), String> {
+        match settings.get(key) {
+            None | Some(serde_json::Value::Null) => Ok(()),
+            Some(v) => match v.as_f64() {
+                Some(x) if (low..=high).contains(&x) => Ok(()),
+                _ => Err(format!("{label} must be a number from {low} to {high}")),
+            },
+        }
+    };
+    number("rate_per_second", "The rate (messages per second)", 0.001, 100_000.0)?;
+    number("max_in_flight", "Messages at once", 1.0, 256.0)?;
+    number("max_attempts", "Attempts", 1.0, 20.0)?;
+    number("retry_backoff_seconds", "The first retry's wait (s)", 0.01, 3_600.0)?;
+    match kind {
+        K::Sandbox => {
+            number("delay_seconds", "The delay before events", 0.0, 86_400.0)?;
+            for (key, label) in [
+                ("delivered_rate", "The delivered rate"),
+                ("open_rate", "The open rate"),
+                ("click_rate", "The click rate"),
+            ] {
+                number(key, label, 0.0, 1.0)?;
+            }
+            Ok(())
+        }
+        K::Smtp => smtp::SmtpSettings::from_json(settings).map(drop),
+        K::Http => webhook::WebhookSettings::from_json(settings).map(drop),
+        K::FileExport => direct_mail::DirectMail::from_json(settings).map(drop),
+        _ => Ok(()),
+    }
+}
+
+/// The providers this version can send with on `channel` (the Sandbox first).
+pub fn providers_for(channel: crate::model::Channel) -> &'static [crate::model::ProviderKind] {
+    use crate::model::{Channel as C, ProviderKind as K};
+    match channel {
+        C::Email => &[K::Sandbox, K::Smtp, K::Http],
+        C::Sms | C::Push => &[K::Sandbox, K::Http],
+        C::DirectMail => &[K::Sandbox, K::FileExport],
+        C::Webhook => &[K::Http, K::Sandbox],
+        C::X => &[K::Sandbox],
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use rusqlite::Connection;
 
-use super::{Capabilities, Outgoing, Provider, SendError};
+use super::{Answer, Capabilities, Outgoing, Provider, SendError};
 use crate::store;
 
 pub struct Sandbox {
@@ -34,7 +34,20 @@ impl Provider for Sandbox {
         Capabilities { lookup: true }
     }
 
-    fn send(&self, m: &Outgoing) -> Result<String, SendError> {
+    fn send<'a>(&'a self, m: &'a Outgoing) -> Answer<'a, String> {
+        Box::pin(async move { self.store(m) })
+    }
+
+    fn lookup<'a>(&'a self, idempotency_key: &'a str) -> Answer<'a, Option<String>> {
+        Box::pin(async move {
+            let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+            store::deliveries::sandbox_lookup(&conn, idempotency_key).map_err(|e| Self::store_error(&e))
+        })
+    }
+}
+
+impl Sandbox {
+    fn store(&self, m: &Outgoing) -> Result<String, SendError> {
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         store::deliveries::sandbox_insert(
             &conn,
@@ -49,10 +62,5 @@ impl Provider for Sandbox {
             jiff::Timestamp::now(),
         )
         .map_err(|e| Self::store_error(&e))
-    }
-
-    fn lookup(&self, idempotency_key: &str) -> Result<Option<String>, SendError> {
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        store::deliveries::sandbox_lookup(&conn, idempotency_key).map_err(|e| Self::store_error(&e))
     }
 }

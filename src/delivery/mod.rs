@@ -4,13 +4,15 @@
 //! left in `sending` (looked up at the provider when it can tell, else `unconfirmed`).
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use minijinja::Value;
 use rusqlite::Connection;
 use rusqlite::types::ValueRef;
 
-use crate::channels::{Outgoing, Provider, SendError};
+use std::sync::Arc;
+
+use crate::channels::{Outgoing, Pace, Provider, SendError};
 use crate::model::{Channel, DataModel, Message};
 use crate::personalize::{Escape, Renderer, Scope, Values};
 use crate::store::deliveries::{self, Claimed, Outcome, status};
@@ -30,11 +32,8 @@ pub enum DeliveryError {
 /// How a delivery is sent.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SendOptions {
-    /// Rows claimed (and recorded) together.
+    /// Rows claimed (and recorded) together, at most.
     pub batch: usize,
-    /// At most this many messages per second (the credential's limit), `None`: as fast as the
-    /// provider answers.
-    pub rate_per_second: Option<f64>,
     /// Attempts before a transient error becomes a failure.
     pub max_attempts: u32,
     /// The first retry waits this long, doubling each time (with jitter).
@@ -43,7 +42,37 @@ pub struct SendOptions {
 
 impl Default for SendOptions {
     fn default() -> Self {
-        Self { batch: 500, rate_per_second: None, max_attempts: 5, backoff: Duration::from_secs(30) }
+        Self { batch: 500, max_attempts: 5, backoff: Duration::from_secs(30) }
+    }
+}
+
+/// A credential's pace, shared by every delivery sending with it: a rate limit (governor,
+/// evenly spaced, no bursts) and a bound on the calls waiting for an answer.
+pub struct Throttle {
+    pace: Pace,
+    limiter: Option<governor::DefaultDirectRateLimiter>,
+    in_flight: tokio::sync::Semaphore,
+}
+
+impl Throttle {
+    pub fn new(pace: Pace) -> Self {
+        let limiter = pace
+            .rate_per_second
+            .filter(|r| r.is_finite() && *r > 0.0)
+            .and_then(|r| governor::Quota::with_period(Duration::from_secs_f64(1.0 / r)))
+            .map(|q| governor::RateLimiter::direct(q.allow_burst(std::num::NonZeroU32::MIN)));
+        Self { pace, limiter, in_flight: tokio::sync::Semaphore::new(pace.max_in_flight.max(1)) }
+    }
+
+    pub fn pace(&self) -> Pace {
+        self.pace
+    }
+
+    /// Rows worth claiming at once: enough to keep every slot busy, few enough that a pause or
+    /// cancel is heard within about a second at a slow rate.
+    fn batch(&self, most: usize) -> usize {
+        let by_rate = self.pace.rate_per_second.map_or(usize::MAX, |r| (r.ceil() as usize).max(1));
+        most.min(by_rate.max(self.pace.max_in_flight * 2)).max(1)
     }
 }
 
@@ -101,6 +130,8 @@ pub struct Templates {
     subject: Option<Renderer>,
     text: Option<Renderer>,
     html: Option<Renderer>,
+    /// The columns of a direct-mail extraction: name and value.
+    columns: Vec<(String, Renderer)>,
 }
 
 /// Checks and compiles the parts of `message` for recipients described by `scope`.
@@ -114,10 +145,18 @@ pub fn templates(message: &Message, scope: &Scope) -> Result<Templates, Delivery
             DeliveryError::Message(format!("the message {part} cannot be personalized: {}", list.join("; ")))
         })
     };
+    let mut columns = Vec::new();
+    for column in &message.columns {
+        let source = format!("{{{{ {column} }}}}");
+        if let Some(r) = one(&source, Escape::None, &format!("column {column}"))? {
+            columns.push((column.clone(), r));
+        }
+    }
     Ok(Templates {
         subject: one(&message.subject, Escape::None, "subject")?,
         text: one(&message.text, Escape::None, "text")?,
         html: one(&message.html, Escape::Html, "HTML")?,
+        columns,
     })
 }
 
@@ -128,6 +167,7 @@ pub fn recover(
     conn: &mut Connection,
     delivery: i64,
     provider: &dyn Provider,
+    runtime: &tokio::runtime::Handle,
 ) -> Result<(u64, u64, u64), DeliveryError> {
     let mut counts = (0, 0, 0);
     let now = jiff::Timestamp::now();
@@ -139,7 +179,7 @@ pub fn recover(
             counts.2 += 1;
             continue;
         }
-        match provider.lookup(&key) {
+        match runtime.block_on(provider.lookup(&key)) {
             Ok(Some(message_id)) => {
                 let recipient: String =
                     conn.query_row("SELECT recipient_key FROM cc_ledger WHERE id = ?1", [id], |r| r.get(0))?;
@@ -165,17 +205,26 @@ pub fn recover(
     Ok(counts)
 }
 
+/// Who sends a delivery, and how.
+pub struct Sender<'a> {
+    pub channel: Channel,
+    pub provider: Arc<dyn Provider>,
+    pub throttle: Arc<Throttle>,
+    pub options: SendOptions,
+    /// The Console's runtime: the provider calls run there, up to the throttle's concurrency.
+    pub runtime: &'a tokio::runtime::Handle,
+}
+
 /// Sends what is due in `delivery` until nothing is left (or `cancelled` says stop, between
-/// batches). Returns the delivery's progress at the end.
-#[allow(clippy::too_many_arguments)]
+/// batches). Each batch is claimed (committed as `sending`), rendered, sent with up to the
+/// credential's concurrency at its rate, and recorded in one transaction. Returns the
+/// delivery's progress at the end.
 pub fn send(
     conn: &mut Connection,
     delivery: i64,
-    channel: Channel,
     message: &Message,
     recipients: &Recipients<'_>,
-    provider: &dyn Provider,
-    options: &SendOptions,
+    sender: &Sender<'_>,
     progress: &mut dyn FnMut(&Progress),
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Progress, DeliveryError> {
@@ -198,8 +247,13 @@ pub fn send(
     };
     let profile_sql = row_of(&recipients.profile)?;
     let secondary_sql = recipients.secondary.as_deref().map(row_of).transpose()?;
-    let pace = options.rate_per_second.filter(|r| *r > 0.0).map(|r| Duration::from_secs_f64(1.0 / r));
-    let mut next_slot = Instant::now();
+    let options = &sender.options;
+    let mut batch = sender.throttle.batch(options.batch);
+    if !sender.provider.capabilities().lookup {
+        // What a crash leaves in `sending` becomes `unconfirmed` when the provider cannot be
+        // asked: claim little at a time, so that is a few rows, not a whole batch.
+        batch = batch.min(sender.throttle.pace().max_in_flight * 4);
+    }
     let mut last = Progress::read(conn, delivery)?;
     progress(&last);
     loop {
@@ -207,7 +261,7 @@ pub fn send(
             return Ok(last);
         }
         let now = jiff::Timestamp::now();
-        let claimed = deliveries::claim(conn, delivery, options.batch.max(1), now)?;
+        let claimed = deliveries::claim(conn, delivery, batch, now)?;
         if claimed.is_empty() {
             match deliveries::next_retry(conn, delivery)? {
                 Some(at) => {
@@ -219,49 +273,56 @@ pub fn send(
                 None => break,
             }
         }
-        let mut outcomes = Vec::with_capacity(claimed.len());
-        for row in &claimed {
-            if let Some(step) = pace {
-                let now = Instant::now();
-                if next_slot > now {
-                    std::thread::sleep(next_slot - now);
-                }
-                next_slot = next_slot.max(now) + step;
-            }
-            let outcome = match render(conn, &templates, row, &profile_sql, secondary_sql.as_deref(), recipients) {
-                Err(why) => Outcome::Failed { code: "personalization".into(), message: why },
-                Ok((subject, text, html)) => {
-                    let m = Outgoing {
+        // Rendered here (reading the customer tables), sent there (on the runtime).
+        let mut outcomes: Vec<Option<Outcome>> = vec![None; claimed.len()];
+        let mut outgoing = Vec::with_capacity(claimed.len());
+        for (i, row) in claimed.iter().enumerate() {
+            match render(conn, &templates, row, &profile_sql, secondary_sql.as_deref(), recipients) {
+                Err(why) => outcomes[i] = Some(Outcome::Failed { code: "personalization".into(), message: why }),
+                Ok(r) => outgoing.push((
+                    i,
+                    Outgoing {
                         idempotency_key: row.idempotency_key.clone(),
-                        channel,
+                        channel: sender.channel,
                         address: row.address.clone(),
-                        subject,
-                        text,
-                        html,
-                    };
-                    match provider.send(&m) {
-                        Ok(id) => Outcome::Sent { provider_message_id: id },
-                        Err(SendError::Permanent { code, message }) => Outcome::Failed { code, message },
-                        Err(SendError::Transient { code, message, retry_after }) => {
-                            if row.attempts >= options.max_attempts {
-                                Outcome::Failed {
-                                    code,
-                                    message: format!("{message} (gave up after {} attempts)", row.attempts),
-                                }
-                            } else {
-                                let wait =
-                                    retry_after.unwrap_or_else(|| backoff(options.backoff, row.attempts, row.id));
-                                let at = jiff::Timestamp::now()
-                                    .checked_add(jiff::SignedDuration::try_from(wait).unwrap_or_default())
-                                    .unwrap_or_else(|_| jiff::Timestamp::now());
-                                Outcome::Retry { at, code, message }
-                            }
+                        subject: r.subject,
+                        text: r.text,
+                        html: r.html,
+                        fields: r.fields,
+                    },
+                )),
+            }
+        }
+        for (i, answer) in sender.runtime.block_on(send_all(sender, outgoing)) {
+            let row = &claimed[i];
+            outcomes[i] = Some(match answer {
+                Ok(id) => Outcome::Sent { provider_message_id: id },
+                Err(SendError::Permanent { code, message }) => Outcome::Failed { code, message },
+                Err(SendError::Transient { code, message, retry_after }) => {
+                    if row.attempts >= options.max_attempts {
+                        Outcome::Failed {
+                            code,
+                            message: format!("{message} (gave up after {} attempts)", row.attempts),
                         }
+                    } else {
+                        let wait = retry_after.unwrap_or_else(|| backoff(options.backoff, row.attempts, row.id));
+                        let at = jiff::Timestamp::now()
+                            .checked_add(jiff::SignedDuration::try_from(wait).unwrap_or_default())
+                            .unwrap_or_else(|_| jiff::Timestamp::now());
+                        Outcome::Retry { at, code, message }
                     }
                 }
-            };
-            outcomes.push((row.id, row.recipient_key.clone(), outcome));
+            });
         }
+        let outcomes: Vec<(i64, String, Outcome)> = claimed
+            .iter()
+            .zip(outcomes)
+            .map(|(row, o)| {
+                let o =
+                    o.unwrap_or(Outcome::Failed { code: "internal".into(), message: "no answer was recorded".into() });
+                (row.id, row.recipient_key.clone(), o)
+            })
+            .collect();
         deliveries::record(conn, campaign, delivery, &outcomes, jiff::Timestamp::now())?;
         // Counted from the outcomes: reading the ledger's counts each batch would cost a scan
         // of the whole delivery every time.
@@ -283,11 +344,59 @@ pub fn send(
     Ok(last)
 }
 
+/// Sends a batch: each message in its own task, at most the throttle's concurrency waiting for
+/// an answer, started no faster than its rate. Answers come back by position.
+async fn send_all(sender: &Sender<'_>, outgoing: Vec<(usize, Outgoing)>) -> Vec<(usize, Result<String, SendError>)> {
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut answers = Vec::with_capacity(outgoing.len());
+    let mut keys = BTreeMap::new();
+    for (i, m) in outgoing {
+        let provider = Arc::clone(&sender.provider);
+        let throttle = Arc::clone(&sender.throttle);
+        let handle = tasks.spawn(async move {
+            let _slot = throttle.in_flight.acquire().await;
+            if let Some(limiter) = &throttle.limiter {
+                limiter.until_ready().await;
+            }
+            (i, provider.send(&m).await)
+        });
+        keys.insert(handle.id(), i);
+    }
+    while let Some(joined) = tasks.join_next_with_id().await {
+        match joined {
+            Ok((_, answer)) => answers.push(answer),
+            Err(e) => {
+                // A provider that panicked: that message's fate is unknown, so it is not
+                // retried blindly.
+                if let Some(i) = keys.get(&e.id()) {
+                    answers.push((*i, Err(SendError::permanent("provider_panic", e.to_string()))));
+                }
+            }
+        }
+    }
+    answers
+}
+
+/// A message personalized for one recipient.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// The direct-mail columns, by name.
+    pub fields: Vec<(String, String)>,
+}
+
 impl Templates {
-    /// The subject, text and HTML for one recipient.
-    pub fn render(&self, values: &Values) -> Result<(String, String, String), String> {
+    /// The message for one recipient.
+    pub fn render(&self, values: &Values) -> Result<Rendered, String> {
         let part = |r: &Option<Renderer>| r.as_ref().map_or(Ok(String::new()), |r| r.render(values));
-        Ok((part(&self.subject)?, part(&self.text)?, part(&self.html)?))
+        let fields = self
+            .columns
+            .iter()
+            .map(|(name, r)| Ok((name.clone(), r.render(values)?)))
+            .collect::<Result<_, String>>()?;
+        Ok(Rendered { subject: part(&self.subject)?, text: part(&self.text)?, html: part(&self.html)?, fields })
     }
 }
 
@@ -299,7 +408,7 @@ fn backoff(base: Duration, attempt: u32, id: i64) -> Duration {
     exp.mul_f64(0.75 + jitter / 2.0)
 }
 
-/// The rendered subject, text and HTML of one row's message.
+/// One row's message.
 fn render(
     conn: &Connection,
     t: &Templates,
@@ -307,7 +416,7 @@ fn render(
     profile_sql: &str,
     secondary_sql: Option<&str>,
     recipients: &Recipients<'_>,
-) -> Result<(String, String, String), String> {
+) -> Result<Rendered, String> {
     let mut values = Values { profile: read_row(conn, profile_sql, &row.recipient_key)?, ..Values::default() };
     if let (Some(sql), Some(entity)) = (secondary_sql, recipients.secondary.as_ref())
         && !row.secondary_key.is_empty()
@@ -317,8 +426,7 @@ fn render(
     let vars: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&row.vars_json).map_err(|e| format!("the row's enrichment values are unreadable: {e}"))?;
     values.enrichment = vars.into_iter().map(|(k, v)| (k, Value::from_serialize(&v))).collect();
-    let part = |r: &Option<Renderer>| r.as_ref().map_or(Ok(String::new()), |r| r.render(&values));
-    Ok((part(&t.subject)?, part(&t.text)?, part(&t.html)?))
+    t.render(&values)
 }
 
 /// One row of a customer table by key, as template values (`sql` selects `*` by key).

@@ -176,6 +176,7 @@ pub fn summer_canvas() -> Canvas {
                                enjoy <strong>20 % off</strong> any hotel until 31 August.</p>\n\
                                <p>See you soon!</p>"
                             .into(),
+                        ..Message::default()
                     },
                 },
             ),

@@ -170,7 +170,7 @@ const LAST_NAMES: &[&str] = &[
 /// Country code, phone prefix, number of national digits after the prefix, cities.
 const COUNTRIES: &[(&str, &str, u32, &[&str])] = &[
     ("FR", "+336", 8, &["Paris", "Lyon", "Marseille", "Bordeaux", "Lille", "Nantes"]),
-    ("DE", "+4915", 9, &["Berlin", "Munich", "Hamburg", "Cologne", "Frankfurt"]),
+    ("DE", "+49151", 8, &["Berlin", "Munich", "Hamburg", "Cologne", "Frankfurt"]),
     ("GB", "+447", 9, &["London", "Manchester", "Edinburgh", "Bristol", "Leeds"]),
     ("US", "+1", 10, &["New York", "Chicago", "San Francisco", "Austin", "Seattle", "Boston"]),
     ("ES", "+346", 8, &["Madrid", "Barcelona", "Valencia", "Seville"]),
@@ -446,6 +446,24 @@ fn insert_rows(
         } else {
             let n = rng.below(10u64.pow(*digits));
             phone.push_str(&format!("{n:0width$}", width = *digits as usize));
+        }
+        // A number the numbering plan has (a demo should not look full of bad data): when the
+        // draw is not one, change its digits after the prefix one by one, from the first,
+        // without another draw, so the rest of the data stays the same.
+        let valid = |p: &str| crate::store::deliveries::valid_address(crate::store::deliveries::AddressKind::Phone, p);
+        if !valid(&phone) {
+            let original = phone.clone();
+            'fix: for position in prefix.len()..original.len() {
+                for step in 1..10u8 {
+                    let mut bytes = original.clone().into_bytes();
+                    bytes[position] = b'0' + (bytes[position] - b'0' + step) % 10;
+                    let candidate = String::from_utf8(bytes).unwrap_or_default();
+                    if valid(&candidate) {
+                        phone = candidate;
+                        break 'fix;
+                    }
+                }
+            }
         }
         let has_phone = rng.chance(92);
         let birth = days.at(today - rng.range(18 * 365, 75 * 365));

@@ -526,6 +526,10 @@ pub struct Message {
     /// The email's HTML part (values are HTML-escaped).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub html: String,
+    /// Direct mail: the columns of the extraction file, as variables (`profile.last_name`,
+    /// `enrichment.stays`, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<String>,
 }
 
 /// Who a channel activity sends to.

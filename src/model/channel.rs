@@ -1,9 +1,10 @@
 use serde::{Deserialize, Serialize};
 
 /// A way of reaching a recipient.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
+    #[default]
     Email,
     Sms,
     Push,
@@ -76,6 +77,19 @@ impl ProviderKind {
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Sandbox => "Sandbox",
+            Self::Smtp => "SMTP",
+            Self::Twilio => "Twilio",
+            Self::CustomSms => "Custom SMS (RCS)",
+            Self::Fcm => "Firebase (push)",
+            Self::Http => "Webhook (HTTP)",
+            Self::FileExport => "Extraction file",
+            Self::XApi => "X API",
+        }
     }
 }
 

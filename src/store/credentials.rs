@@ -88,3 +88,37 @@ pub fn delete_sandbox(conn: &Connection) -> Result<()> {
     conn.execute("DELETE FROM cc_credentials WHERE provider = 'sandbox'", [])?;
     Ok(())
 }
+
+/// Changes a credential's name, settings and secret reference (its channel and provider stay).
+pub fn update(conn: &Connection, credential: &Credential) -> Result<()> {
+    let name = credential.name.trim();
+    if name.is_empty() {
+        return Err(StoreError::Invalid("A credential needs a name.".into()));
+    }
+    let clash: Option<i64> = conn
+        .query_row(
+            "SELECT id FROM cc_credentials WHERE channel = ?1 AND name = ?2 AND id <> ?3",
+            params![credential.channel.as_str(), name, credential.id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if clash.is_some() {
+        return Err(StoreError::Invalid(format!(
+            "A {} credential named \u{201c}{name}\u{201d} already exists.",
+            credential.channel.label()
+        )));
+    }
+    let n = conn.execute(
+        "UPDATE cc_credentials SET name = ?2, settings_json = ?3, secret_ref = ?4 WHERE id = ?1",
+        params![
+            credential.id,
+            name,
+            credential.settings.to_string(),
+            credential.secret_ref.as_ref().map(|s| s.0.as_str())
+        ],
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound { what: format!("Credential {}", credential.id) });
+    }
+    Ok(())
+}

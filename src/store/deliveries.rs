@@ -130,28 +130,51 @@ impl AddressKind {
     }
 }
 
-/// Whether `address` has the shape `kind` asks for (the same rules as the ledger's).
+impl AddressKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Phone => "phone",
+        }
+    }
+}
+
+/// Whether `address` is one `kind` can be sent to: a phone number in E.164 form that is valid
+/// in its country's numbering plan (libphonenumber's metadata, via `phonenumber`), or an email
+/// address that lettre's parser accepts, with a dot in its domain.
 pub fn valid_address(kind: AddressKind, address: &str) -> bool {
     let a = address.trim();
     match kind {
         AddressKind::Phone => {
-            let digits = &a[a.len().min(1)..];
-            a.starts_with('+')
-                && digits.starts_with(|c: char| ('1'..='9').contains(&c))
-                && digits.chars().all(|c| c.is_ascii_digit())
-                && (8..=16).contains(&a.len())
+            a.len() <= 16
+                && a.strip_prefix('+')
+                    .is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+                && phonenumber::parse(None, a).is_ok_and(|n| phonenumber::is_valid(&n))
         }
-        AddressKind::Email => match a.split_once('@') {
-            Some((local, domain)) => {
-                !local.is_empty()
-                    && !domain.contains('@')
-                    && domain.find('.').is_some_and(|i| i > 0)
-                    && !domain.ends_with('.')
-                    && !a.contains([' ', ',', ';', '<', '>'])
-            }
-            None => false,
-        },
+        AddressKind::Email => a.parse::<lettre::Address>().is_ok_and(|e| {
+            let domain = e.domain();
+            domain.find('.').is_some_and(|i| i > 0) && !domain.ends_with('.')
+        }),
     }
+}
+
+/// Makes [`valid_address`] callable from the ledger's SQL as `cc_valid_address(kind, address)`.
+fn register_address_check(conn: &Connection) -> Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "cc_valid_address",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let kind = match ctx.get_raw(0).as_str().unwrap_or("") {
+                "phone" => AddressKind::Phone,
+                _ => AddressKind::Email,
+            };
+            let address = ctx.get_raw(1).as_str().unwrap_or("");
+            Ok(valid_address(kind, address))
+        },
+    )?;
+    Ok(())
 }
 
 /// Makes `delivery` a proof: one queued row per typed address, personalized as `recipient`.
@@ -184,7 +207,7 @@ pub fn mark_proof(
 pub fn fill_ledger(tx: &Transaction<'_>, delivery: i64, s: &LedgerSource<'_>, now: jiff::Timestamp) -> Result<u64> {
     let pk = quote_ident(s.profile_key)?;
     let address = match s.address {
-        Some(c) => format!("COALESCE(CAST(p.{} AS TEXT), '')", quote_ident(c)?),
+        Some(c) => format!("COALESCE(TRIM(CAST(p.{} AS TEXT)), '')", quote_ident(c)?),
         None => "''".to_owned(),
     };
     let opted_in = match s.opt_in {
@@ -192,16 +215,11 @@ pub fn fill_ledger(tx: &Transaction<'_>, delivery: i64, s: &LedgerSource<'_>, no
         None => "1".to_owned(),
     };
     let needs_address = if s.address.is_some() { format!("TRIM({address}) = ''") } else { "0".to_owned() };
-    let a = address.as_str();
     let invalid = match s.address_kind {
-        Some(AddressKind::Phone) => {
-            format!("NOT ({a} GLOB '+[1-9]*' AND substr({a}, 2) NOT GLOB '*[^0-9]*' AND length({a}) BETWEEN 8 AND 16)")
+        Some(kind) => {
+            register_address_check(tx)?;
+            format!("NOT cc_valid_address('{}', {address})", kind.as_str())
         }
-        Some(AddressKind::Email) => format!(
-            "NOT (instr({a}, '@') > 1 AND instr(substr({a}, instr({a}, '@') + 1), '@') = 0
-                  AND instr(substr({a}, instr({a}, '@') + 1), '.') > 1 AND substr({a}, -1) <> '.'
-                  AND {a} NOT GLOB '*[ ,;<>]*')"
-        ),
         None => "0".to_owned(),
     };
     let vars = if s.columns.is_empty() {

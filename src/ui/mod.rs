@@ -4,6 +4,7 @@
 
 mod campaigns;
 pub mod canvas;
+pub mod channels;
 mod data;
 pub mod deliveries;
 mod settings;
@@ -64,9 +65,6 @@ impl Screen {
             Self::Visitors => {
                 Some("The X followers brought in by the follower sync of your X services will be listed here.")
             }
-            Self::Channels => Some(
-                "SMS (Twilio, custom RCS), email (SMTP) and push credentials, with their Verify buttons, will be managed here.",
-            ),
             Self::Social => Some("X services (one per X account) and their weekly follower sync will be set up here."),
             _ => None,
         }
@@ -138,6 +136,7 @@ pub struct App {
     campaigns: campaigns::CampaignsScreen,
     data: data::DataScreen,
     deliveries: deliveries::DeliveriesScreen,
+    channels: channels::ChannelsScreen,
     settings: settings::SettingsScreen,
     jobs: Vec<JobView>,
     notices: Vec<Notice>,
@@ -153,6 +152,7 @@ impl App {
             campaigns: campaigns::CampaignsScreen::default(),
             data: data::DataScreen::default(),
             deliveries: deliveries::DeliveriesScreen::default(),
+            channels: channels::ChannelsScreen::default(),
             settings: settings::SettingsScreen,
             jobs: Vec::new(),
             notices: Vec::new(),
@@ -162,6 +162,11 @@ impl App {
 
     pub fn console(&self) -> &Arc<Console> {
         &self.console
+    }
+
+    /// The Channels screen (tests look at it).
+    pub fn channels_screen(&self) -> &channels::ChannelsScreen {
+        &self.channels
     }
 
     /// The Deliveries screen (tests look at it).
@@ -203,6 +208,7 @@ impl App {
             Screen::Campaigns => self.campaigns.ui(ui, &self.console, &mut commands),
             Screen::Data => self.data.ui(ui, &self.console, &mut commands),
             Screen::Deliveries => self.deliveries.ui(ui, &mut commands),
+            Screen::Channels => self.channels.ui(ui, &mut commands),
             Screen::Settings => self.settings.ui(ui, &self.console, &mut self.state.theme),
             other => coming_screen(ui, other),
         });
@@ -269,6 +275,14 @@ impl App {
                 Event::MessagePreview { campaign_id, activity, index, result } => {
                     self.campaigns.message_preview(campaign_id, &activity, index, result);
                 }
+                Event::Credentials(list) => self.channels.set_list(list),
+                Event::CredentialSaved(result) => {
+                    if let Ok(c) = &result {
+                        self.notify(format!("Credential \u{201c}{}\u{201d} saved.", c.name));
+                    }
+                    self.channels.saved(result);
+                }
+                Event::CredentialVerified(result) => self.channels.verified(result),
                 Event::LedgerPage { delivery, status, offset, page } => {
                     self.deliveries.page_arrived(delivery, status, offset, page);
                 }

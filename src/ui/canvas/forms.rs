@@ -1003,11 +1003,7 @@ fn message_form(
             text_area(ui, id.with("html"), &mut message.html, "<p>Hello {{profile.first_name}}</p>", 6, |_, _| {});
     }
     if channel == Channel::DirectMail {
-        ui.label(
-            RichText::new("A direct mail run writes a file of its recipients; no message here.")
-                .small()
-                .color(theme::muted(ui)),
-        );
+        changed |= columns_form(ui, cx, s, id, per, &mut message.columns);
         return changed;
     }
     // The variables at hand.
@@ -1029,5 +1025,64 @@ fn message_form(
             ui.label(RichText::new(l).small().monospace());
         }
     });
+    changed
+}
+
+/// Direct mail: the columns of the extraction file, each a variable of the recipient.
+fn columns_form(
+    ui: &mut Ui,
+    cx: &mut FormContext<'_>,
+    s: &Surroundings<'_>,
+    id: Id,
+    per: Recipient,
+    columns: &mut Vec<String>,
+) -> bool {
+    let model = cx.model;
+    let profile = model.identity_namespaces.first().map(|n| n.entity.clone()).unwrap_or_else(|| "profiles".into());
+    let mut options: Vec<(String, String)> = Vec::new();
+    if let Some(e) = model.entity(&profile) {
+        options.extend(e.columns.iter().map(|c| (format!("profile.{}", c.name), format!("{} (profile)", c.label))));
+    }
+    if per == Recipient::SecondaryEntity
+        && let Some(d) = s.dimension.as_deref().filter(|d| *d != profile).and_then(|d| model.entity(d))
+    {
+        options
+            .extend(d.columns.iter().map(|c| (format!("{}.{}", d.name, c.name), format!("{} ({})", c.label, d.label))));
+    }
+    let mut changed = false;
+    ui.label("Columns of the extraction file");
+    ui.label(
+        RichText::new("One line per recipient in a CSV file, written to the credential's folder.")
+            .small()
+            .color(theme::muted(ui)),
+    );
+    let mut remove = None;
+    for (i, column) in columns.iter_mut().enumerate() {
+        ui.horizontal(|ui| {
+            let mut here = options.clone();
+            if !here.iter().any(|(v, _)| v == column) {
+                here.push((column.clone(), column.clone()));
+            }
+            changed |= combo(ui, id.with(("column", i)), column, &here);
+            if remove_button(ui, &format!("column {}", i + 1)) {
+                remove = Some(i);
+            }
+        });
+    }
+    if let Some(i) = remove {
+        columns.remove(i);
+        changed = true;
+    }
+    if ui.button("+ Column").clicked()
+        && let Some((first, _)) = options.iter().find(|(v, _)| !columns.contains(v))
+    {
+        columns.push(first.clone());
+        changed = true;
+    }
+    ui.label(
+        RichText::new("An enrichment's column can be typed in the JSON parameters as enrichment.<name>.")
+            .small()
+            .color(theme::muted(ui)),
+    );
     changed
 }

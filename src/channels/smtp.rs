@@ -1,0 +1,265 @@
+//! The SMTP provider (lettre, async, pooled): multipart text + HTML, Reply-To, List-Unsubscribe,
+//! TLS implicit / STARTTLS required / none (this machine only). The password comes from the
+//! keychain; the settings hold everything else.
+
+use std::time::Duration;
+
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::PoolConfig;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use super::{Answer, Capabilities, Outgoing, Provider, SendError, is_loopback, setting};
+
+/// How the connection is encrypted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsMode {
+    /// TLS from the first byte (port 465).
+    Implicit,
+    /// STARTTLS, and refuse to go on without it (port 587).
+    StartTls,
+    /// Unencrypted: only to a server on this machine (a local relay, a test sink).
+    None,
+}
+
+impl TlsMode {
+    pub const ALL: [Self; 3] = [Self::StartTls, Self::Implicit, Self::None];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Implicit => "implicit",
+            Self::StartTls => "starttls",
+            Self::None => "none",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Implicit => "TLS (implicit, port 465)",
+            Self::StartTls => "STARTTLS required (port 587)",
+            Self::None => "None (this machine only)",
+        }
+    }
+
+    pub fn default_port(self) -> u16 {
+        match self {
+            Self::Implicit => 465,
+            Self::StartTls => 587,
+            Self::None => 25,
+        }
+    }
+}
+
+/// An SMTP credential's settings, checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub username: String,
+    pub from: Mailbox,
+    pub reply_to: Option<Mailbox>,
+    /// The List-Unsubscribe target (`https://…` or `mailto:…`); `{key}` is replaced by the
+    /// message's idempotency key.
+    pub unsubscribe: String,
+    pub timeout: Duration,
+    pub pool: u32,
+}
+
+impl SmtpSettings {
+    /// Reads and checks the settings of a credential; the message says what to fix.
+    pub fn from_json(settings: &serde_json::Value) -> Result<Self, String> {
+        let host = setting(settings, "host").trim().to_owned();
+        if host.is_empty() {
+            return Err("the SMTP server's host name is missing".into());
+        }
+        let tls_text = setting(settings, "tls");
+        let tls = if tls_text.is_empty() {
+            TlsMode::StartTls
+        } else {
+            TlsMode::parse(tls_text).ok_or_else(|| format!("\u{201c}{tls_text}\u{201d} is not a TLS mode"))?
+        };
+        if tls == TlsMode::None && !is_loopback(&host) {
+            return Err(format!(
+                "an unencrypted connection is only allowed to this machine, not to {host}: choose STARTTLS or implicit TLS"
+            ));
+        }
+        let port = match settings.get("port").and_then(serde_json::Value::as_u64) {
+            None => tls.default_port(),
+            Some(p) => u16::try_from(p).ok().filter(|p| *p > 0).ok_or_else(|| format!("{p} is not a port number"))?,
+        };
+        let mailbox = |key: &str, what: &str| -> Result<Option<Mailbox>, String> {
+            let text = setting(settings, key).trim();
+            if text.is_empty() {
+                return Ok(None);
+            }
+            text.parse::<Mailbox>()
+                .map(Some)
+                .map_err(|e| format!("the {what} \u{201c}{text}\u{201d} is not an email address ({e})"))
+        };
+        let from = mailbox("from", "sender")?.ok_or("the sender address (From) is missing")?;
+        let reply_to = mailbox("reply_to", "reply-to address")?;
+        let unsubscribe = setting(settings, "unsubscribe").trim().to_owned();
+        if !unsubscribe.is_empty() && !unsubscribe.starts_with("https://") && !unsubscribe.starts_with("mailto:") {
+            return Err("the unsubscribe link must start with https:// or mailto:".into());
+        }
+        let timeout =
+            settings.get("timeout_seconds").and_then(serde_json::Value::as_f64).unwrap_or(30.0).clamp(1.0, 600.0);
+        let pool = settings.get("max_in_flight").and_then(serde_json::Value::as_u64).unwrap_or(4).clamp(1, 64) as u32;
+        Ok(Self {
+            host,
+            port,
+            tls,
+            username: setting(settings, "username").trim().to_owned(),
+            from,
+            reply_to,
+            unsubscribe,
+            timeout: Duration::from_secs_f64(timeout),
+            pool,
+        })
+    }
+}
+
+pub struct Smtp {
+    settings: SmtpSettings,
+    password: Option<String>,
+    /// Built on first use, inside the runtime (the pool starts a task), with that runtime:
+    /// dropping the pool starts a task too.
+    transport: tokio::sync::OnceCell<(AsyncSmtpTransport<Tokio1Executor>, tokio::runtime::Handle)>,
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        if let Some((transport, runtime)) = self.transport.take() {
+            let _inside = runtime.enter();
+            drop(transport);
+        }
+    }
+}
+
+impl Smtp {
+    /// `password` is the keychain's secret for the credential, when it has one.
+    pub fn new(settings: SmtpSettings, password: Option<String>) -> Self {
+        Self { settings, password, transport: tokio::sync::OnceCell::new() }
+    }
+
+    async fn transport(&self) -> Result<&AsyncSmtpTransport<Tokio1Executor>, SendError> {
+        self.transport
+            .get_or_try_init(|| async {
+                let s = &self.settings;
+                let builder = match s.tls {
+                    TlsMode::Implicit => AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host),
+                    TlsMode::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host),
+                    TlsMode::None => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(s.host.as_str())),
+                }
+                .map_err(|e| SendError::permanent("smtp_tls", format!("TLS cannot be set up for {}: {e}", s.host)))?;
+                let mut builder = builder
+                    .port(s.port)
+                    .timeout(Some(s.timeout))
+                    .pool_config(PoolConfig::new().max_size(s.pool).idle_timeout(Duration::from_secs(30)));
+                if !s.username.is_empty() {
+                    builder = builder
+                        .credentials(Credentials::new(s.username.clone(), self.password.clone().unwrap_or_default()));
+                }
+                Ok((builder.build(), tokio::runtime::Handle::current()))
+            })
+            .await
+            .map(|(transport, _)| transport)
+    }
+
+    /// The email for one message.
+    pub fn message(&self, m: &Outgoing) -> Result<Message, SendError> {
+        let s = &self.settings;
+        let to: Mailbox = m.address.trim().parse().map_err(|e| {
+            SendError::permanent("invalid_address", format!("{} is not an email address ({e})", m.address))
+        })?;
+        let mut builder = Message::builder()
+            .from(s.from.clone())
+            .to(to)
+            .subject(m.subject.clone())
+            .message_id(Some(format!("<{}@campaign-console>", m.idempotency_key.replace(':', "."))));
+        if let Some(r) = &s.reply_to {
+            builder = builder.reply_to(r.clone());
+        }
+        if !s.unsubscribe.is_empty() {
+            let target = s.unsubscribe.replace("{key}", &m.idempotency_key);
+            builder = builder.raw_header(HeaderValue::new(name("List-Unsubscribe"), format!("<{target}>")));
+            if target.starts_with("https://") {
+                // RFC 8058 one-click unsubscribe.
+                builder = builder.raw_header(HeaderValue::new(
+                    name("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".to_owned(),
+                ));
+            }
+        }
+        let text = SinglePart::builder().header(ContentType::TEXT_PLAIN).body(m.text.clone());
+        let html = SinglePart::builder().header(ContentType::TEXT_HTML).body(m.html.clone());
+        let built = match (m.text.trim().is_empty(), m.html.trim().is_empty()) {
+            (false, false) => builder.multipart(MultiPart::alternative().singlepart(text).singlepart(html)),
+            (true, false) => builder.singlepart(html),
+            _ => builder.singlepart(text),
+        };
+        built.map_err(|e| SendError::permanent("invalid_message", e.to_string()))
+    }
+}
+
+fn name(n: &'static str) -> HeaderName {
+    HeaderName::new_from_ascii_str(n)
+}
+
+/// An SMTP error as the pipeline sees it: 4xx and network trouble pass, 5xx does not.
+fn classify(e: &lettre::transport::smtp::Error) -> SendError {
+    let code = e.status().map(|c| format!("smtp_{c}"));
+    let text = e.to_string();
+    if e.is_permanent() {
+        SendError::permanent(code.unwrap_or_else(|| "smtp_5xx".into()), text)
+    } else if e.is_transient() {
+        SendError::transient(code.unwrap_or_else(|| "smtp_4xx".into()), text)
+    } else if e.is_timeout() {
+        SendError::transient("timeout", text)
+    } else if e.is_tls() {
+        SendError::transient("smtp_tls", text)
+    } else {
+        SendError::transient("connection", text)
+    }
+}
+
+impl Provider for Smtp {
+    fn name(&self) -> &str {
+        "SMTP"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { lookup: false }
+    }
+
+    fn send<'a>(&'a self, m: &'a Outgoing) -> Answer<'a, String> {
+        Box::pin(async move {
+            let email = self.message(m)?;
+            let response = self.transport().await?.send(email).await.map_err(|e| classify(&e))?;
+            // The server's queue id is usually in its answer ("250 2.0.0 Ok: queued as 4B3C…").
+            let said = response.message().collect::<Vec<_>>().join(" ");
+            let id = said.rsplit_once("queued as ").map(|(_, id)| id.trim().to_owned());
+            Ok(id.filter(|i| !i.is_empty()).unwrap_or_else(|| m.idempotency_key.clone()))
+        })
+    }
+
+    fn verify(&self) -> Answer<'_, String> {
+        Box::pin(async move {
+            let s = &self.settings;
+            match self.transport().await?.test_connection().await {
+                Ok(true) if s.username.is_empty() => {
+                    Ok(format!("connected to {}:{} ({})", s.host, s.port, s.tls.label()))
+                }
+                Ok(true) => Ok(format!("connected to {}:{} and signed in as {}", s.host, s.port, s.username)),
+                Ok(false) => Err(SendError::transient("connection", format!("{}:{} did not answer", s.host, s.port))),
+                Err(e) => Err(classify(&e)),
+            }
+        })
+    }
+}

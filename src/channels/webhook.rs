@@ -1,0 +1,235 @@
+//! The webhook provider: one HTTP request per message (method, URL, headers, a JSON body). The
+//! body is the channel activity's message text, personalized, when it has one; otherwise a JSON
+//! object with the message's parts. Every request carries an `Idempotency-Key` header.
+//!
+//! Errors are classified the way the pipeline retries them: timeouts, refused or reset
+//! connections, 408, 429 (honouring Retry-After) and 5xx pass; any other answer is final.
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use super::{Answer, Capabilities, Outgoing, Provider, SendError, setting};
+
+/// A webhook credential's settings, checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebhookSettings {
+    pub method: reqwest::Method,
+    pub url: reqwest::Url,
+    /// Non-secret headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// The header that carries the keychain's secret (e.g. `Authorization`), if any.
+    pub secret_header: String,
+    pub timeout: Duration,
+}
+
+pub const METHODS: [&str; 3] = ["POST", "PUT", "PATCH"];
+
+impl WebhookSettings {
+    /// Reads and checks the settings of a credential; the message says what to fix.
+    pub fn from_json(settings: &serde_json::Value) -> Result<Self, String> {
+        let method_text = setting(settings, "method").trim().to_ascii_uppercase();
+        let method = match method_text.as_str() {
+            "" | "POST" => reqwest::Method::POST,
+            "PUT" => reqwest::Method::PUT,
+            "PATCH" => reqwest::Method::PATCH,
+            other => return Err(format!("{other} is not a method a webhook can send with (POST, PUT or PATCH)")),
+        };
+        let url_text = setting(settings, "url").trim();
+        if url_text.is_empty() {
+            return Err("the webhook's URL is missing".into());
+        }
+        let url =
+            reqwest::Url::parse(url_text).map_err(|e| format!("\u{201c}{url_text}\u{201d} is not a URL ({e})"))?;
+        match url.scheme() {
+            "https" => {}
+            "http" if super::is_loopback(url.host_str().unwrap_or("")) => {}
+            "http" => {
+                return Err(format!(
+                    "messages would cross the network unencrypted: use https:// for {}",
+                    url.host_str().unwrap_or("")
+                ));
+            }
+            other => return Err(format!("{other}:// is not a web address: use https://")),
+        }
+        let mut headers = Vec::new();
+        if let Some(map) = settings.get("headers").and_then(serde_json::Value::as_object) {
+            for (name, value) in map {
+                let value = value.as_str().unwrap_or_default().to_owned();
+                HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|_| format!("\u{201c}{name}\u{201d} is not a header name"))?;
+                HeaderValue::from_str(&value)
+                    .map_err(|_| format!("the value of header {name} has characters a header cannot carry"))?;
+                headers.push((name.clone(), value));
+            }
+        }
+        let secret_header = setting(settings, "secret_header").trim().to_owned();
+        if !secret_header.is_empty() {
+            HeaderName::from_bytes(secret_header.as_bytes())
+                .map_err(|_| format!("\u{201c}{secret_header}\u{201d} is not a header name"))?;
+        }
+        let timeout =
+            settings.get("timeout_seconds").and_then(serde_json::Value::as_f64).unwrap_or(10.0).clamp(0.1, 300.0);
+        Ok(Self { method, url, headers, secret_header, timeout: Duration::from_secs_f64(timeout) })
+    }
+}
+
+pub struct Webhook {
+    settings: WebhookSettings,
+    client: reqwest::Client,
+    headers: HeaderMap,
+}
+
+impl Webhook {
+    /// `secret` is the keychain's value for the secret header, when there is one.
+    pub fn new(settings: WebhookSettings, secret: Option<&str>, max_in_flight: usize) -> Result<Self, String> {
+        let mut headers = HeaderMap::new();
+        for (name, value) in &settings.headers {
+            let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) else {
+                return Err(format!("header {name} cannot be sent"));
+            };
+            headers.insert(n, v);
+        }
+        if let (false, Some(secret)) = (settings.secret_header.is_empty(), secret) {
+            let n = HeaderName::from_bytes(settings.secret_header.as_bytes()).map_err(|e| e.to_string())?;
+            let mut v = HeaderValue::from_str(secret).map_err(|_| "the secret has characters a header cannot carry")?;
+            v.set_sensitive(true);
+            headers.insert(n, v);
+        }
+        let client = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+            .pool_max_idle_per_host(max_in_flight.max(1))
+            .user_agent(concat!("campaign-console/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("the HTTP client cannot start: {e}"))?;
+        Ok(Self { settings, client, headers })
+    }
+
+    /// The JSON body of a message.
+    pub fn body(m: &Outgoing) -> Result<serde_json::Value, SendError> {
+        if m.channel == crate::model::Channel::Webhook && !m.text.trim().is_empty() {
+            return serde_json::from_str(&m.text).map_err(|e| {
+                SendError::permanent("body_not_json", format!("the personalized body is not JSON ({e})"))
+            });
+        }
+        let mut body = serde_json::json!({
+            "idempotency_key": m.idempotency_key,
+            "channel": m.channel.as_str(),
+            "to": m.address,
+            "text": m.text,
+        });
+        for (key, value) in [("subject", &m.subject), ("html", &m.html)] {
+            if !value.is_empty() {
+                body[key] = serde_json::Value::from(value.as_str());
+            }
+        }
+        Ok(body)
+    }
+}
+
+/// How long a 429 or 503 asks to wait: seconds, or an HTTP date.
+pub fn retry_after(value: &str) -> Option<Duration> {
+    let v = value.trim();
+    if let Ok(seconds) = v.parse::<f64>() {
+        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(86_400.0)));
+    }
+    let at = jiff::fmt::rfc2822::parse(v).ok()?.timestamp();
+    let wait = at.duration_since(jiff::Timestamp::now());
+    Some(Duration::try_from(wait).unwrap_or_default())
+}
+
+/// A transport error as the pipeline sees it.
+fn classify_error(e: &reqwest::Error) -> SendError {
+    let mut why = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        why = format!("{why}: {s}");
+        source = s.source();
+    }
+    if e.is_builder() {
+        SendError::permanent("bad_request", why)
+    } else if e.is_timeout() {
+        SendError::transient("timeout", why)
+    } else if e.is_connect() {
+        SendError::transient("connection", why)
+    } else {
+        SendError::transient("network", why)
+    }
+}
+
+impl Provider for Webhook {
+    fn name(&self) -> &str {
+        "Webhook"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { lookup: false }
+    }
+
+    fn send<'a>(&'a self, m: &'a Outgoing) -> Answer<'a, String> {
+        Box::pin(async move {
+            let body = Self::body(m)?;
+            let response = self
+                .client
+                .request(self.settings.method.clone(), self.settings.url.clone())
+                .headers(self.headers.clone())
+                .header("Idempotency-Key", &m.idempotency_key)
+                .json(&body)
+                .send()
+                .await
+                .map_err(|e| classify_error(&e))?;
+            let status = response.status();
+            let wait = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(retry_after);
+            let request_id = response.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let text = response.text().await.map_err(|e| classify_error(&e))?;
+            let code = format!("http_{}", status.as_u16());
+            let said: String = text.chars().take(300).collect();
+            if status.is_success() {
+                let id = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| {
+                    ["id", "message_id", "sid"].iter().find_map(|k| match v.get(*k) {
+                        Some(serde_json::Value::String(s)) => Some(s.clone()),
+                        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+                        _ => None,
+                    })
+                });
+                return Ok(id.or(request_id).unwrap_or_else(|| m.idempotency_key.clone()));
+            }
+            let message = if said.trim().is_empty() {
+                status.canonical_reason().unwrap_or("no explanation").to_owned()
+            } else {
+                said
+            };
+            if status.as_u16() == 429 || status.as_u16() == 408 || status.is_server_error() {
+                Err(SendError::Transient { code, message, retry_after: wait })
+            } else {
+                Err(SendError::Permanent { code, message })
+            }
+        })
+    }
+
+    fn verify(&self) -> Answer<'_, String> {
+        Box::pin(async move {
+            // A HEAD request: reachable (TLS included) and answering, without sending a message.
+            let response = self
+                .client
+                .head(self.settings.url.clone())
+                .headers(self.headers.clone())
+                .send()
+                .await
+                .map_err(|e| classify_error(&e))?;
+            let status = response.status();
+            if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
+                return Err(SendError::permanent(
+                    format!("http_{}", status.as_u16()),
+                    "the server refused the credentials (check the secret header)",
+                ));
+            }
+            Ok(format!("{} answered (HTTP {})", self.settings.url, status.as_u16()))
+        })
+    }
+}

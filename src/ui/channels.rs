@@ -1,0 +1,514 @@
+//! The Channels screen: the credentials of each channel, and a form per provider (Sandbox, SMTP,
+//! Webhook, extraction file) to add or change one, verify it (connect and sign in without
+//! sending) and delete it. Secrets typed here go to the keychain; the form shows whether one is
+//! stored, never what it is.
+
+use egui::RichText;
+
+use super::{Commands, theme};
+use crate::channels::{providers_for, smtp::TlsMode, webhook::METHODS};
+use crate::console::Command;
+use crate::model::{Channel, Credential, ProviderKind};
+use crate::secrets::Typed;
+
+#[derive(Default)]
+pub struct ChannelsScreen {
+    list: Option<Vec<Credential>>,
+    asked: bool,
+    form: Option<Form>,
+    /// What the last Verify found.
+    verified: Option<Result<String, String>>,
+    verifying: bool,
+    saving: bool,
+    /// Why the form was not saved.
+    error: Option<String>,
+    confirm_delete: Option<i64>,
+}
+
+/// How a setting is edited.
+#[derive(Clone, Copy)]
+enum Kind {
+    Text,
+    Number,
+    Choice(&'static [&'static str]),
+    Folder,
+    Lines,
+}
+
+/// One setting of a provider's form: its key in the settings, label, editor and hint.
+struct Field {
+    key: &'static str,
+    label: &'static str,
+    kind: Kind,
+    hint: &'static str,
+}
+
+const fn field(key: &'static str, label: &'static str, kind: Kind, hint: &'static str) -> Field {
+    Field { key, label, kind, hint }
+}
+
+const TLS: [&str; 3] = ["starttls", "implicit", "none"];
+
+const PACE: [Field; 2] = [
+    field("rate_per_second", "Messages per second", Kind::Number, "empty: as fast as the provider answers"),
+    field("max_in_flight", "Messages at once", Kind::Number, "calls waiting for an answer together"),
+];
+
+fn fields(provider: ProviderKind) -> Vec<Field> {
+    let mut out = match provider {
+        ProviderKind::Sandbox => vec![
+            field(
+                "delay_seconds",
+                "Delay before events (s)",
+                Kind::Number,
+                "delivered or bounced this long after sending",
+            ),
+            field("delivered_rate", "Delivered rate", Kind::Number, "0 to 1; the rest bounce"),
+            field("open_rate", "Open rate", Kind::Number, "0 to 1, of delivered emails and pushes"),
+            field("click_rate", "Click rate", Kind::Number, "0 to 1, of opened ones"),
+        ],
+        ProviderKind::Smtp => vec![
+            field("host", "Server", Kind::Text, "smtp.example.com"),
+            field("port", "Port", Kind::Number, "empty: 587 for STARTTLS, 465 for TLS"),
+            field("tls", "Encryption", Kind::Choice(&TLS), ""),
+            field("username", "User name", Kind::Text, "empty: no sign-in"),
+            field("from", "From", Kind::Text, "Travel Co <news@example.com>"),
+            field("reply_to", "Reply-To", Kind::Text, "optional"),
+            field("unsubscribe", "Unsubscribe link", Kind::Text, "https://example.com/unsub/{key} or mailto:…"),
+        ],
+        ProviderKind::Http => vec![
+            field("method", "Method", Kind::Choice(&METHODS), ""),
+            field("url", "URL", Kind::Text, "https://hooks.example.com/messages"),
+            field("headers", "Headers", Kind::Lines, "one per line: Name: value"),
+            field("secret_header", "Secret header", Kind::Text, "e.g. Authorization; its value is the secret below"),
+            field("timeout_seconds", "Timeout (s)", Kind::Number, "empty: 10"),
+        ],
+        ProviderKind::FileExport => vec![field("folder", "Folder", Kind::Folder, "where extraction files are written")],
+        _ => Vec::new(),
+    };
+    if provider != ProviderKind::FileExport {
+        out.extend(PACE);
+    }
+    out
+}
+
+/// Whether the provider's credential has a secret (password, token).
+fn secret_label(provider: ProviderKind) -> Option<&'static str> {
+    match provider {
+        ProviderKind::Smtp => Some("Password"),
+        ProviderKind::Http => Some("Secret header value"),
+        _ => None,
+    }
+}
+
+/// The form being edited.
+#[derive(Clone)]
+struct Form {
+    id: Option<i64>,
+    channel: Channel,
+    provider: ProviderKind,
+    name: String,
+    /// Settings as typed, by key.
+    values: std::collections::BTreeMap<&'static str, String>,
+    secret: String,
+    reveal: bool,
+    /// A secret is stored for this credential already.
+    has_secret: bool,
+}
+
+impl Form {
+    fn new(channel: Channel, provider: ProviderKind) -> Self {
+        let mut form = Self {
+            id: None,
+            channel,
+            provider,
+            name: String::new(),
+            values: Default::default(),
+            secret: String::new(),
+            reveal: false,
+            has_secret: false,
+        };
+        form.defaults();
+        form
+    }
+
+    fn defaults(&mut self) {
+        for f in fields(self.provider) {
+            let value = match (f.kind, f.key) {
+                (Kind::Choice(options), _) => options[0].to_owned(),
+                (_, "delay_seconds") => "60".to_owned(),
+                (_, "delivered_rate") => "0.97".to_owned(),
+                (_, "open_rate") => "0.45".to_owned(),
+                (_, "click_rate") => "0.25".to_owned(),
+                _ => String::new(),
+            };
+            self.values.entry(f.key).or_insert(value);
+        }
+    }
+
+    fn of(c: &Credential) -> Self {
+        let mut form = Self::new(c.channel, c.provider);
+        form.id = Some(c.id);
+        form.name = c.name.clone();
+        form.has_secret = c.secret_ref.is_some();
+        for f in fields(c.provider) {
+            let value = match (f.kind, c.settings.get(f.key)) {
+                (_, None | Some(serde_json::Value::Null)) => continue,
+                (Kind::Lines, Some(serde_json::Value::Object(map))) => map
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or_default()))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                (_, Some(serde_json::Value::String(s))) => s.clone(),
+                (_, Some(other)) => other.to_string(),
+            };
+            form.values.insert(f.key, value);
+        }
+        form
+    }
+
+    /// The settings as JSON, or what is wrong with what was typed.
+    fn settings(&self) -> Result<serde_json::Value, String> {
+        let mut map = serde_json::Map::new();
+        for f in fields(self.provider) {
+            let text = self.values.get(f.key).map_or("", |s| s.trim());
+            if text.is_empty() {
+                continue;
+            }
+            let value = match f.kind {
+                Kind::Number => {
+                    let x: f64 = text
+                        .replace(',', ".")
+                        .parse()
+                        .map_err(|_| format!("{} must be a number, not \u{201c}{text}\u{201d}", f.label))?;
+                    if x.fract() == 0.0 && x.abs() < 1e15 {
+                        serde_json::Value::from(x as i64)
+                    } else {
+                        serde_json::Value::from(x)
+                    }
+                }
+                Kind::Lines => {
+                    let mut headers = serde_json::Map::new();
+                    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                        let (name, value) = line.split_once(':').ok_or_else(|| {
+                            format!("the header line \u{201c}{line}\u{201d} needs a colon: Name: value")
+                        })?;
+                        headers.insert(name.trim().to_owned(), serde_json::Value::from(value.trim()));
+                    }
+                    serde_json::Value::Object(headers)
+                }
+                _ => serde_json::Value::from(text),
+            };
+            map.insert(f.key.to_owned(), value);
+        }
+        Ok(serde_json::Value::Object(map))
+    }
+
+    fn typed_secret(&self) -> Option<Typed> {
+        (secret_label(self.provider).is_some() && !self.secret.is_empty()).then(|| Typed(self.secret.clone()))
+    }
+}
+
+impl ChannelsScreen {
+    pub fn set_list(&mut self, list: Vec<Credential>) {
+        self.list = Some(list);
+    }
+
+    pub fn saved(&mut self, result: Result<Credential, String>) {
+        self.saving = false;
+        match result {
+            Ok(c) => {
+                self.error = None;
+                self.form = Some(Form::of(&c));
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    pub fn verified(&mut self, result: Result<String, String>) {
+        self.verifying = false;
+        self.verified = Some(result);
+    }
+
+    /// The credentials on show (tests).
+    pub fn list(&self) -> &[Credential] {
+        self.list.as_deref().unwrap_or_default()
+    }
+
+    /// What Verify said last (tests).
+    pub fn verify_result(&self) -> Option<&Result<String, String>> {
+        self.verified.as_ref()
+    }
+
+    /// Why the form was not saved (tests).
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
+        if !self.asked {
+            self.asked = true;
+            commands.push(Command::RefreshCredentials);
+        }
+        egui::Panel::left("credential_list").resizable(false).exact_size(300.0).show(ui, |ui| {
+            self.list_ui(ui);
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| match self.form.as_mut() {
+                Some(_) => self.form_ui(ui, commands),
+                None => {
+                    ui.add_space(24.0);
+                    ui.label(
+                        RichText::new("Choose a credential, or add one: each channel sends with its first credential unless an activity names another.")
+                            .color(theme::muted(ui)),
+                    );
+                }
+            });
+        });
+        self.delete_window(ui, commands);
+    }
+
+    fn list_ui(&mut self, ui: &mut egui::Ui) {
+        ui.add_space(8.0);
+        ui.horizontal(|ui| {
+            ui.heading("Channels");
+            if ui.button("+ Add credential").clicked() {
+                self.form = Some(Form::new(Channel::Email, ProviderKind::Smtp));
+                self.verified = None;
+                self.error = None;
+            }
+        });
+        ui.add_space(theme::SECTION_GAP);
+        let Some(list) = &self.list else {
+            ui.spinner();
+            return;
+        };
+        let mut open = None;
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+            for channel in Channel::ALL {
+                ui.label(RichText::new(channel.label()).strong());
+                let of_channel: Vec<&Credential> = list.iter().filter(|c| c.channel == channel).collect();
+                if of_channel.is_empty() {
+                    ui.label(RichText::new("   none: sends through the Sandbox").color(theme::muted(ui)));
+                }
+                for (i, c) in of_channel.iter().enumerate() {
+                    let selected = self.form.as_ref().and_then(|f| f.id) == Some(c.id);
+                    let text = format!(
+                        "   {} \u{00b7} {}{}",
+                        c.name,
+                        c.provider.label(),
+                        if i == 0 { " (default)" } else { "" }
+                    );
+                    if ui.selectable_label(selected, text).clicked() {
+                        open = Some((*c).clone());
+                    }
+                }
+                ui.add_space(6.0);
+            }
+        });
+        if let Some(c) = open {
+            self.form = Some(Form::of(&c));
+            self.verified = None;
+            self.error = None;
+        }
+    }
+
+    fn form_ui(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
+        let Some(form) = self.form.as_mut() else { return };
+        ui.add_space(8.0);
+        ui.heading(if form.id.is_some() { "Credential" } else { "New credential" });
+        ui.add_space(theme::SECTION_GAP);
+        let mut changed_kind = false;
+        egui::Grid::new("credential_form").num_columns(3).spacing([12.0, 8.0]).show(ui, |ui| {
+            let label = ui.label("Channel").id;
+            if form.id.is_none() {
+                egui::ComboBox::from_id_salt("credential_channel")
+                    .selected_text(form.channel.label())
+                    .show_ui(ui, |ui| {
+                        for c in Channel::ALL {
+                            if ui.selectable_value(&mut form.channel, c, c.label()).changed() {
+                                changed_kind = true;
+                            }
+                        }
+                    })
+                    .response
+                    .labelled_by(label);
+            } else {
+                ui.label(form.channel.label());
+            }
+            ui.end_row();
+            let label = ui.label("Provider").id;
+            if form.id.is_none() {
+                egui::ComboBox::from_id_salt("credential_provider")
+                    .selected_text(form.provider.label())
+                    .show_ui(ui, |ui| {
+                        for p in providers_for(form.channel) {
+                            if ui.selectable_value(&mut form.provider, *p, p.label()).changed() {
+                                changed_kind = true;
+                            }
+                        }
+                    })
+                    .response
+                    .labelled_by(label);
+            } else {
+                ui.label(form.provider.label());
+            }
+            ui.end_row();
+            let label = ui.label("Name").id;
+            ui.add(egui::TextEdit::singleline(&mut form.name).hint_text("e.g. Newsletter relay").desired_width(320.0))
+                .labelled_by(label);
+            ui.end_row();
+            for f in fields(form.provider) {
+                let label = ui.label(f.label).id;
+                let value = form.values.entry(f.key).or_default();
+                match f.kind {
+                    Kind::Text | Kind::Number => {
+                        ui.add(egui::TextEdit::singleline(value).hint_text(f.hint).desired_width(320.0))
+                            .labelled_by(label);
+                    }
+                    Kind::Lines => {
+                        ui.add(egui::TextEdit::multiline(value).hint_text(f.hint).desired_rows(3).desired_width(320.0))
+                            .labelled_by(label);
+                    }
+                    Kind::Choice(options) => {
+                        let text = |o: &str| TlsMode::parse(o).map_or_else(|| o.to_owned(), |m| m.label().to_owned());
+                        egui::ComboBox::from_id_salt(f.key)
+                            .selected_text(text(value))
+                            .show_ui(ui, |ui| {
+                                for o in options {
+                                    ui.selectable_value(value, (*o).to_owned(), text(o));
+                                }
+                            })
+                            .response
+                            .labelled_by(label);
+                    }
+                    Kind::Folder => {
+                        ui.horizontal(|ui| {
+                            ui.add(egui::TextEdit::singleline(value).hint_text(f.hint).desired_width(240.0))
+                                .labelled_by(label);
+                            if ui.button("Choose…").clicked()
+                                && let Some(dir) = rfd::FileDialog::new().pick_folder()
+                            {
+                                *value = dir.display().to_string();
+                            }
+                        });
+                    }
+                }
+                ui.end_row();
+            }
+            if let Some(text) = secret_label(form.provider) {
+                let label = ui.label(text).id;
+                ui.horizontal(|ui| {
+                    let hint = if form.has_secret {
+                        "stored in the keychain: type to replace"
+                    } else {
+                        "kept in the keychain only"
+                    };
+                    ui.add(
+                        egui::TextEdit::singleline(&mut form.secret)
+                            .password(!form.reveal)
+                            .hint_text(hint)
+                            .desired_width(240.0),
+                    )
+                    .labelled_by(label);
+                    let eye = if form.reveal { "Hide" } else { "Show" };
+                    if ui.button(eye).on_hover_text("Show or hide what you typed").clicked() {
+                        form.reveal = !form.reveal;
+                    }
+                });
+                ui.end_row();
+            }
+        });
+        if changed_kind {
+            if !providers_for(form.channel).contains(&form.provider) {
+                form.provider = providers_for(form.channel)[0];
+            }
+            form.values.clear();
+            form.defaults();
+        }
+        ui.add_space(theme::SECTION_GAP);
+        let form = form.clone();
+        ui.horizontal(|ui| {
+            let save = ui.add_enabled(!self.saving, egui::Button::new("Save"));
+            if save.clicked() {
+                match form.settings() {
+                    Err(e) => self.error = Some(e),
+                    Ok(_) if form.name.trim().is_empty() => self.error = Some("Give the credential a name.".into()),
+                    Ok(settings) => {
+                        self.error = None;
+                        self.saving = true;
+                        commands.push(Command::SaveCredential {
+                            id: form.id,
+                            channel: form.channel,
+                            provider: form.provider,
+                            name: form.name.clone(),
+                            settings,
+                            secret: form.typed_secret(),
+                        });
+                        if let Some(f) = self.form.as_mut() {
+                            f.secret.clear();
+                        }
+                    }
+                }
+            }
+            let verify = ui.add_enabled(!self.verifying, egui::Button::new("Verify"));
+            if verify.on_hover_text("Connect and sign in without sending anything").clicked() {
+                match form.settings() {
+                    Err(e) => self.verified = Some(Err(e)),
+                    Ok(settings) => {
+                        self.verifying = true;
+                        self.verified = None;
+                        commands.push(Command::VerifyCredential {
+                            id: form.id,
+                            provider: form.provider,
+                            settings,
+                            secret: form.typed_secret(),
+                        });
+                    }
+                }
+            }
+            if self.verifying {
+                ui.spinner();
+            }
+            if let Some(id) = form.id
+                && ui.button("Delete…").clicked()
+            {
+                self.confirm_delete = Some(id);
+            }
+        });
+        ui.add_space(8.0);
+        if let Some(e) = &self.error {
+            ui.colored_label(theme::error(ui), format!("{} Not saved: {e}", theme::ICON_ERROR));
+        }
+        match &self.verified {
+            Some(Ok(what)) => {
+                ui.colored_label(theme::ok(ui), format!("\u{2714} Verified: {what}"));
+            }
+            Some(Err(why)) => {
+                ui.colored_label(theme::error(ui), format!("{} Verify failed: {why}", theme::ICON_ERROR));
+            }
+            None => {}
+        }
+    }
+
+    fn delete_window(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
+        let Some(id) = self.confirm_delete else { return };
+        let name = self.list().iter().find(|c| c.id == id).map(|c| c.name.clone()).unwrap_or_default();
+        egui::Window::new("Delete credential").collapsible(false).resizable(false).anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0]).show(
+            ui.ctx(),
+            |ui| {
+                ui.label(format!("Delete \u{201c}{name}\u{201d} and its secret in the keychain? Activities that name it will not run until they name another."));
+                ui.horizontal(|ui| {
+                    if ui.button("Delete").clicked() {
+                        commands.push(Command::DeleteCredential { id });
+                        self.confirm_delete = None;
+                        self.form = None;
+                    }
+                    if ui.button("Keep").clicked() {
+                        self.confirm_delete = None;
+                    }
+                });
+            },
+        );
+    }
+}

@@ -1,0 +1,126 @@
+//! The Channels screen: an SMTP credential typed into its form is verified against a local SMTP
+//! sink (signing in with the typed password), saved with its password in the keychain only, and
+//! settings that cannot work are refused with what to fix, nothing saved.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+
+mod common;
+#[path = "support/smtp_sink.rs"]
+mod smtp_sink;
+
+use campaign_console::model::{Channel, ProviderKind};
+use campaign_console::ui::{App, SavedState, testing};
+use common::{harness, settle};
+use egui::accesskit::Role;
+use egui_kittest::kittest::Queryable;
+
+fn type_into(h: &mut egui_kittest::Harness<'static, App>, label: &str, text: &str) {
+    // A password field is a text input of its own kind.
+    let role = if label == "Password" { Role::PasswordInput } else { Role::TextInput };
+    h.get_by_role_and_label(role, label).click();
+    h.run_steps(2);
+    h.get_by_role_and_label(role, label).type_text(text);
+    h.run_steps(2);
+}
+
+#[test]
+fn an_smtp_credential_is_verified_and_saved_with_its_password_in_the_keychain_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    let sink = smtp_sink::SmtpSink::start("mailer", "s3cret");
+    let mut h = harness(App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    h.get_by_label_contains("Channels").click();
+    settle(&mut h);
+    h.get_by_label("+ Add credential").click();
+    h.run_steps(2);
+    // A new credential starts as Email · SMTP.
+    type_into(&mut h, "Name", "Relay");
+    type_into(&mut h, "Server", "127.0.0.1");
+    type_into(&mut h, "Port", &sink.port.to_string());
+    h.get_by_role_and_label(Role::ComboBox, "Encryption").click();
+    h.run_steps(2);
+    h.get_by_label("None (this machine only)").click();
+    h.run_steps(2);
+    type_into(&mut h, "User name", "mailer");
+    type_into(&mut h, "From", "Travel Co <news@example.com>");
+    type_into(&mut h, "Password", "wrong");
+
+    // Verify with the wrong password: refused by the server, said in the form.
+    h.get_by_label("Verify").click();
+    h.run_steps(2);
+    settle(&mut h);
+    let said = h.state().channels_screen().verify_result().cloned().unwrap();
+    assert!(said.as_ref().is_err_and(|e| e.contains("535")), "{said:?}");
+    h.get_by_label_contains("Verify failed");
+
+    // Retype it, verify: signed in, nothing sent.
+    h.get_by_role_and_label(Role::PasswordInput, "Password").click();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    h.get_by_role_and_label(Role::PasswordInput, "Password").type_text("s3cret");
+    h.run_steps(2);
+    h.get_by_label("Verify").click();
+    h.run_steps(2);
+    settle(&mut h);
+    let said = h.state().channels_screen().verify_result().cloned().unwrap();
+    assert!(said.as_ref().is_ok_and(|m| m.contains("signed in as mailer")), "{said:?}");
+    assert!(sink.mails().is_empty());
+
+    h.get_by_label("Save").click();
+    h.run_steps(2);
+    settle(&mut h);
+    let saved = console.credentials().unwrap();
+    let relay = saved.iter().find(|c| c.name == "Relay").expect("saved");
+    assert_eq!((relay.channel, relay.provider), (Channel::Email, ProviderKind::Smtp));
+    assert_eq!(relay.settings["host"], "127.0.0.1");
+    assert_eq!(relay.settings["port"], serde_json::json!(sink.port));
+    assert_eq!(relay.settings["tls"], "none");
+    assert!(!relay.settings.to_string().contains("s3cret"), "the password is not in the settings");
+    assert_eq!(console.credential_secret(relay).unwrap().as_deref(), Some("s3cret"), "it is in the keychain");
+    let on_disk = std::fs::read(dir.path().join("workspace.sqlite")).unwrap();
+    assert!(!on_disk.windows(6).any(|w| w == b"s3cret"), "the password is nowhere in the workspace file");
+    assert!(h.state().channels_screen().list().iter().any(|c| c.name == "Relay"), "listed");
+    h.get_by_label_contains("Relay · SMTP");
+}
+
+#[test]
+fn settings_that_cannot_work_are_refused_with_what_to_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    let mut h = harness(App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    h.get_by_label_contains("Channels").click();
+    settle(&mut h);
+    h.get_by_label("+ Add credential").click();
+    h.run_steps(2);
+    type_into(&mut h, "Name", "Remote");
+    type_into(&mut h, "Server", "smtp.example.com");
+    h.get_by_role_and_label(Role::ComboBox, "Encryption").click();
+    h.run_steps(2);
+    h.get_by_label("None (this machine only)").click();
+    h.run_steps(2);
+    type_into(&mut h, "From", "news@example.com");
+    type_into(&mut h, "Port", "twenty-five");
+    h.get_by_label("Save").click();
+    h.run_steps(2);
+    settle(&mut h);
+    // Typed wrong: said before anything is sent.
+    assert!(h.state().channels_screen().error().is_some_and(|e| e.contains("Port must be a number")));
+    h.get_by_label_contains("Not saved: Port must be a number");
+
+    h.get_by_role_and_label(Role::TextInput, "Port").click();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    h.get_by_role_and_label(Role::TextInput, "Port").type_text("25");
+    h.run_steps(2);
+    h.get_by_label("Save").click();
+    h.run_steps(2);
+    settle(&mut h);
+    // Unencrypted to another machine: refused by the Console, nothing saved.
+    let error = h.state().channels_screen().error().unwrap().to_owned();
+    assert!(error.contains("unencrypted"), "{error}");
+    assert!(console.credentials().unwrap().iter().all(|c| c.name != "Remote"));
+}
