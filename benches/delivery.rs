@@ -110,7 +110,11 @@ fn main() {
             false,
             None,
             &mut |_, _| {
-                ledger_ready.get_or_insert_with(Instant::now);
+                ledger_ready.get_or_insert_with(|| {
+                    // From here the peak RSS is the sending's: the kernel forgets the count's.
+                    let _ = std::fs::write("/proc/self/clear_refs", "5");
+                    Instant::now()
+                });
             },
             &|| false,
         )
@@ -159,6 +163,5 @@ fn main() {
     println!("  sending                            {:8.1} s   {:9.0} msg/s", sending.as_secs_f64(), rate(n, sending));
     println!("  bare reqwest loop                  {:8.1} s   {:9.0} msg/s", bare.as_secs_f64(), rate(n, bare));
     println!("  pipeline / bare                    {:8.2}", rate(n, sending) / rate(n, bare));
-    println!("  peak RSS after the pipeline        {:8.0} MB", rss_after_pipeline);
-    println!("  peak RSS after the bare loop       {:8.0} MB", peak_rss_mb());
+    println!("  peak RSS while sending             {:8.0} MB", rss_after_pipeline);
 }

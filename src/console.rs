@@ -81,6 +81,14 @@ pub struct RunSummary {
     pub deliveries: Vec<store::deliveries::Delivery>,
 }
 
+/// Sets up a connection that walks through a delivery (a row at a time, never twice): a small
+/// page cache and no memory map, so sending a million messages does not hold the whole
+/// workspace in memory.
+fn streaming(conn: &rusqlite::Connection) -> Result<(), StoreError> {
+    conn.execute_batch("PRAGMA cache_size = -16384; PRAGMA mmap_size = 0;")?;
+    Ok(())
+}
+
 /// What a channel activity sends with: its credential's provider, throttle (shared by every
 /// delivery on the credential) and retry settings.
 type Route = (Arc<dyn crate::channels::Provider>, Arc<crate::delivery::Throttle>, crate::delivery::SendOptions);
@@ -178,6 +186,11 @@ pub enum Command {
     /// on its own thread as macOS requires). A job: → [`Event::JobStarted`] …
     /// [`Event::JobFinished`].
     ExportTransition { campaign_id: i64, transition: String, path: PathBuf },
+    /// → [`Event::FrequencyCap`].
+    RefreshFrequencyCap,
+    /// Sets (`None`: removes) the cap on marketing messages per profile in 24 hours.
+    /// → [`Event::FrequencyCap`], or [`Event::Failed`].
+    SetFrequencyCap { cap: Option<u32> },
     /// → [`Event::Credentials`].
     RefreshCredentials,
     /// Adds (`id` `None`) or changes a credential; a typed secret goes to the keychain.
@@ -204,6 +217,9 @@ pub enum Command {
 
 /// A page of a transition's rows: (rows in all, column names, rows as text).
 pub type RowsPage = (u64, Vec<String>, Vec<Vec<String>>);
+
+/// The workspace setting holding the frequency cap.
+const FREQUENCY_CAP: &str = "frequency_cap_per_day";
 
 /// Ledger rows shown per page.
 pub const LEDGER_PAGE: u64 = 100;
@@ -257,6 +273,8 @@ pub enum Event {
     },
     Deliveries(Vec<store::deliveries::Delivery>),
     Credentials(Vec<Credential>),
+    /// The workspace's frequency cap (messages per profile in 24 hours), if any.
+    FrequencyCap(Option<u32>),
     /// The credential as saved, or why it was not.
     CredentialSaved(Result<Credential, String>),
     /// What "Verify" found: what was checked, or what went wrong.
@@ -751,7 +769,9 @@ impl Console {
         Ok(match kind {
             // One connection to the workspace: more at once would only queue on it.
             ProviderKind::Sandbox => {
-                (Arc::new(sandbox::Sandbox::new(self.workspace.connect().map_err(|e| e.to_string())?)), 1)
+                let conn = self.workspace.connect().map_err(|e| e.to_string())?;
+                streaming(&conn).map_err(|e| e.to_string())?;
+                (Arc::new(sandbox::Sandbox::new(conn)), 1)
             }
             ProviderKind::Smtp => (Arc::new(smtp::Smtp::new(smtp::SmtpSettings::from_json(settings)?, secret)), 4),
             ProviderKind::Http => {
@@ -837,6 +857,7 @@ impl Console {
         }
         session.save_audiences(&run, Some(campaign.id), self.now())?;
         session.record_control_groups(&run, campaign.id, self.now())?;
+        let frequency_cap = self.frequency_cap()?;
         // All the ledgers in one transaction: a crash leaves every delivery of the run, or none.
         let conn = session.connection();
         let tx = conn.unchecked_transaction().map_err(StoreError::from)?;
@@ -877,6 +898,7 @@ impl Console {
                 address_kind: ledger::AddressKind::of(*channel),
                 opt_in,
                 columns: &send.columns,
+                frequency_cap,
             };
             let message_json = serde_json::to_string(message).unwrap_or_else(|_| "{}".into());
             let id = ledger::create(&tx, campaign.id, &a.id, channel.as_str(), &message_json, self.now())?;
@@ -915,6 +937,7 @@ impl Console {
             return Err(ConsoleError::CannotRun(format!("{} is not a channel activity", a.label)));
         };
         let (provider, mut throttle, send_options) = self.provider_for(*channel, credential.as_deref())?;
+        streaming(&conn)?;
         if let Some(rate) = rate_override {
             let pace = crate::channels::Pace { rate_per_second: Some(rate), ..throttle.pace() };
             throttle = Arc::new(crate::delivery::Throttle::new(pace));
@@ -1037,7 +1060,7 @@ impl Console {
             enrichment: send.columns.clone(),
             context: false,
         };
-        let templates = crate::delivery::templates(message, &scope).map_err(|e| e.to_string())?;
+        let templates = crate::delivery::templates(message, &scope, *channel).map_err(|e| e.to_string())?;
         let crate::delivery::Rendered { subject, text, html, fields } = templates.render(&values)?;
         let address = audience::address_namespace(*channel)
             .and_then(|ns| model.identity_namespaces.iter().find(|n| n.name == ns))
@@ -1387,6 +1410,24 @@ impl Console {
         }
     }
 
+    /// The workspace's cap on marketing messages per profile in 24 hours (all channels), if any.
+    pub fn frequency_cap(&self) -> Result<Option<u32>, ConsoleError> {
+        let value = store::customer_data::meta(&self.workspace.conn(), FREQUENCY_CAP)?;
+        Ok(value.and_then(|v| v.parse().ok()).filter(|n| *n > 0))
+    }
+
+    /// Sets (or with `None` removes) the cap on marketing messages per profile in 24 hours.
+    pub fn set_frequency_cap(&self, cap: Option<u32>) -> Result<(), ConsoleError> {
+        let conn = self.workspace.conn();
+        match cap.filter(|n| *n > 0) {
+            Some(n) => store::customer_data::set_meta(&conn, FREQUENCY_CAP, &n.to_string())?,
+            None => store::customer_data::delete_meta(&conn, FREQUENCY_CAP)?,
+        }
+        let detail = cap.map_or_else(|| "none".to_owned(), |n| n.to_string());
+        store::audit::record(&conn, self.now(), "admin", "frequency cap", &detail, "")?;
+        Ok(())
+    }
+
     /// Changes a saved credential: name and settings, and the secret when `secret` is given
     /// (stored in the keychain first; the workspace keeps only its reference).
     pub fn update_credential(
@@ -1555,6 +1596,14 @@ impl Console {
                 let result = self.preview_message(campaign_id, &canvas, &activity, index);
                 vec![Event::MessagePreview { campaign_id, activity, index, result }]
             }
+            Command::RefreshFrequencyCap => match self.frequency_cap() {
+                Ok(cap) => vec![Event::FrequencyCap(cap)],
+                Err(e) => vec![Event::Failed(UserError::new("Could not read the frequency cap", &e))],
+            },
+            Command::SetFrequencyCap { cap } => match self.set_frequency_cap(cap).and_then(|()| self.frequency_cap()) {
+                Ok(cap) => vec![Event::FrequencyCap(cap)],
+                Err(e) => vec![Event::Failed(UserError::new("Could not set the frequency cap", &e))],
+            },
             Command::RefreshCredentials => vec![self.credentials_event()],
             Command::SaveCredential { id, channel, provider, name, settings, secret } => {
                 let secret = secret.as_ref().map(|s| s.0.as_str());

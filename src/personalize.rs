@@ -23,6 +23,9 @@ pub enum Escape {
     Html,
     /// Text, SMS, push, subjects: values as they are.
     None,
+    /// Webhook bodies: each value is written as JSON (a string quoted and escaped, a number
+    /// as a number), so `{"name": {{ profile.first_name }}}` stays valid JSON whatever the name.
+    Json,
 }
 
 /// What a message's template may refer to.
@@ -62,6 +65,7 @@ fn environment(escape: Escape) -> Environment<'static> {
     env.set_auto_escape_callback(move |_| match escape {
         Escape::Html => AutoEscape::Html,
         Escape::None => AutoEscape::None,
+        Escape::Json => AutoEscape::Json,
     });
     env.add_filter("date", date_filter);
     env
@@ -374,5 +378,20 @@ mod tests {
         assert_eq!((s.units, s.segments), (68, 1));
         let s = sms_size(&format!("{}😀", "ł".repeat(69)));
         assert_eq!((s.units, s.segments), (71, 2));
+    }
+
+    #[test]
+    fn webhook_bodies_write_values_as_json() {
+        let r = Renderer::new(
+            "{\"name\": {{ profile.first_name }}, \"n\": {{ enrichment.total_spent }}}",
+            Escape::Json,
+            &scope(),
+        )
+        .unwrap();
+        let mut v = values();
+        v.profile.insert("first_name".into(), Value::from("Ann \"Bo\" <x>"));
+        let body = r.render(&v).unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(parsed["name"], "Ann \"Bo\" <x>");
     }
 }

@@ -496,3 +496,49 @@ fn transient_errors_are_retried_permanent_ones_are_not_and_the_rate_holds() {
         assert!(at.duration_since(first) + Duration::from_millis(2) >= earliest, "call {n} came too early");
     }
 }
+
+#[test]
+fn the_frequency_cap_excludes_profiles_that_had_enough_messages_today() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(80, 8, false, &mut |_| true).unwrap();
+    let db = sqlite(dir.path());
+    db.execute_batch(
+        "UPDATE profiles SET sms_opt_in = 1, email_opt_in = 1, phone = '+3361' || printf('%07d', id),
+                             email = 'p' || id || '@example.com';",
+    )
+    .unwrap();
+    console.set_frequency_cap(Some(1)).unwrap();
+    assert_eq!(console.frequency_cap().unwrap(), Some(1));
+    let text = Message { subject: "Hi".into(), text: "Hello {{ profile.first_name }}".into(), ..Message::default() };
+    for (name, channel) in [("Mails", Channel::Email), ("Texts", Channel::Sms)] {
+        let c = console.create_campaign(name, CampaignKind::Orchestrated).unwrap();
+        console.save_canvas(c.id, &blast(channel, text.clone())).unwrap();
+    }
+    let mails = run(&console, "Mails", false);
+    assert_eq!(mails.deliveries[0].count(status::SENT), 80);
+    // Everyone had one message in the last 24 hours: the texts are all held back, with why.
+    let texts = run(&console, "Texts", false);
+    let d = &texts.deliveries[0];
+    assert_eq!((d.count(status::SENT), d.count(status::EXCLUDED)), (0, 80));
+    assert_eq!(
+        one(
+            &db,
+            &format!(
+                "SELECT COUNT(*) FROM cc_ledger WHERE delivery_id = {} AND error_code = 'frequency_cap' AND error_message LIKE '%1 messages in the last 24 hours%'",
+                d.id
+            )
+        ),
+        80
+    );
+    // A cap of two lets one more through; excluded rows did not count.
+    console.set_frequency_cap(Some(2)).unwrap();
+    let again = run(&console, "Texts", true);
+    let d = again.deliveries.iter().max_by_key(|d| d.id).unwrap();
+    assert_eq!(d.count(status::SENT), 80);
+    // No cap: nothing is held back for it.
+    console.set_frequency_cap(None).unwrap();
+    assert_eq!(console.frequency_cap().unwrap(), None);
+    let third = run(&console, "Mails", true);
+    assert_eq!(third.deliveries.iter().max_by_key(|d| d.id).unwrap().count(status::SENT), 80);
+}

@@ -376,8 +376,9 @@ fn killed_again_and_again_while_sending_over_http_no_key_reaches_the_provider_tw
     assert_eq!(unique.len(), keys.len(), "no idempotency key reached the provider twice");
     let sent = one(&db, "SELECT COUNT(*) FROM cc_ledger WHERE status = 'sent'");
     let unconfirmed = one(&db, "SELECT COUNT(*) FROM cc_ledger WHERE status = 'unconfirmed'");
-    // A provider that cannot look messages up gets small claims: few rows are left unknown.
-    assert!(unconfirmed <= kills * 32, "at most a claim's rows at each kill: {unconfirmed}");
+    // A provider that cannot look messages up gets small claims (4 × its 8 at once), two of
+    // them in flight at most: few rows are left unknown at each kill.
+    assert!(unconfirmed <= kills * 64, "at most two claims' rows at each kill: {unconfirmed}");
     // The provider got every sent message, and at most the unconfirmed ones besides.
     assert!(
         keys.len() as i64 >= sent && keys.len() as i64 <= sent + unconfirmed,

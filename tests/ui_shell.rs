@@ -90,3 +90,34 @@ fn a_background_job_shows_progress_and_can_be_cancelled() {
     assert!(console.data_overview().unwrap().entities.is_empty());
     assert!(console.campaigns().unwrap().is_empty());
 }
+
+#[test]
+fn settings_set_the_frequency_cap_and_refuse_what_is_not_a_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    let mut h = harness(App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    h.get_by_label_contains("Settings").click();
+    settle(&mut h);
+    let field = || egui::accesskit::Role::TextInput;
+    h.get_by_role_and_label(field(), "Frequency cap").click();
+    h.run_steps(1);
+    h.get_by_role_and_label(field(), "Frequency cap").type_text("two");
+    h.run_steps(1);
+    h.get_by_label("Apply").click();
+    h.run_steps(2);
+    h.get_by_label_contains("is not a number of messages");
+    assert_eq!(console.frequency_cap().unwrap(), None, "nothing set");
+
+    h.get_by_role_and_label(field(), "Frequency cap").click();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    h.get_by_role_and_label(field(), "Frequency cap").type_text("3");
+    h.run_steps(1);
+    h.get_by_label("Apply").click();
+    h.run_steps(2);
+    settle(&mut h);
+    assert_eq!(console.frequency_cap().unwrap(), Some(3));
+    assert!(h.query_by_label_contains("is not a number of messages").is_none());
+}

@@ -134,8 +134,9 @@ pub struct Templates {
     columns: Vec<(String, Renderer)>,
 }
 
-/// Checks and compiles the parts of `message` for recipients described by `scope`.
-pub fn templates(message: &Message, scope: &Scope) -> Result<Templates, DeliveryError> {
+/// Checks and compiles the parts of `message` for recipients described by `scope`, as
+/// `channel` sends them (HTML escaped in email HTML, values as JSON in a webhook's body).
+pub fn templates(message: &Message, scope: &Scope, channel: Channel) -> Result<Templates, DeliveryError> {
     let one = |source: &str, escape, part: &str| -> Result<Option<Renderer>, DeliveryError> {
         if source.trim().is_empty() {
             return Ok(None);
@@ -154,7 +155,7 @@ pub fn templates(message: &Message, scope: &Scope) -> Result<Templates, Delivery
     }
     Ok(Templates {
         subject: one(&message.subject, Escape::None, "subject")?,
-        text: one(&message.text, Escape::None, "text")?,
+        text: one(&message.text, if channel == Channel::Webhook { Escape::Json } else { Escape::None }, "text")?,
         html: one(&message.html, Escape::Html, "HTML")?,
         columns,
     })
@@ -238,7 +239,7 @@ pub fn send(
         enrichment: recipients.enrichment.clone(),
         context: false,
     };
-    let templates = templates(message, &scope)?;
+    let templates = templates(message, &scope, sender.channel)?;
     let campaign: Option<i64> =
         conn.query_row("SELECT campaign_id FROM cc_deliveries WHERE id = ?1", [delivery], |r| r.get(0))?;
     let row_of = |entity: &str| -> Result<String, DeliveryError> {
@@ -256,85 +257,64 @@ pub fn send(
     }
     let mut last = Progress::read(conn, delivery)?;
     progress(&last);
+    // Two batches overlap: while one is with the provider (on the runtime's threads), the next
+    // is claimed and rendered here. At most two batches are ever `sending`.
+    let mut in_flight: Option<Batch> = None;
     loop {
-        if cancelled() {
-            return Ok(last);
-        }
-        let now = jiff::Timestamp::now();
-        let claimed = deliveries::claim(conn, delivery, batch, now)?;
-        if claimed.is_empty() {
-            match deliveries::next_retry(conn, delivery)? {
-                Some(at) => {
-                    // Wait for the next retry, a second at a time so a cancel is heard.
-                    let wait = at.duration_since(jiff::Timestamp::now()).unsigned_abs().min(Duration::from_secs(1));
-                    std::thread::sleep(wait.max(Duration::from_millis(10)));
-                    continue;
-                }
-                None => break,
+        let mut next = None;
+        if !cancelled() {
+            let claimed = deliveries::claim(conn, delivery, batch, jiff::Timestamp::now())?;
+            if !claimed.is_empty() {
+                let (outcomes, outgoing) = prepare(
+                    conn,
+                    &templates,
+                    &claimed,
+                    &profile_sql,
+                    secondary_sql.as_deref(),
+                    recipients,
+                    sender.channel,
+                );
+                let answers = sender.runtime.spawn(send_all(
+                    Arc::clone(&sender.provider),
+                    Arc::clone(&sender.throttle),
+                    outgoing,
+                ));
+                next = Some(Batch { claimed, outcomes, answers });
             }
         }
-        // Rendered here (reading the customer tables), sent there (on the runtime).
-        let mut outcomes: Vec<Option<Outcome>> = vec![None; claimed.len()];
-        let mut outgoing = Vec::with_capacity(claimed.len());
-        for (i, row) in claimed.iter().enumerate() {
-            match render(conn, &templates, row, &profile_sql, secondary_sql.as_deref(), recipients) {
-                Err(why) => outcomes[i] = Some(Outcome::Failed { code: "personalization".into(), message: why }),
-                Ok(r) => outgoing.push((
-                    i,
-                    Outgoing {
-                        idempotency_key: row.idempotency_key.clone(),
-                        channel: sender.channel,
-                        address: row.address.clone(),
-                        subject: r.subject,
-                        text: r.text,
-                        html: r.html,
-                        fields: r.fields,
-                    },
-                )),
-            }
-        }
-        for (i, answer) in sender.runtime.block_on(send_all(sender, outgoing)) {
-            let row = &claimed[i];
-            outcomes[i] = Some(match answer {
-                Ok(id) => Outcome::Sent { provider_message_id: id },
-                Err(SendError::Permanent { code, message }) => Outcome::Failed { code, message },
-                Err(SendError::Transient { code, message, retry_after }) => {
-                    if row.attempts >= options.max_attempts {
-                        Outcome::Failed {
-                            code,
-                            message: format!("{message} (gave up after {} attempts)", row.attempts),
-                        }
-                    } else {
-                        let wait = retry_after.unwrap_or_else(|| backoff(options.backoff, row.attempts, row.id));
-                        let at = jiff::Timestamp::now()
-                            .checked_add(jiff::SignedDuration::try_from(wait).unwrap_or_default())
-                            .unwrap_or_else(|_| jiff::Timestamp::now());
-                        Outcome::Retry { at, code, message }
+        match in_flight.take() {
+            Some(done) => {
+                let outcomes = settle(done, sender, options);
+                deliveries::record(conn, campaign, delivery, &outcomes, jiff::Timestamp::now())?;
+                // Counted from the outcomes: reading the ledger's counts each batch would cost a
+                // scan of the whole delivery every time.
+                for (_, _, outcome) in &outcomes {
+                    match outcome {
+                        Outcome::Sent { .. } => last.sent += 1,
+                        Outcome::Failed { .. } => last.failed += 1,
+                        Outcome::Retry { .. } => continue,
                     }
+                    last.remaining = last.remaining.saturating_sub(1);
                 }
-            });
-        }
-        let outcomes: Vec<(i64, String, Outcome)> = claimed
-            .iter()
-            .zip(outcomes)
-            .map(|(row, o)| {
-                let o =
-                    o.unwrap_or(Outcome::Failed { code: "internal".into(), message: "no answer was recorded".into() });
-                (row.id, row.recipient_key.clone(), o)
-            })
-            .collect();
-        deliveries::record(conn, campaign, delivery, &outcomes, jiff::Timestamp::now())?;
-        // Counted from the outcomes: reading the ledger's counts each batch would cost a scan
-        // of the whole delivery every time.
-        for (_, _, outcome) in &outcomes {
-            match outcome {
-                Outcome::Sent { .. } => last.sent += 1,
-                Outcome::Failed { .. } => last.failed += 1,
-                Outcome::Retry { .. } => continue,
+                progress(&last);
             }
-            last.remaining = last.remaining.saturating_sub(1);
+            None if next.is_none() => {
+                if cancelled() {
+                    return Ok(last);
+                }
+                match deliveries::next_retry(conn, delivery)? {
+                    Some(at) => {
+                        // Wait for the next retry, a second at a time so a cancel is heard.
+                        let wait = at.duration_since(jiff::Timestamp::now()).unsigned_abs().min(Duration::from_secs(1));
+                        std::thread::sleep(wait.max(Duration::from_millis(10)));
+                        continue;
+                    }
+                    None => break,
+                }
+            }
+            None => {}
         }
-        progress(&last);
+        in_flight = next;
     }
     last = Progress::read(conn, delivery)?;
     progress(&last);
@@ -344,15 +324,100 @@ pub fn send(
     Ok(last)
 }
 
+/// A batch with the provider: its rows, what is known of them already (messages that could
+/// not be personalized), and the answers to come.
+struct Batch {
+    claimed: Vec<Claimed>,
+    outcomes: Vec<Option<Outcome>>,
+    answers: tokio::task::JoinHandle<Vec<(usize, Result<String, SendError>)>>,
+}
+
+/// Renders the claimed rows: the messages to send (by position), and failures for those that
+/// cannot be personalized.
+fn prepare(
+    conn: &Connection,
+    templates: &Templates,
+    claimed: &[Claimed],
+    profile_sql: &str,
+    secondary_sql: Option<&str>,
+    recipients: &Recipients<'_>,
+    channel: Channel,
+) -> (Vec<Option<Outcome>>, Vec<(usize, Outgoing)>) {
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; claimed.len()];
+    let mut outgoing = Vec::with_capacity(claimed.len());
+    for (i, row) in claimed.iter().enumerate() {
+        match render(conn, templates, row, profile_sql, secondary_sql, recipients) {
+            Err(why) => outcomes[i] = Some(Outcome::Failed { code: "personalization".into(), message: why }),
+            Ok(r) => outgoing.push((
+                i,
+                Outgoing {
+                    idempotency_key: row.idempotency_key.clone(),
+                    channel,
+                    address: row.address.clone(),
+                    subject: r.subject,
+                    text: r.text,
+                    html: r.html,
+                    fields: r.fields,
+                },
+            )),
+        }
+    }
+    (outcomes, outgoing)
+}
+
+/// Waits for a batch's answers and turns them into outcomes: sent, failed (permanent, or
+/// transient too many times), or retried later (Retry-After, else backoff with jitter).
+fn settle(batch: Batch, sender: &Sender<'_>, options: &SendOptions) -> Vec<(i64, String, Outcome)> {
+    let Batch { claimed, mut outcomes, answers } = batch;
+    let answers = sender.runtime.block_on(answers).unwrap_or_else(|e| {
+        // The batch's task itself failed: what became of its messages is unknown, so none is
+        // retried blindly.
+        (0..claimed.len()).map(|i| (i, Err(SendError::permanent("provider_panic", e.to_string())))).collect()
+    });
+    for (i, answer) in answers {
+        let Some(row) = claimed.get(i) else { continue };
+        if outcomes[i].is_some() {
+            continue;
+        }
+        outcomes[i] = Some(match answer {
+            Ok(id) => Outcome::Sent { provider_message_id: id },
+            Err(SendError::Permanent { code, message }) => Outcome::Failed { code, message },
+            Err(SendError::Transient { code, message, retry_after }) => {
+                if row.attempts >= options.max_attempts {
+                    Outcome::Failed { code, message: format!("{message} (gave up after {} attempts)", row.attempts) }
+                } else {
+                    let wait = retry_after.unwrap_or_else(|| backoff(options.backoff, row.attempts, row.id));
+                    let at = jiff::Timestamp::now()
+                        .checked_add(jiff::SignedDuration::try_from(wait).unwrap_or_default())
+                        .unwrap_or_else(|_| jiff::Timestamp::now());
+                    Outcome::Retry { at, code, message }
+                }
+            }
+        });
+    }
+    claimed
+        .iter()
+        .zip(outcomes)
+        .map(|(row, o)| {
+            let o = o.unwrap_or(Outcome::Failed { code: "internal".into(), message: "no answer was recorded".into() });
+            (row.id, row.recipient_key.clone(), o)
+        })
+        .collect()
+}
+
 /// Sends a batch: each message in its own task, at most the throttle's concurrency waiting for
 /// an answer, started no faster than its rate. Answers come back by position.
-async fn send_all(sender: &Sender<'_>, outgoing: Vec<(usize, Outgoing)>) -> Vec<(usize, Result<String, SendError>)> {
+async fn send_all(
+    provider: Arc<dyn Provider>,
+    throttle: Arc<Throttle>,
+    outgoing: Vec<(usize, Outgoing)>,
+) -> Vec<(usize, Result<String, SendError>)> {
     let mut tasks = tokio::task::JoinSet::new();
     let mut answers = Vec::with_capacity(outgoing.len());
     let mut keys = BTreeMap::new();
     for (i, m) in outgoing {
-        let provider = Arc::clone(&sender.provider);
-        let throttle = Arc::clone(&sender.throttle);
+        let provider = Arc::clone(&provider);
+        let throttle = Arc::clone(&throttle);
         let handle = tasks.spawn(async move {
             let _slot = throttle.in_flight.acquire().await;
             if let Some(limiter) = &throttle.limiter {

@@ -99,6 +99,20 @@ pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// A workspace setting, if set.
+pub fn meta(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(rusqlite::OptionalExtension::optional(conn.query_row(
+        "SELECT value FROM cc_workspace_meta WHERE key = ?1",
+        [key],
+        |r| r.get(0),
+    ))?)
+}
+
+pub fn delete_meta(conn: &Connection, key: &str) -> Result<()> {
+    conn.execute("DELETE FROM cc_workspace_meta WHERE key = ?1", [key])?;
+    Ok(())
+}
+
 /// The current data version (0 before any customer data was loaded).
 pub fn data_version(conn: &Connection) -> Result<i64> {
     let v: Option<String> = rusqlite::OptionalExtension::optional(conn.query_row(

@@ -108,6 +108,9 @@ pub struct LedgerSource<'a> {
     pub opt_in: Option<&'a str>,
     /// Enrichment columns of the work table, kept with each row for personalization.
     pub columns: &'a [String],
+    /// At most this many messages per profile in 24 hours, counting earlier deliveries (not
+    /// proofs); a profile at the cap is excluded.
+    pub frequency_cap: Option<u32>,
 }
 
 /// The shape an address must have.
@@ -260,27 +263,53 @@ pub fn fill_ledger(tx: &Transaction<'_>, delivery: i64, s: &LedgerSource<'_>, no
             "''".to_owned(),
         ),
     };
+    let capped = match s.frequency_cap {
+        Some(cap) => {
+            // The profiles at the cap, from the last 24 hours' deliveries: one pass over their
+            // rows, then a lookup per ledger row.
+            let since = now.checked_sub(jiff::SignedDuration::from_hours(24)).unwrap_or(now);
+            tx.execute_batch("DROP TABLE IF EXISTS temp.cc_capped")?;
+            tx.execute(
+                "CREATE TEMP TABLE cc_capped AS
+                 SELECT l.recipient_key AS recipient_key FROM cc_ledger l JOIN cc_deliveries d ON d.id = l.delivery_id
+                 WHERE d.is_proof = 0 AND d.created_at >= ?1 AND l.delivery_id <> ?2
+                   AND l.status IN ('queued', 'sending', 'retry', 'sent', 'unconfirmed')
+                 GROUP BY l.recipient_key HAVING COUNT(*) >= ?3",
+                params![ts(since), delivery, cap],
+            )?;
+            tx.execute_batch("CREATE UNIQUE INDEX temp.cc_capped_key ON cc_capped(recipient_key)")?;
+            format!("CAST(p.{pk} AS TEXT) IN (SELECT recipient_key FROM temp.cc_capped)")
+        }
+        None => "0".to_owned(),
+    };
     let sql = format!(
         "INSERT INTO cc_ledger (delivery_id, idempotency_key, recipient_key, secondary_key, address, status, \
                                 error_code, error_message, vars_json, updated_at)
          SELECT ?1, ?1 || ':' || p.{pk} || ':' || {secondary}, CAST(p.{pk} AS TEXT), {secondary}, {address},
-                CASE WHEN {needs_address} OR {invalid} OR NOT ({opted_in}) THEN '{excluded}' ELSE '{queued}' END,
+                CASE WHEN {needs_address} OR {invalid} OR NOT ({opted_in}) OR {capped} THEN '{excluded}'
+                     ELSE '{queued}' END,
                 CASE WHEN {needs_address} THEN 'no_address' WHEN {invalid} THEN 'invalid_address'
-                     WHEN NOT ({opted_in}) THEN 'not_opted_in' END,
+                     WHEN NOT ({opted_in}) THEN 'not_opted_in' WHEN {capped} THEN 'frequency_cap' END,
                 CASE WHEN {needs_address} THEN 'the profile has no address for this channel'
                      WHEN {invalid} THEN 'the address is not a valid ' || {what}
-                     WHEN NOT ({opted_in}) THEN 'the profile has not opted in to this channel' END,
+                     WHEN NOT ({opted_in}) THEN 'the profile has not opted in to this channel'
+                     WHEN {capped} THEN 'the profile already has {cap} messages in the last 24 hours (the workspace''s cap)'
+                END,
                 {vars}, ?2
          FROM {from}
          ORDER BY p.{pk}, w.key",
         excluded = status::EXCLUDED,
         queued = status::QUEUED,
+        cap = s.frequency_cap.unwrap_or(0),
         what = match s.address_kind {
             Some(AddressKind::Phone) => "'phone number (E.164, as +33612345678)'",
             _ => "'email address'",
         },
     );
     let n = tx.execute(&sql, params![delivery, ts(now)])?;
+    if s.frequency_cap.is_some() {
+        tx.execute_batch("DROP TABLE IF EXISTS temp.cc_capped")?;
+    }
     tx.execute(
         "UPDATE cc_deliveries SET status = ?2, started_at = ?3 WHERE id = ?1",
         params![delivery, delivery_status::SENDING, ts(now)],

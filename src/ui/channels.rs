@@ -33,6 +33,8 @@ enum Kind {
     Choice(&'static [&'static str]),
     Folder,
     Lines,
+    /// The credential's secret: typed here, kept in the keychain.
+    Secret,
 }
 
 /// One setting of a provider's form: its key in the settings, label, editor and hint.
@@ -72,6 +74,7 @@ fn fields(provider: ProviderKind) -> Vec<Field> {
             field("port", "Port", Kind::Number, "empty: 587 for STARTTLS, 465 for TLS"),
             field("tls", "Encryption", Kind::Choice(&TLS), ""),
             field("username", "User name", Kind::Text, "empty: no sign-in"),
+            field("secret", "Password", Kind::Secret, ""),
             field("from", "From", Kind::Text, "Travel Co <news@example.com>"),
             field("reply_to", "Reply-To", Kind::Text, "optional"),
             field("unsubscribe", "Unsubscribe link", Kind::Text, "https://example.com/unsub/{key} or mailto:…"),
@@ -81,6 +84,7 @@ fn fields(provider: ProviderKind) -> Vec<Field> {
             field("url", "URL", Kind::Text, "https://hooks.example.com/messages"),
             field("headers", "Headers", Kind::Lines, "one per line: Name: value"),
             field("secret_header", "Secret header", Kind::Text, "e.g. Authorization; its value is the secret below"),
+            field("secret", "Secret header value", Kind::Secret, ""),
             field("timeout_seconds", "Timeout (s)", Kind::Number, "empty: 10"),
         ],
         ProviderKind::FileExport => vec![field("folder", "Folder", Kind::Folder, "where extraction files are written")],
@@ -93,12 +97,8 @@ fn fields(provider: ProviderKind) -> Vec<Field> {
 }
 
 /// Whether the provider's credential has a secret (password, token).
-fn secret_label(provider: ProviderKind) -> Option<&'static str> {
-    match provider {
-        ProviderKind::Smtp => Some("Password"),
-        ProviderKind::Http => Some("Secret header value"),
-        _ => None,
-    }
+fn has_secret(provider: ProviderKind) -> bool {
+    fields(provider).iter().any(|f| matches!(f.kind, Kind::Secret))
 }
 
 /// The form being edited.
@@ -135,6 +135,7 @@ impl Form {
     fn defaults(&mut self) {
         for f in fields(self.provider) {
             let value = match (f.kind, f.key) {
+                (Kind::Secret, _) => continue,
                 (Kind::Choice(options), _) => options[0].to_owned(),
                 (_, "delay_seconds") => "60".to_owned(),
                 (_, "delivered_rate") => "0.97".to_owned(),
@@ -172,7 +173,7 @@ impl Form {
         let mut map = serde_json::Map::new();
         for f in fields(self.provider) {
             let text = self.values.get(f.key).map_or("", |s| s.trim());
-            if text.is_empty() {
+            if text.is_empty() || matches!(f.kind, Kind::Secret) {
                 continue;
             }
             let value = match f.kind {
@@ -205,7 +206,7 @@ impl Form {
     }
 
     fn typed_secret(&self) -> Option<Typed> {
-        (secret_label(self.provider).is_some() && !self.secret.is_empty()).then(|| Typed(self.secret.clone()))
+        (has_secret(self.provider) && !self.secret.is_empty()).then(|| Typed(self.secret.clone()))
     }
 }
 
@@ -293,12 +294,12 @@ impl ChannelsScreen {
                 }
                 for (i, c) in of_channel.iter().enumerate() {
                     let selected = self.form.as_ref().and_then(|f| f.id) == Some(c.id);
-                    let text = format!(
-                        "   {} \u{00b7} {}{}",
-                        c.name,
-                        c.provider.label(),
-                        if i == 0 { " (default)" } else { "" }
-                    );
+                    let provider = if c.name.eq_ignore_ascii_case(c.provider.label()) {
+                        String::new()
+                    } else {
+                        format!(" \u{00b7} {}", c.provider.label())
+                    };
+                    let text = format!("   {}{provider}{}", c.name, if i == 0 { " (default)" } else { "" });
                     if ui.selectable_label(selected, text).clicked() {
                         open = Some((*c).clone());
                     }
@@ -360,6 +361,28 @@ impl ChannelsScreen {
             ui.end_row();
             for f in fields(form.provider) {
                 let label = ui.label(f.label).id;
+                if let Kind::Secret = f.kind {
+                    ui.horizontal(|ui| {
+                        let hint = if form.has_secret {
+                            "stored in the keychain: type to replace"
+                        } else {
+                            "kept in the keychain only"
+                        };
+                        ui.add(
+                            egui::TextEdit::singleline(&mut form.secret)
+                                .password(!form.reveal)
+                                .hint_text(hint)
+                                .desired_width(240.0),
+                        )
+                        .labelled_by(label);
+                        let eye = if form.reveal { "Hide" } else { "Show" };
+                        if ui.button(eye).on_hover_text("Show or hide what you typed").clicked() {
+                            form.reveal = !form.reveal;
+                        }
+                    });
+                    ui.end_row();
+                    continue;
+                }
                 let value = form.values.entry(f.key).or_default();
                 match f.kind {
                     Kind::Text | Kind::Number => {
@@ -382,6 +405,7 @@ impl ChannelsScreen {
                             .response
                             .labelled_by(label);
                     }
+                    Kind::Secret => {}
                     Kind::Folder => {
                         ui.horizontal(|ui| {
                             ui.add(egui::TextEdit::singleline(value).hint_text(f.hint).desired_width(240.0))
@@ -394,28 +418,6 @@ impl ChannelsScreen {
                         });
                     }
                 }
-                ui.end_row();
-            }
-            if let Some(text) = secret_label(form.provider) {
-                let label = ui.label(text).id;
-                ui.horizontal(|ui| {
-                    let hint = if form.has_secret {
-                        "stored in the keychain: type to replace"
-                    } else {
-                        "kept in the keychain only"
-                    };
-                    ui.add(
-                        egui::TextEdit::singleline(&mut form.secret)
-                            .password(!form.reveal)
-                            .hint_text(hint)
-                            .desired_width(240.0),
-                    )
-                    .labelled_by(label);
-                    let eye = if form.reveal { "Hide" } else { "Show" };
-                    if ui.button(eye).on_hover_text("Show or hide what you typed").clicked() {
-                        form.reveal = !form.reveal;
-                    }
-                });
                 ui.end_row();
             }
         });

@@ -153,7 +153,7 @@ impl App {
             data: data::DataScreen::default(),
             deliveries: deliveries::DeliveriesScreen::default(),
             channels: channels::ChannelsScreen::default(),
-            settings: settings::SettingsScreen,
+            settings: settings::SettingsScreen::default(),
             jobs: Vec::new(),
             notices: Vec::new(),
             started: false,
@@ -209,7 +209,7 @@ impl App {
             Screen::Data => self.data.ui(ui, &self.console, &mut commands),
             Screen::Deliveries => self.deliveries.ui(ui, &mut commands),
             Screen::Channels => self.channels.ui(ui, &mut commands),
-            Screen::Settings => self.settings.ui(ui, &self.console, &mut self.state.theme),
+            Screen::Settings => self.settings.ui(ui, &self.console, &mut self.state.theme, &mut commands),
             other => coming_screen(ui, other),
         });
 
@@ -283,6 +283,7 @@ impl App {
                     self.channels.saved(result);
                 }
                 Event::CredentialVerified(result) => self.channels.verified(result),
+                Event::FrequencyCap(cap) => self.settings.set_frequency_cap(cap),
                 Event::LedgerPage { delivery, status, offset, page } => {
                     self.deliveries.page_arrived(delivery, status, offset, page);
                 }

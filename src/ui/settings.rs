@@ -1,13 +1,28 @@
 //! The Settings screen: where the workspace and logs are, how secrets are kept, the theme.
 
-use super::{ThemeChoice, theme};
-use crate::console::Console;
+use super::{Commands, ThemeChoice, theme};
+use crate::console::{Command, Console};
 
 #[derive(Default)]
-pub struct SettingsScreen;
+pub struct SettingsScreen {
+    /// The frequency cap as typed ("" for none), once read from the workspace.
+    cap: Option<String>,
+    cap_asked: bool,
+    cap_error: Option<String>,
+}
 
 impl SettingsScreen {
-    pub fn ui(&mut self, ui: &mut egui::Ui, console: &Console, choice: &mut ThemeChoice) {
+    /// The workspace's frequency cap arrived (or changed).
+    pub fn set_frequency_cap(&mut self, cap: Option<u32>) {
+        self.cap = Some(cap.map(|n| n.to_string()).unwrap_or_default());
+        self.cap_error = None;
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, console: &Console, choice: &mut ThemeChoice, commands: &mut Commands) {
+        if !self.cap_asked {
+            self.cap_asked = true;
+            commands.push(Command::RefreshFrequencyCap);
+        }
         ui.add_space(8.0);
         ui.heading("Settings");
         ui.add_space(10.0);
@@ -45,6 +60,51 @@ impl SettingsScreen {
                 ui.radio_value(choice, ThemeChoice::System, "System");
                 ui.radio_value(choice, ThemeChoice::Light, "Light");
                 ui.radio_value(choice, ThemeChoice::Dark, "Dark");
+            });
+            ui.end_row();
+
+            let label = ui.label(egui::RichText::new("Frequency cap").color(theme::muted(ui))).id;
+            ui.vertical(|ui| {
+                match self.cap.as_mut() {
+                    None => {
+                        ui.spinner();
+                    }
+                    Some(text) => {
+                        ui.horizontal(|ui| {
+                            ui.add(egui::TextEdit::singleline(text).hint_text("no cap").desired_width(60.0))
+                                .labelled_by(label);
+                            ui.label("marketing messages per profile in 24 hours, all channels");
+                            if ui.button("Apply").clicked() {
+                                let typed = text.trim();
+                                match typed.parse::<u32>() {
+                                    _ if typed.is_empty() => {
+                                        self.cap_error = None;
+                                        commands.push(Command::SetFrequencyCap { cap: None });
+                                    }
+                                    Ok(n) if n > 0 => {
+                                        self.cap_error = None;
+                                        commands.push(Command::SetFrequencyCap { cap: Some(n) });
+                                    }
+                                    _ => {
+                                        self.cap_error = Some(format!(
+                                            "\u{201c}{typed}\u{201d} is not a number of messages: type a whole number above 0, or nothing for no cap"
+                                        ));
+                                    }
+                                }
+                            }
+                        });
+                    }
+                }
+                if let Some(e) = &self.cap_error {
+                    ui.colored_label(theme::error(ui), e);
+                }
+                ui.label(
+                    egui::RichText::new(
+                        "A profile that already has this many messages is excluded from the next delivery, with the reason in its ledger.",
+                    )
+                    .small()
+                    .color(theme::muted(ui)),
+                );
             });
             ui.end_row();
         });

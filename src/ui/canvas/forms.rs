@@ -977,6 +977,15 @@ fn message_form(
     }
     if let Some(label) = text {
         ui.label(label);
+        if channel == Channel::Webhook {
+            ui.label(
+                RichText::new(
+                    "Values are written as JSON: {\"name\": {{ profile.first_name }}}. Empty: a JSON object with the recipient and the message.",
+                )
+                .small()
+                .color(theme::muted(ui)),
+            );
+        }
         let sms = channel == Channel::Sms;
         changed |= text_area(ui, id.with("text"), &mut message.text, "", if sms { 4 } else { 6 }, |ui, typed| {
             if sms {
