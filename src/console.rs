@@ -205,6 +205,15 @@ pub enum Command {
     },
     /// → [`Event::Credentials`], or [`Event::Failed`].
     DeleteCredential { id: i64 },
+    /// Sends one test message with a credential's settings. → [`Event::CredentialVerified`].
+    SendTestMessage {
+        id: Option<i64>,
+        channel: Channel,
+        provider: ProviderKind,
+        settings: serde_json::Value,
+        secret: Option<secrets::Typed>,
+        to: String,
+    },
     /// Connects with a credential's settings without sending; a typed secret is used instead of
     /// the stored one. → [`Event::CredentialVerified`].
     VerifyCredential {
@@ -709,7 +718,7 @@ impl Console {
                     },
                 )?,
             ),
-            None => credentials.iter().find(|c| c.channel == channel),
+            None => crate::model::default_credential(&credentials, channel),
         };
         let settings = chosen.map(|c| c.settings.clone()).unwrap_or_default();
         let refused = |why: String| {
@@ -787,6 +796,47 @@ impl Console {
                 ));
             }
         })
+    }
+
+    /// Sends one test message with a credential's settings (a typed secret instead of the
+    /// stored one, as for Verify) to `to`. Says what the provider answered.
+    pub fn send_test_message(
+        &self,
+        existing: Option<i64>,
+        channel: Channel,
+        kind: ProviderKind,
+        settings: &serde_json::Value,
+        secret: Option<String>,
+        to: &str,
+    ) -> Result<String, String> {
+        let to = to.trim();
+        if let Some(address_kind) = store::deliveries::AddressKind::of(channel)
+            && !store::deliveries::valid_address(address_kind, to)
+        {
+            return Err(format!("\u{201c}{to}\u{201d} is not an address this channel can send to"));
+        }
+        let secret = match (secret, existing) {
+            (Some(s), _) => Some(s),
+            (None, Some(id)) => match self.credentials().map_err(|e| e.to_string())?.iter().find(|c| c.id == id) {
+                Some(c) => self.credential_secret(c).map_err(|e| e.to_string())?,
+                None => None,
+            },
+            (None, None) => None,
+        };
+        let (provider, _) = self.build_provider(kind, settings, secret)?;
+        let m = crate::channels::Outgoing {
+            idempotency_key: format!("test:{}", uuid::Uuid::new_v4()),
+            channel,
+            address: to.to_owned(),
+            subject: "Campaign Console test message".into(),
+            text: "This is a test message from Campaign Console: the credential works.".into(),
+            html: "<p>This is a test message from <strong>Campaign Console</strong>: the credential works.</p>".into(),
+            fields: Vec::new(),
+        };
+        match self.runtime.block_on(provider.send(&m)) {
+            Ok(id) => Ok(format!("a test message was sent to {to} (the server's id: {id})")),
+            Err(e) => Err(format!("the test message was not sent: {}", e.message())),
+        }
     }
 
     /// Checks a credential's settings and connects with them (authenticating, where the
@@ -1174,10 +1224,8 @@ impl Console {
         let conn = self.workspace.conn();
         let mut n = 0;
         for channel in Channel::ALL {
-            let credential = credentials.iter().find(|c| c.channel == channel);
-            if credential.is_some_and(|c| c.provider != ProviderKind::Sandbox) {
-                continue;
-            }
+            // Messages sent through the channel's Sandbox credential (or the built-in Sandbox).
+            let credential = credentials.iter().find(|c| c.channel == channel && c.provider == ProviderKind::Sandbox);
             let settings = credential.map(|c| c.settings.clone()).unwrap_or_default();
             let rates = store::deliveries::SandboxRates::from_settings(&settings);
             // Real time, as the Sandbox stamps its messages.
@@ -1617,6 +1665,16 @@ impl Console {
                 Ok(()) => vec![self.credentials_event()],
                 Err(e) => vec![Event::Failed(UserError::new("Could not delete the credential", &e))],
             },
+            Command::SendTestMessage { id, channel, provider, settings, secret, to } => {
+                vec![Event::CredentialVerified(self.send_test_message(
+                    id,
+                    channel,
+                    provider,
+                    &settings,
+                    secret.map(|s| s.0),
+                    &to,
+                ))]
+            }
             Command::VerifyCredential { id, provider, settings, secret } => {
                 vec![Event::CredentialVerified(self.verify_credential(id, provider, &settings, secret.map(|s| s.0)))]
             }

@@ -83,6 +83,19 @@ fn an_smtp_credential_is_verified_and_saved_with_its_password_in_the_keychain_on
     assert!(!on_disk.windows(6).any(|w| w == b"s3cret"), "the password is nowhere in the workspace file");
     assert!(h.state().channels_screen().list().iter().any(|c| c.name == "Relay"), "listed");
     h.get_by_label_contains("Relay · SMTP");
+
+    // "Send test email" sends one, with the stored password.
+    type_into(&mut h, "Test to", "me@example.com");
+    h.get_by_label("Send test email").click();
+    h.run_steps(2);
+    settle(&mut h);
+    let said = h.state().channels_screen().verify_result().cloned().unwrap();
+    assert!(said.as_ref().is_ok_and(|m| m.contains("sent to me@example.com")), "{said:?}");
+    let mails = sink.mails();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to, ["<me@example.com>"]);
+    assert_eq!(mails[0].user.as_deref(), Some("mailer"));
+    assert!(mails[0].data.contains("Subject: Campaign Console test message"));
 }
 
 #[test]

@@ -258,7 +258,15 @@ impl Provider for Smtp {
                 }
                 Ok(true) => Ok(format!("connected to {}:{} and signed in as {}", s.host, s.port, s.username)),
                 Ok(false) => Err(SendError::transient("connection", format!("{}:{} did not answer", s.host, s.port))),
-                Err(e) => Err(classify(&e)),
+                Err(e) => Err(match classify(&e) {
+                    SendError::Transient { code, message, retry_after }
+                        if code == "connection" || code == "timeout" =>
+                    {
+                        let message = format!("{}:{} could not be reached ({message})", s.host, s.port);
+                        SendError::Transient { code, message, retry_after }
+                    }
+                    other => other,
+                }),
             }
         })
     }

@@ -111,3 +111,9 @@ pub struct Credential {
     pub secret_ref: Option<SecretRef>,
     pub created_at: jiff::Timestamp,
 }
+
+/// The credential a channel sends with when an activity names none: the channel's first one
+/// (oldest), so adding a credential never changes what existing campaigns send with.
+pub fn default_credential(credentials: &[Credential], channel: Channel) -> Option<&Credential> {
+    credentials.iter().filter(|c| c.channel == channel).min_by_key(|c| c.id)
+}

@@ -8,7 +8,7 @@ mod data_model;
 
 pub use campaign::{Campaign, CampaignKind, CampaignStatus, SavedAudience};
 pub use canvas::*;
-pub use channel::{Channel, Credential, ProviderKind, SecretRef};
+pub use channel::{Channel, Credential, ProviderKind, SecretRef, default_credential};
 pub use data_model::{
     Cell, Column, ColumnType, DataModel, DataOverview, Entity, EntityOverview, IdentityNamespace, IndexSpec, Link,
 };

@@ -23,6 +23,10 @@ pub struct ChannelsScreen {
     /// Why the form was not saved.
     error: Option<String>,
     confirm_delete: Option<i64>,
+    /// Where "Send test email" sends.
+    test_to: String,
+    /// The result on show is a test email's, not Verify's.
+    tested: bool,
 }
 
 /// How a setting is edited.
@@ -260,7 +264,7 @@ impl ChannelsScreen {
                 None => {
                     ui.add_space(24.0);
                     ui.label(
-                        RichText::new("Choose a credential, or add one: each channel sends with its first credential unless an activity names another.")
+                        RichText::new("Choose a credential, or add one. A channel activity sends with the credential it names, or with its channel's default (the oldest).")
                             .color(theme::muted(ui)),
                     );
                 }
@@ -292,14 +296,16 @@ impl ChannelsScreen {
                 if of_channel.is_empty() {
                     ui.label(RichText::new("   none: sends through the Sandbox").color(theme::muted(ui)));
                 }
-                for (i, c) in of_channel.iter().enumerate() {
+                let default = crate::model::default_credential(list, channel).map(|c| c.id);
+                for c in &of_channel {
                     let selected = self.form.as_ref().and_then(|f| f.id) == Some(c.id);
                     let provider = if c.name.eq_ignore_ascii_case(c.provider.label()) {
                         String::new()
                     } else {
                         format!(" \u{00b7} {}", c.provider.label())
                     };
-                    let text = format!("   {}{provider}{}", c.name, if i == 0 { " (default)" } else { "" });
+                    let text =
+                        format!("   {}{provider}{}", c.name, if Some(c.id) == default { " (default)" } else { "" });
                     if ui.selectable_label(selected, text).clicked() {
                         open = Some((*c).clone());
                     }
@@ -460,6 +466,7 @@ impl ChannelsScreen {
                     Ok(settings) => {
                         self.verifying = true;
                         self.verified = None;
+                        self.tested = false;
                         commands.push(Command::VerifyCredential {
                             id: form.id,
                             provider: form.provider,
@@ -471,6 +478,33 @@ impl ChannelsScreen {
             }
             if self.verifying {
                 ui.spinner();
+            }
+            if form.provider == ProviderKind::Smtp {
+                ui.separator();
+                let label = ui.label("Test to").id;
+                ui.add(egui::TextEdit::singleline(&mut self.test_to).hint_text("you@example.com").desired_width(180.0))
+                    .labelled_by(label)
+                    .on_hover_text("Where the test email goes");
+                let ready = !self.verifying && !self.test_to.trim().is_empty();
+                let send = ui.add_enabled(ready, egui::Button::new("Send test email"));
+                if send.clicked() {
+                    match form.settings() {
+                        Err(e) => self.verified = Some(Err(e)),
+                        Ok(settings) => {
+                            self.verifying = true;
+                            self.verified = None;
+                            self.tested = true;
+                            commands.push(Command::SendTestMessage {
+                                id: form.id,
+                                channel: form.channel,
+                                provider: form.provider,
+                                settings,
+                                secret: form.typed_secret(),
+                                to: self.test_to.trim().to_owned(),
+                            });
+                        }
+                    }
+                }
             }
             if let Some(id) = form.id
                 && ui.button("Delete…").clicked()
@@ -484,10 +518,12 @@ impl ChannelsScreen {
         }
         match &self.verified {
             Some(Ok(what)) => {
-                ui.colored_label(theme::ok(ui), format!("\u{2714} Verified: {what}"));
+                let what = if self.tested { what.clone() } else { format!("Verified: {what}") };
+                ui.colored_label(theme::ok(ui), format!("\u{2714} {what}"));
             }
             Some(Err(why)) => {
-                ui.colored_label(theme::error(ui), format!("{} Verify failed: {why}", theme::ICON_ERROR));
+                let why = if self.tested { why.clone() } else { format!("Verify failed: {why}") };
+                ui.colored_label(theme::error(ui), format!("{} {why}", theme::ICON_ERROR));
             }
             None => {}
         }

@@ -928,12 +928,14 @@ fn channel_form(
     per: &mut Recipient,
 ) -> bool {
     let mut changed = false;
-    let mut options: Vec<(Option<String>, String)> = vec![(None, "the workspace's default".to_owned())];
+    let default = crate::model::default_credential(s.credentials, channel)
+        .map_or_else(|| "the built-in Sandbox".to_owned(), |c| format!("{} ({})", c.name, c.provider.label()));
+    let mut options: Vec<(Option<String>, String)> = vec![(None, format!("the channel's default: {default}"))];
     options.extend(
         s.credentials
             .iter()
             .filter(|c| c.channel == channel)
-            .map(|c| (Some(c.name.clone()), format!("{} ({})", c.name, c.provider.as_str()))),
+            .map(|c| (Some(c.name.clone()), format!("{} ({})", c.name, c.provider.label()))),
     );
     if let Some(name) = credential.as_ref()
         && !options.iter().any(|(v, _)| v.as_ref() == Some(name))
