@@ -172,6 +172,9 @@ pub enum Command {
     StopRun { campaign_id: i64, cancel: bool },
     /// → [`Event::Deliveries`].
     RefreshDeliveries,
+    /// Settles a delivery's `unconfirmed` rows as the user found them at the provider.
+    /// → [`Event::Deliveries`], or [`Event::Failed`].
+    ResolveUnconfirmed { delivery: i64, sent: bool },
     /// A page of a delivery's ledger, of one status or all. → [`Event::LedgerPage`].
     LedgerPage { delivery: i64, status: Option<String>, offset: u64 },
     /// The message of a channel activity rendered for the `index`-th recipient of the last count
@@ -1209,6 +1212,23 @@ impl Console {
         Ok(sent)
     }
 
+    /// Settles a delivery's `unconfirmed` rows (a crash came while they were with a provider
+    /// that cannot be asked) as the user found them at the provider. Returns the rows settled.
+    pub fn resolve_unconfirmed(&self, delivery: i64, sent: bool) -> Result<u64, ConsoleError> {
+        let conn = self.workspace.conn();
+        let n = store::deliveries::resolve_unconfirmed(&conn, delivery, sent, self.now())?;
+        let what = if sent { "marked sent" } else { "marked not sent" };
+        store::audit::record(
+            &conn,
+            self.now(),
+            "user",
+            "resolve unconfirmed",
+            &delivery.to_string(),
+            &format!("{n} {what}"),
+        )?;
+        Ok(n)
+    }
+
     /// The deliveries (of one campaign when given), newest first, with their counts by status
     /// and events (the Sandbox's simulated events that are due are written first).
     pub fn deliveries(&self, campaign: Option<&str>) -> Result<Vec<store::deliveries::Delivery>, ConsoleError> {
@@ -1677,6 +1697,14 @@ impl Console {
             }
             Command::VerifyCredential { id, provider, settings, secret } => {
                 vec![Event::CredentialVerified(self.verify_credential(id, provider, &settings, secret.map(|s| s.0)))]
+            }
+            Command::ResolveUnconfirmed { delivery, sent } => {
+                let mut events = Vec::new();
+                if let Err(e) = self.resolve_unconfirmed(delivery, sent) {
+                    events.push(Event::Failed(UserError::new("Could not settle the unconfirmed messages", &e)));
+                }
+                events.extend(self.handle(Command::RefreshDeliveries));
+                events
             }
             Command::RefreshDeliveries => match self.deliveries(None) {
                 Ok(list) => vec![Event::Deliveries(list)],

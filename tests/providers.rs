@@ -324,7 +324,8 @@ fn killed_again_and_again_while_sending_over_http_no_key_reaches_the_provider_tw
         .execute_batch("UPDATE profiles SET sms_opt_in = 1, phone = '+3361' || printf('%07d', id);")
         .unwrap();
     let mock = MockHttp::start(|request, _| Reply::ok(&format!("{{\"id\": \"m-{}\"}}", recipient(&request.key()))));
-    let settings = json!({ "url": mock.url, "rate_per_second": 2500, "max_in_flight": 8 });
+    // 1,500 a second at most: twelve lives of at most 0.9 s cannot send all 20,000.
+    let settings = json!({ "url": mock.url, "rate_per_second": 1500, "max_in_flight": 8 });
     console.add_credential(Channel::Sms, ProviderKind::Http, "Hook", settings, None).unwrap();
     let c = console.create_campaign("Blast", CampaignKind::Orchestrated).unwrap();
     let message = Message { text: "Hi {{ profile.first_name }}, 20% off until Sunday.".into(), ..Message::default() };
@@ -384,5 +385,19 @@ fn killed_again_and_again_while_sending_over_http_no_key_reaches_the_provider_tw
         keys.len() as i64 >= sent && keys.len() as i64 <= sent + unconfirmed,
         "{} {sent} {unconfirmed}",
         keys.len()
+    );
+
+    // The user checks at the provider and settles them: not sent, with the reason.
+    let console = testing::console(dir.path()).unwrap();
+    let delivery = one(&db, "SELECT id FROM cc_deliveries");
+    assert_eq!(console.resolve_unconfirmed(delivery, false).unwrap(), unconfirmed as u64);
+    assert_eq!(one(&db, "SELECT COUNT(*) FROM cc_ledger WHERE status = 'unconfirmed'"), 0);
+    assert_eq!(
+        one(&db, "SELECT COUNT(*) FROM cc_ledger WHERE status = 'failed' AND error_code = 'unconfirmed'"),
+        unconfirmed
+    );
+    assert_eq!(
+        one(&db, &format!("SELECT COUNT(*) FROM cc_interactions WHERE delivery_id = {delivery} AND kind = 'failed'")),
+        one(&db, "SELECT COUNT(*) FROM cc_ledger WHERE status = 'failed'")
     );
 }

@@ -612,6 +612,41 @@ pub fn cancel_unfinished(conn: &Connection, campaign_id: i64, now: jiff::Timesta
     Ok(n as u64)
 }
 
+/// Settles the `unconfirmed` rows of a delivery as the user found them at the provider: sent,
+/// or not sent (failed, code `unconfirmed`), with their interaction events. Returns the rows.
+pub fn resolve_unconfirmed(conn: &Connection, delivery: i64, sent: bool, now: jiff::Timestamp) -> Result<u64> {
+    let tx = conn.unchecked_transaction()?;
+    let (kind, detail) = if sent {
+        ("sent", r#"{"resolved_by":"user"}"#)
+    } else {
+        ("failed", r#"{"code":"unconfirmed","message":"marked not sent by the user","resolved_by":"user"}"#)
+    };
+    tx.execute(
+        "INSERT INTO cc_interactions (kind, at, campaign_id, delivery_id, ledger_id, profile_key, detail_json)
+         SELECT ?3, ?2, d.campaign_id, l.delivery_id, l.id, l.recipient_key, ?4
+         FROM cc_ledger l JOIN cc_deliveries d ON d.id = l.delivery_id
+         WHERE l.delivery_id = ?1 AND l.status = 'unconfirmed'",
+        params![delivery, ts(now), kind, detail],
+    )?;
+    let n = if sent {
+        tx.execute(
+            "UPDATE cc_ledger SET status = 'sent', error_code = NULL,
+                    error_message = 'marked sent by the user after a crash', updated_at = ?2
+             WHERE delivery_id = ?1 AND status = 'unconfirmed'",
+            params![delivery, ts(now)],
+        )?
+    } else {
+        tx.execute(
+            "UPDATE cc_ledger SET status = 'failed', error_code = 'unconfirmed',
+                    error_message = 'marked not sent by the user after a crash', updated_at = ?2
+             WHERE delivery_id = ?1 AND status = 'unconfirmed'",
+            params![delivery, ts(now)],
+        )?
+    };
+    tx.commit()?;
+    Ok(n as u64)
+}
+
 /// Writes a delivery's ledger as CSV (header first); `cancelled` is checked every 1,000 rows.
 pub fn export_csv(
     conn: &Connection,

@@ -242,6 +242,28 @@ impl DeliveriesScreen {
                 commands.push(Command::ExportLedger { delivery: id, path });
             }
         });
+        let unconfirmed = self.list().iter().find(|d| d.id == id).map_or(0, |d| d.count(status::UNCONFIRMED));
+        if unconfirmed > 0 {
+            ui.add_space(4.0);
+            ui.colored_label(
+                theme::warning(ui),
+                format!(
+                    "{} {} messages are unconfirmed: the app stopped while they were with a provider that cannot say whether it got them. They are never sent again on their own; check at the provider, then:",
+                    theme::ICON_ERROR,
+                    theme::count(unconfirmed)
+                ),
+            );
+            ui.horizontal(|ui| {
+                if ui.button("Mark them sent").clicked() {
+                    commands.push(Command::ResolveUnconfirmed { delivery: id, sent: true });
+                    self.page_stale();
+                }
+                if ui.button("Mark them not sent").clicked() {
+                    commands.push(Command::ResolveUnconfirmed { delivery: id, sent: false });
+                    self.page_stale();
+                }
+            });
+        }
         let Some(page) = &self.page else { return };
         if !page.errors.is_empty() {
             ui.add_space(4.0);
