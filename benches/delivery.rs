@@ -35,6 +35,34 @@ fn peak_rss_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// A field of /proc/self/status in MB (RssAnon, RssFile…).
+fn status_mb(field: &str) -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// Samples the process's anonymous memory (heap, stacks) and file-backed resident pages (the
+/// workspace's memory map) every 20 ms until `stop`; returns their peaks.
+fn sample_memory(stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> std::thread::JoinHandle<(f64, f64)> {
+    std::thread::Builder::new()
+        .name("memory-sampler".into())
+        .spawn(move || {
+            let (mut anon, mut file) = (0.0_f64, 0.0_f64);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                anon = anon.max(status_mb("RssAnon:"));
+                file = file.max(status_mb("RssFile:"));
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            (anon, file)
+        })
+        .unwrap()
+}
+
 fn main() {
     let n: u64 = std::env::var("BENCH_MESSAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-delivery-{n}"));
@@ -102,8 +130,11 @@ fn main() {
     console.save_canvas(c.id, &canvas).unwrap();
 
     // The pipeline: count, ledger, send.
+    let stop_sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = sample_memory(std::sync::Arc::clone(&stop_sampling));
     let started = Instant::now();
     let mut ledger_ready = None;
+    let rss_before_sending = std::cell::Cell::new(0.0_f64);
     let summary = console
         .run_campaign(
             "Bench SMS",
@@ -112,6 +143,7 @@ fn main() {
             &mut |_, _| {
                 ledger_ready.get_or_insert_with(|| {
                     // From here the peak RSS is the sending's: the kernel forgets the count's.
+                    rss_before_sending.set(peak_rss_mb());
                     let _ = std::fs::write("/proc/self/clear_refs", "5");
                     Instant::now()
                 });
@@ -126,6 +158,9 @@ fn main() {
     assert_eq!(sent, n, "every message sent");
 
     let rss_after_pipeline = peak_rss_mb();
+    stop_sampling.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (peak_anon, peak_file) = sampler.join().unwrap();
+    let rss_whole_run = rss_before_sending.get().max(rss_after_pipeline);
     assert_eq!(mock.answered.load(std::sync::atomic::Ordering::SeqCst), n);
 
     // The bare loop: the same number of POSTs with a similar body, the same concurrency, no
@@ -164,4 +199,7 @@ fn main() {
     println!("  bare reqwest loop                  {:8.1} s   {:9.0} msg/s", bare.as_secs_f64(), rate(n, bare));
     println!("  pipeline / bare                    {:8.2}", rate(n, sending) / rate(n, bare));
     println!("  peak RSS while sending             {:8.0} MB", rss_after_pipeline);
+    println!("  peak RSS of the whole run          {:8.0} MB", rss_whole_run);
+    println!("    of which anonymous (heap), peak  {:8.0} MB   (sampled every 20 ms)", peak_anon);
+    println!("    file-backed (workspace map), peak{:8.0} MB", peak_file);
 }

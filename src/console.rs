@@ -700,7 +700,10 @@ impl Console {
             }
             self.send_delivery(&campaign, &canvas, &model, id, rate_override, progress, cancelled)?;
         }
-        let deliveries = ledger::list(&self.workspace.conn(), Some(campaign.id))?;
+        // Counting a large ledger by status reads it through: not through the shared memory map.
+        let conn = self.workspace.connect()?;
+        streaming(&conn)?;
+        let deliveries = ledger::list(&conn, Some(campaign.id))?;
         Ok(RunSummary { campaign, resumed, deliveries })
     }
 
@@ -903,7 +906,11 @@ impl Console {
             }
             self.provider_for(*channel, credential.as_deref())?;
         }
-        let mut session = audience::CountSession::new(self.workspace.connect()?);
+        // A run counts once and moves on: a modest page cache and no memory map keep its memory
+        // down (the canvas editor's counts keep the large ones, for speed while editing).
+        let conn = self.workspace.connect()?;
+        conn.execute_batch("PRAGMA cache_size = -65536; PRAGMA mmap_size = 0;").map_err(StoreError::from)?;
+        let mut session = audience::CountSession::new(conn);
         let report = session.count(&run, cancelled)?;
         if !report.complete {
             return Err(audience::AudienceError::Cancelled.into());
