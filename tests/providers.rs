@@ -176,7 +176,8 @@ fn webhook_faults_end_every_message_sent_or_failed_with_its_reason_and_the_rate_
         .execute_batch("UPDATE profiles SET sms_opt_in = 1, phone = '+3361' || printf('%07d', id);")
         .unwrap();
     // By recipient: 0 a permanent 400; 1 a 429 asking to wait; 2 a 500; 3 a dropped connection;
-    // 4 an answer slower than the timeout; each of 1–4 succeeds on the next try.
+    // 4 an answer slower than the timeout; each of 1–4 succeeds on the next try; 6 a 200 whose
+    // body is cut short.
     let mock = MockHttp::start(|request, before| {
         let r = recipient(&request.key());
         let ok = Reply::ok(&format!("{{\"id\": \"m-{r}\"}}"));
@@ -198,6 +199,8 @@ fn webhook_faults_end_every_message_sent_or_failed_with_its_reason_and_the_rate_
             (4, 0) => {
                 Reply::Status { status: 200, headers: Vec::new(), body: "{}".into(), delay: Duration::from_secs(3) }
             }
+            // Accepted, then the answer is cut: it went, so it is not sent again.
+            (6, _) => Reply::Truncated,
             _ => ok,
         }
     });
@@ -230,6 +233,12 @@ fn webhook_faults_end_every_message_sent_or_failed_with_its_reason_and_the_rate_
     let id: String =
         db.query_row("SELECT provider_message_id FROM cc_ledger WHERE recipient_key = '5'", [], |r| r.get(0)).unwrap();
     assert_eq!(id, "m-5", "the provider's id is kept");
+    let cut = one(
+        &db,
+        "SELECT COUNT(*) FROM cc_ledger WHERE CAST(recipient_key AS INTEGER) % 10 = 6 AND status = 'sent' AND attempts = 1
+           AND provider_message_id = idempotency_key",
+    );
+    assert_eq!(cut, 12, "a 200 whose body was cut counts as sent, once");
 
     let received = mock.received.lock().unwrap().clone();
     assert!(

@@ -186,7 +186,13 @@ impl Provider for Webhook {
                 .and_then(|v| v.to_str().ok())
                 .and_then(retry_after);
             let request_id = response.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
-            let text = response.text().await.map_err(|e| classify_error(&e))?;
+            let text = match response.text().await {
+                Ok(text) => text,
+                // Accepted, then the answer's body was cut: the message went, so it is not sent
+                // again (its id is then the idempotency key).
+                Err(_) if status.is_success() => String::new(),
+                Err(e) => return Err(classify_error(&e)),
+            };
             let code = format!("http_{}", status.as_u16());
             let said: String = text.chars().take(300).collect();
             if status.is_success() {

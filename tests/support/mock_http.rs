@@ -40,6 +40,8 @@ pub enum Reply {
     },
     /// Close the connection without answering.
     Drop,
+    /// Answer 200 with a body cut short (the connection closes before the promised length).
+    Truncated,
 }
 
 impl Reply {
@@ -178,6 +180,14 @@ async fn connection(
         }
         match reply {
             Reply::Drop => return Ok(()),
+            Reply::Truncated => {
+                socket
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\ncontent-type: application/json\r\n\r\n{\"id\"",
+                    )
+                    .await?;
+                return Ok(());
+            }
             Reply::Status { status, headers, body, delay } => {
                 if !delay.is_zero() {
                     tokio::time::sleep(delay).await;
