@@ -305,7 +305,10 @@ pub fn send(
                 match deliveries::next_retry(conn, delivery)? {
                     Some(at) => {
                         // Wait for the next retry, a second at a time so a cancel is heard.
-                        let wait = at.duration_since(jiff::Timestamp::now()).unsigned_abs().min(Duration::from_secs(1));
+                        // (Already due: a moment, then claimed at the next turn.)
+                        let wait = Duration::try_from(at.duration_since(jiff::Timestamp::now()))
+                            .unwrap_or_default()
+                            .min(Duration::from_secs(1));
                         std::thread::sleep(wait.max(Duration::from_millis(10)));
                         continue;
                     }
