@@ -16,10 +16,10 @@ use std::time::Instant;
 
 #[path = "../tests/support/mock_http.rs"]
 mod mock_http;
+#[path = "../tests/support/blast.rs"]
+mod support;
 
-use campaign_console::model::{
-    Activity, ActivityKind, CampaignKind, Canvas, Channel, Message, ProviderKind, Recipient, Rule, Transition,
-};
+use campaign_console::model::{CampaignKind, Channel, Message, ProviderKind};
 use campaign_console::store;
 use campaign_console::ui::testing;
 
@@ -97,36 +97,8 @@ fn main() {
         )
         .unwrap();
     let c = console.create_campaign("Bench SMS", CampaignKind::Orchestrated).unwrap();
-    let a = |id: &str, kind| Activity { id: id.into(), label: id.into(), kind, position: [0.0, 0.0] };
-    let canvas = Canvas {
-        version: campaign_console::model::CANVAS_VERSION,
-        activities: vec![
-            a(
-                "everyone",
-                ActivityKind::BuildAudience {
-                    dimension: "profiles".into(),
-                    rule: Rule::everyone(),
-                    emit_when_empty: false,
-                },
-            ),
-            a(
-                "sms",
-                ActivityKind::Channel {
-                    channel: Channel::Sms,
-                    credential: Some("Loopback".into()),
-                    per: Recipient::Profile,
-                    message: Message { text: TEXT.into(), ..Message::default() },
-                },
-            ),
-        ],
-        transitions: vec![Transition {
-            id: "t".into(),
-            from: "everyone".into(),
-            output: "out".into(),
-            to: "sms".into(),
-            input: "in".into(),
-        }],
-    };
+    let message = Message { text: TEXT.into(), ..Message::default() };
+    let canvas = support::blast(Channel::Sms, Some("Loopback"), message);
     console.save_canvas(c.id, &canvas).unwrap();
 
     // The pipeline: count, ledger, send.

@@ -804,6 +804,18 @@ impl Console {
         })
     }
 
+    /// The secret a form typed, else the keychain's for the saved credential `existing`.
+    fn typed_or_stored_secret(&self, typed: Option<String>, existing: Option<i64>) -> Result<Option<String>, String> {
+        match (typed, existing) {
+            (Some(s), _) => Ok(Some(s)),
+            (None, Some(id)) => match self.credentials().map_err(|e| e.to_string())?.iter().find(|c| c.id == id) {
+                Some(c) => self.credential_secret(c).map_err(|e| e.to_string()),
+                None => Ok(None),
+            },
+            (None, None) => Ok(None),
+        }
+    }
+
     /// Sends one test message with a credential's settings (a typed secret instead of the
     /// stored one, as for Verify) to `to`. Says what the provider answered.
     pub fn send_test_message(
@@ -821,14 +833,7 @@ impl Console {
         {
             return Err(format!("\u{201c}{to}\u{201d} is not an address this channel can send to"));
         }
-        let secret = match (secret, existing) {
-            (Some(s), _) => Some(s),
-            (None, Some(id)) => match self.credentials().map_err(|e| e.to_string())?.iter().find(|c| c.id == id) {
-                Some(c) => self.credential_secret(c).map_err(|e| e.to_string())?,
-                None => None,
-            },
-            (None, None) => None,
-        };
+        let secret = self.typed_or_stored_secret(secret, existing)?;
         let (provider, _) = self.build_provider(kind, settings, secret)?;
         let m = crate::channels::Outgoing {
             idempotency_key: format!("test:{}", uuid::Uuid::new_v4()),
@@ -855,17 +860,7 @@ impl Console {
         settings: &serde_json::Value,
         secret: Option<String>,
     ) -> Result<String, String> {
-        let secret = match (secret, existing) {
-            (Some(s), _) => Some(s),
-            (None, Some(id)) => {
-                let credentials = self.credentials().map_err(|e| e.to_string())?;
-                match credentials.iter().find(|c| c.id == id) {
-                    Some(c) => self.credential_secret(c).map_err(|e| e.to_string())?,
-                    None => None,
-                }
-            }
-            (None, None) => None,
-        };
+        let secret = self.typed_or_stored_secret(secret, existing)?;
         let (provider, _) = self.build_provider(kind, settings, secret)?;
         self.runtime.block_on(provider.verify()).map_err(|e| e.message().to_owned())
     }

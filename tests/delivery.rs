@@ -8,16 +8,17 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use campaign_console::console::Console;
-use campaign_console::model::{ActivityKind, CampaignKind, Canvas, Channel, Message, Recipient, Rule, Transition};
+use campaign_console::model::{CampaignKind, Canvas, Channel, Message};
 use campaign_console::store::deliveries::status;
 use campaign_console::ui::testing;
 
-fn sqlite(dir: &std::path::Path) -> rusqlite::Connection {
-    rusqlite::Connection::open(dir.join("workspace.sqlite")).unwrap()
-}
+#[path = "support/blast.rs"]
+mod support;
 
-fn one(conn: &rusqlite::Connection, sql: &str) -> i64 {
-    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+use support::{one, sqlite};
+
+fn blast(channel: Channel, message: Message) -> Canvas {
+    support::blast(channel, None, message)
 }
 
 fn run(console: &Console, campaign: &str, again: bool) -> campaign_console::console::RunSummary {
@@ -164,36 +165,6 @@ fn a_message_that_cannot_be_sent_is_refused_before_anything_is_written() {
 }
 
 /// Everyone → one channel activity.
-fn blast(channel: Channel, message: Message) -> Canvas {
-    let a = |id: &str, kind| campaign_console::model::Activity {
-        id: id.into(),
-        label: id.into(),
-        kind,
-        position: [0.0, 0.0],
-    };
-    Canvas {
-        version: campaign_console::model::CANVAS_VERSION,
-        activities: vec![
-            a(
-                "everyone",
-                ActivityKind::BuildAudience {
-                    dimension: "profiles".into(),
-                    rule: Rule::everyone(),
-                    emit_when_empty: false,
-                },
-            ),
-            a("send", ActivityKind::Channel { channel, credential: None, per: Recipient::Profile, message }),
-        ],
-        transitions: vec![Transition {
-            id: "t".into(),
-            from: "everyone".into(),
-            output: "out".into(),
-            to: "send".into(),
-            input: "in".into(),
-        }],
-    }
-}
-
 #[test]
 fn killed_again_and_again_a_run_never_sends_a_message_twice() {
     let dir = tempfile::tempdir().unwrap();

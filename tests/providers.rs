@@ -10,63 +10,21 @@
 mod mock_http;
 #[path = "support/smtp_sink.rs"]
 mod smtp_sink;
+#[path = "support/blast.rs"]
+mod support;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use campaign_console::console::Console;
-use campaign_console::model::{
-    ActivityKind, CampaignKind, Canvas, Channel, Message, ProviderKind, Recipient, Rule, Transition,
-};
+use campaign_console::model::{CampaignKind, Canvas, Channel, Message, ProviderKind};
 use campaign_console::ui::testing;
 use mock_http::{MockHttp, Reply};
 use serde_json::json;
+use support::{one, sqlite};
 
-fn sqlite(dir: &std::path::Path) -> rusqlite::Connection {
-    rusqlite::Connection::open(dir.join("workspace.sqlite")).unwrap()
-}
-
-fn one(conn: &rusqlite::Connection, sql: &str) -> i64 {
-    conn.query_row(sql, [], |r| r.get(0)).unwrap()
-}
-
-/// Everyone → one channel activity sending with `credential`.
 fn blast(channel: Channel, credential: &str, message: Message) -> Canvas {
-    let a = |id: &str, kind| campaign_console::model::Activity {
-        id: id.into(),
-        label: id.into(),
-        kind,
-        position: [0.0, 0.0],
-    };
-    Canvas {
-        version: campaign_console::model::CANVAS_VERSION,
-        activities: vec![
-            a(
-                "everyone",
-                ActivityKind::BuildAudience {
-                    dimension: "profiles".into(),
-                    rule: Rule::everyone(),
-                    emit_when_empty: false,
-                },
-            ),
-            a(
-                "send",
-                ActivityKind::Channel {
-                    channel,
-                    credential: Some(credential.into()),
-                    per: Recipient::Profile,
-                    message,
-                },
-            ),
-        ],
-        transitions: vec![Transition {
-            id: "t".into(),
-            from: "everyone".into(),
-            output: "out".into(),
-            to: "send".into(),
-            input: "in".into(),
-        }],
-    }
+    support::blast(channel, Some(credential), message)
 }
 
 fn run(console: &Console, campaign: &str) -> campaign_console::console::RunSummary {
