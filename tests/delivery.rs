@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use campaign_console::console::Console;
@@ -180,41 +179,13 @@ fn killed_again_and_again_a_run_never_sends_a_message_twice() {
     console.save_canvas(c.id, &blast(Channel::Email, message)).unwrap();
     drop(console);
 
-    let home = dir.path().join("home");
-    let child = || {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_campaign-console"));
-        cmd.args(["run", "Blast", "--rate", "2500", "--ephemeral-secrets", "--workspace"])
-            .arg(dir.path())
-            .env("HOME", &home)
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("CAMPAIGN_CONSOLE_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
-        cmd.spawn().unwrap()
-    };
-    // Kill it at pseudo-random moments (a fixed sequence, so a failure can be replayed).
-    let mut kills = 0;
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-    let deadline = Instant::now() + Duration::from_secs(240);
-    loop {
-        let mut p = child();
-        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        let wait = Duration::from_millis(150 + (seed >> 33) % 700);
-        std::thread::sleep(wait);
-        if p.try_wait().unwrap().is_some() {
-            break; // It finished before the blow.
-        }
-        p.kill().unwrap(); // SIGKILL
-        p.wait().unwrap();
-        kills += 1;
-        assert!(Instant::now() < deadline, "the run did not finish in time");
-        if kills >= 12 {
-            // Enough blows: let it finish.
-            let status = child().wait().unwrap();
-            assert!(status.success());
-            break;
-        }
-    }
+    let kills = support::kill_again_and_again(
+        dir.path(),
+        &["run", "Blast", "--rate", "2500"],
+        0x9e37_79b9_7f4a_7c15,
+        150,
+        Duration::from_secs(240),
+    );
     assert!(kills >= 10, "only {kills} kills happened before the run finished: slow it down");
 
     let db = sqlite(dir.path());

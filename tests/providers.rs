@@ -13,7 +13,6 @@ mod smtp_sink;
 #[path = "support/blast.rs"]
 mod support;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use campaign_console::console::Console;
@@ -299,37 +298,13 @@ fn killed_again_and_again_while_sending_over_http_no_key_reaches_the_provider_tw
     console.save_canvas(c.id, &blast(Channel::Sms, "Hook", message)).unwrap();
     drop(console);
 
-    let home = dir.path().join("home");
-    let child = || {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_campaign-console"));
-        cmd.args(["run", "Blast", "--ephemeral-secrets", "--workspace"])
-            .arg(dir.path())
-            .env("HOME", &home)
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("CAMPAIGN_CONSOLE_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
-        cmd.spawn().unwrap()
-    };
-    let mut kills = 0;
-    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
-    let deadline = Instant::now() + Duration::from_secs(300);
-    loop {
-        let mut p = child();
-        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        std::thread::sleep(Duration::from_millis(200 + (seed >> 33) % 700));
-        if p.try_wait().unwrap().is_some() {
-            break;
-        }
-        p.kill().unwrap(); // SIGKILL
-        p.wait().unwrap();
-        kills += 1;
-        assert!(Instant::now() < deadline, "the run did not finish in time");
-        if kills >= 12 {
-            assert!(child().wait().unwrap().success());
-            break;
-        }
-    }
+    let kills = support::kill_again_and_again(
+        dir.path(),
+        &["run", "Blast"],
+        0x2545_f491_4f6c_dd1d,
+        200,
+        Duration::from_secs(300),
+    );
     assert!(kills >= 10, "only {kills} kills happened before the run finished: slow it down");
 
     let db = sqlite(dir.path());
