@@ -93,6 +93,14 @@ fn streaming(conn: &rusqlite::Connection) -> Result<(), StoreError> {
 /// delivery on the credential) and retry settings.
 type Route = (Arc<dyn crate::channels::Provider>, Arc<crate::delivery::Throttle>, crate::delivery::SendOptions);
 
+/// Which credential a send uses: the one a channel activity names (its channel's default
+/// when it names none), or the one a delivery was started with.
+#[derive(Clone, Copy, Debug)]
+enum CredentialChoice<'a> {
+    Named(Option<&'a str>),
+    Id(i64),
+}
+
 /// An error as the user sees it: one sentence, with the technical chain behind "details".
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserError {
@@ -208,6 +216,8 @@ pub enum Command {
     },
     /// → [`Event::Credentials`], or [`Event::Failed`].
     DeleteCredential { id: i64 },
+    /// Makes a credential its channel's default. → [`Event::Credentials`], or [`Event::Failed`].
+    MakeDefaultCredential { id: i64 },
     /// Sends one test message with a credential's settings. → [`Event::CredentialVerified`].
     SendTestMessage {
         id: Option<i64>,
@@ -557,6 +567,7 @@ impl Console {
         let model = store::data_model::load(&conn)?;
         Ok(DataOverview {
             entities: store::data_model::overview(&conn)?,
+            dangling: store::data_model::dangling_links(&conn, &model)?,
             links: model.links,
             identity_namespaces: model.identity_namespaces,
         })
@@ -624,11 +635,19 @@ impl Console {
     ) -> Result<(CompiledRun, Option<Vec<audience::Problem>>), CountOutcome> {
         let failed = |e: ConsoleError| CountOutcome::Failed(UserError::new("The canvas could not be counted", &e));
         let (model, options) = self.compile_options(Dialect::Sqlite).map_err(failed)?;
+        // A channel activity's message is checked apart: what it lacks is a problem, but
+        // its audience is still counted.
+        let unsendable = audience::message_problems(canvas);
         let mut problems: Option<Vec<audience::Problem>> = None;
         let mut counted = canvas.clone();
         for _ in 0..MAX_PRUNES {
             match audience::compile_with(&counted, &model, &options) {
-                Ok(run) => return Ok((run, problems)),
+                Ok(run) => {
+                    if !unsendable.is_empty() {
+                        problems.get_or_insert_with(Vec::new).extend(unsendable);
+                    }
+                    return Ok((run, problems));
+                }
                 Err(audience::AudienceError::Invalid(found)) => {
                     let bad: HashSet<String> = found.iter().filter_map(|p| p.activity.clone()).collect();
                     let problems = problems.get_or_insert(found);
@@ -707,24 +726,22 @@ impl Console {
         Ok(RunSummary { campaign, resumed, deliveries })
     }
 
-    /// The provider and throttle for a channel activity's credential (the channel's first one,
-    /// or the Sandbox, when it names none). Settings that cannot work are refused here, with
-    /// what to fix, before anything is written.
-    fn provider_for(&self, channel: Channel, credential: Option<&str>) -> Result<Route, ConsoleError> {
+    /// The provider and throttle for a channel activity's credential (the channel's default,
+    /// or the built-in Sandbox, when it names none). Settings that cannot work are refused here,
+    /// with what to fix, before anything is written.
+    fn provider_for(&self, channel: Channel, credential: CredentialChoice<'_>) -> Result<Route, ConsoleError> {
         use crate::channels::Pace;
         let credentials = self.credentials()?;
         let chosen = match credential {
-            Some(name) => Some(
-                credentials.iter().find(|c| c.channel == channel && c.name.eq_ignore_ascii_case(name)).ok_or_else(
-                    || {
-                        ConsoleError::CannotRun(format!(
-                            "there is no {} credential called \u{201c}{name}\u{201d}",
-                            channel.label()
-                        ))
-                    },
-                )?,
-            ),
-            None => crate::model::default_credential(&credentials, channel),
+            CredentialChoice::Named(name) => {
+                crate::model::credential_for(&credentials, channel, name).map_err(ConsoleError::CannotRun)?
+            }
+            CredentialChoice::Id(id) => Some(credentials.iter().find(|c| c.id == id).ok_or_else(|| {
+                ConsoleError::CannotRun(format!(
+                    "the {} credential this delivery started with (id {id}) has been deleted: add it again to carry on",
+                    channel.label()
+                ))
+            })?),
         };
         let settings = chosen.map(|c| c.settings.clone()).unwrap_or_default();
         let refused = |why: String| {
@@ -881,26 +898,15 @@ impl Console {
         let profile = audience::profile_entity(model)
             .and_then(|p| model.entity(p))
             .ok_or_else(|| ConsoleError::CannotRun("the data model names no profile entity".into()))?;
+        if let Some(p) = audience::message_problems(canvas).into_iter().next() {
+            return Err(ConsoleError::CannotRun(p.to_string()));
+        }
         for send in &run.sends {
             let Some(a) = canvas.activity(&send.activity) else { continue };
-            let crate::model::ActivityKind::Channel { channel, credential, message, .. } = &a.kind else { continue };
-            let missing = match channel {
-                Channel::DirectMail if message.columns.is_empty() => Some("the columns of its extraction file"),
-                Channel::Email if message.subject.trim().is_empty() => Some("a subject"),
-                Channel::Email if message.text.trim().is_empty() && message.html.trim().is_empty() => {
-                    Some("a text or HTML part")
-                }
-                Channel::Sms | Channel::Push | Channel::X if message.text.trim().is_empty() => Some("a text"),
-                _ => None,
-            };
-            if let Some(what) = missing {
-                return Err(ConsoleError::CannotRun(format!(
-                    "\u{201c}{}\u{201d} has no message yet: it needs {what}",
-                    a.label
-                )));
-            }
-            self.provider_for(*channel, credential.as_deref())?;
+            let crate::model::ActivityKind::Channel { channel, credential, .. } = &a.kind else { continue };
+            self.provider_for(*channel, CredentialChoice::Named(credential.as_deref()))?;
         }
+        let credentials = self.credentials()?;
         // A run counts once and moves on: a modest page cache and no memory map keep its memory
         // down (the canvas editor's counts keep the large ones, for speed while editing).
         let conn = self.workspace.connect()?;
@@ -919,7 +925,12 @@ impl Console {
         let mut ids = Vec::new();
         for send in &run.sends {
             let Some(a) = canvas.activity(&send.activity) else { continue };
-            let crate::model::ActivityKind::Channel { channel, per, message, .. } = &a.kind else { continue };
+            let crate::model::ActivityKind::Channel { channel, per, message, credential } = &a.kind else { continue };
+            // The delivery keeps the credential it starts with: a resumed run sends through it
+            // even if the channel's default changes meanwhile.
+            let credential_id = crate::model::credential_for(&credentials, *channel, credential.as_deref())
+                .map_err(ConsoleError::CannotRun)?
+                .map(|c| c.id);
             let dimension = model
                 .entity(&send.dimension)
                 .ok_or_else(|| ConsoleError::CannotRun(format!("the data model has no entity {}", send.dimension)))?;
@@ -957,6 +968,7 @@ impl Console {
             };
             let message_json = serde_json::to_string(message).unwrap_or_else(|_| "{}".into());
             let id = ledger::create(&tx, campaign.id, &a.id, channel.as_str(), &message_json, self.now())?;
+            ledger::set_credential(&tx, id, credential_id)?;
             ledger::fill_ledger(&tx, id, &source, self.now())?;
             ids.push(id);
         }
@@ -977,10 +989,12 @@ impl Console {
         cancelled: &dyn Fn() -> bool,
     ) -> Result<crate::delivery::Progress, ConsoleError> {
         let mut conn = self.workspace.connect()?;
-        let (activity, message_json): (String, String) = conn
-            .query_row("SELECT COALESCE(activity_id, ''), message_json FROM cc_deliveries WHERE id = ?1", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+        let (activity, message_json, credential_id): (String, String, Option<i64>) = conn
+            .query_row(
+                "SELECT COALESCE(activity_id, ''), message_json, credential_id FROM cc_deliveries WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .map_err(StoreError::from)?;
         let message: crate::model::Message = serde_json::from_str(&message_json).unwrap_or_default();
         let a = canvas.activity(&activity).ok_or_else(|| {
@@ -991,7 +1005,8 @@ impl Console {
         let crate::model::ActivityKind::Channel { channel, credential, per, .. } = &a.kind else {
             return Err(ConsoleError::CannotRun(format!("{} is not a channel activity", a.label)));
         };
-        let (provider, mut throttle, send_options) = self.provider_for(*channel, credential.as_deref())?;
+        let choice = credential_id.map_or(CredentialChoice::Named(credential.as_deref()), CredentialChoice::Id);
+        let (provider, mut throttle, send_options) = self.provider_for(*channel, choice)?;
         streaming(&conn)?;
         if let Some(rate) = rate_override {
             let pace = crate::channels::Pace { rate_per_second: Some(rate), ..throttle.pace() };
@@ -1162,7 +1177,8 @@ impl Console {
             });
         }
         let preview = self.preview_message(campaign_id, canvas, activity, index)?;
-        let (provider, _, _) = self.provider_for(*channel, credential.as_deref()).map_err(|e| e.to_string())?;
+        let (provider, _, _) =
+            self.provider_for(*channel, CredentialChoice::Named(credential.as_deref())).map_err(|e| e.to_string())?;
         let mut conn = self.workspace.connect().map_err(|e| e.to_string())?;
         let now = self.now();
         let message_json = serde_json::to_string(message).unwrap_or_else(|_| "{}".into());
@@ -1356,11 +1372,12 @@ impl Console {
         offset: u64,
         limit: u64,
     ) -> Result<RowsPage, ConsoleError> {
+        let model = store::data_model::load(&self.workspace.conn())?;
         let guard = self.counter.session.lock().unwrap_or_else(|p| p.into_inner());
         let Some((_, session)) = guard.as_ref().filter(|(id, _)| *id == campaign_id) else {
             return Ok((0, Vec::new(), Vec::new()));
         };
-        let (columns, rows) = session.rows_page(transition, offset, limit)?;
+        let (columns, rows) = session.readable_page(transition, &model, offset, limit)?;
         let rows = rows.iter().map(|r| r.iter().map(audience::display_value).collect()).collect();
         Ok((session.transition_count(transition).unwrap_or(0), columns, rows))
     }
@@ -1375,11 +1392,12 @@ impl Console {
         path: &Path,
         cancelled: &dyn Fn() -> bool,
     ) -> Result<u64, ConsoleError> {
+        let model = store::data_model::load(&self.workspace.conn())?;
         let guard = self.counter.session.lock().unwrap_or_else(|p| p.into_inner());
         let Some((_, session)) = guard.as_ref().filter(|(id, _)| *id == campaign_id) else {
             return Err(AudienceError::File("count the canvas first: there are no rows to export yet".into()).into());
         };
-        write_atomically(path, |file| Ok(session.export_csv(transition, file, cancelled)?))
+        write_atomically(path, |file| Ok(session.export_csv(transition, &model, file, cancelled)?))
     }
 
     /// A delivery's whole ledger to `path` as CSV, through a temporary file renamed at the end.
@@ -1448,6 +1466,7 @@ impl Console {
             settings,
             secret_ref,
             created_at: self.now(),
+            is_default: false,
         };
         let conn = self.workspace.conn();
         match store::credentials::insert(&conn, &credential) {
@@ -1548,6 +1567,15 @@ impl Console {
     }
 
     /// Deletes a credential and its secret.
+    /// Makes credential `id` its channel's default: what activities that name no credential
+    /// send with from now on.
+    pub fn make_default_credential(&self, id: i64) -> Result<(), ConsoleError> {
+        let conn = self.workspace.conn();
+        store::credentials::set_default(&conn, id)?;
+        store::audit::record(&conn, self.now(), "admin", "make default credential", &id.to_string(), "")?;
+        Ok(())
+    }
+
     pub fn delete_credential(&self, id: i64) -> Result<(), ConsoleError> {
         let conn = self.workspace.conn();
         if let Some(r) = store::credentials::delete(&conn, id)? {
@@ -1686,6 +1714,10 @@ impl Console {
             Command::DeleteCredential { id } => match self.delete_credential(id) {
                 Ok(()) => vec![self.credentials_event()],
                 Err(e) => vec![Event::Failed(UserError::new("Could not delete the credential", &e))],
+            },
+            Command::MakeDefaultCredential { id } => match self.make_default_credential(id) {
+                Ok(()) => vec![self.credentials_event()],
+                Err(e) => vec![Event::Failed(UserError::new("Could not make the credential the default", &e))],
             },
             Command::SendTestMessage { id, channel, provider, settings, secret, to } => {
                 vec![Event::CredentialVerified(self.send_test_message(

@@ -12,6 +12,19 @@ use campaign_console::console::{Console, ConsoleOptions, SecretsChoice};
 use campaign_console::{audience, demo, model, schedule, store, ui};
 use clap::{Parser, Subcommand};
 
+/// `println!` that returns the error instead of panicking when standard output is closed early
+/// (`campaign-console sql … | head`); `main` then exits quietly.
+macro_rules! say {
+    () => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock())?
+    }};
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
 /// Campaign Console: design orchestrated campaigns over your customer data, see exact counts
 /// on every step, and send by email, SMS, push, direct mail, X and webhooks.
 ///
@@ -38,10 +51,10 @@ enum Cmd {
     /// data model, Sandbox credentials and three sample campaigns into the workspace.
     Demo {
         /// How many profiles to generate.
-        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=demo::MAX_PROFILES))]
+        #[arg(long, allow_negative_numbers = true, default_value_t = 10_000, value_parser = count_parser(1, demo::MAX_PROFILES))]
         profiles: u64,
         /// The random seed: the same seed gives the same data.
-        #[arg(long, default_value_t = demo::DEFAULT_SEED)]
+        #[arg(long, allow_negative_numbers = true, default_value_t = demo::DEFAULT_SEED)]
         seed: u64,
         /// Replace the demo tables and campaigns of a workspace that already has some.
         #[arg(long)]
@@ -87,7 +100,7 @@ enum Cmd {
         #[arg(long)]
         again: bool,
         /// At most this many messages per second (overrides the credential's limit).
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         rate: Option<f64>,
     },
     /// List the deliveries with their messages by status.
@@ -101,12 +114,15 @@ enum Cmd {
         #[command(subcommand)]
         action: EmailCmd,
     },
+    /// Say where secrets (passwords, tokens) are kept on this machine: the system keychain,
+    /// the kernel keyring, or memory only (then they are lost when the program ends).
+    Keychain,
     /// Preview the next launch times of an orchestrated campaign's Scheduler activities.
     Schedule {
         /// The campaign's name or id.
         campaign: String,
         /// How many launches to show.
-        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=1000))]
+        #[arg(long, allow_negative_numbers = true, default_value_t = 5, value_parser = count_parser(1, 1000))]
         next: u64,
     },
 }
@@ -136,7 +152,7 @@ enum EmailProvider {
         #[arg(long)]
         host: String,
         /// Default: 587 for STARTTLS, 465 for TLS.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         port: Option<u16>,
         /// starttls, implicit, or none (only to this machine).
         #[arg(long, default_value = "starttls")]
@@ -153,7 +169,7 @@ enum EmailProvider {
         #[arg(long)]
         unsubscribe: Option<String>,
         /// At most this many messages per second.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         rate: Option<f64>,
     },
 }
@@ -167,12 +183,28 @@ fn main() -> ExitCode {
     let (log_dir, _log_guard) = init_logging(&data_dir.join("logs"), stderr_level);
     match run(cli, &data_dir, log_dir) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`| head`): what it wanted was written.
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             // Said once, on stderr; the log file gets it through the command's own warnings.
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// A whole number between `min` and `max`, with a plain message for anything else (a
+/// negative number included).
+fn count_parser(min: u64, max: u64) -> impl Fn(&str) -> Result<u64, String> + Clone {
+    move |s: &str| match s.trim().parse::<i128>() {
+        Ok(n) if n >= i128::from(min) && n <= i128::from(max) => Ok(n as u64),
+        Ok(_) => Err(format!("it must be a whole number from {min} to {max}")),
+        Err(_) => Err(format!("{s:?} is not a whole number (from {min} to {max})")),
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
 }
 
 /// Logs to stderr and to a daily rolling file. Returns the log folder when it could be set up.
@@ -215,10 +247,24 @@ fn init_logging(
 fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()> {
     let workspace_dir = cli.workspace.unwrap_or_else(|| data_dir.join("workspace"));
     let fresh = !workspace_dir.join(store::DATABASE_FILE).exists();
-    // Only the window reads or writes secrets so far; the other commands do not reach for the
-    // keychain at all.
+    // Commands that read or write secrets use the same store as the window; the others do not
+    // reach for the keychain at all (looking for one can take seconds on a machine without).
+    let needs_secrets = matches!(cli.command, None | Some(Cmd::Run { .. } | Cmd::Email { .. } | Cmd::Keychain));
     let secrets =
-        if cli.ephemeral_secrets || cli.command.is_some() { SecretsChoice::Ephemeral } else { SecretsChoice::System };
+        if cli.ephemeral_secrets || !needs_secrets { SecretsChoice::Ephemeral } else { SecretsChoice::System };
+    if workspace_dir.exists() && !workspace_dir.is_dir() {
+        anyhow::bail!("{} is a file, not a folder: give --workspace a folder", workspace_dir.display());
+    }
+    // Only the window and `demo` make a workspace where there is none (and `keychain` needs
+    // none): a mistyped --workspace must not quietly become an empty one.
+    let may_be_fresh = matches!(cli.command, None | Some(Cmd::Demo { .. } | Cmd::Keychain));
+    if fresh && !may_be_fresh {
+        anyhow::bail!(
+            "there is no workspace at {} (check --workspace; `campaign-console demo --workspace {}` creates one with demo data)",
+            workspace_dir.display(),
+            workspace_dir.display()
+        );
+    }
     let open = || {
         Console::open(ConsoleOptions { workspace_dir: workspace_dir.clone(), secrets, clock: None, log_dir })
             .with_context(|| format!("cannot open the workspace at {}", workspace_dir.display()))
@@ -251,7 +297,7 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
             let summary = console.generate_demo(profiles, seed, replace, &mut progress);
             eprintln!();
             let summary = summary.context("the demo data was not generated")?;
-            println!(
+            say!(
                 "Demo workspace written to {} in {:.1} s:\n  {} profiles, {} addresses, {} hotels, {} bookings, {} subscriptions, {} events ({} rows)",
                 console.workspace_dir().display(),
                 started.elapsed().as_secs_f64(),
@@ -267,16 +313,9 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
         }
         Some(Cmd::Campaigns) => {
             let console = open()?;
-            println!("{:>5}  {:<32} {:<17} {:<10} modified", "id", "name", "kind", "status");
+            say!("{:>5}  {:<32} {:<17} {:<10} modified", "id", "name", "kind", "status");
             for c in console.campaigns()? {
-                println!(
-                    "{:>5}  {:<32} {:<17} {:<10} {}",
-                    c.id,
-                    c.name,
-                    c.kind.label(),
-                    c.status.label(),
-                    c.modified_at
-                );
+                say!("{:>5}  {:<32} {:<17} {:<10} {}", c.id, c.name, c.kind.label(), c.status.label(), c.modified_at);
             }
             Ok(())
         }
@@ -313,25 +352,25 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
                     "campaign": campaign.name, "total_ms": report.total.as_secs_f64() * 1e3,
                     "transitions": transitions, "activities": activities, "saved_audiences": saved,
                 });
-                println!("{}", serde_json::to_string_pretty(&out)?);
+                say!("{}", serde_json::to_string_pretty(&out)?);
             } else {
-                println!("{} — exact counts ({:.1} ms)\n", campaign.name, report.total.as_secs_f64() * 1e3);
-                println!("{:<14} {:<46} {:>10}", "transition", "from → to", "count");
+                say!("{} — exact counts ({:.1} ms)\n", campaign.name, report.total.as_secs_f64() * 1e3);
+                say!("{:<14} {:<46} {:>10}", "transition", "from → to", "count");
                 for t in &canvas.transitions {
                     let route = format!("{} [{}] → {}", label(&t.from), t.output, label(&t.to));
                     let count = report.count_of(&t.id).map_or_else(|| "—".to_owned(), |n| n.to_string());
-                    println!("{:<14} {:<46} {:>10}", t.id, route, count);
+                    say!("{:<14} {:<46} {:>10}", t.id, route, count);
                 }
-                println!("\n{:<30} {:>10}", "activity", "time");
+                say!("\n{:<30} {:>10}", "activity", "time");
                 for a in &report.activities {
-                    println!("{:<30} {:>7.1} ms", label(&a.activity), a.duration.as_secs_f64() * 1e3);
+                    say!("{:<30} {:>7.1} ms", label(&a.activity), a.duration.as_secs_f64() * 1e3);
                 }
                 if save_audiences {
                     if saved.is_empty() {
-                        println!("\nThe canvas has no Save audience activity: nothing was saved.");
+                        say!("\nThe canvas has no Save audience activity: nothing was saved.");
                     }
                     for a in &saved {
-                        println!("\nsaved audience \u{201c}{}\u{201d}: {} {}", a.name, a.row_count, a.dimension);
+                        say!("\nsaved audience \u{201c}{}\u{201d}: {} {}", a.name, a.row_count, a.dimension);
                     }
                 }
             }
@@ -341,18 +380,18 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
             let console = open()?;
             if let Some(name) = delete {
                 if console.delete_audience(&name)? {
-                    println!("deleted the audience \u{201c}{}\u{201d}", name.trim());
+                    say!("deleted the audience \u{201c}{}\u{201d}", name.trim());
                     return Ok(());
                 }
                 anyhow::bail!("there is no saved audience called \u{201c}{}\u{201d}", name.trim());
             }
             let list = console.audiences()?;
             if list.is_empty() {
-                println!("No saved audience yet: a campaign's Save audience activity creates one when it runs.");
+                say!("No saved audience yet: a campaign's Save audience activity creates one when it runs.");
             } else {
-                println!("{:<32} {:<14} {:>10}  modified", "name", "dimension", "rows");
+                say!("{:<32} {:<14} {:>10}  modified", "name", "dimension", "rows");
                 for a in list {
-                    println!("{:<32} {:<14} {:>10}  {}", a.name, a.dimension, a.row_count, a.modified_at);
+                    say!("{:<32} {:<14} {:>10}  {}", a.name, a.dimension, a.row_count, a.modified_at);
                 }
             }
             Ok(())
@@ -361,15 +400,15 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
             let console = open()?;
             let dialect = if postgres { audience::Dialect::Postgres } else { audience::Dialect::Sqlite };
             let (campaign, canvas, run) = console.compile_campaign(&campaign, dialect)?;
-            println!("-- {}", campaign.name);
+            say!("-- {}", campaign.name);
             for step in &run.steps {
                 let label = canvas.activity(&step.activity).map_or(step.activity.as_str(), |a| a.label.as_str());
-                println!("\n-- {label} ({})", step.activity);
+                say!("\n-- {label} ({})", step.activity);
                 for s in &step.statements {
-                    println!("{};", s.display);
+                    say!("{};", s.display);
                 }
                 if let Some(load) = &step.load {
-                    println!("-- then the lines of {} are inserted into {}", load.path, load.table);
+                    say!("-- then the lines of {} are inserted into {}", load.path, load.table);
                 }
             }
             Ok(())
@@ -399,9 +438,9 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
             };
             let summary = console.run_campaign(&campaign, again, rate, &mut progress, &|| false)?;
             if summary.resumed {
-                println!("Carried on the unfinished run of \u{201c}{}\u{201d}.", summary.campaign.name);
+                say!("Carried on the unfinished run of \u{201c}{}\u{201d}.", summary.campaign.name);
             }
-            print_deliveries(&summary.deliveries);
+            print_deliveries(&summary.deliveries)?;
             Ok(())
         }
         Some(Cmd::Email { action: EmailCmd::Add { provider } }) => {
@@ -418,6 +457,14 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
             }
             if let Some(r) = rate {
                 settings["rate_per_second"] = serde_json::Value::from(r);
+            }
+            let keychain = console.keychain_status();
+            if username.is_some() && !keychain.is_persistent() {
+                anyhow::bail!(
+                    "the password could not be kept, so nothing was added. {} {}",
+                    keychain.describe(),
+                    KEEP_SECRETS_HINT
+                );
             }
             let password = match (&username, std::env::var("SMTP_PASSWORD")) {
                 (None, _) => None,
@@ -443,7 +490,7 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
                 settings,
                 password.as_deref(),
             )?;
-            println!("Added the SMTP credential \u{201c}{}\u{201d}. {}", c.name, console.keychain_status().describe());
+            say!("Added the SMTP credential \u{201c}{}\u{201d}. {}", c.name, console.keychain_status().describe());
             Ok(())
         }
         Some(Cmd::Email { action: EmailCmd::Verify { credential } }) => {
@@ -455,19 +502,34 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
                 .ok_or_else(|| anyhow::anyhow!("there is no email credential called \u{201c}{credential}\u{201d}"))?;
             match console.verify_credential(Some(c.id), c.provider, &c.settings, None) {
                 Ok(what) => {
-                    println!("Verified: {what}");
+                    say!("Verified: {what}");
                     Ok(())
                 }
                 Err(why) => anyhow::bail!("{} could not be verified: {why}", c.name),
             }
         }
+        Some(Cmd::Keychain) => {
+            let keychain = if cli.ephemeral_secrets {
+                campaign_console::secrets::KeychainStatus::Ephemeral
+            } else {
+                campaign_console::secrets::open_system_store().1
+            };
+            say!("{}", keychain.describe());
+            if let Some(why) = keychain.technical_reason() {
+                say!("(the system keychain was not used: {why})");
+            }
+            if !keychain.is_persistent() {
+                say!("{KEEP_SECRETS_HINT}");
+            }
+            Ok(())
+        }
         Some(Cmd::Deliveries { campaign }) => {
             let console = open()?;
             let list = console.deliveries(campaign.as_deref())?;
             if list.is_empty() {
-                println!("No delivery yet: `campaign-console run <campaign>` sends one.");
+                say!("No delivery yet: `campaign-console run <campaign>` sends one.");
             } else {
-                print_deliveries(&list);
+                print_deliveries(&list)?;
             }
             Ok(())
         }
@@ -490,29 +552,29 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
                 match schedule::Plan::new(params) {
                     Ok(plan) => {
                         let launches = plan.next_launches(jiff::Timestamp::now(), next as usize);
-                        println!(
+                        say!(
                             "{} ({}), times in {}:",
                             a.label,
                             a.id,
                             plan.time_zone().iana_name().unwrap_or("local time")
                         );
                         if launches.is_empty() {
-                            println!("  no launch to come (the schedule or its validity period is over)");
+                            say!("  no launch to come (the schedule or its validity period is over)");
                         }
                         for z in launches {
-                            println!("  {}", z.strftime("%a %Y-%m-%d %H:%M %Z"));
+                            say!("  {}", z.strftime("%a %Y-%m-%d %H:%M %Z"));
                         }
                     }
                     Err(problems) => {
-                        println!("{} ({}): the schedule has problems:", a.label, a.id);
+                        say!("{} ({}): the schedule has problems:", a.label, a.id);
                         for p in problems {
-                            println!("  {}: {}", p.parameter, p.message);
+                            say!("  {}: {}", p.parameter, p.message);
                         }
                     }
                 }
             }
             if !any {
-                println!("{} has no Scheduler activity: it starts when someone presses Start.", campaign.name);
+                say!("{} has no Scheduler activity: it starts when someone presses Start.", campaign.name);
             }
             Ok(())
         }
@@ -521,7 +583,7 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
             let overview = console.data_overview()?;
             for e in &overview.entities {
                 let rows = e.row_count.map_or_else(|| "table missing".to_owned(), |n| format!("{n} rows"));
-                println!(
+                say!(
                     "{} ({rows}): {}",
                     e.entity.name,
                     e.entity
@@ -532,27 +594,46 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
                         .join(", ")
                 );
             }
-            for l in &overview.links {
-                println!("link {}.{} → {}", l.child, l.foreign_key, l.parent);
+            for (l, dangling) in overview.links.iter().zip(&overview.dangling) {
+                let nowhere = match dangling {
+                    Some(n) if *n > 0 => format!("  ({n} rows point at no {})", l.parent),
+                    _ => String::new(),
+                };
+                say!("link {}.{} → {}{nowhere}", l.child, l.foreign_key, l.parent);
             }
             for n in &overview.identity_namespaces {
-                println!("identity {} = {}.{}", n.name, n.entity, n.column);
+                say!("identity {} = {}.{}", n.name, n.entity, n.column);
             }
             Ok(())
         }
     }
 }
 
-fn print_deliveries(list: &[campaign_console::store::deliveries::Delivery]) {
+/// What to do when secrets cannot be kept, for commands that store them.
+const KEEP_SECRETS_HINT: &str = "To keep secrets, run without --ephemeral-secrets where a keychain service runs: \
+on a desktop, GNOME Keyring or KWallet; on a server, start a Secret Service in a D-Bus session \
+(`dbus-run-session -- sh -c 'echo -n PASSWORD | gnome-keyring-daemon --unlock --components=secrets; campaign-console …'`).";
+
+fn print_deliveries(list: &[campaign_console::store::deliveries::Delivery]) -> std::io::Result<()> {
     use campaign_console::store::deliveries::status;
-    println!(
-        "{:>5}  {:<16} {:<8} {:<10} {:>8} {:>8} {:>8} {:>9} {:>11} {:>9}",
-        "id", "activity", "channel", "status", "total", "sent", "failed", "excluded", "unconfirmed", "remaining"
+    say!(
+        "{:>5}  {:<16} {:<8} {:<10} {:>8} {:>8} {:>8} {:>9} {:>11} {:>9}  {}",
+        "id",
+        "activity",
+        "channel",
+        "status",
+        "total",
+        "sent",
+        "failed",
+        "excluded",
+        "unconfirmed",
+        "remaining",
+        "through"
     );
     for d in list {
         let remaining = d.count(status::QUEUED) + d.count(status::SENDING) + d.count(status::RETRY);
-        println!(
-            "{:>5}  {:<16} {:<8} {:<10} {:>8} {:>8} {:>8} {:>9} {:>11} {:>9}",
+        say!(
+            "{:>5}  {:<16} {:<8} {:<10} {:>8} {:>8} {:>8} {:>9} {:>11} {:>9}  {}",
             d.id,
             d.activity_id,
             d.channel,
@@ -562,7 +643,9 @@ fn print_deliveries(list: &[campaign_console::store::deliveries::Delivery]) {
             d.count(status::FAILED),
             d.count(status::EXCLUDED),
             d.count(status::UNCONFIRMED),
-            remaining
+            remaining,
+            d.credential.as_deref().unwrap_or("the built-in Sandbox")
         );
     }
+    Ok(())
 }

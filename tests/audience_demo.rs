@@ -97,6 +97,7 @@ fn demo_canvas_steps_use_the_indexes() {
     console.generate_demo(2_000, 1, false, &mut |_| true).unwrap();
     let (_, _, run) = console.compile_campaign("Summer getaway", Dialect::Sqlite).unwrap();
     let conn = rusqlite::Connection::open(console.database_path()).unwrap();
+    audience::register_functions(&conn).unwrap();
     let mut details = Vec::new();
     for step in &run.steps {
         for s in &step.statements {

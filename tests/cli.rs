@@ -105,3 +105,77 @@ fn count_save_audiences_and_preview_the_schedule() {
     let (ok, _, err) = run(&["audiences", "--delete", "Summer: not targeted"]);
     assert!(!ok && err.contains("no saved audience called"), "{err}");
 }
+
+#[path = "support/smtp_sink.rs"]
+mod smtp_sink;
+
+fn run_ok(c: &mut Command) -> String {
+    let out = c.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A password stored by one `campaign-console` process is used by the next one: commands use
+/// the same secret store as the window (on CI, a real Secret Service: GNOME Keyring under
+/// dbus-run-session, started by `.ci/run`).
+#[test]
+fn a_secret_stored_by_one_command_is_used_by_the_next() {
+    let status = run_ok(cli().arg("keychain"));
+    if status.contains("memory") {
+        assert!(std::env::var_os("CI").is_none(), "CI must provide a keychain that outlives a process:\n{status}");
+        eprintln!("skipped: no keychain on this machine keeps a secret past one process:\n{status}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    run_ok(cli().args(["demo", "--profiles", "100", "--workspace"]).arg(&ws));
+    let password = format!("pw-{}", std::process::id());
+    let sink = smtp_sink::SmtpSink::start("bob", &password);
+    let port = sink.port.to_string();
+    let add = [
+        "email",
+        "add",
+        "smtp",
+        "--name",
+        "Relay",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--tls",
+        "none",
+        "--username",
+        "bob",
+        "--from",
+        "news@example.com",
+    ];
+    let added = run_ok(cli().args(add).arg("--workspace").arg(&ws).env("SMTP_PASSWORD", &password));
+    assert!(added.contains("Relay"), "{added}");
+    // Another process signs in with the password the first one stored.
+    let verified = run_ok(cli().args(["email", "verify", "Relay", "--workspace"]).arg(&ws));
+    assert!(verified.starts_with("Verified"), "{verified}");
+    let file = std::fs::read(ws.join("workspace.sqlite")).unwrap();
+    assert!(!file.windows(password.len()).any(|w| w == password.as_bytes()), "the password is in the workspace");
+}
+
+/// Where a secret would be lost when the command ends, storing one is refused and nothing is
+/// added.
+#[test]
+fn a_secret_that_cannot_be_kept_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    run_ok(cli().args(["demo", "--profiles", "100", "--workspace"]).arg(&ws));
+    let out = cli()
+        .args(["--ephemeral-secrets", "email", "add", "smtp", "--name", "Lost", "--host", "127.0.0.1"])
+        .args(["--tls", "none", "--username", "bob", "--from", "a@example.com", "--workspace"])
+        .arg(&ws)
+        .env("SMTP_PASSWORD", "secret")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("could not be kept") && err.contains("nothing was added"), "{err}");
+    let conn = rusqlite::Connection::open(ws.join("workspace.sqlite")).unwrap();
+    let n: i64 = conn.query_row("SELECT COUNT(*) FROM cc_credentials WHERE name = 'Lost'", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 0);
+}

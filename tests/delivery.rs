@@ -159,7 +159,7 @@ fn a_message_that_cannot_be_sent_is_refused_before_anything_is_written() {
     let c = console.create_campaign("Empty SMS", CampaignKind::Orchestrated).unwrap();
     console.save_canvas(c.id, &blast(Channel::Sms, Message::default())).unwrap();
     let e = console.run_campaign("Empty SMS", false, None, &mut |_, _| {}, &|| false).unwrap_err();
-    assert!(e.to_string().contains("has no message yet: it needs a text"), "{e}");
+    assert!(e.to_string().contains("the message needs a text before it can be sent"), "{e}");
     assert_eq!(one(&sqlite(dir.path()), "SELECT COUNT(*) FROM cc_deliveries"), 0);
 }
 

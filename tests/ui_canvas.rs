@@ -96,7 +96,8 @@ fn the_demo_canvas_shows_the_engines_counts() {
     assert_eq!((transition.as_str(), total), ("t_vip", vip));
     assert_eq!(rows.len() as u64, vip.min(campaign_console::console::ROWS_PAGE));
     h.get_by_label_contains(&format!("of {}", theme::count(vip)));
-    let mut keys: Vec<i64> = rows.iter().map(|r| r[0].parse().unwrap()).collect();
+    // The profile's columns come first, its key last.
+    let mut keys: Vec<i64> = rows.iter().map(|r| r.last().unwrap().parse().unwrap()).collect();
     let sorted = {
         let mut k = keys.clone();
         k.sort_unstable();
@@ -121,7 +122,14 @@ fn the_demo_canvas_shows_the_engines_counts() {
     settle(&mut h);
     let text = std::fs::read_to_string(&file).unwrap();
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("key,seg,total_spent,stays,last_check_in"));
+    // As on screen: the profile's columns, the enrichment columns, then the key.
+    assert_eq!(
+        lines.next(),
+        Some(
+            "email,phone,first_name,last_name,country,city,birth_date,loyalty_tier,created_at,email_opt_in,\
+             sms_opt_in,push_opt_in,crm_id,total_spent,stays,last_check_in,id"
+        )
+    );
     assert_eq!(lines.count() as u64, vip);
     h.get_by_label_contains(&format!("Exported {vip} rows"));
 

@@ -109,6 +109,12 @@ pub struct CompiledSend {
     pub table: String,
     /// The enrichment columns the table carries.
     pub columns: Vec<String>,
+    /// The work table of the recipients a message can reach (its output).
+    pub reachable: String,
+    /// The work table of the recipients it cannot reach, with the reason's code (`no_address`,
+    /// `invalid_address`, `not_opted_in`, `no_profile`) as their segment; `None` when the
+    /// channel excludes nobody.
+    pub excluded: Option<String>,
 }
 
 /// A Control group activity's held-out rows, recorded as "enrolled in control group"
@@ -134,7 +140,9 @@ pub fn compile_with(
     options: &CompileOptions,
 ) -> Result<CompiledRun, AudienceError> {
     let analysis = validate(canvas, model, options).map_err(AudienceError::Invalid)?;
-    let b = Builder::new(model, options.now);
+    let tz = super::validate::campaign_time_zone(canvas);
+    let tz_name = tz.iana_name().unwrap_or("UTC").to_owned();
+    let b = Builder::new(model, options.now, options.dialect, tz);
     let mut c = Compiler {
         options,
         b: &b,
@@ -161,7 +169,7 @@ pub fn compile_with(
             .outbound(&a.id)
             .filter_map(|t| Some((t.output.clone(), analysis.flows.get(&t.id)?.clone())))
             .collect();
-        c.key = step_key(a, canvas, &inbound, options, &source_version(a, options));
+        c.key = step_key(a, canvas, &inbound, options, &format!("{}|{tz_name}", source_version(a, options)));
         let first_table = c.tables.len();
         let statements = c.activity(a, &inbound, &out_flows).map_err(|message| {
             AudienceError::Invalid(vec![super::Problem {
@@ -342,7 +350,8 @@ impl Compiler<'_> {
             let mut q = carry("w", w, input_flow);
             join_dimension(&mut q, entity);
             for (i, f) in filters.iter().enumerate() {
-                q.expr_as(Expr::case(c.b.rule(f, entity, "t")?, 1).finally(0), Alias::new(format!("m_{}", i + 1)));
+                let matched = c.b.rule_with(f, entity, "t", &input_flow.columns)?;
+                q.expr_as(Expr::case(matched, 1).finally(0), Alias::new(format!("m_{}", i + 1)));
             }
             let mut cols = vec![Alias::new("key"), Alias::new("seg")];
             cols.extend(input_flow.columns.iter().map(|c| Alias::new(&c.alias)));
@@ -442,7 +451,7 @@ impl Compiler<'_> {
                 q.and_where(e);
             }
             let mut window = WindowStatement::new();
-            for (e, o) in pick_order(&mut q, &subset.pick, entity) {
+            for (e, o) in pick_order(&mut q, &subset.pick, entity, c.b) {
                 window.order_by_expr(e, o);
             }
             window.order_by_expr(col("w", "key"), Order::Asc);
@@ -667,7 +676,7 @@ impl Compiler<'_> {
                                 for e in &eligible {
                                     q.and_where(e.clone());
                                 }
-                                let order = pick_order(&mut q, &s.pick, entity);
+                                let order = pick_order(&mut q, &s.pick, entity, c.b);
                                 limited(q, &flow, order, *limit)
                             }
                         };
@@ -721,8 +730,12 @@ impl Compiler<'_> {
                 }
                 match method {
                     DedupMethod::KeepBy { column, largest } => {
+                        let ty = entity.column(column).map_or(ColumnType::Text, |c| c.column_type);
                         window.order_by_expr(col("t", column).is_null(), Order::Asc);
-                        window.order_by_expr(col("t", column), if *largest { Order::Desc } else { Order::Asc });
+                        window.order_by_expr(
+                            self.b.normalized(col("t", column), ty),
+                            if *largest { Order::Desc } else { Order::Asc },
+                        );
                     }
                     DedupMethod::FirstNonEmpty { column } => {
                         window.order_by_expr(empty(entity, "t", column), Order::Asc);
@@ -769,7 +782,7 @@ impl Compiler<'_> {
                         );
                         q
                     }
-                    Relation::Parent { fk, .. } => parents(w, entity, fk),
+                    Relation::Parent { other, fk } => parents(w, entity, fk, other),
                 };
                 out.push(self.fill(&t, &flow, q)?);
             }
@@ -793,25 +806,84 @@ impl Compiler<'_> {
                 q.and_where(Expr::not_exists(key_in(&control, "x", "w")));
                 out.push(self.fill(&t, &flow, q)?);
             }
-            ActivityKind::Channel { per, .. } => {
+            ActivityKind::Channel { channel, per, .. } => {
                 let (Some(entity), Some(w)) = (dim, input_table.as_deref()) else { return Ok(out) };
-                self.sends.push(CompiledSend {
+                let profile = self.b.entity(profile_entity(self.b.model).unwrap_or_default())?;
+                let flow = flow_for("out");
+                // Who a message goes to before exclusions, and (one message per row of another
+                // entity) how each row reaches its profile.
+                let (recipients, via) = if entity.name == profile.name {
+                    (w.to_owned(), None)
+                } else {
+                    let Relation::Parent { other, fk } = self.b.relation(entity, &profile.name)? else {
+                        return Err(format!("{} has no link to {}", entity.label, profile.label));
+                    };
+                    if *per == Recipient::Profile {
+                        let r = self.scratch_table(&flow, 0, &mut out);
+                        out.push(self.fill(&r, &flow, parents(w, entity, fk, other))?);
+                        (r, None)
+                    } else {
+                        (w.to_owned(), Some((entity, fk)))
+                    }
+                };
+                let reasons = exclusion_reasons(*channel, self.b.model, profile, self.options.dialect);
+                let mut send = CompiledSend {
                     activity: a.id.clone(),
                     dimension: entity.name.clone(),
                     table: w.to_owned(),
                     columns: input_flow.columns.iter().map(|c| c.alias.clone()).collect(),
-                });
-                let profile = profile_entity(self.b.model).unwrap_or_default();
-                if *per == Recipient::Profile && entity.name != profile {
-                    let Relation::Parent { fk, .. } = self.b.relation(entity, profile)? else {
-                        return Err(format!("{} has no link to {profile}", entity.label));
-                    };
-                    let flow = flow_for("out");
-                    let t = self.table(&a.id, "out", &flow, &mut out);
-                    out.push(self.fill(&t, &flow, parents(w, entity, fk))?);
-                } else {
-                    self.alias_output(&a.id, "out", Some(w));
+                    reachable: recipients.clone(),
+                    excluded: None,
+                };
+                if reasons.is_empty() && via.is_none() {
+                    self.alias_output(&a.id, "out", Some(&recipients));
+                    self.sends.push(send);
+                    return Ok(out);
                 }
+                // The recipients the message can reach (the output), and the others with the
+                // first reason that excludes them (in the order the ledger gives them).
+                let mut excluded_when: Vec<(&str, Expr)> = Vec::new();
+                if via.is_some() {
+                    excluded_when.push(("no_profile", col("p", &profile.primary_key).is_null()));
+                }
+                excluded_when.extend(reasons);
+                let any = excluded_when.iter().map(|(_, e)| e.clone()).reduce(|a, b| a.or(b));
+                let source = |q: &mut SelectStatement| match via {
+                    None => join_profile(q, profile),
+                    Some((entity, fk)) => {
+                        q.left_join(
+                            Alias::new(&entity.name).into_table_ref().alias(Alias::new("d")),
+                            col("d", &entity.primary_key).equals((Alias::new("w"), Alias::new("key"))),
+                        )
+                        .left_join(
+                            Alias::new(&profile.name).into_table_ref().alias(Alias::new("p")),
+                            col("p", &profile.primary_key).equals((Alias::new("d"), Alias::new(fk))),
+                        );
+                    }
+                };
+                let t = self.table(&a.id, "out", &flow, &mut out);
+                let mut q = carry("w", &recipients, &flow);
+                source(&mut q);
+                if let Some(any) = any.clone() {
+                    q.and_where(any.not());
+                }
+                out.push(self.fill(&t, &flow, q)?);
+                let xflow = Flow { dimension: flow.dimension.clone(), columns: Vec::new() };
+                let x = self.scratch_table(&xflow, 0, &mut out);
+                let mut reason = Expr::case(excluded_when[0].1.clone(), excluded_when[0].0);
+                for (code, when) in &excluded_when[1..] {
+                    reason = reason.case(when.clone(), *code);
+                }
+                let mut q = Query::select();
+                q.expr(col("w", "key")).expr(reason).from_as(Alias::new(&recipients), Alias::new("w"));
+                source(&mut q);
+                if let Some(any) = any {
+                    q.and_where(any);
+                }
+                out.push(self.fill(&x, &xflow, q)?);
+                send.reachable = t;
+                send.excluded = Some(x);
+                self.sends.push(send);
             }
             ActivityKind::Test { conditions } => {
                 let Some(w) = input_table.as_deref() else { return Ok(out) };
@@ -955,6 +1027,46 @@ fn project(alias: &str, flow: &Flow) -> SelectStatement {
     q
 }
 
+/// Joins the profiles' table as `p` on `p.pk = w.key` (see [`join_dimension`]).
+fn join_profile(q: &mut SelectStatement, profile: &Entity) {
+    q.cross_join(Alias::new(&profile.name).into_table_ref().alias(Alias::new("p")))
+        .and_where(col("p", &profile.primary_key).equals((Alias::new("w"), Alias::new("key"))));
+}
+
+/// Why a channel cannot reach a profile (aliased `p`), as (the ledger's code, condition), in
+/// the order the ledger checks them: no address, an address it cannot send to, not opted in.
+/// Each condition is true or false, never unknown.
+fn exclusion_reasons(
+    channel: crate::model::Channel,
+    model: &DataModel,
+    profile: &Entity,
+    dialect: Dialect,
+) -> Vec<(&'static str, Expr)> {
+    let mut reasons = Vec::new();
+    let address = super::validate::address_namespace(channel).and_then(|ns| {
+        model.identity_namespaces.iter().find(|n| n.name == ns && n.entity == profile.name).map(|n| n.column.as_str())
+    });
+    if let Some(column) = address {
+        let text = || {
+            let trimmed = Func::cust(Alias::new("TRIM")).arg(col("p", column).cast_as(Alias::new("TEXT")));
+            Expr::from(Func::coalesce([Expr::from(trimmed), Expr::val("")]))
+        };
+        reasons.push(("no_address", text().eq("")));
+        // PostgreSQL has no such function: there, the address is checked when the ledger is
+        // written (a PostgreSQL data source is counted, not sent from, today).
+        if let (Some(kind), Dialect::Sqlite) = (crate::model::address::AddressKind::of(channel), dialect) {
+            let valid = Func::cust(Alias::new(crate::model::address::VALID_ADDRESS_FUNCTION))
+                .args([Expr::val(kind.as_str()), text()]);
+            reasons.push(("invalid_address", Expr::from(valid).not()));
+        }
+    }
+    let opt_in = format!("{}_opt_in", channel.as_str());
+    if profile.column(&opt_in).is_some() {
+        reasons.push(("not_opted_in", Expr::from(Func::coalesce([col("p", &opt_in), Expr::val(false)])).not()));
+    }
+    reasons
+}
+
 /// Joins the dimension's table as `t` on `t.pk = w.key`, written as a CROSS JOIN with the
 /// condition in WHERE: SQLite then keeps the work table as the outer loop and looks each row
 /// up by primary key, instead of walking the whole base in some index's order (which it
@@ -988,8 +1100,14 @@ fn union_of<'t>(tables: impl Iterator<Item = &'t str>) -> SelectStatement {
     first
 }
 
-/// The distinct parents (`t.fk`) of the rows of work table `w` of `entity`.
-fn parents(w: &str, entity: &Entity, fk: &str) -> SelectStatement {
+/// The distinct parents (`t.fk`) of the rows of work table `w` of `entity`: only parents
+/// that exist in `parent` (a foreign key may point at a row that is not there).
+fn parents(w: &str, entity: &Entity, fk: &str, parent: &Entity) -> SelectStatement {
+    let mut exists = Query::select();
+    exists
+        .expr(Expr::val(1))
+        .from_as(Alias::new(&parent.name), Alias::new("p"))
+        .and_where(col("p", &parent.primary_key).equals((Alias::new("t"), Alias::new(fk))));
     let mut q = Query::select();
     q.distinct()
         .expr(col("t", fk))
@@ -997,6 +1115,7 @@ fn parents(w: &str, entity: &Entity, fk: &str) -> SelectStatement {
         .from_as(Alias::new(w), Alias::new("w"))
         .and_where(col("t", fk).is_not_null());
     join_dimension(&mut q, entity);
+    q.and_where(Expr::exists(exists));
     q
 }
 
@@ -1007,16 +1126,20 @@ fn empty(entity: &Entity, table: &str, column: &str) -> Expr {
 }
 
 /// The order a subset picks its rows in for a limit; joins the dimension (as `t`) to `q`
-/// when sorting by one of its columns.
-fn pick_order(q: &mut SelectStatement, pick: &Pick, entity: &Entity) -> Vec<(Expr, Order)> {
+/// when sorting by one of its columns, else sorts by the population's enrichment column
+/// (of the work table `w`). Rows with no value come last either way.
+fn pick_order(q: &mut SelectStatement, pick: &Pick, entity: &Entity, b: &Builder<'_>) -> Vec<(Expr, Order)> {
     match pick {
         Pick::Random { seed } => vec![(mix_expr(col("w", "key"), *seed), Order::Asc)],
         Pick::Sorted { column, descending } => {
-            join_dimension(q, entity);
-            vec![
-                (col("t", column).is_null(), Order::Asc),
-                (col("t", column), if *descending { Order::Desc } else { Order::Asc }),
-            ]
+            let (raw, value) = match entity.column(column) {
+                Some(c) => {
+                    join_dimension(q, entity);
+                    (col("t", column), b.normalized(col("t", column), c.column_type))
+                }
+                None => (col("w", column), col("w", column)),
+            };
+            vec![(raw.is_null(), Order::Asc), (value, if *descending { Order::Desc } else { Order::Asc })]
         }
     }
 }
@@ -1025,9 +1148,16 @@ fn pick_order(q: &mut SelectStatement, pick: &Pick, entity: &Entity) -> Vec<(Exp
 fn within_limit(alias: &str, limit: Limit) -> Expr {
     match limit {
         Limit::Count(k) => col(alias, "r").lte(i64::try_from(k).unwrap_or(i64::MAX)),
-        // r ≤ n × p %, in whole basis points so both dialects agree on the rounding.
-        Limit::Percent(p) => col(alias, "r").mul(10_000).lte(col(alias, "n").mul((p * 100.0).round() as i64)),
+        // r ≤ n × p %, exactly: p has at most PERCENT_DECIMALS decimals (validation says
+        // so), so p × 10^4 is a whole number and both sides stay integers in both dialects.
+        Limit::Percent(p) => col(alias, "r").mul(1_000_000).lte(col(alias, "n").mul(percent_units(p))),
     }
+}
+
+/// A percentage in ten-thousandths of a percent (12.345 % → 123,450).
+fn percent_units(p: f64) -> i64 {
+    // In range: validation admits 0 < p ≤ 100 only.
+    (p * 10_000.0).round() as i64
 }
 
 /// The first rows of `q` in `order`, at most `limit` of them (a count, or a percentage of

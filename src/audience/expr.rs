@@ -6,9 +6,28 @@ use std::cell::Cell;
 
 use sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Order, Query, SimpleExpr};
 
+use super::Dialect;
+use super::validate::WorkColumn;
 use crate::model::{
     Aggregate, ColumnType, DataModel, EnrichSource, Entity, LinkedCondition, Op, Operand, PeriodUnit, Rule,
 };
+
+/// The SQLite function that folds text for case-insensitive matching (every letter, not just
+/// ASCII as SQLite's own `lower()` and `LIKE` do); registered by `run::register_functions`.
+pub(crate) const FOLD_FUNCTION: &str = "cc_fold";
+
+/// How both dialects fold text for case-insensitive matching: Unicode lower case, which is
+/// what PostgreSQL's `lower()` does and what `cc_fold` does in SQLite.
+pub fn fold(s: &str) -> String {
+    s.to_lowercase()
+}
+
+/// A value typed for a timestamp column: a whole day (in the campaign's time zone) or an instant.
+#[derive(Clone, Copy, Debug)]
+enum Moment {
+    Day(jiff::civil::Date),
+    Instant(jiff::Timestamp),
+}
 
 /// How a linked entity relates to the current one.
 pub(crate) enum Relation<'m> {
@@ -23,6 +42,9 @@ pub(crate) struct Builder<'m> {
     pub model: &'m DataModel,
     pub today: jiff::civil::Date,
     pub now: jiff::Timestamp,
+    pub dialect: Dialect,
+    /// The campaign's time zone: a day typed on a timestamp column is that whole day there.
+    pub tz: jiff::tz::TimeZone,
     next_alias: Cell<u32>,
 }
 
@@ -39,8 +61,8 @@ fn never() -> Expr {
 }
 
 impl<'m> Builder<'m> {
-    pub fn new(model: &'m DataModel, now: jiff::Timestamp) -> Self {
-        Self { model, today: now.to_zoned(jiff::tz::TimeZone::UTC).date(), now, next_alias: Cell::new(0) }
+    pub fn new(model: &'m DataModel, now: jiff::Timestamp, dialect: Dialect, tz: jiff::tz::TimeZone) -> Self {
+        Self { model, today: now.to_zoned(tz.clone()).date(), now, dialect, tz, next_alias: Cell::new(0) }
     }
 
     /// A fresh table alias for a subquery.
@@ -69,27 +91,36 @@ impl<'m> Builder<'m> {
 
     /// The condition `rule` on rows of `entity` aliased `table`.
     pub fn rule(&self, rule: &Rule, entity: &Entity, table: &str) -> Result<Expr, String> {
+        self.rule_with(rule, entity, table, &[])
+    }
+
+    /// The condition `rule` on rows of `entity` aliased `table` that may also name the
+    /// population's own columns (`extra`, the enrichment columns of the work table aliased
+    /// `w`). A column of the entity wins over a work column of the same name.
+    pub fn rule_with(&self, rule: &Rule, entity: &Entity, table: &str, extra: &[WorkColumn]) -> Result<Expr, String> {
         Ok(match rule {
             Rule::All { rules } => {
-                let mut parts = rules.iter().map(|r| self.rule(r, entity, table));
+                let mut parts = rules.iter().map(|r| self.rule_with(r, entity, table, extra));
                 match parts.next() {
                     None => always(),
                     Some(first) => parts.try_fold(first?, |acc, r| Ok::<_, String>(acc.and(r?)))?,
                 }
             }
             Rule::Any { rules } => {
-                let mut parts = rules.iter().map(|r| self.rule(r, entity, table));
+                let mut parts = rules.iter().map(|r| self.rule_with(r, entity, table, extra));
                 match parts.next() {
                     None => never(),
                     Some(first) => parts.try_fold(first?, |acc, r| Ok::<_, String>(acc.or(r?)))?,
                 }
             }
-            Rule::Not { rule } => self.rule(rule, entity, table)?.not(),
+            Rule::Not { rule } => self.rule_with(rule, entity, table, extra)?.not(),
             Rule::Column { column, op, value } => {
-                let c = entity
-                    .column(column)
-                    .ok_or_else(|| format!("{} has no column \u{201c}{column}\u{201d}", entity.label))?;
-                self.compare(col(table, column), c.column_type, *op, value)
+                let (left, ty) = match (entity.column(column), extra.iter().find(|w| w.alias == *column)) {
+                    (Some(c), _) => (col(table, column), c.column_type),
+                    (None, Some(w)) => (col("w", &w.alias), w.column_type),
+                    (None, None) => return Err(format!("{} has no column \u{201c}{column}\u{201d}", entity.label)),
+                };
+                self.compare(left, ty, *op, value)
                     .map_err(|e| format!("{}.{column} {}: {e}", entity.name, op.label()))?
             }
             Rule::Linked { entity: other, condition } => self.linked(entity, table, other, condition)?,
@@ -132,15 +163,170 @@ impl<'m> Builder<'m> {
                     return Err(format!("\u{201c}most recent\u{201d} needs many {} per {}", other.label, entity.label));
                 }
                 let c = column_of(other, column)?;
-                column_of(other, order_by)?;
-                sub.expr(col(&a, column))
-                    .order_by_expr(col(&a, order_by), Order::Desc)
-                    .order_by_expr(col(&a, &other.primary_key), Order::Desc)
-                    .limit(1);
+                sub.expr(col(&a, column));
+                self.most_recent_first(&mut sub, other, &a, order_by)?;
+                sub.limit(1);
                 self.compare(Expr::from(sub), c.column_type, *op, value)
                     .map_err(|e| format!("most recent {}.{column}: {e}", other.name))
             }
         }
+    }
+
+    /// Orders `sub` (rows of `entity` aliased `table`) most recent first by `order_by`: rows
+    /// with no value last in both dialects (PostgreSQL puts NULLs first when descending),
+    /// instants compared as instants, ties broken by the key.
+    fn most_recent_first(
+        &self,
+        sub: &mut sea_query::SelectStatement,
+        entity: &Entity,
+        table: &str,
+        order_by: &str,
+    ) -> Result<(), String> {
+        let c = column_of(entity, order_by)?;
+        let value = self.normalized(col(table, order_by), c.column_type);
+        sub.order_by_expr(col(table, order_by).is_null(), Order::Asc)
+            .order_by_expr(value, Order::Desc)
+            .order_by_expr(col(table, &entity.primary_key), Order::Desc);
+        Ok(())
+    }
+
+    /// A value of type `ty` in the form that compares and sorts right: instants as UTC
+    /// instants (SQLite stores them as text, possibly with other offsets).
+    pub fn normalized(&self, e: Expr, ty: ColumnType) -> Expr {
+        match (ty, self.dialect) {
+            (ColumnType::Timestamp, Dialect::Sqlite) => {
+                Func::cust(Alias::new("strftime")).args([Expr::cust("'%Y-%m-%dT%H:%M:%fZ'"), e]).into()
+            }
+            _ => e,
+        }
+    }
+
+    /// An instant as a value to compare with [`Self::normalized`] ones.
+    fn instant_value(&self, t: jiff::Timestamp) -> SimpleExpr {
+        match self.dialect {
+            Dialect::Sqlite => {
+                let z = t.to_zoned(jiff::tz::TimeZone::UTC);
+                Expr::val(format!(
+                    "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+                    z.year(),
+                    z.month(),
+                    z.day(),
+                    z.hour(),
+                    z.minute(),
+                    z.second(),
+                    z.millisecond()
+                ))
+            }
+            Dialect::Postgres => Expr::val(t.to_string()),
+        }
+    }
+
+    /// The first instant of `day` in the campaign's time zone.
+    fn day_start(&self, day: jiff::civil::Date) -> Result<jiff::Timestamp, String> {
+        day.to_zoned(self.tz.clone()).map(|z| z.timestamp()).map_err(|e| e.to_string())
+    }
+
+    /// The instants `[start, end)` of `day` in the campaign's time zone.
+    fn day_bounds(&self, day: jiff::civil::Date) -> Result<(SimpleExpr, SimpleExpr), String> {
+        let next = day.tomorrow().map_err(|e| e.to_string())?;
+        Ok((self.instant_value(self.day_start(day)?), self.instant_value(self.day_start(next)?)))
+    }
+
+    /// What the user typed for a timestamp column: a day, a date and time (in the campaign's
+    /// time zone) or an instant with its offset.
+    fn moment(&self, v: &Operand) -> Result<Moment, String> {
+        let (Operand::Date(s) | Operand::Text(s)) = v else { return Err("needs a date or a date and time".into()) };
+        let s = s.trim();
+        // A day is just YYYY-MM-DD (jiff would also read the date out of a date and time).
+        if s.len() == 10
+            && let Ok(d) = s.parse::<jiff::civil::Date>()
+        {
+            return Ok(Moment::Day(d));
+        }
+        if let Ok(t) = s.parse::<jiff::Timestamp>() {
+            return Ok(Moment::Instant(t));
+        }
+        if let Ok(dt) = s.parse::<jiff::civil::DateTime>() {
+            return dt.to_zoned(self.tz.clone()).map(|z| Moment::Instant(z.timestamp())).map_err(|e| e.to_string());
+        }
+        Err(format!("\u{201c}{s}\u{201d} is not a date or a date and time"))
+    }
+
+    /// `left op value` for a timestamp: a day is the whole day in the campaign's time zone,
+    /// whatever the operator; instants are compared as instants.
+    fn compare_instant(&self, left: Expr, op: Op, value: &Operand) -> Result<Expr, String> {
+        let left = self.normalized(left, ColumnType::Timestamp);
+        // `left = value`, as a condition.
+        let equals = |v: &Operand| -> Result<Expr, String> {
+            Ok(match self.moment(v)? {
+                Moment::Day(d) => {
+                    let (start, end) = self.day_bounds(d)?;
+                    left.clone().gte(start).and(left.clone().lt(end))
+                }
+                Moment::Instant(t) => left.clone().eq(self.instant_value(t)),
+            })
+        };
+        // The first instant after `value` (after its day, for a day), and `value`'s first.
+        let after = |v: &Operand| -> Result<(SimpleExpr, bool), String> {
+            Ok(match self.moment(v)? {
+                Moment::Day(d) => (self.day_bounds(d)?.1, true),
+                Moment::Instant(t) => (self.instant_value(t), false),
+            })
+        };
+        let first = |v: &Operand| -> Result<SimpleExpr, String> {
+            Ok(match self.moment(v)? {
+                Moment::Day(d) => self.day_bounds(d)?.0,
+                Moment::Instant(t) => self.instant_value(t),
+            })
+        };
+        Ok(match op {
+            Op::Eq => equals(value)?,
+            Op::Ne => equals(value)?.not(),
+            Op::Lt | Op::Before => left.lt(first(value)?),
+            Op::Ge => left.gte(first(value)?),
+            Op::Le | Op::Gt | Op::After => {
+                let (bound, exclusive) = after(value)?;
+                match (op, exclusive) {
+                    (Op::Le, true) => left.lt(bound),
+                    (Op::Le, false) => left.lte(bound),
+                    (_, true) => left.gte(bound),
+                    (_, false) => left.gt(bound),
+                }
+            }
+            Op::Between => {
+                let Operand::Range(a, b) = value else { return Err("needs a range (from … to)".into()) };
+                let from = left.clone().gte(first(a)?);
+                let (bound, exclusive) = after(b)?;
+                from.and(if exclusive { left.lt(bound) } else { left.lte(bound) })
+            }
+            Op::In | Op::NotIn => {
+                let Operand::List(items) = value else { return Err("needs a list of at least one value".into()) };
+                let any = items
+                    .iter()
+                    .map(equals)
+                    .reduce(|a, b| Ok(a?.or(b?)))
+                    .ok_or_else(|| "needs a list of at least one value".to_owned())??;
+                if op == Op::In { any } else { any.not() }
+            }
+            Op::InLast | Op::InNext => {
+                let Operand::Period { amount, unit } = value else {
+                    return Err("needs a number of days, weeks or months".into());
+                };
+                if *amount < 0 {
+                    return Err("the number of days, weeks or months cannot be negative".into());
+                }
+                let span = period_span(*amount, *unit)?;
+                let zoned = self.now.to_zoned(self.tz.clone());
+                let other = if op == Op::InNext { zoned.checked_add(span) } else { zoned.checked_sub(span) }
+                    .map_err(|e| e.to_string())?;
+                let (a, b) = if op == Op::InNext { (&zoned, &other) } else { (&other, &zoned) };
+                left.between(self.instant_value(a.timestamp()), self.instant_value(b.timestamp()))
+            }
+            Op::Contains | Op::StartsWith => return Err("only applies to text, not to a date and time".into()),
+            Op::IsTrue | Op::IsFalse => return Err("only applies to yes/no columns, not to a date and time".into()),
+            // Emptiness is asked of the stored value itself (answered by the caller).
+            Op::IsEmpty | Op::IsNotEmpty => return Err("internal error: emptiness is not a comparison".into()),
+        })
     }
 
     /// An aggregate of a column (or a count of rows) of `entity` aliased `table`, with its type.
@@ -157,7 +343,7 @@ impl<'m> Builder<'m> {
         let name = column.ok_or_else(|| format!("{} needs a column", agg_label(f)))?;
         let c = column_of(entity, name)?;
         let numeric = matches!(c.column_type, ColumnType::Integer | ColumnType::Decimal);
-        let e = col(table, name);
+        let e = self.normalized(col(table, name), c.column_type);
         Ok(match f {
             Aggregate::Sum | Aggregate::Avg if !numeric => {
                 return Err(format!("{} needs a number column; {} is {}", agg_label(f), name, c.column_type.as_str()));
@@ -214,7 +400,6 @@ impl<'m> Builder<'m> {
                     return Err(format!("\u{201c}most recent\u{201d} needs many {from} per {}", entity.label));
                 };
                 let c = column_of(other, column)?;
-                column_of(other, order_by)?;
                 if *rank == 0 {
                     return Err("the rank starts at 1 (the most recent)".into());
                 }
@@ -222,11 +407,9 @@ impl<'m> Builder<'m> {
                 let mut sub = Query::select();
                 sub.expr(col(&a, column))
                     .from_as(Alias::new(&other.name), Alias::new(&a))
-                    .and_where(col(&a, fk).equals((Alias::new(table), Alias::new(&entity.primary_key))))
-                    .order_by_expr(col(&a, order_by), Order::Desc)
-                    .order_by_expr(col(&a, &other.primary_key), Order::Desc)
-                    .limit(1)
-                    .offset(u64::from(rank - 1));
+                    .and_where(col(&a, fk).equals((Alias::new(table), Alias::new(&entity.primary_key))));
+                self.most_recent_first(&mut sub, other, &a, order_by)?;
+                sub.limit(1).offset(u64::from(rank - 1));
                 Ok((Expr::from(sub), c.column_type))
             }
         }
@@ -237,6 +420,9 @@ impl<'m> Builder<'m> {
         use ColumnType as T;
         let is_text = ty == T::Text;
         let is_time = matches!(ty, T::Date | T::Timestamp);
+        if ty == T::Timestamp && !matches!(op, Op::IsEmpty | Op::IsNotEmpty) {
+            return self.compare_instant(left, op, value);
+        }
         Ok(match op {
             Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge => {
                 let v = scalar(ty, value)?;
@@ -265,9 +451,9 @@ impl<'m> Builder<'m> {
                 if !is_text {
                     return Err(format!("only applies to text, not to {}", ty.as_str()));
                 }
-                let escaped = escape_like(&s.to_ascii_lowercase());
+                let escaped = escape_like(&fold(s));
                 let pattern = if op == Op::Contains { format!("%{escaped}%") } else { format!("{escaped}%") };
-                Expr::from(Func::lower(left)).like(LikeExpr::new(pattern).escape('\\'))
+                self.folded(left).like(LikeExpr::new(pattern).escape('\\'))
             }
             Op::IsEmpty => {
                 if is_text {
@@ -299,7 +485,7 @@ impl<'m> Builder<'m> {
                 if *amount < 0 {
                     return Err("the number of days, weeks or months cannot be negative".into());
                 }
-                let (from, to) = self.period(ty, *amount, *unit, op == Op::InNext)?;
+                let (from, to) = self.period(*amount, *unit, op == Op::InNext)?;
                 left.between(from, to)
             }
             Op::Before | Op::After => {
@@ -307,41 +493,36 @@ impl<'m> Builder<'m> {
                     return Err(format!("only applies to dates, not to {}", ty.as_str()));
                 }
                 let day = date_operand(value)?;
-                if op == Op::Before {
-                    left.lt(day.to_string())
-                } else if ty == T::Timestamp {
-                    // After a day: from the start of the next one.
-                    let next = day.tomorrow().map_err(|e| e.to_string())?;
-                    left.gte(next.to_string())
-                } else {
-                    left.gt(day.to_string())
-                }
+                if op == Op::Before { left.lt(day.to_string()) } else { left.gt(day.to_string()) }
             }
         })
     }
 
-    /// The bounds of "in the last / next N units", as stored text.
-    fn period(&self, ty: ColumnType, amount: i64, unit: PeriodUnit, next: bool) -> Result<(String, String), String> {
-        let span = match unit {
-            PeriodUnit::Days => jiff::Span::new().try_days(amount),
-            PeriodUnit::Weeks => jiff::Span::new().try_weeks(amount),
-            PeriodUnit::Months => jiff::Span::new().try_months(amount),
-        }
-        .map_err(|e| e.to_string())?;
-        if ty == ColumnType::Date {
-            let other = if next { self.today.checked_add(span) } else { self.today.checked_sub(span) }
-                .map_err(|e| e.to_string())?;
-            let (a, b) = if next { (self.today, other) } else { (other, self.today) };
-            Ok((a.to_string(), b.to_string()))
-        } else {
-            let zoned = self.now.to_zoned(jiff::tz::TimeZone::UTC);
-            let other =
-                if next { zoned.checked_add(span) } else { zoned.checked_sub(span) }.map_err(|e| e.to_string())?;
-            let fmt = |z: &jiff::Zoned| z.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
-            let (a, b) = if next { (fmt(&zoned), fmt(&other)) } else { (fmt(&other), fmt(&zoned)) };
-            Ok((a, b))
+    /// The days of "in the last / next N units" on a date column, as stored text.
+    fn period(&self, amount: i64, unit: PeriodUnit, next: bool) -> Result<(String, String), String> {
+        let span = period_span(amount, unit)?;
+        let other = if next { self.today.checked_add(span) } else { self.today.checked_sub(span) }
+            .map_err(|e| e.to_string())?;
+        let (a, b) = if next { (self.today, other) } else { (other, self.today) };
+        Ok((a.to_string(), b.to_string()))
+    }
+
+    /// Text folded for case-insensitive matching, the same way in both dialects.
+    fn folded(&self, e: Expr) -> Expr {
+        match self.dialect {
+            Dialect::Sqlite => Func::cust(Alias::new(FOLD_FUNCTION)).arg(e).into(),
+            Dialect::Postgres => Func::lower(e).into(),
         }
     }
+}
+
+fn period_span(amount: i64, unit: PeriodUnit) -> Result<jiff::Span, String> {
+    match unit {
+        PeriodUnit::Days => jiff::Span::new().try_days(amount),
+        PeriodUnit::Weeks => jiff::Span::new().try_weeks(amount),
+        PeriodUnit::Months => jiff::Span::new().try_months(amount),
+    }
+    .map_err(|e| e.to_string())
 }
 
 fn agg_label(f: Aggregate) -> &'static str {
@@ -396,15 +577,10 @@ fn scalar(ty: ColumnType, v: &Operand) -> Result<SimpleExpr, String> {
         (T::Text, Operand::Text(s)) => Expr::val(s.clone()),
         (T::Boolean, Operand::Bool(b)) => Expr::val(*b),
         (T::Date, v) => Expr::val(date_operand(v)?.to_string()),
-        (T::Timestamp, Operand::Date(s) | Operand::Text(s)) => {
-            if s.parse::<jiff::civil::Date>().is_err() && s.parse::<jiff::Timestamp>().is_err() {
-                return Err(format!("\u{201c}{s}\u{201d} is not a date or a date and time"));
-            }
-            Expr::val(s.clone())
-        }
         (T::Integer | T::Decimal, _) => return Err("needs a number".into()),
         (T::Text, _) => return Err("needs a text value".into()),
         (T::Boolean, _) => return Err("needs yes or no".into()),
+        // Compared by `Builder::compare_instant`.
         (T::Timestamp, _) => return Err("needs a date or a date and time".into()),
     })
 }

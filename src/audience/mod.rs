@@ -17,10 +17,16 @@ pub use compile::{
     CompileOptions, CompiledControl, CompiledRun, CompiledSave, CompiledSend, CompiledStep, CompiledTransition,
     SqlStatement, compile, compile_with,
 };
-pub use expr::mix;
+pub use expr::{fold, mix};
 pub use ports::{InputPort, inputs, outputs};
-pub use run::{ActivityReport, CountReport, CountSession, TransitionCount, display_value, run_count};
-pub use validate::{Analysis, Flow, WorkColumn, address_namespace, profile_entity, validate};
+pub use run::{
+    ActivityReport, CountReport, CountSession, SendCount, TransitionCount, display_value, exclusion_label,
+    register_functions, run_count,
+};
+pub use validate::{
+    Analysis, Flow, PERCENT_DECIMALS, WorkColumn, address_namespace, campaign_time_zone, message_problems,
+    profile_entity, validate,
+};
 
 use std::fmt;
 

@@ -32,10 +32,41 @@ pub struct ActivityReport {
     pub sql: Vec<String>,
 }
 
+/// Whom a channel activity can reach, at a count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SendCount {
+    pub activity: String,
+    /// The recipients a message can reach (`None` when the run did not get there).
+    pub reachable: Option<u64>,
+    /// The recipients it cannot reach, by reason (the ledger's codes: `no_address`,
+    /// `invalid_address`, `not_opted_in`, `no_profile`), most first.
+    pub excluded: Vec<(String, u64)>,
+}
+
+impl SendCount {
+    pub fn excluded_total(&self) -> u64 {
+        self.excluded.iter().map(|(_, n)| n).sum()
+    }
+}
+
+/// A reason a recipient is excluded, in a marketer's words.
+pub fn exclusion_label(code: &str) -> &str {
+    match code {
+        "no_address" => "no address",
+        "invalid_address" => "an address that cannot be sent to",
+        "not_opted_in" => "not opted in",
+        "no_profile" => "no profile",
+        "frequency_cap" => "at the frequency cap",
+        other => other,
+    }
+}
+
 /// The result of a count run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CountReport {
     pub transitions: Vec<TransitionCount>,
+    /// Each channel activity's reachable and excluded recipients.
+    pub sends: Vec<SendCount>,
     pub activities: Vec<ActivityReport>,
     pub total: Duration,
     /// `false` when the run was cancelled: the report then holds what was finished.
@@ -55,11 +86,27 @@ pub struct CountSession {
     tables: HashMap<String, u64>,
     /// Transition → work table, for the last run.
     by_transition: HashMap<String, String>,
+    /// Transition → what it carries, for the last run.
+    flows: HashMap<String, super::Flow>,
+    /// Excluded-recipients table → its rows by reason, once read.
+    exclusions: HashMap<String, Vec<(String, u64)>>,
 }
 
 impl CountSession {
+    /// A session on `conn`, with the functions compiled SQL calls registered on it.
     pub fn new(conn: Connection) -> Self {
-        Self { conn, tables: HashMap::new(), by_transition: HashMap::new() }
+        // Only fails when SQLite is out of memory; the count then fails on the missing
+        // function and says so.
+        if let Err(e) = register_functions(&conn) {
+            tracing::warn!("could not register the text-folding function: {e:#}");
+        }
+        Self {
+            conn,
+            tables: HashMap::new(),
+            by_transition: HashMap::new(),
+            flows: HashMap::new(),
+            exclusions: HashMap::new(),
+        }
     }
 
     /// The session's connection: its work tables are visible only through it.
@@ -134,6 +181,7 @@ impl CountSession {
 
         self.by_transition =
             run.transitions.iter().filter_map(|t| Some((t.transition.clone(), t.table.clone()?))).collect();
+        self.flows = run.transitions.iter().map(|t| (t.transition.clone(), t.flow.clone())).collect();
         let transitions = run
             .transitions
             .iter()
@@ -142,7 +190,44 @@ impl CountSession {
                 count: t.table.as_ref().and_then(|table| self.tables.get(table).copied()),
             })
             .collect();
-        Ok(CountReport { transitions, activities, total: started.elapsed(), complete })
+        let mut sends = Vec::with_capacity(run.sends.len());
+        for send in &run.sends {
+            let excluded = match &send.excluded {
+                Some(table) if self.tables.contains_key(table) => self.exclusions_of(table, cancelled)?,
+                _ => Vec::new(),
+            };
+            let reachable = self.tables.get(&send.reachable).copied();
+            sends.push(SendCount { activity: send.activity.clone(), reachable, excluded });
+        }
+        Ok(CountReport { transitions, sends, activities, total: started.elapsed(), complete })
+    }
+
+    /// The rows of an excluded-recipients table by reason (its segment), most first.
+    fn exclusions_of(
+        &mut self,
+        table: &str,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Vec<(String, u64)>, AudienceError> {
+        if let Some(known) = self.exclusions.get(table) {
+            return Ok(known.clone());
+        }
+        let sql = Query::select()
+            .expr(Expr::col(Alias::new("seg")))
+            .expr_as(Func::count(Expr::cust("*")), Alias::new("n"))
+            .from(Alias::new(table))
+            .group_by_col(Alias::new("seg"))
+            .order_by(Alias::new("n"), Order::Desc)
+            .order_by(Alias::new("seg"), Order::Asc)
+            .to_string(SqliteQueryBuilder);
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| interrupted_or(e, cancelled))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, Option<String>>(0)?.unwrap_or_default(), r.get::<_, i64>(1)?.max(0) as u64))
+            })
+            .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+            .map_err(|e| interrupted_or(e, cancelled))?;
+        self.exclusions.insert(table.to_owned(), rows.clone());
+        Ok(rows)
     }
 
     fn run_step(&mut self, step: &CompiledStep, cancelled: &dyn Fn() -> bool) -> Result<(), AudienceError> {
@@ -173,6 +258,7 @@ impl CountSession {
     fn drop_tables(&mut self, tables: &[String]) {
         for t in tables {
             self.tables.remove(t);
+            self.exclusions.remove(t);
             let sql = Table::drop().table(Alias::new(t)).if_exists().to_string(SqliteQueryBuilder);
             if let Err(e) = self.conn.execute_batch(&sql) {
                 tracing::warn!("could not drop work table {t}: {e}");
@@ -275,27 +361,71 @@ impl CountSession {
         Ok((names, rows))
     }
 
+    /// A transition's rows as people read them: the dimension's columns, the enrichment
+    /// columns, then the key (named as the dimension's key), in key order.
+    fn readable(&self, transition: &str, model: &crate::model::DataModel) -> Option<sea_query::SelectStatement> {
+        let table = self.by_transition.get(transition)?;
+        let flow = self.flows.get(transition)?;
+        let col = |t: &str, c: &str| Expr::col((Alias::new(t), Alias::new(c)));
+        let mut q = Query::select();
+        q.from_as(Alias::new(table), Alias::new("w"));
+        let entity = flow.dimension.as_deref().and_then(|d| model.entity(d));
+        if let Some(e) = entity {
+            for c in e.columns.iter().filter(|c| c.name != e.primary_key) {
+                q.expr_as(col("t", &c.name), Alias::new(&c.name));
+            }
+            q.left_join(
+                sea_query::TableRef::from(Alias::new(&e.name)).alias(Alias::new("t")),
+                sea_query::ExprTrait::equals(col("t", &e.primary_key), (Alias::new("w"), Alias::new("key"))),
+            );
+        }
+        for c in &flow.columns {
+            q.expr_as(col("w", &c.alias), Alias::new(&c.alias));
+        }
+        q.expr_as(col("w", "key"), Alias::new(entity.map_or("key", |e| e.primary_key.as_str())));
+        q.order_by((Alias::new("w"), Alias::new("key")), Order::Asc);
+        Some(q)
+    }
+
+    /// The column names and rows `offset..offset + limit` of a transition as people read
+    /// them (see `readable`).
+    pub fn readable_page(
+        &self,
+        transition: &str,
+        model: &crate::model::DataModel,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<String>, Vec<Vec<SqlValue>>), AudienceError> {
+        let Some(mut q) = self.readable(transition, model) else { return Ok((Vec::new(), Vec::new())) };
+        let sql = q.limit(limit).offset(offset).to_string(SqliteQueryBuilder);
+        let mut stmt = self.conn.prepare(&sql)?;
+        let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+        let n = names.len();
+        let rows = stmt
+            .query_map([], |r| (0..n).map(|i| r.get::<_, SqlValue>(i)).collect::<rusqlite::Result<Vec<_>>>())?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok((names, rows))
+    }
+
     /// How many rows a transition had in the last run.
     pub fn transition_count(&self, transition: &str) -> Option<u64> {
         self.by_transition.get(transition).and_then(|t| self.tables.get(t).copied())
     }
 
-    /// Writes every row of a transition's work table (key order) as CSV with a header line;
+    /// Writes every row of a transition (key order, as people read them: see `readable`) as
+    /// CSV with a header line;
     /// returns how many rows. `cancelled` is checked every 10,000 rows.
     pub fn export_csv(
         &self,
         transition: &str,
+        model: &crate::model::DataModel,
         out: impl std::io::Write,
         cancelled: &dyn Fn() -> bool,
     ) -> Result<u64, AudienceError> {
-        let Some(table) = self.by_transition.get(transition) else {
+        let Some(q) = self.readable(transition, model) else {
             return Err(AudienceError::File("this transition has not been counted yet".into()));
         };
-        let sql = Query::select()
-            .column(Asterisk)
-            .from(Alias::new(table))
-            .order_by(Alias::new("key"), Order::Asc)
-            .to_string(SqliteQueryBuilder);
+        let sql = q.to_string(SqliteQueryBuilder);
         let mut stmt = self.conn.prepare(&sql)?;
         let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
         let mut w = csv::Writer::from_writer(out);
@@ -359,6 +489,38 @@ fn add_report(reports: &mut Vec<ActivityReport>, step: &CompiledStep, duration: 
         }
         _ => reports.push(ActivityReport { activity: step.activity.clone(), duration, reused, sql: sql.collect() }),
     }
+}
+
+/// Registers on a SQLite connection the functions compiled SQL calls (`cc_fold`,
+/// `cc_valid_address`).
+pub fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        super::expr::FOLD_FUNCTION,
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_INNOCUOUS,
+        |ctx| {
+            Ok(match ctx.get_raw(0) {
+                rusqlite::types::ValueRef::Text(t) => Some(super::expr::fold(&String::from_utf8_lossy(t))),
+                rusqlite::types::ValueRef::Null => None,
+                // Numbers have no case: their text, as SQLite would give it.
+                rusqlite::types::ValueRef::Integer(i) => Some(i.to_string()),
+                rusqlite::types::ValueRef::Real(f) => Some(f.to_string()),
+                rusqlite::types::ValueRef::Blob(_) => None,
+            })
+        },
+    )?;
+    // Whether an address can be sent to, for the reachable recipients of channel activities.
+    conn.create_scalar_function(
+        crate::model::address::VALID_ADDRESS_FUNCTION,
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            use crate::model::address::{AddressKind, valid_address};
+            let kind = AddressKind::parse(ctx.get_raw(0).as_str().unwrap_or(""));
+            Ok(valid_address(kind, ctx.get_raw(1).as_str().unwrap_or("")))
+        },
+    )
 }
 
 /// Counts `run` once on `conn`; no work table survives the call.

@@ -186,7 +186,7 @@ pub fn validate(canvas: &Canvas, model: &DataModel, options: &CompileOptions) ->
     }
 
     // Flows, in order.
-    let builder = Builder::new(model, now);
+    let builder = Builder::new(model, now, options.dialect, campaign_time_zone(canvas));
     let mut flows: HashMap<String, Flow> = HashMap::new();
     for &i in &order {
         let a = &canvas.activities[i];
@@ -213,7 +213,8 @@ pub fn validate(canvas: &Canvas, model: &DataModel, options: &CompileOptions) ->
             if let Some(f) = flow.filter(|f| f.dimension.is_some()) {
                 match &population {
                     None => population = Some((*f).clone()),
-                    Some(p) if p.dimension != f.dimension => {
+                    // End carries nothing on: it takes any population.
+                    Some(p) if p.dimension != f.dimension && !matches!(a.kind, ActivityKind::End) => {
                         ck.add(
                             Some(a),
                             None,
@@ -358,14 +359,17 @@ fn check_activity(
             if subsets.is_empty() {
                 ck.add(Some(a), Some("subsets"), "add at least one subset");
             }
+            // Filters and sorts may use the population's enrichment columns too.
+            let work = input.map_or(&[][..], |f| f.columns.as_slice());
             for (i, s) in subsets.iter().enumerate() {
                 let p = format!("subset {} ({})", i + 1, s.label);
-                if let Err(e) = b.rule(&s.filter, entity, "t") {
+                if let Err(e) = b.rule_with(&s.filter, entity, "t", work) {
                     ck.add(Some(a), Some(&p), e);
                 }
                 check_limit(ck, a, &p, s.limit.as_ref());
                 if let Pick::Sorted { column, .. } = &s.pick
                     && entity.column(column).is_none()
+                    && !work.iter().any(|w| w.alias == *column)
                 {
                     ck.add(
                         Some(a),
@@ -597,14 +601,73 @@ fn check_activity(
     if ck.problems.len() > before { None } else { out }
 }
 
+/// What the channel activities of `canvas` still lack before they can send (a subject, a
+/// text…). These do not stop a count: the audience can be worked on before the message is
+/// written, but nothing is sent until they are fixed.
+pub fn message_problems(canvas: &Canvas) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for a in &canvas.activities {
+        let ActivityKind::Channel { channel, message, .. } = &a.kind else { continue };
+        let blank = |s: &str| s.trim().is_empty();
+        let mut lacks = |parameter: &str, what: &str| {
+            problems.push(Problem {
+                activity: Some(a.id.clone()),
+                label: Some(a.label.clone()),
+                parameter: Some(parameter.to_owned()),
+                message: format!("the message needs {what} before it can be sent"),
+            });
+        };
+        match channel {
+            Channel::Email => {
+                if blank(&message.subject) {
+                    lacks("message subject", "a subject");
+                }
+                if blank(&message.text) && blank(&message.html) {
+                    lacks("message text", "a text or HTML part");
+                }
+            }
+            Channel::Sms | Channel::Push | Channel::X if blank(&message.text) => lacks("message text", "a text"),
+            Channel::DirectMail if message.columns.is_empty() => {
+                lacks("columns", "the columns of its extraction file");
+            }
+            _ => {}
+        }
+    }
+    problems
+}
+
+/// How many decimals a percentage limit may have; limits are computed exactly from them.
+pub const PERCENT_DECIMALS: usize = 4;
+
 fn check_limit(ck: &mut Checker<'_>, a: &Activity, p: &str, limit: Option<&Limit>) {
     match limit {
         Some(Limit::Percent(x)) if !(x.is_finite() && *x > 0.0 && *x <= 100.0) => {
             ck.add(Some(a), Some(p), "a percentage must be more than 0 and at most 100");
         }
+        Some(Limit::Percent(x)) if ((x * 10_000.0).round() - x * 10_000.0).abs() > 1e-6 => {
+            ck.add(
+                Some(a),
+                Some(p),
+                format!("a percentage can have at most {PERCENT_DECIMALS} decimals (it is applied exactly)"),
+            );
+        }
         Some(Limit::Count(0)) => ck.add(Some(a), Some(p), "a limit must be at least 1"),
         _ => {}
     }
+}
+
+/// The campaign's time zone: its Scheduler's, UTC when it has none (or one that does not
+/// exist, which validation reports on the Scheduler). A day typed on a timestamp column
+/// means that whole day there.
+pub fn campaign_time_zone(canvas: &Canvas) -> jiff::tz::TimeZone {
+    canvas
+        .activities
+        .iter()
+        .find_map(|a| match &a.kind {
+            ActivityKind::Scheduler { timezone: Some(name), .. } => jiff::tz::TimeZone::get(name.trim()).ok(),
+            _ => None,
+        })
+        .unwrap_or(jiff::tz::TimeZone::UTC)
 }
 
 /// The entity messages are addressed to: the one the identity namespaces point at.

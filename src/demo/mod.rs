@@ -666,6 +666,7 @@ fn insert_samples(tx: &Connection, today: jiff::civil::Date, now: jiff::Timestam
             }),
             secret_ref: None,
             created_at: now,
+            is_default: false,
         };
         store::credentials::insert(tx, &credential)?;
     }

@@ -110,10 +110,39 @@ pub struct Credential {
     /// Where the secret lives in the keychain, when the provider needs one.
     pub secret_ref: Option<SecretRef>,
     pub created_at: jiff::Timestamp,
+    /// The channel's default: what an activity that names no credential sends with.
+    #[serde(default)]
+    pub is_default: bool,
 }
 
-/// The credential a channel sends with when an activity names none: the channel's first one
-/// (oldest), so adding a credential never changes what existing campaigns send with.
+impl Credential {
+    /// The name and provider, as people read them: "My relay (SMTP)".
+    pub fn display_name(&self) -> String {
+        format!("{} ({})", self.name, self.provider.label())
+    }
+}
+
+/// The credential a channel sends with when an activity names none: the one the user made
+/// the default (the first one added is, until another is chosen), else the oldest.
 pub fn default_credential(credentials: &[Credential], channel: Channel) -> Option<&Credential> {
-    credentials.iter().filter(|c| c.channel == channel).min_by_key(|c| c.id)
+    let of_channel = || credentials.iter().filter(|c| c.channel == channel);
+    of_channel().find(|c| c.is_default).or_else(|| of_channel().min_by_key(|c| c.id))
+}
+
+/// The credential a channel activity sends with: the one it names (any case), else the
+/// channel's default; `Ok(None)` means the built-in Sandbox. Naming one that does not exist
+/// is an error saying so.
+pub fn credential_for<'c>(
+    credentials: &'c [Credential],
+    channel: Channel,
+    name: Option<&str>,
+) -> Result<Option<&'c Credential>, String> {
+    match name.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(name) => credentials
+            .iter()
+            .find(|c| c.channel == channel && c.name.eq_ignore_ascii_case(name))
+            .map(Some)
+            .ok_or_else(|| format!("there is no {} credential called \u{201c}{name}\u{201d}", channel.label())),
+        None => Ok(default_credential(credentials, channel)),
+    }
 }

@@ -117,6 +117,9 @@ pub struct EntityOverview {
 pub struct DataOverview {
     pub entities: Vec<EntityOverview>,
     pub links: Vec<Link>,
+    /// For each link (same order), the child rows whose key points at no parent row
+    /// (`None` where a table is missing). Such rows never join a population.
+    pub dangling: Vec<Option<u64>>,
     pub identity_namespaces: Vec<IdentityNamespace>,
 }
 

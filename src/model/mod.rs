@@ -1,6 +1,7 @@
 //! Plain domain types of the product. No I/O here: the store reads and writes them, the
 //! UI and the CLI show them.
 
+pub mod address;
 mod campaign;
 mod canvas;
 mod channel;
@@ -8,7 +9,7 @@ mod data_model;
 
 pub use campaign::{Campaign, CampaignKind, CampaignStatus, SavedAudience};
 pub use canvas::*;
-pub use channel::{Channel, Credential, ProviderKind, SecretRef, default_credential};
+pub use channel::{Channel, Credential, ProviderKind, SecretRef, credential_for, default_credential};
 pub use data_model::{
     Cell, Column, ColumnType, DataModel, DataOverview, Entity, EntityOverview, IdentityNamespace, IndexSpec, Link,
 };

@@ -14,7 +14,7 @@ pub fn insert(conn: &Connection, credential: &Credential) -> Result<i64> {
     }
     let exists: Option<i64> = conn
         .query_row(
-            "SELECT id FROM cc_credentials WHERE channel = ?1 AND name = ?2",
+            "SELECT id FROM cc_credentials WHERE channel = ?1 AND name = ?2 COLLATE NOCASE",
             params![credential.channel.as_str(), name],
             |r| r.get(0),
         )
@@ -25,9 +25,10 @@ pub fn insert(conn: &Connection, credential: &Credential) -> Result<i64> {
             credential.channel.label()
         )));
     }
+    // The channel's first credential is its default.
     conn.execute(
-        "INSERT INTO cc_credentials (channel, provider, name, settings_json, secret_ref, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO cc_credentials (channel, provider, name, settings_json, secret_ref, created_at, is_default)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, NOT EXISTS (SELECT 1 FROM cc_credentials WHERE channel = ?1))",
         params![
             credential.channel.as_str(),
             credential.provider.as_str(),
@@ -43,7 +44,8 @@ pub fn insert(conn: &Connection, credential: &Credential) -> Result<i64> {
 /// All credentials, by channel then name.
 pub fn list(conn: &Connection) -> Result<Vec<Credential>> {
     let mut stmt = conn.prepare(
-        "SELECT id, channel, provider, name, settings_json, secret_ref, created_at FROM cc_credentials ORDER BY channel, name",
+        "SELECT id, channel, provider, name, settings_json, secret_ref, created_at, is_default
+         FROM cc_credentials ORDER BY channel, name",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok((
@@ -54,10 +56,11 @@ pub fn list(conn: &Connection) -> Result<Vec<Credential>> {
             r.get::<_, String>(4)?,
             r.get::<_, Option<String>>(5)?,
             r.get::<_, String>(6)?,
+            r.get::<_, bool>(7)?,
         ))
     })?;
     rows.map(|r| {
-        let (id, channel, provider, name, settings, secret_ref, created) = r?;
+        let (id, channel, provider, name, settings, secret_ref, created, is_default) = r?;
         Ok(Credential {
             id,
             channel: Channel::parse(&channel).ok_or_else(|| StoreError::Damaged(format!("channel {channel:?}")))?,
@@ -68,9 +71,25 @@ pub fn list(conn: &Connection) -> Result<Vec<Credential>> {
                 .map_err(|e| StoreError::Damaged(format!("settings of {id}: {e}")))?,
             secret_ref: secret_ref.map(SecretRef),
             created_at: parse_ts(&created)?,
+            is_default,
         })
     })
     .collect()
+}
+
+/// Makes credential `id` its channel's default (and no other).
+pub fn set_default(conn: &Connection, id: i64) -> Result<()> {
+    let tx = conn.unchecked_transaction()?;
+    let n = tx.execute(
+        "UPDATE cc_credentials SET is_default = (id = ?1)
+          WHERE channel = (SELECT channel FROM cc_credentials WHERE id = ?1)",
+        [id],
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound { what: format!("Credential {id}") });
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 pub fn delete(conn: &Connection, id: i64) -> Result<Option<SecretRef>> {
@@ -79,7 +98,17 @@ pub fn delete(conn: &Connection, id: i64) -> Result<Option<SecretRef>> {
     let Some(secret) = secret else {
         return Err(StoreError::NotFound { what: format!("Credential {id}") });
     };
-    conn.execute("DELETE FROM cc_credentials WHERE id = ?1", [id])?;
+    let tx = conn.unchecked_transaction()?;
+    let channel: String = tx.query_row("SELECT channel FROM cc_credentials WHERE id = ?1", [id], |r| r.get(0))?;
+    tx.execute("DELETE FROM cc_credentials WHERE id = ?1", [id])?;
+    // A channel that had its default deleted falls back to its oldest credential, said so.
+    tx.execute(
+        "UPDATE cc_credentials SET is_default = 1
+          WHERE id = (SELECT MIN(id) FROM cc_credentials WHERE channel = ?1)
+            AND NOT EXISTS (SELECT 1 FROM cc_credentials WHERE channel = ?1 AND is_default)",
+        [&channel],
+    )?;
+    tx.commit()?;
     Ok(secret.map(SecretRef))
 }
 
@@ -97,7 +126,7 @@ pub fn update(conn: &Connection, credential: &Credential) -> Result<()> {
     }
     let clash: Option<i64> = conn
         .query_row(
-            "SELECT id FROM cc_credentials WHERE channel = ?1 AND name = ?2 AND id <> ?3",
+            "SELECT id FROM cc_credentials WHERE channel = ?1 AND name = ?2 COLLATE NOCASE AND id <> ?3",
             params![credential.channel.as_str(), name, credential.id],
             |r| r.get(0),
         )

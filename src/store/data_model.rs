@@ -155,6 +155,40 @@ pub fn overview(conn: &Connection) -> Result<Vec<EntityOverview>> {
     Ok(out)
 }
 
+/// For each link of the model, how many child rows point at a parent that does not exist
+/// (a foreign key with a value but no row behind it); `None` where a table is missing.
+pub fn dangling_links(conn: &Connection, model: &DataModel) -> Result<Vec<Option<u64>>> {
+    let table_exists = |name: &str| -> Result<bool> {
+        Ok(conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+            [name],
+            |r| r.get(0),
+        )?)
+    };
+    let mut out = Vec::with_capacity(model.links.len());
+    for l in &model.links {
+        let Some(parent) = model.entity(&l.parent) else {
+            out.push(None);
+            continue;
+        };
+        if !table_exists(&l.child)? || !table_exists(&l.parent)? {
+            out.push(None);
+            continue;
+        }
+        let sql = format!(
+            "SELECT COUNT(*) FROM {child} c WHERE c.{fk} IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.{pk} = c.{fk})",
+            child = quote_ident(&l.child)?,
+            fk = quote_ident(&l.foreign_key)?,
+            parent = quote_ident(&parent.name)?,
+            pk = quote_ident(&parent.primary_key)?,
+        );
+        let n: i64 = conn.query_row(&sql, [], |r| r.get(0))?;
+        out.push(Some(n.max(0) as u64));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

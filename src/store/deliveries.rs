@@ -2,6 +2,7 @@
 //! claimed (`queued` → `sending`, committed) before the provider is called, and closed with the
 //! provider's answer. The Sandbox provider's outbox lives here too.
 
+use crate::model::ProviderKind;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{Result, StoreError, parse_opt_ts, parse_ts, quote_ident, ts};
@@ -45,6 +46,9 @@ pub struct Delivery {
     pub status: String,
     pub created_at: jiff::Timestamp,
     pub finished_at: Option<jiff::Timestamp>,
+    /// The credential it sends with, "Name (Provider)"; `None` for the built-in Sandbox (or
+    /// a credential deleted since).
+    pub credential: Option<String>,
     /// (ledger status, rows), for every status present.
     pub counts: Vec<(String, u64)>,
     /// (interaction kind, events): sent, delivered, bounced, opened, clicked, …
@@ -87,6 +91,12 @@ pub fn create(
     Ok(conn.last_insert_rowid())
 }
 
+/// Records the credential a delivery sends with (`None`: the built-in Sandbox).
+pub fn set_credential(conn: &Connection, delivery: i64, credential: Option<i64>) -> Result<()> {
+    conn.execute("UPDATE cc_deliveries SET credential_id = ?2 WHERE id = ?1", params![delivery, credential])?;
+    Ok(())
+}
+
 /// How the ledger rows of a delivery are read off a work table.
 pub struct LedgerSource<'a> {
     /// The work table (visible to `conn`), keyed by `dimension`'s key.
@@ -113,68 +123,18 @@ pub struct LedgerSource<'a> {
     pub frequency_cap: Option<u32>,
 }
 
-/// The shape an address must have.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AddressKind {
-    /// `local@domain.tld`, no spaces, one `@`.
-    Email,
-    /// E.164: `+`, a country code not starting with 0, 7 to 15 digits in all.
-    Phone,
-}
-
-impl AddressKind {
-    /// The shape a channel's addresses must have, for channels that have addresses.
-    pub fn of(channel: crate::model::Channel) -> Option<Self> {
-        match channel {
-            crate::model::Channel::Email => Some(Self::Email),
-            crate::model::Channel::Sms => Some(Self::Phone),
-            _ => None,
-        }
-    }
-}
-
-impl AddressKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Email => "email",
-            Self::Phone => "phone",
-        }
-    }
-}
-
-/// Whether `address` is one `kind` can be sent to: a phone number in E.164 form that is valid
-/// in its country's numbering plan (libphonenumber's metadata, via `phonenumber`), or an email
-/// address that lettre's parser accepts, with a dot in its domain.
-pub fn valid_address(kind: AddressKind, address: &str) -> bool {
-    let a = address.trim();
-    match kind {
-        AddressKind::Phone => {
-            a.len() <= 16
-                && a.strip_prefix('+')
-                    .is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
-                && phonenumber::parse(None, a).is_ok_and(|n| phonenumber::is_valid(&n))
-        }
-        AddressKind::Email => a.parse::<lettre::Address>().is_ok_and(|e| {
-            let domain = e.domain();
-            domain.find('.').is_some_and(|i| i > 0) && !domain.ends_with('.')
-        }),
-    }
-}
+pub use crate::model::address::{AddressKind, VALID_ADDRESS_FUNCTION, valid_address};
 
 /// Makes [`valid_address`] callable from the ledger's SQL as `cc_valid_address(kind, address)`.
 fn register_address_check(conn: &Connection) -> Result<()> {
     use rusqlite::functions::FunctionFlags;
     conn.create_scalar_function(
-        "cc_valid_address",
+        VALID_ADDRESS_FUNCTION,
         2,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
         |ctx| {
-            let kind = match ctx.get_raw(0).as_str().unwrap_or("") {
-                "phone" => AddressKind::Phone,
-                _ => AddressKind::Email,
-            };
-            let address = ctx.get_raw(1).as_str().unwrap_or("");
-            Ok(valid_address(kind, address))
+            let kind = AddressKind::parse(ctx.get_raw(0).as_str().unwrap_or(""));
+            Ok(valid_address(kind, ctx.get_raw(1).as_str().unwrap_or("")))
         },
     )?;
     Ok(())
@@ -473,8 +433,9 @@ pub fn finish(conn: &Connection, delivery: i64, status: &str, now: jiff::Timesta
 pub fn list(conn: &Connection, campaign_id: Option<i64>) -> Result<Vec<Delivery>> {
     let mut stmt = conn.prepare(
         "SELECT d.id, d.campaign_id, COALESCE(d.activity_id, ''), d.channel, d.status, d.created_at, d.finished_at,
-                COALESCE(c.name, ''), d.is_proof
+                COALESCE(c.name, ''), d.is_proof, k.name, k.provider
          FROM cc_deliveries d LEFT JOIN cc_campaigns c ON c.id = d.campaign_id
+              LEFT JOIN cc_credentials k ON k.id = d.credential_id
          WHERE ?1 IS NULL OR d.campaign_id = ?1 ORDER BY d.id DESC",
     )?;
     let rows = stmt
@@ -489,6 +450,8 @@ pub fn list(conn: &Connection, campaign_id: Option<i64>) -> Result<Vec<Delivery>
                 r.get::<_, Option<String>>(6)?,
                 r.get::<_, String>(7)?,
                 r.get::<_, bool>(8)?,
+                r.get::<_, Option<String>>(9)?,
+                r.get::<_, Option<String>>(10)?,
             ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -497,27 +460,34 @@ pub fn list(conn: &Connection, campaign_id: Option<i64>) -> Result<Vec<Delivery>
     let mut events =
         conn.prepare("SELECT kind, COUNT(*) FROM cc_interactions WHERE delivery_id = ?1 GROUP BY kind ORDER BY kind")?;
     rows.into_iter()
-        .map(|(id, campaign_id, activity_id, channel, status, created, finished, campaign, is_proof)| {
-            let counts = counts
-                .query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            let events = events
-                .query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(Delivery {
-                id,
-                campaign_id,
-                campaign,
-                is_proof,
-                activity_id,
-                channel,
-                status,
-                created_at: parse_ts(&created)?,
-                finished_at: parse_opt_ts(finished)?,
-                counts,
-                events,
-            })
-        })
+        .map(
+            |(id, campaign_id, activity_id, channel, status, created, finished, campaign, is_proof, name, provider)| {
+                let credential = name.map(|name| {
+                    let provider = provider.as_deref().and_then(ProviderKind::parse).map_or("?", ProviderKind::label);
+                    format!("{name} ({provider})")
+                });
+                let counts = counts
+                    .query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                let events = events
+                    .query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(Delivery {
+                    id,
+                    campaign_id,
+                    campaign,
+                    is_proof,
+                    activity_id,
+                    channel,
+                    status,
+                    created_at: parse_ts(&created)?,
+                    finished_at: parse_opt_ts(finished)?,
+                    credential,
+                    counts,
+                    events,
+                })
+            },
+        )
         .collect()
 }
 

@@ -183,6 +183,10 @@ const STEPS: &[&str] = &[
              CREATE INDEX cc_sandbox_messages_key ON cc_sandbox_messages(idempotency_key);
              CREATE INDEX cc_sandbox_messages_pending ON cc_sandbox_messages(events_at, created_at);
              CREATE INDEX cc_interactions_delivery ON cc_interactions(delivery_id, kind);",
+    // 5: each channel's default credential, chosen by the user (until then, its oldest).
+    "ALTER TABLE cc_credentials ADD COLUMN is_default INTEGER NOT NULL DEFAULT 0;
+             UPDATE cc_credentials SET is_default = 1
+              WHERE id IN (SELECT MIN(id) FROM cc_credentials GROUP BY channel);",
 ];
 
 /// The migrations built from [`STEPS`].

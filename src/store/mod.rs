@@ -29,7 +29,11 @@ pub enum StoreError {
     #[error("cannot use the workspace folder {path}: {source}")]
     Folder { path: PathBuf, source: std::io::Error },
     #[error("the workspace database could not be read or written: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
+    #[error(
+        "the workspace is busy: another Campaign Console (a window, a run or a command) is writing to it; wait until it has finished, or close it, and try again"
+    )]
+    Busy,
     #[error("the workspace could not be upgraded to this version of Campaign Console: {0}")]
     Migration(#[from] rusqlite_migration::Error),
     #[error("{what} was not found (it may have been deleted)")]
@@ -38,6 +42,15 @@ pub enum StoreError {
     Invalid(String),
     #[error("stored data is damaged: {0}")]
     Damaged(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => Self::Busy,
+            _ => Self::Sqlite(e),
+        }
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -506,10 +506,22 @@ impl ChannelsScreen {
                     }
                 }
             }
-            if let Some(id) = form.id
-                && ui.button("Delete…").clicked()
-            {
-                self.confirm_delete = Some(id);
+            if let Some(id) = form.id {
+                let is_default = self.list.as_ref().is_some_and(|list| {
+                    crate::model::default_credential(list, form.channel).is_some_and(|c| c.id == id)
+                });
+                if is_default {
+                    ui.label(RichText::new("the channel's default").color(theme::muted(ui)));
+                } else if ui
+                    .button("Make default")
+                    .on_hover_text("Activities that name no credential send with this one from now on")
+                    .clicked()
+                {
+                    commands.push(Command::MakeDefaultCredential { id });
+                }
+                if ui.button("Delete…").clicked() {
+                    self.confirm_delete = Some(id);
+                }
             }
         });
         ui.add_space(8.0);

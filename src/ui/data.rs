@@ -70,12 +70,12 @@ impl DataScreen {
             }
             ui.strong("Links");
             ui.add_space(4.0);
-            egui::Grid::new("links").striped(true).num_columns(3).spacing([28.0, 4.0]).show(ui, |ui| {
-                for title in ["From (many)", "To (one)", "Through"] {
+            egui::Grid::new("links").striped(true).num_columns(4).spacing([28.0, 4.0]).show(ui, |ui| {
+                for title in ["From (many)", "To (one)", "Through", "Pointing nowhere"] {
                     ui.label(egui::RichText::new(title).color(theme::muted(ui)));
                 }
                 ui.end_row();
-                for l in &o.links {
+                for (i, l) in o.links.iter().enumerate() {
                     let key = o
                         .entities
                         .iter()
@@ -84,6 +84,20 @@ impl DataScreen {
                     ui.label(&l.child);
                     ui.label(&l.parent);
                     ui.monospace(format!("{}.{} = {}.{key}", l.child, l.foreign_key, l.parent));
+                    match o.dangling.get(i).copied().flatten() {
+                        Some(0) => ui.label("none"),
+                        Some(n) => ui
+                            .label(egui::RichText::new(format!("{} rows", theme::count(n))).color(theme::warning(ui)))
+                            .on_hover_text(format!(
+                                "{} {} rows name a {} that does not exist. They are left out when a population \
+                                 moves to {} (Change dimension, one message per profile).",
+                                theme::count(n),
+                                l.child,
+                                l.parent,
+                                l.parent
+                            )),
+                        None => ui.label("\u{2014}"),
+                    };
                     ui.end_row();
                 }
             });

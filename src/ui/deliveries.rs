@@ -103,6 +103,7 @@ impl DeliveriesScreen {
                 .column(Column::auto().at_least(140.0))
                 .column(Column::auto().at_least(110.0))
                 .column(Column::auto().at_least(60.0))
+                .column(Column::auto().at_least(110.0))
                 .column(Column::auto().at_least(80.0))
                 .columns(Column::auto().at_least(64.0), 6)
                 .column(Column::remainder())
@@ -112,6 +113,7 @@ impl DeliveriesScreen {
                         "campaign",
                         "activity",
                         "channel",
+                        "through",
                         "status",
                         "total",
                         "sent",
@@ -136,6 +138,7 @@ impl DeliveriesScreen {
                             d.campaign.clone(),
                             d.activity_id.clone(),
                             d.channel.clone(),
+                            d.credential.clone().unwrap_or_else(|| "built-in Sandbox".to_owned()),
                             d.status.clone(),
                             theme::count(d.total()),
                             theme::count(d.count(status::SENT)),

@@ -489,7 +489,15 @@ fn limit_editor(ui: &mut Ui, id: Id, limit: &mut Limit) -> bool {
         match limit {
             Limit::Count(n) => changed |= ui.add(egui::DragValue::new(n).range(0..=u64::MAX)).changed(),
             Limit::Percent(p) => {
-                changed |= ui.add(egui::DragValue::new(p).range(0.0..=100.0).speed(0.5).suffix(" %")).changed();
+                changed |= ui
+                    .add(
+                        egui::DragValue::new(p)
+                            .range(0.0..=100.0)
+                            .speed(0.5)
+                            .max_decimals(crate::audience::PERCENT_DECIMALS)
+                            .suffix(" %"),
+                    )
+                    .changed();
             }
         }
         let mut percent = matches!(limit, Limit::Percent(_));
@@ -929,13 +937,10 @@ fn channel_form(
 ) -> bool {
     let mut changed = false;
     let default = crate::model::default_credential(s.credentials, channel)
-        .map_or_else(|| "the built-in Sandbox".to_owned(), |c| format!("{} ({})", c.name, c.provider.label()));
+        .map_or_else(|| "the built-in Sandbox".to_owned(), crate::model::Credential::display_name);
     let mut options: Vec<(Option<String>, String)> = vec![(None, format!("the channel's default: {default}"))];
     options.extend(
-        s.credentials
-            .iter()
-            .filter(|c| c.channel == channel)
-            .map(|c| (Some(c.name.clone()), format!("{} ({})", c.name, c.provider.label()))),
+        s.credentials.iter().filter(|c| c.channel == channel).map(|c| (Some(c.name.clone()), c.display_name())),
     );
     if let Some(name) = credential.as_ref()
         && !options.iter().any(|(v, _)| v.as_ref() == Some(name))

@@ -29,8 +29,9 @@ use crate::model::{Activity, ActivityKind, Campaign, Canvas, DataModel};
 pub const COUNT_DEBOUNCE: f64 = 0.3;
 /// Edits are saved this long after the last one.
 pub const SAVE_DEBOUNCE: f64 = 1.0;
-/// "Fit all" zooms out no further than this.
-const MIN_FIT_SCALE: f32 = 0.75;
+/// "Fit all" zooms out no further than this (the canvas's own limit is 0.2): the demo
+/// canvas fits whole in a 1280×800 window.
+const MIN_FIT_SCALE: f32 = 0.3;
 /// Undo keeps at most this many steps.
 const UNDO_LIMIT: usize = 200;
 
@@ -161,6 +162,8 @@ pub struct CanvasEditor {
     /// (activity, output) → count, from the last finished count.
     counts: HashMap<(String, String), u64>,
     durations: HashMap<String, Duration>,
+    /// Channel activity id → whom it reaches at the last count.
+    sends: HashMap<String, crate::audience::SendCount>,
     last_report: Option<CountReport>,
     problems: Vec<Problem>,
     count_error: Option<String>,
@@ -219,6 +222,7 @@ impl CanvasEditor {
             requested: HashMap::new(),
             counts: HashMap::new(),
             durations: HashMap::new(),
+            sends: HashMap::new(),
             last_report: None,
             problems: Vec::new(),
             count_error: None,
@@ -328,6 +332,7 @@ impl CanvasEditor {
                     self.count_error = None;
                     self.counts.clear();
                     self.durations.clear();
+                    self.sends.clear();
                     self.last_report = None;
                 }
             },
@@ -438,6 +443,7 @@ impl CanvasEditor {
             }
         }
         self.durations = report.activities.iter().map(|a| (a.activity.clone(), a.duration)).collect();
+        self.sends = report.sends.iter().map(|s| (s.activity.clone(), s.clone())).collect();
         self.last_report = Some(report);
     }
 
@@ -756,30 +762,36 @@ impl CanvasEditor {
                 ui.label("The campaign is counted again, then each channel activity sends to its recipients:");
                 ui.add_space(4.0);
                 for a in &self.committed.activities {
-                    let ActivityKind::Channel { credential, .. } = &a.kind else { continue };
-                    let n: u64 = self
-                        .committed
-                        .transitions
-                        .iter()
-                        .filter(|t| t.to == a.id)
-                        .filter_map(|t| self.counts.get(&(t.from.clone(), t.output.clone())))
-                        .sum();
-                    let ActivityKind::Channel { channel, .. } = &a.kind else { continue };
-                    let chosen = self.context.credentials.iter().find(|c| {
-                        c.channel == *channel
-                            && credential.as_ref().is_none_or(|name| c.name.eq_ignore_ascii_case(name))
-                    });
-                    let with = match chosen {
-                        Some(c) if c.name.eq_ignore_ascii_case(c.provider.as_str()) => c.name.clone(),
-                        Some(c) => format!("{} ({})", c.name, c.provider.as_str()),
-                        None => "the Sandbox".to_owned(),
+                    let ActivityKind::Channel { channel, credential, .. } = &a.kind else { continue };
+                    // The same choice the run makes (`model::credential_for`).
+                    let with = match crate::model::credential_for(
+                        &self.context.credentials,
+                        *channel,
+                        credential.as_deref(),
+                    ) {
+                        Ok(Some(c)) => c.display_name(),
+                        Ok(None) => "the built-in Sandbox".to_owned(),
+                        Err(e) => e,
                     };
+                    let (reachable, excluded) = self
+                        .sends
+                        .get(&a.id)
+                        .map_or((0, Vec::new()), |s| (s.reachable.unwrap_or(0), s.excluded.clone()));
                     ui.label(format!(
-                        "• {} \u{201c}{}\u{201d}: {} recipients at the last count, through {with}",
+                        "\u{2022} {} \u{201c}{}\u{201d}: {} recipients at the last count, through {with}",
                         a.kind.label(),
                         a.label,
-                        theme::count(n)
+                        theme::count(reachable)
                     ));
+                    if !excluded.is_empty() {
+                        let reasons: Vec<String> = excluded
+                            .iter()
+                            .map(|(code, n)| format!("{} {}", theme::count(*n), crate::audience::exclusion_label(code)))
+                            .collect();
+                        ui.label(
+                            RichText::new(format!("    not sent to: {}", reasons.join(", "))).color(theme::muted(ui)),
+                        );
+                    }
                 }
                 if !self.earlier.is_empty() {
                     ui.add_space(4.0);
@@ -991,6 +1003,7 @@ impl CanvasEditor {
             counting,
             problems: &problems,
             durations: &self.durations,
+            sends: &self.sends,
             refusal: &mut self.refusal,
             check: &check,
             transform: &mut self.transform,

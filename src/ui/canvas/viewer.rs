@@ -43,6 +43,8 @@ pub struct Viewer<'a> {
     /// Activity id → what is wrong with it.
     pub problems: &'a HashMap<String, Vec<String>>,
     pub durations: &'a HashMap<String, Duration>,
+    /// Channel activity id → whom it reaches at the last count.
+    pub sends: &'a HashMap<String, crate::audience::SendCount>,
     /// Why the last connection the user tried was refused.
     pub refusal: &'a mut Option<String>,
     /// Checks a connection before it is made.
@@ -133,29 +135,32 @@ impl SnarlViewer<Activity> for Viewer<'_> {
         let name = outputs(&a.kind).get(pin.id.output).cloned().unwrap_or_default();
         let count = self.counts.get(&(a.id.clone(), name.clone())).copied();
         let wired = !pin.remotes.is_empty();
+        let took = self.durations.get(&a.id).map(|d| format!(" Computed in {:.2} s.", d.as_secs_f64()));
         ui.horizontal(|ui| {
             if wired && self.counting {
                 ui.spinner();
             }
+            // The output's name, then its count: apart, so neither runs into the other.
+            let label = (name != "out").then(|| output_label(&a.kind, pin.id.output, &name));
+            if let Some(label) = &label {
+                ui.label(RichText::new(label).small().color(theme::muted(ui)));
+            }
             if let Some(n) = count {
-                let colour = if n == 0 { theme::warning(ui) } else { ui.visuals().strong_text_color() };
-                let text = if name == "out" {
-                    theme::count(n)
-                } else {
-                    format!("{}: {}", output_label(&a.kind, pin.id.output, &name), theme::count(n))
-                };
-                let r = ui
-                    .add(egui::Label::new(RichText::new(text).color(colour)).sense(egui::Sense::click()))
-                    .on_hover_text(if n == 0 {
-                        "Nobody reaches this transition."
-                    } else {
-                        "Exact count of this transition. Click to see its rows."
-                    });
+                let mut text = RichText::new(theme::count(n)).strong();
+                if n == 0 {
+                    text = text.color(theme::warning(ui));
+                }
+                let r = ui.link(text).on_hover_text(format!(
+                    "{} Click to show its rows.{}",
+                    if n == 0 { "Nobody reaches this transition." } else { "Exact count of this transition." },
+                    took.as_deref().unwrap_or("")
+                ));
+                // Read out (and found by tests) with the output it counts.
+                let spoken = label.as_ref().map_or_else(|| theme::count(n), |l| format!("{l}: {}", theme::count(n)));
+                r.widget_info(|| egui::WidgetInfo::labeled(egui::WidgetType::Link, true, &spoken));
                 if r.clicked() {
                     self.requests.push(Request::Inspect { activity: a.id.clone(), output: name.clone() });
                 }
-            } else if name != "out" {
-                ui.label(RichText::new(output_label(&a.kind, pin.id.output, &name)).small().color(theme::muted(ui)));
             }
         });
         Recorded {
@@ -166,7 +171,7 @@ impl SnarlViewer<Activity> for Viewer<'_> {
     }
 
     fn has_footer(&mut self, node: &Activity) -> bool {
-        self.durations.contains_key(&node.id) || self.problems.contains_key(&node.id)
+        self.sends.contains_key(&node.id) || self.problems.contains_key(&node.id)
     }
 
     fn show_footer(&mut self, node: NodeId, _: &[InPin], _: &[OutPin], ui: &mut Ui, snarl: &mut Snarl<Activity>) {
@@ -175,8 +180,26 @@ impl SnarlViewer<Activity> for Viewer<'_> {
             ui.label(RichText::new(format!("{} {}", theme::ICON_ERROR, p.len())).color(theme::error(ui)))
                 .on_hover_text(p.join("\n"));
         }
-        if let Some(d) = self.durations.get(&a.id) {
-            ui.label(RichText::new(format!("{:.2} s", d.as_secs_f64())).small().color(theme::muted(ui)));
+        // A channel activity: whom it reaches, and whom it cannot, by reason.
+        if let Some(send) = self.sends.get(&a.id)
+            && let Some(reachable) = send.reachable
+        {
+            let excluded = send.excluded_total();
+            let text = format!("{} reachable \u{00b7} {} excluded", theme::count(reachable), theme::count(excluded));
+            let reasons: Vec<String> = send
+                .excluded
+                .iter()
+                .map(|(code, n)| format!("{}: {}", crate::audience::exclusion_label(code), theme::count(*n)))
+                .collect();
+            let why = if reasons.is_empty() {
+                "Every recipient can be reached (the frequency cap, if set, applies when sending).".to_owned()
+            } else {
+                format!(
+                    "Excluded when sending:\n{}\n(the frequency cap, if set, applies when sending)",
+                    reasons.join("\n")
+                )
+            };
+            ui.label(RichText::new(text).small().color(theme::muted(ui))).on_hover_text(why);
         }
     }
 

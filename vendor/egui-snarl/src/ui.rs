@@ -1312,7 +1312,8 @@ where
         snarl_state.look_at(nodes_bb, ui_rect, min_scale, max_scale);
     }
 
-    if modifiers.command && snarl_resp.clicked_by(PointerButton::Primary) {
+    // Campaign Console: a click on the background clears the selection.
+    if snarl_resp.clicked_by(PointerButton::Primary) {
         snarl_state.deselect_all_nodes();
     }
 
@@ -1950,11 +1951,17 @@ where
         node_moved = Some((node, r.drag_delta()));
     }
 
+    // Campaign Console: a plain click selects the node (and only it); Shift adds it to the
+    // selection, Ctrl / Cmd takes it out. Dragging a node of a selection keeps the selection.
     if r.clicked_by(PointerButton::Primary) || r.dragged_by(PointerButton::Primary) {
         if modifiers.shift {
-            snarl_state.select_one_node(modifiers.command, node);
+            snarl_state.select_one_node(false, node);
         } else if modifiers.command {
             snarl_state.deselect_one_node(node);
+        } else if r.clicked_by(PointerButton::Primary)
+            || !snarl_state.selected_nodes().contains(&node)
+        {
+            snarl_state.select_one_node(true, node);
         }
     }
 
