@@ -343,3 +343,47 @@ fn killed_again_and_again_while_sending_over_http_no_key_reaches_the_provider_tw
         one(&db, "SELECT COUNT(*) FROM cc_ledger WHERE status = 'failed'")
     );
 }
+
+/// Adding a credential does not change what sends; "Make default" does, and the delivery (and
+/// `deliveries`) names the credential that sent it.
+#[test]
+fn the_channels_default_credential_is_the_one_that_sends_and_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(30, 5, false, &mut |_| true).unwrap();
+    sqlite(dir.path())
+        .execute_batch("UPDATE profiles SET email_opt_in = 1, email = 'p' || id || '@example.com'")
+        .unwrap();
+    let sink = smtp_sink::SmtpSink::start("mailer", "pw");
+    let settings = json!({"host": "127.0.0.1", "port": sink.port, "tls": "none", "username": "mailer",
+                          "from": "news@example.com"});
+    let relay = console.add_credential(Channel::Email, ProviderKind::Smtp, "My relay", settings, Some("pw")).unwrap();
+    let default = |console: &Console| {
+        let list = console.credentials().unwrap();
+        campaign_console::model::default_credential(&list, Channel::Email).map(|c| c.name.clone())
+    };
+    assert_eq!(default(&console).as_deref(), Some("Sandbox"), "adding one does not change the default");
+    // A name that differs only by case is refused.
+    let clash = console.add_credential(Channel::Email, ProviderKind::Sandbox, "my RELAY", json!({}), None).unwrap_err();
+    assert!(clash.to_string().contains("already exists"), "{clash}");
+
+    let message = Message { subject: "Hi".into(), text: "Hello".into(), ..Message::default() };
+    let c = console.create_campaign("Default mail", CampaignKind::Orchestrated).unwrap();
+    console.save_canvas(c.id, &support::blast(Channel::Email, None, message.clone())).unwrap();
+    let summary = run(&console, "Default mail");
+    assert_eq!(summary.deliveries[0].credential.as_deref(), Some("Sandbox (Sandbox)"));
+    assert!(sink.mails().is_empty(), "the Sandbox sent");
+
+    console.make_default_credential(relay.id).unwrap();
+    assert_eq!(default(&console).as_deref(), Some("My relay"));
+    let c = console.create_campaign("Relay mail", CampaignKind::Orchestrated).unwrap();
+    console.save_canvas(c.id, &support::blast(Channel::Email, None, message)).unwrap();
+    let summary = run(&console, "Relay mail");
+    let d = &summary.deliveries[0];
+    assert_eq!(d.credential.as_deref(), Some("My relay (SMTP)"));
+    assert_eq!((d.count("sent"), sink.mails().len()), (30, 30), "the default sent them");
+
+    // Deleting the default falls back to the oldest, said so.
+    console.delete_credential(relay.id).unwrap();
+    assert_eq!(default(&console).as_deref(), Some("Sandbox"));
+}
