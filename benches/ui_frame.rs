@@ -70,6 +70,7 @@ fn main() {
         published_at: None,
         created_at: now,
         modified_at: now,
+        last_run: None,
     };
     let c = canvas();
     assert_eq!(c.activities.len(), activity_count());

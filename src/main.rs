@@ -114,6 +114,13 @@ enum Cmd {
         #[command(subcommand)]
         action: EmailCmd,
     },
+    /// Launch the published campaigns at their Scheduler's times, until stopped (Ctrl+C). The
+    /// window does the same while it is open; only one process launches at a time.
+    Scheduler {
+        /// Launch what is due now, then exit (for cron or a systemd timer).
+        #[arg(long)]
+        once: bool,
+    },
     /// Say where secrets (passwords, tokens) are kept on this machine: the system keychain,
     /// the kernel keyring, or memory only (then they are lost when the program ends).
     Keychain,
@@ -203,6 +210,11 @@ fn count_parser(min: u64, max: u64) -> impl Fn(&str) -> Result<u64, String> + Cl
     }
 }
 
+/// An instant as a person reads it: in this computer's time zone, to the minute.
+fn local(t: jiff::Timestamp) -> String {
+    t.to_zoned(jiff::tz::TimeZone::system()).strftime("%Y-%m-%d %H:%M").to_string()
+}
+
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
 }
@@ -249,7 +261,8 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
     let fresh = !workspace_dir.join(store::DATABASE_FILE).exists();
     // Commands that read or write secrets use the same store as the window; the others do not
     // reach for the keychain at all (looking for one can take seconds on a machine without).
-    let needs_secrets = matches!(cli.command, None | Some(Cmd::Run { .. } | Cmd::Email { .. } | Cmd::Keychain));
+    let needs_secrets =
+        matches!(cli.command, None | Some(Cmd::Run { .. } | Cmd::Email { .. } | Cmd::Keychain | Cmd::Scheduler { .. }));
     let secrets =
         if cli.ephemeral_secrets || !needs_secrets { SecretsChoice::Ephemeral } else { SecretsChoice::System };
     if workspace_dir.exists() && !workspace_dir.is_dir() {
@@ -313,9 +326,23 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
         }
         Some(Cmd::Campaigns) => {
             let console = open()?;
-            say!("{:>5}  {:<32} {:<17} {:<10} modified", "id", "name", "kind", "status");
+            say!("{:>5}  {:<32} {:<17} {:<10} {:<17} last run", "id", "name", "kind", "status", "modified");
             for c in console.campaigns()? {
-                say!("{:>5}  {:<32} {:<17} {:<10} {}", c.id, c.name, c.kind.label(), c.status.label(), c.modified_at);
+                let last = c.last_run.as_ref().map_or_else(
+                    || "never".to_owned(),
+                    |r| {
+                        let what = r.outcome.clone().unwrap_or_else(|| "running".into());
+                        format!("{}: {}{what}", local(r.started_at), if r.failed { "failed: " } else { "" })
+                    },
+                );
+                say!(
+                    "{:>5}  {:<32} {:<17} {:<10} {:<17} {last}",
+                    c.id,
+                    c.name,
+                    c.kind.label(),
+                    c.status.label(),
+                    local(c.modified_at)
+                );
             }
             Ok(())
         }
@@ -391,7 +418,7 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
             } else {
                 say!("{:<32} {:<14} {:>10}  modified", "name", "dimension", "rows");
                 for a in list {
-                    say!("{:<32} {:<14} {:>10}  {}", a.name, a.dimension, a.row_count, a.modified_at);
+                    say!("{:<32} {:<14} {:>10}  {}", a.name, a.dimension, a.row_count, local(a.modified_at));
                 }
             }
             Ok(())
@@ -508,6 +535,31 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
                 Err(why) => anyhow::bail!("{} could not be verified: {why}", c.name),
             }
         }
+        Some(Cmd::Scheduler { once }) => {
+            let console = open()?;
+            let holder = format!("scheduler-{}-{}", std::process::id(), uuid::Uuid::new_v4());
+            if !once {
+                eprintln!("Launching scheduled campaigns at their times; Ctrl+C stops.");
+            }
+            loop {
+                for r in console.launch_due(&holder, &|| false)? {
+                    let missed =
+                        if r.missed > 0 { format!(", {} missed launches caught up", r.missed) } else { String::new() };
+                    say!(
+                        "{} launched \u{201c}{}\u{201d} (due {}{missed}): {}{}",
+                        local(console.now()),
+                        r.campaign,
+                        local(r.scheduled_for),
+                        if r.failed { "failed: " } else { "" },
+                        r.outcome
+                    );
+                }
+                if once {
+                    return Ok(());
+                }
+                std::thread::sleep(campaign_console::console::SCHEDULER_TICK);
+            }
+        }
         Some(Cmd::Keychain) => {
             let keychain = if cli.ephemeral_secrets {
                 campaign_console::secrets::KeychainStatus::Ephemeral
@@ -551,7 +603,7 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
                 };
                 match schedule::Plan::new(params) {
                     Ok(plan) => {
-                        let launches = plan.next_launches(jiff::Timestamp::now(), next as usize);
+                        let launches = plan.next_launches(console.now(), next as usize);
                         say!(
                             "{} ({}), times in {}:",
                             a.label,

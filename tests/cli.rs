@@ -98,7 +98,7 @@ fn count_save_audiences_and_preview_the_schedule() {
     assert_eq!(launches.len(), 3, "{text}");
     assert!(launches.iter().all(|l| l.trim().starts_with("Mon ") && l.contains(" 09:00 ")), "{text}");
     let (ok, _, err) = run(&["schedule", "Thanks for reading"]);
-    assert!(!ok && err.contains("has no canvas") && err.contains("not orchestrated"), "{err}");
+    assert!(!ok && err.contains("has no canvas") && err.contains("Only orchestrated campaigns have a canvas"), "{err}");
 
     let (ok, _, _) = run(&["audiences", "--delete", "summer: NOT targeted"]);
     assert!(ok);

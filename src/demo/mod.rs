@@ -622,6 +622,7 @@ fn insert_samples(tx: &Connection, today: jiff::civil::Date, now: jiff::Timestam
             published_at: None,
             created_at: now,
             modified_at: now,
+            last_run: None,
         },
         Campaign {
             id: 0,
@@ -633,6 +634,7 @@ fn insert_samples(tx: &Connection, today: jiff::civil::Date, now: jiff::Timestam
             published_at: None,
             created_at: now,
             modified_at: now,
+            last_run: None,
         },
         Campaign {
             id: 0,
@@ -644,6 +646,7 @@ fn insert_samples(tx: &Connection, today: jiff::civil::Date, now: jiff::Timestam
             published_at: Some(day(-30)?),
             created_at: now,
             modified_at: now,
+            last_run: None,
         },
     ];
     for c in &samples {

@@ -98,6 +98,19 @@ pub struct Campaign {
     pub published_at: Option<jiff::Timestamp>,
     pub created_at: jiff::Timestamp,
     pub modified_at: jiff::Timestamp,
+    /// Its latest run, when it ran.
+    #[serde(default)]
+    pub last_run: Option<LastRun>,
+}
+
+/// A campaign's latest run, as the Campaigns list shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LastRun {
+    pub started_at: jiff::Timestamp,
+    pub finished_at: Option<jiff::Timestamp>,
+    /// What came of it ("4,210 sent, 12 failed"), or why it failed.
+    pub outcome: Option<String>,
+    pub failed: bool,
 }
 
 /// A named set of keys of one entity, written by a campaign's Save audience activity and read

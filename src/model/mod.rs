@@ -7,7 +7,7 @@ mod canvas;
 mod channel;
 mod data_model;
 
-pub use campaign::{Campaign, CampaignKind, CampaignStatus, SavedAudience};
+pub use campaign::{Campaign, CampaignKind, CampaignStatus, LastRun, SavedAudience};
 pub use canvas::*;
 pub use channel::{Channel, Credential, ProviderKind, SecretRef, credential_for, default_credential};
 pub use data_model::{

@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{Result, StoreError, parse_opt_ts, parse_ts, ts};
-use crate::model::{Campaign, CampaignKind, CampaignStatus};
+use crate::model::{Campaign, CampaignKind, CampaignStatus, LastRun};
 
 const COLUMNS: &str = "id, name, kind, status, starts_at, ends_at, published_at, created_at, modified_at";
 
@@ -29,8 +29,28 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<Campaign>> {
             published_at: parse_opt_ts(published)?,
             created_at: parse_ts(&created)?,
             modified_at: parse_ts(&modified)?,
+            last_run: None,
         })
     })())
+}
+
+/// `c` with its last run, when it has one.
+fn with_last_run(conn: &Connection, mut c: Campaign) -> Result<Campaign> {
+    let run: Option<(String, Option<String>, Option<String>, bool)> = conn
+        .query_row(
+            "SELECT started_at, finished_at, outcome, failed FROM cc_campaign_runs
+             WHERE campaign_id = ?1 ORDER BY id DESC LIMIT 1",
+            [c.id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    c.last_run = match run {
+        Some((started, finished, outcome, failed)) => {
+            Some(LastRun { started_at: parse_ts(&started)?, finished_at: parse_opt_ts(finished)?, outcome, failed })
+        }
+        None => None,
+    };
+    Ok(c)
 }
 
 /// Checks and tidies a campaign name typed by a user.
@@ -66,13 +86,15 @@ fn ensure_name_free(conn: &Connection, name: &str, except: Option<i64>) -> Resul
 pub fn list(conn: &Connection) -> Result<Vec<Campaign>> {
     let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM cc_campaigns ORDER BY modified_at DESC, id DESC"))?;
     let rows = stmt.query_map([], from_row)?;
-    rows.map(|r| r?).collect()
+    rows.map(|r| with_last_run(conn, r??)).collect()
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Campaign> {
-    conn.query_row(&format!("SELECT {COLUMNS} FROM cc_campaigns WHERE id = ?1"), [id], from_row)
+    let c = conn
+        .query_row(&format!("SELECT {COLUMNS} FROM cc_campaigns WHERE id = ?1"), [id], from_row)
         .optional()?
-        .ok_or_else(|| StoreError::NotFound { what: format!("Campaign {id}") })?
+        .ok_or_else(|| StoreError::NotFound { what: format!("Campaign {id}") })??;
+    with_last_run(conn, c)
 }
 
 /// Finds a campaign by id (digits) or by name (case-insensitive).
@@ -82,13 +104,15 @@ pub fn find(conn: &Connection, name_or_id: &str) -> Result<Campaign> {
     {
         return Ok(c);
     }
-    conn.query_row(
-        &format!("SELECT {COLUMNS} FROM cc_campaigns WHERE name = ?1 COLLATE NOCASE"),
-        [name_or_id.trim()],
-        from_row,
-    )
-    .optional()?
-    .ok_or_else(|| StoreError::NotFound { what: format!("A campaign named \u{201c}{name_or_id}\u{201d}") })?
+    let c = conn
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM cc_campaigns WHERE name = ?1 COLLATE NOCASE"),
+            [name_or_id.trim()],
+            from_row,
+        )
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound { what: format!("A campaign named \u{201c}{name_or_id}\u{201d}") })??;
+    with_last_run(conn, c)
 }
 
 /// Creates a draft campaign and returns it.
@@ -273,6 +297,7 @@ mod tests {
             published_at: Some(t("2026-01-02T00:00:00Z")),
             created_at: t("2025-12-01T00:00:00Z"),
             modified_at: t("2025-12-02T00:00:00Z"),
+            last_run: None,
         };
         let id = insert(&conn, &c).unwrap();
         assert_eq!(get(&conn, id).unwrap(), Campaign { id, ..c });

@@ -187,6 +187,26 @@ const STEPS: &[&str] = &[
     "ALTER TABLE cc_credentials ADD COLUMN is_default INTEGER NOT NULL DEFAULT 0;
              UPDATE cc_credentials SET is_default = 1
               WHERE id IN (SELECT MIN(id) FROM cc_credentials GROUP BY channel);",
+    // 6: scheduled launches (the last one handled per campaign, a lease so that one process
+    // launches at a time) and the record of every run.
+    "ALTER TABLE cc_campaigns ADD COLUMN last_launch_at TEXT;
+             CREATE TABLE cc_leases (
+                 name TEXT PRIMARY KEY,
+                 holder TEXT NOT NULL,
+                 expires_at INTEGER NOT NULL
+             );
+             CREATE TABLE cc_campaign_runs (
+                 id INTEGER PRIMARY KEY,
+                 campaign_id INTEGER NOT NULL REFERENCES cc_campaigns(id) ON DELETE CASCADE,
+                 trigger TEXT NOT NULL CHECK (trigger IN ('manual', 'scheduled')),
+                 scheduled_for TEXT,
+                 missed INTEGER NOT NULL DEFAULT 0,
+                 started_at TEXT NOT NULL,
+                 finished_at TEXT,
+                 outcome TEXT,
+                 failed INTEGER NOT NULL DEFAULT 0
+             );
+             CREATE INDEX cc_campaign_runs_campaign ON cc_campaign_runs(campaign_id, id);",
 ];
 
 /// The migrations built from [`STEPS`].

@@ -13,6 +13,7 @@ pub mod customer_data;
 pub mod data_model;
 pub mod deliveries;
 pub mod interactions;
+pub mod launches;
 pub mod migrations;
 
 use std::path::{Path, PathBuf};

@@ -160,6 +160,13 @@ impl CampaignsScreen {
         }
     }
 
+    /// A campaign's status changed: the open editor shows it.
+    pub fn campaign_changed(&mut self, c: Campaign) {
+        if let Some(editor) = self.editor.as_mut().filter(|e| e.campaign.id == c.id) {
+            editor.campaign = c;
+        }
+    }
+
     /// The canvas editor, when one is open.
     pub fn editor(&mut self) -> Option<&mut CanvasEditor> {
         self.editor.as_mut()
@@ -383,9 +390,10 @@ fn campaign_table(ui: &mut egui::Ui, list: &[Campaign], selected: Option<i64>) -
         .column(Column::initial(140.0))
         .column(Column::initial(90.0))
         .column(Column::initial(230.0))
+        .column(Column::initial(150.0))
         .column(Column::remainder().at_least(130.0))
         .header(theme::ROW_HEIGHT, |mut h| {
-            for title in ["Name", "Kind", "Status", "Dates (UTC)", "Last modified (UTC)"] {
+            for title in ["Name", "Kind", "Status", "Dates (UTC)", "Last modified (UTC)", "Last run"] {
                 h.col(|ui| {
                     ui.strong(title);
                 });
@@ -416,9 +424,30 @@ fn campaign_table(ui: &mut egui::Ui, list: &[Campaign], selected: Option<i64>) -
                 row.col(|ui| {
                     ui.label(theme::when(c.modified_at));
                 });
+                row.col(|ui| last_run(ui, c));
             });
         });
     action
+}
+
+/// When the campaign last ran and what came of it.
+fn last_run(ui: &mut egui::Ui, c: &Campaign) {
+    let Some(run) = &c.last_run else {
+        ui.label(egui::RichText::new("never").color(theme::muted(ui)));
+        return;
+    };
+    let outcome = match (&run.outcome, run.finished_at) {
+        (Some(o), _) => o.clone(),
+        (None, None) => "running…".to_owned(),
+        (None, Some(_)) => String::new(),
+    };
+    let text = format!("{} \u{00b7} {outcome}", theme::when(run.started_at));
+    let label = if run.failed {
+        egui::RichText::new(format!("{} {text}", theme::ICON_ERROR)).color(theme::error(ui))
+    } else {
+        egui::RichText::new(text)
+    };
+    ui.add(egui::Label::new(label).truncate()).on_hover_text(run.outcome.clone().unwrap_or_default());
 }
 
 fn dates(c: &Campaign) -> String {

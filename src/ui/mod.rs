@@ -242,6 +242,7 @@ impl App {
                     }
                 }
                 Event::Campaigns(list) => self.campaigns.set_campaigns(list),
+                Event::CampaignChanged(c) => self.campaigns.campaign_changed(c),
                 Event::CampaignCreated(c) => {
                     self.notify(format!("Campaign \u{201c}{}\u{201d} created.", c.name));
                     self.campaigns.created(c);
@@ -410,6 +411,8 @@ pub const CANVAS_ZOOM_SPEED: f32 = 1.0 / 600.0;
 
 /// Opens the window on `console` and runs until it is closed.
 pub fn run_window(console: Arc<Console>) -> eframe::Result {
+    // Scheduled campaigns launch while the window is open.
+    console.start_scheduler();
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Campaign Console")

@@ -5,6 +5,7 @@
 mod fields;
 mod forms;
 mod graph;
+mod life;
 pub mod palette;
 mod rule;
 mod viewer;
@@ -691,6 +692,14 @@ impl CanvasEditor {
                     );
                 }
                 self.start_button(ui, commands);
+                let blocked = if !self.problems.is_empty() || self.count_error.is_some() {
+                    Some("Fix the problems listed under the canvas first.")
+                } else if !self.is_saved() {
+                    Some("Wait for the canvas to be saved.")
+                } else {
+                    None
+                };
+                life::life_controls(ui, &self.campaign, &self.committed, blocked, commands);
                 back
             })
             .inner;

@@ -24,6 +24,9 @@ use crate::model::{
 use crate::secrets::{self, KeychainStatus, MemoryStore, SecretError, SecretStore};
 use crate::store::{self, StoreError, Workspace};
 
+mod scheduling;
+pub use scheduling::{LaunchReport, LifeAction, SCHEDULER_TICK, scheduler_plan};
+
 /// How many events may wait for the UI before senders wait (progress updates are dropped
 /// instead, since a newer one always follows).
 const EVENT_CAPACITY: usize = 256;
@@ -46,7 +49,7 @@ pub enum ConsoleError {
     Runtime(std::io::Error),
     #[error(transparent)]
     Audience(#[from] AudienceError),
-    #[error("\u{201c}{campaign}\u{201d} has no canvas to count: {why}")]
+    #[error("\u{201c}{campaign}\u{201d} has no canvas: {why}")]
     NoCanvas { campaign: String, why: String },
     #[error(transparent)]
     Delivery(#[from] crate::delivery::DeliveryError),
@@ -78,7 +81,42 @@ pub struct RunSummary {
     pub campaign: Campaign,
     /// Unfinished deliveries of an earlier run were carried on instead of starting a new run.
     pub resumed: bool,
+    /// Every delivery of the campaign, newest first.
     pub deliveries: Vec<store::deliveries::Delivery>,
+    /// The deliveries this run sent (or carried on).
+    pub this_run: Vec<i64>,
+}
+
+impl RunSummary {
+    /// The deliveries this run sent (or carried on).
+    pub fn of_this_run(&self) -> impl Iterator<Item = &store::deliveries::Delivery> {
+        self.deliveries.iter().filter(|d| self.this_run.contains(&d.id))
+    }
+
+    /// Whether every message of this run has an outcome (it was not paused or cancelled).
+    pub fn finished(&self) -> bool {
+        self.of_this_run().all(|d| !d.is_unfinished())
+    }
+
+    /// What this run did, in a sentence: "4,210 sent, 12 failed, 3,000 excluded".
+    pub fn outcome(&self) -> String {
+        use store::deliveries::status;
+        let sum = |s: &str| self.of_this_run().map(|d| d.count(s)).sum::<u64>();
+        let mut parts = vec![format!("{} sent", sum(status::SENT))];
+        for (s, word) in
+            [(status::FAILED, "failed"), (status::EXCLUDED, "excluded"), (status::UNCONFIRMED, "unconfirmed")]
+        {
+            let n = sum(s);
+            if n > 0 {
+                parts.push(format!("{n} {word}"));
+            }
+        }
+        let left = sum(status::QUEUED) + sum(status::SENDING) + sum(status::RETRY);
+        if left > 0 {
+            parts.push(format!("{left} not sent yet"));
+        }
+        parts.join(", ")
+    }
 }
 
 /// Sets up a connection that walks through a delivery (a row at a time, never twice): a small
@@ -150,6 +188,9 @@ pub enum Command {
     DuplicateCampaign { id: i64 },
     /// → [`Event::Campaigns`], or [`Event::Failed`].
     DeleteCampaign { id: i64 },
+    /// Publishes, pauses, resumes or stops a scheduled campaign.
+    /// → [`Event::CampaignChanged`] and [`Event::Campaigns`], or [`Event::Failed`].
+    ChangeLife { campaign_id: i64, action: LifeAction },
     /// → [`Event::DataOverview`].
     RefreshData,
     /// A background job → [`Event::JobStarted`], [`Event::JobProgress`]…, [`Event::JobFinished`].
@@ -254,6 +295,8 @@ pub const ROWS_PAGE: u64 = 100;
 pub enum Event {
     Campaigns(Vec<Campaign>),
     CampaignCreated(Campaign),
+    /// A campaign's status changed (published, paused, …).
+    CampaignChanged(Campaign),
     DataOverview(DataOverview),
     JobStarted {
         id: JobId,
@@ -577,7 +620,11 @@ impl Console {
     pub fn canvas(&self, campaign: &Campaign) -> Result<Canvas, ConsoleError> {
         let no_canvas = |why: String| ConsoleError::NoCanvas { campaign: campaign.name.clone(), why };
         if campaign.kind != CampaignKind::Orchestrated {
-            return Err(no_canvas(format!("it is {}, not orchestrated", campaign.kind.label())));
+            return Err(no_canvas(format!(
+                "it is an {} campaign. {} Only orchestrated campaigns have a canvas to count, show as SQL or schedule.",
+                campaign.kind.label(),
+                campaign.kind.description()
+            )));
         }
         let json = store::campaigns::canvas_json(&self.workspace.conn(), campaign.id)?;
         match json {
@@ -684,16 +731,15 @@ impl Console {
     /// earlier run left deliveries unfinished (stopped, crashed), those are carried on instead:
     /// rows left in `sending` are looked up at the provider, and nothing is sent twice. A
     /// campaign that already ran runs again only with `again`.
-    pub fn run_campaign(
+    fn run_deliveries(
         &self,
-        name_or_id: &str,
+        campaign: Campaign,
         again: bool,
         rate_override: Option<f64>,
         progress: &mut dyn FnMut(&Campaign, &crate::delivery::Progress),
         cancelled: &dyn Fn() -> bool,
     ) -> Result<RunSummary, ConsoleError> {
         use store::deliveries as ledger;
-        let campaign = self.campaign(name_or_id)?;
         let canvas = self.canvas(&campaign)?;
         let model = store::data_model::load(&self.workspace.conn())?;
         // Proofs are not runs.
@@ -713,7 +759,7 @@ impl Console {
             }
             self.prepare_deliveries(&campaign, &canvas, &model, cancelled)?
         };
-        for id in ids {
+        for &id in &ids {
             if cancelled() {
                 break;
             }
@@ -723,7 +769,7 @@ impl Console {
         let conn = self.workspace.connect()?;
         streaming(&conn)?;
         let deliveries = ledger::list(&conn, Some(campaign.id))?;
-        Ok(RunSummary { campaign, resumed, deliveries })
+        Ok(RunSummary { campaign, resumed, deliveries, this_run: ids })
     }
 
     /// The provider and throttle for a channel activity's credential (the channel's default,
@@ -1676,6 +1722,18 @@ impl Console {
                 after(self.duplicate_campaign(id).map(drop), "Could not duplicate the campaign")
             }
             Command::DeleteCampaign { id } => after(self.delete_campaign(id), "Could not delete the campaign"),
+            Command::ChangeLife { campaign_id, action } => match self.change_life(campaign_id, action) {
+                Ok(c) => vec![Event::CampaignChanged(c), refreshed(self)],
+                Err(e) => {
+                    let what = match action {
+                        LifeAction::Publish => "Could not publish the campaign",
+                        LifeAction::Pause => "Could not pause the campaign",
+                        LifeAction::Resume => "Could not resume the campaign",
+                        LifeAction::Stop => "Could not stop the campaign",
+                    };
+                    vec![Event::Failed(UserError::new(what, &e))]
+                }
+            },
             Command::RefreshData => match self.data_overview() {
                 Ok(o) => vec![Event::DataOverview(o)],
                 Err(e) => vec![Event::Failed(UserError::new("Could not read the data model", &e))],
@@ -1831,6 +1889,11 @@ impl Console {
             };
             runs.lock().unwrap_or_else(|p| p.into_inner()).remove(&campaign_id);
             let mut events = vec![Event::RunFinished { campaign_id, outcome }];
+            // Its status (Completed after a one-shot run) and last run changed.
+            if let Ok(c) = store::campaigns::get(&console.workspace.conn(), campaign_id) {
+                events.push(Event::CampaignChanged(c));
+            }
+            events.extend(console.handle(Command::RefreshCampaigns));
             events.extend(console.handle(Command::RefreshDeliveries));
             events
         });

@@ -1,0 +1,284 @@
+//! A campaign's life: runs (each recorded, with what came of it), publishing a campaign whose
+//! canvas starts with a Scheduler, pausing and stopping it, and the scheduler that launches
+//! every live campaign at its Scheduler's times: in the window, and headless in
+//! `campaign-console scheduler`. A lease in the workspace lets one process launch at a time, and
+//! each launch is claimed with a compare-and-set, so two processes never launch it twice. A
+//! launch missed while nothing ran is run once, not once per missed time.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use super::{Console, ConsoleError, RunSummary};
+use crate::model::{ActivityKind, Campaign, CampaignStatus, Canvas};
+use crate::schedule::{Plan, SchedulerParams};
+use crate::store::{self, launches};
+
+/// How often the scheduler looks for due launches.
+pub const SCHEDULER_TICK: Duration = Duration::from_secs(30);
+
+/// How long the scheduler's lease lasts unless renewed (a process that dies lets another take
+/// over after this).
+const LEASE: jiff::SignedDuration = jiff::SignedDuration::from_secs(120);
+
+/// What one scheduled launch did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LaunchReport {
+    pub campaign: String,
+    /// The launch time it was for (the latest, when several were missed).
+    pub scheduled_for: jiff::Timestamp,
+    /// Launch times missed before it, caught up by this one run.
+    pub missed: u32,
+    /// What came of it ("4,210 sent, 12 failed"), or why it did not run.
+    pub outcome: String,
+    pub failed: bool,
+}
+
+/// What a user can do to a scheduled campaign.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LifeAction {
+    /// Goes live: launches at its Scheduler's times from now on.
+    Publish,
+    /// No launch until resumed (missed ones are skipped).
+    Pause,
+    Resume,
+    /// No more launches.
+    Stop,
+}
+
+/// The launch plan of a canvas's Scheduler, if it has one.
+pub fn scheduler_plan(canvas: &Canvas) -> Option<Result<Plan, String>> {
+    canvas.activities.iter().find_map(|a| match &a.kind {
+        ActivityKind::Scheduler { schedule, valid_from, valid_until, timezone } => Some(
+            Plan::new(SchedulerParams {
+                schedule,
+                valid_from: valid_from.as_deref(),
+                valid_until: valid_until.as_deref(),
+                timezone: timezone.as_deref(),
+            })
+            .map_err(|problems| {
+                problems.iter().map(|p| format!("{}: {}", p.parameter, p.message)).collect::<Vec<_>>().join("; ")
+            }),
+        ),
+        _ => None,
+    })
+}
+
+/// The latest launch of `plan` after `since` and at or before `now`, and how many there were.
+fn due_launch(plan: &Plan, since: jiff::Timestamp, now: jiff::Timestamp) -> (Option<jiff::Timestamp>, u32) {
+    const BATCH: usize = 500;
+    let (mut after, mut latest, mut n) = (since, None, 0u32);
+    loop {
+        let batch = plan.next_launches(after, BATCH);
+        for z in &batch {
+            let t = z.timestamp();
+            if t > now {
+                return (latest, n);
+            }
+            (latest, after, n) = (Some(t), t, n.saturating_add(1));
+        }
+        if batch.len() < BATCH || n > 1_000_000 {
+            return (latest, n);
+        }
+    }
+}
+
+impl Console {
+    /// Runs an orchestrated campaign: counts its canvas, saves its audiences and control groups,
+    /// writes the ledger of each channel activity (before anything is sent), then sends. When an
+    /// earlier run left deliveries unfinished (stopped, crashed), those are carried on instead:
+    /// rows left in `sending` are looked up at the provider, and nothing is sent twice. A
+    /// campaign that already ran runs again only with `again`. The run is recorded with what
+    /// came of it; a one-shot campaign whose run finished is then Completed.
+    pub fn run_campaign(
+        &self,
+        name_or_id: &str,
+        again: bool,
+        rate_override: Option<f64>,
+        progress: &mut dyn FnMut(&Campaign, &crate::delivery::Progress),
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<RunSummary, ConsoleError> {
+        let campaign = self.campaign(name_or_id)?;
+        let run = launches::start_run(
+            &self.workspace.conn(),
+            campaign.id,
+            launches::RunTrigger::Manual,
+            None,
+            0,
+            self.now(),
+        )?;
+        self.recorded(run, campaign, again, rate_override, progress, cancelled)
+    }
+
+    /// Runs `campaign` as run `run`, and records what came of it.
+    fn recorded(
+        &self,
+        run: i64,
+        campaign: Campaign,
+        again: bool,
+        rate_override: Option<f64>,
+        progress: &mut dyn FnMut(&Campaign, &crate::delivery::Progress),
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<RunSummary, ConsoleError> {
+        let id = campaign.id;
+        let result = self.run_deliveries(campaign, again, rate_override, progress, cancelled);
+        let conn = self.workspace.conn();
+        match &result {
+            Ok(summary) => {
+                let finished = summary.finished();
+                let outcome =
+                    if finished { summary.outcome() } else { format!("stopped before the end: {}", summary.outcome()) };
+                launches::finish_run(&conn, run, &outcome, false, self.now())?;
+                // A one-shot campaign is done once its run finished; a published one stays live.
+                let state = launches::launch_state(&conn, id)?;
+                if finished && state.status != CampaignStatus::Live {
+                    launches::set_status(&conn, id, CampaignStatus::Completed, None, self.now())?;
+                }
+            }
+            Err(e) => launches::finish_run(&conn, run, &e.to_string(), true, self.now())?,
+        }
+        result
+    }
+
+    /// The recorded runs of a campaign (of all campaigns with `None`), newest first.
+    pub fn campaign_runs(&self, campaign: Option<i64>) -> Result<Vec<launches::RunRecord>, ConsoleError> {
+        Ok(launches::runs(&self.workspace.conn(), campaign)?)
+    }
+
+    /// Publishes, pauses, resumes or stops a campaign whose canvas has a Scheduler.
+    pub fn change_life(&self, campaign_id: i64, action: LifeAction) -> Result<Campaign, ConsoleError> {
+        let campaign = store::campaigns::get(&self.workspace.conn(), campaign_id)?;
+        let canvas = self.canvas(&campaign)?;
+        let now = self.now();
+        let (status, published) = match action {
+            LifeAction::Publish | LifeAction::Resume => {
+                match scheduler_plan(&canvas) {
+                    None => {
+                        return Err(ConsoleError::CannotRun(format!(
+                            "\u{201c}{}\u{201d} has no Scheduler: press Start to send it once, or add a Scheduler first",
+                            campaign.name
+                        )));
+                    }
+                    Some(Err(why)) => {
+                        return Err(ConsoleError::CannotRun(format!("its Scheduler is not valid: {why}")));
+                    }
+                    Some(Ok(plan)) if plan.next_launches(now, 1).is_empty() => {
+                        return Err(ConsoleError::CannotRun(
+                            "its Scheduler has no launch left: change its times or its validity period".into(),
+                        ));
+                    }
+                    Some(Ok(_)) => {}
+                }
+                // What would stop every launch is refused now, not at the first launch.
+                let (model, options) = self.compile_options(crate::audience::Dialect::Sqlite)?;
+                crate::audience::compile_with(&canvas, &model, &options)?;
+                if let Some(p) = crate::audience::message_problems(&canvas).into_iter().next() {
+                    return Err(ConsoleError::CannotRun(p.to_string()));
+                }
+                // Launches count from now: those missed while it was paused are not caught up.
+                (CampaignStatus::Live, Some(now))
+            }
+            LifeAction::Pause => (CampaignStatus::Paused, None),
+            LifeAction::Stop => (CampaignStatus::Stopped, None),
+        };
+        let conn = self.workspace.conn();
+        launches::set_status(&conn, campaign_id, status, published, now)?;
+        let what = match action {
+            LifeAction::Publish => "publish campaign",
+            LifeAction::Pause => "pause campaign",
+            LifeAction::Resume => "resume campaign",
+            LifeAction::Stop => "stop campaign",
+        };
+        store::audit::record(&conn, now, "user", what, &campaign.name, "")?;
+        Ok(store::campaigns::get(&conn, campaign_id)?)
+    }
+
+    /// Launches every live campaign that is due now, once each (the latest of its missed
+    /// launches), if this process (`holder`) has the scheduler's lease. Returns what it did.
+    pub fn launch_due(&self, holder: &str, cancelled: &dyn Fn() -> bool) -> Result<Vec<LaunchReport>, ConsoleError> {
+        let now = self.now();
+        let until = now.checked_add(LEASE).unwrap_or(now);
+        if !launches::acquire_lease(&self.workspace.conn(), launches::SCHEDULER_LEASE, holder, now, until)? {
+            return Ok(Vec::new());
+        }
+        let mut reports = Vec::new();
+        let live = self.campaigns()?.into_iter().filter(|c| c.status == CampaignStatus::Live);
+        for campaign in live {
+            if cancelled() {
+                break;
+            }
+            let Ok(canvas) = self.canvas(&campaign) else { continue };
+            let plan = match scheduler_plan(&canvas) {
+                Some(Ok(plan)) => plan,
+                Some(Err(why)) => {
+                    tracing::warn!("{}: its Scheduler is not valid: {why}", campaign.name);
+                    continue;
+                }
+                None => continue,
+            };
+            let state = launches::launch_state(&self.workspace.conn(), campaign.id)?;
+            let since = state.last_launch_at.or(state.published_at).unwrap_or(now);
+            let (Some(due), count) = due_launch(&plan, since, now) else {
+                if plan.next_launches(now, 1).is_empty() {
+                    // Nothing left to launch: a published campaign with no future launch is done.
+                    launches::set_status(&self.workspace.conn(), campaign.id, CampaignStatus::Completed, None, now)?;
+                }
+                continue;
+            };
+            // Another process may have taken this launch since the lease check.
+            if !launches::claim_launch(&self.workspace.conn(), campaign.id, state.last_launch_at, due)? {
+                continue;
+            }
+            let missed = count.saturating_sub(1);
+            let run = launches::start_run(
+                &self.workspace.conn(),
+                campaign.id,
+                launches::RunTrigger::Scheduled,
+                Some(due),
+                missed,
+                now,
+            )?;
+            tracing::info!("launching {} (scheduled for {due}, {missed} missed launches caught up)", campaign.name);
+            let name = campaign.name.clone();
+            let result = self.recorded(run, campaign.clone(), true, None, &mut |_, _| {}, cancelled);
+            let (outcome, failed) = match result {
+                Ok(summary) => (summary.outcome(), false),
+                Err(e) => (e.to_string(), true),
+            };
+            if plan.next_launches(self.now(), 1).is_empty() {
+                launches::set_status(&self.workspace.conn(), campaign.id, CampaignStatus::Completed, None, self.now())?;
+            }
+            reports.push(LaunchReport { campaign: name, scheduled_for: due, missed, outcome, failed });
+        }
+        Ok(reports)
+    }
+
+    /// Starts the scheduler in the background: every [`SCHEDULER_TICK`] it launches what is
+    /// due, and tells the UI. It stops with the Console.
+    pub fn start_scheduler(self: &Arc<Self>) {
+        let weak: Weak<Self> = Arc::downgrade(self);
+        let holder = format!("window-{}-{}", std::process::id(), uuid::Uuid::new_v4());
+        let spawned = std::thread::Builder::new().name("cc-scheduler".into()).spawn(move || {
+            loop {
+                let Some(console) = weak.upgrade() else { return };
+                match console.launch_due(&holder, &|| false) {
+                    Ok(reports) if !reports.is_empty() => {
+                        for r in &reports {
+                            tracing::info!("launched {}: {}", r.campaign, r.outcome);
+                        }
+                        let events = console.handle(super::Command::RefreshCampaigns);
+                        for e in events {
+                            console.outbox.send(e);
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!("the scheduler could not launch: {e:#}"),
+                }
+                drop(console);
+                std::thread::sleep(SCHEDULER_TICK);
+            }
+        });
+        if let Err(e) = spawned {
+            tracing::warn!("the scheduler could not start: {e}");
+        }
+    }
+}
