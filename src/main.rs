@@ -286,7 +286,7 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
         None => {
             let console = Arc::new(open()?);
             tracing::info!("workspace: {}", console.workspace_dir().display());
-            if fresh {
+            if console.first_start_demo_due(fresh)? {
                 console.send(campaign_console::Command::GenerateDemo {
                     profiles: demo::FIRST_START_PROFILES,
                     replace: false,

@@ -39,6 +39,11 @@ fn create_rename_and_delete_a_campaign() {
     assert_eq!(list[0].kind, CampaignKind::Orchestrated);
     assert_eq!(list[0].status, CampaignStatus::Draft);
     assert_eq!(list[0].created_at, testing::fixed_now());
+    // The new campaign opens at once; the navigation's Campaigns entry goes back to the list.
+    assert!(h.state_mut().canvas_editor().is_some(), "the new campaign opened on its canvas");
+    h.get_by_label_contains("Campaigns").click();
+    settle(&mut h);
+    assert!(h.state_mut().canvas_editor().is_none(), "back to the list");
     h.get_by_label("Spring sale");
 
     // Rename it: select the row, Rename…, replace the text, Save.

@@ -121,3 +121,30 @@ fn settings_set_the_frequency_cap_and_refuse_what_is_not_a_number() {
     assert_eq!(console.frequency_cap().unwrap(), Some(3));
     assert!(h.query_by_label_contains("is not a number of messages").is_none());
 }
+
+/// A workspace without data offers the demo on the Data screen and in Settings; the first
+/// start's generation, interrupted, is redone on the next start (and only until it is done).
+#[test]
+fn an_empty_workspace_offers_the_demo_and_an_interrupted_first_start_is_redone() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let console = testing::console(dir.path()).unwrap();
+        assert!(console.first_start_demo_due(true).unwrap(), "a new workspace gets the demo");
+        // The window closed before the generation finished: nothing was written.
+    }
+    let console = testing::console(dir.path()).unwrap();
+    assert!(console.first_start_demo_due(false).unwrap(), "the interrupted generation is redone");
+
+    let mut h = harness(App::new(console.clone(), SavedState { screen: Screen::Settings, ..Default::default() }));
+    settle(&mut h);
+    h.get_by_label("This workspace has no data yet.");
+    h.get_by_label(&format!("{}  Data", campaign_console::ui::theme::ICON_DATA)).click();
+    settle(&mut h);
+    h.get_by_label("Generate the demo data").click();
+    settle(&mut h);
+    let overview = console.data_overview().unwrap();
+    let profiles = overview.entities.iter().find(|e| e.entity.name == "profiles").unwrap();
+    assert_eq!(profiles.row_count, Some(campaign_console::demo::FIRST_START_PROFILES));
+    h.get_by_label("Profiles");
+    assert!(!console.first_start_demo_due(false).unwrap(), "done once: not again");
+}

@@ -1631,6 +1631,23 @@ impl Console {
         Ok(())
     }
 
+    /// Whether the window should generate the first start's demo: on a new workspace, and
+    /// again on one whose first generation was interrupted (it holds nothing yet).
+    pub fn first_start_demo_due(&self, fresh: bool) -> Result<bool, ConsoleError> {
+        let conn = self.workspace.conn();
+        if fresh {
+            store::customer_data::set_meta(&conn, demo::FIRST_START_PENDING, "1")?;
+            return Ok(true);
+        }
+        let pending = store::customer_data::meta(&conn, demo::FIRST_START_PENDING)?.is_some();
+        Ok(pending && store::customer_data::occupancy(&conn)?.is_none())
+    }
+
+    /// Whether the workspace holds no data at all (no data model, no campaign).
+    pub fn is_empty(&self) -> Result<bool, ConsoleError> {
+        Ok(store::customer_data::occupancy(&self.workspace.conn())?.is_none())
+    }
+
     /// Writes the demo data into this workspace (blocking). See [`demo::generate`].
     pub fn generate_demo(
         &self,

@@ -331,6 +331,11 @@ pub const INDEXES: &[IndexSpec] = &[
 
 /// Writes the demo into the workspace database. `progress` gets the fraction done and returns
 /// `false` to cancel. `now` stamps the sample campaigns and credentials.
+/// The workspace flag set while the first start's demo generation has not completed (a
+/// window closed meanwhile leaves it set, so the next start generates again).
+pub const FIRST_START_PENDING: &str = "first_start_demo_pending";
+
+/// Generates the demo data (see the module documentation).
 pub fn generate(
     conn: &mut Connection,
     opts: &DemoOptions,
@@ -366,6 +371,8 @@ pub fn generate(
     insert_samples(&tx, opts.today, now)?;
     customer_data::set_meta(&tx, "demo_seed", &opts.seed.to_string())?;
     customer_data::set_meta(&tx, "demo_profiles", &opts.profiles.to_string())?;
+    // A first-start generation that was interrupted is redone until it has been done once.
+    customer_data::delete_meta(&tx, FIRST_START_PENDING)?;
     customer_data::bump_data_version(&tx)?;
     store::audit::record(&tx, now, "demo", "generate demo", "workspace", &format!("{} profiles", opts.profiles))?;
     tx.commit()?;

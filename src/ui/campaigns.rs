@@ -34,6 +34,10 @@ pub struct CampaignsScreen {
     dialog: Option<Dialog>,
     /// The canvas editor of the opened orchestrated campaign, once its canvas has arrived.
     editor: Option<CanvasEditor>,
+    /// A campaign just created, opened once it is in the list.
+    open_when_listed: Option<i64>,
+    /// The navigation's Campaigns entry was clicked: back to the list.
+    back_requested: bool,
 }
 
 impl CampaignsScreen {
@@ -53,6 +57,12 @@ impl CampaignsScreen {
             self.dialog = None;
         }
         self.selected = Some(c.id);
+        self.open_when_listed = Some(c.id);
+    }
+
+    /// Goes back to the list (the navigation's Campaigns entry, clicked on this screen).
+    pub fn back_to_list(&mut self) {
+        self.back_requested = self.opened.is_some();
     }
 
     /// Shows an error inside the dialog that caused it. Returns whether it was taken.
@@ -187,6 +197,12 @@ impl CampaignsScreen {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, _console: &Console, commands: &mut Commands) {
+        if let Some(id) = self.open_when_listed
+            && self.campaigns.as_ref().is_some_and(|l| l.iter().any(|c| c.id == id))
+        {
+            self.open_when_listed = None;
+            self.open(id, commands);
+        }
         let opened = self.opened.and_then(|id| self.campaigns.as_ref()?.iter().find(|c| c.id == id).cloned());
         if let Some(campaign) = opened {
             let back = match &mut self.editor {
@@ -195,7 +211,7 @@ impl CampaignsScreen {
                     editor.ui(ui, commands)
                 }
                 _ => campaign_view(ui, &campaign),
-            };
+            } || std::mem::take(&mut self.back_requested);
             if back {
                 if let Some(mut editor) = self.editor.take() {
                     commands.push(Command::CancelCount);

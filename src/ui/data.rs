@@ -35,12 +35,9 @@ impl DataScreen {
             return;
         };
         if o.entities.is_empty() {
-            ui.label(
-                egui::RichText::new(
-                    "This workspace has no data model yet. Generate the demo with `campaign-console demo`.",
-                )
-                .color(theme::muted(ui)),
-            );
+            ui.label(egui::RichText::new("This workspace has no data yet.").color(theme::muted(ui)));
+            ui.add_space(6.0);
+            demo_button(ui, commands);
             return;
         }
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
@@ -112,6 +109,20 @@ impl DataScreen {
                 }
             });
         });
+    }
+}
+
+/// "Generate the demo data", for a workspace that holds nothing: 10,000 profiles and their
+/// bookings, three sample campaigns and Sandbox providers (a job in the status bar, with
+/// Cancel).
+pub fn demo_button(ui: &mut egui::Ui, commands: &mut Commands) {
+    let r = ui.button("Generate the demo data").on_hover_text(format!(
+        "{} generated profiles with their addresses, bookings and subscriptions, three sample campaigns \
+         and Sandbox providers for every channel.",
+        theme::count(crate::demo::FIRST_START_PROFILES)
+    ));
+    if r.clicked() {
+        commands.push(Command::GenerateDemo { profiles: crate::demo::FIRST_START_PROFILES, replace: false });
     }
 }
 

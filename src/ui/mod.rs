@@ -247,7 +247,10 @@ impl App {
                     self.notify(format!("Campaign \u{201c}{}\u{201d} created.", c.name));
                     self.campaigns.created(c);
                 }
-                Event::DataOverview(o) => self.data.set_overview(o),
+                Event::DataOverview(o) => {
+                    self.settings.set_empty(o.entities.is_empty());
+                    self.data.set_overview(o);
+                }
                 Event::CanvasOpened { campaign, canvas, context } => {
                     self.campaigns.canvas_opened(campaign, canvas, context);
                 }
@@ -331,6 +334,9 @@ impl App {
             let button = egui::Button::selectable(self.state.screen == screen, text)
                 .min_size(egui::vec2(ui.available_width(), 28.0));
             if ui.add(button).clicked() {
+                if screen == Screen::Campaigns && self.state.screen == Screen::Campaigns {
+                    self.campaigns.back_to_list();
+                }
                 self.state.screen = screen;
             }
         }

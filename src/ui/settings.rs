@@ -9,9 +9,16 @@ pub struct SettingsScreen {
     cap: Option<String>,
     cap_asked: bool,
     cap_error: Option<String>,
+    /// The workspace holds no data (from the last data overview).
+    empty: bool,
 }
 
 impl SettingsScreen {
+    /// Whether the workspace holds no data: Settings then offers the demo data.
+    pub fn set_empty(&mut self, empty: bool) {
+        self.empty = empty;
+    }
+
     /// The workspace's frequency cap arrived (or changed).
     pub fn set_frequency_cap(&mut self, cap: Option<u32>) {
         self.cap = Some(cap.map(|n| n.to_string()).unwrap_or_default());
@@ -22,6 +29,7 @@ impl SettingsScreen {
         if !self.cap_asked {
             self.cap_asked = true;
             commands.push(Command::RefreshFrequencyCap);
+            commands.push(Command::RefreshData);
         }
         ui.add_space(8.0);
         ui.heading("Settings");
@@ -34,6 +42,15 @@ impl SettingsScreen {
             ui.label(egui::RichText::new("Database").color(theme::muted(ui)));
             path_line(ui, &console.database_path().display().to_string());
             ui.end_row();
+
+            if self.empty {
+                ui.label(egui::RichText::new("Data").color(theme::muted(ui)));
+                ui.horizontal(|ui| {
+                    ui.label("This workspace has no data yet.");
+                    super::data::demo_button(ui, commands);
+                });
+                ui.end_row();
+            }
 
             ui.label(egui::RichText::new("Keychain").color(theme::muted(ui)));
             let status = console.keychain_status();
