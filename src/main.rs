@@ -265,6 +265,35 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
         matches!(cli.command, None | Some(Cmd::Run { .. } | Cmd::Email { .. } | Cmd::Keychain | Cmd::Scheduler { .. }));
     let secrets =
         if cli.ephemeral_secrets || !needs_secrets { SecretsChoice::Ephemeral } else { SecretsChoice::System };
+    // The window says what is wrong with a workspace it cannot open, and offers another.
+    if cli.command.is_none() {
+        let log_dir = log_dir.clone();
+        let open_at = move |dir: &Path| -> Result<Arc<Console>, campaign_console::console::ConsoleError> {
+            let options =
+                ConsoleOptions { workspace_dir: dir.to_owned(), secrets, clock: None, log_dir: log_dir.clone() };
+            let console = Arc::new(Console::open(options)?);
+            tracing::info!("workspace: {}", console.workspace_dir().display());
+            // Scheduled campaigns launch while the window is open.
+            console.start_scheduler();
+            Ok(console)
+        };
+        let first = if workspace_dir.exists() && !workspace_dir.is_dir() {
+            Err(campaign_console::console::ConsoleError::CannotRun(format!(
+                "{} is a file, not a folder",
+                workspace_dir.display()
+            )))
+        } else {
+            open_at(&workspace_dir)
+        };
+        if let Ok(console) = &first
+            && console.first_start_demo_due(fresh)?
+        {
+            console
+                .send(campaign_console::Command::GenerateDemo { profiles: demo::FIRST_START_PROFILES, replace: false });
+        }
+        return ui::run_window(Box::new(open_at), &workspace_dir, first)
+            .map_err(|e| anyhow::anyhow!("the window could not be opened: {e}"));
+    }
     if workspace_dir.exists() && !workspace_dir.is_dir() {
         anyhow::bail!("{} is a file, not a folder: give --workspace a folder", workspace_dir.display());
     }
@@ -283,17 +312,8 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
             .with_context(|| format!("cannot open the workspace at {}", workspace_dir.display()))
     };
     match cli.command {
-        None => {
-            let console = Arc::new(open()?);
-            tracing::info!("workspace: {}", console.workspace_dir().display());
-            if console.first_start_demo_due(fresh)? {
-                console.send(campaign_console::Command::GenerateDemo {
-                    profiles: demo::FIRST_START_PROFILES,
-                    replace: false,
-                });
-            }
-            ui::run_window(console).map_err(|e| anyhow::anyhow!("the window could not be opened: {e}"))
-        }
+        // The window was opened above.
+        None => Ok(()),
         Some(Cmd::Demo { profiles, seed, replace }) => {
             let console = open()?;
             let started = Instant::now();

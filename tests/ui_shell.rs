@@ -148,3 +148,58 @@ fn an_empty_workspace_offers_the_demo_and_an_interrupted_first_start_is_redone()
     h.get_by_label("Profiles");
     assert!(!console.first_start_demo_due(false).unwrap(), "done once: not again");
 }
+
+/// A damaged workspace opens a window that says so; another folder can be opened from it, or
+/// a new workspace created, and nothing in the damaged one is touched.
+#[test]
+fn a_damaged_workspace_says_what_is_wrong_and_another_can_be_created() {
+    use campaign_console::console::{Console, ConsoleOptions, SecretsChoice};
+    use campaign_console::ui::Launcher;
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let damaged = dir.path().join("damaged");
+    std::fs::create_dir_all(&damaged).unwrap();
+    let garbage = b"this is not a database, it was overwritten by something else".repeat(100);
+    std::fs::write(damaged.join("workspace.sqlite"), &garbage).unwrap();
+    let open = |d: &std::path::Path| {
+        Console::open(ConsoleOptions {
+            workspace_dir: d.to_owned(),
+            secrets: SecretsChoice::Ephemeral,
+            clock: Some(Arc::new(testing::fixed_now)),
+            log_dir: None,
+        })
+        .map(Arc::new)
+    };
+    let first = open(&damaged);
+    assert!(first.is_err());
+    let launcher = Launcher::new(Box::new(open), &damaged, first, SavedState::default());
+    let mut h = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, l: &mut Launcher| l.show(ui), launcher);
+    h.run_steps(3);
+    h.get_by_label("The workspace could not be opened");
+    h.get_by_label_contains("not a Campaign Console workspace database");
+
+    // Opening a folder with no workspace is refused with the reason; creating one there works.
+    let fresh = dir.path().join("fresh");
+    h.get_by_label("Path").focus();
+    h.run_steps(2);
+    h.get_by_label("Path").type_text(&fresh.display().to_string());
+    h.run_steps(2);
+    h.get_by_label("Open this folder").click();
+    h.run_steps(3);
+    h.get_by_label_contains("holds no workspace");
+    h.get_by_label("Create a new workspace here").click();
+    h.run_steps(3);
+    let console = h.state_mut().app().expect("the app runs on the new workspace").console().clone();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !console.is_idle() || console.is_empty().unwrap() {
+        assert!(std::time::Instant::now() < deadline, "the demo was not generated");
+        h.run_steps(1);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(console.workspace_dir(), fresh.as_path());
+    assert_eq!(console.campaigns().unwrap().len(), 3, "the new workspace has the demo");
+    assert_eq!(std::fs::read(damaged.join("workspace.sqlite")).unwrap(), garbage, "the damaged one is untouched");
+}

@@ -158,6 +158,7 @@ impl UserError {
 }
 
 /// Where secrets go for this Console.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SecretsChoice {
     /// The OS keychain, with the fallbacks of [`secrets::open_system_store`].
     System,

@@ -35,6 +35,10 @@ pub enum StoreError {
         "the workspace is busy: another Campaign Console (a window, a run or a command) is writing to it; wait until it has finished, or close it, and try again"
     )]
     Busy,
+    #[error("{} is not a Campaign Console workspace database: it is damaged, or another kind of file", DATABASE_FILE)]
+    NotADatabase,
+    #[error("the workspace cannot be written: the folder or {} is read-only for you", DATABASE_FILE)]
+    ReadOnly,
     #[error("the workspace could not be upgraded to this version of Campaign Console: {0}")]
     Migration(#[from] rusqlite_migration::Error),
     #[error("{what} was not found (it may have been deleted)")]
@@ -49,6 +53,8 @@ impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         match e.sqlite_error_code() {
             Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => Self::Busy,
+            Some(rusqlite::ErrorCode::NotADatabase) => Self::NotADatabase,
+            Some(rusqlite::ErrorCode::ReadOnly) => Self::ReadOnly,
             _ => Self::Sqlite(e),
         }
     }

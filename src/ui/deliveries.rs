@@ -21,6 +21,8 @@ pub struct DeliveriesScreen {
     page_asked: bool,
     /// When the list was last asked for (it refreshes every few seconds while on screen).
     refreshed_at: Option<f64>,
+    /// Where to export the ledger, while the user chooses.
+    export_to: Option<String>,
 }
 
 /// The list refreshes this often while the screen is on show (events arrive later).
@@ -235,13 +237,13 @@ impl DeliveriesScreen {
                 self.offset += LEDGER_PAGE;
                 self.page_stale();
             }
-            if ui.button("Export to CSV…").clicked()
-                && let Some(path) = rfd::FileDialog::new()
-                    .set_title("Export the ledger to CSV")
-                    .set_file_name(format!("delivery-{id}.csv"))
-                    .add_filter("CSV", &["csv"])
-                    .save_file()
-            {
+            if let Some(path) = super::path_field::export_controls(
+                ui,
+                egui::Id::new(("export_ledger", id)),
+                &mut self.export_to,
+                &format!("delivery-{id}.csv"),
+                "Every message of this delivery with its status, to a CSV file.",
+            ) {
                 commands.push(Command::ExportLedger { delivery: id, path });
             }
         });

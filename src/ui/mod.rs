@@ -7,9 +7,13 @@ pub mod canvas;
 pub mod channels;
 mod data;
 pub mod deliveries;
+mod launcher;
+mod path_field;
 mod settings;
 pub mod testing;
 pub mod theme;
+
+pub use launcher::{Launcher, OpenWorkspace};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -415,10 +419,14 @@ impl eframe::App for App {
 /// third).
 pub const CANVAS_ZOOM_SPEED: f32 = 1.0 / 600.0;
 
-/// Opens the window on `console` and runs until it is closed.
-pub fn run_window(console: Arc<Console>) -> eframe::Result {
-    // Scheduled campaigns launch while the window is open.
-    console.start_scheduler();
+/// Opens the window on the workspace `first` opened (or on what is wrong with `dir` when it
+/// could not be opened: another folder can then be opened with `open`) and runs until it is
+/// closed.
+pub fn run_window(
+    open: launcher::OpenWorkspace,
+    dir: &std::path::Path,
+    first: Result<Arc<Console>, crate::console::ConsoleError>,
+) -> eframe::Result {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Campaign Console")
@@ -427,6 +435,7 @@ pub fn run_window(console: Arc<Console>) -> eframe::Result {
             .with_min_inner_size([860.0, 560.0]),
         ..Default::default()
     };
+    let dir = dir.to_owned();
     eframe::run_native(
         "Campaign Console",
         options,
@@ -434,7 +443,7 @@ pub fn run_window(console: Arc<Console>) -> eframe::Result {
             // Ctrl + wheel zooms the canvas: in gentler steps than egui's default.
             cc.egui_ctx.options_mut(|o| o.input_options.scroll_zoom_speed = CANVAS_ZOOM_SPEED);
             let state = cc.storage.and_then(|s| eframe::get_value(s, STORAGE_KEY)).unwrap_or_default();
-            Ok(Box::new(App::new(console, state)))
+            Ok(Box::new(launcher::Launcher::new(open, &dir, first, state)))
         }),
     )
 }

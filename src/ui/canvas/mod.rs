@@ -64,6 +64,8 @@ struct Inspector {
     columns: Vec<String>,
     rows: Vec<Vec<String>>,
     loading: bool,
+    /// Where to export the rows, while the user chooses.
+    export_to: Option<String>,
 }
 
 /// A channel activity's message as one recipient gets it.
@@ -566,26 +568,21 @@ impl CanvasEditor {
                         i.offset += page;
                         i.loading = true;
                     }
-                    if ui
-                        .button("Export to CSV…")
-                        .on_hover_text("Every row of this transition, to a file you choose.")
-                        .clicked()
-                    {
-                        // The save dialog runs here, on the UI thread (macOS allows no other).
-                        let name: String =
-                            i.title.chars().map(|c| if c.is_alphanumeric() || c == ' ' { c } else { '_' }).collect();
-                        if let Some(path) = rfd::FileDialog::new()
-                            .set_title("Export the rows to CSV")
-                            .set_file_name(format!("{}.csv", name.split_whitespace().collect::<Vec<_>>().join(" ")))
-                            .add_filter("CSV", &["csv"])
-                            .save_file()
-                        {
-                            commands.push(Command::ExportTransition {
-                                campaign_id: self.campaign.id,
-                                transition: i.transition.clone(),
-                                path,
-                            });
-                        }
+                    let name: String =
+                        i.title.chars().map(|c| if c.is_alphanumeric() || c == ' ' { c } else { '_' }).collect();
+                    let file = format!("{}.csv", name.split_whitespace().collect::<Vec<_>>().join(" "));
+                    if let Some(path) = crate::ui::path_field::export_controls(
+                        ui,
+                        egui::Id::new(("export_rows", self.campaign.id, &i.transition)),
+                        &mut i.export_to,
+                        &file,
+                        "Every row of this transition, to a CSV file.",
+                    ) {
+                        commands.push(Command::ExportTransition {
+                            campaign_id: self.campaign.id,
+                            transition: i.transition.clone(),
+                            path,
+                        });
                     }
                 });
                 ui.separator();
@@ -1097,6 +1094,7 @@ impl CanvasEditor {
                             columns: Vec::new(),
                             rows: Vec::new(),
                             loading: true,
+                            export_to: None,
                         });
                     }
                 }
