@@ -203,3 +203,42 @@ fn a_damaged_workspace_says_what_is_wrong_and_another_can_be_created() {
     assert_eq!(console.campaigns().unwrap().len(), 3, "the new workspace has the demo");
     assert_eq!(std::fs::read(damaged.join("workspace.sqlite")).unwrap(), garbage, "the damaged one is untouched");
 }
+
+/// A notice stays on the screen that raised it, and a failure goes when the same thing then
+/// succeeds.
+#[test]
+fn notices_belong_to_their_screen_and_a_success_clears_the_failure() {
+    use campaign_console::model::ActivityKind;
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(200, 7, false, &mut |_| true).unwrap();
+    let campaign = console.campaign("Summer getaway").unwrap();
+    let good = console.canvas(&campaign).unwrap();
+    let mut bad = good.clone();
+    for a in &mut bad.activities {
+        if let ActivityKind::Channel { credential, .. } = &mut a.kind {
+            *credential = Some("Missing".into());
+        }
+    }
+    console.save_canvas(campaign.id, &bad).unwrap();
+    let mut h = harness(App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    console.send(Command::RunCampaign { campaign_id: campaign.id, again: false });
+    settle(&mut h);
+    let shown = |h: &egui_kittest::Harness<'_, App>| h.query_all_by_label_contains("there is no").next().is_some();
+    assert!(shown(&h), "the failure is shown");
+    // Not on another screen…
+    h.get_by_label(&format!("{}  Data", campaign_console::ui::theme::ICON_DATA)).click();
+    settle(&mut h);
+    assert!(!shown(&h), "the error followed to the Data screen");
+    // …but still where it was raised.
+    h.get_by_label(&format!("{}  Campaigns", campaign_console::ui::theme::ICON_CAMPAIGNS)).click();
+    settle(&mut h);
+    assert!(shown(&h), "the failure is still on its screen");
+    // Fixed and run again: the stale failure goes.
+    console.save_canvas(campaign.id, &good).unwrap();
+    console.send(Command::RunCampaign { campaign_id: campaign.id, again: false });
+    settle(&mut h);
+    assert!(!shown(&h), "a stale failure stayed after a success");
+    h.get_by_label_contains("sent:");
+}

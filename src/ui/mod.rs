@@ -112,15 +112,33 @@ struct JobView {
     cancelling: bool,
 }
 
-/// A message at the bottom of the window. Info notices fade after a few seconds.
+/// A message at the bottom of the window, on the screen that raised it. Info notices fade after
+/// a few seconds, errors after longer; an error goes as soon as what it was about succeeds.
 struct Notice {
     text: String,
     details: Option<String>,
     is_error: bool,
     shown_at: Instant,
+    screen: Screen,
+    topic: Topic,
+}
+
+/// What a notice is about, so that a later success clears an earlier failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Topic {
+    /// A run of this campaign.
+    Run(i64),
+    /// Saving a credential.
+    Credential,
+    /// A background job (demo generation, an export).
+    Job,
+    /// A proof of a campaign.
+    Proof(i64),
+    Other,
 }
 
 const NOTICE_TIME: Duration = Duration::from_secs(6);
+const ERROR_TIME: Duration = Duration::from_secs(30);
 
 /// Commands collected while drawing, sent at the end of the frame.
 #[derive(Default)]
@@ -200,8 +218,8 @@ impl App {
 
         let mut commands = Commands::default();
         egui::Panel::bottom("status_bar").show(ui, |ui| self.status_bar(ui, &mut commands));
-        self.notices.retain(|n| n.is_error || n.shown_at.elapsed() < NOTICE_TIME);
-        if !self.notices.is_empty() {
+        self.notices.retain(|n| n.shown_at.elapsed() < if n.is_error { ERROR_TIME } else { NOTICE_TIME });
+        if self.notices.iter().any(|n| n.screen == self.state.screen) {
             egui::Panel::bottom("notices").show(ui, |ui| self.notices_ui(ui));
         }
         egui::Panel::left("navigation")
@@ -236,19 +254,19 @@ impl App {
                 Event::JobFinished { id, outcome } => {
                     self.jobs.retain(|j| j.id != id);
                     match outcome {
-                        Ok(summary) => self.notify(summary),
-                        Err(e) => self.notify_error(e),
+                        Ok(summary) => self.notify(Topic::Job, summary),
+                        Err(e) => self.notify_error(Topic::Job, e),
                     }
                 }
                 Event::Failed(e) => {
                     if !self.campaigns.take_error(&e) {
-                        self.notify_error(e);
+                        self.notify_error(Topic::Other, e);
                     }
                 }
                 Event::Campaigns(list) => self.campaigns.set_campaigns(list),
                 Event::CampaignChanged(c) => self.campaigns.campaign_changed(c),
                 Event::CampaignCreated(c) => {
-                    self.notify(format!("Campaign \u{201c}{}\u{201d} created.", c.name));
+                    self.notify(Topic::Other, format!("Campaign \u{201c}{}\u{201d} created.", c.name));
                     self.campaigns.created(c);
                 }
                 Event::DataOverview(o) => {
@@ -261,8 +279,8 @@ impl App {
                 Event::RunProgress { campaign_id, progress } => self.campaigns.run_progress(campaign_id, progress),
                 Event::RunFinished { campaign_id, outcome } => {
                     match &outcome {
-                        Ok(summary) => self.notify(summary.clone()),
-                        Err(e) => self.notify_error(e.clone()),
+                        Ok(summary) => self.notify(Topic::Run(campaign_id), summary.clone()),
+                        Err(e) => self.notify_error(Topic::Run(campaign_id), e.clone()),
                     }
                     self.campaigns.run_finished(campaign_id, outcome);
                 }
@@ -271,12 +289,18 @@ impl App {
                     self.deliveries.set_list(list);
                 }
                 Event::ProofSent { campaign_id, activity, result } => {
+                    let topic = Topic::Proof(campaign_id);
                     match &result {
-                        Ok(n) => self.notify(format!("Proof sent to {n} address{}.", if *n == 1 { "" } else { "es" })),
-                        Err(e) => self.notify_error(UserError {
-                            message: format!("The proof was not sent: {e}"),
-                            details: e.clone(),
-                        }),
+                        Ok(n) => {
+                            self.notify(
+                                topic,
+                                format!("Proof sent to {n} address{}.", if *n == 1 { "" } else { "es" }),
+                            );
+                        }
+                        Err(e) => self.notify_error(
+                            topic,
+                            UserError { message: format!("The proof was not sent: {e}"), details: e.clone() },
+                        ),
                     }
                     self.campaigns.proof_sent(campaign_id, &activity, result);
                 }
@@ -286,7 +310,7 @@ impl App {
                 Event::Credentials(list) => self.channels.set_list(list),
                 Event::CredentialSaved(result) => {
                     if let Ok(c) = &result {
-                        self.notify(format!("Credential \u{201c}{}\u{201d} saved.", c.name));
+                        self.notify(Topic::Credential, format!("Credential \u{201c}{}\u{201d} saved.", c.name));
                     }
                     self.channels.saved(result);
                 }
@@ -315,17 +339,27 @@ impl App {
         }
     }
 
-    fn notify(&mut self, text: String) {
-        self.notices.push(Notice { text, details: None, is_error: false, shown_at: Instant::now() });
+    /// A success: shown on this screen for a few seconds; the failures it answers go.
+    fn notify(&mut self, topic: Topic, text: String) {
+        if topic != Topic::Other {
+            self.notices.retain(|n| n.topic != topic);
+        }
+        let screen = self.state.screen;
+        self.notices.push(Notice { text, details: None, is_error: false, shown_at: Instant::now(), screen, topic });
     }
 
-    fn notify_error(&mut self, e: UserError) {
+    fn notify_error(&mut self, topic: Topic, e: UserError) {
         tracing::warn!("{}", e.message);
+        if topic != Topic::Other {
+            self.notices.retain(|n| n.topic != topic);
+        }
         self.notices.push(Notice {
             text: e.message,
             details: Some(e.details),
             is_error: true,
             shown_at: Instant::now(),
+            screen: self.state.screen,
+            topic,
         });
     }
 
@@ -374,7 +408,8 @@ impl App {
 
     fn notices_ui(&mut self, ui: &mut egui::Ui) {
         let mut dismiss = None;
-        for (i, n) in self.notices.iter().enumerate() {
+        let screen = self.state.screen;
+        for (i, n) in self.notices.iter().enumerate().filter(|(_, n)| n.screen == screen) {
             ui.horizontal(|ui| {
                 let (icon, colour) =
                     if n.is_error { (theme::ICON_ERROR, theme::error(ui)) } else { (theme::ICON_INFO, theme::ok(ui)) };
@@ -390,7 +425,7 @@ impl App {
         if let Some(i) = dismiss {
             self.notices.remove(i);
         }
-        if self.notices.iter().any(|n| !n.is_error) {
+        if !self.notices.is_empty() {
             ui.ctx().request_repaint_after(Duration::from_millis(500));
         }
     }
