@@ -707,7 +707,7 @@ fn print_deliveries(list: &[campaign_console::store::deliveries::Delivery]) -> s
         say!(
             "{:>5}  {:<16} {:<8} {:<10} {:>8} {:>8} {:>8} {:>9} {:>11} {:>9}  {}",
             d.id,
-            d.activity_id,
+            if d.activity_label.is_empty() { &d.activity_id } else { &d.activity_label },
             d.channel,
             d.status,
             d.total(),

@@ -84,6 +84,9 @@ fn start_sends_through_the_sandbox_and_deliveries_shows_the_ledger() {
     h.run_steps(2);
     assert_eq!(h.state().deliveries_screen().list().len(), 2);
     let email = list.iter().find(|d| d.channel == "email").unwrap();
+    // Activities by their labels, not their ids.
+    assert_eq!(email.activity_label, "Summer offer email");
+    h.get_by_label("Summer offer email");
     h.get_by_label(&email.id.to_string()).click();
     h.run_steps(2);
     settle(&mut h);
@@ -94,6 +97,14 @@ fn start_sends_through_the_sandbox_and_deliveries_shows_the_ledger() {
     assert_eq!(page.rows.len() as u64, email.total().min(100));
     assert!(page.rows.iter().all(|r| r.status == "sent" && r.provider_message_id.is_some()));
     h.get_by_label_contains(&format!("of {}", campaign_console::ui::theme::count(email.total())));
+    h.get_by_label_contains(&format!("delivered {} of sent", email.rate("delivered", "sent")));
+
+    // The export asks where: a path field (Browse… opens the system's dialog when there is one).
+    h.get_by_label("Export to CSV…").click();
+    h.run_steps(2);
+    h.get_by_label("Path");
+    h.get_by_label("Cancel").click();
+    h.run_steps(2);
 
     // Export the ledger (the screen asks where with a dialog; here the path is given).
     let file = dir.path().join("ledger.csv");

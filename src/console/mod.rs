@@ -1299,7 +1299,23 @@ impl Console {
     pub fn deliveries(&self, campaign: Option<&str>) -> Result<Vec<store::deliveries::Delivery>, ConsoleError> {
         self.simulate_sandbox_events()?;
         let id = campaign.map(|c| self.campaign(c)).transpose()?.map(|c| c.id);
-        Ok(store::deliveries::list(&self.workspace.conn(), id)?)
+        let mut list = store::deliveries::list(&self.workspace.conn(), id)?;
+        // Each delivery's activity by its label, from its campaign's canvas.
+        let mut labels: HashMap<i64, HashMap<String, String>> = HashMap::new();
+        for d in &mut list {
+            let Some(campaign_id) = d.campaign_id else { continue };
+            let of_canvas = labels.entry(campaign_id).or_insert_with(|| {
+                // One statement per lock of the shared connection (`canvas` takes it too).
+                let campaign = store::campaigns::get(&self.workspace.conn(), campaign_id);
+                campaign
+                    .ok()
+                    .and_then(|c| self.canvas(&c).ok())
+                    .map(|canvas| canvas.activities.into_iter().map(|a| (a.id, a.label)).collect())
+                    .unwrap_or_default()
+            });
+            d.activity_label = of_canvas.get(&d.activity_id).cloned().unwrap_or_default();
+        }
+        Ok(list)
     }
 
     /// Writes the delivered / bounced / opened / clicked events the Sandbox owes for messages

@@ -596,18 +596,28 @@ fn insert_rows(
     Ok(s)
 }
 
+/// A name as it goes into an email address: lower case, accents taken off (López → lopez),
+/// anything else that is not a letter or a digit left out.
 fn ascii_lower(name: &str) -> String {
-    name.chars()
-        .map(|c| match c {
-            'é' | 'è' => 'e',
-            'á' => 'a',
-            'í' => 'i',
-            'ü' => 'u',
-            'ß' => 's',
-            c => c.to_ascii_lowercase(),
-        })
-        .filter(char::is_ascii_alphanumeric)
-        .collect()
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars().flat_map(char::to_lowercase) {
+        match c {
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => out.push('a'),
+            'ç' => out.push('c'),
+            'è' | 'é' | 'ê' | 'ë' => out.push('e'),
+            'ì' | 'í' | 'î' | 'ï' => out.push('i'),
+            'ñ' => out.push('n'),
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' => out.push('o'),
+            'ù' | 'ú' | 'û' | 'ü' => out.push('u'),
+            'ý' | 'ÿ' => out.push('y'),
+            'ß' => out.push_str("ss"),
+            'æ' => out.push_str("ae"),
+            'œ' => out.push_str("oe"),
+            c if c.is_ascii_alphanumeric() => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 fn insert_samples(tx: &Connection, today: jiff::civil::Date, now: jiff::Timestamp) -> Result<(), DemoError> {
@@ -686,6 +696,16 @@ fn insert_samples(tx: &Connection, today: jiff::civil::Date, now: jiff::Timestam
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_in_email_addresses_lose_their_accents_not_their_letters() {
+        assert_eq!(ascii_lower("López"), "lopez");
+        assert_eq!(ascii_lower("Fernández"), "fernandez");
+        assert_eq!(ascii_lower("Müller"), "muller");
+        assert_eq!(ascii_lower("Chloé"), "chloe");
+        assert_eq!(ascii_lower("Strauß"), "strauss");
+        assert_eq!(ascii_lower("O'Brien"), "obrien");
+    }
 
     fn opts(profiles: u64, seed: u64) -> DemoOptions {
         DemoOptions { profiles, seed, today: jiff::civil::date(2026, 6, 1), replace: false }

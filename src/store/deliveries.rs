@@ -42,6 +42,8 @@ pub struct Delivery {
     /// Sent to typed addresses to check the message, not to the audience.
     pub is_proof: bool,
     pub activity_id: String,
+    /// The activity's label on its canvas (filled in by the Console; empty when unknown).
+    pub activity_label: String,
     pub channel: String,
     pub status: String,
     pub created_at: jiff::Timestamp,
@@ -67,6 +69,15 @@ impl Delivery {
     /// Left sending or preparing by a run that was paused or interrupted: it can be resumed.
     pub fn is_unfinished(&self) -> bool {
         self.status == delivery_status::SENDING || self.status == delivery_status::PREPARING
+    }
+
+    /// `part` of `whole` events as a percentage ("97.0 %"), or "—" when there is no whole.
+    pub fn rate(&self, part: &str, whole: &str) -> String {
+        let whole = self.events_of(whole);
+        if whole == 0 {
+            return "\u{2014}".to_owned();
+        }
+        format!("{:.1} %", self.events_of(part) as f64 * 100.0 / whole as f64)
     }
 
     pub fn events_of(&self, kind: &str) -> u64 {
@@ -478,6 +489,7 @@ pub fn list(conn: &Connection, campaign_id: Option<i64>) -> Result<Vec<Delivery>
                     campaign,
                     is_proof,
                     activity_id,
+                    activity_label: String::new(),
                     channel,
                     status,
                     created_at: parse_ts(&created)?,

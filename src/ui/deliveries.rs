@@ -138,7 +138,7 @@ impl DeliveriesScreen {
                         let cells = [
                             d.id.to_string(),
                             d.campaign.clone(),
-                            d.activity_id.clone(),
+                            if d.activity_label.is_empty() { d.activity_id.clone() } else { d.activity_label.clone() },
                             d.channel.clone(),
                             d.credential.clone().unwrap_or_else(|| "built-in Sandbox".to_owned()),
                             d.status.clone(),
@@ -188,6 +188,16 @@ impl DeliveriesScreen {
                 } else {
                     ui.label(events.join(" · "));
                 }
+            });
+            ui.horizontal(|ui| {
+                ui.strong("Rates");
+                ui.label(format!(
+                    "delivered {} of sent \u{00b7} bounced {} \u{00b7} opened {} of delivered \u{00b7} clicked {} of delivered",
+                    d.rate("delivered", "sent"),
+                    d.rate("bounced", "sent"),
+                    d.rate("opened", "delivered"),
+                    d.rate("clicked", "delivered")
+                ));
             });
         }
         self.ledger_ui(ui, id, commands);
