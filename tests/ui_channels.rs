@@ -15,10 +15,12 @@ use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
 
 fn type_into(h: &mut egui_kittest::Harness<'static, App>, label: &str, text: &str) {
-    // A password field is a text input of its own kind.
+    // A password field is a text input of its own kind. Focus, select what is there, type over.
     let role = if label == "Password" { Role::PasswordInput } else { Role::TextInput };
     h.get_by_role_and_label(role, label).click();
     h.run_steps(2);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
     h.get_by_role_and_label(role, label).type_text(text);
     h.run_steps(2);
 }
@@ -102,38 +104,52 @@ fn an_smtp_credential_is_verified_and_saved_with_its_password_in_the_keychain_on
 fn settings_that_cannot_work_are_refused_with_what_to_fix() {
     let dir = tempfile::tempdir().unwrap();
     let console = testing::console(dir.path()).unwrap();
+    let sandbox = campaign_console::model::ProviderKind::Sandbox;
+    console
+        .add_credential(campaign_console::model::Channel::Email, sandbox, "Sandbox", serde_json::json!({}), None)
+        .unwrap();
     let mut h = harness(App::new(console.clone(), SavedState::default()));
     settle(&mut h);
     h.get_by_label_contains("Channels").click();
     settle(&mut h);
     h.get_by_label("+ Add credential").click();
     h.run_steps(2);
-    type_into(&mut h, "Name", "Remote");
-    type_into(&mut h, "Server", "smtp.example.com");
+    type_into(&mut h, "Name", "sandbox");
+    type_into(&mut h, "Server", "not a host!");
     h.get_by_role_and_label(Role::ComboBox, "Encryption").click();
     h.run_steps(2);
     h.get_by_label("None (this machine only)").click();
     h.run_steps(2);
-    type_into(&mut h, "From", "news@example.com");
     type_into(&mut h, "Port", "twenty-five");
     h.get_by_label("Save").click();
     h.run_steps(2);
     settle(&mut h);
-    // Typed wrong: said before anything is sent.
-    assert!(h.state().channels_screen().error().is_some_and(|e| e.contains("Port must be a number")));
-    h.get_by_label_contains("Not saved: Port must be a number");
+    // Every problem at once, each beside its field, before anything is sent.
+    let problems: Vec<String> =
+        h.state().channels_screen().problems().iter().map(|(k, why)| format!("{k}: {why}")).collect();
+    for expected in [
+        "name: A Email credential named “sandbox” already exists.",
+        "host: “not a host!” is not a host name or an IP address",
+        "port: Port must be a number, not “twenty-five”",
+        "from: the sender address (From) is missing",
+    ] {
+        assert!(problems.iter().any(|p| p == expected), "{expected} not in {problems:#?}");
+    }
+    h.get_by_label_contains("fix the 4 problems");
+    h.get_by_label_contains("is not a host name or an IP address");
+    h.get_by_label_contains("Port must be a number");
 
-    h.get_by_role_and_label(Role::TextInput, "Port").click();
-    h.run_steps(1);
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.run_steps(1);
-    h.get_by_role_and_label(Role::TextInput, "Port").type_text("25");
-    h.run_steps(2);
+    type_into(&mut h, "Name", "Remote");
+    type_into(&mut h, "Server", "smtp.example.com");
+    type_into(&mut h, "Port", "25");
+    type_into(&mut h, "From", "news@example.com");
     h.get_by_label("Save").click();
     h.run_steps(2);
     settle(&mut h);
-    // Unencrypted to another machine: refused by the Console, nothing saved.
-    let error = h.state().channels_screen().error().unwrap().to_owned();
-    assert!(error.contains("unencrypted"), "{error}");
+    // Unencrypted to another machine: refused, beside the encryption, nothing saved.
+    let problems = h.state().channels_screen().problems().to_vec();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].0, "tls");
+    assert!(problems[0].1.contains("unencrypted"), "{problems:?}");
     assert!(console.credentials().unwrap().iter().all(|c| c.name != "Remote"));
 }

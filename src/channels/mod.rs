@@ -127,9 +127,54 @@ pub fn is_loopback(host: &str) -> bool {
     h.eq_ignore_ascii_case("localhost") || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// Whether `host` can be a host: a DNS name (letters, digits and hyphens in dot-separated
+/// labels) or an IPv4 / IPv6 address (brackets allowed).
+pub fn is_host(host: &str) -> bool {
+    let h = host.trim();
+    if h.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    let label = |l: &str| {
+        (1..=63).contains(&l.len())
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    let name = h.strip_suffix('.').unwrap_or(h);
+    !name.is_empty() && name.len() <= 253 && name.split('.').all(label)
+}
+
+/// Every problem with a credential's settings, each with the key of the field it is about
+/// ("" when it is about the whole form), so that a form can show them all at once.
+pub fn field_problems(kind: crate::model::ProviderKind, settings: &serde_json::Value) -> Vec<(&'static str, String)> {
+    use crate::model::ProviderKind as K;
+    match kind {
+        K::Smtp => {
+            let mut out = smtp::SmtpSettings::problems(settings);
+            if let Err(e) = check_numbers(kind, settings) {
+                out.push(("", e));
+            }
+            out
+        }
+        _ => check_settings(kind, settings).err().map(|e| ("", e)).into_iter().collect(),
+    }
+}
+
 /// Checks a credential's settings for its provider before they are saved; the message says
 /// what to fix, in words for the admin.
 pub fn check_settings(kind: crate::model::ProviderKind, settings: &serde_json::Value) -> Result<(), String> {
+    use crate::model::ProviderKind as K;
+    check_numbers(kind, settings)?;
+    match kind {
+        K::Smtp => smtp::SmtpSettings::from_json(settings).map(drop),
+        K::Http => webhook::WebhookSettings::from_json(settings).map(drop),
+        K::FileExport => direct_mail::DirectMail::from_json(settings).map(drop),
+        _ => Ok(()),
+    }
+}
+
+/// The pace and Sandbox numbers of a credential's settings.
+fn check_numbers(kind: crate::model::ProviderKind, settings: &serde_json::Value) -> Result<(), String> {
     use crate::model::ProviderKind as K;
     let number = |key: &str, label: &str, low: f64, high: f64| -> Result<(), String> {
         match settings.get(key) {
@@ -156,9 +201,6 @@ pub fn check_settings(kind: crate::model::ProviderKind, settings: &serde_json::V
             }
             Ok(())
         }
-        K::Smtp => smtp::SmtpSettings::from_json(settings).map(drop),
-        K::Http => webhook::WebhookSettings::from_json(settings).map(drop),
-        K::FileExport => direct_mail::DirectMail::from_json(settings).map(drop),
         _ => Ok(()),
     }
 }

@@ -40,8 +40,8 @@ impl TlsMode {
 
     pub fn label(self) -> &'static str {
         match self {
-            Self::Implicit => "TLS (implicit, port 465)",
-            Self::StartTls => "STARTTLS required (port 587)",
+            Self::Implicit => "TLS from the first byte (implicit)",
+            Self::StartTls => "STARTTLS, required",
             Self::None => "None (this machine only)",
         }
     }
@@ -73,11 +73,54 @@ pub struct SmtpSettings {
 
 impl SmtpSettings {
     /// Reads and checks the settings of a credential; the message says what to fix.
-    pub fn from_json(settings: &serde_json::Value) -> Result<Self, String> {
-        let host = setting(settings, "host").trim().to_owned();
+    /// Every problem with `settings`, each with the key of the field it is about.
+    pub fn problems(settings: &serde_json::Value) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        let host = setting(settings, "host").trim();
         if host.is_empty() {
-            return Err("the SMTP server's host name is missing".into());
+            out.push(("host", "the SMTP server's host name is missing".to_owned()));
+        } else if !super::is_host(host) {
+            out.push(("host", format!("\u{201c}{host}\u{201d} is not a host name or an IP address")));
         }
+        let tls_text = setting(settings, "tls");
+        let tls = if tls_text.is_empty() { Some(TlsMode::StartTls) } else { TlsMode::parse(tls_text) };
+        match tls {
+            None => out.push(("tls", format!("\u{201c}{tls_text}\u{201d} is not a TLS mode"))),
+            Some(TlsMode::None) if super::is_host(host) && !is_loopback(host) => out.push((
+                "tls",
+                format!(
+                    "an unencrypted connection is only allowed to this machine, not to {host}: choose STARTTLS or implicit TLS"
+                ),
+            )),
+            Some(_) => {}
+        }
+        if let Some(p) = settings.get("port").filter(|v| !v.is_null())
+            && p.as_u64().and_then(|p| u16::try_from(p).ok()).is_none_or(|p| p == 0)
+        {
+            out.push(("port", format!("{p} is not a port number (1 to 65535)")));
+        }
+        for (key, what, required) in [("from", "sender", true), ("reply_to", "reply-to address", false)] {
+            let text = setting(settings, key).trim();
+            if text.is_empty() {
+                if required {
+                    out.push((key, "the sender address (From) is missing".to_owned()));
+                }
+            } else if let Err(e) = text.parse::<Mailbox>() {
+                out.push((key, format!("the {what} \u{201c}{text}\u{201d} is not an email address ({e})")));
+            }
+        }
+        let unsubscribe = setting(settings, "unsubscribe").trim();
+        if !unsubscribe.is_empty() && !unsubscribe.starts_with("https://") && !unsubscribe.starts_with("mailto:") {
+            out.push(("unsubscribe", "the unsubscribe link must start with https:// or mailto:".to_owned()));
+        }
+        out
+    }
+
+    pub fn from_json(settings: &serde_json::Value) -> Result<Self, String> {
+        if let Some((_, first)) = Self::problems(settings).into_iter().next() {
+            return Err(first);
+        }
+        let host = setting(settings, "host").trim().to_owned();
         let tls_text = setting(settings, "tls");
         let tls = if tls_text.is_empty() {
             TlsMode::StartTls

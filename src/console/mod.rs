@@ -1630,6 +1630,12 @@ impl Console {
     }
 
     /// Deletes a credential and its secret.
+    /// Every problem with a credential's settings, each with the key of its field ("" for the
+    /// whole form), so that a form can show them all at once.
+    pub fn credential_problems(provider: ProviderKind, settings: &serde_json::Value) -> Vec<(&'static str, String)> {
+        crate::channels::field_problems(provider, settings)
+    }
+
     /// Makes credential `id` its channel's default: what activities that name no credential
     /// send with from now on.
     pub fn make_default_credential(&self, id: i64) -> Result<(), ConsoleError> {

@@ -22,6 +22,8 @@ pub struct ChannelsScreen {
     saving: bool,
     /// Why the form was not saved.
     error: Option<String>,
+    /// What is wrong with each field (by key; "name" for the name), all at once.
+    problems: Vec<(&'static str, String)>,
     confirm_delete: Option<i64>,
     /// Where "Send test email" sends.
     test_to: String,
@@ -209,6 +211,42 @@ impl Form {
         Ok(serde_json::Value::Object(map))
     }
 
+    /// The settings as typed, and every problem with the form, each with the key of its field
+    /// ("name" for the name, "" for the whole form): all at once, not the first only.
+    fn checked(&self, others: &[Credential]) -> (serde_json::Value, Vec<(&'static str, String)>) {
+        let mut problems = Vec::new();
+        let name = self.name.trim();
+        if name.is_empty() {
+            problems.push(("name", "Give the credential a name.".to_owned()));
+        } else if others
+            .iter()
+            .any(|c| c.channel == self.channel && Some(c.id) != self.id && c.name.to_lowercase() == name.to_lowercase())
+        {
+            problems.push((
+                "name",
+                format!("A {} credential named \u{201c}{name}\u{201d} already exists.", self.channel.label()),
+            ));
+        }
+        // Each field alone first (a number that is not one); the provider's checks then see
+        // the fields that could be read.
+        let mut one = self.clone();
+        for f in fields(self.provider) {
+            let mut just = self.clone();
+            just.values.retain(|k, _| *k == f.key);
+            if let Err(e) = just.settings() {
+                problems.push((f.key, e));
+                one.values.remove(f.key);
+            }
+        }
+        let settings = one.settings().unwrap_or_default();
+        for (key, why) in crate::console::Console::credential_problems(self.provider, &settings) {
+            if !problems.iter().any(|(k, _)| *k == key) {
+                problems.push((key, why));
+            }
+        }
+        (settings, problems)
+    }
+
     fn typed_secret(&self) -> Option<Typed> {
         (has_secret(self.provider) && !self.secret.is_empty()).then(|| Typed(self.secret.clone()))
     }
@@ -224,6 +262,7 @@ impl ChannelsScreen {
         match result {
             Ok(c) => {
                 self.error = None;
+                self.problems.clear();
                 self.form = Some(Form::of(&c));
             }
             Err(e) => self.error = Some(e),
@@ -246,6 +285,11 @@ impl ChannelsScreen {
     }
 
     /// Why the form was not saved (tests).
+    /// What is wrong with each field, from the last Save (tests look at it).
+    pub fn problems(&self) -> &[(&'static str, String)] {
+        &self.problems
+    }
+
     pub fn error(&self) -> Option<&str> {
         self.error.as_deref()
     }
@@ -322,6 +366,13 @@ impl ChannelsScreen {
 
     fn form_ui(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
         let Some(form) = self.form.as_mut() else { return };
+        let problems = &self.problems;
+        // The problem with a field, in the column beside it.
+        let problem_cell = |ui: &mut egui::Ui, key: &str| {
+            if let Some((_, why)) = problems.iter().find(|(k, _)| *k == key) {
+                ui.colored_label(theme::error(ui), format!("{} {why}", theme::ICON_ERROR));
+            }
+        };
         ui.add_space(8.0);
         ui.heading(if form.id.is_some() { "Credential" } else { "New credential" });
         ui.add_space(theme::SECTION_GAP);
@@ -364,6 +415,7 @@ impl ChannelsScreen {
             let label = ui.label("Name").id;
             ui.add(egui::TextEdit::singleline(&mut form.name).hint_text("e.g. Newsletter relay").desired_width(320.0))
                 .labelled_by(label);
+            problem_cell(ui, "name");
             ui.end_row();
             for f in fields(form.provider) {
                 let label = ui.label(f.label).id;
@@ -424,6 +476,7 @@ impl ChannelsScreen {
                         });
                     }
                 }
+                problem_cell(ui, f.key);
                 ui.end_row();
             }
         });
@@ -439,23 +492,26 @@ impl ChannelsScreen {
         ui.horizontal(|ui| {
             let save = ui.add_enabled(!self.saving, egui::Button::new("Save"));
             if save.clicked() {
-                match form.settings() {
-                    Err(e) => self.error = Some(e),
-                    Ok(_) if form.name.trim().is_empty() => self.error = Some("Give the credential a name.".into()),
-                    Ok(settings) => {
-                        self.error = None;
-                        self.saving = true;
-                        commands.push(Command::SaveCredential {
-                            id: form.id,
-                            channel: form.channel,
-                            provider: form.provider,
-                            name: form.name.clone(),
-                            settings,
-                            secret: form.typed_secret(),
-                        });
-                        if let Some(f) = self.form.as_mut() {
-                            f.secret.clear();
-                        }
+                let (settings, problems) = form.checked(self.list.as_deref().unwrap_or_default());
+                self.problems = problems;
+                match self.problems.len() {
+                    0 => {}
+                    1 => self.error = Some("fix the problem shown next to its field.".into()),
+                    n => self.error = Some(format!("fix the {n} problems shown next to their fields.")),
+                }
+                if self.problems.is_empty() {
+                    self.error = None;
+                    self.saving = true;
+                    commands.push(Command::SaveCredential {
+                        id: form.id,
+                        channel: form.channel,
+                        provider: form.provider,
+                        name: form.name.clone(),
+                        settings,
+                        secret: form.typed_secret(),
+                    });
+                    if let Some(f) = self.form.as_mut() {
+                        f.secret.clear();
                     }
                 }
             }
@@ -527,6 +583,9 @@ impl ChannelsScreen {
         ui.add_space(8.0);
         if let Some(e) = &self.error {
             ui.colored_label(theme::error(ui), format!("{} Not saved: {e}", theme::ICON_ERROR));
+            for (_, why) in self.problems.iter().filter(|(k, _)| k.is_empty()) {
+                ui.colored_label(theme::error(ui), format!("{} {why}", theme::ICON_ERROR));
+            }
         }
         match &self.verified {
             Some(Ok(what)) => {
