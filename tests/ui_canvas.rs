@@ -381,3 +381,49 @@ fn dropping_a_deduplication_on_a_wire_puts_it_in_between() {
     settle_canvas(&mut h);
     assert_eq!(editor_canvas(&mut h), before);
 }
+
+/// A plain click selects an activity (Delete then removes it), and Ctrl+0 fits the whole demo
+/// canvas in a 1280×800 window.
+#[test]
+fn a_click_selects_and_fit_shows_the_whole_canvas() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(500, 9, false, &mut |_| true).unwrap();
+    let mut h = harness(App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    open(&mut h, "Summer getaway");
+
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num0);
+    h.run_steps(6);
+    let (view, nodes): (egui::Rect, Vec<(String, egui::Rect)>) = {
+        let e = h.state_mut().canvas_editor().unwrap();
+        let ids: Vec<String> = e.canvas().activities.iter().map(|a| a.id.clone()).collect();
+        (
+            e.canvas_screen_rect(),
+            ids.into_iter().filter_map(|id| Some((id.clone(), e.node_screen_rect(&id)?))).collect(),
+        )
+    };
+    assert_eq!(nodes.len(), editor_canvas(&mut h).activities.len());
+    for (id, r) in &nodes {
+        assert!(view.expand(1.0).contains_rect(*r), "{id} at {r:?} is outside the view {view:?} after fit");
+    }
+
+    // A plain click on the activity's frame selects it; Delete removes it.
+    let rect = h.state_mut().canvas_editor().unwrap().node_screen_rect("save_rest").unwrap();
+    let at = rect.left_bottom() + egui::vec2(3.0, -3.0);
+    h.hover_at(at);
+    h.run_steps(2);
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+        h.run_steps(1);
+    }
+    h.run_steps(2);
+    h.key_press(egui::Key::Delete);
+    h.run_steps(3);
+    assert!(editor_canvas(&mut h).activity("save_rest").is_none(), "the clicked activity was not selected");
+}

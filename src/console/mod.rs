@@ -1371,7 +1371,13 @@ impl Console {
             return Err(ConsoleError::Store(StoreError::Invalid(format!("{entity} has no column {column}"))));
         }
         let conn = self.workspace.connect()?;
-        Ok(store::customer_data::distinct_values(&conn, entity, column, MAX_CHOICES)?)
+        let mut values = store::customer_data::distinct_values(&conn, entity, column, MAX_CHOICES)?;
+        // Whatever the case (Léa beside LÉA), folded as the engine's case-insensitive
+        // matching folds text.
+        if let Some(v) = values.as_mut() {
+            v.sort_by_cached_key(|s| (audience::fold(s), s.clone()));
+        }
+        Ok(values)
     }
 
     /// Stores a campaign's canvas; returns when.

@@ -277,6 +277,11 @@ impl CanvasEditor {
     }
 
     /// Screen position of a node's frame (for tests that drag nodes).
+    /// Where the canvas is drawn on screen (tests).
+    pub fn canvas_screen_rect(&self) -> egui::Rect {
+        self.canvas_rect
+    }
+
     pub fn node_screen_rect(&self, activity: &str) -> Option<egui::Rect> {
         let node = self.graph.node_of(activity)?;
         self.node_rects.get(&node).map(|r| self.transform * *r)
