@@ -427,3 +427,44 @@ fn a_click_selects_and_fit_shows_the_whole_canvas() {
     h.run_steps(3);
     assert!(editor_canvas(&mut h).activity("save_rest").is_none(), "the clicked activity was not selected");
 }
+
+/// A canvas opened again shows its last counts at once, and counts nothing when neither the
+/// canvas nor the data changed; after the data changed, it counts again.
+#[test]
+fn a_canvas_reopens_with_its_last_counts_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(500, 9, false, &mut |_| true).unwrap();
+    let mut h = harness(App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    open(&mut h, "Summer getaway");
+    let (_, canvas, report) = console.count_campaign("Summer getaway", &|| false).unwrap();
+    let back = |h: &mut Harness<'static, App>| {
+        h.get_by_role_and_label(Role::Button, "⬅ All campaigns").click();
+        settle(h);
+    };
+    back(&mut h);
+    open(&mut h, "Summer getaway");
+    let editor = h.state_mut().canvas_editor().unwrap();
+    assert!(editor.kept_from().is_some(), "the kept counts were replaced by a recount");
+    for t in &canvas.transitions {
+        assert_eq!(editor.count_of(&t.id), report.count_of(&t.id), "transition {}", t.id);
+    }
+    h.get_by_label_contains("counts of");
+    // Rows can be looked at all the same (the canvas is counted on demand).
+    let vip = report.count_of("t_vip").unwrap();
+    h.get_by_label(&format!("Gold and platinum: {}", campaign_console::ui::theme::count(vip))).click_accesskit();
+    h.run_steps(2);
+    settle_canvas(&mut h);
+    h.run_steps(2);
+    let (_, total, _) =
+        h.state_mut().canvas_editor().unwrap().inspected().map(|(t, n, r)| (t.to_owned(), n, r.len())).unwrap();
+    assert_eq!(total, vip);
+
+    // The data changed: the kept counts are shown, then counted again.
+    let conn = rusqlite::Connection::open(console.database_path()).unwrap();
+    campaign_console::store::customer_data::bump_data_version(&conn).unwrap();
+    back(&mut h);
+    open(&mut h, "Summer getaway");
+    assert!(h.state_mut().canvas_editor().unwrap().kept_from().is_none(), "counted again after the data changed");
+}

@@ -37,13 +37,29 @@ pub enum Dialect {
     Postgres,
 }
 
+/// What a canvas's counts depend on in the canvas itself, hashed: everything but where its
+/// activities sit on screen. Equal keys (with the same data version), equal counts. `None`
+/// when the canvas cannot be written out (then nothing is cached for it).
+pub fn count_key(canvas: &crate::model::Canvas) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    // The same canvas whatever the order its activities and transitions are listed in.
+    let mut placed = canvas.clone();
+    for a in &mut placed.activities {
+        a.position = [0.0, 0.0];
+    }
+    placed.activities.sort_by(|a, b| a.id.cmp(&b.id));
+    placed.transitions.sort_by(|a, b| a.id.cmp(&b.id));
+    let json = serde_json::to_string(&placed).ok()?;
+    Some(Sha256::digest(json.as_bytes()).iter().take(12).map(|b| format!("{b:02x}")).collect())
+}
+
 /// At most this many activities on one canvas.
 pub const MAX_ACTIVITIES: usize = 500;
 /// At most this many channel activities on one canvas.
 pub const MAX_CHANNELS: usize = 10;
 
 /// Something wrong with a canvas, tied to the activity and parameter it concerns.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Problem {
     /// The activity's id, when the problem belongs to one.
     pub activity: Option<String>,

@@ -13,7 +13,7 @@ use sea_query::{Alias, Asterisk, Expr, Func, Order, Query, SqliteQueryBuilder, T
 use super::{AudienceError, CompiledRun, CompiledStep, Dialect, SqlStatement};
 
 /// The count of one transition.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TransitionCount {
     pub transition: String,
     /// `None` for a transition that carries no population (a Scheduler's start signal), or
@@ -22,7 +22,7 @@ pub struct TransitionCount {
 }
 
 /// What one activity did.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ActivityReport {
     pub activity: String,
     pub duration: Duration,
@@ -33,7 +33,7 @@ pub struct ActivityReport {
 }
 
 /// Whom a channel activity can reach, at a count.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SendCount {
     pub activity: String,
     /// The recipients a message can reach (`None` when the run did not get there).
@@ -62,7 +62,7 @@ pub fn exclusion_label(code: &str) -> &str {
 }
 
 /// The result of a count run.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CountReport {
     pub transitions: Vec<TransitionCount>,
     /// Each channel activity's reachable and excluded recipients.

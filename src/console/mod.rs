@@ -209,8 +209,10 @@ pub enum Command {
     /// [`Command::CancelCount`]) stops it. `fresh` recomputes everything (the Count button:
     /// a full test run). → [`Event::CountProgress`]…, [`Event::CanvasCounted`].
     CountCanvas { campaign_id: i64, canvas: Canvas, generation: u64, fresh: bool },
-    /// Stops the running count, which then reports what it finished.
-    CancelCount,
+    /// Stops the running count, which then reports what it finished. `generation` comes from
+    /// the same rising sequence as the counts' (every editor of the window shares it), so
+    /// that it supersedes them.
+    CancelCount { generation: u64 },
     /// A page of a transition's rows from the last count of the canvas being edited.
     /// → [`Event::TransitionRows`], or [`Event::Failed`].
     InspectTransition { campaign_id: i64, transition: String, offset: u64 },
@@ -318,7 +320,7 @@ pub enum Event {
     CanvasOpened {
         campaign: Campaign,
         canvas: Canvas,
-        context: CanvasContext,
+        context: Box<CanvasContext>,
     },
     /// The distinct values of a column, or `None` when it has too many to be a list of choices
     /// (or they could not be read).
@@ -398,6 +400,18 @@ pub struct CanvasContext {
     pub model: DataModel,
     pub audiences: Vec<SavedAudience>,
     pub credentials: Vec<Credential>,
+    /// The canvas's last counts, shown at once when it opens.
+    pub kept: Option<KeptCounts>,
+}
+
+/// The last counts of a canvas, as kept in the workspace.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeptCounts {
+    pub report: CountReport,
+    pub problems: Vec<audience::Problem>,
+    pub counted_at: jiff::Timestamp,
+    /// Counted on this very canvas and data, today: nothing to count again.
+    pub current: bool,
 }
 
 /// A text column with more distinct values than this is not offered as a list of choices.
@@ -1360,8 +1374,58 @@ impl Console {
             model: store::data_model::load(&conn)?,
             audiences: store::audiences::list(&conn)?,
             credentials,
+            kept: self.kept_counts(&conn, campaign_id, &canvas)?,
         };
         Ok((campaign, canvas, context))
+    }
+
+    /// The counts kept for a campaign's canvas, and whether they are current (same canvas,
+    /// same data, same day). A kept count that cannot be read is left aside: it is a cache.
+    fn kept_counts(
+        &self,
+        conn: &rusqlite::Connection,
+        campaign_id: i64,
+        canvas: &Canvas,
+    ) -> Result<Option<KeptCounts>, ConsoleError> {
+        let Some(kept) = store::count_cache::load(conn, campaign_id)? else { return Ok(None) };
+        let decoded = serde_json::from_str::<CountReport>(&kept.report_json)
+            .and_then(|r| Ok((r, serde_json::from_str::<Vec<audience::Problem>>(&kept.problems_json)?)));
+        let (report, problems) = match decoded {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!("the kept counts of campaign {campaign_id} could not be read ({e}); counting again");
+                return Ok(None);
+            }
+        };
+        let current = audience::count_key(canvas).is_some_and(|k| k == kept.canvas_key)
+            && kept.data_version == store::customer_data::data_version(conn)?
+            && kept.day == self.now().to_zoned(jiff::tz::TimeZone::UTC).date().to_string();
+        Ok(Some(KeptCounts { report, problems, counted_at: kept.counted_at, current }))
+    }
+
+    /// Keeps a canvas's counts for the next time it opens.
+    fn keep_counts(&self, campaign_id: i64, canvas: &Canvas, report: &CountReport, problems: &[audience::Problem]) {
+        let kept = (|| -> Result<(), ConsoleError> {
+            let Some(canvas_key) = audience::count_key(canvas) else { return Ok(()) };
+            let conn = self.workspace.conn();
+            let (Ok(report_json), Ok(problems_json)) = (serde_json::to_string(report), serde_json::to_string(problems))
+            else {
+                return Ok(());
+            };
+            let counts = store::count_cache::CachedCounts {
+                canvas_key,
+                data_version: store::customer_data::data_version(&conn)?,
+                day: self.now().to_zoned(jiff::tz::TimeZone::UTC).date().to_string(),
+                report_json,
+                problems_json,
+                counted_at: self.now(),
+            };
+            Ok(store::count_cache::save(&conn, campaign_id, &counts)?)
+        })();
+        // Only the next opening is slower without them.
+        if let Err(e) = kept {
+            tracing::warn!("the counts of campaign {campaign_id} were not kept: {e:#}");
+        }
     }
 
     /// The distinct values of `entity.column` when there are at most [`MAX_CHOICES`].
@@ -1423,10 +1487,15 @@ impl Console {
         *self.counter.interrupt.lock().unwrap_or_else(|p| p.into_inner()) = None;
         match result {
             Ok(report) if !report.complete && superseded() => CountOutcome::Superseded,
-            Ok(report) => match problems {
-                None => CountOutcome::Counted(report),
-                Some(problems) => CountOutcome::Invalid { problems, partial: Some(report) },
-            },
+            Ok(report) => {
+                if report.complete {
+                    self.keep_counts(campaign_id, canvas, &report, problems.as_deref().unwrap_or_default());
+                }
+                match problems {
+                    None => CountOutcome::Counted(report),
+                    Some(problems) => CountOutcome::Invalid { problems, partial: Some(report) },
+                }
+            }
             Err(audience::AudienceError::Cancelled) => CountOutcome::Superseded,
             Err(e) => CountOutcome::Failed(UserError::new("The canvas could not be counted", &e.into())),
         }
@@ -1442,6 +1511,7 @@ impl Console {
         limit: u64,
     ) -> Result<RowsPage, ConsoleError> {
         let model = store::data_model::load(&self.workspace.conn())?;
+        self.ensure_counted(campaign_id)?;
         let guard = self.counter.session.lock().unwrap_or_else(|p| p.into_inner());
         let Some((_, session)) = guard.as_ref().filter(|(id, _)| *id == campaign_id) else {
             return Ok((0, Vec::new(), Vec::new()));
@@ -1449,6 +1519,25 @@ impl Console {
         let (columns, rows) = session.readable_page(transition, &model, offset, limit)?;
         let rows = rows.iter().map(|r| r.iter().map(audience::display_value).collect()).collect();
         Ok((session.transition_count(transition).unwrap_or(0), columns, rows))
+    }
+
+    /// Makes sure the count session holds the campaign's work tables: a canvas opened with its
+    /// kept counts and not counted since is counted now (its saved version).
+    fn ensure_counted(&self, campaign_id: i64) -> Result<(), ConsoleError> {
+        let counted = {
+            let guard = self.counter.session.lock().unwrap_or_else(|p| p.into_inner());
+            guard.as_ref().is_some_and(|(id, _)| *id == campaign_id)
+        };
+        if counted {
+            return Ok(());
+        }
+        let campaign = store::campaigns::get(&self.workspace.conn(), campaign_id)?;
+        let canvas = self.canvas(&campaign)?;
+        let generation = self.counter.latest.load(Ordering::SeqCst);
+        match self.count_canvas(campaign_id, &canvas, generation, false) {
+            CountOutcome::Failed(e) => Err(ConsoleError::CannotRun(e.message)),
+            _ => Ok(()),
+        }
     }
 
     /// Writes a transition's rows (last count of the campaign's canvas) to `path` as CSV,
@@ -1462,6 +1551,7 @@ impl Console {
         cancelled: &dyn Fn() -> bool,
     ) -> Result<u64, ConsoleError> {
         let model = store::data_model::load(&self.workspace.conn())?;
+        self.ensure_counted(campaign_id)?;
         let guard = self.counter.session.lock().unwrap_or_else(|p| p.into_inner());
         let Some((_, session)) = guard.as_ref().filter(|(id, _)| *id == campaign_id) else {
             return Err(AudienceError::File("count the canvas first: there are no rows to export yet".into()).into());
@@ -1710,8 +1800,8 @@ impl Console {
                     vec![Event::CanvasCounted { campaign_id, generation, outcome }]
                 });
             }
-            Command::CancelCount => {
-                self.counter.latest.fetch_add(1, Ordering::SeqCst);
+            Command::CancelCount { generation } => {
+                self.counter.latest.fetch_max(generation, Ordering::SeqCst);
                 self.interrupt_count();
             }
             Command::RunCampaign { campaign_id, again } => self.start_run(campaign_id, again),
@@ -1785,7 +1875,9 @@ impl Console {
                 Err(e) => vec![Event::Failed(UserError::new("Could not read the data model", &e))],
             },
             Command::OpenCanvas { campaign_id } => match self.open_canvas(campaign_id) {
-                Ok((campaign, canvas, context)) => vec![Event::CanvasOpened { campaign, canvas, context }],
+                Ok((campaign, canvas, context)) => {
+                    vec![Event::CanvasOpened { campaign, canvas, context: Box::new(context) }]
+                }
                 Err(e) => vec![Event::Failed(UserError::new("Could not open the canvas", &e))],
             },
             Command::SendProof { campaign_id, canvas, activity, index, addresses } => {
@@ -1883,7 +1975,7 @@ impl Console {
             Command::GenerateDemo { .. }
             | Command::CancelJob(_)
             | Command::CountCanvas { .. }
-            | Command::CancelCount
+            | Command::CancelCount { .. }
             | Command::RunCampaign { .. }
             | Command::StopRun { .. }
             | Command::ExportLedger { .. }

@@ -207,6 +207,16 @@ const STEPS: &[&str] = &[
                  failed INTEGER NOT NULL DEFAULT 0
              );
              CREATE INDEX cc_campaign_runs_campaign ON cc_campaign_runs(campaign_id, id);",
+    // 7: the last counts of each canvas, shown at once when it is opened again.
+    "CREATE TABLE cc_count_cache (
+                 campaign_id INTEGER PRIMARY KEY REFERENCES cc_campaigns(id) ON DELETE CASCADE,
+                 canvas_key TEXT NOT NULL,
+                 data_version INTEGER NOT NULL,
+                 day TEXT NOT NULL,
+                 report_json TEXT NOT NULL,
+                 problems_json TEXT NOT NULL,
+                 counted_at TEXT NOT NULL
+             );",
 ];
 
 /// The migrations built from [`STEPS`].

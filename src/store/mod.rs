@@ -8,6 +8,7 @@
 pub mod audiences;
 pub mod audit;
 pub mod campaigns;
+pub mod count_cache;
 pub mod credentials;
 pub mod customer_data;
 pub mod data_model;
@@ -135,5 +136,34 @@ pub(crate) fn quote_ident(name: &str) -> Result<String> {
         Ok(format!("\"{name}\""))
     } else {
         Err(StoreError::Invalid(format!("{name:?} is not a valid table or column name")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two writers at once: the second is told the workspace is busy, in plain words.
+    #[test]
+    fn a_locked_workspace_is_busy_in_plain_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::open(dir.path()).unwrap();
+        let first = ws.connect().unwrap();
+        first.execute_batch("BEGIN IMMEDIATE; INSERT INTO cc_workspace_meta (key, value) VALUES ('x', '1');").unwrap();
+        let second = ws.connect().unwrap();
+        second.busy_timeout(std::time::Duration::from_millis(50)).unwrap();
+        let err: StoreError =
+            second.execute("INSERT INTO cc_workspace_meta (key, value) VALUES ('y', '1')", []).unwrap_err().into();
+        assert!(matches!(err, StoreError::Busy), "{err}");
+        assert!(err.to_string().contains("another Campaign Console"), "{err}");
+        first.execute_batch("ROLLBACK").unwrap();
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(DATABASE_FILE), b"not a database at all, just text".repeat(200)).unwrap();
+        let err = Workspace::open(dir.path()).err().unwrap();
+        assert!(err.to_string().contains("is not a Campaign Console workspace database"), "{err}");
     }
 }

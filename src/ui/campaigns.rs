@@ -214,7 +214,7 @@ impl CampaignsScreen {
             } || std::mem::take(&mut self.back_requested);
             if back {
                 if let Some(mut editor) = self.editor.take() {
-                    commands.push(Command::CancelCount);
+                    commands.push(Command::CancelCount { generation: crate::ui::canvas::next_generation() });
                     if !editor.is_saved() {
                         commands.push(Command::SaveCanvas { campaign_id: campaign.id, canvas: editor.canvas() });
                     }

@@ -274,7 +274,7 @@ impl App {
                     self.data.set_overview(o);
                 }
                 Event::CanvasOpened { campaign, canvas, context } => {
-                    self.campaigns.canvas_opened(campaign, canvas, context);
+                    self.campaigns.canvas_opened(campaign, canvas, *context);
                 }
                 Event::RunProgress { campaign_id, progress } => self.campaigns.run_progress(campaign_id, progress),
                 Event::RunFinished { campaign_id, outcome } => {

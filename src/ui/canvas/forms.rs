@@ -26,6 +26,23 @@ pub struct Surroundings<'a> {
     /// The transitions arriving on the activity's input: (id, what they come from).
     pub inbound: Vec<(String, String)>,
     pub now: jiff::Timestamp,
+    /// The enrichment columns the population arriving on the input carries (at the last
+    /// count): a split can filter and sort on them.
+    pub work_columns: Vec<crate::audience::WorkColumn>,
+}
+
+/// `entity` with the population's enrichment columns as columns of its own, for the forms
+/// that may use them (the engine reads them from the population).
+fn with_work_columns(entity: &Entity, work: &[crate::audience::WorkColumn]) -> Entity {
+    let mut e = entity.clone();
+    for w in work.iter().filter(|w| entity.column(&w.alias).is_none()) {
+        e.columns.push(crate::model::Column {
+            name: w.alias.clone(),
+            label: format!("{} (enrichment)", w.alias),
+            column_type: w.column_type,
+        });
+    }
+    e
 }
 
 /// What a form did.
@@ -100,7 +117,8 @@ pub fn kind_form(ui: &mut Ui, cx: &mut FormContext<'_>, s: &Surroundings<'_>, id
             None => needs_input(ui),
         },
         K::Split { subsets, complement, skip_empty, allow_overlap } => {
-            let (c, removed) = split_form(ui, cx, id, dimension, subsets);
+            let extended = dimension.map(|d| with_work_columns(d, &s.work_columns));
+            let (c, removed) = split_form(ui, cx, id, extended.as_ref(), subsets);
             edit.removed_output = removed;
             let mut c = c;
             c |= ui.checkbox(complement, "Output the rest (complement)").changed();

@@ -1,13 +1,11 @@
-//! The toolbar's part for a campaign whose canvas starts with a Scheduler: its status, and
-//! Publish / Pause / Resume / Stop.
-
-use egui::RichText;
+//! The toolbar's part for a campaign whose canvas starts with a Scheduler: Publish / Pause /
+//! Resume / Stop, each saying what the status means for launches.
 
 use crate::console::{Command, LifeAction};
 use crate::model::{ActivityKind, Campaign, CampaignStatus, Canvas};
-use crate::ui::{Commands, theme};
+use crate::ui::Commands;
 
-/// Draws the status and the actions that fit it, when `canvas` has a Scheduler. `blocked` says
+/// Draws the actions that fit the campaign's status, when `canvas` has a Scheduler. `blocked` says
 /// why it cannot be published now (problems, unsaved edits).
 pub fn life_controls(
     ui: &mut egui::Ui,
@@ -20,19 +18,11 @@ pub fn life_controls(
         return;
     }
     ui.separator();
+    // The status itself is in the title ("Orchestrated · Live").
     let status = campaign.status;
-    let colour = if status == CampaignStatus::Live { theme::ok(ui) } else { theme::muted(ui) };
-    ui.label(RichText::new(status.label()).color(colour)).on_hover_text(match status {
-        CampaignStatus::Live => {
-            "Published: it launches at its Scheduler's times, in the window or in `campaign-console scheduler`."
-        }
-        CampaignStatus::Paused => "Paused: no launch until it is resumed (launches missed meanwhile are skipped).",
-        CampaignStatus::Stopped => "Stopped: it launches no more.",
-        CampaignStatus::Completed => "Completed: its Scheduler has no launch left.",
-        CampaignStatus::Draft => "Not published: its Scheduler launches nothing yet.",
-    });
     let mut act = |ui: &mut egui::Ui, label: &str, tip: &str, action: LifeAction, enabled: bool| {
-        let r = ui.add_enabled(enabled, egui::Button::new(label)).on_hover_text(tip);
+        let tip = format!("{} {tip}", about(status));
+        let r = ui.add_enabled(enabled, egui::Button::new(label)).on_hover_text(&tip);
         let r = if enabled { r } else { r.on_disabled_hover_text(blocked.unwrap_or_default()) };
         if r.clicked() {
             commands.push(Command::ChangeLife { campaign_id: campaign.id, action });
@@ -54,5 +44,18 @@ pub fn life_controls(
             LifeAction::Publish,
             blocked.is_none(),
         ),
+    }
+}
+
+/// What the status means for launches.
+fn about(status: CampaignStatus) -> &'static str {
+    match status {
+        CampaignStatus::Live => {
+            "Live: it launches at its Scheduler's times (in the window or in `campaign-console scheduler`)."
+        }
+        CampaignStatus::Paused => "Paused: no launch until it is resumed (launches missed meanwhile are skipped).",
+        CampaignStatus::Stopped => "Stopped: it launches no more.",
+        CampaignStatus::Completed => "Completed: its Scheduler has no launch left.",
+        CampaignStatus::Draft => "Not published: its Scheduler launches nothing yet.",
     }
 }

@@ -30,6 +30,17 @@ use crate::model::{Activity, ActivityKind, Campaign, Canvas, DataModel};
 pub const COUNT_DEBOUNCE: f64 = 0.3;
 /// Edits are saved this long after the last one.
 pub const SAVE_DEBOUNCE: f64 = 1.0;
+/// The next number of the rising sequence that every count (and cancel) of the window takes
+/// its generation from: a canvas opened again starts above whatever the previous editor
+/// asked for, so its first count is never taken for a stale one.
+pub fn next_generation() -> u64 {
+    static GENERATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1
+}
+
+/// "Fit all" fits this many frames in a row (see `steer_view`).
+const FIT_PASSES: u8 = 2;
+
 /// "Fit all" zooms out no further than this (the canvas's own limit is 0.2): the demo
 /// canvas fits whole in a 1280×800 window.
 const MIN_FIT_SCALE: f32 = 0.3;
@@ -165,8 +176,12 @@ pub struct CanvasEditor {
     /// (activity, output) → count, from the last finished count.
     counts: HashMap<(String, String), u64>,
     durations: HashMap<String, Duration>,
+    /// The counts on show were kept from this time (not counted since the canvas opened).
+    kept_from: Option<jiff::Timestamp>,
     /// Channel activity id → whom it reaches at the last count.
     sends: HashMap<String, crate::audience::SendCount>,
+    /// Transition id → the enrichment columns it carries (at the last count).
+    flows: HashMap<String, Vec<crate::audience::WorkColumn>>,
     last_report: Option<CountReport>,
     problems: Vec<Problem>,
     count_error: Option<String>,
@@ -183,7 +198,7 @@ pub struct CanvasEditor {
     params_edit: Option<ParamsEdit>,
     /// Centre the view on this graph point (next frame).
     look_at: Option<egui::Pos2>,
-    fit_all: bool,
+    fit_passes: u8,
     /// The view to move to on the next frame.
     pending_view: Option<TSTransform>,
     inspector: Option<Inspector>,
@@ -195,7 +210,9 @@ impl CanvasEditor {
     pub fn new(campaign: Campaign, canvas: Canvas, context: CanvasContext) -> Self {
         let mut graph = Graph::from_canvas(&canvas);
         let committed = graph.to_canvas();
-        Self {
+        let kept = context.kept.clone();
+        let mut editor = Self {
+            kept_from: None,
             campaign,
             context,
             choices: fields::Choices::new(),
@@ -226,6 +243,7 @@ impl CanvasEditor {
             counts: HashMap::new(),
             durations: HashMap::new(),
             sends: HashMap::new(),
+            flows: HashMap::new(),
             last_report: None,
             problems: Vec::new(),
             count_error: None,
@@ -240,11 +258,21 @@ impl CanvasEditor {
             label_edit: None,
             params_edit: None,
             look_at: None,
-            fit_all: true,
+            fit_passes: FIT_PASSES,
             pending_view: None,
             inspector: None,
             requested_rows: Vec::new(),
+        };
+        // The last counts at once; counted again in the background unless they are current.
+        if let Some(k) = kept {
+            let committed = editor.committed.clone();
+            editor.show_report(k.report, k.problems, Some(&committed));
+            editor.kept_from = Some(k.counted_at);
+            if k.current {
+                editor.count = CountState::Idle;
+            }
         }
+        editor
     }
 
     /// The canvas as it is on screen now.
@@ -277,6 +305,12 @@ impl CanvasEditor {
     }
 
     /// Screen position of a node's frame (for tests that drag nodes).
+    /// When the counts on show were kept from, while they have not been counted again
+    /// since the canvas opened (tests).
+    pub fn kept_from(&self) -> Option<jiff::Timestamp> {
+        self.kept_from
+    }
+
     /// Where the canvas is drawn on screen (tests).
     pub fn canvas_screen_rect(&self) -> egui::Rect {
         self.canvas_rect
@@ -440,6 +474,7 @@ impl CanvasEditor {
     }
 
     fn show_report(&mut self, report: CountReport, problems: Vec<Problem>, canvas: Option<&Canvas>) {
+        self.kept_from = None;
         self.problems = problems;
         self.count_error = None;
         self.counts.clear();
@@ -452,6 +487,15 @@ impl CanvasEditor {
         }
         self.durations = report.activities.iter().map(|a| (a.activity.clone(), a.duration)).collect();
         self.sends = report.sends.iter().map(|s| (s.activity.clone(), s.clone())).collect();
+        // What each transition carries, for the forms (a split on enrichment columns).
+        if let Some(canvas) = canvas {
+            let mut options =
+                crate::audience::CompileOptions::new(crate::audience::Dialect::Sqlite, jiff::Timestamp::now(), 0);
+            options.audiences = self.context.audiences.clone();
+            if let Ok(analysis) = crate::audience::validate(canvas, &self.context.model, &options) {
+                self.flows = analysis.flows.into_iter().map(|(t, f)| (t, f.columns)).collect();
+            }
+        }
         self.last_report = Some(report);
     }
 
@@ -669,7 +713,7 @@ impl CanvasEditor {
                         format!("Counting {done}/{total}")
                     }));
                     if ui.button("Cancel").on_hover_text("Stop the count; what was counted stays.").clicked() {
-                        commands.push(Command::CancelCount);
+                        commands.push(Command::CancelCount { generation: next_generation() });
                         self.count = CountState::Idle;
                         self.progress = None;
                     }
@@ -688,10 +732,26 @@ impl CanvasEditor {
                 if sql.clicked() {
                     self.show_sql = !self.show_sql;
                 }
-                if let Some(r) = &self.last_report {
-                    ui.label(
-                        RichText::new(format!("last count {:.2} s", r.total.as_secs_f64())).color(theme::muted(ui)),
-                    );
+                match (&self.last_report, self.kept_from) {
+                    (Some(_), Some(at)) => {
+                        let time = at.strftime("%H:%M");
+                        let text = if self.is_counting() {
+                            format!("counts of {time}\u{2026}")
+                        } else {
+                            format!("counts of {time}")
+                        };
+                        ui.label(RichText::new(text).color(theme::muted(ui))).on_hover_text(format!(
+                            "Kept from the count of {} (UTC): the canvas and the data have not changed since, or a count is running to confirm them.",
+                            theme::when(at)
+                        ));
+                    }
+                    (Some(r), None) => {
+                        ui.label(
+                            RichText::new(format!("last count {:.2} s", r.total.as_secs_f64()))
+                                .color(theme::muted(ui)),
+                        );
+                    }
+                    _ => {}
                 }
                 self.start_button(ui, commands);
                 let blocked = if !self.problems.is_empty() || self.count_error.is_some() {
@@ -933,7 +993,7 @@ impl CanvasEditor {
             self.paste(&copies);
         }
         if ui.input_mut(|i| i.consume_shortcut(&FIT)) {
-            self.fit_all = true;
+            self.fit_passes = FIT_PASSES;
         }
         if ui.input(|i| i.key_pressed(Key::Delete) || i.key_pressed(Key::Backspace)) {
             for n in selected {
@@ -1148,7 +1208,7 @@ impl CanvasEditor {
         if !view.is_positive() {
             return;
         }
-        let target = if self.fit_all && !self.node_rects.is_empty() {
+        let target = if self.fit_passes > 0 && !self.node_rects.is_empty() {
             let bounds = self.node_rects.values().fold(egui::Rect::NOTHING, |b, r| b.union(*r));
             let fit = (view.width() / (bounds.width() + 40.0)).min(view.height() / (bounds.height() + 40.0)).min(1.0);
             if fit >= MIN_FIT_SCALE {
@@ -1170,7 +1230,9 @@ impl CanvasEditor {
             self.pending_view = Some(t);
             ui.ctx().request_repaint();
         }
-        self.fit_all = false;
+        // Nodes that were off screen kept the size they had when last drawn (a count may
+        // have widened them since): fit a second time, once they have been drawn in view.
+        self.fit_passes = self.fit_passes.saturating_sub(1);
         self.look_at = None;
     }
 
@@ -1236,6 +1298,14 @@ impl CanvasEditor {
                 })
                 .collect(),
             now: jiff::Timestamp::now(),
+            work_columns: self
+                .committed
+                .transitions
+                .iter()
+                .find(|t| t.to == a.id)
+                .and_then(|t| self.flows.get(&t.id))
+                .cloned()
+                .unwrap_or_default(),
         };
         let mut cx = fields::FormContext {
             model: &self.context.model,
@@ -1705,7 +1775,7 @@ impl CanvasEditor {
     fn schedule(&mut self, ui: &egui::Ui, now: f64, commands: &mut Commands) {
         if let CountState::Due(at) = self.count {
             if now >= at {
-                self.generation += 1;
+                self.generation = next_generation();
                 let canvas = self.committed.clone();
                 self.requested.insert(self.generation, canvas.clone());
                 commands.push(Command::CountCanvas {
