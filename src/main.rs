@@ -506,7 +506,9 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
                 settings["rate_per_second"] = serde_json::Value::from(r);
             }
             let keychain = console.keychain_status();
-            if username.is_some() && !keychain.is_persistent() {
+            // A server's deployment may give the password at each use instead (read only).
+            let deployed = campaign_console::secrets::deployment_secret(&name).is_some();
+            if username.is_some() && !keychain.is_persistent() && !deployed {
                 anyhow::bail!(
                     "the password could not be kept, so nothing was added. {} {}",
                     keychain.describe(),
@@ -515,6 +517,7 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
             }
             let password = match (&username, std::env::var("SMTP_PASSWORD")) {
                 (None, _) => None,
+                (Some(_), _) if deployed => None,
                 (Some(_), Ok(p)) if !p.is_empty() => Some(p),
                 (Some(user), _) => {
                     use std::io::IsTerminal;
@@ -537,7 +540,15 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
                 settings,
                 password.as_deref(),
             )?;
-            say!("Added the SMTP credential \u{201c}{}\u{201d}. {}", c.name, console.keychain_status().describe());
+            if deployed {
+                say!(
+                    "Added the SMTP credential \u{201c}{}\u{201d}; its password is read from {} at each use (nothing stored).",
+                    c.name,
+                    campaign_console::secrets::deployment_variable(&c.name)
+                );
+            } else {
+                say!("Added the SMTP credential \u{201c}{}\u{201d}. {}", c.name, console.keychain_status().describe());
+            }
             Ok(())
         }
         Some(Cmd::Email { action: EmailCmd::Verify { credential } }) => {
@@ -684,12 +695,14 @@ fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()
 /// What to do when secrets cannot be kept, for commands that store them.
 const KEEP_SECRETS_HINT: &str = "To keep secrets, run without --ephemeral-secrets where a keychain service runs: \
 on a desktop, GNOME Keyring or KWallet; on a server, start a Secret Service in a D-Bus session \
-(`dbus-run-session -- sh -c 'echo -n PASSWORD | gnome-keyring-daemon --unlock --components=secrets; campaign-console …'`).";
+(`dbus-run-session -- sh -c 'echo -n PASSWORD | gnome-keyring-daemon --unlock --components=secrets; campaign-console …'`), \
+or give each credential's secret to the commands in CAMPAIGN_CONSOLE_SECRET_<NAME> (or a file of that name in \
+systemd's $CREDENTIALS_DIRECTORY): it is read at each use and never stored.";
 
 fn print_deliveries(list: &[campaign_console::store::deliveries::Delivery]) -> std::io::Result<()> {
     use campaign_console::store::deliveries::status;
     say!(
-        "{:>5}  {:<16} {:<8} {:<10} {:>8} {:>8} {:>8} {:>9} {:>11} {:>9}  {}",
+        "{:>5}  {:<24} {:<8} {:<10} {:>8} {:>8} {:>8} {:>9} {:>11} {:>9}  {}",
         "id",
         "activity",
         "channel",
@@ -705,7 +718,7 @@ fn print_deliveries(list: &[campaign_console::store::deliveries::Delivery]) -> s
     for d in list {
         let remaining = d.count(status::QUEUED) + d.count(status::SENDING) + d.count(status::RETRY);
         say!(
-            "{:>5}  {:<16} {:<8} {:<10} {:>8} {:>8} {:>8} {:>9} {:>11} {:>9}  {}",
+            "{:>5}  {:<24} {:<8} {:<10} {:>8} {:>8} {:>8} {:>9} {:>11} {:>9}  {}",
             d.id,
             if d.activity_label.is_empty() { &d.activity_id } else { &d.activity_label },
             d.channel,

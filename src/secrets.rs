@@ -81,6 +81,35 @@ impl KeychainStatus {
     }
 }
 
+/// The environment variable in which a deployment may give a credential's secret:
+/// `CAMPAIGN_CONSOLE_SECRET_` and the credential's name in upper case, every other character
+/// than a letter or a digit as `_` ("My relay" → `CAMPAIGN_CONSOLE_SECRET_MY_RELAY`). A file of
+/// that name in systemd's `$CREDENTIALS_DIRECTORY` works too.
+pub fn deployment_variable(credential: &str) -> String {
+    let name: String = credential
+        .trim()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .collect();
+    format!("CAMPAIGN_CONSOLE_SECRET_{name}")
+}
+
+/// A credential's secret as the deployment gives it (a server's service manager, a container):
+/// the environment variable [`deployment_variable`] names, else the file of that name in
+/// `$CREDENTIALS_DIRECTORY` (systemd's `LoadCredential=`). Read only, never written anywhere.
+pub fn deployment_secret(credential: &str) -> Option<String> {
+    let variable = deployment_variable(credential);
+    if let Ok(value) = std::env::var(&variable)
+        && !value.is_empty()
+    {
+        return Some(value);
+    }
+    let dir = std::env::var_os("CREDENTIALS_DIRECTORY")?;
+    let value = std::fs::read_to_string(std::path::Path::new(&dir).join(&variable)).ok()?;
+    let value = value.trim_end_matches(['\r', '\n']).to_owned();
+    (!value.is_empty()).then_some(value)
+}
+
 /// Keeps secrets in memory only.
 #[derive(Default)]
 pub struct MemoryStore {

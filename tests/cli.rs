@@ -179,3 +179,45 @@ fn a_secret_that_cannot_be_kept_is_refused() {
     let n: i64 = conn.query_row("SELECT COUNT(*) FROM cc_credentials WHERE name = 'Lost'", [], |r| r.get(0)).unwrap();
     assert_eq!(n, 0);
 }
+
+/// On a server without a keychain, a credential's secret can come from the deployment, read
+/// at each use and never stored: an environment variable, or a file in systemd's
+/// $CREDENTIALS_DIRECTORY.
+#[test]
+fn a_server_gives_secrets_in_its_environment_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    run_ok(cli().args(["demo", "--profiles", "100", "--workspace"]).arg(&ws));
+    let password = format!("deployed-{}", std::process::id());
+    let sink = smtp_sink::SmtpSink::start("bob", &password);
+    let port = sink.port.to_string();
+    let variable = "CAMPAIGN_CONSOLE_SECRET_ENV_RELAY";
+    let added = run_ok(
+        cli()
+            .args(["--ephemeral-secrets", "email", "add", "smtp", "--name", "Env relay", "--host", "127.0.0.1"])
+            .args(["--port", &port, "--tls", "none", "--username", "bob", "--from", "news@example.com", "--workspace"])
+            .arg(&ws)
+            .env(variable, &password),
+    );
+    assert!(added.contains(variable) && added.contains("nothing stored"), "{added}");
+    let verified = run_ok(
+        cli()
+            .args(["--ephemeral-secrets", "email", "verify", "Env relay", "--workspace"])
+            .arg(&ws)
+            .env(variable, &password),
+    );
+    assert!(verified.starts_with("Verified") && verified.contains("signed in as bob"), "{verified}");
+    // The same from a systemd credentials folder.
+    let creds = dir.path().join("credentials");
+    std::fs::create_dir_all(&creds).unwrap();
+    std::fs::write(creds.join(variable), format!("{password}\n")).unwrap();
+    let verified = run_ok(
+        cli()
+            .args(["--ephemeral-secrets", "email", "verify", "Env relay", "--workspace"])
+            .arg(&ws)
+            .env("CREDENTIALS_DIRECTORY", &creds),
+    );
+    assert!(verified.starts_with("Verified"), "{verified}");
+    let file = std::fs::read(ws.join("workspace.sqlite")).unwrap();
+    assert!(!file.windows(password.len()).any(|w| w == password.as_bytes()), "the password is in the workspace");
+}

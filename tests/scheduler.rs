@@ -194,4 +194,8 @@ fn a_one_shot_run_completes_the_campaign_and_is_recorded() {
     assert_eq!(runs[0].trigger, RunTrigger::Manual);
     assert!(runs[0].finished_at.is_some());
     assert!(runs[0].outcome.as_deref().is_some_and(|o| o.contains("sent")), "{runs:?}");
+    // Running it again without meaning to is refused, and a refusal is no run.
+    let e = console.run_campaign("Once", false, None, &mut |_, _| {}, &|| false).unwrap_err();
+    assert!(e.to_string().contains("has already run"), "{e}");
+    assert_eq!(console.campaign_runs(Some(c.id)).unwrap().len(), 1);
 }

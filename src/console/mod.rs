@@ -744,12 +744,11 @@ impl Console {
     /// Runs an orchestrated campaign: counts its canvas, saves its audiences and control groups,
     /// writes the ledger of each channel activity (before anything is sent), then sends. When an
     /// earlier run left deliveries unfinished (stopped, crashed), those are carried on instead:
-    /// rows left in `sending` are looked up at the provider, and nothing is sent twice. A
-    /// campaign that already ran runs again only with `again`.
+    /// rows left in `sending` are looked up at the provider, and nothing is sent twice. (Whether
+    /// a campaign that already ran may run again is decided before: `refuse_rerun`.)
     fn run_deliveries(
         &self,
         campaign: Campaign,
-        again: bool,
         rate_override: Option<f64>,
         progress: &mut dyn FnMut(&Campaign, &crate::delivery::Progress),
         cancelled: &dyn Fn() -> bool,
@@ -765,13 +764,8 @@ impl Console {
         let ids = if resumed {
             unfinished
         } else {
-            if !earlier.is_empty() && !again {
-                return Err(ConsoleError::CannotRun(format!(
-                    "\u{201c}{}\u{201d} has already run ({} deliveries): run it again only on purpose (--again)",
-                    campaign.name,
-                    earlier.len()
-                )));
-            }
+            // A campaign that ran already was refused before its run was recorded
+            // (`refuse_rerun`) unless it runs again on purpose.
             self.prepare_deliveries(&campaign, &canvas, &model, cancelled)?
         };
         for &id in &ids {
@@ -783,8 +777,25 @@ impl Console {
         // Counting a large ledger by status reads it through: not through the shared memory map.
         let conn = self.workspace.connect()?;
         streaming(&conn)?;
-        let deliveries = ledger::list(&conn, Some(campaign.id))?;
+        let deliveries = self.with_labels(ledger::list(&conn, Some(campaign.id))?);
         Ok(RunSummary { campaign, resumed, deliveries, this_run: ids })
+    }
+
+    /// Refuses to run again a campaign that already ran to the end, unless `again` (a run left
+    /// unfinished is carried on instead, which is always allowed).
+    fn refuse_rerun(&self, campaign: &Campaign, again: bool) -> Result<(), ConsoleError> {
+        let earlier: Vec<_> = store::deliveries::list(&self.workspace.conn(), Some(campaign.id))?
+            .into_iter()
+            .filter(|d| !d.is_proof)
+            .collect();
+        if again || earlier.is_empty() || earlier.iter().any(store::deliveries::Delivery::is_unfinished) {
+            return Ok(());
+        }
+        Err(ConsoleError::CannotRun(format!(
+            "\u{201c}{}\u{201d} has already run ({} deliveries): run it again only on purpose (--again)",
+            campaign.name,
+            earlier.len()
+        )))
     }
 
     /// The provider and throttle for a channel activity's credential (the channel's default,
@@ -813,14 +824,14 @@ impl Console {
             ))
         };
         let secret = || -> Result<Option<String>, ConsoleError> {
-            match chosen {
-                Some(c) if c.secret_ref.is_some() => match self.credential_secret(c)? {
-                    Some(s) => Ok(Some(s)),
-                    None => Err(refused(
-                        "its secret is not in the keychain (it may have been entered in another session): enter it again in Channels".into(),
-                    )),
-                },
-                _ => Ok(None),
+            let Some(c) = chosen else { return Ok(None) };
+            match (self.credential_secret(c)?, &c.secret_ref) {
+                (Some(s), _) => Ok(Some(s)),
+                (None, Some(_)) => Err(refused(format!(
+                    "its secret is not in the keychain (it may have been entered in another session): enter it again in Channels, or give it in {}",
+                    secrets::deployment_variable(&c.name)
+                ))),
+                (None, None) => Ok(None),
             }
         };
         let kind = chosen.map_or(ProviderKind::Sandbox, |c| c.provider);
@@ -1313,8 +1324,12 @@ impl Console {
     pub fn deliveries(&self, campaign: Option<&str>) -> Result<Vec<store::deliveries::Delivery>, ConsoleError> {
         self.simulate_sandbox_events()?;
         let id = campaign.map(|c| self.campaign(c)).transpose()?.map(|c| c.id);
-        let mut list = store::deliveries::list(&self.workspace.conn(), id)?;
-        // Each delivery's activity by its label, from its campaign's canvas.
+        let list = store::deliveries::list(&self.workspace.conn(), id)?;
+        Ok(self.with_labels(list))
+    }
+
+    /// Deliveries with their activity's label, from their campaign's canvas.
+    fn with_labels(&self, mut list: Vec<store::deliveries::Delivery>) -> Vec<store::deliveries::Delivery> {
         let mut labels: HashMap<i64, HashMap<String, String>> = HashMap::new();
         for d in &mut list {
             let Some(campaign_id) = d.campaign_id else { continue };
@@ -1329,7 +1344,7 @@ impl Console {
             });
             d.activity_label = of_canvas.get(&d.activity_id).cloned().unwrap_or_default();
         }
-        Ok(list)
+        list
     }
 
     /// Writes the delivered / bounced / opened / clicked events the Sandbox owes for messages
@@ -1645,6 +1660,10 @@ impl Console {
 
     /// The secret of a credential, read from the secret store.
     pub fn credential_secret(&self, credential: &Credential) -> Result<Option<String>, ConsoleError> {
+        // What the deployment gives (a server's environment) comes first, read only.
+        if let Some(s) = secrets::deployment_secret(&credential.name) {
+            return Ok(Some(s));
+        }
         match &credential.secret_ref {
             Some(r) => Ok(self.secrets.get(r)?),
             None => Ok(None),

@@ -98,6 +98,8 @@ impl Console {
         cancelled: &dyn Fn() -> bool,
     ) -> Result<RunSummary, ConsoleError> {
         let campaign = self.campaign(name_or_id)?;
+        // A refusal is no run.
+        self.refuse_rerun(&campaign, again)?;
         let run = launches::start_run(
             &self.workspace.conn(),
             campaign.id,
@@ -106,7 +108,7 @@ impl Console {
             0,
             self.now(),
         )?;
-        self.recorded(run, campaign, again, rate_override, progress, cancelled)
+        self.recorded(run, campaign, rate_override, progress, cancelled)
     }
 
     /// Runs `campaign` as run `run`, and records what came of it.
@@ -114,13 +116,12 @@ impl Console {
         &self,
         run: i64,
         campaign: Campaign,
-        again: bool,
         rate_override: Option<f64>,
         progress: &mut dyn FnMut(&Campaign, &crate::delivery::Progress),
         cancelled: &dyn Fn() -> bool,
     ) -> Result<RunSummary, ConsoleError> {
         let id = campaign.id;
-        let result = self.run_deliveries(campaign, again, rate_override, progress, cancelled);
+        let result = self.run_deliveries(campaign, rate_override, progress, cancelled);
         let conn = self.workspace.conn();
         match &result {
             Ok(summary) => {
@@ -239,7 +240,7 @@ impl Console {
             )?;
             tracing::info!("launching {} (scheduled for {due}, {missed} missed launches caught up)", campaign.name);
             let name = campaign.name.clone();
-            let result = self.recorded(run, campaign.clone(), true, None, &mut |_, _| {}, cancelled);
+            let result = self.recorded(run, campaign.clone(), None, &mut |_, _| {}, cancelled);
             let (outcome, failed) = match result {
                 Ok(summary) => (summary.outcome(), false),
                 Err(e) => (e.to_string(), true),
