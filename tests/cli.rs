@@ -221,3 +221,42 @@ fn a_server_gives_secrets_in_its_environment_read_only() {
     let file = std::fs::read(ws.join("workspace.sqlite")).unwrap();
     assert!(!file.windows(password.len()).any(|w| w == password.as_bytes()), "the password is in the workspace");
 }
+
+/// Bad input gets one plain sentence, and a reader that goes away early is no error.
+#[test]
+fn bad_input_is_said_plainly_and_a_closed_pipe_is_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    run_ok(cli().args(["demo", "--profiles", "100", "--workspace"]).arg(&ws));
+
+    // A mistyped workspace is not created as an empty one.
+    let typo = dir.path().join("wss");
+    let out = cli().args(["campaigns", "--workspace"]).arg(&typo).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("there is no workspace at"), "{err}");
+    assert!(!typo.exists(), "a mistyped --workspace created a folder");
+
+    // A negative number, and a file where a folder should be.
+    let out = cli().args(["demo", "--profiles", "-5", "--workspace"]).arg(dir.path().join("n")).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("a whole number from 1"), "{err}");
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let out = cli().args(["campaigns", "--workspace"]).arg(&file).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is a file, not a folder") && err.matches("File exists").count() == 0, "{err}");
+
+    // `sql … | head`: the reader closes its end before the command writes.
+    let mut child = cli()
+        .args(["sql", "Summer getaway", "--workspace"])
+        .arg(&ws)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
