@@ -720,7 +720,7 @@ fn print_deliveries(list: &[campaign_console::store::deliveries::Delivery]) -> s
         say!(
             "{:>5}  {:<24} {:<8} {:<10} {:>8} {:>8} {:>8} {:>9} {:>11} {:>9}  {}",
             d.id,
-            if d.activity_label.is_empty() { &d.activity_id } else { &d.activity_label },
+            d.activity_name(),
             d.channel,
             d.status,
             d.total(),

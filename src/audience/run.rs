@@ -352,13 +352,7 @@ impl CountSession {
             .limit(limit)
             .offset(offset)
             .to_string(SqliteQueryBuilder);
-        let mut stmt = self.conn.prepare(&sql)?;
-        let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
-        let n = names.len();
-        let rows = stmt
-            .query_map([], |r| (0..n).map(|i| r.get::<_, SqlValue>(i)).collect::<rusqlite::Result<Vec<_>>>())?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok((names, rows))
+        Ok(query_rows(&self.conn, &sql)?)
     }
 
     /// A transition's rows as people read them: the dimension's columns, the enrichment
@@ -398,13 +392,7 @@ impl CountSession {
     ) -> Result<(Vec<String>, Vec<Vec<SqlValue>>), AudienceError> {
         let Some(mut q) = self.readable(transition, model) else { return Ok((Vec::new(), Vec::new())) };
         let sql = q.limit(limit).offset(offset).to_string(SqliteQueryBuilder);
-        let mut stmt = self.conn.prepare(&sql)?;
-        let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
-        let n = names.len();
-        let rows = stmt
-            .query_map([], |r| (0..n).map(|i| r.get::<_, SqlValue>(i)).collect::<rusqlite::Result<Vec<_>>>())?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok((names, rows))
+        Ok(query_rows(&self.conn, &sql)?)
     }
 
     /// How many rows a transition had in the last run.
@@ -521,6 +509,17 @@ pub fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
             Ok(valid_address(kind, ctx.get_raw(1).as_str().unwrap_or("")))
         },
     )
+}
+
+/// The column names and every row of `sql`.
+fn query_rows(conn: &Connection, sql: &str) -> rusqlite::Result<(Vec<String>, Vec<Vec<SqlValue>>)> {
+    let mut stmt = conn.prepare(sql)?;
+    let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let n = names.len();
+    let rows = stmt
+        .query_map([], |r| (0..n).map(|i| r.get::<_, SqlValue>(i)).collect::<rusqlite::Result<Vec<_>>>())?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((names, rows))
 }
 
 /// Counts `run` once on `conn`; no work table survives the call.

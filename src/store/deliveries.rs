@@ -71,6 +71,11 @@ impl Delivery {
         self.status == delivery_status::SENDING || self.status == delivery_status::PREPARING
     }
 
+    /// The activity as people know it: its label, else its id.
+    pub fn activity_name(&self) -> &str {
+        if self.activity_label.is_empty() { &self.activity_id } else { &self.activity_label }
+    }
+
     /// `part` of `whole` events as a percentage ("97.0 %"), or "—" when there is no whole.
     pub fn rate(&self, part: &str, whole: &str) -> String {
         let whole = self.events_of(whole);

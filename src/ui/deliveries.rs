@@ -138,7 +138,7 @@ impl DeliveriesScreen {
                         let cells = [
                             d.id.to_string(),
                             d.campaign.clone(),
-                            if d.activity_label.is_empty() { d.activity_id.clone() } else { d.activity_label.clone() },
+                            d.activity_name().to_owned(),
                             d.channel.clone(),
                             d.credential.clone().unwrap_or_else(|| "built-in Sandbox".to_owned()),
                             d.status.clone(),
