@@ -102,6 +102,12 @@ fn fields(provider: ProviderKind) -> Vec<Field> {
     out
 }
 
+/// A problem as a sentence on its own: its first letter in upper case.
+fn sentence(why: &str) -> String {
+    let mut chars = why.chars();
+    chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
+}
+
 /// Whether the provider's credential has a secret (password, token).
 fn has_secret(provider: ProviderKind) -> bool {
     fields(provider).iter().any(|f| matches!(f.kind, Kind::Secret))
@@ -308,7 +314,7 @@ impl ChannelsScreen {
                 None => {
                     ui.add_space(24.0);
                     ui.label(
-                        RichText::new("Choose a credential, or add one. A channel activity sends with the credential it names, or with its channel's default (the oldest).")
+                        RichText::new("Choose a credential, or add one. A channel activity sends with the credential it names, or with its channel's default (Make default, on a credential, changes it).")
                             .color(theme::muted(ui)),
                     );
                 }
@@ -370,7 +376,7 @@ impl ChannelsScreen {
         // The problem with a field, in the column beside it.
         let problem_cell = |ui: &mut egui::Ui, key: &str| {
             if let Some((_, why)) = problems.iter().find(|(k, _)| *k == key) {
-                ui.colored_label(theme::error(ui), format!("{} {why}", theme::ICON_ERROR));
+                ui.colored_label(theme::error(ui), format!("{} {}", theme::ICON_ERROR, sentence(why)));
             }
         };
         ui.add_space(8.0);
@@ -584,7 +590,7 @@ impl ChannelsScreen {
         if let Some(e) = &self.error {
             ui.colored_label(theme::error(ui), format!("{} Not saved: {e}", theme::ICON_ERROR));
             for (_, why) in self.problems.iter().filter(|(k, _)| k.is_empty()) {
-                ui.colored_label(theme::error(ui), format!("{} {why}", theme::ICON_ERROR));
+                ui.colored_label(theme::error(ui), format!("{} {}", theme::ICON_ERROR, sentence(why)));
             }
         }
         match &self.verified {
