@@ -122,20 +122,30 @@ impl Console {
     ) -> Result<RunSummary, ConsoleError> {
         let id = campaign.id;
         let result = self.run_deliveries(campaign, rate_override, progress, cancelled);
-        let conn = self.workspace.conn();
-        match &result {
-            Ok(summary) => {
-                let finished = summary.finished();
-                let outcome =
-                    if finished { summary.outcome() } else { format!("stopped before the end: {}", summary.outcome()) };
-                launches::finish_run(&conn, run, &outcome, false, self.now())?;
-                // A one-shot campaign is done once its run finished; a published one stays live.
-                let state = launches::launch_state(&conn, id)?;
-                if finished && state.status != CampaignStatus::Live {
-                    launches::set_status(&conn, id, CampaignStatus::Completed, None, self.now())?;
+        let record = || -> Result<(), ConsoleError> {
+            let conn = self.workspace.conn();
+            match &result {
+                Ok(summary) => {
+                    let finished = summary.finished();
+                    let outcome = if finished {
+                        summary.outcome()
+                    } else {
+                        format!("stopped before the end: {}", summary.outcome())
+                    };
+                    launches::finish_run(&conn, run, &outcome, false, self.now())?;
+                    // A one-shot campaign is done once its run finished; a published one stays live.
+                    let state = launches::launch_state(&conn, id)?;
+                    if finished && state.status != CampaignStatus::Live {
+                        launches::set_status(&conn, id, CampaignStatus::Completed, None, self.now())?;
+                    }
                 }
+                Err(e) => launches::finish_run(&conn, run, &e.to_string(), true, self.now())?,
             }
-            Err(e) => launches::finish_run(&conn, run, &e.to_string(), true, self.now())?,
+            Ok(())
+        };
+        // What the run did is the answer; a record that could not be written is only logged.
+        if let Err(e) = record() {
+            tracing::warn!("run {run} of campaign {id} could not be recorded: {e:#}");
         }
         result
     }
