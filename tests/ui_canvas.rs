@@ -9,6 +9,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use campaign_console::console::Console;
 use campaign_console::model::{ActivityKind, CampaignKind, Canvas, Op, Operand, Rule};
 use campaign_console::ui::{App, SavedState, testing, theme};
 use common::{harness, settle};
@@ -56,18 +57,24 @@ fn drag(h: &mut Harness<'static, App>, from: egui::Pos2, to: egui::Pos2) {
     h.run_steps(2);
 }
 
+/// A demo workspace of `profiles` (seed `seed`) with the app open on the demo canvas, counted.
+fn demo_canvas(profiles: u64, seed: u64) -> (tempfile::TempDir, std::sync::Arc<Console>, Harness<'static, App>) {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(profiles, seed, false, &mut |_| true).unwrap();
+    let mut h = harness(App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    open(&mut h, "Summer getaway");
+    (dir, console, h)
+}
+
 fn editor_canvas(h: &mut Harness<'static, App>) -> Canvas {
     h.state_mut().canvas_editor().unwrap().canvas()
 }
 
 #[test]
 fn the_demo_canvas_shows_the_engines_counts() {
-    let dir = tempfile::tempdir().unwrap();
-    let console = testing::console(dir.path()).unwrap();
-    console.generate_demo(2_000, 5, false, &mut |_| true).unwrap();
-    let mut h = harness(App::new(console.clone(), SavedState::default()));
-    settle(&mut h);
-    open(&mut h, "Summer getaway");
+    let (dir, console, mut h) = demo_canvas(2_000, 5);
 
     let (_, canvas, report) = console.count_campaign("Summer getaway", &|| false).unwrap();
     let editor = h.state_mut().canvas_editor().unwrap();
@@ -287,12 +294,7 @@ fn build_split_and_sms_through_the_ui() {
 
 #[test]
 fn space_drag_pans_and_removing_a_subset_keeps_the_other_wires() {
-    let dir = tempfile::tempdir().unwrap();
-    let console = testing::console(dir.path()).unwrap();
-    console.generate_demo(1_000, 9, false, &mut |_| true).unwrap();
-    let mut h = harness(App::new(console.clone(), SavedState::default()));
-    settle(&mut h);
-    open(&mut h, "Summer getaway");
+    let (_dir, console, mut h) = demo_canvas(1_000, 9);
 
     // Space + drag over a node pans the view; the node stays where it is on the canvas.
     let before = editor_canvas(&mut h);
@@ -338,12 +340,7 @@ fn space_drag_pans_and_removing_a_subset_keeps_the_other_wires() {
 
 #[test]
 fn dropping_a_deduplication_on_a_wire_puts_it_in_between() {
-    let dir = tempfile::tempdir().unwrap();
-    let console = testing::console(dir.path()).unwrap();
-    console.generate_demo(1_000, 4, false, &mut |_| true).unwrap();
-    let mut h = harness(App::new(console.clone(), SavedState::default()));
-    settle(&mut h);
-    open(&mut h, "Summer getaway");
+    let (_dir, console, mut h) = demo_canvas(1_000, 4);
     let before = editor_canvas(&mut h);
 
     // Drag the palette's Deduplication onto the wire from the audience to the enrichment.
@@ -386,12 +383,7 @@ fn dropping_a_deduplication_on_a_wire_puts_it_in_between() {
 /// canvas in a 1280×800 window.
 #[test]
 fn a_click_selects_and_fit_shows_the_whole_canvas() {
-    let dir = tempfile::tempdir().unwrap();
-    let console = testing::console(dir.path()).unwrap();
-    console.generate_demo(500, 9, false, &mut |_| true).unwrap();
-    let mut h = harness(App::new(console.clone(), SavedState::default()));
-    settle(&mut h);
-    open(&mut h, "Summer getaway");
+    let (_dir, _console, mut h) = demo_canvas(500, 9);
 
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num0);
     h.run_steps(6);
@@ -432,12 +424,7 @@ fn a_click_selects_and_fit_shows_the_whole_canvas() {
 /// canvas nor the data changed; after the data changed, it counts again.
 #[test]
 fn a_canvas_reopens_with_its_last_counts_at_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let console = testing::console(dir.path()).unwrap();
-    console.generate_demo(500, 9, false, &mut |_| true).unwrap();
-    let mut h = harness(App::new(console.clone(), SavedState::default()));
-    settle(&mut h);
-    open(&mut h, "Summer getaway");
+    let (_dir, console, mut h) = demo_canvas(500, 9);
     let (_, canvas, report) = console.count_campaign("Summer getaway", &|| false).unwrap();
     let back = |h: &mut Harness<'static, App>| {
         h.get_by_role_and_label(Role::Button, "⬅ All campaigns").click();
