@@ -392,6 +392,10 @@ fn a_split_sorts_and_filters_on_enrichment_columns() {
             wire("rest", "s", "complement", "end"),
         ],
     );
+    // The report says which enrichment columns reach the split (its form offers them).
+    let (_, report) = session(&ws, &c);
+    let into_split = report.transitions.iter().find(|t| t.transition == "t2").unwrap();
+    assert_eq!(into_split.columns.iter().map(|w| w.alias.as_str()).collect::<Vec<_>>(), ["total_spent"]);
     assert_eq!(keys_on(&ws, &c, "top"), [2, 8], "300 and 200 spent");
     assert_eq!(keys_on(&ws, &c, "some"), [1, 3], "105 and 50 spent");
     assert_eq!(keys_on(&ws, &c, "rest"), [4, 5, 6, 7]);

@@ -19,6 +19,9 @@ pub struct TransitionCount {
     /// `None` for a transition that carries no population (a Scheduler's start signal), or
     /// that a cancelled run did not reach.
     pub count: Option<u64>,
+    /// The enrichment columns the transition carries (what a split after it can use).
+    #[serde(default)]
+    pub columns: Vec<super::WorkColumn>,
 }
 
 /// What one activity did.
@@ -188,6 +191,7 @@ impl CountSession {
             .map(|t| TransitionCount {
                 transition: t.transition.clone(),
                 count: t.table.as_ref().and_then(|table| self.tables.get(table).copied()),
+                columns: t.flow.columns.clone(),
             })
             .collect();
         let mut sends = Vec::with_capacity(run.sends.len());

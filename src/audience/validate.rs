@@ -13,7 +13,7 @@ use crate::model::{
 };
 
 /// A column a work table carries besides its key (added by an enrichment).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WorkColumn {
     pub alias: String,
     pub column_type: ColumnType,

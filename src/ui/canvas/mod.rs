@@ -488,14 +488,7 @@ impl CanvasEditor {
         self.durations = report.activities.iter().map(|a| (a.activity.clone(), a.duration)).collect();
         self.sends = report.sends.iter().map(|s| (s.activity.clone(), s.clone())).collect();
         // What each transition carries, for the forms (a split on enrichment columns).
-        if let Some(canvas) = canvas {
-            let mut options =
-                crate::audience::CompileOptions::new(crate::audience::Dialect::Sqlite, jiff::Timestamp::now(), 0);
-            options.audiences = self.context.audiences.clone();
-            if let Ok(analysis) = crate::audience::validate(canvas, &self.context.model, &options) {
-                self.flows = analysis.flows.into_iter().map(|(t, f)| (t, f.columns)).collect();
-            }
-        }
+        self.flows = report.transitions.iter().map(|t| (t.transition.clone(), t.columns.clone())).collect();
         self.last_report = Some(report);
     }
 
