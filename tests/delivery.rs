@@ -152,6 +152,40 @@ fn rows_left_sending_by_a_crash_are_looked_up_not_resent() {
 }
 
 #[test]
+fn a_damaged_stored_message_is_an_error_and_nothing_of_it_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(300, 8, false, &mut |_| true).unwrap();
+    // Stop right after the ledgers are written, then damage one delivery's stored message.
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    console
+        .run_campaign(
+            "Summer getaway",
+            false,
+            None,
+            &mut |_, _| stop.store(true, std::sync::atomic::Ordering::SeqCst),
+            &|| stop.load(std::sync::atomic::Ordering::SeqCst),
+        )
+        .unwrap();
+    let db = sqlite(dir.path());
+    db.execute_batch("UPDATE cc_deliveries SET message_json = '{\"subject\": 12' WHERE channel = 'email'").unwrap();
+    let err = console.run_campaign("Summer getaway", false, None, &mut |_, _| {}, &|| false).unwrap_err();
+    assert!(err.to_string().contains("is damaged in the workspace"), "{err}");
+    // Not sent as an empty message: the email ledger is still queued, nothing reached the Sandbox.
+    assert_eq!(
+        one(&db, "SELECT COUNT(*) FROM cc_sandbox_messages WHERE channel = 'email'"),
+        0,
+        "a damaged message must not be sent"
+    );
+    assert!(
+        one(
+            &db,
+            "SELECT COUNT(*) FROM cc_ledger l JOIN cc_deliveries d ON d.id = l.delivery_id WHERE d.channel = 'email' AND l.status = 'queued'"
+        ) > 0
+    );
+}
+
+#[test]
 fn a_message_that_cannot_be_sent_is_refused_before_anything_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let console = testing::console(dir.path()).unwrap();
@@ -268,9 +302,9 @@ fn a_proof_goes_to_typed_addresses_and_is_not_a_run() {
     let campaign = console.campaign("Summer getaway").unwrap();
     let canvas = console.canvas(&campaign).unwrap();
     // Previews and proofs use the last count of the canvas being edited.
-    let e = console.send_proof(campaign.id, &canvas, "sms", 0, &["+33612345678".into()]).unwrap_err();
+    let e = console.send_proof(campaign.id, &canvas, "sms", 0, &["+33612345678".into()]).unwrap_err().to_string();
     assert!(e.contains("count the canvas first"), "{e}");
-    console.send(campaign_console::console::Command::CountCanvas {
+    console.send(campaign_console::console::CanvasCommand::Count {
         campaign_id: campaign.id,
         canvas: canvas.clone(),
         generation: 1,
@@ -281,9 +315,9 @@ fn a_proof_goes_to_typed_addresses_and_is_not_a_run() {
         assert!(Instant::now() < deadline, "the count did not finish");
         std::thread::sleep(Duration::from_millis(10));
     }
-    let e = console.send_proof(campaign.id, &canvas, "sms", 0, &["06 12 34 56 78".into()]).unwrap_err();
+    let e = console.send_proof(campaign.id, &canvas, "sms", 0, &["06 12 34 56 78".into()]).unwrap_err().to_string();
     assert!(e.contains("not a phone number in international form"), "{e}");
-    let e = console.send_proof(campaign.id, &canvas, "sms", 0, &[" ".into()]).unwrap_err();
+    let e = console.send_proof(campaign.id, &canvas, "sms", 0, &[" ".into()]).unwrap_err().to_string();
     assert!(e.contains("type at least one address"), "{e}");
 
     let preview = console.preview_message(campaign.id, &canvas, "sms", 3).unwrap();

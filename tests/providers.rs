@@ -67,7 +67,8 @@ fn smtp_sends_both_parts_with_headers_personalized_signed_in_with_the_keychain_p
     // Verify signs in without sending; a wrong password says so.
     let verified = console.verify_credential(Some(credential.id), ProviderKind::Smtp, &settings, None).unwrap();
     assert!(verified.contains("signed in as mailer"), "{verified}");
-    let refused = console.verify_credential(None, ProviderKind::Smtp, &settings, Some("wrong".into())).unwrap_err();
+    let refused =
+        console.verify_credential(None, ProviderKind::Smtp, &settings, Some("wrong".into())).unwrap_err().to_string();
     assert!(refused.contains("535"), "{refused}");
     assert!(sink.mails().is_empty(), "Verify sends nothing");
     // Settings that cannot work are refused when saved, with what to fix.

@@ -121,7 +121,7 @@ fn the_demo_canvas_shows_the_engines_counts() {
 
     // Export them all to CSV (the window asks where with a dialog; here the path is given).
     let file = dir.path().join("vip.csv");
-    console.send(campaign_console::console::Command::ExportTransition {
+    console.send(campaign_console::console::CanvasCommand::Export {
         campaign_id: console.campaign("Summer getaway").unwrap().id,
         transition: "t_vip".into(),
         path: file.clone(),

@@ -108,7 +108,7 @@ fn start_sends_through_the_sandbox_and_deliveries_shows_the_ledger() {
 
     // Export the ledger (the screen asks where with a dialog; here the path is given).
     let file = dir.path().join("ledger.csv");
-    console.send(campaign_console::console::Command::ExportLedger { delivery: email.id, path: file.clone() });
+    console.send(campaign_console::console::RunCommand::ExportLedger { delivery: email.id, path: file.clone() });
     settle(&mut h);
     let text = std::fs::read_to_string(&file).unwrap();
     let mut lines = text.lines();

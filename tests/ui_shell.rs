@@ -4,7 +4,7 @@
 
 mod common;
 
-use campaign_console::Command;
+use campaign_console::console::{DataCommand, RunCommand};
 use campaign_console::ui::{App, SavedState, Screen, ThemeChoice, testing};
 use common::{harness, settle};
 use egui_kittest::kittest::Queryable;
@@ -74,7 +74,7 @@ fn a_background_job_shows_progress_and_can_be_cancelled() {
     let console = testing::console(dir.path()).unwrap();
     let mut h = harness(App::new(console.clone(), SavedState::default()));
     settle(&mut h);
-    console.send(Command::GenerateDemo { profiles: 3_000_000, replace: false });
+    console.send(DataCommand::GenerateDemo { profiles: 3_000_000, replace: false });
     // The job appears in the status bar with a Cancel button.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while h.query_by_label("Cancel").is_none() {
@@ -223,7 +223,7 @@ fn notices_belong_to_their_screen_and_a_success_clears_the_failure() {
     console.save_canvas(campaign.id, &bad).unwrap();
     let mut h = harness(App::new(console.clone(), SavedState::default()));
     settle(&mut h);
-    console.send(Command::RunCampaign { campaign_id: campaign.id, again: false });
+    console.send(RunCommand::Start { campaign_id: campaign.id, again: false });
     settle(&mut h);
     let shown = |h: &egui_kittest::Harness<'_, App>| h.query_all_by_label_contains("there is no").next().is_some();
     assert!(shown(&h), "the failure is shown");
@@ -237,7 +237,7 @@ fn notices_belong_to_their_screen_and_a_success_clears_the_failure() {
     assert!(shown(&h), "the failure is still on its screen");
     // Fixed and run again: the stale failure goes.
     console.save_canvas(campaign.id, &good).unwrap();
-    console.send(Command::RunCampaign { campaign_id: campaign.id, again: false });
+    console.send(RunCommand::Start { campaign_id: campaign.id, again: false });
     settle(&mut h);
     assert!(!shown(&h), "a stale failure stayed after a success");
     h.get_by_label_contains("sent:");

@@ -45,6 +45,18 @@ pub enum LifeAction {
     Stop,
 }
 
+impl LifeAction {
+    /// What the user is told when it could not be done.
+    pub fn failure(self) -> &'static str {
+        match self {
+            Self::Publish => "Could not publish the campaign",
+            Self::Pause => "Could not pause the campaign",
+            Self::Resume => "Could not resume the campaign",
+            Self::Stop => "Could not stop the campaign",
+        }
+    }
+}
+
 /// The launch plan of a canvas's Scheduler, if it has one.
 pub fn scheduler_plan(canvas: &Canvas) -> Option<Result<Plan, String>> {
     canvas.activities.iter().find_map(|a| match &a.kind {
@@ -276,10 +288,7 @@ impl Console {
                         for r in &reports {
                             tracing::info!("launched {}: {}", r.campaign, r.outcome);
                         }
-                        let events = console.handle(super::Command::RefreshCampaigns);
-                        for e in events {
-                            console.outbox.send(e);
-                        }
+                        console.outbox.send(console.refreshed(super::Refresh::Campaigns));
                     }
                     Ok(_) => {}
                     Err(e) => tracing::warn!("the scheduler could not launch: {e:#}"),

@@ -519,3 +519,17 @@ pub fn read_row(conn: &Connection, sql: &str, key: &str) -> Result<BTreeMap<Stri
     }
     Ok(out)
 }
+
+/// One row of `entity` by its primary key, as template values.
+pub fn entity_row(
+    conn: &Connection,
+    entity: &crate::model::Entity,
+    key: i64,
+) -> Result<BTreeMap<String, Value>, String> {
+    let sql = format!(
+        "SELECT * FROM {} WHERE {} = ?1",
+        crate::store::quote_ident(&entity.name).map_err(|e| e.to_string())?,
+        crate::store::quote_ident(&entity.primary_key).map_err(|e| e.to_string())?
+    );
+    read_row(conn, &sql, &key.to_string())
+}

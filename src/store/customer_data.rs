@@ -113,6 +113,22 @@ pub fn delete_meta(conn: &Connection, key: &str) -> Result<()> {
     Ok(())
 }
 
+/// The workspace setting holding the frequency cap.
+const FREQUENCY_CAP: &str = "frequency_cap_per_day";
+
+/// The workspace's cap on marketing messages per profile in 24 hours (all channels), if any.
+pub fn frequency_cap(conn: &Connection) -> Result<Option<u32>> {
+    Ok(meta(conn, FREQUENCY_CAP)?.and_then(|v| v.parse().ok()).filter(|n| *n > 0))
+}
+
+/// Sets (or with `None` removes) the frequency cap.
+pub fn set_frequency_cap(conn: &Connection, cap: Option<u32>) -> Result<()> {
+    match cap.filter(|n| *n > 0) {
+        Some(n) => set_meta(conn, FREQUENCY_CAP, &n.to_string()),
+        None => delete_meta(conn, FREQUENCY_CAP),
+    }
+}
+
 /// The current data version (0 before any customer data was loaded).
 pub fn data_version(conn: &Connection) -> Result<i64> {
     let v: Option<String> = rusqlite::OptionalExtension::optional(conn.query_row(

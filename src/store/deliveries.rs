@@ -685,10 +685,16 @@ pub fn export_csv(
 }
 
 /// The message (JSON) a delivery sends.
-pub fn message_json(conn: &Connection, delivery: i64) -> Result<String> {
-    conn.query_row("SELECT message_json FROM cc_deliveries WHERE id = ?1", [delivery], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| StoreError::NotFound { what: format!("delivery {delivery}") })
+/// What a delivery sends and through what: its activity, its message as stored (JSON) and the
+/// credential it started with.
+pub fn stored_send(conn: &Connection, delivery: i64) -> Result<(String, String, Option<i64>)> {
+    conn.query_row(
+        "SELECT COALESCE(activity_id, ''), message_json, credential_id FROM cc_deliveries WHERE id = ?1",
+        [delivery],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+    .optional()?
+    .ok_or_else(|| StoreError::NotFound { what: format!("delivery {delivery}") })
 }
 
 // ---- The Sandbox provider's outbox. ----

@@ -5,7 +5,7 @@ use egui_extras::{Column, TableBuilder};
 
 use super::canvas::CanvasEditor;
 use super::{Commands, theme};
-use crate::console::{CanvasContext, Command, Console, CountOutcome, UserError};
+use crate::console::{CampaignCommand, CanvasCommand, CanvasContext, Console, CountOutcome, UserError};
 use crate::model::{Campaign, CampaignKind, Canvas};
 
 /// A dialog over the list. `pending` while the Console works on its command.
@@ -192,7 +192,7 @@ impl CampaignsScreen {
             .and_then(|l| l.iter().find(|c| c.id == id))
             .is_some_and(|c| c.kind == CampaignKind::Orchestrated);
         if orchestrated {
-            commands.push(Command::OpenCanvas { campaign_id: id });
+            commands.push(CanvasCommand::Open { campaign_id: id });
         }
     }
 
@@ -214,13 +214,13 @@ impl CampaignsScreen {
             } || std::mem::take(&mut self.back_requested);
             if back {
                 if let Some(mut editor) = self.editor.take() {
-                    commands.push(Command::CancelCount { generation: crate::ui::canvas::next_generation() });
+                    commands.push(CanvasCommand::CancelCount { generation: crate::ui::canvas::next_generation() });
                     if !editor.is_saved() {
-                        commands.push(Command::SaveCanvas { campaign_id: campaign.id, canvas: editor.canvas() });
+                        commands.push(CanvasCommand::Save { campaign_id: campaign.id, canvas: editor.canvas() });
                     }
                 }
                 self.opened = None;
-                commands.push(Command::RefreshCampaigns);
+                commands.push(CampaignCommand::Refresh);
             }
             return;
         }
@@ -256,7 +256,7 @@ impl CampaignsScreen {
             if ui.add_enabled(has, egui::Button::new("Duplicate")).on_disabled_hover_text(why).clicked()
                 && let Some(c) = &selected
             {
-                commands.push(Command::DuplicateCampaign { id: c.id });
+                commands.push(CampaignCommand::Duplicate { id: c.id });
             }
             if ui.add_enabled(has, egui::Button::new("Delete…")).on_disabled_hover_text(why).clicked()
                 && let Some(c) = &selected
@@ -311,7 +311,7 @@ impl CampaignsScreen {
                     if (ok || submit) && !*pending {
                         *pending = true;
                         *error = None;
-                        commands.push(Command::CreateCampaign { name: name.clone(), kind: *kind });
+                        commands.push(CampaignCommand::Create { name: name.clone(), kind: *kind });
                     }
                     close |= cancel;
                 }
@@ -325,7 +325,7 @@ impl CampaignsScreen {
                     if (ok || submit) && !*pending {
                         *pending = true;
                         *error = None;
-                        commands.push(Command::RenameCampaign { id: *id, name: name.clone() });
+                        commands.push(CampaignCommand::Rename { id: *id, name: name.clone() });
                     }
                     close |= cancel;
                 }
@@ -341,7 +341,7 @@ impl CampaignsScreen {
                     if ok && !*pending {
                         *pending = true;
                         *error = None;
-                        commands.push(Command::DeleteCampaign { id: *id });
+                        commands.push(CampaignCommand::Delete { id: *id });
                     }
                     close |= cancel;
                 }

@@ -7,7 +7,7 @@ use egui::RichText;
 
 use super::{Commands, theme};
 use crate::channels::{providers_for, smtp::TlsMode, webhook::METHODS};
-use crate::console::Command;
+use crate::console::ChannelCommand;
 use crate::model::{Channel, Credential, ProviderKind};
 use crate::secrets::Typed;
 
@@ -303,7 +303,7 @@ impl ChannelsScreen {
     pub fn ui(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
         if !self.asked {
             self.asked = true;
-            commands.push(Command::RefreshCredentials);
+            commands.push(ChannelCommand::Refresh);
         }
         egui::Panel::left("credential_list").resizable(false).exact_size(300.0).show(ui, |ui| {
             self.list_ui(ui);
@@ -508,7 +508,7 @@ impl ChannelsScreen {
                 if self.problems.is_empty() {
                     self.error = None;
                     self.saving = true;
-                    commands.push(Command::SaveCredential {
+                    commands.push(ChannelCommand::Save {
                         id: form.id,
                         channel: form.channel,
                         provider: form.provider,
@@ -529,7 +529,7 @@ impl ChannelsScreen {
                         self.verifying = true;
                         self.verified = None;
                         self.tested = false;
-                        commands.push(Command::VerifyCredential {
+                        commands.push(ChannelCommand::Verify {
                             id: form.id,
                             provider: form.provider,
                             settings,
@@ -556,7 +556,7 @@ impl ChannelsScreen {
                             self.verifying = true;
                             self.verified = None;
                             self.tested = true;
-                            commands.push(Command::SendTestMessage {
+                            commands.push(ChannelCommand::SendTest {
                                 id: form.id,
                                 channel: form.channel,
                                 provider: form.provider,
@@ -579,7 +579,7 @@ impl ChannelsScreen {
                     .on_hover_text("Activities that name no credential send with this one from now on")
                     .clicked()
                 {
-                    commands.push(Command::MakeDefaultCredential { id });
+                    commands.push(ChannelCommand::MakeDefault { id });
                 }
                 if ui.button("Delete…").clicked() {
                     self.confirm_delete = Some(id);
@@ -615,7 +615,7 @@ impl ChannelsScreen {
                 ui.label(format!("Delete \u{201c}{name}\u{201d} and its secret in the keychain? Activities that name it will not run until they name another."));
                 ui.horizontal(|ui| {
                     if ui.button("Delete").clicked() {
-                        commands.push(Command::DeleteCredential { id });
+                        commands.push(ChannelCommand::Delete { id });
                         self.confirm_delete = None;
                         self.form = None;
                     }

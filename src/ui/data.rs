@@ -4,7 +4,7 @@
 use egui_extras::{Column, TableBuilder};
 
 use super::{Commands, theme};
-use crate::console::{Command, Console};
+use crate::console::{Console, DataCommand};
 use crate::model::DataOverview;
 
 #[derive(Default)]
@@ -26,7 +26,7 @@ impl DataScreen {
         ui.horizontal(|ui| {
             ui.heading("Data");
             if ui.button("Refresh counts").clicked() {
-                commands.push(Command::RefreshData);
+                commands.push(DataCommand::RefreshOverview);
             }
         });
         ui.add_space(6.0);
@@ -122,7 +122,7 @@ pub fn demo_button(ui: &mut egui::Ui, commands: &mut Commands) {
         theme::count(crate::demo::FIRST_START_PROFILES)
     ));
     if r.clicked() {
-        commands.push(Command::GenerateDemo { profiles: crate::demo::FIRST_START_PROFILES, replace: false });
+        commands.push(DataCommand::GenerateDemo { profiles: crate::demo::FIRST_START_PROFILES, replace: false });
     }
 }
 

@@ -5,7 +5,7 @@ use egui::RichText;
 use egui_extras::{Column, TableBuilder};
 
 use super::{Commands, theme};
-use crate::console::{Command, LEDGER_PAGE};
+use crate::console::{LEDGER_PAGE, RunCommand};
 use crate::store::deliveries::{Delivery, LedgerPage, status};
 
 #[derive(Default)]
@@ -72,14 +72,14 @@ impl DeliveriesScreen {
         if (self.list.is_none() && !self.list_asked) || (self.list.is_some() && due) {
             self.list_asked = true;
             self.refreshed_at = Some(now);
-            commands.push(Command::RefreshDeliveries);
+            commands.push(RunCommand::RefreshDeliveries);
         }
         ui.ctx().request_repaint_after(std::time::Duration::from_secs_f64(REFRESH_EVERY));
         ui.add_space(8.0);
         ui.horizontal(|ui| {
             ui.heading("Deliveries");
             if ui.button("Refresh").clicked() {
-                commands.push(Command::RefreshDeliveries);
+                commands.push(RunCommand::RefreshDeliveries);
             }
         });
         ui.add_space(6.0);
@@ -208,7 +208,7 @@ impl DeliveriesScreen {
         if self.loading.is_none() && !self.page_asked {
             self.page_asked = true;
             self.loading = Some(key.clone());
-            commands.push(Command::LedgerPage { delivery: id, status: self.filter.clone(), offset: self.offset });
+            commands.push(RunCommand::LedgerPage { delivery: id, status: self.filter.clone(), offset: self.offset });
         }
         ui.horizontal(|ui| {
             ui.strong(format!("Ledger of delivery {id}"));
@@ -254,7 +254,7 @@ impl DeliveriesScreen {
                 &format!("delivery-{id}.csv"),
                 "Every message of this delivery with its status, to a CSV file.",
             ) {
-                commands.push(Command::ExportLedger { delivery: id, path });
+                commands.push(RunCommand::ExportLedger { delivery: id, path });
             }
         });
         let unconfirmed = self.list().iter().find(|d| d.id == id).map_or(0, |d| d.count(status::UNCONFIRMED));
@@ -270,11 +270,11 @@ impl DeliveriesScreen {
             );
             ui.horizontal(|ui| {
                 if ui.button("Mark them sent").clicked() {
-                    commands.push(Command::ResolveUnconfirmed { delivery: id, sent: true });
+                    commands.push(RunCommand::ResolveUnconfirmed { delivery: id, sent: true });
                     self.page_stale();
                 }
                 if ui.button("Mark them not sent").clicked() {
-                    commands.push(Command::ResolveUnconfirmed { delivery: id, sent: false });
+                    commands.push(RunCommand::ResolveUnconfirmed { delivery: id, sent: false });
                     self.page_stale();
                 }
             });

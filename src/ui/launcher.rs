@@ -94,7 +94,7 @@ impl Launcher {
         self.phase = match opened {
             Ok(console) => {
                 if create && console.first_start_demo_due(true).unwrap_or(false) {
-                    console.send(crate::console::Command::GenerateDemo {
+                    console.send(crate::console::DataCommand::GenerateDemo {
                         profiles: crate::demo::FIRST_START_PROFILES,
                         replace: false,
                     });

@@ -20,7 +20,10 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::console::{Command, Console, Event, JobId, UserError};
+use crate::console::{
+    CampaignCommand, CampaignEvent, CanvasEvent, ChannelEvent, Command, Console, DataCommand, DataEvent, Event,
+    JobCommand, JobEvent, JobId, RunEvent, UserError,
+};
 
 /// The screens of the left navigation.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,8 +148,8 @@ const ERROR_TIME: Duration = Duration::from_secs(30);
 pub struct Commands(Vec<Command>);
 
 impl Commands {
-    pub fn push(&mut self, c: Command) {
-        self.0.push(c);
+    pub fn push(&mut self, c: impl Into<Command>) {
+        self.0.push(c.into());
     }
 }
 
@@ -207,8 +210,8 @@ impl App {
             self.started = true;
             let ctx = ui.ctx().clone();
             self.console.set_repaint(move || ctx.request_repaint());
-            self.console.send(Command::RefreshCampaigns);
-            self.console.send(Command::RefreshData);
+            self.console.send(CampaignCommand::Refresh);
+            self.console.send(DataCommand::RefreshOverview);
         }
         if self.applied_theme != Some(self.state.theme) {
             ui.ctx().set_theme(self.state.theme.egui());
@@ -243,99 +246,129 @@ impl App {
     fn drain_events(&mut self) {
         while let Some(event) = self.console.poll_event() {
             match event {
-                Event::JobStarted { id, label } => {
-                    self.jobs.push(JobView { id, label, fraction: 0.0, cancelling: false });
-                }
-                Event::JobProgress { id, fraction } => {
-                    if let Some(j) = self.jobs.iter_mut().find(|j| j.id == id) {
-                        j.fraction = fraction;
-                    }
-                }
-                Event::JobFinished { id, outcome } => {
-                    self.jobs.retain(|j| j.id != id);
-                    match outcome {
-                        Ok(summary) => self.notify(Topic::Job, summary),
-                        Err(e) => self.notify_error(Topic::Job, e),
-                    }
-                }
                 Event::Failed(e) => {
                     if !self.campaigns.take_error(&e) {
                         self.notify_error(Topic::Other, e);
                     }
                 }
-                Event::Campaigns(list) => self.campaigns.set_campaigns(list),
-                Event::CampaignChanged(c) => self.campaigns.campaign_changed(c),
-                Event::CampaignCreated(c) => {
-                    self.notify(Topic::Other, format!("Campaign \u{201c}{}\u{201d} created.", c.name));
-                    self.campaigns.created(c);
-                }
-                Event::DataOverview(o) => {
+                Event::Job(e) => self.job_event(e),
+                Event::Campaign(e) => self.campaign_event(e),
+                Event::Data(DataEvent::Overview(o)) => {
                     self.settings.set_empty(o.entities.is_empty());
                     self.data.set_overview(o);
                 }
-                Event::CanvasOpened { campaign, canvas, context } => {
-                    self.campaigns.canvas_opened(campaign, canvas, *context);
-                }
-                Event::RunProgress { campaign_id, progress } => self.campaigns.run_progress(campaign_id, progress),
-                Event::RunFinished { campaign_id, outcome } => {
-                    match &outcome {
-                        Ok(summary) => self.notify(Topic::Run(campaign_id), summary.clone()),
-                        Err(e) => self.notify_error(Topic::Run(campaign_id), e.clone()),
-                    }
-                    self.campaigns.run_finished(campaign_id, outcome);
-                }
-                Event::Deliveries(list) => {
-                    self.campaigns.deliveries(&list);
-                    self.deliveries.set_list(list);
-                }
-                Event::ProofSent { campaign_id, activity, result } => {
-                    let topic = Topic::Proof(campaign_id);
-                    match &result {
-                        Ok(n) => {
-                            self.notify(
-                                topic,
-                                format!("Proof sent to {n} address{}.", if *n == 1 { "" } else { "es" }),
-                            );
-                        }
-                        Err(e) => self.notify_error(
-                            topic,
-                            UserError { message: format!("The proof was not sent: {e}"), details: e.clone() },
-                        ),
-                    }
-                    self.campaigns.proof_sent(campaign_id, &activity, result);
-                }
-                Event::MessagePreview { campaign_id, activity, index, result } => {
-                    self.campaigns.message_preview(campaign_id, &activity, index, result);
-                }
-                Event::Credentials(list) => self.channels.set_list(list),
-                Event::CredentialSaved(result) => {
-                    if let Ok(c) = &result {
-                        self.notify(Topic::Credential, format!("Credential \u{201c}{}\u{201d} saved.", c.name));
-                    }
-                    self.channels.saved(result);
-                }
-                Event::CredentialVerified(result) => self.channels.verified(result),
-                Event::FrequencyCap(cap) => self.settings.set_frequency_cap(cap),
-                Event::LedgerPage { delivery, status, offset, page } => {
-                    self.deliveries.page_arrived(delivery, status, offset, page);
-                }
-                Event::DistinctValues { entity, column, values } => {
-                    self.campaigns.distinct_values(entity, column, values);
-                }
-                Event::CountProgress { campaign_id, generation, done, total } => {
-                    self.campaigns.count_progress(campaign_id, generation, done, total);
-                }
-                Event::CanvasSaved { campaign_id, outcome } => match outcome {
-                    Ok(at) => self.campaigns.canvas_saved(campaign_id, at),
-                    Err(_) => self.campaigns.save_failed(),
-                },
-                Event::CanvasCounted { campaign_id, generation, outcome } => {
-                    self.campaigns.canvas_counted(campaign_id, generation, outcome);
-                }
-                Event::TransitionRows { campaign_id, transition, offset, total, columns, rows } => {
-                    self.campaigns.transition_rows(campaign_id, &transition, offset, total, columns, rows);
+                Event::Data(DataEvent::FrequencyCap(cap)) => self.settings.set_frequency_cap(cap),
+                Event::Canvas(e) => self.canvas_event(e),
+                Event::Run(e) => self.run_event(e),
+                Event::Channel(e) => self.channel_event(e),
+            }
+        }
+    }
+
+    fn job_event(&mut self, event: JobEvent) {
+        match event {
+            JobEvent::Started { id, label } => {
+                self.jobs.push(JobView { id, label, fraction: 0.0, cancelling: false });
+            }
+            JobEvent::Progress { id, fraction } => {
+                if let Some(j) = self.jobs.iter_mut().find(|j| j.id == id) {
+                    j.fraction = fraction;
                 }
             }
+            JobEvent::Finished { id, outcome } => {
+                self.jobs.retain(|j| j.id != id);
+                match outcome {
+                    Ok(summary) => self.notify(Topic::Job, summary),
+                    Err(e) => self.notify_error(Topic::Job, e),
+                }
+            }
+        }
+    }
+
+    fn campaign_event(&mut self, event: CampaignEvent) {
+        match event {
+            CampaignEvent::List(list) => self.campaigns.set_campaigns(list),
+            CampaignEvent::Changed(c) => self.campaigns.campaign_changed(c),
+            CampaignEvent::Created(c) => {
+                self.notify(Topic::Other, format!("Campaign \u{201c}{}\u{201d} created.", c.name));
+                self.campaigns.created(c);
+            }
+        }
+    }
+
+    fn canvas_event(&mut self, event: CanvasEvent) {
+        match event {
+            CanvasEvent::Opened { campaign, canvas, context } => {
+                self.campaigns.canvas_opened(campaign, canvas, *context);
+            }
+            CanvasEvent::Saved { campaign_id, outcome } => match outcome {
+                Ok(at) => self.campaigns.canvas_saved(campaign_id, at),
+                Err(_) => self.campaigns.save_failed(),
+            },
+            CanvasEvent::ProofSent { campaign_id, activity, result } => {
+                let topic = Topic::Proof(campaign_id);
+                match &result {
+                    Ok(n) => {
+                        self.notify(topic, format!("Proof sent to {n} address{}.", if *n == 1 { "" } else { "es" }));
+                    }
+                    Err(e) => self.notify_error(
+                        topic,
+                        UserError {
+                            message: format!("The proof was not sent: {}", e.message),
+                            details: e.details.clone(),
+                        },
+                    ),
+                }
+                self.campaigns.proof_sent(campaign_id, &activity, result.map_err(|e| e.message));
+            }
+            CanvasEvent::MessagePreview { campaign_id, activity, index, result } => {
+                self.campaigns.message_preview(campaign_id, &activity, index, result.map_err(|e| e.message));
+            }
+            CanvasEvent::DistinctValues { entity, column, values } => {
+                self.campaigns.distinct_values(entity, column, values);
+            }
+            CanvasEvent::CountProgress { campaign_id, generation, done, total } => {
+                self.campaigns.count_progress(campaign_id, generation, done, total);
+            }
+            CanvasEvent::Counted { campaign_id, generation, outcome } => {
+                self.campaigns.canvas_counted(campaign_id, generation, outcome);
+            }
+            CanvasEvent::TransitionRows { campaign_id, transition, offset, total, columns, rows } => {
+                self.campaigns.transition_rows(campaign_id, &transition, offset, total, columns, rows);
+            }
+        }
+    }
+
+    fn run_event(&mut self, event: RunEvent) {
+        match event {
+            RunEvent::Progress { campaign_id, progress } => self.campaigns.run_progress(campaign_id, progress),
+            RunEvent::Finished { campaign_id, outcome } => {
+                match &outcome {
+                    Ok(summary) => self.notify(Topic::Run(campaign_id), summary.clone()),
+                    Err(e) => self.notify_error(Topic::Run(campaign_id), e.clone()),
+                }
+                self.campaigns.run_finished(campaign_id, outcome);
+            }
+            RunEvent::Deliveries(list) => {
+                self.campaigns.deliveries(&list);
+                self.deliveries.set_list(list);
+            }
+            RunEvent::LedgerPage { delivery, status, offset, page } => {
+                self.deliveries.page_arrived(delivery, status, offset, page);
+            }
+        }
+    }
+
+    fn channel_event(&mut self, event: ChannelEvent) {
+        match event {
+            ChannelEvent::Credentials(list) => self.channels.set_list(list),
+            ChannelEvent::Saved(result) => {
+                if let Ok(c) = &result {
+                    self.notify(Topic::Credential, format!("Credential \u{201c}{}\u{201d} saved.", c.name));
+                }
+                self.channels.saved(result.map_err(|e| e.message));
+            }
+            ChannelEvent::Verified(result) => self.channels.verified(result.map_err(|e| e.message)),
         }
     }
 
@@ -393,7 +426,7 @@ impl App {
                     let cancel = ui.add_enabled(!job.cancelling, egui::Button::new("Cancel"));
                     if cancel.clicked() {
                         job.cancelling = true;
-                        commands.push(Command::CancelJob(job.id));
+                        commands.push(JobCommand::Cancel(job.id));
                     }
                     ui.add(egui::ProgressBar::new(job.fraction).desired_width(180.0).show_percentage());
                     ui.label(if job.cancelling {

@@ -1,7 +1,7 @@
 //! The Settings screen: where the workspace and logs are, how secrets are kept, the theme.
 
 use super::{Commands, ThemeChoice, theme};
-use crate::console::{Command, Console};
+use crate::console::{Console, DataCommand};
 
 #[derive(Default)]
 pub struct SettingsScreen {
@@ -28,8 +28,8 @@ impl SettingsScreen {
     pub fn ui(&mut self, ui: &mut egui::Ui, console: &Console, choice: &mut ThemeChoice, commands: &mut Commands) {
         if !self.cap_asked {
             self.cap_asked = true;
-            commands.push(Command::RefreshFrequencyCap);
-            commands.push(Command::RefreshData);
+            commands.push(DataCommand::RefreshFrequencyCap);
+            commands.push(DataCommand::RefreshOverview);
         }
         ui.add_space(8.0);
         ui.heading("Settings");
@@ -96,11 +96,11 @@ impl SettingsScreen {
                                 match typed.parse::<u32>() {
                                     _ if typed.is_empty() => {
                                         self.cap_error = None;
-                                        commands.push(Command::SetFrequencyCap { cap: None });
+                                        commands.push(DataCommand::SetFrequencyCap { cap: None });
                                     }
                                     Ok(n) if n > 0 => {
                                         self.cap_error = None;
-                                        commands.push(Command::SetFrequencyCap { cap: Some(n) });
+                                        commands.push(DataCommand::SetFrequencyCap { cap: Some(n) });
                                     }
                                     _ => {
                                         self.cap_error = Some(format!(

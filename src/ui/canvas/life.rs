@@ -1,7 +1,7 @@
 //! The toolbar's part for a campaign whose canvas starts with a Scheduler: Publish / Pause /
 //! Resume / Stop, each saying what the status means for launches.
 
-use crate::console::{Command, LifeAction};
+use crate::console::{LifeAction, RunCommand};
 use crate::model::{ActivityKind, Campaign, CampaignStatus, Canvas};
 use crate::ui::Commands;
 
@@ -25,7 +25,7 @@ pub fn life_controls(
         let r = ui.add_enabled(enabled, egui::Button::new(label)).on_hover_text(&tip);
         let r = if enabled { r } else { r.on_disabled_hover_text(blocked.unwrap_or_default()) };
         if r.clicked() {
-            commands.push(Command::ChangeLife { campaign_id: campaign.id, action });
+            commands.push(RunCommand::ChangeLife { campaign_id: campaign.id, action });
         }
     };
     match status {

@@ -23,7 +23,7 @@ use viewer::{Request, Viewer};
 
 use super::{Commands, theme};
 use crate::audience::{self, CompileOptions, CountReport, Dialect, Problem, inputs, outputs};
-use crate::console::{CanvasContext, Command, CountOutcome};
+use crate::console::{CanvasCommand, CanvasContext, CountOutcome, ProofCommand, RunCommand};
 use crate::model::{Activity, ActivityKind, Campaign, Canvas, DataModel};
 
 /// Edits wait this long before the background count starts (another edit restarts it).
@@ -553,7 +553,7 @@ impl CanvasEditor {
         self.confirm_window(ui, commands);
         if !self.asked_deliveries {
             self.asked_deliveries = true;
-            commands.push(Command::RefreshDeliveries);
+            commands.push(RunCommand::RefreshDeliveries);
         }
         self.commit(ui, now);
         self.schedule(ui, now, commands);
@@ -568,7 +568,7 @@ impl CanvasEditor {
             && !self.requested_rows.contains(&(i.transition.clone(), i.offset))
         {
             self.requested_rows.push((i.transition.clone(), i.offset));
-            commands.push(Command::InspectTransition {
+            commands.push(CanvasCommand::Inspect {
                 campaign_id: self.campaign.id,
                 transition: i.transition.clone(),
                 offset: i.offset,
@@ -620,7 +620,7 @@ impl CanvasEditor {
                         &file,
                         "Every row of this transition, to a CSV file.",
                     ) {
-                        commands.push(Command::ExportTransition {
+                        commands.push(CanvasCommand::Export {
                             campaign_id: self.campaign.id,
                             transition: i.transition.clone(),
                             path,
@@ -706,7 +706,7 @@ impl CanvasEditor {
                         format!("Counting {done}/{total}")
                     }));
                     if ui.button("Cancel").on_hover_text("Stop the count; what was counted stays.").clicked() {
-                        commands.push(Command::CancelCount { generation: next_generation() });
+                        commands.push(CanvasCommand::CancelCount { generation: next_generation() });
                         self.count = CountState::Idle;
                         self.progress = None;
                     }
@@ -803,7 +803,7 @@ impl CanvasEditor {
     }
 
     fn begin_run(&mut self, again: bool, commands: &mut Commands) {
-        commands.push(Command::RunCampaign { campaign_id: self.campaign.id, again });
+        commands.push(RunCommand::Start { campaign_id: self.campaign.id, again });
         self.run = Some(RunView { running: true, ..RunView::default() });
         self.confirm_start = false;
     }
@@ -926,14 +926,14 @@ impl CanvasEditor {
             }
             if running {
                 if ui.button("Pause").on_hover_text("Stop after the current batch; Resume carries on.").clicked() {
-                    commands.push(Command::StopRun { campaign_id: self.campaign.id, cancel: false });
+                    commands.push(RunCommand::Stop { campaign_id: self.campaign.id, cancel: false });
                 }
                 if ui
                     .button("Cancel sending")
                     .on_hover_text("Stop, and settle what was not sent as cancelled.")
                     .clicked()
                 {
-                    commands.push(Command::StopRun { campaign_id: self.campaign.id, cancel: true });
+                    commands.push(RunCommand::Stop { campaign_id: self.campaign.id, cancel: true });
                 }
                 ui.spinner();
             } else {
@@ -1312,7 +1312,7 @@ impl CanvasEditor {
         for w in wanted {
             if !self.asked_choices.contains(&w) {
                 self.asked_choices.push(w.clone());
-                commands.push(Command::DistinctValues { entity: w.0, column: w.1 });
+                commands.push(CanvasCommand::DistinctValues { entity: w.0, column: w.1 });
             }
         }
         if edit.changed && kind != a.kind {
@@ -1439,7 +1439,7 @@ impl CanvasEditor {
                 }
                 if send {
                     self.proof = None;
-                    commands.push(Command::SendProof {
+                    commands.push(ProofCommand::Send {
                         campaign_id: self.campaign.id,
                         canvas: self.committed.clone(),
                         activity: activity.to_owned(),
@@ -1455,7 +1455,7 @@ impl CanvasEditor {
     }
 
     fn ask_preview(&mut self, activity: &str, index: u64, message: crate::model::Message, commands: &mut Commands) {
-        commands.push(Command::PreviewMessage {
+        commands.push(ProofCommand::Preview {
             campaign_id: self.campaign.id,
             canvas: self.committed.clone(),
             activity: activity.to_owned(),
@@ -1761,7 +1761,7 @@ impl CanvasEditor {
         self.committed = self.saved.clone();
         self.saving = true;
         self.save_due = None;
-        commands.push(Command::SaveCanvas { campaign_id: self.campaign.id, canvas: self.saved.clone() });
+        commands.push(CanvasCommand::Save { campaign_id: self.campaign.id, canvas: self.saved.clone() });
     }
 
     /// Starts what is due: the debounced count, the debounced save.
@@ -1771,7 +1771,7 @@ impl CanvasEditor {
                 self.generation = next_generation();
                 let canvas = self.committed.clone();
                 self.requested.insert(self.generation, canvas.clone());
-                commands.push(Command::CountCanvas {
+                commands.push(CanvasCommand::Count {
                     campaign_id: self.campaign.id,
                     canvas,
                     generation: self.generation,

@@ -1,0 +1,199 @@
+//! The command line: one file per subcommand, each with its arguments and what it does
+//! through the `Console`. `main.rs` parses, sets up logging and calls [`run`].
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use campaign_console::console::{Console, ConsoleOptions, SecretsChoice};
+use campaign_console::store;
+use clap::{Parser, Subcommand};
+
+/// `println!` that returns the error instead of panicking when standard output is closed early
+/// (`campaign-console sql … | head`); `main` then exits quietly.
+macro_rules! say {
+    () => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock())?
+    }};
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
+mod audiences;
+mod campaigns;
+mod count;
+mod data;
+mod deliveries;
+mod demo;
+mod email;
+mod keychain;
+mod run;
+mod schedule;
+mod scheduler;
+mod sql;
+mod window;
+
+/// Campaign Console: design orchestrated campaigns over your customer data, see exact counts
+/// on every step, and send by email, SMS, push, direct mail, X and webhooks.
+///
+/// With no command, opens the window. The first start with no workspace creates a demo
+/// workspace with 10,000 profiles.
+#[derive(Parser)]
+#[command(name = "campaign-console", version, about, long_about)]
+pub struct Cli {
+    /// The workspace folder (holds workspace.sqlite). Default: the OS data folder.
+    #[arg(long, global = true, value_name = "DIR")]
+    workspace: Option<PathBuf>,
+
+    /// Keep secrets in memory for this session only, never in the keychain.
+    #[arg(long, global = true)]
+    ephemeral_secrets: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+pub enum Cmd {
+    /// Write the demo data (profiles, addresses, hotels, bookings, subscriptions, events), its
+    /// data model, Sandbox credentials and three sample campaigns into the workspace.
+    Demo(demo::Args),
+    /// List the campaigns of the workspace.
+    Campaigns(campaigns::Args),
+    /// Count every transition of an orchestrated campaign's canvas (a test run: nothing is
+    /// saved or sent), with each activity's time.
+    Count(count::Args),
+    /// List the saved audiences (written by Save audience activities), or delete one.
+    Audiences(audiences::Args),
+    /// Print the SQL an orchestrated campaign's canvas compiles to, activity by activity.
+    Sql(sql::Args),
+    /// Show the data model: entities with row counts, links and identity namespaces.
+    Data(data::Args),
+    /// Run an orchestrated campaign headless: count, write each channel's ledger, send (through
+    /// the Sandbox unless a credential says otherwise). Carries on an unfinished earlier run.
+    Run(run::Args),
+    /// List the deliveries with their messages by status.
+    Deliveries(deliveries::Args),
+    /// Email credentials: add an SMTP server, verify one.
+    Email {
+        #[command(subcommand)]
+        action: email::EmailCmd,
+    },
+    /// Launch the published campaigns at their Scheduler's times, until stopped (Ctrl+C). The
+    /// window does the same while it is open; only one process launches at a time.
+    Scheduler(scheduler::Args),
+    /// Say where secrets (passwords, tokens) are kept on this machine: the system keychain,
+    /// the kernel keyring, or memory only (then they are lost when the program ends).
+    Keychain,
+    /// Preview the next launch times of an orchestrated campaign's Scheduler activities.
+    Schedule(schedule::Args),
+}
+
+pub fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let workspace_dir = cli.workspace.unwrap_or_else(|| data_dir.join("workspace"));
+    let fresh = !workspace_dir.join(store::DATABASE_FILE).exists();
+    // Commands that read or write secrets use the same store as the window; the others do not
+    // reach for the keychain at all (looking for one can take seconds on a machine without).
+    let needs_secrets =
+        matches!(cli.command, None | Some(Cmd::Run(_) | Cmd::Email { .. } | Cmd::Keychain | Cmd::Scheduler(_)));
+    let secrets =
+        if cli.ephemeral_secrets || !needs_secrets { SecretsChoice::Ephemeral } else { SecretsChoice::System };
+    let Some(command) = cli.command else {
+        return window::run(&workspace_dir, fresh, secrets, log_dir);
+    };
+    if workspace_dir.exists() && !workspace_dir.is_dir() {
+        anyhow::bail!("{} is a file, not a folder: give --workspace a folder", workspace_dir.display());
+    }
+    // Only the window and `demo` make a workspace where there is none (and `keychain` needs
+    // none): a mistyped --workspace must not quietly become an empty one.
+    let may_be_fresh = matches!(command, Cmd::Demo(_) | Cmd::Keychain);
+    if fresh && !may_be_fresh {
+        anyhow::bail!(
+            "there is no workspace at {} (check --workspace; `campaign-console demo --workspace {}` creates one with demo data)",
+            workspace_dir.display(),
+            workspace_dir.display()
+        );
+    }
+    let open = || {
+        Console::open(ConsoleOptions { workspace_dir: workspace_dir.clone(), secrets, clock: None, log_dir })
+            .with_context(|| format!("cannot open the workspace at {}", workspace_dir.display()))
+    };
+    match command {
+        Cmd::Keychain => keychain::run(cli.ephemeral_secrets),
+        Cmd::Demo(args) => demo::run(&open()?, args),
+        Cmd::Campaigns(args) => campaigns::run(&open()?, args),
+        Cmd::Count(args) => count::run(&open()?, args),
+        Cmd::Audiences(args) => audiences::run(&open()?, args),
+        Cmd::Sql(args) => sql::run(&open()?, args),
+        Cmd::Data(args) => data::run(&open()?, args),
+        Cmd::Run(args) => run::run(&open()?, args),
+        Cmd::Deliveries(args) => deliveries::run(&open()?, args),
+        Cmd::Email { action } => email::run(&open()?, action),
+        Cmd::Scheduler(args) => scheduler::run(&open()?, args),
+        Cmd::Schedule(args) => schedule::run(&open()?, args),
+    }
+}
+
+/// A whole number between `min` and `max`, with a plain message for anything else (a
+/// negative number included).
+fn count_parser(min: u64, max: u64) -> impl Fn(&str) -> Result<u64, String> + Clone {
+    move |s: &str| match s.trim().parse::<i128>() {
+        Ok(n) if n >= i128::from(min) && n <= i128::from(max) => Ok(n as u64),
+        Ok(_) => Err(format!("it must be a whole number from {min} to {max}")),
+        Err(_) => Err(format!("{s:?} is not a whole number (from {min} to {max})")),
+    }
+}
+
+/// An instant as a person reads it: in this computer's time zone, to the minute.
+fn local(t: jiff::Timestamp) -> String {
+    t.to_zoned(jiff::tz::TimeZone::system()).strftime("%Y-%m-%d %H:%M").to_string()
+}
+
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+/// What to do when secrets cannot be kept, for commands that store them.
+const KEEP_SECRETS_HINT: &str = "To keep secrets, run without --ephemeral-secrets where a keychain service runs: \
+on a desktop, GNOME Keyring or KWallet; on a server, start a Secret Service in a D-Bus session \
+(`dbus-run-session -- sh -c 'echo -n PASSWORD | gnome-keyring-daemon --unlock --components=secrets; campaign-console …'`), \
+or give each credential's secret to the commands in CAMPAIGN_CONSOLE_SECRET_<NAME> (or a file of that name in \
+systemd's $CREDENTIALS_DIRECTORY): it is read at each use and never stored.";
+
+fn print_deliveries(list: &[campaign_console::store::deliveries::Delivery]) -> std::io::Result<()> {
+    use campaign_console::store::deliveries::status;
+    say!(
+        "{:>5}  {:<24} {:<8} {:<10} {:>8} {:>8} {:>8} {:>9} {:>11} {:>9}  {}",
+        "id",
+        "activity",
+        "channel",
+        "status",
+        "total",
+        "sent",
+        "failed",
+        "excluded",
+        "unconfirmed",
+        "remaining",
+        "through"
+    );
+    for d in list {
+        let remaining = d.count(status::QUEUED) + d.count(status::SENDING) + d.count(status::RETRY);
+        say!(
+            "{:>5}  {:<24} {:<8} {:<10} {:>8} {:>8} {:>8} {:>9} {:>11} {:>9}  {}",
+            d.id,
+            d.activity_name(),
+            d.channel,
+            d.status,
+            d.total(),
+            d.count(status::SENT),
+            d.count(status::FAILED),
+            d.count(status::EXCLUDED),
+            d.count(status::UNCONFIRMED),
+            remaining,
+            d.credential.as_deref().unwrap_or("the built-in Sandbox")
+        );
+    }
+    Ok(())
+}

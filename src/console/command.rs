@@ -1,0 +1,185 @@
+//! What the UI asks the Console for: one sub-enum per capability, each answered by one or more
+//! [`Event`](super::Event)s of the same capability (or [`Event::Failed`](super::Event::Failed)).
+
+use std::path::PathBuf;
+
+use super::{JobId, LifeAction};
+use crate::model::{CampaignKind, Canvas, Channel, ProviderKind};
+use crate::secrets;
+
+/// What the UI asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    Campaign(CampaignCommand),
+    Data(DataCommand),
+    Canvas(CanvasCommand),
+    Proof(ProofCommand),
+    Run(RunCommand),
+    Channel(ChannelCommand),
+    Job(JobCommand),
+}
+
+/// The campaign list.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CampaignCommand {
+    /// → [`CampaignEvent::List`](super::CampaignEvent::List).
+    Refresh,
+    /// → `Created` and `List`, or `Failed`.
+    Create { name: String, kind: CampaignKind },
+    /// → `List`, or `Failed`.
+    Rename { id: i64, name: String },
+    /// → `List`, or `Failed`.
+    Duplicate { id: i64 },
+    /// → `List`, or `Failed`.
+    Delete { id: i64 },
+}
+
+/// The workspace's data and settings.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DataCommand {
+    /// → [`DataEvent::Overview`](super::DataEvent::Overview).
+    RefreshOverview,
+    /// A background job → `JobEvent::Started`, `Progress`…, `Finished`.
+    GenerateDemo { profiles: u64, replace: bool },
+    /// → `FrequencyCap`.
+    RefreshFrequencyCap,
+    /// Sets (`None`: removes) the cap on marketing messages per profile in 24 hours.
+    /// → `FrequencyCap`, or `Failed`.
+    SetFrequencyCap { cap: Option<u32> },
+}
+
+/// The canvas being edited: opening and saving it, its counts and rows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CanvasCommand {
+    /// → `Opened`, or `Failed`.
+    Open { campaign_id: i64 },
+    /// → `Saved` (and `Failed` when it was not saved).
+    Save { campaign_id: i64, canvas: Canvas },
+    /// The values a text column takes, to offer them as choices. → `DistinctValues`.
+    DistinctValues { entity: String, column: String },
+    /// Counts every transition of `canvas` (count mode), reusing the work tables of the
+    /// previous count of the same campaign that are still valid; a newer request (or
+    /// [`CanvasCommand::CancelCount`]) stops it. `fresh` recomputes everything (the Count
+    /// button: a full test run). → `CountProgress`…, `Counted`.
+    Count { campaign_id: i64, canvas: Canvas, generation: u64, fresh: bool },
+    /// Stops the running count, which then reports what it finished. `generation` comes from
+    /// the same rising sequence as the counts' (every editor of the window shares it), so
+    /// that it supersedes them.
+    CancelCount { generation: u64 },
+    /// A page of a transition's rows from the last count of the canvas being edited.
+    /// → `TransitionRows`, or `Failed`.
+    Inspect { campaign_id: i64, transition: String, offset: u64 },
+    /// Writes every row of a transition (last count) to a CSV file (the UI asks where first,
+    /// on its own thread as macOS requires). A job: → `JobEvent::Started` … `Finished`.
+    Export { campaign_id: i64, transition: String, path: PathBuf },
+}
+
+/// Previews and proofs of a channel activity's message (answered by `CanvasEvent`s).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProofCommand {
+    /// The message of a channel activity rendered for the `index`-th recipient of the last
+    /// count of `canvas`. → `MessagePreview`.
+    Preview { campaign_id: i64, canvas: Canvas, activity: String, index: u64 },
+    /// Sends a proof of a channel activity's message (personalized for recipient `index`) to
+    /// typed addresses. → `ProofSent`.
+    Send { campaign_id: i64, canvas: Canvas, activity: String, index: u64, addresses: Vec<String> },
+}
+
+/// Campaign runs, their life and their deliveries.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunCommand {
+    /// Runs a campaign (count, ledgers, send) in the background, or carries on its unfinished
+    /// run. → `Progress`…, `Finished` and `Deliveries`.
+    Start { campaign_id: i64, again: bool },
+    /// Stops the running send of a campaign between batches; `cancel` also settles what was
+    /// not sent (`failed`, code `cancelled`), else it stays to be resumed.
+    Stop { campaign_id: i64, cancel: bool },
+    /// Publishes, pauses, resumes or stops a scheduled campaign.
+    /// → `CampaignEvent::Changed` and `List`, or `Failed`.
+    ChangeLife { campaign_id: i64, action: LifeAction },
+    /// → `Deliveries`.
+    RefreshDeliveries,
+    /// Settles a delivery's `unconfirmed` rows as the user found them at the provider.
+    /// → `Deliveries`, or `Failed`.
+    ResolveUnconfirmed { delivery: i64, sent: bool },
+    /// A page of a delivery's ledger, of one status or all. → `LedgerPage`.
+    LedgerPage { delivery: i64, status: Option<String>, offset: u64 },
+    /// Writes a delivery's whole ledger to a CSV file. A job.
+    ExportLedger { delivery: i64, path: PathBuf },
+}
+
+/// Provider credentials.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChannelCommand {
+    /// → [`ChannelEvent::Credentials`](super::ChannelEvent::Credentials).
+    Refresh,
+    /// Adds (`id` `None`) or changes a credential; a typed secret goes to the keychain.
+    /// → `Saved` and `Credentials`.
+    Save {
+        id: Option<i64>,
+        channel: Channel,
+        provider: ProviderKind,
+        name: String,
+        settings: serde_json::Value,
+        secret: Option<secrets::Typed>,
+    },
+    /// → `Credentials`, or `Failed`.
+    Delete { id: i64 },
+    /// Makes a credential its channel's default. → `Credentials`, or `Failed`.
+    MakeDefault { id: i64 },
+    /// Sends one test message with a credential's settings. → `Verified`.
+    SendTest {
+        id: Option<i64>,
+        channel: Channel,
+        provider: ProviderKind,
+        settings: serde_json::Value,
+        secret: Option<secrets::Typed>,
+        to: String,
+    },
+    /// Connects with a credential's settings without sending; a typed secret is used instead
+    /// of the stored one. → `Verified`.
+    Verify { id: Option<i64>, provider: ProviderKind, settings: serde_json::Value, secret: Option<secrets::Typed> },
+}
+
+/// Background jobs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum JobCommand {
+    /// Asks a running job to stop; it ends with `JobEvent::Finished`.
+    Cancel(JobId),
+}
+
+impl From<CampaignCommand> for Command {
+    fn from(c: CampaignCommand) -> Self {
+        Self::Campaign(c)
+    }
+}
+impl From<DataCommand> for Command {
+    fn from(c: DataCommand) -> Self {
+        Self::Data(c)
+    }
+}
+impl From<CanvasCommand> for Command {
+    fn from(c: CanvasCommand) -> Self {
+        Self::Canvas(c)
+    }
+}
+impl From<ProofCommand> for Command {
+    fn from(c: ProofCommand) -> Self {
+        Self::Proof(c)
+    }
+}
+impl From<RunCommand> for Command {
+    fn from(c: RunCommand) -> Self {
+        Self::Run(c)
+    }
+}
+impl From<ChannelCommand> for Command {
+    fn from(c: ChannelCommand) -> Self {
+        Self::Channel(c)
+    }
+}
+impl From<JobCommand> for Command {
+    fn from(c: JobCommand) -> Self {
+        Self::Job(c)
+    }
+}

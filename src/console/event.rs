@@ -1,0 +1,206 @@
+//! What comes back to the UI: one sub-enum per capability, and one error shape
+//! ([`UserError`]) for everything that failed.
+
+use super::{JobId, UserError};
+use crate::audience::{self, CountReport};
+use crate::model::{Campaign, Canvas, Credential, DataModel, DataOverview, SavedAudience};
+use crate::store::deliveries::{Delivery, LedgerPage};
+
+/// What comes back to the UI.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// An action failed; show it to the user.
+    Failed(UserError),
+    Campaign(CampaignEvent),
+    Data(DataEvent),
+    Canvas(CanvasEvent),
+    Run(RunEvent),
+    Channel(ChannelEvent),
+    Job(JobEvent),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum CampaignEvent {
+    List(Vec<Campaign>),
+    Created(Campaign),
+    /// A campaign's status changed (published, paused, …).
+    Changed(Campaign),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum DataEvent {
+    Overview(DataOverview),
+    /// The workspace's frequency cap (messages per profile in 24 hours), if any.
+    FrequencyCap(Option<u32>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum CanvasEvent {
+    /// A campaign's canvas with what editing it needs.
+    Opened {
+        campaign: Campaign,
+        canvas: Canvas,
+        context: Box<CanvasContext>,
+    },
+    /// `Ok` with when it was saved.
+    Saved {
+        campaign_id: i64,
+        outcome: Result<jiff::Timestamp, UserError>,
+    },
+    /// The distinct values of a column, or `None` when it has too many to be a list of
+    /// choices (or they could not be read).
+    DistinctValues {
+        entity: String,
+        column: String,
+        values: Option<Vec<String>>,
+    },
+    /// How far count `generation` has got: `done` of `total` steps to compute.
+    CountProgress {
+        campaign_id: i64,
+        generation: u64,
+        done: usize,
+        total: usize,
+    },
+    /// The outcome of count number `generation`.
+    Counted {
+        campaign_id: i64,
+        generation: u64,
+        outcome: CountOutcome,
+    },
+    TransitionRows {
+        campaign_id: i64,
+        transition: String,
+        offset: u64,
+        /// Rows on the transition in all.
+        total: u64,
+        columns: Vec<String>,
+        rows: Vec<Vec<String>>,
+    },
+    MessagePreview {
+        campaign_id: i64,
+        activity: String,
+        index: u64,
+        result: Result<super::MessagePreview, UserError>,
+    },
+    ProofSent {
+        campaign_id: i64,
+        activity: String,
+        result: Result<u64, UserError>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunEvent {
+    /// A delivery of a running campaign moved on.
+    Progress {
+        campaign_id: i64,
+        progress: crate::delivery::Progress,
+    },
+    /// A campaign run ended (finished, stopped or failed).
+    Finished {
+        campaign_id: i64,
+        outcome: Result<String, UserError>,
+    },
+    Deliveries(Vec<Delivery>),
+    LedgerPage {
+        delivery: i64,
+        status: Option<String>,
+        offset: u64,
+        page: LedgerPage,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChannelEvent {
+    Credentials(Vec<Credential>),
+    /// The credential as saved, or why it was not.
+    Saved(Result<Credential, UserError>),
+    /// What "Verify" (or "Send a test message") found: what was checked, or what went wrong.
+    Verified(Result<String, UserError>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum JobEvent {
+    Started {
+        id: JobId,
+        label: String,
+    },
+    Progress {
+        id: JobId,
+        fraction: f32,
+    },
+    /// `Ok` carries a one-line summary.
+    Finished {
+        id: JobId,
+        outcome: Result<String, UserError>,
+    },
+}
+
+/// What editing a canvas needs besides the canvas: the data model, the saved audiences
+/// (Read audience) and the credentials (channel activities; no secrets).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CanvasContext {
+    pub model: DataModel,
+    pub audiences: Vec<SavedAudience>,
+    pub credentials: Vec<Credential>,
+    /// The canvas's last counts, shown at once when it opens.
+    pub kept: Option<KeptCounts>,
+}
+
+/// The last counts of a canvas, as kept in the workspace.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeptCounts {
+    pub report: CountReport,
+    pub problems: Vec<audience::Problem>,
+    pub counted_at: jiff::Timestamp,
+    /// Counted on this very canvas and data, today: nothing to count again.
+    pub current: bool,
+}
+
+/// What a count of a canvas being edited gave.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CountOutcome {
+    /// Every transition counted (or, when `complete` is false, what was finished before
+    /// the count was stopped).
+    Counted(CountReport),
+    /// The canvas has problems (per activity): the rest of it, without the activities that
+    /// have a problem and what follows them, was counted into `partial` when it could be.
+    Invalid {
+        problems: Vec<audience::Problem>,
+        partial: Option<CountReport>,
+    },
+    /// The count failed (or was superseded by a newer one, which needs no message).
+    Failed(UserError),
+    Superseded,
+}
+
+impl From<CampaignEvent> for Event {
+    fn from(e: CampaignEvent) -> Self {
+        Self::Campaign(e)
+    }
+}
+impl From<DataEvent> for Event {
+    fn from(e: DataEvent) -> Self {
+        Self::Data(e)
+    }
+}
+impl From<CanvasEvent> for Event {
+    fn from(e: CanvasEvent) -> Self {
+        Self::Canvas(e)
+    }
+}
+impl From<RunEvent> for Event {
+    fn from(e: RunEvent) -> Self {
+        Self::Run(e)
+    }
+}
+impl From<ChannelEvent> for Event {
+    fn from(e: ChannelEvent) -> Self {
+        Self::Channel(e)
+    }
+}
+impl From<JobEvent> for Event {
+    fn from(e: JobEvent) -> Self {
+        Self::Job(e)
+    }
+}

@@ -1,0 +1,226 @@
+//! A channel activity's message as one recipient of the last count gets it (the preview), and
+//! proofs of it sent to typed addresses.
+
+use super::routes::CredentialChoice;
+use super::{CanvasEvent, Console, ConsoleError, Event, ProofCommand, Refresh, UserError};
+use crate::audience::{self, Dialect};
+use crate::model::{ActivityKind, Canvas};
+use crate::store::{self, StoreError};
+
+/// A channel activity's message as one recipient would get it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessagePreview {
+    /// Which recipient (0-based) of how many at the last count.
+    pub index: u64,
+    pub total: u64,
+    /// The profile's key and, for one message per row, the row's.
+    pub recipient: String,
+    pub profile_key: i64,
+    pub address: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// Direct mail: the extraction file's columns for this recipient.
+    pub fields: Vec<(String, String)>,
+}
+
+/// A refusal in the user's words.
+fn refused(why: impl Into<String>) -> ConsoleError {
+    ConsoleError::CannotRun(why.into())
+}
+
+impl Console {
+    /// A channel activity's message rendered for the `index`-th recipient (by key) of the last
+    /// count of the campaign being edited; a plain message when it cannot be.
+    pub fn preview_message(
+        &self,
+        campaign_id: i64,
+        canvas: &Canvas,
+        activity: &str,
+        index: u64,
+    ) -> Result<MessagePreview, ConsoleError> {
+        let a = canvas.activity(activity).ok_or_else(|| refused("the activity is gone"))?;
+        let ActivityKind::Channel { channel, per, message, .. } = &a.kind else {
+            return Err(refused("only channel activities have a message"));
+        };
+        let t = canvas
+            .transitions
+            .iter()
+            .find(|t| t.to == activity)
+            .ok_or_else(|| refused("connect a population to this activity first"))?;
+        let model = store::data_model::load(&self.workspace.conn())?;
+        let (_, options) = self.compile_options(Dialect::Sqlite)?;
+        let send = audience::compile_with(canvas, &model, &options)
+            .ok()
+            .and_then(|run| run.sends.into_iter().find(|s| s.activity == activity))
+            .ok_or_else(|| refused("fix the problems of the canvas first"))?;
+        let profile = audience::profile_entity(&model)
+            .and_then(|p| model.entity(p))
+            .ok_or_else(|| refused("no profile entity"))?;
+        let guard = self.counter.session.lock().unwrap_or_else(|p| p.into_inner());
+        let Some((_, session)) = guard.as_ref().filter(|(id, _)| *id == campaign_id) else {
+            return Err(refused("count the canvas first"));
+        };
+        let total = session.transition_count(&t.id).unwrap_or(0);
+        if total == 0 {
+            return Err(refused("nobody reaches this activity at the last count"));
+        }
+        let index = index.min(total - 1);
+        let (columns, rows) = session.rows_page(&t.id, index, 1)?;
+        let row = rows.first().ok_or_else(|| refused("the recipient is gone: count again"))?;
+        let value_of = |name: &str| columns.iter().position(|c| c == name).and_then(|i| row.get(i));
+        let Some(rusqlite::types::Value::Integer(key)) = value_of("key") else {
+            return Err(refused("the row has no key"));
+        };
+        let conn = session.connection();
+        let dimension = model.entity(&send.dimension).ok_or_else(|| refused("unknown entity"))?;
+        let profile_key = if dimension.name == profile.name {
+            *key
+        } else {
+            let fk = model
+                .links
+                .iter()
+                .find(|l| l.child == dimension.name && l.parent == profile.name)
+                .map(|l| l.foreign_key.clone())
+                .ok_or_else(|| refused("this population is not linked to profiles"))?;
+            let row = crate::delivery::entity_row(conn, dimension, *key).map_err(refused)?;
+            row.get(&fk).and_then(|v| v.as_i64()).ok_or_else(|| refused("the row has no profile"))?
+        };
+        let mut values = crate::personalize::Values {
+            profile: crate::delivery::entity_row(conn, profile, profile_key).map_err(refused)?,
+            ..Default::default()
+        };
+        let secondary = *per == crate::model::Recipient::SecondaryEntity && dimension.name != profile.name;
+        if secondary {
+            values.secondary =
+                Some((dimension.name.clone(), crate::delivery::entity_row(conn, dimension, *key).map_err(refused)?));
+        }
+        for c in &send.columns {
+            let v = match value_of(c) {
+                Some(rusqlite::types::Value::Integer(x)) => minijinja::Value::from(*x),
+                Some(rusqlite::types::Value::Real(x)) => minijinja::Value::from(*x),
+                Some(rusqlite::types::Value::Text(x)) => minijinja::Value::from(x.clone()),
+                _ => minijinja::Value::from(()),
+            };
+            values.enrichment.insert(c.clone(), v);
+        }
+        let columns_of = |e: &crate::model::Entity| e.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        let scope = crate::personalize::Scope {
+            profile: columns_of(profile),
+            secondary: secondary.then(|| (dimension.name.clone(), columns_of(dimension))),
+            enrichment: send.columns.clone(),
+            context: false,
+        };
+        let templates = crate::delivery::templates(message, &scope, *channel)?;
+        let crate::delivery::Rendered { subject, text, html, fields } = templates.render(&values).map_err(refused)?;
+        let address = audience::address_namespace(*channel)
+            .and_then(|ns| model.identity_namespaces.iter().find(|n| n.name == ns))
+            .and_then(|n| values.profile.get(&n.column))
+            .filter(|v| !v.is_none() && !v.to_string().trim().is_empty())
+            .map_or_else(|| "no address: excluded when sent".to_owned(), ToString::to_string);
+        let recipient = if secondary {
+            format!("profile {profile_key}, {} {key}", dimension.name)
+        } else {
+            format!("profile {profile_key}")
+        };
+        Ok(MessagePreview { index, total, recipient, profile_key, address, subject, text, html, fields })
+    }
+
+    /// Sends a channel activity's message, personalized for the `index`-th recipient of the last
+    /// count, to addresses the user typed: a delivery marked as a proof, with its own ledger.
+    /// Returns how many were sent.
+    pub fn send_proof(
+        &self,
+        campaign_id: i64,
+        canvas: &Canvas,
+        activity: &str,
+        index: u64,
+        addresses: &[String],
+    ) -> Result<u64, ConsoleError> {
+        use store::deliveries::{self as ledger, Outcome};
+        let a = canvas.activity(activity).ok_or_else(|| refused("the activity is gone"))?;
+        let ActivityKind::Channel { channel, credential, message, .. } = &a.kind else {
+            return Err(refused("only channel activities send proofs"));
+        };
+        let addresses: Vec<String> = addresses.iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+        if addresses.is_empty() {
+            return Err(refused("type at least one address to send the proof to"));
+        }
+        let kind = ledger::AddressKind::of(*channel);
+        if let Some(kind) = kind
+            && let Some(bad) = addresses.iter().find(|a| !ledger::valid_address(kind, a))
+        {
+            return Err(refused(match kind {
+                ledger::AddressKind::Email => format!("\u{201c}{bad}\u{201d} is not an email address"),
+                ledger::AddressKind::Phone => {
+                    format!("\u{201c}{bad}\u{201d} is not a phone number in international form (+33612345678)")
+                }
+            }));
+        }
+        let preview = self.preview_message(campaign_id, canvas, activity, index)?;
+        let (provider, _, _) = self.provider_for(*channel, CredentialChoice::Named(credential.as_deref()))?;
+        let mut conn = self.workspace.connect()?;
+        let now = self.now();
+        let message_json =
+            serde_json::to_string(message).map_err(|source| ConsoleError::Json { what: "the message", source })?;
+        let delivery = {
+            let tx = conn.transaction().map_err(StoreError::from)?;
+            let id = ledger::create(&tx, campaign_id, activity, channel.as_str(), &message_json, now)?;
+            ledger::mark_proof(&tx, id, &preview.profile_key.to_string(), &addresses, now)?;
+            tx.commit().map_err(StoreError::from)?;
+            id
+        };
+        let claimed = ledger::claim(&mut conn, delivery, addresses.len(), jiff::Timestamp::now())?;
+        let subject = format!("[Proof] {}", preview.subject);
+        let outcomes: Vec<(i64, String, Outcome)> = claimed
+            .iter()
+            .map(|row| {
+                let m = crate::channels::Outgoing {
+                    idempotency_key: row.idempotency_key.clone(),
+                    channel: *channel,
+                    address: row.address.clone(),
+                    subject: if preview.subject.is_empty() { String::new() } else { subject.clone() },
+                    text: preview.text.clone(),
+                    html: preview.html.clone(),
+                    fields: Vec::new(),
+                };
+                let outcome = match self.runtime.block_on(provider.send(&m)) {
+                    Ok(id) => Outcome::Sent { provider_message_id: id },
+                    Err(e) => Outcome::Failed { code: "proof".into(), message: e.to_string() },
+                };
+                (row.id, row.recipient_key.clone(), outcome)
+            })
+            .collect();
+        ledger::record(&mut conn, Some(campaign_id), delivery, &outcomes, jiff::Timestamp::now())?;
+        ledger::finish(&conn, delivery, ledger::delivery_status::DONE, jiff::Timestamp::now())?;
+        let sent = outcomes.iter().filter(|(_, _, o)| matches!(o, Outcome::Sent { .. })).count() as u64;
+        if sent < addresses.len() as u64 {
+            let why = outcomes
+                .iter()
+                .find_map(
+                    |(_, _, o)| if let Outcome::Failed { message, .. } = o { Some(message.clone()) } else { None },
+                )
+                .unwrap_or_default();
+            return Err(refused(format!("{sent} of {} proofs sent: {why}", addresses.len())));
+        }
+        Ok(sent)
+    }
+
+    pub(super) fn proof_command(&self, command: ProofCommand) -> Vec<Event> {
+        match command {
+            ProofCommand::Send { campaign_id, canvas, activity, index, addresses } => {
+                let result =
+                    self.send_proof(campaign_id, &canvas, &activity, index, &addresses).map_err(|e| UserError::of(&e));
+                vec![
+                    CanvasEvent::ProofSent { campaign_id, activity, result }.into(),
+                    self.refreshed(Refresh::Deliveries),
+                ]
+            }
+            ProofCommand::Preview { campaign_id, canvas, activity, index } => {
+                let result =
+                    self.preview_message(campaign_id, &canvas, &activity, index).map_err(|e| UserError::of(&e));
+                vec![CanvasEvent::MessagePreview { campaign_id, activity, index, result }.into()]
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! Which provider a send goes through (core, used by runs, proofs and credentials): a
+//! channel activity's credential (its channel's default when it names none, the built-in
+//! Sandbox when there is none), built with its secret, with the throttle every delivery on
+//! that credential shares.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Console, ConsoleError};
+use crate::model::{Channel, ProviderKind};
+use crate::{secrets, store};
+
+/// What a channel activity sends with: its credential's provider, throttle (shared by every
+/// delivery on the credential) and retry settings.
+pub(super) type Route =
+    (Arc<dyn crate::channels::Provider>, Arc<crate::delivery::Throttle>, crate::delivery::SendOptions);
+
+/// Which credential a send uses: the one a channel activity names (its channel's default
+/// when it names none), or the one a delivery was started with.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum CredentialChoice<'a> {
+    Named(Option<&'a str>),
+    Id(i64),
+}
+
+impl Console {
+    /// The provider and throttle for a channel activity's credential (the channel's default,
+    /// or the built-in Sandbox, when it names none). Settings that cannot work are refused here,
+    /// with what to fix, before anything is written.
+    pub(super) fn provider_for(
+        &self,
+        channel: Channel,
+        credential: CredentialChoice<'_>,
+    ) -> Result<Route, ConsoleError> {
+        use crate::channels::Pace;
+        let credentials = self.credentials()?;
+        let chosen = match credential {
+            CredentialChoice::Named(name) => {
+                crate::model::credential_for(&credentials, channel, name).map_err(ConsoleError::CannotRun)?
+            }
+            CredentialChoice::Id(id) => Some(credentials.iter().find(|c| c.id == id).ok_or_else(|| {
+                ConsoleError::CannotRun(format!(
+                    "the {} credential this delivery started with (id {id}) has been deleted: add it again to carry on",
+                    channel.label()
+                ))
+            })?),
+        };
+        let settings = chosen.map(|c| c.settings.clone()).unwrap_or_default();
+        let refused = |why: String| {
+            ConsoleError::CannotRun(format!(
+                "the {} credential \u{201c}{}\u{201d} cannot send: {why}",
+                channel.label(),
+                chosen.map_or("", |c| c.name.as_str())
+            ))
+        };
+        let secret = || -> Result<Option<String>, ConsoleError> {
+            let Some(c) = chosen else { return Ok(None) };
+            match (self.credential_secret(c)?, &c.secret_ref) {
+                (Some(s), _) => Ok(Some(s)),
+                (None, Some(_)) => Err(refused(format!(
+                    "its secret is not in the keychain (it may have been entered in another session): enter it again in Channels, or give it in {}",
+                    secrets::deployment_variable(&c.name)
+                ))),
+                (None, None) => Ok(None),
+            }
+        };
+        let kind = chosen.map_or(ProviderKind::Sandbox, |c| c.provider);
+        let secret = match kind {
+            ProviderKind::Smtp | ProviderKind::Http => secret()?,
+            _ => None,
+        };
+        let (provider, default_in_flight) =
+            self.build_provider(kind, &settings, secret).map_err(|e| refused(e.to_string()))?;
+        let pace = Pace::of(&settings, default_in_flight);
+        let key = format!("{}:{}", channel.as_str(), chosen.map_or(0, |c| c.id));
+        let mut throttles = self.throttles.lock().unwrap_or_else(|p| p.into_inner());
+        let throttle = match throttles.get(&key) {
+            Some(t) if t.pace() == pace => Arc::clone(t),
+            _ => {
+                let t = Arc::new(crate::delivery::Throttle::new(pace));
+                throttles.insert(key, Arc::clone(&t));
+                t
+            }
+        };
+        let mut options = crate::delivery::SendOptions::default();
+        if let Some(n) = settings.get("max_attempts").and_then(serde_json::Value::as_u64) {
+            options.max_attempts = n.clamp(1, 20) as u32;
+        }
+        if let Some(s) = settings.get("retry_backoff_seconds").and_then(serde_json::Value::as_f64) {
+            options.backoff = Duration::from_secs_f64(s.clamp(0.01, 3_600.0));
+        }
+        Ok((provider, throttle, options))
+    }
+
+    /// A provider from a credential's settings and secret, and how many calls it takes at once
+    /// unless the settings say; the message says what to fix.
+    pub(super) fn build_provider(
+        &self,
+        kind: ProviderKind,
+        settings: &serde_json::Value,
+        secret: Option<String>,
+    ) -> Result<(Arc<dyn crate::channels::Provider>, usize), ConsoleError> {
+        use crate::channels::{Pace, direct_mail, sandbox, smtp, webhook};
+        Ok(match kind {
+            // One connection to the workspace: more at once would only queue on it.
+            ProviderKind::Sandbox => {
+                let conn = self.workspace.connect()?;
+                store::streaming(&conn)?;
+                (Arc::new(sandbox::Sandbox::new(conn)), 1)
+            }
+            ProviderKind::Smtp => (
+                Arc::new(smtp::Smtp::new(
+                    smtp::SmtpSettings::from_json(settings).map_err(ConsoleError::CannotRun)?,
+                    secret,
+                )),
+                4,
+            ),
+            ProviderKind::Http => {
+                let s = webhook::WebhookSettings::from_json(settings).map_err(ConsoleError::CannotRun)?;
+                let in_flight = Pace::of(settings, 8).max_in_flight;
+                (Arc::new(webhook::Webhook::new(s, secret.as_deref(), in_flight).map_err(ConsoleError::CannotRun)?), 8)
+            }
+            ProviderKind::FileExport => {
+                (Arc::new(direct_mail::DirectMail::from_json(settings).map_err(ConsoleError::CannotRun)?), 1)
+            }
+            other => {
+                return Err(ConsoleError::CannotRun(format!(
+                    "sending through {} is not available in this version yet; use a Sandbox credential",
+                    other.as_str()
+                )));
+            }
+        })
+    }
+}
