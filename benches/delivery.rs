@@ -126,7 +126,7 @@ fn main() {
     let total = started.elapsed();
     let ledger_ready = ledger_ready.unwrap_or(started);
     let sending = ledger_ready.elapsed();
-    let sent: u64 = summary.deliveries.iter().map(|d| d.count("sent")).sum();
+    let sent: u64 = summary.deliveries.iter().map(|d| d.count(campaign_console::model::delivery::status::SENT)).sum();
     assert_eq!(sent, n, "every message sent");
 
     let rss_after_pipeline = peak_rss_mb();

@@ -93,7 +93,7 @@ fn smtp_sends_both_parts_with_headers_personalized_signed_in_with_the_keychain_p
     console.save_canvas(c.id, &blast(Channel::Email, "Relay", message)).unwrap();
     let summary = run(&console, "Mails");
     let d = &summary.deliveries[0];
-    assert_eq!(d.count("sent"), 40, "{d:?}");
+    assert_eq!(d.count(campaign_console::model::delivery::status::SENT), 40, "{d:?}");
     let mails = sink.mails();
     assert_eq!(mails.len(), 40);
     assert!(mails.iter().all(|m| m.user.as_deref() == Some("mailer")), "signed in with the keychain's password");
@@ -172,8 +172,13 @@ fn webhook_faults_end_every_message_sent_or_failed_with_its_reason_and_the_rate_
     console.save_canvas(c.id, &blast(Channel::Sms, "Hook", message)).unwrap();
     let summary = run(&console, "Texts");
     let d = &summary.deliveries[0];
-    assert_eq!(d.count("sent") + d.count("failed"), 120, "every message ends sent or failed: {d:?}");
-    assert_eq!(d.count("failed"), 12);
+    assert_eq!(
+        d.count(campaign_console::model::delivery::status::SENT)
+            + d.count(campaign_console::model::delivery::status::FAILED),
+        120,
+        "every message ends sent or failed: {d:?}"
+    );
+    assert_eq!(d.count(campaign_console::model::delivery::status::FAILED), 12);
     let db = sqlite(dir.path());
     assert_eq!(
         one(
@@ -235,7 +240,7 @@ fn direct_mail_writes_an_extraction_file_and_a_crash_does_not_write_a_line_twice
     console.save_canvas(c.id, &blast(Channel::DirectMail, "Printer", message)).unwrap();
     let summary = run(&console, "Letters");
     let d = &summary.deliveries[0];
-    assert_eq!(d.count("sent"), 50);
+    assert_eq!(d.count(campaign_console::model::delivery::status::SENT), 50);
     let file = out.path().join(format!("direct-mail-delivery-{}.csv", d.id));
     let read = || {
         let mut r = csv::ReaderBuilder::new().flexible(true).from_path(&file).unwrap();
@@ -273,7 +278,7 @@ fn direct_mail_writes_an_extraction_file_and_a_crash_does_not_write_a_line_twice
 
     let again = console.run_campaign("Letters", false, None, &mut |_, _| {}, &|| false).unwrap();
     assert!(again.resumed);
-    assert_eq!(again.deliveries[0].count("sent"), 50);
+    assert_eq!(again.deliveries[0].count(campaign_console::model::delivery::status::SENT), 50);
     let (_, rows) = read();
     assert_eq!(rows.len(), 50, "the ten found in the file are not written again; the five missing are");
     let mut keys: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
@@ -382,7 +387,11 @@ fn the_channels_default_credential_is_the_one_that_sends_and_is_named() {
     let summary = run(&console, "Relay mail");
     let d = &summary.deliveries[0];
     assert_eq!(d.credential.as_deref(), Some("My relay (SMTP)"));
-    assert_eq!((d.count("sent"), sink.mails().len()), (30, 30), "the default sent them");
+    assert_eq!(
+        (d.count(campaign_console::model::delivery::status::SENT), sink.mails().len()),
+        (30, 30),
+        "the default sent them"
+    );
 
     // Deleting the default falls back to the oldest, said so.
     console.delete_credential(relay.id).unwrap();

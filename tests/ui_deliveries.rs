@@ -67,7 +67,7 @@ fn start_sends_through_the_sandbox_and_deliveries_shows_the_ledger() {
     let list = console.deliveries(Some("Summer getaway")).unwrap();
     assert_eq!(list.len(), 2);
     assert!(list.iter().all(|d| d.status == "done"));
-    let sent: u64 = list.iter().map(|d| d.count("sent")).sum();
+    let sent: u64 = list.iter().map(|d| d.count(campaign_console::model::delivery::status::SENT)).sum();
     assert!(sent > 0);
     h.get_by_label_contains(&format!("sent {}", campaign_console::ui::theme::count(sent)));
 

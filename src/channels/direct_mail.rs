@@ -8,9 +8,12 @@ use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use super::registry::{Entry, Parts};
 use super::{Answer, Capabilities, Outgoing, Provider, SendError, setting};
+use crate::model::provider::{FieldKind, field};
+use crate::model::{Channel, ProviderKind};
 
 pub const KEY_COLUMN: &str = "idempotency_key";
 
@@ -20,6 +23,17 @@ pub struct DirectMail {
     files: Mutex<HashMap<i64, File>>,
     keys: Mutex<HashMap<i64, HashSet<String>>>,
 }
+
+/// Direct mail in the provider registry: an extraction file per delivery, for a printer.
+pub const ENTRY: Entry = Entry {
+    kind: ProviderKind::FileExport,
+    channels: &[Channel::DirectMail],
+    first_on: &[],
+    fields: &[field("folder", "Folder", FieldKind::Folder, "where extraction files are written")],
+    paced: false,
+    problems: |settings| DirectMail::from_json(settings).err().map(|e| ("", e)).into_iter().collect(),
+    build: |parts: Parts<'_>| Ok((Arc::new(DirectMail::from_json(parts.settings)?), 1)),
+};
 
 impl DirectMail {
     /// Checks the credential's folder (it must exist and be a folder).

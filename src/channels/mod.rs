@@ -2,6 +2,7 @@
 //! workers call it for one ledger row at a time, several at once on the Console's runtime.
 
 pub mod direct_mail;
+pub mod registry;
 pub mod sandbox;
 pub mod smtp;
 pub mod webhook;
@@ -147,72 +148,44 @@ pub fn is_host(host: &str) -> bool {
 /// Every problem with a credential's settings, each with the key of the field it is about
 /// ("" when it is about the whole form), so that a form can show them all at once.
 pub fn field_problems(kind: crate::model::ProviderKind, settings: &serde_json::Value) -> Vec<(&'static str, String)> {
-    use crate::model::ProviderKind as K;
-    match kind {
-        K::Smtp => {
-            let mut out = smtp::SmtpSettings::problems(settings);
-            if let Err(e) = check_numbers(kind, settings) {
-                out.push(("", e));
-            }
-            out
-        }
-        _ => check_settings(kind, settings).err().map(|e| ("", e)).into_iter().collect(),
+    let mut out = registry::entry(kind).map_or_else(Vec::new, |e| (e.problems)(settings));
+    if let Err(e) = check_numbers(settings) {
+        out.push(("", e));
     }
+    out
 }
 
 /// Checks a credential's settings for its provider before they are saved; the message says
 /// what to fix, in words for the admin.
 pub fn check_settings(kind: crate::model::ProviderKind, settings: &serde_json::Value) -> Result<(), String> {
-    use crate::model::ProviderKind as K;
-    check_numbers(kind, settings)?;
-    match kind {
-        K::Smtp => smtp::SmtpSettings::from_json(settings).map(drop),
-        K::Http => webhook::WebhookSettings::from_json(settings).map(drop),
-        K::FileExport => direct_mail::DirectMail::from_json(settings).map(drop),
-        _ => Ok(()),
+    check_numbers(settings)?;
+    match registry::entry(kind).and_then(|e| (e.problems)(settings).into_iter().next()) {
+        Some((_, first)) => Err(first),
+        None => Ok(()),
     }
 }
 
-/// The pace and Sandbox numbers of a credential's settings.
-fn check_numbers(kind: crate::model::ProviderKind, settings: &serde_json::Value) -> Result<(), String> {
-    use crate::model::ProviderKind as K;
-    let number = |key: &str, label: &str, low: f64, high: f64| -> Result<(), String> {
-        match settings.get(key) {
-            None | Some(serde_json::Value::Null) => Ok(()),
-            Some(v) => match v.as_f64() {
-                Some(x) if (low..=high).contains(&x) => Ok(()),
-                _ => Err(format!("{label} must be a number from {low} to {high}")),
-            },
-        }
-    };
-    number("rate_per_second", "The rate (messages per second)", 0.001, 100_000.0)?;
-    number("max_in_flight", "Messages at once", 1.0, 256.0)?;
-    number("max_attempts", "Attempts", 1.0, 20.0)?;
-    number("retry_backoff_seconds", "The first retry's wait (s)", 0.01, 3_600.0)?;
-    match kind {
-        K::Sandbox => {
-            number("delay_seconds", "The delay before events", 0.0, 86_400.0)?;
-            for (key, label) in [
-                ("delivered_rate", "The delivered rate"),
-                ("open_rate", "The open rate"),
-                ("click_rate", "The click rate"),
-            ] {
-                number(key, label, 0.0, 1.0)?;
-            }
-            Ok(())
-        }
-        _ => Ok(()),
+/// A number setting between `low` and `high`, when it is given.
+pub(crate) fn check_number(
+    settings: &serde_json::Value,
+    key: &str,
+    label: &str,
+    low: f64,
+    high: f64,
+) -> Result<(), String> {
+    match settings.get(key) {
+        None | Some(serde_json::Value::Null) => Ok(()),
+        Some(v) => match v.as_f64() {
+            Some(x) if (low..=high).contains(&x) => Ok(()),
+            _ => Err(format!("{label} must be a number from {low} to {high}")),
+        },
     }
 }
 
-/// The providers this version can send with on `channel` (the Sandbox first).
-pub fn providers_for(channel: crate::model::Channel) -> &'static [crate::model::ProviderKind] {
-    use crate::model::{Channel as C, ProviderKind as K};
-    match channel {
-        C::Email => &[K::Sandbox, K::Smtp, K::Http],
-        C::Sms | C::Push => &[K::Sandbox, K::Http],
-        C::DirectMail => &[K::Sandbox, K::FileExport],
-        C::Webhook => &[K::Http, K::Sandbox],
-        C::X => &[K::Sandbox],
-    }
+/// The pace and retry numbers every credential may have.
+fn check_numbers(settings: &serde_json::Value) -> Result<(), String> {
+    check_number(settings, "rate_per_second", "The rate (messages per second)", 0.001, 100_000.0)?;
+    check_number(settings, "max_in_flight", "Messages at once", 1.0, 256.0)?;
+    check_number(settings, "max_attempts", "Attempts", 1.0, 20.0)?;
+    check_number(settings, "retry_backoff_seconds", "The first retry's wait (s)", 0.01, 3_600.0)
 }

@@ -2,26 +2,73 @@
 //! (`cc_sandbox_messages`), so a campaign runs end to end with no account anywhere. It can
 //! look a message up by its idempotency key, which makes crash recovery exact.
 
-use std::sync::Mutex;
+use std::sync::Arc;
 
-use rusqlite::Connection;
+use super::registry::{Entry, Parts};
+use super::{Answer, Capabilities, Outgoing, Provider, SendError, check_number};
+use crate::model::provider::{FieldKind, field};
+use crate::model::{Channel, ProviderKind};
 
-use super::{Answer, Capabilities, Outgoing, Provider, SendError};
-use crate::store;
+/// The Sandbox in the provider registry: every channel, no account.
+pub const ENTRY: Entry = Entry {
+    kind: ProviderKind::Sandbox,
+    channels: &Channel::ALL,
+    first_on: &[],
+    fields: &[
+        field(
+            "delay_seconds",
+            "Delay before events (s)",
+            FieldKind::Number,
+            "delivered or bounced this long after sending",
+        ),
+        field("delivered_rate", "Delivered rate", FieldKind::Number, "0 to 1; the rest bounce"),
+        field("open_rate", "Open rate", FieldKind::Number, "0 to 1, of delivered emails and pushes"),
+        field("click_rate", "Click rate", FieldKind::Number, "0 to 1, of opened ones"),
+    ],
+    paced: true,
+    problems,
+    // One connection to the workspace: more at once would only queue on it.
+    build: |parts: Parts<'_>| Ok((Arc::new(Sandbox::new((parts.outbox)()?)), 1)),
+};
+
+/// What is wrong with the Sandbox's simulation settings.
+fn problems(settings: &serde_json::Value) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if let Err(e) = check_number(settings, "delay_seconds", "The delay before events", 0.0, 86_400.0) {
+        out.push(("delay_seconds", e));
+    }
+    for (key, label) in
+        [("delivered_rate", "The delivered rate"), ("open_rate", "The open rate"), ("click_rate", "The click rate")]
+    {
+        if let Err(e) = check_number(settings, key, label, 0.0, 1.0) {
+            out.push((key, e));
+        }
+    }
+    out
+}
+
+/// Where the Sandbox keeps its messages: the workspace, given by the Console (a provider reads
+/// no workspace itself). An error is one the workspace may get over (busy, unwritable).
+pub trait Outbox: Send + Sync {
+    /// Keeps a message; returns its id.
+    fn keep(&self, message: &Outgoing) -> Result<String, String>;
+    /// The id of the message kept with `idempotency_key`, if any.
+    fn find(&self, idempotency_key: &str) -> Result<Option<String>, String>;
+}
 
 pub struct Sandbox {
-    conn: Mutex<Connection>,
+    outbox: Box<dyn Outbox>,
 }
 
 impl Sandbox {
-    /// A Sandbox writing through its own connection to the workspace database.
-    pub fn new(conn: Connection) -> Self {
-        Self { conn: Mutex::new(conn) }
+    /// A Sandbox keeping its messages in `outbox`.
+    pub fn new(outbox: Box<dyn Outbox>) -> Self {
+        Self { outbox }
     }
 
-    fn store_error(e: &store::StoreError) -> SendError {
+    fn outbox_error(e: String) -> SendError {
         // The workspace being busy or unwritable may pass: try again later.
-        SendError::Transient { code: "sandbox_store".into(), message: e.to_string(), retry_after: None }
+        SendError::Transient { code: "sandbox_store".into(), message: e, retry_after: None }
     }
 }
 
@@ -35,32 +82,10 @@ impl Provider for Sandbox {
     }
 
     fn send<'a>(&'a self, m: &'a Outgoing) -> Answer<'a, String> {
-        Box::pin(async move { self.store(m) })
+        Box::pin(async move { self.outbox.keep(m).map_err(Self::outbox_error) })
     }
 
     fn lookup<'a>(&'a self, idempotency_key: &'a str) -> Answer<'a, Option<String>> {
-        Box::pin(async move {
-            let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-            store::deliveries::sandbox_lookup(&conn, idempotency_key).map_err(|e| Self::store_error(&e))
-        })
-    }
-}
-
-impl Sandbox {
-    fn store(&self, m: &Outgoing) -> Result<String, SendError> {
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        store::deliveries::sandbox_insert(
-            &conn,
-            &store::deliveries::SandboxMessage {
-                idempotency_key: &m.idempotency_key,
-                channel: m.channel.as_str(),
-                address: &m.address,
-                subject: &m.subject,
-                body: &m.text,
-                html: &m.html,
-            },
-            jiff::Timestamp::now(),
-        )
-        .map_err(|e| Self::store_error(&e))
+        Box::pin(async move { self.outbox.find(idempotency_key).map_err(Self::outbox_error) })
     }
 }

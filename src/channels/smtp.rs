@@ -2,6 +2,7 @@
 //! TLS implicit / STARTTLS required / none (this machine only). The password comes from the
 //! keychain; the settings hold everything else.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
@@ -10,7 +11,10 @@ use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use super::registry::{Entry, Parts};
 use super::{Answer, Capabilities, Outgoing, Provider, SendError, is_loopback, setting};
+use crate::model::provider::{FieldKind, field};
+use crate::model::{Channel, ProviderKind};
 
 /// How the connection is encrypted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,6 +58,33 @@ impl TlsMode {
         }
     }
 }
+
+/// SMTP in the provider registry: email through your own server.
+pub const ENTRY: Entry = Entry {
+    kind: ProviderKind::Smtp,
+    channels: &[Channel::Email],
+    first_on: &[],
+    fields: &[
+        field("host", "Server", FieldKind::Text, "smtp.example.com"),
+        field("port", "Port", FieldKind::Number, "empty: 587 for STARTTLS, 465 for TLS"),
+        field("tls", "Encryption", FieldKind::Choice(&TLS_CHOICES), ""),
+        field("username", "User name", FieldKind::Text, "empty: no sign-in"),
+        field("secret", "Password", FieldKind::Secret, ""),
+        field("from", "From", FieldKind::Text, "Travel Co <news@example.com>"),
+        field("reply_to", "Reply-To", FieldKind::Text, "optional"),
+        field("unsubscribe", "Unsubscribe link", FieldKind::Text, "https://example.com/unsub/{key} or mailto:…"),
+    ],
+    paced: true,
+    problems: SmtpSettings::problems,
+    build: |parts: Parts<'_>| Ok((Arc::new(Smtp::new(SmtpSettings::from_json(parts.settings)?, parts.secret)), 4)),
+};
+
+/// The TLS modes as the form offers them.
+const TLS_CHOICES: [(&str, &str); 3] = [
+    ("starttls", "STARTTLS, required"),
+    ("implicit", "TLS from the first byte (implicit)"),
+    ("none", "None (this machine only)"),
+];
 
 /// An SMTP credential's settings, checked.
 #[derive(Clone, Debug, PartialEq, Eq)]

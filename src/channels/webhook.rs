@@ -5,11 +5,15 @@
 //! Errors are classified the way the pipeline retries them: timeouts, refused or reset
 //! connections, 408, 429 (honouring Retry-After) and 5xx pass; any other answer is final.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-use super::{Answer, Capabilities, Outgoing, Provider, SendError, setting};
+use super::registry::{Entry, Parts};
+use super::{Answer, Capabilities, Outgoing, Pace, Provider, SendError, setting};
+use crate::model::provider::{FieldKind, field};
+use crate::model::{Channel, ProviderKind};
 
 /// A webhook credential's settings, checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,7 +27,27 @@ pub struct WebhookSettings {
     pub timeout: Duration,
 }
 
-pub const METHODS: [&str; 3] = ["POST", "PUT", "PATCH"];
+/// The webhook provider in the registry: any HTTP API, on every channel but X.
+pub const ENTRY: Entry = Entry {
+    kind: ProviderKind::Http,
+    channels: &[Channel::Email, Channel::Sms, Channel::Push, Channel::Webhook],
+    first_on: &[Channel::Webhook],
+    fields: &[
+        field("method", "Method", FieldKind::Choice(&[("POST", "POST"), ("PUT", "PUT"), ("PATCH", "PATCH")]), ""),
+        field("url", "URL", FieldKind::Text, "https://hooks.example.com/messages"),
+        field("headers", "Headers", FieldKind::Lines, "one per line: Name: value"),
+        field("secret_header", "Secret header", FieldKind::Text, "e.g. Authorization; its value is the secret below"),
+        field("secret", "Secret header value", FieldKind::Secret, ""),
+        field("timeout_seconds", "Timeout (s)", FieldKind::Number, "empty: 10"),
+    ],
+    paced: true,
+    problems: |settings| WebhookSettings::from_json(settings).err().map(|e| ("", e)).into_iter().collect(),
+    build: |parts: Parts<'_>| {
+        let s = WebhookSettings::from_json(parts.settings)?;
+        let in_flight = Pace::of(parts.settings, 8).max_in_flight;
+        Ok((Arc::new(Webhook::new(s, parts.secret.as_deref(), in_flight)?), 8))
+    },
+};
 
 impl WebhookSettings {
     /// Reads and checks the settings of a credential; the message says what to fix.

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use campaign_console::console::{Console, ConsoleOptions, SecretsChoice};
-use campaign_console::store;
 use clap::{Parser, Subcommand};
 
 /// `println!` that returns the error instead of panicking when standard output is closed early
@@ -93,7 +92,7 @@ pub enum Cmd {
 
 pub fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Result<()> {
     let workspace_dir = cli.workspace.unwrap_or_else(|| data_dir.join("workspace"));
-    let fresh = !workspace_dir.join(store::DATABASE_FILE).exists();
+    let fresh = !Console::holds_workspace(&workspace_dir);
     // Commands that read or write secrets use the same store as the window; the others do not
     // reach for the keychain at all (looking for one can take seconds on a machine without).
     let needs_secrets =
@@ -162,8 +161,8 @@ on a desktop, GNOME Keyring or KWallet; on a server, start a Secret Service in a
 or give each credential's secret to the commands in CAMPAIGN_CONSOLE_SECRET_<NAME> (or a file of that name in \
 systemd's $CREDENTIALS_DIRECTORY): it is read at each use and never stored.";
 
-fn print_deliveries(list: &[campaign_console::store::deliveries::Delivery]) -> std::io::Result<()> {
-    use campaign_console::store::deliveries::status;
+fn print_deliveries(list: &[campaign_console::model::delivery::Delivery]) -> std::io::Result<()> {
+    use campaign_console::model::delivery::status;
     say!(
         "{:>5}  {:<24} {:<8} {:<10} {:>8} {:>8} {:>8} {:>9} {:>11} {:>9}  {}",
         "id",
@@ -179,7 +178,7 @@ fn print_deliveries(list: &[campaign_console::store::deliveries::Delivery]) -> s
         "through"
     );
     for d in list {
-        let remaining = d.count(status::QUEUED) + d.count(status::SENDING) + d.count(status::RETRY);
+        let remaining = d.remaining();
         say!(
             "{:>5}  {:<24} {:<8} {:<10} {:>8} {:>8} {:>8} {:>9} {:>11} {:>9}  {}",
             d.id,

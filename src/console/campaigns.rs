@@ -5,10 +5,6 @@ use crate::model::{Campaign, CampaignKind};
 use crate::store;
 
 impl Console {
-    pub fn campaigns(&self) -> Result<Vec<Campaign>, ConsoleError> {
-        Ok(store::campaigns::list(&self.workspace.conn())?)
-    }
-
     pub fn create_campaign(&self, name: &str, kind: CampaignKind) -> Result<Campaign, ConsoleError> {
         let conn = self.workspace.conn();
         let c = store::campaigns::create(&conn, name, kind, self.now())?;

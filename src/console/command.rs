@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use super::{JobId, LifeAction};
+use crate::model::delivery::LedgerStatus;
 use crate::model::{CampaignKind, Canvas, Channel, ProviderKind};
 use crate::secrets;
 
@@ -103,7 +104,7 @@ pub enum RunCommand {
     /// → `Deliveries`, or `Failed`.
     ResolveUnconfirmed { delivery: i64, sent: bool },
     /// A page of a delivery's ledger, of one status or all. → `LedgerPage`.
-    LedgerPage { delivery: i64, status: Option<String>, offset: u64 },
+    LedgerPage { delivery: i64, status: Option<LedgerStatus>, offset: u64 },
     /// Writes a delivery's whole ledger to a CSV file. A job.
     ExportLedger { delivery: i64, path: PathBuf },
 }

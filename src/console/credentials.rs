@@ -3,7 +3,7 @@
 
 use super::{ChannelCommand, ChannelEvent, Console, ConsoleError, Event, UserError};
 use crate::model::{Channel, Credential, ProviderKind, SecretRef};
-use crate::{secrets, store};
+use crate::store;
 
 impl Console {
     /// Saves a provider credential: the secret (if any) goes to the secret store first, the
@@ -50,18 +50,6 @@ impl Console {
         }
         store::audit::record(&conn, self.now(), "admin", "add credential", &credential.name, channel.as_str())?;
         Ok(credential)
-    }
-
-    /// The secret of a credential, read from the secret store.
-    pub fn credential_secret(&self, credential: &Credential) -> Result<Option<String>, ConsoleError> {
-        // What the deployment gives (a server's environment) comes first, read only.
-        if let Some(s) = secrets::deployment_secret(&credential.name) {
-            return Ok(Some(s));
-        }
-        match &credential.secret_ref {
-            Some(r) => Ok(self.secrets.get(r)?),
-            None => Ok(None),
-        }
     }
 
     fn credentials_event(&self) -> Event {

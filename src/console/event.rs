@@ -3,8 +3,8 @@
 
 use super::{JobId, UserError};
 use crate::audience::{self, CountReport};
+use crate::model::delivery::{Delivery, LedgerPage, LedgerStatus};
 use crate::model::{Campaign, Canvas, Credential, DataModel, DataOverview, SavedAudience};
-use crate::store::deliveries::{Delivery, LedgerPage};
 
 /// What comes back to the UI.
 #[derive(Clone, Debug, PartialEq)]
@@ -104,7 +104,7 @@ pub enum RunEvent {
     Deliveries(Vec<Delivery>),
     LedgerPage {
         delivery: i64,
-        status: Option<String>,
+        status: Option<LedgerStatus>,
         offset: u64,
         page: LedgerPage,
     },

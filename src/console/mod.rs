@@ -49,6 +49,7 @@ pub use event::{
     RunEvent,
 };
 pub use proofs::MessagePreview;
+pub use routes::{provider_form, providers_for};
 pub use runs::{LEDGER_PAGE, RunSummary};
 pub use scheduling::{LaunchReport, LifeAction, SCHEDULER_TICK, scheduler_plan};
 
@@ -201,6 +202,11 @@ impl Console {
         self.workspace.dir()
     }
 
+    /// Whether `dir` holds a workspace already (opening it would not create one).
+    pub fn holds_workspace(dir: &Path) -> bool {
+        dir.join(store::DATABASE_FILE).exists()
+    }
+
     pub fn database_path(&self) -> PathBuf {
         self.workspace.database_path()
     }
@@ -218,6 +224,10 @@ impl Console {
     }
 
     // ---- Blocking API (CLI, server, tests; the UI goes through `send`). ----
+
+    pub fn campaigns(&self) -> Result<Vec<Campaign>, ConsoleError> {
+        Ok(store::campaigns::list(&self.workspace.conn())?)
+    }
 
     pub fn campaign(&self, name_or_id: &str) -> Result<Campaign, ConsoleError> {
         Ok(store::campaigns::find(&self.workspace.conn(), name_or_id)?)

@@ -3,11 +3,13 @@
 //! Sandbox when there is none), built with its secret, with the throttle every delivery on
 //! that credential shares.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::{Console, ConsoleError};
-use crate::model::{Channel, ProviderKind};
+use crate::channels::registry;
+use crate::model::provider::Field;
+use crate::model::{Channel, Credential, ProviderKind};
 use crate::{secrets, store};
 
 /// What a channel activity sends with: its credential's provider, throttle (shared by every
@@ -24,6 +26,18 @@ pub(super) enum CredentialChoice<'a> {
 }
 
 impl Console {
+    /// The secret of a credential, read from the secret store.
+    pub fn credential_secret(&self, credential: &Credential) -> Result<Option<String>, ConsoleError> {
+        // What the deployment gives (a server's environment) comes first, read only.
+        if let Some(s) = secrets::deployment_secret(&credential.name) {
+            return Ok(Some(s));
+        }
+        match &credential.secret_ref {
+            Some(r) => Ok(self.secrets.get(r)?),
+            None => Ok(None),
+        }
+    }
+
     /// The provider and throttle for a channel activity's credential (the channel's default,
     /// or the built-in Sandbox, when it names none). Settings that cannot work are refused here,
     /// with what to fix, before anything is written.
@@ -92,43 +106,53 @@ impl Console {
         Ok((provider, throttle, options))
     }
 
-    /// A provider from a credential's settings and secret, and how many calls it takes at once
-    /// unless the settings say; the message says what to fix.
+    /// A provider from a credential's settings and secret (through the provider registry),
+    /// and how many calls it takes at once unless the settings say; the message says what to fix.
     pub(super) fn build_provider(
         &self,
         kind: ProviderKind,
         settings: &serde_json::Value,
         secret: Option<String>,
-    ) -> Result<(Arc<dyn crate::channels::Provider>, usize), ConsoleError> {
-        use crate::channels::{Pace, direct_mail, sandbox, smtp, webhook};
-        Ok(match kind {
-            // One connection to the workspace: more at once would only queue on it.
-            ProviderKind::Sandbox => {
-                let conn = self.workspace.connect()?;
-                store::streaming(&conn)?;
-                (Arc::new(sandbox::Sandbox::new(conn)), 1)
-            }
-            ProviderKind::Smtp => (
-                Arc::new(smtp::Smtp::new(
-                    smtp::SmtpSettings::from_json(settings).map_err(ConsoleError::CannotRun)?,
-                    secret,
-                )),
-                4,
-            ),
-            ProviderKind::Http => {
-                let s = webhook::WebhookSettings::from_json(settings).map_err(ConsoleError::CannotRun)?;
-                let in_flight = Pace::of(settings, 8).max_in_flight;
-                (Arc::new(webhook::Webhook::new(s, secret.as_deref(), in_flight).map_err(ConsoleError::CannotRun)?), 8)
-            }
-            ProviderKind::FileExport => {
-                (Arc::new(direct_mail::DirectMail::from_json(settings).map_err(ConsoleError::CannotRun)?), 1)
-            }
-            other => {
-                return Err(ConsoleError::CannotRun(format!(
-                    "sending through {} is not available in this version yet; use a Sandbox credential",
-                    other.as_str()
-                )));
-            }
-        })
+    ) -> Result<registry::Built, ConsoleError> {
+        let outbox = || -> Result<Box<dyn crate::channels::sandbox::Outbox>, String> {
+            let conn = self.workspace.connect().map_err(|e| e.to_string())?;
+            store::streaming(&conn).map_err(|e| e.to_string())?;
+            Ok(Box::new(WorkspaceOutbox(Mutex::new(conn))))
+        };
+        registry::build(kind, registry::Parts { settings, secret, outbox: &outbox }).map_err(ConsoleError::CannotRun)
     }
+}
+
+/// The Sandbox's messages, kept in the workspace through a connection of their own.
+struct WorkspaceOutbox(Mutex<rusqlite::Connection>);
+
+impl crate::channels::sandbox::Outbox for WorkspaceOutbox {
+    fn keep(&self, m: &crate::channels::Outgoing) -> Result<String, String> {
+        let conn = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let message = store::deliveries::SandboxMessage {
+            idempotency_key: &m.idempotency_key,
+            channel: m.channel.as_str(),
+            address: &m.address,
+            subject: &m.subject,
+            body: &m.text,
+            html: &m.html,
+        };
+        // Real time, as the Sandbox's simulated events are due by it.
+        store::deliveries::sandbox_insert(&conn, &message, jiff::Timestamp::now()).map_err(|e| e.to_string())
+    }
+
+    fn find(&self, idempotency_key: &str) -> Result<Option<String>, String> {
+        let conn = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        store::deliveries::sandbox_lookup(&conn, idempotency_key).map_err(|e| e.to_string())
+    }
+}
+
+/// The providers this version can send with on `channel`, in the order a form offers them.
+pub fn providers_for(channel: Channel) -> Vec<ProviderKind> {
+    registry::providers_for(channel)
+}
+
+/// The form of a provider's credential: what an admin fills in.
+pub fn provider_form(kind: ProviderKind) -> Vec<Field> {
+    registry::form(kind)
 }

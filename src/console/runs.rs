@@ -42,8 +42,8 @@ impl RunSummary {
 
     /// What this run did, in a sentence: "4,210 sent, 12 failed, 3,000 excluded".
     pub fn outcome(&self) -> String {
-        use store::deliveries::status;
-        let sum = |s: &str| self.of_this_run().map(|d| d.count(s)).sum::<u64>();
+        use crate::model::delivery::{Delivery, LedgerStatus, status};
+        let sum = |s: LedgerStatus| self.of_this_run().map(|d| d.count(s)).sum::<u64>();
         let mut parts = vec![format!("{} sent", sum(status::SENT))];
         for (s, word) in
             [(status::FAILED, "failed"), (status::EXCLUDED, "excluded"), (status::UNCONFIRMED, "unconfirmed")]
@@ -53,7 +53,7 @@ impl RunSummary {
                 parts.push(format!("{n} {word}"));
             }
         }
-        let left = sum(status::QUEUED) + sum(status::SENDING) + sum(status::RETRY);
+        let left: u64 = self.of_this_run().map(Delivery::remaining).sum();
         if left > 0 {
             parts.push(format!("{left} not sent yet"));
         }
@@ -443,7 +443,7 @@ impl Console {
             }),
             RunCommand::LedgerPage { delivery, status, offset } => self.spawn(move |console| {
                 let conn = console.workspace.conn();
-                vec![match store::deliveries::page(&conn, delivery, status.as_deref(), offset, LEDGER_PAGE) {
+                vec![match store::deliveries::page(&conn, delivery, status, offset, LEDGER_PAGE) {
                     Ok(page) => RunEvent::LedgerPage { delivery, status, offset, page }.into(),
                     Err(e) => Event::Failed(UserError::new("Could not read the ledger", &e.into())),
                 }]

@@ -76,43 +76,15 @@ impl Throttle {
     }
 }
 
-/// Where a delivery stands.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Progress {
-    pub delivery: i64,
-    pub total: u64,
-    pub sent: u64,
-    pub failed: u64,
-    pub excluded: u64,
-    pub unconfirmed: u64,
-    /// Queued, sending or waiting to retry.
-    pub remaining: u64,
-}
+pub use crate::model::delivery::Progress;
 
-impl Progress {
-    fn read(conn: &Connection, delivery: i64) -> Result<Self, DeliveryError> {
-        let mut p = Progress { delivery, ..Self::default() };
-        let mut stmt =
-            conn.prepare_cached("SELECT status, COUNT(*) FROM cc_ledger WHERE delivery_id = ?1 GROUP BY status")?;
-        let rows = stmt.query_map([delivery], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?;
-        for row in rows {
-            let (s, n) = row?;
-            p.total += n;
-            match s.as_str() {
-                status::SENT => p.sent += n,
-                status::FAILED => p.failed += n,
-                status::EXCLUDED => p.excluded += n,
-                status::UNCONFIRMED => p.unconfirmed += n,
-                _ => p.remaining += n,
-            }
-        }
-        Ok(p)
+/// Where delivery `delivery` stands now, from its ledger.
+fn read_progress(conn: &Connection, delivery: i64) -> Result<Progress, DeliveryError> {
+    let mut p = Progress { delivery, ..Progress::default() };
+    for (status, n) in deliveries::status_counts(conn, delivery)? {
+        p.add(status, n);
     }
-
-    /// Done, as a fraction of the rows.
-    pub fn fraction(&self) -> f32 {
-        if self.total == 0 { 1.0 } else { (self.total - self.remaining) as f32 / self.total as f32 }
-    }
+    Ok(p)
 }
 
 /// What a delivery's recipients look like: enough to personalize its messages.
@@ -255,7 +227,7 @@ pub fn send(
         // asked: claim little at a time, so that is a few rows, not a whole batch.
         batch = batch.min(sender.throttle.pace().max_in_flight * 4);
     }
-    let mut last = Progress::read(conn, delivery)?;
+    let mut last = read_progress(conn, delivery)?;
     progress(&last);
     // Two batches overlap: while one is with the provider (on the runtime's threads), the next
     // is claimed and rendered here. At most two batches are ever `sending`.
@@ -319,7 +291,7 @@ pub fn send(
         }
         in_flight = next;
     }
-    last = Progress::read(conn, delivery)?;
+    last = read_progress(conn, delivery)?;
     progress(&last);
     if last.remaining == 0 {
         deliveries::finish(conn, delivery, deliveries::delivery_status::DONE, jiff::Timestamp::now())?;

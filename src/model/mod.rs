@@ -6,6 +6,8 @@ mod campaign;
 mod canvas;
 mod channel;
 mod data_model;
+pub mod delivery;
+pub mod provider;
 
 pub use campaign::{Campaign, CampaignKind, CampaignStatus, LastRun, SavedAudience};
 pub use canvas::*;

@@ -7,87 +7,47 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{Result, StoreError, parse_opt_ts, parse_ts, quote_ident, ts};
 
-/// Ledger statuses.
-pub mod status {
-    pub const QUEUED: &str = "queued";
-    pub const SENDING: &str = "sending";
-    pub const SENT: &str = "sent";
-    pub const FAILED: &str = "failed";
-    pub const RETRY: &str = "retry";
-    pub const EXCLUDED: &str = "excluded";
-    /// Left in `sending` by a crash with a provider that cannot say whether it went out.
-    pub const UNCONFIRMED: &str = "unconfirmed";
-    /// Every status, in the order reports show them.
-    pub const ALL: [&str; 7] = [QUEUED, SENDING, RETRY, SENT, FAILED, EXCLUDED, UNCONFIRMED];
-    /// Statuses a row never leaves.
-    pub const TERMINAL: [&str; 4] = [SENT, FAILED, EXCLUDED, UNCONFIRMED];
+pub use crate::model::delivery::{
+    Delivery, DeliveryStatus, LedgerPage, LedgerRow, LedgerStatus, delivery_status, status,
+};
+
+impl rusqlite::ToSql for LedgerStatus {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.as_str().into())
+    }
 }
 
-/// A delivery's own status.
-pub mod delivery_status {
-    /// Its ledger is being written.
-    pub const PREPARING: &str = "preparing";
-    pub const SENDING: &str = "sending";
-    pub const DONE: &str = "done";
-    pub const CANCELLED: &str = "cancelled";
+impl rusqlite::types::FromSql for LedgerStatus {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let s = value.as_str()?;
+        Self::parse(s)
+            .ok_or_else(|| rusqlite::types::FromSqlError::Other(format!("unknown ledger status {s:?}").into()))
+    }
 }
 
-/// One delivery (a channel activity's run) with its ledger counts.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Delivery {
-    pub id: i64,
-    pub campaign_id: Option<i64>,
-    /// The campaign's name (empty when it was deleted).
-    pub campaign: String,
-    /// Sent to typed addresses to check the message, not to the audience.
-    pub is_proof: bool,
-    pub activity_id: String,
-    /// The activity's label on its canvas (filled in by the Console; empty when unknown).
-    pub activity_label: String,
-    pub channel: String,
-    pub status: String,
-    pub created_at: jiff::Timestamp,
-    pub finished_at: Option<jiff::Timestamp>,
-    /// The credential it sends with, "Name (Provider)"; `None` for the built-in Sandbox (or
-    /// a credential deleted since).
-    pub credential: Option<String>,
-    /// (ledger status, rows), for every status present.
-    pub counts: Vec<(String, u64)>,
-    /// (interaction kind, events): sent, delivered, bounced, opened, clicked, …
-    pub events: Vec<(String, u64)>,
+impl rusqlite::ToSql for DeliveryStatus {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.as_str().into())
+    }
 }
 
-impl Delivery {
-    pub fn count(&self, status: &str) -> u64 {
-        self.counts.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n)
+impl rusqlite::types::FromSql for DeliveryStatus {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let s = value.as_str()?;
+        Self::parse(s)
+            .ok_or_else(|| rusqlite::types::FromSqlError::Other(format!("unknown delivery status {s:?}").into()))
     }
+}
 
-    pub fn total(&self) -> u64 {
-        self.counts.iter().map(|(_, n)| n).sum()
-    }
-
-    /// Left sending or preparing by a run that was paused or interrupted: it can be resumed.
-    pub fn is_unfinished(&self) -> bool {
-        self.status == delivery_status::SENDING || self.status == delivery_status::PREPARING
-    }
-
-    /// The activity as people know it: its label, else its id.
-    pub fn activity_name(&self) -> &str {
-        if self.activity_label.is_empty() { &self.activity_id } else { &self.activity_label }
-    }
-
-    /// `part` of `whole` events as a percentage ("97.0 %"), or "—" when there is no whole.
-    pub fn rate(&self, part: &str, whole: &str) -> String {
-        let whole = self.events_of(whole);
-        if whole == 0 {
-            return "\u{2014}".to_owned();
-        }
-        format!("{:.1} %", self.events_of(part) as f64 * 100.0 / whole as f64)
-    }
-
-    pub fn events_of(&self, kind: &str) -> u64 {
-        self.events.iter().find(|(k, _)| k == kind).map_or(0, |(_, n)| *n)
-    }
+/// A delivery's rows by ledger status.
+pub fn status_counts(conn: &Connection, delivery: i64) -> Result<Vec<(LedgerStatus, u64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT status, COUNT(*) FROM cc_ledger WHERE delivery_id = ?1 GROUP BY status ORDER BY status",
+    )?;
+    let rows = stmt
+        .query_map([delivery], |r| Ok((r.get::<_, LedgerStatus>(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
 }
 
 /// Creates a delivery (status `preparing`) and returns its id.
@@ -412,8 +372,8 @@ pub fn in_flight(conn: &Connection, delivery: i64) -> Result<Vec<(i64, String)>>
 
 /// Puts a row left in `sending` back: `queued` when the provider says it never got it,
 /// `unconfirmed` when nobody can tell.
-pub fn set_recovered(conn: &Connection, id: i64, status: &str, now: jiff::Timestamp) -> Result<()> {
-    let (code, message) = if status == status::UNCONFIRMED {
+pub fn set_recovered(conn: &Connection, id: i64, status: LedgerStatus, now: jiff::Timestamp) -> Result<()> {
+    let (code, message) = if status == LedgerStatus::Unconfirmed {
         (Some("unconfirmed"), Some("the app stopped while sending; the provider cannot say whether it went out"))
     } else {
         (None, None)
@@ -437,7 +397,7 @@ pub fn next_retry(conn: &Connection, delivery: i64) -> Result<Option<jiff::Times
 }
 
 /// Marks a delivery finished (`done` or `cancelled`).
-pub fn finish(conn: &Connection, delivery: i64, status: &str, now: jiff::Timestamp) -> Result<()> {
+pub fn finish(conn: &Connection, delivery: i64, status: DeliveryStatus, now: jiff::Timestamp) -> Result<()> {
     conn.execute(
         "UPDATE cc_deliveries SET status = ?2, finished_at = ?3 WHERE id = ?1",
         params![delivery, status, ts(now)],
@@ -461,7 +421,7 @@ pub fn list(conn: &Connection, campaign_id: Option<i64>) -> Result<Vec<Delivery>
                 r.get::<_, Option<i64>>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
+                r.get::<_, DeliveryStatus>(4)?,
                 r.get::<_, String>(5)?,
                 r.get::<_, Option<String>>(6)?,
                 r.get::<_, String>(7)?,
@@ -471,8 +431,6 @@ pub fn list(conn: &Connection, campaign_id: Option<i64>) -> Result<Vec<Delivery>
             ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut counts =
-        conn.prepare("SELECT status, COUNT(*) FROM cc_ledger WHERE delivery_id = ?1 GROUP BY status ORDER BY status")?;
     let mut events =
         conn.prepare("SELECT kind, COUNT(*) FROM cc_interactions WHERE delivery_id = ?1 GROUP BY kind ORDER BY kind")?;
     rows.into_iter()
@@ -482,9 +440,7 @@ pub fn list(conn: &Connection, campaign_id: Option<i64>) -> Result<Vec<Delivery>
                     let provider = provider.as_deref().and_then(ProviderKind::parse).map_or("?", ProviderKind::label);
                     format!("{name} ({provider})")
                 });
-                let counts = counts
-                    .query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                let counts = status_counts(conn, id)?;
                 let events = events
                     .query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?
                     .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -508,33 +464,14 @@ pub fn list(conn: &Connection, campaign_id: Option<i64>) -> Result<Vec<Delivery>
         .collect()
 }
 
-/// A page of a delivery's ledger, with the errors grouped by code.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct LedgerPage {
-    /// Rows of the chosen status (all when none) in all.
-    pub total: u64,
-    pub rows: Vec<LedgerRow>,
-    /// (error code, rows, one of the messages), most frequent first, over the whole delivery.
-    pub errors: Vec<(String, u64, String)>,
-}
-
-/// One ledger row as the Deliveries screen shows it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LedgerRow {
-    pub id: i64,
-    pub recipient_key: String,
-    pub secondary_key: String,
-    pub address: String,
-    pub status: String,
-    pub attempts: u32,
-    pub provider_message_id: Option<String>,
-    pub error_code: Option<String>,
-    pub error_message: Option<String>,
-    pub updated_at: String,
-}
-
 /// Rows `offset..offset + limit` of a delivery's ledger (of one status when given), by id.
-pub fn page(conn: &Connection, delivery: i64, status: Option<&str>, offset: u64, limit: u64) -> Result<LedgerPage> {
+pub fn page(
+    conn: &Connection,
+    delivery: i64,
+    status: Option<LedgerStatus>,
+    offset: u64,
+    limit: u64,
+) -> Result<LedgerPage> {
     let total: i64 = conn.query_row(
         "SELECT COUNT(*) FROM cc_ledger WHERE delivery_id = ?1 AND (?2 IS NULL OR status = ?2)",
         params![delivery, status],

@@ -95,7 +95,7 @@ impl CampaignsScreen {
         }
     }
 
-    pub fn run_progress(&mut self, campaign_id: i64, progress: crate::delivery::Progress) {
+    pub fn run_progress(&mut self, campaign_id: i64, progress: crate::model::delivery::Progress) {
         if let Some(e) = &mut self.editor {
             e.run_progress(campaign_id, progress);
         }
@@ -125,7 +125,7 @@ impl CampaignsScreen {
         }
     }
 
-    pub fn deliveries(&mut self, list: &[crate::store::deliveries::Delivery]) {
+    pub fn deliveries(&mut self, list: &[crate::model::delivery::Delivery]) {
         if let Some(e) = &mut self.editor {
             e.deliveries(list);
         }

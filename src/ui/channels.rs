@@ -6,8 +6,9 @@
 use egui::RichText;
 
 use super::{Commands, theme};
-use crate::channels::{providers_for, smtp::TlsMode, webhook::METHODS};
 use crate::console::ChannelCommand;
+use crate::console::{provider_form, providers_for};
+use crate::model::provider::{Field, FieldKind as Kind};
 use crate::model::{Channel, Credential, ProviderKind};
 use crate::secrets::Typed;
 
@@ -31,75 +32,9 @@ pub struct ChannelsScreen {
     tested: bool,
 }
 
-/// How a setting is edited.
-#[derive(Clone, Copy)]
-enum Kind {
-    Text,
-    Number,
-    Choice(&'static [&'static str]),
-    Folder,
-    Lines,
-    /// The credential's secret: typed here, kept in the keychain.
-    Secret,
-}
-
-/// One setting of a provider's form: its key in the settings, label, editor and hint.
-struct Field {
-    key: &'static str,
-    label: &'static str,
-    kind: Kind,
-    hint: &'static str,
-}
-
-const fn field(key: &'static str, label: &'static str, kind: Kind, hint: &'static str) -> Field {
-    Field { key, label, kind, hint }
-}
-
-const TLS: [&str; 3] = ["starttls", "implicit", "none"];
-
-const PACE: [Field; 2] = [
-    field("rate_per_second", "Messages per second", Kind::Number, "empty: as fast as the provider answers"),
-    field("max_in_flight", "Messages at once", Kind::Number, "calls waiting for an answer together"),
-];
-
+/// A provider's form, from the provider registry.
 fn fields(provider: ProviderKind) -> Vec<Field> {
-    let mut out = match provider {
-        ProviderKind::Sandbox => vec![
-            field(
-                "delay_seconds",
-                "Delay before events (s)",
-                Kind::Number,
-                "delivered or bounced this long after sending",
-            ),
-            field("delivered_rate", "Delivered rate", Kind::Number, "0 to 1; the rest bounce"),
-            field("open_rate", "Open rate", Kind::Number, "0 to 1, of delivered emails and pushes"),
-            field("click_rate", "Click rate", Kind::Number, "0 to 1, of opened ones"),
-        ],
-        ProviderKind::Smtp => vec![
-            field("host", "Server", Kind::Text, "smtp.example.com"),
-            field("port", "Port", Kind::Number, "empty: 587 for STARTTLS, 465 for TLS"),
-            field("tls", "Encryption", Kind::Choice(&TLS), ""),
-            field("username", "User name", Kind::Text, "empty: no sign-in"),
-            field("secret", "Password", Kind::Secret, ""),
-            field("from", "From", Kind::Text, "Travel Co <news@example.com>"),
-            field("reply_to", "Reply-To", Kind::Text, "optional"),
-            field("unsubscribe", "Unsubscribe link", Kind::Text, "https://example.com/unsub/{key} or mailto:…"),
-        ],
-        ProviderKind::Http => vec![
-            field("method", "Method", Kind::Choice(&METHODS), ""),
-            field("url", "URL", Kind::Text, "https://hooks.example.com/messages"),
-            field("headers", "Headers", Kind::Lines, "one per line: Name: value"),
-            field("secret_header", "Secret header", Kind::Text, "e.g. Authorization; its value is the secret below"),
-            field("secret", "Secret header value", Kind::Secret, ""),
-            field("timeout_seconds", "Timeout (s)", Kind::Number, "empty: 10"),
-        ],
-        ProviderKind::FileExport => vec![field("folder", "Folder", Kind::Folder, "where extraction files are written")],
-        _ => Vec::new(),
-    };
-    if provider != ProviderKind::FileExport {
-        out.extend(PACE);
-    }
-    out
+    provider_form(provider)
 }
 
 /// A problem as a sentence on its own: its first letter in upper case.
@@ -148,7 +83,7 @@ impl Form {
         for f in fields(self.provider) {
             let value = match (f.kind, f.key) {
                 (Kind::Secret, _) => continue,
-                (Kind::Choice(options), _) => options[0].to_owned(),
+                (Kind::Choice(options), _) => options[0].0.to_owned(),
                 (_, "delay_seconds") => "60".to_owned(),
                 (_, "delivered_rate") => "0.97".to_owned(),
                 (_, "open_rate") => "0.45".to_owned(),
@@ -407,7 +342,7 @@ impl ChannelsScreen {
                     .selected_text(form.provider.label())
                     .show_ui(ui, |ui| {
                         for p in providers_for(form.channel) {
-                            if ui.selectable_value(&mut form.provider, *p, p.label()).changed() {
+                            if ui.selectable_value(&mut form.provider, p, p.label()).changed() {
                                 changed_kind = true;
                             }
                         }
@@ -458,12 +393,14 @@ impl ChannelsScreen {
                             .labelled_by(label);
                     }
                     Kind::Choice(options) => {
-                        let text = |o: &str| TlsMode::parse(o).map_or_else(|| o.to_owned(), |m| m.label().to_owned());
+                        let text = |v: &str| {
+                            options.iter().find(|(o, _)| *o == v).map_or_else(|| v.to_owned(), |(_, l)| (*l).to_owned())
+                        };
                         egui::ComboBox::from_id_salt(f.key)
                             .selected_text(text(value))
                             .show_ui(ui, |ui| {
-                                for o in options {
-                                    ui.selectable_value(value, (*o).to_owned(), text(o));
+                                for (o, label) in options {
+                                    ui.selectable_value(value, (*o).to_owned(), *label);
                                 }
                             })
                             .response

@@ -6,17 +6,17 @@ use egui_extras::{Column, TableBuilder};
 
 use super::{Commands, theme};
 use crate::console::{LEDGER_PAGE, RunCommand};
-use crate::store::deliveries::{Delivery, LedgerPage, status};
+use crate::model::delivery::{Delivery, LedgerPage, LedgerStatus, status};
 
 #[derive(Default)]
 pub struct DeliveriesScreen {
     list: Option<Vec<Delivery>>,
     selected: Option<i64>,
-    filter: Option<String>,
+    filter: Option<LedgerStatus>,
     offset: u64,
     page: Option<LedgerPage>,
     /// The page asked for and not arrived yet.
-    loading: Option<(i64, Option<String>, u64)>,
+    loading: Option<(i64, Option<LedgerStatus>, u64)>,
     list_asked: bool,
     page_asked: bool,
     /// When the list was last asked for (it refreshes every few seconds while on screen).
@@ -37,8 +37,8 @@ impl DeliveriesScreen {
         self.list = Some(list);
     }
 
-    pub fn page_arrived(&mut self, delivery: i64, status: Option<String>, offset: u64, page: LedgerPage) {
-        if self.loading.as_ref() == Some(&(delivery, status.clone(), offset)) {
+    pub fn page_arrived(&mut self, delivery: i64, status: Option<LedgerStatus>, offset: u64, page: LedgerPage) {
+        if self.loading.as_ref() == Some(&(delivery, status, offset)) {
             self.loading = None;
         }
         if self.selected == Some(delivery) && self.filter == status && self.offset == offset {
@@ -134,14 +134,14 @@ impl DeliveriesScreen {
                     body.rows(24.0, list.len(), |mut row| {
                         let d = &list[row.index()];
                         row.set_selected(self.selected == Some(d.id));
-                        let remaining = d.count(status::QUEUED) + d.count(status::SENDING) + d.count(status::RETRY);
+                        let remaining = d.remaining();
                         let cells = [
                             d.id.to_string(),
                             d.campaign.clone(),
                             d.activity_name().to_owned(),
                             d.channel.clone(),
                             d.credential.clone().unwrap_or_else(|| "built-in Sandbox".to_owned()),
-                            d.status.clone(),
+                            d.status.to_string(),
                             theme::count(d.total()),
                             theme::count(d.count(status::SENT)),
                             theme::count(d.count(status::FAILED)),
@@ -204,21 +204,21 @@ impl DeliveriesScreen {
     }
 
     fn ledger_ui(&mut self, ui: &mut egui::Ui, id: i64, commands: &mut Commands) {
-        let key = (id, self.filter.clone(), self.offset);
+        let key = (id, self.filter, self.offset);
         if self.loading.is_none() && !self.page_asked {
             self.page_asked = true;
             self.loading = Some(key.clone());
-            commands.push(RunCommand::LedgerPage { delivery: id, status: self.filter.clone(), offset: self.offset });
+            commands.push(RunCommand::LedgerPage { delivery: id, status: self.filter, offset: self.offset });
         }
         ui.horizontal(|ui| {
             ui.strong(format!("Ledger of delivery {id}"));
-            let mut filter = self.filter.clone();
+            let mut filter = self.filter;
             egui::ComboBox::from_id_salt("ledger_status")
-                .selected_text(filter.clone().unwrap_or_else(|| "every status".into()))
+                .selected_text(filter.map_or("every status", LedgerStatus::as_str))
                 .show_ui(ui, |ui| {
                     ui.selectable_value(&mut filter, None, "every status");
                     for s in status::ALL {
-                        ui.selectable_value(&mut filter, Some(s.to_owned()), s);
+                        ui.selectable_value(&mut filter, Some(s), s.as_str());
                     }
                 });
             if filter != self.filter {
@@ -324,7 +324,7 @@ impl DeliveriesScreen {
                             r.recipient_key.clone(),
                             r.secondary_key.clone(),
                             r.address.clone(),
-                            r.status.clone(),
+                            r.status.to_string(),
                             r.attempts.to_string(),
                             r.provider_message_id.clone().unwrap_or_default(),
                             error,

@@ -77,7 +77,7 @@ impl Launcher {
     /// Opens `dir` (a new workspace with the demo when `create`), or says why not.
     fn switch(&mut self, dir: &Path, create: bool) {
         let Phase::Problem(mut p) = std::mem::replace(&mut self.phase, Phase::Switching) else { return };
-        let fresh = !dir.join(crate::store::DATABASE_FILE).exists();
+        let fresh = !Console::holds_workspace(dir);
         let opened = if create && !fresh {
             Err(format!(
                 "{} already holds a workspace: use \u{201c}Open this folder\u{201d}, or choose an empty folder",

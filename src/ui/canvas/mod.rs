@@ -96,7 +96,7 @@ pub type RunOutcome = Result<String, String>;
 #[derive(Default)]
 struct RunView {
     /// The latest progress of each delivery.
-    progress: std::collections::BTreeMap<i64, crate::delivery::Progress>,
+    progress: std::collections::BTreeMap<i64, crate::model::delivery::Progress>,
     running: bool,
     /// (time, messages settled) of recent progress, for the rate.
     samples: std::collections::VecDeque<(f64, u64)>,
@@ -105,8 +105,8 @@ struct RunView {
 }
 
 impl RunView {
-    fn totals(&self) -> crate::delivery::Progress {
-        let mut t = crate::delivery::Progress::default();
+    fn totals(&self) -> crate::model::delivery::Progress {
+        let mut t = crate::model::delivery::Progress::default();
         for p in self.progress.values() {
             t.total += p.total;
             t.sent += p.sent;
@@ -151,7 +151,7 @@ pub struct CanvasEditor {
     /// Compare the canvas with the committed one on the next frame too.
     look_again: bool,
     /// This campaign's deliveries (earlier runs), as last listed.
-    earlier: Vec<crate::store::deliveries::Delivery>,
+    earlier: Vec<crate::model::delivery::Delivery>,
     asked_deliveries: bool,
     /// The "send now?" window is open.
     confirm_start: bool,
@@ -429,7 +429,7 @@ impl CanvasEditor {
     }
 
     /// A delivery of this campaign moved on.
-    pub fn run_progress(&mut self, campaign_id: i64, progress: crate::delivery::Progress) {
+    pub fn run_progress(&mut self, campaign_id: i64, progress: crate::model::delivery::Progress) {
         if campaign_id != self.campaign.id {
             return;
         }
@@ -455,7 +455,7 @@ impl CanvasEditor {
     }
 
     /// The workspace's deliveries were listed: keep this campaign's.
-    pub fn deliveries(&mut self, list: &[crate::store::deliveries::Delivery]) {
+    pub fn deliveries(&mut self, list: &[crate::model::delivery::Delivery]) {
         // Proofs are not runs.
         self.earlier =
             list.iter().filter(|d| d.campaign_id == Some(self.campaign.id) && !d.is_proof).cloned().collect();
@@ -764,7 +764,7 @@ impl CanvasEditor {
 
     /// Whether an earlier run of this campaign was left unfinished (paused, crashed).
     fn unfinished(&self) -> bool {
-        self.earlier.iter().any(crate::store::deliveries::Delivery::is_unfinished)
+        self.earlier.iter().any(crate::model::delivery::Delivery::is_unfinished)
     }
 
     fn start_button(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {

@@ -1,0 +1,37 @@
+//! What an admin fills in for a provider's credential: its form's fields, described as data so
+//! that the Channels screen draws any provider's form (the provider registry gives each
+//! provider's fields).
+
+/// How a setting is edited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    Text,
+    Number,
+    /// One of these (value as stored, label as shown).
+    Choice(&'static [(&'static str, &'static str)]),
+    Folder,
+    /// One entry per line.
+    Lines,
+    /// A secret (password, token): typed in the form, kept in the keychain, never in the
+    /// workspace. Its key names the slot it is kept in.
+    Secret,
+}
+
+/// One setting of a provider's form: its key in the settings, label, editor and hint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Field {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub kind: FieldKind,
+    pub hint: &'static str,
+}
+
+pub const fn field(key: &'static str, label: &'static str, kind: FieldKind, hint: &'static str) -> Field {
+    Field { key, label, kind, hint }
+}
+
+/// The pace of a credential that sends often: every such provider's form ends with these.
+pub const PACE_FIELDS: [Field; 2] = [
+    field("rate_per_second", "Messages per second", FieldKind::Number, "empty: as fast as the provider answers"),
+    field("max_in_flight", "Messages at once", FieldKind::Number, "calls waiting for an answer together"),
+];
