@@ -126,7 +126,7 @@ fn verify(console: &Console, credential: &str) -> anyhow::Result<()> {
     let c = console
         .credentials()?
         .into_iter()
-        .find(|c| c.channel == model::Channel::Email && c.name.eq_ignore_ascii_case(&credential))
+        .find(|c| c.channel == model::Channel::Email && c.name.eq_ignore_ascii_case(credential))
         .ok_or_else(|| anyhow::anyhow!("there is no email credential called \u{201c}{credential}\u{201d}"))?;
     match console.verify_credential(Some(c.id), c.provider, &c.settings, None) {
         Ok(what) => {

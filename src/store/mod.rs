@@ -139,6 +139,22 @@ pub(crate) fn quote_ident(name: &str) -> Result<String> {
     }
 }
 
+/// Sets up a connection that walks through a delivery (a row at a time, never twice): a small
+/// page cache and no memory map, so sending a million messages does not hold the whole
+/// workspace in memory.
+pub fn streaming(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch("PRAGMA cache_size = -16384; PRAGMA mmap_size = 0;")?;
+    Ok(())
+}
+
+/// Sets up a connection for a campaign run's count: it counts once and moves on, so a modest
+/// page cache and no memory map keep its memory down (the canvas editor's counts keep the
+/// large ones, for speed while editing).
+pub fn counting_once(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch("PRAGMA cache_size = -65536; PRAGMA mmap_size = 0;")?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,20 +182,4 @@ mod tests {
         let err = Workspace::open(dir.path()).err().unwrap();
         assert!(err.to_string().contains("is not a Campaign Console workspace database"), "{err}");
     }
-}
-
-/// Sets up a connection that walks through a delivery (a row at a time, never twice): a small
-/// page cache and no memory map, so sending a million messages does not hold the whole
-/// workspace in memory.
-pub fn streaming(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute_batch("PRAGMA cache_size = -16384; PRAGMA mmap_size = 0;")?;
-    Ok(())
-}
-
-/// Sets up a connection for a campaign run's count: it counts once and moves on, so a modest
-/// page cache and no memory map keep its memory down (the canvas editor's counts keep the
-/// large ones, for speed while editing).
-pub fn counting_once(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute_batch("PRAGMA cache_size = -65536; PRAGMA mmap_size = 0;")?;
-    Ok(())
 }

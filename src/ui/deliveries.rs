@@ -207,7 +207,7 @@ impl DeliveriesScreen {
         let key = (id, self.filter, self.offset);
         if self.loading.is_none() && !self.page_asked {
             self.page_asked = true;
-            self.loading = Some(key.clone());
+            self.loading = Some(key);
             commands.push(RunCommand::LedgerPage { delivery: id, status: self.filter, offset: self.offset });
         }
         ui.horizontal(|ui| {
