@@ -8,6 +8,7 @@
 
 mod compile;
 mod expr;
+mod options;
 mod ports;
 pub mod reconcile;
 mod run;

@@ -2,8 +2,8 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use super::compile::CompileOptions;
 use super::expr::Builder;
+use super::options::CompileOptions;
 use super::ports::{inputs, outputs};
 use super::reconcile::{self, FileColumn};
 use super::{MAX_ACTIVITIES, MAX_CHANNELS, Problem};

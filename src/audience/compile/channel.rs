@@ -1,0 +1,89 @@
+//! Compiling a channel activity: its reachable recipients and its exclusions with their reasons.
+
+use super::*;
+
+impl<'a> Compiler<'a> {
+    /// A channel activity: who is reachable, and who is excluded and why.
+    pub(super) fn channel(&mut self, scope: &Scope<'_, 'a>, out: &mut Statements) -> Result<(), String> {
+        let Scope { a, input_flow, input_table, dim, flow_for, .. } = *scope;
+        let ActivityKind::Channel { channel, per, .. } = &a.kind else { return Ok(()) };
+        let (Some(entity), Some(w)) = (dim, input_table.as_deref()) else { return Ok(()) };
+        let profile = self.b.entity(profile_entity(self.b.model).unwrap_or_default())?;
+        let flow = flow_for("out");
+        // Who a message goes to before exclusions, and (one message per row of another
+        // entity) how each row reaches its profile.
+        let (recipients, via) = if entity.name == profile.name {
+            (w.to_owned(), None)
+        } else {
+            let Relation::Parent { other, fk } = self.b.relation(entity, &profile.name)? else {
+                return Err(format!("{} has no link to {}", entity.label, profile.label));
+            };
+            if *per == Recipient::Profile {
+                let r = self.scratch_table(&flow, 0, out);
+                out.push(self.fill(&r, &flow, parents(w, entity, fk, other))?);
+                (r, None)
+            } else {
+                (w.to_owned(), Some((entity, fk)))
+            }
+        };
+        let reasons = exclusion_reasons(*channel, self.b.model, profile, self.options.dialect);
+        let mut send = CompiledSend {
+            activity: a.id.clone(),
+            dimension: entity.name.clone(),
+            table: w.to_owned(),
+            columns: input_flow.columns.iter().map(|c| c.alias.clone()).collect(),
+            reachable: recipients.clone(),
+            excluded: None,
+        };
+        if reasons.is_empty() && via.is_none() {
+            self.alias_output(&a.id, "out", Some(&recipients));
+            self.sends.push(send);
+            return Ok(());
+        }
+        // The recipients the message can reach (the output), and the others with the
+        // first reason that excludes them (in the order the ledger gives them).
+        let mut excluded_when: Vec<(&str, Expr)> = Vec::new();
+        if via.is_some() {
+            excluded_when.push(("no_profile", col("p", &profile.primary_key).is_null()));
+        }
+        excluded_when.extend(reasons);
+        let any = excluded_when.iter().map(|(_, e)| e.clone()).reduce(|a, b| a.or(b));
+        let source = |q: &mut SelectStatement| match via {
+            None => join_profile(q, profile),
+            Some((entity, fk)) => {
+                q.left_join(
+                    Alias::new(&entity.name).into_table_ref().alias(Alias::new("d")),
+                    col("d", &entity.primary_key).equals((Alias::new("w"), Alias::new("key"))),
+                )
+                .left_join(
+                    Alias::new(&profile.name).into_table_ref().alias(Alias::new("p")),
+                    col("p", &profile.primary_key).equals((Alias::new("d"), Alias::new(fk))),
+                );
+            }
+        };
+        let t = self.table(&a.id, "out", &flow, out);
+        let mut q = carry("w", &recipients, &flow);
+        source(&mut q);
+        if let Some(any) = any.clone() {
+            q.and_where(any.not());
+        }
+        out.push(self.fill(&t, &flow, q)?);
+        let xflow = Flow { dimension: flow.dimension.clone(), columns: Vec::new() };
+        let x = self.scratch_table(&xflow, 0, out);
+        let mut reason = Expr::case(excluded_when[0].1.clone(), excluded_when[0].0);
+        for (code, when) in &excluded_when[1..] {
+            reason = reason.case(when.clone(), *code);
+        }
+        let mut q = Query::select();
+        q.expr(col("w", "key")).expr(reason).from_as(Alias::new(&recipients), Alias::new("w"));
+        source(&mut q);
+        if let Some(any) = any {
+            q.and_where(any);
+        }
+        out.push(self.fill(&x, &xflow, q)?);
+        send.reachable = t;
+        send.excluded = Some(x);
+        self.sends.push(send);
+        Ok(())
+    }
+}

@@ -1,0 +1,28 @@
+//! How a canvas compiles: the dialect, the clock, the data version and the saved audiences,
+//! all given by the caller (the compiler reads no clock of its own).
+
+use super::Dialect;
+
+/// How to compile.
+#[derive(Clone, Debug)]
+pub struct CompileOptions {
+    pub dialect: Dialect,
+    /// "Today" and "now" for relative dates ("in the last 30 days").
+    pub now: jiff::Timestamp,
+    /// The workspace's data version: work tables computed on older data are not reused.
+    pub data_version: i64,
+    /// The saved audiences a Read audience activity can read.
+    pub audiences: Vec<crate::model::SavedAudience>,
+}
+
+impl CompileOptions {
+    /// Options with no saved audience.
+    pub fn new(dialect: Dialect, now: jiff::Timestamp, data_version: i64) -> Self {
+        Self { dialect, now, data_version, audiences: Vec::new() }
+    }
+
+    /// The saved audience of this name (any case, as the workspace compares names).
+    pub fn audience(&self, name: &str) -> Option<&crate::model::SavedAudience> {
+        self.audiences.iter().find(|s| s.name.eq_ignore_ascii_case(name.trim()))
+    }
+}

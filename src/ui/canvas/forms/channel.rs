@@ -1,0 +1,179 @@
+//! The forms of the channel activities: the credential, the message and direct mail's columns.
+
+use super::*;
+
+pub(super) fn channel_form(
+    ui: &mut Ui,
+    s: &Surroundings<'_>,
+    id: Id,
+    channel: Channel,
+    credential: &mut Option<String>,
+    per: &mut Recipient,
+) -> bool {
+    let mut changed = false;
+    let default = crate::model::default_credential(s.credentials, channel)
+        .map_or_else(|| "the built-in Sandbox".to_owned(), crate::model::Credential::display_name);
+    let mut options: Vec<(Option<String>, String)> = vec![(None, format!("the channel's default: {default}"))];
+    options.extend(
+        s.credentials.iter().filter(|c| c.channel == channel).map(|c| (Some(c.name.clone()), c.display_name())),
+    );
+    if let Some(name) = credential.as_ref()
+        && !options.iter().any(|(v, _)| v.as_ref() == Some(name))
+    {
+        options.push((Some(name.clone()), format!("{name} (not configured)")));
+    }
+    changed |= row(ui, "Send with", |ui| combo(ui, id.with("credential"), credential, &options));
+    let dimension = s.dimension.clone().unwrap_or_else(|| "row".to_owned());
+    let pers = [
+        (Recipient::Profile, "one message per profile".to_owned()),
+        (Recipient::SecondaryEntity, format!("one message per {dimension} row")),
+    ];
+    changed |= row(ui, "Send", |ui| combo(ui, id.with("per"), per, &pers));
+    changed
+}
+
+/// The content: subject, text, HTML as the channel uses them, with the SMS size while typing
+/// and the variables the message can use.
+pub(super) fn message_form(
+    ui: &mut Ui,
+    cx: &mut FormContext<'_>,
+    s: &Surroundings<'_>,
+    id: Id,
+    channel: Channel,
+    per: Recipient,
+    message: &mut Message,
+) -> bool {
+    let mut changed = false;
+    ui.add_space(4.0);
+    ui.label(RichText::new("Message").strong());
+    let (subject, text, html) = match channel {
+        Channel::Email => (Some("Subject"), Some("Text part"), true),
+        Channel::Push => (Some("Title"), Some("Text"), false),
+        Channel::Sms | Channel::X => (None, Some("Text"), false),
+        Channel::Webhook => (None, Some("JSON body"), false),
+        Channel::DirectMail => (None, None, false),
+    };
+    if let Some(label) = subject {
+        ui.label(label);
+        changed |= text_field(ui, id.with("subject"), &mut message.subject, "Hello {{profile.first_name}}");
+    }
+    if let Some(label) = text {
+        ui.label(label);
+        if channel == Channel::Webhook {
+            ui.label(
+                RichText::new(
+                    "Values are written as JSON: {\"name\": {{ profile.first_name }}}. Empty: a JSON object with the recipient and the message.",
+                )
+                .small()
+                .color(theme::muted(ui)),
+            );
+        }
+        let sms = channel == Channel::Sms;
+        changed |= text_area(ui, id.with("text"), &mut message.text, "", if sms { 4 } else { 6 }, |ui, typed| {
+            if sms {
+                let size = crate::personalize::sms_size(typed);
+                let encoding = match size.encoding {
+                    crate::personalize::SmsEncoding::Gsm7 => "GSM-7",
+                    crate::personalize::SmsEncoding::Ucs2 => "Unicode (UCS-2)",
+                };
+                let segments = if size.segments == 1 { "1 SMS".to_owned() } else { format!("{} SMS", size.segments) };
+                ui.label(
+                    RichText::new(format!(
+                        "{} characters · {encoding} · {segments} (before personalization)",
+                        size.characters
+                    ))
+                    .small()
+                    .color(theme::muted(ui)),
+                );
+            }
+        });
+    }
+    if html {
+        ui.label("HTML part");
+        changed |=
+            text_area(ui, id.with("html"), &mut message.html, "<p>Hello {{profile.first_name}}</p>", 6, |_, _| {});
+    }
+    if channel == Channel::DirectMail {
+        changed |= columns_form(ui, cx, s, id, per, &mut message.columns);
+        return changed;
+    }
+    // The variables at hand.
+    egui::CollapsingHeader::new("Variables").id_salt(id.with("variables")).show(ui, |ui| {
+        let model = cx.model;
+        let profile = model.identity_namespaces.first().map(|n| n.entity.clone()).unwrap_or_else(|| "profiles".into());
+        let mut lines: Vec<String> = Vec::new();
+        if let Some(e) = model.entity(&profile) {
+            lines.extend(e.columns.iter().map(|c| format!("{{{{profile.{}}}}}  {}", c.name, c.label)));
+        }
+        if per == Recipient::SecondaryEntity
+            && let Some(d) = s.dimension.as_deref().filter(|d| *d != profile).and_then(|d| model.entity(d))
+        {
+            lines.extend(d.columns.iter().map(|c| format!("{{{{{}.{}}}}}  {}", d.name, c.name, c.label)));
+        }
+        lines.push("{{enrichment.<name>}}  a column added by an Enrichment before this activity".into());
+        lines.push("Filters: | default(\"…\") | upper | lower | date(\"%d %B %Y\")".into());
+        for l in lines {
+            ui.label(RichText::new(l).small().monospace());
+        }
+    });
+    changed
+}
+
+/// Direct mail: the columns of the extraction file, each a variable of the recipient.
+pub(super) fn columns_form(
+    ui: &mut Ui,
+    cx: &mut FormContext<'_>,
+    s: &Surroundings<'_>,
+    id: Id,
+    per: Recipient,
+    columns: &mut Vec<String>,
+) -> bool {
+    let model = cx.model;
+    let profile = model.identity_namespaces.first().map(|n| n.entity.clone()).unwrap_or_else(|| "profiles".into());
+    let mut options: Vec<(String, String)> = Vec::new();
+    if let Some(e) = model.entity(&profile) {
+        options.extend(e.columns.iter().map(|c| (format!("profile.{}", c.name), format!("{} (profile)", c.label))));
+    }
+    if per == Recipient::SecondaryEntity
+        && let Some(d) = s.dimension.as_deref().filter(|d| *d != profile).and_then(|d| model.entity(d))
+    {
+        options
+            .extend(d.columns.iter().map(|c| (format!("{}.{}", d.name, c.name), format!("{} ({})", c.label, d.label))));
+    }
+    let mut changed = false;
+    ui.label("Columns of the extraction file");
+    ui.label(
+        RichText::new("One line per recipient in a CSV file, written to the credential's folder.")
+            .small()
+            .color(theme::muted(ui)),
+    );
+    let mut remove = None;
+    for (i, column) in columns.iter_mut().enumerate() {
+        ui.horizontal(|ui| {
+            let mut here = options.clone();
+            if !here.iter().any(|(v, _)| v == column) {
+                here.push((column.clone(), column.clone()));
+            }
+            changed |= combo(ui, id.with(("column", i)), column, &here);
+            if remove_button(ui, &format!("column {}", i + 1)) {
+                remove = Some(i);
+            }
+        });
+    }
+    if let Some(i) = remove {
+        columns.remove(i);
+        changed = true;
+    }
+    if ui.button("+ Column").clicked()
+        && let Some((first, _)) = options.iter().find(|(v, _)| !columns.contains(v))
+    {
+        columns.push(first.clone());
+        changed = true;
+    }
+    ui.label(
+        RichText::new("An enrichment's column can be typed in the JSON parameters as enrichment.<name>.")
+            .small()
+            .color(theme::muted(ui)),
+    );
+    changed
+}
