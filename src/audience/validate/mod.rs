@@ -3,6 +3,10 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::expr::Builder;
+mod channel;
+mod sources;
+mod targeting;
+
 use super::options::CompileOptions;
 use super::ports::{inputs, outputs};
 use super::reconcile::{self, FileColumn};
@@ -245,6 +249,19 @@ pub fn validate(canvas: &Canvas, model: &DataModel, options: &CompileOptions) ->
     if ck.problems.is_empty() { Ok(Analysis { order, flows, files: ck.files }) } else { Err(ck.problems) }
 }
 
+/// What checking an activity starts from: the SQL builder, the activity, the population
+/// arriving and its inbound transitions.
+struct Scope<'s, 'a> {
+    b: &'s Builder<'a>,
+    a: &'s Activity,
+    input: Option<&'s Flow>,
+    inbound: &'s [Inbound<'s>],
+    /// The same flow on every output.
+    same: &'s dyn Fn(&Flow) -> Vec<(String, Flow)>,
+    /// The entity of the arriving population.
+    dim: Option<&'a crate::model::Entity>,
+}
+
 /// Checks one activity's parameters; returns what each of its outputs carries.
 fn check_activity(
     ck: &mut Checker<'_>,
@@ -257,6 +274,7 @@ fn check_activity(
     let same = |f: &Flow| outputs(&a.kind).into_iter().map(|o| (o, f.clone())).collect::<Vec<_>>();
     let flow_only = Flow { dimension: None, columns: Vec::new() };
     let dim = input.and_then(|f| f.dimension.as_deref()).and_then(|d| b.model.entity(d));
+    let scope = Scope { b, a, input, inbound, same: &same, dim };
     let out = match &a.kind {
         ActivityKind::BuildAudience { dimension, rule, .. } => match b.entity(dimension) {
             Err(e) => {
@@ -304,299 +322,19 @@ fn check_activity(
             input.map(same)
         }
         ActivityKind::Wait { .. } | ActivityKind::AndJoin { .. } => input.map(same),
-        ActivityKind::Combine { mode, primary, complement } => {
-            let count = inbound.len();
-            if *mode != CombineMode::Union && count < 2 {
-                ck.add(Some(a), None, "needs at least two inbound populations");
-            }
-            if *complement && *mode == CombineMode::Union {
-                ck.add(Some(a), Some("complement"), "a union has no complement");
-            }
-            if let Some(p) = primary
-                && !ck.canvas.inbound(&a.id).any(|t| &t.id == p)
-            {
-                ck.add(Some(a), Some("primary"), format!("the primary set {p} is not one of its inbound transitions"));
-            }
-            input.map(|f| {
-                let keys_only = Flow { dimension: f.dimension.clone(), columns: Vec::new() };
-                let primary_flow = match (mode, primary) {
-                    (CombineMode::Union, _) => keys_only.clone(),
-                    (_, Some(p)) => inbound.iter().find(|i| i.id == p).and_then(|i| i.flow).unwrap_or(f).clone(),
-                    _ => f.clone(),
-                };
-                outputs(&a.kind)
-                    .into_iter()
-                    .map(|o| if o == "complement" { (o, keys_only.clone()) } else { (o, primary_flow.clone()) })
-                    .collect()
-            })
-        }
-        ActivityKind::Enrichment { columns } => {
-            let entity = dim?;
-            let mut flow = input?.clone();
-            if columns.is_empty() {
-                ck.add(Some(a), Some("columns"), "add at least one column");
-            }
-            for (i, c) in columns.iter().enumerate() {
-                let p = format!("columns[{}] ({})", i + 1, c.alias);
-                if !is_identifier(&c.alias) || matches!(c.alias.as_str(), "key" | "seg") {
-                    ck.add(
-                        Some(a),
-                        Some(&p),
-                        "the alias must be lower-case letters, digits and _, starting with a letter",
-                    );
-                } else if flow.columns.iter().any(|w| w.alias == c.alias) {
-                    ck.add(Some(a), Some(&p), "another column already has this alias");
-                }
-                match b.enrichment(&c.source, entity, "t") {
-                    Ok((_, column_type)) => flow.columns.push(WorkColumn { alias: c.alias.clone(), column_type }),
-                    Err(e) => ck.add(Some(a), Some(&p), e),
-                }
-            }
-            Some(same(&flow))
-        }
-        ActivityKind::Split { subsets, .. } => {
-            let entity = dim?;
-            if subsets.is_empty() {
-                ck.add(Some(a), Some("subsets"), "add at least one subset");
-            }
-            // Filters and sorts may use the population's enrichment columns too.
-            let work = input.map_or(&[][..], |f| f.columns.as_slice());
-            for (i, s) in subsets.iter().enumerate() {
-                let p = format!("subset {} ({})", i + 1, s.label);
-                if let Err(e) = b.rule_with(&s.filter, entity, "t", work) {
-                    ck.add(Some(a), Some(&p), e);
-                }
-                check_limit(ck, a, &p, s.limit.as_ref());
-                if let Pick::Sorted { column, .. } = &s.pick
-                    && entity.column(column).is_none()
-                    && !work.iter().any(|w| w.alias == *column)
-                {
-                    ck.add(
-                        Some(a),
-                        Some(&p),
-                        format!("{} has no column \u{201c}{column}\u{201d} to sort by", entity.label),
-                    );
-                }
-            }
-            input.map(same)
-        }
-        ActivityKind::Deduplication { columns, keep, method, .. } => {
-            let entity = dim?;
-            if columns.is_empty() {
-                ck.add(Some(a), Some("columns"), "choose the columns that identify duplicates");
-            }
-            for c in columns {
-                if entity.column(c).is_none() {
-                    ck.add(Some(a), Some("columns"), format!("{} has no column \u{201c}{c}\u{201d}", entity.label));
-                }
-            }
-            if *keep == 0 {
-                ck.add(Some(a), Some("keep"), "keep at least one row of each group");
-            }
-            if let DedupMethod::KeepBy { column, .. } | DedupMethod::FirstNonEmpty { column } = method
-                && entity.column(column).is_none()
-            {
-                ck.add(Some(a), Some("method"), format!("{} has no column \u{201c}{column}\u{201d}", entity.label));
-            }
-            input.map(same)
-        }
-        ActivityKind::ChangeDimension { to } => {
-            let entity = dim?;
-            let f = input?;
-            match b.relation(entity, to) {
-                Err(e) => {
-                    ck.add(Some(a), Some("to"), e);
-                    None
-                }
-                Ok(super::expr::Relation::Children { .. }) => {
-                    Some(vec![("out".into(), Flow { dimension: Some(to.clone()), columns: f.columns.clone() })])
-                }
-                Ok(super::expr::Relation::Parent { .. }) => {
-                    Some(vec![("out".into(), Flow { dimension: Some(to.clone()), columns: Vec::new() })])
-                }
-            }
-        }
+        ActivityKind::Combine { .. } => targeting::combine(ck, &scope),
+        ActivityKind::Enrichment { .. } => targeting::enrichment(ck, &scope),
+        ActivityKind::Split { .. } => targeting::split(ck, &scope),
+        ActivityKind::Deduplication { .. } => targeting::deduplication(ck, &scope),
+        ActivityKind::ChangeDimension { .. } => targeting::change_dimension(ck, &scope),
         ActivityKind::ControlGroup { size, .. } => {
             check_limit(ck, a, "size", Some(size));
             input.map(same)
         }
-        ActivityKind::Channel { channel, per, message, .. } => {
-            let entity = dim?;
-            let f = input?;
-            let profile = profile_entity(b.model);
-            let Some(profile) = profile else {
-                ck.add(Some(a), None, "the data model has no profile entity (identity namespaces point at none)");
-                return None;
-            };
-            // What the message may use: the profile, the row sent about (one message per
-            // secondary entity), the enrichment columns that arrive.
-            let columns = |e: &str| {
-                b.model.entity(e).map(|e| e.columns.iter().map(|c| c.name.clone()).collect()).unwrap_or_default()
-            };
-            let scope = crate::personalize::Scope {
-                profile: columns(profile),
-                secondary: (*per == Recipient::SecondaryEntity && entity.name != profile)
-                    .then(|| (entity.name.clone(), columns(&entity.name))),
-                enrichment: f.columns.iter().map(|c| c.alias.clone()).collect(),
-                context: false,
-            };
-            for (part, source) in [("subject", &message.subject), ("text", &message.text), ("HTML", &message.html)] {
-                if source.trim().is_empty() {
-                    continue;
-                }
-                if let Err(problems) = crate::personalize::check(source, &scope) {
-                    for p in problems {
-                        ck.add(Some(a), Some(&format!("message {part}")), p.to_string());
-                    }
-                }
-            }
-            for column in &message.columns {
-                if let Err(problems) = crate::personalize::check(&format!("{{{{ {column} }}}}"), &scope) {
-                    for p in problems {
-                        ck.add(Some(a), Some("columns"), p.to_string());
-                    }
-                }
-            }
-            let reaches = entity.name == profile
-                || matches!(b.relation(entity, profile), Ok(super::expr::Relation::Parent { .. }));
-            if !reaches {
-                ck.add(Some(a), None, format!("{} cannot be sent to: it has no link to {profile}", entity.label));
-            }
-            if *per == Recipient::SecondaryEntity && entity.name == profile {
-                ck.add(
-                    Some(a),
-                    Some("per"),
-                    "\u{201c}one message per secondary entity\u{201d} needs a Change dimension before it",
-                );
-            }
-            if let Some(ns) = address_namespace(*channel)
-                && !b.model.identity_namespaces.iter().any(|n| n.name == ns && n.entity == profile)
-            {
-                ck.add(
-                    Some(a),
-                    None,
-                    format!(
-                        "{} needs the profiles' {ns} (an identity namespace \u{201c}{ns}\u{201d})",
-                        channel.label()
-                    ),
-                );
-            }
-            let out = if *per == Recipient::Profile && entity.name != profile {
-                Flow { dimension: Some(profile.to_owned()), columns: Vec::new() }
-            } else {
-                f.clone()
-            };
-            Some(vec![("out".into(), out)])
-        }
-        ActivityKind::Test { conditions } => {
-            for (i, cond) in conditions.iter().enumerate() {
-                if let crate::model::TestCheck::Count { op, .. } = &cond.check
-                    && !matches!(op, Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge)
-                {
-                    ck.add(
-                        Some(a),
-                        Some(&format!("condition {} ({})", i + 1, cond.label)),
-                        "compare the count with =, ≠, <, ≤, > or ≥",
-                    );
-                }
-            }
-            input.map(same)
-        }
-        ActivityKind::ReadAudience { audience } => {
-            let name = audience.trim();
-            if name.is_empty() {
-                ck.add(Some(a), Some("audience"), "choose the saved audience to read");
-                None
-            } else if let Some(saved) = ck.options.audience(name) {
-                if b.model.entity(&saved.dimension).is_none() {
-                    let message =
-                        format!("the saved audience holds {}, which the data model no longer has", saved.dimension);
-                    ck.add(Some(a), Some("audience"), message);
-                    None
-                } else {
-                    let flow = Flow { dimension: Some(saved.dimension.clone()), columns: Vec::new() };
-                    Some(vec![("out".to_owned(), flow)])
-                }
-            } else {
-                ck.add(
-                    Some(a),
-                    Some("audience"),
-                    format!(
-                        "there is no saved audience called \u{201c}{name}\u{201d} (a campaign's Save audience activity creates one when the campaign runs)"
-                    ),
-                );
-                None
-            }
-        }
-        ActivityKind::Reconciliation { file, entity, rules, .. } => {
-            let target = match b.entity(entity) {
-                Ok(e) => Some(e),
-                Err(e) => {
-                    ck.add(Some(a), Some("entity"), e);
-                    None
-                }
-            };
-            let header = if file.trim().is_empty() {
-                ck.add(Some(a), Some("file"), "choose the CSV file to reconcile");
-                None
-            } else {
-                match reconcile::read_header(std::path::Path::new(file.trim())) {
-                    Ok(h) => Some(h),
-                    Err(e) => {
-                        ck.add(Some(a), Some("file"), e);
-                        None
-                    }
-                }
-            };
-            if rules.is_empty() {
-                ck.add(
-                    Some(a),
-                    Some("rules"),
-                    "add at least one rule: which column of the file matches which column of the data",
-                );
-            }
-            for (i, r) in rules.iter().enumerate() {
-                let p = format!("rules[{}]", i + 1);
-                if let Some((_, columns)) = &header
-                    && reconcile::find(columns, &r.file_column).is_none()
-                {
-                    let names: Vec<&str> = columns.iter().map(|c| c.header.as_str()).collect();
-                    ck.add(
-                        Some(a),
-                        Some(&p),
-                        format!(
-                            "the file has no column \u{201c}{}\u{201d} (its columns: {})",
-                            r.file_column,
-                            names.join(", ")
-                        ),
-                    );
-                }
-                if let Some(e) = target
-                    && e.column(&r.entity_column).is_none()
-                {
-                    ck.add(Some(a), Some(&p), format!("{} has no column \u{201c}{}\u{201d}", e.label, r.entity_column));
-                }
-            }
-            match (target, header) {
-                (Some(e), Some((delimiter, columns))) => {
-                    let work: Vec<WorkColumn> = columns
-                        .iter()
-                        .map(|c| WorkColumn { alias: c.alias.clone(), column_type: ColumnType::Text })
-                        .collect();
-                    ck.files.insert(a.id.clone(), CsvFile { delimiter, columns });
-                    let out = Flow { dimension: Some(e.name.clone()), columns: work.clone() };
-                    // Unmatched lines belong to no entity: they can be counted and looked at.
-                    let unreconciled = Flow { dimension: None, columns: work };
-                    Some(
-                        outputs(&a.kind)
-                            .into_iter()
-                            .map(|o| if o == "unreconciled" { (o, unreconciled.clone()) } else { (o, out.clone()) })
-                            .collect(),
-                    )
-                }
-                _ => None,
-            }
-        }
+        ActivityKind::Channel { .. } => channel::channel(ck, &scope),
+        ActivityKind::Test { .. } => sources::test(ck, &scope),
+        ActivityKind::ReadAudience { .. } => sources::read_audience(ck, &scope),
+        ActivityKind::Reconciliation { .. } => sources::reconciliation(ck, &scope),
     };
     if ck.problems.len() > before { None } else { out }
 }
