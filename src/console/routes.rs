@@ -129,7 +129,7 @@ struct WorkspaceOutbox(Mutex<rusqlite::Connection>);
 impl crate::channels::sandbox::Outbox for WorkspaceOutbox {
     fn keep(&self, m: &crate::channels::Outgoing) -> Result<String, String> {
         let conn = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let message = store::deliveries::SandboxMessage {
+        let message = store::sandbox::SandboxMessage {
             idempotency_key: &m.idempotency_key,
             channel: m.channel.as_str(),
             address: &m.address,
@@ -138,12 +138,12 @@ impl crate::channels::sandbox::Outbox for WorkspaceOutbox {
             html: &m.html,
         };
         // Real time, as the Sandbox's simulated events are due by it.
-        store::deliveries::sandbox_insert(&conn, &message, jiff::Timestamp::now()).map_err(|e| e.to_string())
+        store::sandbox::sandbox_insert(&conn, &message, jiff::Timestamp::now()).map_err(|e| e.to_string())
     }
 
     fn find(&self, idempotency_key: &str) -> Result<Option<String>, String> {
         let conn = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        store::deliveries::sandbox_lookup(&conn, idempotency_key).map_err(|e| e.to_string())
+        store::sandbox::sandbox_lookup(&conn, idempotency_key).map_err(|e| e.to_string())
     }
 }
 

@@ -376,9 +376,9 @@ impl Console {
             // Messages sent through the channel's Sandbox credential (or the built-in Sandbox).
             let credential = credentials.iter().find(|c| c.channel == channel && c.provider == ProviderKind::Sandbox);
             let settings = credential.map(|c| c.settings.clone()).unwrap_or_default();
-            let rates = store::deliveries::SandboxRates::from_settings(&settings);
+            let rates = store::sandbox::SandboxRates::from_settings(&settings);
             // Real time, as the Sandbox stamps its messages.
-            n += store::deliveries::sandbox_events(&conn, channel.as_str(), &rates, jiff::Timestamp::now(), 100_000)?;
+            n += store::sandbox::sandbox_events(&conn, channel.as_str(), &rates, jiff::Timestamp::now(), 100_000)?;
         }
         Ok(n)
     }

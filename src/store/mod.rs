@@ -16,6 +16,7 @@ pub mod deliveries;
 pub mod interactions;
 pub mod launches;
 pub mod migrations;
+pub mod sandbox;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
