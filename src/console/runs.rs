@@ -403,7 +403,7 @@ impl Console {
     /// A delivery's whole ledger to `path` as CSV, through a temporary file renamed at the end.
     pub fn export_ledger(&self, delivery: i64, path: &Path, cancelled: &dyn Fn() -> bool) -> Result<u64, ConsoleError> {
         let conn = self.workspace.connect()?;
-        jobs::write_atomically(path, |file| Ok(store::deliveries::export_csv(&conn, delivery, file, cancelled)?))
+        jobs::write_atomically(path, |file| Ok(store::ledger::export_csv(&conn, delivery, file, cancelled)?))
     }
 
     pub(super) fn deliveries_event(&self) -> Event {
@@ -443,7 +443,7 @@ impl Console {
             }),
             RunCommand::LedgerPage { delivery, status, offset } => self.spawn(move |console| {
                 let conn = console.workspace.conn();
-                vec![match store::deliveries::page(&conn, delivery, status, offset, LEDGER_PAGE) {
+                vec![match store::ledger::page(&conn, delivery, status, offset, LEDGER_PAGE) {
                     Ok(page) => RunEvent::LedgerPage { delivery, status, offset, page }.into(),
                     Err(e) => Event::Failed(UserError::new("Could not read the ledger", &e.into())),
                 }]

@@ -15,6 +15,7 @@ pub mod data_model;
 pub mod deliveries;
 pub mod interactions;
 pub mod launches;
+pub mod ledger;
 pub mod migrations;
 pub mod sandbox;
 
