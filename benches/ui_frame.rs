@@ -59,7 +59,7 @@ fn canvas() -> Canvas {
 }
 
 fn main() {
-    let now = jiff::Timestamp::now();
+    let now = campaign_console::clock::wall();
     let campaign = Campaign {
         id: 1,
         name: "Frame benchmark".into(),

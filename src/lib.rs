@@ -5,6 +5,7 @@
 
 pub mod audience;
 pub mod channels;
+pub mod clock;
 pub mod console;
 pub mod delivery;
 pub mod demo;

@@ -16,7 +16,7 @@ mod validate;
 
 pub use compile::{
     CompileOptions, CompiledControl, CompiledRun, CompiledSave, CompiledSend, CompiledStep, CompiledTransition,
-    SqlStatement, compile, compile_with,
+    SqlStatement, compile_with,
 };
 pub use expr::{fold, mix};
 pub use ports::{InputPort, inputs, outputs};

@@ -159,7 +159,7 @@ pub fn retry_after(value: &str) -> Option<Duration> {
         return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(86_400.0)));
     }
     let at = jiff::fmt::rfc2822::parse(v).ok()?.timestamp();
-    let wait = at.duration_since(jiff::Timestamp::now());
+    let wait = at.duration_since(crate::clock::wall());
     Some(Duration::try_from(wait).unwrap_or_default())
 }
 

@@ -57,8 +57,7 @@ pub use scheduling::{LaunchReport, LifeAction, SCHEDULER_TICK, scheduler_plan};
 /// instead, since a newer one always follows).
 const EVENT_CAPACITY: usize = 256;
 
-/// The current time. Tests give a fixed one.
-pub type Clock = Arc<dyn Fn() -> jiff::Timestamp + Send + Sync>;
+pub use crate::clock::Clock;
 
 /// Identifies a background job.
 pub type JobId = u64;
@@ -170,7 +169,7 @@ impl Console {
             workspace,
             secrets,
             keychain,
-            clock: options.clock.unwrap_or_else(|| Arc::new(jiff::Timestamp::now)),
+            clock: options.clock.unwrap_or_else(crate::clock::system),
             log_dir: options.log_dir,
             outbox: Outbox { tx, repaint: Arc::new(RwLock::new(None)) },
             inbox: Mutex::new(rx),

@@ -170,7 +170,7 @@ impl Console {
             tx.commit().map_err(StoreError::from)?;
             id
         };
-        let claimed = ledger::claim(&mut conn, delivery, addresses.len(), jiff::Timestamp::now())?;
+        let claimed = ledger::claim(&mut conn, delivery, addresses.len(), crate::clock::wall())?;
         let subject = format!("[Proof] {}", preview.subject);
         let outcomes: Vec<(i64, String, Outcome)> = claimed
             .iter()
@@ -191,8 +191,8 @@ impl Console {
                 (row.id, row.recipient_key.clone(), outcome)
             })
             .collect();
-        ledger::record(&mut conn, Some(campaign_id), delivery, &outcomes, jiff::Timestamp::now())?;
-        ledger::finish(&conn, delivery, ledger::delivery_status::DONE, jiff::Timestamp::now())?;
+        ledger::record(&mut conn, Some(campaign_id), delivery, &outcomes, crate::clock::wall())?;
+        ledger::finish(&conn, delivery, ledger::delivery_status::DONE, crate::clock::wall())?;
         let sent = outcomes.iter().filter(|(_, _, o)| matches!(o, Outcome::Sent { .. })).count() as u64;
         if sent < addresses.len() as u64 {
             let why = outcomes

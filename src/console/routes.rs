@@ -138,7 +138,7 @@ impl crate::channels::sandbox::Outbox for WorkspaceOutbox {
             html: &m.html,
         };
         // Real time, as the Sandbox's simulated events are due by it.
-        store::sandbox::sandbox_insert(&conn, &message, jiff::Timestamp::now()).map_err(|e| e.to_string())
+        store::sandbox::sandbox_insert(&conn, &message, crate::clock::wall()).map_err(|e| e.to_string())
     }
 
     fn find(&self, idempotency_key: &str) -> Result<Option<String>, String> {

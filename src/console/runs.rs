@@ -378,7 +378,7 @@ impl Console {
             let settings = credential.map(|c| c.settings.clone()).unwrap_or_default();
             let rates = store::sandbox::SandboxRates::from_settings(&settings);
             // Real time, as the Sandbox stamps its messages.
-            n += store::sandbox::sandbox_events(&conn, channel.as_str(), &rates, jiff::Timestamp::now(), 100_000)?;
+            n += store::sandbox::sandbox_events(&conn, channel.as_str(), &rates, crate::clock::wall(), 100_000)?;
         }
         Ok(n)
     }

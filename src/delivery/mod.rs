@@ -143,7 +143,7 @@ pub fn recover(
     runtime: &tokio::runtime::Handle,
 ) -> Result<(u64, u64, u64), DeliveryError> {
     let mut counts = (0, 0, 0);
-    let now = jiff::Timestamp::now();
+    let now = crate::clock::wall();
     let campaign: Option<i64> =
         conn.query_row("SELECT campaign_id FROM cc_deliveries WHERE id = ?1", [delivery], |r| r.get(0))?;
     for (id, key) in deliveries::in_flight(conn, delivery)? {
@@ -235,7 +235,7 @@ pub fn send(
     loop {
         let mut next = None;
         if !cancelled() {
-            let claimed = deliveries::claim(conn, delivery, batch, jiff::Timestamp::now())?;
+            let claimed = deliveries::claim(conn, delivery, batch, crate::clock::wall())?;
             if !claimed.is_empty() {
                 let (outcomes, outgoing) = prepare(
                     conn,
@@ -257,7 +257,7 @@ pub fn send(
         match in_flight.take() {
             Some(done) => {
                 let outcomes = settle(done, sender, options);
-                deliveries::record(conn, campaign, delivery, &outcomes, jiff::Timestamp::now())?;
+                deliveries::record(conn, campaign, delivery, &outcomes, crate::clock::wall())?;
                 // Counted from the outcomes: reading the ledger's counts each batch would cost a
                 // scan of the whole delivery every time.
                 for (_, _, outcome) in &outcomes {
@@ -278,7 +278,7 @@ pub fn send(
                     Some(at) => {
                         // Wait for the next retry, a second at a time so a cancel is heard.
                         // (Already due: a moment, then claimed at the next turn.)
-                        let wait = Duration::try_from(at.duration_since(jiff::Timestamp::now()))
+                        let wait = Duration::try_from(at.duration_since(crate::clock::wall()))
                             .unwrap_or_default()
                             .min(Duration::from_secs(1));
                         std::thread::sleep(wait.max(Duration::from_millis(10)));
@@ -294,7 +294,7 @@ pub fn send(
     last = read_progress(conn, delivery)?;
     progress(&last);
     if last.remaining == 0 {
-        deliveries::finish(conn, delivery, deliveries::delivery_status::DONE, jiff::Timestamp::now())?;
+        deliveries::finish(conn, delivery, deliveries::delivery_status::DONE, crate::clock::wall())?;
     }
     Ok(last)
 }
@@ -362,9 +362,9 @@ fn settle(batch: Batch, sender: &Sender<'_>, options: &SendOptions) -> Vec<(i64,
                     Outcome::Failed { code, message: format!("{message} (gave up after {} attempts)", row.attempts) }
                 } else {
                     let wait = retry_after.unwrap_or_else(|| backoff(options.backoff, row.attempts, row.id));
-                    let at = jiff::Timestamp::now()
+                    let at = crate::clock::wall()
                         .checked_add(jiff::SignedDuration::try_from(wait).unwrap_or_default())
-                        .unwrap_or_else(|_| jiff::Timestamp::now());
+                        .unwrap_or_else(|_| crate::clock::wall());
                     Outcome::Retry { at, code, message }
                 }
             }

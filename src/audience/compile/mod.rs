@@ -29,11 +29,6 @@ pub use output::{
 };
 use sql::*;
 
-/// Compiles `canvas` for `dialect`, with relative dates counted from now.
-pub fn compile(canvas: &Canvas, model: &DataModel, dialect: Dialect) -> Result<CompiledRun, AudienceError> {
-    compile_with(canvas, model, &CompileOptions::new(dialect, jiff::Timestamp::now(), 0))
-}
-
 /// Compiles `canvas` with explicit options.
 pub fn compile_with(
     canvas: &Canvas,

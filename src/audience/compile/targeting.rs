@@ -56,7 +56,7 @@ impl<'a> Compiler<'a> {
         let (Some(entity), Some(w)) = (dim, input_table.as_deref()) else { return Ok(()) };
         let flow = flow_for("out");
         let t = self.table(&a.id, "out", &flow, out);
-        let mut q = carry("w", w, &input_flow);
+        let mut q = carry("w", w, input_flow);
         join_dimension(&mut q, entity);
         for c in columns {
             q.expr_as(self.b.enrichment(&c.source, entity, "t")?.0, Alias::new(&c.alias));
@@ -75,7 +75,7 @@ impl<'a> Compiler<'a> {
         // filters only; each subset, its ranking for a limit and the complement are
         // steps too, so changing one subset's limit recomputes just that subset
         // and the complement.
-        let matches = self.split_matches(a, w, entity, &input_flow, subsets)?;
+        let matches = self.split_matches(a, w, entity, input_flow, subsets)?;
         let m = |i: usize| format!("m_{}", i + 1);
         let dialect = format!("{:?}", self.options.dialect);
         // (table, has a limit) of the subsets so far.

@@ -55,7 +55,7 @@ impl CanvasEditor {
     pub(super) fn insert_on_wire(&mut self, node: NodeId, (out, inp): (OutPinId, InPinId)) {
         let options = CompileOptions {
             audiences: self.context.audiences.clone(),
-            ..CompileOptions::new(Dialect::Sqlite, jiff::Timestamp::now(), 0)
+            ..CompileOptions::new(Dialect::Sqlite, crate::clock::wall(), 0)
         };
         let (new_in, new_out) = (InPinId { node, input: 0 }, OutPinId { node, output: 0 });
         let fits = {

@@ -284,7 +284,7 @@ fn scalar_editor(ui: &mut Ui, id: Id, ty: ColumnType, v: &mut Operand, choices: 
 /// A date with a calendar; an unreadable stored date is replaced by today's when picked.
 pub fn date_editor(ui: &mut Ui, id: Id, s: &mut String) -> bool {
     let parsed = s.get(..10).and_then(|d| d.parse::<jiff::civil::Date>().ok());
-    let mut date = parsed.unwrap_or_else(|| jiff::Zoned::now().date());
+    let mut date = parsed.unwrap_or_else(crate::clock::today);
     let salt = format!("{id:?}");
     let r: Response = ui.add(DatePickerButton::new(&mut date).id_salt(&salt).calendar_week(false));
     if parsed.is_none() && !s.is_empty() {

@@ -364,7 +364,7 @@ impl CanvasEditor {
         let check = |snarl: &Snarl<Activity>, from: OutPinId, to: InPinId| {
             let options = CompileOptions {
                 audiences: audiences.clone(),
-                ..CompileOptions::new(Dialect::Sqlite, jiff::Timestamp::now(), 0)
+                ..CompileOptions::new(Dialect::Sqlite, crate::clock::wall(), 0)
             };
             check_connection(snarl, from, to, model, &options)
         };

@@ -75,7 +75,7 @@ impl CanvasEditor {
                     (t.id.clone(), format!("{from} ({})", t.output))
                 })
                 .collect(),
-            now: jiff::Timestamp::now(),
+            now: crate::clock::wall(),
             work_columns: self
                 .committed
                 .transitions
@@ -89,7 +89,7 @@ impl CanvasEditor {
             model: &self.context.model,
             choices: &self.choices,
             wanted: Vec::new(),
-            today: jiff::Zoned::now().date(),
+            today: crate::clock::today(),
         };
         let form_id = egui::Id::new(("form", self.campaign.id, &a.id));
         let edit = forms::kind_form(ui, &mut cx, &surroundings, form_id, &mut kind);

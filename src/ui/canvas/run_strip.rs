@@ -49,7 +49,7 @@ impl CanvasEditor {
         run.running = true;
         run.progress.insert(progress.delivery, progress);
         let settled = run.totals();
-        let now = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;
+        let now = crate::clock::wall().as_millisecond() as f64 / 1000.0;
         run.samples.push_back((now, settled.sent + settled.failed));
         while run.samples.front().is_some_and(|(t, _)| now - t > 5.0) {
             run.samples.pop_front();

@@ -97,7 +97,7 @@ pub(super) fn wait_form(ui: &mut Ui, id: Id, wait: &mut WaitFor) -> bool {
     let kinds = [(false, "for a while".to_owned()), (true, "until a date".to_owned())];
     if row(ui, "Wait", |ui| combo(ui, id.with("kind"), &mut until, &kinds)) {
         *wait = if until {
-            let tomorrow = jiff::Zoned::now().date().tomorrow().unwrap_or(jiff::Zoned::now().date());
+            let tomorrow = crate::clock::today().tomorrow().unwrap_or(crate::clock::today());
             WaitFor::Until { at: format!("{tomorrow} 09:00") }
         } else {
             WaitFor::Duration { minutes: 60 }
@@ -178,7 +178,7 @@ pub(super) fn scheduler_form(
         (Every::Cron, "by a cron expression".to_owned()),
     ];
     if row(ui, "Run", |ui| combo(ui, id.with("every"), &mut every, &options)) {
-        let tomorrow = jiff::Zoned::now().date().tomorrow().unwrap_or(jiff::Zoned::now().date());
+        let tomorrow = crate::clock::today().tomorrow().unwrap_or(crate::clock::today());
         *schedule = match every {
             Every::Once => Schedule::Once { at: format!("{tomorrow} 09:00") },
             Every::Daily => Schedule::Daily { times: vec!["09:00".into()] },
@@ -247,7 +247,7 @@ pub(super) fn scheduler_form(
         ui.horizontal(|ui| {
             let mut on = value.is_some();
             if ui.checkbox(&mut on, label).changed() {
-                *value = on.then(|| jiff::Zoned::now().date().to_string());
+                *value = on.then(|| crate::clock::today().to_string());
                 changed = true;
             }
             if let Some(day) = value {
