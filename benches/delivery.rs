@@ -14,10 +14,9 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-#[path = "../tests/support/mock_http.rs"]
-mod mock_http;
-#[path = "../tests/support/blast.rs"]
+#[path = "../tests/support/mod.rs"]
 mod support;
+use support::mock_http;
 
 use campaign_console::model::{CampaignKind, Channel, Message, ProviderKind};
 use campaign_console::store;

@@ -1,17 +1,17 @@
-//! One golden test per activity kind on the small hand-made dataset of `common::fixture`,
+//! One golden test per activity kind on the small hand-made dataset of `support::fixture`,
 //! where the right answer is known by hand.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
 
-mod common;
+mod support;
 
 use campaign_console::audience::mix;
 use campaign_console::model::{
     ActivityKind as K, Aggregate, Channel, CombineMode, DedupMethod, EnrichColumn, EnrichSource, Limit,
     LinkedCondition, Op, Operand, PeriodUnit, Pick, Recipient, Rule, Subset,
 };
-use common::fixture::*;
 use rusqlite::types::Value as V;
+use support::fixture::*;
 
 fn c(column: &str, op: Op, value: Operand) -> Rule {
     Rule::Column { column: column.into(), op, value }

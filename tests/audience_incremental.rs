@@ -3,13 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
 
-mod common;
+mod support;
 
 use std::cell::Cell;
 
 use campaign_console::audience::{self, CompileOptions, CountSession, Dialect};
 use campaign_console::model::{ActivityKind as K, Canvas, Limit, Op, Operand, Pick, Rule, Subset};
-use common::fixture::*;
+use support::fixture::*;
 
 fn flow(percent: f64) -> Canvas {
     canvas(

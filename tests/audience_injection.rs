@@ -3,10 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
 
-mod common;
+mod support;
 
 use campaign_console::model::{Op, Operand, Rule};
-use common::fixture::*;
+use support::fixture::*;
 
 fn name(op: Op, s: &str) -> Rule {
     Rule::Column { column: "name".into(), op, value: Operand::Text(s.into()) }

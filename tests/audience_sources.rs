@@ -3,13 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
 
-mod common;
+mod support;
 
 use campaign_console::audience::{self, CompileOptions, CountSession, Dialect};
 use campaign_console::model::{ActivityKind as K, Op, Operand, ReconcileRule, Rule};
 use campaign_console::store;
-use common::fixture::*;
 use rusqlite::types::Value as V;
+use support::fixture::*;
 
 fn gold_or_silver() -> Rule {
     Rule::Column {

@@ -3,14 +3,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
 
-mod common;
+mod support;
 
 use campaign_console::audience::{AudienceError, Problem};
 use campaign_console::model::{
     ActivityKind as K, Canvas, Channel, CombineMode, DedupMethod, LinkedCondition, Op, Operand, PeriodUnit, Recipient,
     Rule, Transition,
 };
-use common::fixture::*;
+use support::fixture::*;
 
 fn problems(c: &Canvas) -> Vec<Problem> {
     match compile(c) {

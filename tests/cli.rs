@@ -106,8 +106,8 @@ fn count_save_audiences_and_preview_the_schedule() {
     assert!(!ok && err.contains("no saved audience called"), "{err}");
 }
 
-#[path = "support/smtp_sink.rs"]
-mod smtp_sink;
+mod support;
+use support::smtp_sink;
 
 fn run_ok(c: &mut Command) -> String {
     let out = c.output().unwrap();

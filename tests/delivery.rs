@@ -11,7 +11,6 @@ use campaign_console::model::{CampaignKind, Canvas, Channel, Message};
 use campaign_console::store::deliveries::status;
 use campaign_console::ui::testing;
 
-#[path = "support/blast.rs"]
 mod support;
 
 use support::{one, sqlite};

@@ -6,11 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
 
-#[path = "support/mock_http.rs"]
-mod mock_http;
-#[path = "support/smtp_sink.rs"]
-mod smtp_sink;
-#[path = "support/blast.rs"]
+use support::mock_http;
+use support::smtp_sink;
 mod support;
 
 use std::time::{Duration, Instant};

@@ -3,13 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
 
-mod common;
+mod support;
 
 use campaign_console::model::{CampaignKind, CampaignStatus};
 use campaign_console::ui::{SavedState, Screen, testing};
-use common::{harness, settle};
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
+use support::{harness, settle};
 
 #[test]
 fn create_rename_and_delete_a_campaign() {

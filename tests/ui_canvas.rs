@@ -5,17 +5,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
 
-mod common;
+mod support;
 
 use std::time::{Duration, Instant};
 
 use campaign_console::console::Console;
 use campaign_console::model::{ActivityKind, CampaignKind, Canvas, Op, Operand, Rule};
 use campaign_console::ui::{App, SavedState, testing, theme};
-use common::{harness, settle};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use support::{harness, settle};
 
 /// Runs frames until the editor has counted and saved everything and the Console is idle.
 fn settle_canvas(h: &mut Harness<'static, App>) {

@@ -4,15 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
 
-mod common;
-#[path = "support/smtp_sink.rs"]
-mod smtp_sink;
+mod support;
+use support::smtp_sink;
 
 use campaign_console::model::{Channel, ProviderKind};
 use campaign_console::ui::{App, SavedState, testing};
-use common::{harness, settle};
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
+use support::{harness, settle};
 
 fn type_into(h: &mut egui_kittest::Harness<'static, App>, label: &str, text: &str) {
     // A password field is a text input of its own kind. Focus, select what is there, type over.

@@ -3,12 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
 
-mod common;
+mod support;
 
 use campaign_console::ui::{App, SavedState, testing};
-use common::{harness, settle};
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
+use support::{harness, settle};
 
 #[test]
 fn start_sends_through_the_sandbox_and_deliveries_shows_the_ledger() {

@@ -2,12 +2,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
 
-mod common;
+mod support;
 
 use campaign_console::console::{DataCommand, RunCommand};
 use campaign_console::ui::{App, SavedState, Screen, ThemeChoice, testing};
-use common::{harness, settle};
 use egui_kittest::kittest::Queryable;
+use support::{harness, settle};
 
 #[test]
 fn the_demo_shows_its_campaigns_and_six_entities_with_row_counts() {

@@ -10,6 +10,7 @@ pub mod deliveries;
 mod launcher;
 mod path_field;
 mod settings;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod theme;
 

@@ -1,8 +1,6 @@
 //! The smallest sending canvas (everyone → one channel activity) and the SQL helpers the
 //! delivery and provider tests share.
 
-#![allow(dead_code, clippy::unwrap_used)]
-
 use campaign_console::model::{Activity, ActivityKind, Canvas, Channel, Message, Recipient, Rule, Transition};
 
 /// Everyone → one channel activity sending `message`, with `credential` (the channel's default

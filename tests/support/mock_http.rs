@@ -2,8 +2,6 @@
 //! (idempotency key, time) and answers as a rule says: a status with headers after an optional
 //! delay, or a connection closed without an answer (a reset, as the client sees it).
 
-#![allow(dead_code)]
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 

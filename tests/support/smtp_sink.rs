@@ -1,8 +1,6 @@
 //! An SMTP server on loopback that accepts every message and keeps it: enough of RFC 5321 for
 //! lettre (EHLO, AUTH PLAIN, MAIL, RCPT, DATA, RSET, NOOP, QUIT). A wrong password gets 535.
 
-#![allow(dead_code)]
-
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};

@@ -1,9 +1,17 @@
-//! Shared UI-test helpers: the app in a kittest harness, and waiting for background work.
+//! What the integration tests share: the app in a kittest harness and waiting for background
+//! work (here), a hand-made dataset (`fixture`), the smallest sending canvas (`blast`), and
+//! local fakes of providers: an HTTP server (`mock_http`) and an SMTP sink (`smtp_sink`).
+//! Each test file uses part of it.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports, reason = "each test file uses a part of the shared support")]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
+pub mod blast;
 pub mod fixture;
+pub mod mock_http;
+pub mod smtp_sink;
+
+pub use blast::{blast, kill_again_and_again, one, sqlite};
 
 use std::time::{Duration, Instant};
 
