@@ -9,7 +9,7 @@
 //!
 //!     cargo bench --profile dev --bench audience
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // A benchmark: a panic is the report.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a benchmark: a panic is the report")]
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -9,7 +9,7 @@
 //!
 //! The mock server runs in this process on two threads of its own (it only counts requests).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // A benchmark: a panic is the report.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a benchmark: a panic is the report")]
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -62,6 +62,7 @@ fn sample_memory(stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> std::th
         .unwrap()
 }
 
+#[allow(clippy::too_many_lines, reason = "the benchmark's script: set-up, the two runs, the figures")]
 fn main() {
     let n: u64 = std::env::var("BENCH_MESSAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-delivery-{n}"));

@@ -5,7 +5,7 @@
 //!
 //!     cargo bench --profile dev --bench ui_frame
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // A benchmark: a panic is the report.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a benchmark: a panic is the report")]
 
 use std::time::{Duration, Instant};
 

@@ -268,7 +268,7 @@ pub fn sms_size(text: &str) -> SmsSize {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
     use super::*;
 

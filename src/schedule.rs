@@ -105,87 +105,7 @@ impl Plan {
         let from = from_day.and_then(start_of);
         let until = until_day.and_then(|d| d.tomorrow().ok()).and_then(start_of);
 
-        let launches = match p.schedule {
-            Schedule::Once { at } => match parse_datetime(at) {
-                Some(dt) => match dt.to_zoned(tz.clone()) {
-                    Ok(z) => Some(Launches::Once(z.timestamp())),
-                    Err(e) => {
-                        problems.push(problem("at", format!("{at} does not exist in that time zone: {e}")));
-                        None
-                    }
-                },
-                None => {
-                    problems.push(problem(
-                        "at",
-                        format!("\u{201c}{at}\u{201d} is not a date and time (write it as 2026-12-31 09:30)"),
-                    ));
-                    None
-                }
-            },
-            Schedule::Daily { times } => {
-                if times.is_empty() {
-                    problems.push(problem("times", "add at least one time of day"));
-                }
-                let mut patterns = Vec::new();
-                for t in times {
-                    match parse_time(t) {
-                        Some(t) => patterns.push(format!("{} {} * * *", t.minute(), t.hour())),
-                        None => problems.push(problem("times", bad_time(t))),
-                    }
-                }
-                crons(&patterns, "times", &mut problems)
-            }
-            Schedule::Weekly { days, time } => {
-                if days.is_empty() {
-                    problems.push(problem("days", "choose at least one day of the week"));
-                }
-                let mut names = Vec::new();
-                for d in days {
-                    match weekday(d) {
-                        Some(n) => names.push(n),
-                        None => problems.push(problem(
-                            "days",
-                            format!("\u{201c}{d}\u{201d} is not a day of the week (mon, tue, wed, thu, fri, sat, sun)"),
-                        )),
-                    }
-                }
-                match parse_time(time) {
-                    Some(t) if !names.is_empty() => {
-                        crons(&[format!("{} {} * * {}", t.minute(), t.hour(), names.join(","))], "days", &mut problems)
-                    }
-                    Some(_) => None,
-                    None => {
-                        problems.push(problem("time", bad_time(time)));
-                        None
-                    }
-                }
-            }
-            Schedule::Monthly { day, time } => {
-                if !(1..=31).contains(day) {
-                    problems.push(problem("day", "the day of the month must be between 1 and 31"));
-                }
-                match parse_time(time) {
-                    Some(t) if (1..=31).contains(day) => Some(Launches::Monthly { day: *day as i8, time: t }),
-                    Some(_) => None,
-                    None => {
-                        problems.push(problem("time", bad_time(time)));
-                        None
-                    }
-                }
-            }
-            Schedule::Cron { expression } => {
-                let e = expression.trim();
-                if !e.starts_with('@') && e.split_whitespace().count() != 5 {
-                    problems.push(problem(
-                        "expression",
-                        "a cron expression has five fields: minute hour day-of-month month day-of-week (for example \u{201c}0 9 * * mon\u{201d})",
-                    ));
-                    None
-                } else {
-                    crons(&[e.to_owned()], "expression", &mut problems)
-                }
-            }
-        };
+        let launches = launches_of(p.schedule, &tz, &mut problems);
         let plan = match launches {
             Some(launches) if problems.is_empty() => Self { tz, launches, from, until },
             _ => return Err(problems),
@@ -330,4 +250,88 @@ fn weekday(d: &str) -> Option<&'static str> {
         ("sun", "sunday"),
     ];
     all.iter().find(|(short, long)| d == *short || d == *long).map(|(short, _)| *short)
+}
+/// The launch times a schedule names, in `tz`; every problem goes to `problems`.
+fn launches_of(schedule: &Schedule, tz: &TimeZone, problems: &mut Vec<ScheduleProblem>) -> Option<Launches> {
+    match schedule {
+        Schedule::Once { at } => match parse_datetime(at) {
+            Some(dt) => match dt.to_zoned(tz.clone()) {
+                Ok(z) => Some(Launches::Once(z.timestamp())),
+                Err(e) => {
+                    problems.push(problem("at", format!("{at} does not exist in that time zone: {e}")));
+                    None
+                }
+            },
+            None => {
+                problems.push(problem(
+                    "at",
+                    format!("\u{201c}{at}\u{201d} is not a date and time (write it as 2026-12-31 09:30)"),
+                ));
+                None
+            }
+        },
+        Schedule::Daily { times } => {
+            if times.is_empty() {
+                problems.push(problem("times", "add at least one time of day"));
+            }
+            let mut patterns = Vec::new();
+            for t in times {
+                match parse_time(t) {
+                    Some(t) => patterns.push(format!("{} {} * * *", t.minute(), t.hour())),
+                    None => problems.push(problem("times", bad_time(t))),
+                }
+            }
+            crons(&patterns, "times", problems)
+        }
+        Schedule::Weekly { days, time } => {
+            if days.is_empty() {
+                problems.push(problem("days", "choose at least one day of the week"));
+            }
+            let mut names = Vec::new();
+            for d in days {
+                match weekday(d) {
+                    Some(n) => names.push(n),
+                    None => problems.push(problem(
+                        "days",
+                        format!("\u{201c}{d}\u{201d} is not a day of the week (mon, tue, wed, thu, fri, sat, sun)"),
+                    )),
+                }
+            }
+            match parse_time(time) {
+                Some(t) if !names.is_empty() => {
+                    crons(&[format!("{} {} * * {}", t.minute(), t.hour(), names.join(","))], "days", problems)
+                }
+                Some(_) => None,
+                None => {
+                    problems.push(problem("time", bad_time(time)));
+                    None
+                }
+            }
+        }
+        Schedule::Monthly { day, time } => {
+            if !(1..=31).contains(day) {
+                problems.push(problem("day", "the day of the month must be between 1 and 31"));
+            }
+            match parse_time(time) {
+                Some(t) if (1..=31).contains(day) => Some(Launches::Monthly { day: *day as i8, time: t }),
+                Some(_) => None,
+                None => {
+                    problems.push(problem("time", bad_time(time)));
+                    None
+                }
+            }
+        }
+        Schedule::Cron { expression } => {
+            let e = expression.trim();
+            if !e.starts_with('@') && e.split_whitespace().count() != 5 {
+                problems.push(problem(
+                    "expression",
+                    "a cron expression has five fields: minute hour day-of-month month day-of-week (for example \u{201c}0 9 * * mon\u{201d})",
+                ));
+                None
+            } else {
+                crons(&[e.to_owned()], "expression", problems)
+            }
+        }
+    }
 }

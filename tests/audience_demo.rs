@@ -2,7 +2,7 @@
 //! the same audience, its random sample is the one the seed defines, and its steps use the
 //! workspace's indexes.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
 use campaign_console::audience::{self, Dialect, mix};
 use campaign_console::ui::testing;

@@ -3,7 +3,7 @@
 //! an order is taken, percentages with decimals, and channel activities whose recipients
 //! cannot all be reached. Each test failed before its fix.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
 use campaign_console::audience::{self, CompileOptions, CountReport, Dialect};
 use campaign_console::model::{

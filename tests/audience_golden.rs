@@ -1,7 +1,7 @@
 //! One golden test per activity kind on the small hand-made dataset of `support::fixture`,
 //! where the right answer is known by hand.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
 mod support;
 

@@ -1,7 +1,7 @@
 //! Recounting after an edit reruns only what is downstream of it; a cancelled count reports
 //! what it finished; work tables never outlive their session.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
 mod support;
 

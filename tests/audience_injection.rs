@@ -1,7 +1,7 @@
 //! Condition values containing quotes, `;`, `--`, NUL, LIKE wildcards and SQL keywords are
 //! matched literally: they are bound parameters, never SQL.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
 mod support;
 

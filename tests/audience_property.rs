@@ -2,7 +2,7 @@
 //! the same rule over all rows loaded in memory counts (with SQL's three-valued logic: an
 //! unknown comparison is neither true nor false).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
 use std::sync::OnceLock;
 

@@ -1,7 +1,7 @@
 //! Golden tests for the activities that read from outside the customer tables: Save audience
 //! → Read audience, and Reconciliation of a CSV file, on the hand-made dataset.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
 mod support;
 

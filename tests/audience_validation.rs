@@ -1,7 +1,7 @@
 //! Every validation error is provoked once, and its message names the activity (and the
 //! parameter) in words a marketer understands.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
 mod support;
 

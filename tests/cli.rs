@@ -1,6 +1,6 @@
 //! The command line: help, and writing a demo workspace.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
 use std::process::Command;
 

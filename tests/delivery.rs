@@ -2,7 +2,7 @@
 //! is personalized and sent once, a campaign does not run twice by accident, and a run killed at
 //! random moments (SIGKILL, over and over) ends with every row settled and no message sent twice.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,6 @@
 //! The demo generator: deterministic, realistic, complete.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
 use campaign_console::demo::{self, DemoOptions};
 use campaign_console::model::{CampaignKind, Channel};

@@ -4,7 +4,7 @@
 //! direct-mail extraction file with its crash recovery, and a run killed again and again while
 //! sending over HTTP.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
 use support::mock_http;
 use support::smtp_sink;

@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 //! Scheduler activity: launch times, validity period, time zones, the 15-minute floor and the
 //! messages for bad input.
 

@@ -2,7 +2,7 @@
 //! Scheduler's times, once even when two processes look, and a launch missed while nothing ran
 //! is run once.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};

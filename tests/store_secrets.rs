@@ -1,6 +1,6 @@
 //! No secret value is ever written to the workspace files.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
 use campaign_console::model::{Channel, ProviderKind};
 use campaign_console::ui::testing;

@@ -1,7 +1,7 @@
 //! The Campaigns screen, driven by role and label on a temporary workspace; every step is
 //! checked in the workspace database.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
 mod support;
 

@@ -3,7 +3,7 @@
 //! the UI, a wrong connection is refused with its reason, undo goes back, and the canvas
 //! round-trips through the workspace.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
 mod support;
 
@@ -159,6 +159,7 @@ fn the_demo_canvas_shows_the_engines_counts() {
 }
 
 #[test]
+#[allow(clippy::too_many_lines, reason = "one user's story through the canvas, step by step")]
 fn build_split_and_sms_through_the_ui() {
     let dir = tempfile::tempdir().unwrap();
     let console = testing::console(dir.path()).unwrap();

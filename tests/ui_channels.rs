@@ -2,7 +2,7 @@
 //! sink (signing in with the typed password), saved with its password in the keychain only, and
 //! settings that cannot work are refused with what to fix, nothing saved.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
 mod support;
 use support::smtp_sink;

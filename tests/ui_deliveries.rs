@@ -1,7 +1,7 @@
 //! Start on the canvas sends the campaign through the Sandbox with a progress bar, and the
 //! Deliveries screen lists the deliveries and pages through a ledger.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
 mod support;
 

@@ -1,6 +1,6 @@
 //! The window shell: navigation, the Data screen on the demo, Settings, background jobs.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
 mod support;
 

@@ -213,7 +213,10 @@ impl Console {
     }
 
     /// Sends (or carries on sending) one delivery of `campaign`.
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one delivery of a run: what it sends, at what pace, reporting and stoppable"
+    )]
     fn send_delivery(
         &self,
         campaign: &Campaign,

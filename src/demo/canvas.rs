@@ -6,6 +6,7 @@ use crate::model::{Canvas, Channel, CombineMode};
 /// last year, enriched with what they spent, one per email, split into three segments; the
 /// first two get an email, a sample of the rest an SMS, and the others are saved as an
 /// audience for later. It starts every Monday at 09:00.
+#[allow(clippy::too_many_lines, reason = "a declaration of the sample canvas, one activity after another")]
 pub fn summer_canvas() -> Canvas {
     use crate::model::{
         Activity, ActivityKind as K, Aggregate, DedupMethod, EnrichColumn, EnrichSource, Limit, LinkedCondition,

@@ -3,6 +3,7 @@
 use super::*;
 
 /// The data model of the demo: six entities and their links.
+#[allow(clippy::too_many_lines, reason = "a declaration of the demo data model, one entity after another")]
 pub fn data_model() -> DataModel {
     fn col(name: &str, label: &str, column_type: ColumnType) -> Column {
         Column { name: name.into(), label: label.into(), column_type }

@@ -165,18 +165,7 @@ pub(super) fn insert_rows(
     let today = days.offset_of(opts.today);
     let mut s = DemoSummary { profiles: 0, addresses: 0, hotels: 0, bookings: 0, subscriptions: 0, events: 0 };
 
-    for id in 1..=HOTELS as i64 {
-        let (country, _, _, cities) = rng.pick(COUNTRIES);
-        let city = rng.pick(cities);
-        let brand = rng.pick(HOTEL_BRANDS);
-        let name = format!("{brand} {} {city}", rng.pick(HOTEL_KINDS));
-        let stars = rng.range(2, 5);
-        load.insert(
-            HOTEL_TABLE,
-            &[id.into(), (&name).into(), (*brand).into(), (*city).into(), (*country).into(), stars.into()],
-        )?;
-        s.hotels += 1;
-    }
+    insert_hotels(load, &mut rng, &mut s)?;
 
     let step = (opts.profiles / 200).max(1_000);
     let mut phone = String::with_capacity(16);
@@ -189,32 +178,7 @@ pub(super) fn insert_rows(
         let (country, prefix, digits, cities) = rng.pick(COUNTRIES);
         let city = rng.pick(cities);
         let email = format!("{}.{}.{id}@{}", ascii_lower(first), ascii_lower(last), rng.pick(EMAIL_DOMAINS));
-        phone.clear();
-        phone.push_str(prefix);
-        if *country == "US" {
-            phone.push_str(&format!("{}{}", rng.pick(US_AREA_CODES), rng.range(2_000_000, 9_999_999)));
-        } else {
-            let n = rng.below(10u64.pow(*digits));
-            phone.push_str(&format!("{n:0width$}", width = *digits as usize));
-        }
-        // A number the numbering plan has (a demo should not look full of bad data): when the
-        // draw is not one, change its digits after the prefix one by one, from the first,
-        // without another draw, so the rest of the data stays the same.
-        let valid = |p: &str| crate::store::deliveries::valid_address(crate::store::deliveries::AddressKind::Phone, p);
-        if !valid(&phone) {
-            let original = phone.clone();
-            'fix: for position in prefix.len()..original.len() {
-                for step in 1..10u8 {
-                    let mut bytes = original.clone().into_bytes();
-                    bytes[position] = b'0' + (bytes[position] - b'0' + step) % 10;
-                    let candidate = String::from_utf8(bytes).unwrap_or_default();
-                    if valid(&candidate) {
-                        phone = candidate;
-                        break 'fix;
-                    }
-                }
-            }
-        }
+        demo_phone(&mut rng, &mut phone, country, prefix, *digits);
         let has_phone = rng.chance(92);
         let birth = days.at(today - rng.range(18 * 365, 75 * 365));
         let roll = rng.below(100);
@@ -249,94 +213,156 @@ pub(super) fn insert_rows(
         )?;
         s.profiles += 1;
 
-        for k in 0..rng.skewed(3) {
-            s.addresses += 1;
-            let (a_country, a_city) = if rng.chance(85) {
-                (*country, *city)
-            } else {
-                let (c, _, _, cities) = rng.pick(COUNTRIES);
-                (*c, *rng.pick(cities))
-            };
-            let line1 = format!("{} {}", rng.range(1, 240), rng.pick(STREETS));
-            let postcode = format!("{:05}", rng.below(100_000));
-            load.insert(
-                ADDRESSES,
-                &[
-                    (s.addresses as i64).into(),
-                    id.into(),
-                    ADDRESS_KINDS[k as usize % ADDRESS_KINDS.len()].into(),
-                    (&line1).into(),
-                    (&postcode).into(),
-                    a_city.into(),
-                    a_country.into(),
-                    (k == 0).into(),
-                ],
-            )?;
-        }
-
-        for _ in 0..rng.skewed(8) {
-            s.bookings += 1;
-            let hotel_id = rng.range(1, HOTELS as i64);
-            let check_in = today + rng.range(-730, 120);
-            let booked = check_in - rng.range(1, 180);
-            let status = if check_in > today {
-                if rng.chance(88) { "confirmed" } else { "cancelled" }
-            } else {
-                match rng.below(100) {
-                    0..=84 => "completed",
-                    85..=95 => "cancelled",
-                    _ => "no_show",
-                }
-            };
-            let nights = rng.range(1, 10);
-            let stars_factor = 60 + (hotel_id % 4) * 40;
-            let amount = (nights * (stars_factor + rng.range(0, 120))) as f64 + rng.below(100) as f64 / 100.0;
-            let booked_at = days.timestamp(booked.min(today), &mut rng);
-            load.insert(
-                BOOKINGS,
-                &[
-                    (s.bookings as i64).into(),
-                    id.into(),
-                    hotel_id.into(),
-                    amount.into(),
-                    status.into(),
-                    (&booked_at).into(),
-                    days.at(check_in).into(),
-                    nights.into(),
-                ],
-            )?;
-        }
-
-        let mut plans = PLANS.to_vec();
-        for _ in 0..rng.skewed(3) {
-            s.subscriptions += 1;
-            let plan = plans.swap_remove(rng.below(plans.len() as u64) as usize);
-            let start = created_day + rng.range(0, 300);
-            let active = rng.chance(75);
-            let ended = (!active).then(|| days.timestamp(start + rng.range(30, 400), &mut rng));
-            let started_at = days.timestamp(start.min(today), &mut rng);
-            load.insert(
-                SUBSCRIPTIONS,
-                &[
-                    (s.subscriptions as i64).into(),
-                    id.into(),
-                    plan.into(),
-                    (if active { "active" } else { "cancelled" }).into(),
-                    (&started_at).into(),
-                    ended.as_ref().into(),
-                ],
-            )?;
-        }
-
-        for _ in 0..rng.skewed(10) {
-            s.events += 1;
-            let kind = rng.pick(EVENT_KINDS);
-            let value = (*kind == "purchase").then(|| rng.range(500, 50_000) as f64 / 100.0);
-            let at = days.timestamp(today - rng.range(0, 365), &mut rng);
-            load.insert(EVENTS, &[(s.events as i64).into(), id.into(), (*kind).into(), (&at).into(), value.into()])?;
-        }
+        insert_belongings(load, &mut rng, &mut s, &days, today, (id, country, city, created_day))?;
     }
     Ok(s)
+}
+
+/// The hotels of the demo.
+fn insert_hotels(load: &mut Loader<'_>, rng: &mut Rng, s: &mut DemoSummary) -> Result<(), DemoError> {
+    for id in 1..=HOTELS as i64 {
+        let (country, _, _, cities) = rng.pick(COUNTRIES);
+        let city = rng.pick(cities);
+        let brand = rng.pick(HOTEL_BRANDS);
+        let name = format!("{brand} {} {city}", rng.pick(HOTEL_KINDS));
+        let stars = rng.range(2, 5);
+        load.insert(
+            HOTEL_TABLE,
+            &[id.into(), (&name).into(), (*brand).into(), (*city).into(), (*country).into(), stars.into()],
+        )?;
+        s.hotels += 1;
+    }
+    Ok(())
+}
+
+/// A phone number the numbering plan has, for a profile of `country` (`prefix` then `digits`
+/// digits), into `phone`.
+fn demo_phone(rng: &mut Rng, phone: &mut String, country: &str, prefix: &str, digits: u32) {
+    phone.clear();
+    phone.push_str(prefix);
+    if country == "US" {
+        phone.push_str(&format!("{}{}", rng.pick(US_AREA_CODES), rng.range(2_000_000, 9_999_999)));
+    } else {
+        let n = rng.below(10u64.pow(digits));
+        phone.push_str(&format!("{n:0width$}", width = digits as usize));
+    }
+    // A number the numbering plan has (a demo should not look full of bad data): when the
+    // draw is not one, change its digits after the prefix one by one, from the first,
+    // without another draw, so the rest of the data stays the same.
+    let valid = |p: &str| crate::store::deliveries::valid_address(crate::store::deliveries::AddressKind::Phone, p);
+    if !valid(phone) {
+        let original = phone.clone();
+        'fix: for position in prefix.len()..original.len() {
+            for step in 1..10u8 {
+                let mut bytes = original.clone().into_bytes();
+                bytes[position] = b'0' + (bytes[position] - b'0' + step) % 10;
+                let candidate = String::from_utf8(bytes).unwrap_or_default();
+                if valid(&candidate) {
+                    *phone = candidate;
+                    break 'fix;
+                }
+            }
+        }
+    }
+}
+
+/// A profile's addresses, bookings, subscriptions and events: `profile` is its id, country,
+/// city and the day it was created.
+fn insert_belongings(
+    load: &mut Loader<'_>,
+    rng: &mut Rng,
+    s: &mut DemoSummary,
+    days: &Days,
+    today: i64,
+    (id, country, city, created_day): (i64, &str, &str, i64),
+) -> Result<(), DemoError> {
+    for k in 0..rng.skewed(3) {
+        s.addresses += 1;
+        let (a_country, a_city) = if rng.chance(85) {
+            (country, city)
+        } else {
+            let (c, _, _, cities) = rng.pick(COUNTRIES);
+            (*c, *rng.pick(cities))
+        };
+        let line1 = format!("{} {}", rng.range(1, 240), rng.pick(STREETS));
+        let postcode = format!("{:05}", rng.below(100_000));
+        load.insert(
+            ADDRESSES,
+            &[
+                (s.addresses as i64).into(),
+                id.into(),
+                ADDRESS_KINDS[k as usize % ADDRESS_KINDS.len()].into(),
+                (&line1).into(),
+                (&postcode).into(),
+                a_city.into(),
+                a_country.into(),
+                (k == 0).into(),
+            ],
+        )?;
+    }
+
+    for _ in 0..rng.skewed(8) {
+        s.bookings += 1;
+        let hotel_id = rng.range(1, HOTELS as i64);
+        let check_in = today + rng.range(-730, 120);
+        let booked = check_in - rng.range(1, 180);
+        let status = if check_in > today {
+            if rng.chance(88) { "confirmed" } else { "cancelled" }
+        } else {
+            match rng.below(100) {
+                0..=84 => "completed",
+                85..=95 => "cancelled",
+                _ => "no_show",
+            }
+        };
+        let nights = rng.range(1, 10);
+        let stars_factor = 60 + (hotel_id % 4) * 40;
+        let amount = (nights * (stars_factor + rng.range(0, 120))) as f64 + rng.below(100) as f64 / 100.0;
+        let booked_at = days.timestamp(booked.min(today), rng);
+        load.insert(
+            BOOKINGS,
+            &[
+                (s.bookings as i64).into(),
+                id.into(),
+                hotel_id.into(),
+                amount.into(),
+                status.into(),
+                (&booked_at).into(),
+                days.at(check_in).into(),
+                nights.into(),
+            ],
+        )?;
+    }
+
+    let mut plans = PLANS.to_vec();
+    for _ in 0..rng.skewed(3) {
+        s.subscriptions += 1;
+        let plan = plans.swap_remove(rng.below(plans.len() as u64) as usize);
+        let start = created_day + rng.range(0, 300);
+        let active = rng.chance(75);
+        let ended = (!active).then(|| days.timestamp(start + rng.range(30, 400), rng));
+        let started_at = days.timestamp(start.min(today), rng);
+        load.insert(
+            SUBSCRIPTIONS,
+            &[
+                (s.subscriptions as i64).into(),
+                id.into(),
+                plan.into(),
+                (if active { "active" } else { "cancelled" }).into(),
+                (&started_at).into(),
+                ended.as_ref().into(),
+            ],
+        )?;
+    }
+
+    for _ in 0..rng.skewed(10) {
+        s.events += 1;
+        let kind = rng.pick(EVENT_KINDS);
+        let value = (*kind == "purchase").then(|| rng.range(500, 50_000) as f64 / 100.0);
+        let at = days.timestamp(today - rng.range(0, 365), rng);
+        load.insert(EVENTS, &[(s.events as i64).into(), id.into(), (*kind).into(), (&at).into(), value.into()])?;
+    }
+    Ok(())
 }
 
 /// A name as it goes into an email address: lower case, accents taken off (López → lopez),

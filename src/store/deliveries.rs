@@ -172,52 +172,8 @@ pub fn fill_ledger(tx: &Transaction<'_>, delivery: i64, s: &LedgerSource<'_>, no
             .join(", ");
         format!("json_object({pairs})")
     };
-    let table = quote_ident(s.table)?;
-    // Where rows come from: (w = work table row, p = profile, secondary key).
-    let (from, secondary) = match (s.profile_fk, s.per_row) {
-        (None, _) => (format!("{table} w JOIN {} p ON p.{pk} = w.key", quote_ident(s.profile)?), "''".to_owned()),
-        (Some(fk), true) => (
-            format!(
-                "{table} w JOIN {d} d ON d.{dk} = w.key JOIN {p} p ON p.{pk} = d.{fk}",
-                d = quote_ident(s.dimension)?,
-                dk = quote_ident(s.dimension_key)?,
-                p = quote_ident(s.profile)?,
-                fk = quote_ident(fk)?,
-            ),
-            "CAST(w.key AS TEXT)".to_owned(),
-        ),
-        (Some(fk), false) => (
-            // One row per profile: its first row of the dimension.
-            format!(
-                "(SELECT d.{fk} AS pid, MIN(w.key) AS k FROM {table} w JOIN {d} d ON d.{dk} = w.key GROUP BY d.{fk}) g \
-                 JOIN {table} w ON w.key = g.k JOIN {p} p ON p.{pk} = g.pid",
-                d = quote_ident(s.dimension)?,
-                dk = quote_ident(s.dimension_key)?,
-                p = quote_ident(s.profile)?,
-                fk = quote_ident(fk)?,
-            ),
-            "''".to_owned(),
-        ),
-    };
-    let capped = match s.frequency_cap {
-        Some(cap) => {
-            // The profiles at the cap, from the last 24 hours' deliveries: one pass over their
-            // rows, then a lookup per ledger row.
-            let since = now.checked_sub(jiff::SignedDuration::from_hours(24)).unwrap_or(now);
-            tx.execute_batch("DROP TABLE IF EXISTS temp.cc_capped")?;
-            tx.execute(
-                "CREATE TEMP TABLE cc_capped AS
-                 SELECT l.recipient_key AS recipient_key FROM cc_ledger l JOIN cc_deliveries d ON d.id = l.delivery_id
-                 WHERE d.is_proof = 0 AND d.created_at >= ?1 AND l.delivery_id <> ?2
-                   AND l.status IN ('queued', 'sending', 'retry', 'sent', 'unconfirmed')
-                 GROUP BY l.recipient_key HAVING COUNT(*) >= ?3",
-                params![ts(since), delivery, cap],
-            )?;
-            tx.execute_batch("CREATE UNIQUE INDEX temp.cc_capped_key ON cc_capped(recipient_key)")?;
-            format!("CAST(p.{pk} AS TEXT) IN (SELECT recipient_key FROM temp.cc_capped)")
-        }
-        None => "0".to_owned(),
-    };
+    let (from, secondary) = rows_of(s)?;
+    let capped = capped_condition(tx, s, delivery, now)?;
     let sql = format!(
         "INSERT INTO cc_ledger (delivery_id, idempotency_key, recipient_key, secondary_key, address, status, \
                                 error_code, error_message, vars_json, updated_at)
@@ -251,6 +207,63 @@ pub fn fill_ledger(tx: &Transaction<'_>, delivery: i64, s: &LedgerSource<'_>, no
         params![delivery, delivery_status::SENDING, ts(now)],
     )?;
     Ok(n as u64)
+}
+
+/// Where a ledger's rows come from (`w` the work table's row, `p` its profile) and the
+/// secondary key of each: one row per profile, or per row of a secondary entity.
+fn rows_of(s: &LedgerSource<'_>) -> Result<(String, String)> {
+    let table = quote_ident(s.table)?;
+    let pk = quote_ident(s.profile_key)?;
+    Ok(match (s.profile_fk, s.per_row) {
+        (None, _) => (format!("{table} w JOIN {} p ON p.{pk} = w.key", quote_ident(s.profile)?), "''".to_owned()),
+        (Some(fk), true) => (
+            format!(
+                "{table} w JOIN {d} d ON d.{dk} = w.key JOIN {p} p ON p.{pk} = d.{fk}",
+                d = quote_ident(s.dimension)?,
+                dk = quote_ident(s.dimension_key)?,
+                p = quote_ident(s.profile)?,
+                fk = quote_ident(fk)?,
+            ),
+            "CAST(w.key AS TEXT)".to_owned(),
+        ),
+        (Some(fk), false) => (
+            // One row per profile: its first row of the dimension.
+            format!(
+                "(SELECT d.{fk} AS pid, MIN(w.key) AS k FROM {table} w JOIN {d} d ON d.{dk} = w.key GROUP BY d.{fk}) g \
+                 JOIN {table} w ON w.key = g.k JOIN {p} p ON p.{pk} = g.pid",
+                d = quote_ident(s.dimension)?,
+                dk = quote_ident(s.dimension_key)?,
+                p = quote_ident(s.profile)?,
+                fk = quote_ident(fk)?,
+            ),
+            "''".to_owned(),
+        ),
+    })
+}
+
+/// The condition that a profile (`p`) is at the frequency cap; with a cap, the profiles at it
+/// are gathered first, from the last 24 hours' deliveries.
+fn capped_condition(tx: &Transaction<'_>, s: &LedgerSource<'_>, delivery: i64, now: jiff::Timestamp) -> Result<String> {
+    let pk = quote_ident(s.profile_key)?;
+    Ok(match s.frequency_cap {
+        Some(cap) => {
+            // The profiles at the cap, from the last 24 hours' deliveries: one pass over their
+            // rows, then a lookup per ledger row.
+            let since = now.checked_sub(jiff::SignedDuration::from_hours(24)).unwrap_or(now);
+            tx.execute_batch("DROP TABLE IF EXISTS temp.cc_capped")?;
+            tx.execute(
+                "CREATE TEMP TABLE cc_capped AS
+                 SELECT l.recipient_key AS recipient_key FROM cc_ledger l JOIN cc_deliveries d ON d.id = l.delivery_id
+                 WHERE d.is_proof = 0 AND d.created_at >= ?1 AND l.delivery_id <> ?2
+                   AND l.status IN ('queued', 'sending', 'retry', 'sent', 'unconfirmed')
+                 GROUP BY l.recipient_key HAVING COUNT(*) >= ?3",
+                params![ts(since), delivery, cap],
+            )?;
+            tx.execute_batch("CREATE UNIQUE INDEX temp.cc_capped_key ON cc_capped(recipient_key)")?;
+            format!("CAST(p.{pk} AS TEXT) IN (SELECT recipient_key FROM temp.cc_capped)")
+        }
+        None => "0".to_owned(),
+    })
 }
 
 /// A ledger row claimed for sending.

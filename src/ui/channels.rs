@@ -5,6 +5,7 @@
 
 use egui::RichText;
 
+use super::secret_field::secret_field;
 use super::{Commands, theme};
 use crate::console::ChannelCommand;
 use crate::console::{provider_form, providers_for};
@@ -361,64 +362,11 @@ impl ChannelsScreen {
             for f in fields(form.provider) {
                 let label = ui.label(f.label).id;
                 if let Kind::Secret = f.kind {
-                    ui.horizontal(|ui| {
-                        let hint = if form.has_secret {
-                            "stored in the keychain: type to replace"
-                        } else {
-                            "kept in the keychain only"
-                        };
-                        ui.add(
-                            egui::TextEdit::singleline(&mut form.secret)
-                                .password(!form.reveal)
-                                .hint_text(hint)
-                                .desired_width(240.0),
-                        )
-                        .labelled_by(label);
-                        let eye = if form.reveal { "Hide" } else { "Show" };
-                        if ui.button(eye).on_hover_text("Show or hide what you typed").clicked() {
-                            form.reveal = !form.reveal;
-                        }
-                    });
+                    secret_field(ui, &mut form.secret, &mut form.reveal, form.has_secret, label);
                     ui.end_row();
                     continue;
                 }
-                let value = form.values.entry(f.key).or_default();
-                match f.kind {
-                    Kind::Text | Kind::Number => {
-                        ui.add(egui::TextEdit::singleline(value).hint_text(f.hint).desired_width(320.0))
-                            .labelled_by(label);
-                    }
-                    Kind::Lines => {
-                        ui.add(egui::TextEdit::multiline(value).hint_text(f.hint).desired_rows(3).desired_width(320.0))
-                            .labelled_by(label);
-                    }
-                    Kind::Choice(options) => {
-                        let text = |v: &str| {
-                            options.iter().find(|(o, _)| *o == v).map_or_else(|| v.to_owned(), |(_, l)| (*l).to_owned())
-                        };
-                        egui::ComboBox::from_id_salt(f.key)
-                            .selected_text(text(value))
-                            .show_ui(ui, |ui| {
-                                for (o, label) in options {
-                                    ui.selectable_value(value, (*o).to_owned(), *label);
-                                }
-                            })
-                            .response
-                            .labelled_by(label);
-                    }
-                    Kind::Secret => {}
-                    Kind::Folder => {
-                        ui.horizontal(|ui| {
-                            ui.add(egui::TextEdit::singleline(value).hint_text(f.hint).desired_width(240.0))
-                                .labelled_by(label);
-                            if ui.button("Choose…").clicked()
-                                && let Some(dir) = rfd::FileDialog::new().pick_folder()
-                            {
-                                *value = dir.display().to_string();
-                            }
-                        });
-                    }
-                }
+                setting_editor(ui, &f, form.values.entry(f.key).or_default(), label);
                 problem_cell(ui, f.key);
                 ui.end_row();
             }
@@ -432,6 +380,12 @@ impl ChannelsScreen {
         }
         ui.add_space(theme::SECTION_GAP);
         let form = form.clone();
+        self.form_buttons(ui, &form, commands);
+        self.form_outcome(ui);
+    }
+
+    /// Save, Verify, Send test email, Make default and Delete.
+    fn form_buttons(&mut self, ui: &mut egui::Ui, form: &Form, commands: &mut Commands) {
         ui.horizontal(|ui| {
             let save = ui.add_enabled(!self.saving, egui::Button::new("Save"));
             if save.clicked() {
@@ -523,6 +477,10 @@ impl ChannelsScreen {
                 }
             }
         });
+    }
+
+    /// Why the form was not saved, and what Verify or the test email found.
+    fn form_outcome(&self, ui: &mut egui::Ui) {
         ui.add_space(8.0);
         if let Some(e) = &self.error {
             ui.colored_label(theme::error(ui), format!("{} Not saved: {e}", theme::ICON_ERROR));
@@ -562,5 +520,42 @@ impl ChannelsScreen {
                 });
             },
         );
+    }
+}
+
+/// The editor of one setting of a provider's form.
+fn setting_editor(ui: &mut egui::Ui, f: &Field, value: &mut String, label: egui::Id) {
+    match f.kind {
+        Kind::Text | Kind::Number => {
+            ui.add(egui::TextEdit::singleline(value).hint_text(f.hint).desired_width(320.0)).labelled_by(label);
+        }
+        Kind::Lines => {
+            ui.add(egui::TextEdit::multiline(value).hint_text(f.hint).desired_rows(3).desired_width(320.0))
+                .labelled_by(label);
+        }
+        Kind::Choice(options) => {
+            let text =
+                |v: &str| options.iter().find(|(o, _)| *o == v).map_or_else(|| v.to_owned(), |(_, l)| (*l).to_owned());
+            egui::ComboBox::from_id_salt(f.key)
+                .selected_text(text(value))
+                .show_ui(ui, |ui| {
+                    for (o, label) in options {
+                        ui.selectable_value(value, (*o).to_owned(), *label);
+                    }
+                })
+                .response
+                .labelled_by(label);
+        }
+        Kind::Secret => {}
+        Kind::Folder => {
+            ui.horizontal(|ui| {
+                ui.add(egui::TextEdit::singleline(value).hint_text(f.hint).desired_width(240.0)).labelled_by(label);
+                if ui.button("Choose…").clicked()
+                    && let Some(dir) = rfd::FileDialog::new().pick_folder()
+                {
+                    *value = dir.display().to_string();
+                }
+            });
+        }
     }
 }

@@ -2,11 +2,11 @@
 //! its ledger (filtered by status), see its errors grouped by code, and export it to CSV.
 
 use egui::RichText;
-use egui_extras::{Column, TableBuilder};
 
+use super::table::{TextTable, text_table};
 use super::{Commands, theme};
 use crate::console::{LEDGER_PAGE, RunCommand};
-use crate::model::delivery::{Delivery, LedgerPage, LedgerStatus, status};
+use crate::model::delivery::{Delivery, LedgerPage, LedgerRow, LedgerStatus, status};
 
 #[derive(Default)]
 pub struct DeliveriesScreen {
@@ -94,74 +94,31 @@ impl DeliveriesScreen {
             );
             return;
         }
-        let mut clicked = None;
-        ui.push_id("deliveries_table", |ui| {
-            let height = (list.len() as f32 * 24.0 + 30.0).min(ui.available_height() * 0.4);
-            TableBuilder::new(ui)
-                .striped(true)
-                .sense(egui::Sense::click())
-                .max_scroll_height(height)
-                .column(Column::auto().at_least(40.0))
-                .column(Column::auto().at_least(140.0))
-                .column(Column::auto().at_least(110.0))
-                .column(Column::auto().at_least(60.0))
-                .column(Column::auto().at_least(110.0))
-                .column(Column::auto().at_least(80.0))
-                .columns(Column::auto().at_least(64.0), 6)
-                .column(Column::remainder())
-                .header(22.0, |mut h| {
-                    for t in [
-                        "id",
-                        "campaign",
-                        "activity",
-                        "channel",
-                        "through",
-                        "status",
-                        "total",
-                        "sent",
-                        "failed",
-                        "excluded",
-                        "unconfirmed",
-                        "remaining",
-                        "created",
-                    ] {
-                        h.col(|ui| {
-                            ui.strong(t);
-                        });
-                    }
-                })
-                .body(|body| {
-                    body.rows(24.0, list.len(), |mut row| {
-                        let d = &list[row.index()];
-                        row.set_selected(self.selected == Some(d.id));
-                        let remaining = d.remaining();
-                        let cells = [
-                            d.id.to_string(),
-                            d.campaign.clone(),
-                            d.activity_name().to_owned(),
-                            d.channel.clone(),
-                            d.credential.clone().unwrap_or_else(|| "built-in Sandbox".to_owned()),
-                            d.status.to_string(),
-                            theme::count(d.total()),
-                            theme::count(d.count(status::SENT)),
-                            theme::count(d.count(status::FAILED)),
-                            theme::count(d.count(status::EXCLUDED)),
-                            theme::count(d.count(status::UNCONFIRMED)),
-                            theme::count(remaining),
-                            d.created_at.strftime("%Y-%m-%d %H:%M").to_string(),
-                        ];
-                        for c in cells {
-                            row.col(|ui| {
-                                // Not selectable (a click goes to the row), on one line.
-                                ui.add(egui::Label::new(c).selectable(false).wrap_mode(egui::TextWrapMode::Truncate));
-                            });
-                        }
-                        if row.response().clicked() {
-                            clicked = Some(d.id);
-                        }
-                    });
-                });
-        });
+        let height = (list.len() as f32 * 24.0 + 30.0).min(ui.available_height() * 0.4);
+        let spec = TextTable {
+            id: "deliveries_table",
+            headers: &[
+                "id",
+                "campaign",
+                "activity",
+                "channel",
+                "through",
+                "status",
+                "total",
+                "sent",
+                "failed",
+                "excluded",
+                "unconfirmed",
+                "remaining",
+                "created",
+            ],
+            widths: &[40.0, 140.0, 110.0, 60.0, 110.0, 80.0, 64.0, 64.0, 64.0, 64.0, 64.0, 64.0],
+            row_height: 24.0,
+            max_height: Some(height),
+            selectable: true,
+            selected: self.selected.and_then(|id| list.iter().position(|d| d.id == id)),
+        };
+        let clicked = text_table(ui, &spec, list.len(), |i| delivery_cells(&list[i])).map(|i| list[i].id);
         if let Some(id) = clicked {
             self.selected = Some(id);
             self.filter = None;
@@ -176,31 +133,36 @@ impl DeliveriesScreen {
         };
         ui.separator();
         if let Some(d) = self.list.as_ref().and_then(|l| l.iter().find(|d| d.id == id)) {
-            let events: Vec<String> = ["sent", "delivered", "bounced", "failed", "opened", "clicked"]
-                .iter()
-                .filter(|k| d.events_of(k) > 0)
-                .map(|k| format!("{k} {}", theme::count(d.events_of(k))))
-                .collect();
-            ui.horizontal(|ui| {
-                ui.strong("Events");
-                if events.is_empty() {
-                    ui.label(RichText::new("none yet").color(theme::muted(ui)));
-                } else {
-                    ui.label(events.join(" · "));
-                }
-            });
-            ui.horizontal(|ui| {
-                ui.strong("Rates");
-                ui.label(format!(
-                    "delivered {} of sent \u{00b7} bounced {} \u{00b7} opened {} of delivered \u{00b7} clicked {} of delivered",
-                    d.rate("delivered", "sent"),
-                    d.rate("bounced", "sent"),
-                    d.rate("opened", "delivered"),
-                    d.rate("clicked", "delivered")
-                ));
-            });
+            delivery_summary(ui, d);
         }
         self.ledger_ui(ui, id, commands);
+    }
+
+    /// What to do about messages left unconfirmed by a crash.
+    fn unconfirmed_ui(&mut self, ui: &mut egui::Ui, id: i64, commands: &mut Commands) {
+        let unconfirmed = self.list().iter().find(|d| d.id == id).map_or(0, |d| d.count(status::UNCONFIRMED));
+        if unconfirmed == 0 {
+            return;
+        }
+        ui.add_space(4.0);
+        ui.colored_label(
+            theme::warning(ui),
+            format!(
+                "{} {} messages are unconfirmed: the app stopped while they were with a provider that cannot say whether it got them. They are never sent again on their own; check at the provider, then:",
+                theme::ICON_ERROR,
+                theme::count(unconfirmed)
+            ),
+        );
+        ui.horizontal(|ui| {
+            if ui.button("Mark them sent").clicked() {
+                commands.push(RunCommand::ResolveUnconfirmed { delivery: id, sent: true });
+                self.page_stale();
+            }
+            if ui.button("Mark them not sent").clicked() {
+                commands.push(RunCommand::ResolveUnconfirmed { delivery: id, sent: false });
+                self.page_stale();
+            }
+        });
     }
 
     fn ledger_ui(&mut self, ui: &mut egui::Ui, id: i64, commands: &mut Commands) {
@@ -257,28 +219,7 @@ impl DeliveriesScreen {
                 commands.push(RunCommand::ExportLedger { delivery: id, path });
             }
         });
-        let unconfirmed = self.list().iter().find(|d| d.id == id).map_or(0, |d| d.count(status::UNCONFIRMED));
-        if unconfirmed > 0 {
-            ui.add_space(4.0);
-            ui.colored_label(
-                theme::warning(ui),
-                format!(
-                    "{} {} messages are unconfirmed: the app stopped while they were with a provider that cannot say whether it got them. They are never sent again on their own; check at the provider, then:",
-                    theme::ICON_ERROR,
-                    theme::count(unconfirmed)
-                ),
-            );
-            ui.horizontal(|ui| {
-                if ui.button("Mark them sent").clicked() {
-                    commands.push(RunCommand::ResolveUnconfirmed { delivery: id, sent: true });
-                    self.page_stale();
-                }
-                if ui.button("Mark them not sent").clicked() {
-                    commands.push(RunCommand::ResolveUnconfirmed { delivery: id, sent: false });
-                    self.page_stale();
-                }
-            });
-        }
+        self.unconfirmed_ui(ui, id, commands);
         let Some(page) = &self.page else { return };
         if !page.errors.is_empty() {
             ui.add_space(4.0);
@@ -293,49 +234,80 @@ impl DeliveriesScreen {
             });
         }
         ui.add_space(4.0);
-        ui.push_id("ledger_table", |ui| {
-            TableBuilder::new(ui)
-                .striped(true)
-                .column(Column::auto().at_least(50.0))
-                .column(Column::auto().at_least(70.0))
-                .column(Column::auto().at_least(60.0))
-                .column(Column::auto().at_least(200.0))
-                .column(Column::auto().at_least(80.0))
-                .column(Column::auto().at_least(50.0))
-                .column(Column::auto().at_least(110.0))
-                .column(Column::remainder())
-                .header(22.0, |mut h| {
-                    for t in ["row", "recipient", "secondary", "address", "status", "tries", "provider id", "error"] {
-                        h.col(|ui| {
-                            ui.strong(t);
-                        });
-                    }
-                })
-                .body(|body| {
-                    body.rows(22.0, page.rows.len(), |mut row| {
-                        let r = &page.rows[row.index()];
-                        let error = match (&r.error_code, &r.error_message) {
-                            (Some(c), Some(m)) => format!("{c}: {m}"),
-                            (Some(c), None) => c.clone(),
-                            _ => String::new(),
-                        };
-                        let cells = [
-                            r.id.to_string(),
-                            r.recipient_key.clone(),
-                            r.secondary_key.clone(),
-                            r.address.clone(),
-                            r.status.to_string(),
-                            r.attempts.to_string(),
-                            r.provider_message_id.clone().unwrap_or_default(),
-                            error,
-                        ];
-                        for c in cells {
-                            row.col(|ui| {
-                                ui.label(c);
-                            });
-                        }
-                    });
-                });
-        });
+        let spec = TextTable {
+            id: "ledger_table",
+            headers: &["row", "recipient", "secondary", "address", "status", "tries", "provider id", "error"],
+            widths: &[50.0, 70.0, 60.0, 200.0, 80.0, 50.0, 110.0],
+            row_height: 22.0,
+            max_height: None,
+            selectable: false,
+            selected: None,
+        };
+        text_table(ui, &spec, page.rows.len(), |i| ledger_cells(&page.rows[i]));
     }
+}
+
+/// A delivery as a row of the list.
+fn delivery_cells(d: &Delivery) -> Vec<String> {
+    vec![
+        d.id.to_string(),
+        d.campaign.clone(),
+        d.activity_name().to_owned(),
+        d.channel.clone(),
+        d.credential.clone().unwrap_or_else(|| "built-in Sandbox".to_owned()),
+        d.status.to_string(),
+        theme::count(d.total()),
+        theme::count(d.count(status::SENT)),
+        theme::count(d.count(status::FAILED)),
+        theme::count(d.count(status::EXCLUDED)),
+        theme::count(d.count(status::UNCONFIRMED)),
+        theme::count(d.remaining()),
+        d.created_at.strftime("%Y-%m-%d %H:%M").to_string(),
+    ]
+}
+
+/// A ledger row as a row of the table.
+fn ledger_cells(r: &LedgerRow) -> Vec<String> {
+    let error = match (&r.error_code, &r.error_message) {
+        (Some(c), Some(m)) => format!("{c}: {m}"),
+        (Some(c), None) => c.clone(),
+        _ => String::new(),
+    };
+    vec![
+        r.id.to_string(),
+        r.recipient_key.clone(),
+        r.secondary_key.clone(),
+        r.address.clone(),
+        r.status.to_string(),
+        r.attempts.to_string(),
+        r.provider_message_id.clone().unwrap_or_default(),
+        error,
+    ]
+}
+
+/// A delivery's events and rates.
+fn delivery_summary(ui: &mut egui::Ui, d: &Delivery) {
+    let events: Vec<String> = ["sent", "delivered", "bounced", "failed", "opened", "clicked"]
+        .iter()
+        .filter(|k| d.events_of(k) > 0)
+        .map(|k| format!("{k} {}", theme::count(d.events_of(k))))
+        .collect();
+    ui.horizontal(|ui| {
+        ui.strong("Events");
+        if events.is_empty() {
+            ui.label(RichText::new("none yet").color(theme::muted(ui)));
+        } else {
+            ui.label(events.join(" · "));
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.strong("Rates");
+        ui.label(format!(
+            "delivered {} of sent \u{00b7} bounced {} \u{00b7} opened {} of delivered \u{00b7} clicked {} of delivered",
+            d.rate("delivered", "sent"),
+            d.rate("bounced", "sent"),
+            d.rate("opened", "delivered"),
+            d.rate("clicked", "delivered")
+        ));
+    });
 }

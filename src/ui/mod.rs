@@ -9,7 +9,9 @@ mod data;
 pub mod deliveries;
 mod launcher;
 mod path_field;
+mod secret_field;
 mod settings;
+mod table;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod theme;

@@ -323,7 +323,7 @@ impl Compiler<'_> {
     /// The ranking of subset `i`'s eligible rows in its pick order, as a step of its own:
     /// a table `(r INTEGER PRIMARY KEY, key, n)` with rank r (1 = first picked) of n. Keyed
     /// by the match table and the pick, so a new limit reads the same ranking.
-    #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments, reason = "a ranking step is keyed by each of these")]
     fn split_ranking(
         &mut self,
         a: &Activity,

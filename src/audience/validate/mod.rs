@@ -115,76 +115,9 @@ pub fn validate(canvas: &Canvas, model: &DataModel, options: &CompileOptions) ->
         }
     }
 
-    // Transitions: ends exist, ports exist, no duplicates, single inputs get one wire.
-    let mut seen = HashSet::new();
-    let mut transition_ids = HashSet::new();
-    let mut wired: HashMap<(&str, &str), usize> = HashMap::new();
-    for t in &canvas.transitions {
-        if !transition_ids.insert(t.id.as_str()) {
-            ck.add(None, None, format!("two transitions have the id {}", t.id));
-        }
-        let (Some(&fi), Some(&ti)) = (index.get(t.from.as_str()), index.get(t.to.as_str())) else {
-            ck.add(None, None, format!("transition {} joins an activity that does not exist", t.id));
-            continue;
-        };
-        let (from, to) = (&canvas.activities[fi], &canvas.activities[ti]);
-        if !outputs(&from.kind).contains(&t.output) {
-            ck.add(Some(from), None, format!("has no output \u{201c}{}\u{201d}", t.output));
-        }
-        match inputs(&to.kind).into_iter().find(|p| p.name == t.input) {
-            None => ck.add(Some(to), None, format!("has no input \u{201c}{}\u{201d}", t.input)),
-            Some(port) => {
-                if !seen.insert((t.from.as_str(), t.output.as_str(), t.to.as_str(), t.input.as_str())) {
-                    ck.add(
-                        Some(to),
-                        None,
-                        format!("the output \u{201c}{}\u{201d} of {} is connected to it twice", t.output, from.label),
-                    );
-                }
-                let n = wired.entry((t.to.as_str(), t.input.as_str())).or_default();
-                *n += 1;
-                if !port.multi && *n == 2 {
-                    ck.add(Some(to), None, format!("its input \u{201c}{}\u{201d} takes one transition only", t.input));
-                }
-            }
-        }
-    }
-    for a in &canvas.activities {
-        for port in inputs(&a.kind) {
-            if port.required && !wired.contains_key(&(a.id.as_str(), port.name)) {
-                ck.add(Some(a), None, "nothing is connected to its input");
-            }
-        }
-    }
+    check_transitions(&mut ck, &index);
 
-    // Order (Kahn); what is left is on a loop.
-    let n = canvas.activities.len();
-    let mut indegree = vec![0usize; n];
-    let mut next: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for t in &canvas.transitions {
-        if let (Some(&f), Some(&to)) = (index.get(t.from.as_str()), index.get(t.to.as_str())) {
-            indegree[to] += 1;
-            next[f].push(to);
-        }
-    }
-    let mut queue: VecDeque<usize> = (0..n).filter(|&i| indegree[i] == 0).collect();
-    let mut order = Vec::with_capacity(n);
-    while let Some(i) = queue.pop_front() {
-        order.push(i);
-        for &j in &next[i] {
-            indegree[j] -= 1;
-            if indegree[j] == 0 {
-                queue.push_back(j);
-            }
-        }
-    }
-    if order.len() < n {
-        for (i, a) in canvas.activities.iter().enumerate() {
-            if indegree[i] > 0 && !order.contains(&i) {
-                ck.add(Some(a), None, "is part of a loop: a transition leads back to an earlier activity");
-            }
-        }
-    }
+    let order = topological_order(&mut ck, &index);
     if !ck.problems.is_empty() {
         return Err(ck.problems);
     }
@@ -196,47 +129,7 @@ pub fn validate(canvas: &Canvas, model: &DataModel, options: &CompileOptions) ->
         let a = &canvas.activities[i];
         let inbound: Vec<Inbound<'_>> =
             canvas.inbound(&a.id).map(|t| Inbound { id: &t.id, input: &t.input, flow: flows.get(&t.id) }).collect();
-        let ports = inputs(&a.kind);
-        let mut population: Option<Flow> = None;
-        let mut ok = true;
-        for Inbound { input, flow, .. } in &inbound {
-            let carries = flow.is_some_and(|f| f.dimension.is_some());
-            let wants = ports.iter().any(|p| p.name == *input && p.population);
-            let optional = ports.iter().any(|p| p.name == *input && !p.population && p.multi);
-            if wants && !carries {
-                ck.add(
-                    Some(a),
-                    None,
-                    "needs a population, but its inbound transition only starts it (connect it after an audience)",
-                );
-                ok = false;
-            } else if !wants && carries && !optional {
-                ck.add(Some(a), None, "starts a new audience: its input only takes a Scheduler's start signal");
-                ok = false;
-            }
-            if let Some(f) = flow.filter(|f| f.dimension.is_some()) {
-                match &population {
-                    None => population = Some((*f).clone()),
-                    // End carries nothing on: it takes any population.
-                    Some(p) if p.dimension != f.dimension && !matches!(a.kind, ActivityKind::End) => {
-                        ck.add(
-                            Some(a),
-                            None,
-                            format!(
-                                "combines populations of different kinds ({} and {}): add a Change dimension first",
-                                p.dimension.as_deref().unwrap_or("?"),
-                                f.dimension.as_deref().unwrap_or("?")
-                            ),
-                        );
-                        ok = false;
-                    }
-                    Some(_) => {}
-                }
-            }
-        }
-        if !ok {
-            continue;
-        }
+        let Some(population) = inbound_population(&mut ck, a, &inbound) else { continue };
         let out = check_activity(&mut ck, &builder, a, population.as_ref(), &inbound);
         if let Some(out) = out {
             for t in canvas.outbound(&a.id) {
@@ -420,4 +313,128 @@ pub fn address_namespace(channel: Channel) -> Option<&'static str> {
         Channel::Sms => Some("phone"),
         _ => None,
     }
+}
+
+/// Checks the transitions: their ends and ports exist, none is there twice, an input that takes
+/// one transition gets one, and every required input gets one.
+fn check_transitions(ck: &mut Checker<'_>, index: &HashMap<&str, usize>) {
+    let canvas = ck.canvas;
+    let mut seen = HashSet::new();
+    let mut transition_ids = HashSet::new();
+    let mut wired: HashMap<(&str, &str), usize> = HashMap::new();
+    for t in &canvas.transitions {
+        if !transition_ids.insert(t.id.as_str()) {
+            ck.add(None, None, format!("two transitions have the id {}", t.id));
+        }
+        let (Some(&fi), Some(&ti)) = (index.get(t.from.as_str()), index.get(t.to.as_str())) else {
+            ck.add(None, None, format!("transition {} joins an activity that does not exist", t.id));
+            continue;
+        };
+        let (from, to) = (&canvas.activities[fi], &canvas.activities[ti]);
+        if !outputs(&from.kind).contains(&t.output) {
+            ck.add(Some(from), None, format!("has no output \u{201c}{}\u{201d}", t.output));
+        }
+        match inputs(&to.kind).into_iter().find(|p| p.name == t.input) {
+            None => ck.add(Some(to), None, format!("has no input \u{201c}{}\u{201d}", t.input)),
+            Some(port) => {
+                if !seen.insert((t.from.as_str(), t.output.as_str(), t.to.as_str(), t.input.as_str())) {
+                    ck.add(
+                        Some(to),
+                        None,
+                        format!("the output \u{201c}{}\u{201d} of {} is connected to it twice", t.output, from.label),
+                    );
+                }
+                let n = wired.entry((t.to.as_str(), t.input.as_str())).or_default();
+                *n += 1;
+                if !port.multi && *n == 2 {
+                    ck.add(Some(to), None, format!("its input \u{201c}{}\u{201d} takes one transition only", t.input));
+                }
+            }
+        }
+    }
+    for a in &canvas.activities {
+        for port in inputs(&a.kind) {
+            if port.required && !wired.contains_key(&(a.id.as_str(), port.name)) {
+                ck.add(Some(a), None, "nothing is connected to its input");
+            }
+        }
+    }
+}
+
+/// The activities in an order where each comes after what feeds it (Kahn); an activity on a
+/// loop is a problem.
+fn topological_order(ck: &mut Checker<'_>, index: &HashMap<&str, usize>) -> Vec<usize> {
+    let canvas = ck.canvas;
+    let n = canvas.activities.len();
+    let mut indegree = vec![0usize; n];
+    let mut next: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for t in &canvas.transitions {
+        if let (Some(&f), Some(&to)) = (index.get(t.from.as_str()), index.get(t.to.as_str())) {
+            indegree[to] += 1;
+            next[f].push(to);
+        }
+    }
+    let mut queue: VecDeque<usize> = (0..n).filter(|&i| indegree[i] == 0).collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(i) = queue.pop_front() {
+        order.push(i);
+        for &j in &next[i] {
+            indegree[j] -= 1;
+            if indegree[j] == 0 {
+                queue.push_back(j);
+            }
+        }
+    }
+    if order.len() < n {
+        for (i, a) in canvas.activities.iter().enumerate() {
+            if indegree[i] > 0 && !order.contains(&i) {
+                ck.add(Some(a), None, "is part of a loop: a transition leads back to an earlier activity");
+            }
+        }
+    }
+    order
+}
+
+/// The population arriving at `a` through `inbound`, or `None` (with a problem) when what
+/// arrives does not fit its inputs.
+fn inbound_population(ck: &mut Checker<'_>, a: &Activity, inbound: &[Inbound<'_>]) -> Option<Option<Flow>> {
+    let ports = inputs(&a.kind);
+    let mut population: Option<Flow> = None;
+    let mut ok = true;
+    for Inbound { input, flow, .. } in inbound {
+        let carries = flow.is_some_and(|f| f.dimension.is_some());
+        let wants = ports.iter().any(|p| p.name == *input && p.population);
+        let optional = ports.iter().any(|p| p.name == *input && !p.population && p.multi);
+        if wants && !carries {
+            ck.add(
+                Some(a),
+                None,
+                "needs a population, but its inbound transition only starts it (connect it after an audience)",
+            );
+            ok = false;
+        } else if !wants && carries && !optional {
+            ck.add(Some(a), None, "starts a new audience: its input only takes a Scheduler's start signal");
+            ok = false;
+        }
+        if let Some(f) = flow.filter(|f| f.dimension.is_some()) {
+            match &population {
+                None => population = Some((*f).clone()),
+                // End carries nothing on: it takes any population.
+                Some(p) if p.dimension != f.dimension && !matches!(a.kind, ActivityKind::End) => {
+                    ck.add(
+                        Some(a),
+                        None,
+                        format!(
+                            "combines populations of different kinds ({} and {}): add a Change dimension first",
+                            p.dimension.as_deref().unwrap_or("?"),
+                            f.dimension.as_deref().unwrap_or("?")
+                        ),
+                    );
+                    ok = false;
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    ok.then_some(population)
 }

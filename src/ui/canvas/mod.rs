@@ -349,16 +349,7 @@ impl CanvasEditor {
                 }
             });
         }
-        let mut problems: HashMap<String, Vec<String>> = HashMap::new();
-        for p in &self.problems {
-            if let Some(a) = &p.activity {
-                let text = match &p.parameter {
-                    Some(param) => format!("{param}: {}", p.message),
-                    None => p.message.clone(),
-                };
-                problems.entry(a.clone()).or_default().push(text);
-            }
-        }
+        let problems = problems_by_activity(&self.problems);
         // The engine's checks run only when a wire is dropped, not every frame.
         let (model, audiences) = (&self.context.model, &self.context.audiences);
         let check = |snarl: &Snarl<Activity>, from: OutPinId, to: InPinId| {
@@ -423,49 +414,7 @@ impl CanvasEditor {
             dropped = true;
         }
         for r in requests {
-            match r {
-                Request::Add { label, pos } => {
-                    // Dropped on a wire: it goes in between.
-                    let on_wire = dropped.then(|| self.wire_near(pos)).flatten();
-                    if let Some(node) = self.add(label, pos)
-                        && let Some(wire) = on_wire
-                    {
-                        self.insert_on_wire(node, wire);
-                    }
-                }
-                Request::Delete(n) => self.remove(n),
-                Request::Duplicate(n) => {
-                    if let Some(a) = self.graph.snarl.get_node(n).cloned() {
-                        self.paste(&[a]);
-                    }
-                }
-                Request::Select(n) => self.focus = self.graph.snarl.get_node(n).map(|a| a.id.clone()),
-                Request::Inspect { activity, output } => {
-                    let t = self.committed.transitions.iter().find(|t| t.from == activity && t.output == output);
-                    if let Some(t) = t {
-                        let source = self.committed.activity(&t.from);
-                        let from = source.map_or(t.from.as_str(), |a| a.label.as_str());
-                        let to = self.committed.activity(&t.to).map_or(t.to.as_str(), |a| a.label.as_str());
-                        let via = match source {
-                            Some(a) if output != "out" => {
-                                let index = outputs(&a.kind).iter().position(|o| *o == output).unwrap_or(0);
-                                format!(" ({})", viewer::output_label(&a.kind, index, &output))
-                            }
-                            _ => String::new(),
-                        };
-                        self.inspector = Some(Inspector {
-                            transition: t.id.clone(),
-                            title: format!("{from}{via} – {to}"),
-                            offset: 0,
-                            total: 0,
-                            columns: Vec::new(),
-                            rows: Vec::new(),
-                            loading: true,
-                            export_to: None,
-                        });
-                    }
-                }
-            }
+            self.handle_request(r, dropped);
         }
         // Selection drives the properties panel.
         let selected = get_selected_nodes(snarl_id, ui.ctx());
@@ -476,6 +425,54 @@ impl CanvasEditor {
             self.last_selection = selected;
         }
         self.steer_view(ui);
+    }
+
+    /// What the viewer asked for while drawing: add (on a wire when dropped there), delete,
+    /// duplicate, select, or inspect a transition's rows.
+    fn handle_request(&mut self, r: Request, dropped: bool) {
+        match r {
+            Request::Add { label, pos } => {
+                // Dropped on a wire: it goes in between.
+                let on_wire = dropped.then(|| self.wire_near(pos)).flatten();
+                if let Some(node) = self.add(label, pos)
+                    && let Some(wire) = on_wire
+                {
+                    self.insert_on_wire(node, wire);
+                }
+            }
+            Request::Delete(n) => self.remove(n),
+            Request::Duplicate(n) => {
+                if let Some(a) = self.graph.snarl.get_node(n).cloned() {
+                    self.paste(&[a]);
+                }
+            }
+            Request::Select(n) => self.focus = self.graph.snarl.get_node(n).map(|a| a.id.clone()),
+            Request::Inspect { activity, output } => {
+                let t = self.committed.transitions.iter().find(|t| t.from == activity && t.output == output);
+                if let Some(t) = t {
+                    let source = self.committed.activity(&t.from);
+                    let from = source.map_or(t.from.as_str(), |a| a.label.as_str());
+                    let to = self.committed.activity(&t.to).map_or(t.to.as_str(), |a| a.label.as_str());
+                    let via = match source {
+                        Some(a) if output != "out" => {
+                            let index = outputs(&a.kind).iter().position(|o| *o == output).unwrap_or(0);
+                            format!(" ({})", viewer::output_label(&a.kind, index, &output))
+                        }
+                        _ => String::new(),
+                    };
+                    self.inspector = Some(Inspector {
+                        transition: t.id.clone(),
+                        title: format!("{from}{via} – {to}"),
+                        offset: 0,
+                        total: 0,
+                        columns: Vec::new(),
+                        rows: Vec::new(),
+                        loading: true,
+                        export_to: None,
+                    });
+                }
+            }
+        }
     }
 
     /// Applies "fit all" and "look at" by moving the view (next frame's transform).
@@ -537,4 +534,19 @@ impl CanvasEditor {
         self.fit_passes = self.fit_passes.saturating_sub(1);
         self.look_at = None;
     }
+}
+
+/// Each activity's problems, as its node shows them.
+fn problems_by_activity(problems: &[Problem]) -> HashMap<String, Vec<String>> {
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for p in problems {
+        if let Some(a) = &p.activity {
+            let text = match &p.parameter {
+                Some(param) => format!("{param}: {}", p.message),
+                None => p.message.clone(),
+            };
+            out.entry(a.clone()).or_default().push(text);
+        }
+    }
+    out
 }

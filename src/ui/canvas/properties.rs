@@ -61,30 +61,7 @@ impl CanvasEditor {
         ui.separator();
         // The form of the activity's kind, on a copy: a change becomes one edit.
         let mut kind = a.kind.clone();
-        let surroundings = forms::Surroundings {
-            audiences: &self.context.audiences,
-            credentials: &self.context.credentials,
-            dimension: inbound_dimension(&self.committed, &a.id, &self.context.audiences),
-            inbound: self
-                .committed
-                .transitions
-                .iter()
-                .filter(|t| t.to == a.id)
-                .map(|t| {
-                    let from = self.committed.activity(&t.from).map_or(t.from.as_str(), |f| f.label.as_str());
-                    (t.id.clone(), format!("{from} ({})", t.output))
-                })
-                .collect(),
-            now: crate::clock::wall(),
-            work_columns: self
-                .committed
-                .transitions
-                .iter()
-                .find(|t| t.to == a.id)
-                .and_then(|t| self.flows.get(&t.id))
-                .cloned()
-                .unwrap_or_default(),
-        };
+        let surroundings = self.surroundings(&a.id);
         let mut cx = fields::FormContext {
             model: &self.context.model,
             choices: &self.choices,
@@ -114,8 +91,41 @@ impl CanvasEditor {
         egui::CollapsingHeader::new("Parameters as JSON").id_salt(("json", &a.id)).show(ui, |ui| {
             self.json_editor(ui, node, &a);
         });
-        // What the last count ran for this activity.
-        let report = self.last_report.as_ref().and_then(|r| r.activities.iter().find(|x| x.activity == a.id));
+        self.last_sql_ui(ui, &a.id);
+    }
+
+    /// What the form of activity `id` offers choices from: the saved audiences, credentials,
+    /// the population arriving and its columns, the transitions into it.
+    fn surroundings(&self, id: &str) -> forms::Surroundings<'_> {
+        forms::Surroundings {
+            audiences: &self.context.audiences,
+            credentials: &self.context.credentials,
+            dimension: inbound_dimension(&self.committed, id, &self.context.audiences),
+            inbound: self
+                .committed
+                .transitions
+                .iter()
+                .filter(|t| t.to == id)
+                .map(|t| {
+                    let from = self.committed.activity(&t.from).map_or(t.from.as_str(), |f| f.label.as_str());
+                    (t.id.clone(), format!("{from} ({})", t.output))
+                })
+                .collect(),
+            now: crate::clock::wall(),
+            work_columns: self
+                .committed
+                .transitions
+                .iter()
+                .find(|t| t.to == id)
+                .and_then(|t| self.flows.get(&t.id))
+                .cloned()
+                .unwrap_or_default(),
+        }
+    }
+
+    /// What the last count ran for activity `id`: its SQL and time.
+    fn last_sql_ui(&self, ui: &mut egui::Ui, id: &str) {
+        let report = self.last_report.as_ref().and_then(|r| r.activities.iter().find(|x| x.activity == id));
         if let Some(r) = report {
             ui.add_space(6.0);
             let how = if r.reused {
@@ -123,18 +133,12 @@ impl CanvasEditor {
             } else {
                 format!("{:.3} s", r.duration.as_secs_f64())
             };
-            egui::CollapsingHeader::new(format!("SQL of the last count ({how})")).id_salt(("sql", &a.id)).show(
-                ui,
-                |ui| {
-                    let mut sql = r.sql.join(";\n\n");
-                    ui.add(
-                        egui::TextEdit::multiline(&mut sql)
-                            .code_editor()
-                            .interactive(true)
-                            .desired_width(f32::INFINITY),
-                    );
-                },
-            );
+            egui::CollapsingHeader::new(format!("SQL of the last count ({how})")).id_salt(("sql", id)).show(ui, |ui| {
+                let mut sql = r.sql.join(";\n\n");
+                ui.add(
+                    egui::TextEdit::multiline(&mut sql).code_editor().interactive(true).desired_width(f32::INFINITY),
+                );
+            });
         }
     }
 

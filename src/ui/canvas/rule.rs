@@ -148,7 +148,10 @@ pub fn rule_editor(
 }
 
 /// A condition on a column: column, operator, value.
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "an editor line takes what it edits and the context its choices come from"
+)]
 fn column_condition(
     ui: &mut Ui,
     cx: &mut FormContext<'_>,
@@ -183,7 +186,10 @@ fn column_condition(
 }
 
 /// An operator and a value on one line (wrapping when narrow).
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "an editor line takes what it edits and the context its choices come from"
+)]
 fn comparison(
     ui: &mut Ui,
     cx: &mut FormContext<'_>,
@@ -241,7 +247,10 @@ fn linked_kind(c: &LinkedCondition) -> LinkedKind {
 }
 
 /// A condition on linked rows: at least one / none that match, an aggregate, the most recent.
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "an editor line takes what it edits and the context its choices come from"
+)]
 fn linked_condition(
     ui: &mut Ui,
     cx: &mut FormContext<'_>,
@@ -280,34 +289,7 @@ fn linked_condition(
         kinds.push((LinkedKind::MostRecent, "the most recent one".to_owned()));
     }
     if combo(ui, id.with("kind"), &mut kind, &kinds) {
-        let everyone = || Box::new(Rule::everyone());
-        let first_time = other_entity.columns.iter().find(|c| is_time(c.column_type)).map(|c| c.name.clone());
-        *condition = match kind {
-            LinkedKind::Exists => LinkedCondition::Exists { rule: everyone() },
-            LinkedKind::NotExists => LinkedCondition::NotExists { rule: everyone() },
-            LinkedKind::Aggregate => LinkedCondition::Aggregate {
-                function: Aggregate::Count,
-                column: None,
-                filter: everyone(),
-                op: Op::Ge,
-                value: Operand::Int(1),
-            },
-            LinkedKind::MostRecent => {
-                let order_by = first_time.unwrap_or_else(|| other_entity.primary_key.clone());
-                let (column, ty) = other_entity
-                    .columns
-                    .iter()
-                    .find(|c| c.name != other_entity.primary_key && c.name != order_by)
-                    .map_or((order_by.clone(), ColumnType::Integer), |c| (c.name.clone(), c.column_type));
-                let op = ops_for(ty)[0];
-                LinkedCondition::MostRecent {
-                    order_by,
-                    column,
-                    op,
-                    value: fit_operand(ty, op, &Operand::None, cx.today),
-                }
-            }
-        };
+        *condition = new_linked_condition(kind, other_entity, cx.today);
         changed = true;
     }
     match condition {
@@ -344,14 +326,7 @@ fn linked_condition(
                     }
                 }
             });
-            let ty = match function {
-                Aggregate::Count => ColumnType::Integer,
-                Aggregate::Avg => ColumnType::Decimal,
-                _ => column
-                    .as_deref()
-                    .and_then(|c| other_entity.column(c))
-                    .map_or(ColumnType::Decimal, |c| c.column_type),
-            };
+            let ty = aggregate_type(*function, column.as_deref(), other_entity);
             let today = cx.today;
             ui.horizontal_wrapped(|ui| {
                 changed |= op_combo(ui, id.with("op"), ty, op, value, today);
@@ -382,4 +357,41 @@ fn linked_condition(
         }
     }
     changed
+}
+
+/// A linked condition of `kind` on `other`, with its first sensible columns.
+fn new_linked_condition(kind: LinkedKind, other_entity: &Entity, today: jiff::civil::Date) -> LinkedCondition {
+    let everyone = || Box::new(Rule::everyone());
+    let first_time = other_entity.columns.iter().find(|c| is_time(c.column_type)).map(|c| c.name.clone());
+    match kind {
+        LinkedKind::Exists => LinkedCondition::Exists { rule: everyone() },
+        LinkedKind::NotExists => LinkedCondition::NotExists { rule: everyone() },
+        LinkedKind::Aggregate => LinkedCondition::Aggregate {
+            function: Aggregate::Count,
+            column: None,
+            filter: everyone(),
+            op: Op::Ge,
+            value: Operand::Int(1),
+        },
+        LinkedKind::MostRecent => {
+            let order_by = first_time.unwrap_or_else(|| other_entity.primary_key.clone());
+            let (column, ty) = other_entity
+                .columns
+                .iter()
+                .find(|c| c.name != other_entity.primary_key && c.name != order_by)
+                .map_or((order_by.clone(), ColumnType::Integer), |c| (c.name.clone(), c.column_type));
+            let op = ops_for(ty)[0];
+            LinkedCondition::MostRecent { order_by, column, op, value: fit_operand(ty, op, &Operand::None, today) }
+        }
+    }
+}
+
+/// The type of an aggregate's value: a count is a whole number, an average a decimal, the
+/// others the column's type.
+fn aggregate_type(function: Aggregate, column: Option<&str>, entity: &Entity) -> ColumnType {
+    match function {
+        Aggregate::Count => ColumnType::Integer,
+        Aggregate::Avg => ColumnType::Decimal,
+        _ => column.and_then(|c| entity.column(c)).map_or(ColumnType::Decimal, |c| c.column_type),
+    }
 }

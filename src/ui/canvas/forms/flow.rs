@@ -188,6 +188,57 @@ pub(super) fn scheduler_form(
         };
         changed = true;
     }
+    changed |= times_form(ui, id, schedule);
+    for (label, value, key) in [("From", &mut *valid_from, "from"), ("Until", &mut *valid_until, "until")] {
+        ui.horizontal(|ui| {
+            let mut on = value.is_some();
+            if ui.checkbox(&mut on, label).changed() {
+                *value = on.then(|| crate::clock::today().to_string());
+                changed = true;
+            }
+            if let Some(day) = value {
+                changed |= date_editor(ui, id.with(key), day);
+            }
+        });
+    }
+    let mut tz = timezone.clone().unwrap_or_default();
+    let system = jiff::tz::TimeZone::system().iana_name().unwrap_or("UTC").to_owned();
+    if row(ui, "Time zone", |ui| text_field(ui, id.with("tz"), &mut tz, &format!("{system} (this computer's)"))) {
+        *timezone = (!tz.trim().is_empty()).then(|| tz.trim().to_owned());
+        changed = true;
+    }
+    // The next launches, or what is wrong.
+    ui.add_space(4.0);
+    let plan = Plan::new(SchedulerParams {
+        schedule,
+        valid_from: valid_from.as_deref(),
+        valid_until: valid_until.as_deref(),
+        timezone: timezone.as_deref(),
+    });
+    match plan {
+        Ok(plan) => {
+            let next = plan.next_launches(now, 5);
+            ui.label(RichText::new("Next launches").strong());
+            if next.is_empty() {
+                ui.label(RichText::new("None: the schedule has no launch left.").color(theme::warning(ui)));
+            }
+            for z in next {
+                ui.label(z.strftime("%a %-d %b %Y, %H:%M %Z").to_string());
+            }
+        }
+        Err(problems) => {
+            for p in problems {
+                missing(ui, &format!("{}: {}", p.parameter, p.message));
+            }
+        }
+    }
+    changed
+}
+
+/// When a schedule launches: the day and time, the times of day, the days of the week, the
+/// day of the month, or a cron expression.
+fn times_form(ui: &mut Ui, id: Id, schedule: &mut Schedule) -> bool {
+    let mut changed = false;
     let time_field = |ui: &mut Ui, id: Id, time: &mut String| {
         row(ui, "at", |ui| ui.allocate_ui(egui::vec2(70.0, 20.0), |ui| text_field(ui, id, time, "HH:MM")).inner)
     };
@@ -241,49 +292,6 @@ pub(super) fn scheduler_form(
         Schedule::Cron { expression } => {
             changed |=
                 row(ui, "cron", |ui| text_field(ui, id.with("cron"), expression, "minute hour day month weekday"));
-        }
-    }
-    for (label, value, key) in [("From", &mut *valid_from, "from"), ("Until", &mut *valid_until, "until")] {
-        ui.horizontal(|ui| {
-            let mut on = value.is_some();
-            if ui.checkbox(&mut on, label).changed() {
-                *value = on.then(|| crate::clock::today().to_string());
-                changed = true;
-            }
-            if let Some(day) = value {
-                changed |= date_editor(ui, id.with(key), day);
-            }
-        });
-    }
-    let mut tz = timezone.clone().unwrap_or_default();
-    let system = jiff::tz::TimeZone::system().iana_name().unwrap_or("UTC").to_owned();
-    if row(ui, "Time zone", |ui| text_field(ui, id.with("tz"), &mut tz, &format!("{system} (this computer's)"))) {
-        *timezone = (!tz.trim().is_empty()).then(|| tz.trim().to_owned());
-        changed = true;
-    }
-    // The next launches, or what is wrong.
-    ui.add_space(4.0);
-    let plan = Plan::new(SchedulerParams {
-        schedule,
-        valid_from: valid_from.as_deref(),
-        valid_until: valid_until.as_deref(),
-        timezone: timezone.as_deref(),
-    });
-    match plan {
-        Ok(plan) => {
-            let next = plan.next_launches(now, 5);
-            ui.label(RichText::new("Next launches").strong());
-            if next.is_empty() {
-                ui.label(RichText::new("None: the schedule has no launch left.").color(theme::warning(ui)));
-            }
-            for z in next {
-                ui.label(z.strftime("%a %-d %b %Y, %H:%M %Z").to_string());
-            }
-        }
-        Err(problems) => {
-            for p in problems {
-                missing(ui, &format!("{}: {}", p.parameter, p.message));
-            }
         }
     }
     changed

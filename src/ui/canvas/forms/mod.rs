@@ -68,45 +68,9 @@ pub fn kind_form(ui: &mut Ui, cx: &mut FormContext<'_>, s: &Surroundings<'_>, id
     let dimension = s.dimension.as_deref().and_then(|d| model.entity(d));
     edit.changed = match kind {
         K::BuildAudience { dimension, rule, emit_when_empty } => {
-            let mut c = false;
-            row(ui, "Target", |ui| {
-                if entity_combo(ui, id.with("dimension"), model, dimension) {
-                    *rule = Rule::everyone();
-                    c = true;
-                }
-            });
-            ui.add_space(4.0);
-            match model.entity(dimension) {
-                Some(e) => c |= rule_editor(ui, cx, id.with("rule"), e, rule, 0),
-                None => missing(ui, &format!("the data model has no entity \u{201c}{dimension}\u{201d}")),
-            }
-            c |= ui
-                .checkbox(emit_when_empty, "Continue even when nobody matches")
-                .on_hover_text("Off: the activities after this one do not run on an empty audience.")
-                .changed();
-            c
+            build_audience_form(ui, cx, id, dimension, rule, emit_when_empty)
         }
-        K::ReadAudience { audience } => {
-            if s.audiences.is_empty() {
-                ui.label(
-                    RichText::new(
-                        "No audience has been saved yet: a Save audience activity saves one when its campaign runs.",
-                    )
-                    .color(theme::muted(ui)),
-                );
-                row(ui, "Name", |ui| text_field(ui, id.with("name"), audience, "audience name"))
-            } else {
-                let mut options: Vec<(String, String)> = s
-                    .audiences
-                    .iter()
-                    .map(|a| (a.name.clone(), format!("{} ({} {})", a.name, theme::count(a.row_count), a.dimension)))
-                    .collect();
-                if !audience.is_empty() && !s.audiences.iter().any(|a| a.name.eq_ignore_ascii_case(audience)) {
-                    options.insert(0, (audience.clone(), format!("{audience} (not saved)")));
-                }
-                row(ui, "Audience", |ui| combo(ui, id.with("audience"), audience, &options))
-            }
-        }
+        K::ReadAudience { audience } => read_audience_form(ui, s, id, audience),
         K::SaveAudience { audience } => {
             let c = row(ui, "Save as", |ui| text_field(ui, id.with("name"), audience, "audience name"));
             if s.audiences.iter().any(|a| a.name.eq_ignore_ascii_case(audience)) {
@@ -141,20 +105,7 @@ pub fn kind_form(ui: &mut Ui, cx: &mut FormContext<'_>, s: &Surroundings<'_>, id
             None => needs_input(ui),
         },
         K::ChangeDimension { to } => match dimension {
-            Some(d) => {
-                let options: Vec<(String, String)> = model
-                    .links_of(&d.name)
-                    .map(|l| if l.child == d.name { &l.parent } else { &l.child })
-                    .filter_map(|n| model.entity(n))
-                    .map(|e| (e.name.clone(), e.label.clone()))
-                    .collect();
-                if options.is_empty() {
-                    missing(ui, &format!("{} is linked to no other entity", d.label));
-                    false
-                } else {
-                    row(ui, "Switch to", |ui| combo(ui, id.with("to"), to, &options))
-                }
-            }
+            Some(d) => change_dimension_form(ui, model, id, d, to),
             None => needs_input(ui),
         },
         K::Reconciliation { file, entity, rules, keep_unreconciled } => {
@@ -207,4 +158,70 @@ fn missing(ui: &mut Ui, what: &str) {
 fn needs_input(ui: &mut Ui) -> bool {
     ui.label(RichText::new("Connect a population to this activity's input to set it up.").color(theme::muted(ui)));
     false
+}
+
+/// A Build audience: its target entity, rule, and whether it goes on when nobody matches.
+fn build_audience_form(
+    ui: &mut Ui,
+    cx: &mut FormContext<'_>,
+    id: Id,
+    dimension: &mut String,
+    rule: &mut Rule,
+    emit_when_empty: &mut bool,
+) -> bool {
+    let model = cx.model;
+    let mut c = false;
+    row(ui, "Target", |ui| {
+        if entity_combo(ui, id.with("dimension"), model, dimension) {
+            *rule = Rule::everyone();
+            c = true;
+        }
+    });
+    ui.add_space(4.0);
+    match model.entity(dimension) {
+        Some(e) => c |= rule_editor(ui, cx, id.with("rule"), e, rule, 0),
+        None => missing(ui, &format!("the data model has no entity \u{201c}{dimension}\u{201d}")),
+    }
+    c |= ui
+        .checkbox(emit_when_empty, "Continue even when nobody matches")
+        .on_hover_text("Off: the activities after this one do not run on an empty audience.")
+        .changed();
+    c
+}
+
+/// A Read audience: one of the saved audiences (or a name, before any is saved).
+fn read_audience_form(ui: &mut Ui, s: &Surroundings<'_>, id: Id, audience: &mut String) -> bool {
+    if s.audiences.is_empty() {
+        ui.label(
+            RichText::new("No audience has been saved yet: a Save audience activity saves one when its campaign runs.")
+                .color(theme::muted(ui)),
+        );
+        row(ui, "Name", |ui| text_field(ui, id.with("name"), audience, "audience name"))
+    } else {
+        let mut options: Vec<(String, String)> = s
+            .audiences
+            .iter()
+            .map(|a| (a.name.clone(), format!("{} ({} {})", a.name, theme::count(a.row_count), a.dimension)))
+            .collect();
+        if !audience.is_empty() && !s.audiences.iter().any(|a| a.name.eq_ignore_ascii_case(audience)) {
+            options.insert(0, (audience.clone(), format!("{audience} (not saved)")));
+        }
+        row(ui, "Audience", |ui| combo(ui, id.with("audience"), audience, &options))
+    }
+}
+
+/// A Change dimension: an entity linked to the population's.
+fn change_dimension_form(ui: &mut Ui, model: &crate::model::DataModel, id: Id, d: &Entity, to: &mut String) -> bool {
+    let options: Vec<(String, String)> = model
+        .links_of(&d.name)
+        .map(|l| if l.child == d.name { &l.parent } else { &l.child })
+        .filter_map(|n| model.entity(n))
+        .map(|e| (e.name.clone(), e.label.clone()))
+        .collect();
+    if options.is_empty() {
+        missing(ui, &format!("{} is linked to no other entity", d.label));
+        false
+    } else {
+        row(ui, "Switch to", |ui| combo(ui, id.with("to"), to, &options))
+    }
 }

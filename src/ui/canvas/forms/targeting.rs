@@ -62,46 +62,7 @@ pub(super) fn enrichment_form(
                     remove = Some(i);
                 }
             });
-            #[derive(Clone, Copy, PartialEq)]
-            enum Source {
-                Attribute,
-                Aggregate,
-                MostRecent,
-            }
-            let mut source = match col.source {
-                EnrichSource::Attribute { .. } => Source::Attribute,
-                EnrichSource::Aggregate { .. } => Source::Aggregate,
-                EnrichSource::MostRecent { .. } => Source::MostRecent,
-            };
-            let mut sources = vec![(Source::Attribute, "a value".to_owned())];
-            if !children.is_empty() {
-                sources.push((Source::Aggregate, "a count or total".to_owned()));
-                sources.push((Source::MostRecent, "from the most recent".to_owned()));
-            }
-            if combo(ui, cid.with("source"), &mut source, &sources) {
-                col.source = match source {
-                    Source::Attribute => EnrichSource::Attribute {
-                        entity: dimension.name.clone(),
-                        column: first_column(dimension, |_| true),
-                    },
-                    Source::Aggregate => EnrichSource::Aggregate {
-                        entity: children[0].clone(),
-                        function: Aggregate::Count,
-                        column: None,
-                        filter: Rule::everyone(),
-                    },
-                    Source::MostRecent => {
-                        let e = model.entity(&children[0]);
-                        EnrichSource::MostRecent {
-                            entity: children[0].clone(),
-                            order_by: e.map(|e| first_column(e, is_time)).unwrap_or_default(),
-                            column: e.map(|e| first_column(e, |_| true)).unwrap_or_default(),
-                            rank: 1,
-                        }
-                    }
-                };
-                changed = true;
-            }
+            changed |= source_choice(ui, cid, col, dimension, &children, model);
             match &mut col.source {
                 EnrichSource::Attribute { entity, column } => {
                     let options: Vec<(String, String)> = parents.iter().map(|n| (n.clone(), label_of(n))).collect();
@@ -115,44 +76,9 @@ pub(super) fn enrichment_form(
                         }
                     });
                 }
-                EnrichSource::Aggregate { entity, function, column, filter } => {
+                source @ EnrichSource::Aggregate { .. } => {
                     let options: Vec<(String, String)> = children.iter().map(|n| (n.clone(), label_of(n))).collect();
-                    let functions = [
-                        (Aggregate::Count, "number of".to_owned()),
-                        (Aggregate::Sum, "total of".to_owned()),
-                        (Aggregate::Avg, "average of".to_owned()),
-                        (Aggregate::Min, "smallest".to_owned()),
-                        (Aggregate::Max, "largest".to_owned()),
-                    ];
-                    ui.horizontal(|ui| {
-                        if combo(ui, cid.with("function"), function, &functions) {
-                            changed = true;
-                        }
-                        if combo(ui, cid.with("entity"), entity, &options) {
-                            *filter = Rule::everyone();
-                            *column = None;
-                            changed = true;
-                        }
-                    });
-                    if let Some(e) = model.entity(entity) {
-                        if *function == Aggregate::Count {
-                            *column = None;
-                        } else {
-                            let numbers_only = matches!(function, Aggregate::Sum | Aggregate::Avg);
-                            let mut name = column.clone().unwrap_or_else(|| first_column(e, is_number));
-                            let before = column.clone();
-                            row(ui, "column", |ui| {
-                                column_combo(ui, cid.with("agg_column"), e, &mut name, |t| {
-                                    !numbers_only || is_number(t)
-                                })
-                            });
-                            *column = Some(name);
-                            changed |= before != *column;
-                        }
-                        egui::CollapsingHeader::new("of the rows where…").id_salt(cid.with("filter")).show(ui, |ui| {
-                            changed |= rule_editor(ui, cx, cid.with("filter_rule"), e, filter, 1);
-                        });
-                    }
+                    changed |= aggregate_source(ui, cx, cid, &options, source);
                 }
                 EnrichSource::MostRecent { entity, order_by, column, rank } => {
                     let options: Vec<(String, String)> = children.iter().map(|n| (n.clone(), label_of(n))).collect();
@@ -405,7 +331,7 @@ pub(super) fn dedup_form(
     changed
 }
 
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, reason = "the form edits each parameter of the activity apart")]
 pub(super) fn reconciliation_form(
     ui: &mut Ui,
     cx: &mut FormContext<'_>,
@@ -456,5 +382,105 @@ pub(super) fn reconciliation_form(
         changed = true;
     }
     changed |= ui.checkbox(keep_unreconciled, "Output the lines that match nothing").changed();
+    changed
+}
+
+/// Where an enriched column's value comes from: a value, a count or total, the most recent.
+/// A new choice resets the source to its first columns.
+fn source_choice(
+    ui: &mut Ui,
+    cid: Id,
+    col: &mut EnrichColumn,
+    dimension: &Entity,
+    children: &[String],
+    model: &crate::model::DataModel,
+) -> bool {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Source {
+        Attribute,
+        Aggregate,
+        MostRecent,
+    }
+    let mut source = match col.source {
+        EnrichSource::Attribute { .. } => Source::Attribute,
+        EnrichSource::Aggregate { .. } => Source::Aggregate,
+        EnrichSource::MostRecent { .. } => Source::MostRecent,
+    };
+    let mut sources = vec![(Source::Attribute, "a value".to_owned())];
+    if !children.is_empty() {
+        sources.push((Source::Aggregate, "a count or total".to_owned()));
+        sources.push((Source::MostRecent, "from the most recent".to_owned()));
+    }
+    if combo(ui, cid.with("source"), &mut source, &sources) {
+        col.source = match source {
+            Source::Attribute => {
+                EnrichSource::Attribute { entity: dimension.name.clone(), column: first_column(dimension, |_| true) }
+            }
+            Source::Aggregate => EnrichSource::Aggregate {
+                entity: children[0].clone(),
+                function: Aggregate::Count,
+                column: None,
+                filter: Rule::everyone(),
+            },
+            Source::MostRecent => {
+                let e = model.entity(&children[0]);
+                EnrichSource::MostRecent {
+                    entity: children[0].clone(),
+                    order_by: e.map(|e| first_column(e, is_time)).unwrap_or_default(),
+                    column: e.map(|e| first_column(e, |_| true)).unwrap_or_default(),
+                    rank: 1,
+                }
+            }
+        };
+        return true;
+    }
+    false
+}
+
+/// A count, total, average, smallest or largest of the linked rows (those a rule keeps).
+fn aggregate_source(
+    ui: &mut Ui,
+    cx: &mut FormContext<'_>,
+    cid: Id,
+    options: &[(String, String)],
+    source: &mut EnrichSource,
+) -> bool {
+    let model = cx.model;
+    let EnrichSource::Aggregate { entity, function, column, filter } = source else { return false };
+    let mut changed = false;
+    let functions = [
+        (Aggregate::Count, "number of".to_owned()),
+        (Aggregate::Sum, "total of".to_owned()),
+        (Aggregate::Avg, "average of".to_owned()),
+        (Aggregate::Min, "smallest".to_owned()),
+        (Aggregate::Max, "largest".to_owned()),
+    ];
+    ui.horizontal(|ui| {
+        if combo(ui, cid.with("function"), function, &functions) {
+            changed = true;
+        }
+        if combo(ui, cid.with("entity"), entity, options) {
+            *filter = Rule::everyone();
+            *column = None;
+            changed = true;
+        }
+    });
+    if let Some(e) = model.entity(entity) {
+        if *function == Aggregate::Count {
+            *column = None;
+        } else {
+            let numbers_only = matches!(function, Aggregate::Sum | Aggregate::Avg);
+            let mut name = column.clone().unwrap_or_else(|| first_column(e, is_number));
+            let before = column.clone();
+            row(ui, "column", |ui| {
+                column_combo(ui, cid.with("agg_column"), e, &mut name, |t| !numbers_only || is_number(t))
+            });
+            *column = Some(name);
+            changed |= before != *column;
+        }
+        egui::CollapsingHeader::new("of the rows where…").id_salt(cid.with("filter")).show(ui, |ui| {
+            changed |= rule_editor(ui, cx, cid.with("filter_rule"), e, filter, 1);
+        });
+    }
     changed
 }
