@@ -98,7 +98,25 @@ pub fn deployment_variable(credential: &str) -> String {
 /// the environment variable [`deployment_variable`] names, else the file of that name in
 /// `$CREDENTIALS_DIRECTORY` (systemd's `LoadCredential=`). Read only, never written anywhere.
 pub fn deployment_secret(credential: &str) -> Option<String> {
-    let variable = deployment_variable(credential);
+    deployment_slot_secret(credential, crate::model::SECRET_SLOT)
+}
+
+/// The variable (or `$CREDENTIALS_DIRECTORY` file) giving slot `slot` of a credential's
+/// secrets: [`deployment_variable`] for the one secret (`secret`), with `_<SLOT>` after it for
+/// the others (`CAMPAIGN_CONSOLE_SECRET_X_ACCOUNT_API_KEY`).
+pub fn deployment_slot_variable(credential: &str, slot: &str) -> String {
+    let base = deployment_variable(credential);
+    if slot == crate::model::SECRET_SLOT {
+        return base;
+    }
+    let slot: String =
+        slot.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
+    format!("{base}_{slot}")
+}
+
+/// Slot `slot` of a credential's secrets as the deployment gives it (see [`deployment_secret`]).
+pub fn deployment_slot_secret(credential: &str, slot: &str) -> Option<String> {
+    let variable = deployment_slot_variable(credential, slot);
     if let Ok(value) = std::env::var(&variable)
         && !value.is_empty()
     {

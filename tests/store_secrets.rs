@@ -38,8 +38,8 @@ fn a_saved_credential_keeps_its_secret_out_of_the_workspace_files() {
         // The secret is retrievable through the secret store…
         assert_eq!(console.credential_secret(&credential).unwrap().as_deref(), Some(secret));
         // …the workspace holds only a reference to it.
-        assert!(credential.secret_ref.is_some());
-        assert_eq!(console.credentials().unwrap()[0].secret_ref, credential.secret_ref);
+        assert!(credential.secrets.contains_key(campaign_console::model::SECRET_SLOT));
+        assert_eq!(console.credentials().unwrap()[0].secrets, credential.secrets);
 
         // While open (data may sit in the WAL file) and…
         assert!(!files_containing(dir.path(), name.as_bytes()).is_empty(), "the scan must see what was saved");
@@ -64,4 +64,42 @@ fn a_refused_credential_leaves_no_secret_behind_and_delete_removes_it() {
     console.delete_credential(first.id).unwrap();
     assert!(console.credentials().unwrap().is_empty());
     assert_eq!(console.credential_secret(&first).unwrap(), None, "the secret went with its credential");
+}
+
+/// A credential may keep several secrets (named slots, as an X service needs four): each goes
+/// to the keychain under its own reference, a change replaces only the slots typed, and delete
+/// removes them all. None is written to the workspace.
+#[test]
+fn a_credential_keeps_several_named_secrets_each_in_the_keychain() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    let settings = serde_json::json!({ "url": "https://hooks.example.com/x", "secret_header": "Authorization" });
+    let typed = |pairs: &[(&str, &str)]| -> campaign_console::console::SecretValues {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    };
+    let c = console
+        .add_credential_with(
+            Channel::Webhook,
+            ProviderKind::Http,
+            "X account",
+            settings.clone(),
+            &typed(&[("secret", "bearer-ONE-secret"), ("api_key_secret", "key-TWO-secret")]),
+        )
+        .unwrap();
+    assert_eq!(c.secrets.len(), 2);
+    assert_ne!(c.secrets["secret"], c.secrets["api_key_secret"], "one keychain entry per slot");
+    let kept = console.credential_secrets(&c).unwrap();
+    assert_eq!(kept["secret"], "bearer-ONE-secret");
+    assert_eq!(kept["api_key_secret"], "key-TWO-secret");
+    // A change of one slot keeps the other.
+    let c = console
+        .update_credential_with(c.id, "X account", settings, &typed(&[("api_key_secret", "key-THREE-secret")]))
+        .unwrap();
+    let kept = console.credential_secrets(&c).unwrap();
+    assert_eq!((kept["secret"].as_str(), kept["api_key_secret"].as_str()), ("bearer-ONE-secret", "key-THREE-secret"));
+    for secret in ["bearer-ONE-secret", "key-TWO-secret", "key-THREE-secret"] {
+        assert_eq!(files_containing(dir.path(), secret.as_bytes()), Vec::<String>::new(), "{secret} is on disk");
+    }
+    console.delete_credential(c.id).unwrap();
+    assert!(console.credential_secrets(&c).unwrap().is_empty(), "both secrets went with their credential");
 }

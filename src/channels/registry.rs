@@ -11,10 +11,18 @@ use crate::model::{Channel, ProviderKind};
 /// What building a provider gets from the credential and the Console.
 pub struct Parts<'a> {
     pub settings: &'a serde_json::Value,
-    /// The credential's secret, from the keychain or the deployment, if it has one.
-    pub secret: Option<String>,
+    /// The credential's secrets by slot (the keys of its form's secret fields), from the
+    /// keychain or the deployment.
+    pub secrets: &'a std::collections::BTreeMap<String, String>,
     /// Where messages kept in the workspace go (the Sandbox's), made on demand.
     pub outbox: &'a dyn Fn() -> Result<Box<dyn sandbox::Outbox>, String>,
+}
+
+impl Parts<'_> {
+    /// The secret in `slot`, if the credential has one there.
+    pub fn secret(&self, slot: &str) -> Option<String> {
+        self.secrets.get(slot).cloned()
+    }
 }
 
 /// A provider built, and how many calls it takes at once unless its settings say.
@@ -51,6 +59,13 @@ pub fn providers_for(channel: Channel) -> Vec<ProviderKind> {
     let first = on.iter().filter(|e| e.first_on.contains(&channel));
     let rest = on.iter().filter(|e| !e.first_on.contains(&channel));
     first.chain(rest).map(|e| e.kind).collect()
+}
+
+/// The secret slots of a provider's form (the keys of its secret fields).
+pub fn secret_slots(kind: ProviderKind) -> Vec<&'static str> {
+    entry(kind).map_or_else(Vec::new, |e| {
+        e.fields.iter().filter(|f| f.kind == crate::model::provider::FieldKind::Secret).map(|f| f.key).collect()
+    })
 }
 
 /// A provider's whole form: its fields, then the pace when it takes one.

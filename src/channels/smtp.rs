@@ -14,7 +14,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use super::registry::{Entry, Parts};
 use super::{Answer, Capabilities, Outgoing, Provider, SendError, is_loopback, setting};
 use crate::model::provider::{FieldKind, field};
-use crate::model::{Channel, ProviderKind};
+use crate::model::{Channel, ProviderKind, SECRET_SLOT};
 
 /// How the connection is encrypted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,7 +76,9 @@ pub const ENTRY: Entry = Entry {
     ],
     paced: true,
     problems: SmtpSettings::problems,
-    build: |parts: Parts<'_>| Ok((Arc::new(Smtp::new(SmtpSettings::from_json(parts.settings)?, parts.secret)), 4)),
+    build: |parts: Parts<'_>| {
+        Ok((Arc::new(Smtp::new(SmtpSettings::from_json(parts.settings)?, parts.secret(SECRET_SLOT))), 4))
+    },
 };
 
 /// The TLS modes as the form offers them.

@@ -13,7 +13,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use super::registry::{Entry, Parts};
 use super::{Answer, Capabilities, Outgoing, Pace, Provider, SendError, setting};
 use crate::model::provider::{FieldKind, field};
-use crate::model::{Channel, ProviderKind};
+use crate::model::{Channel, ProviderKind, SECRET_SLOT};
 
 /// A webhook credential's settings, checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,7 +45,7 @@ pub const ENTRY: Entry = Entry {
     build: |parts: Parts<'_>| {
         let s = WebhookSettings::from_json(parts.settings)?;
         let in_flight = Pace::of(parts.settings, 8).max_in_flight;
-        Ok((Arc::new(Webhook::new(s, parts.secret.as_deref(), in_flight)?), 8))
+        Ok((Arc::new(Webhook::new(s, parts.secret(SECRET_SLOT).as_deref(), in_flight)?), 8))
     },
 };
 

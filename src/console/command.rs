@@ -1,6 +1,7 @@
 //! What the UI asks the Console for: one sub-enum per capability, each answered by one or more
 //! [`Event`](super::Event)s of the same capability (or [`Event::Failed`](super::Event::Failed)).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::{JobId, LifeAction};
@@ -114,7 +115,8 @@ pub enum RunCommand {
 pub enum ChannelCommand {
     /// → [`ChannelEvent::Credentials`](super::ChannelEvent::Credentials).
     Refresh,
-    /// Adds (`id` `None`) or changes a credential; a typed secret goes to the keychain.
+    /// Adds (`id` `None`) or changes a credential; the secrets typed (by slot) go to the
+    /// keychain, the slots not typed keep theirs.
     /// → `Saved` and `Credentials`.
     Save {
         id: Option<i64>,
@@ -122,7 +124,7 @@ pub enum ChannelCommand {
         provider: ProviderKind,
         name: String,
         settings: serde_json::Value,
-        secret: Option<secrets::Typed>,
+        secrets: BTreeMap<String, secrets::Typed>,
     },
     /// → `Credentials`, or `Failed`.
     Delete { id: i64 },
@@ -134,12 +136,17 @@ pub enum ChannelCommand {
         channel: Channel,
         provider: ProviderKind,
         settings: serde_json::Value,
-        secret: Option<secrets::Typed>,
+        secrets: BTreeMap<String, secrets::Typed>,
         to: String,
     },
     /// Connects with a credential's settings without sending; a typed secret is used instead
-    /// of the stored one. → `Verified`.
-    Verify { id: Option<i64>, provider: ProviderKind, settings: serde_json::Value, secret: Option<secrets::Typed> },
+    /// of the stored ones. → `Verified`.
+    Verify {
+        id: Option<i64>,
+        provider: ProviderKind,
+        settings: serde_json::Value,
+        secrets: BTreeMap<String, secrets::Typed>,
+    },
 }
 
 /// Background jobs.

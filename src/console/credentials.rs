@@ -1,14 +1,16 @@
 //! Provider credentials: adding, changing, deleting them (secrets to the keychain, only
 //! references in the workspace), the channel's default, Verify and a test message.
 
-use super::{ChannelCommand, ChannelEvent, Console, ConsoleError, Event, UserError};
-use crate::model::{Channel, Credential, ProviderKind, SecretRef};
+use std::collections::BTreeMap;
+
+use super::{ChannelCommand, ChannelEvent, Console, ConsoleError, Event, SecretValues, UserError};
+use crate::model::{Channel, Credential, ProviderKind, SECRET_SLOT, SecretRef};
+use crate::secrets::Typed;
 use crate::store;
 
 impl Console {
-    /// Saves a provider credential: the secret (if any) goes to the secret store first, the
-    /// workspace keeps only its reference. If the workspace refuses the credential, the secret
-    /// is removed again so nothing is left behind.
+    /// Saves a provider credential with its one secret (a password, a token), if any. See
+    /// [`Console::add_credential_with`].
     pub fn add_credential(
         &self,
         channel: Channel,
@@ -17,22 +19,37 @@ impl Console {
         settings: serde_json::Value,
         secret: Option<&str>,
     ) -> Result<Credential, ConsoleError> {
+        self.add_credential_with(channel, provider, name, settings, &one_secret(secret))
+    }
+
+    /// Saves a provider credential: each secret (by slot) goes to the secret store first, the
+    /// workspace keeps only their references. If the workspace refuses the credential, the
+    /// secrets are removed again so nothing is left behind.
+    pub fn add_credential_with(
+        &self,
+        channel: Channel,
+        provider: ProviderKind,
+        name: &str,
+        settings: serde_json::Value,
+        secrets: &SecretValues,
+    ) -> Result<Credential, ConsoleError> {
         crate::channels::check_settings(provider, &settings).map_err(ConsoleError::Invalid)?;
-        let secret_ref = match secret {
-            Some(value) => {
-                let r = SecretRef(format!("credential/{}", uuid::Uuid::new_v4()));
-                self.secrets.set(&r, value)?;
-                Some(r)
+        let mut stored = BTreeMap::new();
+        for (slot, value) in secrets {
+            let r = SecretRef(format!("credential/{}", uuid::Uuid::new_v4()));
+            if let Err(e) = self.secrets.set(&r, value) {
+                self.forget_secrets(stored.values(), "a refused credential");
+                return Err(e.into());
             }
-            None => None,
-        };
+            stored.insert(slot.clone(), r);
+        }
         let mut credential = Credential {
             id: 0,
             channel,
             provider,
             name: name.trim().to_owned(),
             settings,
-            secret_ref,
+            secrets: stored,
             created_at: self.now(),
             is_default: false,
         };
@@ -40,16 +57,21 @@ impl Console {
         match store::credentials::insert(&conn, &credential) {
             Ok(id) => credential.id = id,
             Err(e) => {
-                if let Some(r) = &credential.secret_ref
-                    && let Err(cleanup) = self.secrets.delete(r)
-                {
-                    tracing::warn!("could not remove the secret of a refused credential: {cleanup:#}");
-                }
+                self.forget_secrets(credential.secrets.values(), "a refused credential");
                 return Err(e.into());
             }
         }
         store::audit::record(&conn, self.now(), "admin", "add credential", &credential.name, channel.as_str())?;
         Ok(credential)
+    }
+
+    /// Removes secrets that nothing will refer to (the cleanup of a refused change).
+    fn forget_secrets<'r>(&self, refs: impl Iterator<Item = &'r SecretRef>, of: &str) {
+        for r in refs {
+            if let Err(cleanup) = self.secrets.delete(r) {
+                tracing::warn!("could not remove a secret of {of}: {cleanup:#}");
+            }
+        }
     }
 
     fn credentials_event(&self) -> Event {
@@ -59,8 +81,8 @@ impl Console {
         }
     }
 
-    /// Changes a saved credential: name and settings, and the secret when `secret` is given
-    /// (stored in the keychain first; the workspace keeps only its reference).
+    /// Changes a saved credential: name and settings, and its one secret when `secret` is
+    /// given. See [`Console::update_credential_with`].
     pub fn update_credential(
         &self,
         id: i64,
@@ -68,33 +90,46 @@ impl Console {
         settings: serde_json::Value,
         secret: Option<&str>,
     ) -> Result<Credential, ConsoleError> {
+        self.update_credential_with(id, name, settings, &one_secret(secret))
+    }
+
+    /// Changes a saved credential: name and settings, and the secrets typed (by slot; stored
+    /// in the keychain first, the workspace keeps only their references). Slots not typed keep
+    /// their secret.
+    pub fn update_credential_with(
+        &self,
+        id: i64,
+        name: &str,
+        settings: serde_json::Value,
+        secrets: &SecretValues,
+    ) -> Result<Credential, ConsoleError> {
         let mut credential = self
             .credentials()?
             .into_iter()
             .find(|c| c.id == id)
             .ok_or_else(|| store::StoreError::NotFound { what: format!("Credential {id}") })?;
         crate::channels::check_settings(credential.provider, &settings).map_err(ConsoleError::Invalid)?;
-        let mut new_ref = None;
-        if let Some(value) = secret {
+        let mut new_refs = Vec::new();
+        for (slot, value) in secrets {
             let r = credential
-                .secret_ref
-                .clone()
+                .secrets
+                .get(slot)
+                .cloned()
                 .unwrap_or_else(|| SecretRef(format!("credential/{}", uuid::Uuid::new_v4())));
-            self.secrets.set(&r, value)?;
-            if credential.secret_ref.is_none() {
-                new_ref = Some(r.clone());
+            if let Err(e) = self.secrets.set(&r, value) {
+                self.forget_secrets(new_refs.iter(), "a refused change");
+                return Err(e.into());
             }
-            credential.secret_ref = Some(r);
+            if !credential.secrets.contains_key(slot) {
+                new_refs.push(r.clone());
+            }
+            credential.secrets.insert(slot.clone(), r);
         }
         credential.name = name.trim().to_owned();
         credential.settings = settings;
         let conn = self.workspace.conn();
         if let Err(e) = store::credentials::update(&conn, &credential) {
-            if let Some(r) = &new_ref
-                && let Err(cleanup) = self.secrets.delete(r)
-            {
-                tracing::warn!("could not remove the secret of a refused change: {cleanup:#}");
-            }
+            self.forget_secrets(new_refs.iter(), "a refused change");
             return Err(e.into());
         }
         store::audit::record(
@@ -108,7 +143,6 @@ impl Console {
         Ok(credential)
     }
 
-    /// Deletes a credential and its secret.
     /// Every problem with a credential's settings, each with the key of its field ("" for the
     /// whole form), so that a form can show them all at once.
     pub fn credential_problems(provider: ProviderKind, settings: &serde_json::Value) -> Vec<(&'static str, String)> {
@@ -124,29 +158,29 @@ impl Console {
         Ok(())
     }
 
+    /// Deletes a credential and its secrets.
     pub fn delete_credential(&self, id: i64) -> Result<(), ConsoleError> {
         let conn = self.workspace.conn();
-        if let Some(r) = store::credentials::delete(&conn, id)? {
+        for r in store::credentials::delete(&conn, id)? {
             self.secrets.delete(&r)?;
         }
         store::audit::record(&conn, self.now(), "admin", "delete credential", &id.to_string(), "")?;
         Ok(())
     }
 
-    /// The secret a form typed, else the keychain's for the saved credential `existing`.
-    fn typed_or_stored_secret(
+    /// The secrets a form typed, and the keychain's for the slots it did not type of the saved
+    /// credential `existing`.
+    fn typed_or_stored_secrets(
         &self,
-        typed: Option<String>,
+        typed: SecretValues,
         existing: Option<i64>,
-    ) -> Result<Option<String>, ConsoleError> {
-        match (typed, existing) {
-            (Some(s), _) => Ok(Some(s)),
-            (None, Some(id)) => match self.credentials()?.iter().find(|c| c.id == id) {
-                Some(c) => self.credential_secret(c),
-                None => Ok(None),
-            },
-            (None, None) => Ok(None),
-        }
+    ) -> Result<SecretValues, ConsoleError> {
+        let mut out = match existing.and_then(|id| self.credentials().ok()?.into_iter().find(|c| c.id == id)) {
+            Some(c) => self.credential_secrets(&c)?,
+            None => SecretValues::new(),
+        };
+        out.extend(typed);
+        Ok(out)
     }
 
     /// Sends one test message with a credential's settings (a typed secret instead of the
@@ -157,7 +191,7 @@ impl Console {
         channel: Channel,
         kind: ProviderKind,
         settings: &serde_json::Value,
-        secret: Option<String>,
+        typed: SecretValues,
         to: &str,
     ) -> Result<String, ConsoleError> {
         let to = to.trim();
@@ -168,8 +202,8 @@ impl Console {
                 "\u{201c}{to}\u{201d} is not an address this channel can send to"
             )));
         }
-        let secret = self.typed_or_stored_secret(secret, existing)?;
-        let (provider, _) = self.build_provider(kind, settings, secret)?;
+        let secrets = self.typed_or_stored_secrets(typed, existing)?;
+        let (provider, _) = self.build_provider(kind, settings, &secrets)?;
         let m = crate::channels::Outgoing {
             idempotency_key: format!("test:{}", uuid::Uuid::new_v4()),
             channel,
@@ -195,19 +229,30 @@ impl Console {
         settings: &serde_json::Value,
         secret: Option<String>,
     ) -> Result<String, ConsoleError> {
-        let secret = self.typed_or_stored_secret(secret, existing)?;
-        let (provider, _) = self.build_provider(kind, settings, secret)?;
+        self.verify_credential_with(existing, kind, settings, one_secret(secret.as_deref()))
+    }
+
+    /// [`Console::verify_credential`] with the secrets typed by slot.
+    pub fn verify_credential_with(
+        &self,
+        existing: Option<i64>,
+        kind: ProviderKind,
+        settings: &serde_json::Value,
+        typed: SecretValues,
+    ) -> Result<String, ConsoleError> {
+        let secrets = self.typed_or_stored_secrets(typed, existing)?;
+        let (provider, _) = self.build_provider(kind, settings, &secrets)?;
         self.runtime.block_on(provider.verify()).map_err(|e| ConsoleError::CannotRun(e.message().to_owned()))
     }
 
     pub(super) fn channel_command(&self, command: ChannelCommand) -> Vec<Event> {
         match command {
             ChannelCommand::Refresh => vec![self.credentials_event()],
-            ChannelCommand::Save { id, channel, provider, name, settings, secret } => {
-                let secret = secret.as_ref().map(|s| s.0.as_str());
+            ChannelCommand::Save { id, channel, provider, name, settings, secrets } => {
+                let secrets = typed_values(secrets);
                 let saved = match id {
-                    Some(id) => self.update_credential(id, &name, settings, secret),
-                    None => self.add_credential(channel, provider, &name, settings, secret),
+                    Some(id) => self.update_credential_with(id, &name, settings, &secrets),
+                    None => self.add_credential_with(channel, provider, &name, settings, &secrets),
                 };
                 let saved = saved.map_err(|e| UserError::new("The credential was not saved", &e));
                 vec![ChannelEvent::Saved(saved).into(), self.credentials_event()]
@@ -220,14 +265,24 @@ impl Console {
                 Ok(()) => vec![self.credentials_event()],
                 Err(e) => vec![Event::Failed(UserError::new("Could not make the credential the default", &e))],
             },
-            ChannelCommand::SendTest { id, channel, provider, settings, secret, to } => {
-                let sent = self.send_test_message(id, channel, provider, &settings, secret.map(|s| s.0), &to);
+            ChannelCommand::SendTest { id, channel, provider, settings, secrets, to } => {
+                let sent = self.send_test_message(id, channel, provider, &settings, typed_values(secrets), &to);
                 vec![ChannelEvent::Verified(sent.map_err(|e| UserError::of(&e))).into()]
             }
-            ChannelCommand::Verify { id, provider, settings, secret } => {
-                let verified = self.verify_credential(id, provider, &settings, secret.map(|s| s.0));
+            ChannelCommand::Verify { id, provider, settings, secrets } => {
+                let verified = self.verify_credential_with(id, provider, &settings, typed_values(secrets));
                 vec![ChannelEvent::Verified(verified.map_err(|e| UserError::of(&e))).into()]
             }
         }
     }
+}
+
+/// A provider's one secret as a slot map.
+fn one_secret(secret: Option<&str>) -> SecretValues {
+    secret.map(|s| (SECRET_SLOT.to_owned(), s.to_owned())).into_iter().collect()
+}
+
+/// Secrets a form typed, by slot (an empty field is no secret typed).
+fn typed_values(typed: BTreeMap<String, Typed>) -> SecretValues {
+    typed.into_iter().filter(|(_, v)| !v.0.is_empty()).map(|(k, v)| (k, v.0)).collect()
 }

@@ -59,6 +59,9 @@ const EVENT_CAPACITY: usize = 256;
 
 pub use crate::clock::Clock;
 
+/// Secrets by slot (a provider's form names its slots: `secret`, `api_key`, …).
+pub type SecretValues = std::collections::BTreeMap<String, String>;
+
 /// Identifies a background job.
 pub type JobId = u64;
 

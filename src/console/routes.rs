@@ -6,10 +6,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::{Console, ConsoleError};
+use super::{Console, ConsoleError, SecretValues};
 use crate::channels::registry;
 use crate::model::provider::Field;
-use crate::model::{Channel, Credential, ProviderKind};
+use crate::model::{Channel, Credential, ProviderKind, SECRET_SLOT};
 use crate::{secrets, store};
 
 /// What a channel activity sends with: its credential's provider, throttle (shared by every
@@ -26,16 +26,31 @@ pub(super) enum CredentialChoice<'a> {
 }
 
 impl Console {
-    /// The secret of a credential, read from the secret store.
+    /// A credential's one secret (a password, a token), if it has one. See
+    /// [`Console::credential_secrets`].
     pub fn credential_secret(&self, credential: &Credential) -> Result<Option<String>, ConsoleError> {
-        // What the deployment gives (a server's environment) comes first, read only.
-        if let Some(s) = secrets::deployment_secret(&credential.name) {
-            return Ok(Some(s));
+        Ok(self.credential_secrets(credential)?.remove(SECRET_SLOT))
+    }
+
+    /// A credential's secrets by slot: what the deployment gives (a server's environment, read
+    /// only) first, else the keychain's.
+    pub fn credential_secrets(&self, credential: &Credential) -> Result<SecretValues, ConsoleError> {
+        let mut slots: Vec<&str> = registry::secret_slots(credential.provider);
+        slots.extend(credential.secrets.keys().map(String::as_str));
+        let mut out = SecretValues::new();
+        for slot in slots {
+            if out.contains_key(slot) {
+                continue;
+            }
+            if let Some(value) = secrets::deployment_slot_secret(&credential.name, slot) {
+                out.insert(slot.to_owned(), value);
+            } else if let Some(r) = credential.secrets.get(slot)
+                && let Some(value) = self.secrets.get(r)?
+            {
+                out.insert(slot.to_owned(), value);
+            }
         }
-        match &credential.secret_ref {
-            Some(r) => Ok(self.secrets.get(r)?),
-            None => Ok(None),
-        }
+        Ok(out)
     }
 
     /// The provider and throttle for a channel activity's credential (the channel's default,
@@ -67,24 +82,24 @@ impl Console {
                 chosen.map_or("", |c| c.name.as_str())
             ))
         };
-        let secret = || -> Result<Option<String>, ConsoleError> {
-            let Some(c) = chosen else { return Ok(None) };
-            match (self.credential_secret(c)?, &c.secret_ref) {
-                (Some(s), _) => Ok(Some(s)),
-                (None, Some(_)) => Err(refused(format!(
-                    "its secret is not in the keychain (it may have been entered in another session): enter it again in Channels, or give it in {}",
-                    secrets::deployment_variable(&c.name)
-                ))),
-                (None, None) => Ok(None),
-            }
-        };
         let kind = chosen.map_or(ProviderKind::Sandbox, |c| c.provider);
-        let secret = match kind {
-            ProviderKind::Smtp | ProviderKind::Http => secret()?,
-            _ => None,
+        let secrets = match chosen {
+            Some(c) => {
+                let found = self.credential_secrets(c)?;
+                // A secret the credential keeps that is not in the keychain: entered in another
+                // session (an ephemeral keychain), or removed from it.
+                if let Some(slot) = c.secrets.keys().find(|slot| !found.contains_key(*slot)) {
+                    return Err(refused(format!(
+                        "its secret is not in the keychain (it may have been entered in another session): enter it again in Channels, or give it in {}",
+                        secrets::deployment_slot_variable(&c.name, slot)
+                    )));
+                }
+                found
+            }
+            None => SecretValues::new(),
         };
         let (provider, default_in_flight) =
-            self.build_provider(kind, &settings, secret).map_err(|e| refused(e.to_string()))?;
+            self.build_provider(kind, &settings, &secrets).map_err(|e| refused(e.to_string()))?;
         let pace = Pace::of(&settings, default_in_flight);
         let key = format!("{}:{}", channel.as_str(), chosen.map_or(0, |c| c.id));
         let mut throttles = self.throttles.lock().unwrap_or_else(|p| p.into_inner());
@@ -112,14 +127,14 @@ impl Console {
         &self,
         kind: ProviderKind,
         settings: &serde_json::Value,
-        secret: Option<String>,
+        secrets: &SecretValues,
     ) -> Result<registry::Built, ConsoleError> {
         let outbox = || -> Result<Box<dyn crate::channels::sandbox::Outbox>, String> {
             let conn = self.workspace.connect().map_err(|e| e.to_string())?;
             store::streaming(&conn).map_err(|e| e.to_string())?;
             Ok(Box::new(WorkspaceOutbox(Mutex::new(conn))))
         };
-        registry::build(kind, registry::Parts { settings, secret, outbox: &outbox }).map_err(ConsoleError::CannotRun)
+        registry::build(kind, registry::Parts { settings, secrets, outbox: &outbox }).map_err(ConsoleError::CannotRun)
     }
 }
 

@@ -201,7 +201,7 @@ fn insert_samples(tx: &Connection, today: jiff::civil::Date, now: jiff::Timestam
             settings: serde_json::json!({
                 "delay_seconds": 2, "delivered_rate": 0.97, "open_rate": 0.45, "click_rate": 0.25
             }),
-            secret_ref: None,
+            secrets: Default::default(),
             created_at: now,
             is_default: false,
         };

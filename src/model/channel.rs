@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// A way of reaching a recipient.
@@ -93,12 +95,15 @@ impl ProviderKind {
     }
 }
 
+/// The slot of a provider's one secret (a password, a token).
+pub const SECRET_SLOT: &str = "secret";
+
 /// The name under which a secret is kept in the secret store (the OS keychain). Only this
 /// reference is written to the workspace, never the secret itself.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SecretRef(pub String);
 
-/// A named provider credential: the non-secret settings, plus a reference to the secret.
+/// A named provider credential: the non-secret settings, plus references to its secrets.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Credential {
     pub id: i64,
@@ -107,8 +112,10 @@ pub struct Credential {
     pub name: String,
     /// Provider-specific, non-secret settings (host, account SID, sender, rate limit, …).
     pub settings: serde_json::Value,
-    /// Where the secret lives in the keychain, when the provider needs one.
-    pub secret_ref: Option<SecretRef>,
+    /// Where each of its secrets lives in the keychain, by slot (the provider's form names
+    /// them: `secret` for a password or a token, more for providers that need several).
+    #[serde(default)]
+    pub secrets: BTreeMap<String, SecretRef>,
     pub created_at: jiff::Timestamp,
     /// The channel's default: what an activity that names no credential sends with.
     #[serde(default)]

@@ -11,7 +11,7 @@ pub mod provider;
 
 pub use campaign::{Campaign, CampaignKind, CampaignStatus, LastRun, SavedAudience};
 pub use canvas::*;
-pub use channel::{Channel, Credential, ProviderKind, SecretRef, credential_for, default_credential};
+pub use channel::{Channel, Credential, ProviderKind, SECRET_SLOT, SecretRef, credential_for, default_credential};
 pub use data_model::{
     Cell, Column, ColumnType, DataModel, DataOverview, Entity, EntityOverview, IdentityNamespace, IndexSpec, Link,
 };

@@ -1,5 +1,5 @@
-//! Provider credentials: non-secret settings and a keychain reference. The secret itself is
-//! stored by [`crate::secrets`], never here.
+//! Provider credentials: non-secret settings and keychain references (one per secret slot).
+//! The secrets themselves are stored by [`crate::secrets`], never here.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -27,14 +27,14 @@ pub fn insert(conn: &Connection, credential: &Credential) -> Result<i64> {
     }
     // The channel's first credential is its default.
     conn.execute(
-        "INSERT INTO cc_credentials (channel, provider, name, settings_json, secret_ref, created_at, is_default)
+        "INSERT INTO cc_credentials (channel, provider, name, settings_json, secret_refs_json, created_at, is_default)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, NOT EXISTS (SELECT 1 FROM cc_credentials WHERE channel = ?1))",
         params![
             credential.channel.as_str(),
             credential.provider.as_str(),
             name,
             credential.settings.to_string(),
-            credential.secret_ref.as_ref().map(|s| s.0.as_str()),
+            refs_json(credential)?,
             ts(credential.created_at),
         ],
     )?;
@@ -44,7 +44,7 @@ pub fn insert(conn: &Connection, credential: &Credential) -> Result<i64> {
 /// All credentials, by channel then name.
 pub fn list(conn: &Connection) -> Result<Vec<Credential>> {
     let mut stmt = conn.prepare(
-        "SELECT id, channel, provider, name, settings_json, secret_ref, created_at, is_default
+        "SELECT id, channel, provider, name, settings_json, secret_refs_json, created_at, is_default
          FROM cc_credentials ORDER BY channel, name",
     )?;
     let rows = stmt.query_map([], |r| {
@@ -54,13 +54,13 @@ pub fn list(conn: &Connection) -> Result<Vec<Credential>> {
             r.get::<_, String>(2)?,
             r.get::<_, String>(3)?,
             r.get::<_, String>(4)?,
-            r.get::<_, Option<String>>(5)?,
+            r.get::<_, String>(5)?,
             r.get::<_, String>(6)?,
             r.get::<_, bool>(7)?,
         ))
     })?;
     rows.map(|r| {
-        let (id, channel, provider, name, settings, secret_ref, created, is_default) = r?;
+        let (id, channel, provider, name, settings, refs, created, is_default) = r?;
         Ok(Credential {
             id,
             channel: Channel::parse(&channel).ok_or_else(|| StoreError::Damaged(format!("channel {channel:?}")))?,
@@ -69,7 +69,8 @@ pub fn list(conn: &Connection) -> Result<Vec<Credential>> {
             name,
             settings: serde_json::from_str(&settings)
                 .map_err(|e| StoreError::Damaged(format!("settings of {id}: {e}")))?,
-            secret_ref: secret_ref.map(SecretRef),
+            secrets: serde_json::from_str(&refs)
+                .map_err(|e| StoreError::Damaged(format!("secret references of {id}: {e}")))?,
             created_at: parse_ts(&created)?,
             is_default,
         })
@@ -92,10 +93,11 @@ pub fn set_default(conn: &Connection, id: i64) -> Result<()> {
     Ok(())
 }
 
-pub fn delete(conn: &Connection, id: i64) -> Result<Option<SecretRef>> {
-    let secret: Option<Option<String>> =
-        conn.query_row("SELECT secret_ref FROM cc_credentials WHERE id = ?1", [id], |r| r.get(0)).optional()?;
-    let Some(secret) = secret else {
+/// Deletes a credential; returns the keychain references of its secrets, to delete them too.
+pub fn delete(conn: &Connection, id: i64) -> Result<Vec<SecretRef>> {
+    let refs: Option<String> =
+        conn.query_row("SELECT secret_refs_json FROM cc_credentials WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+    let Some(refs) = refs else {
         return Err(StoreError::NotFound { what: format!("Credential {id}") });
     };
     let tx = conn.unchecked_transaction()?;
@@ -109,7 +111,9 @@ pub fn delete(conn: &Connection, id: i64) -> Result<Option<SecretRef>> {
         [&channel],
     )?;
     tx.commit()?;
-    Ok(secret.map(SecretRef))
+    let refs: std::collections::BTreeMap<String, SecretRef> =
+        serde_json::from_str(&refs).map_err(|e| StoreError::Damaged(format!("secret references of {id}: {e}")))?;
+    Ok(refs.into_values().collect())
 }
 
 /// Deletes the Sandbox credentials (replacing the demo). Sandbox credentials have no secret.
@@ -138,16 +142,17 @@ pub fn update(conn: &Connection, credential: &Credential) -> Result<()> {
         )));
     }
     let n = conn.execute(
-        "UPDATE cc_credentials SET name = ?2, settings_json = ?3, secret_ref = ?4 WHERE id = ?1",
-        params![
-            credential.id,
-            name,
-            credential.settings.to_string(),
-            credential.secret_ref.as_ref().map(|s| s.0.as_str())
-        ],
+        "UPDATE cc_credentials SET name = ?2, settings_json = ?3, secret_refs_json = ?4 WHERE id = ?1",
+        params![credential.id, name, credential.settings.to_string(), refs_json(credential)?],
     )?;
     if n == 0 {
         return Err(StoreError::NotFound { what: format!("Credential {}", credential.id) });
     }
     Ok(())
+}
+
+/// A credential's keychain references as stored: a JSON object by slot.
+fn refs_json(credential: &Credential) -> Result<String> {
+    serde_json::to_string(&credential.secrets)
+        .map_err(|e| StoreError::Invalid(format!("the secret references could not be written: {e}")))
 }

@@ -217,6 +217,10 @@ const STEPS: &[&str] = &[
                  problems_json TEXT NOT NULL,
                  counted_at TEXT NOT NULL
              );",
+    // 8: a credential may hold several secrets (named slots), each a keychain reference.
+    "ALTER TABLE cc_credentials ADD COLUMN secret_refs_json TEXT NOT NULL DEFAULT '{}';
+     UPDATE cc_credentials SET secret_refs_json = json_object('secret', secret_ref), secret_ref = NULL
+      WHERE secret_ref IS NOT NULL;",
 ];
 
 /// The migrations built from [`STEPS`].

@@ -44,11 +44,6 @@ fn sentence(why: &str) -> String {
     chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
 }
 
-/// Whether the provider's credential has a secret (password, token).
-fn has_secret(provider: ProviderKind) -> bool {
-    fields(provider).iter().any(|f| matches!(f.kind, Kind::Secret))
-}
-
 /// The form being edited.
 #[derive(Clone)]
 struct Form {
@@ -58,10 +53,11 @@ struct Form {
     name: String,
     /// Settings as typed, by key.
     values: std::collections::BTreeMap<&'static str, String>,
-    secret: String,
+    /// Secrets as typed, by slot (the key of their field).
+    secrets: std::collections::BTreeMap<&'static str, String>,
     reveal: bool,
-    /// A secret is stored for this credential already.
-    has_secret: bool,
+    /// The slots that hold a secret in the keychain already.
+    stored: Vec<String>,
 }
 
 impl Form {
@@ -72,9 +68,9 @@ impl Form {
             provider,
             name: String::new(),
             values: Default::default(),
-            secret: String::new(),
+            secrets: Default::default(),
             reveal: false,
-            has_secret: false,
+            stored: Vec::new(),
         };
         form.defaults();
         form
@@ -99,7 +95,7 @@ impl Form {
         let mut form = Self::new(c.channel, c.provider);
         form.id = Some(c.id);
         form.name = c.name.clone();
-        form.has_secret = c.secret_ref.is_some();
+        form.stored = c.secrets.keys().cloned().collect();
         for f in fields(c.provider) {
             let value = match (f.kind, c.settings.get(f.key)) {
                 (_, None | Some(serde_json::Value::Null)) => continue,
@@ -189,8 +185,15 @@ impl Form {
         (settings, problems)
     }
 
-    fn typed_secret(&self) -> Option<Typed> {
-        (has_secret(self.provider) && !self.secret.is_empty()).then(|| Typed(self.secret.clone()))
+    /// The secrets typed, by slot: only the slots this provider's form has.
+    fn typed_secrets(&self) -> std::collections::BTreeMap<String, Typed> {
+        fields(self.provider)
+            .iter()
+            .filter(|f| f.kind == Kind::Secret)
+            .filter_map(|f| {
+                self.secrets.get(f.key).filter(|v| !v.is_empty()).map(|v| (f.key.to_owned(), Typed(v.clone())))
+            })
+            .collect()
     }
 }
 
@@ -362,7 +365,8 @@ impl ChannelsScreen {
             for f in fields(form.provider) {
                 let label = ui.label(f.label).id;
                 if let Kind::Secret = f.kind {
-                    secret_field(ui, &mut form.secret, &mut form.reveal, form.has_secret, label);
+                    let stored = form.stored.iter().any(|k| k == f.key);
+                    secret_field(ui, form.secrets.entry(f.key).or_default(), &mut form.reveal, stored, label);
                     ui.end_row();
                     continue;
                 }
@@ -405,10 +409,10 @@ impl ChannelsScreen {
                         provider: form.provider,
                         name: form.name.clone(),
                         settings,
-                        secret: form.typed_secret(),
+                        secrets: form.typed_secrets(),
                     });
                     if let Some(f) = self.form.as_mut() {
-                        f.secret.clear();
+                        f.secrets.clear();
                     }
                 }
             }
@@ -424,7 +428,7 @@ impl ChannelsScreen {
                             id: form.id,
                             provider: form.provider,
                             settings,
-                            secret: form.typed_secret(),
+                            secrets: form.typed_secrets(),
                         });
                     }
                 }
@@ -452,7 +456,7 @@ impl ChannelsScreen {
                                 channel: form.channel,
                                 provider: form.provider,
                                 settings,
-                                secret: form.typed_secret(),
+                                secrets: form.typed_secrets(),
                                 to: self.test_to.trim().to_owned(),
                             });
                         }
