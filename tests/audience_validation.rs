@@ -5,7 +5,7 @@
 
 mod support;
 
-use campaign_console::audience::{AudienceError, Problem};
+use campaign_console::audience::{AudienceError, CompileOptions, Dialect, Problem};
 use campaign_console::model::{
     ActivityKind as K, Canvas, Channel, CombineMode, DedupMethod, LinkedCondition, Op, Operand, PeriodUnit, Recipient,
     Rule, Transition,
@@ -363,4 +363,36 @@ fn a_message_may_use_only_what_reaches_it() {
     expect(&per_order(Recipient::Profile), Some("x"), "unknown variable");
     // A broken template says where.
     expect(&chain(email("{% if %}", Recipient::Profile)), Some("x"), "line 1");
+}
+
+/// A wire is refused by the engine with a typed reason, worded for a marketer: to itself, onto
+/// an input that is taken, into a loop, or bringing a population of another kind.
+#[test]
+fn a_wire_is_refused_with_a_typed_reason() {
+    use campaign_console::audience::{WireProblem, WireRefusal, check_wire};
+    let cv = canvas(
+        vec![
+            build("people", "customers", gold()),
+            build("sales", "orders", Rule::everyone()),
+            activity("u", K::Combine { mode: CombineMode::Union, primary: None, complement: false }),
+            activity("w", K::Wait { wait: campaign_console::model::WaitFor::Duration { minutes: 1 } }),
+        ],
+        vec![wire("t1", "people", "out", "u"), wire("t2", "u", "out", "w")],
+    );
+    let options = CompileOptions::new(Dialect::Sqlite, now(), 1);
+    let check = |from: &str, to: &str| check_wire(&cv, &wire("new", from, "out", to), &model(), &options);
+    assert_eq!(check("w", "w"), Err(WireRefusal::ToItself { activity: "w label".into() }));
+    assert!(matches!(check("people", "w"), Err(WireRefusal::InputTaken { .. })));
+    assert!(matches!(check("w", "u"), Err(WireRefusal::Loop { .. })));
+    let refused = check("sales", "u").unwrap_err();
+    assert_eq!(
+        refused,
+        WireRefusal::Populations {
+            target: "u label".into(),
+            problem: WireProblem::MixedDimensions { first: "customers".into(), second: "orders".into() },
+        }
+    );
+    assert!(refused.to_string().contains("different kinds (customers and orders)"), "{refused}");
+    // The same wire again, or one the engine accepts, is not refused.
+    assert_eq!(check("people", "u"), Ok(()));
 }

@@ -13,6 +13,7 @@ mod ports;
 pub mod reconcile;
 mod run;
 mod validate;
+mod wiring;
 
 pub use compile::{
     CompileOptions, CompiledControl, CompiledRun, CompiledSave, CompiledSend, CompiledStep, CompiledTransition,
@@ -28,6 +29,7 @@ pub use validate::{
     Analysis, Flow, PERCENT_DECIMALS, WorkColumn, address_namespace, campaign_time_zone, message_problems,
     profile_entity, validate,
 };
+pub use wiring::{WireProblem, WireRefusal, check_wire};
 
 use std::fmt;
 
@@ -69,6 +71,10 @@ pub struct Problem {
     /// The parameter concerned (`rule`, `columns[2]`, …).
     pub parameter: Option<String>,
     pub message: String,
+    /// Set when the problem is about the populations a transition brings (see
+    /// [`wiring::check_wire`]).
+    #[serde(default)]
+    pub wiring: Option<WireProblem>,
 }
 
 impl fmt::Display for Problem {

@@ -143,6 +143,7 @@ impl CountSession {
                 label: None,
                 parameter: None,
                 message: "this canvas was compiled for PostgreSQL and cannot run on the workspace database".into(),
+                wiring: None,
             }]));
         }
         let started = Instant::now();

@@ -73,6 +73,7 @@ pub fn compile_with(
                 label: Some(a.label.clone()),
                 parameter: None,
                 message,
+                wiring: None,
             }])
         })?;
         let pre_tables: Vec<String> = c.pre_steps.iter().flat_map(|s| s.tables.iter().cloned()).collect();

@@ -10,6 +10,7 @@ mod targeting;
 use super::options::CompileOptions;
 use super::ports::{inputs, outputs};
 use super::reconcile::{self, FileColumn};
+use super::wiring::WireProblem;
 use super::{MAX_ACTIVITIES, MAX_CHANNELS, Problem};
 use crate::model::{
     Activity, ActivityKind, Canvas, Channel, ColumnType, CombineMode, DataModel, DedupMethod, Limit, Op, Pick,
@@ -72,6 +73,18 @@ impl Checker<'_> {
             label: a.map(|a| a.label.clone()),
             parameter: parameter.map(str::to_owned),
             message: message.into(),
+            wiring: None,
+        });
+    }
+
+    /// A problem with the populations a transition brings to `a`.
+    fn wiring(&mut self, a: &Activity, problem: WireProblem) {
+        self.problems.push(Problem {
+            activity: Some(a.id.clone()),
+            label: Some(a.label.clone()),
+            parameter: None,
+            message: problem.to_string(),
+            wiring: Some(problem),
         });
     }
 }
@@ -246,6 +259,7 @@ pub fn message_problems(canvas: &Canvas) -> Vec<Problem> {
                 label: Some(a.label.clone()),
                 parameter: Some(parameter.to_owned()),
                 message: format!("the message needs {what} before it can be sent"),
+                wiring: None,
             });
         };
         match channel {
@@ -338,11 +352,7 @@ fn check_transitions(ck: &mut Checker<'_>, index: &HashMap<&str, usize>) {
             None => ck.add(Some(to), None, format!("has no input \u{201c}{}\u{201d}", t.input)),
             Some(port) => {
                 if !seen.insert((t.from.as_str(), t.output.as_str(), t.to.as_str(), t.input.as_str())) {
-                    ck.add(
-                        Some(to),
-                        None,
-                        format!("the output \u{201c}{}\u{201d} of {} is connected to it twice", t.output, from.label),
-                    );
+                    ck.wiring(to, WireProblem::ConnectedTwice { output: t.output.clone(), source: from.label.clone() });
                 }
                 let n = wired.entry((t.to.as_str(), t.input.as_str())).or_default();
                 *n += 1;
@@ -406,14 +416,10 @@ fn inbound_population(ck: &mut Checker<'_>, a: &Activity, inbound: &[Inbound<'_>
         let wants = ports.iter().any(|p| p.name == *input && p.population);
         let optional = ports.iter().any(|p| p.name == *input && !p.population && p.multi);
         if wants && !carries {
-            ck.add(
-                Some(a),
-                None,
-                "needs a population, but its inbound transition only starts it (connect it after an audience)",
-            );
+            ck.wiring(a, WireProblem::NeedsPopulation);
             ok = false;
         } else if !wants && carries && !optional {
-            ck.add(Some(a), None, "starts a new audience: its input only takes a Scheduler's start signal");
+            ck.wiring(a, WireProblem::OnlyStartSignal);
             ok = false;
         }
         if let Some(f) = flow.filter(|f| f.dimension.is_some()) {
@@ -421,14 +427,12 @@ fn inbound_population(ck: &mut Checker<'_>, a: &Activity, inbound: &[Inbound<'_>
                 None => population = Some((*f).clone()),
                 // End carries nothing on: it takes any population.
                 Some(p) if p.dimension != f.dimension && !matches!(a.kind, ActivityKind::End) => {
-                    ck.add(
-                        Some(a),
-                        None,
-                        format!(
-                            "combines populations of different kinds ({} and {}): add a Change dimension first",
-                            p.dimension.as_deref().unwrap_or("?"),
-                            f.dimension.as_deref().unwrap_or("?")
-                        ),
+                    ck.wiring(
+                        a,
+                        WireProblem::MixedDimensions {
+                            first: p.dimension.clone().unwrap_or_else(|| "?".into()),
+                            second: f.dimension.clone().unwrap_or_else(|| "?".into()),
+                        },
                     );
                     ok = false;
                 }

@@ -40,7 +40,8 @@ impl CanvasEditor {
     // ---- Edits. ----
 }
 
-/// Refuses a connection the engine would reject, with the reason in a marketer's words.
+/// Refuses a connection the engine would reject (see [`audience::check_wire`]), with the
+/// reason in a marketer's words. Run when a wire is dropped, never every frame.
 pub fn check_connection(
     snarl: &Snarl<Activity>,
     from: OutPinId,
@@ -49,36 +50,9 @@ pub fn check_connection(
     options: &CompileOptions,
 ) -> Result<(), String> {
     let (source, target) = (&snarl[from.node], &snarl[to.node]);
-    if from.node == to.node {
-        return Err(format!("\u{201c}{}\u{201d} cannot be connected to itself.", source.label));
-    }
-    let ports = inputs(&target.kind);
-    let Some(port) = ports.get(to.input) else { return Err("that input does not exist".into()) };
-    let wired = snarl.in_pin(to).remotes;
-    if wired.contains(&from) {
-        return Ok(());
-    }
-    if !port.multi && !wired.is_empty() {
-        return Err(format!(
-            "\u{201c}{}\u{201d} already has an inbound transition; remove it first, or combine the populations with a Combine activity.",
-            target.label
-        ));
-    }
-    // A loop: the target already leads to the source.
-    let mut stack = vec![to.node];
-    let mut seen = std::collections::HashSet::new();
-    while let Some(n) = stack.pop() {
-        if n == from.node {
-            return Err(format!(
-                "this would make a loop: \u{201c}{}\u{201d} already leads to \u{201c}{}\u{201d}.",
-                target.label, source.label
-            ));
-        }
-        if seen.insert(n) {
-            stack.extend(snarl.wires().filter(|(o, _)| o.node == n).map(|(_, i)| i.node));
-        }
-    }
-    // What the engine says about the target with and without the new wire.
+    let output = outputs(&source.kind).get(from.output).cloned().unwrap_or_default();
+    let input = inputs(&target.kind).get(to.input).map(|p| p.name.to_owned()).unwrap_or_default();
+    // The canvas as it is, without the new wire.
     let mut graph = Graph { snarl: Snarl::new(), wire_ids: HashMap::new(), dangling: Vec::new() };
     let mut nodes = HashMap::new();
     for (id, a) in snarl.node_ids() {
@@ -87,20 +61,9 @@ pub fn check_connection(
     for (o, i) in snarl.wires() {
         graph.snarl.connect(OutPinId { node: nodes[&o.node], ..o }, InPinId { node: nodes[&i.node], ..i });
     }
-    let before = audience::validate(&graph.to_canvas(), model, options).err().unwrap_or_default();
-    graph.snarl.connect(OutPinId { node: nodes[&from.node], ..from }, InPinId { node: nodes[&to.node], ..to });
-    let after = audience::validate(&graph.to_canvas(), model, options).err().unwrap_or_default();
-    let about_wires =
-        ["different kinds", "only starts it", "only takes a Scheduler", "needs a population", "connected twice"];
-    let new = after.iter().find(|p| {
-        p.activity.as_deref() == Some(target.id.as_str())
-            && !before.contains(p)
-            && about_wires.iter().any(|w| p.message.contains(w))
-    });
-    match new {
-        Some(p) => Err(format!("\u{201c}{}\u{201d} {}", target.label, p.message)),
-        None => Ok(()),
-    }
+    let wire =
+        crate::model::Transition { id: String::new(), from: source.id.clone(), output, to: target.id.clone(), input };
+    audience::check_wire(&graph.to_canvas(), &wire, model, options).map_err(|refusal| refusal.to_string())
 }
 
 /// The entity arriving on `activity`'s input, found by walking back to where the population
