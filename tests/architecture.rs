@@ -68,6 +68,18 @@ const RULES: &[Rule] = &[
         why: "the audience engine is pure (validation and compilation): only its runner touches the workspace",
     },
     Rule {
+        layer: "audience/compile",
+        except: &[],
+        forbidden: &["std::fs", "Path::new", "crate::clock", "read_header(", "fingerprint(", "Timestamp::now"],
+        why: "the compiler is pure: the files it reconciles and the time come from its caller (CompileOptions)",
+    },
+    Rule {
+        layer: "audience/validate",
+        except: &[],
+        forbidden: &["std::fs", "Path::new", "crate::clock", "read_header(", "fingerprint(", "Timestamp::now"],
+        why: "validation is pure: the files it checks and the time come from its caller (CompileOptions)",
+    },
+    Rule {
         layer: "delivery",
         except: &[],
         forbidden: &["crate::console", "crate::ui"],
@@ -243,7 +255,11 @@ fn a_planted_bad_import_is_caught() {
     assert_eq!(violations("model/canvas.rs", "use crate::audience::Problem;\n").len(), 1);
     assert_eq!(violations("channels/sandbox.rs", "use crate::store;\n").len(), 1);
     assert_eq!(violations("console/runs.rs", "        conn.query_row(\"SELECT 1\", [], |r| r.get(0))?;\n").len(), 1);
-    assert_eq!(violations("audience/compile.rs", "use crate::store::quote_ident;\n").len(), 1);
+    assert_eq!(violations("audience/compile/mod.rs", "use crate::store::quote_ident;\n").len(), 1);
+    assert_eq!(
+        violations("audience/validate/sources.rs", "    let h = reconcile::read_header(Path::new(f));\n").len(),
+        2
+    );
     // Allowed: the runner's own writes, a comment, the UI naming the Console.
     assert!(violations("audience/run.rs", "crate::store::audiences::replace_from_table(\n").is_empty());
     assert!(violations("ui/mod.rs", "// not crate::store, ever\n").is_empty());

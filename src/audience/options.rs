@@ -1,7 +1,10 @@
 //! How a canvas compiles: the dialect, the clock, the data version and the saved audiences,
 //! all given by the caller (the compiler reads no clock of its own).
 
+use std::collections::BTreeMap;
+
 use super::Dialect;
+use super::reconcile::FileFacts;
 
 /// How to compile.
 #[derive(Clone, Debug)]
@@ -13,12 +16,27 @@ pub struct CompileOptions {
     pub data_version: i64,
     /// The saved audiences a Read audience activity can read.
     pub audiences: Vec<crate::model::SavedAudience>,
+    /// The files Reconciliation activities read, by path: read by the caller
+    /// ([`CompileOptions::with_files`]), never by the compiler.
+    pub files: BTreeMap<String, FileFacts>,
 }
 
 impl CompileOptions {
     /// Options with no saved audience.
     pub fn new(dialect: Dialect, now: jiff::Timestamp, data_version: i64) -> Self {
-        Self { dialect, now, data_version, audiences: Vec::new() }
+        Self { dialect, now, data_version, audiences: Vec::new(), files: BTreeMap::new() }
+    }
+
+    /// These options with the facts of the files `canvas` reconciles (read now).
+    #[must_use]
+    pub fn with_files(mut self, canvas: &crate::model::Canvas) -> Self {
+        self.files = super::reconcile::file_facts(canvas);
+        self
+    }
+
+    /// The facts of the file at `path`, when they were read.
+    pub fn file(&self, path: &str) -> Option<&FileFacts> {
+        self.files.get(path.trim())
     }
 
     /// The saved audience of this name (any case, as the workspace compares names).

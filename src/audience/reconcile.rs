@@ -100,6 +100,32 @@ pub fn fingerprint(path: &Path) -> String {
     }
 }
 
+/// What the compiler needs to know of a Reconciliation's file, read by its caller before
+/// compiling (the compiler reads no file): its header, and a fingerprint (size and time) that
+/// keys the work tables made from it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileFacts {
+    /// The delimiter and columns, or why the file cannot be read.
+    pub header: Result<(u8, Vec<FileColumn>), String>,
+    pub fingerprint: String,
+}
+
+/// The facts of every file `canvas`'s Reconciliation activities name, by path (trimmed).
+pub fn file_facts(canvas: &crate::model::Canvas) -> std::collections::BTreeMap<String, FileFacts> {
+    canvas
+        .activities
+        .iter()
+        .filter_map(|a| match &a.kind {
+            crate::model::ActivityKind::Reconciliation { file, .. } if !file.trim().is_empty() => Some(file.trim()),
+            _ => None,
+        })
+        .map(|path| {
+            let p = Path::new(path);
+            (path.to_owned(), FileFacts { header: read_header(p), fingerprint: fingerprint(p) })
+        })
+        .collect()
+}
+
 fn csv_error(path: &Path, e: csv::Error) -> String {
     let shown = path.display();
     match e.kind() {

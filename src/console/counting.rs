@@ -71,7 +71,7 @@ impl Console {
     ) -> Result<(Campaign, Canvas, CompiledRun), ConsoleError> {
         let campaign = self.campaign(name_or_id)?;
         let canvas = self.canvas(&campaign)?;
-        let (model, options) = self.compile_options(dialect)?;
+        let (model, options) = self.compile_options(dialect, &canvas)?;
         let run = audience::compile_with(&canvas, &model, &options)?;
         Ok((campaign, canvas, run))
     }
@@ -96,7 +96,7 @@ impl Console {
         canvas: &Canvas,
     ) -> Result<(CompiledRun, Option<Vec<audience::Problem>>), CountOutcome> {
         let failed = |e: ConsoleError| CountOutcome::Failed(UserError::new("The canvas could not be counted", &e));
-        let (model, options) = self.compile_options(Dialect::Sqlite).map_err(failed)?;
+        let (model, options) = self.compile_options(Dialect::Sqlite, canvas).map_err(failed)?;
         // A channel activity's message is checked apart: what it lacks is a problem, but
         // its audience is still counted.
         let unsendable = audience::message_problems(canvas);

@@ -254,17 +254,21 @@ impl Console {
         }
     }
 
-    /// The data model and the options canvases compile with now: the data version, the saved
-    /// audiences, and the clock at the start of the current minute (the clock is part of the
+    /// The data model and the options `canvas` compiles with now: the data version, the saved
+    /// audiences, the facts of the files it reconciles, and the clock at the start of the current minute (the clock is part of the
     /// work tables' cache key, so recounts within a minute reuse every unchanged one).
-    pub(crate) fn compile_options(&self, dialect: Dialect) -> Result<(DataModel, CompileOptions), ConsoleError> {
+    pub(crate) fn compile_options(
+        &self,
+        dialect: Dialect,
+        canvas: &Canvas,
+    ) -> Result<(DataModel, CompileOptions), ConsoleError> {
         let conn = self.workspace.conn();
         let model = store::data_model::load(&conn)?;
         let data_version = store::customer_data::data_version(&conn)?;
         let audiences = store::audiences::list(&conn)?;
         let now = self.now();
         let now = jiff::Timestamp::from_second(now.as_second().div_euclid(60) * 60).unwrap_or(now);
-        Ok((model, CompileOptions { dialect, now, data_version, audiences }))
+        Ok((model, CompileOptions { audiences, ..CompileOptions::new(dialect, now, data_version) }.with_files(canvas)))
     }
 
     pub fn credentials(&self) -> Result<Vec<Credential>, ConsoleError> {

@@ -49,7 +49,7 @@ impl Console {
             .find(|t| t.to == activity)
             .ok_or_else(|| refused("connect a population to this activity first"))?;
         let model = store::data_model::load(&self.workspace.conn())?;
-        let (_, options) = self.compile_options(Dialect::Sqlite)?;
+        let (_, options) = self.compile_options(Dialect::Sqlite, canvas)?;
         let send = audience::compile_with(canvas, &model, &options)
             .ok()
             .and_then(|run| run.sends.into_iter().find(|s| s.activity == activity))

@@ -129,7 +129,7 @@ impl Console {
         cancelled: &dyn Fn() -> bool,
     ) -> Result<Vec<i64>, ConsoleError> {
         use store::deliveries as ledger;
-        let (_, options) = self.compile_options(Dialect::Sqlite)?;
+        let (_, options) = self.compile_options(Dialect::Sqlite, canvas)?;
         let run = audience::compile_with(canvas, model, &options)?;
         // Everything a send needs is checked before anything is written.
         let profile = audience::profile_entity(model)
@@ -252,7 +252,7 @@ impl Console {
         }
         crate::delivery::recover(&mut conn, id, provider.as_ref(), self.runtime.handle())?;
         // What the recipients carry: the compiled run says which entity and columns arrive.
-        let (_, options) = self.compile_options(Dialect::Sqlite)?;
+        let (_, options) = self.compile_options(Dialect::Sqlite, canvas)?;
         let send = audience::compile_with(canvas, model, &options)?.sends.into_iter().find(|s| s.activity == activity);
         let profile = audience::profile_entity(model).unwrap_or_default().to_owned();
         let recipients = crate::delivery::Recipients {

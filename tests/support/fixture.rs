@@ -142,7 +142,7 @@ pub fn canvas(activities: Vec<Activity>, transitions: Vec<Transition>) -> Canvas
 }
 
 pub fn compile(canvas: &Canvas) -> Result<audience::CompiledRun, audience::AudienceError> {
-    audience::compile_with(canvas, &model(), &CompileOptions::new(Dialect::Sqlite, now(), 1))
+    audience::compile_with(canvas, &model(), &CompileOptions::new(Dialect::Sqlite, now(), 1).with_files(canvas))
 }
 
 pub fn count(ws: &Workspace, canvas: &Canvas) -> CountReport {

@@ -147,7 +147,7 @@ fn source_version(a: &Activity, o: &CompileOptions) -> String {
             o.audience(audience).map_or_else(String::new, |s| format!("audience {} v{}", s.id, s.version))
         }
         ActivityKind::Reconciliation { file, .. } => {
-            format!("file {}", reconcile::fingerprint(std::path::Path::new(file.trim())))
+            format!("file {}", o.file(file).map_or("not read", |f| f.fingerprint.as_str()))
         }
         _ => String::new(),
     }
@@ -287,7 +287,7 @@ impl Compiler<'_> {
         let key = hash_key(&[
             "file",
             path,
-            &reconcile::fingerprint(std::path::Path::new(path)),
+            self.options.file(path).map_or("not read", |f| f.fingerprint.as_str()),
             &format!("{:?}", self.options.dialect),
         ]);
         let name = self.sub_step(a, key, |c, statements| Ok(c.scratch_table(flow, 0, statements)))?;

@@ -61,10 +61,14 @@ pub(super) fn reconciliation(ck: &mut Checker<'_>, scope: &Scope<'_, '_>) -> Opt
         ck.add(Some(a), Some("file"), "choose the CSV file to reconcile");
         None
     } else {
-        match reconcile::read_header(std::path::Path::new(file.trim())) {
-            Ok(h) => Some(h),
-            Err(e) => {
+        match ck.options.file(file).map(|f| f.header.clone()) {
+            Some(Ok(h)) => Some(h),
+            Some(Err(e)) => {
                 ck.add(Some(a), Some("file"), e);
+                None
+            }
+            None => {
+                ck.add(Some(a), Some("file"), format!("{} was not read: count again", file.trim()));
                 None
             }
         }

@@ -63,7 +63,10 @@ pub fn check_connection(
     }
     let wire =
         crate::model::Transition { id: String::new(), from: source.id.clone(), output, to: target.id.clone(), input };
-    audience::check_wire(&graph.to_canvas(), &wire, model, options).map_err(|refusal| refusal.to_string())
+    let canvas = graph.to_canvas();
+    // The files of Reconciliation activities are read here, when a wire is dropped.
+    let options = options.clone().with_files(&canvas);
+    audience::check_wire(&canvas, &wire, model, &options).map_err(|refusal| refusal.to_string())
 }
 
 /// The entity arriving on `activity`'s input, found by walking back to where the population
