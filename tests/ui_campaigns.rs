@@ -6,7 +6,7 @@
 mod support;
 
 use campaign_console::model::{CampaignKind, CampaignStatus};
-use campaign_console::ui::{SavedState, Screen, testing};
+use campaign_console::ui::{Page, SavedState, testing};
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
 use support::{harness, settle};
@@ -17,7 +17,7 @@ fn create_rename_and_delete_a_campaign() {
     let console = testing::console(dir.path()).unwrap();
     // Start elsewhere so that the test navigates to Campaigns.
     let app =
-        campaign_console::ui::App::new(console.clone(), SavedState { screen: Screen::Settings, ..Default::default() });
+        campaign_console::ui::App::new(console.clone(), SavedState { screen: Page::Settings, ..Default::default() });
     let mut h = harness(app);
     settle(&mut h);
     h.get_by_label_contains("Campaigns").click();

@@ -5,7 +5,7 @@
 mod support;
 
 use campaign_console::console::{DataCommand, RunCommand};
-use campaign_console::ui::{App, SavedState, Screen, ThemeChoice, testing};
+use campaign_console::ui::{App, Page, SavedState, ThemeChoice, testing};
 use egui_kittest::kittest::Queryable;
 use support::{harness, settle};
 
@@ -39,7 +39,7 @@ fn the_demo_shows_its_campaigns_and_six_entities_with_row_counts() {
 fn settings_show_where_things_are_and_change_the_theme() {
     let dir = tempfile::tempdir().unwrap();
     let console = testing::console(dir.path()).unwrap();
-    let mut h = harness(App::new(console.clone(), SavedState { screen: Screen::Settings, ..Default::default() }));
+    let mut h = harness(App::new(console.clone(), SavedState { screen: Page::Settings, ..Default::default() }));
     settle(&mut h);
     h.get_by_label(&console.workspace_dir().display().to_string());
     h.get_by_label_contains("in memory for this session only");
@@ -135,7 +135,7 @@ fn an_empty_workspace_offers_the_demo_and_an_interrupted_first_start_is_redone()
     let console = testing::console(dir.path()).unwrap();
     assert!(console.first_start_demo_due(false).unwrap(), "the interrupted generation is redone");
 
-    let mut h = harness(App::new(console.clone(), SavedState { screen: Screen::Settings, ..Default::default() }));
+    let mut h = harness(App::new(console.clone(), SavedState { screen: Page::Settings, ..Default::default() }));
     settle(&mut h);
     h.get_by_label("This workspace has no data yet.");
     h.get_by_label(&format!("{}  Data", campaign_console::ui::theme::ICON_DATA)).click();

@@ -4,8 +4,12 @@
 use egui_extras::{Column, TableBuilder};
 
 use super::canvas::CanvasEditor;
+use super::screen::{Screen, ScreenContext};
 use super::{Commands, theme};
-use crate::console::{CampaignCommand, CanvasCommand, CanvasContext, Console, CountOutcome, UserError};
+use crate::console::{
+    CampaignCommand, CampaignEvent, CanvasCommand, CanvasContext, CanvasEvent, Console, CountOutcome, Event, RunEvent,
+    UserError,
+};
 use crate::model::{Campaign, CampaignKind, Canvas};
 
 /// A dialog over the list. `pending` while the Console works on its command.
@@ -196,7 +200,7 @@ impl CampaignsScreen {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, _console: &Console, commands: &mut Commands) {
+    fn draw(&mut self, ui: &mut egui::Ui, _console: &Console, commands: &mut Commands) {
         if let Some(id) = self.open_when_listed
             && self.campaigns.as_ref().is_some_and(|l| l.iter().any(|c| c.id == id))
         {
@@ -505,4 +509,51 @@ fn campaign_view(ui: &mut egui::Ui, c: &Campaign) -> bool {
         });
     }
     back.inner
+}
+
+impl Screen for CampaignsScreen {
+    fn ui(&mut self, ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
+        self.draw(ui, cx.console, cx.commands);
+    }
+
+    fn on_event(&mut self, event: &Event) {
+        match event.clone() {
+            Event::Campaign(CampaignEvent::List(list)) => self.set_campaigns(list),
+            Event::Campaign(CampaignEvent::Changed(c)) => self.campaign_changed(c),
+            Event::Campaign(CampaignEvent::Created(c)) => self.created(c),
+            Event::Canvas(e) => self.canvas_event(e),
+            Event::Run(RunEvent::Progress { campaign_id, progress }) => self.run_progress(campaign_id, progress),
+            Event::Run(RunEvent::Finished { campaign_id, outcome }) => self.run_finished(campaign_id, outcome),
+            Event::Run(RunEvent::Deliveries(list)) => self.deliveries(&list),
+            _ => {}
+        }
+    }
+}
+
+impl CampaignsScreen {
+    fn canvas_event(&mut self, event: CanvasEvent) {
+        match event {
+            CanvasEvent::Opened { campaign, canvas, context } => self.canvas_opened(campaign, canvas, *context),
+            CanvasEvent::Saved { campaign_id, outcome } => match outcome {
+                Ok(at) => self.canvas_saved(campaign_id, at),
+                Err(_) => self.save_failed(),
+            },
+            CanvasEvent::ProofSent { campaign_id, activity, result } => {
+                self.proof_sent(campaign_id, &activity, result.map_err(|e| e.message));
+            }
+            CanvasEvent::MessagePreview { campaign_id, activity, index, result } => {
+                self.message_preview(campaign_id, &activity, index, result.map_err(|e| e.message));
+            }
+            CanvasEvent::DistinctValues { entity, column, values } => self.distinct_values(entity, column, values),
+            CanvasEvent::CountProgress { campaign_id, generation, done, total } => {
+                self.count_progress(campaign_id, generation, done, total);
+            }
+            CanvasEvent::Counted { campaign_id, generation, outcome } => {
+                self.canvas_counted(campaign_id, generation, outcome);
+            }
+            CanvasEvent::TransitionRows { campaign_id, transition, offset, total, columns, rows } => {
+                self.transition_rows(campaign_id, &transition, offset, total, columns, rows);
+            }
+        }
+    }
 }

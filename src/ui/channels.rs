@@ -5,10 +5,11 @@
 
 use egui::RichText;
 
+use super::screen::{Screen, ScreenContext};
 use super::secret_field::secret_field;
 use super::{Commands, theme};
 use crate::console::ChannelCommand;
-use crate::console::{provider_form, providers_for};
+use crate::console::{ChannelEvent, Event, provider_form, providers_for};
 use crate::model::provider::{Field, FieldKind as Kind};
 use crate::model::{Channel, Credential, ProviderKind};
 use crate::secrets::Typed;
@@ -239,7 +240,7 @@ impl ChannelsScreen {
         self.error.as_deref()
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
+    fn draw(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
         if !self.asked {
             self.asked = true;
             commands.push(ChannelCommand::Refresh);
@@ -560,6 +561,21 @@ fn setting_editor(ui: &mut egui::Ui, f: &Field, value: &mut String, label: egui:
                     *value = dir.display().to_string();
                 }
             });
+        }
+    }
+}
+
+impl Screen for ChannelsScreen {
+    fn ui(&mut self, ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
+        self.draw(ui, cx.commands);
+    }
+
+    fn on_event(&mut self, event: &Event) {
+        match event {
+            Event::Channel(ChannelEvent::Credentials(list)) => self.set_list(list.clone()),
+            Event::Channel(ChannelEvent::Saved(result)) => self.saved(result.clone().map_err(|e| e.message)),
+            Event::Channel(ChannelEvent::Verified(result)) => self.verified(result.clone().map_err(|e| e.message)),
+            _ => {}
         }
     }
 }

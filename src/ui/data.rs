@@ -3,8 +3,9 @@
 
 use egui_extras::{Column, TableBuilder};
 
+use super::screen::{Screen, ScreenContext};
 use super::{Commands, theme};
-use crate::console::{Console, DataCommand};
+use crate::console::{Console, DataCommand, DataEvent, Event};
 use crate::model::DataOverview;
 
 #[derive(Default)]
@@ -21,7 +22,7 @@ impl DataScreen {
         self.overview = Some(o);
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, _console: &Console, commands: &mut Commands) {
+    fn draw(&mut self, ui: &mut egui::Ui, _console: &Console, commands: &mut Commands) {
         ui.add_space(8.0);
         ui.horizontal(|ui| {
             ui.heading("Data");
@@ -175,4 +176,16 @@ fn entity_table(ui: &mut egui::Ui, o: &DataOverview, selected: Option<&str>) -> 
             });
     });
     clicked
+}
+
+impl Screen for DataScreen {
+    fn ui(&mut self, ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
+        self.draw(ui, cx.console, cx.commands);
+    }
+
+    fn on_event(&mut self, event: &Event) {
+        if let Event::Data(DataEvent::Overview(o)) = event {
+            self.set_overview(o.clone());
+        }
+    }
 }

@@ -3,9 +3,10 @@
 
 use egui::RichText;
 
+use super::screen::{Screen, ScreenContext};
 use super::table::{TextTable, text_table};
 use super::{Commands, theme};
-use crate::console::{LEDGER_PAGE, RunCommand};
+use crate::console::{Event, LEDGER_PAGE, RunCommand, RunEvent};
 use crate::model::delivery::{Delivery, LedgerPage, LedgerRow, LedgerStatus, status};
 
 #[derive(Default)]
@@ -66,7 +67,7 @@ impl DeliveriesScreen {
         self.page_asked = false;
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
+    fn draw(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
         let now = ui.input(|i| i.time);
         let due = self.refreshed_at.is_none_or(|t| now - t >= REFRESH_EVERY);
         if (self.list.is_none() && !self.list_asked) || (self.list.is_some() && due) {
@@ -310,4 +311,20 @@ fn delivery_summary(ui: &mut egui::Ui, d: &Delivery) {
             d.rate("clicked", "delivered")
         ));
     });
+}
+
+impl Screen for DeliveriesScreen {
+    fn ui(&mut self, ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
+        self.draw(ui, cx.commands);
+    }
+
+    fn on_event(&mut self, event: &Event) {
+        match event {
+            Event::Run(RunEvent::Deliveries(list)) => self.set_list(list.clone()),
+            Event::Run(RunEvent::LedgerPage { delivery, status, offset, page }) => {
+                self.page_arrived(*delivery, *status, *offset, page.clone());
+            }
+            _ => {}
+        }
+    }
 }

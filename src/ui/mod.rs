@@ -9,6 +9,7 @@ mod data;
 pub mod deliveries;
 mod launcher;
 mod path_field;
+pub mod screen;
 mod secret_field;
 mod settings;
 mod table;
@@ -17,6 +18,7 @@ pub mod testing;
 pub mod theme;
 
 pub use launcher::{Launcher, OpenWorkspace};
+pub use screen::{Screen, ScreenContext};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,13 +26,13 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::console::{
-    CampaignCommand, CampaignEvent, CanvasEvent, ChannelEvent, Command, Console, DataCommand, DataEvent, Event,
-    JobCommand, JobEvent, JobId, RunEvent, UserError,
+    CampaignCommand, CampaignEvent, CanvasEvent, ChannelEvent, Command, Console, DataCommand, Event, JobCommand,
+    JobEvent, JobId, RunEvent, UserError,
 };
 
-/// The screens of the left navigation.
+/// The pages of the left navigation, each a [`Screen`] (or one to come).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Screen {
+pub enum Page {
     #[default]
     Campaigns,
     Data,
@@ -41,7 +43,7 @@ pub enum Screen {
     Settings,
 }
 
-impl Screen {
+impl Page {
     pub const ALL: [Self; 7] =
         [Self::Campaigns, Self::Data, Self::Deliveries, Self::Visitors, Self::Channels, Self::Social, Self::Settings];
 
@@ -104,7 +106,7 @@ impl ThemeChoice {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SavedState {
-    pub screen: Screen,
+    pub screen: Page,
     pub theme: ThemeChoice,
 }
 
@@ -125,7 +127,7 @@ struct Notice {
     details: Option<String>,
     is_error: bool,
     shown_at: Instant,
-    screen: Screen,
+    screen: Page,
     topic: Topic,
 }
 
@@ -232,13 +234,20 @@ impl App {
             .exact_size(theme::NAV_WIDTH)
             .resizable(false)
             .show(ui, |ui| self.navigation(ui));
-        egui::CentralPanel::default().show(ui, |ui| match self.state.screen {
-            Screen::Campaigns => self.campaigns.ui(ui, &self.console, &mut commands),
-            Screen::Data => self.data.ui(ui, &self.console, &mut commands),
-            Screen::Deliveries => self.deliveries.ui(ui, &mut commands),
-            Screen::Channels => self.channels.ui(ui, &mut commands),
-            Screen::Settings => self.settings.ui(ui, &self.console, &mut self.state.theme, &mut commands),
-            other => coming_screen(ui, other),
+        let page = self.state.screen;
+        let console = Arc::clone(&self.console);
+        let theme = &mut self.state.theme;
+        let screen: Option<&mut dyn Screen> = match page {
+            Page::Campaigns => Some(&mut self.campaigns),
+            Page::Data => Some(&mut self.data),
+            Page::Deliveries => Some(&mut self.deliveries),
+            Page::Channels => Some(&mut self.channels),
+            Page::Settings => Some(&mut self.settings),
+            Page::Visitors | Page::Social => None,
+        };
+        egui::CentralPanel::default().show(ui, |ui| match screen {
+            Some(screen) => screen.ui(ui, &mut ScreenContext { console: &console, commands: &mut commands, theme }),
+            None => coming_screen(ui, page),
         });
 
         for command in commands.0 {
@@ -246,25 +255,62 @@ impl App {
         }
     }
 
+    /// Every event goes to every screen (each takes those about it); the app itself keeps the
+    /// jobs of the status bar and says in a notice what succeeded or failed.
     fn drain_events(&mut self) {
         while let Some(event) = self.console.poll_event() {
-            match event {
-                Event::Failed(e) => {
-                    if !self.campaigns.take_error(&e) {
-                        self.notify_error(Topic::Other, e);
-                    }
+            if let Event::Failed(e) = &event {
+                if !self.campaigns.take_error(e) {
+                    self.notify_error(Topic::Other, e.clone());
                 }
-                Event::Job(e) => self.job_event(e),
-                Event::Campaign(e) => self.campaign_event(e),
-                Event::Data(DataEvent::Overview(o)) => {
-                    self.settings.set_empty(o.entities.is_empty());
-                    self.data.set_overview(o);
-                }
-                Event::Data(DataEvent::FrequencyCap(cap)) => self.settings.set_frequency_cap(cap),
-                Event::Canvas(e) => self.canvas_event(e),
-                Event::Run(e) => self.run_event(e),
-                Event::Channel(e) => self.channel_event(e),
+                continue;
             }
+            self.notice_of(&event);
+            if let Event::Job(e) = event {
+                self.job_event(e);
+                continue;
+            }
+            for screen in [
+                &mut self.campaigns as &mut dyn Screen,
+                &mut self.data,
+                &mut self.deliveries,
+                &mut self.channels,
+                &mut self.settings,
+            ] {
+                screen.on_event(&event);
+            }
+        }
+    }
+
+    /// The notice an event brings, if any.
+    fn notice_of(&mut self, event: &Event) {
+        match event {
+            Event::Campaign(CampaignEvent::Created(c)) => {
+                self.notify(Topic::Other, format!("Campaign \u{201c}{}\u{201d} created.", c.name));
+            }
+            Event::Run(RunEvent::Finished { campaign_id, outcome }) => match outcome {
+                Ok(summary) => self.notify(Topic::Run(*campaign_id), summary.clone()),
+                Err(e) => self.notify_error(Topic::Run(*campaign_id), e.clone()),
+            },
+            Event::Canvas(CanvasEvent::ProofSent { campaign_id, result, .. }) => {
+                let topic = Topic::Proof(*campaign_id);
+                match result {
+                    Ok(n) => {
+                        self.notify(topic, format!("Proof sent to {n} address{}.", if *n == 1 { "" } else { "es" }));
+                    }
+                    Err(e) => self.notify_error(
+                        topic,
+                        UserError {
+                            message: format!("The proof was not sent: {}", e.message),
+                            details: e.details.clone(),
+                        },
+                    ),
+                }
+            }
+            Event::Channel(ChannelEvent::Saved(Ok(c))) => {
+                self.notify(Topic::Credential, format!("Credential \u{201c}{}\u{201d} saved.", c.name));
+            }
+            _ => {}
         }
     }
 
@@ -285,93 +331,6 @@ impl App {
                     Err(e) => self.notify_error(Topic::Job, e),
                 }
             }
-        }
-    }
-
-    fn campaign_event(&mut self, event: CampaignEvent) {
-        match event {
-            CampaignEvent::List(list) => self.campaigns.set_campaigns(list),
-            CampaignEvent::Changed(c) => self.campaigns.campaign_changed(c),
-            CampaignEvent::Created(c) => {
-                self.notify(Topic::Other, format!("Campaign \u{201c}{}\u{201d} created.", c.name));
-                self.campaigns.created(c);
-            }
-        }
-    }
-
-    fn canvas_event(&mut self, event: CanvasEvent) {
-        match event {
-            CanvasEvent::Opened { campaign, canvas, context } => {
-                self.campaigns.canvas_opened(campaign, canvas, *context);
-            }
-            CanvasEvent::Saved { campaign_id, outcome } => match outcome {
-                Ok(at) => self.campaigns.canvas_saved(campaign_id, at),
-                Err(_) => self.campaigns.save_failed(),
-            },
-            CanvasEvent::ProofSent { campaign_id, activity, result } => {
-                let topic = Topic::Proof(campaign_id);
-                match &result {
-                    Ok(n) => {
-                        self.notify(topic, format!("Proof sent to {n} address{}.", if *n == 1 { "" } else { "es" }));
-                    }
-                    Err(e) => self.notify_error(
-                        topic,
-                        UserError {
-                            message: format!("The proof was not sent: {}", e.message),
-                            details: e.details.clone(),
-                        },
-                    ),
-                }
-                self.campaigns.proof_sent(campaign_id, &activity, result.map_err(|e| e.message));
-            }
-            CanvasEvent::MessagePreview { campaign_id, activity, index, result } => {
-                self.campaigns.message_preview(campaign_id, &activity, index, result.map_err(|e| e.message));
-            }
-            CanvasEvent::DistinctValues { entity, column, values } => {
-                self.campaigns.distinct_values(entity, column, values);
-            }
-            CanvasEvent::CountProgress { campaign_id, generation, done, total } => {
-                self.campaigns.count_progress(campaign_id, generation, done, total);
-            }
-            CanvasEvent::Counted { campaign_id, generation, outcome } => {
-                self.campaigns.canvas_counted(campaign_id, generation, outcome);
-            }
-            CanvasEvent::TransitionRows { campaign_id, transition, offset, total, columns, rows } => {
-                self.campaigns.transition_rows(campaign_id, &transition, offset, total, columns, rows);
-            }
-        }
-    }
-
-    fn run_event(&mut self, event: RunEvent) {
-        match event {
-            RunEvent::Progress { campaign_id, progress } => self.campaigns.run_progress(campaign_id, progress),
-            RunEvent::Finished { campaign_id, outcome } => {
-                match &outcome {
-                    Ok(summary) => self.notify(Topic::Run(campaign_id), summary.clone()),
-                    Err(e) => self.notify_error(Topic::Run(campaign_id), e.clone()),
-                }
-                self.campaigns.run_finished(campaign_id, outcome);
-            }
-            RunEvent::Deliveries(list) => {
-                self.campaigns.deliveries(&list);
-                self.deliveries.set_list(list);
-            }
-            RunEvent::LedgerPage { delivery, status, offset, page } => {
-                self.deliveries.page_arrived(delivery, status, offset, page);
-            }
-        }
-    }
-
-    fn channel_event(&mut self, event: ChannelEvent) {
-        match event {
-            ChannelEvent::Credentials(list) => self.channels.set_list(list),
-            ChannelEvent::Saved(result) => {
-                if let Ok(c) = &result {
-                    self.notify(Topic::Credential, format!("Credential \u{201c}{}\u{201d} saved.", c.name));
-                }
-                self.channels.saved(result.map_err(|e| e.message));
-            }
-            ChannelEvent::Verified(result) => self.channels.verified(result.map_err(|e| e.message)),
         }
     }
 
@@ -403,12 +362,12 @@ impl App {
         ui.add_space(10.0);
         ui.heading("Campaign Console");
         ui.add_space(10.0);
-        for screen in Screen::ALL {
+        for screen in Page::ALL {
             let text = format!("{}  {}", screen.icon(), screen.label());
             let button = egui::Button::selectable(self.state.screen == screen, text)
                 .min_size(egui::vec2(ui.available_width(), 28.0));
             if ui.add(button).clicked() {
-                if screen == Screen::Campaigns && self.state.screen == Screen::Campaigns {
+                if screen == Page::Campaigns && self.state.screen == Page::Campaigns {
                     self.campaigns.back_to_list();
                 }
                 self.state.screen = screen;
@@ -467,7 +426,7 @@ impl App {
     }
 }
 
-fn coming_screen(ui: &mut egui::Ui, screen: Screen) {
+fn coming_screen(ui: &mut egui::Ui, screen: Page) {
     ui.add_space(8.0);
     ui.heading(screen.label());
     ui.add_space(6.0);

@@ -1,7 +1,8 @@
 //! The Settings screen: where the workspace and logs are, how secrets are kept, the theme.
 
+use super::screen::{Screen, ScreenContext};
 use super::{Commands, ThemeChoice, theme};
-use crate::console::{Console, DataCommand};
+use crate::console::{Console, DataCommand, DataEvent, Event};
 
 #[derive(Default)]
 pub struct SettingsScreen {
@@ -25,7 +26,7 @@ impl SettingsScreen {
         self.cap_error = None;
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, console: &Console, choice: &mut ThemeChoice, commands: &mut Commands) {
+    fn draw(&mut self, ui: &mut egui::Ui, console: &Console, choice: &mut ThemeChoice, commands: &mut Commands) {
         if !self.cap_asked {
             self.cap_asked = true;
             commands.push(DataCommand::RefreshFrequencyCap);
@@ -135,4 +136,18 @@ fn path_line(ui: &mut egui::Ui, path: &str) {
             ui.ctx().copy_text(path.to_owned());
         }
     });
+}
+
+impl Screen for SettingsScreen {
+    fn ui(&mut self, ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
+        self.draw(ui, cx.console, cx.theme, cx.commands);
+    }
+
+    fn on_event(&mut self, event: &Event) {
+        match event {
+            Event::Data(DataEvent::Overview(o)) => self.set_empty(o.entities.is_empty()),
+            Event::Data(DataEvent::FrequencyCap(cap)) => self.set_frequency_cap(*cap),
+            _ => {}
+        }
+    }
 }
