@@ -34,6 +34,10 @@ pub struct ChannelsScreen {
     tested: bool,
 }
 
+/// The size of a setting's text field: as wide on every form, whatever the other fields (a
+/// grid's columns keep the width they had the frame before).
+const FIELD: [f32; 2] = [320.0, 20.0];
+
 /// A provider's form, from the provider registry.
 fn fields(provider: ProviderKind) -> Vec<Field> {
     provider_form(provider)
@@ -359,7 +363,7 @@ impl ChannelsScreen {
             }
             ui.end_row();
             let label = ui.label("Name").id;
-            ui.add(egui::TextEdit::singleline(&mut form.name).hint_text("e.g. Newsletter relay").desired_width(320.0))
+            ui.add_sized(FIELD, egui::TextEdit::singleline(&mut form.name).hint_text("e.g. Newsletter relay"))
                 .labelled_by(label);
             problem_cell(ui, "name");
             ui.end_row();
@@ -532,10 +536,10 @@ impl ChannelsScreen {
 fn setting_editor(ui: &mut egui::Ui, f: &Field, value: &mut String, label: egui::Id) {
     match f.kind {
         Kind::Text | Kind::Number => {
-            ui.add(egui::TextEdit::singleline(value).hint_text(f.hint).desired_width(320.0)).labelled_by(label);
+            ui.add_sized(FIELD, egui::TextEdit::singleline(value).hint_text(f.hint)).labelled_by(label);
         }
         Kind::Lines => {
-            ui.add(egui::TextEdit::multiline(value).hint_text(f.hint).desired_rows(3).desired_width(320.0))
+            ui.add_sized([FIELD[0], 60.0], egui::TextEdit::multiline(value).hint_text(f.hint).desired_rows(3))
                 .labelled_by(label);
         }
         Kind::Choice(options) => {
