@@ -117,6 +117,30 @@ impl Pace {
     }
 }
 
+/// How a credential retries a transient failure, from its settings (`max_attempts`,
+/// `retry_backoff_seconds`); `None`: the pipeline's default.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Retries {
+    pub max_attempts: Option<u32>,
+    /// The first retry's wait (doubling after).
+    pub backoff: Option<Duration>,
+}
+
+impl Retries {
+    pub fn of(settings: &serde_json::Value) -> Self {
+        Self {
+            max_attempts: settings
+                .get("max_attempts")
+                .and_then(serde_json::Value::as_u64)
+                .map(|n| n.clamp(1, 20) as u32),
+            backoff: settings
+                .get("retry_backoff_seconds")
+                .and_then(serde_json::Value::as_f64)
+                .map(|s| Duration::from_secs_f64(s.clamp(0.01, 3_600.0))),
+        }
+    }
+}
+
 /// A setting of a credential as text ("" when absent).
 pub(crate) fn setting<'a>(settings: &'a serde_json::Value, key: &str) -> &'a str {
     settings.get(key).and_then(serde_json::Value::as_str).unwrap_or("")

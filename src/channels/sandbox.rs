@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::registry::{Entry, Parts};
 use super::{Answer, Capabilities, Outgoing, Provider, SendError, check_number};
-use crate::model::provider::{FieldKind, field};
+use crate::model::provider::{FieldKind, SandboxRates, field};
 use crate::model::{Channel, ProviderKind};
 
 /// The Sandbox in the provider registry: every channel, no account.
@@ -21,15 +21,30 @@ pub const ENTRY: Entry = Entry {
             FieldKind::Number,
             "delivered or bounced this long after sending",
         ),
-        field("delivered_rate", "Delivered rate", FieldKind::Number, "0 to 1; the rest bounce"),
-        field("open_rate", "Open rate", FieldKind::Number, "0 to 1, of delivered emails and pushes"),
-        field("click_rate", "Click rate", FieldKind::Number, "0 to 1, of opened ones"),
+        field("delivered_rate", "Delivered rate", FieldKind::Number, "0 to 1; the rest bounce").with_default("0.97"),
+        field("open_rate", "Open rate", FieldKind::Number, "0 to 1, of delivered emails and pushes")
+            .with_default("0.45"),
+        field("click_rate", "Click rate", FieldKind::Number, "0 to 1, of opened ones").with_default("0.25"),
     ],
     paced: true,
     problems,
     // One connection to the workspace: more at once would only queue on it.
     build: |parts: Parts<'_>| Ok((Arc::new(Sandbox::new((parts.outbox)()?)), 1)),
 };
+
+/// The Sandbox's simulated events, from its credential's settings, with plausible defaults.
+pub fn rates(settings: &serde_json::Value) -> SandboxRates {
+    let rate = |key: &str, default: f64| {
+        settings.get(key).and_then(serde_json::Value::as_f64).filter(|x| (0.0..=1.0).contains(x)).unwrap_or(default)
+    };
+    let delay = settings.get("delay_seconds").and_then(serde_json::Value::as_f64).filter(|x| *x >= 0.0).unwrap_or(2.0);
+    SandboxRates {
+        delay: std::time::Duration::from_secs_f64(delay),
+        delivered: rate("delivered_rate", 0.97),
+        opened: rate("open_rate", 0.4),
+        clicked: rate("click_rate", 0.25),
+    }
+}
 
 /// What is wrong with the Sandbox's simulation settings.
 fn problems(settings: &serde_json::Value) -> Vec<(&'static str, String)> {

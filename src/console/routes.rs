@@ -4,7 +4,6 @@
 //! that credential shares.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use super::{Console, ConsoleError, SecretValues};
 use crate::channels::registry;
@@ -112,12 +111,9 @@ impl Console {
             }
         };
         let mut options = crate::delivery::SendOptions::default();
-        if let Some(n) = settings.get("max_attempts").and_then(serde_json::Value::as_u64) {
-            options.max_attempts = n.clamp(1, 20) as u32;
-        }
-        if let Some(s) = settings.get("retry_backoff_seconds").and_then(serde_json::Value::as_f64) {
-            options.backoff = Duration::from_secs_f64(s.clamp(0.01, 3_600.0));
-        }
+        let retries = crate::channels::Retries::of(&settings);
+        options.max_attempts = retries.max_attempts.unwrap_or(options.max_attempts);
+        options.backoff = retries.backoff.unwrap_or(options.backoff);
         Ok((provider, throttle, options))
     }
 

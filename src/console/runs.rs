@@ -379,7 +379,7 @@ impl Console {
             // Messages sent through the channel's Sandbox credential (or the built-in Sandbox).
             let credential = credentials.iter().find(|c| c.channel == channel && c.provider == ProviderKind::Sandbox);
             let settings = credential.map(|c| c.settings.clone()).unwrap_or_default();
-            let rates = store::sandbox::SandboxRates::from_settings(&settings);
+            let rates = crate::channels::sandbox::rates(&settings);
             // Real time, as the Sandbox stamps its messages.
             n += store::sandbox::sandbox_events(&conn, channel.as_str(), &rates, crate::clock::wall(), 100_000)?;
         }

@@ -24,10 +24,21 @@ pub struct Field {
     pub label: &'static str,
     pub kind: FieldKind,
     pub hint: &'static str,
+    /// What a new credential's form starts with ("" for nothing).
+    pub default: &'static str,
 }
 
 pub const fn field(key: &'static str, label: &'static str, kind: FieldKind, hint: &'static str) -> Field {
-    Field { key, label, kind, hint }
+    Field { key, label, kind, hint, default: "" }
+}
+
+impl Field {
+    /// The field, starting with `default` on a new credential's form.
+    #[must_use]
+    pub const fn with_default(mut self, default: &'static str) -> Self {
+        self.default = default;
+        self
+    }
 }
 
 /// The pace of a credential that sends often: every such provider's form ends with these.
@@ -35,3 +46,16 @@ pub const PACE_FIELDS: [Field; 2] = [
     field("rate_per_second", "Messages per second", FieldKind::Number, "empty: as fast as the provider answers"),
     field("max_in_flight", "Messages at once", FieldKind::Number, "calls waiting for an answer together"),
 ];
+
+/// How the Sandbox pretends the world answered, per channel (from its credential's settings).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SandboxRates {
+    /// Events come this long after the message.
+    pub delay: std::time::Duration,
+    /// The share delivered; the rest bounces.
+    pub delivered: f64,
+    /// Of those delivered, the share opened (email and push).
+    pub opened: f64,
+    /// Of those opened, the share clicked.
+    pub clicked: f64,
+}

@@ -4,6 +4,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Result, ts};
+use crate::model::provider::SandboxRates;
 
 /// A message as the Sandbox keeps it.
 pub struct SandboxMessage<'a> {
@@ -35,37 +36,6 @@ pub fn sandbox_lookup(conn: &Connection, idempotency_key: &str) -> Result<Option
         )
         .optional()?
         .map(|id| format!("sandbox-{id}")))
-}
-
-/// How the Sandbox pretends the world answered, per channel (from its credential's settings).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct SandboxRates {
-    /// Events come this long after the message.
-    pub delay: std::time::Duration,
-    /// The share delivered; the rest bounces.
-    pub delivered: f64,
-    /// Of those delivered, the share opened (email and push).
-    pub opened: f64,
-    /// Of those opened, the share clicked.
-    pub clicked: f64,
-}
-
-impl SandboxRates {
-    /// From a credential's settings (`delay_seconds`, `delivered_rate`, `open_rate`,
-    /// `click_rate`), with plausible defaults.
-    pub fn from_settings(settings: &serde_json::Value) -> Self {
-        let rate = |key: &str, default: f64| {
-            settings.get(key).and_then(serde_json::Value::as_f64).filter(|x| (0.0..=1.0).contains(x)).unwrap_or(default)
-        };
-        let delay =
-            settings.get("delay_seconds").and_then(serde_json::Value::as_f64).filter(|x| *x >= 0.0).unwrap_or(2.0);
-        Self {
-            delay: std::time::Duration::from_secs_f64(delay),
-            delivered: rate("delivered_rate", 0.97),
-            opened: rate("open_rate", 0.4),
-            clicked: rate("click_rate", 0.25),
-        }
-    }
 }
 
 /// Writes the simulated events of Sandbox messages of `channel` sent at least `rates.delay`

@@ -85,12 +85,8 @@ impl Form {
         for f in fields(self.provider) {
             let value = match (f.kind, f.key) {
                 (Kind::Secret, _) => continue,
-                (Kind::Choice(options), _) => options[0].0.to_owned(),
-                (_, "delay_seconds") => "60".to_owned(),
-                (_, "delivered_rate") => "0.97".to_owned(),
-                (_, "open_rate") => "0.45".to_owned(),
-                (_, "click_rate") => "0.25".to_owned(),
-                _ => String::new(),
+                (Kind::Choice(options), _) if f.default.is_empty() => options[0].0.to_owned(),
+                _ => f.default.to_owned(),
             };
             self.values.entry(f.key).or_insert(value);
         }
