@@ -152,3 +152,33 @@ fn settings_that_cannot_work_are_refused_with_what_to_fix() {
     assert!(problems[0].1.contains("unencrypted"), "{problems:?}");
     assert!(console.credentials().unwrap().iter().all(|c| c.name != "Remote"));
 }
+
+/// The events answering a request carry its id (so the screen that asked knows its answer);
+/// news nobody asked for carries none.
+#[test]
+fn answers_carry_the_request_they_answer() {
+    use campaign_console::console::{Answer, ChannelCommand, ChannelEvent, Event, next_request};
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    let answers = |console: &std::sync::Arc<campaign_console::Console>| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !console.is_idle() {
+            assert!(std::time::Instant::now() < deadline, "the Console did not answer");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        std::iter::from_fn(|| console.poll_answer()).collect::<Vec<Answer>>()
+    };
+    let (first, second) = (next_request(), next_request());
+    console.send_as(first, ChannelCommand::Refresh);
+    console.send_as(second, ChannelCommand::Refresh);
+    let got = answers(&console);
+    let requests: Vec<Option<u64>> = got
+        .iter()
+        .filter(|a| matches!(a.event, Event::Channel(ChannelEvent::Credentials(_))))
+        .map(|a| a.request)
+        .collect();
+    assert_eq!(requests.len(), 2, "{got:?}");
+    assert!(requests.contains(&Some(first)) && requests.contains(&Some(second)), "{requests:?}");
+    console.send(ChannelCommand::Refresh);
+    assert!(answers(&console).iter().all(|a| a.request.is_none()), "a plain send is nobody's request");
+}

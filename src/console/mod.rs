@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::sync::mpsc;
@@ -62,6 +62,29 @@ pub use crate::clock::Clock;
 /// Secrets by slot (a provider's form names its slots: `secret`, `api_key`, …).
 pub type SecretValues = std::collections::BTreeMap<String, String>;
 
+/// Identifies a command the UI sent: the events that answer it carry it back, so the screen
+/// that asked knows its answer (no flag to guess with).
+pub type RequestId = u64;
+
+/// An event, with the request it answers (`None`: news nobody asked for, or progress).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer {
+    pub request: Option<RequestId>,
+    pub event: Event,
+}
+
+static NEXT_REQUEST: AtomicU64 = AtomicU64::new(1);
+
+/// A new request id, unique in this process.
+pub fn next_request() -> RequestId {
+    NEXT_REQUEST.fetch_add(1, Ordering::Relaxed)
+}
+
+thread_local! {
+    /// The request being dispatched on this thread (`send_as`), for `spawn` to tag its answers.
+    static DISPATCHING: std::cell::Cell<Option<RequestId>> = const { std::cell::Cell::new(None) };
+}
+
 /// Identifies a background job.
 pub type JobId = u64;
 
@@ -97,7 +120,7 @@ type Repaint = Arc<dyn Fn() + Send + Sync>;
 /// Sends events to the UI and wakes it.
 #[derive(Clone)]
 struct Outbox {
-    tx: mpsc::Sender<Event>,
+    tx: mpsc::Sender<Answer>,
     repaint: Arc<RwLock<Option<Repaint>>>,
 }
 
@@ -110,7 +133,12 @@ impl Outbox {
 
     /// Waits for room (called off the runtime's async threads, from blocking tasks).
     fn send(&self, event: impl Into<Event>) {
-        if self.tx.blocking_send(event.into()).is_err() {
+        self.answer(None, event);
+    }
+
+    /// Sends an event answering `request`, waiting for room.
+    fn answer(&self, request: Option<RequestId>, event: impl Into<Event>) {
+        if self.tx.blocking_send(Answer { request, event: event.into() }).is_err() {
             tracing::debug!("event dropped: the receiver is gone");
         }
         self.wake();
@@ -118,7 +146,7 @@ impl Outbox {
 
     /// Drops the event when the queue is full: for progress, which a newer one replaces.
     fn offer(&self, event: impl Into<Event>) {
-        if self.tx.try_send(event.into()).is_ok() {
+        if self.tx.try_send(Answer { request: None, event: event.into() }).is_ok() {
             self.wake();
         }
     }
@@ -133,7 +161,7 @@ pub struct Console {
     clock: Clock,
     log_dir: Option<PathBuf>,
     outbox: Outbox,
-    inbox: Mutex<mpsc::Receiver<Event>>,
+    inbox: Mutex<mpsc::Receiver<Answer>>,
     jobs: jobs::Jobs,
     in_flight: Arc<AtomicUsize>,
     counter: Arc<counting::CanvasCounter>,
@@ -192,6 +220,11 @@ impl Console {
 
     /// The next event waiting for the UI, without blocking.
     pub fn poll_event(&self) -> Option<Event> {
+        self.poll_answer().map(|a| a.event)
+    }
+
+    /// The next event waiting for the UI with the request it answers, without blocking.
+    pub fn poll_answer(&self) -> Option<Answer> {
         self.inbox.lock().unwrap_or_else(|p| p.into_inner()).try_recv().ok()
     }
 
@@ -278,7 +311,18 @@ impl Console {
     /// Starts the work a command asks for; results arrive as events. The one dispatcher: each
     /// capability's file answers its own sub-enum.
     pub fn send(self: &Arc<Self>, command: impl Into<Command>) {
-        match command.into() {
+        self.dispatch(command.into());
+    }
+
+    /// Sends `command` as request `request`: the events that answer it carry the id.
+    pub fn send_as(self: &Arc<Self>, request: RequestId, command: impl Into<Command>) {
+        DISPATCHING.with(|d| d.set(Some(request)));
+        self.dispatch(command.into());
+        DISPATCHING.with(|d| d.set(None));
+    }
+
+    fn dispatch(self: &Arc<Self>, command: Command) {
+        match command {
             Command::Job(JobCommand::Cancel(id)) => self.jobs.cancel(id),
             Command::Campaign(c) => self.spawn(move |console| console.campaign_command(c)),
             Command::Data(c) => self.data_command(c),
@@ -301,10 +345,11 @@ impl Console {
 
     fn spawn(self: &Arc<Self>, work: impl FnOnce(&Console) -> Vec<Event> + Send + 'static) {
         let console = Arc::clone(self);
+        let request = DISPATCHING.with(std::cell::Cell::get);
         self.in_flight.fetch_add(1, Ordering::SeqCst);
         self.runtime.spawn_blocking(move || {
             for event in work(&console) {
-                console.outbox.send(event);
+                console.outbox.answer(request, event);
             }
             console.in_flight.fetch_sub(1, Ordering::SeqCst);
             console.outbox.wake();

@@ -7,8 +7,8 @@ use super::canvas::CanvasEditor;
 use super::screen::{Screen, ScreenContext};
 use super::{Commands, theme};
 use crate::console::{
-    CampaignCommand, CampaignEvent, CanvasCommand, CanvasContext, CanvasEvent, Console, CountOutcome, Event, RunEvent,
-    UserError,
+    CampaignCommand, CampaignEvent, CanvasCommand, CanvasContext, CanvasEvent, Console, CountOutcome, Event, RequestId,
+    RunEvent, UserError,
 };
 use crate::model::{Campaign, CampaignKind, Canvas};
 
@@ -516,7 +516,7 @@ impl Screen for CampaignsScreen {
         self.draw(ui, cx.console, cx.commands);
     }
 
-    fn on_event(&mut self, event: &Event) {
+    fn on_event(&mut self, event: &Event, _request: Option<RequestId>) {
         match event.clone() {
             Event::Campaign(CampaignEvent::List(list)) => self.set_campaigns(list),
             Event::Campaign(CampaignEvent::Changed(c)) => self.campaign_changed(c),

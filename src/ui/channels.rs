@@ -9,7 +9,7 @@ use super::screen::{Screen, ScreenContext};
 use super::secret_field::secret_field;
 use super::{Commands, theme};
 use crate::console::ChannelCommand;
-use crate::console::{ChannelEvent, Event, provider_form, providers_for};
+use crate::console::{ChannelEvent, Event, RequestId, provider_form, providers_for};
 use crate::model::provider::{Field, FieldKind as Kind};
 use crate::model::{Channel, Credential, ProviderKind};
 use crate::secrets::Typed;
@@ -21,8 +21,10 @@ pub struct ChannelsScreen {
     form: Option<Form>,
     /// What the last Verify found.
     verified: Option<Result<String, String>>,
-    verifying: bool,
-    saving: bool,
+    /// The Verify (or test message) request waiting for its answer.
+    verifying: Option<RequestId>,
+    /// The Save request waiting for its answer.
+    saving: Option<RequestId>,
     /// Why the form was not saved.
     error: Option<String>,
     /// What is wrong with each field (by key; "name" for the name), all at once.
@@ -204,7 +206,7 @@ impl ChannelsScreen {
     }
 
     pub fn saved(&mut self, result: Result<Credential, String>) {
-        self.saving = false;
+        self.saving = None;
         match result {
             Ok(c) => {
                 self.error = None;
@@ -216,7 +218,7 @@ impl ChannelsScreen {
     }
 
     pub fn verified(&mut self, result: Result<String, String>) {
-        self.verifying = false;
+        self.verifying = None;
         self.verified = Some(result);
     }
 
@@ -392,7 +394,7 @@ impl ChannelsScreen {
     /// Save, Verify, Send test email, Make default and Delete.
     fn form_buttons(&mut self, ui: &mut egui::Ui, form: &Form, commands: &mut Commands) {
         ui.horizontal(|ui| {
-            let save = ui.add_enabled(!self.saving, egui::Button::new("Save"));
+            let save = ui.add_enabled(self.saving.is_none(), egui::Button::new("Save"));
             if save.clicked() {
                 let (settings, problems) = form.checked(self.list.as_deref().unwrap_or_default());
                 self.problems = problems;
@@ -403,38 +405,36 @@ impl ChannelsScreen {
                 }
                 if self.problems.is_empty() {
                     self.error = None;
-                    self.saving = true;
-                    commands.push(ChannelCommand::Save {
+                    self.saving = Some(commands.push(ChannelCommand::Save {
                         id: form.id,
                         channel: form.channel,
                         provider: form.provider,
                         name: form.name.clone(),
                         settings,
                         secrets: form.typed_secrets(),
-                    });
+                    }));
                     if let Some(f) = self.form.as_mut() {
                         f.secrets.clear();
                     }
                 }
             }
-            let verify = ui.add_enabled(!self.verifying, egui::Button::new("Verify"));
+            let verify = ui.add_enabled(self.verifying.is_none(), egui::Button::new("Verify"));
             if verify.on_hover_text("Connect and sign in without sending anything").clicked() {
                 match form.settings() {
                     Err(e) => self.verified = Some(Err(e)),
                     Ok(settings) => {
-                        self.verifying = true;
                         self.verified = None;
                         self.tested = false;
-                        commands.push(ChannelCommand::Verify {
+                        self.verifying = Some(commands.push(ChannelCommand::Verify {
                             id: form.id,
                             provider: form.provider,
                             settings,
                             secrets: form.typed_secrets(),
-                        });
+                        }));
                     }
                 }
             }
-            if self.verifying {
+            if self.verifying.is_some() {
                 ui.spinner();
             }
             if form.provider == ProviderKind::Smtp {
@@ -443,23 +443,22 @@ impl ChannelsScreen {
                 ui.add(egui::TextEdit::singleline(&mut self.test_to).hint_text("you@example.com").desired_width(180.0))
                     .labelled_by(label)
                     .on_hover_text("Where the test email goes");
-                let ready = !self.verifying && !self.test_to.trim().is_empty();
+                let ready = self.verifying.is_none() && !self.test_to.trim().is_empty();
                 let send = ui.add_enabled(ready, egui::Button::new("Send test email"));
                 if send.clicked() {
                     match form.settings() {
                         Err(e) => self.verified = Some(Err(e)),
                         Ok(settings) => {
-                            self.verifying = true;
                             self.verified = None;
                             self.tested = true;
-                            commands.push(ChannelCommand::SendTest {
+                            self.verifying = Some(commands.push(ChannelCommand::SendTest {
                                 id: form.id,
                                 channel: form.channel,
                                 provider: form.provider,
                                 settings,
                                 secrets: form.typed_secrets(),
                                 to: self.test_to.trim().to_owned(),
-                            });
+                            }));
                         }
                     }
                 }
@@ -570,11 +569,17 @@ impl Screen for ChannelsScreen {
         self.draw(ui, cx.commands);
     }
 
-    fn on_event(&mut self, event: &Event) {
+    fn on_event(&mut self, event: &Event, request: Option<RequestId>) {
         match event {
             Event::Channel(ChannelEvent::Credentials(list)) => self.set_list(list.clone()),
-            Event::Channel(ChannelEvent::Saved(result)) => self.saved(result.clone().map_err(|e| e.message)),
-            Event::Channel(ChannelEvent::Verified(result)) => self.verified(result.clone().map_err(|e| e.message)),
+            // The answers to this screen's own requests; an older one (the form changed since) is
+            // not taken for the current.
+            Event::Channel(ChannelEvent::Saved(result)) if request.is_some() && request == self.saving => {
+                self.saved(result.clone().map_err(|e| e.message));
+            }
+            Event::Channel(ChannelEvent::Verified(result)) if request.is_some() && request == self.verifying => {
+                self.verified(result.clone().map_err(|e| e.message));
+            }
             _ => {}
         }
     }

@@ -5,7 +5,7 @@ use egui_extras::{Column, TableBuilder};
 
 use super::screen::{Screen, ScreenContext};
 use super::{Commands, theme};
-use crate::console::{Console, DataCommand, DataEvent, Event};
+use crate::console::{Console, DataCommand, DataEvent, Event, RequestId};
 use crate::model::DataOverview;
 
 #[derive(Default)]
@@ -183,7 +183,7 @@ impl Screen for DataScreen {
         self.draw(ui, cx.console, cx.commands);
     }
 
-    fn on_event(&mut self, event: &Event) {
+    fn on_event(&mut self, event: &Event, _request: Option<RequestId>) {
         if let Event::Data(DataEvent::Overview(o)) = event {
             self.set_overview(o.clone());
         }

@@ -6,7 +6,7 @@ use egui::RichText;
 use super::screen::{Screen, ScreenContext};
 use super::table::{TextTable, text_table};
 use super::{Commands, theme};
-use crate::console::{Event, LEDGER_PAGE, RunCommand, RunEvent};
+use crate::console::{Event, LEDGER_PAGE, RequestId, RunCommand, RunEvent};
 use crate::model::delivery::{Delivery, LedgerPage, LedgerRow, LedgerStatus, status};
 
 #[derive(Default)]
@@ -16,8 +16,8 @@ pub struct DeliveriesScreen {
     filter: Option<LedgerStatus>,
     offset: u64,
     page: Option<LedgerPage>,
-    /// The page asked for and not arrived yet.
-    loading: Option<(i64, Option<LedgerStatus>, u64)>,
+    /// The request for the page asked for, until its answer arrives.
+    loading: Option<RequestId>,
     list_asked: bool,
     page_asked: bool,
     /// When the list was last asked for (it refreshes every few seconds while on screen).
@@ -38,8 +38,14 @@ impl DeliveriesScreen {
         self.list = Some(list);
     }
 
-    pub fn page_arrived(&mut self, delivery: i64, status: Option<LedgerStatus>, offset: u64, page: LedgerPage) {
-        if self.loading.as_ref() == Some(&(delivery, status, offset)) {
+    /// A ledger page arrived (answering `request`): shown if it is the one on view.
+    pub fn page_arrived(
+        &mut self,
+        request: Option<RequestId>,
+        (delivery, status, offset): (i64, Option<LedgerStatus>, u64),
+        page: LedgerPage,
+    ) {
+        if request.is_some() && request == self.loading {
             self.loading = None;
         }
         if self.selected == Some(delivery) && self.filter == status && self.offset == offset {
@@ -167,11 +173,10 @@ impl DeliveriesScreen {
     }
 
     fn ledger_ui(&mut self, ui: &mut egui::Ui, id: i64, commands: &mut Commands) {
-        let key = (id, self.filter, self.offset);
         if self.loading.is_none() && !self.page_asked {
             self.page_asked = true;
-            self.loading = Some(key);
-            commands.push(RunCommand::LedgerPage { delivery: id, status: self.filter, offset: self.offset });
+            let asked = RunCommand::LedgerPage { delivery: id, status: self.filter, offset: self.offset };
+            self.loading = Some(commands.push(asked));
         }
         ui.horizontal(|ui| {
             ui.strong(format!("Ledger of delivery {id}"));
@@ -318,11 +323,11 @@ impl Screen for DeliveriesScreen {
         self.draw(ui, cx.commands);
     }
 
-    fn on_event(&mut self, event: &Event) {
+    fn on_event(&mut self, event: &Event, request: Option<RequestId>) {
         match event {
             Event::Run(RunEvent::Deliveries(list)) => self.set_list(list.clone()),
             Event::Run(RunEvent::LedgerPage { delivery, status, offset, page }) => {
-                self.page_arrived(*delivery, *status, *offset, page.clone());
+                self.page_arrived(request, (*delivery, *status, *offset), page.clone());
             }
             _ => {}
         }

@@ -26,8 +26,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::console::{
-    CampaignCommand, CampaignEvent, CanvasEvent, ChannelEvent, Command, Console, DataCommand, Event, JobCommand,
-    JobEvent, JobId, RunEvent, UserError,
+    Answer, CampaignCommand, CampaignEvent, CanvasEvent, ChannelEvent, Command, Console, DataCommand, Event,
+    JobCommand, JobEvent, JobId, RequestId, RunEvent, UserError,
 };
 
 /// The pages of the left navigation, each a [`Screen`] (or one to come).
@@ -148,13 +148,17 @@ enum Topic {
 const NOTICE_TIME: Duration = Duration::from_secs(6);
 const ERROR_TIME: Duration = Duration::from_secs(30);
 
-/// Commands collected while drawing, sent at the end of the frame.
+/// Commands collected while drawing, sent at the end of the frame, each as a request whose
+/// answers carry its id back.
 #[derive(Default)]
-pub struct Commands(Vec<Command>);
+pub struct Commands(Vec<(RequestId, Command)>);
 
 impl Commands {
-    pub fn push(&mut self, c: impl Into<Command>) {
-        self.0.push(c.into());
+    /// Queues `c`; returns the id its answers will carry.
+    pub fn push(&mut self, c: impl Into<Command>) -> RequestId {
+        let id = crate::console::next_request();
+        self.0.push((id, c.into()));
+        id
     }
 }
 
@@ -250,15 +254,15 @@ impl App {
             None => coming_screen(ui, page),
         });
 
-        for command in commands.0 {
-            self.console.send(command);
+        for (request, command) in commands.0 {
+            self.console.send_as(request, command);
         }
     }
 
     /// Every event goes to every screen (each takes those about it); the app itself keeps the
     /// jobs of the status bar and says in a notice what succeeded or failed.
     fn drain_events(&mut self) {
-        while let Some(event) = self.console.poll_event() {
+        while let Some(Answer { request, event }) = self.console.poll_answer() {
             if let Event::Failed(e) = &event {
                 if !self.campaigns.take_error(e) {
                     self.notify_error(Topic::Other, e.clone());
@@ -277,7 +281,7 @@ impl App {
                 &mut self.channels,
                 &mut self.settings,
             ] {
-                screen.on_event(&event);
+                screen.on_event(&event, request);
             }
         }
     }

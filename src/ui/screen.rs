@@ -3,7 +3,7 @@
 //! every event to every screen: none needs a case in the app to get its results.
 
 use super::{Commands, ThemeChoice};
-use crate::console::{Console, Event};
+use crate::console::{Console, Event, RequestId};
 
 /// What a screen may use while it is drawn.
 pub struct ScreenContext<'a> {
@@ -18,6 +18,7 @@ pub struct ScreenContext<'a> {
 pub trait Screen {
     fn ui(&mut self, ui: &mut egui::Ui, cx: &mut ScreenContext<'_>);
 
-    /// An event from the Console: a screen takes those about it.
-    fn on_event(&mut self, event: &Event);
+    /// An event from the Console, with the request it answers (the id [`Commands::push`]
+    /// gave): a screen takes those about it, and knows its own answers by their request.
+    fn on_event(&mut self, event: &Event, request: Option<RequestId>);
 }

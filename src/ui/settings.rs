@@ -2,7 +2,7 @@
 
 use super::screen::{Screen, ScreenContext};
 use super::{Commands, ThemeChoice, theme};
-use crate::console::{Console, DataCommand, DataEvent, Event};
+use crate::console::{Console, DataCommand, DataEvent, Event, RequestId};
 
 #[derive(Default)]
 pub struct SettingsScreen {
@@ -143,7 +143,7 @@ impl Screen for SettingsScreen {
         self.draw(ui, cx.console, cx.theme, cx.commands);
     }
 
-    fn on_event(&mut self, event: &Event) {
+    fn on_event(&mut self, event: &Event, _request: Option<RequestId>) {
         match event {
             Event::Data(DataEvent::Overview(o)) => self.set_empty(o.entities.is_empty()),
             Event::Data(DataEvent::FrequencyCap(cap)) => self.set_frequency_cap(*cap),
