@@ -103,3 +103,30 @@ fn a_credential_keeps_several_named_secrets_each_in_the_keychain() {
     console.delete_credential(c.id).unwrap();
     assert!(console.credential_secrets(&c).unwrap().is_empty(), "both secrets went with their credential");
 }
+
+/// A workspace from before named slots keeps its credentials' secrets: the upgrade moves each
+/// keychain reference to the slot `secret`, and the secret is found there.
+#[test]
+fn an_older_workspace_keeps_its_secret_references_through_the_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut conn = rusqlite::Connection::open(dir.path().join(campaign_console::store::DATABASE_FILE)).unwrap();
+        campaign_console::store::migrations::MIGRATIONS.to_version(&mut conn, 7).unwrap();
+        conn.execute_batch(
+            "INSERT INTO cc_credentials (channel, provider, name, settings_json, secret_ref, created_at, is_default)
+             VALUES ('email', 'smtp', 'Old relay', '{\"host\": \"smtp.example.com\", \"from\": \"a@example.com\"}',
+                     'credential/old-ref', '2026-01-01T00:00:00Z', 1),
+                    ('sms', 'sandbox', 'Old sandbox', '{}', NULL, '2026-01-01T00:00:00Z', 1);",
+        )
+        .unwrap();
+    }
+    let console = testing::console(dir.path()).unwrap();
+    let list = console.credentials().unwrap();
+    let relay = list.iter().find(|c| c.name == "Old relay").unwrap();
+    assert_eq!(
+        relay.secrets.get(campaign_console::model::SECRET_SLOT),
+        Some(&campaign_console::model::SecretRef("credential/old-ref".into()))
+    );
+    let sandbox = list.iter().find(|c| c.name == "Old sandbox").unwrap();
+    assert!(sandbox.secrets.is_empty(), "no secret, no slot");
+}
