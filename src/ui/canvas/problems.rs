@@ -48,7 +48,7 @@ pub fn check_connection(
     to: InPinId,
     model: &DataModel,
     options: &CompileOptions,
-) -> Result<(), String> {
+) -> Result<(), audience::WireRefusal> {
     let (source, target) = (&snarl[from.node], &snarl[to.node]);
     let output = outputs(&source.kind).get(from.output).cloned().unwrap_or_default();
     let input = inputs(&target.kind).get(to.input).map(|p| p.name.to_owned()).unwrap_or_default();
@@ -66,7 +66,7 @@ pub fn check_connection(
     let canvas = graph.to_canvas();
     // The files of Reconciliation activities are read here, when a wire is dropped.
     let options = options.clone().with_files(&canvas);
-    audience::check_wire(&canvas, &wire, model, &options).map_err(|refusal| refusal.to_string())
+    audience::check_wire(&canvas, &wire, model, &options)
 }
 
 /// The entity arriving on `activity`'s input, found by walking back to where the population

@@ -33,7 +33,8 @@ pub enum Request {
 }
 
 /// Checks a connection (from, to) before it is made: `Err` says why not.
-pub type ConnectionCheck<'a> = dyn Fn(&Snarl<Activity>, OutPinId, InPinId) -> Result<(), String> + 'a;
+pub type ConnectionCheck<'a> =
+    dyn Fn(&Snarl<Activity>, OutPinId, InPinId) -> Result<(), crate::audience::WireRefusal> + 'a;
 
 pub struct Viewer<'a> {
     /// (activity, output) → its count in the last count.
@@ -243,7 +244,7 @@ impl SnarlViewer<Activity> for Viewer<'_> {
                 snarl.connect(from.id, to.id);
                 *self.refusal = None;
             }
-            Err(why) => *self.refusal = Some(why),
+            Err(why) => *self.refusal = Some(why.to_string()),
         }
     }
 
