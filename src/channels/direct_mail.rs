@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::registry::{Entry, Parts};
-use super::{Answer, Capabilities, Outgoing, Provider, SendError, setting};
+use super::{Answer, Capabilities, ChannelError, Outgoing, Provider, SendError, setting};
 use crate::model::provider::{FieldKind, field};
 use crate::model::{Channel, ProviderKind};
 
@@ -31,20 +31,20 @@ pub const ENTRY: Entry = Entry {
     first_on: &[],
     fields: &[field("folder", "Folder", FieldKind::Folder, "where extraction files are written")],
     paced: false,
-    problems: |settings| DirectMail::from_json(settings).err().map(|e| ("", e)).into_iter().collect(),
+    problems: |settings| DirectMail::from_json(settings).err().map(|e| ("", e.to_string())).into_iter().collect(),
     build: |parts: Parts<'_>| Ok((Arc::new(DirectMail::from_json(parts.settings)?), 1)),
 };
 
 impl DirectMail {
     /// Checks the credential's folder (it must exist and be a folder).
-    pub fn from_json(settings: &serde_json::Value) -> Result<Self, String> {
+    pub fn from_json(settings: &serde_json::Value) -> Result<Self, ChannelError> {
         let folder = setting(settings, "folder").trim();
         if folder.is_empty() {
             return Err("the folder to write extraction files to is missing".into());
         }
         let folder = PathBuf::from(folder);
         if !folder.is_dir() {
-            return Err(format!("the folder {} does not exist", folder.display()));
+            return Err(format!("the folder {} does not exist", folder.display()).into());
         }
         Ok(Self::new(folder))
     }

@@ -27,6 +27,33 @@ pub struct Outgoing {
     pub fields: Vec<(String, String)>,
 }
 
+/// Why a credential's settings cannot work, or a provider cannot be built, in words for the
+/// admin (what to fix).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ChannelError {
+    /// A setting is missing or cannot work.
+    #[error("{0}")]
+    Settings(String),
+    /// This version cannot send through the provider.
+    #[error("sending through {0} is not available in this version yet; use a Sandbox credential")]
+    Unavailable(&'static str),
+    /// Where the Sandbox keeps its messages could not be used (it may pass: a busy workspace).
+    #[error("the Sandbox's outbox: {0}")]
+    Outbox(String),
+}
+
+impl From<String> for ChannelError {
+    fn from(why: String) -> Self {
+        Self::Settings(why)
+    }
+}
+
+impl From<&str> for ChannelError {
+    fn from(why: &str) -> Self {
+        Self::Settings(why.to_owned())
+    }
+}
+
 /// Why a message was not sent.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SendError {
@@ -174,17 +201,17 @@ pub fn is_host(host: &str) -> bool {
 pub fn field_problems(kind: crate::model::ProviderKind, settings: &serde_json::Value) -> Vec<(&'static str, String)> {
     let mut out = registry::entry(kind).map_or_else(Vec::new, |e| (e.problems)(settings));
     if let Err(e) = check_numbers(settings) {
-        out.push(("", e));
+        out.push(("", e.to_string()));
     }
     out
 }
 
 /// Checks a credential's settings for its provider before they are saved; the message says
 /// what to fix, in words for the admin.
-pub fn check_settings(kind: crate::model::ProviderKind, settings: &serde_json::Value) -> Result<(), String> {
+pub fn check_settings(kind: crate::model::ProviderKind, settings: &serde_json::Value) -> Result<(), ChannelError> {
     check_numbers(settings)?;
     match registry::entry(kind).and_then(|e| (e.problems)(settings).into_iter().next()) {
-        Some((_, first)) => Err(first),
+        Some((_, first)) => Err(ChannelError::Settings(first)),
         None => Ok(()),
     }
 }
@@ -207,9 +234,10 @@ pub(crate) fn check_number(
 }
 
 /// The pace and retry numbers every credential may have.
-fn check_numbers(settings: &serde_json::Value) -> Result<(), String> {
+fn check_numbers(settings: &serde_json::Value) -> Result<(), ChannelError> {
     check_number(settings, "rate_per_second", "The rate (messages per second)", 0.001, 100_000.0)?;
     check_number(settings, "max_in_flight", "Messages at once", 1.0, 256.0)?;
     check_number(settings, "max_attempts", "Attempts", 1.0, 20.0)?;
-    check_number(settings, "retry_backoff_seconds", "The first retry's wait (s)", 0.01, 3_600.0)
+    check_number(settings, "retry_backoff_seconds", "The first retry's wait (s)", 0.01, 3_600.0)?;
+    Ok(())
 }

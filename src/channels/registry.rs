@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{Provider, direct_mail, sandbox, smtp, webhook};
+use super::{ChannelError, Provider, direct_mail, sandbox, smtp, webhook};
 use crate::model::provider::{Field, PACE_FIELDS};
 use crate::model::{Channel, ProviderKind};
 
@@ -15,7 +15,7 @@ pub struct Parts<'a> {
     /// keychain or the deployment.
     pub secrets: &'a std::collections::BTreeMap<String, String>,
     /// Where messages kept in the workspace go (the Sandbox's), made on demand.
-    pub outbox: &'a dyn Fn() -> Result<Box<dyn sandbox::Outbox>, String>,
+    pub outbox: &'a dyn Fn() -> Result<Box<dyn sandbox::Outbox>, ChannelError>,
 }
 
 impl Parts<'_> {
@@ -41,7 +41,7 @@ pub struct Entry {
     pub paced: bool,
     /// Every problem with settings, with the key of its field ("" for the whole form).
     pub problems: fn(&serde_json::Value) -> Vec<(&'static str, String)>,
-    pub build: fn(Parts<'_>) -> Result<Built, String>,
+    pub build: fn(Parts<'_>) -> Result<Built, ChannelError>,
 }
 
 /// Every provider, in the order forms list them.
@@ -80,9 +80,7 @@ pub fn form(kind: ProviderKind) -> Vec<Field> {
 }
 
 /// A provider with what `parts` gives, or what to fix.
-pub fn build(kind: ProviderKind, parts: Parts<'_>) -> Result<Built, String> {
-    let entry = entry(kind).ok_or_else(|| {
-        format!("sending through {} is not available in this version yet; use a Sandbox credential", kind.as_str())
-    })?;
+pub fn build(kind: ProviderKind, parts: Parts<'_>) -> Result<Built, ChannelError> {
+    let entry = entry(kind).ok_or(ChannelError::Unavailable(kind.as_str()))?;
     (entry.build)(parts)
 }

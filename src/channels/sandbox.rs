@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::registry::{Entry, Parts};
-use super::{Answer, Capabilities, Outgoing, Provider, SendError, check_number};
+use super::{Answer, Capabilities, ChannelError, Outgoing, Provider, SendError, check_number};
 use crate::model::provider::{FieldKind, SandboxRates, field};
 use crate::model::{Channel, ProviderKind};
 
@@ -66,9 +66,9 @@ fn problems(settings: &serde_json::Value) -> Vec<(&'static str, String)> {
 /// no workspace itself). An error is one the workspace may get over (busy, unwritable).
 pub trait Outbox: Send + Sync {
     /// Keeps a message; returns its id.
-    fn keep(&self, message: &Outgoing) -> Result<String, String>;
+    fn keep(&self, message: &Outgoing) -> Result<String, ChannelError>;
     /// The id of the message kept with `idempotency_key`, if any.
-    fn find(&self, idempotency_key: &str) -> Result<Option<String>, String>;
+    fn find(&self, idempotency_key: &str) -> Result<Option<String>, ChannelError>;
 }
 
 pub struct Sandbox {
@@ -81,9 +81,9 @@ impl Sandbox {
         Self { outbox }
     }
 
-    fn outbox_error(e: String) -> SendError {
+    fn outbox_error(e: ChannelError) -> SendError {
         // The workspace being busy or unwritable may pass: try again later.
-        SendError::Transient { code: "sandbox_store".into(), message: e, retry_after: None }
+        SendError::Transient { code: "sandbox_store".into(), message: e.to_string(), retry_after: None }
     }
 }
 

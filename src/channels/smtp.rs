@@ -12,7 +12,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::registry::{Entry, Parts};
-use super::{Answer, Capabilities, Outgoing, Provider, SendError, is_loopback, setting};
+use super::{Answer, Capabilities, ChannelError, Outgoing, Provider, SendError, is_loopback, setting};
 use crate::model::provider::{FieldKind, field};
 use crate::model::{Channel, ProviderKind, SECRET_SLOT};
 
@@ -149,9 +149,9 @@ impl SmtpSettings {
         out
     }
 
-    pub fn from_json(settings: &serde_json::Value) -> Result<Self, String> {
+    pub fn from_json(settings: &serde_json::Value) -> Result<Self, ChannelError> {
         if let Some((_, first)) = Self::problems(settings).into_iter().next() {
-            return Err(first);
+            return Err(first.into());
         }
         let host = setting(settings, "host").trim().to_owned();
         let tls_text = setting(settings, "tls");
@@ -163,7 +163,7 @@ impl SmtpSettings {
         if tls == TlsMode::None && !is_loopback(&host) {
             return Err(format!(
                 "an unencrypted connection is only allowed to this machine, not to {host}: choose STARTTLS or implicit TLS"
-            ));
+            ).into());
         }
         let port = match settings.get("port").and_then(serde_json::Value::as_u64) {
             None => tls.default_port(),

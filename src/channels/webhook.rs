@@ -11,7 +11,7 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::registry::{Entry, Parts};
-use super::{Answer, Capabilities, Outgoing, Pace, Provider, SendError, setting};
+use super::{Answer, Capabilities, ChannelError, Outgoing, Pace, Provider, SendError, setting};
 use crate::model::provider::{FieldKind, field};
 use crate::model::{Channel, ProviderKind, SECRET_SLOT};
 
@@ -41,7 +41,7 @@ pub const ENTRY: Entry = Entry {
         field("timeout_seconds", "Timeout (s)", FieldKind::Number, "empty: 10"),
     ],
     paced: true,
-    problems: |settings| WebhookSettings::from_json(settings).err().map(|e| ("", e)).into_iter().collect(),
+    problems: |settings| WebhookSettings::from_json(settings).err().map(|e| ("", e.to_string())).into_iter().collect(),
     build: |parts: Parts<'_>| {
         let s = WebhookSettings::from_json(parts.settings)?;
         let in_flight = Pace::of(parts.settings, 8).max_in_flight;
@@ -51,13 +51,15 @@ pub const ENTRY: Entry = Entry {
 
 impl WebhookSettings {
     /// Reads and checks the settings of a credential; the message says what to fix.
-    pub fn from_json(settings: &serde_json::Value) -> Result<Self, String> {
+    pub fn from_json(settings: &serde_json::Value) -> Result<Self, ChannelError> {
         let method_text = setting(settings, "method").trim().to_ascii_uppercase();
         let method = match method_text.as_str() {
             "" | "POST" => reqwest::Method::POST,
             "PUT" => reqwest::Method::PUT,
             "PATCH" => reqwest::Method::PATCH,
-            other => return Err(format!("{other} is not a method a webhook can send with (POST, PUT or PATCH)")),
+            other => {
+                return Err(format!("{other} is not a method a webhook can send with (POST, PUT or PATCH)").into());
+            }
         };
         let url_text = setting(settings, "url").trim();
         if url_text.is_empty() {
@@ -72,9 +74,10 @@ impl WebhookSettings {
                 return Err(format!(
                     "messages would cross the network unencrypted: use https:// for {}",
                     url.host_str().unwrap_or("")
-                ));
+                )
+                .into());
             }
-            other => return Err(format!("{other}:// is not a web address: use https://")),
+            other => return Err(format!("{other}:// is not a web address: use https://").into()),
         }
         let mut headers = Vec::new();
         if let Some(map) = settings.get("headers").and_then(serde_json::Value::as_object) {
@@ -106,11 +109,11 @@ pub struct Webhook {
 
 impl Webhook {
     /// `secret` is the keychain's value for the secret header, when there is one.
-    pub fn new(settings: WebhookSettings, secret: Option<&str>, max_in_flight: usize) -> Result<Self, String> {
+    pub fn new(settings: WebhookSettings, secret: Option<&str>, max_in_flight: usize) -> Result<Self, ChannelError> {
         let mut headers = HeaderMap::new();
         for (name, value) in &settings.headers {
             let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) else {
-                return Err(format!("header {name} cannot be sent"));
+                return Err(format!("header {name} cannot be sent").into());
             };
             headers.insert(n, v);
         }

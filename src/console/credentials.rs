@@ -33,7 +33,7 @@ impl Console {
         settings: serde_json::Value,
         secrets: &SecretValues,
     ) -> Result<Credential, ConsoleError> {
-        crate::channels::check_settings(provider, &settings).map_err(ConsoleError::Invalid)?;
+        crate::channels::check_settings(provider, &settings)?;
         let mut stored = BTreeMap::new();
         for (slot, value) in secrets {
             let r = SecretRef(format!("credential/{}", uuid::Uuid::new_v4()));
@@ -108,7 +108,7 @@ impl Console {
             .into_iter()
             .find(|c| c.id == id)
             .ok_or_else(|| store::StoreError::NotFound { what: format!("Credential {id}") })?;
-        crate::channels::check_settings(credential.provider, &settings).map_err(ConsoleError::Invalid)?;
+        crate::channels::check_settings(credential.provider, &settings)?;
         let mut new_refs = Vec::new();
         for (slot, value) in secrets {
             let r = credential

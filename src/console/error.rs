@@ -23,6 +23,9 @@ pub enum ConsoleError {
     NoCanvas { campaign: String, why: String },
     #[error(transparent)]
     Delivery(#[from] crate::delivery::DeliveryError),
+    /// A credential's settings cannot work, or its provider cannot be built: what to fix.
+    #[error(transparent)]
+    Channel(#[from] crate::channels::ChannelError),
     /// The action cannot be done as things are; the message says why in the user's words.
     #[error("{0}")]
     CannotRun(String),
@@ -48,6 +51,7 @@ impl UserError {
     pub fn new(context: &str, err: &ConsoleError) -> Self {
         let message = match err {
             ConsoleError::Store(StoreError::Invalid(msg)) | ConsoleError::Invalid(msg) => msg.clone(),
+            ConsoleError::Channel(crate::channels::ChannelError::Settings(msg)) => msg.clone(),
             ConsoleError::Store(StoreError::NotFound { what }) => format!("{context}: {what} was not found."),
             _ => format!("{context}: {err}"),
         };

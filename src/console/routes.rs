@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 
 use super::{Console, ConsoleError, SecretValues};
-use crate::channels::registry;
+use crate::channels::{ChannelError, registry};
 use crate::model::provider::Field;
 use crate::model::{Channel, Credential, ProviderKind, SECRET_SLOT};
 use crate::{secrets, store};
@@ -125,12 +125,13 @@ impl Console {
         settings: &serde_json::Value,
         secrets: &SecretValues,
     ) -> Result<registry::Built, ConsoleError> {
-        let outbox = || -> Result<Box<dyn crate::channels::sandbox::Outbox>, String> {
-            let conn = self.workspace.connect().map_err(|e| e.to_string())?;
-            store::streaming(&conn).map_err(|e| e.to_string())?;
+        let outbox = || -> Result<Box<dyn crate::channels::sandbox::Outbox>, ChannelError> {
+            let unusable = |e: store::StoreError| ChannelError::Outbox(e.to_string());
+            let conn = self.workspace.connect().map_err(unusable)?;
+            store::streaming(&conn).map_err(unusable)?;
             Ok(Box::new(WorkspaceOutbox(Mutex::new(conn))))
         };
-        registry::build(kind, registry::Parts { settings, secrets, outbox: &outbox }).map_err(ConsoleError::CannotRun)
+        Ok(registry::build(kind, registry::Parts { settings, secrets, outbox: &outbox })?)
     }
 }
 
@@ -138,7 +139,7 @@ impl Console {
 struct WorkspaceOutbox(Mutex<rusqlite::Connection>);
 
 impl crate::channels::sandbox::Outbox for WorkspaceOutbox {
-    fn keep(&self, m: &crate::channels::Outgoing) -> Result<String, String> {
+    fn keep(&self, m: &crate::channels::Outgoing) -> Result<String, ChannelError> {
         let conn = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let message = store::sandbox::SandboxMessage {
             idempotency_key: &m.idempotency_key,
@@ -149,12 +150,13 @@ impl crate::channels::sandbox::Outbox for WorkspaceOutbox {
             html: &m.html,
         };
         // Real time, as the Sandbox's simulated events are due by it.
-        store::sandbox::sandbox_insert(&conn, &message, crate::clock::wall()).map_err(|e| e.to_string())
+        store::sandbox::sandbox_insert(&conn, &message, crate::clock::wall())
+            .map_err(|e| ChannelError::Outbox(e.to_string()))
     }
 
-    fn find(&self, idempotency_key: &str) -> Result<Option<String>, String> {
+    fn find(&self, idempotency_key: &str) -> Result<Option<String>, ChannelError> {
         let conn = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        store::sandbox::sandbox_lookup(&conn, idempotency_key).map_err(|e| e.to_string())
+        store::sandbox::sandbox_lookup(&conn, idempotency_key).map_err(|e| ChannelError::Outbox(e.to_string()))
     }
 }
 
