@@ -223,12 +223,12 @@ pub(crate) fn check_number(
     label: &str,
     low: f64,
     high: f64,
-) -> Result<(), String> {
+) -> Result<(), ChannelError> {
     match settings.get(key) {
         None | Some(serde_json::Value::Null) => Ok(()),
         Some(v) => match v.as_f64() {
             Some(x) if (low..=high).contains(&x) => Ok(()),
-            _ => Err(format!("{label} must be a number from {low} to {high}")),
+            _ => Err(ChannelError::Settings(format!("{label} must be a number from {low} to {high}"))),
         },
     }
 }

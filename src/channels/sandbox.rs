@@ -50,13 +50,13 @@ pub fn rates(settings: &serde_json::Value) -> SandboxRates {
 fn problems(settings: &serde_json::Value) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     if let Err(e) = check_number(settings, "delay_seconds", "The delay before events", 0.0, 86_400.0) {
-        out.push(("delay_seconds", e));
+        out.push(("delay_seconds", e.to_string()));
     }
     for (key, label) in
         [("delivered_rate", "The delivered rate"), ("open_rate", "The open rate"), ("click_rate", "The click rate")]
     {
         if let Err(e) = check_number(settings, key, label, 0.0, 1.0) {
-            out.push((key, e));
+            out.push((key, e.to_string()));
         }
     }
     out
