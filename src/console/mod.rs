@@ -3,9 +3,10 @@
 //!
 //! Two ways in:
 //! - blocking methods (`campaigns()`, `create_campaign()`, …) for the CLI, the server and tests;
-//! - [`Console::send`] with a [`Command`] for the UI: the work runs on the Console's tokio
-//!   runtime and its results come back as [`Event`]s through a bounded channel, read with
-//!   [`Console::poll_event`] once per frame. After each event the repaint hook is called.
+//! - [`Console::send_as`] with a [`Command`] for the UI: the work runs on the Console's tokio
+//!   runtime and its results come back as [`Event`]s through a bounded channel, each with the
+//!   request it answers, read with [`Console::poll_answer`] once per frame. After each event
+//!   the repaint hook is called.
 //!
 //! One file per capability, each an `impl Console` answering its own sub-enum of [`Command`]:
 //! `campaigns`, `data`, `counting`, `proofs`, `runs` (with `scheduling`) and `credentials`.
@@ -39,6 +40,7 @@ mod routes;
 mod runs;
 mod scheduling;
 
+pub use crate::clock::Clock;
 pub use command::{
     CampaignCommand, CanvasCommand, ChannelCommand, Command, DataCommand, JobCommand, ProofCommand, RunCommand,
 };
@@ -56,8 +58,6 @@ pub use scheduling::{LaunchReport, LifeAction, SCHEDULER_TICK, scheduler_plan};
 /// How many events may wait for the UI before senders wait (progress updates are dropped
 /// instead, since a newer one always follows).
 const EVENT_CAPACITY: usize = 256;
-
-pub use crate::clock::Clock;
 
 /// Secrets by slot (a provider's form names its slots: `secret`, `api_key`, …).
 pub type SecretValues = std::collections::BTreeMap<String, String>;
@@ -288,8 +288,9 @@ impl Console {
     }
 
     /// The data model and the options `canvas` compiles with now: the data version, the saved
-    /// audiences, the facts of the files it reconciles, and the clock at the start of the current minute (the clock is part of the
-    /// work tables' cache key, so recounts within a minute reuse every unchanged one).
+    /// audiences, the facts of the files it reconciles, and the clock at the start of the
+    /// current minute (the clock is part of the work tables' cache key, so recounts within a
+    /// minute reuse every unchanged one).
     pub(crate) fn compile_options(
         &self,
         dialect: Dialect,
