@@ -12,6 +12,7 @@ mod options;
 mod ports;
 pub mod reconcile;
 mod run;
+mod shuffle;
 mod validate;
 mod wiring;
 
@@ -19,12 +20,13 @@ pub use compile::{
     CompileOptions, CompiledControl, CompiledRun, CompiledSave, CompiledSend, CompiledStep, CompiledTransition,
     SqlStatement, compile_with,
 };
-pub use expr::{fold, mix};
+pub use expr::fold;
 pub use ports::{InputPort, inputs, outputs};
 pub use run::{
     ActivityReport, CountReport, CountSession, SendCount, TransitionCount, display_value, exclusion_label,
     register_functions, run_count,
 };
+pub use shuffle::mix;
 pub use validate::{
     Analysis, Flow, PERCENT_DECIMALS, WorkColumn, address_namespace, campaign_time_zone, message_problems,
     profile_entity, validate,

@@ -15,9 +15,10 @@ mod sources;
 mod sql;
 mod targeting;
 
-use super::expr::{Builder, Relation, col, mix_expr};
+use super::expr::{Builder, Relation, col};
 pub use super::options::CompileOptions;
 use super::reconcile::{self, CsvLoad};
+use super::shuffle::mix_expr;
 use super::validate::{Flow, profile_entity, validate};
 use super::{AudienceError, Dialect};
 use crate::model::{
