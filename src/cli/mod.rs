@@ -162,35 +162,27 @@ or give each credential's secret to the commands in CAMPAIGN_CONSOLE_SECRET_<NAM
 systemd's $CREDENTIALS_DIRECTORY): it is read at each use and never stored.";
 
 fn print_deliveries(list: &[campaign_console::model::delivery::Delivery]) -> std::io::Result<()> {
-    use campaign_console::model::delivery::status;
+    use campaign_console::model::delivery::TALLY;
+    let tally = |cells: [String; 6]| {
+        let [total, sent, failed, excluded, unconfirmed, remaining] = cells;
+        format!("{total:>8} {sent:>8} {failed:>8} {excluded:>9} {unconfirmed:>11} {remaining:>9}")
+    };
     say!(
-        "{:>5}  {:<24} {:<8} {:<10} {:>8} {:>8} {:>8} {:>9} {:>11} {:>9}  {}",
+        "{:>5}  {:<24} {:<8} {:<10} {}  through",
         "id",
         "activity",
         "channel",
         "status",
-        "total",
-        "sent",
-        "failed",
-        "excluded",
-        "unconfirmed",
-        "remaining",
-        "through"
+        tally(TALLY.map(str::to_owned))
     );
     for d in list {
-        let remaining = d.remaining();
         say!(
-            "{:>5}  {:<24} {:<8} {:<10} {:>8} {:>8} {:>8} {:>9} {:>11} {:>9}  {}",
+            "{:>5}  {:<24} {:<8} {:<10} {}  {}",
             d.id,
             d.activity_name(),
             d.channel,
             d.status,
-            d.total(),
-            d.count(status::SENT),
-            d.count(status::FAILED),
-            d.count(status::EXCLUDED),
-            d.count(status::UNCONFIRMED),
-            remaining,
+            tally(d.tally().map(|n| n.to_string())),
             d.credential.as_deref().unwrap_or("the built-in Sandbox")
         );
     }

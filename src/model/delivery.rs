@@ -49,7 +49,7 @@ impl LedgerStatus {
 
 impl fmt::Display for LedgerStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -102,7 +102,7 @@ impl DeliveryStatus {
 
 impl fmt::Display for DeliveryStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -120,6 +120,9 @@ pub mod delivery_status {
     pub const DONE: DeliveryStatus = DeliveryStatus::Done;
     pub const CANCELLED: DeliveryStatus = DeliveryStatus::Cancelled;
 }
+
+/// The columns of [`Delivery::tally`], as lists of deliveries title them.
+pub const TALLY: [&str; 6] = ["total", "sent", "failed", "excluded", "unconfirmed", "remaining"];
 
 /// One delivery (a channel activity's run) with its ledger counts.
 #[derive(Clone, Debug, PartialEq)]
@@ -153,6 +156,19 @@ impl Delivery {
 
     pub fn total(&self) -> u64 {
         self.counts.iter().map(|(_, n)| n).sum()
+    }
+
+    /// What became of its messages, in the order of [`TALLY`]: total, sent, failed, excluded,
+    /// unconfirmed, remaining.
+    pub fn tally(&self) -> [u64; 6] {
+        [
+            self.total(),
+            self.count(LedgerStatus::Sent),
+            self.count(LedgerStatus::Failed),
+            self.count(LedgerStatus::Excluded),
+            self.count(LedgerStatus::Unconfirmed),
+            self.remaining(),
+        ]
     }
 
     /// Messages not sent yet that still will be (queued, sending, waiting to retry).

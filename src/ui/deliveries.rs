@@ -7,7 +7,7 @@ use super::screen::{Screen, ScreenContext};
 use super::table::{TextTable, text_table};
 use super::{Commands, theme};
 use crate::console::{Event, LEDGER_PAGE, RequestId, RunCommand, RunEvent};
-use crate::model::delivery::{Delivery, LedgerPage, LedgerRow, LedgerStatus, status};
+use crate::model::delivery::{Delivery, LedgerPage, LedgerRow, LedgerStatus, TALLY, status};
 
 #[derive(Default)]
 pub struct DeliveriesScreen {
@@ -104,21 +104,7 @@ impl DeliveriesScreen {
         let height = (list.len() as f32 * 24.0 + 30.0).min(ui.available_height() * 0.4);
         let spec = TextTable {
             id: "deliveries_table",
-            headers: &[
-                "id",
-                "campaign",
-                "activity",
-                "channel",
-                "through",
-                "status",
-                "total",
-                "sent",
-                "failed",
-                "excluded",
-                "unconfirmed",
-                "remaining",
-                "created",
-            ],
+            headers: &HEADERS,
             widths: &[40.0, 140.0, 110.0, 60.0, 110.0, 80.0, 64.0, 64.0, 64.0, 64.0, 64.0, 64.0],
             row_height: 24.0,
             max_height: Some(height),
@@ -253,23 +239,25 @@ impl DeliveriesScreen {
     }
 }
 
+/// The columns of the list of deliveries.
+const HEADERS: [&str; 13] = [
+    "id", "campaign", "activity", "channel", "through", "status", TALLY[0], TALLY[1], TALLY[2], TALLY[3], TALLY[4],
+    TALLY[5], "created",
+];
+
 /// A delivery as a row of the list.
 fn delivery_cells(d: &Delivery) -> Vec<String> {
-    vec![
+    let mut cells = vec![
         d.id.to_string(),
         d.campaign.clone(),
         d.activity_name().to_owned(),
         d.channel.clone(),
         d.credential.clone().unwrap_or_else(|| "built-in Sandbox".to_owned()),
         d.status.to_string(),
-        theme::count(d.total()),
-        theme::count(d.count(status::SENT)),
-        theme::count(d.count(status::FAILED)),
-        theme::count(d.count(status::EXCLUDED)),
-        theme::count(d.count(status::UNCONFIRMED)),
-        theme::count(d.remaining()),
-        d.created_at.strftime("%Y-%m-%d %H:%M").to_string(),
-    ]
+    ];
+    cells.extend(d.tally().map(theme::count));
+    cells.push(d.created_at.strftime("%Y-%m-%d %H:%M").to_string());
+    cells
 }
 
 /// A ledger row as a row of the table.
