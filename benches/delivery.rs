@@ -18,7 +18,7 @@ use std::time::Instant;
 mod support;
 use support::mock_http;
 
-use campaign_console::model::{CampaignKind, Channel, Message, ProviderKind};
+use campaign_console::model::{CampaignKind, Channel, Message, ProviderKind, ProviderSettings};
 use campaign_console::store;
 use campaign_console::ui::testing;
 
@@ -90,9 +90,12 @@ fn main() {
     console
         .add_credential(
             Channel::Sms,
-            ProviderKind::Http,
             "Loopback",
-            serde_json::json!({ "url": mock.url, "max_in_flight": in_flight }),
+            ProviderSettings::from_json(
+                ProviderKind::Http,
+                serde_json::json!({ "url": mock.url, "max_in_flight": in_flight }),
+            )
+            .unwrap(),
             None,
         )
         .unwrap();

@@ -13,11 +13,11 @@ mod support;
 use std::time::{Duration, Instant};
 
 use campaign_console::console::Console;
-use campaign_console::model::{CampaignKind, Canvas, Channel, Message, ProviderKind};
+use campaign_console::model::{CampaignKind, Canvas, Channel, Message, ProviderKind, ProviderSettings};
 use campaign_console::ui::testing;
 use mock_http::{MockHttp, Reply};
 use serde_json::json;
-use support::{one, sqlite};
+use support::{one, settings, sqlite};
 
 fn blast(channel: Channel, credential: &str, message: Message) -> Canvas {
     support::blast(channel, Some(credential), message)
@@ -44,13 +44,15 @@ fn smtp_sends_both_parts_with_headers_personalized_signed_in_with_the_keychain_p
     )
     .unwrap();
     let sink = smtp_sink::SmtpSink::start("mailer", "s3cret");
-    let settings = json!({
-        "host": "127.0.0.1", "port": sink.port, "tls": "none", "username": "mailer",
-        "from": "Travel Co <news@example.com>", "reply_to": "help@example.com",
-        "unsubscribe": "https://example.com/unsub/{key}",
-    });
-    let credential =
-        console.add_credential(Channel::Email, ProviderKind::Smtp, "Relay", settings.clone(), Some("s3cret")).unwrap();
+    let smtp = settings(
+        ProviderKind::Smtp,
+        json!({
+            "host": "127.0.0.1", "port": sink.port, "tls": "none", "username": "mailer",
+            "from": "Travel Co <news@example.com>", "reply_to": "help@example.com",
+            "unsubscribe": "https://example.com/unsub/{key}",
+        }),
+    );
+    let credential = console.add_credential(Channel::Email, "Relay", smtp.clone(), Some("s3cret")).unwrap();
     // The password is in the keychain, not in the workspace.
     let stored: String = db
         .query_row(
@@ -62,19 +64,17 @@ fn smtp_sends_both_parts_with_headers_personalized_signed_in_with_the_keychain_p
     assert!(!stored.contains("s3cret"));
 
     // Verify signs in without sending; a wrong password says so.
-    let verified = console.verify_credential(Some(credential.id), ProviderKind::Smtp, &settings, None).unwrap();
+    let verified = console.verify_credential(Some(credential.id), &smtp, None).unwrap();
     assert!(verified.contains("signed in as mailer"), "{verified}");
-    let refused =
-        console.verify_credential(None, ProviderKind::Smtp, &settings, Some("wrong".into())).unwrap_err().to_string();
+    let refused = console.verify_credential(None, &smtp, Some("wrong".into())).unwrap_err().to_string();
     assert!(refused.contains("535"), "{refused}");
     assert!(sink.mails().is_empty(), "Verify sends nothing");
     // Settings that cannot work are refused when saved, with what to fix.
     let err = console
         .add_credential(
             Channel::Email,
-            ProviderKind::Smtp,
             "Open relay",
-            json!({"host": "smtp.example.com", "tls": "none", "from": "a@example.com"}),
+            settings(ProviderKind::Smtp, json!({"host": "smtp.example.com", "tls": "none", "from": "a@example.com"})),
             None,
         )
         .unwrap_err();
@@ -159,11 +159,14 @@ fn webhook_faults_end_every_message_sent_or_failed_with_its_reason_and_the_rate_
             _ => ok,
         }
     });
-    let settings = json!({
-        "url": mock.url, "secret_header": "Authorization", "timeout_seconds": 1,
-        "rate_per_second": 40, "max_in_flight": 4, "retry_backoff_seconds": 0.2,
-    });
-    console.add_credential(Channel::Sms, ProviderKind::Http, "Hook", settings, Some("Bearer t0ken")).unwrap();
+    let hook = settings(
+        ProviderKind::Http,
+        json!({
+            "url": mock.url, "secret_header": "Authorization", "timeout_seconds": 1,
+            "rate_per_second": 40, "max_in_flight": 4, "retry_backoff_seconds": 0.2,
+        }),
+    );
+    console.add_credential(Channel::Sms, "Hook", hook, Some("Bearer t0ken")).unwrap();
     let c = console.create_campaign("Texts", CampaignKind::Orchestrated).unwrap();
     let message = Message { text: "Hi {{ profile.first_name }}".into(), ..Message::default() };
     console.save_canvas(c.id, &blast(Channel::Sms, "Hook", message)).unwrap();
@@ -229,7 +232,12 @@ fn direct_mail_writes_an_extraction_file_and_a_crash_does_not_write_a_line_twice
     console.generate_demo(50, 7, false, &mut |_| true).unwrap();
     let folder = out.path().display().to_string();
     console
-        .add_credential(Channel::DirectMail, ProviderKind::FileExport, "Printer", json!({ "folder": folder }), None)
+        .add_credential(
+            Channel::DirectMail,
+            "Printer",
+            settings(ProviderKind::FileExport, json!({ "folder": folder })),
+            None,
+        )
         .unwrap();
     let c = console.create_campaign("Letters", CampaignKind::Orchestrated).unwrap();
     let columns = vec!["profile.first_name".to_owned(), "profile.last_name".to_owned(), "profile.city".to_owned()];
@@ -294,8 +302,8 @@ fn killed_again_and_again_while_sending_over_http_no_key_reaches_the_provider_tw
         .unwrap();
     let mock = MockHttp::start(|request, _| Reply::ok(&format!("{{\"id\": \"m-{}\"}}", recipient(&request.key()))));
     // 1,500 a second at most: twelve lives of at most 0.9 s cannot send all 20,000.
-    let settings = json!({ "url": mock.url, "rate_per_second": 1500, "max_in_flight": 8 });
-    console.add_credential(Channel::Sms, ProviderKind::Http, "Hook", settings, None).unwrap();
+    let hook = settings(ProviderKind::Http, json!({ "url": mock.url, "rate_per_second": 1500, "max_in_flight": 8 }));
+    console.add_credential(Channel::Sms, "Hook", hook, None).unwrap();
     let c = console.create_campaign("Blast", CampaignKind::Orchestrated).unwrap();
     let message = Message { text: "Hi {{ profile.first_name }}, 20% off until Sunday.".into(), ..Message::default() };
     console.save_canvas(c.id, &blast(Channel::Sms, "Hook", message)).unwrap();
@@ -358,16 +366,18 @@ fn the_channels_default_credential_is_the_one_that_sends_and_is_named() {
         .execute_batch("UPDATE profiles SET email_opt_in = 1, email = 'p' || id || '@example.com'")
         .unwrap();
     let sink = smtp_sink::SmtpSink::start("mailer", "pw");
-    let settings = json!({"host": "127.0.0.1", "port": sink.port, "tls": "none", "username": "mailer",
-                          "from": "news@example.com"});
-    let relay = console.add_credential(Channel::Email, ProviderKind::Smtp, "My relay", settings, Some("pw")).unwrap();
+    let smtp = settings(
+        ProviderKind::Smtp,
+        json!({"host": "127.0.0.1", "port": sink.port, "tls": "none", "username": "mailer", "from": "news@example.com"}),
+    );
+    let relay = console.add_credential(Channel::Email, "My relay", smtp, Some("pw")).unwrap();
     let default = |console: &Console| {
         let list = console.credentials().unwrap();
         campaign_console::model::default_credential(&list, Channel::Email).map(|c| c.name.clone())
     };
     assert_eq!(default(&console).as_deref(), Some("Sandbox"), "adding one does not change the default");
     // A name that differs only by case is refused.
-    let clash = console.add_credential(Channel::Email, ProviderKind::Sandbox, "my RELAY", json!({}), None).unwrap_err();
+    let clash = console.add_credential(Channel::Email, "my RELAY", ProviderSettings::default(), None).unwrap_err();
     assert!(clash.to_string().contains("already exists"), "{clash}");
 
     let message = Message { subject: "Hi".into(), text: "Hello".into(), ..Message::default() };

@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
-use campaign_console::model::{Channel, ProviderKind};
+use campaign_console::model::{Channel, ProviderKind, ProviderSettings};
 use campaign_console::ui::testing;
 
 fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<String> {
@@ -29,9 +29,12 @@ fn a_saved_credential_keeps_its_secret_out_of_the_workspace_files() {
         let credential = console
             .add_credential(
                 Channel::Sms,
-                ProviderKind::Twilio,
                 name,
-                serde_json::json!({ "account_sid": "AC0123456789abcdef0123456789abcdef" }),
+                ProviderSettings::from_json(
+                    ProviderKind::Twilio,
+                    serde_json::json!({ "account_sid": "AC0123456789abcdef0123456789abcdef" }),
+                )
+                .unwrap(),
                 Some(secret),
             )
             .unwrap();
@@ -54,10 +57,13 @@ fn a_saved_credential_keeps_its_secret_out_of_the_workspace_files() {
 fn a_refused_credential_leaves_no_secret_behind_and_delete_removes_it() {
     let dir = tempfile::tempdir().unwrap();
     let console = testing::console(dir.path()).unwrap();
-    let settings = serde_json::json!({ "host": "smtp.example.com", "from": "news@example.com" });
-    let first =
-        console.add_credential(Channel::Email, ProviderKind::Smtp, "Mail", settings.clone(), Some("pw-1")).unwrap();
-    let err = console.add_credential(Channel::Email, ProviderKind::Smtp, "Mail", settings, Some("pw-2")).unwrap_err();
+    let settings = ProviderSettings::from_json(
+        ProviderKind::Smtp,
+        serde_json::json!({ "host": "smtp.example.com", "from": "news@example.com" }),
+    )
+    .unwrap();
+    let first = console.add_credential(Channel::Email, "Mail", settings.clone(), Some("pw-1")).unwrap();
+    let err = console.add_credential(Channel::Email, "Mail", settings, Some("pw-2")).unwrap_err();
     assert!(err.to_string().contains("already exists"), "{err}");
     assert_eq!(console.credentials().unwrap().len(), 1);
 
@@ -73,14 +79,17 @@ fn a_refused_credential_leaves_no_secret_behind_and_delete_removes_it() {
 fn a_credential_keeps_several_named_secrets_each_in_the_keychain() {
     let dir = tempfile::tempdir().unwrap();
     let console = testing::console(dir.path()).unwrap();
-    let settings = serde_json::json!({ "url": "https://hooks.example.com/x", "secret_header": "Authorization" });
+    let settings = ProviderSettings::from_json(
+        ProviderKind::Http,
+        serde_json::json!({ "url": "https://hooks.example.com/x", "secret_header": "Authorization" }),
+    )
+    .unwrap();
     let typed = |pairs: &[(&str, &str)]| -> campaign_console::console::SecretValues {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     };
     let c = console
         .add_credential_with(
             Channel::Webhook,
-            ProviderKind::Http,
             "X account",
             settings.clone(),
             &typed(&[("secret", "bearer-ONE-secret"), ("api_key_secret", "key-TWO-secret")]),

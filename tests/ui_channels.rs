@@ -74,11 +74,12 @@ fn an_smtp_credential_is_verified_and_saved_with_its_password_in_the_keychain_on
     settle(&mut h);
     let saved = console.credentials().unwrap();
     let relay = saved.iter().find(|c| c.name == "Relay").expect("saved");
-    assert_eq!((relay.channel, relay.provider), (Channel::Email, ProviderKind::Smtp));
-    assert_eq!(relay.settings["host"], "127.0.0.1");
-    assert_eq!(relay.settings["port"], serde_json::json!(sink.port));
-    assert_eq!(relay.settings["tls"], "none");
-    assert!(!relay.settings.to_string().contains("s3cret"), "the password is not in the settings");
+    assert_eq!((relay.channel, relay.provider()), (Channel::Email, ProviderKind::Smtp));
+    let kept = relay.settings.to_json();
+    assert_eq!(kept["host"], "127.0.0.1");
+    assert_eq!(kept["port"], serde_json::json!(sink.port));
+    assert_eq!(kept["tls"], "none");
+    assert!(!kept.to_string().contains("s3cret"), "the password is not in the settings");
     assert_eq!(console.credential_secret(relay).unwrap().as_deref(), Some("s3cret"), "it is in the keychain");
     let on_disk = std::fs::read(dir.path().join("workspace.sqlite")).unwrap();
     assert!(!on_disk.windows(6).any(|w| w == b"s3cret"), "the password is nowhere in the workspace file");
@@ -103,10 +104,8 @@ fn an_smtp_credential_is_verified_and_saved_with_its_password_in_the_keychain_on
 fn settings_that_cannot_work_are_refused_with_what_to_fix() {
     let dir = tempfile::tempdir().unwrap();
     let console = testing::console(dir.path()).unwrap();
-    let sandbox = campaign_console::model::ProviderKind::Sandbox;
-    console
-        .add_credential(campaign_console::model::Channel::Email, sandbox, "Sandbox", serde_json::json!({}), None)
-        .unwrap();
+    let sandbox = campaign_console::model::ProviderSettings::default();
+    console.add_credential(campaign_console::model::Channel::Email, "Sandbox", sandbox, None).unwrap();
     let mut h = harness(App::new(console.clone(), SavedState::default()));
     settle(&mut h);
     h.get_by_label_contains("Channels").click();

@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::registry::{Entry, Parts};
-use super::{Answer, Capabilities, ChannelError, Outgoing, Provider, SendError, setting};
+use super::{Answer, Capabilities, ChannelError, Outgoing, Provider, SendError};
 use crate::model::provider::{FieldKind, field};
+use crate::model::settings::{self, ProviderSettings};
 use crate::model::{Channel, ProviderKind};
 
 pub const KEY_COLUMN: &str = "idempotency_key";
@@ -31,14 +32,22 @@ pub const ENTRY: Entry = Entry {
     first_on: &[],
     fields: &[field("folder", "Folder", FieldKind::Folder, "where extraction files are written")],
     paced: false,
-    problems: |settings| DirectMail::from_json(settings).err().map(|e| ("", e.to_string())).into_iter().collect(),
-    build: |parts: Parts<'_>| Ok((Arc::new(DirectMail::from_json(parts.settings)?), 1)),
+    problems: |settings| match settings {
+        ProviderSettings::FileExport(s) => {
+            DirectMail::read(s).err().map(|e| ("folder", e.to_string())).into_iter().collect()
+        }
+        _ => Vec::new(),
+    },
+    build: |parts: Parts<'_>| match parts.settings {
+        ProviderSettings::FileExport(s) => Ok((Arc::new(DirectMail::read(s)?), 1)),
+        other => Err(ChannelError::mismatch(ProviderKind::FileExport, other)),
+    },
 };
 
 impl DirectMail {
     /// Checks the credential's folder (it must exist and be a folder).
-    pub fn from_json(settings: &serde_json::Value) -> Result<Self, ChannelError> {
-        let folder = setting(settings, "folder").trim();
+    pub fn read(settings: &settings::DirectMail) -> Result<Self, ChannelError> {
+        let folder = settings.folder.trim();
         if folder.is_empty() {
             return Err("the folder to write extraction files to is missing".into());
         }

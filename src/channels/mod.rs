@@ -11,6 +11,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use crate::model::ProviderSettings;
+use crate::model::settings;
+
 /// A message ready to go: rendered for one recipient.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Outgoing {
@@ -40,6 +43,13 @@ pub enum ChannelError {
     /// Where the Sandbox keeps its messages could not be used (it may pass: a busy workspace).
     #[error("the Sandbox's outbox: {0}")]
     Outbox(String),
+}
+
+impl ChannelError {
+    /// Settings of another provider given to `kind` (a caller's mistake, said plainly).
+    pub fn mismatch(kind: crate::model::ProviderKind, settings: &crate::model::ProviderSettings) -> Self {
+        Self::Settings(format!("{} settings cannot build a {} provider", settings.kind().label(), kind.label()))
+    }
 }
 
 impl From<String> for ChannelError {
@@ -122,8 +132,7 @@ pub trait Provider: Send + Sync {
     }
 }
 
-/// How fast and how many at once a credential sends, from its settings (`rate_per_second`,
-/// `max_in_flight`).
+/// How fast and how many at once a credential sends, from its settings' pace.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Pace {
     /// At most this many messages per second; `None`: as fast as the provider answers.
@@ -133,19 +142,21 @@ pub struct Pace {
 }
 
 impl Pace {
-    pub fn of(settings: &serde_json::Value, default_in_flight: usize) -> Self {
+    /// The pace of `settings` (none given: as fast as the provider answers, `default_in_flight`
+    /// at once).
+    pub fn of(settings: Option<&settings::Pace>, default_in_flight: usize) -> Self {
         Self {
-            rate_per_second: settings.get("rate_per_second").and_then(serde_json::Value::as_f64).filter(|r| *r > 0.0),
+            rate_per_second: settings.and_then(|s| s.rate_per_second).filter(|r| *r > 0.0),
             max_in_flight: settings
-                .get("max_in_flight")
-                .and_then(serde_json::Value::as_u64)
-                .map_or(default_in_flight, |n| n.clamp(1, 256) as usize),
+                .and_then(|s| s.max_in_flight)
+                .filter(|n| *n >= 1.0)
+                .map_or(default_in_flight, |n| n.clamp(1.0, 256.0) as usize),
         }
     }
 }
 
-/// How a credential retries a transient failure, from its settings (`max_attempts`,
-/// `retry_backoff_seconds`); `None`: the pipeline's default.
+/// How a credential retries a transient failure, from its settings' pace; `None`: the
+/// pipeline's default.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Retries {
     pub max_attempts: Option<u32>,
@@ -154,23 +165,18 @@ pub struct Retries {
 }
 
 impl Retries {
-    pub fn of(settings: &serde_json::Value) -> Self {
+    pub fn of(settings: Option<&settings::Pace>) -> Self {
         Self {
             max_attempts: settings
-                .get("max_attempts")
-                .and_then(serde_json::Value::as_u64)
-                .map(|n| n.clamp(1, 20) as u32),
+                .and_then(|s| s.max_attempts)
+                .filter(|n| *n >= 0.0)
+                .map(|n| n.clamp(1.0, 20.0) as u32),
             backoff: settings
-                .get("retry_backoff_seconds")
-                .and_then(serde_json::Value::as_f64)
+                .and_then(|s| s.retry_backoff_seconds)
+                .filter(|s| s.is_finite())
                 .map(|s| Duration::from_secs_f64(s.clamp(0.01, 3_600.0))),
         }
     }
-}
-
-/// A setting of a credential as text ("" when absent).
-pub(crate) fn setting<'a>(settings: &'a serde_json::Value, key: &str) -> &'a str {
-    settings.get(key).and_then(serde_json::Value::as_str).unwrap_or("")
 }
 
 /// Whether `host` names this machine (where unencrypted connections are allowed).
@@ -198,46 +204,44 @@ pub fn is_host(host: &str) -> bool {
 
 /// Every problem with a credential's settings, each with the key of the field it is about
 /// ("" when it is about the whole form), so that a form can show them all at once.
-pub fn field_problems(kind: crate::model::ProviderKind, settings: &serde_json::Value) -> Vec<(&'static str, String)> {
-    let mut out = registry::entry(kind).map_or_else(Vec::new, |e| (e.problems)(settings));
-    if let Err(e) = check_numbers(settings) {
-        out.push(("", e.to_string()));
+pub fn field_problems(settings: &ProviderSettings) -> Vec<(&'static str, String)> {
+    let mut out = registry::entry(settings.kind()).map_or_else(Vec::new, |e| (e.problems)(settings));
+    if let Some(pace) = settings.pace() {
+        out.extend(pace_problems(pace));
     }
     out
 }
 
 /// Checks a credential's settings for its provider before they are saved; the message says
-/// what to fix, in words for the admin.
-pub fn check_settings(kind: crate::model::ProviderKind, settings: &serde_json::Value) -> Result<(), ChannelError> {
-    check_numbers(settings)?;
-    match registry::entry(kind).and_then(|e| (e.problems)(settings).into_iter().next()) {
+/// what to fix (the first problem), in words for the admin.
+pub fn check_settings(settings: &ProviderSettings) -> Result<(), ChannelError> {
+    match field_problems(settings).into_iter().next() {
         Some((_, first)) => Err(ChannelError::Settings(first)),
         None => Ok(()),
     }
 }
 
 /// A number setting between `low` and `high`, when it is given.
-pub(crate) fn check_number(
-    settings: &serde_json::Value,
-    key: &str,
-    label: &str,
-    low: f64,
-    high: f64,
-) -> Result<(), ChannelError> {
-    match settings.get(key) {
-        None | Some(serde_json::Value::Null) => Ok(()),
-        Some(v) => match v.as_f64() {
-            Some(x) if (low..=high).contains(&x) => Ok(()),
-            _ => Err(ChannelError::Settings(format!("{label} must be a number from {low} to {high}"))),
-        },
+pub(crate) fn check_number(value: Option<f64>, label: &str, low: f64, high: f64) -> Result<(), ChannelError> {
+    match value {
+        Some(x) if !(low..=high).contains(&x) => {
+            Err(ChannelError::Settings(format!("{label} must be a number from {low} to {high}")))
+        }
+        _ => Ok(()),
     }
 }
 
-/// The pace and retry numbers every credential may have.
-fn check_numbers(settings: &serde_json::Value) -> Result<(), ChannelError> {
-    check_number(settings, "rate_per_second", "The rate (messages per second)", 0.001, 100_000.0)?;
-    check_number(settings, "max_in_flight", "Messages at once", 1.0, 256.0)?;
-    check_number(settings, "max_attempts", "Attempts", 1.0, 20.0)?;
-    check_number(settings, "retry_backoff_seconds", "The first retry's wait (s)", 0.01, 3_600.0)?;
-    Ok(())
+/// What is wrong with the pace and retry numbers, each with its field's key.
+fn pace_problems(pace: &settings::Pace) -> Vec<(&'static str, String)> {
+    [
+        ("rate_per_second", pace.rate_per_second, "The rate (messages per second)", 0.001, 100_000.0),
+        ("max_in_flight", pace.max_in_flight, "Messages at once", 1.0, 256.0),
+        ("max_attempts", pace.max_attempts, "Attempts", 1.0, 20.0),
+        ("retry_backoff_seconds", pace.retry_backoff_seconds, "The first retry's wait (s)", 0.01, 3_600.0),
+    ]
+    .into_iter()
+    .filter_map(|(key, value, label, low, high)| {
+        check_number(value, label, low, high).err().map(|e| (key, e.to_string()))
+    })
+    .collect()
 }

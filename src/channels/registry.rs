@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use super::{ChannelError, Provider, direct_mail, sandbox, smtp, webhook};
 use crate::model::provider::{Field, PACE_FIELDS};
-use crate::model::{Channel, ProviderKind};
+use crate::model::{Channel, ProviderKind, ProviderSettings};
 
 /// What building a provider gets from the credential and the Console.
 pub struct Parts<'a> {
-    pub settings: &'a serde_json::Value,
+    pub settings: &'a ProviderSettings,
     /// The credential's secrets by slot (the keys of its form's secret fields), from the
     /// keychain or the deployment.
     pub secrets: &'a std::collections::BTreeMap<String, String>,
@@ -39,8 +39,9 @@ pub struct Entry {
     pub fields: &'static [Field],
     /// It sends often enough to take a pace (messages per second, at once).
     pub paced: bool,
-    /// Every problem with settings, with the key of its field ("" for the whole form).
-    pub problems: fn(&serde_json::Value) -> Vec<(&'static str, String)>,
+    /// Every problem with settings (this provider's), with the key of its field ("" for the
+    /// whole form).
+    pub problems: fn(&ProviderSettings) -> Vec<(&'static str, String)>,
     pub build: fn(Parts<'_>) -> Result<Built, ChannelError>,
 }
 
@@ -79,8 +80,9 @@ pub fn form(kind: ProviderKind) -> Vec<Field> {
     })
 }
 
-/// A provider with what `parts` gives, or what to fix.
-pub fn build(kind: ProviderKind, parts: Parts<'_>) -> Result<Built, ChannelError> {
-    let entry = entry(kind).ok_or(ChannelError::Unavailable(kind.as_str()))?;
+/// The provider of `parts`' settings, built with what `parts` gives, or what to fix.
+pub fn build(parts: Parts<'_>) -> Result<Built, ChannelError> {
+    let kind = parts.settings.kind();
+    let entry = entry(kind).ok_or(ChannelError::Unavailable(kind.label()))?;
     (entry.build)(parts)
 }

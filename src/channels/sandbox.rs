@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::registry::{Entry, Parts};
 use super::{Answer, Capabilities, ChannelError, Outgoing, Provider, SendError, check_number};
 use crate::model::provider::{FieldKind, SandboxRates, field};
+use crate::model::settings::{self, ProviderSettings};
 use crate::model::{Channel, ProviderKind};
 
 /// The Sandbox in the provider registry: every channel, no account.
@@ -27,39 +28,37 @@ pub const ENTRY: Entry = Entry {
         field("click_rate", "Click rate", FieldKind::Number, "0 to 1, of opened ones").with_default("0.25"),
     ],
     paced: true,
-    problems,
+    problems: |settings| match settings {
+        ProviderSettings::Sandbox(s) => problems(s),
+        _ => Vec::new(),
+    },
     // One connection to the workspace: more at once would only queue on it.
     build: |parts: Parts<'_>| Ok((Arc::new(Sandbox::new((parts.outbox)()?)), 1)),
 };
 
 /// The Sandbox's simulated events, from its credential's settings, with plausible defaults.
-pub fn rates(settings: &serde_json::Value) -> SandboxRates {
-    let rate = |key: &str, default: f64| {
-        settings.get(key).and_then(serde_json::Value::as_f64).filter(|x| (0.0..=1.0).contains(x)).unwrap_or(default)
-    };
-    let delay = settings.get("delay_seconds").and_then(serde_json::Value::as_f64).filter(|x| *x >= 0.0).unwrap_or(2.0);
+pub fn rates(settings: &settings::Sandbox) -> SandboxRates {
+    let rate = |value: Option<f64>, default: f64| value.filter(|x| (0.0..=1.0).contains(x)).unwrap_or(default);
+    let delay = settings.delay_seconds.filter(|x| *x >= 0.0 && x.is_finite()).unwrap_or(2.0);
     SandboxRates {
         delay: std::time::Duration::from_secs_f64(delay),
-        delivered: rate("delivered_rate", 0.97),
-        opened: rate("open_rate", 0.4),
-        clicked: rate("click_rate", 0.25),
+        delivered: rate(settings.delivered_rate, 0.97),
+        opened: rate(settings.open_rate, 0.4),
+        clicked: rate(settings.click_rate, 0.25),
     }
 }
 
 /// What is wrong with the Sandbox's simulation settings.
-fn problems(settings: &serde_json::Value) -> Vec<(&'static str, String)> {
-    let mut out = Vec::new();
-    if let Err(e) = check_number(settings, "delay_seconds", "The delay before events", 0.0, 86_400.0) {
-        out.push(("delay_seconds", e.to_string()));
-    }
-    for (key, label) in
-        [("delivered_rate", "The delivered rate"), ("open_rate", "The open rate"), ("click_rate", "The click rate")]
-    {
-        if let Err(e) = check_number(settings, key, label, 0.0, 1.0) {
-            out.push((key, e.to_string()));
-        }
-    }
-    out
+fn problems(settings: &settings::Sandbox) -> Vec<(&'static str, String)> {
+    [
+        ("delay_seconds", settings.delay_seconds, "The delay before events", 86_400.0),
+        ("delivered_rate", settings.delivered_rate, "The delivered rate", 1.0),
+        ("open_rate", settings.open_rate, "The open rate", 1.0),
+        ("click_rate", settings.click_rate, "The click rate", 1.0),
+    ]
+    .into_iter()
+    .filter_map(|(key, value, label, high)| check_number(value, label, 0.0, high).err().map(|e| (key, e.to_string())))
+    .collect()
 }
 
 /// Where the Sandbox keeps its messages: the workspace, given by the Console (a provider reads

@@ -12,8 +12,9 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::registry::{Entry, Parts};
-use super::{Answer, Capabilities, ChannelError, Outgoing, Provider, SendError, is_loopback, setting};
+use super::{Answer, Capabilities, ChannelError, Outgoing, Provider, SendError, is_loopback};
 use crate::model::provider::{FieldKind, field};
+use crate::model::settings::{self, ProviderSettings};
 use crate::model::{Channel, ProviderKind, SECRET_SLOT};
 
 /// How the connection is encrypted.
@@ -75,9 +76,13 @@ pub const ENTRY: Entry = Entry {
         field("unsubscribe", "Unsubscribe link", FieldKind::Text, "https://example.com/unsub/{key} or mailto:…"),
     ],
     paced: true,
-    problems: SmtpSettings::problems,
-    build: |parts: Parts<'_>| {
-        Ok((Arc::new(Smtp::new(SmtpSettings::from_json(parts.settings)?, parts.secret(SECRET_SLOT))), 4))
+    problems: |settings| match settings {
+        ProviderSettings::Smtp(s) => SmtpSettings::problems(s),
+        _ => Vec::new(),
+    },
+    build: |parts: Parts<'_>| match parts.settings {
+        ProviderSettings::Smtp(s) => Ok((Arc::new(Smtp::new(SmtpSettings::read(s)?, parts.secret(SECRET_SLOT))), 4)),
+        other => Err(ChannelError::mismatch(ProviderKind::Smtp, other)),
     },
 };
 
@@ -105,17 +110,16 @@ pub struct SmtpSettings {
 }
 
 impl SmtpSettings {
-    /// Reads and checks the settings of a credential; the message says what to fix.
     /// Every problem with `settings`, each with the key of the field it is about.
-    pub fn problems(settings: &serde_json::Value) -> Vec<(&'static str, String)> {
+    pub fn problems(settings: &settings::Smtp) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
-        let host = setting(settings, "host").trim();
+        let host = settings.host.trim();
         if host.is_empty() {
             out.push(("host", "the SMTP server's host name is missing".to_owned()));
         } else if !super::is_host(host) {
             out.push(("host", format!("\u{201c}{host}\u{201d} is not a host name or an IP address")));
         }
-        let tls_text = setting(settings, "tls");
+        let tls_text = settings.tls.trim();
         let tls = if tls_text.is_empty() { Some(TlsMode::StartTls) } else { TlsMode::parse(tls_text) };
         match tls {
             None => out.push(("tls", format!("\u{201c}{tls_text}\u{201d} is not a TLS mode"))),
@@ -127,13 +131,15 @@ impl SmtpSettings {
             )),
             Some(_) => {}
         }
-        if let Some(p) = settings.get("port").filter(|v| !v.is_null())
-            && p.as_u64().and_then(|p| u16::try_from(p).ok()).is_none_or(|p| p == 0)
+        if let Some(p) = settings.port
+            && port_number(p).is_none()
         {
             out.push(("port", format!("{p} is not a port number (1 to 65535)")));
         }
-        for (key, what, required) in [("from", "sender", true), ("reply_to", "reply-to address", false)] {
-            let text = setting(settings, key).trim();
+        for (key, text, what, required) in
+            [("from", &settings.from, "sender", true), ("reply_to", &settings.reply_to, "reply-to address", false)]
+        {
+            let text = text.trim();
             if text.is_empty() {
                 if required {
                     out.push((key, "the sender address (From) is missing".to_owned()));
@@ -142,63 +148,38 @@ impl SmtpSettings {
                 out.push((key, format!("the {what} \u{201c}{text}\u{201d} is not an email address ({e})")));
             }
         }
-        let unsubscribe = setting(settings, "unsubscribe").trim();
+        let unsubscribe = settings.unsubscribe.trim();
         if !unsubscribe.is_empty() && !unsubscribe.starts_with("https://") && !unsubscribe.starts_with("mailto:") {
             out.push(("unsubscribe", "the unsubscribe link must start with https:// or mailto:".to_owned()));
         }
         out
     }
 
-    pub fn from_json(settings: &serde_json::Value) -> Result<Self, ChannelError> {
+    /// Reads and checks the settings of a credential; the message says what to fix (the
+    /// first of [`SmtpSettings::problems`]).
+    pub fn read(settings: &settings::Smtp) -> Result<Self, ChannelError> {
         if let Some((_, first)) = Self::problems(settings).into_iter().next() {
-            return Err(first.into());
+            return Err(ChannelError::Settings(first));
         }
-        let host = setting(settings, "host").trim().to_owned();
-        let tls_text = setting(settings, "tls");
-        let tls = if tls_text.is_empty() {
-            TlsMode::StartTls
-        } else {
-            TlsMode::parse(tls_text).ok_or_else(|| format!("\u{201c}{tls_text}\u{201d} is not a TLS mode"))?
-        };
-        if tls == TlsMode::None && !is_loopback(&host) {
-            return Err(format!(
-                "an unencrypted connection is only allowed to this machine, not to {host}: choose STARTTLS or implicit TLS"
-            ).into());
-        }
-        let port = match settings.get("port").and_then(serde_json::Value::as_u64) {
-            None => tls.default_port(),
-            Some(p) => u16::try_from(p).ok().filter(|p| *p > 0).ok_or_else(|| format!("{p} is not a port number"))?,
-        };
-        let mailbox = |key: &str, what: &str| -> Result<Option<Mailbox>, String> {
-            let text = setting(settings, key).trim();
-            if text.is_empty() {
-                return Ok(None);
-            }
-            text.parse::<Mailbox>()
-                .map(Some)
-                .map_err(|e| format!("the {what} \u{201c}{text}\u{201d} is not an email address ({e})"))
-        };
-        let from = mailbox("from", "sender")?.ok_or("the sender address (From) is missing")?;
-        let reply_to = mailbox("reply_to", "reply-to address")?;
-        let unsubscribe = setting(settings, "unsubscribe").trim().to_owned();
-        if !unsubscribe.is_empty() && !unsubscribe.starts_with("https://") && !unsubscribe.starts_with("mailto:") {
-            return Err("the unsubscribe link must start with https:// or mailto:".into());
-        }
-        let timeout =
-            settings.get("timeout_seconds").and_then(serde_json::Value::as_f64).unwrap_or(30.0).clamp(1.0, 600.0);
-        let pool = settings.get("max_in_flight").and_then(serde_json::Value::as_u64).unwrap_or(4).clamp(1, 64) as u32;
+        let mailbox = |text: &str| text.trim().parse::<Mailbox>().ok();
+        let tls = TlsMode::parse(settings.tls.trim()).unwrap_or(TlsMode::StartTls);
         Ok(Self {
-            host,
-            port,
+            host: settings.host.trim().to_owned(),
+            port: settings.port.and_then(port_number).unwrap_or(tls.default_port()),
             tls,
-            username: setting(settings, "username").trim().to_owned(),
-            from,
-            reply_to,
-            unsubscribe,
-            timeout: Duration::from_secs_f64(timeout),
-            pool,
+            username: settings.username.trim().to_owned(),
+            from: mailbox(&settings.from).ok_or_else(|| ChannelError::from("the sender address (From) is missing"))?,
+            reply_to: mailbox(&settings.reply_to),
+            unsubscribe: settings.unsubscribe.trim().to_owned(),
+            timeout: Duration::from_secs_f64(settings.timeout_seconds.unwrap_or(30.0).clamp(1.0, 600.0)),
+            pool: settings.pace.max_in_flight.map_or(4, |n| n.clamp(1.0, 64.0) as u32),
         })
     }
+}
+
+/// A port number as typed: a whole number from 1 to 65535.
+fn port_number(p: f64) -> Option<u16> {
+    (p.fract() == 0.0 && (1.0..=65_535.0).contains(&p)).then_some(p as u16)
 }
 
 pub struct Smtp {

@@ -11,8 +11,9 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::registry::{Entry, Parts};
-use super::{Answer, Capabilities, ChannelError, Outgoing, Pace, Provider, SendError, setting};
+use super::{Answer, Capabilities, ChannelError, Outgoing, Pace, Provider, SendError};
 use crate::model::provider::{FieldKind, field};
+use crate::model::settings::{self, ProviderSettings};
 use crate::model::{Channel, ProviderKind, SECRET_SLOT};
 
 /// A webhook credential's settings, checked.
@@ -41,18 +42,23 @@ pub const ENTRY: Entry = Entry {
         field("timeout_seconds", "Timeout (s)", FieldKind::Number, "empty: 10"),
     ],
     paced: true,
-    problems: |settings| WebhookSettings::from_json(settings).err().map(|e| ("", e.to_string())).into_iter().collect(),
-    build: |parts: Parts<'_>| {
-        let s = WebhookSettings::from_json(parts.settings)?;
-        let in_flight = Pace::of(parts.settings, 8).max_in_flight;
-        Ok((Arc::new(Webhook::new(s, parts.secret(SECRET_SLOT).as_deref(), in_flight)?), 8))
+    problems: |settings| match settings {
+        ProviderSettings::Http(s) => WebhookSettings::read(s).err().map(|e| ("", e.to_string())).into_iter().collect(),
+        _ => Vec::new(),
+    },
+    build: |parts: Parts<'_>| match parts.settings {
+        ProviderSettings::Http(s) => {
+            let in_flight = Pace::of(Some(&s.pace), 8).max_in_flight;
+            Ok((Arc::new(Webhook::new(WebhookSettings::read(s)?, parts.secret(SECRET_SLOT).as_deref(), in_flight)?), 8))
+        }
+        other => Err(ChannelError::mismatch(ProviderKind::Http, other)),
     },
 };
 
 impl WebhookSettings {
     /// Reads and checks the settings of a credential; the message says what to fix.
-    pub fn from_json(settings: &serde_json::Value) -> Result<Self, ChannelError> {
-        let method_text = setting(settings, "method").trim().to_ascii_uppercase();
+    pub fn read(settings: &settings::Webhook) -> Result<Self, ChannelError> {
+        let method_text = settings.method.trim().to_ascii_uppercase();
         let method = match method_text.as_str() {
             "" | "POST" => reqwest::Method::POST,
             "PUT" => reqwest::Method::PUT,
@@ -61,7 +67,7 @@ impl WebhookSettings {
                 return Err(format!("{other} is not a method a webhook can send with (POST, PUT or PATCH)").into());
             }
         };
-        let url_text = setting(settings, "url").trim();
+        let url_text = settings.url.trim();
         if url_text.is_empty() {
             return Err("the webhook's URL is missing".into());
         }
@@ -80,23 +86,19 @@ impl WebhookSettings {
             other => return Err(format!("{other}:// is not a web address: use https://").into()),
         }
         let mut headers = Vec::new();
-        if let Some(map) = settings.get("headers").and_then(serde_json::Value::as_object) {
-            for (name, value) in map {
-                let value = value.as_str().unwrap_or_default().to_owned();
-                HeaderName::from_bytes(name.as_bytes())
-                    .map_err(|_| format!("\u{201c}{name}\u{201d} is not a header name"))?;
-                HeaderValue::from_str(&value)
-                    .map_err(|_| format!("the value of header {name} has characters a header cannot carry"))?;
-                headers.push((name.clone(), value));
-            }
+        for (name, value) in &settings.headers {
+            HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| format!("\u{201c}{name}\u{201d} is not a header name"))?;
+            HeaderValue::from_str(value)
+                .map_err(|_| format!("the value of header {name} has characters a header cannot carry"))?;
+            headers.push((name.clone(), value.clone()));
         }
-        let secret_header = setting(settings, "secret_header").trim().to_owned();
+        let secret_header = settings.secret_header.trim().to_owned();
         if !secret_header.is_empty() {
             HeaderName::from_bytes(secret_header.as_bytes())
                 .map_err(|_| format!("\u{201c}{secret_header}\u{201d} is not a header name"))?;
         }
-        let timeout =
-            settings.get("timeout_seconds").and_then(serde_json::Value::as_f64).unwrap_or(10.0).clamp(0.1, 300.0);
+        let timeout = settings.timeout_seconds.filter(|t| t.is_finite()).unwrap_or(10.0).clamp(0.1, 300.0);
         Ok(Self { method, url, headers, secret_header, timeout: Duration::from_secs_f64(timeout) })
     }
 }

@@ -63,18 +63,17 @@ pub fn run(console: &Console, action: EmailCmd) -> anyhow::Result<()> {
 
 fn add(console: &Console, provider: EmailProvider) -> anyhow::Result<()> {
     let EmailProvider::Smtp { name, host, port, tls, username, from, reply_to, unsubscribe, rate } = provider;
-    let mut settings = serde_json::json!({ "host": host, "tls": tls, "from": from });
-    for (key, value) in [("username", &username), ("reply_to", &reply_to), ("unsubscribe", &unsubscribe)] {
-        if let Some(v) = value {
-            settings[key] = serde_json::Value::from(v.as_str());
-        }
-    }
-    if let Some(p) = port {
-        settings["port"] = serde_json::Value::from(p);
-    }
-    if let Some(r) = rate {
-        settings["rate_per_second"] = serde_json::Value::from(r);
-    }
+    let settings = model::ProviderSettings::Smtp(model::settings::Smtp {
+        host,
+        port: port.map(f64::from),
+        tls,
+        username: username.clone().unwrap_or_default(),
+        from,
+        reply_to: reply_to.unwrap_or_default(),
+        unsubscribe: unsubscribe.unwrap_or_default(),
+        timeout_seconds: None,
+        pace: model::settings::Pace { rate_per_second: rate, ..Default::default() },
+    });
     let keychain = console.keychain_status();
     // A server's deployment may give the password at each use instead (read only).
     let deployed = campaign_console::secrets::deployment_secret(&name).is_some();
@@ -103,13 +102,7 @@ fn add(console: &Console, provider: EmailProvider) -> anyhow::Result<()> {
             Some(p)
         }
     };
-    let c = console.add_credential(
-        model::Channel::Email,
-        model::ProviderKind::Smtp,
-        &name,
-        settings,
-        password.as_deref(),
-    )?;
+    let c = console.add_credential(model::Channel::Email, &name, settings, password.as_deref())?;
     if deployed {
         say!(
             "Added the SMTP credential \u{201c}{}\u{201d}; its password is read from {} at each use (nothing stored).",
@@ -128,7 +121,7 @@ fn verify(console: &Console, credential: &str) -> anyhow::Result<()> {
         .into_iter()
         .find(|c| c.channel == model::Channel::Email && c.name.eq_ignore_ascii_case(credential))
         .ok_or_else(|| anyhow::anyhow!("there is no email credential called \u{201c}{credential}\u{201d}"))?;
-    match console.verify_credential(Some(c.id), c.provider, &c.settings, None) {
+    match console.verify_credential(Some(c.id), &c.settings, None) {
         Ok(what) => {
             say!("Verified: {what}");
             Ok(())

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use super::{JobId, LifeAction};
 use crate::model::delivery::LedgerStatus;
-use crate::model::{CampaignKind, Canvas, Channel, ProviderKind};
+use crate::model::{CampaignKind, Canvas, Channel, ProviderSettings};
 use crate::secrets;
 
 /// What the UI asks for.
@@ -121,9 +121,8 @@ pub enum ChannelCommand {
     Save {
         id: Option<i64>,
         channel: Channel,
-        provider: ProviderKind,
         name: String,
-        settings: serde_json::Value,
+        settings: ProviderSettings,
         secrets: BTreeMap<String, secrets::Typed>,
     },
     /// → `Credentials`, or `Failed`.
@@ -134,19 +133,13 @@ pub enum ChannelCommand {
     SendTest {
         id: Option<i64>,
         channel: Channel,
-        provider: ProviderKind,
-        settings: serde_json::Value,
+        settings: ProviderSettings,
         secrets: BTreeMap<String, secrets::Typed>,
         to: String,
     },
     /// Connects with a credential's settings without sending; a typed secret is used instead
     /// of the stored ones. → `Verified`.
-    Verify {
-        id: Option<i64>,
-        provider: ProviderKind,
-        settings: serde_json::Value,
-        secrets: BTreeMap<String, secrets::Typed>,
-    },
+    Verify { id: Option<i64>, settings: ProviderSettings, secrets: BTreeMap<String, secrets::Typed> },
 }
 
 /// Background jobs.

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::{ChannelCommand, ChannelEvent, Console, ConsoleError, Event, SecretValues, UserError};
-use crate::model::{Channel, Credential, ProviderKind, SECRET_SLOT, SecretRef};
+use crate::model::{Channel, Credential, ProviderSettings, SECRET_SLOT, SecretRef};
 use crate::secrets::Typed;
 use crate::store;
 
@@ -14,12 +14,11 @@ impl Console {
     pub fn add_credential(
         &self,
         channel: Channel,
-        provider: ProviderKind,
         name: &str,
-        settings: serde_json::Value,
+        settings: ProviderSettings,
         secret: Option<&str>,
     ) -> Result<Credential, ConsoleError> {
-        self.add_credential_with(channel, provider, name, settings, &one_secret(secret))
+        self.add_credential_with(channel, name, settings, &one_secret(secret))
     }
 
     /// Saves a provider credential: each secret (by slot) goes to the secret store first, the
@@ -28,12 +27,11 @@ impl Console {
     pub fn add_credential_with(
         &self,
         channel: Channel,
-        provider: ProviderKind,
         name: &str,
-        settings: serde_json::Value,
+        settings: ProviderSettings,
         secrets: &SecretValues,
     ) -> Result<Credential, ConsoleError> {
-        crate::channels::check_settings(provider, &settings)?;
+        crate::channels::check_settings(&settings)?;
         let mut stored = BTreeMap::new();
         for (slot, value) in secrets {
             let r = SecretRef(format!("credential/{}", uuid::Uuid::new_v4()));
@@ -46,7 +44,6 @@ impl Console {
         let mut credential = Credential {
             id: 0,
             channel,
-            provider,
             name: name.trim().to_owned(),
             settings,
             secrets: stored,
@@ -87,7 +84,7 @@ impl Console {
         &self,
         id: i64,
         name: &str,
-        settings: serde_json::Value,
+        settings: ProviderSettings,
         secret: Option<&str>,
     ) -> Result<Credential, ConsoleError> {
         self.update_credential_with(id, name, settings, &one_secret(secret))
@@ -100,7 +97,7 @@ impl Console {
         &self,
         id: i64,
         name: &str,
-        settings: serde_json::Value,
+        settings: ProviderSettings,
         secrets: &SecretValues,
     ) -> Result<Credential, ConsoleError> {
         let mut credential = self
@@ -108,7 +105,14 @@ impl Console {
             .into_iter()
             .find(|c| c.id == id)
             .ok_or_else(|| store::StoreError::NotFound { what: format!("Credential {id}") })?;
-        crate::channels::check_settings(credential.provider, &settings)?;
+        if settings.kind() != credential.provider() {
+            return Err(ConsoleError::Invalid(format!(
+                "\u{201c}{}\u{201d} sends through {}: its provider cannot change (add another credential)",
+                credential.name,
+                credential.provider().label()
+            )));
+        }
+        crate::channels::check_settings(&settings)?;
         let mut new_refs = Vec::new();
         for (slot, value) in secrets {
             let r = credential
@@ -145,8 +149,8 @@ impl Console {
 
     /// Every problem with a credential's settings, each with the key of its field ("" for the
     /// whole form), so that a form can show them all at once.
-    pub fn credential_problems(provider: ProviderKind, settings: &serde_json::Value) -> Vec<(&'static str, String)> {
-        crate::channels::field_problems(provider, settings)
+    pub fn credential_problems(settings: &ProviderSettings) -> Vec<(&'static str, String)> {
+        crate::channels::field_problems(settings)
     }
 
     /// Makes credential `id` its channel's default: what activities that name no credential
@@ -189,8 +193,7 @@ impl Console {
         &self,
         existing: Option<i64>,
         channel: Channel,
-        kind: ProviderKind,
-        settings: &serde_json::Value,
+        settings: &ProviderSettings,
         typed: SecretValues,
         to: &str,
     ) -> Result<String, ConsoleError> {
@@ -203,7 +206,7 @@ impl Console {
             )));
         }
         let secrets = self.typed_or_stored_secrets(typed, existing)?;
-        let (provider, _) = self.build_provider(kind, settings, &secrets)?;
+        let (provider, _) = self.build_provider(settings, &secrets)?;
         let m = crate::channels::Outgoing {
             idempotency_key: format!("test:{}", uuid::Uuid::new_v4()),
             channel,
@@ -225,36 +228,34 @@ impl Console {
     pub fn verify_credential(
         &self,
         existing: Option<i64>,
-        kind: ProviderKind,
-        settings: &serde_json::Value,
+        settings: &ProviderSettings,
         secret: Option<String>,
     ) -> Result<String, ConsoleError> {
-        self.verify_credential_with(existing, kind, settings, one_secret(secret.as_deref()))
+        self.verify_credential_with(existing, settings, one_secret(secret.as_deref()))
     }
 
     /// [`Console::verify_credential`] with the secrets typed by slot.
     pub fn verify_credential_with(
         &self,
         existing: Option<i64>,
-        kind: ProviderKind,
-        settings: &serde_json::Value,
+        settings: &ProviderSettings,
         typed: SecretValues,
     ) -> Result<String, ConsoleError> {
         let secrets = self.typed_or_stored_secrets(typed, existing)?;
-        let (provider, _) = self.build_provider(kind, settings, &secrets)?;
+        let (provider, _) = self.build_provider(settings, &secrets)?;
         self.runtime.block_on(provider.verify()).map_err(|e| ConsoleError::CannotRun(e.message().to_owned()))
     }
 
     pub(super) fn channel_command(&self, command: ChannelCommand) -> Vec<Event> {
         match command {
             ChannelCommand::Refresh => vec![self.credentials_event()],
-            ChannelCommand::Save { id, channel, provider, name, settings, secrets } => {
+            ChannelCommand::Save { id, channel, name, settings, secrets } => {
                 let secrets = typed_values(secrets);
                 let saved = match id {
                     Some(id) => self.update_credential_with(id, &name, settings, &secrets),
-                    None => self.add_credential_with(channel, provider, &name, settings, &secrets),
+                    None => self.add_credential_with(channel, &name, settings, &secrets),
                 };
-                let saved = saved.map_err(|e| UserError::new("The credential was not saved", &e));
+                let saved = saved.map(Box::new).map_err(|e| UserError::new("The credential was not saved", &e));
                 vec![ChannelEvent::Saved(saved).into(), self.credentials_event()]
             }
             ChannelCommand::Delete { id } => match self.delete_credential(id) {
@@ -265,12 +266,12 @@ impl Console {
                 Ok(()) => vec![self.credentials_event()],
                 Err(e) => vec![Event::Failed(UserError::new("Could not make the credential the default", &e))],
             },
-            ChannelCommand::SendTest { id, channel, provider, settings, secrets, to } => {
-                let sent = self.send_test_message(id, channel, provider, &settings, typed_values(secrets), &to);
+            ChannelCommand::SendTest { id, channel, settings, secrets, to } => {
+                let sent = self.send_test_message(id, channel, &settings, typed_values(secrets), &to);
                 vec![ChannelEvent::Verified(sent.map_err(|e| UserError::of(&e))).into()]
             }
-            ChannelCommand::Verify { id, provider, settings, secrets } => {
-                let verified = self.verify_credential_with(id, provider, &settings, typed_values(secrets));
+            ChannelCommand::Verify { id, settings, secrets } => {
+                let verified = self.verify_credential_with(id, &settings, typed_values(secrets));
                 vec![ChannelEvent::Verified(verified.map_err(|e| UserError::of(&e))).into()]
             }
         }

@@ -114,7 +114,7 @@ pub enum RunEvent {
 pub enum ChannelEvent {
     Credentials(Vec<Credential>),
     /// The credential as saved, or why it was not.
-    Saved(Result<Credential, UserError>),
+    Saved(Result<Box<Credential>, UserError>),
     /// What "Verify" (or "Send a test message") found: what was checked, or what went wrong.
     Verified(Result<String, UserError>),
 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use super::{Console, ConsoleError, SecretValues};
 use crate::channels::{ChannelError, registry};
 use crate::model::provider::Field;
-use crate::model::{Channel, Credential, ProviderKind, SECRET_SLOT};
+use crate::model::{Channel, Credential, ProviderKind, ProviderSettings, SECRET_SLOT};
 use crate::{secrets, store};
 
 /// What a channel activity sends with: its credential's provider, throttle (shared by every
@@ -34,7 +34,7 @@ impl Console {
     /// A credential's secrets by slot: what the deployment gives (a server's environment, read
     /// only) first, else the keychain's.
     pub fn credential_secrets(&self, credential: &Credential) -> Result<SecretValues, ConsoleError> {
-        let mut slots: Vec<&str> = registry::secret_slots(credential.provider);
+        let mut slots: Vec<&str> = registry::secret_slots(credential.provider());
         slots.extend(credential.secrets.keys().map(String::as_str));
         let mut out = SecretValues::new();
         for slot in slots {
@@ -81,7 +81,6 @@ impl Console {
                 chosen.map_or("", |c| c.name.as_str())
             ))
         };
-        let kind = chosen.map_or(ProviderKind::Sandbox, |c| c.provider);
         let secrets = match chosen {
             Some(c) => {
                 let found = self.credential_secrets(c)?;
@@ -98,8 +97,8 @@ impl Console {
             None => SecretValues::new(),
         };
         let (provider, default_in_flight) =
-            self.build_provider(kind, &settings, &secrets).map_err(|e| refused(e.to_string()))?;
-        let pace = Pace::of(&settings, default_in_flight);
+            self.build_provider(&settings, &secrets).map_err(|e| refused(e.to_string()))?;
+        let pace = Pace::of(settings.pace(), default_in_flight);
         let key = format!("{}:{}", channel.as_str(), chosen.map_or(0, |c| c.id));
         let mut throttles = self.throttles.lock().unwrap_or_else(|p| p.into_inner());
         let throttle = match throttles.get(&key) {
@@ -111,7 +110,7 @@ impl Console {
             }
         };
         let mut options = crate::delivery::SendOptions::default();
-        let retries = crate::channels::Retries::of(&settings);
+        let retries = crate::channels::Retries::of(settings.pace());
         options.max_attempts = retries.max_attempts.unwrap_or(options.max_attempts);
         options.backoff = retries.backoff.unwrap_or(options.backoff);
         Ok((provider, throttle, options))
@@ -121,8 +120,7 @@ impl Console {
     /// and how many calls it takes at once unless the settings say; the message says what to fix.
     pub(super) fn build_provider(
         &self,
-        kind: ProviderKind,
-        settings: &serde_json::Value,
+        settings: &ProviderSettings,
         secrets: &SecretValues,
     ) -> Result<registry::Built, ConsoleError> {
         let outbox = || -> Result<Box<dyn crate::channels::sandbox::Outbox>, ChannelError> {
@@ -131,7 +129,7 @@ impl Console {
             store::streaming(&conn).map_err(unusable)?;
             Ok(Box::new(WorkspaceOutbox(Mutex::new(conn))))
         };
-        Ok(registry::build(kind, registry::Parts { settings, secrets, outbox: &outbox })?)
+        Ok(registry::build(registry::Parts { settings, secrets, outbox: &outbox })?)
     }
 }
 

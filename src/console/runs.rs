@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use super::routes::CredentialChoice;
 use super::{CampaignEvent, Console, ConsoleError, Event, Refresh, RunCommand, RunEvent, UserError, jobs};
 use crate::audience::{self, Dialect};
-use crate::model::{Campaign, Canvas, Channel, DataModel, ProviderKind};
+use crate::model::{Campaign, Canvas, Channel, DataModel, ProviderSettings};
 use crate::store::{self, StoreError};
 
 /// Ledger rows shown per page.
@@ -377,9 +377,11 @@ impl Console {
         let mut n = 0;
         for channel in Channel::ALL {
             // Messages sent through the channel's Sandbox credential (or the built-in Sandbox).
-            let credential = credentials.iter().find(|c| c.channel == channel && c.provider == ProviderKind::Sandbox);
-            let settings = credential.map(|c| c.settings.clone()).unwrap_or_default();
-            let rates = crate::channels::sandbox::rates(&settings);
+            let settings = credentials.iter().find_map(|c| match &c.settings {
+                ProviderSettings::Sandbox(s) if c.channel == channel => Some(s.clone()),
+                _ => None,
+            });
+            let rates = crate::channels::sandbox::rates(&settings.unwrap_or_default());
             // Real time, as the Sandbox stamps its messages.
             n += store::sandbox::sandbox_events(&conn, channel.as_str(), &rates, crate::clock::wall(), 100_000)?;
         }

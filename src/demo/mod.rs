@@ -10,7 +10,7 @@ use rusqlite::Connection;
 
 use crate::model::{
     Campaign, CampaignKind, CampaignStatus, Channel, Column, ColumnType, Credential, DataModel, Entity,
-    IdentityNamespace, IndexSpec, Link, ProviderKind,
+    IdentityNamespace, IndexSpec, Link, ProviderSettings, settings,
 };
 use crate::store::customer_data::{self, Loader};
 
@@ -195,11 +195,14 @@ fn insert_samples(tx: &Connection, today: jiff::civil::Date, now: jiff::Timestam
         let credential = Credential {
             id: 0,
             channel,
-            provider: ProviderKind::Sandbox,
             name: "Sandbox".into(),
             // Events a few seconds after each message: most delivered, some opened and clicked.
-            settings: serde_json::json!({
-                "delay_seconds": 2, "delivered_rate": 0.97, "open_rate": 0.45, "click_rate": 0.25
+            settings: ProviderSettings::Sandbox(settings::Sandbox {
+                delay_seconds: Some(2.0),
+                delivered_rate: Some(0.97),
+                open_rate: Some(0.45),
+                click_rate: Some(0.25),
+                pace: settings::Pace::default(),
             }),
             secrets: Default::default(),
             created_at: now,

@@ -108,10 +108,10 @@ pub struct SecretRef(pub String);
 pub struct Credential {
     pub id: i64,
     pub channel: Channel,
-    pub provider: ProviderKind,
     pub name: String,
-    /// Provider-specific, non-secret settings (host, account SID, sender, rate limit, …).
-    pub settings: serde_json::Value,
+    /// The provider's non-secret settings (host, account SID, sender, rate limit, …): which
+    /// provider it sends through is theirs to say.
+    pub settings: super::ProviderSettings,
     /// Where each of its secrets lives in the keychain, by slot (the provider's form names
     /// them: `secret` for a password or a token, more for providers that need several).
     #[serde(default)]
@@ -123,9 +123,14 @@ pub struct Credential {
 }
 
 impl Credential {
+    /// The provider it sends through.
+    pub fn provider(&self) -> ProviderKind {
+        self.settings.kind()
+    }
+
     /// The name and provider, as people read them: "My relay (SMTP)".
     pub fn display_name(&self) -> String {
-        format!("{} ({})", self.name, self.provider.label())
+        format!("{} ({})", self.name, self.provider().label())
     }
 }
 

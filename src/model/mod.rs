@@ -8,6 +8,7 @@ mod channel;
 mod data_model;
 pub mod delivery;
 pub mod provider;
+pub mod settings;
 
 pub use campaign::{Campaign, CampaignKind, CampaignStatus, LastRun, SavedAudience};
 pub use canvas::*;
@@ -15,6 +16,7 @@ pub use channel::{Channel, Credential, ProviderKind, SECRET_SLOT, SecretRef, cre
 pub use data_model::{
     Cell, Column, ColumnType, DataModel, DataOverview, Entity, EntityOverview, IdentityNamespace, IndexSpec, Link,
 };
+pub use settings::ProviderSettings;
 
 /// Whether `name` is a safe SQL identifier for a customer table or column: lower-case ASCII
 /// letters, digits and underscores, starting with a letter, at most 63 characters. Names that

@@ -4,7 +4,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Result, StoreError, parse_ts, ts};
-use crate::model::{Channel, Credential, ProviderKind, SecretRef};
+use crate::model::{Channel, Credential, ProviderKind, ProviderSettings, SecretRef};
 
 /// Inserts a credential and returns its id. `credential.id` is ignored.
 pub fn insert(conn: &Connection, credential: &Credential) -> Result<i64> {
@@ -31,14 +31,21 @@ pub fn insert(conn: &Connection, credential: &Credential) -> Result<i64> {
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, NOT EXISTS (SELECT 1 FROM cc_credentials WHERE channel = ?1))",
         params![
             credential.channel.as_str(),
-            credential.provider.as_str(),
+            credential.provider().as_str(),
             name,
-            credential.settings.to_string(),
+            credential.settings.to_json().to_string(),
             refs_json(credential)?,
             ts(credential.created_at),
         ],
     )?;
     Ok(conn.last_insert_rowid())
+}
+
+/// A credential's settings as the workspace keeps them: the provider's column and its object.
+fn stored_settings(id: i64, provider: &str, settings: &str) -> Result<ProviderSettings> {
+    let kind = ProviderKind::parse(provider).ok_or_else(|| StoreError::Damaged(format!("provider {provider:?}")))?;
+    let json = serde_json::from_str(settings).map_err(|e| StoreError::Damaged(format!("settings of {id}: {e}")))?;
+    ProviderSettings::from_json(kind, json).map_err(|e| StoreError::Damaged(format!("settings of {id}: {e}")))
 }
 
 /// All credentials, by channel then name.
@@ -64,11 +71,8 @@ pub fn list(conn: &Connection) -> Result<Vec<Credential>> {
         Ok(Credential {
             id,
             channel: Channel::parse(&channel).ok_or_else(|| StoreError::Damaged(format!("channel {channel:?}")))?,
-            provider: ProviderKind::parse(&provider)
-                .ok_or_else(|| StoreError::Damaged(format!("provider {provider:?}")))?,
             name,
-            settings: serde_json::from_str(&settings)
-                .map_err(|e| StoreError::Damaged(format!("settings of {id}: {e}")))?,
+            settings: stored_settings(id, &provider, &settings)?,
             secrets: serde_json::from_str(&refs)
                 .map_err(|e| StoreError::Damaged(format!("secret references of {id}: {e}")))?,
             created_at: parse_ts(&created)?,
@@ -143,7 +147,7 @@ pub fn update(conn: &Connection, credential: &Credential) -> Result<()> {
     }
     let n = conn.execute(
         "UPDATE cc_credentials SET name = ?2, settings_json = ?3, secret_refs_json = ?4 WHERE id = ?1",
-        params![credential.id, name, credential.settings.to_string(), refs_json(credential)?],
+        params![credential.id, name, credential.settings.to_json().to_string(), refs_json(credential)?],
     )?;
     if n == 0 {
         return Err(StoreError::NotFound { what: format!("Credential {}", credential.id) });

@@ -11,7 +11,7 @@ use super::{Commands, theme};
 use crate::console::ChannelCommand;
 use crate::console::{ChannelEvent, Event, RequestId, provider_form, providers_for};
 use crate::model::provider::{Field, FieldKind as Kind};
-use crate::model::{Channel, Credential, ProviderKind};
+use crate::model::{Channel, Credential, ProviderKind, ProviderSettings};
 use crate::secrets::Typed;
 
 #[derive(Default)]
@@ -95,12 +95,13 @@ impl Form {
     }
 
     fn of(c: &Credential) -> Self {
-        let mut form = Self::new(c.channel, c.provider);
+        let mut form = Self::new(c.channel, c.provider());
         form.id = Some(c.id);
         form.name = c.name.clone();
         form.stored = c.secrets.keys().cloned().collect();
-        for f in fields(c.provider) {
-            let value = match (f.kind, c.settings.get(f.key)) {
+        let settings = c.settings.to_json();
+        for f in fields(c.provider()) {
+            let value = match (f.kind, settings.get(f.key)) {
                 (_, None | Some(serde_json::Value::Null)) => continue,
                 (Kind::Lines, Some(serde_json::Value::Object(map))) => map
                     .iter()
@@ -115,8 +116,8 @@ impl Form {
         form
     }
 
-    /// The settings as JSON, or what is wrong with what was typed.
-    fn settings(&self) -> Result<serde_json::Value, String> {
+    /// The settings as typed, or what is wrong with what was typed.
+    fn settings(&self) -> Result<ProviderSettings, String> {
         let mut map = serde_json::Map::new();
         for f in fields(self.provider) {
             let text = self.values.get(f.key).map_or("", |s| s.trim());
@@ -149,12 +150,12 @@ impl Form {
             };
             map.insert(f.key.to_owned(), value);
         }
-        Ok(serde_json::Value::Object(map))
+        ProviderSettings::from_json(self.provider, serde_json::Value::Object(map)).map_err(|e| e.to_string())
     }
 
     /// The settings as typed, and every problem with the form, each with the key of its field
     /// ("name" for the name, "" for the whole form): all at once, not the first only.
-    fn checked(&self, others: &[Credential]) -> (serde_json::Value, Vec<(&'static str, String)>) {
+    fn checked(&self, others: &[Credential]) -> (Option<ProviderSettings>, Vec<(&'static str, String)>) {
         let mut problems = Vec::new();
         let name = self.name.trim();
         if name.is_empty() {
@@ -179,8 +180,14 @@ impl Form {
                 one.values.remove(f.key);
             }
         }
-        let settings = one.settings().unwrap_or_default();
-        for (key, why) in crate::console::Console::credential_problems(self.provider, &settings) {
+        let settings = match one.settings() {
+            Ok(settings) => Some(settings),
+            Err(e) => {
+                problems.push(("", e));
+                None
+            }
+        };
+        for (key, why) in settings.iter().flat_map(crate::console::Console::credential_problems) {
             if !problems.iter().any(|(k, _)| *k == key) {
                 problems.push((key, why));
             }
@@ -291,10 +298,10 @@ impl ChannelsScreen {
                 let default = crate::model::default_credential(list, channel).map(|c| c.id);
                 for c in &of_channel {
                     let selected = self.form.as_ref().and_then(|f| f.id) == Some(c.id);
-                    let provider = if c.name.eq_ignore_ascii_case(c.provider.label()) {
+                    let provider = if c.name.eq_ignore_ascii_case(c.provider().label()) {
                         String::new()
                     } else {
-                        format!(" \u{00b7} {}", c.provider.label())
+                        format!(" \u{00b7} {}", c.provider().label())
                     };
                     let text =
                         format!("   {}{provider}{}", c.name, if Some(c.id) == default { " (default)" } else { "" });
@@ -403,12 +410,11 @@ impl ChannelsScreen {
                     1 => self.error = Some("fix the problem shown next to its field.".into()),
                     n => self.error = Some(format!("fix the {n} problems shown next to their fields.")),
                 }
-                if self.problems.is_empty() {
+                if let (true, Some(settings)) = (self.problems.is_empty(), settings) {
                     self.error = None;
                     self.saving = Some(commands.push(ChannelCommand::Save {
                         id: form.id,
                         channel: form.channel,
-                        provider: form.provider,
                         name: form.name.clone(),
                         settings,
                         secrets: form.typed_secrets(),
@@ -427,7 +433,6 @@ impl ChannelsScreen {
                         self.tested = false;
                         self.verifying = Some(commands.push(ChannelCommand::Verify {
                             id: form.id,
-                            provider: form.provider,
                             settings,
                             secrets: form.typed_secrets(),
                         }));
@@ -454,7 +459,6 @@ impl ChannelsScreen {
                             self.verifying = Some(commands.push(ChannelCommand::SendTest {
                                 id: form.id,
                                 channel: form.channel,
-                                provider: form.provider,
                                 settings,
                                 secrets: form.typed_secrets(),
                                 to: self.test_to.trim().to_owned(),
@@ -575,7 +579,7 @@ impl Screen for ChannelsScreen {
             // The answers to this screen's own requests; an older one (the form changed since) is
             // not taken for the current.
             Event::Channel(ChannelEvent::Saved(result)) if request.is_some() && request == self.saving => {
-                self.saved(result.clone().map_err(|e| e.message));
+                self.saved(result.clone().map(|c| *c).map_err(|e| e.message));
             }
             Event::Channel(ChannelEvent::Verified(result)) if request.is_some() && request == self.verifying => {
                 self.verified(result.clone().map_err(|e| e.message));

@@ -15,8 +15,14 @@ pub use blast::{blast, kill_again_and_again, one, sqlite};
 
 use std::time::{Duration, Instant};
 
+use campaign_console::model::{ProviderKind, ProviderSettings};
 use campaign_console::ui::App;
 use egui_kittest::Harness;
+
+/// A provider's settings, keyed as its form names its fields.
+pub fn settings(kind: ProviderKind, json: serde_json::Value) -> ProviderSettings {
+    ProviderSettings::from_json(kind, json).unwrap()
+}
 
 /// The real app in a 1280×800 harness.
 pub fn harness(app: App) -> Harness<'static, App> {

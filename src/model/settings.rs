@@ -1,0 +1,254 @@
+//! A credential's settings, typed per provider: what its form holds, as the workspace keeps it
+//! (`cc_credentials.settings_json` holds one provider's object, the provider its own column).
+//!
+//! These are the settings as the admin gave them: text as typed (trimmed by the provider) and
+//! numbers as numbers, without their range checked. The provider (`channels/`) reads them into
+//! its checked settings and says, in words, what to fix; a form never meets a parse error of
+//! serde's. Secrets are never here: the credential keeps keychain references by slot.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::ProviderKind;
+
+/// A number as the admin typed it: a whole one written without a decimal point (a port stays
+/// `587`, not `587.0`).
+#[expect(clippy::ref_option, reason = "serde's serialize_with hands the field by reference")]
+fn number<S: serde::Serializer>(value: &Option<f64>, serializer: S) -> Result<S::Ok, S::Error> {
+    match *value {
+        Some(x) if x.fract() == 0.0 && x.abs() < 1e15 => serializer.serialize_i64(x as i64),
+        Some(x) => serializer.serialize_f64(x),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// How fast a credential that sends often goes, and how it retries: every paced provider's
+/// settings end with these (the form's last fields).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Pace {
+    /// Messages per second; none: as fast as the provider answers.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
+    pub rate_per_second: Option<f64>,
+    /// Calls waiting for an answer at once; none: the provider's own number.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
+    pub max_in_flight: Option<f64>,
+    /// Tries of a message that fails for a reason that may pass; none: the pipeline's.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
+    pub max_attempts: Option<f64>,
+    /// The first retry's wait in seconds (doubling after); none: the pipeline's.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
+    pub retry_backoff_seconds: Option<f64>,
+}
+
+/// The Sandbox: how it pretends the world answered.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Sandbox {
+    /// Seconds between a message and its delivered / bounced event.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
+    pub delay_seconds: Option<f64>,
+    /// 0 to 1; the rest bounce.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
+    pub delivered_rate: Option<f64>,
+    /// 0 to 1, of delivered emails and pushes.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
+    pub open_rate: Option<f64>,
+    /// 0 to 1, of opened ones.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
+    pub click_rate: Option<f64>,
+    #[serde(flatten)]
+    pub pace: Pace,
+}
+
+/// Email through your own SMTP server (the password is the `secret` slot).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Smtp {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub host: String,
+    /// None: the encryption's usual port.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
+    pub port: Option<f64>,
+    /// `starttls` (empty: the same), `implicit` or `none`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub tls: String,
+    /// Empty: no sign-in.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub username: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub from: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reply_to: String,
+    /// The List-Unsubscribe target; `{key}` is the message's idempotency key.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub unsubscribe: String,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
+    pub timeout_seconds: Option<f64>,
+    #[serde(flatten)]
+    pub pace: Pace,
+}
+
+/// Any HTTP API: one request per message (the `secret` slot is the secret header's value).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Webhook {
+    /// POST (empty: the same), PUT or PATCH.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub method: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub url: String,
+    /// Headers that are not secret, by name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// The header whose value is the keychain's secret (e.g. `Authorization`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub secret_header: String,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
+    pub timeout_seconds: Option<f64>,
+    #[serde(flatten)]
+    pub pace: Pace,
+}
+
+/// Direct mail: extraction files for a printer, in a folder.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DirectMail {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub folder: String,
+}
+
+/// Twilio's SMS API (the auth token is the `secret` slot). Kept, not sent with yet.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Twilio {
+    /// `AC` and 32 hexadecimal digits.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub account_sid: String,
+    /// `MG` and 32 hexadecimal digits; empty: `from` sends.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub messaging_service_sid: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub from: String,
+    #[serde(flatten)]
+    pub pace: Pace,
+}
+
+/// A credential's settings for its provider. Serialised with the provider as a tag, the way a
+/// credential row keeps them apart (`provider`, `settings`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "provider", content = "settings", rename_all = "snake_case")]
+pub enum ProviderSettings {
+    Sandbox(Sandbox),
+    Smtp(Smtp),
+    Twilio(Twilio),
+    Http(Webhook),
+    FileExport(DirectMail),
+}
+
+/// Settings that cannot be read as a provider's: the wrong kind of value for a field, or a
+/// provider whose settings this version does not know.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("this version keeps no settings for {0} credentials")]
+    Unknown(&'static str),
+    #[error("the {provider} settings cannot be read: {source}")]
+    Shape { provider: &'static str, source: serde_json::Error },
+}
+
+impl ProviderSettings {
+    /// Whose settings these are.
+    pub fn kind(&self) -> ProviderKind {
+        match self {
+            Self::Sandbox(_) => ProviderKind::Sandbox,
+            Self::Smtp(_) => ProviderKind::Smtp,
+            Self::Twilio(_) => ProviderKind::Twilio,
+            Self::Http(_) => ProviderKind::Http,
+            Self::FileExport(_) => ProviderKind::FileExport,
+        }
+    }
+
+    /// A new credential's settings for `kind`: nothing filled in.
+    pub fn empty(kind: ProviderKind) -> Result<Self, SettingsError> {
+        Self::from_json(kind, serde_json::Value::Object(serde_json::Map::new()))
+    }
+
+    /// `kind`'s settings from the object a form or the workspace holds (keys as the provider's
+    /// form names them; keys it does not know are dropped).
+    pub fn from_json(kind: ProviderKind, settings: serde_json::Value) -> Result<Self, SettingsError> {
+        let shape = |source| SettingsError::Shape { provider: kind.label(), source };
+        Ok(match kind {
+            ProviderKind::Sandbox => Self::Sandbox(serde_json::from_value(settings).map_err(shape)?),
+            ProviderKind::Smtp => Self::Smtp(serde_json::from_value(settings).map_err(shape)?),
+            ProviderKind::Twilio => Self::Twilio(serde_json::from_value(settings).map_err(shape)?),
+            ProviderKind::Http => Self::Http(serde_json::from_value(settings).map_err(shape)?),
+            ProviderKind::FileExport => Self::FileExport(serde_json::from_value(settings).map_err(shape)?),
+            ProviderKind::CustomSms | ProviderKind::Fcm | ProviderKind::XApi => {
+                return Err(SettingsError::Unknown(kind.label()));
+            }
+        })
+    }
+
+    /// The settings as one object, keyed as the provider's form names its fields (what the
+    /// workspace keeps beside the provider, and what a form edits).
+    pub fn to_json(&self) -> serde_json::Value {
+        let value = match self {
+            Self::Sandbox(s) => serde_json::to_value(s),
+            Self::Smtp(s) => serde_json::to_value(s),
+            Self::Twilio(s) => serde_json::to_value(s),
+            Self::Http(s) => serde_json::to_value(s),
+            Self::FileExport(s) => serde_json::to_value(s),
+        };
+        // Plain structs of strings, numbers and a string map always serialise.
+        value.unwrap_or_else(|_| serde_json::Value::Object(serde_json::Map::new()))
+    }
+
+    /// The pace and retries, for a provider that takes them.
+    pub fn pace(&self) -> Option<&Pace> {
+        match self {
+            Self::Sandbox(s) => Some(&s.pace),
+            Self::Smtp(s) => Some(&s.pace),
+            Self::Twilio(s) => Some(&s.pace),
+            Self::Http(s) => Some(&s.pace),
+            Self::FileExport(_) => None,
+        }
+    }
+}
+
+impl Default for ProviderSettings {
+    /// The built-in Sandbox's: what a channel with no credential sends with.
+    fn default() -> Self {
+        Self::Sandbox(Sandbox::default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_keep_the_keys_their_form_names_and_round_trip() {
+        let json = serde_json::json!({
+            "host": "smtp.example.com", "port": 587, "tls": "starttls", "from": "news@example.com",
+            "rate_per_second": 12.5, "max_in_flight": 4
+        });
+        let s = ProviderSettings::from_json(ProviderKind::Smtp, json.clone()).unwrap();
+        let ProviderSettings::Smtp(smtp) = &s else { panic!("{s:?}") };
+        assert_eq!(smtp.host, "smtp.example.com");
+        assert_eq!(smtp.port, Some(587.0));
+        assert_eq!(smtp.pace.rate_per_second, Some(12.5));
+        assert_eq!(s.to_json(), json, "what is kept is what the form gave, nothing added");
+        assert_eq!(s.kind(), ProviderKind::Smtp);
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_kind_or_an_unknown_provider_is_an_error_not_a_default() {
+        let e = ProviderSettings::from_json(ProviderKind::Smtp, serde_json::json!({ "port": "twenty-five" }));
+        assert!(matches!(e, Err(SettingsError::Shape { provider: "SMTP", .. })), "{e:?}");
+        let e = ProviderSettings::from_json(ProviderKind::XApi, serde_json::json!({}));
+        assert!(matches!(e, Err(SettingsError::Unknown(_))), "{e:?}");
+        let tagged = serde_json::to_value(ProviderSettings::default()).unwrap();
+        assert_eq!(tagged, serde_json::json!({ "provider": "sandbox", "settings": {} }));
+    }
+}
