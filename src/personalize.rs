@@ -121,9 +121,9 @@ impl Renderer {
     }
 
     /// The message for one recipient.
-    pub fn render(&self, values: &Values) -> Result<String, String> {
-        let template = self.env.get_template("message").map_err(|e| e.to_string())?;
-        template.render(values.to_value()).map_err(|e| render_problem(&e))
+    pub fn render(&self, values: &Values) -> Result<String, RenderError> {
+        let template = self.env.get_template("message").map_err(|e| RenderError::of(&e))?;
+        template.render(values.to_value()).map_err(|e| RenderError::of(&e))
     }
 }
 
@@ -198,11 +198,18 @@ fn syntax_problem(e: &minijinja::Error) -> TemplateProblem {
     TemplateProblem { variable: None, message: format!("{at}{detail}") }
 }
 
-fn render_problem(e: &minijinja::Error) -> String {
-    let detail = e.detail().map_or_else(|| e.kind().to_string(), str::to_owned);
-    match e.line() {
-        Some(l) => format!("line {l}: {detail}"),
-        None => detail,
+/// Why a message could not be made for one recipient (a value a filter cannot take, a
+/// missing variable in strict mode): where in the template, and what.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}{detail}", line.map(|l| format!("line {l}: ")).unwrap_or_default())]
+pub struct RenderError {
+    pub line: Option<usize>,
+    pub detail: String,
+}
+
+impl RenderError {
+    fn of(e: &minijinja::Error) -> Self {
+        Self { line: e.line(), detail: e.detail().map_or_else(|| e.kind().to_string(), str::to_owned) }
     }
 }
 

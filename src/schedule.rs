@@ -25,6 +25,11 @@ pub struct ScheduleProblem {
     pub message: String,
 }
 
+/// A Scheduler that cannot launch: each of its problems, "parameter: what is wrong".
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.iter().map(|p| format!("{}: {}", p.parameter, p.message)).collect::<Vec<_>>().join("; "))]
+pub struct InvalidSchedule(pub Vec<ScheduleProblem>);
+
 fn problem(parameter: &'static str, message: impl Into<String>) -> ScheduleProblem {
     ScheduleProblem { parameter, message: message.into() }
 }

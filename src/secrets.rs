@@ -206,12 +206,16 @@ impl SecretStore for KeychainStore {
 
 /// Writes, reads back and deletes a throw-away entry: a store that was constructed may still
 /// be unusable (a locked or absent Secret Service).
-fn probe(store: &KeychainStore) -> Result<(), String> {
+fn probe(store: &KeychainStore) -> Result<(), SecretError> {
     let key = SecretRef(format!("probe/{}", uuid::Uuid::new_v4()));
-    store.set(&key, "probe").map_err(|e| e.to_string())?;
-    let back = store.get(&key).map_err(|e| e.to_string())?;
-    store.delete(&key).map_err(|e| e.to_string())?;
-    if back.as_deref() == Some("probe") { Ok(()) } else { Err("the keychain did not return what was stored".into()) }
+    store.set(&key, "probe")?;
+    let back = store.get(&key)?;
+    store.delete(&key)?;
+    if back.as_deref() == Some("probe") {
+        Ok(())
+    } else {
+        Err(SecretError::Platform("it did not return what was stored".into()))
+    }
 }
 
 /// Chooses the secret store for this run: the platform keychain; on Linux without one, the
@@ -221,19 +225,19 @@ pub fn open_system_store() -> (Arc<dyn SecretStore>, KeychainStatus) {
     let keychain = || Arc::new(KeychainStore { service: SERVICE.into() });
 
     let platform = with_timeout("keychain-probe", || {
-        keyring::Entry::store_status().as_ref().map_err(|e| e.to_string())?;
+        keyring::Entry::store_status().as_ref().map_err(|e| SecretError::Platform(e.to_string()))?;
         probe(&KeychainStore { service: SERVICE.into() })
     });
     let why_not_platform = match platform {
         Ok(()) => return (keychain(), KeychainStatus::Platform),
-        Err(why) => why,
+        Err(why) => why.to_string(),
     };
     tracing::warn!("system keychain not usable: {why_not_platform}");
 
     #[cfg(target_os = "linux")]
     {
         let kernel = with_timeout("keyutils-probe", || {
-            let store = linux_keyutils_keyring_store::Store::new().map_err(|e| e.to_string())?;
+            let store = linux_keyutils_keyring_store::Store::new().map_err(|e| SecretError::Platform(e.to_string()))?;
             keyring_core::set_default_store(store);
             probe(&KeychainStore { service: SERVICE.into() })
         });
@@ -250,17 +254,17 @@ pub fn open_system_store() -> (Arc<dyn SecretStore>, KeychainStatus) {
     (Arc::new(MemoryStore::new()), status)
 }
 
-fn with_timeout(name: &str, f: impl FnOnce() -> Result<(), String> + Send + 'static) -> Result<(), String> {
+fn with_timeout(name: &str, f: impl FnOnce() -> Result<(), SecretError> + Send + 'static) -> Result<(), SecretError> {
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     let spawned = std::thread::Builder::new().name(name.into()).spawn(move || {
         // The receiver may have given up already; nothing to do then.
         let _ = tx.send(f());
     });
     if let Err(e) = spawned {
-        return Err(format!("could not start a thread: {e}"));
+        return Err(SecretError::Platform(format!("could not start a thread: {e}")));
     }
     rx.recv_timeout(Duration::from_secs(5))
-        .unwrap_or_else(|_| Err("the keychain did not answer within 5 seconds".into()))
+        .unwrap_or_else(|_| Err(SecretError::Platform("it did not answer within 5 seconds".into())))
 }
 
 #[cfg(test)]

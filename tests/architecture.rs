@@ -265,3 +265,31 @@ fn a_planted_bad_import_is_caught() {
     assert!(violations("ui/mod.rs", "// not crate::store, ever\n").is_empty());
     assert!(violations("ui/mod.rs", "use crate::console::{Command, Console};\n").is_empty());
 }
+
+/// Errors are typed in library code (DESIGN.md: one error enum per module): a
+/// `Result<_, String>` there loses what went wrong. The CLI's argument parsers may use one,
+/// as clap's value parsers do.
+fn stringly_errors(relative: &str, source: &str) -> Vec<String> {
+    if relative.starts_with("cli/") || relative == "main.rs" {
+        return Vec::new();
+    }
+    source
+        .lines()
+        .take_while(|l| !l.starts_with("#[cfg(test)]"))
+        .enumerate()
+        .filter(|(_, l)| {
+            let code = code(l);
+            code.contains("Result<") && (code.contains(", String>") || code.contains("<_, String>"))
+        })
+        .map(|(n, l)| format!("src/{relative}:{}: an error as a String: {}", n + 1, l.trim()))
+        .collect()
+}
+
+#[test]
+fn library_errors_are_types_not_strings() {
+    let found: Vec<String> = sources().iter().flat_map(|(relative, source)| stringly_errors(relative, source)).collect();
+    assert!(found.is_empty(), "give these errors a type (a thiserror enum of the module):\n{}", found.join("\n"));
+    // The check itself works.
+    assert_eq!(stringly_errors("delivery/mod.rs", "pub fn render(&self) -> Result<Rendered, String> {\n").len(), 1);
+    assert!(stringly_errors("cli/mod.rs", "fn parser() -> impl Fn(&str) -> Result<u64, String> {\n").is_empty());
+}

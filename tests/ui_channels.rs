@@ -52,7 +52,7 @@ fn an_smtp_credential_is_verified_and_saved_with_its_password_in_the_keychain_on
     h.run_steps(2);
     settle(&mut h);
     let said = h.state().channels_screen().verify_result().cloned().unwrap();
-    assert!(said.as_ref().is_err_and(|e| e.contains("535")), "{said:?}");
+    assert!(said.as_ref().is_err_and(|e| e.message.contains("535")), "{said:?}");
     h.get_by_label_contains("Verify failed");
 
     // Retype it, verify: signed in, nothing sent.

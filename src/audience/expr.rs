@@ -2,6 +2,7 @@
 //! The same code checks a rule (validation) and builds its SQL (compilation), so what is
 //! accepted is exactly what can be run.
 
+use crate::audience::{RuleError, unfit};
 use std::cell::Cell;
 
 use sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Order, Query, SimpleExpr};
@@ -72,12 +73,12 @@ impl<'m> Builder<'m> {
         format!("s{n}")
     }
 
-    pub fn entity(&self, name: &str) -> Result<&'m Entity, String> {
-        self.model.entity(name).ok_or_else(|| format!("the data model has no entity \u{201c}{name}\u{201d}"))
+    pub fn entity(&self, name: &str) -> Result<&'m Entity, RuleError> {
+        self.model.entity(name).ok_or_else(|| unfit!("the data model has no entity \u{201c}{name}\u{201d}"))
     }
 
     /// How `other` is linked to `current`.
-    pub fn relation(&self, current: &Entity, other: &str) -> Result<Relation<'m>, String> {
+    pub fn relation(&self, current: &Entity, other: &str) -> Result<Relation<'m>, RuleError> {
         for l in &self.model.links {
             if l.parent == current.name && l.child == other {
                 return Ok(Relation::Children { other: self.entity(other)?, fk: &l.foreign_key });
@@ -86,31 +87,37 @@ impl<'m> Builder<'m> {
                 return Ok(Relation::Parent { other: self.entity(other)?, fk: &l.foreign_key });
             }
         }
-        Err(format!("{} is not linked to {}", current.label, other))
+        Err(unfit!("{} is not linked to {}", current.label, other))
     }
 
     /// The condition `rule` on rows of `entity` aliased `table`.
-    pub fn rule(&self, rule: &Rule, entity: &Entity, table: &str) -> Result<Expr, String> {
+    pub fn rule(&self, rule: &Rule, entity: &Entity, table: &str) -> Result<Expr, RuleError> {
         self.rule_with(rule, entity, table, &[])
     }
 
     /// The condition `rule` on rows of `entity` aliased `table` that may also name the
     /// population's own columns (`extra`, the enrichment columns of the work table aliased
     /// `w`). A column of the entity wins over a work column of the same name.
-    pub fn rule_with(&self, rule: &Rule, entity: &Entity, table: &str, extra: &[WorkColumn]) -> Result<Expr, String> {
+    pub fn rule_with(
+        &self,
+        rule: &Rule,
+        entity: &Entity,
+        table: &str,
+        extra: &[WorkColumn],
+    ) -> Result<Expr, RuleError> {
         Ok(match rule {
             Rule::All { rules } => {
                 let mut parts = rules.iter().map(|r| self.rule_with(r, entity, table, extra));
                 match parts.next() {
                     None => always(),
-                    Some(first) => parts.try_fold(first?, |acc, r| Ok::<_, String>(acc.and(r?)))?,
+                    Some(first) => parts.try_fold(first?, |acc, r| Ok::<_, RuleError>(acc.and(r?)))?,
                 }
             }
             Rule::Any { rules } => {
                 let mut parts = rules.iter().map(|r| self.rule_with(r, entity, table, extra));
                 match parts.next() {
                     None => never(),
-                    Some(first) => parts.try_fold(first?, |acc, r| Ok::<_, String>(acc.or(r?)))?,
+                    Some(first) => parts.try_fold(first?, |acc, r| Ok::<_, RuleError>(acc.or(r?)))?,
                 }
             }
             Rule::Not { rule } => self.rule_with(rule, entity, table, extra)?.not(),
@@ -118,16 +125,16 @@ impl<'m> Builder<'m> {
                 let (left, ty) = match (entity.column(column), extra.iter().find(|w| w.alias == *column)) {
                     (Some(c), _) => (col(table, column), c.column_type),
                     (None, Some(w)) => (col("w", &w.alias), w.column_type),
-                    (None, None) => return Err(format!("{} has no column \u{201c}{column}\u{201d}", entity.label)),
+                    (None, None) => return Err(unfit!("{} has no column \u{201c}{column}\u{201d}", entity.label)),
                 };
                 self.compare(left, ty, *op, value)
-                    .map_err(|e| format!("{}.{column} {}: {e}", entity.name, op.label()))?
+                    .map_err(|e| unfit!("{}.{column} {}: {e}", entity.name, op.label()))?
             }
             Rule::Linked { entity: other, condition } => self.linked(entity, table, other, condition)?,
         })
     }
 
-    fn linked(&self, entity: &Entity, table: &str, other: &str, cond: &LinkedCondition) -> Result<Expr, String> {
+    fn linked(&self, entity: &Entity, table: &str, other: &str, cond: &LinkedCondition) -> Result<Expr, RuleError> {
         let a = self.alias();
         let (other, join, is_children) = match self.relation(entity, other)? {
             Relation::Children { other, fk } => {
@@ -150,24 +157,24 @@ impl<'m> Builder<'m> {
             }
             LinkedCondition::Aggregate { function, column, filter, op, value } => {
                 if !is_children {
-                    return Err(format!("an aggregate needs many {} per {}", other.label, entity.label));
+                    return Err(unfit!("an aggregate needs many {} per {}", other.label, entity.label));
                 }
                 let (agg, ty) = self.aggregate(other, &a, *function, column.as_deref())?;
                 sub.expr(agg).and_where(self.rule(filter, other, &a)?);
                 let value_expr = zero_if_empty(*function, Expr::from(sub));
                 self.compare(value_expr, ty, *op, value)
-                    .map_err(|e| format!("{} of {other_name}: {e}", agg_label(*function), other_name = other.name))
+                    .map_err(|e| unfit!("{} of {other_name}: {e}", agg_label(*function), other_name = other.name))
             }
             LinkedCondition::MostRecent { order_by, column, op, value } => {
                 if !is_children {
-                    return Err(format!("\u{201c}most recent\u{201d} needs many {} per {}", other.label, entity.label));
+                    return Err(unfit!("\u{201c}most recent\u{201d} needs many {} per {}", other.label, entity.label));
                 }
                 let c = column_of(other, column)?;
                 sub.expr(col(&a, column));
                 self.most_recent_first(&mut sub, other, &a, order_by)?;
                 sub.limit(1);
                 self.compare(Expr::from(sub), c.column_type, *op, value)
-                    .map_err(|e| format!("most recent {}.{column}: {e}", other.name))
+                    .map_err(|e| unfit!("most recent {}.{column}: {e}", other.name))
             }
         }
     }
@@ -181,7 +188,7 @@ impl<'m> Builder<'m> {
         entity: &Entity,
         table: &str,
         order_by: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), RuleError> {
         let c = column_of(entity, order_by)?;
         let value = self.normalized(col(table, order_by), c.column_type);
         sub.order_by_expr(col(table, order_by).is_null(), Order::Asc)
@@ -222,19 +229,19 @@ impl<'m> Builder<'m> {
     }
 
     /// The first instant of `day` in the campaign's time zone.
-    fn day_start(&self, day: jiff::civil::Date) -> Result<jiff::Timestamp, String> {
-        day.to_zoned(self.tz.clone()).map(|z| z.timestamp()).map_err(|e| e.to_string())
+    fn day_start(&self, day: jiff::civil::Date) -> Result<jiff::Timestamp, RuleError> {
+        day.to_zoned(self.tz.clone()).map(|z| z.timestamp()).map_err(|e| RuleError::Unfit(e.to_string()))
     }
 
     /// The instants `[start, end)` of `day` in the campaign's time zone.
-    fn day_bounds(&self, day: jiff::civil::Date) -> Result<(SimpleExpr, SimpleExpr), String> {
+    fn day_bounds(&self, day: jiff::civil::Date) -> Result<(SimpleExpr, SimpleExpr), RuleError> {
         let next = day.tomorrow().map_err(|e| e.to_string())?;
         Ok((self.instant_value(self.day_start(day)?), self.instant_value(self.day_start(next)?)))
     }
 
     /// What the user typed for a timestamp column: a day, a date and time (in the campaign's
     /// time zone) or an instant with its offset.
-    fn moment(&self, v: &Operand) -> Result<Moment, String> {
+    fn moment(&self, v: &Operand) -> Result<Moment, RuleError> {
         let (Operand::Date(s) | Operand::Text(s)) = v else { return Err("needs a date or a date and time".into()) };
         let s = s.trim();
         // A day is just YYYY-MM-DD (jiff would also read the date out of a date and time).
@@ -247,17 +254,20 @@ impl<'m> Builder<'m> {
             return Ok(Moment::Instant(t));
         }
         if let Ok(dt) = s.parse::<jiff::civil::DateTime>() {
-            return dt.to_zoned(self.tz.clone()).map(|z| Moment::Instant(z.timestamp())).map_err(|e| e.to_string());
+            return dt
+                .to_zoned(self.tz.clone())
+                .map(|z| Moment::Instant(z.timestamp()))
+                .map_err(|e| RuleError::Unfit(e.to_string()));
         }
-        Err(format!("\u{201c}{s}\u{201d} is not a date or a date and time"))
+        Err(unfit!("\u{201c}{s}\u{201d} is not a date or a date and time"))
     }
 
     /// `left op value` for a timestamp: a day is the whole day in the campaign's time zone,
     /// whatever the operator; instants are compared as instants.
-    fn compare_instant(&self, left: Expr, op: Op, value: &Operand) -> Result<Expr, String> {
+    fn compare_instant(&self, left: Expr, op: Op, value: &Operand) -> Result<Expr, RuleError> {
         let left = self.normalized(left, ColumnType::Timestamp);
         // `left = value`, as a condition.
-        let equals = |v: &Operand| -> Result<Expr, String> {
+        let equals = |v: &Operand| -> Result<Expr, RuleError> {
             Ok(match self.moment(v)? {
                 Moment::Day(d) => {
                     let (start, end) = self.day_bounds(d)?;
@@ -267,13 +277,13 @@ impl<'m> Builder<'m> {
             })
         };
         // The first instant after `value` (after its day, for a day), and `value`'s first.
-        let after = |v: &Operand| -> Result<(SimpleExpr, bool), String> {
+        let after = |v: &Operand| -> Result<(SimpleExpr, bool), RuleError> {
             Ok(match self.moment(v)? {
                 Moment::Day(d) => (self.day_bounds(d)?.1, true),
                 Moment::Instant(t) => (self.instant_value(t), false),
             })
         };
-        let first = |v: &Operand| -> Result<SimpleExpr, String> {
+        let first = |v: &Operand| -> Result<SimpleExpr, RuleError> {
             Ok(match self.moment(v)? {
                 Moment::Day(d) => self.day_bounds(d)?.0,
                 Moment::Instant(t) => self.instant_value(t),
@@ -336,17 +346,17 @@ impl<'m> Builder<'m> {
         table: &str,
         f: Aggregate,
         column: Option<&str>,
-    ) -> Result<(Expr, ColumnType), String> {
+    ) -> Result<(Expr, ColumnType), RuleError> {
         if f == Aggregate::Count {
             return Ok((Func::count(col(table, &entity.primary_key)).into(), ColumnType::Integer));
         }
-        let name = column.ok_or_else(|| format!("{} needs a column", agg_label(f)))?;
+        let name = column.ok_or_else(|| unfit!("{} needs a column", agg_label(f)))?;
         let c = column_of(entity, name)?;
         let numeric = matches!(c.column_type, ColumnType::Integer | ColumnType::Decimal);
         let e = self.normalized(col(table, name), c.column_type);
         Ok(match f {
             Aggregate::Sum | Aggregate::Avg if !numeric => {
-                return Err(format!("{} needs a number column; {} is {}", agg_label(f), name, c.column_type.as_str()));
+                return Err(unfit!("{} needs a number column; {} is {}", agg_label(f), name, c.column_type.as_str()));
             }
             Aggregate::Sum => (Func::sum(e).into(), c.column_type),
             Aggregate::Avg => (Func::avg(e).into(), ColumnType::Decimal),
@@ -362,7 +372,7 @@ impl<'m> Builder<'m> {
         source: &EnrichSource,
         entity: &Entity,
         table: &str,
-    ) -> Result<(Expr, ColumnType), String> {
+    ) -> Result<(Expr, ColumnType), RuleError> {
         match source {
             EnrichSource::Attribute { entity: from, column } if *from == entity.name => {
                 Ok((col(table, column), column_of(entity, column)?.column_type))
@@ -377,14 +387,14 @@ impl<'m> Builder<'m> {
                         .and_where(col(&a, &other.primary_key).equals((Alias::new(table), Alias::new(fk))));
                     Ok((Expr::from(sub), c.column_type))
                 }
-                Relation::Children { .. } => Err(format!(
+                Relation::Children { .. } => Err(unfit!(
                     "{from} has many rows per {}: use an aggregate or \u{201c}most recent\u{201d}",
                     entity.label
                 )),
             },
             EnrichSource::Aggregate { entity: from, function, column, filter } => {
                 let Relation::Children { other, fk } = self.relation(entity, from)? else {
-                    return Err(format!("an aggregate needs many {from} per {}", entity.label));
+                    return Err(unfit!("an aggregate needs many {from} per {}", entity.label));
                 };
                 let a = self.alias();
                 let (agg, ty) = self.aggregate(other, &a, *function, column.as_deref())?;
@@ -397,7 +407,7 @@ impl<'m> Builder<'m> {
             }
             EnrichSource::MostRecent { entity: from, order_by, column, rank } => {
                 let Relation::Children { other, fk } = self.relation(entity, from)? else {
-                    return Err(format!("\u{201c}most recent\u{201d} needs many {from} per {}", entity.label));
+                    return Err(unfit!("\u{201c}most recent\u{201d} needs many {from} per {}", entity.label));
                 };
                 let c = column_of(other, column)?;
                 if *rank == 0 {
@@ -416,7 +426,7 @@ impl<'m> Builder<'m> {
     }
 
     /// `left op value` for a left side of type `ty`.
-    pub fn compare(&self, left: Expr, ty: ColumnType, op: Op, value: &Operand) -> Result<Expr, String> {
+    pub fn compare(&self, left: Expr, ty: ColumnType, op: Op, value: &Operand) -> Result<Expr, RuleError> {
         use ColumnType as T;
         let is_text = ty == T::Text;
         let is_time = matches!(ty, T::Date | T::Timestamp);
@@ -449,7 +459,7 @@ impl<'m> Builder<'m> {
             Op::Contains | Op::StartsWith => {
                 let Operand::Text(s) = value else { return Err("needs a text value".into()) };
                 if !is_text {
-                    return Err(format!("only applies to text, not to {}", ty.as_str()));
+                    return Err(unfit!("only applies to text, not to {}", ty.as_str()));
                 }
                 let escaped = escape_like(&fold(s));
                 let pattern = if op == Op::Contains { format!("%{escaped}%") } else { format!("{escaped}%") };
@@ -471,13 +481,13 @@ impl<'m> Builder<'m> {
             }
             Op::IsTrue | Op::IsFalse => {
                 if ty != T::Boolean {
-                    return Err(format!("only applies to yes/no columns, not to {}", ty.as_str()));
+                    return Err(unfit!("only applies to yes/no columns, not to {}", ty.as_str()));
                 }
                 left.eq(op == Op::IsTrue)
             }
             Op::InLast | Op::InNext => {
                 if !is_time {
-                    return Err(format!("only applies to dates, not to {}", ty.as_str()));
+                    return Err(unfit!("only applies to dates, not to {}", ty.as_str()));
                 }
                 let Operand::Period { amount, unit } = value else {
                     return Err("needs a number of days, weeks or months".into());
@@ -490,7 +500,7 @@ impl<'m> Builder<'m> {
             }
             Op::Before | Op::After => {
                 if !is_time {
-                    return Err(format!("only applies to dates, not to {}", ty.as_str()));
+                    return Err(unfit!("only applies to dates, not to {}", ty.as_str()));
                 }
                 let day = date_operand(value)?;
                 if op == Op::Before { left.lt(day.to_string()) } else { left.gt(day.to_string()) }
@@ -499,7 +509,7 @@ impl<'m> Builder<'m> {
     }
 
     /// The days of "in the last / next N units" on a date column, as stored text.
-    fn period(&self, amount: i64, unit: PeriodUnit, next: bool) -> Result<(String, String), String> {
+    fn period(&self, amount: i64, unit: PeriodUnit, next: bool) -> Result<(String, String), RuleError> {
         let span = period_span(amount, unit)?;
         let other = if next { self.today.checked_add(span) } else { self.today.checked_sub(span) }
             .map_err(|e| e.to_string())?;
@@ -516,13 +526,13 @@ impl<'m> Builder<'m> {
     }
 }
 
-fn period_span(amount: i64, unit: PeriodUnit) -> Result<jiff::Span, String> {
+fn period_span(amount: i64, unit: PeriodUnit) -> Result<jiff::Span, RuleError> {
     match unit {
         PeriodUnit::Days => jiff::Span::new().try_days(amount),
         PeriodUnit::Weeks => jiff::Span::new().try_weeks(amount),
         PeriodUnit::Months => jiff::Span::new().try_months(amount),
     }
-    .map_err(|e| e.to_string())
+    .map_err(|e| RuleError::Unfit(e.to_string()))
 }
 
 fn agg_label(f: Aggregate) -> &'static str {
@@ -543,8 +553,8 @@ fn zero_if_empty(f: Aggregate, e: Expr) -> Expr {
     }
 }
 
-pub(crate) fn column_of<'e>(entity: &'e Entity, name: &str) -> Result<&'e crate::model::Column, String> {
-    entity.column(name).ok_or_else(|| format!("{} has no column \u{201c}{name}\u{201d}", entity.label))
+pub(crate) fn column_of<'e>(entity: &'e Entity, name: &str) -> Result<&'e crate::model::Column, RuleError> {
+    entity.column(name).ok_or_else(|| unfit!("{} has no column \u{201c}{name}\u{201d}", entity.label))
 }
 
 fn escape_like(s: &str) -> String {
@@ -558,17 +568,17 @@ fn escape_like(s: &str) -> String {
     out
 }
 
-fn date_operand(v: &Operand) -> Result<jiff::civil::Date, String> {
+fn date_operand(v: &Operand) -> Result<jiff::civil::Date, RuleError> {
     match v {
         Operand::Date(s) | Operand::Text(s) => {
-            s.parse::<jiff::civil::Date>().map_err(|_| format!("\u{201c}{s}\u{201d} is not a date (YYYY-MM-DD)"))
+            s.parse::<jiff::civil::Date>().map_err(|_| unfit!("\u{201c}{s}\u{201d} is not a date (YYYY-MM-DD)"))
         }
         _ => Err("needs a date (YYYY-MM-DD)".into()),
     }
 }
 
 /// A single value of the column's type, ready to bind.
-fn scalar(ty: ColumnType, v: &Operand) -> Result<SimpleExpr, String> {
+fn scalar(ty: ColumnType, v: &Operand) -> Result<SimpleExpr, RuleError> {
     use ColumnType as T;
     Ok(match (ty, v) {
         (T::Integer, Operand::Int(i)) => Expr::val(*i),

@@ -93,6 +93,38 @@ impl fmt::Display for Problem {
     }
 }
 
+/// A [`RuleError::Unfit`] with a message made as `format!` makes it.
+macro_rules! unfit {
+    ($($arg:tt)*) => {
+        $crate::audience::RuleError::Unfit(format!($($arg)*))
+    };
+}
+pub(crate) use unfit;
+
+/// Why a rule or an activity cannot become SQL: in a marketer's words what the canvas asks
+/// that cannot work, or (never the user's doing) SQL the engine could not build. The compiler
+/// and the checks turn it into a [`Problem`] of the activity.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RuleError {
+    /// An unknown entity or column, a value of the wrong type, entities that are not linked….
+    #[error("{0}")]
+    Unfit(String),
+    #[error("internal error while building SQL: {0}")]
+    Sql(String),
+}
+
+impl From<String> for RuleError {
+    fn from(why: String) -> Self {
+        Self::Unfit(why)
+    }
+}
+
+impl From<&str> for RuleError {
+    fn from(why: &str) -> Self {
+        Self::Unfit(why.to_owned())
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AudienceError {
     #[error("{}", list(.0))]
@@ -102,8 +134,14 @@ pub enum AudienceError {
     #[error("the workspace database failed while counting: {0}")]
     Sql(#[from] rusqlite::Error),
     /// A Reconciliation's file could not be read while loading it.
-    #[error("{0}")]
-    File(String),
+    #[error(transparent)]
+    File(#[from] reconcile::FileError),
+    /// Rows were asked of a transition the last count did not reach.
+    #[error("this transition has not been counted yet")]
+    NotCounted,
+    /// An export could not be written (a full disk, a closed pipe).
+    #[error("the file could not be written: {0}")]
+    Write(String),
     #[error("the audience could not be saved: {0}")]
     Save(String),
 }

@@ -31,16 +31,39 @@ pub struct CsvLoad {
     pub columns: Vec<FileColumn>,
 }
 
+/// Why a Reconciliation's file cannot be used, in words for the marketer (the path as shown).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FileError {
+    #[error("the file {path} cannot be opened: {why}")]
+    Open { path: String, why: String },
+    #[error("the file {path} cannot be read: {why}")]
+    Read { path: String, why: String },
+    #[error("the file {0} is empty: its first line must name the columns")]
+    Empty(String),
+    #[error("column {column} of the file {path} has no name in the first line")]
+    Unnamed { path: String, column: usize },
+    #[error("the file {path} has two columns called \u{201c}{header}\u{201d}")]
+    Twice { path: String, header: String },
+    #[error("line {line} of the file {path} has {len} values where the first line names {expected} columns")]
+    Ragged { path: String, line: u64, len: u64, expected: u64 },
+    #[error("line {line} of the file {path} is not UTF-8 text (save the file as UTF-8 CSV)")]
+    NotUtf8 { path: String, line: u64 },
+    #[error("the file {path} cannot be read as CSV: {why}")]
+    NotCsv { path: String, why: String },
+    #[error("the file {0} changed while it was being counted: count again")]
+    Changed(String),
+}
+
 /// The file's header: its columns, and the delimiter it uses (`,`, `;` or tab, whichever the
 /// header line has most of).
-pub fn read_header(path: &Path) -> Result<(u8, Vec<FileColumn>), String> {
-    let shown = path.display();
-    let file = File::open(path).map_err(|e| format!("the file {shown} cannot be opened: {e}"))?;
+pub fn read_header(path: &Path) -> Result<(u8, Vec<FileColumn>), FileError> {
+    let shown = || path.display().to_string();
+    let file = File::open(path).map_err(|e| FileError::Open { path: shown(), why: e.to_string() })?;
     let mut first = String::new();
-    BufReader::new(file).read_line(&mut first).map_err(|e| format!("the file {shown} cannot be read: {e}"))?;
+    BufReader::new(file).read_line(&mut first).map_err(|e| FileError::Read { path: shown(), why: e.to_string() })?;
     let first = first.trim_start_matches('\u{feff}');
     if first.trim().is_empty() {
-        return Err(format!("the file {shown} is empty: its first line must name the columns"));
+        return Err(FileError::Empty(shown()));
     }
     let delimiter =
         [b',', b';', b'\t'].into_iter().max_by_key(|d| first.bytes().filter(|b| b == d).count()).unwrap_or(b',');
@@ -50,10 +73,10 @@ pub fn read_header(path: &Path) -> Result<(u8, Vec<FileColumn>), String> {
     for (i, h) in headers.iter().enumerate() {
         let header = h.trim().trim_start_matches('\u{feff}').to_owned();
         if header.is_empty() {
-            return Err(format!("column {} of the file {shown} has no name in the first line", i + 1));
+            return Err(FileError::Unnamed { path: shown(), column: i + 1 });
         }
         if columns.iter().any(|c| c.header.eq_ignore_ascii_case(&header)) {
-            return Err(format!("the file {shown} has two columns called \u{201c}{header}\u{201d}"));
+            return Err(FileError::Twice { path: shown(), header });
         }
         let mut alias = alias_for(&header);
         let base = alias.clone();
@@ -106,7 +129,7 @@ pub fn fingerprint(path: &Path) -> String {
 #[derive(Clone, Debug, PartialEq)]
 pub struct FileFacts {
     /// The delimiter and columns, or why the file cannot be read.
-    pub header: Result<(u8, Vec<FileColumn>), String>,
+    pub header: Result<(u8, Vec<FileColumn>), FileError>,
     pub fingerprint: String,
 }
 
@@ -126,19 +149,16 @@ pub fn file_facts(canvas: &crate::model::Canvas) -> std::collections::BTreeMap<S
         .collect()
 }
 
-fn csv_error(path: &Path, e: csv::Error) -> String {
-    let shown = path.display();
+fn csv_error(path: &Path, e: csv::Error) -> FileError {
+    let path = path.display().to_string();
+    let line = |pos: Option<&csv::Position>| pos.map_or(0, csv::Position::line);
     match e.kind() {
-        csv::ErrorKind::UnequalLengths { pos, expected_len, len } => format!(
-            "line {} of the file {shown} has {len} values where the first line names {expected_len} columns",
-            pos.as_ref().map_or(0, |p| p.line())
-        ),
-        csv::ErrorKind::Utf8 { pos, .. } => format!(
-            "line {} of the file {shown} is not UTF-8 text (save the file as UTF-8 CSV)",
-            pos.as_ref().map_or(0, |p| p.line())
-        ),
-        csv::ErrorKind::Io(io) => format!("the file {shown} cannot be read: {io}"),
-        _ => format!("the file {shown} cannot be read as CSV: {e}"),
+        csv::ErrorKind::UnequalLengths { pos, expected_len, len } => {
+            FileError::Ragged { path, line: line(pos.as_ref()), len: *len, expected: *expected_len }
+        }
+        csv::ErrorKind::Utf8 { pos, .. } => FileError::NotUtf8 { path, line: line(pos.as_ref()) },
+        csv::ErrorKind::Io(io) => FileError::Read { path, why: io.to_string() },
+        _ => FileError::NotCsv { path, why: e.to_string() },
     }
 }
 
@@ -151,15 +171,12 @@ const MAX_VALUES: usize = 30_000;
 /// `cancelled` is checked between batches.
 pub fn load(conn: &Connection, load: &CsvLoad, cancelled: &dyn Fn() -> bool) -> Result<u64, AudienceError> {
     let path = Path::new(&load.path);
-    let file_error = |message: String| AudienceError::File(message);
-    let (_, columns) = read_header(path).map_err(file_error)?;
+    let (_, columns) = read_header(path)?;
     if columns != load.columns {
-        return Err(file_error(format!("the file {} changed while it was being counted: count again", path.display())));
+        return Err(FileError::Changed(path.display().to_string()).into());
     }
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(load.delimiter)
-        .from_path(path)
-        .map_err(|e| file_error(csv_error(path, e)))?;
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(load.delimiter).from_path(path).map_err(|e| csv_error(path, e))?;
     let width = columns.len();
     let insert_sql = |rows: usize| {
         let mut q = Query::insert();
@@ -182,7 +199,7 @@ pub fn load(conn: &Connection, load: &CsvLoad, cancelled: &dyn Fn() -> bool) -> 
         Ok(())
     };
     for record in reader.records() {
-        let record = record.map_err(|e| file_error(csv_error(path, e)))?;
+        let record = record.map_err(|e| csv_error(path, e))?;
         line += 1;
         values.push(rusqlite::types::Value::Integer(line));
         for i in 0..width {

@@ -416,13 +416,13 @@ impl CountSession {
         cancelled: &dyn Fn() -> bool,
     ) -> Result<u64, AudienceError> {
         let Some(q) = self.readable(transition, model) else {
-            return Err(AudienceError::File("this transition has not been counted yet".into()));
+            return Err(AudienceError::NotCounted);
         };
         let sql = q.to_string(SqliteQueryBuilder);
         let mut stmt = self.conn.prepare(&sql)?;
         let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
         let mut w = csv::Writer::from_writer(out);
-        let write_error = |e: csv::Error| AudienceError::File(format!("the file could not be written: {e}"));
+        let write_error = |e: csv::Error| AudienceError::Write(e.to_string());
         w.write_record(&names).map_err(write_error)?;
         let mut rows = stmt.query([])?;
         let mut n = 0u64;
@@ -437,7 +437,7 @@ impl CountSession {
                 return Err(AudienceError::Cancelled);
             }
         }
-        w.flush().map_err(|e| AudienceError::File(format!("the file could not be written: {e}")))?;
+        w.flush().map_err(|e| AudienceError::Write(e.to_string()))?;
         Ok(n)
     }
 

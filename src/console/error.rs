@@ -62,4 +62,17 @@ impl UserError {
     pub fn of(err: &ConsoleError) -> Self {
         Self { message: err.to_string(), details: format!("{err:#?}") }
     }
+
+    /// A sentence that is the whole story (what a form found wrong before asking anything).
+    pub fn plain(message: impl Into<String>) -> Self {
+        Self { message: message.into(), details: String::new() }
+    }
 }
+
+impl std::fmt::Display for UserError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for UserError {}

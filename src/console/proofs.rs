@@ -25,8 +25,8 @@ pub struct MessagePreview {
 }
 
 /// A refusal in the user's words.
-fn refused(why: impl Into<String>) -> ConsoleError {
-    ConsoleError::CannotRun(why.into())
+fn refused(why: impl std::fmt::Display) -> ConsoleError {
+    ConsoleError::CannotRun(why.to_string())
 }
 
 impl Console {

@@ -63,9 +63,8 @@ impl Console {
         use crate::channels::Pace;
         let credentials = self.credentials()?;
         let chosen = match credential {
-            CredentialChoice::Named(name) => {
-                crate::model::credential_for(&credentials, channel, name).map_err(ConsoleError::CannotRun)?
-            }
+            CredentialChoice::Named(name) => crate::model::credential_for(&credentials, channel, name)
+                .map_err(|e| ConsoleError::CannotRun(e.to_string()))?,
             CredentialChoice::Id(id) => Some(credentials.iter().find(|c| c.id == id).ok_or_else(|| {
                 ConsoleError::CannotRun(format!(
                     "the {} credential this delivery started with (id {id}) has been deleted: add it again to carry on",

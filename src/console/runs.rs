@@ -164,7 +164,7 @@ impl Console {
             // The delivery keeps the credential it starts with: a resumed run sends through it
             // even if the channel's default changes meanwhile.
             let credential_id = crate::model::credential_for(&credentials, *channel, credential.as_deref())
-                .map_err(ConsoleError::CannotRun)?
+                .map_err(|e| ConsoleError::CannotRun(e.to_string()))?
                 .map(|c| c.id);
             let dimension = model
                 .entity(&send.dimension)

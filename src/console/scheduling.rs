@@ -58,7 +58,7 @@ impl LifeAction {
 }
 
 /// The launch plan of a canvas's Scheduler, if it has one.
-pub fn scheduler_plan(canvas: &Canvas) -> Option<Result<Plan, String>> {
+pub fn scheduler_plan(canvas: &Canvas) -> Option<Result<Plan, crate::schedule::InvalidSchedule>> {
     canvas.activities.iter().find_map(|a| match &a.kind {
         ActivityKind::Scheduler { schedule, valid_from, valid_until, timezone } => Some(
             Plan::new(SchedulerParams {
@@ -67,9 +67,7 @@ pub fn scheduler_plan(canvas: &Canvas) -> Option<Result<Plan, String>> {
                 valid_until: valid_until.as_deref(),
                 timezone: timezone.as_deref(),
             })
-            .map_err(|problems| {
-                problems.iter().map(|p| format!("{}: {}", p.parameter, p.message)).collect::<Vec<_>>().join("; ")
-            }),
+            .map_err(crate::schedule::InvalidSchedule),
         ),
         _ => None,
     })

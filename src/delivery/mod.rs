@@ -29,6 +29,23 @@ pub enum DeliveryError {
     Message(String),
 }
 
+/// Why one recipient's message could not be made (the row is failed with it, never sent).
+#[derive(Debug, thiserror::Error)]
+pub enum RowError {
+    #[error("recipient key {0} is not a number")]
+    BadKey(String),
+    #[error("row {0} no longer exists")]
+    Gone(i64),
+    #[error("the row could not be read: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the row's enrichment values are unreadable: {0}")]
+    Enrichment(serde_json::Error),
+    #[error(transparent)]
+    Render(#[from] crate::personalize::RenderError),
+}
+
 /// How a delivery is sent.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SendOptions {
@@ -322,7 +339,9 @@ fn prepare(
     let mut outgoing = Vec::with_capacity(claimed.len());
     for (i, row) in claimed.iter().enumerate() {
         match render(conn, templates, row, profile_sql, secondary_sql, recipients) {
-            Err(why) => outcomes[i] = Some(Outcome::Failed { code: "personalization".into(), message: why }),
+            Err(why) => {
+                outcomes[i] = Some(Outcome::Failed { code: "personalization".into(), message: why.to_string() });
+            }
             Ok(r) => outgoing.push((
                 i,
                 Outgoing {
@@ -429,13 +448,13 @@ pub struct Rendered {
 
 impl Templates {
     /// The message for one recipient.
-    pub fn render(&self, values: &Values) -> Result<Rendered, String> {
+    pub fn render(&self, values: &Values) -> Result<Rendered, RowError> {
         let part = |r: &Option<Renderer>| r.as_ref().map_or(Ok(String::new()), |r| r.render(values));
         let fields = self
             .columns
             .iter()
             .map(|(name, r)| Ok((name.clone(), r.render(values)?)))
-            .collect::<Result<_, String>>()?;
+            .collect::<Result<_, crate::personalize::RenderError>>()?;
         Ok(Rendered { subject: part(&self.subject)?, text: part(&self.text)?, html: part(&self.html)?, fields })
     }
 }
@@ -456,7 +475,7 @@ fn render(
     profile_sql: &str,
     secondary_sql: Option<&str>,
     recipients: &Recipients<'_>,
-) -> Result<Rendered, String> {
+) -> Result<Rendered, RowError> {
     let mut values = Values { profile: read_row(conn, profile_sql, &row.recipient_key)?, ..Values::default() };
     if let (Some(sql), Some(entity)) = (secondary_sql, recipients.secondary.as_ref())
         && !row.secondary_key.is_empty()
@@ -464,23 +483,23 @@ fn render(
         values.secondary = Some((entity.clone(), read_row(conn, sql, &row.secondary_key)?));
     }
     let vars: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&row.vars_json).map_err(|e| format!("the row's enrichment values are unreadable: {e}"))?;
+        serde_json::from_str(&row.vars_json).map_err(RowError::Enrichment)?;
     values.enrichment = vars.into_iter().map(|(k, v)| (k, Value::from_serialize(&v))).collect();
     t.render(&values)
 }
 
 /// One row of a customer table by key, as template values (`sql` selects `*` by key).
-pub fn read_row(conn: &Connection, sql: &str, key: &str) -> Result<BTreeMap<String, Value>, String> {
-    let mut stmt = conn.prepare_cached(sql).map_err(|e| e.to_string())?;
+pub fn read_row(conn: &Connection, sql: &str, key: &str) -> Result<BTreeMap<String, Value>, RowError> {
+    let mut stmt = conn.prepare_cached(sql)?;
     let names: Vec<String> = stmt.column_names().iter().map(|s| (*s).to_owned()).collect();
-    let key: i64 = key.parse().map_err(|_| format!("recipient key {key} is not a number"))?;
-    let mut rows = stmt.query([key]).map_err(|e| e.to_string())?;
-    let Some(r) = rows.next().map_err(|e| e.to_string())? else {
-        return Err(format!("row {key} no longer exists"));
+    let key: i64 = key.parse().map_err(|_| RowError::BadKey(key.to_owned()))?;
+    let mut rows = stmt.query([key])?;
+    let Some(r) = rows.next()? else {
+        return Err(RowError::Gone(key));
     };
     let mut out = BTreeMap::new();
     for (i, name) in names.iter().enumerate() {
-        let v = match r.get_ref(i).map_err(|e| e.to_string())? {
+        let v = match r.get_ref(i)? {
             ValueRef::Null => Value::from(()),
             ValueRef::Integer(n) => Value::from(n),
             ValueRef::Real(x) => Value::from(x),
@@ -497,11 +516,11 @@ pub fn entity_row(
     conn: &Connection,
     entity: &crate::model::Entity,
     key: i64,
-) -> Result<BTreeMap<String, Value>, String> {
+) -> Result<BTreeMap<String, Value>, RowError> {
     let sql = format!(
         "SELECT * FROM {} WHERE {} = ?1",
-        crate::store::quote_ident(&entity.name).map_err(|e| e.to_string())?,
-        crate::store::quote_ident(&entity.primary_key).map_err(|e| e.to_string())?
+        crate::store::quote_ident(&entity.name)?,
+        crate::store::quote_ident(&entity.primary_key)?
     );
     read_row(conn, &sql, &key.to_string())
 }

@@ -141,6 +141,14 @@ pub fn default_credential(credentials: &[Credential], channel: Channel) -> Optio
     of_channel().find(|c| c.is_default).or_else(|| of_channel().min_by_key(|c| c.id))
 }
 
+/// An activity names a credential its channel does not have (deleted or renamed since).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("there is no {} credential called \u{201c}{name}\u{201d}", channel.label())]
+pub struct NoSuchCredential {
+    pub channel: Channel,
+    pub name: String,
+}
+
 /// The credential a channel activity sends with: the one it names (any case), else the
 /// channel's default; `Ok(None)` means the built-in Sandbox. Naming one that does not exist
 /// is an error saying so.
@@ -148,13 +156,13 @@ pub fn credential_for<'c>(
     credentials: &'c [Credential],
     channel: Channel,
     name: Option<&str>,
-) -> Result<Option<&'c Credential>, String> {
+) -> Result<Option<&'c Credential>, NoSuchCredential> {
     match name.map(str::trim).filter(|n| !n.is_empty()) {
         Some(name) => credentials
             .iter()
             .find(|c| c.channel == channel && c.name.eq_ignore_ascii_case(name))
             .map(Some)
-            .ok_or_else(|| format!("there is no {} credential called \u{201c}{name}\u{201d}", channel.label())),
+            .ok_or_else(|| NoSuchCredential { channel, name: name.to_owned() }),
         None => Ok(default_credential(credentials, channel)),
     }
 }

@@ -12,7 +12,9 @@ pub mod settings;
 
 pub use campaign::{Campaign, CampaignKind, CampaignStatus, LastRun, SavedAudience};
 pub use canvas::*;
-pub use channel::{Channel, Credential, ProviderKind, SECRET_SLOT, SecretRef, credential_for, default_credential};
+pub use channel::{
+    Channel, Credential, NoSuchCredential, ProviderKind, SECRET_SLOT, SecretRef, credential_for, default_credential,
+};
 pub use data_model::{
     Cell, Column, ColumnType, DataModel, DataOverview, Entity, EntityOverview, IdentityNamespace, IndexSpec, Link,
 };

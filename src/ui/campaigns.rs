@@ -111,7 +111,7 @@ impl CampaignsScreen {
         }
     }
 
-    pub fn proof_sent(&mut self, campaign_id: i64, activity: &str, result: Result<u64, String>) {
+    pub fn proof_sent(&mut self, campaign_id: i64, activity: &str, result: Result<u64, crate::console::UserError>) {
         if let Some(e) = &mut self.editor {
             e.proof_sent(campaign_id, activity, result);
         }
@@ -122,7 +122,7 @@ impl CampaignsScreen {
         campaign_id: i64,
         activity: &str,
         index: u64,
-        result: Result<crate::console::MessagePreview, String>,
+        result: Result<crate::console::MessagePreview, crate::console::UserError>,
     ) {
         if let Some(e) = &mut self.editor {
             e.preview_arrived(campaign_id, activity, index, result);
@@ -539,10 +539,10 @@ impl CampaignsScreen {
                 Err(_) => self.save_failed(),
             },
             CanvasEvent::ProofSent { campaign_id, activity, result } => {
-                self.proof_sent(campaign_id, &activity, result.map_err(|e| e.message));
+                self.proof_sent(campaign_id, &activity, result);
             }
             CanvasEvent::MessagePreview { campaign_id, activity, index, result } => {
-                self.message_preview(campaign_id, &activity, index, result.map_err(|e| e.message));
+                self.message_preview(campaign_id, &activity, index, result);
             }
             CanvasEvent::DistinctValues { entity, column, values } => self.distinct_values(entity, column, values),
             CanvasEvent::CountProgress { campaign_id, generation, done, total } => {

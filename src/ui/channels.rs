@@ -9,7 +9,7 @@ use super::screen::{Screen, ScreenContext};
 use super::secret_field::secret_field;
 use super::{Commands, theme};
 use crate::console::ChannelCommand;
-use crate::console::{ChannelEvent, Event, RequestId, provider_form, providers_for};
+use crate::console::{ChannelEvent, Event, RequestId, UserError, provider_form, providers_for};
 use crate::model::provider::{Field, FieldKind as Kind};
 use crate::model::{Channel, Credential, ProviderKind, ProviderSettings};
 use crate::secrets::Typed;
@@ -20,13 +20,13 @@ pub struct ChannelsScreen {
     asked: bool,
     form: Option<Form>,
     /// What the last Verify found.
-    verified: Option<Result<String, String>>,
+    verified: Option<Result<String, UserError>>,
     /// The Verify (or test message) request waiting for its answer.
     verifying: Option<RequestId>,
     /// The Save request waiting for its answer.
     saving: Option<RequestId>,
     /// Why the form was not saved.
-    error: Option<String>,
+    error: Option<UserError>,
     /// What is wrong with each field (by key; "name" for the name), all at once.
     problems: Vec<(&'static str, String)>,
     confirm_delete: Option<i64>,
@@ -117,7 +117,7 @@ impl Form {
     }
 
     /// The settings as typed, or what is wrong with what was typed.
-    fn settings(&self) -> Result<ProviderSettings, String> {
+    fn settings(&self) -> Result<ProviderSettings, UserError> {
         let mut map = serde_json::Map::new();
         for f in fields(self.provider) {
             let text = self.values.get(f.key).map_or("", |s| s.trim());
@@ -126,10 +126,9 @@ impl Form {
             }
             let value = match f.kind {
                 Kind::Number => {
-                    let x: f64 = text
-                        .replace(',', ".")
-                        .parse()
-                        .map_err(|_| format!("{} must be a number, not \u{201c}{text}\u{201d}", f.label))?;
+                    let x = text.replace(',', ".").parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| {
+                        UserError::plain(format!("{} must be a number, not \u{201c}{text}\u{201d}", f.label))
+                    })?;
                     if x.fract() == 0.0 && x.abs() < 1e15 {
                         serde_json::Value::from(x as i64)
                     } else {
@@ -140,7 +139,9 @@ impl Form {
                     let mut headers = serde_json::Map::new();
                     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
                         let (name, value) = line.split_once(':').ok_or_else(|| {
-                            format!("the header line \u{201c}{line}\u{201d} needs a colon: Name: value")
+                            UserError::plain(format!(
+                                "the header line \u{201c}{line}\u{201d} needs a colon: Name: value"
+                            ))
                         })?;
                         headers.insert(name.trim().to_owned(), serde_json::Value::from(value.trim()));
                     }
@@ -150,7 +151,8 @@ impl Form {
             };
             map.insert(f.key.to_owned(), value);
         }
-        ProviderSettings::from_json(self.provider, serde_json::Value::Object(map)).map_err(|e| e.to_string())
+        ProviderSettings::from_json(self.provider, serde_json::Value::Object(map))
+            .map_err(|e| UserError::plain(e.to_string()))
     }
 
     /// The settings as typed, and every problem with the form, each with the key of its field
@@ -176,14 +178,14 @@ impl Form {
             let mut just = self.clone();
             just.values.retain(|k, _| *k == f.key);
             if let Err(e) = just.settings() {
-                problems.push((f.key, e));
+                problems.push((f.key, e.message));
                 one.values.remove(f.key);
             }
         }
         let settings = match one.settings() {
             Ok(settings) => Some(settings),
             Err(e) => {
-                problems.push(("", e));
+                problems.push(("", e.message));
                 None
             }
         };
@@ -212,7 +214,7 @@ impl ChannelsScreen {
         self.list = Some(list);
     }
 
-    pub fn saved(&mut self, result: Result<Credential, String>) {
+    pub fn saved(&mut self, result: Result<Credential, UserError>) {
         self.saving = None;
         match result {
             Ok(c) => {
@@ -224,7 +226,7 @@ impl ChannelsScreen {
         }
     }
 
-    pub fn verified(&mut self, result: Result<String, String>) {
+    pub fn verified(&mut self, result: Result<String, UserError>) {
         self.verifying = None;
         self.verified = Some(result);
     }
@@ -235,7 +237,7 @@ impl ChannelsScreen {
     }
 
     /// What Verify said last (tests).
-    pub fn verify_result(&self) -> Option<&Result<String, String>> {
+    pub fn verify_result(&self) -> Option<&Result<String, UserError>> {
         self.verified.as_ref()
     }
 
@@ -246,7 +248,7 @@ impl ChannelsScreen {
     }
 
     pub fn error(&self) -> Option<&str> {
-        self.error.as_deref()
+        self.error.as_ref().map(|e| e.message.as_str())
     }
 
     fn draw(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
@@ -407,8 +409,10 @@ impl ChannelsScreen {
                 self.problems = problems;
                 match self.problems.len() {
                     0 => {}
-                    1 => self.error = Some("fix the problem shown next to its field.".into()),
-                    n => self.error = Some(format!("fix the {n} problems shown next to their fields.")),
+                    1 => self.error = Some(UserError::plain("fix the problem shown next to its field.")),
+                    n => {
+                        self.error = Some(UserError::plain(format!("fix the {n} problems shown next to their fields.")))
+                    }
                 }
                 if let (true, Some(settings)) = (self.problems.is_empty(), settings) {
                     self.error = None;
@@ -502,7 +506,7 @@ impl ChannelsScreen {
                 ui.colored_label(theme::ok(ui), format!("\u{2714} {what}"));
             }
             Some(Err(why)) => {
-                let why = if self.tested { why.clone() } else { format!("Verify failed: {why}") };
+                let why = if self.tested { why.message.clone() } else { format!("Verify failed: {why}") };
                 ui.colored_label(theme::error(ui), format!("{} {why}", theme::ICON_ERROR));
             }
             None => {}
@@ -579,10 +583,10 @@ impl Screen for ChannelsScreen {
             // The answers to this screen's own requests; an older one (the form changed since) is
             // not taken for the current.
             Event::Channel(ChannelEvent::Saved(result)) if request.is_some() && request == self.saving => {
-                self.saved(result.clone().map(|c| *c).map_err(|e| e.message));
+                self.saved(result.clone().map(|c| *c));
             }
             Event::Channel(ChannelEvent::Verified(result)) if request.is_some() && request == self.verifying => {
-                self.verified(result.clone().map_err(|e| e.message));
+                self.verified(result.clone());
             }
             _ => {}
         }

@@ -1,10 +1,11 @@
 //! Compiling a channel activity: its reachable recipients and its exclusions with their reasons.
 
 use super::*;
+use crate::audience::{RuleError, unfit};
 
 impl<'a> Compiler<'a> {
     /// A channel activity: who is reachable, and who is excluded and why.
-    pub(super) fn channel(&mut self, scope: &Scope<'_, 'a>, out: &mut Statements) -> Result<(), String> {
+    pub(super) fn channel(&mut self, scope: &Scope<'_, 'a>, out: &mut Statements) -> Result<(), RuleError> {
         let Scope { a, input_flow, input_table, dim, flow_for, .. } = *scope;
         let ActivityKind::Channel { channel, per, .. } = &a.kind else { return Ok(()) };
         let (Some(entity), Some(w)) = (dim, input_table.as_deref()) else { return Ok(()) };
@@ -16,7 +17,7 @@ impl<'a> Compiler<'a> {
             (w.to_owned(), None)
         } else {
             let Relation::Parent { other, fk } = self.b.relation(entity, &profile.name)? else {
-                return Err(format!("{} has no link to {}", entity.label, profile.label));
+                return Err(unfit!("{} has no link to {}", entity.label, profile.label));
             };
             if *per == Recipient::Profile {
                 let r = self.scratch_table(&flow, 0, out);

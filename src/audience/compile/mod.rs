@@ -1,6 +1,7 @@
 //! A validated canvas becomes SQL: one keyed work table per activity output, filled by
 //! `INSERT … SELECT` statements built with sea-query for the chosen dialect.
 
+use crate::audience::RuleError;
 use std::collections::HashMap;
 
 use sea_query::{
@@ -73,7 +74,7 @@ pub fn compile_with(
                 activity: Some(a.id.clone()),
                 label: Some(a.label.clone()),
                 parameter: None,
-                message,
+                message: message.to_string(),
                 wiring: None,
             }])
         })?;
@@ -230,12 +231,12 @@ impl Compiler<'_> {
         self.outputs.insert((activity.to_owned(), output.to_owned()), table.map(str::to_owned));
     }
 
-    fn fill(&self, table: &str, flow: &Flow, select: SelectStatement) -> Result<SqlStatement, String> {
+    fn fill(&self, table: &str, flow: &Flow, select: SelectStatement) -> Result<SqlStatement, RuleError> {
         let mut cols = vec![Alias::new("key"), Alias::new("seg")];
         cols.extend(flow.columns.iter().map(|c| Alias::new(&c.alias)));
         let mut q = Query::insert();
         q.into_table(Alias::new(table)).columns(cols);
-        q.select_from(select).map_err(|e| format!("internal error while building SQL: {e}"))?;
+        q.select_from(select).map_err(|e| RuleError::Sql(e.to_string()))?;
         Ok(self.insert(&q))
     }
 
@@ -248,7 +249,7 @@ impl Compiler<'_> {
         entity: &Entity,
         input_flow: &Flow,
         subsets: &[crate::model::Subset],
-    ) -> Result<String, String> {
+    ) -> Result<String, RuleError> {
         let filters: Vec<&crate::model::Rule> = subsets.iter().map(|s| &s.filter).collect();
         let key = hash_key(&[
             "split-matches",
@@ -269,7 +270,7 @@ impl Compiler<'_> {
             cols.extend((1..=subsets.len()).map(|i| Alias::new(format!("m_{i}"))));
             let mut insert = Query::insert();
             insert.into_table(Alias::new(&name)).columns(cols);
-            insert.select_from(q).map_err(|e| format!("internal error while building SQL: {e}"))?;
+            insert.select_from(q).map_err(|e| RuleError::Sql(e.to_string()))?;
             statements.push(c.insert(&insert));
             Ok(name)
         })
@@ -284,7 +285,7 @@ impl Compiler<'_> {
         path: &str,
         csv: &super::validate::CsvFile,
         flow: &Flow,
-    ) -> Result<String, String> {
+    ) -> Result<String, RuleError> {
         let key = hash_key(&[
             "file",
             path,
@@ -309,8 +310,8 @@ impl Compiler<'_> {
         &mut self,
         a: &Activity,
         key: String,
-        build: impl FnOnce(&mut Self, &mut Statements) -> Result<T, String>,
-    ) -> Result<T, String> {
+        build: impl FnOnce(&mut Self, &mut Statements) -> Result<T, RuleError>,
+    ) -> Result<T, RuleError> {
         let outer_key = std::mem::replace(&mut self.key, key);
         let first_table = self.tables.len();
         let mut statements = Vec::new();
@@ -335,7 +336,7 @@ impl Compiler<'_> {
         entity: &Entity,
         eligible: Vec<Expr>,
         allow_overlap: bool,
-    ) -> Result<String, String> {
+    ) -> Result<String, RuleError> {
         let key = hash_key(&[
             "split-ranking".to_owned(),
             matches.to_owned(),
@@ -371,7 +372,7 @@ impl Compiler<'_> {
                 .expr_window(Func::count(Expr::cust("*")), WindowStatement::new());
             let mut insert = Query::insert();
             insert.into_table(Alias::new(&name)).columns([Alias::new("r"), Alias::new("key"), Alias::new("n")]);
-            insert.select_from(q).map_err(|e| format!("internal error while building SQL: {e}"))?;
+            insert.select_from(q).map_err(|e| RuleError::Sql(e.to_string()))?;
             statements.push(c.insert(&insert));
             Ok(name)
         })
@@ -411,7 +412,7 @@ impl Compiler<'_> {
         a: &Activity,
         inbound: &[(String, String, Flow)],
         out_flows: &HashMap<String, Flow>,
-    ) -> Result<Statements, String> {
+    ) -> Result<Statements, RuleError> {
         let mut out = Vec::new();
         let first = inbound.first();
         let input_flow = first.map(|(_, _, f)| f.clone()).unwrap_or(Flow { dimension: None, columns: Vec::new() });

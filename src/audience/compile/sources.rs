@@ -1,10 +1,11 @@
 //! Compiling the activities that read or test: Test, Read audience and Reconciliation.
 
 use super::*;
+use crate::audience::{RuleError, unfit};
 
 impl<'a> Compiler<'a> {
     /// A Test: the population on the output its conditions choose.
-    pub(super) fn test(&mut self, scope: &Scope<'_, 'a>, out: &mut Statements) -> Result<(), String> {
+    pub(super) fn test(&mut self, scope: &Scope<'_, 'a>, out: &mut Statements) -> Result<(), RuleError> {
         let Scope { a, input_table, flow_for, .. } = *scope;
         let ActivityKind::Test { conditions, .. } = &a.kind else { return Ok(()) };
         let Some(w) = input_table.as_deref() else { return Ok(()) };
@@ -27,11 +28,11 @@ impl<'a> Compiler<'a> {
     }
 
     /// A Read audience: a saved audience as a population.
-    pub(super) fn read_audience(&mut self, scope: &Scope<'_, 'a>, out: &mut Statements) -> Result<(), String> {
+    pub(super) fn read_audience(&mut self, scope: &Scope<'_, 'a>, out: &mut Statements) -> Result<(), RuleError> {
         let Scope { a, flow_for, .. } = *scope;
         let ActivityKind::ReadAudience { audience, .. } = &a.kind else { return Ok(()) };
         let saved =
-            self.options.audience(audience).ok_or_else(|| format!("there is no saved audience called {audience}"))?;
+            self.options.audience(audience).ok_or_else(|| unfit!("there is no saved audience called {audience}"))?;
         let entity = self.b.entity(&saved.dimension)?;
         let flow = flow_for("out");
         let t = self.table(&a.id, "out", &flow, out);
@@ -52,7 +53,7 @@ impl<'a> Compiler<'a> {
     }
 
     /// A Reconciliation: the lines of a file matched to rows of an entity.
-    pub(super) fn reconciliation(&mut self, scope: &Scope<'_, 'a>, out: &mut Statements) -> Result<(), String> {
+    pub(super) fn reconciliation(&mut self, scope: &Scope<'_, 'a>, out: &mut Statements) -> Result<(), RuleError> {
         let Scope { a, flow_for, .. } = *scope;
         let ActivityKind::Reconciliation { file, entity, rules, keep_unreconciled, .. } = &a.kind else {
             return Ok(());
@@ -69,7 +70,7 @@ impl<'a> Compiler<'a> {
         let mut matches: Vec<Expr> = Vec::new();
         for r in rules {
             let fc = reconcile::find(&csv.columns, &r.file_column)
-                .ok_or_else(|| format!("the file has no column {}", r.file_column))?;
+                .ok_or_else(|| unfit!("the file has no column {}", r.file_column))?;
             let column_type = target.column(&r.entity_column).map(|c| c.column_type);
             let file_value = match (self.options.dialect, column_type) {
                 (Dialect::Postgres, Some(t)) if t != ColumnType::Text => {
@@ -98,7 +99,7 @@ impl<'a> Compiler<'a> {
             .into_table(Alias::new(&t))
             .columns(cols)
             .on_conflict(sea_query::OnConflict::column(Alias::new("key")).do_nothing().to_owned());
-        insert.select_from(q).map_err(|e| format!("internal error while building SQL: {e}"))?;
+        insert.select_from(q).map_err(|e| RuleError::Sql(e.to_string()))?;
         out.push(self.insert(&insert));
         if *keep_unreconciled {
             let uflow = flow_for("unreconciled");

@@ -2,10 +2,11 @@
 //! dimension and control group.
 
 use super::*;
+use crate::audience::RuleError;
 
 impl<'a> Compiler<'a> {
     /// A Combine: the union, intersection or exclusion of its inbound populations.
-    pub(super) fn combine(&mut self, scope: &Scope<'_, 'a>, out: &mut Statements) -> Result<(), String> {
+    pub(super) fn combine(&mut self, scope: &Scope<'_, 'a>, out: &mut Statements) -> Result<(), RuleError> {
         let Scope { a, inbound, flow_for, .. } = *scope;
         let ActivityKind::Combine { mode, primary, complement, .. } = &a.kind else { return Ok(()) };
         let p = primary.as_ref().and_then(|p| inbound.iter().position(|(id, _, _)| id == p)).unwrap_or(0);
@@ -50,7 +51,7 @@ impl<'a> Compiler<'a> {
     }
 
     /// An Enrichment: the population with columns added from linked data.
-    pub(super) fn enrichment(&mut self, scope: &Scope<'_, 'a>, out: &mut Statements) -> Result<(), String> {
+    pub(super) fn enrichment(&mut self, scope: &Scope<'_, 'a>, out: &mut Statements) -> Result<(), RuleError> {
         let Scope { a, input_flow, input_table, dim, flow_for, .. } = *scope;
         let ActivityKind::Enrichment { columns, .. } = &a.kind else { return Ok(()) };
         let (Some(entity), Some(w)) = (dim, input_table.as_deref()) else { return Ok(()) };
@@ -66,7 +67,7 @@ impl<'a> Compiler<'a> {
     }
 
     /// A Split: its subsets (each a filter, a limit and an order), and the complement.
-    pub(super) fn split(&mut self, scope: &Scope<'_, 'a>, _out: &mut Statements) -> Result<(), String> {
+    pub(super) fn split(&mut self, scope: &Scope<'_, 'a>, _out: &mut Statements) -> Result<(), RuleError> {
         let Scope { a, input_flow, input_table, dim, flow_for, .. } = *scope;
         let ActivityKind::Split { subsets, complement, allow_overlap, .. } = &a.kind else { return Ok(()) };
         let (Some(entity), Some(w)) = (dim, input_table.as_deref()) else { return Ok(()) };
@@ -178,7 +179,7 @@ impl<'a> Compiler<'a> {
     }
 
     /// A Deduplication: one row (or `keep`) per value of its columns, and the duplicates removed.
-    pub(super) fn deduplication(&mut self, scope: &Scope<'_, 'a>, out: &mut Statements) -> Result<(), String> {
+    pub(super) fn deduplication(&mut self, scope: &Scope<'_, 'a>, out: &mut Statements) -> Result<(), RuleError> {
         let Scope { a, input_table, dim, flow_for, .. } = *scope;
         let ActivityKind::Deduplication { columns, keep, method, output_removed, .. } = &a.kind else { return Ok(()) };
         let (Some(entity), Some(w)) = (dim, input_table.as_deref()) else { return Ok(()) };
@@ -238,7 +239,7 @@ impl<'a> Compiler<'a> {
     }
 
     /// A Change dimension: the population moved to a linked entity.
-    pub(super) fn change_dimension(&mut self, scope: &Scope<'_, 'a>, out: &mut Statements) -> Result<(), String> {
+    pub(super) fn change_dimension(&mut self, scope: &Scope<'_, 'a>, out: &mut Statements) -> Result<(), RuleError> {
         let Scope { a, input_table, dim, flow_for, .. } = *scope;
         let ActivityKind::ChangeDimension { to, .. } = &a.kind else { return Ok(()) };
         let (Some(entity), Some(w)) = (dim, input_table.as_deref()) else { return Ok(()) };
@@ -266,7 +267,7 @@ impl<'a> Compiler<'a> {
     }
 
     /// A Control group: a share of the population kept out (seeded, so repeatable).
-    pub(super) fn control_group(&mut self, scope: &Scope<'_, 'a>, out: &mut Statements) -> Result<(), String> {
+    pub(super) fn control_group(&mut self, scope: &Scope<'_, 'a>, out: &mut Statements) -> Result<(), RuleError> {
         let Scope { a, input_flow, input_table, flow_for, .. } = *scope;
         let ActivityKind::ControlGroup { size, seed, .. } = &a.kind else { return Ok(()) };
         let Some(w) = input_table.as_deref() else { return Ok(()) };

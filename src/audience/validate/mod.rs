@@ -67,12 +67,12 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn add(&mut self, a: Option<&Activity>, parameter: Option<&str>, message: impl Into<String>) {
+    fn add(&mut self, a: Option<&Activity>, parameter: Option<&str>, message: impl std::fmt::Display) {
         self.problems.push(Problem {
             activity: a.map(|a| a.id.clone()),
             label: a.map(|a| a.label.clone()),
             parameter: parameter.map(str::to_owned),
-            message: message.into(),
+            message: message.to_string(),
             wiring: None,
         });
     }

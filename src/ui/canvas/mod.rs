@@ -113,7 +113,7 @@ pub struct CanvasEditor {
     preview: Option<PreviewView>,
     /// The addresses typed for a proof, and how the last proof went.
     proof_to: String,
-    proof: Option<Result<u64, String>>,
+    proof: Option<Result<u64, crate::console::UserError>>,
     graph: Graph,
     /// The canvas as of the last finished edit: what Undo goes back from.
     committed: Canvas,

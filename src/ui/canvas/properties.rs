@@ -10,7 +10,7 @@ pub(super) struct PreviewView {
     /// The message and count the preview was asked for (a change asks again).
     pub(super) message: crate::model::Message,
     pub(super) generation: u64,
-    pub(super) result: Option<Result<crate::console::MessagePreview, String>>,
+    pub(super) result: Option<Result<crate::console::MessagePreview, crate::console::UserError>>,
 }
 
 impl CanvasEditor {
@@ -202,7 +202,7 @@ impl CanvasEditor {
                 ui.spinner();
             }
             Some(Err(why)) => {
-                ui.label(RichText::new(why).color(theme::muted(ui)));
+                ui.label(RichText::new(why.message.as_str()).color(theme::muted(ui)));
             }
             Some(Ok(r)) => {
                 let mut go = None;
@@ -261,7 +261,7 @@ impl CanvasEditor {
                         ui.label(RichText::new(format!("Proof sent to {n}.")).color(theme::muted(ui)));
                     }
                     Some(Err(e)) => {
-                        ui.label(RichText::new(e).color(theme::error(ui)));
+                        ui.label(RichText::new(e.message.as_str()).color(theme::error(ui)));
                     }
                     None => {}
                 }
@@ -310,7 +310,7 @@ impl CanvasEditor {
         campaign_id: i64,
         activity: &str,
         index: u64,
-        result: Result<crate::console::MessagePreview, String>,
+        result: Result<crate::console::MessagePreview, crate::console::UserError>,
     ) {
         if campaign_id != self.campaign.id {
             return;
@@ -327,14 +327,14 @@ impl CanvasEditor {
     }
 
     /// A proof was sent (or not).
-    pub fn proof_sent(&mut self, campaign_id: i64, _activity: &str, result: Result<u64, String>) {
+    pub fn proof_sent(&mut self, campaign_id: i64, _activity: &str, result: Result<u64, crate::console::UserError>) {
         if campaign_id == self.campaign.id {
             self.proof = Some(result);
         }
     }
 
     /// The preview on show (tests).
-    pub fn preview(&self) -> Option<&Result<crate::console::MessagePreview, String>> {
+    pub fn preview(&self) -> Option<&Result<crate::console::MessagePreview, crate::console::UserError>> {
         self.preview.as_ref().and_then(|p| p.result.as_ref())
     }
 

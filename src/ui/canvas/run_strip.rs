@@ -3,7 +3,7 @@
 use super::*;
 
 /// How a run ended: a summary, or what went wrong.
-pub type RunOutcome = Result<String, String>;
+pub type RunOutcome = Result<String, crate::console::UserError>;
 
 /// The campaign's sending, as the editor shows it.
 #[derive(Default)]
@@ -14,7 +14,7 @@ pub(super) struct RunView {
     /// (time, messages settled) of recent progress, for the rate.
     pub(super) samples: std::collections::VecDeque<(f64, u64)>,
     /// How the run ended, in words.
-    pub(super) outcome: Option<Result<String, String>>,
+    pub(super) outcome: Option<RunOutcome>,
 }
 
 impl RunView {
@@ -63,7 +63,7 @@ impl CanvasEditor {
         }
         let run = self.run.get_or_insert_with(RunView::default);
         run.running = false;
-        run.outcome = Some(outcome.map_err(|e| e.message));
+        run.outcome = Some(outcome);
     }
 
     /// The workspace's deliveries were listed: keep this campaign's.
@@ -151,7 +151,7 @@ impl CanvasEditor {
                     ) {
                         Ok(Some(c)) => c.display_name(),
                         Ok(None) => "the built-in Sandbox".to_owned(),
-                        Err(e) => e,
+                        Err(e) => e.to_string(),
                     };
                     let (reachable, excluded) = self
                         .sends
