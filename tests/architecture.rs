@@ -287,7 +287,8 @@ fn stringly_errors(relative: &str, source: &str) -> Vec<String> {
 
 #[test]
 fn library_errors_are_types_not_strings() {
-    let found: Vec<String> = sources().iter().flat_map(|(relative, source)| stringly_errors(relative, source)).collect();
+    let found: Vec<String> =
+        sources().iter().flat_map(|(relative, source)| stringly_errors(relative, source)).collect();
     assert!(found.is_empty(), "give these errors a type (a thiserror enum of the module):\n{}", found.join("\n"));
     // The check itself works.
     assert_eq!(stringly_errors("delivery/mod.rs", "pub fn render(&self) -> Result<Rendered, String> {\n").len(), 1);

@@ -161,9 +161,10 @@ pub fn recover(
 ) -> Result<(u64, u64, u64), DeliveryError> {
     let mut counts = (0, 0, 0);
     let now = crate::clock::wall();
-    let campaign: Option<i64> =
-        conn.query_row("SELECT campaign_id FROM cc_deliveries WHERE id = ?1", [delivery], |r| r.get(0))?;
-    for (id, key) in deliveries::in_flight(conn, delivery)? {
+    let campaign = deliveries::campaign_of(conn, delivery)?;
+    for deliveries::InFlight { id, idempotency_key: key, recipient_key: recipient } in
+        deliveries::in_flight(conn, delivery)?
+    {
         if !provider.capabilities().lookup {
             deliveries::set_recovered(conn, id, status::UNCONFIRMED, now)?;
             counts.2 += 1;
@@ -171,8 +172,6 @@ pub fn recover(
         }
         match runtime.block_on(provider.lookup(&key)) {
             Ok(Some(message_id)) => {
-                let recipient: String =
-                    conn.query_row("SELECT recipient_key FROM cc_ledger WHERE id = ?1", [id], |r| r.get(0))?;
                 deliveries::record(
                     conn,
                     campaign,
@@ -229,8 +228,7 @@ pub fn send(
         context: false,
     };
     let templates = templates(message, &scope, sender.channel)?;
-    let campaign: Option<i64> =
-        conn.query_row("SELECT campaign_id FROM cc_deliveries WHERE id = ?1", [delivery], |r| r.get(0))?;
+    let campaign = deliveries::campaign_of(conn, delivery)?;
     let row_of = |entity: &str| -> Result<String, DeliveryError> {
         let e = model.entity(entity).ok_or_else(|| DeliveryError::Message(format!("no entity {entity}")))?;
         Ok(format!("SELECT * FROM {} WHERE {} = ?1", quote_ident(&e.name)?, quote_ident(&e.primary_key)?))

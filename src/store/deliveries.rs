@@ -375,12 +375,32 @@ pub fn record(
     Ok(())
 }
 
-/// Rows of a delivery left in `sending` (by a crash): (id, idempotency key).
-pub fn in_flight(conn: &Connection, delivery: i64) -> Result<Vec<(i64, String)>> {
-    let mut stmt =
-        conn.prepare("SELECT id, idempotency_key FROM cc_ledger WHERE delivery_id = ?1 AND status = 'sending'")?;
-    let rows = stmt.query_map([delivery], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
+/// A row of a delivery left in `sending` (by a crash).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InFlight {
+    pub id: i64,
+    pub idempotency_key: String,
+    pub recipient_key: String,
+}
+
+/// Rows of a delivery left in `sending` (by a crash).
+pub fn in_flight(conn: &Connection, delivery: i64) -> Result<Vec<InFlight>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, idempotency_key, recipient_key FROM cc_ledger WHERE delivery_id = ?1 AND status = 'sending'",
+    )?;
+    let rows = stmt
+        .query_map([delivery], |r| {
+            Ok(InFlight { id: r.get(0)?, idempotency_key: r.get(1)?, recipient_key: r.get(2)? })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
+}
+
+/// The campaign a delivery sends for (`None`: a delivery of no campaign).
+pub fn campaign_of(conn: &Connection, delivery: i64) -> Result<Option<i64>> {
+    conn.query_row("SELECT campaign_id FROM cc_deliveries WHERE id = ?1", [delivery], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound { what: format!("Delivery {delivery}") })
 }
 
 /// Puts a row left in `sending` back: `queued` when the provider says it never got it,
