@@ -135,15 +135,64 @@ pub struct Twilio {
     pub pace: Pace,
 }
 
-/// A credential's settings for its provider. Serialised with the provider as a tag, the way a
-/// credential row keeps them apart (`provider`, `settings`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "provider", content = "settings", rename_all = "snake_case")]
-pub enum ProviderSettings {
-    Sandbox(Sandbox),
-    Smtp(Smtp),
-    Twilio(Twilio),
-    Http(Webhook),
+/// The enum of every provider's settings and what it needs, from one list (a new provider is
+/// one line here beside its struct).
+macro_rules! provider_settings {
+    ($($variant:ident($settings:ident) $($paced:ident)?),* $(,)?) => {
+        /// A credential's settings for its provider. Serialised with the provider as a tag,
+        /// the way a credential row keeps them apart (`provider`, `settings`).
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "provider", content = "settings", rename_all = "snake_case")]
+        pub enum ProviderSettings {
+            $($variant($settings)),*
+        }
+
+        impl ProviderSettings {
+            /// Whose settings these are.
+            pub fn kind(&self) -> ProviderKind {
+                match self {
+                    $(Self::$variant(_) => ProviderKind::$variant),*
+                }
+            }
+
+            /// `kind`'s settings from the object a form or the workspace holds (keys as the
+            /// provider's form names them; keys it does not know are dropped).
+            pub fn from_json(kind: ProviderKind, settings: serde_json::Value) -> Result<Self, SettingsError> {
+                let shape = |source| SettingsError::Shape { provider: kind.label(), source };
+                match kind {
+                    $(ProviderKind::$variant => Ok(Self::$variant(serde_json::from_value(settings).map_err(shape)?)),)*
+                    #[allow(unreachable_patterns, reason = "every provider kind may one day have settings")]
+                    _ => Err(SettingsError::Unknown(kind.label())),
+                }
+            }
+
+            /// The settings as one object, keyed as the provider's form names its fields (what
+            /// the workspace keeps beside the provider, and what a form edits).
+            pub fn to_json(&self) -> serde_json::Value {
+                let value = match self {
+                    $(Self::$variant(s) => serde_json::to_value(s)),*
+                };
+                // Plain structs of strings, numbers and a string map always serialise.
+                value.unwrap_or_else(|_| serde_json::Value::Object(serde_json::Map::new()))
+            }
+
+            /// The pace and retries, for a provider that takes them.
+            pub fn pace(&self) -> Option<&Pace> {
+                match self {
+                    $(Self::$variant(_s) => provider_settings!(@pace _s $($paced)?)),*
+                }
+            }
+        }
+    };
+    (@pace $s:ident paced) => { Some(&$s.pace) };
+    (@pace $s:ident) => { None };
+}
+
+provider_settings! {
+    Sandbox(Sandbox) paced,
+    Smtp(Smtp) paced,
+    Twilio(Twilio) paced,
+    Http(Webhook) paced,
     FileExport(DirectMail),
 }
 
@@ -158,61 +207,9 @@ pub enum SettingsError {
 }
 
 impl ProviderSettings {
-    /// Whose settings these are.
-    pub fn kind(&self) -> ProviderKind {
-        match self {
-            Self::Sandbox(_) => ProviderKind::Sandbox,
-            Self::Smtp(_) => ProviderKind::Smtp,
-            Self::Twilio(_) => ProviderKind::Twilio,
-            Self::Http(_) => ProviderKind::Http,
-            Self::FileExport(_) => ProviderKind::FileExport,
-        }
-    }
-
     /// A new credential's settings for `kind`: nothing filled in.
     pub fn empty(kind: ProviderKind) -> Result<Self, SettingsError> {
         Self::from_json(kind, serde_json::Value::Object(serde_json::Map::new()))
-    }
-
-    /// `kind`'s settings from the object a form or the workspace holds (keys as the provider's
-    /// form names them; keys it does not know are dropped).
-    pub fn from_json(kind: ProviderKind, settings: serde_json::Value) -> Result<Self, SettingsError> {
-        let shape = |source| SettingsError::Shape { provider: kind.label(), source };
-        Ok(match kind {
-            ProviderKind::Sandbox => Self::Sandbox(serde_json::from_value(settings).map_err(shape)?),
-            ProviderKind::Smtp => Self::Smtp(serde_json::from_value(settings).map_err(shape)?),
-            ProviderKind::Twilio => Self::Twilio(serde_json::from_value(settings).map_err(shape)?),
-            ProviderKind::Http => Self::Http(serde_json::from_value(settings).map_err(shape)?),
-            ProviderKind::FileExport => Self::FileExport(serde_json::from_value(settings).map_err(shape)?),
-            ProviderKind::CustomSms | ProviderKind::Fcm | ProviderKind::XApi => {
-                return Err(SettingsError::Unknown(kind.label()));
-            }
-        })
-    }
-
-    /// The settings as one object, keyed as the provider's form names its fields (what the
-    /// workspace keeps beside the provider, and what a form edits).
-    pub fn to_json(&self) -> serde_json::Value {
-        let value = match self {
-            Self::Sandbox(s) => serde_json::to_value(s),
-            Self::Smtp(s) => serde_json::to_value(s),
-            Self::Twilio(s) => serde_json::to_value(s),
-            Self::Http(s) => serde_json::to_value(s),
-            Self::FileExport(s) => serde_json::to_value(s),
-        };
-        // Plain structs of strings, numbers and a string map always serialise.
-        value.unwrap_or_else(|_| serde_json::Value::Object(serde_json::Map::new()))
-    }
-
-    /// The pace and retries, for a provider that takes them.
-    pub fn pace(&self) -> Option<&Pace> {
-        match self {
-            Self::Sandbox(s) => Some(&s.pace),
-            Self::Smtp(s) => Some(&s.pace),
-            Self::Twilio(s) => Some(&s.pace),
-            Self::Http(s) => Some(&s.pace),
-            Self::FileExport(_) => None,
-        }
     }
 }
 
@@ -250,5 +247,7 @@ mod tests {
         assert!(matches!(e, Err(SettingsError::Unknown(_))), "{e:?}");
         let tagged = serde_json::to_value(ProviderSettings::default()).unwrap();
         assert_eq!(tagged, serde_json::json!({ "provider": "sandbox", "settings": {} }));
+        assert!(ProviderSettings::empty(ProviderKind::Smtp).unwrap().pace().is_some(), "SMTP takes a pace");
+        assert!(ProviderSettings::empty(ProviderKind::FileExport).unwrap().pace().is_none(), "a file does not");
     }
 }
