@@ -9,6 +9,7 @@ pub mod clock;
 pub mod console;
 pub mod delivery;
 pub mod demo;
+pub mod import;
 pub mod model;
 pub mod personalize;
 pub mod schedule;

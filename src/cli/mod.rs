@@ -27,6 +27,7 @@ mod data;
 mod deliveries;
 mod demo;
 mod email;
+mod import_data;
 mod keychain;
 mod run;
 mod schedule;
@@ -70,6 +71,10 @@ pub enum Cmd {
     Sql(sql::Args),
     /// Show the data model: entities with row counts, links and identity namespaces.
     Data(data::Args),
+    /// Import a CSV or TSV file into an entity (new or existing): columns and types guessed
+    /// from the file, changed by the options; every row checked, refused rows listed with their
+    /// line and reason, the good ones written in one transaction.
+    ImportData(import_data::Args),
     /// Run an orchestrated campaign headless: count, write each channel's ledger, send (through
     /// the Sandbox unless a credential says otherwise). Carries on an unfinished earlier run.
     Run(run::Args),
@@ -107,7 +112,7 @@ pub fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Resul
     }
     // Only the window and `demo` make a workspace where there is none (and `keychain` needs
     // none): a mistyped --workspace must not quietly become an empty one.
-    let may_be_fresh = matches!(command, Cmd::Demo(_) | Cmd::Keychain);
+    let may_be_fresh = matches!(command, Cmd::Demo(_) | Cmd::Keychain | Cmd::ImportData(_));
     if fresh && !may_be_fresh {
         anyhow::bail!(
             "there is no workspace at {} (check --workspace; `campaign-console demo --workspace {}` creates one with demo data)",
@@ -127,6 +132,7 @@ pub fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Resul
         Cmd::Audiences(args) => audiences::run(&open()?, args),
         Cmd::Sql(args) => sql::run(&open()?, args),
         Cmd::Data(args) => data::run(&open()?, args),
+        Cmd::ImportData(args) => import_data::run(&open()?, args),
         Cmd::Run(args) => run::run(&open()?, args),
         Cmd::Deliveries(args) => deliveries::run(&open()?, args),
         Cmd::Email { action } => email::run(&open()?, action),

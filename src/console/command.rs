@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use super::{JobId, LifeAction};
 use crate::model::delivery::LedgerStatus;
 use crate::model::{CampaignKind, Canvas, Channel, ProviderSettings};
-use crate::secrets;
+use crate::{import, secrets};
 
 /// What the UI asks for.
 #[derive(Clone, Debug, PartialEq)]
@@ -18,6 +18,7 @@ pub enum Command {
     Proof(ProofCommand),
     Run(RunCommand),
     Channel(ChannelCommand),
+    Import(ImportCommand),
     Job(JobCommand),
 }
 
@@ -142,6 +143,26 @@ pub enum ChannelCommand {
     Verify { id: Option<i64>, settings: ProviderSettings, secrets: BTreeMap<String, secrets::Typed> },
 }
 
+/// Importing customer data from files.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ImportCommand {
+    /// A file's first rows, as sniffed (`format` `None`) or read with `format`, and the
+    /// mapping its name and the data model suggest. → [`ImportEvent::Sampled`](super::ImportEvent::Sampled).
+    Sample { path: PathBuf, format: Option<import::Format> },
+    /// The mapping the file and the data model suggest for filling `entity`. → `Guessed`.
+    Guess { sample: Box<import::Sample>, entity: String },
+    /// Reads every row through the mapping, writing nothing. A job, then `Report`.
+    Check { path: PathBuf, format: import::Format, mapping: Box<import::Mapping> },
+    /// Imports the good rows in one transaction. A job, then `Report`.
+    Import { path: PathBuf, format: import::Format, mapping: Box<import::Mapping> },
+    /// Writes every refused cell to `to` as CSV. A job.
+    WriteRejects { path: PathBuf, format: import::Format, mapping: Box<import::Mapping>, to: PathBuf },
+    /// → `Mappings`.
+    SaveMapping { name: String, mapping: Box<import::Mapping> },
+    /// → `Mappings`.
+    RefreshMappings,
+}
+
 /// Background jobs.
 #[derive(Clone, Debug, PartialEq)]
 pub enum JobCommand {
@@ -177,6 +198,11 @@ impl From<RunCommand> for Command {
 impl From<ChannelCommand> for Command {
     fn from(c: ChannelCommand) -> Self {
         Self::Channel(c)
+    }
+}
+impl From<ImportCommand> for Command {
+    fn from(c: ImportCommand) -> Self {
+        Self::Import(c)
     }
 }
 impl From<JobCommand> for Command {

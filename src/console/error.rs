@@ -34,6 +34,9 @@ pub enum ConsoleError {
     Invalid(String),
     #[error("{} could not be written: {source}", path.display())]
     File { path: PathBuf, source: std::io::Error },
+    /// A file cannot be imported as it is (a row that cannot is a reject, not this).
+    #[error(transparent)]
+    Import(#[from] crate::import::ImportError),
     /// Something could not be written as JSON (a canvas, a message): nothing was stored.
     #[error("{what} could not be written as JSON: {source}")]
     Json { what: &'static str, source: serde_json::Error },

@@ -16,7 +16,23 @@ pub enum Event {
     Canvas(CanvasEvent),
     Run(RunEvent),
     Channel(ChannelEvent),
+    Import(ImportEvent),
     Job(JobEvent),
+}
+
+/// Answers about imports.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ImportEvent {
+    /// A file's first rows and the mapping suggested for it, or why it cannot be read.
+    Sampled {
+        path: std::path::PathBuf,
+        sampled: Result<Box<(crate::import::Sample, crate::import::Mapping)>, UserError>,
+    },
+    Guessed(Box<crate::import::Mapping>),
+    /// What a check or an import found (or why it could not run).
+    Report(Result<super::imports::ImportReport, UserError>),
+    /// The saved mappings, by name.
+    Mappings(Vec<(String, crate::import::Mapping)>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -197,6 +213,11 @@ impl From<RunEvent> for Event {
 impl From<ChannelEvent> for Event {
     fn from(e: ChannelEvent) -> Self {
         Self::Channel(e)
+    }
+}
+impl From<ImportEvent> for Event {
+    fn from(e: ImportEvent) -> Self {
+        Self::Import(e)
     }
 }
 impl From<JobEvent> for Event {

@@ -34,6 +34,7 @@ mod credentials;
 mod data;
 mod error;
 mod event;
+mod imports;
 mod jobs;
 mod proofs;
 mod routes;
@@ -42,14 +43,16 @@ mod scheduling;
 
 pub use crate::clock::Clock;
 pub use command::{
-    CampaignCommand, CanvasCommand, ChannelCommand, Command, DataCommand, JobCommand, ProofCommand, RunCommand,
+    CampaignCommand, CanvasCommand, ChannelCommand, Command, DataCommand, ImportCommand, JobCommand, ProofCommand,
+    RunCommand,
 };
 pub use counting::{MAX_CHOICES, ROWS_PAGE, RowsPage};
 pub use error::{ConsoleError, UserError};
 pub use event::{
-    CampaignEvent, CanvasContext, CanvasEvent, ChannelEvent, CountOutcome, DataEvent, Event, JobEvent, KeptCounts,
-    RunEvent,
+    CampaignEvent, CanvasContext, CanvasEvent, ChannelEvent, CountOutcome, DataEvent, Event, ImportEvent, JobEvent,
+    KeptCounts, RunEvent,
 };
+pub use imports::{ImportReport, REJECTS_KEPT, neutral};
 pub use proofs::MessagePreview;
 pub use routes::{provider_form, providers_for};
 pub use runs::{LEDGER_PAGE, RunSummary};
@@ -331,6 +334,7 @@ impl Console {
             Command::Canvas(c) => self.canvas_command(c),
             Command::Run(c) => self.run_command(c),
             Command::Channel(c) => self.spawn(move |console| console.channel_command(c)),
+            Command::Import(c) => self.import_command(c),
         }
     }
 

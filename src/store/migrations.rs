@@ -221,6 +221,12 @@ const STEPS: &[&str] = &[
     "ALTER TABLE cc_credentials ADD COLUMN secret_refs_json TEXT NOT NULL DEFAULT '{}';
      UPDATE cc_credentials SET secret_refs_json = json_object('secret', secret_ref), secret_ref = NULL
       WHERE secret_ref IS NOT NULL;",
+    // 9: import mappings saved by name, for the next load of the same kind of file.
+    "CREATE TABLE cc_import_mappings (
+                 name TEXT PRIMARY KEY COLLATE NOCASE,
+                 mapping_json TEXT NOT NULL,
+                 saved_at TEXT NOT NULL
+             );",
 ];
 
 /// The migrations built from [`STEPS`].

@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod customer_data;
 pub mod data_model;
 pub mod deliveries;
+pub mod import;
 pub mod interactions;
 pub mod launches;
 pub mod ledger;

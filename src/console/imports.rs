@@ -1,0 +1,335 @@
+//! Importing customer data from CSV files: a file's sample, a check of every row before
+//! anything is written, the import itself as one transaction (a cancelled or failed one
+//! leaves the workspace as it was), the rejects as a CSV file, and mappings saved by name.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::{Console, ConsoleError, Event, ImportCommand, ImportEvent, JobEvent, Refresh, UserError, jobs};
+use crate::import::{self, Format, Mapping, Reject, Row, Rows, Sample};
+use crate::model::Cell;
+use crate::store;
+
+/// How many rejects a report keeps to show (all of them go to a rejects file).
+pub const REJECTS_KEPT: usize = 10_000;
+
+/// What an import did, or would do (a check).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ImportReport {
+    pub entity: String,
+    /// Data rows in the file.
+    pub rows: u64,
+    /// Rows written (0 for a check).
+    pub written: u64,
+    /// Rows refused (each with one or more rejects).
+    pub refused: u64,
+    /// The first [`REJECTS_KEPT`] rejects.
+    pub rejects: Vec<Reject>,
+    /// For each link of the entity, its rows that point at no parent row (after an import).
+    pub dangling: Vec<(String, u64)>,
+    /// Whether it only checked.
+    pub checked_only: bool,
+    pub seconds: f64,
+}
+
+impl ImportReport {
+    /// One line for the status bar and the CLI.
+    pub fn summary(&self) -> String {
+        let refused = match self.refused {
+            0 => String::new(),
+            1 => ", 1 refused".to_owned(),
+            n => format!(", {n} refused"),
+        };
+        let rate = if self.seconds > 0.0 {
+            format!(" ({:.0} rows/s)", self.rows as f64 / self.seconds)
+        } else {
+            String::new()
+        };
+        if self.checked_only {
+            format!(
+                "Checked {} rows of {}: {} can be imported{refused}",
+                self.rows,
+                self.entity,
+                self.rows - self.refused
+            )
+        } else {
+            format!("Imported {} rows into {}{refused}{rate}", self.written, self.entity)
+        }
+    }
+
+    /// The links whose rows point nowhere, as sentences ("37 rows of orders point to no customers").
+    pub fn dangling_sentences(&self, model_links: &[crate::model::Link]) -> Vec<String> {
+        self.dangling
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(name, n)| {
+                let parent = model_links
+                    .iter()
+                    .find(|l| l.name == *name && l.child == self.entity)
+                    .map_or("", |l| l.parent.as_str());
+                let (rows, point) = if *n == 1 { ("row", "points") } else { ("rows", "point") };
+                format!(
+                    "{n} {rows} of {} {point} to no {parent} ({name}): they never join a population through it",
+                    self.entity
+                )
+            })
+            .collect()
+    }
+}
+
+/// What takes each refused cell (a rejects file).
+type OnReject<'a> = &'a mut dyn FnMut(&Reject) -> Result<(), ConsoleError>;
+
+/// What reading a file through a mapping does besides checking.
+struct Sink<'a> {
+    /// Write the good rows.
+    write: bool,
+    /// Hand every reject to this (a rejects file).
+    rejects: Option<OnReject<'a>>,
+}
+
+impl Console {
+    /// A file's first rows, with the format sniffing found.
+    pub fn import_sample(&self, path: &Path, format: Option<&Format>) -> Result<Sample, ConsoleError> {
+        Ok(match format {
+            None => import::source::sniff(path)?,
+            Some(f) => import::source::sample(path, f)?,
+        })
+    }
+
+    /// What the file and the workspace's data model suggest for filling `entity`.
+    pub fn guess_mapping(&self, sample: &Sample, entity: &str) -> Result<Mapping, ConsoleError> {
+        let model = store::data_model::load(&self.workspace.conn())?;
+        Ok(Mapping::guess(sample, &model, entity))
+    }
+
+    /// Reads every row of `path` through `mapping`; with `write`, writes the good ones in one
+    /// transaction; with `rejects_to`, writes every refused cell there as CSV (line, column,
+    /// value, reason). `progress` gets the share of the file read; `cancelled` stops it
+    /// (nothing written then, no rejects file either).
+    #[expect(clippy::too_many_arguments, reason = "what to read, what to do with it, and the job's two hooks")]
+    pub fn import_file(
+        &self,
+        path: &Path,
+        format: &Format,
+        mapping: &Mapping,
+        write: bool,
+        rejects_to: Option<&Path>,
+        progress: &mut dyn FnMut(f32),
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<ImportReport, ConsoleError> {
+        let Some(to) = rejects_to else {
+            return self.read_through(path, format, mapping, Sink { write, rejects: None }, progress, cancelled);
+        };
+        let mut report = None;
+        jobs::write_atomically(to, |out| {
+            let mut w = csv::Writer::from_writer(out);
+            let csv_error = |e: csv::Error| ConsoleError::Invalid(format!("the rejects could not be written: {e}"));
+            w.write_record(["line", "column", "value", "reason"]).map_err(csv_error)?;
+            let mut each = |r: &Reject| {
+                w.write_record([r.line.to_string().as_str(), &r.column, &neutral(&r.value), &r.reason])
+                    .map_err(csv_error)
+            };
+            let sink = Sink { write, rejects: Some(&mut each) };
+            let done = self.read_through(path, format, mapping, sink, progress, cancelled)?;
+            w.flush().map_err(|e| ConsoleError::File { path: to.to_owned(), source: e })?;
+            let refused = done.refused;
+            report = Some(done);
+            Ok(refused)
+        })?;
+        report.ok_or_else(|| ConsoleError::Invalid("the import ended without a report".into()))
+    }
+
+    fn read_through(
+        &self,
+        path: &Path,
+        format: &Format,
+        mapping: &Mapping,
+        mut sink: Sink<'_>,
+        progress: &mut dyn FnMut(f32),
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<ImportReport, ConsoleError> {
+        let started = Instant::now();
+        let conn = self.workspace.connect()?;
+        let model = store::data_model::load(&conn)?;
+        let problems = mapping.problems(&model);
+        if !problems.is_empty() {
+            return Err(import::ImportError::Mapping(problems).into());
+        }
+        let after = mapping.applied_to(&model);
+        store::data_model::validate(&after)?;
+        let size = std::fs::metadata(path).map_or(1, |m| m.len().max(1));
+        let mut rows = Rows::open(path, format, mapping, mapping.columns.len())?;
+        let plan = store::import::Plan {
+            model: &after,
+            entity: &mapping.entity,
+            columns: mapping.mapped().filter_map(|(_, c)| c.target.clone()).collect(),
+            numbered: matches!(mapping.key, import::Key::Numbered(_)),
+            replace: mapping.mode == import::Mode::Replace,
+            upsert: mapping.mode == import::Mode::Upsert,
+            clear_empty: mapping.clear_empty,
+        };
+        let mut writer = if sink.write { Some(store::import::begin(&conn, &plan)?) } else { None };
+        let mut report =
+            ImportReport { entity: mapping.entity.clone(), checked_only: writer.is_none(), ..Default::default() };
+        let key_at = mapping.mapped().position(|(_, c)| c.target.as_deref() == Some(mapping.key.column()));
+        let refuse =
+            |report: &mut ImportReport, sink: &mut Sink<'_>, rejects: Vec<Reject>| -> Result<(), ConsoleError> {
+                report.refused += 1;
+                if let Some(each) = sink.rejects.as_mut() {
+                    for r in &rejects {
+                        each(r)?;
+                    }
+                }
+                let room = REJECTS_KEPT.saturating_sub(report.rejects.len());
+                report.rejects.extend(rejects.into_iter().take(room));
+                Ok(())
+            };
+        while let Some(row) = rows.next_row()? {
+            report.rows += 1;
+            if report.rows.is_multiple_of(10_000) {
+                if cancelled() {
+                    return Err(ConsoleError::CannotRun("the import was cancelled: nothing was written".into()));
+                }
+                progress((rows.bytes as f64 / size as f64).min(1.0) as f32);
+            }
+            match row {
+                Row::Refused(rejects) => refuse(&mut report, &mut sink, rejects)?,
+                Row::Good { line, values } => {
+                    let Some(w) = writer.as_mut() else { continue };
+                    let key = key_at.and_then(|i| match values.get(i) {
+                        Some(import::values::Value::Int(k)) => Some(*k),
+                        _ => None,
+                    });
+                    let cells: Vec<Cell<'_>> = values.iter().map(import::values::Value::cell).collect();
+                    if w.write(&cells)? == store::import::Written::KeyExists {
+                        let reject = Reject {
+                            line,
+                            column: mapping.key.column().to_owned(),
+                            value: key.map(|k| k.to_string()).unwrap_or_default(),
+                            reason: "is a key the workspace has already: choose \u{201c}update existing ones\u{201d} to change that row".into(),
+                        };
+                        refuse(&mut report, &mut sink, vec![reject])?;
+                    } else {
+                        report.written += 1;
+                    }
+                }
+            }
+        }
+        if cancelled() {
+            return Err(ConsoleError::CannotRun("the import was cancelled: nothing was written".into()));
+        }
+        if let Some(w) = writer {
+            report.dangling = w.commit(&after, &mapping.entity)?;
+        }
+        progress(1.0);
+        report.seconds = started.elapsed().as_secs_f64();
+        Ok(report)
+    }
+
+    /// Saves `mapping` under `name` for the next load.
+    pub fn save_mapping(&self, name: &str, mapping: &Mapping) -> Result<(), ConsoleError> {
+        if name.trim().is_empty() {
+            return Err(ConsoleError::Invalid("give the mapping a name".into()));
+        }
+        let json =
+            serde_json::to_string(mapping).map_err(|source| ConsoleError::Json { what: "the mapping", source })?;
+        store::import::save_mapping(&self.workspace.conn(), name, &json, self.now())?;
+        Ok(())
+    }
+
+    /// The mappings saved, by name.
+    pub fn saved_mappings(&self) -> Result<Vec<(String, Mapping)>, ConsoleError> {
+        store::import::mappings(&self.workspace.conn())?
+            .into_iter()
+            .map(|(name, json)| {
+                let m = serde_json::from_str(&json)
+                    .map_err(|e| store::StoreError::Damaged(format!("the saved mapping {name}: {e}")))?;
+                Ok((name, m))
+            })
+            .collect()
+    }
+
+    fn start_import_job(self: &Arc<Self>, path: PathBuf, format: Format, mapping: Mapping, write: bool) {
+        let job = self.jobs.start();
+        let id = job.id;
+        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let label = if write { format!("Importing {name}") } else { format!("Checking {name}") };
+        self.outbox.offer(JobEvent::Started { id, label });
+        self.spawn(move |console| {
+            let outbox = console.outbox.clone();
+            let mut last = -1.0f32;
+            let mut progress = |fraction: f32| {
+                if fraction - last >= 0.01 || fraction >= 1.0 {
+                    last = fraction;
+                    outbox.offer(JobEvent::Progress { id, fraction });
+                }
+            };
+            let report = console.import_file(&path, &format, &mapping, write, None, &mut progress, &|| job.cancelled());
+            drop(job);
+            let what = if write { "The file was not imported" } else { "The file was not checked" };
+            let report = report.map_err(|e| UserError::new(what, &e));
+            let outcome = report.as_ref().map(ImportReport::summary).map_err(Clone::clone);
+            let mut events = vec![JobEvent::Finished { id, outcome }.into(), ImportEvent::Report(report).into()];
+            if write {
+                events.push(console.refreshed(Refresh::Data));
+            }
+            events
+        });
+    }
+
+    pub(super) fn import_command(self: &Arc<Self>, command: ImportCommand) {
+        match command {
+            ImportCommand::Sample { path, format } => self.spawn(move |console| {
+                let sampled = console.import_sample(&path, format.as_ref()).and_then(|sample| {
+                    let stem = path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+                    let mapping = console.guess_mapping(&sample, &stem)?;
+                    Ok(Box::new((sample, mapping)))
+                });
+                vec![
+                    ImportEvent::Sampled {
+                        path,
+                        sampled: sampled.map_err(|e| UserError::new("The file cannot be read", &e)),
+                    }
+                    .into(),
+                ]
+            }),
+            ImportCommand::Guess { sample, entity } => self.spawn(move |console| {
+                vec![match console.guess_mapping(&sample, &entity) {
+                    Ok(m) => ImportEvent::Guessed(Box::new(m)).into(),
+                    Err(e) => Event::Failed(UserError::new("Could not read the data model", &e)),
+                }]
+            }),
+            ImportCommand::Check { path, format, mapping } => self.start_import_job(path, format, *mapping, false),
+            ImportCommand::Import { path, format, mapping } => self.start_import_job(path, format, *mapping, true),
+            ImportCommand::WriteRejects { path, format, mapping, to } => {
+                self.start_file_job(to, "refused rows", move |c, to, cancelled| {
+                    c.import_file(&path, &format, &mapping, false, Some(to), &mut |_| {}, cancelled).map(|r| r.refused)
+                });
+            }
+            ImportCommand::SaveMapping { name, mapping } => self.spawn(move |console| {
+                let mut events = Vec::new();
+                if let Err(e) = console.save_mapping(&name, &mapping) {
+                    events.push(Event::Failed(UserError::new("The mapping was not saved", &e)));
+                }
+                events.push(console.mappings_event());
+                events
+            }),
+            ImportCommand::RefreshMappings => self.spawn(|console| vec![console.mappings_event()]),
+        }
+    }
+
+    fn mappings_event(&self) -> Event {
+        match self.saved_mappings() {
+            Ok(list) => ImportEvent::Mappings(list).into(),
+            Err(e) => Event::Failed(UserError::new("Could not read the saved mappings", &e)),
+        }
+    }
+}
+
+/// A value safe to open in a spreadsheet: one that starts like a formula (`=`, `+`, `-`, `@`)
+/// gets a leading apostrophe, so it is shown, never run.
+pub fn neutral(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() }
+}
