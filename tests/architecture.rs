@@ -104,6 +104,12 @@ const RULES: &[Rule] = &[
         why: "the secret store is below the Console",
     },
     Rule {
+        layer: "import",
+        except: &[],
+        forbidden: &["crate::store", "crate::console", "crate::ui", "crate::channels", "crate::delivery", "rusqlite"],
+        why: "reading files to import is pure of the workspace: the Console hands the rows to the store",
+    },
+    Rule {
         layer: "console",
         except: &[],
         forbidden: &["crate::ui", "execute_batch", "query_row", ".prepare(", ".prepare_cached("],
@@ -120,6 +126,7 @@ const CAPABILITIES: &[&[&str]] = &[
     &["proofs.rs"],
     &["credentials.rs"],
     &["runs.rs", "scheduling.rs"],
+    &["imports.rs"],
 ];
 
 fn src() -> PathBuf {

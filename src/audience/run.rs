@@ -429,7 +429,12 @@ impl CountSession {
         while let Some(r) = rows.next()? {
             let mut record = Vec::with_capacity(names.len());
             for i in 0..names.len() {
-                record.push(display_value(&r.get::<_, SqlValue>(i)?));
+                let value = r.get::<_, SqlValue>(i)?;
+                let shown = display_value(&value);
+                record.push(match value {
+                    SqlValue::Text(_) => crate::model::spreadsheet_safe(&shown).into_owned(),
+                    _ => shown,
+                });
             }
             w.write_record(&record).map_err(write_error)?;
             n += 1;

@@ -128,8 +128,13 @@ impl Console {
             let csv_error = |e: csv::Error| ConsoleError::Invalid(format!("the rejects could not be written: {e}"));
             w.write_record(["line", "column", "value", "reason"]).map_err(csv_error)?;
             let mut each = |r: &Reject| {
-                w.write_record([r.line.to_string().as_str(), &r.column, &neutral(&r.value), &r.reason])
-                    .map_err(csv_error)
+                w.write_record([
+                    r.line.to_string().as_str(),
+                    &r.column,
+                    &crate::model::spreadsheet_safe(&r.value),
+                    &r.reason,
+                ])
+                .map_err(csv_error)
             };
             let sink = Sink { write, rejects: Some(&mut each) };
             let done = self.read_through(path, format, mapping, sink, progress, cancelled)?;
@@ -219,6 +224,9 @@ impl Console {
         }
         if cancelled() {
             return Err(ConsoleError::CannotRun("the import was cancelled: nothing was written".into()));
+        }
+        if report.rows == 0 {
+            return Err(import::ImportError::NoRows(path.display().to_string()).into());
         }
         if let Some(w) = writer {
             report.dangling = w.commit(&after, &mapping.entity)?;
@@ -326,10 +334,4 @@ impl Console {
             Err(e) => Event::Failed(UserError::new("Could not read the saved mappings", &e)),
         }
     }
-}
-
-/// A value safe to open in a spreadsheet: one that starts like a formula (`=`, `+`, `-`, `@`)
-/// gets a leading apostrophe, so it is shown, never run.
-pub fn neutral(value: &str) -> String {
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() }
 }

@@ -52,7 +52,7 @@ pub use event::{
     CampaignEvent, CanvasContext, CanvasEvent, ChannelEvent, CountOutcome, DataEvent, Event, ImportEvent, JobEvent,
     KeptCounts, RunEvent,
 };
-pub use imports::{ImportReport, REJECTS_KEPT, neutral};
+pub use imports::{ImportReport, REJECTS_KEPT};
 pub use proofs::MessagePreview;
 pub use routes::{provider_form, providers_for};
 pub use runs::{LEDGER_PAGE, RunSummary};

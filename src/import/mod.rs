@@ -23,6 +23,12 @@ pub enum ImportError {
     Read { path: String, why: String },
     #[error("the file {0} is empty: its first line should name the columns")]
     Empty(String),
+    #[error("the file {0} has no rows under its first line: nothing to import")]
+    NoRows(String),
+    #[error(
+        "a quote opened on line {0} is never closed: everything after it would be one value. Close the quote (or double a quote inside a value: \"\") and import again"
+    )]
+    UnclosedQuote(u64),
     #[error("the file cannot be read on: {0}")]
     Csv(String),
     #[error("the mapping cannot work: {}", .0.join("; "))]

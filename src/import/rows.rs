@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use super::mapping::{Key, Mapping};
-use super::source::{Format, records};
+use super::source::{Format, watched_records};
 use super::values::{self, CellProblem, Value};
 use super::{ImportError, csv_problem};
 use crate::model::address::{AddressKind, valid_address};
@@ -37,7 +37,9 @@ pub enum Row {
 
 /// Reads the rows of a file through a mapping.
 pub struct Rows {
-    reader: csv::Reader<Box<dyn std::io::Read + Send>>,
+    reader: super::source::Records,
+    /// The line of a quote not closed yet (0: none).
+    open_quote: std::sync::Arc<std::sync::atomic::AtomicU64>,
     record: csv::ByteRecord,
     /// (file column, type, date format, namespace) per mapped column.
     columns: Vec<(usize, String, crate::model::ColumnType, values::DateFormat, Option<String>)>,
@@ -69,8 +71,10 @@ impl Rows {
             Key::Column(k) => mapping.mapped().position(|(_, c)| c.target.as_deref() == Some(k.as_str())),
             Key::Numbered(_) => None,
         };
+        let (reader, open_quote) = watched_records(path, format)?;
         Ok(Self {
-            reader: records(path, format)?,
+            reader,
+            open_quote,
             record: csv::ByteRecord::new(),
             columns,
             width,
@@ -87,7 +91,12 @@ impl Rows {
     pub fn next_row(&mut self) -> Result<Option<Row>, ImportError> {
         loop {
             match self.reader.read_byte_record(&mut self.record) {
-                Ok(false) => return Ok(None),
+                Ok(false) => {
+                    return match self.open_quote.load(std::sync::atomic::Ordering::Relaxed) {
+                        0 => Ok(None),
+                        line => Err(ImportError::UnclosedQuote(line)),
+                    };
+                }
                 Ok(true) => {}
                 Err(e) => return Err(ImportError::Csv(csv_problem(&e))),
             }

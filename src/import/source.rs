@@ -5,6 +5,8 @@
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -132,7 +134,7 @@ pub fn sample(path: &Path, format: &Format) -> Result<Sample, ImportError> {
     }
     let width = first.as_ref().map_or_else(|| rows.iter().map(Vec::len).max().unwrap_or(0), Vec::len);
     let columns = match first {
-        Some(names) => names,
+        Some(names) => column_names(names, &mut warnings),
         None => (1..=width).map(|i| format!("column_{i}")).collect(),
     };
     if columns.is_empty() {
@@ -150,18 +152,84 @@ pub fn sample(path: &Path, format: &Format) -> Result<Sample, ImportError> {
     Ok(Sample { format: format.clone(), warnings, columns, rows })
 }
 
+/// A CSV reader of a decoded file.
+pub type Records = csv::Reader<Box<dyn Read + Send>>;
+
 /// A CSV reader of `path` as `format` says: decoded to UTF-8, the byte order mark dropped,
 /// every line read as a record (the header too, when there is one).
-pub fn records(path: &Path, format: &Format) -> Result<csv::Reader<Box<dyn Read + Send>>, ImportError> {
+pub fn records(path: &Path, format: &Format) -> Result<Records, ImportError> {
+    Ok(watched_records(path, format)?.0)
+}
+
+/// [`records`], and the line where a quote was opened and is not closed yet (0: none), as
+/// far as the reader has read: at the end of the file, a quote never closed.
+pub fn watched_records(path: &Path, format: &Format) -> Result<(Records, Arc<AtomicU64>), ImportError> {
     let file = open(path)?;
-    let decoded: Box<dyn Read + Send> =
-        Box::new(Decoder::new(BufReader::with_capacity(1 << 16, file), format.encoding));
-    Ok(csv::ReaderBuilder::new()
+    let open_quote = Arc::new(AtomicU64::new(0));
+    let decoded = Decoder::new(BufReader::with_capacity(1 << 16, file), format.encoding);
+    let watched: Box<dyn Read + Send> = Box::new(QuoteWatch::new(decoded, format.delimiter, Arc::clone(&open_quote)));
+    let reader = csv::ReaderBuilder::new()
         .delimiter(format.delimiter)
         .has_headers(false)
         .flexible(true)
         .buffer_capacity(1 << 16)
-        .from_reader(decoded))
+        .from_reader(watched);
+    Ok((reader, open_quote))
+}
+
+/// Where a field stands, as the CSV reader sees it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// A quote inside a quoted field: the end of the field, or the first of two.
+    QuoteInQuoted,
+}
+
+/// Follows the quotes of the text going through to the CSV reader (which reads a quote never
+/// closed as a value running to the end of the file, without a word).
+struct QuoteWatch<R> {
+    inner: R,
+    delimiter: u8,
+    state: Quoting,
+    line: u64,
+    opened_on: u64,
+    open_quote: Arc<AtomicU64>,
+}
+
+impl<R> QuoteWatch<R> {
+    fn new(inner: R, delimiter: u8, open_quote: Arc<AtomicU64>) -> Self {
+        Self { inner, delimiter, state: Quoting::FieldStart, line: 1, opened_on: 0, open_quote }
+    }
+}
+
+impl<R: Read> Read for QuoteWatch<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            let end = b == self.delimiter || b == b'\n' || b == b'\r';
+            self.state = match (self.state, b) {
+                (Quoting::FieldStart, b'"') => {
+                    self.opened_on = self.line;
+                    Quoting::Quoted
+                }
+                (Quoting::FieldStart | Quoting::Unquoted, _) if end => Quoting::FieldStart,
+                (Quoting::FieldStart | Quoting::Unquoted, _) => Quoting::Unquoted,
+                (Quoting::Quoted, b'"') => Quoting::QuoteInQuoted,
+                // A doubled quote is a quote inside the value.
+                (Quoting::QuoteInQuoted, b'"') | (Quoting::Quoted, _) => Quoting::Quoted,
+                (Quoting::QuoteInQuoted, _) if end => Quoting::FieldStart,
+                (Quoting::QuoteInQuoted, _) => Quoting::Unquoted,
+            };
+            if b == b'\n' {
+                self.line += 1;
+            }
+        }
+        let open = if self.state == Quoting::Quoted { self.opened_on } else { 0 };
+        self.open_quote.store(open, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 fn open(path: &Path) -> Result<File, ImportError> {
@@ -195,6 +263,9 @@ fn encoding_of(head: &[u8]) -> Encoding {
         Ok(_) => Encoding::Utf8,
         // The sample may cut a character in two at its end.
         Err(e) if e.error_len().is_none() => Encoding::Utf8,
+        // Accented letters in UTF-8 beside bytes that are not: a file of mixed encodings, read
+        // as UTF-8 so that its other lines are refused rather than quietly garbled.
+        Err(_) if head.utf8_chunks().any(|c| !c.valid().is_ascii()) => Encoding::Utf8,
         Err(_) => Encoding::Latin1,
     }
 }
@@ -230,20 +301,36 @@ fn delimiter_of(text: &str) -> u8 {
     best.0
 }
 
-/// Whether the first line names the columns: every field is non-empty text that is not a
-/// number or a date, and no two are the same.
+/// Whether the first line names the columns: none of its fields is a number or a date, and
+/// most are not empty (a column without a name gets one).
 fn has_header(text: &str, delimiter: u8) -> bool {
     let mut reader =
         csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text.as_bytes());
     let Some(Ok(first)) = reader.records().next() else { return false };
     let names: Vec<&str> = first.iter().map(str::trim).collect();
-    let mut seen = std::collections::HashSet::new();
-    names.iter().all(|n| {
-        !n.is_empty()
-            && n.parse::<f64>().is_err()
-            && n.parse::<jiff::civil::Date>().is_err()
-            && seen.insert(n.to_lowercase())
-    })
+    let named = names.iter().filter(|n| !n.is_empty()).count();
+    named * 2 > names.len()
+        && names.iter().all(|n| n.parse::<f64>().is_err() && n.parse::<jiff::civil::Date>().is_err())
+}
+
+/// The columns' names from the header line: an empty one becomes `column_<n>`, a repeated one
+/// gets `_2`, `_3`… (said in `warnings`).
+fn column_names(first: Vec<String>, warnings: &mut Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(first.len());
+    for (i, name) in first.into_iter().enumerate() {
+        let base = if name.is_empty() { format!("column_{}", i + 1) } else { name };
+        let mut name = base.clone();
+        let mut n = 2;
+        while out.iter().any(|o| o.eq_ignore_ascii_case(&name)) {
+            name = format!("{base}_{n}");
+            n += 1;
+        }
+        if name != base {
+            warnings.push(format!("Two columns are called \u{201c}{base}\u{201d}: the second is {name} here."));
+        }
+        out.push(name);
+    }
+    out
 }
 
 /// Bytes of `encoding` read as UTF-8, the byte order mark dropped.
@@ -390,6 +477,9 @@ mod tests {
         assert_eq!(delimiter_of("a,b\n1,2\n"), b',');
         assert!(has_header("id,email\n1,a@b.c\n", b','));
         assert!(!has_header("1,a@b.c\n2,c@d.e\n", b','));
-        assert!(!has_header("id,id\n1,2\n", b','));
+        assert!(has_header("id,,name\n1,2,3\n", b','), "a column without a name is still a header");
+        let mut w = Vec::new();
+        assert_eq!(column_names(vec!["id".into(), String::new(), "ID".into()], &mut w), ["id", "column_2", "ID_2"]);
+        assert_eq!(w.len(), 1);
     }
 }

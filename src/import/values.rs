@@ -165,12 +165,9 @@ fn decimal(t: &str) -> Result<f64, CellProblem> {
     {
         return ok(x);
     }
-    // Grouped digits, with or without a decimal part after another separator.
-    let whole = match (unsigned.rfind('.'), unsigned.rfind(',')) {
-        (Some(d), Some(c)) => &unsigned[..d.max(c)],
-        _ => unsigned,
-    };
-    if grouped(whole) {
+    // Grouped digits, with or without a decimal part after the last separator.
+    let whole = unsigned.rfind(['.', ',']).map_or(unsigned, |i| &unsigned[..i]);
+    if grouped(unsigned) || grouped(whole) {
         return Err(CellProblem::Thousands);
     }
     Err(CellProblem::NotNumber)

@@ -92,7 +92,9 @@ pub fn export_csv(
                 rusqlite::types::ValueRef::Null => String::new(),
                 rusqlite::types::ValueRef::Integer(x) => x.to_string(),
                 rusqlite::types::ValueRef::Real(x) => x.to_string(),
-                rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                rusqlite::types::ValueRef::Text(t) => {
+                    crate::model::spreadsheet_safe(&String::from_utf8_lossy(t)).into_owned()
+                }
                 rusqlite::types::ValueRef::Blob(_) => String::new(),
             };
             record.push(v);
