@@ -49,6 +49,8 @@ pub enum DataCommand {
     /// Sets (`None`: removes) the cap on marketing messages per profile in 24 hours.
     /// → `FrequencyCap`, or `Failed`.
     SetFrequencyCap { cap: Option<u32> },
+    /// Writes every row of an entity to a CSV file. A job.
+    ExportEntity { entity: String, path: PathBuf },
 }
 
 /// The canvas being edited: opening and saving it, its counts and rows.

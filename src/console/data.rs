@@ -1,9 +1,10 @@
 //! The workspace's data and settings: the data model's overview, saved audiences, the
 //! frequency cap, and the demo data.
 
+use std::path::Path;
 use std::sync::Arc;
 
-use super::{Console, ConsoleError, DataCommand, DataEvent, Event, JobEvent, Refresh, UserError};
+use super::{Console, ConsoleError, DataCommand, DataEvent, Event, JobEvent, Refresh, UserError, jobs};
 use crate::demo::{self, DemoOptions, DemoSummary};
 use crate::model::{DataOverview, SavedAudience};
 use crate::store;
@@ -67,6 +68,20 @@ impl Console {
         Ok(store::customer_data::occupancy(&self.workspace.conn())?.is_none())
     }
 
+    /// Writes every row of `entity` to `path` as CSV (through a temporary file: a cancelled or
+    /// failed export leaves nothing). Returns how many rows.
+    pub fn export_entity(&self, entity: &str, path: &Path, cancelled: &dyn Fn() -> bool) -> Result<u64, ConsoleError> {
+        let conn = self.workspace.connect()?;
+        let model = store::data_model::load(&conn)?;
+        let e = model
+            .entity(entity)
+            .ok_or_else(|| ConsoleError::Invalid(format!("there is no entity called \u{201c}{entity}\u{201d}")))?;
+        jobs::write_atomically(path, |out| {
+            store::customer_data::export_csv(&conn, e, out, cancelled)?
+                .ok_or_else(|| ConsoleError::CannotRun("the export was cancelled: no file was written".into()))
+        })
+    }
+
     /// Writes the demo data into this workspace (blocking). See [`demo::generate`].
     pub fn generate_demo(
         &self,
@@ -119,6 +134,9 @@ impl Console {
     pub(super) fn data_command(self: &Arc<Self>, command: DataCommand) {
         match command {
             DataCommand::GenerateDemo { profiles, replace } => self.start_demo_job(profiles, replace),
+            DataCommand::ExportEntity { entity, path } => {
+                self.start_file_job(path, "rows", move |c, path, cancelled| c.export_entity(&entity, path, cancelled));
+            }
             DataCommand::RefreshOverview => self.spawn(|console| vec![console.refreshed(Refresh::Data)]),
             DataCommand::RefreshFrequencyCap => self.spawn(|console| {
                 vec![match console.frequency_cap() {

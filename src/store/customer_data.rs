@@ -188,3 +188,45 @@ pub fn distinct_values(conn: &Connection, entity: &str, column: &str, limit: usi
         .collect::<rusqlite::Result<Vec<String>>>()?;
     Ok((values.len() <= limit).then_some(values))
 }
+
+/// Writes every row of `entity` (by key) as CSV with a header line, values as an import reads
+/// them back: yes/no as `true` / `false`, decimals with their point, text defused for
+/// spreadsheets. Returns how many rows; `cancelled` is checked every 10,000 rows.
+pub fn export_csv(
+    conn: &Connection,
+    entity: &crate::model::Entity,
+    out: impl std::io::Write,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Option<u64>> {
+    let sql = format!("SELECT * FROM {} ORDER BY {}", quote_ident(&entity.name)?, quote_ident(&entity.primary_key)?);
+    let mut stmt = conn.prepare(&sql)?;
+    let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let types: Vec<Option<crate::model::ColumnType>> =
+        names.iter().map(|n| entity.column(n).map(|c| c.column_type)).collect();
+    let bad = |e: csv::Error| StoreError::Invalid(format!("the file could not be written: {e}"));
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(&names).map_err(bad)?;
+    let mut rows = stmt.query([])?;
+    let mut n = 0u64;
+    let mut record: Vec<String> = Vec::with_capacity(names.len());
+    while let Some(r) = rows.next()? {
+        record.clear();
+        for (i, ty) in types.iter().enumerate() {
+            record.push(match (r.get_ref(i)?, ty) {
+                (ValueRef::Null, _) => String::new(),
+                (ValueRef::Integer(x), Some(crate::model::ColumnType::Boolean)) => (x != 0).to_string(),
+                (ValueRef::Integer(x), _) => x.to_string(),
+                (ValueRef::Real(x), _) => format!("{x:?}"),
+                (ValueRef::Text(t), _) => crate::model::spreadsheet_safe(&String::from_utf8_lossy(t)).into_owned(),
+                (ValueRef::Blob(_), _) => String::new(),
+            });
+        }
+        w.write_record(&record).map_err(bad)?;
+        n += 1;
+        if n.is_multiple_of(10_000) && cancelled() {
+            return Ok(None);
+        }
+    }
+    w.flush().map_err(|e| StoreError::Invalid(format!("the file could not be written: {e}")))?;
+    Ok(Some(n))
+}
