@@ -189,7 +189,11 @@ pub fn phone(raw: &str, country: Option<phonenumber::country::Id>) -> Result<Str
         return Err(CellProblem::NotPhone(" (no country: write it with +, or choose the default country)".into()));
     }
     match phonenumber::parse(region, candidate) {
-        Ok(n) if phonenumber::is_valid(&n) => Ok(n.format().mode(phonenumber::Mode::E164).to_string()),
+        // E.164 is the country code and the national number with its leading zeros (Italy).
+        Ok(n) if phonenumber::is_valid(&n) => {
+            let zeros = "0".repeat(usize::from(n.national().zeros()));
+            Ok(format!("+{}{zeros}{}", n.code().value(), n.national().value()))
+        }
         Ok(_) => Err(CellProblem::NotPhone(match region {
             Some(r) => format!(" valid in {}", r.as_ref()),
             None => String::new(),
@@ -209,6 +213,7 @@ mod tests {
         assert_eq!(phone("+33 6 12 34 56 78", None).unwrap(), "+33612345678");
         assert_eq!(phone("0033612345678", None).unwrap(), "+33612345678");
         assert_eq!(phone("(415) 555-2671", Some(phonenumber::country::Id::US)).unwrap(), "+14155552671");
+        assert_eq!(phone("+39 06 6982 0000", None).unwrap(), "+390669820000", "Italy keeps its leading zero");
         assert!(phone("12", fr).is_err());
         assert!(phone("0612345678", None).is_err());
     }
