@@ -7,7 +7,7 @@ use egui::RichText;
 
 use super::screen::{Screen, ScreenContext};
 use super::secret_field::secret_field;
-use super::{Commands, theme};
+use super::{Commands, sentence, theme};
 use crate::console::ChannelCommand;
 use crate::console::{ChannelEvent, Event, RequestId, UserError, provider_form, providers_for};
 use crate::model::provider::{Field, FieldKind as Kind};
@@ -43,12 +43,6 @@ const FIELD: [f32; 2] = [320.0, 20.0];
 /// A provider's form, from the provider registry.
 fn fields(provider: ProviderKind) -> Vec<Field> {
     provider_form(provider)
-}
-
-/// A problem as a sentence on its own: its first letter in upper case.
-fn sentence(why: &str) -> String {
-    let mut chars = why.chars();
-    chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
 }
 
 /// The form being edited.

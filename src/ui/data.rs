@@ -12,6 +12,10 @@ use crate::model::DataOverview;
 pub struct DataScreen {
     overview: Option<DataOverview>,
     selected: Option<String>,
+    /// Data → Import…, while it is open.
+    import: Option<super::import::ImportView>,
+    /// Where the selected entity is exported, while the user chooses.
+    export_path: Option<String>,
 }
 
 impl DataScreen {
@@ -22,12 +26,30 @@ impl DataScreen {
         self.overview = Some(o);
     }
 
+    /// The import page, when it is open (tests).
+    pub fn import_view(&self) -> Option<&super::import::ImportView> {
+        self.import.as_ref()
+    }
+
     fn draw(&mut self, ui: &mut egui::Ui, _console: &Console, commands: &mut Commands) {
+        if let (Some(view), Some(o)) = (self.import.as_mut(), self.overview.as_ref()) {
+            if let super::import::Outcome::Close = view.ui(ui, o, commands) {
+                self.import = None;
+            }
+            return;
+        }
         ui.add_space(8.0);
         ui.horizontal(|ui| {
             ui.heading("Data");
             if ui.button("Refresh counts").clicked() {
                 commands.push(DataCommand::RefreshOverview);
+            }
+            if ui
+                .button("Import\u{2026}")
+                .on_hover_text("Bring customers, orders or any table in from a CSV or TSV file")
+                .clicked()
+            {
+                self.import = Some(super::import::ImportView::default());
             }
         });
         ui.add_space(6.0);
@@ -36,9 +58,19 @@ impl DataScreen {
             return;
         };
         if o.entities.is_empty() {
-            ui.label(egui::RichText::new("This workspace has no data yet.").color(theme::muted(ui)));
+            ui.label(
+                egui::RichText::new(
+                    "This workspace has no data yet: import your own from a CSV file, or try the demo.",
+                )
+                .color(theme::muted(ui)),
+            );
             ui.add_space(6.0);
-            demo_button(ui, commands);
+            ui.horizontal(|ui| {
+                if ui.button("Import a CSV file\u{2026}").clicked() {
+                    self.import = Some(super::import::ImportView::default());
+                }
+                demo_button(ui, commands);
+            });
             return;
         }
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
@@ -49,7 +81,18 @@ impl DataScreen {
             }
             ui.add_space(theme::SECTION_GAP);
             if let Some(e) = o.entities.iter().find(|e| Some(&e.entity.name) == self.selected.as_ref()) {
-                ui.strong(format!("Columns of {}", e.entity.label));
+                ui.horizontal(|ui| {
+                    ui.strong(format!("Columns of {}", e.entity.label));
+                    if let Some(path) = super::path_field::export_controls(
+                        ui,
+                        egui::Id::new("entity_export_path"),
+                        &mut self.export_path,
+                        &format!("{}.csv", e.entity.name),
+                        "Every row of this entity as CSV (an import reads it back)",
+                    ) {
+                        commands.push(DataCommand::ExportEntity { entity: e.entity.name.clone(), path });
+                    }
+                });
                 ui.add_space(4.0);
                 egui::Grid::new("entity_columns").striped(true).num_columns(3).spacing([28.0, 4.0]).show(ui, |ui| {
                     for title in ["Column", "Label", "Type"] {
@@ -66,39 +109,7 @@ impl DataScreen {
                 });
                 ui.add_space(theme::SECTION_GAP);
             }
-            ui.strong("Links");
-            ui.add_space(4.0);
-            egui::Grid::new("links").striped(true).num_columns(4).spacing([28.0, 4.0]).show(ui, |ui| {
-                for title in ["From (many)", "To (one)", "Through", "Pointing nowhere"] {
-                    ui.label(egui::RichText::new(title).color(theme::muted(ui)));
-                }
-                ui.end_row();
-                for (i, l) in o.links.iter().enumerate() {
-                    let key = o
-                        .entities
-                        .iter()
-                        .find(|e| e.entity.name == l.parent)
-                        .map_or("?", |e| e.entity.primary_key.as_str());
-                    ui.label(&l.child);
-                    ui.label(&l.parent);
-                    ui.monospace(format!("{}.{} = {}.{key}", l.child, l.foreign_key, l.parent));
-                    match o.dangling.get(i).copied().flatten() {
-                        Some(0) => ui.label("none"),
-                        Some(n) => ui
-                            .label(egui::RichText::new(format!("{} rows", theme::count(n))).color(theme::warning(ui)))
-                            .on_hover_text(format!(
-                                "{} {} rows name a {} that does not exist. They are left out when a population \
-                                 moves to {} (Change dimension, one message per profile).",
-                                theme::count(n),
-                                l.child,
-                                l.parent,
-                                l.parent
-                            )),
-                        None => ui.label("\u{2014}"),
-                    };
-                    ui.end_row();
-                }
-            });
+            links_grid(ui, o);
             ui.add_space(theme::SECTION_GAP);
             ui.strong("Identity namespaces");
             ui.add_space(4.0);
@@ -111,6 +122,40 @@ impl DataScreen {
             });
         });
     }
+}
+
+/// The links between entities, with the rows of each that point nowhere.
+fn links_grid(ui: &mut egui::Ui, o: &DataOverview) {
+    ui.strong("Links");
+    ui.add_space(4.0);
+    egui::Grid::new("links").striped(true).num_columns(4).spacing([28.0, 4.0]).show(ui, |ui| {
+        for title in ["From (many)", "To (one)", "Through", "Pointing nowhere"] {
+            ui.label(egui::RichText::new(title).color(theme::muted(ui)));
+        }
+        ui.end_row();
+        for (i, l) in o.links.iter().enumerate() {
+            let key =
+                o.entities.iter().find(|e| e.entity.name == l.parent).map_or("?", |e| e.entity.primary_key.as_str());
+            ui.label(&l.child);
+            ui.label(&l.parent);
+            ui.monospace(format!("{}.{} = {}.{key}", l.child, l.foreign_key, l.parent));
+            match o.dangling.get(i).copied().flatten() {
+                Some(0) => ui.label("none"),
+                Some(n) => ui
+                    .label(egui::RichText::new(format!("{} rows", theme::count(n))).color(theme::warning(ui)))
+                    .on_hover_text(format!(
+                        "{} {} rows name a {} that does not exist. They are left out when a population \
+                         moves to {} (Change dimension, one message per profile).",
+                        theme::count(n),
+                        l.child,
+                        l.parent,
+                        l.parent
+                    )),
+                None => ui.label("\u{2014}"),
+            };
+            ui.end_row();
+        }
+    });
 }
 
 /// "Generate the demo data", for a workspace that holds nothing: 10,000 profiles and their
@@ -183,9 +228,12 @@ impl Screen for DataScreen {
         self.draw(ui, cx.console, cx.commands);
     }
 
-    fn on_event(&mut self, event: &Event, _request: Option<RequestId>) {
+    fn on_event(&mut self, event: &Event, request: Option<RequestId>) {
         if let Event::Data(DataEvent::Overview(o)) = event {
             self.set_overview(o.clone());
+        }
+        if let Some(view) = self.import.as_mut() {
+            view.on_event(event, request);
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod canvas;
 pub mod channels;
 mod data;
 pub mod deliveries;
+mod import;
 mod launcher;
 mod path_field;
 pub mod screen;
@@ -162,6 +163,12 @@ impl Commands {
     }
 }
 
+/// A problem as a sentence on its own: its first letter in upper case.
+pub(crate) fn sentence(why: &str) -> String {
+    let mut chars = why.chars();
+    chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
+}
+
 /// The application window.
 pub struct App {
     console: Arc<Console>,
@@ -199,6 +206,10 @@ impl App {
     }
 
     /// The Channels screen (tests look at it).
+    pub fn data_screen(&self) -> &data::DataScreen {
+        &self.data
+    }
+
     pub fn channels_screen(&self) -> &channels::ChannelsScreen {
         &self.channels
     }

@@ -11,6 +11,8 @@ use super::theme;
 pub enum Pick {
     /// A file to write (a save dialog).
     SaveFile,
+    /// A CSV or TSV file to read.
+    OpenCsv,
     /// A folder.
     Folder,
 }
@@ -34,6 +36,7 @@ pub fn path_field(ui: &mut egui::Ui, id: egui::Id, path: &mut String, pick: Pick
                     dialog.set_file_name(name).save_file()
                 }
                 Pick::Folder => dialog.pick_folder(),
+                Pick::OpenCsv => dialog.add_filter("CSV or TSV", &["csv", "tsv", "txt"]).pick_file(),
             };
             match chosen {
                 Some(p) => {
