@@ -78,6 +78,21 @@ impl ImportReport {
     }
 }
 
+/// The reject of a row whose key the workspace has already (inserting new rows only).
+fn key_exists(line: u64, mapping: &Mapping, values: &[import::values::Value], key_at: Option<usize>) -> Reject {
+    let value = match key_at.and_then(|i| values.get(i)) {
+        Some(import::values::Value::Int(k)) => k.to_string(),
+        _ => String::new(),
+    };
+    Reject {
+        line,
+        column: mapping.key.column().to_owned(),
+        value,
+        reason: "is a key the workspace has already: choose \u{201c}update existing ones\u{201d} to change that row"
+            .into(),
+    }
+}
+
 /// What takes each refused cell (a rejects file).
 type OnReject<'a> = &'a mut dyn FnMut(&Reject) -> Result<(), ConsoleError>;
 
@@ -165,7 +180,7 @@ impl Console {
         let after = mapping.applied_to(&model);
         store::data_model::validate(&after)?;
         let size = std::fs::metadata(path).map_or(1, |m| m.len().max(1));
-        let mut rows = Rows::open(path, format, mapping, mapping.columns.len())?;
+        let rows = Rows::open(path, format, mapping, mapping.columns.len())?;
         let plan = store::import::Plan {
             model: &after,
             entity: &mapping.entity,
@@ -191,36 +206,48 @@ impl Console {
                 report.rejects.extend(rejects.into_iter().take(room));
                 Ok(())
             };
-        while let Some(row) = rows.next_row()? {
-            report.rows += 1;
-            if report.rows.is_multiple_of(10_000) {
-                if cancelled() {
-                    return Err(ConsoleError::CannotRun("the import was cancelled: nothing was written".into()));
-                }
-                progress((rows.bytes as f64 / size as f64).min(1.0) as f32);
+        let bytes = rows.bytes_read();
+        let mut failure: Option<ConsoleError> = None;
+        let mut stopped = false;
+        let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).clamp(1, 4);
+        let mut each_batch = |batch: Vec<Row>| -> bool {
+            if cancelled() {
+                stopped = true;
+                return false;
             }
-            match row {
-                Row::Refused(rejects) => refuse(&mut report, &mut sink, rejects)?,
-                Row::Good { line, values } => {
-                    let Some(w) = writer.as_mut() else { continue };
-                    let key = key_at.and_then(|i| match values.get(i) {
-                        Some(import::values::Value::Int(k)) => Some(*k),
-                        _ => None,
-                    });
-                    let cells: Vec<Cell<'_>> = values.iter().map(import::values::Value::cell).collect();
-                    if w.write(&cells)? == store::import::Written::KeyExists {
-                        let reject = Reject {
-                            line,
-                            column: mapping.key.column().to_owned(),
-                            value: key.map(|k| k.to_string()).unwrap_or_default(),
-                            reason: "is a key the workspace has already: choose \u{201c}update existing ones\u{201d} to change that row".into(),
-                        };
-                        refuse(&mut report, &mut sink, vec![reject])?;
-                    } else {
-                        report.written += 1;
+            for row in batch {
+                report.rows += 1;
+                let done = match row {
+                    Row::Refused(rejects) => refuse(&mut report, &mut sink, rejects),
+                    Row::Good { line, values } => {
+                        let Some(w) = writer.as_mut() else { continue };
+                        let cells: Vec<Cell<'_>> = values.iter().map(import::values::Value::cell).collect();
+                        match w.write(&cells) {
+                            Ok(store::import::Written::Row) => {
+                                report.written += 1;
+                                Ok(())
+                            }
+                            Ok(store::import::Written::KeyExists) => {
+                                refuse(&mut report, &mut sink, vec![key_exists(line, mapping, &values, key_at)])
+                            }
+                            Err(e) => Err(e.into()),
+                        }
                     }
+                };
+                if let Err(e) = done {
+                    failure = Some(e);
+                    return false;
                 }
             }
+            progress((bytes.load(std::sync::atomic::Ordering::Relaxed) as f64 / size as f64).min(1.0) as f32);
+            true
+        };
+        rows.run(workers, &mut each_batch)?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        if stopped {
+            return Err(ConsoleError::CannotRun("the import was cancelled: nothing was written".into()));
         }
         if cancelled() {
             return Err(ConsoleError::CannotRun("the import was cancelled: nothing was written".into()));

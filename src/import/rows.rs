@@ -5,6 +5,8 @@
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
 
 use super::mapping::{Key, Mapping};
 use super::source::{Format, watched_records};
@@ -35,21 +37,30 @@ pub enum Row {
     Refused(Vec<Reject>),
 }
 
-/// Reads the rows of a file through a mapping.
+/// How each record becomes a row: what the mapping says of each column. Shared by the threads
+/// that parse.
+struct Parser {
+    /// (file column, its name, type, date format, namespace) per mapped column.
+    columns: Vec<(usize, String, crate::model::ColumnType, values::DateFormat, Option<String>)>,
+    width: usize,
+    /// The key's place among the mapped columns (none: numbered rows).
+    key: Option<usize>,
+    country: Option<phonenumber::country::Id>,
+}
+
+/// Reads the rows of a file through a mapping: one by one ([`Rows::next_row`]), or in batches
+/// parsed on several threads ([`Rows::run`]). A key seen twice is refused the second time,
+/// in file order either way.
 pub struct Rows {
     reader: super::source::Records,
     /// The line of a quote not closed yet (0: none).
-    open_quote: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    open_quote: Arc<AtomicU64>,
     record: csv::ByteRecord,
-    /// (file column, type, date format, namespace) per mapped column.
-    columns: Vec<(usize, String, crate::model::ColumnType, values::DateFormat, Option<String>)>,
-    width: usize,
-    key: Option<usize>,
+    parser: Arc<Parser>,
     keys: HashSet<i64>,
-    country: Option<phonenumber::country::Id>,
     header: bool,
     /// Bytes read so far (for progress).
-    pub bytes: u64,
+    bytes: Arc<AtomicU64>,
 }
 
 /// A value as a reject shows it: at most 200 characters.
@@ -60,6 +71,9 @@ fn shown(raw: &str) -> String {
     }
     s
 }
+
+/// How many records a batch holds.
+const BATCH: usize = 2048;
 
 impl Rows {
     pub fn open(path: &Path, format: &Format, mapping: &Mapping, width: usize) -> Result<Self, ImportError> {
@@ -76,23 +90,25 @@ impl Rows {
             reader,
             open_quote,
             record: csv::ByteRecord::new(),
-            columns,
-            width,
-            key,
+            parser: Arc::new(Parser { columns, width, key, country: mapping.default_country.parse().ok() }),
             keys: HashSet::new(),
-            country: mapping.default_country.parse().ok(),
             header: format.header,
-            bytes: 0,
+            bytes: Arc::new(AtomicU64::new(0)),
         })
     }
 
-    /// The next row, `None` at the end of the file; an error when the file cannot be read on
-    /// (a broken quote at the end, a disk error).
-    pub fn next_row(&mut self) -> Result<Option<Row>, ImportError> {
+    /// Bytes of the (decoded) file read so far, as they are read (for progress).
+    pub fn bytes_read(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.bytes)
+    }
+
+    /// The next record that is a row (not the header, not a blank line) and its line, into
+    /// `self.record`; `None` at the end of the file.
+    fn next_record(&mut self) -> Result<Option<u64>, ImportError> {
         loop {
             match self.reader.read_byte_record(&mut self.record) {
                 Ok(false) => {
-                    return match self.open_quote.load(std::sync::atomic::Ordering::Relaxed) {
+                    return match self.open_quote.load(Ordering::Relaxed) {
                         0 => Ok(None),
                         line => Err(ImportError::UnclosedQuote(line)),
                     };
@@ -100,7 +116,9 @@ impl Rows {
                 Ok(true) => {}
                 Err(e) => return Err(ImportError::Csv(csv_problem(&e))),
             }
-            self.bytes = self.record.position().map_or(self.bytes, csv::Position::byte);
+            if let Some(p) = self.record.position() {
+                self.bytes.store(p.byte(), Ordering::Relaxed);
+            }
             let line = self.record.position().map_or(0, csv::Position::line);
             if std::mem::take(&mut self.header) {
                 continue;
@@ -109,23 +127,108 @@ impl Rows {
             if self.record.len() <= 1 && self.record.get(0).is_none_or(|f| f.iter().all(u8::is_ascii_whitespace)) {
                 continue;
             }
-            return Ok(Some(self.read(line)));
+            return Ok(Some(line));
         }
     }
 
-    fn read(&mut self, line: u64) -> Row {
-        if self.record.len() != self.width {
+    /// The next row, `None` at the end of the file; an error when the file cannot be read on
+    /// (a quote never closed, a disk error).
+    pub fn next_row(&mut self) -> Result<Option<Row>, ImportError> {
+        let Some(line) = self.next_record()? else { return Ok(None) };
+        let row = self.parser.parse(line, &self.record);
+        Ok(Some(once(&mut self.keys, &self.parser, row)))
+    }
+
+    /// Reads every row, parsing batches on `workers` threads while the file is read on
+    /// another, and hands them to `sink` in file order; `sink` returns `false` to stop.
+    pub fn run(mut self, workers: usize, sink: &mut dyn FnMut(Vec<Row>) -> bool) -> Result<(), ImportError> {
+        let workers = workers.max(1);
+        let shared = Arc::clone(&self.parser);
+        let parser: &Parser = &shared;
+        let mut keys = std::mem::take(&mut self.keys);
+        std::thread::scope(|scope| {
+            let mut to_workers = Vec::with_capacity(workers);
+            let mut from_workers = Vec::with_capacity(workers);
+            for _ in 0..workers {
+                let (tx, rx) = mpsc::sync_channel::<Vec<(u64, csv::ByteRecord)>>(2);
+                let (out_tx, out_rx) = mpsc::sync_channel::<Vec<Row>>(2);
+                scope.spawn(move || {
+                    for batch in rx {
+                        let rows = batch.iter().map(|(line, r)| parser.parse(*line, r)).collect();
+                        if out_tx.send(rows).is_err() {
+                            return;
+                        }
+                    }
+                });
+                to_workers.push(tx);
+                from_workers.push(out_rx);
+            }
+            let reader = &mut self;
+            let read = scope.spawn(move || -> Result<(), ImportError> {
+                let mut n = 0usize;
+                loop {
+                    let mut batch = Vec::with_capacity(BATCH);
+                    while batch.len() < BATCH {
+                        match reader.next_record()? {
+                            Some(line) => batch.push((line, reader.record.clone())),
+                            None => break,
+                        }
+                    }
+                    let last = batch.len() < BATCH;
+                    if !batch.is_empty() && to_workers[n % workers].send(batch).is_err() {
+                        return Ok(());
+                    }
+                    n += 1;
+                    if last {
+                        return Ok(());
+                    }
+                }
+            });
+            let mut n = 0usize;
+            while let Ok(batch) = from_workers[n % workers].recv() {
+                n += 1;
+                let rows = batch.into_iter().map(|row| once(&mut keys, parser, row)).collect();
+                if !sink(rows) {
+                    break;
+                }
+            }
+            drop(from_workers);
+            read.join().unwrap_or(Ok(()))
+        })
+    }
+}
+
+/// `row`, refused when its key was seen before (in file order).
+fn once(keys: &mut HashSet<i64>, parser: &Parser, row: Row) -> Row {
+    let Row::Good { line, values } = &row else { return row };
+    let Some(Value::Int(k)) = parser.key.and_then(|i| values.get(i)) else { return row };
+    if keys.insert(*k) {
+        return row;
+    }
+    let column = parser.key.and_then(|i| parser.columns.get(i)).map_or_else(String::new, |c| c.1.clone());
+    Row::Refused(vec![Reject {
+        line: *line,
+        column,
+        value: k.to_string(),
+        reason: format!("is the key {k} a second time in the file"),
+    }])
+}
+
+impl Parser {
+    /// A record as a row: its values, or every cell refused (a missing key too).
+    fn parse(&self, line: u64, record: &csv::ByteRecord) -> Row {
+        if record.len() != self.width {
             return Row::Refused(vec![Reject {
                 line,
                 column: String::new(),
                 value: String::new(),
-                reason: format!("the line has {} values where the first line names {}", self.record.len(), self.width),
+                reason: format!("the line has {} values where the first line names {}", record.len(), self.width),
             }]);
         }
         let mut rejects = Vec::new();
         let mut values = Vec::with_capacity(self.columns.len());
         for (at, (i, name, ty, format, namespace)) in self.columns.iter().enumerate() {
-            let bytes = self.record.get(*i).unwrap_or_default();
+            let bytes = record.get(*i).unwrap_or_default();
             let Ok(raw) = std::str::from_utf8(bytes) else {
                 rejects.push(Reject {
                     line,
@@ -143,12 +246,6 @@ impl Rows {
                     column: name.clone(),
                     value: String::new(),
                     reason: "is the key and is empty".into(),
-                }),
-                Ok(Value::Int(k)) if Some(at) == self.key && !self.keys.insert(k) => rejects.push(Reject {
-                    line,
-                    column: name.clone(),
-                    value: shown(raw),
-                    reason: format!("is the key {k} a second time in the file"),
                 }),
                 Ok(v) => values.push(v),
                 Err(e) => {
