@@ -45,9 +45,9 @@ fn entity<'m>(model: &'m DataModel, name: &str) -> Result<&'m Entity> {
 
 /// Starts an import: the transaction, the data model saved, the table made ready.
 pub fn begin<'c>(conn: &'c Connection, plan: &Plan<'_>) -> Result<Writer<'c>> {
-    // One long transaction: a page cache that holds the table's growing end, and sorting for
-    // the indexes in memory.
-    conn.execute_batch("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; BEGIN IMMEDIATE")?;
+    // One long transaction: a page cache that holds the table's growing end; no memory map,
+    // so that reading the workspace back (indexes, links) does not count against memory.
+    conn.execute_batch("PRAGMA cache_size = -32768; PRAGMA mmap_size = 0; BEGIN IMMEDIATE")?;
     let mut writer = Writer { conn, insert: conn.prepare("SELECT 1")?, next_key: None, open: true };
     writer.insert = prepare(conn, plan)?;
     let e = entity(plan.model, plan.entity)?;
