@@ -23,6 +23,7 @@ pub fn run(console: &Console, args: Args) -> anyhow::Result<()> {
     }
     for (l, dangling) in overview.links.iter().zip(&overview.dangling) {
         let nowhere = match dangling {
+            Some(1) => format!("  (1 row points at no {})", l.parent),
             Some(n) if *n > 0 => format!("  ({n} rows point at no {})", l.parent),
             _ => String::new(),
         };
