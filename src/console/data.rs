@@ -102,13 +102,9 @@ impl Console {
         let label = format!("Generating demo data ({profiles} profiles)");
         self.outbox.offer(JobEvent::Started { id, label });
         self.spawn(move |console| {
-            let outbox = console.outbox.clone();
-            let mut last = -1.0f32;
+            let mut report = jobs::progress_to(console.outbox.clone(), id);
             let mut progress = |fraction: f32| {
-                if fraction - last >= 0.01 || fraction >= 1.0 {
-                    last = fraction;
-                    outbox.offer(JobEvent::Progress { id, fraction });
-                }
+                report(fraction);
                 !job.cancelled()
             };
             let outcome = console

@@ -293,14 +293,7 @@ impl Console {
         let label = if write { format!("Importing {name}") } else { format!("Checking {name}") };
         self.outbox.offer(JobEvent::Started { id, label });
         self.spawn(move |console| {
-            let outbox = console.outbox.clone();
-            let mut last = -1.0f32;
-            let mut progress = |fraction: f32| {
-                if fraction - last >= 0.01 || fraction >= 1.0 {
-                    last = fraction;
-                    outbox.offer(JobEvent::Progress { id, fraction });
-                }
-            };
+            let mut progress = jobs::progress_to(console.outbox.clone(), id);
             let report = console.import_file(&path, &format, &mapping, write, None, &mut progress, &|| job.cancelled());
             drop(job);
             let what = if write { "The file was not imported" } else { "The file was not checked" };

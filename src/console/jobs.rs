@@ -56,6 +56,17 @@ impl Jobs {
     }
 }
 
+/// Hands a job's progress to the UI, at most once per percent (and the end).
+pub(super) fn progress_to(outbox: super::Outbox, id: JobId) -> impl FnMut(f32) {
+    let mut last = -1.0f32;
+    move |fraction| {
+        if fraction - last >= 0.01 || fraction >= 1.0 {
+            last = fraction;
+            outbox.offer(JobEvent::Progress { id, fraction });
+        }
+    }
+}
+
 impl Console {
     /// Runs `work` as a cancellable job writing to `path`: the status bar shows it, and its
     /// end says how many rows of `what` were written (or why not).

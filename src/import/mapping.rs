@@ -198,6 +198,8 @@ impl Mapping {
             });
         }
         let key = Self::guess_key(existing, &entity, &columns);
+        // Rows of an entity that has some are updated by key, when the file has the key.
+        let mode = if existing.is_some() && matches!(key, Key::Column(_)) { Mode::Upsert } else { Mode::Insert };
         if let Key::Column(k) = &key
             && let Some(c) = columns.iter_mut().find(|c| c.target.as_deref() == Some(k))
         {
@@ -208,7 +210,7 @@ impl Mapping {
             entity,
             columns,
             key,
-            mode: if existing.is_some() { Mode::Upsert } else { Mode::Insert },
+            mode,
             clear_empty: false,
             default_country: default_country(),
         }
