@@ -173,3 +173,43 @@ fn a_cancelled_import_leaves_the_workspace_as_it_was() {
     assert_eq!(model.entities[0].entity.columns.len(), 2, "nor declared");
     assert_eq!(campaign_console::store::customer_data::data_version(&db).unwrap(), version);
 }
+
+#[test]
+fn labels_change_without_breaking_canvases_and_an_entity_in_use_is_not_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(500, 3, false, &mut |_| true).unwrap();
+    let (_, _, before) = console.count_campaign("Summer getaway", &|| false).unwrap();
+
+    // New labels; the names canvases use stay, so the canvas counts the same.
+    console.set_labels("bookings", "Stays", &[("status".into(), "Stay status".into())]).unwrap();
+    let o = console.data_overview().unwrap();
+    let stays = o.entities.iter().find(|e| e.entity.name == "bookings").unwrap();
+    assert_eq!(stays.entity.label, "Stays");
+    assert_eq!(stays.entity.column("status").unwrap().label, "Stay status");
+    let (_, _, after) = console.count_campaign("Summer getaway", &|| false).unwrap();
+    let counts =
+        |r: &campaign_console::audience::CountReport| r.transitions.iter().map(|t| t.count).collect::<Vec<_>>();
+    assert_eq!(counts(&after), counts(&before));
+    assert!(console.set_labels("bookings", "  ", &[]).unwrap_err().to_string().contains("cannot be empty"));
+
+    // The demo canvas uses bookings: deleting them is refused, naming the campaign.
+    let refused = console.drop_entity("bookings").unwrap_err().to_string();
+    assert!(refused.contains("\u{201c}Summer getaway\u{201d}"), "{refused}");
+    let db = sqlite(dir.path());
+    assert!(one(&db, "SELECT COUNT(*) FROM bookings") > 0, "nothing was deleted");
+
+    // An entity no campaign uses goes, with its table, its links and a new data version.
+    let file = write(dir.path(), "notes.csv", "id,profile_id,note\n1,1,hello\n");
+    load(&console, &file, "notes", |m| {
+        m.columns.iter_mut().find(|c| c.source == "profile_id").unwrap().link = Some("profiles".into());
+    });
+    assert!(console.campaigns_using("notes").unwrap().is_empty());
+    let version = campaign_console::store::customer_data::data_version(&db).unwrap();
+    console.drop_entity("notes").unwrap();
+    assert_eq!(one(&db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'notes'"), 0);
+    let o = console.data_overview().unwrap();
+    assert!(o.entities.iter().all(|e| e.entity.name != "notes"));
+    assert!(o.links.iter().all(|l| l.child != "notes"));
+    assert!(campaign_console::store::customer_data::data_version(&db).unwrap() > version);
+}

@@ -1,6 +1,7 @@
 //! Data → Import…: a small customers file typed into the import page is read (its first rows,
 //! types and identities guessed), checked (the refused row listed with its line and reason),
-//! imported, and the new entity is on the Data screen with its rows in the workspace.
+//! imported, and the new entity is on the Data screen with its rows in the workspace, where its
+//! label can be changed.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
@@ -70,4 +71,18 @@ fn a_customers_file_is_read_checked_and_imported_through_the_import_page() {
     settle(&mut h);
     h.get_by_label("Customers"); // the new entity, on the Data screen
     h.get_by_label("Columns of Customers");
+
+    // Its label, changed on the Data screen: the workspace keeps it, its name stays.
+    h.get_by_role_and_label(Role::TextInput, "Shown to marketers as").click();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    h.get_by_role_and_label(Role::TextInput, "Shown to marketers as").type_text("Clients");
+    h.run_steps(2);
+    h.get_by_label("Save labels").click();
+    h.run_steps(2);
+    settle(&mut h);
+    let o = console.data_overview().unwrap();
+    assert_eq!((o.entities[0].entity.name.as_str(), o.entities[0].entity.label.as_str()), ("customers", "Clients"));
+    h.get_by_label("Columns of Clients");
 }

@@ -51,6 +51,10 @@ pub enum DataCommand {
     SetFrequencyCap { cap: Option<u32> },
     /// Writes every row of an entity to a CSV file. A job.
     ExportEntity { entity: String, path: PathBuf },
+    /// Changes the labels of an entity and its columns (by name). → `Overview`, or `Failed`.
+    SetLabels { entity: String, label: String, columns: Vec<(String, String)> },
+    /// Removes an entity and its rows, refused while a campaign uses it. → `Overview`, or `Failed`.
+    DropEntity { entity: String },
 }
 
 /// The canvas being edited: opening and saving it, its counts and rows.

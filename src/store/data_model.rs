@@ -123,6 +123,49 @@ fn replace_rows(conn: &Connection, model: &DataModel) -> Result<()> {
     Ok(())
 }
 
+/// Changes what marketers see of an entity: its label and its columns' labels, by column name
+/// (names, which canvases refer to, stay as they are).
+pub fn set_labels(conn: &Connection, entity: &str, label: &str, columns: &[(String, String)]) -> Result<()> {
+    let n = conn.execute("UPDATE cc_entities SET label = ?2 WHERE name = ?1", params![entity, label])?;
+    if n == 0 {
+        return Err(StoreError::NotFound { what: format!("The entity {entity}") });
+    }
+    let mut stmt = conn.prepare("UPDATE cc_columns SET label = ?3 WHERE entity = ?1 AND name = ?2")?;
+    for (name, label) in columns {
+        stmt.execute(params![entity, name, label])?;
+    }
+    Ok(())
+}
+
+/// Removes an entity from the workspace, all or nothing: its table and rows, its declaration,
+/// the links that name it and the identity namespaces on it.
+pub fn drop_entity(conn: &Connection, entity: &str) -> Result<()> {
+    conn.execute_batch("SAVEPOINT drop_entity")?;
+    let dropped = (|| -> Result<()> {
+        let n = conn.execute("DELETE FROM cc_entities WHERE name = ?1", [entity])?;
+        if n == 0 {
+            return Err(StoreError::NotFound { what: format!("The entity {entity}") });
+        }
+        conn.execute("DELETE FROM cc_columns WHERE entity = ?1", [entity])?;
+        conn.execute("DELETE FROM cc_links WHERE child = ?1 OR parent = ?1", [entity])?;
+        conn.execute("DELETE FROM cc_identity_namespaces WHERE entity = ?1", [entity])?;
+        conn.execute_batch(&format!("DROP TABLE IF EXISTS {}", quote_ident(entity)?))?;
+        super::customer_data::bump_data_version(conn)?;
+        Ok(())
+    })();
+    match dropped {
+        Ok(()) => {
+            conn.execute_batch("RELEASE drop_entity")?;
+            Ok(())
+        }
+        Err(e) => {
+            // The original error matters more than a failure to roll back.
+            let _ = conn.execute_batch("ROLLBACK TO drop_entity; RELEASE drop_entity");
+            Err(e)
+        }
+    }
+}
+
 /// The `CREATE TABLE` statement for an entity of the model (customer tables only).
 pub fn create_table_sql(entity: &Entity) -> Result<String> {
     let mut cols = Vec::with_capacity(entity.columns.len());

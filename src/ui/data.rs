@@ -16,10 +16,16 @@ pub struct DataScreen {
     import: Option<super::import::ImportView>,
     /// Where the selected entity is exported, while the user chooses.
     export_path: Option<String>,
+    /// The labels being edited: the entity's name, its label, its columns' labels.
+    labels: Option<(String, String, Vec<String>)>,
+    /// The entity whose deletion waits for the user's confirmation.
+    confirm_drop: Option<String>,
 }
 
 impl DataScreen {
     pub fn set_overview(&mut self, o: DataOverview) {
+        // Labels as saved (or as they were, when saving was refused).
+        self.labels = None;
         if self.selected.as_ref().is_none_or(|s| !o.entities.iter().any(|e| &e.entity.name == s)) {
             self.selected = o.entities.first().map(|e| e.entity.name.clone());
         }
@@ -53,10 +59,12 @@ impl DataScreen {
             }
         });
         ui.add_space(6.0);
-        let Some(o) = &self.overview else {
+        // A copy for this frame: the entity's details edit the screen's state beside it.
+        let Some(o) = self.overview.clone() else {
             ui.spinner();
             return;
         };
+        let o = &o;
         if o.entities.is_empty() {
             ui.label(
                 egui::RichText::new(
@@ -81,32 +89,7 @@ impl DataScreen {
             }
             ui.add_space(theme::SECTION_GAP);
             if let Some(e) = o.entities.iter().find(|e| Some(&e.entity.name) == self.selected.as_ref()) {
-                ui.horizontal(|ui| {
-                    ui.strong(format!("Columns of {}", e.entity.label));
-                    if let Some(path) = super::path_field::export_controls(
-                        ui,
-                        egui::Id::new("entity_export_path"),
-                        &mut self.export_path,
-                        &format!("{}.csv", e.entity.name),
-                        "Every row of this entity as CSV (an import reads it back)",
-                    ) {
-                        commands.push(DataCommand::ExportEntity { entity: e.entity.name.clone(), path });
-                    }
-                });
-                ui.add_space(4.0);
-                egui::Grid::new("entity_columns").striped(true).num_columns(3).spacing([28.0, 4.0]).show(ui, |ui| {
-                    for title in ["Column", "Label", "Type"] {
-                        ui.label(egui::RichText::new(title).color(theme::muted(ui)));
-                    }
-                    ui.end_row();
-                    for c in &e.entity.columns {
-                        let key = if c.name == e.entity.primary_key { " (key)" } else { "" };
-                        ui.monospace(format!("{}{key}", c.name));
-                        ui.label(&c.label);
-                        ui.label(c.column_type.as_str());
-                        ui.end_row();
-                    }
-                });
+                self.entity_detail(ui, e, commands);
                 ui.add_space(theme::SECTION_GAP);
             }
             links_grid(ui, o);
@@ -121,6 +104,91 @@ impl DataScreen {
                 }
             });
         });
+    }
+}
+
+impl DataScreen {
+    /// The selected entity: its labels (editable), columns and types; export and delete.
+    fn entity_detail(&mut self, ui: &mut egui::Ui, e: &crate::model::EntityOverview, commands: &mut Commands) {
+        let entity = &e.entity;
+        let stored =
+            || (entity.name.clone(), entity.label.clone(), entity.columns.iter().map(|c| c.label.clone()).collect());
+        if self.labels.as_ref().is_none_or(|(name, _, _)| *name != entity.name) {
+            self.labels = Some(stored());
+        }
+        ui.horizontal(|ui| {
+            ui.strong(format!("Columns of {}", entity.label));
+            if let Some(path) = super::path_field::export_controls(
+                ui,
+                egui::Id::new("entity_export_path"),
+                &mut self.export_path,
+                &format!("{}.csv", entity.name),
+                "Every row of this entity as CSV (an import reads it back)",
+            ) {
+                commands.push(DataCommand::ExportEntity { entity: entity.name.clone(), path });
+            }
+            if ui
+                .button("Delete entity\u{2026}")
+                .on_hover_text("Remove this entity and its rows from the workspace")
+                .clicked()
+            {
+                self.confirm_drop = Some(entity.name.clone());
+            }
+        });
+        if self.confirm_drop.as_deref() == Some(entity.name.as_str()) {
+            ui.horizontal(|ui| {
+                let rows = e.row_count.map_or_else(String::new, |n| format!(" and its {} rows", theme::count(n)));
+                ui.colored_label(
+                    theme::warning(ui),
+                    format!("Delete {}{rows}? A campaign that uses it keeps it from going.", entity.label),
+                );
+                if ui.button(format!("Delete {}", entity.label)).clicked() {
+                    commands.push(DataCommand::DropEntity { entity: entity.name.clone() });
+                    self.confirm_drop = None;
+                }
+                if ui.button("Cancel").clicked() {
+                    self.confirm_drop = None;
+                }
+            });
+        }
+        ui.add_space(4.0);
+        let Some((_, label, columns)) = self.labels.as_mut() else { return };
+        ui.horizontal(|ui| {
+            let l = ui.label("Shown to marketers as").id;
+            ui.add(egui::TextEdit::singleline(label).desired_width(200.0)).labelled_by(l);
+        });
+        egui::Grid::new("entity_columns").striped(true).num_columns(3).spacing([28.0, 4.0]).show(ui, |ui| {
+            for title in ["Column", "Label", "Type"] {
+                ui.label(egui::RichText::new(title).color(theme::muted(ui)));
+            }
+            ui.end_row();
+            for (c, text) in entity.columns.iter().zip(columns.iter_mut()) {
+                let key = if c.name == entity.primary_key { " (key)" } else { "" };
+                ui.monospace(format!("{}{key}", c.name));
+                ui.add_sized([220.0, 20.0], egui::TextEdit::singleline(text))
+                    .on_hover_text(format!("The label of {}", c.name));
+                ui.label(c.column_type.as_str());
+                ui.end_row();
+            }
+        });
+        let edited = self.labels.as_ref().is_some_and(|l| *l != stored());
+        if edited {
+            ui.horizontal(|ui| {
+                if ui.button("Save labels").clicked()
+                    && let Some((_, label, columns)) = &self.labels
+                {
+                    let columns = entity.columns.iter().map(|c| c.name.clone()).zip(columns.iter().cloned()).collect();
+                    commands.push(DataCommand::SetLabels {
+                        entity: entity.name.clone(),
+                        label: label.clone(),
+                        columns,
+                    });
+                }
+                if ui.button("Undo changes").clicked() {
+                    self.labels = Some(stored());
+                }
+            });
+        }
     }
 }
 

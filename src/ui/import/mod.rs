@@ -126,7 +126,7 @@ impl ImportView {
             }
         });
         ui.add_space(6.0);
-        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+        egui::ScrollArea::vertical().id_salt("import_page").auto_shrink([false, false]).show(ui, |ui| {
             self.file_step(ui, commands);
             let model = model_of(overview);
             if self.sample.is_some() && self.mapping.is_some() {
