@@ -11,18 +11,7 @@ use campaign_console::model::{Channel, ProviderKind};
 use campaign_console::ui::{App, SavedState, testing};
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
-use support::{harness, settle};
-
-fn type_into(h: &mut egui_kittest::Harness<'static, App>, label: &str, text: &str) {
-    // A password field is a text input of its own kind. Focus, select what is there, type over.
-    let role = if label == "Password" { Role::PasswordInput } else { Role::TextInput };
-    h.get_by_role_and_label(role, label).click();
-    h.run_steps(2);
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.run_steps(1);
-    h.get_by_role_and_label(role, label).type_text(text);
-    h.run_steps(2);
-}
+use support::{harness, settle, type_into};
 
 #[test]
 fn an_smtp_credential_is_verified_and_saved_with_its_password_in_the_keychain_only() {

@@ -10,9 +10,8 @@ mod support;
 use campaign_console::import::Key;
 use campaign_console::model::ColumnType;
 use campaign_console::ui::{App, SavedState, testing};
-use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
-use support::{harness, one, settle, sqlite};
+use support::{harness, one, settle, sqlite, type_into};
 
 #[test]
 fn a_customers_file_is_read_checked_and_imported_through_the_import_page() {
@@ -30,10 +29,7 @@ fn a_customers_file_is_read_checked_and_imported_through_the_import_page() {
     settle(&mut h);
     h.get_by_label("Import a CSV file\u{2026}").click();
     h.run_steps(2);
-    h.get_by_role_and_label(Role::TextInput, "Path").click();
-    h.run_steps(1);
-    h.get_by_role_and_label(Role::TextInput, "Path").type_text(&file.display().to_string());
-    h.run_steps(2);
+    type_into(&mut h, "Path", &file.display().to_string());
     h.get_by_label("Read the file").click();
     h.run_steps(2);
     settle(&mut h);
@@ -73,12 +69,7 @@ fn a_customers_file_is_read_checked_and_imported_through_the_import_page() {
     h.get_by_label("Columns of Customers");
 
     // Its label, changed on the Data screen: the workspace keeps it, its name stays.
-    h.get_by_role_and_label(Role::TextInput, "Shown to marketers as").click();
-    h.run_steps(1);
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.run_steps(1);
-    h.get_by_role_and_label(Role::TextInput, "Shown to marketers as").type_text("Clients");
-    h.run_steps(2);
+    type_into(&mut h, "Shown to marketers as", "Clients");
     h.get_by_label("Save labels").click();
     h.run_steps(2);
     settle(&mut h);

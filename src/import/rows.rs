@@ -48,9 +48,8 @@ struct Parser {
     country: Option<phonenumber::country::Id>,
 }
 
-/// Reads the rows of a file through a mapping: one by one ([`Rows::next_row`]), or in batches
-/// parsed on several threads ([`Rows::run`]). A key seen twice is refused the second time,
-/// in file order either way.
+/// Reads the rows of a file through a mapping, in batches parsed on several threads
+/// ([`Rows::run`]), handed on in file order: a key seen twice is refused the second time.
 pub struct Rows {
     reader: super::source::Records,
     /// The line of a quote not closed yet (0: none).
@@ -129,14 +128,6 @@ impl Rows {
             }
             return Ok(Some(line));
         }
-    }
-
-    /// The next row, `None` at the end of the file; an error when the file cannot be read on
-    /// (a quote never closed, a disk error).
-    pub fn next_row(&mut self) -> Result<Option<Row>, ImportError> {
-        let Some(line) = self.next_record()? else { return Ok(None) };
-        let row = self.parser.parse(line, &self.record);
-        Ok(Some(once(&mut self.keys, &self.parser, row)))
     }
 
     /// Reads every row, parsing batches on `workers` threads while the file is read on

@@ -19,6 +19,20 @@ use campaign_console::model::{ProviderKind, ProviderSettings};
 use campaign_console::ui::App;
 use egui_kittest::Harness;
 
+/// Focuses the text field labelled `label` (a password field when it is "Password"), selects
+/// what is there and types `text` over it.
+pub fn type_into(h: &mut Harness<'static, App>, label: &str, text: &str) {
+    use egui::accesskit::Role;
+    use egui_kittest::kittest::Queryable;
+    let role = if label == "Password" { Role::PasswordInput } else { Role::TextInput };
+    h.get_by_role_and_label(role, label).click();
+    h.run_steps(2);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run_steps(1);
+    h.get_by_role_and_label(role, label).type_text(text);
+    h.run_steps(2);
+}
+
 /// A provider's settings, keyed as its form names its fields.
 pub fn settings(kind: ProviderKind, json: serde_json::Value) -> ProviderSettings {
     ProviderSettings::from_json(kind, json).unwrap()
