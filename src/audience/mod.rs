@@ -6,6 +6,7 @@
 //! time, user values always bound); [`run_count`] executes them on a connection, one keyed
 //! work table per transition, and counts each. Nothing here knows about the UI or the runtime.
 
+mod browse;
 mod compile;
 mod expr;
 mod options;
@@ -16,6 +17,7 @@ mod shuffle;
 mod validate;
 mod wiring;
 
+pub use browse::BrowseSql;
 pub use compile::{
     CompileOptions, CompiledControl, CompiledRun, CompiledSave, CompiledSend, CompiledStep, CompiledTransition,
     SqlStatement, compile_with,
@@ -24,7 +26,7 @@ pub use expr::fold;
 pub use ports::{InputPort, inputs, outputs};
 pub use run::{
     ActivityReport, CountReport, CountSession, SendCount, TransitionCount, display_value, exclusion_label,
-    register_functions, run_count,
+    register_functions, run_count, sqlite_value,
 };
 pub use shuffle::mix;
 pub use validate::{

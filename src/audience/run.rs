@@ -552,13 +552,13 @@ fn interrupted_or(e: rusqlite::Error, cancelled: &dyn Fn() -> bool) -> AudienceE
 fn execute(conn: &Connection, s: &SqlStatement) -> rusqlite::Result<usize> {
     let mut stmt = conn.prepare(&s.sql)?;
     for (i, v) in s.values.iter().enumerate() {
-        stmt.raw_bind_parameter(i + 1, to_sqlite(v))?;
+        stmt.raw_bind_parameter(i + 1, sqlite_value(v))?;
     }
     stmt.raw_execute()
 }
 
 /// A sea-query value as SQLite stores it (booleans as 0/1).
-fn to_sqlite(v: &Value) -> SqlValue {
+pub fn sqlite_value(v: &Value) -> SqlValue {
     match v {
         Value::Bool(Some(b)) => SqlValue::Integer(i64::from(*b)),
         Value::TinyInt(Some(x)) => SqlValue::Integer(i64::from(*x)),

@@ -19,6 +19,7 @@ pub enum Command {
     Run(RunCommand),
     Channel(ChannelCommand),
     Import(ImportCommand),
+    Browse(BrowseCommand),
     Job(JobCommand),
 }
 
@@ -55,6 +56,19 @@ pub enum DataCommand {
     SetLabels { entity: String, label: String, columns: Vec<(String, String)> },
     /// Removes an entity and its rows, refused while a campaign uses it. → `Overview`, or `Failed`.
     DropEntity { entity: String },
+}
+
+/// The profile browser (Data → an entity → Browse).
+#[derive(Clone, Debug, PartialEq)]
+pub enum BrowseCommand {
+    /// → `DataEvent::BrowsePage`.
+    Page { query: crate::model::browse::BrowseQuery, start: crate::model::browse::PageStart },
+    /// → `DataEvent::BrowseCount`.
+    Count { query: crate::model::browse::BrowseQuery },
+    /// → `DataEvent::RowDetail`.
+    Detail { entity: String, key: i64 },
+    /// Writes the matching rows to a CSV file. A job.
+    Export { query: crate::model::browse::BrowseQuery, path: PathBuf },
 }
 
 /// The canvas being edited: opening and saving it, its counts and rows.
@@ -209,6 +223,11 @@ impl From<ChannelCommand> for Command {
 impl From<ImportCommand> for Command {
     fn from(c: ImportCommand) -> Self {
         Self::Import(c)
+    }
+}
+impl From<BrowseCommand> for Command {
+    fn from(c: BrowseCommand) -> Self {
+        Self::Browse(c)
     }
 }
 impl From<JobCommand> for Command {

@@ -68,18 +68,9 @@ impl Console {
         Ok(store::customer_data::occupancy(&self.workspace.conn())?.is_none())
     }
 
-    /// Writes every row of `entity` to `path` as CSV (through a temporary file: a cancelled or
-    /// failed export leaves nothing). Returns how many rows.
+    /// Writes every row of `entity` to `path` as CSV, by key (see [`Console::export_rows`]).
     pub fn export_entity(&self, entity: &str, path: &Path, cancelled: &dyn Fn() -> bool) -> Result<u64, ConsoleError> {
-        let conn = self.workspace.connect()?;
-        let model = store::data_model::load(&conn)?;
-        let e = model
-            .entity(entity)
-            .ok_or_else(|| ConsoleError::Invalid(format!("there is no entity called \u{201c}{entity}\u{201d}")))?;
-        jobs::write_atomically(path, |out| {
-            store::customer_data::export_csv(&conn, e, out, cancelled)?
-                .ok_or_else(|| ConsoleError::CannotRun("the export was cancelled: no file was written".into()))
-        })
+        self.export_rows(&crate::model::browse::BrowseQuery::new(entity), path, cancelled)
     }
 
     /// Changes the label of `entity` and of its columns (by column name); canvases refer to

@@ -3,6 +3,7 @@
 
 use super::{JobId, UserError};
 use crate::audience::{self, CountReport};
+use crate::model::browse::{BrowsePage, BrowseQuery, PageStart, RowDetail};
 use crate::model::delivery::{Delivery, LedgerPage, LedgerStatus};
 use crate::model::{Campaign, Canvas, Credential, DataModel, DataOverview, SavedAudience};
 
@@ -48,6 +49,19 @@ pub enum DataEvent {
     Overview(DataOverview),
     /// The workspace's frequency cap (messages per profile in 24 hours), if any.
     FrequencyCap(Option<u32>),
+    /// A page of the browser, for the query and start asked.
+    BrowsePage {
+        query: BrowseQuery,
+        start: PageStart,
+        page: Result<BrowsePage, UserError>,
+    },
+    /// How many rows a browser's query matches.
+    BrowseCount {
+        query: BrowseQuery,
+        count: Result<u64, UserError>,
+    },
+    /// One row with everything linked to it.
+    RowDetail(Box<RowDetail>),
 }
 
 #[derive(Clone, Debug, PartialEq)]

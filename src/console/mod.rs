@@ -27,6 +27,7 @@ use crate::model::{Campaign, CampaignKind, Canvas, Credential, DataModel};
 use crate::secrets::{self, KeychainStatus, MemoryStore, SecretStore};
 use crate::store::{self, Workspace};
 
+mod browse;
 mod campaigns;
 mod command;
 mod counting;
@@ -42,9 +43,10 @@ mod runs;
 mod scheduling;
 
 pub use crate::clock::Clock;
+pub use browse::{BROWSE_PAGE, DETAIL_ROWS};
 pub use command::{
-    CampaignCommand, CanvasCommand, ChannelCommand, Command, DataCommand, ImportCommand, JobCommand, ProofCommand,
-    RunCommand,
+    BrowseCommand, CampaignCommand, CanvasCommand, ChannelCommand, Command, DataCommand, ImportCommand, JobCommand,
+    ProofCommand, RunCommand,
 };
 pub use counting::{MAX_CHOICES, ROWS_PAGE, RowsPage};
 pub use error::{ConsoleError, UserError};
@@ -335,6 +337,7 @@ impl Console {
             Command::Run(c) => self.run_command(c),
             Command::Channel(c) => self.spawn(move |console| console.channel_command(c)),
             Command::Import(c) => self.import_command(c),
+            Command::Browse(c) => self.browse_command(c),
         }
     }
 

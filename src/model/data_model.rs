@@ -98,6 +98,11 @@ impl DataModel {
         self.entities.iter().find(|e| e.name == name)
     }
 
+    /// The entity messages are addressed to: the one the identity namespaces point at.
+    pub fn profile_entity(&self) -> Option<&str> {
+        self.identity_namespaces.first().map(|n| n.entity.as_str())
+    }
+
     /// The links in which `entity` takes part, on either side.
     pub fn links_of<'a>(&'a self, entity: &'a str) -> impl Iterator<Item = &'a Link> + 'a {
         self.links.iter().filter(move |l| l.child == entity || l.parent == entity)
@@ -121,6 +126,17 @@ pub struct DataOverview {
     /// (`None` where a table is missing). Such rows never join a population.
     pub dangling: Vec<Option<u64>>,
     pub identity_namespaces: Vec<IdentityNamespace>,
+}
+
+impl DataOverview {
+    /// The data model it shows.
+    pub fn model(&self) -> DataModel {
+        DataModel {
+            entities: self.entities.iter().map(|e| e.entity.clone()).collect(),
+            links: self.links.clone(),
+            identity_namespaces: self.identity_namespaces.clone(),
+        }
+    }
 }
 
 /// One value of a customer-table row, as loaders hand it to the store.

@@ -2,6 +2,7 @@
 //! UI and the CLI show them.
 
 pub mod address;
+pub mod browse;
 mod campaign;
 mod canvas;
 mod channel;

@@ -227,6 +227,9 @@ const STEPS: &[&str] = &[
                  mapping_json TEXT NOT NULL,
                  saved_at TEXT NOT NULL
              );",
+    // 10: a row's messages and events, found by its key (the profile browser's detail pane).
+    "CREATE INDEX cc_ledger_recipient ON cc_ledger(recipient_key);
+     CREATE INDEX cc_interactions_profile ON cc_interactions(profile_key);",
 ];
 
 /// The migrations built from [`STEPS`].

@@ -7,6 +7,7 @@
 
 pub mod audiences;
 pub mod audit;
+pub mod browse;
 pub mod campaigns;
 pub mod count_cache;
 pub mod credentials;

@@ -20,6 +20,8 @@ pub struct DataScreen {
     labels: Option<(String, String, Vec<String>)>,
     /// The entity whose deletion waits for the user's confirmation.
     confirm_drop: Option<String>,
+    /// Data → an entity → Browse rows, while it is open.
+    browse: Option<super::browse::BrowseView>,
 }
 
 impl DataScreen {
@@ -37,7 +39,20 @@ impl DataScreen {
         self.import.as_ref()
     }
 
-    fn draw(&mut self, ui: &mut egui::Ui, _console: &Console, commands: &mut Commands) {
+    /// The browser, when it is open (tests).
+    pub fn browse_view(&self) -> Option<&super::browse::BrowseView> {
+        self.browse.as_ref()
+    }
+
+    fn draw(&mut self, ui: &mut egui::Ui, console: &Console, commands: &mut Commands) {
+        if let Some(view) = self.browse.as_mut() {
+            let today = console.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+            if let super::browse::Outcome::Close = view.ui(ui, commands, today) {
+                self.browse = None;
+                commands.push(DataCommand::RefreshOverview);
+            }
+            return;
+        }
         if let (Some(view), Some(o)) = (self.import.as_mut(), self.overview.as_ref()) {
             if let super::import::Outcome::Close = view.ui(ui, o, commands) {
                 self.import = None;
@@ -126,6 +141,11 @@ impl DataScreen {
                 "Every row of this entity as CSV (an import reads it back)",
             ) {
                 commands.push(DataCommand::ExportEntity { entity: entity.name.clone(), path });
+            }
+            if ui.button("Browse rows\u{2026}").on_hover_text("Every row, with search, sort and filter").clicked()
+                && let Some(o) = &self.overview
+            {
+                self.browse = Some(super::browse::BrowseView::new(o.model(), entity.clone(), commands));
             }
             if ui
                 .button("Delete entity\u{2026}")
@@ -301,6 +321,9 @@ impl Screen for DataScreen {
             self.set_overview(o.clone());
         }
         if let Some(view) = self.import.as_mut() {
+            view.on_event(event, request);
+        }
+        if let Some(view) = self.browse.as_mut() {
             view.on_event(event, request);
         }
     }

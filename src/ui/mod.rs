@@ -2,6 +2,7 @@
 //! background jobs. Screens read from and send [`Command`]s to the [`Console`]; they never
 //! touch SQL, the keychain or the runtime.
 
+mod browse;
 mod campaigns;
 pub mod canvas;
 pub mod channels;

@@ -317,7 +317,7 @@ pub fn campaign_time_zone(canvas: &Canvas) -> jiff::tz::TimeZone {
 
 /// The entity messages are addressed to: the one the identity namespaces point at.
 pub fn profile_entity(model: &DataModel) -> Option<&str> {
-    model.identity_namespaces.first().map(|n| n.entity.as_str())
+    model.profile_entity()
 }
 
 /// The identity namespace holding a channel's address, for channels that need one.

@@ -4,7 +4,7 @@
 
 mod counting;
 mod editing;
-mod fields;
+pub(super) mod fields;
 mod forms;
 mod graph;
 mod history;
@@ -13,7 +13,7 @@ mod life;
 pub mod palette;
 mod problems;
 mod properties;
-mod rule;
+pub(super) mod rule;
 mod run_strip;
 mod toolbar;
 mod viewer;

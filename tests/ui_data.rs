@@ -1,0 +1,158 @@
+//! The Data screen. Import…: a small customers file typed into the import page is read (its
+//! first rows, types and identities guessed), checked (the refused row listed with its line and
+//! reason), imported, and the new entity is on the Data screen with its rows in the workspace,
+//! where its label can be changed. Browse rows…: the profiles of the workspace, searched,
+//! sorted by a column, a row opened with its bookings, and the matching rows exported.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
+
+mod support;
+
+use campaign_console::import::Key;
+use campaign_console::model::ColumnType;
+use campaign_console::ui::{App, SavedState, testing};
+use egui_kittest::kittest::Queryable;
+use support::{harness, one, settle, sqlite, type_into};
+
+#[test]
+fn a_customers_file_is_read_checked_and_imported_through_the_import_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    let file = dir.path().join("customers.csv");
+    std::fs::write(
+        &file,
+        "customer_id;email;signed_up;spent\n1;ann@example.com;31/01/2024;12,5\n2;not an address;15/02/2024;3\n3;cy@example.com;01/03/2024;0\n",
+    )
+    .unwrap();
+    let mut h = harness(App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    h.get_by_label_contains("Data").click();
+    settle(&mut h);
+    h.get_by_label("Import a CSV file\u{2026}").click();
+    h.run_steps(2);
+    type_into(&mut h, "Path", &file.display().to_string());
+    h.get_by_label("Read the file").click();
+    h.run_steps(2);
+    settle(&mut h);
+
+    // What the page guessed: the key, the types, the email identity.
+    let m = h.state().data_screen().import_view().unwrap().mapping().unwrap().clone();
+    assert_eq!(m.entity, "customers");
+    assert_eq!(m.key, Key::Column("customer_id".into()));
+    let types: Vec<ColumnType> = m.columns.iter().map(|c| c.column_type).collect();
+    assert_eq!(types, [ColumnType::Integer, ColumnType::Text, ColumnType::Date, ColumnType::Decimal]);
+    assert_eq!(m.columns[1].namespace.as_deref(), Some("email"));
+    h.get_by_label("31/01/2024"); // the first rows are shown
+
+    h.get_by_label("Check every row").click();
+    h.run_steps(2);
+    settle(&mut h);
+    h.get_by_label_contains("is not an email address");
+    assert_eq!(
+        one(&sqlite(dir.path()), "SELECT COUNT(*) FROM sqlite_master WHERE name = 'customers'"),
+        0,
+        "a check writes nothing"
+    );
+
+    h.get_by_label("Import the 2 good rows").click();
+    h.run_steps(2);
+    settle(&mut h);
+    let report = h.state().data_screen().import_view().unwrap().report().cloned().unwrap().unwrap();
+    assert_eq!((report.written, report.refused), (2, 1));
+    let db = sqlite(dir.path());
+    assert_eq!(one(&db, "SELECT COUNT(*) FROM customers"), 2);
+    assert_eq!(one(&db, "SELECT COUNT(*) FROM customers WHERE signed_up = '2024-01-31' AND spent = 12.5"), 1);
+
+    h.get_by_label("Done").click();
+    h.run_steps(2);
+    settle(&mut h);
+    h.get_by_label("Customers"); // the new entity, on the Data screen
+    h.get_by_label("Columns of Customers");
+
+    // Its label, changed on the Data screen: the workspace keeps it, its name stays.
+    type_into(&mut h, "Shown to marketers as", "Clients");
+    h.get_by_label("Save labels").click();
+    h.run_steps(2);
+    settle(&mut h);
+    let o = console.data_overview().unwrap();
+    assert_eq!((o.entities[0].entity.name.as_str(), o.entities[0].entity.label.as_str()), ("customers", "Clients"));
+    h.get_by_label("Columns of Clients");
+}
+
+#[test]
+fn the_profiles_are_browsed_searched_sorted_opened_and_exported() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(400, 5, false, &mut |_| true).unwrap();
+    let mut h = harness(App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    h.get_by_label_contains("Data").click();
+    settle(&mut h);
+    h.get_by_label("Browse rows\u{2026}").click();
+    h.run_steps(2);
+    settle(&mut h);
+    let view = h.state().data_screen().browse_view().unwrap();
+    assert_eq!((view.entity(), view.total()), ("profiles", Some(400)));
+    h.get_by_label("400 in all");
+    h.get_by_label("Browse Profiles");
+
+    // A search: the rows whose text holds the words, as the workspace has them.
+    let db = sqlite(dir.path());
+    let name: String = db.query_row("SELECT last_name FROM profiles WHERE id = 7", [], |r| r.get(0)).unwrap();
+    let expected = one(
+        &db,
+        &format!(
+            "SELECT COUNT(*) FROM profiles WHERE lower(last_name) = lower('{name}') OR email LIKE '%{}%' OR first_name LIKE '%{name}%' OR city LIKE '%{name}%'",
+            name.to_lowercase()
+        ),
+    );
+    type_into(&mut h, "Search", &name.to_uppercase());
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+    settle(&mut h);
+    let view = h.state().data_screen().browse_view().unwrap();
+    assert_eq!(view.total(), Some(expected as u64));
+    assert!(view.loaded_rows().all(|r| r.cells.iter().any(|c| c.to_lowercase().contains(&name.to_lowercase()))));
+    h.get_by_label(&format!("{expected} matching"));
+
+    // Sorted by email, then descending: the loaded rows follow.
+    h.get_by_label("Email").click();
+    h.run_steps(2);
+    settle(&mut h);
+    h.get_by_label("Email \u{23f6}").click();
+    h.run_steps(2);
+    settle(&mut h);
+    let emails: Vec<String> =
+        h.state().data_screen().browse_view().unwrap().loaded_rows().map(|r| r.cells[1].clone()).collect();
+    assert!(emails.windows(2).all(|w| w[0] >= w[1]), "{emails:?}");
+    assert_eq!(emails.len() as i64, expected);
+
+    // A row clicked: its bookings in the detail pane, as many as the workspace has.
+    let key = h.state().data_screen().browse_view().unwrap().loaded_rows().next().unwrap().key;
+    h.get_by_label(&emails[0]).click();
+    h.run_steps(2);
+    settle(&mut h);
+    let detail = h.state().data_screen().browse_view().unwrap().detail().unwrap().clone();
+    assert_eq!(detail.key, key);
+    let bookings = one(&db, &format!("SELECT COUNT(*) FROM bookings WHERE profile_id = {key}"));
+    h.get_by_label(&format!("Bookings ({bookings})"));
+    h.get_by_label(&format!("Profiles #{key}"));
+
+    // Exported: the matching rows.
+    h.get_by_label("Export to CSV\u{2026}").click();
+    h.run_steps(2);
+    let file = dir.path().join("found.csv");
+    type_into(&mut h, "Path", &file.display().to_string());
+    h.get_by_label("Export").click();
+    h.run_steps(2);
+    settle(&mut h);
+    let lines = std::fs::read_to_string(&file).unwrap().lines().count() as i64;
+    assert_eq!(lines, expected + 1, "a header and the matching rows");
+
+    // Back to the data model.
+    h.get_by_label("\u{2b05} Data").click();
+    h.run_steps(2);
+    settle(&mut h);
+    assert!(h.state().data_screen().browse_view().is_none());
+    h.get_by_label("Columns of Profiles");
+}
