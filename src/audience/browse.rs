@@ -3,12 +3,12 @@
 //! value and key, so page 5,000 costs what page 1 does — and the count and export of the same
 //! rows. Building the SQL is pure; the store runs it.
 
-use sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement, SqliteQueryBuilder};
+use sea_query::{Alias, Expr, ExprTrait, Func, Order, Query, SelectStatement, SqliteQueryBuilder};
 
-use super::expr::{Builder, col};
+use super::expr::{Builder, SEARCH_FUNCTION, col, fold};
 use super::{Dialect, RuleError, SqlStatement, unfit};
 use crate::model::browse::{BrowseQuery, Cursor, PageStart};
-use crate::model::{ColumnType, DataModel, Entity, Op, Operand, Rule};
+use crate::model::{ColumnType, DataModel, Entity, Operand};
 
 /// The table alias of the browsed entity.
 const T: &str = "t";
@@ -30,8 +30,8 @@ impl<'m> BrowseSql<'m> {
         let b = Builder::new(model, now, Dialect::Sqlite, jiff::tz::TimeZone::UTC);
         let entity = b.entity(&query.entity)?;
         let mut condition = b.rule(&query.filter, entity, T)?;
-        if let Some(search) = search_rule(entity, &query.search) {
-            condition = condition.and(b.rule(&search, entity, T)?);
+        if let Some(search) = search(entity, &query.search) {
+            condition = condition.and(search);
         }
         let sort = match &query.sort {
             Some(s) if s.column != entity.primary_key => {
@@ -106,23 +106,20 @@ impl<'m> BrowseSql<'m> {
     }
 }
 
-/// The rule a search stands for: any text column containing the words (any case), or the
-/// key equal to the number typed.
-fn search_rule(entity: &Entity, search: &str) -> Option<Rule> {
+/// What a search stands for: a text column containing the words (folded as the rules' "contains"
+/// folds them), or the key equal to the number typed. One function call per row.
+fn search(entity: &Entity, search: &str) -> Option<Expr> {
     let words = search.trim();
     if words.is_empty() {
         return None;
     }
-    let mut rules: Vec<Rule> = entity
-        .columns
-        .iter()
-        .filter(|c| c.column_type == ColumnType::Text)
-        .map(|c| Rule::Column { column: c.name.clone(), op: Op::Contains, value: Operand::Text(words.to_owned()) })
-        .collect();
+    let mut args = vec![Expr::val(fold(words))];
+    args.extend(entity.columns.iter().filter(|c| c.column_type == ColumnType::Text).map(|c| col(T, &c.name)));
+    let mut found: Expr = Func::cust(Alias::new(SEARCH_FUNCTION)).args(args).into();
     if let Ok(key) = words.parse::<i64>() {
-        rules.push(Rule::Column { column: entity.primary_key.clone(), op: Op::Eq, value: Operand::Int(key) });
+        found = found.or(col(T, &entity.primary_key).eq(key));
     }
-    Some(Rule::Any { rules })
+    Some(found)
 }
 
 fn value(v: &Operand) -> Option<Expr> {

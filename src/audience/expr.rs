@@ -23,6 +23,24 @@ pub fn fold(s: &str) -> String {
     s.to_lowercase()
 }
 
+/// The SQLite function a browser's search calls: `cc_search(needle, text, text, …)` is 1 when
+/// one of the texts, folded, contains the needle (already folded); registered by
+/// `run::register_functions`. One call per row, whatever the number of columns.
+pub(crate) const SEARCH_FUNCTION: &str = "cc_search";
+
+/// Whether `haystack`, folded, contains `needle` (folded already): what `cc_fold(h) LIKE
+/// '%needle%'` says, without folding a copy of every ASCII text.
+pub fn contains_folded(haystack: &[u8], needle: &str) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if haystack.is_ascii() {
+        // An ASCII text folds to ASCII: it cannot hold another letter.
+        return needle.is_ascii() && haystack.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle.as_bytes()));
+    }
+    fold(&String::from_utf8_lossy(haystack)).contains(needle)
+}
+
 /// A value typed for a timestamp column: a whole day (in the campaign's time zone) or an instant.
 #[derive(Clone, Copy, Debug)]
 enum Moment {
@@ -593,4 +611,21 @@ fn scalar(ty: ColumnType, v: &Operand) -> Result<SimpleExpr, RuleError> {
         // Compared by `Builder::compare_instant`.
         (T::Timestamp, _) => return Err("needs a date or a date and time".into()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{contains_folded, fold};
+
+    #[test]
+    fn a_search_folds_as_the_rules_do() {
+        let texts = ["MÜLLER", "Müller", "Mueller", "STRASSE", "Straße", "ǅemal", "\u{212a}elvin", "", "abc"];
+        let needles = ["müller", "ller", "strasse", "straße", "ǆ", "kelvin", "", "b", "é"];
+        for t in texts {
+            for n in needles {
+                let n = fold(n);
+                assert_eq!(contains_folded(t.as_bytes(), &n), fold(t).contains(&n), "{t:?} / {n:?}");
+            }
+        }
+    }
 }

@@ -489,7 +489,7 @@ fn add_report(reports: &mut Vec<ActivityReport>, step: &CompiledStep, duration: 
     }
 }
 
-/// Registers on a SQLite connection the functions compiled SQL calls (`cc_fold`,
+/// Registers on a SQLite connection the functions compiled SQL calls (`cc_fold`, `cc_search`,
 /// `cc_valid_address`).
 pub fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
     use rusqlite::functions::FunctionFlags;
@@ -506,6 +506,19 @@ pub fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
                 rusqlite::types::ValueRef::Real(f) => Some(f.to_string()),
                 rusqlite::types::ValueRef::Blob(_) => None,
             })
+        },
+    )?;
+    // Whether one of the texts after the first contains it (the browser's search).
+    conn.create_scalar_function(
+        super::expr::SEARCH_FUNCTION,
+        -1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_INNOCUOUS,
+        |ctx| {
+            let needle = ctx.get_raw(0).as_str().unwrap_or("");
+            Ok((1..ctx.len()).any(|i| match ctx.get_raw(i) {
+                rusqlite::types::ValueRef::Text(t) => super::expr::contains_folded(t, needle),
+                _ => false,
+            }))
         },
     )?;
     // Whether an address can be sent to, for the reachable recipients of channel activities.
