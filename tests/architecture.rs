@@ -121,7 +121,7 @@ const RULES: &[Rule] = &[
 /// are one capability); each group calls only the core (`mod.rs`, `jobs.rs`, `routes.rs`, …).
 const CAPABILITIES: &[&[&str]] = &[
     &["campaigns.rs"],
-    &["data.rs", "browse.rs"],
+    &["data.rs", "data_model.rs", "browse.rs"],
     &["counting.rs"],
     &["proofs.rs"],
     &["credentials.rs"],

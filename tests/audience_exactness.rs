@@ -18,7 +18,7 @@ fn now() -> jiff::Timestamp {
 }
 
 fn model() -> DataModel {
-    let col = |n: &str, t| Column { name: n.into(), label: n.into(), column_type: t };
+    let col = |n: &str, t| Column::new(n, n, t);
     use ColumnType::*;
     DataModel {
         entities: vec![

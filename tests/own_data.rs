@@ -217,6 +217,84 @@ fn labels_change_without_breaking_canvases_and_an_entity_in_use_is_not_deleted()
     assert!(campaign_console::store::customer_data::data_version(&db).unwrap() > version);
 }
 
+#[test]
+fn columns_hide_and_describe_links_and_identities_are_declared_and_what_a_campaign_uses_stays() {
+    use campaign_console::model::ColumnLook;
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(400, 3, false, &mut |_| true).unwrap();
+    let counts = |c: &Console| {
+        let (_, _, r) = c.count_campaign("Summer getaway", &|| false).unwrap();
+        r.transitions.iter().map(|t| t.count).collect::<Vec<_>>()
+    };
+    let before = counts(&console);
+    let profiles = |c: &Console| {
+        c.data_overview().unwrap().entities.into_iter().find(|e| e.entity.name == "profiles").unwrap().entity
+    };
+
+    // Every column hidden and described: the canvas still counts the same, and it is kept.
+    let looks: Vec<ColumnLook> = profiles(&console)
+        .columns
+        .iter()
+        .map(|c| ColumnLook {
+            name: c.name.clone(),
+            label: c.label.clone(),
+            hidden: true,
+            description: format!("  what {} holds ", c.name),
+        })
+        .collect();
+    console.set_presentation("profiles", "Guests", &looks).unwrap();
+    let p = profiles(&console);
+    assert_eq!(p.label, "Guests");
+    assert!(p.columns.iter().all(|c| c.hidden && c.description == format!("what {} holds", c.name)));
+    assert_eq!(counts(&console), before, "a hidden column still counts where a canvas uses it");
+    let mut unknown = looks.clone();
+    unknown[0].name = "shoe_size".into();
+    let e = console.set_presentation("profiles", "Guests", &unknown).unwrap_err().to_string();
+    assert!(e.contains("shoe_size"), "{e}");
+    assert!(profiles(&console).columns.iter().all(|c| c.hidden), "a refused change changes nothing");
+
+    // What the demo canvas uses cannot be removed; the campaign is named.
+    for refused in [
+        console.remove_link("bookings", "profile_id").unwrap_err().to_string(),
+        console.remove_identity("email").unwrap_err().to_string(),
+    ] {
+        assert!(
+            refused.contains("cannot be removed: the campaign \u{201c}Summer getaway\u{201d} uses it"),
+            "{refused}"
+        );
+    }
+    // The rest can, and comes back.
+    console.remove_link("bookings", "hotel_id").unwrap();
+    assert!(console.data_overview().unwrap().links.iter().all(|l| l.foreign_key != "hotel_id"));
+    let e = console.add_link("bookings", "status", "hotels").unwrap_err().to_string();
+    assert!(e.contains("a link needs whole numbers"), "{e}");
+    let e = console.add_link("bookings", "id", "hotels").unwrap_err().to_string();
+    assert!(e.contains("is the key of"), "{e}");
+    console.add_link("bookings", "hotel_id", "hotels").unwrap();
+    let e = console.add_link("bookings", "hotel_id", "profiles").unwrap_err().to_string();
+    assert!(e.contains("already links"), "{e}");
+    let db = sqlite(dir.path());
+    assert!(
+        one(
+            &db,
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'bookings' AND sql LIKE '%(\"hotel_id\")%'"
+        ) >= 1
+    );
+
+    console.remove_identity("crm_id").unwrap();
+    let e = console.add_identity("crm_id", "bookings", "status").unwrap_err().to_string();
+    assert!(e.contains("identities all sit on the entity messages are addressed to, Guests"), "{e}");
+    let e = console.add_identity("x_handle", "profiles", "birth_date").unwrap_err().to_string();
+    assert!(e.contains("needs a text column"), "{e}");
+    let e = console.add_identity("CRM id", "profiles", "crm_id").unwrap_err().to_string();
+    assert!(e.contains("cannot name an identity"), "{e}");
+    console.add_identity("crm_id", "profiles", "crm_id").unwrap();
+    let e = console.add_identity("crm_id", "profiles", "email").unwrap_err().to_string();
+    assert!(e.contains("already profiles.crm_id"), "{e}");
+    assert_eq!(counts(&console), before);
+}
+
 mod browse {
     use std::cmp::Ordering;
 

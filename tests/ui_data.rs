@@ -71,7 +71,7 @@ fn a_customers_file_is_read_checked_and_imported_through_the_import_page() {
 
     // Its label, changed on the Data screen: the workspace keeps it, its name stays.
     type_into(&mut h, "Shown to marketers as", "Clients");
-    h.get_by_label("Save labels").click();
+    h.get_by_label("Save changes").click();
     h.run_steps(2);
     settle(&mut h);
     let o = console.data_overview().unwrap();
@@ -155,4 +155,62 @@ fn the_profiles_are_browsed_searched_sorted_opened_and_exported() {
     settle(&mut h);
     assert!(h.state().data_screen().browse_view().is_none());
     h.get_by_label("Columns of Profiles");
+}
+
+#[test]
+fn a_column_is_hidden_and_described_and_what_no_campaign_uses_is_removed_on_the_data_screen() {
+    use egui::accesskit::Role;
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(200, 5, false, &mut |_| true).unwrap();
+    let mut h = harness(App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    h.get_by_label_contains("Data").click();
+    settle(&mut h);
+
+    // crm_id: not offered to marketers, and described.
+    // Its "Offered" box: the last of the profiles' columns.
+    h.query_all_by_role(Role::CheckBox).last().unwrap().click();
+    h.run_steps(1);
+    type_into(&mut h, "crm_id", "The id in the CRM");
+    h.get_by_label("Save changes").click();
+    h.run_steps(2);
+    settle(&mut h);
+    let db = sqlite(dir.path());
+    assert_eq!(
+        one(
+            &db,
+            "SELECT COUNT(*) FROM cc_columns WHERE name = 'crm_id' AND hidden = 1 AND description = 'The id in the CRM'"
+        ),
+        1
+    );
+    assert_eq!(one(&db, "SELECT COUNT(*) FROM cc_columns WHERE hidden = 1"), 1, "only that column");
+
+    // The link from bookings to hotels removed (no campaign uses it): Bookings offers to link it again.
+    let removes = h.query_all_by_label("Remove").count();
+    assert_eq!(removes, 5 + 3, "a Remove per link and per identity");
+    // The second link of the grid is bookings → hotels (links are listed by entity, then name);
+    // the grid is below the fold.
+    h.query_all_by_label("Remove").nth(1).unwrap().scroll_to_me();
+    h.run_steps(3);
+    h.query_all_by_label("Remove").nth(1).unwrap().click();
+    h.run_steps(2);
+    settle(&mut h);
+    assert_eq!(one(&db, "SELECT COUNT(*) FROM cc_links WHERE foreign_key = 'hotel_id'"), 0);
+    h.get_by_label("Entities").scroll_to_me();
+    h.run_steps(3);
+    h.get_by_label("Bookings").click(); // the entity table
+    settle(&mut h);
+    h.get_by_label("Link Bookings through");
+    h.get_by_label("Add link");
+    assert!(format!("{:?}", h.get_by_label("Add link")).contains("disabled: true"), "nothing chosen yet");
+    // Removing what the demo canvas uses is refused with the campaign named.
+    let email = h.query_all_by_label("Remove").count() - 2;
+    h.query_all_by_label("Remove").nth(email).unwrap().scroll_to_me();
+    h.run_steps(3);
+    h.query_all_by_label("Remove").nth(email).unwrap().click();
+    h.run_steps(2);
+    settle(&mut h);
+    h.get_by_label_contains("cannot be removed: the campaign \u{201c}Summer getaway\u{201d} uses it");
+    assert_eq!(one(&db, "SELECT COUNT(*) FROM cc_identity_namespaces WHERE name = 'email'"), 1);
 }

@@ -52,10 +52,43 @@ pub enum DataCommand {
     SetFrequencyCap { cap: Option<u32> },
     /// Writes every row of an entity to a CSV file. A job.
     ExportEntity { entity: String, path: PathBuf },
-    /// Changes the labels of an entity and its columns (by name). → `Overview`, or `Failed`.
-    SetLabels { entity: String, label: String, columns: Vec<(String, String)> },
-    /// Removes an entity and its rows, refused while a campaign uses it. → `Overview`, or `Failed`.
-    DropEntity { entity: String },
+    /// A change to the data model's declaration. → `Overview` (and `Failed` when refused).
+    Model(ModelEdit),
+}
+
+/// A change to the data model's declaration (the Data screen).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ModelEdit {
+    /// What marketers see of an entity: its label, and its columns' labels, hidden flags and
+    /// descriptions (by name).
+    Presentation {
+        entity: String,
+        label: String,
+        columns: Vec<crate::model::ColumnLook>,
+    },
+    /// Removes an entity and its rows, refused while a campaign uses it.
+    DropEntity {
+        entity: String,
+    },
+    AddLink {
+        child: String,
+        foreign_key: String,
+        parent: String,
+    },
+    /// Refused while a campaign uses it.
+    RemoveLink {
+        child: String,
+        foreign_key: String,
+    },
+    AddIdentity {
+        name: String,
+        entity: String,
+        column: String,
+    },
+    /// Refused while a campaign uses it.
+    RemoveIdentity {
+        name: String,
+    },
 }
 
 /// The profile browser (Data → an entity → Browse).

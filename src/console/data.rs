@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{Console, ConsoleError, DataCommand, DataEvent, Event, JobEvent, Refresh, UserError, jobs};
 use crate::demo::{self, DemoOptions, DemoSummary};
-use crate::model::{DataModel, DataOverview, SavedAudience};
+use crate::model::{DataOverview, SavedAudience};
 use crate::store;
 
 impl Console {
@@ -73,60 +73,6 @@ impl Console {
         self.export_rows(&crate::model::browse::BrowseQuery::new(entity), path, cancelled)
     }
 
-    /// Changes the label of `entity` and of its columns (by column name); canvases refer to
-    /// names, so they stay valid.
-    pub fn set_labels(&self, entity: &str, label: &str, columns: &[(String, String)]) -> Result<(), ConsoleError> {
-        if label.trim().is_empty() || columns.iter().any(|(_, l)| l.trim().is_empty()) {
-            return Err(ConsoleError::Invalid(
-                "a label cannot be empty: marketers pick entities and columns by it".into(),
-            ));
-        }
-        let trimmed: Vec<(String, String)> = columns.iter().map(|(n, l)| (n.clone(), l.trim().to_owned())).collect();
-        let conn = self.workspace.conn();
-        store::data_model::set_labels(&conn, entity, label.trim(), &trimmed)?;
-        store::audit::record(&conn, self.now(), "admin", "change labels", entity, "")?;
-        Ok(())
-    }
-
-    /// The campaigns whose canvas uses `entity`: those a check finds more wrong with once the
-    /// entity (and the links naming it) is gone.
-    pub fn campaigns_using(&self, entity: &str) -> Result<Vec<String>, ConsoleError> {
-        let mut out = Vec::new();
-        for campaign in self.campaigns()? {
-            let Ok(canvas) = self.canvas(&campaign) else { continue };
-            let (model, options) = self.compile_options(crate::audience::Dialect::Sqlite, &canvas)?;
-            let mut without = model.clone();
-            without.entities.retain(|e| e.name != entity);
-            without.links.retain(|l| l.child != entity && l.parent != entity);
-            without.identity_namespaces.retain(|n| n.entity != entity);
-            let problems = |m: &DataModel| crate::audience::validate(&canvas, m, &options).err().map_or(0, |p| p.len());
-            if problems(&without) > problems(&model) {
-                out.push(campaign.name.clone());
-            }
-        }
-        Ok(out)
-    }
-
-    /// Removes `entity` with its rows, refused while a campaign uses it (naming them).
-    pub fn drop_entity(&self, entity: &str) -> Result<(), ConsoleError> {
-        let users = self.campaigns_using(entity)?;
-        if !users.is_empty() {
-            let model = store::data_model::load(&self.workspace.conn())?;
-            let label = model.entity(entity).map_or(entity, |e| e.label.as_str());
-            let quoted: Vec<String> = users.iter().map(|n| format!("\u{201c}{n}\u{201d}")).collect();
-            let (who, it) = if users.len() == 1 { ("the campaign", "it") } else { ("the campaigns", "them") };
-            return Err(ConsoleError::Invalid(format!(
-                "{label} cannot be deleted: {who} {} {} it. Change {it} first.",
-                quoted.join(", "),
-                if users.len() == 1 { "uses" } else { "use" }
-            )));
-        }
-        let conn = self.workspace.conn();
-        store::data_model::drop_entity(&conn, entity)?;
-        store::audit::record(&conn, self.now(), "admin", "drop entity", entity, "")?;
-        Ok(())
-    }
-
     /// Writes the demo data into this workspace (blocking). See [`demo::generate`].
     pub fn generate_demo(
         &self,
@@ -175,22 +121,7 @@ impl Console {
     pub(super) fn data_command(self: &Arc<Self>, command: DataCommand) {
         match command {
             DataCommand::GenerateDemo { profiles, replace } => self.start_demo_job(profiles, replace),
-            DataCommand::SetLabels { entity, label, columns } => self.spawn(move |console| {
-                let mut events = Vec::new();
-                if let Err(e) = console.set_labels(&entity, &label, &columns) {
-                    events.push(Event::Failed(UserError::new("The labels were not saved", &e)));
-                }
-                events.push(console.refreshed(Refresh::Data));
-                events
-            }),
-            DataCommand::DropEntity { entity } => self.spawn(move |console| {
-                let mut events = Vec::new();
-                if let Err(e) = console.drop_entity(&entity) {
-                    events.push(Event::Failed(UserError::new(&format!("{entity} was not deleted"), &e)));
-                }
-                events.push(console.refreshed(Refresh::Data));
-                events
-            }),
+            DataCommand::Model(edit) => self.model_edit(edit),
             DataCommand::ExportEntity { entity, path } => {
                 self.start_file_job(path, "rows", move |c, path, cancelled| c.export_entity(&entity, path, cancelled));
             }

@@ -33,6 +33,7 @@ mod command;
 mod counting;
 mod credentials;
 mod data;
+mod data_model;
 mod error;
 mod event;
 mod imports;
@@ -46,9 +47,10 @@ pub use crate::clock::Clock;
 pub use browse::{BROWSE_PAGE, DETAIL_ROWS};
 pub use command::{
     BrowseCommand, CampaignCommand, CanvasCommand, ChannelCommand, Command, DataCommand, ImportCommand, JobCommand,
-    ProofCommand, RunCommand,
+    ModelEdit, ProofCommand, RunCommand,
 };
 pub use counting::{MAX_CHOICES, ROWS_PAGE, RowsPage};
+pub use data_model::KNOWN_NAMESPACES;
 pub use error::{ConsoleError, UserError};
 pub use event::{
     CampaignEvent, CanvasContext, CanvasEvent, ChannelEvent, CountOutcome, DataEvent, Event, ImportEvent, JobEvent,

@@ -6,7 +6,7 @@ use super::*;
 #[allow(clippy::too_many_lines, reason = "a declaration of the demo data model, one entity after another")]
 pub fn data_model() -> DataModel {
     fn col(name: &str, label: &str, column_type: ColumnType) -> Column {
-        Column { name: name.into(), label: label.into(), column_type }
+        Column::new(name, label, column_type)
     }
     fn entity(name: &str, label: &str, columns: Vec<Column>) -> Entity {
         Entity { name: name.into(), label: label.into(), primary_key: "id".into(), columns }

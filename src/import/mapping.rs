@@ -360,13 +360,13 @@ impl Mapping {
         if let Key::Numbered(k) = &self.key
             && entity.column(k).is_none()
         {
-            entity.columns.insert(0, Column { name: k.clone(), label: label(k), column_type: ColumnType::Integer });
+            entity.columns.insert(0, Column::new(k.clone(), label(k), ColumnType::Integer));
         }
         for (_, c) in self.mapped() {
             let Some(t) = &c.target else { continue };
             if entity.column(t).is_none() {
                 let label = if c.label.trim().is_empty() { label(t) } else { c.label.trim().to_owned() };
-                entity.columns.push(Column { name: t.clone(), label, column_type: c.column_type });
+                entity.columns.push(Column::new(t.clone(), label, c.column_type));
             }
         }
         for (_, c) in self.mapped() {

@@ -45,9 +45,34 @@ impl ColumnType {
 /// A column of an entity.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Column {
+    /// Its name in the table, also what canvases and templates refer to: it never changes.
     pub name: String,
+    /// What marketers pick it by (changed freely: canvases keep working).
     pub label: String,
     pub column_type: ColumnType,
+    /// Not offered to marketers in the canvas's pickers (a canvas that already uses it keeps
+    /// working, and it still shows there).
+    #[serde(default)]
+    pub hidden: bool,
+    /// What it holds, in a sentence, shown where it is picked.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+}
+
+impl Column {
+    /// A shown column with no description.
+    pub fn new(name: impl Into<String>, label: impl Into<String>, column_type: ColumnType) -> Self {
+        Self { name: name.into(), label: label.into(), column_type, hidden: false, description: String::new() }
+    }
+}
+
+/// What marketers see of a column, as the Data screen edits it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnLook {
+    pub name: String,
+    pub label: String,
+    pub hidden: bool,
+    pub description: String,
 }
 
 /// A customer table (profiles, bookings, …) with a single integer primary key.

@@ -17,7 +17,8 @@ pub use channel::{
     Channel, Credential, NoSuchCredential, ProviderKind, SECRET_SLOT, SecretRef, credential_for, default_credential,
 };
 pub use data_model::{
-    Cell, Column, ColumnType, DataModel, DataOverview, Entity, EntityOverview, IdentityNamespace, IndexSpec, Link,
+    Cell, Column, ColumnLook, ColumnType, DataModel, DataOverview, Entity, EntityOverview, IdentityNamespace,
+    IndexSpec, Link,
 };
 pub use settings::ProviderSettings;
 

@@ -81,6 +81,18 @@ pub fn create_indexes(conn: &Connection, model: &DataModel, specs: &[IndexSpec])
     Ok(())
 }
 
+/// Creates an index on `table.column` when no index of that name exists (a link's foreign
+/// key, an identity's column declared on the Data screen).
+pub fn ensure_index(conn: &Connection, table: &str, column: &str) -> Result<()> {
+    conn.execute_batch(&format!(
+        "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
+        quote_ident(&format!("{table}_by_{column}"))?,
+        quote_ident(table)?,
+        quote_ident(column)?
+    ))?;
+    Ok(())
+}
+
 /// Records that customer data changed (cached counts keyed on it become stale).
 pub fn bump_data_version(conn: &Connection) -> Result<()> {
     conn.execute(

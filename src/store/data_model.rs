@@ -4,25 +4,31 @@
 use rusqlite::{Connection, params};
 
 use super::{Result, StoreError, quote_ident};
-use crate::model::{Column, ColumnType, DataModel, Entity, EntityOverview, IdentityNamespace, Link, is_identifier};
+use crate::model::{
+    Column, ColumnLook, ColumnType, DataModel, Entity, EntityOverview, IdentityNamespace, Link, is_identifier,
+};
 
 /// Reads the data model declared in the workspace.
 pub fn load(conn: &Connection) -> Result<DataModel> {
     let mut entities = Vec::new();
     {
         let mut stmt = conn.prepare("SELECT name, label, primary_key FROM cc_entities ORDER BY position, name")?;
-        let mut cols =
-            conn.prepare("SELECT name, label, column_type FROM cc_columns WHERE entity = ?1 ORDER BY position, name")?;
+        let mut cols = conn.prepare(
+            "SELECT name, label, column_type, hidden, description FROM cc_columns WHERE entity = ?1
+             ORDER BY position, name",
+        )?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?;
         for row in rows {
             let (name, label, primary_key) = row?;
             let columns = cols
-                .query_map([&name], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
+                .query_map([&name], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?))
+                })?
                 .map(|r| {
-                    let (name, label, ty) = r?;
+                    let (name, label, ty, hidden, description) = r?;
                     let column_type = ColumnType::parse(&ty)
                         .ok_or_else(|| StoreError::Damaged(format!("column type {ty:?} of {name}")))?;
-                    Ok(Column { name, label, column_type })
+                    Ok(Column { name, label, column_type, hidden, description })
                 })
                 .collect::<Result<Vec<_>>>()?;
             entities.push(Entity { name, label, primary_key, columns });
@@ -84,18 +90,7 @@ pub fn validate(model: &DataModel) -> Result<()> {
 /// transaction too (it uses a savepoint).
 pub fn save(conn: &Connection, model: &DataModel) -> Result<()> {
     validate(model)?;
-    conn.execute_batch("SAVEPOINT save_data_model")?;
-    match replace_rows(conn, model) {
-        Ok(()) => {
-            conn.execute_batch("RELEASE save_data_model")?;
-            Ok(())
-        }
-        Err(e) => {
-            // The original error matters more than a failure to roll back.
-            let _ = conn.execute_batch("ROLLBACK TO save_data_model; RELEASE save_data_model");
-            Err(e)
-        }
-    }
+    super::in_savepoint(conn, "save_data_model", || replace_rows(conn, model))
 }
 
 fn replace_rows(conn: &Connection, model: &DataModel) -> Result<()> {
@@ -104,12 +99,14 @@ fn replace_rows(conn: &Connection, model: &DataModel) -> Result<()> {
     )?;
     let mut ent =
         conn.prepare("INSERT INTO cc_entities (name, label, primary_key, position) VALUES (?1, ?2, ?3, ?4)")?;
-    let mut col = conn
-        .prepare("INSERT INTO cc_columns (entity, name, label, column_type, position) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    let mut col = conn.prepare(
+        "INSERT INTO cc_columns (entity, name, label, column_type, position, hidden, description)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
     for (i, e) in model.entities.iter().enumerate() {
         ent.execute(params![e.name, e.label, e.primary_key, i as i64])?;
         for (j, c) in e.columns.iter().enumerate() {
-            col.execute(params![e.name, c.name, c.label, c.column_type.as_str(), j as i64])?;
+            col.execute(params![e.name, c.name, c.label, c.column_type.as_str(), j as i64, c.hidden, c.description])?;
         }
     }
     let mut link = conn.prepare("INSERT INTO cc_links (name, child, foreign_key, parent) VALUES (?1, ?2, ?3, ?4)")?;
@@ -123,25 +120,31 @@ fn replace_rows(conn: &Connection, model: &DataModel) -> Result<()> {
     Ok(())
 }
 
-/// Changes what marketers see of an entity: its label and its columns' labels, by column name
-/// (names, which canvases refer to, stay as they are).
-pub fn set_labels(conn: &Connection, entity: &str, label: &str, columns: &[(String, String)]) -> Result<()> {
-    let n = conn.execute("UPDATE cc_entities SET label = ?2 WHERE name = ?1", params![entity, label])?;
-    if n == 0 {
-        return Err(StoreError::NotFound { what: format!("The entity {entity}") });
-    }
-    let mut stmt = conn.prepare("UPDATE cc_columns SET label = ?3 WHERE entity = ?1 AND name = ?2")?;
-    for (name, label) in columns {
-        stmt.execute(params![entity, name, label])?;
-    }
-    Ok(())
+/// Changes what marketers see of an entity: its label, and its columns' labels, whether they
+/// are hidden and their descriptions, by column name (names, which canvases refer to, stay as
+/// they are). All or nothing.
+pub fn set_presentation(conn: &Connection, entity: &str, label: &str, columns: &[ColumnLook]) -> Result<()> {
+    super::in_savepoint(conn, "set_presentation", || {
+        let n = conn.execute("UPDATE cc_entities SET label = ?2 WHERE name = ?1", params![entity, label])?;
+        if n == 0 {
+            return Err(StoreError::NotFound { what: format!("The entity {entity}") });
+        }
+        let mut stmt = conn.prepare(
+            "UPDATE cc_columns SET label = ?3, hidden = ?4, description = ?5 WHERE entity = ?1 AND name = ?2",
+        )?;
+        for c in columns {
+            if stmt.execute(params![entity, c.name, c.label, c.hidden, c.description])? == 0 {
+                return Err(StoreError::NotFound { what: format!("The column {entity}.{}", c.name) });
+            }
+        }
+        Ok(())
+    })
 }
 
 /// Removes an entity from the workspace, all or nothing: its table and rows, its declaration,
 /// the links that name it and the identity namespaces on it.
 pub fn drop_entity(conn: &Connection, entity: &str) -> Result<()> {
-    conn.execute_batch("SAVEPOINT drop_entity")?;
-    let dropped = (|| -> Result<()> {
+    super::in_savepoint(conn, "drop_entity", || {
         let n = conn.execute("DELETE FROM cc_entities WHERE name = ?1", [entity])?;
         if n == 0 {
             return Err(StoreError::NotFound { what: format!("The entity {entity}") });
@@ -150,20 +153,8 @@ pub fn drop_entity(conn: &Connection, entity: &str) -> Result<()> {
         conn.execute("DELETE FROM cc_links WHERE child = ?1 OR parent = ?1", [entity])?;
         conn.execute("DELETE FROM cc_identity_namespaces WHERE entity = ?1", [entity])?;
         conn.execute_batch(&format!("DROP TABLE IF EXISTS {}", quote_ident(entity)?))?;
-        super::customer_data::bump_data_version(conn)?;
-        Ok(())
-    })();
-    match dropped {
-        Ok(()) => {
-            conn.execute_batch("RELEASE drop_entity")?;
-            Ok(())
-        }
-        Err(e) => {
-            // The original error matters more than a failure to roll back.
-            let _ = conn.execute_batch("ROLLBACK TO drop_entity; RELEASE drop_entity");
-            Err(e)
-        }
-    }
+        super::customer_data::bump_data_version(conn)
+    })
 }
 
 /// The `CREATE TABLE` statement for an entity of the model (customer tables only).
@@ -238,7 +229,7 @@ mod tests {
     use crate::store::Workspace;
 
     fn small_model() -> DataModel {
-        let col = |n: &str, t| Column { name: n.into(), label: n.into(), column_type: t };
+        let col = |n: &str, t| Column::new(n, n, t);
         DataModel {
             entities: vec![
                 Entity {

@@ -230,6 +230,9 @@ const STEPS: &[&str] = &[
     // 10: a row's messages and events, found by its key (the profile browser's detail pane).
     "CREATE INDEX cc_ledger_recipient ON cc_ledger(recipient_key);
      CREATE INDEX cc_interactions_profile ON cc_interactions(profile_key);",
+    // 11: columns hidden from marketers' pickers, and what a column holds in a sentence.
+    "ALTER TABLE cc_columns ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE cc_columns ADD COLUMN description TEXT NOT NULL DEFAULT '';",
 ];
 
 /// The migrations built from [`STEPS`].

@@ -67,6 +67,23 @@ impl From<rusqlite::Error> for StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Runs `work` inside a savepoint named `name`: all of it is kept, or none of it when it fails
+/// (works inside a caller's transaction too).
+pub(crate) fn in_savepoint<T>(conn: &Connection, name: &str, work: impl FnOnce() -> Result<T>) -> Result<T> {
+    conn.execute_batch(&format!("SAVEPOINT {name}"))?;
+    match work() {
+        Ok(v) => {
+            conn.execute_batch(&format!("RELEASE {name}"))?;
+            Ok(v)
+        }
+        Err(e) => {
+            // The original error matters more than a failure to roll back.
+            let _ = conn.execute_batch(&format!("ROLLBACK TO {name}; RELEASE {name}"));
+            Err(e)
+        }
+    }
+}
+
 /// An open workspace: its folder and one shared connection. Long jobs open their own
 /// connection with [`Workspace::connect`] so that they do not hold the shared one.
 pub struct Workspace {

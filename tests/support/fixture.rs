@@ -13,7 +13,7 @@ pub fn now() -> jiff::Timestamp {
 }
 
 pub fn model() -> DataModel {
-    let col = |n: &str, t| Column { name: n.into(), label: n.into(), column_type: t };
+    let col = |n: &str, t| Column::new(n, n, t);
     use ColumnType::*;
     DataModel {
         entities: vec![

@@ -113,7 +113,8 @@ pub fn entity_combo(ui: &mut Ui, id: Id, model: &DataModel, entity: &mut String)
     combo(ui, id, entity, &options)
 }
 
-/// A combo box over the columns of `entity` that `keep` accepts.
+/// A combo box over the columns of `entity` that `keep` accepts: those shown to marketers, and
+/// the one chosen already even when it is hidden now. A column's description is its hover text.
 pub fn column_combo(
     ui: &mut Ui,
     id: Id,
@@ -121,9 +122,30 @@ pub fn column_combo(
     column: &mut String,
     keep: impl Fn(ColumnType) -> bool,
 ) -> bool {
-    let options: Vec<(String, String)> =
-        entity.columns.iter().filter(|c| keep(c.column_type)).map(|c| (c.name.clone(), c.label.clone())).collect();
-    combo(ui, id, column, &options)
+    let offered = || entity.columns.iter().filter(|c| keep(c.column_type) && (!c.hidden || c.name == *column));
+    let selected = entity.column(column).map_or_else(|| "\u{2014}".to_owned(), |c| c.label.clone());
+    let mut chosen = None;
+    let r = egui::ComboBox::from_id_salt(id).selected_text(selected).truncate().show_ui(ui, |ui| {
+        for c in offered() {
+            let mut item = ui.selectable_label(c.name == *column, &c.label);
+            if !c.description.is_empty() {
+                item = item.on_hover_text(&c.description);
+            }
+            if item.clicked() && c.name != *column {
+                chosen = Some(c.name.clone());
+            }
+        }
+    });
+    if let Some(c) = entity.column(column).filter(|c| !c.description.is_empty()) {
+        r.response.on_hover_text(&c.description);
+    }
+    match chosen {
+        Some(c) => {
+            *column = c;
+            true
+        }
+        None => false,
+    }
 }
 
 pub fn any_type(_: ColumnType) -> bool {

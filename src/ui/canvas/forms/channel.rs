@@ -103,12 +103,16 @@ pub(super) fn message_form(
         let profile = model.identity_namespaces.first().map(|n| n.entity.clone()).unwrap_or_else(|| "profiles".into());
         let mut lines: Vec<String> = Vec::new();
         if let Some(e) = model.entity(&profile) {
-            lines.extend(e.columns.iter().map(|c| format!("{{{{profile.{}}}}}  {}", c.name, c.label)));
+            lines.extend(
+                e.columns.iter().filter(|c| !c.hidden).map(|c| format!("{{{{profile.{}}}}}  {}", c.name, c.label)),
+            );
         }
         if per == Recipient::SecondaryEntity
             && let Some(d) = s.dimension.as_deref().filter(|d| *d != profile).and_then(|d| model.entity(d))
         {
-            lines.extend(d.columns.iter().map(|c| format!("{{{{{}.{}}}}}  {}", d.name, c.name, c.label)));
+            lines.extend(
+                d.columns.iter().filter(|c| !c.hidden).map(|c| format!("{{{{{}.{}}}}}  {}", d.name, c.name, c.label)),
+            );
         }
         lines.push("{{enrichment.<name>}}  a column added by an Enrichment before this activity".into());
         lines.push("Filters: | default(\"…\") | upper | lower | date(\"%d %B %Y\")".into());
@@ -132,13 +136,22 @@ pub(super) fn columns_form(
     let profile = model.identity_namespaces.first().map(|n| n.entity.clone()).unwrap_or_else(|| "profiles".into());
     let mut options: Vec<(String, String)> = Vec::new();
     if let Some(e) = model.entity(&profile) {
-        options.extend(e.columns.iter().map(|c| (format!("profile.{}", c.name), format!("{} (profile)", c.label))));
+        options.extend(
+            e.columns
+                .iter()
+                .filter(|c| !c.hidden || columns.contains(&format!("profile.{}", c.name)))
+                .map(|c| (format!("profile.{}", c.name), format!("{} (profile)", c.label))),
+        );
     }
     if per == Recipient::SecondaryEntity
         && let Some(d) = s.dimension.as_deref().filter(|d| *d != profile).and_then(|d| model.entity(d))
     {
-        options
-            .extend(d.columns.iter().map(|c| (format!("{}.{}", d.name, c.name), format!("{} ({})", c.label, d.label))));
+        options.extend(
+            d.columns
+                .iter()
+                .filter(|c| !c.hidden || columns.contains(&format!("{}.{}", d.name, c.name)))
+                .map(|c| (format!("{}.{}", d.name, c.name), format!("{} ({})", c.label, d.label))),
+        );
     }
     let mut changed = false;
     ui.label("Columns of the extraction file");

@@ -43,11 +43,7 @@ pub struct Surroundings<'a> {
 fn with_work_columns(entity: &Entity, work: &[crate::audience::WorkColumn]) -> Entity {
     let mut e = entity.clone();
     for w in work.iter().filter(|w| entity.column(&w.alias).is_none()) {
-        e.columns.push(crate::model::Column {
-            name: w.alias.clone(),
-            label: format!("{} (enrichment)", w.alias),
-            column_type: w.column_type,
-        });
+        e.columns.push(crate::model::Column::new(w.alias.clone(), format!("{} (enrichment)", w.alias), w.column_type));
     }
     e
 }

@@ -270,6 +270,9 @@ pub(super) fn dedup_form(
     ui.horizontal_wrapped(|ui| {
         for c in dimension.columns.iter().filter(|c| c.name != dimension.primary_key) {
             let mut on = columns.contains(&c.name);
+            if c.hidden && !on {
+                continue;
+            }
             if ui.checkbox(&mut on, &c.label).changed() {
                 if on {
                     columns.push(c.name.clone());

@@ -1,11 +1,13 @@
 //! The Data screen: the workspace's data model — entities with row counts, their columns and
 //! types, the links between them, and the identity namespaces.
 
+mod entity;
+
 use egui_extras::{Column, TableBuilder};
 
 use super::screen::{Screen, ScreenContext};
 use super::{Commands, theme};
-use crate::console::{Console, DataCommand, DataEvent, Event, RequestId};
+use crate::console::{Console, DataCommand, DataEvent, Event, ModelEdit, RequestId};
 use crate::model::DataOverview;
 
 #[derive(Default)]
@@ -14,23 +16,23 @@ pub struct DataScreen {
     selected: Option<String>,
     /// Data → Import…, while it is open.
     import: Option<super::import::ImportView>,
-    /// Where the selected entity is exported, while the user chooses.
-    export_path: Option<String>,
-    /// The labels being edited: the entity's name, its label, its columns' labels.
-    labels: Option<(String, String, Vec<String>)>,
-    /// The entity whose deletion waits for the user's confirmation.
-    confirm_drop: Option<String>,
+    /// The selected entity's editor.
+    editor: Option<entity::EntityEditor>,
     /// Data → an entity → Browse rows, while it is open.
     browse: Option<super::browse::BrowseView>,
 }
 
 impl DataScreen {
     pub fn set_overview(&mut self, o: DataOverview) {
-        // Labels as saved (or as they were, when saving was refused).
-        self.labels = None;
         if self.selected.as_ref().is_none_or(|s| !o.entities.iter().any(|e| &e.entity.name == s)) {
             self.selected = o.entities.first().map(|e| e.entity.name.clone());
         }
+        // The editor as saved (or as it was, when saving was refused).
+        let selected = o.entities.iter().find(|e| Some(&e.entity.name) == self.selected.as_ref());
+        self.editor = match (self.editor.take(), selected) {
+            (Some(editor), Some(e)) if editor.entity == e.entity.name => Some(editor.refreshed(&e.entity)),
+            (_, e) => e.map(|e| entity::EntityEditor::new(&e.entity)),
+        };
         self.overview = Some(o);
     }
 
@@ -103,121 +105,63 @@ impl DataScreen {
                 self.selected = Some(name);
             }
             ui.add_space(theme::SECTION_GAP);
-            if let Some(e) = o.entities.iter().find(|e| Some(&e.entity.name) == self.selected.as_ref()) {
-                self.entity_detail(ui, e, commands);
+            let selected = o.entities.iter().find(|e| Some(&e.entity.name) == self.selected.as_ref());
+            if let Some(e) = selected {
+                if self.editor.as_ref().is_none_or(|ed| ed.entity != e.entity.name) {
+                    self.editor = Some(entity::EntityEditor::new(&e.entity));
+                }
+                if let Some(editor) = self.editor.as_mut()
+                    && let entity::Action::Browse = editor.ui(ui, e, commands)
+                {
+                    self.browse = Some(super::browse::BrowseView::new(o.model(), e.entity.clone(), commands));
+                }
                 ui.add_space(theme::SECTION_GAP);
             }
-            links_grid(ui, o);
+            links_grid(ui, o, commands);
+            if let (Some(editor), Some(e)) = (self.editor.as_mut(), selected) {
+                editor.add_link(ui, &e.entity, o, commands);
+            }
             ui.add_space(theme::SECTION_GAP);
-            ui.strong("Identity namespaces");
-            ui.add_space(4.0);
-            egui::Grid::new("namespaces").striped(true).num_columns(2).spacing([28.0, 4.0]).show(ui, |ui| {
-                for ns in &o.identity_namespaces {
-                    ui.label(&ns.name);
-                    ui.monospace(format!("{}.{}", ns.entity, ns.column));
-                    ui.end_row();
-                }
-            });
+            identities_grid(ui, o, commands);
+            if let (Some(editor), Some(e)) = (self.editor.as_mut(), selected) {
+                editor.add_identity(ui, &e.entity, o, commands);
+            }
         });
     }
 }
 
-impl DataScreen {
-    /// The selected entity: its labels (editable), columns and types; export and delete.
-    fn entity_detail(&mut self, ui: &mut egui::Ui, e: &crate::model::EntityOverview, commands: &mut Commands) {
-        let entity = &e.entity;
-        let stored =
-            || (entity.name.clone(), entity.label.clone(), entity.columns.iter().map(|c| c.label.clone()).collect());
-        if self.labels.as_ref().is_none_or(|(name, _, _)| *name != entity.name) {
-            self.labels = Some(stored());
-        }
-        ui.horizontal(|ui| {
-            ui.strong(format!("Columns of {}", entity.label));
-            if let Some(path) = super::path_field::export_controls(
-                ui,
-                egui::Id::new("entity_export_path"),
-                &mut self.export_path,
-                &format!("{}.csv", entity.name),
-                "Every row of this entity as CSV (an import reads it back)",
-            ) {
-                commands.push(DataCommand::ExportEntity { entity: entity.name.clone(), path });
-            }
-            if ui.button("Browse rows\u{2026}").on_hover_text("Every row, with search, sort and filter").clicked()
-                && let Some(o) = &self.overview
-            {
-                self.browse = Some(super::browse::BrowseView::new(o.model(), entity.clone(), commands));
-            }
+/// The identity namespaces: where each kind of address or id is found; each can be removed.
+fn identities_grid(ui: &mut egui::Ui, o: &DataOverview, commands: &mut Commands) {
+    ui.strong("Identity namespaces");
+    ui.add_space(4.0);
+    if o.identity_namespaces.is_empty() {
+        ui.label(
+            egui::RichText::new("None yet: email and SMS need one to find their addresses.").color(theme::muted(ui)),
+        );
+        return;
+    }
+    egui::Grid::new("namespaces").striped(true).num_columns(3).spacing([28.0, 4.0]).show(ui, |ui| {
+        for ns in &o.identity_namespaces {
+            ui.label(&ns.name);
+            ui.monospace(format!("{}.{}", ns.entity, ns.column));
             if ui
-                .button("Delete entity\u{2026}")
-                .on_hover_text("Remove this entity and its rows from the workspace")
+                .small_button("Remove")
+                .on_hover_text(format!("Remove the {} identity (refused while a campaign uses it)", ns.name))
                 .clicked()
             {
-                self.confirm_drop = Some(entity.name.clone());
-            }
-        });
-        if self.confirm_drop.as_deref() == Some(entity.name.as_str()) {
-            ui.horizontal(|ui| {
-                let rows = e.row_count.map_or_else(String::new, |n| format!(" and its {} rows", theme::count(n)));
-                ui.colored_label(
-                    theme::warning(ui),
-                    format!("Delete {}{rows}? A campaign that uses it keeps it from going.", entity.label),
-                );
-                if ui.button(format!("Delete {}", entity.label)).clicked() {
-                    commands.push(DataCommand::DropEntity { entity: entity.name.clone() });
-                    self.confirm_drop = None;
-                }
-                if ui.button("Cancel").clicked() {
-                    self.confirm_drop = None;
-                }
-            });
-        }
-        ui.add_space(4.0);
-        let Some((_, label, columns)) = self.labels.as_mut() else { return };
-        ui.horizontal(|ui| {
-            let l = ui.label("Shown to marketers as").id;
-            ui.add(egui::TextEdit::singleline(label).desired_width(200.0)).labelled_by(l);
-        });
-        egui::Grid::new("entity_columns").striped(true).num_columns(3).spacing([28.0, 4.0]).show(ui, |ui| {
-            for title in ["Column", "Label", "Type"] {
-                ui.label(egui::RichText::new(title).color(theme::muted(ui)));
+                commands.push(DataCommand::Model(ModelEdit::RemoveIdentity { name: ns.name.clone() }));
             }
             ui.end_row();
-            for (c, text) in entity.columns.iter().zip(columns.iter_mut()) {
-                let key = if c.name == entity.primary_key { " (key)" } else { "" };
-                ui.monospace(format!("{}{key}", c.name));
-                ui.add_sized([220.0, 20.0], egui::TextEdit::singleline(text))
-                    .on_hover_text(format!("The label of {}", c.name));
-                ui.label(c.column_type.as_str());
-                ui.end_row();
-            }
-        });
-        let edited = self.labels.as_ref().is_some_and(|l| *l != stored());
-        if edited {
-            ui.horizontal(|ui| {
-                if ui.button("Save labels").clicked()
-                    && let Some((_, label, columns)) = &self.labels
-                {
-                    let columns = entity.columns.iter().map(|c| c.name.clone()).zip(columns.iter().cloned()).collect();
-                    commands.push(DataCommand::SetLabels {
-                        entity: entity.name.clone(),
-                        label: label.clone(),
-                        columns,
-                    });
-                }
-                if ui.button("Undo changes").clicked() {
-                    self.labels = Some(stored());
-                }
-            });
         }
-    }
+    });
 }
 
 /// The links between entities, with the rows of each that point nowhere.
-fn links_grid(ui: &mut egui::Ui, o: &DataOverview) {
+fn links_grid(ui: &mut egui::Ui, o: &DataOverview, commands: &mut Commands) {
     ui.strong("Links");
     ui.add_space(4.0);
-    egui::Grid::new("links").striped(true).num_columns(4).spacing([28.0, 4.0]).show(ui, |ui| {
-        for title in ["From (many)", "To (one)", "Through", "Pointing nowhere"] {
+    egui::Grid::new("links").striped(true).num_columns(5).spacing([28.0, 4.0]).show(ui, |ui| {
+        for title in ["From (many)", "To (one)", "Through", "Pointing nowhere", ""] {
             ui.label(egui::RichText::new(title).color(theme::muted(ui)));
         }
         ui.end_row();
@@ -241,6 +185,16 @@ fn links_grid(ui: &mut egui::Ui, o: &DataOverview) {
                     )),
                 None => ui.label("\u{2014}"),
             };
+            if ui
+                .small_button("Remove")
+                .on_hover_text("Remove this link (refused while a campaign uses it); the rows stay")
+                .clicked()
+            {
+                commands.push(DataCommand::Model(ModelEdit::RemoveLink {
+                    child: l.child.clone(),
+                    foreign_key: l.foreign_key.clone(),
+                }));
+            }
             ui.end_row();
         }
     });
