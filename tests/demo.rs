@@ -118,3 +118,51 @@ fn data_is_realistic_and_complete() {
         .unwrap();
     assert!(plan.contains("bookings_by_profile_id"), "{plan}");
 }
+
+#[test]
+fn the_demo_is_removed_for_a_teams_own_data_and_comes_back_on_demand() {
+    let (_dir, ws, _) = make(300, 9);
+    let mut conn = ws.connect().unwrap();
+    // A table of the team's own, beside the demo, linked to its profiles.
+    conn.execute_batch(
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, profile_id INTEGER, text TEXT);
+         INSERT INTO notes VALUES (1, 1, 'hello');",
+    )
+    .unwrap();
+    let mut model = store::data_model::load(&conn).unwrap();
+    model.entities.push(campaign_console::model::Entity {
+        name: "notes".into(),
+        label: "Notes".into(),
+        primary_key: "id".into(),
+        columns: vec![
+            campaign_console::model::Column::new("id", "Id", campaign_console::model::ColumnType::Integer),
+            campaign_console::model::Column::new("profile_id", "Profile", campaign_console::model::ColumnType::Integer),
+            campaign_console::model::Column::new("text", "Text", campaign_console::model::ColumnType::Text),
+        ],
+    });
+    store::data_model::save(&conn, &model).unwrap();
+    assert!(demo::is_present(&conn).unwrap());
+
+    let now = "2026-06-02T08:00:00Z".parse().unwrap();
+    let removed = demo::remove(&mut conn, now).unwrap();
+    assert_eq!(removed.entities.len(), 6);
+    let mut campaigns = removed.campaigns.clone();
+    campaigns.sort();
+    assert_eq!(campaigns, ["Password reset", "Summer getaway", "Thanks for reading"]);
+    let model = store::data_model::load(&conn).unwrap();
+    let names: Vec<&str> = model.entities.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["notes"], "the team's own entity stays");
+    assert!(model.identity_namespaces.is_empty() && model.links.is_empty());
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'profiles'"), 0);
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM cc_campaigns"), 0);
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM cc_credentials WHERE provider = 'sandbox'"), 6, "Sandbox stays");
+    assert!(!demo::is_present(&conn).unwrap());
+    assert!(matches!(demo::remove(&mut conn, now), Err(demo::DemoError::NoDemo)));
+
+    // Back on demand (beside the team's table), its Sandbox credentials not doubled.
+    conn.execute_batch("DROP TABLE notes; DELETE FROM cc_columns; DELETE FROM cc_entities;").unwrap();
+    let opts = DemoOptions { profiles: 100, seed: 9, today: today(), replace: false };
+    demo::generate(&mut conn, &opts, now, &mut |_| true).unwrap();
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM profiles"), 100);
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM cc_credentials"), 6);
+}

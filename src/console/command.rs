@@ -54,6 +54,8 @@ pub enum DataCommand {
     ExportEntity { entity: String, path: PathBuf },
     /// A change to the data model's declaration. → `Overview` (and `Failed` when refused).
     Model(ModelEdit),
+    /// Removes the demo's entities and sample campaigns. → `Overview` and the campaign list.
+    RemoveDemo,
 }
 
 /// A change to the data model's declaration (the Data screen).

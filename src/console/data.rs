@@ -19,6 +19,7 @@ impl Console {
             dangling: store::data_model::dangling_links(&conn, &model)?,
             links: model.links,
             identity_namespaces: model.identity_namespaces,
+            demo: demo::is_present(&conn)?,
         })
     }
 
@@ -87,6 +88,13 @@ impl Console {
         Ok(demo::generate(&mut conn, &options, self.now(), progress)?)
     }
 
+    /// Removes the demo data: its entities with their rows, and its sample campaigns (Sandbox
+    /// credentials stay). See [`demo::remove`].
+    pub fn remove_demo(&self) -> Result<demo::DemoRemoval, ConsoleError> {
+        let mut conn = self.workspace.connect()?;
+        Ok(demo::remove(&mut conn, self.now())?)
+    }
+
     fn start_demo_job(self: &Arc<Self>, profiles: u64, replace: bool) {
         let job = self.jobs.start();
         let id = job.id;
@@ -122,6 +130,15 @@ impl Console {
         match command {
             DataCommand::GenerateDemo { profiles, replace } => self.start_demo_job(profiles, replace),
             DataCommand::Model(edit) => self.model_edit(edit),
+            DataCommand::RemoveDemo => self.spawn(|console| {
+                let mut events = Vec::new();
+                if let Err(e) = console.remove_demo() {
+                    events.push(Event::Failed(UserError::new("The demo data was not removed", &e)));
+                }
+                events.push(console.refreshed(Refresh::Data));
+                events.push(console.refreshed(Refresh::Campaigns));
+                events
+            }),
             DataCommand::ExportEntity { entity, path } => {
                 self.start_file_job(path, "rows", move |c, path, cancelled| c.export_entity(&entity, path, cancelled));
             }

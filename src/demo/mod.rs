@@ -24,6 +24,12 @@ use rows::insert_rows;
 #[cfg(test)]
 use rows::{Rng, ascii_lower};
 
+/// The names of the sample campaigns the demo writes.
+pub const SAMPLE_CAMPAIGNS: [&str; 3] = ["Summer getaway", "Thanks for reading", "Password reset"];
+
+/// The workspace setting that says the demo data is there (its seed).
+const DEMO_SEED: &str = "demo_seed";
+
 /// The seed used unless another is asked for.
 pub const DEFAULT_SEED: u64 = 0x00C0_FFEE;
 
@@ -68,6 +74,8 @@ pub enum DemoError {
     NotEmpty(String),
     #[error("the number of profiles must be between 1 and {MAX_PROFILES}")]
     BadSize,
+    #[error("this workspace holds no demo data")]
+    NoDemo,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -126,7 +134,7 @@ pub fn generate(
     customer_data::create_indexes(&tx, &model, INDEXES)?;
     tracing::info!("demo: indexes and statistics built in {:.1} s", started.elapsed().as_secs_f64());
     insert_samples(&tx, opts.today, now)?;
-    customer_data::set_meta(&tx, "demo_seed", &opts.seed.to_string())?;
+    customer_data::set_meta(&tx, DEMO_SEED, &opts.seed.to_string())?;
     customer_data::set_meta(&tx, "demo_profiles", &opts.profiles.to_string())?;
     // A first-start generation that was interrupted is redone until it has been done once.
     customer_data::delete_meta(&tx, FIRST_START_PENDING)?;
@@ -137,6 +145,50 @@ pub fn generate(
     Ok(summary)
 }
 
+/// Whether the workspace holds the demo data.
+pub fn is_present(conn: &Connection) -> Result<bool, DemoError> {
+    Ok(customer_data::meta(conn, DEMO_SEED)?.is_some())
+}
+
+/// What removing the demo data takes away, for the user to confirm.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DemoRemoval {
+    /// The demo's entities still in the workspace.
+    pub entities: Vec<String>,
+    /// The sample campaigns still in the workspace.
+    pub campaigns: Vec<String>,
+}
+
+/// Removes the demo data in one transaction: its entities with their rows, links and
+/// identities, and its sample campaigns (their deliveries stay, with no campaign). Sandbox
+/// credentials stay: they send the workspace's own data as well. Returns what went.
+pub fn remove(conn: &mut Connection, now: jiff::Timestamp) -> Result<DemoRemoval, DemoError> {
+    if !is_present(conn)? {
+        return Err(DemoError::NoDemo);
+    }
+    let tx = conn.transaction()?;
+    let declared = store::data_model::load(&tx)?;
+    let mut removed = DemoRemoval { entities: Vec::new(), campaigns: Vec::new() };
+    for e in data_model().entities.iter().rev() {
+        if declared.entity(&e.name).is_some() {
+            store::data_model::drop_entity(&tx, &e.name)?;
+            removed.entities.push(e.name.clone());
+        }
+    }
+    for c in store::campaigns::list(&tx)? {
+        if SAMPLE_CAMPAIGNS.contains(&c.name.as_str()) {
+            store::campaigns::delete(&tx, c.id)?;
+            removed.campaigns.push(c.name);
+        }
+    }
+    customer_data::delete_meta(&tx, DEMO_SEED)?;
+    customer_data::delete_meta(&tx, "demo_profiles")?;
+    customer_data::bump_data_version(&tx)?;
+    store::audit::record(&tx, now, "admin", "remove demo", "workspace", "")?;
+    tx.commit()?;
+    Ok(removed)
+}
+
 fn insert_samples(tx: &Connection, today: jiff::civil::Date, now: jiff::Timestamp) -> Result<(), DemoError> {
     let day = |offset: i64| -> Result<jiff::Timestamp, DemoError> {
         today
@@ -145,10 +197,11 @@ fn insert_samples(tx: &Connection, today: jiff::civil::Date, now: jiff::Timestam
             .map(|z| z.timestamp())
             .map_err(|e| DemoError::Store(StoreError::Invalid(format!("demo date: {e}"))))
     };
+    let [summer, thanks, reset] = SAMPLE_CAMPAIGNS;
     let samples = [
         Campaign {
             id: 0,
-            name: "Summer getaway".into(),
+            name: summer.into(),
             kind: CampaignKind::Orchestrated,
             status: CampaignStatus::Draft,
             starts_at: None,
@@ -160,7 +213,7 @@ fn insert_samples(tx: &Connection, today: jiff::civil::Date, now: jiff::Timestam
         },
         Campaign {
             id: 0,
-            name: "Thanks for reading".into(),
+            name: thanks.into(),
             kind: CampaignKind::ActionTriggered,
             status: CampaignStatus::Draft,
             starts_at: None,
@@ -172,7 +225,7 @@ fn insert_samples(tx: &Connection, today: jiff::civil::Date, now: jiff::Timestam
         },
         Campaign {
             id: 0,
-            name: "Password reset".into(),
+            name: reset.into(),
             kind: CampaignKind::ApiTriggered,
             status: CampaignStatus::Live,
             starts_at: Some(day(-30)?),
@@ -191,7 +244,9 @@ fn insert_samples(tx: &Connection, today: jiff::civil::Date, now: jiff::Timestam
             store::campaigns::save_canvas(tx, id, &json, now)?;
         }
     }
-    for channel in Channel::ALL {
+    // The Sandbox credentials a removed demo left stay as they are.
+    let kept = store::credentials::list(tx)?;
+    for channel in Channel::ALL.into_iter().filter(|c| !kept.iter().any(|k| k.channel == *c && k.name == "Sandbox")) {
         let credential = Credential {
             id: 0,
             channel,

@@ -151,6 +151,8 @@ pub struct DataOverview {
     /// (`None` where a table is missing). Such rows never join a population.
     pub dangling: Vec<Option<u64>>,
     pub identity_namespaces: Vec<IdentityNamespace>,
+    /// The workspace holds the demo data (which can be removed to start on one's own).
+    pub demo: bool,
 }
 
 impl DataOverview {

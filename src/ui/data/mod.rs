@@ -20,6 +20,8 @@ pub struct DataScreen {
     editor: Option<entity::EntityEditor>,
     /// Data → an entity → Browse rows, while it is open.
     browse: Option<super::browse::BrowseView>,
+    /// Remove the demo data… waits for the user's confirmation.
+    confirm_remove_demo: bool,
 }
 
 impl DataScreen {
@@ -98,6 +100,9 @@ impl DataScreen {
             });
             return;
         }
+        if o.demo {
+            self.demo_banner(ui, commands);
+        }
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
             ui.strong("Entities");
             ui.add_space(4.0);
@@ -127,6 +132,38 @@ impl DataScreen {
                 editor.add_identity(ui, &e.entity, o, commands);
             }
         });
+    }
+}
+
+impl DataScreen {
+    /// The workspace holds the demo: it can go, for the team's own data to take its place.
+    fn demo_banner(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.horizontal(|ui| {
+                if self.confirm_remove_demo {
+                    ui.colored_label(
+                        theme::warning(ui),
+                        "Remove the demo's entities with their rows and its sample campaigns?                          The Sandbox channels stay.",
+                    );
+                    if ui.button("Remove the demo data").clicked() {
+                        commands.push(DataCommand::RemoveDemo);
+                        self.confirm_remove_demo = false;
+                    }
+                    if ui.button("Cancel").clicked() {
+                        self.confirm_remove_demo = false;
+                    }
+                } else {
+                    ui.label(
+                        "This workspace holds the demo data. To work on your own customers, remove it, then \
+                         import your files.",
+                    );
+                    if ui.button("Remove the demo data\u{2026}").clicked() {
+                        self.confirm_remove_demo = true;
+                    }
+                }
+            });
+        });
+        ui.add_space(6.0);
     }
 }
 
