@@ -295,6 +295,38 @@ fn columns_hide_and_describe_links_and_identities_are_declared_and_what_a_campai
     assert_eq!(counts(&console), before);
 }
 
+#[test]
+fn a_check_says_how_many_rows_would_point_nowhere_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    let customers = write(dir.path(), "customers.csv", "customer_id,name,referred_by\n1,Ann,\n2,Bob,1\n3,Cy,7\n");
+    // Customers refer customers: the file's own keys count (2 → 1), 7 is nowhere.
+    let report = load(&console, &customers, "customers", |m| {
+        m.columns[2].link = Some("customers".into());
+    });
+    assert_eq!(
+        report.dangling_sentences(),
+        ["1 row of customers points to no customers (referred_by): they never join a population through it"]
+    );
+    let orders = write(
+        dir.path(),
+        "orders.csv",
+        "order_id,customer_id,total\n1,1,10\n2,2,20\n3,9,30\n4,9,40\n5,10,50\n6,x,60\n",
+    );
+    let sample = console.import_sample(&orders, None).unwrap();
+    let m = console.guess_mapping(&sample, "orders").unwrap();
+    assert_eq!(m.columns[1].link.as_deref(), Some("customers"), "the link is guessed from the column's name");
+    let check = console.import_file(&orders, &sample.format, &m, false, None, &mut |_| {}, &|| false).unwrap();
+    assert_eq!((check.rows, check.refused), (6, 1));
+    assert_eq!(
+        check.dangling_sentences(),
+        ["3 rows of orders would point to no customers (customer): they never join a population through it"]
+    );
+    assert_eq!(one(&sqlite(dir.path()), "SELECT COUNT(*) FROM sqlite_master WHERE name = 'orders'"), 0);
+    let done = console.import_file(&orders, &sample.format, &m, true, None, &mut |_| {}, &|| false).unwrap();
+    assert_eq!(done.dangling, check.dangling, "the check said what the import found");
+}
+
 mod browse {
     use std::cmp::Ordering;
 

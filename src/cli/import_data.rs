@@ -256,8 +256,7 @@ pub fn run(console: &Console, args: Args) -> anyhow::Result<()> {
         eprintln!("Mapping saved as \u{201c}{}\u{201d}.", name.trim());
     }
     say!("{}", report.summary());
-    let links = console.data_overview()?.links;
-    for s in report.dangling_sentences(&links) {
+    for s in report.dangling_sentences() {
         say!("  {s}");
     }
     Ok(())

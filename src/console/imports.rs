@@ -26,8 +26,9 @@ pub struct ImportReport {
     pub refused: u64,
     /// The first [`REJECTS_KEPT`] rejects.
     pub rejects: Vec<Reject>,
-    /// For each link of the entity, its rows that point at no parent row (after an import).
-    pub dangling: Vec<(String, u64)>,
+    /// For each link of the entity, its rows that point at no parent row (after an import),
+    /// or that would (a check: the good rows of the file against the workspace).
+    pub dangling: Vec<Dangling>,
     /// Whether it only checked.
     pub checked_only: bool,
     pub seconds: f64,
@@ -58,24 +59,36 @@ impl ImportReport {
         }
     }
 
-    /// The links whose rows point nowhere, as sentences ("37 rows of orders point to no customers").
-    pub fn dangling_sentences(&self, model_links: &[crate::model::Link]) -> Vec<String> {
+    /// The links whose rows point nowhere, as sentences ("37 rows of orders point to no
+    /// customers"; "would point" after a check).
+    pub fn dangling_sentences(&self) -> Vec<String> {
         self.dangling
             .iter()
-            .filter(|(_, n)| *n > 0)
-            .map(|(name, n)| {
-                let parent = model_links
-                    .iter()
-                    .find(|l| l.name == *name && l.child == self.entity)
-                    .map_or("", |l| l.parent.as_str());
-                let (rows, point) = if *n == 1 { ("row", "points") } else { ("rows", "point") };
+            .filter(|d| d.rows > 0)
+            .map(|d| {
+                let n = d.rows;
+                let point = match (n, self.checked_only) {
+                    (_, true) => "would point",
+                    (1, false) => "points",
+                    _ => "point",
+                };
+                let rows = if n == 1 { "row" } else { "rows" };
                 format!(
-                    "{n} {rows} of {} {point} to no {parent} ({name}): they never join a population through it",
-                    self.entity
+                    "{n} {rows} of {} {point} to no {} ({}): they never join a population through it",
+                    self.entity, d.parent, d.link
                 )
             })
             .collect()
     }
+}
+
+/// The rows of a link that point at no parent row.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Dangling {
+    /// The link's name.
+    pub link: String,
+    pub parent: String,
+    pub rows: u64,
 }
 
 /// The reject of a row whose key the workspace has already (inserting new rows only).
@@ -90,6 +103,76 @@ fn key_exists(line: u64, mapping: &Mapping, values: &[import::values::Value], ke
         value,
         reason: "is a key the workspace has already: choose \u{201c}update existing ones\u{201d} to change that row"
             .into(),
+    }
+}
+
+/// How the store writes the rows `mapping` reads into `model` (the model once mapped).
+fn plan<'a>(model: &'a crate::model::DataModel, mapping: &'a Mapping) -> store::import::Plan<'a> {
+    store::import::Plan {
+        model,
+        entity: &mapping.entity,
+        columns: mapping.mapped().filter_map(|(_, c)| c.target.clone()).collect(),
+        numbered: matches!(mapping.key, import::Key::Numbered(_)),
+        replace: mapping.mode == import::Mode::Replace,
+        upsert: mapping.mode == import::Mode::Upsert,
+        clear_empty: mapping.clear_empty,
+    }
+}
+
+/// What a check's good rows point at, link by link, to count those pointing nowhere.
+struct Pointing<'m> {
+    /// Each link of the entity, with where its key is among a row's values and how many
+    /// rows point at each parent key.
+    links: Vec<(&'m crate::model::Link, usize, std::collections::HashMap<i64, u64>)>,
+    /// The rows' own keys, when a link points back at the entity itself.
+    keys: Option<(usize, std::collections::HashSet<i64>)>,
+}
+
+impl<'m> Pointing<'m> {
+    fn new(model: &'m crate::model::DataModel, mapping: &Mapping, key_at: Option<usize>) -> Self {
+        let links: Vec<_> = model
+            .links
+            .iter()
+            .filter(|l| l.child == mapping.entity)
+            .filter_map(|l| {
+                let at = mapping.mapped().position(|(_, c)| c.target.as_deref() == Some(l.foreign_key.as_str()))?;
+                Some((l, at, std::collections::HashMap::new()))
+            })
+            .collect();
+        let to_itself = links.iter().any(|(l, _, _)| l.parent == mapping.entity);
+        Self { links, keys: key_at.filter(|_| to_itself).map(|at| (at, std::collections::HashSet::new())) }
+    }
+
+    fn note(&mut self, values: &[import::values::Value]) {
+        for (_, at, counts) in &mut self.links {
+            if let Some(import::values::Value::Int(k)) = values.get(*at) {
+                *counts.entry(*k).or_default() += 1;
+            }
+        }
+        if let Some((at, keys)) = &mut self.keys
+            && let Some(import::values::Value::Int(k)) = values.get(*at)
+        {
+            keys.insert(*k);
+        }
+    }
+
+    fn nowhere(
+        &self,
+        conn: &rusqlite::Connection,
+        model: &crate::model::DataModel,
+    ) -> Result<Vec<Dangling>, ConsoleError> {
+        let none = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for (l, _, counts) in &self.links {
+            let Some(parent) = model.entity(&l.parent) else { continue };
+            let also = match &self.keys {
+                Some((_, keys)) if l.parent == l.child => keys,
+                _ => &none,
+            };
+            let rows = store::customer_data::rows_pointing_nowhere(conn, parent, counts, also)?;
+            out.push(Dangling { link: l.name.clone(), parent: l.parent.clone(), rows });
+        }
+        Ok(out)
     }
 }
 
@@ -181,19 +264,11 @@ impl Console {
         store::data_model::validate(&after)?;
         let size = std::fs::metadata(path).map_or(1, |m| m.len().max(1));
         let rows = Rows::open(path, format, mapping, mapping.columns.len())?;
-        let plan = store::import::Plan {
-            model: &after,
-            entity: &mapping.entity,
-            columns: mapping.mapped().filter_map(|(_, c)| c.target.clone()).collect(),
-            numbered: matches!(mapping.key, import::Key::Numbered(_)),
-            replace: mapping.mode == import::Mode::Replace,
-            upsert: mapping.mode == import::Mode::Upsert,
-            clear_empty: mapping.clear_empty,
-        };
-        let mut writer = if sink.write { Some(store::import::begin(&conn, &plan)?) } else { None };
+        let mut writer = if sink.write { Some(store::import::begin(&conn, &plan(&after, mapping))?) } else { None };
         let mut report =
             ImportReport { entity: mapping.entity.clone(), checked_only: writer.is_none(), ..Default::default() };
         let key_at = mapping.mapped().position(|(_, c)| c.target.as_deref() == Some(mapping.key.column()));
+        let mut pointing = Pointing::new(&after, mapping, key_at);
         let refuse =
             |report: &mut ImportReport, sink: &mut Sink<'_>, rejects: Vec<Reject>| -> Result<(), ConsoleError> {
                 report.refused += 1;
@@ -220,7 +295,10 @@ impl Console {
                 let done = match row {
                     Row::Refused(rejects) => refuse(&mut report, &mut sink, rejects),
                     Row::Good { line, values } => {
-                        let Some(w) = writer.as_mut() else { continue };
+                        let Some(w) = writer.as_mut() else {
+                            pointing.note(&values);
+                            continue;
+                        };
                         let cells: Vec<Cell<'_>> = values.iter().map(import::values::Value::cell).collect();
                         match w.write(&cells) {
                             Ok(store::import::Written::Row) => {
@@ -255,8 +333,15 @@ impl Console {
         if report.rows == 0 {
             return Err(import::ImportError::NoRows(path.display().to_string()).into());
         }
-        if let Some(w) = writer {
-            report.dangling = w.commit(&after, &mapping.entity)?;
+        match writer {
+            Some(w) => {
+                report.dangling = w
+                    .commit(&after, &mapping.entity)?
+                    .into_iter()
+                    .map(|(l, rows)| Dangling { link: l.name, parent: l.parent, rows })
+                    .collect();
+            }
+            None => report.dangling = pointing.nowhere(&conn, &after)?,
         }
         progress(1.0);
         report.seconds = started.elapsed().as_secs_f64();

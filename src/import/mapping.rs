@@ -280,11 +280,14 @@ impl Mapping {
             }
             if let Some(parent) = &c.link {
                 match model.entity(parent) {
-                    None => out.push(format!("{t} links to {parent}, which is not an entity of the workspace")),
-                    Some(_) if c.column_type != ColumnType::Integer => {
+                    // A file may link to itself (customers referred by customers).
+                    None if *parent != self.entity => {
+                        out.push(format!("{t} links to {parent}, which is not an entity of the workspace"));
+                    }
+                    _ if c.column_type != ColumnType::Integer => {
                         out.push(format!("{t} links to {parent}: it must hold whole numbers (keys)"));
                     }
-                    Some(_) => {}
+                    _ => {}
                 }
             }
             if let Some(ns) = &c.namespace {

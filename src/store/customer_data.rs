@@ -93,6 +93,36 @@ pub fn ensure_index(conn: &Connection, table: &str, column: &str) -> Result<()> 
     Ok(())
 }
 
+/// How many rows point at no row of `parent`, given how many rows point at each key
+/// (`pointed`); keys in `also` count as present (the rows of a file that links to itself).
+pub fn rows_pointing_nowhere(
+    conn: &Connection,
+    parent: &crate::model::Entity,
+    pointed: &std::collections::HashMap<i64, u64>,
+    also: &std::collections::HashSet<i64>,
+) -> Result<u64> {
+    let exists: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+        [&parent.name],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        return Ok(pointed.iter().filter(|(k, _)| !also.contains(k)).map(|(_, n)| n).sum());
+    }
+    let mut stmt = conn.prepare(&format!(
+        "SELECT EXISTS (SELECT 1 FROM {} WHERE {} = ?1)",
+        quote_ident(&parent.name)?,
+        quote_ident(&parent.primary_key)?
+    ))?;
+    let mut missing = 0;
+    for (key, rows) in pointed {
+        if !also.contains(key) && !stmt.query_row([key], |r| r.get::<_, bool>(0))? {
+            missing += rows;
+        }
+    }
+    Ok(missing)
+}
+
 /// Records that customer data changed (cached counts keyed on it become stale).
 pub fn bump_data_version(conn: &Connection) -> Result<()> {
     conn.execute(

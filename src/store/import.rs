@@ -153,7 +153,7 @@ impl Writer<'_> {
     /// Indexes the key, link and namespace columns of `entity`, gathers statistics, moves the
     /// data version on and commits. Returns, for each link of the entity (as child), how many
     /// of its rows point at no parent row.
-    pub fn commit(mut self, model: &DataModel, entity: &str) -> Result<Vec<(String, u64)>> {
+    pub fn commit(mut self, model: &DataModel, entity: &str) -> Result<Vec<(crate::model::Link, u64)>> {
         let e = self::entity(model, entity)?;
         let mut indexed: Vec<&str> =
             model.links.iter().filter(|l| l.child == e.name).map(|l| l.foreign_key.as_str()).collect();
@@ -161,12 +161,7 @@ impl Writer<'_> {
         indexed.sort_unstable();
         indexed.dedup();
         for column in indexed {
-            self.conn.execute_batch(&format!(
-                "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
-                quote_ident(&format!("{}_by_{column}", e.name))?,
-                quote_ident(&e.name)?,
-                quote_ident(column)?
-            ))?;
+            super::customer_data::ensure_index(self.conn, &e.name, column)?;
         }
         let links: Vec<_> = model.links.iter().filter(|l| l.child == e.name).cloned().collect();
         let dangling =
@@ -175,7 +170,7 @@ impl Writer<'_> {
         super::customer_data::bump_data_version(self.conn)?;
         self.conn.execute_batch("COMMIT")?;
         self.open = false;
-        Ok(links.into_iter().zip(dangling).map(|(l, n)| (l.name, n.unwrap_or(0))).collect())
+        Ok(links.into_iter().zip(dangling).map(|(l, n)| (l, n.unwrap_or(0))).collect())
     }
 }
 

@@ -305,7 +305,7 @@ impl ImportView {
                 ui.label(RichText::new("see the progress below, with Cancel").color(theme::muted(ui)));
             }
         });
-        self.report_view(ui, &file, &format, &m, model, commands);
+        self.report_view(ui, &file, &format, &m, commands);
         if done {
             commands.push(DataCommand::RefreshOverview);
         }
@@ -318,7 +318,6 @@ impl ImportView {
         file: &std::path::Path,
         format: &crate::import::Format,
         m: &Mapping,
-        model: &DataModel,
         commands: &mut Commands,
     ) {
         let Some((report, _)) = &self.report else { return };
@@ -332,7 +331,7 @@ impl ImportView {
         ui.add_space(4.0);
         let color = if report.refused == 0 { theme::ok(ui) } else { theme::warning(ui) };
         ui.colored_label(color, format!("{}.", report.summary()));
-        for s in report.dangling_sentences(&model.links) {
+        for s in report.dangling_sentences() {
             ui.colored_label(theme::warning(ui), super::sentence(&s));
         }
         if report.rejects.is_empty() {
