@@ -456,3 +456,32 @@ fn a_canvas_reopens_with_its_last_counts_at_once() {
     open(&mut h, "Summer getaway");
     assert!(h.state_mut().canvas_editor().unwrap().kept_from().is_none(), "counted again after the data changed");
 }
+
+#[test]
+fn a_double_click_on_a_palette_entry_adds_it_to_an_empty_canvas() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(200, 3, false, &mut |_| true).unwrap();
+    console.create_campaign("Empty", CampaignKind::Orchestrated).unwrap();
+    let mut h = harness(App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    open(&mut h, "Empty");
+    let at = h.get_by_role_and_label(Role::Button, "🎯 Build audience").rect().center();
+    h.hover_at(at);
+    h.run_steps(2);
+    // Both clicks in one frame: the harness's frames are a quarter of a second apart, longer
+    // than a double-click takes.
+    for pressed in [true, false, true, false] {
+        h.input_mut().events.push(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+    }
+    h.step();
+    h.run_steps(2);
+    settle_canvas(&mut h);
+    let canvas = editor_canvas(&mut h);
+    assert_eq!(canvas.activities.len(), 1, "the double-click added Build audience");
+}

@@ -148,19 +148,34 @@ impl CanvasEditor {
                 ui.label(RichText::new(group.label()).color(theme::muted(ui)));
                 for e in palette::ENTRIES.iter().filter(|e| e.group == group) {
                     let id = egui::Id::new(("palette", e.label));
+                    // One widget clicked and dragged: a drag source laid over a button would
+                    // take the pointer from it (no double-click).
                     let r = ui
-                        .dnd_drag_source(id, e.label, |ui| {
-                            ui.add(
-                                egui::Button::new(format!("{} {}", e.icon, e.label))
-                                    .min_size(egui::vec2(ui.available_width(), 22.0))
-                                    .sense(egui::Sense::click()),
-                            )
-                        })
-                        .inner
+                        .add(
+                            egui::Button::new(format!("{} {}", e.icon, e.label))
+                                .min_size(egui::vec2(ui.available_width(), 22.0))
+                                .sense(egui::Sense::click_and_drag()),
+                        )
                         .on_hover_text(e.description);
+                    r.dnd_set_drag_payload(e.label);
+                    if r.dragged()
+                        && let Some(at) = ui.ctx().pointer_interact_pos()
+                    {
+                        // What is carried, under the pointer until it is dropped.
+                        egui::Area::new(id.with("carried"))
+                            .order(egui::Order::Tooltip)
+                            .fixed_pos(at + egui::vec2(8.0, 8.0))
+                            .interactable(false)
+                            .show(ui.ctx(), |ui| {
+                                egui::Frame::popup(ui.style())
+                                    .show(ui, |ui| ui.label(format!("{} {}", e.icon, e.label)));
+                            });
+                        ui.ctx().set_cursor_icon(egui::CursorIcon::Grabbing);
+                    }
                     // A double-click, or Enter / Space on the focused entry.
+                    let double = r.double_clicked();
                     let keyboard = r.clicked() && !ui.input(|i| i.pointer.any_released());
-                    if r.double_clicked() || keyboard {
+                    if double || keyboard {
                         let centre = self.transform.inverse() * self.canvas_rect.center();
                         let centre = if centre.x.is_finite() { centre } else { egui::pos2(100.0, 100.0) };
                         self.add(e.label, centre);
