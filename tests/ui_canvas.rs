@@ -458,7 +458,7 @@ fn a_canvas_reopens_with_its_last_counts_at_once() {
 }
 
 #[test]
-fn a_double_click_on_a_palette_entry_adds_it_to_an_empty_canvas() {
+fn a_double_click_on_a_palette_entry_adds_it_to_an_empty_canvas_where_it_is_counted_unwired() {
     let dir = tempfile::tempdir().unwrap();
     let console = testing::console(dir.path()).unwrap();
     console.generate_demo(200, 3, false, &mut |_| true).unwrap();
@@ -484,4 +484,11 @@ fn a_double_click_on_a_palette_entry_adds_it_to_an_empty_canvas() {
     settle_canvas(&mut h);
     let canvas = editor_canvas(&mut h);
     assert_eq!(canvas.activities.len(), 1, "the double-click added Build audience");
+
+    // Wired to nothing, it is counted all the same: every profile, on its output.
+    h.get_by_role_and_label(Role::Button, "Count").click();
+    h.run_steps(2);
+    settle_canvas(&mut h);
+    h.get_by_role_and_label(Role::Link, "200");
+    assert!(editor_canvas(&mut h).transitions.is_empty(), "the canvas itself is left as it is");
 }

@@ -23,7 +23,7 @@ pub use compile::{
     SqlStatement, compile_with,
 };
 pub use expr::fold;
-pub use ports::{InputPort, inputs, outputs};
+pub use ports::{InputPort, inputs, open_transition, outputs, with_open_outputs};
 pub use run::{
     ActivityReport, CountReport, CountSession, SendCount, TransitionCount, display_value, exclusion_label,
     register_functions, run_count, sqlite_value,

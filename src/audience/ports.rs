@@ -90,3 +90,56 @@ pub fn outputs(kind: &ActivityKind) -> Vec<String> {
         K::End => vec![],
     }
 }
+
+/// The transition a count gives an unwired output of `activity` (see [`with_open_outputs`]).
+pub fn open_transition(activity: &str, output: &str) -> String {
+    format!("__open:{activity}:{output}")
+}
+
+/// `canvas` with every unwired output of a targeting activity wired to a hidden End of its
+/// own, so that a count says how many it holds: a Build audience alone shows its count, as a
+/// marketer expects of exact counts on every step. The transitions are named by
+/// [`open_transition`]; an End each, so that an activity with a problem (and what follows it,
+/// left out of a count) takes no other output's count with it.
+pub fn with_open_outputs(canvas: &crate::model::Canvas) -> crate::model::Canvas {
+    use ActivityKind as K;
+    let mut out = canvas.clone();
+    for a in &canvas.activities {
+        let populated = matches!(
+            a.kind,
+            K::BuildAudience { .. }
+                | K::ReadAudience { .. }
+                | K::SaveAudience { .. }
+                | K::Combine { .. }
+                | K::Enrichment { .. }
+                | K::Split { .. }
+                | K::Deduplication { .. }
+                | K::ChangeDimension { .. }
+                | K::Reconciliation { .. }
+                | K::ControlGroup { .. }
+        );
+        if !populated {
+            continue;
+        }
+        for output in outputs(&a.kind) {
+            if canvas.outbound(&a.id).any(|t| t.output == output) {
+                continue;
+            }
+            let id = open_transition(&a.id, &output);
+            out.activities.push(crate::model::Activity {
+                id: format!("{id}:end"),
+                label: "End".into(),
+                kind: K::End,
+                position: a.position,
+            });
+            out.transitions.push(crate::model::Transition {
+                to: format!("{id}:end"),
+                id,
+                from: a.id.clone(),
+                output,
+                input: "in".into(),
+            });
+        }
+    }
+    out
+}

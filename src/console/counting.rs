@@ -101,7 +101,8 @@ impl Console {
         // its audience is still counted.
         let unsendable = audience::message_problems(canvas);
         let mut problems: Option<Vec<audience::Problem>> = None;
-        let mut counted = canvas.clone();
+        // Unwired outputs are counted too (a Build audience alone shows its count).
+        let mut counted = audience::with_open_outputs(canvas);
         for _ in 0..MAX_PRUNES {
             match audience::compile_with(&counted, &model, &options) {
                 Ok(run) => {

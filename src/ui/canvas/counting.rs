@@ -55,6 +55,14 @@ impl CanvasEditor {
                     self.counts.insert((t.from.clone(), t.output.clone()), n);
                 }
             }
+            // Outputs wired to nothing, counted all the same.
+            for a in &canvas.activities {
+                for output in crate::audience::outputs(&a.kind) {
+                    if let Some(n) = report.count_of(&crate::audience::open_transition(&a.id, &output)) {
+                        self.counts.entry((a.id.clone(), output)).or_insert(n);
+                    }
+                }
+            }
         }
         self.durations = report.activities.iter().map(|a| (a.activity.clone(), a.duration)).collect();
         self.sends = report.sends.iter().map(|s| (s.activity.clone(), s.clone())).collect();

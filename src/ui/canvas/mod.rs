@@ -449,7 +449,15 @@ impl CanvasEditor {
             Request::Select(n) => self.focus = self.graph.snarl.get_node(n).map(|a| a.id.clone()),
             Request::Inspect { activity, output } => {
                 let t = self.committed.transitions.iter().find(|t| t.from == activity && t.output == output);
-                if let Some(t) = t {
+                // An output wired to nothing: its rows are those of its open transition.
+                let open = crate::model::Transition {
+                    id: crate::audience::open_transition(&activity, &output),
+                    from: activity.clone(),
+                    output: output.clone(),
+                    to: String::new(),
+                    input: String::new(),
+                };
+                if let Some(t) = t.or_else(|| self.committed.activity(&activity).map(|_| &open)) {
                     let source = self.committed.activity(&t.from);
                     let from = source.map_or(t.from.as_str(), |a| a.label.as_str());
                     let to = self.committed.activity(&t.to).map_or(t.to.as_str(), |a| a.label.as_str());
@@ -460,9 +468,10 @@ impl CanvasEditor {
                         }
                         _ => String::new(),
                     };
+                    let to = if t.to.is_empty() { String::new() } else { format!(" \u{2013} {to}") };
                     self.inspector = Some(Inspector {
                         transition: t.id.clone(),
-                        title: format!("{from}{via} – {to}"),
+                        title: format!("{from}{via}{to}"),
                         offset: 0,
                         total: 0,
                         columns: Vec::new(),
