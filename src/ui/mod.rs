@@ -206,9 +206,14 @@ impl App {
         &self.console
     }
 
-    /// The Channels screen (tests look at it).
+    /// The Data screen (tests look at it).
     pub fn data_screen(&self) -> &data::DataScreen {
         &self.data
+    }
+
+    /// The Data screen, to change (tests).
+    pub fn data_screen_mut(&mut self) -> &mut data::DataScreen {
+        &mut self.data
     }
 
     pub fn channels_screen(&self) -> &channels::ChannelsScreen {

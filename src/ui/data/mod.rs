@@ -43,6 +43,11 @@ impl DataScreen {
         self.import.as_ref()
     }
 
+    /// The import page, to change (tests).
+    pub fn import_view_mut(&mut self) -> Option<&mut super::import::ImportView> {
+        self.import.as_mut()
+    }
+
     /// The browser, when it is open (tests).
     pub fn browse_view(&self) -> Option<&super::browse::BrowseView> {
         self.browse.as_ref()

@@ -39,6 +39,9 @@ pub struct ImportView {
     mapping_name: String,
     saved: Vec<(String, Mapping)>,
     asked_saved: bool,
+    /// The files chosen together that come after this one, in order (parents first: the
+    /// user picks customers before their orders, or imports them in that order).
+    queue: Vec<PathBuf>,
 }
 
 /// What the page asks of the Data screen.
@@ -150,6 +153,18 @@ impl ImportView {
         outcome
     }
 
+    /// Reads `path`'s first rows (a new file: the mapping is guessed again).
+    fn read(&mut self, path: PathBuf, commands: &mut Commands) {
+        self.path = path.display().to_string();
+        self.report = None;
+        self.sampling = Some(commands.push(ImportCommand::Sample { path, format: None }));
+    }
+
+    /// Files chosen together and still to import (tests set them; the dialog does for users).
+    pub fn queue_files(&mut self, files: Vec<PathBuf>) {
+        self.queue = files;
+    }
+
     /// The first step: the file, and how it is read.
     fn file_step(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
         ui.strong("1. The file");
@@ -158,13 +173,37 @@ impl ImportView {
         ui.horizontal(|ui| {
             let ready = !self.path.trim().is_empty() && self.sampling.is_none() && self.running.is_none();
             if ui.add_enabled(ready, egui::Button::new("Read the file")).clicked() {
-                self.sampling =
-                    Some(commands.push(ImportCommand::Sample { path: PathBuf::from(self.path.trim()), format: None }));
+                self.read(PathBuf::from(self.path.trim()), commands);
+            }
+            if ui
+                .add_enabled(
+                    self.sampling.is_none() && self.running.is_none(),
+                    egui::Button::new("Several files\u{2026}"),
+                )
+                .on_hover_text("Choose several files: each is mapped and imported in turn, in the order chosen")
+                .clicked()
+                && let Some(mut files) = rfd::FileDialog::new()
+                    .set_title("CSV or TSV files to import")
+                    .add_filter("CSV or TSV", &["csv", "tsv", "txt"])
+                    .pick_files()
+                && !files.is_empty()
+            {
+                let first = files.remove(0);
+                self.queue = files;
+                self.read(first, commands);
             }
             if self.sampling.is_some() {
                 ui.spinner();
             }
         });
+        if !self.queue.is_empty() {
+            let names: Vec<String> = self
+                .queue
+                .iter()
+                .map(|p| p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned()))
+                .collect();
+            ui.label(RichText::new(format!("Then: {}", names.join(", "))).color(theme::muted(ui)));
+        }
         if let Some(e) = &self.error {
             ui.colored_label(theme::error(ui), format!("{} {}", theme::ICON_ERROR, e.message));
         }
@@ -295,10 +334,18 @@ impl ImportView {
                     self.running = Some((id, true));
                 }
             }
-            if let Some((Ok(_), true)) = &self.report
-                && ui.button("Done").clicked()
-            {
-                done = true;
+            if let Some((Ok(_), true)) = &self.report {
+                match self.queue.first() {
+                    Some(next) => {
+                        let name = next.file_name().map_or_else(|| next.display().to_string(), |n| n.to_string_lossy().into_owned());
+                        if ui.button(format!("Next file: {name}")).clicked() {
+                            let next = self.queue.remove(0);
+                            self.read(next, commands);
+                            commands.push(DataCommand::RefreshOverview);
+                        }
+                    }
+                    None => done = ui.button("Done").clicked(),
+                }
             }
             if self.running.is_some() {
                 ui.spinner();
