@@ -177,11 +177,13 @@ fn main() {
         let sample = console.import_sample(path, None).unwrap();
         let mapping = console.guess_mapping(&sample, entity).unwrap();
         let t = Instant::now();
-        let checked = console.import_file(path, &sample.format, &mapping, false, None, &mut |_| {}, &|| false).unwrap();
+        let checked =
+            console.import_file(path, &sample.format, &mapping, false, None, &mut |_, _| {}, &|| false).unwrap();
         let check_secs = t.elapsed().as_secs_f64();
         println!("{entity}: checking every row alone: {:.0} rows/s", checked.rows as f64 / check_secs);
         let t = Instant::now();
-        let report = console.import_file(path, &sample.format, &mapping, true, None, &mut |_| {}, &|| false).unwrap();
+        let report =
+            console.import_file(path, &sample.format, &mapping, true, None, &mut |_, _| {}, &|| false).unwrap();
         let secs = t.elapsed().as_secs_f64();
         assert_eq!(report.refused, 0, "{:?}", report.rejects.first());
         println!(

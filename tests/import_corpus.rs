@@ -216,7 +216,7 @@ fn import(console: &Console, path: &Path, entity: &str, tweak: fn(&mut Mapping))
     let sample = console.import_sample(path, None)?;
     let mut mapping = console.guess_mapping(&sample, entity)?;
     tweak(&mut mapping);
-    console.import_file(path, &sample.format, &mapping, true, None, &mut |_| {}, &|| false)
+    console.import_file(path, &sample.format, &mapping, true, None, &mut |_, _| {}, &|| false)
 }
 
 fn table_exists(db: &rusqlite::Connection, name: &str) -> bool {

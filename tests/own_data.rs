@@ -68,7 +68,7 @@ fn the_demo_exported_and_imported_into_a_fresh_workspace_counts_the_same() {
         let path = files.path().join(format!("{entity}.csv"));
         let exported = source.export_entity(entity, &path, &|| false).unwrap();
         let (format, mapping) = mapping_like(&fresh, &path, entity, &model);
-        let report = fresh.import_file(&path, &format, &mapping, true, None, &mut |_| {}, &|| false).unwrap();
+        let report = fresh.import_file(&path, &format, &mapping, true, None, &mut |_, _| {}, &|| false).unwrap();
         assert_eq!((report.written, report.refused), (exported, 0), "{entity}: {:?}", report.rejects.first());
     }
     let imported = campaign_console::store::data_model::load(&sqlite(to.path())).unwrap();
@@ -101,7 +101,7 @@ fn load(
     let sample = console.import_sample(path, None).unwrap();
     let mut m = console.guess_mapping(&sample, entity).unwrap();
     tweak(&mut m);
-    console.import_file(path, &sample.format, &m, true, None, &mut |_| {}, &|| false).unwrap()
+    console.import_file(path, &sample.format, &m, true, None, &mut |_, _| {}, &|| false).unwrap()
 }
 
 #[test]
@@ -167,7 +167,7 @@ fn a_cancelled_import_leaves_the_workspace_as_it_was() {
         calls.set(calls.get() + 1);
         calls.get() > 3
     };
-    let err = console.import_file(&path, &sample.format, &m, true, None, &mut |_| {}, &cancel_late).unwrap_err();
+    let err = console.import_file(&path, &sample.format, &m, true, None, &mut |_, _| {}, &cancel_late).unwrap_err();
     assert!(err.to_string().contains("cancelled: nothing was written"), "{err}");
     assert_eq!(one(&db, "SELECT COUNT(*) FROM people"), 1);
     let columns = one(&db, "SELECT COUNT(*) FROM pragma_table_info('people')");
@@ -316,14 +316,14 @@ fn a_check_says_how_many_rows_would_point_nowhere_before_anything_is_written() {
     let sample = console.import_sample(&orders, None).unwrap();
     let m = console.guess_mapping(&sample, "orders").unwrap();
     assert_eq!(m.columns[1].link.as_deref(), Some("customers"), "the link is guessed from the column's name");
-    let check = console.import_file(&orders, &sample.format, &m, false, None, &mut |_| {}, &|| false).unwrap();
+    let check = console.import_file(&orders, &sample.format, &m, false, None, &mut |_, _| {}, &|| false).unwrap();
     assert_eq!((check.rows, check.refused), (6, 1));
     assert_eq!(
         check.dangling_sentences(),
         ["3 rows of orders would point to no customers (customer): they never join a population through it"]
     );
     assert_eq!(one(&sqlite(dir.path()), "SELECT COUNT(*) FROM sqlite_master WHERE name = 'orders'"), 0);
-    let done = console.import_file(&orders, &sample.format, &m, true, None, &mut |_| {}, &|| false).unwrap();
+    let done = console.import_file(&orders, &sample.format, &m, true, None, &mut |_, _| {}, &|| false).unwrap();
     assert_eq!(done.dangling, check.dangling, "the check said what the import found");
 }
 

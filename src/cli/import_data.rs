@@ -220,11 +220,13 @@ pub fn run(console: &Console, args: Args) -> anyhow::Result<()> {
     }
     describe(&args, &format, &mapping);
     let mut last = -1;
-    let mut progress = |f: f32| {
+    let started = std::time::Instant::now();
+    let mut progress = |f: f32, rows: u64| {
         let pct = (f * 100.0) as i32;
         if pct != last {
             last = pct;
-            eprint!("\r{}: {pct:3}%", if args.check { "checking" } else { "importing" });
+            let pace = campaign_console::model::pace(started.elapsed().as_secs_f64(), f, Some(rows));
+            eprint!("\r{}: {pct:3}%{pace}   ", if args.check { "checking" } else { "importing" });
             let _ = std::io::stderr().flush();
         }
     };

@@ -158,6 +158,8 @@ pub enum JobEvent {
     Progress {
         id: JobId,
         fraction: f32,
+        /// Rows handled so far, for jobs that count rows (the status bar shows rows per second).
+        rows: Option<u64>,
     },
     /// `Ok` carries a one-line summary.
     Finished {

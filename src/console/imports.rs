@@ -214,7 +214,7 @@ impl Console {
         mapping: &Mapping,
         write: bool,
         rejects_to: Option<&Path>,
-        progress: &mut dyn FnMut(f32),
+        progress: &mut dyn FnMut(f32, u64),
         cancelled: &dyn Fn() -> bool,
     ) -> Result<ImportReport, ConsoleError> {
         let Some(to) = rejects_to else {
@@ -250,7 +250,7 @@ impl Console {
         format: &Format,
         mapping: &Mapping,
         mut sink: Sink<'_>,
-        progress: &mut dyn FnMut(f32),
+        progress: &mut dyn FnMut(f32, u64),
         cancelled: &dyn Fn() -> bool,
     ) -> Result<ImportReport, ConsoleError> {
         let started = Instant::now();
@@ -317,7 +317,10 @@ impl Console {
                     return false;
                 }
             }
-            progress((bytes.load(std::sync::atomic::Ordering::Relaxed) as f64 / size as f64).min(1.0) as f32);
+            progress(
+                (bytes.load(std::sync::atomic::Ordering::Relaxed) as f64 / size as f64).min(1.0) as f32,
+                report.rows,
+            );
             true
         };
         rows.run(workers, &mut each_batch)?;
@@ -343,7 +346,7 @@ impl Console {
             }
             None => report.dangling = pointing.nowhere(&conn, &after)?,
         }
-        progress(1.0);
+        progress(1.0, report.rows);
         report.seconds = started.elapsed().as_secs_f64();
         Ok(report)
     }
@@ -378,7 +381,8 @@ impl Console {
         let label = if write { format!("Importing {name}") } else { format!("Checking {name}") };
         self.outbox.offer(JobEvent::Started { id, label });
         self.spawn(move |console| {
-            let mut progress = jobs::progress_to(console.outbox.clone(), id);
+            let mut report_progress = jobs::progress_rows_to(console.outbox.clone(), id);
+            let mut progress = |fraction, rows| report_progress(fraction, Some(rows));
             let report = console.import_file(&path, &format, &mapping, write, None, &mut progress, &|| job.cancelled());
             drop(job);
             let what = if write { "The file was not imported" } else { "The file was not checked" };
@@ -418,7 +422,8 @@ impl Console {
             ImportCommand::Import { path, format, mapping } => self.start_import_job(path, format, *mapping, true),
             ImportCommand::WriteRejects { path, format, mapping, to } => {
                 self.start_file_job(to, "refused rows", move |c, to, cancelled| {
-                    c.import_file(&path, &format, &mapping, false, Some(to), &mut |_| {}, cancelled).map(|r| r.refused)
+                    c.import_file(&path, &format, &mapping, false, Some(to), &mut |_, _| {}, cancelled)
+                        .map(|r| r.refused)
                 });
             }
             ImportCommand::SaveMapping { name, mapping } => self.spawn(move |console| {

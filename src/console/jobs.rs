@@ -58,11 +58,17 @@ impl Jobs {
 
 /// Hands a job's progress to the UI, at most once per percent (and the end).
 pub(super) fn progress_to(outbox: super::Outbox, id: JobId) -> impl FnMut(f32) {
+    let mut rows = progress_rows_to(outbox, id);
+    move |fraction| rows(fraction, None)
+}
+
+/// Hands a job's progress and the rows it has handled to the UI, at most once per percent.
+pub(super) fn progress_rows_to(outbox: super::Outbox, id: JobId) -> impl FnMut(f32, Option<u64>) {
     let mut last = -1.0f32;
-    move |fraction| {
+    move |fraction, rows| {
         if fraction - last >= 0.01 || fraction >= 1.0 {
             last = fraction;
-            outbox.offer(JobEvent::Progress { id, fraction });
+            outbox.offer(JobEvent::Progress { id, fraction, rows });
         }
     }
 }

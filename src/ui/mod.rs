@@ -120,6 +120,10 @@ struct JobView {
     label: String,
     fraction: f32,
     cancelling: bool,
+    /// Rows handled so far, for jobs that count them.
+    rows: Option<u64>,
+    /// When the status bar first showed it (egui's clock, seconds).
+    started: Option<f64>,
 }
 
 /// A message at the bottom of the window, on the screen that raised it. Info notices fade after
@@ -338,11 +342,12 @@ impl App {
     fn job_event(&mut self, event: JobEvent) {
         match event {
             JobEvent::Started { id, label } => {
-                self.jobs.push(JobView { id, label, fraction: 0.0, cancelling: false });
+                self.jobs.push(JobView { id, label, fraction: 0.0, cancelling: false, rows: None, started: None });
             }
-            JobEvent::Progress { id, fraction } => {
+            JobEvent::Progress { id, fraction, rows } => {
                 if let Some(j) = self.jobs.iter_mut().find(|j| j.id == id) {
                     j.fraction = fraction;
+                    j.rows = rows.or(j.rows);
                 }
             }
             JobEvent::Finished { id, outcome } => {
@@ -405,7 +410,9 @@ impl App {
                 if self.jobs.is_empty() {
                     ui.label(egui::RichText::new("Ready").color(theme::muted(ui)));
                 }
+                let now = ui.input(|i| i.time);
                 for job in &mut self.jobs {
+                    let started = *job.started.get_or_insert(now);
                     let cancel = ui.add_enabled(!job.cancelling, egui::Button::new("Cancel"));
                     if cancel.clicked() {
                         job.cancelling = true;
@@ -415,7 +422,7 @@ impl App {
                     ui.label(if job.cancelling {
                         format!("{} — cancelling…", job.label)
                     } else {
-                        job.label.clone()
+                        format!("{}{}", job.label, crate::model::pace(now - started, job.fraction, job.rows))
                     });
                 }
             });
