@@ -11,7 +11,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a benchmark: a panic is the report")]
 
-use std::path::PathBuf;
+#[path = "support/demo_workspace.rs"]
+mod demo_workspace;
+
 use std::time::{Duration, Instant};
 
 use campaign_console::audience::{self, CompileOptions, CountSession, Dialect};
@@ -31,22 +33,7 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn main() {
-    let profiles: u64 = std::env::var("BENCH_PROFILES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-workspace-{profiles}"));
-    let console = testing::console(&dir).unwrap();
-    let have: u64 = {
-        let conn = rusqlite::Connection::open(console.database_path()).unwrap();
-        conn.query_row("SELECT value FROM cc_workspace_meta WHERE key = 'demo_profiles'", [], |r| r.get::<_, String>(0))
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    if have != profiles {
-        eprintln!("generating a {profiles}-profile demo workspace in {} …", dir.display());
-        let t = Instant::now();
-        console.generate_demo(profiles, campaign_console::demo::DEFAULT_SEED, true, &mut |_| true).unwrap();
-        eprintln!("  done in {:.1} s", t.elapsed().as_secs_f64());
-    }
+    let (profiles, console) = demo_workspace::demo_console();
     let campaign = console.campaign("Summer getaway").unwrap();
     let canvas = console.canvas(&campaign).unwrap();
     let (model, data_version) = {

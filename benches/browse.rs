@@ -10,12 +10,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a benchmark: a panic is the report")]
 
-use std::path::PathBuf;
+#[path = "support/demo_workspace.rs"]
+mod demo_workspace;
+
 use std::time::{Duration, Instant};
 
 use campaign_console::model::browse::{BrowseQuery, PageStart, Sort};
 use campaign_console::model::{LinkedCondition, Op, Operand, Rule};
-use campaign_console::ui::testing;
 
 fn median(mut f: impl FnMut()) -> Duration {
     let mut runs: Vec<Duration> = (0..7)
@@ -34,19 +35,7 @@ fn report(what: &str, d: Duration) {
 }
 
 fn main() {
-    let profiles: u64 = std::env::var("BENCH_PROFILES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-workspace-{profiles}"));
-    let console = testing::console(&dir).unwrap();
-    let have = console
-        .data_overview()
-        .ok()
-        .and_then(|o| o.entities.into_iter().find(|e| e.entity.name == "profiles"))
-        .and_then(|e| e.row_count)
-        .unwrap_or(0);
-    if have != profiles {
-        eprintln!("generating a {profiles}-profile demo workspace in {} …", dir.display());
-        console.generate_demo(profiles, campaign_console::demo::DEFAULT_SEED, true, &mut |_| true).unwrap();
-    }
+    let (profiles, console) = demo_workspace::demo_console();
     println!("profiles {profiles}");
     let all = BrowseQuery::new("profiles");
     let deep = profiles * 9 / 10;

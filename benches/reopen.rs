@@ -9,28 +9,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a benchmark: a panic is the report")]
 
-use std::path::PathBuf;
+#[path = "support/demo_workspace.rs"]
+mod demo_workspace;
+
 use std::time::{Duration, Instant};
 
 use campaign_console::console::CountOutcome;
-use campaign_console::ui::testing;
 
 fn main() {
-    let profiles: u64 = std::env::var("BENCH_PROFILES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-workspace-{profiles}"));
-    let console = testing::console(&dir).unwrap();
-    let have = console
-        .data_overview()
-        .ok()
-        .and_then(|o| o.entities.into_iter().find(|e| e.entity.name == "profiles"))
-        .and_then(|e| e.row_count)
-        .unwrap_or(0);
-    if have != profiles {
-        eprintln!("generating a {profiles}-profile demo workspace in {} …", dir.display());
-        let t = Instant::now();
-        console.generate_demo(profiles, campaign_console::demo::DEFAULT_SEED, true, &mut |_| true).unwrap();
-        eprintln!("  done in {:.1} s", t.elapsed().as_secs_f64());
-    }
+    let (profiles, console) = demo_workspace::demo_console();
     let id = console.campaign("Summer getaway").unwrap().id;
 
     // (a) The first count, from cold: what every opening cost before.
