@@ -339,6 +339,10 @@ impl BrowseView {
     /// Asks for the pages in view that are neither here nor asked for, and forgets pages far
     /// from them.
     fn load(&mut self, wanted: &[u64], commands: &mut Commands) {
+        // A page that could not be read is not asked for again and again: the problem shows.
+        if self.problem.is_some() {
+            return;
+        }
         for &page in wanted {
             if self.pending.len() >= MAX_PENDING {
                 break;
