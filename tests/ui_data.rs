@@ -77,6 +77,15 @@ fn a_customers_file_is_read_checked_and_imported_through_the_import_page() {
     let o = console.data_overview().unwrap();
     assert_eq!((o.entities[0].entity.name.as_str(), o.entities[0].entity.label.as_str()), ("customers", "Clients"));
     h.get_by_label("Columns of Clients");
+
+    // A label left empty is refused in words; what was typed stays to be corrected.
+    type_into(&mut h, "Shown to marketers as", "   ");
+    h.get_by_label("Save changes").click();
+    h.run_steps(2);
+    settle(&mut h);
+    h.get_by_label_contains("a label cannot be empty");
+    h.get_by_label("Save changes");
+    assert_eq!(console.data_overview().unwrap().entities[0].entity.label, "Clients");
 }
 
 #[test]

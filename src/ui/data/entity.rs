@@ -16,6 +16,8 @@ pub enum Action {
 /// The editor of one entity, its text as typed until saved.
 pub struct EntityEditor {
     pub entity: String,
+    /// The entity as saved when the editor was made: what the typing is based on.
+    base: Entity,
     label: String,
     columns: Vec<ColumnLook>,
     /// Where the entity is exported, while the user chooses.
@@ -31,6 +33,7 @@ impl EntityEditor {
     pub fn new(e: &Entity) -> Self {
         Self {
             entity: e.name.clone(),
+            base: e.clone(),
             label: e.label.clone(),
             columns: looks(e),
             export_path: None,
@@ -40,8 +43,13 @@ impl EntityEditor {
         }
     }
 
-    /// The editor for `e` as saved, keeping what the user was adding.
+    /// The editor for `e` as saved now. When nothing of it changed (a save refused, another
+    /// entity changed) what the user typed stays; otherwise the saved values show, and what
+    /// the user was adding stays.
     pub fn refreshed(self, e: &Entity) -> Self {
+        if *e == self.base {
+            return self;
+        }
         Self { export_path: self.export_path, link: self.link, identity: self.identity, ..Self::new(e) }
     }
 
