@@ -9,7 +9,8 @@
 //!   the repaint hook is called.
 //!
 //! One file per capability, each an `impl Console` answering its own sub-enum of [`Command`]:
-//! `campaigns`, `data`, `counting`, `proofs`, `runs` (with `scheduling`) and `credentials`.
+//! `campaigns`, `data` (with `data_model`, the model editor, and `browse`, the row browser),
+//! `counting`, `proofs`, `runs` (with `scheduling`), `credentials` and `imports`.
 //! They call only this file and the core beside it (`jobs`: the background-job runner;
 //! `routes`: which provider a send goes through; `error`, `command`, `event`) and the modules
 //! below the Console, never each other (`tests/architecture.rs` checks it). No SQL here: the
