@@ -104,6 +104,8 @@ fn write_bookings(path: &Path, n: u64, profiles: u64) {
 }
 
 fn main() {
+    // The import's phases (indexes, link check, commit) go to the log: shown here.
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false).init();
     let profiles: u64 = std::env::var("BENCH_PROFILES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let files = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -160,16 +160,26 @@ impl Writer<'_> {
         indexed.extend(model.identity_namespaces.iter().filter(|n| n.entity == e.name).map(|n| n.column.as_str()));
         indexed.sort_unstable();
         indexed.dedup();
+        let t = std::time::Instant::now();
         for column in indexed {
             super::customer_data::ensure_index(self.conn, &e.name, column)?;
         }
+        let indexing = t.elapsed();
         let links: Vec<_> = model.links.iter().filter(|l| l.child == e.name).cloned().collect();
         let dangling =
             super::data_model::dangling_links(self.conn, &DataModel { links: links.clone(), ..model.clone() })?;
+        let checking = t.elapsed() - indexing;
         self.conn.execute_batch("PRAGMA analysis_limit = 1000; ANALYZE; PRAGMA analysis_limit = 0;")?;
         super::customer_data::bump_data_version(self.conn)?;
         self.conn.execute_batch("COMMIT")?;
         self.open = false;
+        tracing::info!(
+            "import into {}: indexes {:.1} s, links checked {:.1} s, statistics and commit {:.1} s",
+            e.name,
+            indexing.as_secs_f64(),
+            checking.as_secs_f64(),
+            (t.elapsed() - indexing - checking).as_secs_f64()
+        );
         Ok(links.into_iter().zip(dangling).map(|(l, n)| (l, n.unwrap_or(0))).collect())
     }
 }
