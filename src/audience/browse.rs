@@ -5,7 +5,8 @@
 
 use sea_query::{Alias, Expr, ExprTrait, Func, Order, Query, SelectStatement, SqliteQueryBuilder};
 
-use super::expr::{Builder, SEARCH_FUNCTION, col, fold};
+use super::expr::{Builder, col};
+use super::fold::{SEARCH_FUNCTION, fold};
 use super::{Dialect, RuleError, SqlStatement, unfit};
 use crate::model::browse::{BrowseQuery, Cursor, PageStart};
 use crate::model::{ColumnType, DataModel, Entity, Operand};

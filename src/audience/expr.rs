@@ -5,6 +5,8 @@
 use crate::audience::{RuleError, unfit};
 use std::cell::Cell;
 
+use super::fold::{FOLD_FUNCTION, escape_like, fold};
+
 use sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Order, Query, SimpleExpr};
 
 use super::Dialect;
@@ -12,34 +14,6 @@ use super::validate::WorkColumn;
 use crate::model::{
     Aggregate, ColumnType, DataModel, EnrichSource, Entity, LinkedCondition, Op, Operand, PeriodUnit, Rule,
 };
-
-/// The SQLite function that folds text for case-insensitive matching (every letter, not just
-/// ASCII as SQLite's own `lower()` and `LIKE` do); registered by `run::register_functions`.
-pub(crate) const FOLD_FUNCTION: &str = "cc_fold";
-
-/// How both dialects fold text for case-insensitive matching: Unicode lower case, which is
-/// what PostgreSQL's `lower()` does and what `cc_fold` does in SQLite.
-pub fn fold(s: &str) -> String {
-    s.to_lowercase()
-}
-
-/// The SQLite function a browser's search calls: `cc_search(needle, text, text, …)` is 1 when
-/// one of the texts, folded, contains the needle (already folded); registered by
-/// `run::register_functions`. One call per row, whatever the number of columns.
-pub(crate) const SEARCH_FUNCTION: &str = "cc_search";
-
-/// Whether `haystack`, folded, contains `needle` (folded already): what `cc_fold(h) LIKE
-/// '%needle%'` says, without folding a copy of every ASCII text.
-pub fn contains_folded(haystack: &[u8], needle: &str) -> bool {
-    if needle.is_empty() {
-        return true;
-    }
-    if haystack.is_ascii() {
-        // An ASCII text folds to ASCII: it cannot hold another letter.
-        return needle.is_ascii() && haystack.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle.as_bytes()));
-    }
-    fold(&String::from_utf8_lossy(haystack)).contains(needle)
-}
 
 /// A value typed for a timestamp column: a whole day (in the campaign's time zone) or an instant.
 #[derive(Clone, Copy, Debug)]
@@ -575,17 +549,6 @@ pub(crate) fn column_of<'e>(entity: &'e Entity, name: &str) -> Result<&'e crate:
     entity.column(name).ok_or_else(|| unfit!("{} has no column \u{201c}{name}\u{201d}", entity.label))
 }
 
-fn escape_like(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn date_operand(v: &Operand) -> Result<jiff::civil::Date, RuleError> {
     match v {
         Operand::Date(s) | Operand::Text(s) => {
@@ -611,21 +574,4 @@ fn scalar(ty: ColumnType, v: &Operand) -> Result<SimpleExpr, RuleError> {
         // Compared by `Builder::compare_instant`.
         (T::Timestamp, _) => return Err("needs a date or a date and time".into()),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{contains_folded, fold};
-
-    #[test]
-    fn a_search_folds_as_the_rules_do() {
-        let texts = ["MÜLLER", "Müller", "Mueller", "STRASSE", "Straße", "ǅemal", "\u{212a}elvin", "", "abc"];
-        let needles = ["müller", "ller", "strasse", "straße", "ǆ", "kelvin", "", "b", "é"];
-        for t in texts {
-            for n in needles {
-                let n = fold(n);
-                assert_eq!(contains_folded(t.as_bytes(), &n), fold(t).contains(&n), "{t:?} / {n:?}");
-            }
-        }
-    }
 }

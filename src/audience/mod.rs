@@ -9,6 +9,7 @@
 mod browse;
 mod compile;
 mod expr;
+mod fold;
 mod options;
 mod ports;
 pub mod reconcile;
@@ -22,7 +23,7 @@ pub use compile::{
     CompileOptions, CompiledControl, CompiledRun, CompiledSave, CompiledSend, CompiledStep, CompiledTransition,
     SqlStatement, compile_with,
 };
-pub use expr::fold;
+pub use fold::fold;
 pub use ports::{InputPort, inputs, open_transition, outputs, with_open_outputs};
 pub use run::{
     ActivityReport, CountReport, CountSession, SendCount, TransitionCount, display_value, exclusion_label,

@@ -494,12 +494,12 @@ fn add_report(reports: &mut Vec<ActivityReport>, step: &CompiledStep, duration: 
 pub fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
     use rusqlite::functions::FunctionFlags;
     conn.create_scalar_function(
-        super::expr::FOLD_FUNCTION,
+        super::fold::FOLD_FUNCTION,
         1,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_INNOCUOUS,
         |ctx| {
             Ok(match ctx.get_raw(0) {
-                rusqlite::types::ValueRef::Text(t) => Some(super::expr::fold(&String::from_utf8_lossy(t))),
+                rusqlite::types::ValueRef::Text(t) => Some(super::fold::fold(&String::from_utf8_lossy(t))),
                 rusqlite::types::ValueRef::Null => None,
                 // Numbers have no case: their text, as SQLite would give it.
                 rusqlite::types::ValueRef::Integer(i) => Some(i.to_string()),
@@ -510,13 +510,13 @@ pub fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
     )?;
     // Whether one of the texts after the first contains it (the browser's search).
     conn.create_scalar_function(
-        super::expr::SEARCH_FUNCTION,
+        super::fold::SEARCH_FUNCTION,
         -1,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_INNOCUOUS,
         |ctx| {
             let needle = ctx.get_raw(0).as_str().unwrap_or("");
             Ok((1..ctx.len()).any(|i| match ctx.get_raw(i) {
-                rusqlite::types::ValueRef::Text(t) => super::expr::contains_folded(t, needle),
+                rusqlite::types::ValueRef::Text(t) => super::fold::contains_folded(t, needle),
                 _ => false,
             }))
         },

@@ -9,9 +9,6 @@ use super::{Console, ConsoleError, Event, ModelEdit, Refresh, UserError};
 use crate::model::{ColumnLook, ColumnType, DataModel, IdentityNamespace, Link};
 use crate::store;
 
-/// The identity namespaces offered first on the Data screen (any other identifier is allowed).
-pub const KNOWN_NAMESPACES: [&str; 4] = ["email", "phone", "crm_id", "x_handle"];
-
 impl Console {
     /// Changes what marketers see of `entity`: its label, and by column name its columns'
     /// labels, whether they are hidden from the canvas's pickers, and their descriptions.
@@ -85,9 +82,8 @@ impl Console {
                 column.label, c.label
             )));
         }
-        let name = foreign_key.strip_suffix("_id").unwrap_or(foreign_key).to_owned();
         model.links.push(Link {
-            name,
+            name: Link::name_for(foreign_key),
             child: child.to_owned(),
             foreign_key: foreign_key.to_owned(),
             parent: parent.to_owned(),

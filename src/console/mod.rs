@@ -51,7 +51,6 @@ pub use command::{
     ModelEdit, ProofCommand, RunCommand,
 };
 pub use counting::{MAX_CHOICES, ROWS_PAGE, RowsPage};
-pub use data_model::KNOWN_NAMESPACES;
 pub use error::{ConsoleError, UserError};
 pub use event::{
     CampaignEvent, CanvasContext, CanvasEvent, ChannelEvent, CountOutcome, DataEvent, Event, ImportEvent, JobEvent,

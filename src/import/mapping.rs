@@ -376,9 +376,8 @@ impl Mapping {
             let Some(t) = &c.target else { continue };
             out.links.retain(|l| !(l.child == self.entity && l.foreign_key == *t));
             if let Some(parent) = &c.link {
-                let name = t.strip_suffix("_id").unwrap_or(t).to_owned();
                 out.links.push(Link {
-                    name,
+                    name: Link::name_for(t),
                     child: self.entity.clone(),
                     foreign_key: t.clone(),
                     parent: parent.clone(),

@@ -102,6 +102,14 @@ pub struct Link {
     pub parent: String,
 }
 
+impl Link {
+    /// The name a link through `foreign_key` takes: the column without its `_id`
+    /// (`profile_id` → `profile`).
+    pub fn name_for(foreign_key: &str) -> String {
+        foreign_key.strip_suffix("_id").unwrap_or(foreign_key).to_owned()
+    }
+}
+
 /// Maps an identity kind (email, phone, crm_id) to a column of the profile entity.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IdentityNamespace {

@@ -4,7 +4,8 @@
 
 use super::super::canvas::fields::combo;
 use super::super::{Commands, theme};
-use crate::console::{DataCommand, KNOWN_NAMESPACES, ModelEdit};
+use crate::console::{DataCommand, ModelEdit};
+use crate::import::mapping::NAMESPACES;
 use crate::model::{ColumnLook, ColumnType, DataOverview, Entity, EntityOverview};
 
 /// What the user asked of the entity that the screen around does.
@@ -188,10 +189,10 @@ impl EntityEditor {
         if o.identity_namespaces.first().is_some_and(|n| n.entity != entity.name) {
             return;
         }
-        let names: Vec<(String, String)> = KNOWN_NAMESPACES
+        let names: Vec<(String, String)> = NAMESPACES
             .iter()
-            .filter(|n| !o.identity_namespaces.iter().any(|ns| ns.name == **n))
-            .map(|n| ((*n).to_owned(), (*n).to_owned()))
+            .filter(|(n, _)| !o.identity_namespaces.iter().any(|ns| ns.name == *n))
+            .map(|(n, _)| ((*n).to_owned(), (*n).to_owned()))
             .collect();
         let columns: Vec<(String, String)> = entity.columns.iter().map(|c| (c.name.clone(), c.label.clone())).collect();
         ui.horizontal(|ui| {

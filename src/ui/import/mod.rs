@@ -51,15 +51,6 @@ pub enum Outcome {
     Close,
 }
 
-/// The workspace's data model, from what the Data screen shows.
-pub fn model_of(o: &DataOverview) -> DataModel {
-    DataModel {
-        entities: o.entities.iter().map(|e| e.entity.clone()).collect(),
-        links: o.links.clone(),
-        identity_namespaces: o.identity_namespaces.clone(),
-    }
-}
-
 impl ImportView {
     /// The mapping being edited (tests).
     pub fn mapping(&self) -> Option<&Mapping> {
@@ -131,7 +122,7 @@ impl ImportView {
         ui.add_space(6.0);
         egui::ScrollArea::vertical().id_salt("import_page").auto_shrink([false, false]).show(ui, |ui| {
             self.file_step(ui, commands);
-            let model = model_of(overview);
+            let model = overview.model();
             if self.sample.is_some() && self.mapping.is_some() {
                 ui.add_space(theme::SECTION_GAP);
                 self.rows_step(ui);
