@@ -14,6 +14,7 @@ pub mod model;
 pub mod personalize;
 pub mod schedule;
 pub mod secrets;
+pub mod server;
 pub mod store;
 pub mod ui;
 

@@ -9,6 +9,8 @@
 use support::mock_http;
 use support::smtp_sink;
 mod support;
+#[path = "sms/twilio.rs"]
+mod twilio;
 
 use std::time::{Duration, Instant};
 

@@ -179,8 +179,8 @@ impl Provider for DirectMail {
         Box::pin(async move { self.write(m) })
     }
 
-    fn lookup<'a>(&'a self, idempotency_key: &'a str) -> Answer<'a, Option<String>> {
-        Box::pin(async move { self.find(idempotency_key) })
+    fn lookup<'a>(&'a self, message: &'a Outgoing, _since: jiff::Timestamp) -> Answer<'a, Option<String>> {
+        Box::pin(async move { self.find(&message.idempotency_key) })
     }
 
     fn verify(&self) -> Answer<'_, String> {

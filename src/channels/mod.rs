@@ -5,6 +5,7 @@ pub mod direct_mail;
 pub mod registry;
 pub mod sandbox;
 pub mod smtp;
+pub mod twilio;
 pub mod webhook;
 
 use std::future::Future;
@@ -102,7 +103,7 @@ impl SendError {
 /// What a provider can do besides sending.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Capabilities {
-    /// It can tell whether a message with a given idempotency key was sent (crash recovery).
+    /// It can tell whether a message was sent (crash recovery).
     pub lookup: bool,
 }
 
@@ -119,11 +120,24 @@ pub trait Provider: Send + Sync {
     /// Sends one message; returns the provider's id for it.
     fn send<'a>(&'a self, message: &'a Outgoing) -> Answer<'a, String>;
 
-    /// The provider's id of the message sent with `idempotency_key`, if it was sent; only
-    /// called when [`Capabilities::lookup`] is set.
-    fn lookup<'a>(&'a self, idempotency_key: &'a str) -> Answer<'a, Option<String>> {
-        let _ = idempotency_key;
+    /// Sends one message an admin sends to check a credential; returns the provider's id for
+    /// it and the status the provider gave it ("queued", "accepted").
+    fn send_checked<'a>(&'a self, message: &'a Outgoing) -> Answer<'a, (String, String)> {
+        Box::pin(async move { Ok((self.send(message).await?, "accepted".to_owned())) })
+    }
+
+    /// The provider's id of `message` if it was sent (it was claimed at `since`, then the app
+    /// stopped); only called when [`Capabilities::lookup`] is set.
+    fn lookup<'a>(&'a self, message: &'a Outgoing, since: jiff::Timestamp) -> Answer<'a, Option<String>> {
+        let _ = (message, since);
         Box::pin(async { Ok(None) })
+    }
+
+    /// Whether a failure with `code` means the recipient unsubscribed at the provider (the
+    /// pipeline then turns their opt-in for the channel off).
+    fn means_unsubscribed(&self, code: &str) -> bool {
+        let _ = code;
+        false
     }
 
     /// Connects (and authenticates) without sending anything; says what was checked.
@@ -183,6 +197,26 @@ impl Retries {
 pub fn is_loopback(host: &str) -> bool {
     let h = host.trim().trim_start_matches('[').trim_end_matches(']');
     h.eq_ignore_ascii_case("localhost") || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A web address a provider calls: `https://`, or `http://` to this machine only; `what`
+/// names it in the message ("the webhook's URL").
+pub(crate) fn web_url(text: &str, what: &str) -> Result<reqwest::Url, ChannelError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(format!("{what} is missing").into());
+    }
+    let url = reqwest::Url::parse(text).map_err(|e| format!("\u{201c}{text}\u{201d} is not a URL ({e})"))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(url.host_str().unwrap_or("")) => Ok(url),
+        "http" => Err(format!(
+            "messages would cross the network unencrypted: use https:// for {}",
+            url.host_str().unwrap_or("")
+        )
+        .into()),
+        other => Err(format!("{other}:// is not a web address: use https://").into()),
+    }
 }
 
 /// Whether `host` can be a host: a DNS name (letters, digits and hyphens in dot-separated

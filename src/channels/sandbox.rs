@@ -99,7 +99,7 @@ impl Provider for Sandbox {
         Box::pin(async move { self.outbox.keep(m).map_err(Self::outbox_error) })
     }
 
-    fn lookup<'a>(&'a self, idempotency_key: &'a str) -> Answer<'a, Option<String>> {
-        Box::pin(async move { self.outbox.find(idempotency_key).map_err(Self::outbox_error) })
+    fn lookup<'a>(&'a self, message: &'a Outgoing, _since: jiff::Timestamp) -> Answer<'a, Option<String>> {
+        Box::pin(async move { self.outbox.find(&message.idempotency_key).map_err(Self::outbox_error) })
     }
 }

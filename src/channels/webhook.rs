@@ -67,24 +67,7 @@ impl WebhookSettings {
                 return Err(format!("{other} is not a method a webhook can send with (POST, PUT or PATCH)").into());
             }
         };
-        let url_text = settings.url.trim();
-        if url_text.is_empty() {
-            return Err("the webhook's URL is missing".into());
-        }
-        let url =
-            reqwest::Url::parse(url_text).map_err(|e| format!("\u{201c}{url_text}\u{201d} is not a URL ({e})"))?;
-        match url.scheme() {
-            "https" => {}
-            "http" if super::is_loopback(url.host_str().unwrap_or("")) => {}
-            "http" => {
-                return Err(format!(
-                    "messages would cross the network unencrypted: use https:// for {}",
-                    url.host_str().unwrap_or("")
-                )
-                .into());
-            }
-            other => return Err(format!("{other}:// is not a web address: use https://").into()),
-        }
+        let url = super::web_url(&settings.url, "the webhook's URL")?;
         let mut headers = Vec::new();
         for (name, value) in &settings.headers {
             HeaderName::from_bytes(name.as_bytes())
@@ -169,7 +152,7 @@ pub fn retry_after(value: &str) -> Option<Duration> {
 }
 
 /// A transport error as the pipeline sees it.
-fn classify_error(e: &reqwest::Error) -> SendError {
+pub(crate) fn classify_error(e: &reqwest::Error) -> SendError {
     let mut why = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {

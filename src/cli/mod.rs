@@ -32,6 +32,8 @@ mod keychain;
 mod run;
 mod schedule;
 mod scheduler;
+mod serve;
+mod sms;
 mod sql;
 mod window;
 
@@ -85,9 +87,17 @@ pub enum Cmd {
         #[command(subcommand)]
         action: email::EmailCmd,
     },
+    /// SMS credentials: add a Twilio or custom one, list, remove, verify with a real message.
+    Sms {
+        #[command(subcommand)]
+        action: sms::SmsCmd,
+    },
     /// Launch the published campaigns at their Scheduler's times, until stopped (Ctrl+C). The
     /// window does the same while it is open; only one process launches at a time.
     Scheduler(scheduler::Args),
+    /// Run the HTTP server headless: provider webhooks (Twilio's status callbacks and inbound
+    /// messages, signed) and the scheduler, until Ctrl+C or SIGTERM.
+    Serve(serve::Args),
     /// Say where secrets (passwords, tokens) are kept on this machine: the system keychain,
     /// the kernel keyring, or memory only (then they are lost when the program ends).
     Keychain,
@@ -100,8 +110,12 @@ pub fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Resul
     let fresh = !Console::holds_workspace(&workspace_dir);
     // Commands that read or write secrets use the same store as the window; the others do not
     // reach for the keychain at all (looking for one can take seconds on a machine without).
-    let needs_secrets =
-        matches!(cli.command, None | Some(Cmd::Run(_) | Cmd::Email { .. } | Cmd::Keychain | Cmd::Scheduler(_)));
+    let needs_secrets = matches!(
+        cli.command,
+        None | Some(
+            Cmd::Run(_) | Cmd::Email { .. } | Cmd::Sms { .. } | Cmd::Keychain | Cmd::Scheduler(_) | Cmd::Serve(_)
+        )
+    );
     let secrets =
         if cli.ephemeral_secrets || !needs_secrets { SecretsChoice::Ephemeral } else { SecretsChoice::System };
     let Some(command) = cli.command else {
@@ -137,6 +151,8 @@ pub fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Resul
         Cmd::Deliveries(args) => deliveries::run(&open()?, args),
         Cmd::Email { action } => email::run(&open()?, action),
         Cmd::Scheduler(args) => scheduler::run(&open()?, args),
+        Cmd::Serve(args) => serve::run(open()?, args),
+        Cmd::Sms { action } => sms::run(&open()?, action),
         Cmd::Schedule(args) => schedule::run(&open()?, args),
     }
 }

@@ -196,6 +196,9 @@ pub enum ChannelCommand {
     /// Connects with a credential's settings without sending; a typed secret is used instead
     /// of the stored ones. → `Verified`.
     Verify { id: Option<i64>, settings: ProviderSettings, secrets: BTreeMap<String, secrets::Typed> },
+    /// "Verify SMS connection": one real message through saved credential `id`.
+    /// → `SmsVerified` and `Credentials`.
+    VerifySms { id: i64, to: String, body: String },
 }
 
 /// Importing customer data from files.

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::{ChannelCommand, ChannelEvent, Console, ConsoleError, Event, SecretValues, UserError};
-use crate::model::{Channel, Credential, ProviderSettings, SECRET_SLOT, SecretRef};
+use crate::model::{Channel, Credential, ProviderSettings, SECRET_SLOT, SecretRef, Verification};
 use crate::secrets::Typed;
 use crate::store;
 
@@ -49,6 +49,7 @@ impl Console {
             secrets: stored,
             created_at: self.now(),
             is_default: false,
+            verified: None,
         };
         let conn = self.workspace.conn();
         match store::credentials::insert(&conn, &credential) {
@@ -162,8 +163,50 @@ impl Console {
         Ok(())
     }
 
-    /// Deletes a credential and its secrets.
+    /// The campaigns whose channel activities send through credential `id` (naming it, or
+    /// naming none on its channel while it is the default), with their status.
+    pub fn campaigns_using_credential(
+        &self,
+        id: i64,
+    ) -> Result<Vec<(String, crate::model::CampaignStatus)>, ConsoleError> {
+        let credentials = self.credentials()?;
+        let Some(credential) = credentials.iter().find(|c| c.id == id) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for campaign in self.campaigns()? {
+            let Ok(canvas) = self.canvas(&campaign) else { continue };
+            let uses = canvas.activities.iter().any(|a| match &a.kind {
+                crate::model::ActivityKind::Channel { channel, credential: named, .. } => {
+                    *channel == credential.channel
+                        && crate::model::credential_for(&credentials, *channel, named.as_deref())
+                            .is_ok_and(|c| c.is_some_and(|c| c.id == id))
+                }
+                _ => false,
+            });
+            if uses {
+                out.push((campaign.name.clone(), campaign.status));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Deletes a credential and its secrets; refused while a live or paused campaign sends
+    /// through it (naming them).
     pub fn delete_credential(&self, id: i64) -> Result<(), ConsoleError> {
+        use crate::model::CampaignStatus;
+        let busy: Vec<String> = self
+            .campaigns_using_credential(id)?
+            .into_iter()
+            .filter(|(_, s)| matches!(s, CampaignStatus::Live | CampaignStatus::Paused))
+            .map(|(name, s)| format!("\u{201c}{name}\u{201d} ({})", s.label().to_lowercase()))
+            .collect();
+        if !busy.is_empty() {
+            return Err(ConsoleError::Invalid(format!(
+                "It cannot be deleted while these campaigns send through it: {}. Stop them, or choose another credential on their channel activities, first.",
+                busy.join(", ")
+            )));
+        }
         let conn = self.workspace.conn();
         for r in store::credentials::delete(&conn, id)? {
             self.secrets.delete(&r)?;
@@ -246,6 +289,64 @@ impl Console {
         self.runtime.block_on(provider.verify()).map_err(|e| ConsoleError::CannotRun(e.message().to_owned()))
     }
 
+    /// "Verify SMS connection": sends one real message through saved credential `id` to `to`,
+    /// and keeps what the provider answered (its message id and status, or its error in words
+    /// with its code) on the credential, with the time. A number or message that cannot be
+    /// sent is refused before anything goes out, and is not kept.
+    pub fn verify_sms(&self, id: i64, to: &str, body: &str) -> Result<Verification, ConsoleError> {
+        use crate::model::address::{AddressKind, valid_address};
+        let to = to.trim();
+        if !valid_address(AddressKind::Phone, to) {
+            return Err(ConsoleError::Invalid(format!(
+                "\u{201c}{to}\u{201d} is not a phone number in international form (+ and the country code, e.g. +33612345678)"
+            )));
+        }
+        let length = body.chars().count();
+        if body.trim().is_empty() {
+            return Err(ConsoleError::Invalid("type the message to send".into()));
+        } else if length > crate::channels::twilio::MAX_BODY {
+            return Err(ConsoleError::Invalid(format!(
+                "the message has {length} characters: at most {} can be sent",
+                crate::channels::twilio::MAX_BODY
+            )));
+        }
+        let credential = self
+            .credentials()?
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or_else(|| store::StoreError::NotFound { what: format!("Credential {id}") })?;
+        let secrets = self.credential_secrets(&credential)?;
+        let (provider, _) = self.build_provider(&credential.settings, &secrets)?;
+        let m = crate::channels::Outgoing {
+            idempotency_key: format!("verify:{}", uuid::Uuid::new_v4()),
+            channel: credential.channel,
+            address: to.to_owned(),
+            text: body.to_owned(),
+            ..Default::default()
+        };
+        let verification = match self.runtime.block_on(provider.send_checked(&m)) {
+            Ok((message_id, status)) => Verification {
+                at: self.now(),
+                ok: true,
+                summary: format!("{} took the message for {to}: {message_id} ({status})", provider.name()),
+                code: String::new(),
+                detail: String::new(),
+            },
+            Err(e) => Verification {
+                at: self.now(),
+                ok: false,
+                summary: e.message().to_owned(),
+                code: e.code().to_owned(),
+                detail: e.to_string(),
+            },
+        };
+        let conn = self.workspace.conn();
+        store::credentials::set_verified(&conn, id, &verification)?;
+        let outcome = if verification.ok { "worked" } else { "failed" };
+        store::audit::record(&conn, self.now(), "admin", "verify credential", &credential.name, outcome)?;
+        Ok(verification)
+    }
+
     pub(super) fn channel_command(&self, command: ChannelCommand) -> Vec<Event> {
         match command {
             ChannelCommand::Refresh => vec![self.credentials_event()],
@@ -269,6 +370,10 @@ impl Console {
             ChannelCommand::SendTest { id, channel, settings, secrets, to } => {
                 let sent = self.send_test_message(id, channel, &settings, typed_values(secrets), &to);
                 vec![ChannelEvent::Verified(sent.map_err(|e| UserError::of(&e))).into()]
+            }
+            ChannelCommand::VerifySms { id, to, body } => {
+                let verified = self.verify_sms(id, &to, &body).map_err(|e| UserError::of(&e));
+                vec![ChannelEvent::SmsVerified(verified).into(), self.credentials_event()]
             }
             ChannelCommand::Verify { id, settings, secrets } => {
                 let verified = self.verify_credential_with(id, &settings, typed_values(secrets));

@@ -147,6 +147,9 @@ pub enum ChannelEvent {
     Saved(Result<Box<Credential>, UserError>),
     /// What "Verify" (or "Send a test message") found: what was checked, or what went wrong.
     Verified(Result<String, UserError>),
+    /// What the provider answered a Verify SMS connection (kept on the credential), or why
+    /// nothing was sent.
+    SmsVerified(Result<crate::model::Verification, UserError>),
 }
 
 #[derive(Clone, Debug, PartialEq)]

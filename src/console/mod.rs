@@ -10,7 +10,8 @@
 //!
 //! One file per capability, each an `impl Console` answering its own sub-enum of [`Command`]:
 //! `campaigns`, `data` (with `data_model`, the model editor, and `browse`, the row browser),
-//! `counting`, `proofs`, `runs` (with `scheduling`), `credentials` and `imports`.
+//! `counting`, `proofs`, `runs` (with `scheduling`), `credentials`, `sms` (what SMS providers send
+//! back) and `imports`.
 //! They call only this file and the core beside it (`jobs`: the background-job runner;
 //! `routes`: which provider a send goes through; `error`, `command`, `event`) and the modules
 //! below the Console, never each other (`tests/architecture.rs` checks it). No SQL here: the
@@ -43,6 +44,7 @@ mod proofs;
 mod routes;
 mod runs;
 mod scheduling;
+mod sms;
 
 pub use crate::clock::Clock;
 pub use browse::{BROWSE_PAGE, DETAIL_ROWS};
@@ -61,6 +63,7 @@ pub use proofs::MessagePreview;
 pub use routes::{provider_form, providers_for};
 pub use runs::{LEDGER_PAGE, RunSummary};
 pub use scheduling::{LaunchReport, LifeAction, SCHEDULER_TICK, scheduler_plan};
+pub use sms::{Inbound, Reported, WebhookError, WebhookRequest};
 
 /// How many events may wait for the UI before senders wait (progress updates are dropped
 /// instead, since a newer one always follows).

@@ -250,7 +250,6 @@ impl Console {
             let pace = crate::channels::Pace { rate_per_second: Some(rate), ..throttle.pace() };
             throttle = Arc::new(crate::delivery::Throttle::new(pace));
         }
-        crate::delivery::recover(&mut conn, id, provider.as_ref(), self.runtime.handle())?;
         // What the recipients carry: the compiled run says which entity and columns arrive.
         let (_, options) = self.compile_options(Dialect::Sqlite, canvas)?;
         let send = audience::compile_with(canvas, model, &options)?.sends.into_iter().find(|s| s.activity == activity);

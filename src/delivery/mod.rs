@@ -151,43 +151,45 @@ pub fn templates(message: &Message, scope: &Scope, channel: Channel) -> Result<T
 }
 
 /// Puts back rows a crash left in `sending`: sent when the provider has them, queued again when
-/// it says it never got them, `unconfirmed` when it cannot say. Returns (sent, queued,
-/// unconfirmed).
-pub fn recover(
+/// it says it never got them, `unconfirmed` when it cannot say. Each is made again (rendered) so
+/// that the provider can match what it has. Returns (sent, queued, unconfirmed).
+fn recover(
     conn: &mut Connection,
     delivery: i64,
-    provider: &dyn Provider,
-    runtime: &tokio::runtime::Handle,
+    campaign: Option<i64>,
+    made: &dyn Fn(&Connection, &Claimed) -> Result<Outgoing, RowError>,
+    sender: &Sender<'_>,
 ) -> Result<(u64, u64, u64), DeliveryError> {
     let mut counts = (0, 0, 0);
     let now = crate::clock::wall();
-    let campaign = deliveries::campaign_of(conn, delivery)?;
-    for deliveries::InFlight { id, idempotency_key: key, recipient_key: recipient } in
-        deliveries::in_flight(conn, delivery)?
-    {
-        if !provider.capabilities().lookup {
-            deliveries::set_recovered(conn, id, status::UNCONFIRMED, now)?;
-            counts.2 += 1;
-            continue;
-        }
-        match runtime.block_on(provider.lookup(&key)) {
+    for deliveries::InFlight { row, claimed_at } in deliveries::in_flight(conn, delivery)? {
+        let message = match made(conn, &row) {
+            Ok(m) if sender.provider.capabilities().lookup => m,
+            // The provider cannot be asked, or the message cannot be made again to ask.
+            _ => {
+                deliveries::set_recovered(conn, row.id, status::UNCONFIRMED, now)?;
+                counts.2 += 1;
+                continue;
+            }
+        };
+        match sender.runtime.block_on(sender.provider.lookup(&message, claimed_at)) {
             Ok(Some(message_id)) => {
                 deliveries::record(
                     conn,
                     campaign,
                     delivery,
-                    &[(id, recipient, Outcome::Sent { provider_message_id: message_id })],
+                    &[(row.id, row.recipient_key, Outcome::Sent { provider_message_id: message_id })],
                     now,
                 )?;
                 counts.0 += 1;
             }
             Ok(None) => {
-                deliveries::set_recovered(conn, id, status::QUEUED, now)?;
+                deliveries::set_recovered(conn, row.id, status::QUEUED, now)?;
                 counts.1 += 1;
             }
             Err(e) => {
                 // Cannot tell now: leave it for the next start rather than guess.
-                tracing::warn!("could not look up message {key}: {e}");
+                tracing::warn!("could not look up message {}: {e}", row.idempotency_key);
             }
         }
     }
@@ -235,6 +237,11 @@ pub fn send(
     };
     let profile_sql = row_of(&recipients.profile)?;
     let secondary_sql = recipients.secondary.as_deref().map(row_of).transpose()?;
+    let made = |conn: &Connection, row: &Claimed| {
+        render(conn, &templates, row, &profile_sql, secondary_sql.as_deref(), recipients)
+            .map(|r| outgoing(row, sender.channel, r))
+    };
+    recover(conn, delivery, campaign, &made, sender)?;
     let options = &sender.options;
     let mut batch = sender.throttle.batch(options.batch);
     if !sender.provider.capabilities().lookup {
@@ -273,6 +280,8 @@ pub fn send(
             Some(done) => {
                 let outcomes = settle(done, sender, options);
                 deliveries::record(conn, campaign, delivery, &outcomes, crate::clock::wall())?;
+                opt_out_unsubscribed(conn, &outcomes, recipients, sender)?;
+                crate::store::inbound::apply_pending(conn, crate::clock::wall())?;
                 // Counted from the outcomes: reading the ledger's counts each batch would cost a
                 // scan of the whole delivery every time.
                 for (_, _, outcome) in &outcomes {
@@ -314,6 +323,39 @@ pub fn send(
     Ok(last)
 }
 
+/// Turns the channel's opt-in off for the recipients the provider said unsubscribed there (a
+/// profile's `<channel>_opt_in` column, when the model has one), so that the next run excludes
+/// them.
+fn opt_out_unsubscribed(
+    conn: &Connection,
+    outcomes: &[(i64, String, Outcome)],
+    recipients: &Recipients<'_>,
+    sender: &Sender<'_>,
+) -> Result<(), DeliveryError> {
+    let keys: Vec<&str> = outcomes
+        .iter()
+        .filter(|(_, _, o)| matches!(o, Outcome::Failed { code, .. } if sender.provider.means_unsubscribed(code)))
+        .map(|(_, key, _)| key.as_str())
+        .collect();
+    let Some(profile) = recipients.model.entity(&recipients.profile).filter(|_| !keys.is_empty()) else {
+        return Ok(());
+    };
+    let column = format!("{}_opt_in", sender.channel.as_str());
+    if profile.column(&column).is_some() {
+        let changed = crate::store::customer_data::set_opt_in(
+            conn,
+            &profile.name,
+            &profile.primary_key,
+            &column,
+            &profile.primary_key,
+            &keys,
+            false,
+        )?;
+        tracing::info!("{} recipients unsubscribed at the provider: {column} turned off", changed.len());
+    }
+    Ok(())
+}
+
 /// A batch with the provider: its rows, what is known of them already (messages that could
 /// not be personalized), and the answers to come.
 struct Batch {
@@ -334,27 +376,29 @@ fn prepare(
     channel: Channel,
 ) -> (Vec<Option<Outcome>>, Vec<(usize, Outgoing)>) {
     let mut outcomes: Vec<Option<Outcome>> = vec![None; claimed.len()];
-    let mut outgoing = Vec::with_capacity(claimed.len());
+    let mut out = Vec::with_capacity(claimed.len());
     for (i, row) in claimed.iter().enumerate() {
         match render(conn, templates, row, profile_sql, secondary_sql, recipients) {
             Err(why) => {
                 outcomes[i] = Some(Outcome::Failed { code: "personalization".into(), message: why.to_string() });
             }
-            Ok(r) => outgoing.push((
-                i,
-                Outgoing {
-                    idempotency_key: row.idempotency_key.clone(),
-                    channel,
-                    address: row.address.clone(),
-                    subject: r.subject,
-                    text: r.text,
-                    html: r.html,
-                    fields: r.fields,
-                },
-            )),
+            Ok(r) => out.push((i, outgoing(row, channel, r))),
         }
     }
-    (outcomes, outgoing)
+    (outcomes, out)
+}
+
+/// The message of a claimed row, rendered.
+fn outgoing(row: &Claimed, channel: Channel, r: Rendered) -> Outgoing {
+    Outgoing {
+        idempotency_key: row.idempotency_key.clone(),
+        channel,
+        address: row.address.clone(),
+        subject: r.subject,
+        text: r.text,
+        html: r.html,
+        fields: r.fields,
+    }
 }
 
 /// Waits for a batch's answers and turns them into outcomes: sent, failed (permanent, or

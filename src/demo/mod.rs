@@ -262,6 +262,7 @@ fn insert_samples(tx: &Connection, today: jiff::civil::Date, now: jiff::Timestam
             secrets: Default::default(),
             created_at: now,
             is_default: false,
+            verified: None,
         };
         store::credentials::insert(tx, &credential)?;
     }

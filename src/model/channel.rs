@@ -120,6 +120,24 @@ pub struct Credential {
     /// The channel's default: what an activity that names no credential sends with.
     #[serde(default)]
     pub is_default: bool,
+    /// The last time an admin checked it with a real message (Verify SMS connection).
+    #[serde(default)]
+    pub verified: Option<Verification>,
+}
+
+/// What the provider answered the last time a credential was verified with a real message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verification {
+    pub at: jiff::Timestamp,
+    pub ok: bool,
+    /// In words: "message SM… queued" or the provider's error explained.
+    pub summary: String,
+    /// The provider's own code, for "Details" (empty when it worked).
+    #[serde(default)]
+    pub code: String,
+    /// The provider's raw words behind the code.
+    #[serde(default)]
+    pub detail: String,
 }
 
 impl Credential {

@@ -10,11 +10,13 @@ mod data_model;
 pub mod delivery;
 pub mod provider;
 pub mod settings;
+pub mod sms;
 
 pub use campaign::{Campaign, CampaignKind, CampaignStatus, LastRun, SavedAudience};
 pub use canvas::*;
 pub use channel::{
-    Channel, Credential, NoSuchCredential, ProviderKind, SECRET_SLOT, SecretRef, credential_for, default_credential,
+    Channel, Credential, NoSuchCredential, ProviderKind, SECRET_SLOT, SecretRef, Verification, credential_for,
+    default_credential,
 };
 pub use data_model::{
     Cell, Column, ColumnLook, ColumnType, DataModel, DataOverview, Entity, EntityOverview, IdentityNamespace,

@@ -119,7 +119,7 @@ pub struct DirectMail {
     pub folder: String,
 }
 
-/// Twilio's SMS API (the auth token is the `secret` slot). Kept, not sent with yet.
+/// Twilio's SMS API (the Auth Token is the `secret` slot).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Twilio {
@@ -129,8 +129,20 @@ pub struct Twilio {
     /// `MG` and 32 hexadecimal digits; empty: `from` sends.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub messaging_service_sid: String,
+    /// The sender's number (E.164) when there is no Messaging Service.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub from: String,
+    /// The number people reply to (E.164): inbound messages to it are this credential's.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub inbound_number: String,
+    /// Where Twilio's API is; empty: `https://api.twilio.com` (a local fake in tests).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub base_url: String,
+    /// Where this app's server is reachable from Twilio; empty: no delivery reports asked for.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub status_callback_base: String,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
+    pub timeout_seconds: Option<f64>,
     #[serde(flatten)]
     pub pace: Pace,
 }

@@ -4,7 +4,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Result, StoreError, parse_ts, ts};
-use crate::model::{Channel, Credential, ProviderKind, ProviderSettings, SecretRef};
+use crate::model::{Channel, Credential, ProviderKind, ProviderSettings, SecretRef, Verification};
 
 /// Inserts a credential and returns its id. `credential.id` is ignored.
 pub fn insert(conn: &Connection, credential: &Credential) -> Result<i64> {
@@ -51,7 +51,7 @@ fn stored_settings(id: i64, provider: &str, settings: &str) -> Result<ProviderSe
 /// All credentials, by channel then name.
 pub fn list(conn: &Connection) -> Result<Vec<Credential>> {
     let mut stmt = conn.prepare(
-        "SELECT id, channel, provider, name, settings_json, secret_refs_json, created_at, is_default
+        "SELECT id, channel, provider, name, settings_json, secret_refs_json, created_at, is_default, verified_json
          FROM cc_credentials ORDER BY channel, name",
     )?;
     let rows = stmt.query_map([], |r| {
@@ -64,10 +64,11 @@ pub fn list(conn: &Connection) -> Result<Vec<Credential>> {
             r.get::<_, String>(5)?,
             r.get::<_, String>(6)?,
             r.get::<_, bool>(7)?,
+            r.get::<_, Option<String>>(8)?,
         ))
     })?;
     rows.map(|r| {
-        let (id, channel, provider, name, settings, refs, created, is_default) = r?;
+        let (id, channel, provider, name, settings, refs, created, is_default, verified) = r?;
         Ok(Credential {
             id,
             channel: Channel::parse(&channel).ok_or_else(|| StoreError::Damaged(format!("channel {channel:?}")))?,
@@ -77,9 +78,21 @@ pub fn list(conn: &Connection) -> Result<Vec<Credential>> {
                 .map_err(|e| StoreError::Damaged(format!("secret references of {id}: {e}")))?,
             created_at: parse_ts(&created)?,
             is_default,
+            // A damaged note of the last check is no reason to lose the credential.
+            verified: verified.and_then(|v| serde_json::from_str(&v).ok()),
         })
     })
     .collect()
+}
+
+/// Keeps what the provider answered when credential `id` was last verified.
+pub fn set_verified(conn: &Connection, id: i64, verified: &Verification) -> Result<()> {
+    let json = serde_json::to_string(verified).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let n = conn.execute("UPDATE cc_credentials SET verified_json = ?2 WHERE id = ?1", params![id, json])?;
+    if n == 0 {
+        return Err(StoreError::NotFound { what: format!("Credential {id}") });
+    }
+    Ok(())
 }
 
 /// Makes credential `id` its channel's default (and no other).

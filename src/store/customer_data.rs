@@ -123,6 +123,53 @@ pub fn rows_pointing_nowhere(
     Ok(missing)
 }
 
+/// Sets `column` (a channel's opt-in) to `on` on the rows of `table` whose `by` column holds
+/// one of `keys`; returns the keys of the rows that changed (text), read through `key_column`.
+/// Counts cached on the old value become stale.
+pub fn set_opt_in(
+    conn: &Connection,
+    table: &str,
+    key_column: &str,
+    column: &str,
+    by: &str,
+    keys: &[&str],
+    on: bool,
+) -> Result<Vec<String>> {
+    let sql = format!(
+        "UPDATE {t} SET {c} = ?2 WHERE {by} = ?1 AND {c} IS NOT ?2 RETURNING CAST({k} AS TEXT)",
+        t = quote_ident(table)?,
+        c = quote_ident(column)?,
+        by = quote_ident(by)?,
+        k = quote_ident(key_column)?,
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let mut changed = Vec::new();
+    for key in keys {
+        let rows = stmt.query_map(params![key, on], |r| r.get::<_, String>(0))?;
+        for row in rows {
+            changed.push(row?);
+        }
+    }
+    drop(stmt);
+    if !changed.is_empty() {
+        bump_data_version(conn)?;
+    }
+    Ok(changed)
+}
+
+/// The keys (as text) of the rows of `table` whose `by` column holds `value`, at most 100.
+pub fn keys_where(conn: &Connection, table: &str, key_column: &str, by: &str, value: &str) -> Result<Vec<String>> {
+    let sql = format!(
+        "SELECT CAST({k} AS TEXT) FROM {t} WHERE {by} = ?1 ORDER BY {k} LIMIT 100",
+        t = quote_ident(table)?,
+        by = quote_ident(by)?,
+        k = quote_ident(key_column)?,
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let keys = stmt.query_map([value], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(keys)
+}
+
 /// Records that customer data changed (cached counts keyed on it become stale).
 pub fn bump_data_version(conn: &Connection) -> Result<()> {
     conn.execute(

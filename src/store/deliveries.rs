@@ -375,25 +375,36 @@ pub fn record(
     Ok(())
 }
 
-/// A row of a delivery left in `sending` (by a crash).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A row of a delivery left in `sending` (by a crash), and when it was claimed.
+#[derive(Clone, Debug, PartialEq)]
 pub struct InFlight {
-    pub id: i64,
-    pub idempotency_key: String,
-    pub recipient_key: String,
+    pub row: Claimed,
+    pub claimed_at: jiff::Timestamp,
 }
 
 /// Rows of a delivery left in `sending` (by a crash).
 pub fn in_flight(conn: &Connection, delivery: i64) -> Result<Vec<InFlight>> {
     let mut stmt = conn.prepare(
-        "SELECT id, idempotency_key, recipient_key FROM cc_ledger WHERE delivery_id = ?1 AND status = 'sending'",
+        "SELECT id, idempotency_key, recipient_key, secondary_key, address, attempts, vars_json, updated_at
+         FROM cc_ledger WHERE delivery_id = ?1 AND status = 'sending' ORDER BY id",
     )?;
     let rows = stmt
         .query_map([delivery], |r| {
-            Ok(InFlight { id: r.get(0)?, idempotency_key: r.get(1)?, recipient_key: r.get(2)? })
+            Ok((
+                Claimed {
+                    id: r.get(0)?,
+                    idempotency_key: r.get(1)?,
+                    recipient_key: r.get(2)?,
+                    secondary_key: r.get(3)?,
+                    address: r.get(4)?,
+                    attempts: r.get::<_, i64>(5)?.clamp(0, i64::from(u32::MAX)) as u32,
+                    vars_json: r.get::<_, Option<String>>(6)?.unwrap_or_else(|| "{}".into()),
+                },
+                r.get::<_, String>(7)?,
+            ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    rows.into_iter().map(|(row, at)| Ok(InFlight { row, claimed_at: parse_ts(&at)? })).collect()
 }
 
 /// The campaign a delivery sends for (`None`: a delivery of no campaign).

@@ -233,6 +233,30 @@ const STEPS: &[&str] = &[
     // 11: columns hidden from marketers' pickers, and what a column holds in a sentence.
     "ALTER TABLE cc_columns ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE cc_columns ADD COLUMN description TEXT NOT NULL DEFAULT '';",
+    // 12: SMS: a credential's last verification, what the provider later said of a message
+    // (delivered, undelivered), and the messages people send back.
+    "ALTER TABLE cc_credentials ADD COLUMN verified_json TEXT;
+     ALTER TABLE cc_ledger ADD COLUMN provider_status TEXT;
+     CREATE INDEX cc_ledger_provider_message ON cc_ledger(provider_message_id);
+     CREATE TABLE cc_inbound_messages (
+         id INTEGER PRIMARY KEY,
+         credential_id INTEGER REFERENCES cc_credentials(id) ON DELETE SET NULL,
+         provider_message_id TEXT NOT NULL,
+         from_address TEXT NOT NULL,
+         to_address TEXT NOT NULL,
+         body TEXT NOT NULL,
+         keyword TEXT NOT NULL DEFAULT '',
+         profile_key TEXT,
+         received_at TEXT NOT NULL,
+         UNIQUE (credential_id, provider_message_id)
+     );
+     CREATE INDEX cc_inbound_received ON cc_inbound_messages(received_at);
+     CREATE TABLE cc_pending_reports (
+         message_id TEXT PRIMARY KEY,
+         status TEXT NOT NULL,
+         error_code TEXT,
+         reported_at TEXT NOT NULL
+     );",
 ];
 
 /// The migrations built from [`STEPS`].

@@ -15,6 +15,7 @@ pub mod customer_data;
 pub mod data_model;
 pub mod deliveries;
 pub mod import;
+pub mod inbound;
 pub mod interactions;
 pub mod launches;
 pub mod ledger;

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
 pub mod blast;
+pub mod fake_twilio;
 pub mod fixture;
 pub mod mock_http;
 pub mod smtp_sink;

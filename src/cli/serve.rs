@@ -1,0 +1,92 @@
+//! `campaign-console serve`: the HTTP server (provider webhooks, liveness) with the scheduler,
+//! headless, until Ctrl+C or SIGTERM; then the requests being answered finish.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use campaign_console::console::Console;
+use campaign_console::server;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    /// Where providers reach this server (the URL Twilio signs its webhooks with), e.g.
+    /// https://hooks.example.com. Default: http://<bind>.
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+    /// Answer webhooks only: do not launch scheduled campaigns from this process.
+    #[arg(long)]
+    no_scheduler: bool,
+}
+
+pub fn run(console: Console, args: Args) -> anyhow::Result<()> {
+    let Args { bind, public_url, no_scheduler } = args;
+    let public_url = match public_url {
+        Some(u) => {
+            let parsed = reqwest_url(&u)?;
+            parsed.as_str().trim_end_matches('/').to_owned()
+        }
+        None => server::default_public_url(bind),
+    };
+    let console = Arc::new(console);
+    if !no_scheduler {
+        console.start_scheduler();
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("cc-server")
+        .enable_all()
+        .build()
+        .context("the server's runtime could not start")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| {
+            format!("cannot listen on {bind} (is another server using it? choose another with --bind)")
+        })?;
+        let local = listener.local_addr()?;
+        eprintln!(
+            "Serving on http://{local} (public URL {public_url}); Twilio's status callbacks: {public_url}/webhooks/twilio/status, inbound: {public_url}/webhooks/twilio/inbound. Ctrl+C stops."
+        );
+        let state = server::Server { console, public_url };
+        server::serve(state, listener, stopped()).await.context("the server stopped with an error")?;
+        eprintln!("Stopped.");
+        anyhow::Ok(())
+    })
+}
+
+/// A public URL as given: http(s) with a host.
+fn reqwest_url(text: &str) -> anyhow::Result<server::Url> {
+    let u = server::Url::parse(text.trim())
+        .map_err(|e| anyhow::anyhow!("--public-url \u{201c}{text}\u{201d} is not a URL ({e})"))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+        anyhow::bail!("--public-url must be an http:// or https:// address with a host, not \u{201c}{text}\u{201d}");
+    }
+    Ok(u)
+}
+
+/// Completes at Ctrl+C or SIGTERM.
+async fn stopped() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    eprintln!("Stopping: the requests being answered finish first.");
+}

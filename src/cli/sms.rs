@@ -1,0 +1,202 @@
+//! `campaign-console sms`: adds a Twilio credential (its Auth Token to the keychain), lists and
+//! removes SMS credentials, and verifies one with a real message.
+
+use campaign_console::console::Console;
+use campaign_console::model::{self, Channel, ProviderSettings};
+use clap::Subcommand;
+
+use super::{KEEP_SECRETS_HINT, local};
+
+#[derive(Subcommand)]
+pub enum SmsCmd {
+    /// Add an SMS credential. Its secret is read from standard input (or the variable the
+    /// provider names), never from an argument; it goes to the keychain.
+    Add {
+        #[command(subcommand)]
+        provider: SmsProvider,
+    },
+    /// List the SMS credentials (no secret is printed).
+    List,
+    /// Remove an SMS credential and its keychain entries (refused while a live campaign sends
+    /// through it).
+    Remove {
+        /// The credential's name.
+        credential: String,
+    },
+    /// Send one real message through a credential; prints the provider's message id, or exits
+    /// with the provider's code and words.
+    Verify {
+        /// The credential's name.
+        credential: String,
+        /// The number to send to, in international form (+33612345678).
+        #[arg(long)]
+        to: String,
+        /// The message.
+        #[arg(long)]
+        body: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum SmsProvider {
+    /// Twilio: the Auth Token is read from standard input or TWILIO_AUTH_TOKEN.
+    Twilio {
+        /// The credential's name (unique).
+        #[arg(long)]
+        name: String,
+        /// AC followed by 32 hexadecimal digits.
+        #[arg(long)]
+        account_sid: String,
+        /// MG followed by 32 hexadecimal digits (else give --from).
+        #[arg(long, required_unless_present = "from")]
+        messaging_service_sid: Option<String>,
+        /// The sender's number (+14155550100), when there is no Messaging Service.
+        #[arg(long)]
+        from: Option<String>,
+        /// The number people reply to.
+        #[arg(long)]
+        inbound_number: Option<String>,
+        /// Where Twilio's API is (a local fake); default https://api.twilio.com.
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        /// Where this app's server is reachable, for delivery reports.
+        #[arg(long, value_name = "URL")]
+        status_callback_base: Option<String>,
+        /// At most this many messages per second.
+        #[arg(long, allow_negative_numbers = true)]
+        rate: Option<f64>,
+    },
+}
+
+pub fn run(console: &Console, action: SmsCmd) -> anyhow::Result<()> {
+    match action {
+        SmsCmd::Add { provider } => add(console, provider),
+        SmsCmd::List => list(console),
+        SmsCmd::Remove { credential } => {
+            let c = find(console, &credential)?;
+            console.delete_credential(c.id)?;
+            say!("Removed the SMS credential \u{201c}{}\u{201d} and its keychain entries.", c.name);
+            Ok(())
+        }
+        SmsCmd::Verify { credential, to, body } => {
+            let c = find(console, &credential)?;
+            let v = console.verify_sms(c.id, &to, &body)?;
+            if v.ok {
+                say!("Verified: {}", v.summary);
+                Ok(())
+            } else {
+                anyhow::bail!("{} could not send: {} [code {}]", c.name, v.summary, v.code)
+            }
+        }
+    }
+}
+
+fn find(console: &Console, name: &str) -> anyhow::Result<model::Credential> {
+    console
+        .credentials()?
+        .into_iter()
+        .find(|c| c.channel == Channel::Sms && c.name.eq_ignore_ascii_case(name.trim()))
+        .ok_or_else(|| {
+            anyhow::anyhow!("there is no SMS credential called \u{201c}{name}\u{201d} (`sms list` lists them)")
+        })
+}
+
+fn add(console: &Console, provider: SmsProvider) -> anyhow::Result<()> {
+    let SmsProvider::Twilio {
+        name,
+        account_sid,
+        messaging_service_sid,
+        from,
+        inbound_number,
+        base_url,
+        status_callback_base,
+        rate,
+    } = provider;
+    let settings = ProviderSettings::Twilio(model::settings::Twilio {
+        account_sid,
+        messaging_service_sid: messaging_service_sid.unwrap_or_default(),
+        from: from.unwrap_or_default(),
+        inbound_number: inbound_number.unwrap_or_default(),
+        base_url: base_url.unwrap_or_default(),
+        status_callback_base: status_callback_base.unwrap_or_default(),
+        timeout_seconds: None,
+        pace: model::settings::Pace { rate_per_second: rate, ..Default::default() },
+    });
+    // Settings that cannot work are refused before a token is asked for.
+    if let Err(e) = campaign_console::channels::check_settings(&settings) {
+        anyhow::bail!("nothing was added: {e}");
+    }
+    let keychain = console.keychain_status();
+    let deployed = campaign_console::secrets::deployment_secret(&name).is_some();
+    if !keychain.is_persistent() && !deployed {
+        anyhow::bail!(
+            "the Auth Token could not be kept, so nothing was added. {} {}",
+            keychain.describe(),
+            KEEP_SECRETS_HINT
+        );
+    }
+    let token = if deployed { None } else { Some(read_secret("TWILIO_AUTH_TOKEN", "Auth Token")?) };
+    let c = console.add_credential(Channel::Sms, &name, settings, token.as_deref())?;
+    if deployed {
+        say!(
+            "Added the Twilio credential \u{201c}{}\u{201d}; its Auth Token is read from {} at each use (nothing stored).",
+            c.name,
+            campaign_console::secrets::deployment_variable(&c.name)
+        );
+    } else {
+        say!("Added the Twilio credential \u{201c}{}\u{201d}. {}", c.name, console.keychain_status().describe());
+    }
+    Ok(())
+}
+
+/// A secret from `variable`, else the first line of standard input.
+fn read_secret(variable: &str, what: &str) -> anyhow::Result<String> {
+    if let Ok(v) = std::env::var(variable)
+        && !v.trim().is_empty()
+    {
+        return Ok(v.trim().to_owned());
+    }
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        eprint!("{what} (input shown; pipe it in or set {variable} to hide it): ");
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let value = line.trim().to_owned();
+    if value.is_empty() {
+        anyhow::bail!("no {what} given: pipe it on standard input or set {variable}; nothing was added");
+    }
+    Ok(value)
+}
+
+fn list(console: &Console) -> anyhow::Result<()> {
+    let credentials: Vec<model::Credential> =
+        console.credentials()?.into_iter().filter(|c| c.channel == Channel::Sms).collect();
+    if credentials.is_empty() {
+        say!("No SMS credential: messages go through the built-in Sandbox.");
+        return Ok(());
+    }
+    say!("{:<24} {:<18} {:<16} {:<22} last verified", "name", "vendor", "inbound number", "sender");
+    for c in credentials {
+        let (inbound, sender) = match &c.settings {
+            ProviderSettings::Twilio(t) => (
+                t.inbound_number.clone(),
+                if t.messaging_service_sid.is_empty() { t.from.clone() } else { t.messaging_service_sid.clone() },
+            ),
+            _ => (String::new(), String::new()),
+        };
+        let verified = c.verified.as_ref().map_or_else(
+            || "never".to_owned(),
+            |v| format!("{} {}", local(v.at), if v.ok { "worked".to_owned() } else { format!("failed ({})", v.code) }),
+        );
+        let name = if c.is_default { format!("{} (default)", c.name) } else { c.name.clone() };
+        say!(
+            "{:<24} {:<18} {:<16} {:<22} {verified}",
+            name,
+            c.provider().label(),
+            if inbound.is_empty() { "—" } else { &inbound },
+            if sender.is_empty() { "—" } else { &sender }
+        );
+    }
+    Ok(())
+}

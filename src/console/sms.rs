@@ -1,0 +1,202 @@
+//! What SMS providers send back to the server: delivery reports (Twilio's status callbacks)
+//! and the messages people reply with (keywords that opt them out or in, and help), each
+//! checked against the credential's signature before anything changes; and the Inbound list.
+
+use super::{Console, ConsoleError};
+use crate::channels::twilio;
+use crate::model::sms::{InboundMessage, KeywordKind, Keywords};
+use crate::model::{Channel, Credential, ProviderSettings};
+use crate::store;
+
+pub use crate::store::inbound::Reported;
+
+/// A provider's webhook as the server received it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WebhookRequest {
+    /// The URLs the provider may have called (this server's public URL, a credential's
+    /// callback base), each with the request's path and query: a signature must match one.
+    pub urls: Vec<String>,
+    /// The form's parameters, in the order they came.
+    pub params: Vec<(String, String)>,
+    /// `X-Twilio-Signature`, when the request had one.
+    pub signature: Option<String>,
+}
+
+impl WebhookRequest {
+    /// The first value of parameter `name` (empty when it is missing).
+    pub fn param(&self, name: &str) -> &str {
+        self.params.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+    }
+}
+
+/// Why a webhook was refused: nothing changed.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    /// The signature is missing or wrong, or no credential has the account (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// A parameter the webhook needs is missing (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The workspace could not record it (500: the provider tries again later).
+    #[error(transparent)]
+    Console(#[from] ConsoleError),
+}
+
+impl From<store::StoreError> for WebhookError {
+    fn from(e: store::StoreError) -> Self {
+        Self::Console(e.into())
+    }
+}
+
+/// What an inbound message did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inbound {
+    pub keyword: Option<KeywordKind>,
+    /// The profiles whose SMS opt-in it changed.
+    pub changed: Vec<String>,
+    /// The reply to send back, when the keyword has one.
+    pub reply: Option<String>,
+    /// The provider sent this message before (a retry): nothing changed again.
+    pub repeated: bool,
+}
+
+impl Console {
+    /// The Twilio credentials of `account_sid` whose Auth Token signed `request`; refused
+    /// when none did.
+    fn signed_by(&self, request: &WebhookRequest) -> Result<Vec<Credential>, WebhookError> {
+        let account = request.param("AccountSid");
+        if account.is_empty() {
+            return Err(WebhookError::BadRequest("AccountSid is missing".into()));
+        }
+        let Some(signature) = request.signature.as_deref().filter(|s| !s.trim().is_empty()) else {
+            return Err(WebhookError::Forbidden("the request is not signed (X-Twilio-Signature is missing)".into()));
+        };
+        let of_account: Vec<Credential> = self
+            .credentials()?
+            .into_iter()
+            .filter(|c| matches!(&c.settings, ProviderSettings::Twilio(s) if s.account_sid.trim() == account))
+            .collect();
+        if of_account.is_empty() {
+            return Err(WebhookError::Forbidden(format!("no Twilio credential has the account {account}")));
+        }
+        let mut signed = Vec::new();
+        for c in of_account {
+            let Some(token) = self.credential_secret(&c)? else { continue };
+            let mut urls = request.urls.clone();
+            if let ProviderSettings::Twilio(s) = &c.settings
+                && !s.status_callback_base.trim().is_empty()
+            {
+                let base = s.status_callback_base.trim().trim_end_matches('/');
+                urls.extend(request.urls.iter().filter_map(|u| path_of(u).map(|p| format!("{base}{p}"))));
+            }
+            if urls.iter().any(|u| twilio::signature_matches(&token, u, &request.params, signature)) {
+                signed.push(c);
+            }
+        }
+        if signed.is_empty() {
+            return Err(WebhookError::Forbidden("the signature does not match (X-Twilio-Signature)".into()));
+        }
+        Ok(signed)
+    }
+
+    /// Twilio's status callback: the message's status at Twilio is noted on its ledger row,
+    /// and a final one (delivered, undelivered, failed) writes its event once.
+    pub fn twilio_status(&self, request: &WebhookRequest) -> Result<Reported, WebhookError> {
+        self.signed_by(request)?;
+        let sid = Some(request.param("MessageSid")).filter(|s| !s.is_empty()).unwrap_or(request.param("SmsSid"));
+        let status =
+            Some(request.param("MessageStatus")).filter(|s| !s.is_empty()).unwrap_or(request.param("SmsStatus"));
+        if sid.is_empty() || status.is_empty() {
+            return Err(WebhookError::BadRequest("MessageSid and MessageStatus are needed".into()));
+        }
+        let code = Some(request.param("ErrorCode")).filter(|c| !c.is_empty());
+        let reported = store::inbound::report(&self.workspace.conn(), sid, status, code, self.now())?;
+        if reported == Reported::Unknown {
+            tracing::info!("a Twilio status for a message the workspace does not know yet ({sid}: {status})");
+        }
+        Ok(reported)
+    }
+
+    /// A message someone sent to a Twilio number of the workspace: kept in the Inbound list;
+    /// an opt-out or opt-in keyword changes the SMS opt-in of the profiles with that phone
+    /// number; a keyword with a reply gets it.
+    pub fn twilio_inbound(&self, request: &WebhookRequest) -> Result<Inbound, WebhookError> {
+        let signed = self.signed_by(request)?;
+        let (sid, from, to, body) =
+            (request.param("MessageSid"), request.param("From"), request.param("To"), request.param("Body"));
+        let sid = if sid.is_empty() { request.param("SmsSid") } else { sid };
+        if sid.is_empty() || from.is_empty() {
+            return Err(WebhookError::BadRequest("MessageSid and From are needed".into()));
+        }
+        let number = |c: &&Credential| match &c.settings {
+            ProviderSettings::Twilio(s) => s.inbound_number.trim() == to || s.from.trim() == to,
+            _ => false,
+        };
+        let credential = signed.iter().find(number).unwrap_or(&signed[0]);
+        let keywords = Keywords::default();
+        let keyword = keywords.of(body);
+        let reply = keyword.and_then(|k| keywords.reply(k)).map(str::to_owned);
+        let conn = self.workspace.conn();
+        if store::inbound::exists(&conn, credential.id, sid)? {
+            return Ok(Inbound { keyword, changed: Vec::new(), reply, repeated: true });
+        }
+        let model = store::data_model::load(&conn)?;
+        let profile = model.profile_entity().and_then(|p| model.entity(p));
+        let phone = profile.and_then(|p| {
+            model
+                .identity_namespaces
+                .iter()
+                .find(|n| n.name == "phone" && n.entity == p.name)
+                .map(|n| n.column.as_str())
+                .or_else(|| p.column("phone").map(|c| c.name.as_str()))
+        });
+        let opt_in = format!("{}_opt_in", Channel::Sms.as_str());
+        let mut changed = Vec::new();
+        let mut profile_key = None;
+        if let (Some(p), Some(phone)) = (profile, phone) {
+            store::customer_data::ensure_index(&conn, &p.name, phone)?;
+            profile_key =
+                store::customer_data::keys_where(&conn, &p.name, &p.primary_key, phone, from)?.into_iter().next();
+            let on = match keyword {
+                Some(KeywordKind::OptOut) => Some(false),
+                Some(KeywordKind::OptIn) => Some(true),
+                _ => None,
+            };
+            if let (Some(on), Some(_)) = (on, p.column(&opt_in)) {
+                changed =
+                    store::customer_data::set_opt_in(&conn, &p.name, &p.primary_key, &opt_in, phone, &[from], on)?;
+            }
+        }
+        let message = InboundMessage {
+            id: 0,
+            credential: Some(credential.name.clone()),
+            provider_message_id: sid.to_owned(),
+            from: from.to_owned(),
+            to: to.to_owned(),
+            body: body.to_owned(),
+            keyword,
+            profile_key,
+            received_at: self.now(),
+        };
+        store::inbound::insert(&conn, Some(credential.id), &message)?;
+        if let Some(k) = keyword {
+            tracing::info!("an SMS from {from} {} ({} profiles changed)", k.label(), changed.len());
+        }
+        Ok(Inbound { keyword, changed, reply, repeated: false })
+    }
+
+    /// The newest messages people sent to the workspace's numbers, at most `limit`.
+    pub fn inbound_messages(&self, limit: usize) -> Result<Vec<InboundMessage>, ConsoleError> {
+        Ok(store::inbound::list(&self.workspace.conn(), limit)?)
+    }
+}
+
+/// The path and query of a URL ("/webhooks/twilio/status?x=1").
+fn path_of(url: &str) -> Option<String> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    Some(match parsed.query() {
+        Some(q) => format!("{}?{q}", parsed.path()),
+        None => parsed.path().to_owned(),
+    })
+}

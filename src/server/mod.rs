@@ -1,0 +1,109 @@
+//! The HTTP server (axum): what providers call back (Twilio's status callbacks and inbound
+//! messages, signed), and a liveness probe. It runs headless (`campaign-console serve`) on the
+//! Console's runtime; every request is answered with its id (`x-request-id`, in the logs too),
+//! bodies over 1 MiB are refused (413), unknown routes get a JSON 404.
+//!
+//! The handlers only translate HTTP to the Console's methods and back: what a webhook does is
+//! the Console's (`console/sms.rs`).
+
+mod twilio;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::console::Console;
+
+pub use reqwest::Url;
+
+/// The largest request body taken.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct Server {
+    pub console: Arc<Console>,
+    /// Where providers reach this server ("https://hooks.example.com"), without a trailing
+    /// slash: the URL they sign is this and the request's path.
+    pub public_url: String,
+}
+
+/// The request's id, as the middleware gave it.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// Every route of the server.
+pub fn router(server: Server) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route(crate::channels::twilio::STATUS_PATH, post(twilio::status))
+        .route(crate::channels::twilio::INBOUND_PATH, post(twilio::inbound))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(request_id))
+        .with_state(server)
+}
+
+/// Serves on `listener` until `shutdown` completes; then the requests being answered finish
+/// and it returns.
+pub async fn serve(
+    server: Server,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(server)).with_graceful_shutdown(shutdown).await
+}
+
+/// The public URL of a server bound to `bind` when none is given.
+pub fn default_public_url(bind: SocketAddr) -> String {
+    format!("http://{bind}")
+}
+
+async fn healthz() -> impl IntoResponse {
+    axum::Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+}
+
+async fn not_found(request: Request) -> Response {
+    let id = request.extensions().get::<RequestId>().cloned();
+    failure(StatusCode::NOT_FOUND, &format!("there is nothing at {}", request.uri().path()), id.as_ref())
+}
+
+/// A JSON error: `{"error": "…", "request_id": "…"}`.
+pub fn failure(status: StatusCode, message: &str, id: Option<&RequestId>) -> Response {
+    let body = serde_json::json!({ "error": message, "request_id": id.map(|i| i.0.as_str()) });
+    (status, axum::Json(body)).into_response()
+}
+
+/// Gives each request an id (the caller's `x-request-id` when it sends one), logs the request
+/// with it and its answer's status and time, and returns it in `x-request-id`.
+async fn request_id(mut request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 100)
+        .map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), str::to_owned);
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let started = std::time::Instant::now();
+    let mut response = next.run(request).await;
+    let status = response.status().as_u16();
+    tracing::info!(request_id = %id, "{method} {path} → {status} in {:.1} ms", started.elapsed().as_secs_f64() * 1e3);
+    if status == 413 {
+        // Said in JSON like every other refusal.
+        let body =
+            serde_json::json!({ "error": format!("the request is larger than {BODY_LIMIT} bytes"), "request_id": id });
+        response = (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response();
+    }
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    response
+}
