@@ -32,7 +32,7 @@ fn a_saved_credential_keeps_its_secret_out_of_the_workspace_files() {
                 name,
                 ProviderSettings::from_json(
                     ProviderKind::Twilio,
-                    serde_json::json!({ "account_sid": "AC0123456789abcdef0123456789abcdef" }),
+                    serde_json::json!({ "account_sid": "AC0123456789abcdef0123456789abcdef", "from": "+14155550100" }),
                 )
                 .unwrap(),
                 Some(secret),

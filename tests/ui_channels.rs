@@ -1,6 +1,8 @@
 //! The Channels screen: an SMTP credential typed into its form is verified against a local SMTP
 //! sink (signing in with the typed password), saved with its password in the keychain only, and
-//! settings that cannot work are refused with what to fix, nothing saved.
+//! settings that cannot work are refused with what to fix, nothing saved. The SMS page: a Twilio
+//! credential checked as it is typed, its Auth Token in the keychain only (kept on Edit unless
+//! retyped), verified with a real message to a local fake Twilio, deleted with its keychain entry.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
@@ -10,7 +12,7 @@ use support::smtp_sink;
 use campaign_console::model::{Channel, ProviderKind};
 use campaign_console::ui::{App, SavedState, testing};
 use egui::accesskit::Role;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use support::{harness, settle, type_into};
 
 #[test]
@@ -122,7 +124,8 @@ fn settings_that_cannot_work_are_refused_with_what_to_fix() {
     ] {
         assert!(problems.iter().any(|p| p == expected), "{expected} not in {problems:#?}");
     }
-    h.get_by_label_contains("fix the 4 problems");
+    h.get_by_label_contains("Save is off until the 4 problems are fixed");
+    assert!(h.get_by_label("Save").accesskit_node().is_disabled(), "Save stays off while anything is wrong");
     h.get_by_label_contains("is not a host name or an IP address");
     h.get_by_label_contains("Port must be a number");
 
@@ -169,4 +172,81 @@ fn answers_carry_the_request_they_answer() {
     assert!(requests.contains(&Some(first)) && requests.contains(&Some(second)), "{requests:?}");
     console.send(ChannelCommand::Refresh);
     assert!(answers(&console).iter().all(|a| a.request.is_none()), "a plain send is nobody's request");
+}
+
+#[test]
+fn a_twilio_credential_is_checked_as_typed_verified_with_a_real_message_and_deleted_with_its_token() {
+    use support::fake_twilio::{FakeTwilio, SID, TOKEN};
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    let fake = FakeTwilio::start(|_, _| None);
+    let mut h = harness(App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    h.get_by_label_contains("Channels").click();
+    settle(&mut h);
+    h.get_by_label_contains("API credentials and inbound messages").click();
+    settle(&mut h);
+    h.get_by_label("+ New API credential").click();
+    h.run_steps(2);
+    type_into(&mut h, "Name", "Twilio US");
+    type_into(&mut h, "Account SID", "AC12");
+    type_into(&mut h, "From number", "+14155550100");
+    // A SID still being typed: the reason beside it, Save off.
+    h.get_by_label_contains("is not an Account SID: AC followed by 32 hexadecimal digits");
+    assert!(h.get_by_label("Save").accesskit_node().is_disabled());
+    type_into(&mut h, "Account SID", SID);
+    type_into(&mut h, "API base URL", &fake.base);
+    h.get_by_label_contains("Auth Token is missing");
+    assert!(h.get_by_label("Save").accesskit_node().is_disabled(), "no token yet");
+    h.get_by_role_and_label(Role::PasswordInput, "Auth Token").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::PasswordInput, "Auth Token").type_text(TOKEN);
+    h.run_steps(2);
+    assert!(!h.get_by_label("Save").accesskit_node().is_disabled(), "{:?}", h.state().channels_screen().problems());
+    h.get_by_label("Save").click();
+    h.run_steps(2);
+    settle(&mut h);
+    let saved = console.credentials().unwrap().into_iter().find(|c| c.name == "Twilio US").expect("saved");
+    assert_eq!((saved.channel, saved.provider()), (Channel::Sms, ProviderKind::Twilio));
+    assert_eq!(console.credential_secret(&saved).unwrap().as_deref(), Some(TOKEN), "in the secret store");
+    let on_disk = std::fs::read(dir.path().join("workspace.sqlite")).unwrap();
+    assert!(!on_disk.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()), "nowhere in the workspace");
+
+    // Edit: a new name, the token not retyped, kept.
+    type_into(&mut h, "Name", "Twilio EU");
+    h.get_by_label("Save").click();
+    h.run_steps(2);
+    settle(&mut h);
+    let edited = console.credentials().unwrap().into_iter().find(|c| c.id == saved.id).unwrap();
+    assert_eq!(edited.name, "Twilio EU");
+    assert_eq!(console.credential_secret(&edited).unwrap().as_deref(), Some(TOKEN), "kept unless retyped");
+
+    // Verify SMS connection: one real message, the provider's answer shown and kept.
+    h.get_by_label("Verify SMS connection…").click();
+    h.run_steps(2);
+    type_into(&mut h, "Number", "+33612345678");
+    // The dialog's Verify (the form behind it has one that connects without sending).
+    h.get_all_by_label("Verify").last().unwrap().click();
+    h.run_steps(2);
+    settle(&mut h);
+    let shown = h.state().channels_screen().sms_verification().cloned().expect("an answer");
+    let v = shown.unwrap();
+    assert!(v.ok && v.summary.contains("SM"), "{v:?}");
+    h.get_by_label_contains("Twilio took the message for +33612345678");
+    assert_eq!(fake.created().len(), 1, "one message was sent");
+    let kept = console.credentials().unwrap().into_iter().find(|c| c.id == saved.id).unwrap().verified;
+    assert_eq!(kept, Some(v), "kept on the credential");
+    h.get_by_label("Close").click();
+    h.run_steps(2);
+
+    // Delete, from the SMS page: the credential and its keychain entry go.
+    h.get_by_label_contains("API credentials and inbound messages").click();
+    settle(&mut h);
+    h.get_by_label("\u{1f5d1}").click();
+    h.run_steps(2);
+    h.get_by_label("Delete").click();
+    h.run_steps(2);
+    settle(&mut h);
+    assert!(console.credentials().unwrap().iter().all(|c| c.id != saved.id));
+    assert_eq!(console.credential_secret(&edited).unwrap(), None, "its token left the secret store");
 }

@@ -37,7 +37,7 @@ pub const ENTRY: Entry = Entry {
     first_on: &[Channel::Sms],
     fields: &[
         field("account_sid", "Account SID", FieldKind::Text, "AC followed by 32 hexadecimal digits"),
-        field("secret", "Auth Token", FieldKind::Secret, "kept in the keychain only"),
+        field("secret", "Auth Token", FieldKind::Secret, "kept in the keychain only").required(),
         field("messaging_service_sid", "Messaging Service SID", FieldKind::Text, "MG…; optional, else a From number"),
         field("from", "From number", FieldKind::Text, "+14155550100, when there is no Messaging Service"),
         field("inbound_number", "Inbound number", FieldKind::Text, "the number people reply to, +14155550100"),
@@ -256,6 +256,17 @@ pub fn explain(code: i64) -> Option<&'static str> {
 /// The code of "the recipient unsubscribed": the pipeline then turns their SMS opt-in off.
 pub const UNSUBSCRIBED: &str = "21610";
 
+/// An error's message split into the explanation and Twilio's own words, when it has both
+/// (Verify shows the first, and the second behind "Details").
+pub fn words_and_raw(message: &str) -> (&str, Option<&str>) {
+    match message.find(" (Twilio said: ") {
+        Some(i) if message.ends_with(')') => {
+            (&message[..i], Some(&message[i + " (Twilio said: ".len()..message.len() - 1]))
+        }
+        _ => (message, None),
+    }
+}
+
 /// A Twilio answer that is not a success, as the pipeline sees it.
 fn classify(status: reqwest::StatusCode, text: &str, retry_after: Option<Duration>) -> SendError {
     let api: ApiError = serde_json::from_str(text).unwrap_or_default();
@@ -269,7 +280,7 @@ fn classify(status: reqwest::StatusCode, text: &str, retry_after: Option<Duratio
                 said.clone()
             }
         },
-        |w| if said.trim().is_empty() { w.to_owned() } else { format!("{w} (Twilio: {said})") },
+        |w| if said.trim().is_empty() { w.to_owned() } else { format!("{w} (Twilio said: {said})") },
     );
     let transient = api.code == Some(20429) || status.as_u16() == 429 || status.is_server_error();
     if transient {
@@ -534,6 +545,7 @@ mod tests {
             assert!(matches!(e, SendError::Permanent { .. }), "{code}: {e:?}");
             assert_eq!(e.code(), code.to_string());
             assert!(e.message().contains("raw words"), "the provider's words stay: {e:?}");
+            assert_eq!(words_and_raw(e.message()).1, Some("raw words"));
         }
         assert!(bad(401, 20003).message().starts_with("Twilio refused the Account SID and Auth Token"));
         assert!(matches!(bad(429, 20429), SendError::Transient { .. }));

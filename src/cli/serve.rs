@@ -41,7 +41,10 @@ pub fn run(console: Console, args: Args) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("the server's runtime could not start")?;
-    runtime.block_on(async move {
+    // The Console outlives the server's runtime: it owns a runtime of its own, which must not
+    // be dropped from inside an async task.
+    let state = server::Server { console: Arc::clone(&console), public_url: public_url.clone() };
+    let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| {
             format!("cannot listen on {bind} (is another server using it? choose another with --bind)")
         })?;
@@ -49,11 +52,13 @@ pub fn run(console: Console, args: Args) -> anyhow::Result<()> {
         eprintln!(
             "Serving on http://{local} (public URL {public_url}); Twilio's status callbacks: {public_url}/webhooks/twilio/status, inbound: {public_url}/webhooks/twilio/inbound. Ctrl+C stops."
         );
-        let state = server::Server { console, public_url };
-        server::serve(state, listener, stopped()).await.context("the server stopped with an error")?;
-        eprintln!("Stopped.");
-        anyhow::Ok(())
-    })
+        server::serve(state, listener, stopped()).await.context("the server stopped with an error")
+    });
+    drop(runtime);
+    served?;
+    eprintln!("Stopped.");
+    drop(console);
+    Ok(())
 }
 
 /// A public URL as given: http(s) with a host.

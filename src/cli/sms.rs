@@ -65,6 +65,9 @@ pub enum SmsProvider {
         /// At most this many messages per second.
         #[arg(long, allow_negative_numbers = true)]
         rate: Option<f64>,
+        /// Make it the SMS default: what SMS activities that name no credential send with.
+        #[arg(long)]
+        default: bool,
     },
 }
 
@@ -85,7 +88,13 @@ pub fn run(console: &Console, action: SmsCmd) -> anyhow::Result<()> {
                 say!("Verified: {}", v.summary);
                 Ok(())
             } else {
-                anyhow::bail!("{} could not send: {} [code {}]", c.name, v.summary, v.code)
+                anyhow::bail!(
+                    "{} could not send: {} [code {}; the provider said: {}]",
+                    c.name,
+                    v.summary,
+                    v.code,
+                    v.detail
+                )
             }
         }
     }
@@ -111,6 +120,7 @@ fn add(console: &Console, provider: SmsProvider) -> anyhow::Result<()> {
         base_url,
         status_callback_base,
         rate,
+        default,
     } = provider;
     let settings = ProviderSettings::Twilio(model::settings::Twilio {
         account_sid,
@@ -137,6 +147,9 @@ fn add(console: &Console, provider: SmsProvider) -> anyhow::Result<()> {
     }
     let token = if deployed { None } else { Some(read_secret("TWILIO_AUTH_TOKEN", "Auth Token")?) };
     let c = console.add_credential(Channel::Sms, &name, settings, token.as_deref())?;
+    if default {
+        console.make_default_credential(c.id)?;
+    }
     if deployed {
         say!(
             "Added the Twilio credential \u{201c}{}\u{201d}; its Auth Token is read from {} at each use (nothing stored).",
@@ -145,6 +158,9 @@ fn add(console: &Console, provider: SmsProvider) -> anyhow::Result<()> {
         );
     } else {
         say!("Added the Twilio credential \u{201c}{}\u{201d}. {}", c.name, console.keychain_status().describe());
+    }
+    if default {
+        say!("SMS activities that name no credential now send through it.");
     }
     Ok(())
 }

@@ -18,6 +18,7 @@ pub enum Command {
     Proof(ProofCommand),
     Run(RunCommand),
     Channel(ChannelCommand),
+    Sms(SmsCommand),
     Import(ImportCommand),
     Browse(BrowseCommand),
     Job(JobCommand),
@@ -201,6 +202,13 @@ pub enum ChannelCommand {
     VerifySms { id: i64, to: String, body: String },
 }
 
+/// SMS beyond sending.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SmsCommand {
+    /// → [`ChannelEvent::SmsOverview`](super::ChannelEvent::SmsOverview).
+    Overview,
+}
+
 /// Importing customer data from files.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ImportCommand {
@@ -271,5 +279,11 @@ impl From<BrowseCommand> for Command {
 impl From<JobCommand> for Command {
     fn from(c: JobCommand) -> Self {
         Self::Job(c)
+    }
+}
+
+impl From<SmsCommand> for Command {
+    fn from(c: SmsCommand) -> Self {
+        Self::Sms(c)
     }
 }

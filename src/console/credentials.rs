@@ -163,34 +163,6 @@ impl Console {
         Ok(())
     }
 
-    /// The campaigns whose channel activities send through credential `id` (naming it, or
-    /// naming none on its channel while it is the default), with their status.
-    pub fn campaigns_using_credential(
-        &self,
-        id: i64,
-    ) -> Result<Vec<(String, crate::model::CampaignStatus)>, ConsoleError> {
-        let credentials = self.credentials()?;
-        let Some(credential) = credentials.iter().find(|c| c.id == id) else {
-            return Ok(Vec::new());
-        };
-        let mut out = Vec::new();
-        for campaign in self.campaigns()? {
-            let Ok(canvas) = self.canvas(&campaign) else { continue };
-            let uses = canvas.activities.iter().any(|a| match &a.kind {
-                crate::model::ActivityKind::Channel { channel, credential: named, .. } => {
-                    *channel == credential.channel
-                        && crate::model::credential_for(&credentials, *channel, named.as_deref())
-                            .is_ok_and(|c| c.is_some_and(|c| c.id == id))
-                }
-                _ => false,
-            });
-            if uses {
-                out.push((campaign.name.clone(), campaign.status));
-            }
-        }
-        Ok(out)
-    }
-
     /// Deletes a credential and its secrets; refused while a live or paused campaign sends
     /// through it (naming them).
     pub fn delete_credential(&self, id: i64) -> Result<(), ConsoleError> {
@@ -332,13 +304,16 @@ impl Console {
                 code: String::new(),
                 detail: String::new(),
             },
-            Err(e) => Verification {
-                at: self.now(),
-                ok: false,
-                summary: e.message().to_owned(),
-                code: e.code().to_owned(),
-                detail: e.to_string(),
-            },
+            Err(e) => {
+                let (words, raw) = crate::channels::twilio::words_and_raw(e.message());
+                Verification {
+                    at: self.now(),
+                    ok: false,
+                    summary: words.to_owned(),
+                    code: e.code().to_owned(),
+                    detail: raw.unwrap_or(words).to_owned(),
+                }
+            }
         };
         let conn = self.workspace.conn();
         store::credentials::set_verified(&conn, id, &verification)?;

@@ -150,6 +150,8 @@ pub enum ChannelEvent {
     /// What the provider answered a Verify SMS connection (kept on the credential), or why
     /// nothing was sent.
     SmsVerified(Result<crate::model::Verification, UserError>),
+    /// Which campaigns send through each SMS credential, and the newest inbound messages.
+    SmsOverview(Result<super::sms::SmsOverview, UserError>),
 }
 
 #[derive(Clone, Debug, PartialEq)]

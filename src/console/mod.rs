@@ -50,7 +50,7 @@ pub use crate::clock::Clock;
 pub use browse::{BROWSE_PAGE, DETAIL_ROWS};
 pub use command::{
     BrowseCommand, CampaignCommand, CanvasCommand, ChannelCommand, Command, DataCommand, ImportCommand, JobCommand,
-    ModelEdit, ProofCommand, RunCommand,
+    ModelEdit, ProofCommand, RunCommand, SmsCommand,
 };
 pub use counting::{MAX_CHOICES, ROWS_PAGE, RowsPage};
 pub use error::{ConsoleError, UserError};
@@ -63,7 +63,7 @@ pub use proofs::MessagePreview;
 pub use routes::{provider_form, providers_for};
 pub use runs::{LEDGER_PAGE, RunSummary};
 pub use scheduling::{LaunchReport, LifeAction, SCHEDULER_TICK, scheduler_plan};
-pub use sms::{Inbound, Reported, WebhookError, WebhookRequest};
+pub use sms::{INBOUND_KEPT, Inbound, Reported, SmsOverview, WebhookError, WebhookRequest};
 
 /// How many events may wait for the UI before senders wait (progress updates are dropped
 /// instead, since a newer one always follows).
@@ -341,6 +341,7 @@ impl Console {
             Command::Canvas(c) => self.canvas_command(c),
             Command::Run(c) => self.run_command(c),
             Command::Channel(c) => self.spawn(move |console| console.channel_command(c)),
+            Command::Sms(c) => self.spawn(move |console| console.sms_command(c)),
             Command::Import(c) => self.import_command(c),
             Command::Browse(c) => self.browse_command(c),
         }

@@ -52,6 +52,34 @@ impl Console {
         Ok(out)
     }
 
+    /// The campaigns whose channel activities send through credential `id` (naming it, or
+    /// naming none on its channel while it is the default), with their status.
+    pub fn campaigns_using_credential(
+        &self,
+        id: i64,
+    ) -> Result<Vec<(String, crate::model::CampaignStatus)>, ConsoleError> {
+        let credentials = self.credentials()?;
+        let Some(credential) = credentials.iter().find(|c| c.id == id) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for campaign in self.campaigns()? {
+            let Ok(canvas) = self.canvas(&campaign) else { continue };
+            let uses = canvas.activities.iter().any(|a| match &a.kind {
+                crate::model::ActivityKind::Channel { channel, credential: named, .. } => {
+                    *channel == credential.channel
+                        && crate::model::credential_for(&credentials, *channel, named.as_deref())
+                            .is_ok_and(|c| c.is_some_and(|c| c.id == id))
+                }
+                _ => false,
+            });
+            if uses {
+                out.push((campaign.name.clone(), campaign.status));
+            }
+        }
+        Ok(out)
+    }
+
     /// The provider and throttle for a channel activity's credential (the channel's default,
     /// or the built-in Sandbox, when it names none). Settings that cannot work are refused here,
     /// with what to fix, before anything is written.

@@ -2,10 +2,12 @@
 //! and the messages people reply with (keywords that opt them out or in, and help), each
 //! checked against the credential's signature before anything changes; and the Inbound list.
 
-use super::{Console, ConsoleError};
+use std::collections::BTreeMap;
+
+use super::{ChannelEvent, Console, ConsoleError, Event, SmsCommand, UserError};
 use crate::channels::twilio;
 use crate::model::sms::{InboundMessage, KeywordKind, Keywords};
-use crate::model::{Channel, Credential, ProviderSettings};
+use crate::model::{CampaignStatus, Channel, Credential, ProviderSettings};
 use crate::store;
 
 pub use crate::store::inbound::Reported;
@@ -47,6 +49,18 @@ impl From<store::StoreError> for WebhookError {
     fn from(e: store::StoreError) -> Self {
         Self::Console(e.into())
     }
+}
+
+/// The inbound messages the SMS screen shows, at most.
+pub const INBOUND_KEPT: usize = 200;
+
+/// What the SMS screen shows beside the credentials.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SmsOverview {
+    /// The campaigns sending through each SMS credential (by id), with their status.
+    pub usage: BTreeMap<i64, Vec<(String, CampaignStatus)>>,
+    /// The newest first.
+    pub inbound: Vec<InboundMessage>,
 }
 
 /// What an inbound message did.
@@ -184,6 +198,25 @@ impl Console {
             tracing::info!("an SMS from {from} {} ({} profiles changed)", k.label(), changed.len());
         }
         Ok(Inbound { keyword, changed, reply, repeated: false })
+    }
+
+    /// Which campaigns send through each SMS credential (by id), and the newest inbound
+    /// messages.
+    pub fn sms_overview(&self) -> Result<SmsOverview, ConsoleError> {
+        let mut usage = BTreeMap::new();
+        for c in self.credentials()?.into_iter().filter(|c| c.channel == Channel::Sms) {
+            usage.insert(c.id, self.campaigns_using_credential(c.id)?);
+        }
+        Ok(SmsOverview { usage, inbound: self.inbound_messages(INBOUND_KEPT)? })
+    }
+
+    pub(super) fn sms_command(&self, command: SmsCommand) -> Vec<Event> {
+        match command {
+            SmsCommand::Overview => {
+                let overview = self.sms_overview().map_err(|e| UserError::new("Could not read the SMS overview", &e));
+                vec![ChannelEvent::SmsOverview(overview).into()]
+            }
+        }
     }
 
     /// The newest messages people sent to the workspace's numbers, at most `limit`.

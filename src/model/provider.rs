@@ -26,10 +26,12 @@ pub struct Field {
     pub hint: &'static str,
     /// What a new credential's form starts with ("" for nothing).
     pub default: &'static str,
+    /// A credential cannot work without it (a secret is then asked for until one is stored).
+    pub required: bool,
 }
 
 pub const fn field(key: &'static str, label: &'static str, kind: FieldKind, hint: &'static str) -> Field {
-    Field { key, label, kind, hint, default: "" }
+    Field { key, label, kind, hint, default: "", required: false }
 }
 
 impl Field {
@@ -37,6 +39,13 @@ impl Field {
     #[must_use]
     pub const fn with_default(mut self, default: &'static str) -> Self {
         self.default = default;
+        self
+    }
+
+    /// The field, which a credential cannot do without.
+    #[must_use]
+    pub const fn required(mut self) -> Self {
+        self.required = true;
         self
     }
 }

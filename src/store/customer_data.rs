@@ -166,7 +166,10 @@ pub fn keys_where(conn: &Connection, table: &str, key_column: &str, by: &str, va
         k = quote_ident(key_column)?,
     );
     let mut stmt = conn.prepare(&sql)?;
-    let keys = stmt.query_map([value], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut keys = Vec::new();
+    for key in stmt.query_map([value], |r| r.get::<_, String>(0))? {
+        keys.push(key?);
+    }
     Ok(keys)
 }
 

@@ -81,6 +81,9 @@ pub enum Reported {
     Noted { event: Option<&'static str> },
 }
 
+/// A sent message's ledger row: its id, delivery, campaign, recipient and provider status.
+type SentRow = (i64, i64, Option<i64>, String, Option<String>);
+
 /// The final statuses of a message at the provider, and the event each writes.
 const FINAL: [(&str, &str); 3] = [("delivered", "delivered"), ("undelivered", "bounced"), ("failed", "bounced")];
 
@@ -94,7 +97,7 @@ pub fn report(
     now: jiff::Timestamp,
 ) -> Result<Reported> {
     let tx = conn.unchecked_transaction()?;
-    let row: Option<(i64, i64, Option<i64>, String, Option<String>)> = tx
+    let row: Option<SentRow> = tx
         .query_row(
             "SELECT l.id, l.delivery_id, d.campaign_id, l.recipient_key, l.provider_status
              FROM cc_ledger l JOIN cc_deliveries d ON d.id = l.delivery_id

@@ -125,7 +125,8 @@ fn answer(
         sid: format!("SM{:032x}", kept.len() + 1),
         to,
         form,
-        date_sent: jiff::fmt::rfc2822::to_string(&jiff::Zoned::now().with_time_zone(jiff::tz::TimeZone::UTC)).unwrap(),
+        date_sent: jiff::fmt::rfc2822::to_string(&campaign_console::clock::wall().to_zoned(jiff::tz::TimeZone::UTC))
+            .unwrap(),
     };
     let body = resource(&m).to_string();
     kept.push(m);

@@ -3,16 +3,20 @@
 //! sending) and delete it. Secrets typed here go to the keychain; the form shows whether one is
 //! stored, never what it is.
 
+mod form;
+mod sms;
+
 use egui::RichText;
+
+use form::{FIELD, Form, fields, setting_editor};
 
 use super::screen::{Screen, ScreenContext};
 use super::secret_field::secret_field;
 use super::{Commands, sentence, theme};
 use crate::console::ChannelCommand;
-use crate::console::{ChannelEvent, Event, RequestId, UserError, provider_form, providers_for};
-use crate::model::provider::{Field, FieldKind as Kind};
-use crate::model::{Channel, Credential, ProviderKind, ProviderSettings};
-use crate::secrets::Typed;
+use crate::console::{ChannelEvent, Event, RequestId, UserError, providers_for};
+use crate::model::provider::FieldKind as Kind;
+use crate::model::{Channel, Credential, ProviderKind};
 
 #[derive(Default)]
 pub struct ChannelsScreen {
@@ -34,173 +38,12 @@ pub struct ChannelsScreen {
     test_to: String,
     /// The result on show is a test email's, not Verify's.
     tested: bool,
-}
-
-/// The size of a setting's text field: as wide on every form, whatever the other fields (a
-/// grid's columns keep the width they had the frame before).
-const FIELD: [f32; 2] = [320.0, 20.0];
-
-/// A provider's form, from the provider registry.
-fn fields(provider: ProviderKind) -> Vec<Field> {
-    provider_form(provider)
-}
-
-/// The form being edited.
-#[derive(Clone)]
-struct Form {
-    id: Option<i64>,
-    channel: Channel,
-    provider: ProviderKind,
-    name: String,
-    /// Settings as typed, by key.
-    values: std::collections::BTreeMap<&'static str, String>,
-    /// Secrets as typed, by slot (the key of their field).
-    secrets: std::collections::BTreeMap<&'static str, String>,
-    reveal: bool,
-    /// The slots that hold a secret in the keychain already.
-    stored: Vec<String>,
-}
-
-impl Form {
-    fn new(channel: Channel, provider: ProviderKind) -> Self {
-        let mut form = Self {
-            id: None,
-            channel,
-            provider,
-            name: String::new(),
-            values: Default::default(),
-            secrets: Default::default(),
-            reveal: false,
-            stored: Vec::new(),
-        };
-        form.defaults();
-        form
-    }
-
-    fn defaults(&mut self) {
-        for f in fields(self.provider) {
-            let value = match (f.kind, f.key) {
-                (Kind::Secret, _) => continue,
-                (Kind::Choice(options), _) if f.default.is_empty() => options[0].0.to_owned(),
-                _ => f.default.to_owned(),
-            };
-            self.values.entry(f.key).or_insert(value);
-        }
-    }
-
-    fn of(c: &Credential) -> Self {
-        let mut form = Self::new(c.channel, c.provider());
-        form.id = Some(c.id);
-        form.name = c.name.clone();
-        form.stored = c.secrets.keys().cloned().collect();
-        let settings = c.settings.to_json();
-        for f in fields(c.provider()) {
-            let value = match (f.kind, settings.get(f.key)) {
-                (_, None | Some(serde_json::Value::Null)) => continue,
-                (Kind::Lines, Some(serde_json::Value::Object(map))) => map
-                    .iter()
-                    .map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or_default()))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-                (_, Some(serde_json::Value::String(s))) => s.clone(),
-                (_, Some(other)) => other.to_string(),
-            };
-            form.values.insert(f.key, value);
-        }
-        form
-    }
-
-    /// The settings as typed, or what is wrong with what was typed.
-    fn settings(&self) -> Result<ProviderSettings, UserError> {
-        let mut map = serde_json::Map::new();
-        for f in fields(self.provider) {
-            let text = self.values.get(f.key).map_or("", |s| s.trim());
-            if text.is_empty() || matches!(f.kind, Kind::Secret) {
-                continue;
-            }
-            let value = match f.kind {
-                Kind::Number => {
-                    let x = text.replace(',', ".").parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| {
-                        UserError::plain(format!("{} must be a number, not \u{201c}{text}\u{201d}", f.label))
-                    })?;
-                    if x.fract() == 0.0 && x.abs() < 1e15 {
-                        serde_json::Value::from(x as i64)
-                    } else {
-                        serde_json::Value::from(x)
-                    }
-                }
-                Kind::Lines => {
-                    let mut headers = serde_json::Map::new();
-                    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-                        let (name, value) = line.split_once(':').ok_or_else(|| {
-                            UserError::plain(format!(
-                                "the header line \u{201c}{line}\u{201d} needs a colon: Name: value"
-                            ))
-                        })?;
-                        headers.insert(name.trim().to_owned(), serde_json::Value::from(value.trim()));
-                    }
-                    serde_json::Value::Object(headers)
-                }
-                _ => serde_json::Value::from(text),
-            };
-            map.insert(f.key.to_owned(), value);
-        }
-        ProviderSettings::from_json(self.provider, serde_json::Value::Object(map))
-            .map_err(|e| UserError::plain(e.to_string()))
-    }
-
-    /// The settings as typed, and every problem with the form, each with the key of its field
-    /// ("name" for the name, "" for the whole form): all at once, not the first only.
-    fn checked(&self, others: &[Credential]) -> (Option<ProviderSettings>, Vec<(&'static str, String)>) {
-        let mut problems = Vec::new();
-        let name = self.name.trim();
-        if name.is_empty() {
-            problems.push(("name", "Give the credential a name.".to_owned()));
-        } else if others
-            .iter()
-            .any(|c| c.channel == self.channel && Some(c.id) != self.id && c.name.to_lowercase() == name.to_lowercase())
-        {
-            problems.push((
-                "name",
-                format!("A {} credential named \u{201c}{name}\u{201d} already exists.", self.channel.label()),
-            ));
-        }
-        // Each field alone first (a number that is not one); the provider's checks then see
-        // the fields that could be read.
-        let mut one = self.clone();
-        for f in fields(self.provider) {
-            let mut just = self.clone();
-            just.values.retain(|k, _| *k == f.key);
-            if let Err(e) = just.settings() {
-                problems.push((f.key, e.message));
-                one.values.remove(f.key);
-            }
-        }
-        let settings = match one.settings() {
-            Ok(settings) => Some(settings),
-            Err(e) => {
-                problems.push(("", e.message));
-                None
-            }
-        };
-        for (key, why) in settings.iter().flat_map(crate::console::Console::credential_problems) {
-            if !problems.iter().any(|(k, _)| *k == key) {
-                problems.push((key, why));
-            }
-        }
-        (settings, problems)
-    }
-
-    /// The secrets typed, by slot: only the slots this provider's form has.
-    fn typed_secrets(&self) -> std::collections::BTreeMap<String, Typed> {
-        fields(self.provider)
-            .iter()
-            .filter(|f| f.kind == Kind::Secret)
-            .filter_map(|f| {
-                self.secrets.get(f.key).filter(|v| !v.is_empty()).map(|v| (f.key.to_owned(), Typed(v.clone())))
-            })
-            .collect()
-    }
+    /// The SMS page is on show (instead of a form).
+    sms_page: bool,
+    /// What the SMS page shows beside the credentials.
+    sms_overview: Option<Result<crate::console::SmsOverview, UserError>>,
+    /// The Verify SMS connection dialog, when open.
+    verify_sms: Option<sms::VerifyDialog>,
 }
 
 impl ChannelsScreen {
@@ -250,12 +93,13 @@ impl ChannelsScreen {
             self.asked = true;
             commands.push(ChannelCommand::Refresh);
         }
-        egui::Panel::left("credential_list").resizable(false).exact_size(300.0).show(ui, |ui| {
-            self.list_ui(ui);
+        egui::Panel::left("credential_list").resizable(false).exact_size(270.0).show(ui, |ui| {
+            self.list_ui(ui, commands);
         });
         egui::CentralPanel::default().show(ui, |ui| {
             egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| match self.form.as_mut() {
                 Some(_) => self.form_ui(ui, commands),
+                None if self.sms_page => self.sms_page_ui(ui, commands),
                 None => {
                     ui.add_space(24.0);
                     ui.label(
@@ -266,9 +110,44 @@ impl ChannelsScreen {
             });
         });
         self.delete_window(ui, commands);
+        if let Some(dialog) = self.verify_sms.as_mut()
+            && !sms::verify_window(ui, dialog, commands)
+        {
+            self.verify_sms = None;
+        }
     }
 
-    fn list_ui(&mut self, ui: &mut egui::Ui) {
+    fn sms_page_ui(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
+        let list = self.list.clone().unwrap_or_default();
+        match sms::page(ui, &list, self.sms_overview.as_ref(), commands) {
+            Some(sms::RowAction::New) => self.open_form(Form::new(Channel::Sms, ProviderKind::Twilio)),
+            Some(sms::RowAction::Edit(c)) => self.open_form(Form::of(&c)),
+            Some(sms::RowAction::Verify(c)) => self.verify_sms = Some(sms::VerifyDialog::new(&c)),
+            Some(sms::RowAction::Delete(id)) => self.confirm_delete = Some(id),
+            None => {}
+        }
+    }
+
+    /// Shows the SMS page, reading what it shows.
+    fn open_sms_page(&mut self, commands: &mut Commands) {
+        self.sms_page = true;
+        self.form = None;
+        self.sms_overview = None;
+        commands.push(crate::console::SmsCommand::Overview);
+    }
+
+    fn open_form(&mut self, form: Form) {
+        self.form = Some(form);
+        self.verified = None;
+        self.error = None;
+    }
+
+    /// What the Verify SMS connection dialog shows (tests).
+    pub fn sms_verification(&self) -> Option<&Result<crate::model::Verification, UserError>> {
+        self.verify_sms.as_ref().and_then(|d| d.result.as_ref())
+    }
+
+    fn list_ui(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
         ui.add_space(8.0);
         ui.horizontal(|ui| {
             ui.heading("Channels");
@@ -284,9 +163,20 @@ impl ChannelsScreen {
             return;
         };
         let mut open = None;
+        let mut open_sms = false;
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
             for channel in Channel::ALL {
                 ui.label(RichText::new(channel.label()).strong());
+                if channel == Channel::Sms
+                    && ui
+                        .selectable_label(
+                            self.sms_page && self.form.is_none(),
+                            "   API credentials and inbound messages",
+                        )
+                        .clicked()
+                {
+                    open_sms = true;
+                }
                 let of_channel: Vec<&Credential> = list.iter().filter(|c| c.channel == channel).collect();
                 if of_channel.is_empty() {
                     ui.label(RichText::new("   none: sends through the Sandbox").color(theme::muted(ui)));
@@ -309,18 +199,29 @@ impl ChannelsScreen {
             }
         });
         if let Some(c) = open {
-            self.form = Some(Form::of(&c));
-            self.verified = None;
-            self.error = None;
+            self.open_form(Form::of(&c));
+        }
+        if open_sms {
+            self.open_sms_page(commands);
         }
     }
 
     fn form_ui(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
         let Some(form) = self.form.as_mut() else { return };
+        // Checked as it is typed: every problem, each beside its field once something is typed
+        // there (all of them are listed by Save, which stays off until there is none).
+        self.problems = form.checked(self.list.as_deref().unwrap_or_default()).1;
         let problems = &self.problems;
+        let typed: Vec<&'static str> = form
+            .values
+            .iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .map(|(k, _)| *k)
+            .chain((!form.name.trim().is_empty()).then_some("name"))
+            .collect();
         // The problem with a field, in the column beside it.
         let problem_cell = |ui: &mut egui::Ui, key: &str| {
-            if let Some((_, why)) = problems.iter().find(|(k, _)| *k == key) {
+            if let Some((_, why)) = problems.iter().find(|(k, _)| *k == key).filter(|_| typed.contains(&key)) {
                 ui.colored_label(theme::error(ui), format!("{} {}", theme::ICON_ERROR, sentence(why)));
             }
         };
@@ -373,6 +274,7 @@ impl ChannelsScreen {
                 if let Kind::Secret = f.kind {
                     let stored = form.stored.iter().any(|k| k == f.key);
                     secret_field(ui, form.secrets.entry(f.key).or_default(), &mut form.reveal, stored, label);
+                    problem_cell(ui, f.key);
                     ui.end_row();
                     continue;
                 }
@@ -397,29 +299,23 @@ impl ChannelsScreen {
     /// Save, Verify, Send test email, Make default and Delete.
     fn form_buttons(&mut self, ui: &mut egui::Ui, form: &Form, commands: &mut Commands) {
         ui.horizontal(|ui| {
-            let save = ui.add_enabled(self.saving.is_none(), egui::Button::new("Save"));
-            if save.clicked() {
-                let (settings, problems) = form.checked(self.list.as_deref().unwrap_or_default());
-                self.problems = problems;
-                match self.problems.len() {
-                    0 => {}
-                    1 => self.error = Some(UserError::plain("fix the problem shown next to its field.")),
-                    n => {
-                        self.error = Some(UserError::plain(format!("fix the {n} problems shown next to their fields.")))
-                    }
-                }
-                if let (true, Some(settings)) = (self.problems.is_empty(), settings) {
-                    self.error = None;
-                    self.saving = Some(commands.push(ChannelCommand::Save {
-                        id: form.id,
-                        channel: form.channel,
-                        name: form.name.clone(),
-                        settings,
-                        secrets: form.typed_secrets(),
-                    }));
-                    if let Some(f) = self.form.as_mut() {
-                        f.secrets.clear();
-                    }
+            let (settings, problems) = form.checked(self.list.as_deref().unwrap_or_default());
+            let reasons: Vec<String> = problems.iter().map(|(_, why)| sentence(why)).collect();
+            let save = ui.add_enabled(self.saving.is_none() && problems.is_empty(), egui::Button::new("Save"));
+            let save = if problems.is_empty() { save } else { save.on_disabled_hover_text(reasons.join("\n")) };
+            if save.clicked()
+                && let (true, Some(settings)) = (problems.is_empty(), settings)
+            {
+                self.error = None;
+                self.saving = Some(commands.push(ChannelCommand::Save {
+                    id: form.id,
+                    channel: form.channel,
+                    name: form.name.clone(),
+                    settings,
+                    secrets: form.typed_secrets(),
+                }));
+                if let Some(f) = self.form.as_mut() {
+                    f.secrets.clear();
                 }
             }
             let verify = ui.add_enabled(self.verifying.is_none(), egui::Button::new("Verify"));
@@ -478,6 +374,12 @@ impl ChannelsScreen {
                 {
                     commands.push(ChannelCommand::MakeDefault { id });
                 }
+                if form.channel == Channel::Sms
+                    && ui.button("Verify SMS connection…").on_hover_text("Send one real message through it").clicked()
+                    && let Some(c) = self.list().iter().find(|c| c.id == id)
+                {
+                    self.verify_sms = Some(sms::VerifyDialog::new(c));
+                }
                 if ui.button("Delete…").clicked() {
                     self.confirm_delete = Some(id);
                 }
@@ -485,14 +387,23 @@ impl ChannelsScreen {
         });
     }
 
-    /// Why the form was not saved, and what Verify or the test email found.
+    /// Why Save is off, why the form was not saved, and what Verify or the test email found.
     fn form_outcome(&self, ui: &mut egui::Ui) {
         ui.add_space(8.0);
+        let off = match self.problems.as_slice() {
+            [] => None,
+            [(_, why)] => Some(format!("Save is off until this is fixed: {}", sentence(why))),
+            [(_, why), ..] => Some(format!(
+                "Save is off until the {} problems are fixed. First: {}",
+                self.problems.len(),
+                sentence(why)
+            )),
+        };
+        if let Some(off) = off {
+            ui.colored_label(theme::warning(ui), format!("{} {off}", theme::ICON_ERROR));
+        }
         if let Some(e) = &self.error {
             ui.colored_label(theme::error(ui), format!("{} Not saved: {e}", theme::ICON_ERROR));
-            for (_, why) in self.problems.iter().filter(|(k, _)| k.is_empty()) {
-                ui.colored_label(theme::error(ui), format!("{} {}", theme::ICON_ERROR, sentence(why)));
-            }
         }
         match &self.verified {
             Some(Ok(what)) => {
@@ -529,43 +440,6 @@ impl ChannelsScreen {
     }
 }
 
-/// The editor of one setting of a provider's form.
-fn setting_editor(ui: &mut egui::Ui, f: &Field, value: &mut String, label: egui::Id) {
-    match f.kind {
-        Kind::Text | Kind::Number => {
-            ui.add_sized(FIELD, egui::TextEdit::singleline(value).hint_text(f.hint)).labelled_by(label);
-        }
-        Kind::Lines => {
-            ui.add_sized([FIELD[0], 60.0], egui::TextEdit::multiline(value).hint_text(f.hint).desired_rows(3))
-                .labelled_by(label);
-        }
-        Kind::Choice(options) => {
-            let text =
-                |v: &str| options.iter().find(|(o, _)| *o == v).map_or_else(|| v.to_owned(), |(_, l)| (*l).to_owned());
-            egui::ComboBox::from_id_salt(f.key)
-                .selected_text(text(value))
-                .show_ui(ui, |ui| {
-                    for (o, label) in options {
-                        ui.selectable_value(value, (*o).to_owned(), *label);
-                    }
-                })
-                .response
-                .labelled_by(label);
-        }
-        Kind::Secret => {}
-        Kind::Folder => {
-            ui.horizontal(|ui| {
-                ui.add(egui::TextEdit::singleline(value).hint_text(f.hint).desired_width(240.0)).labelled_by(label);
-                if ui.button("Choose…").clicked()
-                    && let Some(dir) = rfd::FileDialog::new().pick_folder()
-                {
-                    *value = dir.display().to_string();
-                }
-            });
-        }
-    }
-}
-
 impl Screen for ChannelsScreen {
     fn ui(&mut self, ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
         self.draw(ui, cx.commands);
@@ -582,6 +456,13 @@ impl Screen for ChannelsScreen {
             Event::Channel(ChannelEvent::Verified(result)) if request.is_some() && request == self.verifying => {
                 self.verified(result.clone());
             }
+            Event::Channel(ChannelEvent::SmsVerified(result)) => {
+                if let Some(d) = self.verify_sms.as_mut().filter(|d| request.is_some() && d.waiting == request) {
+                    d.waiting = None;
+                    d.result = Some(result.clone());
+                }
+            }
+            Event::Channel(ChannelEvent::SmsOverview(overview)) => self.sms_overview = Some(overview.clone()),
             _ => {}
         }
     }
