@@ -132,6 +132,7 @@ const CAPABILITIES: &[&[&str]] = &[
     &["proofs.rs"],
     &["credentials.rs"],
     &["sms.rs"],
+    &["server.rs"],
     &["runs.rs", "scheduling.rs"],
     &["imports.rs"],
 ];

@@ -8,6 +8,8 @@
 
 use support::mock_http;
 use support::smtp_sink;
+#[path = "sms/custom.rs"]
+mod custom;
 mod support;
 #[path = "sms/twilio.rs"]
 mod twilio;

@@ -172,7 +172,7 @@ impl Provider for DirectMail {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities { lookup: true }
+        Capabilities { lookup: true, ..Capabilities::default() }
     }
 
     fn send<'a>(&'a self, m: &'a Outgoing) -> Answer<'a, String> {

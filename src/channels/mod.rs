@@ -1,6 +1,7 @@
 //! Providers: what sends a message on a channel. Each is behind [`Provider`]; the delivery
 //! workers call it for one ledger row at a time, several at once on the Console's runtime.
 
+pub mod custom_sms;
 pub mod direct_mail;
 pub mod registry;
 pub mod sandbox;
@@ -16,7 +17,7 @@ use crate::model::ProviderSettings;
 use crate::model::settings;
 
 /// A message ready to go: rendered for one recipient.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Outgoing {
     /// Unique per delivery, recipient and secondary row; a provider that supports idempotency
     /// keys gets it, and crash recovery looks messages up by it.
@@ -29,6 +30,9 @@ pub struct Outgoing {
     /// Named values of the recipient a provider writes as they are (the columns of a direct-mail
     /// extraction), in order.
     pub fields: Vec<(String, String)>,
+    /// The recipient's profile row (column → value), for providers that ask for it
+    /// ([`Capabilities::profile_values`]); `Null` otherwise.
+    pub profile: serde_json::Value,
 }
 
 /// Why a credential's settings cannot work, or a provider cannot be built, in words for the
@@ -105,6 +109,9 @@ impl SendError {
 pub struct Capabilities {
     /// It can tell whether a message was sent (crash recovery).
     pub lookup: bool,
+    /// It writes the recipient's profile values itself (a custom provider's payload):
+    /// [`Outgoing::profile`] is filled for it.
+    pub profile_values: bool,
 }
 
 /// What a provider's call gives back, later.

@@ -92,7 +92,7 @@ impl Provider for Sandbox {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities { lookup: true }
+        Capabilities { lookup: true, ..Capabilities::default() }
     }
 
     fn send<'a>(&'a self, m: &'a Outgoing) -> Answer<'a, String> {

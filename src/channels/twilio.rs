@@ -399,7 +399,7 @@ impl Provider for Twilio {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities { lookup: true }
+        Capabilities { lookup: true, ..Capabilities::default() }
     }
 
     fn send<'a>(&'a self, m: &'a Outgoing) -> Answer<'a, String> {

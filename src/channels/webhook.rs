@@ -176,7 +176,7 @@ impl Provider for Webhook {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities { lookup: false }
+        Capabilities { lookup: false, ..Capabilities::default() }
     }
 
     fn send<'a>(&'a self, m: &'a Outgoing) -> Answer<'a, String> {

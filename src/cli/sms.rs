@@ -17,6 +17,15 @@ pub enum SmsCmd {
     },
     /// List the SMS credentials (no secret is printed).
     List,
+    /// Print the two URLs a custom credential gives its provider (inbound messages, delivery
+    /// feedback), with the credential's token.
+    Webhooks {
+        /// The credential's name.
+        credential: String,
+        /// Where this app's server is reachable from the provider.
+        #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
+        public_url: String,
+    },
     /// Remove an SMS credential and its keychain entries (refused while a live campaign sends
     /// through it).
     Remove {
@@ -40,41 +49,98 @@ pub enum SmsCmd {
 #[derive(Subcommand)]
 pub enum SmsProvider {
     /// Twilio: the Auth Token is read from standard input or TWILIO_AUTH_TOKEN.
-    Twilio {
-        /// The credential's name (unique).
-        #[arg(long)]
-        name: String,
-        /// AC followed by 32 hexadecimal digits.
-        #[arg(long)]
-        account_sid: String,
-        /// MG followed by 32 hexadecimal digits (else give --from).
-        #[arg(long, required_unless_present = "from")]
-        messaging_service_sid: Option<String>,
-        /// The sender's number (+14155550100), when there is no Messaging Service.
-        #[arg(long)]
-        from: Option<String>,
-        /// The number people reply to.
-        #[arg(long)]
-        inbound_number: Option<String>,
-        /// Where Twilio's API is (a local fake); default https://api.twilio.com.
-        #[arg(long, value_name = "URL")]
-        base_url: Option<String>,
-        /// Where this app's server is reachable, for delivery reports.
-        #[arg(long, value_name = "URL")]
-        status_callback_base: Option<String>,
-        /// At most this many messages per second.
-        #[arg(long, allow_negative_numbers = true)]
-        rate: Option<f64>,
-        /// Make it the SMS default: what SMS activities that name no credential send with.
-        #[arg(long)]
-        default: bool,
-    },
+    Twilio(TwilioArgs),
+    /// Any HTTP SMS or RCS API: the payload template (JSON with {{to}}, {{from}}, {{body}},
+    /// {{message_id}}, {{profile.*}}) is read from a file; the password, token, key or OAuth2
+    /// client secret from standard input or CUSTOM_SMS_SECRET.
+    Custom(CustomArgs),
+}
+
+#[derive(clap::Args)]
+pub struct TwilioArgs {
+    /// The credential's name (unique).
+    #[arg(long)]
+    name: String,
+    /// AC followed by 32 hexadecimal digits.
+    #[arg(long)]
+    account_sid: String,
+    /// MG followed by 32 hexadecimal digits (else give --from).
+    #[arg(long, required_unless_present = "from")]
+    messaging_service_sid: Option<String>,
+    /// The sender's number (+14155550100), when there is no Messaging Service.
+    #[arg(long)]
+    from: Option<String>,
+    /// The number people reply to.
+    #[arg(long)]
+    inbound_number: Option<String>,
+    /// Where Twilio's API is (a local fake); default https://api.twilio.com.
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+    /// Where this app's server is reachable, for delivery reports.
+    #[arg(long, value_name = "URL")]
+    status_callback_base: Option<String>,
+    /// At most this many messages per second.
+    #[arg(long, allow_negative_numbers = true)]
+    rate: Option<f64>,
+    /// Make it the SMS default: what SMS activities that name no credential send with.
+    #[arg(long)]
+    default: bool,
+}
+
+#[derive(clap::Args)]
+pub struct CustomArgs {
+    /// The credential's name (unique).
+    #[arg(long)]
+    name: String,
+    /// The provider as people name it; default: the credential's name.
+    #[arg(long)]
+    provider_name: Option<String>,
+    /// Where messages are sent.
+    #[arg(long)]
+    url: String,
+    /// The payload template's file.
+    #[arg(long, value_name = "FILE")]
+    payload: std::path::PathBuf,
+    /// none, basic, bearer, header:NAME (an API key in header NAME) or oauth2.
+    #[arg(long, default_value = "none")]
+    auth: String,
+    /// The user (basic) or client ID (oauth2).
+    #[arg(long)]
+    user: Option<String>,
+    /// The OAuth2 token URL.
+    #[arg(long, value_name = "URL")]
+    token_url: Option<String>,
+    /// An extra header, "Name: value" (again for more).
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    headers: Vec<String>,
+    /// The sender ({{from}}).
+    #[arg(long)]
+    from: Option<String>,
+    /// A JSON pointer to the message id in the provider's answer.
+    #[arg(long, value_name = "POINTER")]
+    message_id_at: Option<String>,
+    /// A JSON pointer to the error code in a refusal.
+    #[arg(long, value_name = "POINTER")]
+    error_at: Option<String>,
+    /// At most this many messages per second.
+    #[arg(long, allow_negative_numbers = true)]
+    rate: Option<f64>,
+    /// Make it the SMS default.
+    #[arg(long)]
+    default: bool,
 }
 
 pub fn run(console: &Console, action: SmsCmd) -> anyhow::Result<()> {
     match action {
         SmsCmd::Add { provider } => add(console, provider),
         SmsCmd::List => list(console),
+        SmsCmd::Webhooks { credential, public_url } => {
+            let c = find(console, &credential)?;
+            let (inbound, feedback) = console.sms_webhook_urls(c.id, &public_url)?;
+            say!("Inbound messages:  {inbound}");
+            say!("Delivery feedback: {feedback}");
+            Ok(())
+        }
         SmsCmd::Remove { credential } => {
             let c = find(console, &credential)?;
             console.delete_credential(c.id)?;
@@ -111,7 +177,14 @@ fn find(console: &Console, name: &str) -> anyhow::Result<model::Credential> {
 }
 
 fn add(console: &Console, provider: SmsProvider) -> anyhow::Result<()> {
-    let SmsProvider::Twilio {
+    match provider {
+        SmsProvider::Twilio(args) => add_twilio(console, args),
+        SmsProvider::Custom(args) => add_custom(console, args),
+    }
+}
+
+fn add_twilio(console: &Console, args: TwilioArgs) -> anyhow::Result<()> {
+    let TwilioArgs {
         name,
         account_sid,
         messaging_service_sid,
@@ -121,7 +194,7 @@ fn add(console: &Console, provider: SmsProvider) -> anyhow::Result<()> {
         status_callback_base,
         rate,
         default,
-    } = provider;
+    } = args;
     let settings = ProviderSettings::Twilio(model::settings::Twilio {
         account_sid,
         messaging_service_sid: messaging_service_sid.unwrap_or_default(),
@@ -165,6 +238,74 @@ fn add(console: &Console, provider: SmsProvider) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn add_custom(console: &Console, args: CustomArgs) -> anyhow::Result<()> {
+    let CustomArgs {
+        name,
+        provider_name,
+        url,
+        payload,
+        auth,
+        user,
+        token_url,
+        headers,
+        from,
+        message_id_at,
+        error_at,
+        rate,
+        default,
+    } = args;
+    let template = std::fs::read_to_string(&payload)
+        .map_err(|e| anyhow::anyhow!("the payload template {} cannot be read: {e}", payload.display()))?;
+    let (auth, auth_header) = match auth.split_once(':') {
+        Some(("header", name)) => ("header".to_owned(), name.trim().to_owned()),
+        _ => (auth.trim().to_owned(), String::new()),
+    };
+    let mut header_map = std::collections::BTreeMap::new();
+    for h in &headers {
+        let (k, v) = h
+            .split_once(':')
+            .ok_or_else(|| anyhow::anyhow!("--header \u{201c}{h}\u{201d} needs a colon: \"Name: value\""))?;
+        header_map.insert(k.trim().to_owned(), v.trim().to_owned());
+    }
+    let settings = ProviderSettings::CustomSms(model::settings::CustomSms {
+        provider_name: provider_name.unwrap_or_else(|| name.clone()),
+        url,
+        auth: auth.clone(),
+        username: user.unwrap_or_default(),
+        auth_header,
+        token_url: token_url.unwrap_or_default(),
+        headers: header_map,
+        from: from.unwrap_or_default(),
+        payload: template,
+        message_id_pointer: message_id_at.unwrap_or_default(),
+        error_pointer: error_at.unwrap_or_default(),
+        pace: model::settings::Pace { rate_per_second: rate, ..Default::default() },
+        ..Default::default()
+    });
+    if let Err(e) = campaign_console::channels::check_settings(&settings) {
+        anyhow::bail!("nothing was added: {e}");
+    }
+    let keychain = console.keychain_status();
+    if !keychain.is_persistent() {
+        anyhow::bail!(
+            "the credential's secrets could not be kept, so nothing was added. {} {}",
+            keychain.describe(),
+            KEEP_SECRETS_HINT
+        );
+    }
+    let secret = if auth == "none" { None } else { Some(read_secret("CUSTOM_SMS_SECRET", "secret")?) };
+    let c = console.add_credential(Channel::Sms, &name, settings, secret.as_deref())?;
+    if default {
+        console.make_default_credential(c.id)?;
+    }
+    say!("Added the custom SMS credential \u{201c}{}\u{201d}. {}", c.name, keychain.describe());
+    say!("Give its provider these URLs (`sms webhooks` prints them again, for another public URL):");
+    let (inbound, feedback) = console.sms_webhook_urls(c.id, "http://127.0.0.1:8080")?;
+    say!("  inbound messages:  {inbound}");
+    say!("  delivery feedback: {feedback}");
+    Ok(())
+}
+
 /// A secret from `variable`, else the first line of standard input.
 fn read_secret(variable: &str, what: &str) -> anyhow::Result<String> {
     if let Ok(v) = std::env::var(variable)
@@ -199,6 +340,7 @@ fn list(console: &Console) -> anyhow::Result<()> {
                 t.inbound_number.clone(),
                 if t.messaging_service_sid.is_empty() { t.from.clone() } else { t.messaging_service_sid.clone() },
             ),
+            ProviderSettings::CustomSms(s) => (String::new(), s.from.clone()),
             _ => (String::new(), String::new()),
         };
         let verified = c.verified.as_ref().map_or_else(

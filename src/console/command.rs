@@ -19,6 +19,7 @@ pub enum Command {
     Run(RunCommand),
     Channel(ChannelCommand),
     Sms(SmsCommand),
+    Server(ServerCommand),
     Import(ImportCommand),
     Browse(BrowseCommand),
     Job(JobCommand),
@@ -207,6 +208,18 @@ pub enum ChannelCommand {
 pub enum SmsCommand {
     /// → [`ChannelEvent::SmsOverview`](super::ChannelEvent::SmsOverview).
     Overview,
+    /// The URLs custom credential `id` gives its provider, at the server's public URL.
+    /// → `WebhookUrls`.
+    WebhookUrls { id: i64 },
+}
+
+/// The server's settings.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ServerCommand {
+    /// → [`Event::Server`](super::Event::Server).
+    Refresh,
+    /// Checks and keeps them. → `Server`, or `Failed`.
+    Save(crate::model::server::ServerSettings),
 }
 
 /// Importing customer data from files.
@@ -285,5 +298,11 @@ impl From<JobCommand> for Command {
 impl From<SmsCommand> for Command {
     fn from(c: SmsCommand) -> Self {
         Self::Sms(c)
+    }
+}
+
+impl From<ServerCommand> for Command {
+    fn from(c: ServerCommand) -> Self {
+        Self::Server(c)
     }
 }

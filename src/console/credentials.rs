@@ -32,8 +32,14 @@ impl Console {
         secrets: &SecretValues,
     ) -> Result<Credential, ConsoleError> {
         crate::channels::check_settings(&settings)?;
+        let mut secrets = secrets.clone();
+        if settings.kind() == crate::model::ProviderKind::CustomSms {
+            // What the provider's webhooks to this app must carry: made here, kept in the keychain.
+            let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+            secrets.entry(crate::channels::custom_sms::WEBHOOK_SECRET_SLOT.to_owned()).or_insert(token);
+        }
         let mut stored = BTreeMap::new();
-        for (slot, value) in secrets {
+        for (slot, value) in &secrets {
             let r = SecretRef(format!("credential/{}", uuid::Uuid::new_v4()));
             if let Err(e) = self.secrets.set(&r, value) {
                 self.forget_secrets(stored.values(), "a refused credential");
@@ -148,6 +154,12 @@ impl Console {
         Ok(credential)
     }
 
+    /// A custom SMS provider's payload template rendered for a sample recipient (pretty JSON),
+    /// or what is wrong with it (its line, or where the rendered JSON breaks).
+    pub fn payload_sample(payload: &str) -> Result<String, ConsoleError> {
+        Ok(crate::channels::custom_sms::sample(payload, "")?)
+    }
+
     /// Every problem with a credential's settings, each with the key of its field ("" for the
     /// whole form), so that a form can show them all at once.
     pub fn credential_problems(settings: &ProviderSettings) -> Vec<(&'static str, String)> {
@@ -230,6 +242,7 @@ impl Console {
             text: "This is a test message from Campaign Console: the credential works.".into(),
             html: "<p>This is a test message from <strong>Campaign Console</strong>: the credential works.</p>".into(),
             fields: Vec::new(),
+            profile: serde_json::Value::Null,
         };
         match self.runtime.block_on(provider.send(&m)) {
             Ok(id) => Ok(format!("a test message was sent to {to} (the server's id: {id})")),

@@ -17,6 +17,8 @@ pub enum Event {
     Canvas(CanvasEvent),
     Run(RunEvent),
     Channel(ChannelEvent),
+    /// The server's settings, as kept.
+    Server(crate::model::server::ServerSettings),
     Import(ImportEvent),
     Job(JobEvent),
 }
@@ -152,6 +154,11 @@ pub enum ChannelEvent {
     SmsVerified(Result<crate::model::Verification, UserError>),
     /// Which campaigns send through each SMS credential, and the newest inbound messages.
     SmsOverview(Result<super::sms::SmsOverview, UserError>),
+    /// The URLs a custom credential gives its provider (inbound, feedback), or why there are none.
+    WebhookUrls {
+        id: i64,
+        urls: Result<(String, String), UserError>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -44,13 +44,14 @@ mod proofs;
 mod routes;
 mod runs;
 mod scheduling;
+mod server;
 mod sms;
 
 pub use crate::clock::Clock;
 pub use browse::{BROWSE_PAGE, DETAIL_ROWS};
 pub use command::{
     BrowseCommand, CampaignCommand, CanvasCommand, ChannelCommand, Command, DataCommand, ImportCommand, JobCommand,
-    ModelEdit, ProofCommand, RunCommand, SmsCommand,
+    ModelEdit, ProofCommand, RunCommand, ServerCommand, SmsCommand,
 };
 pub use counting::{MAX_CHOICES, ROWS_PAGE, RowsPage};
 pub use error::{ConsoleError, UserError};
@@ -64,6 +65,9 @@ pub use routes::{provider_form, providers_for};
 pub use runs::{LEDGER_PAGE, RunSummary};
 pub use scheduling::{LaunchReport, LifeAction, SCHEDULER_TICK, scheduler_plan};
 pub use sms::{INBOUND_KEPT, Inbound, Reported, SmsOverview, WebhookError, WebhookRequest};
+
+/// The workspace setting that holds the server's settings (JSON).
+const SERVER_SETTINGS_KEY: &str = "server_settings";
 
 /// How many events may wait for the UI before senders wait (progress updates are dropped
 /// instead, since a newer one always follows).
@@ -319,6 +323,13 @@ impl Console {
         Ok(store::credentials::list(&self.workspace.conn())?)
     }
 
+    /// Where the server listens and providers reach it, as the workspace keeps them.
+    pub fn server_settings(&self) -> Result<crate::model::server::ServerSettings, ConsoleError> {
+        let kept = store::customer_data::meta(&self.workspace.conn(), SERVER_SETTINGS_KEY)?;
+        // Settings this version cannot read are the defaults, not a failure to open.
+        Ok(kept.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default())
+    }
+
     /// Starts the work a command asks for; results arrive as events. The one dispatcher: each
     /// capability's file answers its own sub-enum.
     pub fn send(self: &Arc<Self>, command: impl Into<Command>) {
@@ -342,6 +353,7 @@ impl Console {
             Command::Run(c) => self.run_command(c),
             Command::Channel(c) => self.spawn(move |console| console.channel_command(c)),
             Command::Sms(c) => self.spawn(move |console| console.sms_command(c)),
+            Command::Server(c) => self.spawn(move |console| console.server_command(c)),
             Command::Import(c) => self.import_command(c),
             Command::Browse(c) => self.browse_command(c),
         }

@@ -112,7 +112,8 @@ impl Console {
             context: false,
         };
         let templates = crate::delivery::templates(message, &scope, *channel)?;
-        let crate::delivery::Rendered { subject, text, html, fields } = templates.render(&values).map_err(refused)?;
+        let crate::delivery::Rendered { subject, text, html, fields, .. } =
+            templates.render(&values).map_err(refused)?;
         let address = audience::address_namespace(*channel)
             .and_then(|ns| model.identity_namespaces.iter().find(|n| n.name == ns))
             .and_then(|n| values.profile.get(&n.column))
@@ -183,6 +184,7 @@ impl Console {
                     text: preview.text.clone(),
                     html: preview.html.clone(),
                     fields: Vec::new(),
+                    profile: serde_json::Value::Null,
                 };
                 let outcome = match self.runtime.block_on(provider.send(&m)) {
                     Ok(id) => Outcome::Sent { provider_message_id: id },

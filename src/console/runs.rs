@@ -262,6 +262,7 @@ impl Console {
                 .map(|s| s.dimension.clone()),
             enrichment: send.map(|s| s.columns).unwrap_or_default(),
             profile,
+            profile_values: provider.capabilities().profile_values,
         };
         let sender = crate::delivery::Sender {
             channel: *channel,

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 
 use super::{ChannelEvent, Console, ConsoleError, Event, SmsCommand, UserError};
-use crate::channels::twilio;
+use crate::channels::{custom_sms, twilio};
 use crate::model::sms::{InboundMessage, KeywordKind, Keywords};
-use crate::model::{CampaignStatus, Channel, Credential, ProviderSettings};
+use crate::model::{CampaignStatus, Channel, Credential, ProviderSettings, settings};
 use crate::store;
 
 pub use crate::store::inbound::Reported;
@@ -43,6 +43,12 @@ pub enum WebhookError {
     /// The workspace could not record it (500: the provider tries again later).
     #[error(transparent)]
     Console(#[from] ConsoleError),
+}
+
+impl From<crate::channels::ChannelError> for WebhookError {
+    fn from(e: crate::channels::ChannelError) -> Self {
+        Self::Console(e.into())
+    }
 }
 
 impl From<store::StoreError> for WebhookError {
@@ -148,6 +154,20 @@ impl Console {
             _ => false,
         };
         let credential = signed.iter().find(number).unwrap_or(&signed[0]);
+        self.take_inbound(credential, sid, from, to, body)
+    }
+
+    /// Keeps a message someone sent to `credential`'s number; an opt-out or opt-in keyword
+    /// changes the SMS opt-in of the profiles with that phone number. A message the provider
+    /// sent before changes nothing again.
+    fn take_inbound(
+        &self,
+        credential: &Credential,
+        sid: &str,
+        from: &str,
+        to: &str,
+        body: &str,
+    ) -> Result<Inbound, WebhookError> {
         let keywords = Keywords::default();
         let keyword = keywords.of(body);
         let reply = keyword.and_then(|k| keywords.reply(k)).map(str::to_owned);
@@ -200,6 +220,108 @@ impl Console {
         Ok(Inbound { keyword, changed, reply, repeated: false })
     }
 
+    /// The custom SMS credential `id` whose webhook secret is `token`; refused (nothing
+    /// changes) when there is none or the token is not its.
+    fn custom_credential(
+        &self,
+        id: i64,
+        token: Option<&str>,
+    ) -> Result<(Credential, settings::CustomSms), WebhookError> {
+        let refused = || WebhookError::Forbidden("the webhook's token is missing or wrong".into());
+        let credential = self.credentials()?.into_iter().find(|c| c.id == id).ok_or_else(refused)?;
+        let ProviderSettings::CustomSms(s) = credential.settings.clone() else { return Err(refused()) };
+        let expected =
+            self.credential_secrets(&credential)?.remove(custom_sms::WEBHOOK_SECRET_SLOT).ok_or_else(refused)?;
+        let given = token.map(str::trim).filter(|t| !t.is_empty()).ok_or_else(refused)?;
+        if aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), given.as_bytes()).is_err() {
+            return Err(refused());
+        }
+        Ok((credential, s))
+    }
+
+    /// A custom provider's inbound webhook (JSON): the sender and text are read with the
+    /// credential's pointers, kept like Twilio's, and a keyword's reply is sent back through
+    /// the credential.
+    pub fn custom_sms_inbound(&self, id: i64, token: Option<&str>, body: &[u8]) -> Result<Inbound, WebhookError> {
+        let (credential, s) = self.custom_credential(id, token)?;
+        let json: serde_json::Value = serde_json::from_slice(body)
+            .map_err(|e| WebhookError::BadRequest(format!("the body is not JSON ({e})")))?;
+        let at = |pointer: &str, default: &str| {
+            custom_sms::text_at(&json, if pointer.trim().is_empty() { default } else { pointer.trim() })
+        };
+        let from = at(&s.inbound_from_pointer, "/from").ok_or_else(|| {
+            WebhookError::BadRequest("the sender is missing (see the credential's Inbound: sender at)".into())
+        })?;
+        let text = at(&s.inbound_text_pointer, "/text").unwrap_or_default();
+        let sid = at("", "/id")
+            .or_else(|| at("", "/message_id"))
+            .unwrap_or_else(|| format!("{}:{}", from, uuid::Uuid::new_v4().simple()));
+        let inbound = self.take_inbound(&credential, &sid, &from, &s.from, &text)?;
+        if let (Some(reply), false) = (&inbound.reply, inbound.repeated) {
+            let secrets = self.credential_secrets(&credential)?;
+            let sent =
+                self.build_provider(&credential.settings, &secrets).map_err(WebhookError::from).and_then(|(p, _)| {
+                    let m = crate::channels::Outgoing {
+                        idempotency_key: format!("reply:{}", uuid::Uuid::new_v4()),
+                        channel: Channel::Sms,
+                        address: from.clone(),
+                        text: reply.clone(),
+                        ..Default::default()
+                    };
+                    self.runtime
+                        .block_on(p.send(&m))
+                        .map_err(|e| WebhookError::Console(ConsoleError::CannotRun(e.to_string())))
+                });
+            if let Err(e) = sent {
+                tracing::warn!("the reply to {from} through {} was not sent: {e}", credential.name);
+            }
+        }
+        Ok(inbound)
+    }
+
+    /// A custom provider's delivery feedback (JSON): the message's id and status are read with
+    /// the credential's pointers; delivered (or read) and failed (undelivered, rejected,
+    /// expired) are final, each written once.
+    pub fn custom_sms_feedback(&self, id: i64, token: Option<&str>, body: &[u8]) -> Result<Reported, WebhookError> {
+        let (_, s) = self.custom_credential(id, token)?;
+        let json: serde_json::Value = serde_json::from_slice(body)
+            .map_err(|e| WebhookError::BadRequest(format!("the body is not JSON ({e})")))?;
+        let at = |pointer: &str, default: &str| {
+            custom_sms::text_at(&json, if pointer.trim().is_empty() { default } else { pointer.trim() })
+        };
+        let message = at(&s.feedback_id_pointer, "/message_id").ok_or_else(|| {
+            WebhookError::BadRequest("the message id is missing (see Feedback: message id at)".into())
+        })?;
+        let status = at(&s.feedback_status_pointer, "/status")
+            .ok_or_else(|| WebhookError::BadRequest("the status is missing (see Feedback: status at)".into()))?
+            .to_ascii_lowercase();
+        let status = match status.as_str() {
+            "delivered" | "read" | "displayed" => "delivered",
+            "failed" | "undelivered" | "rejected" | "expired" | "error" => "undelivered",
+            other => other,
+        };
+        Ok(store::inbound::report(&self.workspace.conn(), &message, status, None, self.now())?)
+    }
+
+    /// The two URLs a custom SMS credential gives its provider (inbound messages, delivery
+    /// feedback) on this app's server at `public_url`, each with the credential's token.
+    pub fn sms_webhook_urls(&self, id: i64, public_url: &str) -> Result<(String, String), ConsoleError> {
+        let credential = self
+            .credentials()?
+            .into_iter()
+            .find(|c| c.id == id && c.provider() == crate::model::ProviderKind::CustomSms)
+            .ok_or_else(|| ConsoleError::Invalid(format!("there is no custom SMS credential {id}")))?;
+        let token = self.credential_secrets(&credential)?.remove(custom_sms::WEBHOOK_SECRET_SLOT).ok_or_else(|| {
+            ConsoleError::CannotRun(format!(
+                "the webhook token of \u{201c}{}\u{201d} is not in the keychain: save the credential again to make one",
+                credential.name
+            ))
+        })?;
+        let base = public_url.trim().trim_end_matches('/');
+        let url = |what: &str| format!("{base}/webhooks/sms/{id}/{what}?token={token}");
+        Ok((url("inbound"), url("feedback")))
+    }
+
     /// Which campaigns send through each SMS credential (by id), and the newest inbound
     /// messages.
     pub fn sms_overview(&self) -> Result<SmsOverview, ConsoleError> {
@@ -215,6 +337,13 @@ impl Console {
             SmsCommand::Overview => {
                 let overview = self.sms_overview().map_err(|e| UserError::new("Could not read the SMS overview", &e));
                 vec![ChannelEvent::SmsOverview(overview).into()]
+            }
+            SmsCommand::WebhookUrls { id } => {
+                let urls = self
+                    .server_settings()
+                    .and_then(|s| self.sms_webhook_urls(id, &s.public_base()))
+                    .map_err(|e| UserError::of(&e));
+                vec![ChannelEvent::WebhookUrls { id, urls }.into()]
             }
         }
     }

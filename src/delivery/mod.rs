@@ -112,6 +112,8 @@ pub struct Recipients<'a> {
     pub secondary: Option<String>,
     /// Enrichment columns kept with the ledger rows.
     pub enrichment: Vec<String>,
+    /// The provider writes the profile's values itself: each message carries its row.
+    pub profile_values: bool,
 }
 
 /// The compiled templates of a message.
@@ -398,6 +400,7 @@ fn outgoing(row: &Claimed, channel: Channel, r: Rendered) -> Outgoing {
         text: r.text,
         html: r.html,
         fields: r.fields,
+        profile: r.profile,
     }
 }
 
@@ -479,13 +482,15 @@ async fn send_all(
 }
 
 /// A message personalized for one recipient.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rendered {
     pub subject: String,
     pub text: String,
     pub html: String,
     /// The direct-mail columns, by name.
     pub fields: Vec<(String, String)>,
+    /// The profile's row, for a provider that writes its values itself (else `Null`).
+    pub profile: serde_json::Value,
 }
 
 impl Templates {
@@ -497,7 +502,13 @@ impl Templates {
             .iter()
             .map(|(name, r)| Ok((name.clone(), r.render(values)?)))
             .collect::<Result<_, crate::personalize::RenderError>>()?;
-        Ok(Rendered { subject: part(&self.subject)?, text: part(&self.text)?, html: part(&self.html)?, fields })
+        Ok(Rendered {
+            subject: part(&self.subject)?,
+            text: part(&self.text)?,
+            html: part(&self.html)?,
+            fields,
+            profile: serde_json::Value::Null,
+        })
     }
 }
 
@@ -527,7 +538,11 @@ fn render(
     let vars: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&row.vars_json).map_err(RowError::Enrichment)?;
     values.enrichment = vars.into_iter().map(|(k, v)| (k, Value::from_serialize(&v))).collect();
-    t.render(&values)
+    let mut rendered = t.render(&values)?;
+    if recipients.profile_values {
+        rendered.profile = serde_json::to_value(&values.profile).unwrap_or_default();
+    }
+    Ok(rendered)
 }
 
 /// One row of a customer table by key, as template values (`sql` selects `*` by key).

@@ -9,6 +9,7 @@ mod channel;
 mod data_model;
 pub mod delivery;
 pub mod provider;
+pub mod server;
 pub mod settings;
 pub mod sms;
 

@@ -12,6 +12,8 @@ pub enum FieldKind {
     Folder,
     /// One entry per line.
     Lines,
+    /// A JSON template on several lines (a custom provider's payload), kept as typed.
+    Template,
     /// A secret (password, token): typed in the form, kept in the keychain, never in the
     /// workspace. Its key names the slot it is kept in.
     Secret,

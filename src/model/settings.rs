@@ -147,6 +147,66 @@ pub struct Twilio {
     pub pace: Pace,
 }
 
+/// Any HTTP SMS or RCS provider (AJO's "custom SMS provider"): a request per message whose
+/// JSON body is the payload template rendered for the recipient. Secrets: `secret` (the
+/// password, bearer token, API key or OAuth2 client secret) and `webhook_secret` (what this
+/// app's webhooks for the credential expect; made when it is saved).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CustomSms {
+    /// The provider as people name it ("Acme RCS").
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub provider_name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub url: String,
+    /// POST (empty: the same), PUT or PATCH.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub method: String,
+    /// `none` (empty: the same), `basic`, `bearer`, `header` (an API key in `auth_header`) or
+    /// `oauth2` (client credentials at `token_url`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub auth: String,
+    /// The user (basic) or the client id (OAuth2).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub username: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub auth_header: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub token_url: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub scope: String,
+    /// Headers that are not secret, by name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// The sender (`{{from}}`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub from: String,
+    /// The JSON body: `{{to}}`, `{{from}}`, `{{body}}`, `{{message_id}}`, `{{profile.*}}`,
+    /// each written as JSON.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub payload: String,
+    /// A JSON pointer to the provider's message id in its answer (empty: `/id`, `/message_id`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub message_id_pointer: String,
+    /// A JSON pointer to the provider's error code in a refusal.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub error_pointer: String,
+    /// JSON pointers into the provider's inbound webhook: who sent it, what it says, its id.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub inbound_from_pointer: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub inbound_text_pointer: String,
+    /// JSON pointers into the provider's delivery feedback: the message's id and status.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub feedback_id_pointer: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub feedback_status_pointer: String,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
+    pub timeout_seconds: Option<f64>,
+    #[serde(flatten)]
+    pub pace: Pace,
+}
+
 /// The enum of every provider's settings and what it needs, from one list (a new provider is
 /// one line here beside its struct).
 macro_rules! provider_settings {
@@ -204,6 +264,7 @@ provider_settings! {
     Sandbox(Sandbox) paced,
     Smtp(Smtp) paced,
     Twilio(Twilio) paced,
+    CustomSms(CustomSms) paced,
     Http(Webhook) paced,
     FileExport(DirectMail),
 }

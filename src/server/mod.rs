@@ -1,11 +1,13 @@
 //! The HTTP server (axum): what providers call back (Twilio's status callbacks and inbound
-//! messages, signed), and a liveness probe. It runs headless (`campaign-console serve`) on the
+//! messages, signed; a custom SMS provider's inbound messages and delivery feedback, with the
+//! credential's token), and a liveness probe. It runs headless (`campaign-console serve`) on the
 //! Console's runtime; every request is answered with its id (`x-request-id`, in the logs too),
 //! bodies over 1 MiB are refused (413), unknown routes get a JSON 404.
 //!
 //! The handlers only translate HTTP to the Console's methods and back: what a webhook does is
 //! the Console's (`console/sms.rs`).
 
+mod sms;
 mod twilio;
 
 use std::future::Future;
@@ -45,6 +47,8 @@ pub fn router(server: Server) -> Router {
         .route("/healthz", get(healthz))
         .route(crate::channels::twilio::STATUS_PATH, post(twilio::status))
         .route(crate::channels::twilio::INBOUND_PATH, post(twilio::inbound))
+        .route("/webhooks/sms/{credential}/inbound", post(sms::inbound))
+        .route("/webhooks/sms/{credential}/feedback", post(sms::feedback))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(request_id))
@@ -59,6 +63,57 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     axum::serve(listener, router(server)).with_graceful_shutdown(shutdown).await
+}
+
+/// A server running on a thread of its own (the window's): it stops when dropped, letting the
+/// requests being answered finish (for at most a few seconds).
+pub struct Background {
+    pub address: SocketAddr,
+    pub public_url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Background {
+    /// Listens on `bind` (refused at once when the address is taken) and serves there.
+    pub fn start(console: Arc<Console>, bind: SocketAddr, public_url: String) -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("cc-server")
+            .enable_all()
+            .build()?;
+        let std_listener = std::net::TcpListener::bind(bind)?;
+        std_listener.set_nonblocking(true)?;
+        let address = std_listener.local_addr()?;
+        let listener = {
+            let _entered = runtime.enter();
+            tokio::net::TcpListener::from_std(std_listener)?
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = Server { console, public_url: public_url.clone() };
+        runtime.spawn(async move {
+            let done = serve(server, listener, async {
+                let _ = stopped.await;
+            })
+            .await;
+            if let Err(e) = done {
+                tracing::error!("the server stopped: {e}");
+            }
+        });
+        tracing::info!("serving on http://{address} (public URL {public_url})");
+        Ok(Self { address, public_url, stop: Some(stop), runtime: Some(runtime) })
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_timeout(std::time::Duration::from_secs(3));
+        }
+    }
 }
 
 /// The public URL of a server bound to `bind` when none is given.

@@ -187,6 +187,8 @@ pub struct App {
     jobs: Vec<JobView>,
     notices: Vec<Notice>,
     started: bool,
+    /// The server the window runs (Settings → Server), or why it could not start.
+    server: Option<Result<crate::server::Background, String>>,
 }
 
 impl App {
@@ -203,6 +205,7 @@ impl App {
             jobs: Vec::new(),
             notices: Vec::new(),
             started: false,
+            server: None,
         }
     }
 
@@ -242,6 +245,7 @@ impl App {
             self.console.set_repaint(move || ctx.request_repaint());
             self.console.send(CampaignCommand::Refresh);
             self.console.send(DataCommand::RefreshOverview);
+            self.console.send(crate::console::ServerCommand::Refresh);
         }
         if self.applied_theme != Some(self.state.theme) {
             ui.ctx().set_theme(self.state.theme.egui());
@@ -295,6 +299,9 @@ impl App {
                 self.job_event(e);
                 continue;
             }
+            if let Event::Server(settings) = &event {
+                self.run_server(settings);
+            }
             for screen in [
                 &mut self.campaigns as &mut dyn Screen,
                 &mut self.data,
@@ -305,6 +312,36 @@ impl App {
                 screen.on_event(&event, request);
             }
         }
+    }
+
+    /// Starts, restarts or stops the window's server as the settings say.
+    fn run_server(&mut self, settings: &crate::model::server::ServerSettings) {
+        let wanted = settings.run_in_window.then(|| (settings.bind.trim().to_owned(), settings.public_base()));
+        let running = match &self.server {
+            Some(Ok(b)) => Some((b.address.to_string(), b.public_url.clone())),
+            _ => None,
+        };
+        if wanted.is_some() && wanted == running {
+            return;
+        }
+        // The one listening now stops first (it may hold the address).
+        self.server = None;
+        if let Some((bind, public_url)) = wanted {
+            let started = bind.parse::<std::net::SocketAddr>().map_err(|e| e.to_string()).and_then(|addr| {
+                crate::server::Background::start(Arc::clone(&self.console), addr, public_url)
+                    .map_err(|e| format!("cannot listen on {bind}: {e}"))
+            });
+            self.server = Some(started);
+        }
+        self.settings.set_server_status(self.server_status());
+    }
+
+    /// Where the window's server runs, or why it does not.
+    pub fn server_status(&self) -> Option<Result<String, String>> {
+        self.server.as_ref().map(|s| match s {
+            Ok(b) => Ok(format!("serving on http://{} (providers reach it at {})", b.address, b.public_url)),
+            Err(e) => Err(e.clone()),
+        })
     }
 
     /// The notice an event brings, if any.
@@ -406,6 +443,18 @@ impl App {
             let name = self.console.workspace_dir().file_name().map(|n| n.to_string_lossy().into_owned());
             ui.label(egui::RichText::new(format!("Workspace: {}", name.unwrap_or_default())).color(theme::muted(ui)))
                 .on_hover_text(self.console.workspace_dir().display().to_string());
+            match &self.server {
+                Some(Ok(b)) => {
+                    ui.separator();
+                    ui.label(egui::RichText::new(format!("Server: http://{}", b.address)).color(theme::ok(ui)))
+                        .on_hover_text(format!("Providers reach it at {}", b.public_url));
+                }
+                Some(Err(e)) => {
+                    ui.separator();
+                    ui.label(egui::RichText::new("Server: not running").color(theme::error(ui))).on_hover_text(e);
+                }
+                None => {}
+            }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if self.jobs.is_empty() {
                     ui.label(egui::RichText::new("Ready").color(theme::muted(ui)));

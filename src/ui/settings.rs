@@ -1,4 +1,5 @@
-//! The Settings screen: where the workspace and logs are, how secrets are kept, the theme.
+//! The Settings screen: where the workspace and logs are, how secrets are kept, the theme, the
+//! server (where it listens, where providers reach it, whether the window runs it).
 
 use super::screen::{Screen, ScreenContext};
 use super::{Commands, ThemeChoice, theme};
@@ -12,12 +13,75 @@ pub struct SettingsScreen {
     cap_error: Option<String>,
     /// The workspace holds no data (from the last data overview).
     empty: bool,
+    /// The server's settings as edited, once read.
+    server: Option<crate::model::server::ServerSettings>,
+    /// Where the window's server runs, or why it does not.
+    server_status: Option<Result<String, String>>,
 }
 
 impl SettingsScreen {
     /// Whether the workspace holds no data: Settings then offers the demo data.
     pub fn set_empty(&mut self, empty: bool) {
         self.empty = empty;
+    }
+
+    /// Where the window's server runs now, or why it does not (the app says).
+    pub fn set_server_status(&mut self, status: Option<Result<String, String>>) {
+        self.server_status = status;
+    }
+
+    /// The server section: where it listens, where providers reach it, whether the window runs
+    /// it, and how it is doing.
+    fn server_ui(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
+        let Some(server) = self.server.as_mut() else {
+            ui.spinner();
+            return;
+        };
+        ui.vertical(|ui| {
+            egui::Grid::new("server_settings").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
+                let label = ui.label("Listen on").id;
+                ui.add(egui::TextEdit::singleline(&mut server.bind).hint_text("127.0.0.1:8080").desired_width(200.0))
+                    .labelled_by(label);
+                ui.end_row();
+                let label = ui.label("Public URL").id;
+                ui.add(
+                    egui::TextEdit::singleline(&mut server.public_url)
+                        .hint_text("https://hooks.example.com (where providers reach it)")
+                        .desired_width(320.0),
+                )
+                .labelled_by(label);
+                ui.end_row();
+            });
+            ui.horizontal(|ui| {
+                ui.checkbox(&mut server.run_in_window, "Run the server while this window is open");
+                if ui.button("Apply").clicked() {
+                    commands.push(crate::console::ServerCommand::Save(server.clone()));
+                }
+            });
+            match &self.server_status {
+                Some(Ok(status)) => {
+                    ui.colored_label(theme::ok(ui), format!("\u{2714} {status}"));
+                }
+                Some(Err(why)) => {
+                    ui.colored_label(theme::error(ui), format!("{} The server is not running: {why}", theme::ICON_ERROR));
+                }
+                None => {
+                    ui.label(egui::RichText::new(format!(
+                        "Not running in this window. Headless: campaign-console serve --bind {} --public-url {}",
+                        server.bind.trim(),
+                        server.public_base()
+                    )).small().color(theme::muted(ui)));
+                }
+            }
+            ui.label(
+                egui::RichText::new(format!(
+                    "Twilio's status callbacks go to {0}/webhooks/twilio/status and its inbound messages to {0}/webhooks/twilio/inbound.",
+                    server.public_base()
+                ))
+                .small()
+                .color(theme::muted(ui)),
+            );
+        });
     }
 
     /// The workspace's frequency cap arrived (or changed).
@@ -79,6 +143,10 @@ impl SettingsScreen {
                 ui.radio_value(choice, ThemeChoice::Light, "Light");
                 ui.radio_value(choice, ThemeChoice::Dark, "Dark");
             });
+            ui.end_row();
+
+            ui.label(egui::RichText::new("Server").color(theme::muted(ui)));
+            self.server_ui(ui, commands);
             ui.end_row();
 
             let label = ui.label(egui::RichText::new("Frequency cap").color(theme::muted(ui))).id;
@@ -147,6 +215,7 @@ impl Screen for SettingsScreen {
         match event {
             Event::Data(DataEvent::Overview(o)) => self.set_empty(o.entities.is_empty()),
             Event::Data(DataEvent::FrequencyCap(cap)) => self.set_frequency_cap(*cap),
+            Event::Server(settings) => self.server = Some(settings.clone()),
             _ => {}
         }
     }

@@ -203,6 +203,23 @@ pub(super) fn setting_editor(ui: &mut egui::Ui, f: &Field, value: &mut String, l
                 .response
                 .labelled_by(label);
         }
+        Kind::Template => {
+            ui.vertical(|ui| {
+                ui.add_sized(
+                    [FIELD[0] + 120.0, 140.0],
+                    egui::TextEdit::multiline(value).code_editor().desired_rows(8).hint_text(f.hint),
+                )
+                .labelled_by(label);
+                // The sample, rendered as the provider would get it, while typing.
+                // (A template that cannot be rendered has its problem beside the field.)
+                if let Ok(json) = crate::console::Console::payload_sample(value) {
+                    ui.label(
+                        egui::RichText::new("Rendered for a sample recipient:").color(super::super::theme::muted(ui)),
+                    );
+                    ui.label(egui::RichText::new(json).monospace().size(11.0));
+                }
+            });
+        }
         Kind::Secret => {}
         Kind::Folder => {
             ui.horizontal(|ui| {

@@ -44,6 +44,8 @@ pub struct ChannelsScreen {
     sms_overview: Option<Result<crate::console::SmsOverview, UserError>>,
     /// The Verify SMS connection dialog, when open.
     verify_sms: Option<sms::VerifyDialog>,
+    /// The webhook URLs of the custom credential on show (asked once per credential).
+    webhook_urls: Option<(i64, Option<Result<(String, String), UserError>>)>,
 }
 
 impl ChannelsScreen {
@@ -126,6 +128,41 @@ impl ChannelsScreen {
             Some(sms::RowAction::Delete(id)) => self.confirm_delete = Some(id),
             None => {}
         }
+    }
+
+    /// The two URLs a saved custom credential gives its provider, each with Copy.
+    fn webhook_urls_ui(&mut self, ui: &mut egui::Ui, id: i64, commands: &mut Commands) {
+        if self.webhook_urls.as_ref().map(|(asked, _)| *asked) != Some(id) {
+            self.webhook_urls = Some((id, None));
+            commands.push(crate::console::SmsCommand::WebhookUrls { id });
+        }
+        let Some((_, urls)) = &self.webhook_urls else { return };
+        ui.label(RichText::new("Give the provider these URLs (this app's server, Settings → Server):").strong());
+        match urls {
+            None => {
+                ui.spinner();
+            }
+            Some(Err(e)) => {
+                ui.colored_label(theme::error(ui), format!("{} {e}", theme::ICON_ERROR));
+            }
+            Some(Ok((inbound, feedback))) => {
+                egui::Grid::new("webhook_urls").num_columns(3).spacing([12.0, 4.0]).show(ui, |ui| {
+                    for (what, url) in [("Inbound messages", inbound), ("Delivery feedback", feedback)] {
+                        ui.label(what);
+                        ui.monospace(url);
+                        if ui
+                            .small_button("Copy")
+                            .on_hover_text(format!("Copy the {} URL", what.to_lowercase()))
+                            .clicked()
+                        {
+                            ui.ctx().copy_text(url.clone());
+                        }
+                        ui.end_row();
+                    }
+                });
+            }
+        }
+        ui.add_space(theme::SECTION_GAP);
     }
 
     /// Shows the SMS page, reading what it shows.
@@ -292,6 +329,9 @@ impl ChannelsScreen {
         }
         ui.add_space(theme::SECTION_GAP);
         let form = form.clone();
+        if let (ProviderKind::CustomSms, Some(id)) = (form.provider, form.id) {
+            self.webhook_urls_ui(ui, id, commands);
+        }
         self.form_buttons(ui, &form, commands);
         self.form_outcome(ui);
     }
@@ -463,6 +503,13 @@ impl Screen for ChannelsScreen {
                 }
             }
             Event::Channel(ChannelEvent::SmsOverview(overview)) => self.sms_overview = Some(overview.clone()),
+            Event::Channel(ChannelEvent::WebhookUrls { id, urls }) => {
+                if self.webhook_urls.as_ref().is_some_and(|(asked, _)| asked == id) {
+                    self.webhook_urls = Some((*id, Some(urls.clone())));
+                }
+            }
+            // The public URL may have changed: the URLs are asked again.
+            Event::Server(_) => self.webhook_urls = None,
             _ => {}
         }
     }
