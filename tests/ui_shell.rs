@@ -242,3 +242,62 @@ fn notices_belong_to_their_screen_and_a_success_clears_the_failure() {
     assert!(!shown(&h), "a stale failure stayed after a success");
     h.get_by_label_contains("sent:");
 }
+
+/// Settings → Server: the window runs the server where it is told (liveness answers there),
+/// an address that is not one is refused with the reason, and unticking stops it.
+#[test]
+fn settings_run_the_server_in_the_window_and_stop_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    let mut h = harness(App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    h.get_by_label_contains("Settings").click();
+    settle(&mut h);
+    let field = || egui::accesskit::Role::TextInput;
+    let retype = |h: &mut egui_kittest::Harness<'static, App>, label: &str, text: &str| {
+        h.get_by_role_and_label(field(), label).click();
+        h.run_steps(1);
+        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        h.run_steps(1);
+        h.get_by_role_and_label(field(), label).type_text(text);
+        h.run_steps(1);
+    };
+    retype(&mut h, "Listen on", "not an address");
+    h.get_by_label("Apply to the server").click();
+    h.run_steps(2);
+    settle(&mut h);
+    h.get_by_label_contains("is not an address to listen on");
+    assert!(!console.server_settings().unwrap().run_in_window, "nothing kept");
+
+    // A port that is free now.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    retype(&mut h, "Listen on", &format!("127.0.0.1:{port}"));
+    retype(&mut h, "Public URL", "https://hooks.example.com/");
+    h.get_by_label("Run the server while this window is open").click();
+    h.run_steps(1);
+    h.get_by_label("Apply to the server").click();
+    h.run_steps(2);
+    settle(&mut h);
+    let kept = console.server_settings().unwrap();
+    assert!(kept.run_in_window);
+    assert_eq!(kept.public_base(), "https://hooks.example.com");
+    h.get_by_label_contains(&format!("serving on http://127.0.0.1:{port}"));
+    let health = |port: u16| {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            reqwest::Client::new()
+                .get(format!("http://127.0.0.1:{port}/healthz"))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        })
+    };
+    assert_eq!(health(port).unwrap(), 200, "it answers where it was told");
+
+    h.get_by_label("Run the server while this window is open").click();
+    h.run_steps(1);
+    h.get_by_label("Apply to the server").click();
+    h.run_steps(2);
+    settle(&mut h);
+    assert!(health(port).is_err(), "stopped");
+}

@@ -242,8 +242,8 @@ fn template_error(e: &minijinja::Error) -> String {
 }
 
 /// Renders `payload` for one message and reads the result as JSON.
-fn render(env: &Environment<'_>, m: &Outgoing, from: &str, profile: Value) -> Result<serde_json::Value, String> {
-    let template = env.get_template("payload").map_err(|e| template_error(&e))?;
+fn render(env: &Environment<'_>, m: &Outgoing, from: &str, profile: Value) -> Result<serde_json::Value, ChannelError> {
+    let template = env.get_template("payload").map_err(|e| ChannelError::Settings(template_error(&e)))?;
     let text = template
         .render(minijinja::context! {
             to => m.address.trim(),
@@ -252,14 +252,14 @@ fn render(env: &Environment<'_>, m: &Outgoing, from: &str, profile: Value) -> Re
             message_id => m.idempotency_key.as_str(),
             profile => profile,
         })
-        .map_err(|e| template_error(&e))?;
+        .map_err(|e| ChannelError::Settings(template_error(&e)))?;
     serde_json::from_str(&text).map_err(|e| {
-        format!(
+        ChannelError::Settings(format!(
             "the payload is not JSON once rendered: {} at line {}, column {}",
             e.to_string().split(" at line").next().unwrap_or_default(),
             e.line(),
             e.column()
-        )
+        ))
     })
 }
 
@@ -276,7 +276,7 @@ pub fn sample(payload: &str, from: &str) -> Result<String, ChannelError> {
         ..Outgoing::default()
     };
     let from = if from.trim().is_empty() { "SENDER" } else { from.trim() };
-    let value = render(&env, &m, from, Value::from_object(SampleProfile)).map_err(ChannelError::Settings)?;
+    let value = render(&env, &m, from, Value::from_object(SampleProfile))?;
     Ok(serde_json::to_string_pretty(&value).unwrap_or_default())
 }
 
@@ -408,7 +408,7 @@ impl Provider for CustomSms {
                 p => Value::from_serialize(p),
             };
             let body = render(&self.env, m, &self.settings.from, profile)
-                .map_err(|why| SendError::permanent("personalization", why))?;
+                .map_err(|why| SendError::permanent("personalization", why.to_string()))?;
             let mut response = self.post(&body, &m.idempotency_key, false).await?;
             if response.status() == reqwest::StatusCode::UNAUTHORIZED
                 && matches!(self.settings.auth, Auth::OAuth2 { .. })

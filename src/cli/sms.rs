@@ -49,11 +49,11 @@ pub enum SmsCmd {
 #[derive(Subcommand)]
 pub enum SmsProvider {
     /// Twilio: the Auth Token is read from standard input or TWILIO_AUTH_TOKEN.
-    Twilio(TwilioArgs),
+    Twilio(Box<TwilioArgs>),
     /// Any HTTP SMS or RCS API: the payload template (JSON with {{to}}, {{from}}, {{body}},
     /// {{message_id}}, {{profile.*}}) is read from a file; the password, token, key or OAuth2
     /// client secret from standard input or CUSTOM_SMS_SECRET.
-    Custom(CustomArgs),
+    Custom(Box<CustomArgs>),
 }
 
 #[derive(clap::Args)]
@@ -178,8 +178,8 @@ fn find(console: &Console, name: &str) -> anyhow::Result<model::Credential> {
 
 fn add(console: &Console, provider: SmsProvider) -> anyhow::Result<()> {
     match provider {
-        SmsProvider::Twilio(args) => add_twilio(console, args),
-        SmsProvider::Custom(args) => add_custom(console, args),
+        SmsProvider::Twilio(args) => add_twilio(console, *args),
+        SmsProvider::Custom(args) => add_custom(console, *args),
     }
 }
 
@@ -267,7 +267,7 @@ fn add_custom(console: &Console, args: CustomArgs) -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("--header \u{201c}{h}\u{201d} needs a colon: \"Name: value\""))?;
         header_map.insert(k.trim().to_owned(), v.trim().to_owned());
     }
-    let settings = ProviderSettings::CustomSms(model::settings::CustomSms {
+    let settings = ProviderSettings::CustomSms(Box::new(model::settings::CustomSms {
         provider_name: provider_name.unwrap_or_else(|| name.clone()),
         url,
         auth: auth.clone(),
@@ -281,7 +281,7 @@ fn add_custom(console: &Console, args: CustomArgs) -> anyhow::Result<()> {
         error_pointer: error_at.unwrap_or_default(),
         pace: model::settings::Pace { rate_per_second: rate, ..Default::default() },
         ..Default::default()
-    });
+    }));
     if let Err(e) = campaign_console::channels::check_settings(&settings) {
         anyhow::bail!("nothing was added: {e}");
     }

@@ -236,7 +236,7 @@ impl Console {
         if aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), given.as_bytes()).is_err() {
             return Err(refused());
         }
-        Ok((credential, s))
+        Ok((credential, *s))
     }
 
     /// A custom provider's inbound webhook (JSON): the sender and text are read with the

@@ -210,7 +210,7 @@ pub struct CustomSms {
 /// The enum of every provider's settings and what it needs, from one list (a new provider is
 /// one line here beside its struct).
 macro_rules! provider_settings {
-    ($($variant:ident($settings:ident) $($paced:ident)?),* $(,)?) => {
+    ($($variant:ident($settings:ty) $($paced:ident)?),* $(,)?) => {
         /// A credential's settings for its provider. Serialised with the provider as a tag,
         /// the way a credential row keeps them apart (`provider`, `settings`).
         #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -264,7 +264,8 @@ provider_settings! {
     Sandbox(Sandbox) paced,
     Smtp(Smtp) paced,
     Twilio(Twilio) paced,
-    CustomSms(CustomSms) paced,
+    // Boxed: its template and pointers make it several times the size of the others.
+    CustomSms(Box<CustomSms>) paced,
     Http(Webhook) paced,
     FileExport(DirectMail),
 }

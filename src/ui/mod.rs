@@ -175,6 +175,12 @@ pub(crate) fn sentence(why: &str) -> String {
 }
 
 /// The application window.
+/// The server the window runs, or why it could not start.
+enum WindowServer {
+    Running(crate::server::Background),
+    Failed(String),
+}
+
 pub struct App {
     console: Arc<Console>,
     pub state: SavedState,
@@ -188,7 +194,7 @@ pub struct App {
     notices: Vec<Notice>,
     started: bool,
     /// The server the window runs (Settings → Server), or why it could not start.
-    server: Option<Result<crate::server::Background, String>>,
+    server: Option<WindowServer>,
 }
 
 impl App {
@@ -318,7 +324,7 @@ impl App {
     fn run_server(&mut self, settings: &crate::model::server::ServerSettings) {
         let wanted = settings.run_in_window.then(|| (settings.bind.trim().to_owned(), settings.public_base()));
         let running = match &self.server {
-            Some(Ok(b)) => Some((b.address.to_string(), b.public_url.clone())),
+            Some(WindowServer::Running(b)) => Some((b.address.to_string(), b.public_url.clone())),
             _ => None,
         };
         if wanted.is_some() && wanted == running {
@@ -327,20 +333,26 @@ impl App {
         // The one listening now stops first (it may hold the address).
         self.server = None;
         if let Some((bind, public_url)) = wanted {
-            let started = bind.parse::<std::net::SocketAddr>().map_err(|e| e.to_string()).and_then(|addr| {
-                crate::server::Background::start(Arc::clone(&self.console), addr, public_url)
-                    .map_err(|e| format!("cannot listen on {bind}: {e}"))
-            });
+            let started = match bind.parse::<std::net::SocketAddr>() {
+                Err(e) => WindowServer::Failed(format!("{bind} is not an address to listen on ({e})")),
+                Ok(addr) => match crate::server::Background::start(Arc::clone(&self.console), addr, public_url) {
+                    Ok(b) => WindowServer::Running(b),
+                    Err(e) => WindowServer::Failed(format!("cannot listen on {bind}: {e}")),
+                },
+            };
             self.server = Some(started);
         }
         self.settings.set_server_status(self.server_status());
     }
 
-    /// Where the window's server runs, or why it does not.
-    pub fn server_status(&self) -> Option<Result<String, String>> {
+    /// Where the window's server runs, or why it does not (`None`: it is off).
+    pub fn server_status(&self) -> Option<settings::ServerStatus> {
         self.server.as_ref().map(|s| match s {
-            Ok(b) => Ok(format!("serving on http://{} (providers reach it at {})", b.address, b.public_url)),
-            Err(e) => Err(e.clone()),
+            WindowServer::Running(b) => settings::ServerStatus::Running(format!(
+                "serving on http://{} (providers reach it at {})",
+                b.address, b.public_url
+            )),
+            WindowServer::Failed(e) => settings::ServerStatus::Failed(e.clone()),
         })
     }
 
@@ -444,12 +456,12 @@ impl App {
             ui.label(egui::RichText::new(format!("Workspace: {}", name.unwrap_or_default())).color(theme::muted(ui)))
                 .on_hover_text(self.console.workspace_dir().display().to_string());
             match &self.server {
-                Some(Ok(b)) => {
+                Some(WindowServer::Running(b)) => {
                     ui.separator();
                     ui.label(egui::RichText::new(format!("Server: http://{}", b.address)).color(theme::ok(ui)))
                         .on_hover_text(format!("Providers reach it at {}", b.public_url));
                 }
-                Some(Err(e)) => {
+                Some(WindowServer::Failed(e)) => {
                     ui.separator();
                     ui.label(egui::RichText::new("Server: not running").color(theme::error(ui))).on_hover_text(e);
                 }

@@ -16,7 +16,14 @@ pub struct SettingsScreen {
     /// The server's settings as edited, once read.
     server: Option<crate::model::server::ServerSettings>,
     /// Where the window's server runs, or why it does not.
-    server_status: Option<Result<String, String>>,
+    server_status: Option<ServerStatus>,
+}
+
+/// How the window's server is doing, in words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerStatus {
+    Running(String),
+    Failed(String),
 }
 
 impl SettingsScreen {
@@ -26,7 +33,7 @@ impl SettingsScreen {
     }
 
     /// Where the window's server runs now, or why it does not (the app says).
-    pub fn set_server_status(&mut self, status: Option<Result<String, String>>) {
+    pub fn set_server_status(&mut self, status: Option<ServerStatus>) {
         self.server_status = status;
     }
 
@@ -54,15 +61,15 @@ impl SettingsScreen {
             });
             ui.horizontal(|ui| {
                 ui.checkbox(&mut server.run_in_window, "Run the server while this window is open");
-                if ui.button("Apply").clicked() {
+                if ui.button("Apply to the server").clicked() {
                     commands.push(crate::console::ServerCommand::Save(server.clone()));
                 }
             });
             match &self.server_status {
-                Some(Ok(status)) => {
+                Some(ServerStatus::Running(status)) => {
                     ui.colored_label(theme::ok(ui), format!("\u{2714} {status}"));
                 }
-                Some(Err(why)) => {
+                Some(ServerStatus::Failed(why)) => {
                     ui.colored_label(theme::error(ui), format!("{} The server is not running: {why}", theme::ICON_ERROR));
                 }
                 None => {

@@ -18,6 +18,9 @@ use crate::console::{ChannelEvent, Event, RequestId, UserError, providers_for};
 use crate::model::provider::FieldKind as Kind;
 use crate::model::{Channel, Credential, ProviderKind};
 
+/// A custom credential's inbound and feedback URLs, or why there are none.
+type WebhookUrls = Result<(String, String), UserError>;
+
 #[derive(Default)]
 pub struct ChannelsScreen {
     list: Option<Vec<Credential>>,
@@ -45,7 +48,7 @@ pub struct ChannelsScreen {
     /// The Verify SMS connection dialog, when open.
     verify_sms: Option<sms::VerifyDialog>,
     /// The webhook URLs of the custom credential on show (asked once per credential).
-    webhook_urls: Option<(i64, Option<Result<(String, String), UserError>>)>,
+    webhook_urls: Option<(i64, Option<WebhookUrls>)>,
 }
 
 impl ChannelsScreen {
@@ -503,10 +506,10 @@ impl Screen for ChannelsScreen {
                 }
             }
             Event::Channel(ChannelEvent::SmsOverview(overview)) => self.sms_overview = Some(overview.clone()),
-            Event::Channel(ChannelEvent::WebhookUrls { id, urls }) => {
-                if self.webhook_urls.as_ref().is_some_and(|(asked, _)| asked == id) {
-                    self.webhook_urls = Some((*id, Some(urls.clone())));
-                }
+            Event::Channel(ChannelEvent::WebhookUrls { id, urls })
+                if self.webhook_urls.as_ref().is_some_and(|(asked, _)| asked == id) =>
+            {
+                self.webhook_urls = Some((*id, Some(urls.clone())));
             }
             // The public URL may have changed: the URLs are asked again.
             Event::Server(_) => self.webhook_urls = None,
