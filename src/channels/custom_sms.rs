@@ -241,8 +241,13 @@ fn template_error(e: &minijinja::Error) -> String {
     format!("the payload template cannot be rendered{line}: {}", e.detail().unwrap_or(&e.kind().to_string()))
 }
 
-/// Renders `payload` for one message and reads the result as JSON.
-fn render(env: &Environment<'_>, m: &Outgoing, from: &str, profile: Value) -> Result<serde_json::Value, ChannelError> {
+/// Renders `payload` for one message: its text, checked to be JSON, and the JSON read.
+fn render(
+    env: &Environment<'_>,
+    m: &Outgoing,
+    from: &str,
+    profile: Value,
+) -> Result<(String, serde_json::Value), ChannelError> {
     let template = env.get_template("payload").map_err(|e| ChannelError::Settings(template_error(&e)))?;
     let text = template
         .render(minijinja::context! {
@@ -253,19 +258,20 @@ fn render(env: &Environment<'_>, m: &Outgoing, from: &str, profile: Value) -> Re
             profile => profile,
         })
         .map_err(|e| ChannelError::Settings(template_error(&e)))?;
-    serde_json::from_str(&text).map_err(|e| {
+    let value = serde_json::from_str(&text).map_err(|e| {
         ChannelError::Settings(format!(
             "the payload is not JSON once rendered: {} at line {}, column {}",
             e.to_string().split(" at line").next().unwrap_or_default(),
             e.line(),
             e.column()
         ))
-    })
+    })?;
+    Ok((text, value))
 }
 
 /// The payload rendered for a sample recipient (a French mobile, a message with quotes and a
-/// line break, "Sample <column>" for every profile value), pretty-printed; or what is wrong:
-/// the template's error, or where the rendered JSON breaks.
+/// line break, "Sample <column>" for every profile value), as the provider gets it; or what is
+/// wrong: the template's error, or where the rendered JSON breaks.
 pub fn sample(payload: &str, from: &str) -> Result<String, ChannelError> {
     let env = environment(payload).map_err(|e| ChannelError::Settings(template_error(&e)))?;
     let m = Outgoing {
@@ -276,8 +282,7 @@ pub fn sample(payload: &str, from: &str) -> Result<String, ChannelError> {
         ..Outgoing::default()
     };
     let from = if from.trim().is_empty() { "SENDER" } else { from.trim() };
-    let value = render(&env, &m, from, Value::from_object(SampleProfile))?;
-    Ok(serde_json::to_string_pretty(&value).unwrap_or_default())
+    Ok(render(&env, &m, from, Value::from_object(SampleProfile))?.0)
 }
 
 /// The value at `pointer` as text (a string as it is, a number written out).
@@ -368,18 +373,15 @@ impl CustomSms {
         Ok(token.to_owned())
     }
 
-    async fn post(
-        &self,
-        body: &serde_json::Value,
-        key: &str,
-        fresh_token: bool,
-    ) -> Result<reqwest::Response, SendError> {
+    /// Sends the rendered payload as it is (JSON, checked), signed in as the settings say.
+    async fn post(&self, body: &str, key: &str, fresh_token: bool) -> Result<reqwest::Response, SendError> {
         let mut request = self
             .client
             .request(self.settings.method.clone(), self.settings.url.clone())
             .headers(self.headers.clone())
             .header("Idempotency-Key", key)
-            .json(body);
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_owned());
         let secret = self.secret.clone().unwrap_or_default();
         request = match &self.settings.auth {
             Auth::None => request,
@@ -407,7 +409,7 @@ impl Provider for CustomSms {
                 serde_json::Value::Null => Value::from_object(NoProfile),
                 p => Value::from_serialize(p),
             };
-            let body = render(&self.env, m, &self.settings.from, profile)
+            let (body, _) = render(&self.env, m, &self.settings.from, profile)
                 .map_err(|why| SendError::permanent("personalization", why.to_string()))?;
             let mut response = self.post(&body, &m.idempotency_key, false).await?;
             if response.status() == reqwest::StatusCode::UNAUTHORIZED

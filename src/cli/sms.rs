@@ -22,9 +22,10 @@ pub enum SmsCmd {
     Webhooks {
         /// The credential's name.
         credential: String,
-        /// Where this app's server is reachable from the provider.
-        #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8080")]
-        public_url: String,
+        /// Where this app's server is reachable from the provider; default: the workspace's
+        /// (Settings → Server).
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
     },
     /// Remove an SMS credential and its keychain entries (refused while a live campaign sends
     /// through it).
@@ -136,6 +137,10 @@ pub fn run(console: &Console, action: SmsCmd) -> anyhow::Result<()> {
         SmsCmd::List => list(console),
         SmsCmd::Webhooks { credential, public_url } => {
             let c = find(console, &credential)?;
+            let public_url = match public_url {
+                Some(u) => u,
+                None => console.server_settings()?.public_base(),
+            };
             let (inbound, feedback) = console.sms_webhook_urls(c.id, &public_url)?;
             say!("Inbound messages:  {inbound}");
             say!("Delivery feedback: {feedback}");
@@ -300,7 +305,7 @@ fn add_custom(console: &Console, args: CustomArgs) -> anyhow::Result<()> {
     }
     say!("Added the custom SMS credential \u{201c}{}\u{201d}. {}", c.name, keychain.describe());
     say!("Give its provider these URLs (`sms webhooks` prints them again, for another public URL):");
-    let (inbound, feedback) = console.sms_webhook_urls(c.id, "http://127.0.0.1:8080")?;
+    let (inbound, feedback) = console.sms_webhook_urls(c.id, &console.server_settings()?.public_base())?;
     say!("  inbound messages:  {inbound}");
     say!("  delivery feedback: {feedback}");
     Ok(())

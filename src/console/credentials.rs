@@ -154,10 +154,10 @@ impl Console {
         Ok(credential)
     }
 
-    /// A custom SMS provider's payload template rendered for a sample recipient (pretty JSON),
+    /// A custom SMS provider's payload template rendered for a sample recipient (as sent),
     /// or what is wrong with it (its line, or where the rendered JSON breaks).
-    pub fn payload_sample(payload: &str) -> Result<String, ConsoleError> {
-        Ok(crate::channels::custom_sms::sample(payload, "")?)
+    pub fn payload_sample(payload: &str, from: &str) -> Result<String, ConsoleError> {
+        Ok(crate::channels::custom_sms::sample(payload, from)?)
     }
 
     /// Every problem with a credential's settings, each with the key of its field ("" for the

@@ -204,20 +204,15 @@ pub(super) fn setting_editor(ui: &mut egui::Ui, f: &Field, value: &mut String, l
                 .labelled_by(label);
         }
         Kind::Template => {
-            ui.vertical(|ui| {
-                ui.add_sized(
-                    [FIELD[0] + 120.0, 140.0],
-                    egui::TextEdit::multiline(value).code_editor().desired_rows(8).hint_text(f.hint),
+            egui::ScrollArea::vertical().id_salt(f.key).min_scrolled_height(180.0).max_height(220.0).show(ui, |ui| {
+                ui.add(
+                    egui::TextEdit::multiline(value)
+                        .code_editor()
+                        .desired_rows(10)
+                        .desired_width(FIELD[0] + 120.0)
+                        .hint_text(f.hint),
                 )
                 .labelled_by(label);
-                // The sample, rendered as the provider would get it, while typing.
-                // (A template that cannot be rendered has its problem beside the field.)
-                if let Ok(json) = crate::console::Console::payload_sample(value) {
-                    ui.label(
-                        egui::RichText::new("Rendered for a sample recipient:").color(super::super::theme::muted(ui)),
-                    );
-                    ui.label(egui::RichText::new(json).monospace().size(11.0));
-                }
             });
         }
         Kind::Secret => {}
@@ -230,6 +225,22 @@ pub(super) fn setting_editor(ui: &mut egui::Ui, f: &Field, value: &mut String, l
                     *value = dir.display().to_string();
                 }
             });
+        }
+    }
+}
+
+/// Each template field of a form rendered for a sample recipient, while it is typed (a
+/// template that cannot be rendered has its problem beside its field).
+pub(super) fn template_samples(ui: &mut egui::Ui, form: &Form) {
+    for f in fields(form.provider).iter().filter(|f| f.kind == Kind::Template) {
+        let text = form.values.get(f.key).map_or("", String::as_str);
+        let from = form.values.get("from").map_or("", String::as_str);
+        if let Ok(json) = crate::console::Console::payload_sample(text, from) {
+            egui::CollapsingHeader::new(format!("{}, rendered for a sample recipient", f.label))
+                .default_open(true)
+                .show(ui, |ui| {
+                    ui.label(egui::RichText::new(json).monospace().size(11.0));
+                });
         }
     }
 }

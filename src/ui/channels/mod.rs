@@ -8,7 +8,7 @@ mod sms;
 
 use egui::RichText;
 
-use form::{FIELD, Form, fields, setting_editor};
+use form::{FIELD, Form, fields, setting_editor, template_samples};
 
 use super::screen::{Screen, ScreenContext};
 use super::secret_field::secret_field;
@@ -140,7 +140,12 @@ impl ChannelsScreen {
             commands.push(crate::console::SmsCommand::WebhookUrls { id });
         }
         let Some((_, urls)) = &self.webhook_urls else { return };
-        ui.label(RichText::new("Give the provider these URLs (this app's server, Settings → Server):").strong());
+        ui.label(
+            RichText::new(
+                "Give the provider these URLs (this app's server: its public URL is set in Settings, Server)",
+            )
+            .strong(),
+        );
         match urls {
             None => {
                 ui.spinner();
@@ -332,6 +337,7 @@ impl ChannelsScreen {
         }
         ui.add_space(theme::SECTION_GAP);
         let form = form.clone();
+        template_samples(ui, &form);
         if let (ProviderKind::CustomSms, Some(id)) = (form.provider, form.id) {
             self.webhook_urls_ui(ui, id, commands);
         }
