@@ -236,6 +236,9 @@ pub struct SmsSize {
 const GSM_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
 const GSM_EXTENSION: &str = "\u{c}^{}\\[~]|€";
 
+/// The longest SMS providers take (Twilio's limit, in characters, after personalization).
+pub const SMS_MAX_CHARACTERS: usize = 1_600;
+
 /// Characters, encoding and number of segments of an SMS text. A two-unit character (a GSM
 /// extension character, a UTF-16 surrogate pair) is never split across segments.
 pub fn sms_size(text: &str) -> SmsSize {

@@ -473,6 +473,28 @@ fn a_message_that_cannot_be_sent_is_a_problem_but_the_audience_is_still_counted(
         vec![wire("t1", "a", "out", "mail")],
     );
     assert!(audience::message_problems(&written).is_empty());
+    // An SMS longer than any provider takes is refused before anything is sent.
+    let sms = |text: String| {
+        canvas(
+            vec![
+                build("a", "people", Rule::everyone()),
+                activity(
+                    "text",
+                    K::Channel {
+                        channel: Channel::Sms,
+                        credential: None,
+                        per: Recipient::Profile,
+                        message: Message { text, ..Message::default() },
+                    },
+                ),
+            ],
+            vec![wire("t1", "a", "out", "text")],
+        )
+    };
+    let too_long = audience::message_problems(&sms("é".repeat(1_601)));
+    assert_eq!(too_long.len(), 1);
+    assert!(too_long[0].to_string().contains("1601 characters before personalization: at most 1600"), "{too_long:?}");
+    assert!(audience::message_problems(&sms("é".repeat(1_600))).is_empty());
 }
 
 #[test]

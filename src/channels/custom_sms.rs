@@ -317,13 +317,7 @@ impl CustomSms {
             headers.insert(n, v);
         }
         let env = environment(&settings.payload).map_err(|e| ChannelError::Settings(template_error(&e)))?;
-        let client = reqwest::Client::builder()
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-            .pool_max_idle_per_host(max_in_flight.max(1))
-            .user_agent(concat!("campaign-console/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("the HTTP client cannot start: {e}"))?;
+        let client = super::http_client(settings.timeout, max_in_flight)?;
         Ok(Self { settings, secret, env, client, headers, token: tokio::sync::Mutex::new(None) })
     }
 
@@ -438,21 +432,9 @@ impl Provider for CustomSms {
                     .or_else(|| ["/id", "/message_id", "/messageId", "/sid"].iter().find_map(|p| text_at(&answer, p)));
                 return Ok(id.unwrap_or_else(|| m.idempotency_key.clone()));
             }
-            let code = Some(self.settings.error_pointer.as_str())
-                .filter(|p| !p.is_empty())
-                .and_then(|p| text_at(&answer, p))
-                .unwrap_or_else(|| format!("http_{}", status.as_u16()));
-            let said: String = text.chars().take(300).collect();
-            let message = if said.trim().is_empty() {
-                status.canonical_reason().unwrap_or("no explanation").to_owned()
-            } else {
-                said
-            };
-            if status.as_u16() == 429 || status.as_u16() == 408 || status.is_server_error() {
-                Err(SendError::Transient { code, message, retry_after: wait })
-            } else {
-                Err(SendError::Permanent { code, message })
-            }
+            let code =
+                Some(self.settings.error_pointer.as_str()).filter(|p| !p.is_empty()).and_then(|p| text_at(&answer, p));
+            Err(super::refusal(status, code, &text, wait))
         })
     }
 

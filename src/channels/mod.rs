@@ -226,6 +226,39 @@ pub(crate) fn web_url(text: &str, what: &str) -> Result<reqwest::Url, ChannelErr
     }
 }
 
+/// The HTTP client of a provider that calls a web API: `timeout` per call, at most
+/// `max_in_flight` connections kept, this app's user agent.
+pub(crate) fn http_client(timeout: Duration, max_in_flight: usize) -> Result<reqwest::Client, ChannelError> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .pool_max_idle_per_host(max_in_flight.max(1))
+        .user_agent(concat!("campaign-console/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| ChannelError::Settings(format!("the HTTP client cannot start: {e}")))
+}
+
+/// A web API's refusal as the pipeline sees it: 408, 429 (waiting as Retry-After says) and 5xx
+/// pass, any other answer is final; `code` is the provider's own when it gave one, else
+/// `http_<status>`; the message is what it said (its first 300 characters), else the status's
+/// reason.
+pub(crate) fn refusal(
+    status: reqwest::StatusCode,
+    code: Option<String>,
+    said: &str,
+    retry_after: Option<Duration>,
+) -> SendError {
+    let code = code.unwrap_or_else(|| format!("http_{}", status.as_u16()));
+    let said: String = said.chars().take(300).collect();
+    let message =
+        if said.trim().is_empty() { status.canonical_reason().unwrap_or("no explanation").to_owned() } else { said };
+    if status.as_u16() == 429 || status.as_u16() == 408 || status.is_server_error() {
+        SendError::Transient { code, message, retry_after }
+    } else {
+        SendError::Permanent { code, message }
+    }
+}
+
 /// Whether `host` can be a host: a DNS name (letters, digits and hyphens in dot-separated
 /// labels) or an IPv4 / IPv6 address (brackets allowed).
 pub fn is_host(host: &str) -> bool {

@@ -24,7 +24,7 @@ use crate::model::{Channel, ProviderKind, SECRET_SLOT};
 /// Where Twilio's API is unless a credential says otherwise.
 pub const API_BASE: &str = "https://api.twilio.com";
 /// The longest body Twilio takes (characters).
-pub const MAX_BODY: usize = 1_600;
+pub const MAX_BODY: usize = crate::personalize::SMS_MAX_CHARACTERS;
 /// The path of the status callbacks on this app's server.
 pub const STATUS_PATH: &str = "/webhooks/twilio/status";
 /// The path of the inbound messages on this app's server.
@@ -303,13 +303,7 @@ impl Twilio {
         if token.trim().is_empty() {
             return Err("the Auth Token is missing: type it on the credential's form".into());
         }
-        let client = reqwest::Client::builder()
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-            .pool_max_idle_per_host(max_in_flight.max(1))
-            .user_agent(concat!("campaign-console/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("the HTTP client cannot start: {e}"))?;
+        let client = super::http_client(settings.timeout, max_in_flight)?;
         Ok(Self { settings, token, client })
     }
 
@@ -357,6 +351,20 @@ impl Twilio {
         Ok(resource)
     }
 
+    /// A resource of the account, signed in: its text, or Twilio's refusal.
+    async fn get(&self, url: reqwest::Url) -> Result<String, SendError> {
+        let response = self
+            .client
+            .get(url)
+            .basic_auth(&self.settings.account_sid, Some(&self.token))
+            .send()
+            .await
+            .map_err(|e| super::webhook::classify_error(&e))?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| super::webhook::classify_error(&e))?;
+        if status.is_success() { Ok(text) } else { Err(classify(status, &text, None)) }
+    }
+
     /// The messages sent to `to` since the start of `since`'s day (UTC), newest first, every
     /// page of them.
     async fn sent_to(&self, to: &str, since: jiff::Timestamp) -> Result<Vec<MessageResource>, SendError> {
@@ -365,18 +373,7 @@ impl Twilio {
         url.query_pairs_mut().append_pair("To", to).append_pair("DateSent>", &day).append_pair("PageSize", "100");
         let mut out = Vec::new();
         for _ in 0..20 {
-            let response = self
-                .client
-                .get(url.clone())
-                .basic_auth(&self.settings.account_sid, Some(&self.token))
-                .send()
-                .await
-                .map_err(|e| super::webhook::classify_error(&e))?;
-            let status = response.status();
-            let text = response.text().await.map_err(|e| super::webhook::classify_error(&e))?;
-            if !status.is_success() {
-                return Err(classify(status, &text, None));
-            }
+            let text = self.get(url.clone()).await?;
             let page: MessagePage = serde_json::from_str(&text)
                 .map_err(|e| SendError::transient("unreadable_answer", format!("Twilio's list is unreadable ({e})")))?;
             out.extend(page.messages);
@@ -435,18 +432,8 @@ impl Provider for Twilio {
         Box::pin(async move {
             let base = self.settings.base.as_str().trim_end_matches('/');
             let url = format!("{base}/2010-04-01/Accounts/{}.json", self.settings.account_sid);
-            let response = self
-                .client
-                .get(url)
-                .basic_auth(&self.settings.account_sid, Some(&self.token))
-                .send()
-                .await
-                .map_err(|e| super::webhook::classify_error(&e))?;
-            let status = response.status();
-            let text = response.text().await.map_err(|e| super::webhook::classify_error(&e))?;
-            if !status.is_success() {
-                return Err(classify(status, &text, None));
-            }
+            let url = reqwest::Url::parse(&url).map_err(|e| SendError::permanent("bad_request", e.to_string()))?;
+            self.get(url).await?;
             Ok(format!("Twilio accepted the Account SID and Auth Token of {}", self.settings.account_sid))
         })
     }

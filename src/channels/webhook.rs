@@ -108,13 +108,7 @@ impl Webhook {
             v.set_sensitive(true);
             headers.insert(n, v);
         }
-        let client = reqwest::Client::builder()
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-            .pool_max_idle_per_host(max_in_flight.max(1))
-            .user_agent(concat!("campaign-console/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("the HTTP client cannot start: {e}"))?;
+        let client = super::http_client(settings.timeout, max_in_flight)?;
         Ok(Self { settings, client, headers })
     }
 
@@ -205,8 +199,6 @@ impl Provider for Webhook {
                 Err(_) if status.is_success() => String::new(),
                 Err(e) => return Err(classify_error(&e)),
             };
-            let code = format!("http_{}", status.as_u16());
-            let said: String = text.chars().take(300).collect();
             if status.is_success() {
                 let id = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| {
                     ["id", "message_id", "sid"].iter().find_map(|k| match v.get(*k) {
@@ -217,16 +209,7 @@ impl Provider for Webhook {
                 });
                 return Ok(id.or(request_id).unwrap_or_else(|| m.idempotency_key.clone()));
             }
-            let message = if said.trim().is_empty() {
-                status.canonical_reason().unwrap_or("no explanation").to_owned()
-            } else {
-                said
-            };
-            if status.as_u16() == 429 || status.as_u16() == 408 || status.is_server_error() {
-                Err(SendError::Transient { code, message, retry_after: wait })
-            } else {
-                Err(SendError::Permanent { code, message })
-            }
+            Err(super::refusal(status, None, &text, wait))
         })
     }
 

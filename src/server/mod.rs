@@ -130,6 +130,33 @@ async fn not_found(request: Request) -> Response {
     failure(StatusCode::NOT_FOUND, &format!("there is nothing at {}", request.uri().path()), id.as_ref())
 }
 
+/// The answer to a provider's webhook: `ok`'s when the Console took it; 403 when it refused
+/// the request's signature or token, 400 when a parameter is missing, 500 when the workspace
+/// could not record it (the provider tries again later).
+pub fn webhook_answer<T>(
+    id: &RequestId,
+    done: Result<Result<T, crate::console::WebhookError>, tokio::task::JoinError>,
+    ok: impl FnOnce(T) -> Response,
+) -> Response {
+    use crate::console::WebhookError;
+    match done {
+        Ok(Ok(value)) => ok(value),
+        Ok(Err(WebhookError::Forbidden(why))) => {
+            tracing::warn!(request_id = %id.0, "a webhook was refused: {why}");
+            failure(StatusCode::FORBIDDEN, &why, Some(id))
+        }
+        Ok(Err(WebhookError::BadRequest(why))) => failure(StatusCode::BAD_REQUEST, &why, Some(id)),
+        Ok(Err(WebhookError::Console(e))) => {
+            tracing::error!(request_id = %id.0, "a webhook could not be recorded: {e:#}");
+            failure(StatusCode::INTERNAL_SERVER_ERROR, "it could not be recorded; try again", Some(id))
+        }
+        Err(e) => {
+            tracing::error!(request_id = %id.0, "a webhook's work stopped: {e}");
+            failure(StatusCode::INTERNAL_SERVER_ERROR, "it could not be recorded; try again", Some(id))
+        }
+    }
+}
+
 /// A JSON error: `{"error": "…", "request_id": "…"}`.
 pub fn failure(status: StatusCode, message: &str, id: Option<&RequestId>) -> Response {
     let body = serde_json::json!({ "error": message, "request_id": id.map(|i| i.0.as_str()) });

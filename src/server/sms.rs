@@ -4,11 +4,11 @@
 
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
-use super::{RequestId, Server, failure};
-use crate::console::WebhookError;
+use super::{RequestId, Server};
+use crate::console::{Console, WebhookError};
 
 #[derive(serde::Deserialize)]
 pub struct Token {
@@ -20,26 +20,22 @@ fn token(headers: &HeaderMap, query: Token) -> Option<String> {
     headers.get("x-webhook-token").and_then(|v| v.to_str().ok()).map(str::to_owned).or(query.token)
 }
 
-fn answer<T: serde::Serialize>(
+/// What a webhook of this kind does with the credential's id, the token it carried and its
+/// body; the answer is written as `{"result": …}`.
+type Work = fn(&Console, i64, Option<&str>, &[u8]) -> Result<serde_json::Value, WebhookError>;
+
+/// A custom credential's webhook: the Console's `work`, off the async threads.
+async fn answer(
+    server: Server,
     id: &RequestId,
-    done: Result<Result<T, WebhookError>, tokio::task::JoinError>,
+    credential: i64,
+    token: Option<String>,
+    body: Bytes,
+    work: Work,
 ) -> Response {
-    match done {
-        Ok(Ok(value)) => axum::Json(serde_json::json!({ "result": value })).into_response(),
-        Ok(Err(WebhookError::Forbidden(why))) => {
-            tracing::warn!(request_id = %id.0, "an SMS webhook was refused: {why}");
-            failure(StatusCode::FORBIDDEN, &why, Some(id))
-        }
-        Ok(Err(WebhookError::BadRequest(why))) => failure(StatusCode::BAD_REQUEST, &why, Some(id)),
-        Ok(Err(WebhookError::Console(e))) => {
-            tracing::error!(request_id = %id.0, "an SMS webhook could not be recorded: {e:#}");
-            failure(StatusCode::INTERNAL_SERVER_ERROR, "it could not be recorded; try again", Some(id))
-        }
-        Err(e) => {
-            tracing::error!(request_id = %id.0, "an SMS webhook's work stopped: {e}");
-            failure(StatusCode::INTERNAL_SERVER_ERROR, "it could not be recorded; try again", Some(id))
-        }
-    }
+    let console = server.console;
+    let done = tokio::task::spawn_blocking(move || work(&console, credential, token.as_deref(), &body)).await;
+    super::webhook_answer(id, done, |value| axum::Json(serde_json::json!({ "result": value })).into_response())
 }
 
 pub async fn inbound(
@@ -51,14 +47,12 @@ pub async fn inbound(
     body: Bytes,
 ) -> Response {
     let token = token(&headers, query);
-    let console = server.console;
-    let done = tokio::task::spawn_blocking(move || {
-        console.custom_sms_inbound(credential, token.as_deref(), &body).map(|i| {
+    answer(server, &id, credential, token, body, |console, credential, token, body| {
+        console.custom_sms_inbound(credential, token, body).map(|i| {
             serde_json::json!({ "keyword": i.keyword.map(|k| k.as_str()), "changed": i.changed.len(), "repeated": i.repeated })
         })
     })
-    .await;
-    answer(&id, done)
+    .await
 }
 
 pub async fn feedback(
@@ -70,10 +64,8 @@ pub async fn feedback(
     body: Bytes,
 ) -> Response {
     let token = token(&headers, query);
-    let console = server.console;
-    let done = tokio::task::spawn_blocking(move || {
-        console.custom_sms_feedback(credential, token.as_deref(), &body).map(|r| format!("{r:?}"))
+    answer(server, &id, credential, token, body, |console, credential, token, body| {
+        console.custom_sms_feedback(credential, token, body).map(|r| serde_json::Value::from(format!("{r:?}")))
     })
-    .await;
-    answer(&id, done)
+    .await
 }

@@ -44,22 +44,7 @@ async fn answer<T: Send + 'static>(
     };
     let console = server.console;
     let done = tokio::task::spawn_blocking(move || work(&console, &request)).await;
-    match done {
-        Ok(Ok(value)) => ok(value),
-        Ok(Err(WebhookError::Forbidden(why))) => {
-            tracing::warn!(request_id = %id.0, "a Twilio webhook was refused: {why}");
-            failure(StatusCode::FORBIDDEN, &why, Some(id))
-        }
-        Ok(Err(WebhookError::BadRequest(why))) => failure(StatusCode::BAD_REQUEST, &why, Some(id)),
-        Ok(Err(WebhookError::Console(e))) => {
-            tracing::error!(request_id = %id.0, "a Twilio webhook could not be recorded: {e:#}");
-            failure(StatusCode::INTERNAL_SERVER_ERROR, "it could not be recorded; try again", Some(id))
-        }
-        Err(e) => {
-            tracing::error!(request_id = %id.0, "a Twilio webhook's work stopped: {e}");
-            failure(StatusCode::INTERNAL_SERVER_ERROR, "it could not be recorded; try again", Some(id))
-        }
-    }
+    super::webhook_answer(id, done, ok)
 }
 
 pub async fn status(

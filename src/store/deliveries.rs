@@ -278,6 +278,22 @@ pub struct Claimed {
     pub vars_json: String,
 }
 
+impl Claimed {
+    /// A row selected as `id, idempotency_key, recipient_key, secondary_key, address, attempts,
+    /// vars_json` (first).
+    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: r.get(0)?,
+            idempotency_key: r.get(1)?,
+            recipient_key: r.get(2)?,
+            secondary_key: r.get(3)?,
+            address: r.get(4)?,
+            attempts: r.get::<_, i64>(5)?.clamp(0, i64::from(u32::MAX)) as u32,
+            vars_json: r.get::<_, Option<String>>(6)?.unwrap_or_else(|| "{}".into()),
+        })
+    }
+}
+
 /// Claims up to `limit` rows that are due (queued, or retry whose time has come): they become
 /// `sending` and the claim is committed before this returns.
 pub fn claim(conn: &mut Connection, delivery: i64, limit: usize, now: jiff::Timestamp) -> Result<Vec<Claimed>> {
@@ -297,18 +313,7 @@ pub fn claim(conn: &mut Connection, delivery: i64, limit: usize, now: jiff::Time
              RETURNING id, idempotency_key, recipient_key, secondary_key, address, attempts, vars_json",
         )?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        stmt.query_map(params![delivery, limit, ts(now)], |r| {
-            Ok(Claimed {
-                id: r.get(0)?,
-                idempotency_key: r.get(1)?,
-                recipient_key: r.get(2)?,
-                secondary_key: r.get(3)?,
-                address: r.get(4)?,
-                attempts: r.get::<_, i64>(5)?.clamp(0, i64::from(u32::MAX)) as u32,
-                vars_json: r.get::<_, Option<String>>(6)?.unwrap_or_else(|| "{}".into()),
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?
+        stmt.query_map(params![delivery, limit, ts(now)], Claimed::from_row)?.collect::<rusqlite::Result<Vec<_>>>()?
     };
     tx.commit()?;
     let mut rows = rows;
@@ -389,20 +394,7 @@ pub fn in_flight(conn: &Connection, delivery: i64) -> Result<Vec<InFlight>> {
          FROM cc_ledger WHERE delivery_id = ?1 AND status = 'sending' ORDER BY id",
     )?;
     let rows = stmt
-        .query_map([delivery], |r| {
-            Ok((
-                Claimed {
-                    id: r.get(0)?,
-                    idempotency_key: r.get(1)?,
-                    recipient_key: r.get(2)?,
-                    secondary_key: r.get(3)?,
-                    address: r.get(4)?,
-                    attempts: r.get::<_, i64>(5)?.clamp(0, i64::from(u32::MAX)) as u32,
-                    vars_json: r.get::<_, Option<String>>(6)?.unwrap_or_else(|| "{}".into()),
-                },
-                r.get::<_, String>(7)?,
-            ))
-        })?
+        .query_map([delivery], |r| Ok((Claimed::from_row(r)?, r.get::<_, String>(7)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter().map(|(row, at)| Ok(InFlight { row, claimed_at: parse_ts(&at)? })).collect()
 }

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use campaign_console::console::Console;
 use campaign_console::model::{CampaignKind, Channel, Message, ProviderKind};
-use campaign_console::ui::testing;
 use serde_json::json;
 
 use super::support::mock_http::{MockHttp, Received, Reply};
 use super::support::{one, settings, sqlite};
+use super::twilio::workspace;
 
 /// A rich card: a title with the recipient's first name, a picture, two suggested replies.
 const RICH_CARD: &str = r#"{
@@ -32,16 +32,6 @@ const RICH_CARD: &str = r#"{
   },
   "fallback_sms": {{body}}
 }"#;
-
-fn workspace(n: u64) -> (tempfile::TempDir, Arc<Console>) {
-    let dir = tempfile::tempdir().unwrap();
-    let console = testing::console(dir.path()).unwrap();
-    console.generate_demo(n, 6, false, &mut |_| true).unwrap();
-    sqlite(dir.path())
-        .execute_batch("UPDATE profiles SET sms_opt_in = 1, phone = '+3361' || printf('%07d', id);")
-        .unwrap();
-    (dir, console)
-}
 
 fn texts(console: &Console, credential: &str) -> campaign_console::console::RunSummary {
     let c = console.create_campaign("Texts", CampaignKind::Orchestrated).unwrap();

@@ -75,7 +75,7 @@ fn twilio_credential(console: &Console, fake: &FakeTwilio, extra: serde_json::Va
 }
 
 /// A demo workspace of `n` profiles, all opted in to SMS, profile `i` at +3361000000i.
-fn workspace(n: u64) -> (tempfile::TempDir, Arc<Console>) {
+pub(super) fn workspace(n: u64) -> (tempfile::TempDir, Arc<Console>) {
     let dir = tempfile::tempdir().unwrap();
     let console = testing::console(dir.path()).unwrap();
     console.generate_demo(n, 6, false, &mut |_| true).unwrap();

@@ -272,6 +272,19 @@ pub fn message_problems(canvas: &Canvas) -> Vec<Problem> {
                 }
             }
             Channel::Sms | Channel::Push | Channel::X if blank(&message.text) => lacks("message text", "a text"),
+            Channel::Sms if message.text.chars().count() > crate::personalize::SMS_MAX_CHARACTERS => {
+                problems.push(Problem {
+                    activity: Some(a.id.clone()),
+                    label: Some(a.label.clone()),
+                    parameter: Some("message text".to_owned()),
+                    message: format!(
+                        "the SMS has {} characters before personalization: at most {} can be sent",
+                        message.text.chars().count(),
+                        crate::personalize::SMS_MAX_CHARACTERS
+                    ),
+                    wiring: None,
+                });
+            }
             Channel::DirectMail if message.columns.is_empty() => {
                 lacks("columns", "the columns of its extraction file");
             }

@@ -77,13 +77,20 @@ pub(super) fn message_form(
                     crate::personalize::SmsEncoding::Ucs2 => "Unicode (UCS-2)",
                 };
                 let segments = if size.segments == 1 { "1 SMS".to_owned() } else { format!("{} SMS", size.segments) };
+                let too_long = size.characters > crate::personalize::SMS_MAX_CHARACTERS;
+                let colour = if too_long { theme::error(ui) } else { theme::muted(ui) };
+                let limit = if too_long {
+                    format!(" · over the {} characters an SMS can have", crate::personalize::SMS_MAX_CHARACTERS)
+                } else {
+                    String::new()
+                };
                 ui.label(
                     RichText::new(format!(
-                        "{} characters · {encoding} · {segments} (before personalization)",
+                        "{} characters · {encoding} · {segments} (before personalization){limit}",
                         size.characters
                     ))
                     .small()
-                    .color(theme::muted(ui)),
+                    .color(colour),
                 );
             }
         });
