@@ -518,3 +518,38 @@ fn the_frequency_cap_excludes_profiles_that_had_enough_messages_today() {
     let third = run(&console, "Mails", true);
     assert_eq!(third.deliveries.iter().max_by_key(|d| d.id).unwrap().count(status::SENT), 80);
 }
+
+/// Two processes (here two consoles on one workspace) starting the same campaign at once: one
+/// sends, the other refuses and says so; every message goes once, in one delivery.
+#[test]
+fn a_campaign_being_sent_elsewhere_is_not_started_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = testing::console(dir.path()).unwrap();
+    first.generate_demo(30, 3, false, &mut |_| true).unwrap();
+    support::sqlite(dir.path())
+        .execute_batch("UPDATE profiles SET email_opt_in = 1, email = 'p' || id || '@example.com';")
+        .unwrap();
+    let c = first.create_campaign("Once", CampaignKind::Orchestrated).unwrap();
+    let message = Message { subject: "Hi".into(), text: "Hello".into(), ..Message::default() };
+    first.save_canvas(c.id, &blast(Channel::Email, message)).unwrap();
+    let second = testing::console(dir.path()).unwrap();
+    let sending = std::thread::Builder::new()
+        .name("first".into())
+        .spawn(move || {
+            // 30 messages at 10 per second: three seconds of sending.
+            first.run_campaign("Once", false, Some(10.0), &mut |_, _| {}, &|| false).unwrap()
+        })
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    let refused = second.run_campaign("Once", false, None, &mut |_, _| {}, &|| false).unwrap_err().to_string();
+    assert!(refused.contains("is being sent by another window or process now"), "{refused}");
+    let summary = sending.join().unwrap();
+    assert_eq!(summary.deliveries.len(), 1);
+    assert_eq!(summary.deliveries[0].count(status::SENT), 30);
+    let db = sqlite(dir.path());
+    assert_eq!(one(&db, "SELECT COUNT(*) FROM cc_deliveries"), 1, "one set of deliveries");
+    assert_eq!(one(&db, "SELECT COUNT(*) FROM cc_sandbox_messages"), 30, "each message once");
+    // The lease was given up with the run: what refuses now is that it already ran.
+    let after = second.run_campaign("Once", false, None, &mut |_, _| {}, &|| false).unwrap_err().to_string();
+    assert!(after.contains("has already run"), "{after}");
+}

@@ -108,7 +108,8 @@ impl Console {
         cancelled: &dyn Fn() -> bool,
     ) -> Result<RunSummary, ConsoleError> {
         let campaign = self.campaign(name_or_id)?;
-        // A refusal is no run.
+        // One process sends a campaign at a time; a refusal is no run.
+        let _lease = self.sending_lease(&campaign)?;
         self.refuse_rerun(&campaign, again)?;
         let run = launches::start_run(
             &self.workspace.conn(),
@@ -243,6 +244,11 @@ impl Console {
                     // Nothing left to launch: a published campaign with no future launch is done.
                     launches::set_status(&self.workspace.conn(), campaign.id, CampaignStatus::Completed, None, now)?;
                 }
+                continue;
+            };
+            // Another process sending it now (a run started by hand) keeps it: the launch stays
+            // due and is caught up once that run is over.
+            let Ok(_lease) = self.sending_lease(&campaign) else {
                 continue;
             };
             // Another process may have taken this launch since the lease check.

@@ -28,6 +28,21 @@ pub fn acquire_lease(
     Ok(n == 1)
 }
 
+/// Who holds the lease `name` now, if anyone does.
+pub fn lease_holder(conn: &Connection, name: &str) -> Result<Option<String>> {
+    Ok(conn.query_row("SELECT holder FROM cc_leases WHERE name = ?1", [name], |r| r.get(0)).optional()?)
+}
+
+/// Takes the lease `name` from `from` (a holder known to be gone) for `holder` until `until`;
+/// whether it was taken (not when someone else took it meanwhile).
+pub fn take_lease(conn: &Connection, name: &str, from: &str, holder: &str, until: jiff::Timestamp) -> Result<bool> {
+    let n = conn.execute(
+        "UPDATE cc_leases SET holder = ?3, expires_at = ?4 WHERE name = ?1 AND holder = ?2",
+        params![name, from, holder, until.as_second()],
+    )?;
+    Ok(n == 1)
+}
+
 /// Gives the lease up (when `holder` has it).
 pub fn release_lease(conn: &Connection, name: &str, holder: &str) -> Result<()> {
     conn.execute("DELETE FROM cc_leases WHERE name = ?1 AND holder = ?2", params![name, holder])?;
