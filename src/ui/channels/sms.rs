@@ -108,7 +108,9 @@ pub(super) fn page(
                 if ui.button("Edit").clicked() {
                     action = Some(RowAction::Edit((*c).clone()));
                 }
-                if ui.button("Verify SMS connection…").on_hover_text("Send one real message through it").clicked() {
+                let verify =
+                    ui.button("Verify…").on_hover_text("Verify SMS connection: send one real message through it");
+                if verify.clicked() {
                     action = Some(RowAction::Verify((*c).clone()));
                 }
                 if ui.button("\u{1f5d1}").on_hover_text(format!("Delete {}", c.name)).clicked() {
@@ -123,7 +125,7 @@ pub(super) fn page(
                         list.iter().map(|(n, s)| format!("{n} ({})", s.label().to_lowercase())).collect();
                     let all = names.join(", ");
                     ui.scope(|ui| {
-                        ui.set_max_width(180.0);
+                        ui.set_max_width(170.0);
                         ui.add(egui::Label::new(all.as_str()).truncate()).on_hover_text(all.as_str())
                     })
                     .inner
