@@ -253,16 +253,7 @@ fn settings_run_the_server_in_the_window_and_stop_it() {
     settle(&mut h);
     h.get_by_label_contains("Settings").click();
     settle(&mut h);
-    let field = || egui::accesskit::Role::TextInput;
-    let retype = |h: &mut egui_kittest::Harness<'static, App>, label: &str, text: &str| {
-        h.get_by_role_and_label(field(), label).click();
-        h.run_steps(1);
-        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-        h.run_steps(1);
-        h.get_by_role_and_label(field(), label).type_text(text);
-        h.run_steps(1);
-    };
-    retype(&mut h, "Listen on", "not an address");
+    support::type_into(&mut h, "Listen on", "not an address");
     h.get_by_label("Apply to the server").click();
     h.run_steps(2);
     settle(&mut h);
@@ -271,8 +262,8 @@ fn settings_run_the_server_in_the_window_and_stop_it() {
 
     // A port that is free now.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    retype(&mut h, "Listen on", &format!("127.0.0.1:{port}"));
-    retype(&mut h, "Public URL", "https://hooks.example.com/");
+    support::type_into(&mut h, "Listen on", &format!("127.0.0.1:{port}"));
+    support::type_into(&mut h, "Public URL", "https://hooks.example.com/");
     h.get_by_label("Run the server while this window is open").click();
     h.run_steps(1);
     h.get_by_label("Apply to the server").click();

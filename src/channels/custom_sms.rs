@@ -341,13 +341,8 @@ impl CustomSms {
         if !scope.is_empty() {
             form.push(("scope", scope.clone()));
         }
-        let response = self
-            .client
-            .post(token_url.clone())
-            .form(&form)
-            .send()
-            .await
-            .map_err(|e| super::webhook::classify_error(&e))?;
+        let response =
+            self.client.post(token_url.clone()).form(&form).send().await.map_err(|e| super::classify_error(&e))?;
         let status = response.status();
         let body: serde_json::Value = response.json().await.unwrap_or_default();
         let Some(token) = body.get("access_token").and_then(|t| t.as_str()).filter(|_| status.is_success()) else {
@@ -384,7 +379,7 @@ impl CustomSms {
             Auth::Header(name) => request.header(name.as_str(), secret),
             Auth::OAuth2 { .. } => request.bearer_auth(self.access_token(fresh_token).await?),
         };
-        request.send().await.map_err(|e| super::webhook::classify_error(&e))
+        request.send().await.map_err(|e| super::classify_error(&e))
     }
 }
 
@@ -413,15 +408,11 @@ impl Provider for CustomSms {
                 response = self.post(&body, &m.idempotency_key, true).await?;
             }
             let status = response.status();
-            let wait = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(super::webhook::retry_after);
+            let wait = super::retry_after_header(response.headers());
             let text = match response.text().await {
                 Ok(text) => text,
                 Err(_) if status.is_success() => String::new(),
-                Err(e) => return Err(super::webhook::classify_error(&e)),
+                Err(e) => return Err(super::classify_error(&e)),
             };
             let answer: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
             if status.is_success() {
@@ -450,7 +441,7 @@ impl Provider for CustomSms {
                 .headers(self.headers.clone())
                 .send()
                 .await
-                .map_err(|e| super::webhook::classify_error(&e))?;
+                .map_err(|e| super::classify_error(&e))?;
             Ok(format!("{} answered (HTTP {})", self.settings.url, response.status().as_u16()))
         })
     }

@@ -259,6 +259,41 @@ pub(crate) fn refusal(
     }
 }
 
+/// How long a 429 or 503 asks to wait: seconds, or an HTTP date.
+pub fn retry_after(value: &str) -> Option<Duration> {
+    let v = value.trim();
+    if let Ok(seconds) = v.parse::<f64>() {
+        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(86_400.0)));
+    }
+    let at = jiff::fmt::rfc2822::parse(v).ok()?.timestamp();
+    let wait = at.duration_since(crate::clock::wall());
+    Some(Duration::try_from(wait).unwrap_or_default())
+}
+
+/// A transport error as the pipeline sees it.
+pub(crate) fn classify_error(e: &reqwest::Error) -> SendError {
+    let mut why = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        why = format!("{why}: {s}");
+        source = s.source();
+    }
+    if e.is_builder() {
+        SendError::permanent("bad_request", why)
+    } else if e.is_timeout() {
+        SendError::transient("timeout", why)
+    } else if e.is_connect() {
+        SendError::transient("connection", why)
+    } else {
+        SendError::transient("network", why)
+    }
+}
+
+/// How long an answer's `Retry-After` header asks to wait, when it has one.
+pub(crate) fn retry_after_header(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers.get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(retry_after)
+}
+
 /// Whether `host` can be a host: a DNS name (letters, digits and hyphens in dot-separated
 /// labels) or an IPv4 / IPv6 address (brackets allowed).
 pub fn is_host(host: &str) -> bool {

@@ -330,14 +330,10 @@ impl Twilio {
             .form(&message_form(&self.settings, m))
             .send()
             .await
-            .map_err(|e| super::webhook::classify_error(&e))?;
+            .map_err(|e| super::classify_error(&e))?;
         let status = response.status();
-        let wait = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(super::webhook::retry_after);
-        let text = response.text().await.map_err(|e| super::webhook::classify_error(&e))?;
+        let wait = super::retry_after_header(response.headers());
+        let text = response.text().await.map_err(|e| super::classify_error(&e))?;
         if !status.is_success() {
             return Err(classify(status, &text, wait));
         }
@@ -359,9 +355,9 @@ impl Twilio {
             .basic_auth(&self.settings.account_sid, Some(&self.token))
             .send()
             .await
-            .map_err(|e| super::webhook::classify_error(&e))?;
+            .map_err(|e| super::classify_error(&e))?;
         let status = response.status();
-        let text = response.text().await.map_err(|e| super::webhook::classify_error(&e))?;
+        let text = response.text().await.map_err(|e| super::classify_error(&e))?;
         if status.is_success() { Ok(text) } else { Err(classify(status, &text, None)) }
     }
 

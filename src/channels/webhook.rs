@@ -134,36 +134,6 @@ impl Webhook {
     }
 }
 
-/// How long a 429 or 503 asks to wait: seconds, or an HTTP date.
-pub fn retry_after(value: &str) -> Option<Duration> {
-    let v = value.trim();
-    if let Ok(seconds) = v.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(86_400.0)));
-    }
-    let at = jiff::fmt::rfc2822::parse(v).ok()?.timestamp();
-    let wait = at.duration_since(crate::clock::wall());
-    Some(Duration::try_from(wait).unwrap_or_default())
-}
-
-/// A transport error as the pipeline sees it.
-pub(crate) fn classify_error(e: &reqwest::Error) -> SendError {
-    let mut why = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        why = format!("{why}: {s}");
-        source = s.source();
-    }
-    if e.is_builder() {
-        SendError::permanent("bad_request", why)
-    } else if e.is_timeout() {
-        SendError::transient("timeout", why)
-    } else if e.is_connect() {
-        SendError::transient("connection", why)
-    } else {
-        SendError::transient("network", why)
-    }
-}
-
 impl Provider for Webhook {
     fn name(&self) -> &str {
         "Webhook"
@@ -184,20 +154,16 @@ impl Provider for Webhook {
                 .json(&body)
                 .send()
                 .await
-                .map_err(|e| classify_error(&e))?;
+                .map_err(|e| super::classify_error(&e))?;
             let status = response.status();
-            let wait = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(retry_after);
+            let wait = super::retry_after_header(response.headers());
             let request_id = response.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
             let text = match response.text().await {
                 Ok(text) => text,
                 // Accepted, then the answer's body was cut: the message went, so it is not sent
                 // again (its id is then the idempotency key).
                 Err(_) if status.is_success() => String::new(),
-                Err(e) => return Err(classify_error(&e)),
+                Err(e) => return Err(super::classify_error(&e)),
             };
             if status.is_success() {
                 let id = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| {
@@ -222,7 +188,7 @@ impl Provider for Webhook {
                 .headers(self.headers.clone())
                 .send()
                 .await
-                .map_err(|e| classify_error(&e))?;
+                .map_err(|e| super::classify_error(&e))?;
             let status = response.status();
             if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
                 return Err(SendError::permanent(

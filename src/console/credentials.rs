@@ -289,10 +289,10 @@ impl Console {
         let length = body.chars().count();
         if body.trim().is_empty() {
             return Err(ConsoleError::Invalid("type the message to send".into()));
-        } else if length > crate::channels::twilio::MAX_BODY {
+        } else if length > crate::personalize::SMS_MAX_CHARACTERS {
             return Err(ConsoleError::Invalid(format!(
                 "the message has {length} characters: at most {} can be sent",
-                crate::channels::twilio::MAX_BODY
+                crate::personalize::SMS_MAX_CHARACTERS
             )));
         }
         let credential = self

@@ -164,11 +164,13 @@ fn recover(
 ) -> Result<(u64, u64, u64), DeliveryError> {
     let mut counts = (0, 0, 0);
     let now = crate::clock::wall();
+    let lookup = sender.provider.capabilities().lookup;
     for deliveries::InFlight { row, claimed_at } in deliveries::in_flight(conn, delivery)? {
-        let message = match made(conn, &row) {
-            Ok(m) if sender.provider.capabilities().lookup => m,
+        let made = if lookup { made(conn, &row).ok() } else { None };
+        let message = match made {
+            Some(m) => m,
             // The provider cannot be asked, or the message cannot be made again to ask.
-            _ => {
+            None => {
                 deliveries::set_recovered(conn, row.id, status::UNCONFIRMED, now)?;
                 counts.2 += 1;
                 continue;
@@ -243,7 +245,12 @@ pub fn send(
         render(conn, &templates, row, &profile_sql, secondary_sql.as_deref(), recipients)
             .map(|r| outgoing(row, sender.channel, r))
     };
-    recover(conn, delivery, campaign, &made, sender)?;
+    let (found, queued, unconfirmed) = recover(conn, delivery, campaign, &made, sender)?;
+    if found + queued + unconfirmed > 0 {
+        tracing::info!(
+            "delivery {delivery}: of the messages a stop left being sent, {found} were sent, {queued} are sent again, {unconfirmed} cannot be told"
+        );
+    }
     let options = &sender.options;
     let mut batch = sender.throttle.batch(options.batch);
     if !sender.provider.capabilities().lookup {

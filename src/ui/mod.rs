@@ -174,13 +174,13 @@ pub(crate) fn sentence(why: &str) -> String {
     chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
 }
 
-/// The application window.
 /// The server the window runs, or why it could not start.
 enum WindowServer {
     Running(crate::server::Background),
     Failed(String),
 }
 
+/// The application window.
 pub struct App {
     console: Arc<Console>,
     pub state: SavedState,

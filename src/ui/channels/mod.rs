@@ -1,7 +1,7 @@
 //! The Channels screen: the credentials of each channel, and a form per provider (Sandbox, SMTP,
-//! Webhook, extraction file) to add or change one, verify it (connect and sign in without
-//! sending) and delete it. Secrets typed here go to the keychain; the form shows whether one is
-//! stored, never what it is.
+//! Twilio, custom SMS, webhook, extraction file), checked as it is typed, to add or change one,
+//! verify it (connect and sign in without sending) and delete it; and the SMS page (`sms.rs`).
+//! Secrets typed here go to the keychain; the form shows whether one is stored, never what it is.
 
 mod form;
 mod sms;
@@ -83,8 +83,7 @@ impl ChannelsScreen {
         self.verified.as_ref()
     }
 
-    /// Why the form was not saved (tests).
-    /// What is wrong with each field, from the last Save (tests look at it).
+    /// What is wrong with each field of the form on show (tests look at it).
     pub fn problems(&self) -> &[(&'static str, String)] {
         &self.problems
     }
@@ -255,7 +254,8 @@ impl ChannelsScreen {
         let Some(form) = self.form.as_mut() else { return };
         // Checked as it is typed: every problem, each beside its field once something is typed
         // there (all of them are listed by Save, which stays off until there is none).
-        self.problems = form.checked(self.list.as_deref().unwrap_or_default()).1;
+        let (settings, problems) = form.checked(self.list.as_deref().unwrap_or_default());
+        self.problems = problems;
         let problems = &self.problems;
         let typed: Vec<&'static str> = form
             .values
@@ -267,7 +267,13 @@ impl ChannelsScreen {
         // The problem with a field, in the column beside it.
         let problem_cell = |ui: &mut egui::Ui, key: &str| {
             if let Some((_, why)) = problems.iter().find(|(k, _)| *k == key).filter(|_| typed.contains(&key)) {
-                ui.colored_label(theme::error(ui), format!("{} {}", theme::ICON_ERROR, sentence(why)));
+                // Wrapped, so that a long reason stays on the screen beside its field.
+                ui.scope(|ui| {
+                    ui.set_max_width(300.0);
+                    let text =
+                        RichText::new(format!("{} {}", theme::ICON_ERROR, sentence(why))).color(theme::error(ui));
+                    ui.add(egui::Label::new(text).wrap());
+                });
             }
         };
         ui.add_space(8.0);
@@ -341,19 +347,26 @@ impl ChannelsScreen {
         if let (ProviderKind::CustomSms, Some(id)) = (form.provider, form.id) {
             self.webhook_urls_ui(ui, id, commands);
         }
-        self.form_buttons(ui, &form, commands);
+        self.form_buttons(ui, &form, settings, commands);
         self.form_outcome(ui);
     }
 
-    /// Save, Verify, Send test email, Make default and Delete.
-    fn form_buttons(&mut self, ui: &mut egui::Ui, form: &Form, commands: &mut Commands) {
+    /// Save (with `settings`, the form's as checked this frame; off while there are problems),
+    /// Verify, Send test email, Make default and Delete.
+    fn form_buttons(
+        &mut self,
+        ui: &mut egui::Ui,
+        form: &Form,
+        settings: Option<crate::model::ProviderSettings>,
+        commands: &mut Commands,
+    ) {
         ui.horizontal(|ui| {
-            let (settings, problems) = form.checked(self.list.as_deref().unwrap_or_default());
-            let reasons: Vec<String> = problems.iter().map(|(_, why)| sentence(why)).collect();
-            let save = ui.add_enabled(self.saving.is_none() && problems.is_empty(), egui::Button::new("Save"));
-            let save = if problems.is_empty() { save } else { save.on_disabled_hover_text(reasons.join("\n")) };
+            let clean = self.problems.is_empty();
+            let reasons: Vec<String> = self.problems.iter().map(|(_, why)| sentence(why)).collect();
+            let save = ui.add_enabled(self.saving.is_none() && clean, egui::Button::new("Save"));
+            let save = if clean { save } else { save.on_disabled_hover_text(reasons.join("\n")) };
             if save.clicked()
-                && let (true, Some(settings)) = (problems.is_empty(), settings)
+                && let (true, Some(settings)) = (clean, settings)
             {
                 self.error = None;
                 self.saving = Some(commands.push(ChannelCommand::Save {
