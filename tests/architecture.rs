@@ -131,7 +131,7 @@ const CAPABILITIES: &[&[&str]] = &[
     &["counting.rs"],
     &["proofs.rs"],
     &["credentials.rs"],
-    &["sms.rs"],
+    &["sms.rs", "sms_configurations.rs"],
     &["server.rs"],
     &["runs.rs", "scheduling.rs"],
     &["imports.rs"],

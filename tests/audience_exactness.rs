@@ -413,7 +413,7 @@ fn one_end_takes_populations_of_any_kind() {
 }
 
 fn email(per: Recipient, message: Message) -> Activity {
-    activity("mail", K::Channel { channel: Channel::Email, credential: None, per, message })
+    activity("mail", K::Channel { channel: Channel::Email, credential: None, configuration: None, per, message })
 }
 
 fn a_message() -> Message {
@@ -483,6 +483,7 @@ fn a_message_that_cannot_be_sent_is_a_problem_but_the_audience_is_still_counted(
                     K::Channel {
                         channel: Channel::Sms,
                         credential: None,
+                        configuration: None,
                         per: Recipient::Profile,
                         message: Message { text, ..Message::default() },
                     },

@@ -413,6 +413,7 @@ fn change_dimension_both_ways_and_channel_recipients() {
                 K::Channel {
                     channel: Channel::Email,
                     credential: None,
+                    configuration: None,
                     per: Recipient::Profile,
                     message: Default::default(),
                 },
@@ -430,6 +431,7 @@ fn change_dimension_both_ways_and_channel_recipients() {
                 K::Channel {
                     channel: Channel::Webhook,
                     credential: None,
+                    configuration: None,
                     per: Recipient::SecondaryEntity,
                     message: Default::default(),
                 },

@@ -206,6 +206,7 @@ fn channels_need_an_address_and_a_profile() {
     let cv = chain(K::Channel {
         channel: Channel::Sms,
         credential: None,
+        configuration: None,
         per: Recipient::Profile,
         message: Default::default(),
     });
@@ -213,6 +214,7 @@ fn channels_need_an_address_and_a_profile() {
     let cv = chain(K::Channel {
         channel: Channel::Email,
         credential: None,
+        configuration: None,
         per: Recipient::SecondaryEntity,
         message: Default::default(),
     });
@@ -229,6 +231,7 @@ fn too_many_activities_or_channels() {
             K::Channel {
                 channel: Channel::Email,
                 credential: None,
+                configuration: None,
                 per: Recipient::Profile,
                 message: Default::default(),
             },
@@ -308,6 +311,7 @@ fn a_message_may_use_only_what_reaches_it() {
     let email = |text: &str, per| K::Channel {
         channel: Channel::Email,
         credential: None,
+        configuration: None,
         per,
         message: campaign_console::model::Message {
             subject: "Hello {{ profile.name }}".into(),

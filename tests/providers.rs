@@ -8,6 +8,8 @@
 
 use support::mock_http;
 use support::smtp_sink;
+#[path = "sms/configurations.rs"]
+mod configurations;
 #[path = "sms/custom.rs"]
 mod custom;
 mod support;

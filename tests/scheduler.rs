@@ -68,6 +68,7 @@ fn daily_canvas() -> Canvas {
                 ActivityKind::Channel {
                     channel: Channel::Sms,
                     credential: None,
+                    configuration: None,
                     per: Recipient::Profile,
                     message: Message { text: "Good morning".into(), ..Message::default() },
                 },

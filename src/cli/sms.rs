@@ -15,7 +15,7 @@ pub enum SmsCmd {
         #[command(subcommand)]
         provider: SmsProvider,
     },
-    /// List the SMS credentials (no secret is printed).
+    /// List the SMS credentials (no secret is printed) and the configurations.
     List,
     /// Print the two URLs a custom credential gives its provider (inbound messages, delivery
     /// feedback), with the credential's token.
@@ -360,6 +360,23 @@ fn list(console: &Console) -> anyhow::Result<()> {
             if inbound.is_empty() { "—" } else { &inbound },
             if sender.is_empty() { "—" } else { &sender }
         );
+    }
+    let configurations = console.sms_configurations()?;
+    if !configurations.is_empty() {
+        say!("");
+        say!("{:<24} {:<24} {:<36} {:<8} opt-out keywords", "configuration", "credential", "sender", "links");
+        let all = console.credentials()?;
+        for s in configurations {
+            let credential = all.iter().find(|c| c.id == s.credential_id).map_or("—", |c| c.name.as_str());
+            say!(
+                "{:<24} {:<24} {:<36} {:<8} {}",
+                s.name,
+                credential,
+                s.sender().unwrap_or("the credential's"),
+                if s.shorten_links { "short" } else { "as typed" },
+                s.keywords.opt_out.join(",")
+            );
+        }
     }
     Ok(())
 }

@@ -211,6 +211,10 @@ pub enum SmsCommand {
     /// The URLs custom credential `id` gives its provider, at the server's public URL.
     /// → `WebhookUrls`.
     WebhookUrls { id: i64 },
+    /// Adds (id 0) or changes an SMS configuration. → `SmsConfiguration`, then `SmsOverview`.
+    SaveConfiguration(Box<crate::model::sms::SmsConfiguration>),
+    /// → `SmsConfiguration` (`Ok(None)`), then `SmsOverview`.
+    DeleteConfiguration { id: i64 },
 }
 
 /// The server's settings.

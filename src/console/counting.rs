@@ -45,11 +45,13 @@ impl Console {
         let campaign = store::campaigns::get(&self.workspace.conn(), campaign_id)?;
         let canvas = self.canvas(&campaign)?;
         let credentials = self.credentials()?;
+        let sms_configurations = self.sms_configurations()?;
         let conn = self.workspace.conn();
         let context = CanvasContext {
             model: store::data_model::load(&conn)?,
             audiences: store::audiences::list(&conn)?,
             credentials,
+            sms_configurations,
             kept: self.kept_counts(&conn, campaign_id, &canvas)?,
         };
         Ok((campaign, canvas, context))

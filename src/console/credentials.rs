@@ -191,6 +191,18 @@ impl Console {
                 busy.join(", ")
             )));
         }
+        let configurations: Vec<String> = self
+            .sms_configurations()?
+            .into_iter()
+            .filter(|c| c.credential_id == id)
+            .map(|c| format!("\u{201c}{}\u{201d}", c.name))
+            .collect();
+        if !configurations.is_empty() {
+            return Err(ConsoleError::Invalid(format!(
+                "It cannot be deleted while SMS configurations use it: {}. Delete them, or give them another credential, first.",
+                configurations.join(", ")
+            )));
+        }
         let conn = self.workspace.conn();
         for r in store::credentials::delete(&conn, id)? {
             self.secrets.delete(&r)?;

@@ -154,6 +154,8 @@ pub enum ChannelEvent {
     SmsVerified(Result<crate::model::Verification, UserError>),
     /// Which campaigns send through each SMS credential, and the newest inbound messages.
     SmsOverview(Result<super::sms::SmsOverview, UserError>),
+    /// An SMS configuration saved (its id) or deleted (`None`), or why not.
+    SmsConfiguration(Result<Option<i64>, UserError>),
     /// The URLs a custom credential gives its provider (inbound, feedback), or why there are none.
     WebhookUrls {
         id: i64,
@@ -187,6 +189,8 @@ pub struct CanvasContext {
     pub model: DataModel,
     pub audiences: Vec<SavedAudience>,
     pub credentials: Vec<Credential>,
+    /// What an SMS activity can pick.
+    pub sms_configurations: Vec<crate::model::sms::SmsConfiguration>,
     /// The canvas's last counts, shown at once when it opens.
     pub kept: Option<KeptCounts>,
 }

@@ -46,6 +46,7 @@ mod runs;
 mod scheduling;
 mod server;
 mod sms;
+mod sms_configurations;
 
 pub use crate::clock::Clock;
 pub use browse::{BROWSE_PAGE, DETAIL_ROWS};

@@ -1,7 +1,6 @@
 //! A channel activity's message as one recipient of the last count gets it (the preview), and
 //! proofs of it sent to typed addresses.
 
-use super::routes::CredentialChoice;
 use super::{CanvasEvent, Console, ConsoleError, Event, ProofCommand, Refresh, UserError};
 use crate::audience::{self, Dialect};
 use crate::model::{ActivityKind, Canvas};
@@ -140,7 +139,7 @@ impl Console {
     ) -> Result<u64, ConsoleError> {
         use store::deliveries::{self as ledger, Outcome};
         let a = canvas.activity(activity).ok_or_else(|| refused("the activity is gone"))?;
-        let ActivityKind::Channel { channel, credential, message, .. } = &a.kind else {
+        let ActivityKind::Channel { channel, credential, configuration, message, .. } = &a.kind else {
             return Err(refused("only channel activities send proofs"));
         };
         let addresses: Vec<String> = addresses.iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
@@ -159,7 +158,9 @@ impl Console {
             }));
         }
         let preview = self.preview_message(campaign_id, canvas, activity, index)?;
-        let (provider, _, _) = self.provider_for(*channel, CredentialChoice::Named(credential.as_deref()))?;
+        let (choice, configuration) = self.activity_route(*channel, credential.as_deref(), configuration.as_deref())?;
+        let sender = configuration.as_ref().and_then(|c| c.sender());
+        let (provider, _, _) = self.provider_for(*channel, choice, sender)?;
         let mut conn = self.workspace.connect()?;
         let now = self.now();
         let message_json =

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use super::{Console, ConsoleError, SecretValues};
 use crate::channels::{ChannelError, registry};
 use crate::model::provider::Field;
+use crate::model::sms::SmsConfiguration;
 use crate::model::{Channel, Credential, ProviderKind, ProviderSettings, SECRET_SLOT};
 use crate::{secrets, store};
 
@@ -52,8 +53,9 @@ impl Console {
         Ok(out)
     }
 
-    /// The campaigns whose channel activities send through credential `id` (naming it, or
-    /// naming none on its channel while it is the default), with their status.
+    /// The campaigns whose channel activities send through credential `id` (naming it or an
+    /// SMS configuration on it, or naming none on its channel while it is the default), with
+    /// their status.
     pub fn campaigns_using_credential(
         &self,
         id: i64,
@@ -62,14 +64,21 @@ impl Console {
         let Some(credential) = credentials.iter().find(|c| c.id == id) else {
             return Ok(Vec::new());
         };
+        let configurations = self.sms_configurations()?;
         let mut out = Vec::new();
         for campaign in self.campaigns()? {
             let Ok(canvas) = self.canvas(&campaign) else { continue };
             let uses = canvas.activities.iter().any(|a| match &a.kind {
-                crate::model::ActivityKind::Channel { channel, credential: named, .. } => {
+                crate::model::ActivityKind::Channel { channel, credential: named, configuration, .. } => {
                     *channel == credential.channel
-                        && crate::model::credential_for(&credentials, *channel, named.as_deref())
-                            .is_ok_and(|c| c.is_some_and(|c| c.id == id))
+                        && crate::model::sms::send_with(
+                            &credentials,
+                            &configurations,
+                            *channel,
+                            named.as_deref(),
+                            configuration.as_deref(),
+                        )
+                        .is_ok_and(|(_, c)| c.is_some_and(|c| c.id == id))
                 }
                 _ => false,
             });
@@ -80,6 +89,30 @@ impl Console {
         Ok(out)
     }
 
+    /// The SMS configurations, by name.
+    pub fn sms_configurations(&self) -> Result<Vec<SmsConfiguration>, ConsoleError> {
+        Ok(store::sms_configurations::list(&self.workspace.conn())?)
+    }
+
+    /// What a channel activity sends with: the SMS configuration an SMS activity names (its
+    /// credential and sender), else the credential it names. Naming a configuration that is
+    /// gone is refused.
+    pub(super) fn activity_route<'k>(
+        &self,
+        channel: Channel,
+        credential: Option<&'k str>,
+        configuration: Option<&str>,
+    ) -> Result<(CredentialChoice<'k>, Option<SmsConfiguration>), ConsoleError> {
+        let configuration = configuration.filter(|_| channel == Channel::Sms);
+        let configurations = self.sms_configurations()?;
+        match crate::model::sms::configuration_for(&configurations, configuration)
+            .map_err(|e| ConsoleError::CannotRun(format!("{e}: choose one on the SMS activity")))?
+        {
+            Some(c) => Ok((CredentialChoice::Id(c.credential_id), Some(c.clone()))),
+            None => Ok((CredentialChoice::Named(credential), None)),
+        }
+    }
+
     /// The provider and throttle for a channel activity's credential (the channel's default,
     /// or the built-in Sandbox, when it names none). Settings that cannot work are refused here,
     /// with what to fix, before anything is written.
@@ -87,6 +120,7 @@ impl Console {
         &self,
         channel: Channel,
         credential: CredentialChoice<'_>,
+        sender: Option<&str>,
     ) -> Result<Route, ConsoleError> {
         use crate::channels::Pace;
         let credentials = self.credentials()?;
@@ -100,7 +134,10 @@ impl Console {
                 ))
             })?),
         };
-        let settings = chosen.map(|c| c.settings.clone()).unwrap_or_default();
+        let mut settings = chosen.map(|c| c.settings.clone()).unwrap_or_default();
+        if let Some(sender) = sender {
+            settings.use_sender(sender);
+        }
         let refused = |why: String| {
             ConsoleError::CannotRun(format!(
                 "the {} credential \u{201c}{}\u{201d} cannot send: {why}",

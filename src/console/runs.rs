@@ -194,8 +194,12 @@ impl Console {
         }
         for send in &run.sends {
             let Some(a) = canvas.activity(&send.activity) else { continue };
-            let crate::model::ActivityKind::Channel { channel, credential, .. } = &a.kind else { continue };
-            self.provider_for(*channel, CredentialChoice::Named(credential.as_deref()))?;
+            let crate::model::ActivityKind::Channel { channel, credential, configuration, .. } = &a.kind else {
+                continue;
+            };
+            let (choice, configuration) =
+                self.activity_route(*channel, credential.as_deref(), configuration.as_deref())?;
+            self.provider_for(*channel, choice, configuration.as_ref().and_then(|c| c.sender()))?;
         }
         let credentials = self.credentials()?;
         let conn = self.workspace.connect()?;
@@ -214,12 +218,20 @@ impl Console {
         let mut ids = Vec::new();
         for send in &run.sends {
             let Some(a) = canvas.activity(&send.activity) else { continue };
-            let crate::model::ActivityKind::Channel { channel, per, message, credential } = &a.kind else { continue };
-            // The delivery keeps the credential it starts with: a resumed run sends through it
-            // even if the channel's default changes meanwhile.
-            let credential_id = crate::model::credential_for(&credentials, *channel, credential.as_deref())
-                .map_err(|e| ConsoleError::CannotRun(e.to_string()))?
-                .map(|c| c.id);
+            let crate::model::ActivityKind::Channel { channel, per, message, credential, configuration } = &a.kind
+            else {
+                continue;
+            };
+            // The delivery keeps the credential and configuration it starts with: a resumed run
+            // sends through them even if the channel's default changes meanwhile.
+            let (choice, configuration) =
+                self.activity_route(*channel, credential.as_deref(), configuration.as_deref())?;
+            let credential_id = match choice {
+                CredentialChoice::Id(id) => Some(id),
+                CredentialChoice::Named(name) => crate::model::credential_for(&credentials, *channel, name)
+                    .map_err(|e| ConsoleError::CannotRun(e.to_string()))?
+                    .map(|c| c.id),
+            };
             let dimension = model
                 .entity(&send.dimension)
                 .ok_or_else(|| ConsoleError::CannotRun(format!("the data model has no entity {}", send.dimension)))?;
@@ -258,7 +270,7 @@ impl Console {
             let message_json =
                 serde_json::to_string(message).map_err(|source| ConsoleError::Json { what: "the message", source })?;
             let id = ledger::create(&tx, campaign.id, &a.id, channel.as_str(), &message_json, self.now())?;
-            ledger::set_credential(&tx, id, credential_id)?;
+            ledger::set_credential(&tx, id, credential_id, configuration.map(|c| c.id))?;
             ledger::fill_ledger(&tx, id, &source, self.now())?;
             ids.push(id);
         }
@@ -282,7 +294,8 @@ impl Console {
         cancelled: &dyn Fn() -> bool,
     ) -> Result<crate::delivery::Progress, ConsoleError> {
         let mut conn = self.workspace.connect()?;
-        let (activity, message_json, credential_id) = store::deliveries::stored_send(&conn, id)?;
+        let store::deliveries::StoredSend { activity, message_json, credential_id, configuration_id } =
+            store::deliveries::stored_send(&conn, id)?;
         // A damaged message is never sent as an empty one.
         let message: crate::model::Message = serde_json::from_str(&message_json).map_err(|e| {
             ConsoleError::CannotRun(format!(
@@ -298,7 +311,21 @@ impl Console {
             return Err(ConsoleError::CannotRun(format!("{} is not a channel activity", a.label)));
         };
         let choice = credential_id.map_or(CredentialChoice::Named(credential.as_deref()), CredentialChoice::Id);
-        let (provider, mut throttle, send_options) = self.provider_for(*channel, choice)?;
+        let configuration = match configuration_id {
+            None => None,
+            Some(cid) => Some(self.sms_configurations()?.into_iter().find(|c| c.id == cid).ok_or_else(|| {
+                ConsoleError::CannotRun(format!(
+                    "the SMS configuration this delivery started with (id {cid}) has been deleted: nothing more of delivery {id} is sent from another sender; add the configuration again to carry on"
+                ))
+            })?),
+        };
+        let sender = configuration.as_ref().and_then(|c| c.sender());
+        let (provider, mut throttle, send_options) = self.provider_for(*channel, choice, sender)?;
+        // Short links point at the server's public URL as the workspace keeps it.
+        let short_links = match configuration.as_ref().filter(|c| c.shorten_links) {
+            Some(_) => Some(self.server_settings()?.public_base()),
+            None => None,
+        };
         store::streaming(&conn)?;
         if let Some(rate) = rate_override {
             let pace = crate::channels::Pace { rate_per_second: Some(rate), ..throttle.pace() };
@@ -324,6 +351,7 @@ impl Console {
             throttle,
             options: send_options,
             runtime: self.runtime.handle(),
+            short_links,
         };
         Ok(crate::delivery::send(
             &mut conn,

@@ -65,6 +65,12 @@ pub const INBOUND_KEPT: usize = 200;
 pub struct SmsOverview {
     /// The campaigns sending through each SMS credential (by id), with their status.
     pub usage: BTreeMap<i64, Vec<(String, CampaignStatus)>>,
+    /// The configurations, by name.
+    pub configurations: Vec<crate::model::sms::SmsConfiguration>,
+    /// The campaigns whose SMS activities name each configuration (by id).
+    pub configuration_usage: BTreeMap<i64, Vec<(String, CampaignStatus)>>,
+    /// The server's public URL as set (empty: none), where short links point.
+    pub public_url: String,
     /// The newest first.
     pub inbound: Vec<InboundMessage>,
 }
@@ -149,17 +155,19 @@ impl Console {
         if sid.is_empty() || from.is_empty() {
             return Err(WebhookError::BadRequest("MessageSid and From are needed".into()));
         }
-        let number = |c: &&Credential| match &c.settings {
-            ProviderSettings::Twilio(s) => s.inbound_number.trim() == to || s.from.trim() == to,
-            _ => false,
+        let configurations = self.sms_configurations()?;
+        let number = |c: &&Credential| {
+            configurations.iter().any(|s| s.credential_id == c.id && s.sender() == Some(to))
+                || matches!(&c.settings, ProviderSettings::Twilio(s) if s.inbound_number.trim() == to || s.from.trim() == to)
         };
         let credential = signed.iter().find(number).unwrap_or(&signed[0]);
         self.take_inbound(credential, sid, from, to, body)
     }
 
     /// Keeps a message someone sent to `credential`'s number; an opt-out or opt-in keyword
-    /// changes the SMS opt-in of the profiles with that phone number. A message the provider
-    /// sent before changes nothing again.
+    /// changes the SMS opt-in of the profiles with that phone number. The keywords and replies
+    /// are those of the configuration sending as `to` on the credential (else its first one,
+    /// else the standard ones). A message the provider sent before changes nothing again.
     fn take_inbound(
         &self,
         credential: &Credential,
@@ -168,7 +176,13 @@ impl Console {
         to: &str,
         body: &str,
     ) -> Result<Inbound, WebhookError> {
-        let keywords = Keywords::default();
+        let configurations = self.sms_configurations()?;
+        let on_credential: Vec<_> = configurations.iter().filter(|c| c.credential_id == credential.id).collect();
+        let keywords = on_credential
+            .iter()
+            .find(|c| c.sender() == Some(to.trim()))
+            .or(on_credential.first())
+            .map_or_else(Keywords::default, |c| c.keywords.clone());
         let keyword = keywords.of(body);
         let reply = keyword.and_then(|k| keywords.reply(k)).map(str::to_owned);
         let conn = self.workspace.conn();
@@ -322,14 +336,20 @@ impl Console {
         Ok((url("inbound"), url("feedback")))
     }
 
-    /// Which campaigns send through each SMS credential (by id), and the newest inbound
-    /// messages.
+    /// Which campaigns send through each SMS credential (by id), the configurations and the
+    /// campaigns using each, and the newest inbound messages.
     pub fn sms_overview(&self) -> Result<SmsOverview, ConsoleError> {
         let mut usage = BTreeMap::new();
         for c in self.credentials()?.into_iter().filter(|c| c.channel == Channel::Sms) {
             usage.insert(c.id, self.campaigns_using_credential(c.id)?);
         }
-        Ok(SmsOverview { usage, inbound: self.inbound_messages(INBOUND_KEPT)? })
+        Ok(SmsOverview {
+            usage,
+            configurations: self.sms_configurations()?,
+            configuration_usage: self.configuration_usage()?,
+            public_url: self.server_settings()?.public_url,
+            inbound: self.inbound_messages(INBOUND_KEPT)?,
+        })
     }
 
     pub(super) fn sms_command(&self, command: SmsCommand) -> Vec<Event> {
@@ -345,7 +365,19 @@ impl Console {
                     .map_err(|e| UserError::of(&e));
                 vec![ChannelEvent::WebhookUrls { id, urls }.into()]
             }
+            SmsCommand::SaveConfiguration(_) | SmsCommand::DeleteConfiguration { .. } => {
+                let mut events = self.sms_configuration_command(command);
+                let overview = self.sms_overview().map_err(|e| UserError::new("Could not read the SMS overview", &e));
+                events.push(ChannelEvent::SmsOverview(overview).into());
+                events
+            }
         }
+    }
+
+    /// Where short link `code` leads, once its click is written against the message it was
+    /// sent in; `None` for a code no message has.
+    pub fn follow_short_link(&self, code: &str) -> Result<Option<String>, ConsoleError> {
+        Ok(store::short_links::follow(&self.workspace.conn(), code.trim(), self.now())?)
     }
 
     /// The newest messages people sent to the workspace's numbers, at most `limit`.

@@ -3,6 +3,8 @@
 //! transaction; retries with exponential backoff for transient errors; recovery of rows a crash
 //! left in `sending` (looked up at the provider when it can tell, else `unconfirmed`).
 
+pub mod links;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -208,6 +210,9 @@ pub struct Sender<'a> {
     pub options: SendOptions,
     /// The Console's runtime: the provider calls run there, up to the throttle's concurrency.
     pub runtime: &'a tokio::runtime::Handle,
+    /// SMS sent with a configuration that shortens links: the server's public URL the short
+    /// links point at.
+    pub short_links: Option<String>,
 }
 
 /// Sends what is due in `delivery` until nothing is left (or `cancelled` says stop, between
@@ -243,7 +248,7 @@ pub fn send(
     let secondary_sql = recipients.secondary.as_deref().map(row_of).transpose()?;
     let made = |conn: &Connection, row: &Claimed| {
         render(conn, &templates, row, &profile_sql, secondary_sql.as_deref(), recipients)
-            .map(|r| outgoing(row, sender.channel, r))
+            .map(|r| made_again(outgoing(row, sender.channel, r), sender.short_links.as_deref()))
     };
     let (found, queued, unconfirmed) = recover(conn, delivery, campaign, &made, sender)?;
     if found + queued + unconfirmed > 0 {
@@ -268,7 +273,7 @@ pub fn send(
         if !cancelled() {
             let claimed = deliveries::claim(conn, delivery, batch, crate::clock::wall())?;
             if !claimed.is_empty() {
-                let (outcomes, outgoing) = prepare(
+                let (outcomes, mut outgoing) = prepare(
                     conn,
                     &templates,
                     &claimed,
@@ -277,6 +282,7 @@ pub fn send(
                     recipients,
                     sender.channel,
                 );
+                keep_short_links(conn, sender.short_links.as_deref(), &mut outgoing)?;
                 let answers = sender.runtime.spawn(send_all(
                     Arc::clone(&sender.provider),
                     Arc::clone(&sender.throttle),
@@ -395,6 +401,37 @@ fn prepare(
         }
     }
     (outcomes, out)
+}
+
+/// A message made again to look it up at the provider: its links shortened as when it was
+/// sent (the codes are the message's), when they were.
+fn made_again(mut o: Outgoing, short_links: Option<&str>) -> Outgoing {
+    if let Some(base) = short_links {
+        o.text = links::shorten(&o.text, base, &o.idempotency_key).0;
+    }
+    o
+}
+
+/// Shortens the links of `outgoing`'s texts on `base` (when links are shortened), and keeps
+/// each code with its link before anything is sent (a click can come as soon as the message
+/// arrives).
+fn keep_short_links(
+    conn: &Connection,
+    base: Option<&str>,
+    outgoing: &mut [(usize, Outgoing)],
+) -> Result<(), DeliveryError> {
+    let Some(base) = base else { return Ok(()) };
+    let now = crate::clock::wall();
+    let tx = conn.unchecked_transaction()?;
+    for (_, o) in outgoing.iter_mut() {
+        let (text, found) = links::shorten(&o.text, base, &o.idempotency_key);
+        if !found.is_empty() {
+            crate::store::short_links::keep(&tx, &o.idempotency_key, &found, now)?;
+            o.text = text;
+        }
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 /// The message of a claimed row, rendered.

@@ -164,6 +164,7 @@ pub fn summer_canvas() -> Canvas {
                 K::Channel {
                     channel: Channel::Email,
                     credential: None,
+                    configuration: None,
                     per: Recipient::Profile,
                     message: Message {
                         subject: "{{ profile.first_name }}, your summer getaway is waiting".into(),
@@ -189,6 +190,7 @@ pub fn summer_canvas() -> Canvas {
                 K::Channel {
                     channel: Channel::Sms,
                     credential: None,
+                    configuration: Some(super::SMS_CONFIGURATION.into()),
                     per: Recipient::Profile,
                     message: Message {
                         text: "{{ profile.first_name }}, thanks for your {{ enrichment.stays }} \

@@ -25,6 +25,9 @@ use rows::insert_rows;
 use rows::{Rng, ascii_lower};
 
 /// The names of the sample campaigns the demo writes.
+/// The demo's SMS configuration, on the SMS Sandbox credential: the sample SMS sends with it.
+pub const SMS_CONFIGURATION: &str = "Sandbox SMS";
+
 pub const SAMPLE_CAMPAIGNS: [&str; 3] = ["Summer getaway", "Thanks for reading", "Password reset"];
 
 /// The workspace setting that says the demo data is there (its seed).
@@ -265,6 +268,23 @@ fn insert_samples(tx: &Connection, today: jiff::civil::Date, now: jiff::Timestam
             verified: None,
         };
         store::credentials::insert(tx, &credential)?;
+    }
+    let sms_sandbox = store::credentials::list(tx)?
+        .into_iter()
+        .find(|c| c.channel == Channel::Sms && c.name == "Sandbox")
+        .map(|c| c.id);
+    let configured = store::sms_configurations::list(tx)?.iter().any(|c| c.name == SMS_CONFIGURATION);
+    if let (Some(credential_id), false) = (sms_sandbox, configured) {
+        let configuration = crate::model::sms::SmsConfiguration {
+            id: 0,
+            name: SMS_CONFIGURATION.into(),
+            credential_id,
+            sender: "+14155550100".into(),
+            keywords: crate::model::sms::Keywords::default(),
+            shorten_links: false,
+            created_at: now,
+        };
+        store::sms_configurations::save(tx, &configuration)?;
     }
     Ok(())
 }

@@ -183,6 +183,10 @@ pub enum ActivityKind {
         /// The credential name to send with (the workspace's default when empty).
         #[serde(default)]
         credential: Option<String>,
+        /// SMS: the configuration to send with (its credential, sender and keywords); when it
+        /// names one, `credential` is not used.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        configuration: Option<String>,
         #[serde(default)]
         per: Recipient,
         /// What is sent (personalized per recipient).

@@ -285,6 +285,25 @@ impl ProviderSettings {
     pub fn empty(kind: ProviderKind) -> Result<Self, SettingsError> {
         Self::from_json(kind, serde_json::Value::Object(serde_json::Map::new()))
     }
+
+    /// Sends as `sender` (an SMS configuration's) instead of the credential's own: Twilio
+    /// through a Messaging Service (`MG…`) or from a number, a custom provider with it as
+    /// `{{from}}`. Other providers have no sender to change.
+    pub fn use_sender(&mut self, sender: &str) {
+        let sender = sender.trim();
+        match self {
+            Self::Twilio(t) if sender.starts_with("MG") => {
+                t.messaging_service_sid = sender.to_owned();
+                t.from.clear();
+            }
+            Self::Twilio(t) => {
+                t.from = sender.to_owned();
+                t.messaging_service_sid.clear();
+            }
+            Self::CustomSms(c) => c.from = sender.to_owned(),
+            _ => {}
+        }
+    }
 }
 
 impl Default for ProviderSettings {

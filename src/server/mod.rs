@@ -1,12 +1,14 @@
 //! The HTTP server (axum): what providers call back (Twilio's status callbacks and inbound
 //! messages, signed; a custom SMS provider's inbound messages and delivery feedback, with the
-//! credential's token), and a liveness probe. It runs headless (`campaign-console serve`) on the
+//! credential's token), the short links of SMS (a click counted, then a redirect), and a
+//! liveness probe. It runs headless (`campaign-console serve`) on the
 //! Console's runtime; every request is answered with its id (`x-request-id`, in the logs too),
 //! bodies over 1 MiB are refused (413), unknown routes get a JSON 404.
 //!
 //! The handlers only translate HTTP to the Console's methods and back: what a webhook does is
 //! the Console's (`console/sms.rs`).
 
+mod links;
 mod sms;
 mod twilio;
 
@@ -49,6 +51,7 @@ pub fn router(server: Server) -> Router {
         .route(crate::channels::twilio::INBOUND_PATH, post(twilio::inbound))
         .route("/webhooks/sms/{credential}/inbound", post(sms::inbound))
         .route("/webhooks/sms/{credential}/feedback", post(sms::feedback))
+        .route("/s/{code}", get(links::follow))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(request_id))

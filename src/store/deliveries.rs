@@ -67,10 +67,29 @@ pub fn create(
     Ok(conn.last_insert_rowid())
 }
 
-/// Records the credential a delivery sends with (`None`: the built-in Sandbox).
-pub fn set_credential(conn: &Connection, delivery: i64, credential: Option<i64>) -> Result<()> {
-    conn.execute("UPDATE cc_deliveries SET credential_id = ?2 WHERE id = ?1", params![delivery, credential])?;
+/// Records the credential a delivery sends with (`None`: the built-in Sandbox) and the SMS
+/// configuration (sender, keywords) it was started with.
+pub fn set_credential(
+    conn: &Connection,
+    delivery: i64,
+    credential: Option<i64>,
+    configuration: Option<i64>,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE cc_deliveries SET credential_id = ?2, configuration_id = ?3 WHERE id = ?1",
+        params![delivery, credential, configuration],
+    )?;
     Ok(())
+}
+
+/// What a delivery sends, as it was started: its activity, its message (JSON), and the
+/// credential and SMS configuration it started with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredSend {
+    pub activity: String,
+    pub message_json: String,
+    pub credential_id: Option<i64>,
+    pub configuration_id: Option<i64>,
 }
 
 /// How the ledger rows of a delivery are read off a work table.
@@ -556,14 +575,20 @@ pub fn resolve_unconfirmed(conn: &Connection, delivery: i64, sent: bool, now: ji
     Ok(n as u64)
 }
 
-/// The message (JSON) a delivery sends.
-/// What a delivery sends and through what: its activity, its message as stored (JSON) and the
-/// credential it started with.
-pub fn stored_send(conn: &Connection, delivery: i64) -> Result<(String, String, Option<i64>)> {
+/// What a delivery sends and through what, as it was started.
+pub fn stored_send(conn: &Connection, delivery: i64) -> Result<StoredSend> {
     conn.query_row(
-        "SELECT COALESCE(activity_id, ''), message_json, credential_id FROM cc_deliveries WHERE id = ?1",
+        "SELECT COALESCE(activity_id, ''), message_json, credential_id, configuration_id
+           FROM cc_deliveries WHERE id = ?1",
         [delivery],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        |r| {
+            Ok(StoredSend {
+                activity: r.get(0)?,
+                message_json: r.get(1)?,
+                credential_id: r.get(2)?,
+                configuration_id: r.get(3)?,
+            })
+        },
     )
     .optional()?
     .ok_or_else(|| StoreError::NotFound { what: format!("delivery {delivery}") })

@@ -257,6 +257,24 @@ const STEPS: &[&str] = &[
          error_code TEXT,
          reported_at TEXT NOT NULL
      );",
+    // 13: SMS configurations (what an SMS activity picks), the one a delivery started with, and
+    // the short links of the messages sent with one that shortens them.
+    "CREATE TABLE cc_sms_configurations (
+         id INTEGER PRIMARY KEY,
+         name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+         credential_id INTEGER NOT NULL REFERENCES cc_credentials(id) ON DELETE CASCADE,
+         sender TEXT NOT NULL DEFAULT '',
+         keywords_json TEXT NOT NULL,
+         shorten_links INTEGER NOT NULL DEFAULT 0,
+         created_at TEXT NOT NULL
+     );
+     ALTER TABLE cc_deliveries ADD COLUMN configuration_id INTEGER;
+     CREATE TABLE cc_short_links (
+         code TEXT PRIMARY KEY,
+         url TEXT NOT NULL,
+         ledger_key TEXT NOT NULL,
+         created_at TEXT NOT NULL
+     ) WITHOUT ROWID;",
 ];
 
 /// The migrations built from [`STEPS`].

@@ -21,6 +21,8 @@ pub mod launches;
 pub mod ledger;
 pub mod migrations;
 pub mod sandbox;
+pub mod short_links;
+pub mod sms_configurations;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};

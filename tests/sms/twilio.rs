@@ -65,7 +65,7 @@ fn conforms(spec: &serde_json::Value, form: &[(String, String)]) -> Result<(), S
     Ok(())
 }
 
-fn twilio_credential(console: &Console, fake: &FakeTwilio, extra: serde_json::Value) -> i64 {
+pub(super) fn twilio_credential(console: &Console, fake: &FakeTwilio, extra: serde_json::Value) -> i64 {
     let mut s = json!({
         "account_sid": SID, "messaging_service_sid": SERVICE, "base_url": fake.base, "timeout_seconds": 1,
         "retry_backoff_seconds": 0.2, "status_callback_base": "https://hooks.example.com",
@@ -284,14 +284,14 @@ fn verify_sms_connection_keeps_twilios_answer_on_the_credential() {
 }
 
 /// The server on a loopback port, on a runtime of its own; stops when dropped.
-struct Served {
+pub(super) struct Served {
     url: String,
     runtime: tokio::runtime::Runtime,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl Served {
-    fn start(console: Arc<Console>) -> Self {
+    pub(super) fn start(console: Arc<Console>) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -304,7 +304,7 @@ impl Served {
     }
 
     /// Posts `params` to `path`, signed with `token` (no signature when `None`).
-    fn post(&self, path: &str, params: &[(&str, &str)], token: Option<&str>) -> (u16, String) {
+    pub(super) fn post(&self, path: &str, params: &[(&str, &str)], token: Option<&str>) -> (u16, String) {
         let params: Vec<(String, String)> = params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         let url = format!("{}{path}", self.url);
         let mut request = reqwest::Client::new().post(&url).form(&params);
@@ -315,6 +315,17 @@ impl Served {
             let r = request.send().await.unwrap();
             let status = r.status().as_u16();
             (status, r.text().await.unwrap())
+        })
+    }
+
+    /// GETs `path` without following a redirect: the status, `Location` and the body.
+    pub(super) fn get(&self, path: &str) -> (u16, Option<String>, String) {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let url = format!("{}{path}", self.url);
+        self.runtime.block_on(async {
+            let r = client.get(&url).send().await.unwrap();
+            let location = r.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
+            (r.status().as_u16(), location, r.text().await.unwrap())
         })
     }
 }

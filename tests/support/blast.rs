@@ -23,6 +23,7 @@ pub fn blast(channel: Channel, credential: Option<&str>, message: Message) -> Ca
                 ActivityKind::Channel {
                     channel,
                     credential: credential.map(str::to_owned),
+                    configuration: None,
                     per: Recipient::Profile,
                     message,
                 },

@@ -78,8 +78,13 @@ pub fn new_kind(label: &str, model: &DataModel) -> Option<K> {
         .or_else(|| model.entities.first().map(|e| e.name.clone()))
         .unwrap_or_default();
     let email = model.identity_namespaces.iter().find(|n| n.name == "email").map(|n| n.column.clone());
-    let channel =
-        |channel| K::Channel { channel, credential: None, per: Recipient::Profile, message: Default::default() };
+    let channel = |channel| K::Channel {
+        channel,
+        credential: None,
+        configuration: None,
+        per: Recipient::Profile,
+        message: Default::default(),
+    };
     Some(match label {
         "Build audience" => K::BuildAudience { dimension: profiles, rule: Rule::everyone(), emit_when_empty: false },
         "Read audience" => K::ReadAudience { audience: String::new() },

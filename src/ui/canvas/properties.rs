@@ -100,6 +100,7 @@ impl CanvasEditor {
         forms::Surroundings {
             audiences: &self.context.audiences,
             credentials: &self.context.credentials,
+            sms_configurations: &self.context.sms_configurations,
             dimension: inbound_dimension(&self.committed, id, &self.context.audiences),
             inbound: self
                 .committed

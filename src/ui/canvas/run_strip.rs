@@ -142,15 +142,22 @@ impl CanvasEditor {
                 ui.label("The campaign is counted again, then each channel activity sends to its recipients:");
                 ui.add_space(4.0);
                 for a in &self.committed.activities {
-                    let ActivityKind::Channel { channel, credential, .. } = &a.kind else { continue };
-                    // The same choice the run makes (`model::credential_for`).
-                    let with = match crate::model::credential_for(
+                    let ActivityKind::Channel { channel, credential, configuration, .. } = &a.kind else {
+                        continue;
+                    };
+                    // The same choice the run makes.
+                    let with = match crate::model::sms::send_with(
                         &self.context.credentials,
+                        &self.context.sms_configurations,
                         *channel,
                         credential.as_deref(),
+                        configuration.as_deref(),
                     ) {
-                        Ok(Some(c)) => c.display_name(),
-                        Ok(None) => "the built-in Sandbox".to_owned(),
+                        Ok((Some(s), Some(c))) => {
+                            format!("{} ({}, as {})", s.name, c.display_name(), s.sender().unwrap_or("its own sender"))
+                        }
+                        Ok((_, Some(c))) => c.display_name(),
+                        Ok((_, None)) => "the built-in Sandbox".to_owned(),
                         Err(e) => e.to_string(),
                     };
                     let (reachable, excluded) = self

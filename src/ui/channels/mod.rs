@@ -5,6 +5,7 @@
 
 mod form;
 mod sms;
+mod sms_configuration;
 
 use egui::RichText;
 
@@ -49,6 +50,8 @@ pub struct ChannelsScreen {
     verify_sms: Option<sms::VerifyDialog>,
     /// The webhook URLs of the custom credential on show (asked once per credential).
     webhook_urls: Option<(i64, Option<WebhookUrls>)>,
+    /// The SMS configuration dialogs.
+    configurations: sms_configuration::Configurations,
 }
 
 impl ChannelsScreen {
@@ -119,6 +122,11 @@ impl ChannelsScreen {
         {
             self.verify_sms = None;
         }
+        let (taken, public_url) = match &self.sms_overview {
+            Some(Ok(o)) => (o.configurations.clone(), o.public_url.clone()),
+            _ => (Vec::new(), String::new()),
+        };
+        self.configurations.ui(ui, self.list.as_deref().unwrap_or_default(), &taken, &public_url, commands);
     }
 
     fn sms_page_ui(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
@@ -128,6 +136,11 @@ impl ChannelsScreen {
             Some(sms::RowAction::Edit(c)) => self.open_form(Form::of(&c)),
             Some(sms::RowAction::Verify(c)) => self.verify_sms = Some(sms::VerifyDialog::new(&c)),
             Some(sms::RowAction::Delete(id)) => self.confirm_delete = Some(id),
+            Some(sms::RowAction::NewConfiguration) => {
+                self.configurations.edit(sms_configuration::Dialog::new(&list));
+            }
+            Some(sms::RowAction::EditConfiguration(c)) => self.configurations.edit(sms_configuration::Dialog::of(&c)),
+            Some(sms::RowAction::DeleteConfiguration(c)) => self.configurations.ask_delete(c),
             None => {}
         }
     }
@@ -525,6 +538,7 @@ impl Screen for ChannelsScreen {
                 }
             }
             Event::Channel(ChannelEvent::SmsOverview(overview)) => self.sms_overview = Some(overview.clone()),
+            Event::Channel(ChannelEvent::SmsConfiguration(outcome)) => self.configurations.answered(outcome, request),
             Event::Channel(ChannelEvent::WebhookUrls { id, urls })
                 if self.webhook_urls.as_ref().is_some_and(|(asked, _)| asked == id) =>
             {

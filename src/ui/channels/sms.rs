@@ -7,7 +7,8 @@ use egui::RichText;
 
 use super::super::{Commands, theme};
 use crate::console::{ChannelCommand, RequestId, SmsCommand, SmsOverview, UserError};
-use crate::model::{Channel, Credential, ProviderKind, Verification};
+use crate::model::sms::SmsConfiguration;
+use crate::model::{CampaignStatus, Channel, Credential, ProviderKind, Verification};
 
 /// The "Verify SMS connection" dialog of one credential.
 pub(super) struct VerifyDialog {
@@ -36,12 +37,15 @@ impl VerifyDialog {
     }
 }
 
-/// What a row of the list asks for.
+/// What a row of the lists asks for.
 pub(super) enum RowAction {
     Edit(Credential),
     Verify(Credential),
     Delete(i64),
     New,
+    NewConfiguration,
+    EditConfiguration(SmsConfiguration),
+    DeleteConfiguration(SmsConfiguration),
 }
 
 /// The vendor as the list names it.
@@ -117,25 +121,100 @@ pub(super) fn page(
                     action = Some(RowAction::Delete(c.id));
                 }
             });
-            match usage.and_then(|u| u.get(&c.id)) {
-                None => ui.spinner(),
-                Some(list) if list.is_empty() => ui.label(RichText::new("no campaign").color(theme::muted(ui))),
-                Some(list) => {
-                    let names: Vec<String> =
-                        list.iter().map(|(n, s)| format!("{n} ({})", s.label().to_lowercase())).collect();
-                    let all = names.join(", ");
-                    ui.scope(|ui| {
-                        ui.set_max_width(170.0);
-                        ui.add(egui::Label::new(all.as_str()).truncate()).on_hover_text(all.as_str())
-                    })
-                    .inner
-                }
-            };
+            let configurations: Vec<String> = overview
+                .and_then(|o| o.as_ref().ok())
+                .map(|o| {
+                    o.configurations
+                        .iter()
+                        .filter(|s| s.credential_id == c.id)
+                        .map(|s| format!("{} (configuration)", s.name))
+                        .collect()
+                })
+                .unwrap_or_default();
+            used_by(ui, usage.and_then(|u| u.get(&c.id)), configurations);
             ui.end_row();
         }
     });
     ui.add_space(theme::SECTION_GAP * 2.0);
+    if let Some(a) = configurations(ui, credentials, overview) {
+        action = Some(a);
+    }
+    ui.add_space(theme::SECTION_GAP * 2.0);
     inbound(ui, overview);
+    action
+}
+
+/// What uses a credential or a configuration: campaigns (with their status), then `more`;
+/// all of it on hover when it does not fit.
+fn used_by(ui: &mut egui::Ui, campaigns: Option<&Vec<(String, CampaignStatus)>>, more: Vec<String>) {
+    let Some(campaigns) = campaigns else {
+        ui.spinner();
+        return;
+    };
+    let mut names: Vec<String> = campaigns.iter().map(|(n, s)| format!("{n} ({})", s.label().to_lowercase())).collect();
+    names.extend(more);
+    if names.is_empty() {
+        ui.label(RichText::new("nothing").color(theme::muted(ui)));
+        return;
+    }
+    let all = names.join(", ");
+    ui.scope(|ui| {
+        ui.set_max_width(190.0);
+        ui.add(egui::Label::new(all.as_str()).truncate()).on_hover_text(all.as_str());
+    });
+}
+
+/// The configurations SMS activities pick: credential, sender, keywords, and what uses each.
+fn configurations(
+    ui: &mut egui::Ui,
+    credentials: &[Credential],
+    overview: Option<&Result<SmsOverview, UserError>>,
+) -> Option<RowAction> {
+    let mut action = None;
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("Configurations").strong());
+        if ui.button("+ New configuration").clicked() {
+            action = Some(RowAction::NewConfiguration);
+        }
+    });
+    let Some(Ok(o)) = overview else {
+        ui.spinner();
+        return action;
+    };
+    if o.configurations.is_empty() {
+        ui.label(
+            RichText::new("None yet: SMS activities send with their credential's own sender and the standard keywords (STOP, START, HELP).")
+                .color(theme::muted(ui)),
+        );
+        return action;
+    }
+    egui::Grid::new("sms_configurations").num_columns(6).striped(true).spacing([14.0, 6.0]).show(ui, |ui| {
+        for title in ["Name", "API credential", "Sender", "Opt-out keywords", "", "Used by"] {
+            ui.label(RichText::new(title).color(theme::muted(ui)));
+        }
+        ui.end_row();
+        for c in &o.configurations {
+            ui.label(&c.name);
+            let credential = credentials.iter().find(|k| k.id == c.credential_id);
+            ui.label(credential.map_or("—", |k| k.name.as_str()));
+            ui.label(c.sender().unwrap_or("the credential's"));
+            let words = c.keywords.opt_out.join(", ");
+            ui.scope(|ui| {
+                ui.set_max_width(170.0);
+                ui.add(egui::Label::new(words.as_str()).truncate()).on_hover_text(words.as_str());
+            });
+            ui.horizontal(|ui| {
+                if ui.button("Edit").on_hover_text(format!("Edit the configuration {}", c.name)).clicked() {
+                    action = Some(RowAction::EditConfiguration(c.clone()));
+                }
+                if ui.button("\u{1f5d1}").on_hover_text(format!("Delete the configuration {}", c.name)).clicked() {
+                    action = Some(RowAction::DeleteConfiguration(c.clone()));
+                }
+            });
+            used_by(ui, o.configuration_usage.get(&c.id), Vec::new());
+            ui.end_row();
+        }
+    });
     action
 }
 

@@ -8,9 +8,64 @@ pub(super) fn channel_form(
     id: Id,
     channel: Channel,
     credential: &mut Option<String>,
+    configuration: &mut Option<String>,
     per: &mut Recipient,
 ) -> bool {
     let mut changed = false;
+    if channel == Channel::Sms {
+        changed |= sms_configuration_row(ui, s, id, configuration);
+    }
+    if configuration.is_none() {
+        changed |= credential_row(ui, s, id, channel, credential);
+    }
+    let dimension = s.dimension.clone().unwrap_or_else(|| "row".to_owned());
+    let pers = [
+        (Recipient::Profile, "one message per profile".to_owned()),
+        (Recipient::SecondaryEntity, format!("one message per {dimension} row")),
+    ];
+    changed |= row(ui, "Send", |ui| combo(ui, id.with("per"), per, &pers));
+    changed
+}
+
+/// An SMS activity's configuration (credential, sender, keywords), and what it sends as.
+fn sms_configuration_row(ui: &mut Ui, s: &Surroundings<'_>, id: Id, configuration: &mut Option<String>) -> bool {
+    let mut options: Vec<(Option<String>, String)> = vec![(None, "none: choose a credential".to_owned())];
+    options.extend(s.sms_configurations.iter().map(|c| (Some(c.name.clone()), c.name.clone())));
+    if let Some(name) = configuration.as_ref()
+        && !s.sms_configurations.iter().any(|c| c.name.eq_ignore_ascii_case(name))
+    {
+        options.push((Some(name.clone()), format!("{name} (not configured)")));
+    }
+    let changed = row(ui, "Configuration", |ui| combo(ui, id.with("configuration"), configuration, &options));
+    let chosen = configuration
+        .as_deref()
+        .and_then(|name| s.sms_configurations.iter().find(|c| c.name.eq_ignore_ascii_case(name)));
+    if let Some(c) = chosen {
+        let credential = s.credentials.iter().find(|k| k.id == c.credential_id);
+        let through = credential.map_or("a deleted credential", |k| k.name.as_str());
+        let sender = c.sender().map_or_else(|| "the credential's own sender".to_owned(), str::to_owned);
+        let links = if c.shorten_links { "; links shortened and counted" } else { "" };
+        ui.label(
+            RichText::new(format!(
+                "Sends through {through} as {sender}; replies {} opt out{links}.",
+                c.keywords.opt_out.join(", ")
+            ))
+            .color(theme::muted(ui)),
+        );
+    } else if configuration.is_some() {
+        missing(ui, "this configuration is gone: choose another one, or add it in Channels \u{2013} SMS");
+    }
+    changed
+}
+
+/// The credential a channel activity sends with.
+fn credential_row(
+    ui: &mut Ui,
+    s: &Surroundings<'_>,
+    id: Id,
+    channel: Channel,
+    credential: &mut Option<String>,
+) -> bool {
     let default = crate::model::default_credential(s.credentials, channel)
         .map_or_else(|| "the built-in Sandbox".to_owned(), crate::model::Credential::display_name);
     let mut options: Vec<(Option<String>, String)> = vec![(None, format!("the channel's default: {default}"))];
@@ -22,14 +77,7 @@ pub(super) fn channel_form(
     {
         options.push((Some(name.clone()), format!("{name} (not configured)")));
     }
-    changed |= row(ui, "Send with", |ui| combo(ui, id.with("credential"), credential, &options));
-    let dimension = s.dimension.clone().unwrap_or_else(|| "row".to_owned());
-    let pers = [
-        (Recipient::Profile, "one message per profile".to_owned()),
-        (Recipient::SecondaryEntity, format!("one message per {dimension} row")),
-    ];
-    changed |= row(ui, "Send", |ui| combo(ui, id.with("per"), per, &pers));
-    changed
+    row(ui, "Send with", |ui| combo(ui, id.with("credential"), credential, &options))
 }
 
 /// The content: subject, text, HTML as the channel uses them, with the SMS size while typing

@@ -28,6 +28,7 @@ use targeting::{combine_form, dedup_form, enrichment_form, limit_editor, reconci
 pub struct Surroundings<'a> {
     pub audiences: &'a [SavedAudience],
     pub credentials: &'a [Credential],
+    pub sms_configurations: &'a [crate::model::sms::SmsConfiguration],
     /// The entity arriving on the activity's input, when it is known.
     pub dimension: Option<String>,
     /// The transitions arriving on the activity's input: (id, what they come from).
@@ -138,8 +139,8 @@ pub fn kind_form(ui: &mut Ui, cx: &mut FormContext<'_>, s: &Surroundings<'_>, id
             ui.label(RichText::new("Nothing to set: this marks the end of a path.").color(theme::muted(ui)));
             false
         }
-        K::Channel { channel, credential, per, message } => {
-            let mut c = channel_form(ui, s, id, *channel, credential, per);
+        K::Channel { channel, credential, configuration, per, message } => {
+            let mut c = channel_form(ui, s, id, *channel, credential, configuration, per);
             c |= message_form(ui, cx, s, id.with("message"), *channel, *per, message);
             c
         }

@@ -1,0 +1,90 @@
+//! Link shortening for SMS: each `http(s)://` link of a message becomes `<base>/s/<code>`, a
+//! code of the message and the link, so that the same message always gets the same short
+//! links (a retry, a resumed run, a provider's lookup by text all see one text).
+
+use base64::Engine as _;
+
+/// Where a short link's code starts in its URL path.
+pub const PATH: &str = "/s/";
+
+/// `text` with its links shortened on `base` (the server's public URL), and each code with
+/// the link it stands for. Punctuation that ends a sentence is not taken as part of a link.
+pub fn shorten(text: &str, base: &str, message_key: &str) -> (String, Vec<(String, String)>) {
+    let base = base.trim().trim_end_matches('/');
+    let mut out = String::with_capacity(text.len());
+    let mut links = Vec::new();
+    let mut rest = text;
+    while let Some(start) = next_link(rest) {
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        let end = tail.find(char::is_whitespace).unwrap_or(tail.len());
+        let url = tail[..end].trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}', '\'', '"']);
+        let short = format!("{base}{PATH}");
+        if url.starts_with(&short) || url.len() <= "https://".len() {
+            out.push_str(url);
+        } else {
+            let code = code(message_key, links.len(), url);
+            out.push_str(&short);
+            out.push_str(&code);
+            links.push((code, url.to_owned()));
+        }
+        rest = &tail[url.len()..];
+    }
+    out.push_str(rest);
+    (out, links)
+}
+
+/// Where the next `http://` or `https://` link starts.
+fn next_link(text: &str) -> Option<usize> {
+    let lower = text.to_ascii_lowercase();
+    [lower.find("https://"), lower.find("http://")].into_iter().flatten().min()
+}
+
+/// Twelve URL-safe characters from SHA-256 of the message, the link's place and the link.
+fn code(message_key: &str, index: usize, url: &str) -> String {
+    let digest =
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, format!("{message_key}\n{index}\n{url}").as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest.as_ref()[..9])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_become_short_links_of_the_message_and_the_rest_is_kept() {
+        let text = "Hi Ana, book now: https://example.com/offer?id=7&x=1. Or see HTTP://example.org/a) Reply STOP";
+        let (out, links) = shorten(text, "https://hooks.example.com/", "m-1");
+        assert_eq!(links.len(), 2);
+        assert_eq!(links[0].1, "https://example.com/offer?id=7&x=1");
+        assert_eq!(links[1].1, "HTTP://example.org/a");
+        assert_eq!(
+            out,
+            format!(
+                "Hi Ana, book now: https://hooks.example.com/s/{}. Or see https://hooks.example.com/s/{}) Reply STOP",
+                links[0].0, links[1].0
+            )
+        );
+        assert!(
+            links
+                .iter()
+                .all(|(c, _)| c.len() == 12 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        );
+        // The same message gets the same codes; another message, others.
+        assert_eq!(shorten(text, "https://hooks.example.com", "m-1"), (out.clone(), links.clone()));
+        assert_ne!(shorten(text, "https://hooks.example.com", "m-2").1[0].0, links[0].0);
+    }
+
+    #[test]
+    fn text_without_links_and_links_already_short_are_left_alone() {
+        assert_eq!(
+            shorten("No link here. https:// alone", "https://h.example", "k"),
+            ("No link here. https:// alone".to_owned(), vec![])
+        );
+        let short = "See https://h.example/s/abcdefghijkl now";
+        assert_eq!(shorten(short, "https://h.example", "k"), (short.to_owned(), vec![]));
+        let (out, links) = shorten("Été: https://ex.fr/é", "https://h.example", "k");
+        assert_eq!(links[0].1, "https://ex.fr/é");
+        assert!(out.starts_with("Été: https://h.example/s/"));
+    }
+}
