@@ -492,3 +492,43 @@ fn a_double_click_on_a_palette_entry_adds_it_to_an_empty_canvas_where_it_is_coun
     h.get_by_role_and_label(Role::Link, "200");
     assert!(editor_canvas(&mut h).transitions.is_empty(), "the canvas itself is left as it is");
 }
+
+/// The demo's SMS activity names the demo's SMS configuration: its form says what it sends as,
+/// and choosing none brings back the credential picker.
+#[test]
+fn an_sms_activity_picks_its_configuration_on_its_form() {
+    let (_dir, _console, mut h) = demo_canvas(300, 4);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num0);
+    h.run_steps(6);
+    let rect = h.state_mut().canvas_editor().unwrap().node_screen_rect("sms").unwrap();
+    let at = rect.left_bottom() + egui::vec2(3.0, -3.0);
+    h.hover_at(at);
+    h.run_steps(2);
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+        h.run_steps(1);
+    }
+    h.run_steps(3);
+    h.get_by_label_contains("Sends through Sandbox as +14155550100; STOP, STOPALL, UNSUBSCRIBE, \u{2026} opts out.");
+    assert!(h.query_by_label("Send with").is_none(), "the configuration names the credential");
+    // A combo box is found by what it shows.
+    h.query_all_by_role(Role::ComboBox)
+        .find(|n| n.value().as_deref() == Some("Sandbox SMS"))
+        .expect("the configuration's combo box")
+        .click();
+    h.run_steps(3);
+    h.get_by_label("none: choose a credential").click();
+    h.run_steps(3);
+    settle_canvas(&mut h);
+    let canvas = editor_canvas(&mut h);
+    let Some(ActivityKind::Channel { configuration, .. }) = canvas.activity("sms").map(|a| &a.kind) else {
+        panic!("no SMS activity")
+    };
+    assert_eq!(configuration, &None);
+    h.get_by_label("Send with");
+}

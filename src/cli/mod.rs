@@ -34,6 +34,7 @@ mod schedule;
 mod scheduler;
 mod serve;
 mod sms;
+mod sms_configuration;
 mod sql;
 mod window;
 

@@ -1,5 +1,6 @@
 //! `campaign-console sms`: adds a Twilio credential (its Auth Token to the keychain), lists and
-//! removes SMS credentials, and verifies one with a real message.
+//! removes SMS credentials, and verifies one with a real message; `sms configuration` is in
+//! `sms_configuration.rs`.
 
 use campaign_console::console::Console;
 use campaign_console::model::{self, Channel, ProviderSettings};
@@ -17,6 +18,12 @@ pub enum SmsCmd {
     },
     /// List the SMS credentials (no secret is printed) and the configurations.
     List,
+    /// Add, change or remove an SMS configuration: what an SMS activity picks (a credential,
+    /// the sender, the keywords people reply with and the replies, short links).
+    Configuration {
+        #[command(subcommand)]
+        action: super::sms_configuration::ConfigurationCmd,
+    },
     /// Print the two URLs a custom credential gives its provider (inbound messages, delivery
     /// feedback), with the credential's token.
     Webhooks {
@@ -135,6 +142,7 @@ pub fn run(console: &Console, action: SmsCmd) -> anyhow::Result<()> {
     match action {
         SmsCmd::Add { provider } => add(console, provider),
         SmsCmd::List => list(console),
+        SmsCmd::Configuration { action } => super::sms_configuration::run(console, action),
         SmsCmd::Webhooks { credential, public_url } => {
             let c = find(console, &credential)?;
             let public_url = match public_url {
@@ -171,7 +179,7 @@ pub fn run(console: &Console, action: SmsCmd) -> anyhow::Result<()> {
     }
 }
 
-fn find(console: &Console, name: &str) -> anyhow::Result<model::Credential> {
+pub(super) fn find(console: &Console, name: &str) -> anyhow::Result<model::Credential> {
     console
         .credentials()?
         .into_iter()

@@ -154,7 +154,12 @@ impl CanvasEditor {
                         configuration.as_deref(),
                     ) {
                         Ok((Some(s), Some(c))) => {
-                            format!("{} ({}, as {})", s.name, c.display_name(), s.sender().unwrap_or("its own sender"))
+                            format!(
+                                "the configuration {}: {} as {}",
+                                s.name,
+                                c.display_name(),
+                                s.sender().unwrap_or("its own sender")
+                            )
                         }
                         Ok((_, Some(c))) => c.display_name(),
                         Ok((_, None)) => "the built-in Sandbox".to_owned(),

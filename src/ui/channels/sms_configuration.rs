@@ -26,6 +26,8 @@ pub(super) struct Dialog {
     /// The Save request waiting for its answer.
     pub saving: Option<RequestId>,
     pub error: Option<UserError>,
+    /// The name field takes the keyboard when the dialog opens.
+    focus_name: bool,
 }
 
 impl Dialog {
@@ -60,6 +62,7 @@ impl Dialog {
             shorten_links: c.shorten_links,
             saving: None,
             error: None,
+            focus_name: true,
         }
     }
 
@@ -126,9 +129,18 @@ pub(super) fn window(
             };
             egui::Grid::new("sms_configuration_form").num_columns(3).spacing([12.0, 8.0]).show(ui, |ui| {
                 let label = ui.label("Name").id;
-                ui.add(egui::TextEdit::singleline(&mut dialog.name).hint_text("e.g. US marketing").desired_width(300.0))
-                    .labelled_by(label);
-                problem(ui, "name");
+                let name =
+                    ui.add(egui::TextEdit::singleline(&mut dialog.name).hint_text("e.g. US marketing").desired_width(300.0))
+                        .labelled_by(label);
+                if std::mem::take(&mut dialog.focus_name) {
+                    name.request_focus();
+                }
+                // An empty name is said on Save, not shouted before anything is typed.
+                if dialog.name.is_empty() {
+                    ui.label("");
+                } else {
+                    problem(ui, "name");
+                }
                 ui.end_row();
                 let label = ui.label("API credential").id;
                 let shown = credential.map_or_else(|| "choose one".to_owned(), |c| c.name.clone());
@@ -146,7 +158,7 @@ pub(super) fn window(
                 ui.end_row();
                 let label = ui.label("Sender").id;
                 let own = credential.map_or(String::new(), |c| own_sender(c));
-                let hint = if own.is_empty() { "+14155550100".to_owned() } else { format!("the credential's: {own}") };
+                let hint = if own.is_empty() { "e.g. +14155550100".to_owned() } else { format!("the credential's: {own}") };
                 ui.add(egui::TextEdit::singleline(&mut dialog.sender).hint_text(hint).desired_width(300.0))
                     .labelled_by(label)
                     .on_hover_text(if twilio {

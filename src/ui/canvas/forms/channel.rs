@@ -45,12 +45,13 @@ fn sms_configuration_row(ui: &mut Ui, s: &Surroundings<'_>, id: Id, configuratio
         let through = credential.map_or("a deleted credential", |k| k.name.as_str());
         let sender = c.sender().map_or_else(|| "the credential's own sender".to_owned(), str::to_owned);
         let links = if c.shorten_links { "; links shortened and counted" } else { "" };
+        let mut words: Vec<&str> = c.keywords.opt_out.iter().map(String::as_str).take(3).collect();
+        if c.keywords.opt_out.len() > 3 {
+            words.push("\u{2026}");
+        }
         ui.label(
-            RichText::new(format!(
-                "Sends through {through} as {sender}; replies {} opt out{links}.",
-                c.keywords.opt_out.join(", ")
-            ))
-            .color(theme::muted(ui)),
+            RichText::new(format!("Sends through {through} as {sender}; {} opts out{links}.", words.join(", ")))
+                .color(theme::muted(ui)),
         );
     } else if configuration.is_some() {
         missing(ui, "this configuration is gone: choose another one, or add it in Channels \u{2013} SMS");
