@@ -260,3 +260,47 @@ fn bad_input_is_said_plainly_and_a_closed_pipe_is_quiet() {
     assert!(out.status.success(), "exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
 }
+
+/// `sms configuration set` adds, then changes only what it is given; bad input is refused
+/// with every reason and writes nothing.
+#[test]
+fn sms_configurations_are_set_from_the_command_line_and_bad_ones_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    run_ok(cli().args(["demo", "--profiles", "50", "--workspace"]).arg(&ws));
+    let sms = |args: &[&str]| {
+        let mut c = cli();
+        c.arg("sms").args(args).arg("--workspace").arg(&ws);
+        c.output().unwrap()
+    };
+    let out = sms(&["configuration", "set", "France", "--sender", "+33757000000"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a new configuration needs --credential"));
+    let out =
+        sms(&["configuration", "set", "France", "--credential", "sandbox", "--sender", "0612", "--opt-in", "stop"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("\u{201c}0612\u{201d} is not a phone number") && err.contains("is in two lists"), "{err}");
+    let out = sms(&[
+        "configuration",
+        "set",
+        "France",
+        "--credential",
+        "Sandbox",
+        "--sender",
+        "+33757000000",
+        "--opt-out",
+        "stop, arret",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = sms(&["configuration", "set", "france", "--shorten-links"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let listed = String::from_utf8(sms(&["list"]).stdout).unwrap();
+    let line = listed.lines().find(|l| l.starts_with("France")).unwrap_or_else(|| panic!("{listed}"));
+    assert!(line.contains("+33757000000") && line.contains("short") && line.ends_with("STOP,ARRET"), "{line}");
+    assert!(listed.contains("Sandbox SMS"), "the demo's: {listed}");
+    let out = sms(&["configuration", "remove", "nope"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no SMS configuration called"));
+    assert!(sms(&["configuration", "remove", "FRANCE"]).status.success());
+    assert!(!String::from_utf8(sms(&["list"]).stdout).unwrap().contains("France"));
+}

@@ -140,8 +140,9 @@ pub struct Delivery {
     pub status: DeliveryStatus,
     pub created_at: jiff::Timestamp,
     pub finished_at: Option<jiff::Timestamp>,
-    /// The credential it sends with, "Name (Provider)"; `None` for the built-in Sandbox (or
-    /// a credential deleted since).
+    /// The credential it sends with, "Name (Provider)", after its SMS configuration's name
+    /// when it has one ("US marketing: Twilio US (Twilio)"); `None` for the built-in Sandbox
+    /// (or a credential deleted since).
     pub credential: Option<String>,
     /// (ledger status, rows), for every status present.
     pub counts: Vec<(LedgerStatus, u64)>,

@@ -318,6 +318,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_configurations_sender_replaces_the_credentials_one() {
+        let service = format!("MG{}", "0".repeat(32));
+        let mut s = ProviderSettings::Twilio(Twilio { from: "+14155550100".into(), ..Twilio::default() });
+        s.use_sender(&service);
+        let ProviderSettings::Twilio(t) = &s else { panic!() };
+        assert_eq!((t.messaging_service_sid.as_str(), t.from.as_str()), (service.as_str(), ""));
+        s.use_sender(" +33757000000 ");
+        let ProviderSettings::Twilio(t) = &s else { panic!() };
+        assert_eq!((t.messaging_service_sid.as_str(), t.from.as_str()), ("", "+33757000000"));
+        let mut c = ProviderSettings::CustomSms(Box::default());
+        c.use_sender("AcmeTravel");
+        let ProviderSettings::CustomSms(c) = &c else { panic!() };
+        assert_eq!(c.from, "AcmeTravel");
+    }
+
+    #[test]
     fn settings_keep_the_keys_their_form_names_and_round_trip() {
         let json = serde_json::json!({
             "host": "smtp.example.com", "port": 587, "tls": "starttls", "from": "news@example.com",

@@ -464,9 +464,10 @@ pub fn finish(conn: &Connection, delivery: i64, status: DeliveryStatus, now: jif
 pub fn list(conn: &Connection, campaign_id: Option<i64>) -> Result<Vec<Delivery>> {
     let mut stmt = conn.prepare(
         "SELECT d.id, d.campaign_id, COALESCE(d.activity_id, ''), d.channel, d.status, d.created_at, d.finished_at,
-                COALESCE(c.name, ''), d.is_proof, k.name, k.provider
+                COALESCE(c.name, ''), d.is_proof, k.name, k.provider, s.name
          FROM cc_deliveries d LEFT JOIN cc_campaigns c ON c.id = d.campaign_id
               LEFT JOIN cc_credentials k ON k.id = d.credential_id
+              LEFT JOIN cc_sms_configurations s ON s.id = d.configuration_id
          WHERE ?1 IS NULL OR d.campaign_id = ?1 ORDER BY d.id DESC",
     )?;
     let rows = stmt
@@ -483,6 +484,7 @@ pub fn list(conn: &Connection, campaign_id: Option<i64>) -> Result<Vec<Delivery>
                 r.get::<_, bool>(8)?,
                 r.get::<_, Option<String>>(9)?,
                 r.get::<_, Option<String>>(10)?,
+                r.get::<_, Option<String>>(11)?,
             ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -490,10 +492,27 @@ pub fn list(conn: &Connection, campaign_id: Option<i64>) -> Result<Vec<Delivery>
         conn.prepare("SELECT kind, COUNT(*) FROM cc_interactions WHERE delivery_id = ?1 GROUP BY kind ORDER BY kind")?;
     rows.into_iter()
         .map(
-            |(id, campaign_id, activity_id, channel, status, created, finished, campaign, is_proof, name, provider)| {
+            |(
+                id,
+                campaign_id,
+                activity_id,
+                channel,
+                status,
+                created,
+                finished,
+                campaign,
+                is_proof,
+                name,
+                provider,
+                sms,
+            )| {
+                // An SMS configuration's delivery names it first ("US marketing: Twilio US (Twilio)").
                 let credential = name.map(|name| {
                     let provider = provider.as_deref().and_then(ProviderKind::parse).map_or("?", ProviderKind::label);
-                    format!("{name} ({provider})")
+                    match sms {
+                        Some(sms) => format!("{sms}: {name} ({provider})"),
+                        None => format!("{name} ({provider})"),
+                    }
                 });
                 let counts = status_counts(conn, id)?;
                 let events = events

@@ -58,6 +58,8 @@ fn an_sms_activity_sends_as_its_configurations_sender_and_a_resumed_run_keeps_it
     let db = sqlite(dir.path());
     assert_eq!(one(&db, "SELECT configuration_id FROM cc_deliveries"), id, "the delivery keeps its configuration");
     assert_eq!(one(&db, "SELECT credential_id FROM cc_deliveries"), credential);
+    let listed = console.deliveries(None).unwrap();
+    assert_eq!(listed[0].credential.as_deref(), Some("US numbers: Twilio (Twilio)"), "the Deliveries screen names it");
 
     // A run left unfinished carries on from the sender it started with, even when the
     // activity has since been given another configuration.
