@@ -68,6 +68,24 @@ fn demo_canvas(profiles: u64, seed: u64) -> (tempfile::TempDir, std::sync::Arc<C
     (dir, console, h)
 }
 
+/// A plain click on activity `id`'s frame (which selects it).
+fn click_frame(h: &mut Harness<'static, App>, id: &str) {
+    let rect = h.state_mut().canvas_editor().unwrap().node_screen_rect(id).unwrap();
+    let at = rect.left_bottom() + egui::vec2(3.0, -3.0);
+    h.hover_at(at);
+    h.run_steps(2);
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+        h.run_steps(1);
+    }
+    h.run_steps(2);
+}
+
 fn editor_canvas(h: &mut Harness<'static, App>) -> Canvas {
     h.state_mut().canvas_editor().unwrap().canvas()
 }
@@ -402,20 +420,7 @@ fn a_click_selects_and_fit_shows_the_whole_canvas() {
     }
 
     // A plain click on the activity's frame selects it; Delete removes it.
-    let rect = h.state_mut().canvas_editor().unwrap().node_screen_rect("save_rest").unwrap();
-    let at = rect.left_bottom() + egui::vec2(3.0, -3.0);
-    h.hover_at(at);
-    h.run_steps(2);
-    for pressed in [true, false] {
-        h.event(egui::Event::PointerButton {
-            pos: at,
-            button: egui::PointerButton::Primary,
-            pressed,
-            modifiers: egui::Modifiers::NONE,
-        });
-        h.run_steps(1);
-    }
-    h.run_steps(2);
+    click_frame(&mut h, "save_rest");
     h.key_press(egui::Key::Delete);
     h.run_steps(3);
     assert!(editor_canvas(&mut h).activity("save_rest").is_none(), "the clicked activity was not selected");
@@ -500,20 +505,8 @@ fn an_sms_activity_picks_its_configuration_on_its_form() {
     let (_dir, _console, mut h) = demo_canvas(300, 4);
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num0);
     h.run_steps(6);
-    let rect = h.state_mut().canvas_editor().unwrap().node_screen_rect("sms").unwrap();
-    let at = rect.left_bottom() + egui::vec2(3.0, -3.0);
-    h.hover_at(at);
-    h.run_steps(2);
-    for pressed in [true, false] {
-        h.event(egui::Event::PointerButton {
-            pos: at,
-            button: egui::PointerButton::Primary,
-            pressed,
-            modifiers: egui::Modifiers::NONE,
-        });
-        h.run_steps(1);
-    }
-    h.run_steps(3);
+    click_frame(&mut h, "sms");
+    h.run_steps(1);
     h.get_by_label_contains("Sends through Sandbox as +14155550100; STOP, STOPALL, UNSUBSCRIBE, \u{2026} opts out.");
     assert!(h.query_by_label("Send with").is_none(), "the configuration names the credential");
     // A combo box is found by what it shows.

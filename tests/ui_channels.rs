@@ -180,12 +180,7 @@ fn a_twilio_credential_is_checked_as_typed_verified_with_a_real_message_and_dele
     let dir = tempfile::tempdir().unwrap();
     let console = testing::console(dir.path()).unwrap();
     let fake = FakeTwilio::start(|_, _| None);
-    let mut h = harness(App::new(console.clone(), SavedState::default()));
-    settle(&mut h);
-    h.get_by_label_contains("Channels").click();
-    settle(&mut h);
-    h.get_by_label_contains("API credentials and inbound messages").click();
-    settle(&mut h);
+    let mut h = sms_page(&console);
     h.get_by_label("+ New API credential").click();
     h.run_steps(2);
     type_into(&mut h, "Name", "Twilio US");
@@ -260,12 +255,7 @@ fn an_sms_configuration_is_checked_as_typed_saved_with_its_keywords_and_kept_whi
         .unwrap()
         .execute("UPDATE cc_campaigns SET status = 'live' WHERE name = 'Summer getaway'", [])
         .unwrap();
-    let mut h = harness(App::new(console.clone(), SavedState::default()));
-    settle(&mut h);
-    h.get_by_label_contains("Channels").click();
-    settle(&mut h);
-    h.get_by_label_contains("API credentials and inbound messages").click();
-    settle(&mut h);
+    let mut h = sms_page(&console);
     // The demo's configuration, with the campaign that uses it.
     h.get_by_label("Sandbox SMS");
     h.get_by_label("Summer getaway (live)");
@@ -304,6 +294,17 @@ fn an_sms_configuration_is_checked_as_typed_saved_with_its_keywords_and_kept_whi
         "cannot be deleted while these campaigns send with it: \u{201c}Summer getaway\u{201d} (live)",
     );
     assert!(console.sms_configurations().unwrap().iter().any(|c| c.id == demo.id), "kept");
+}
+
+/// The app on `console`, showing Channels, SMS: API credentials and inbound messages.
+fn sms_page(console: &std::sync::Arc<campaign_console::console::Console>) -> egui_kittest::Harness<'static, App> {
+    let mut h = harness(App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    h.get_by_label_contains("Channels").click();
+    settle(&mut h);
+    h.get_by_label_contains("API credentials and inbound messages").click();
+    settle(&mut h);
+    h
 }
 
 /// Types into a field of a centred dialog, then lets the dialog settle: it grows as reasons

@@ -178,13 +178,7 @@ impl Console {
     /// Deletes a credential and its secrets; refused while a live or paused campaign sends
     /// through it (naming them).
     pub fn delete_credential(&self, id: i64) -> Result<(), ConsoleError> {
-        use crate::model::CampaignStatus;
-        let busy: Vec<String> = self
-            .campaigns_using_credential(id)?
-            .into_iter()
-            .filter(|(_, s)| matches!(s, CampaignStatus::Live | CampaignStatus::Paused))
-            .map(|(name, s)| format!("\u{201c}{name}\u{201d} ({})", s.label().to_lowercase()))
-            .collect();
+        let busy = super::routes::sending(self.campaigns_using_credential(id)?);
         if !busy.is_empty() {
             return Err(ConsoleError::Invalid(format!(
                 "It cannot be deleted while these campaigns send through it: {}. Stop them, or choose another credential on their channel activities, first.",

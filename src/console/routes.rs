@@ -222,6 +222,17 @@ impl crate::channels::sandbox::Outbox for WorkspaceOutbox {
     }
 }
 
+/// Of `campaigns` (with their status), those that may send at any time (live or paused), as
+/// a refusal names them: "“Summer getaway” (live)".
+pub(super) fn sending(campaigns: Vec<(String, crate::model::CampaignStatus)>) -> Vec<String> {
+    use crate::model::CampaignStatus;
+    campaigns
+        .into_iter()
+        .filter(|(_, s)| matches!(s, CampaignStatus::Live | CampaignStatus::Paused))
+        .map(|(name, s)| format!("\u{201c}{name}\u{201d} ({})", s.label().to_lowercase()))
+        .collect()
+}
+
 /// The providers this version can send with on `channel`, in the order a form offers them.
 pub fn providers_for(channel: Channel) -> Vec<ProviderKind> {
     registry::providers_for(channel)

@@ -37,12 +37,7 @@ impl Console {
     /// Deletes a configuration; refused while a live or paused campaign sends with it,
     /// naming them.
     pub fn delete_sms_configuration(&self, id: i64) -> Result<(), ConsoleError> {
-        let busy: Vec<String> = self
-            .campaigns_using_configuration(id)?
-            .into_iter()
-            .filter(|(_, s)| matches!(s, CampaignStatus::Live | CampaignStatus::Paused))
-            .map(|(name, s)| format!("\u{201c}{name}\u{201d} ({})", s.label().to_lowercase()))
-            .collect();
+        let busy = super::routes::sending(self.campaigns_using_configuration(id)?);
         if !busy.is_empty() {
             return Err(ConsoleError::Invalid(format!(
                 "It cannot be deleted while these campaigns send with it: {}. Stop them, or choose another configuration on their SMS activities, first.",
