@@ -15,6 +15,8 @@ mod custom;
 mod support;
 #[path = "sms/twilio.rs"]
 mod twilio;
+#[path = "x/service.rs"]
+mod x_service;
 
 use std::time::{Duration, Instant};
 

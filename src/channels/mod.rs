@@ -8,6 +8,7 @@ pub mod sandbox;
 pub mod smtp;
 pub mod twilio;
 pub mod webhook;
+pub mod x;
 
 use std::future::Future;
 use std::pin::Pin;

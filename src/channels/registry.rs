@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{ChannelError, Provider, custom_sms, direct_mail, sandbox, smtp, twilio, webhook};
+use super::{ChannelError, Provider, custom_sms, direct_mail, sandbox, smtp, twilio, webhook, x};
 use crate::model::provider::{Field, PACE_FIELDS};
 use crate::model::{Channel, ProviderKind, ProviderSettings};
 
@@ -46,8 +46,15 @@ pub struct Entry {
 }
 
 /// Every provider, in the order forms list them.
-pub const ENTRIES: &[&Entry] =
-    &[&sandbox::ENTRY, &smtp::ENTRY, &twilio::ENTRY, &custom_sms::ENTRY, &webhook::ENTRY, &direct_mail::ENTRY];
+pub const ENTRIES: &[&Entry] = &[
+    &sandbox::ENTRY,
+    &smtp::ENTRY,
+    &twilio::ENTRY,
+    &custom_sms::ENTRY,
+    &webhook::ENTRY,
+    &direct_mail::ENTRY,
+    &x::ENTRY,
+];
 
 /// The registry's entry for `kind`, if this version sends with it.
 pub fn entry(kind: ProviderKind) -> Option<&'static Entry> {

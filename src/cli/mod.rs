@@ -37,6 +37,7 @@ mod sms;
 mod sms_configuration;
 mod sql;
 mod window;
+mod x;
 
 /// Campaign Console: design orchestrated campaigns over your customer data, see exact counts
 /// on every step, and send by email, SMS, push, direct mail, X and webhooks.
@@ -93,6 +94,11 @@ pub enum Cmd {
         #[command(subcommand)]
         action: sms::SmsCmd,
     },
+    /// X services: add one (its keys checked with X), list, check, remove.
+    X {
+        #[command(subcommand)]
+        action: x::XCmd,
+    },
     /// Launch the published campaigns at their Scheduler's times, until stopped (Ctrl+C). The
     /// window does the same while it is open; only one process launches at a time.
     Scheduler(scheduler::Args),
@@ -114,7 +120,13 @@ pub fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Resul
     let needs_secrets = matches!(
         cli.command,
         None | Some(
-            Cmd::Run(_) | Cmd::Email { .. } | Cmd::Sms { .. } | Cmd::Keychain | Cmd::Scheduler(_) | Cmd::Serve(_)
+            Cmd::Run(_)
+                | Cmd::Email { .. }
+                | Cmd::Sms { .. }
+                | Cmd::X { .. }
+                | Cmd::Keychain
+                | Cmd::Scheduler(_)
+                | Cmd::Serve(_)
         )
     );
     let secrets =
@@ -154,6 +166,7 @@ pub fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Resul
         Cmd::Scheduler(args) => scheduler::run(&open()?, args),
         Cmd::Serve(args) => serve::run(open()?, args),
         Cmd::Sms { action } => sms::run(&open()?, action),
+        Cmd::X { action } => x::run(&open()?, action),
         Cmd::Schedule(args) => schedule::run(&open()?, args),
     }
 }

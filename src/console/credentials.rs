@@ -32,6 +32,7 @@ impl Console {
         secrets: &SecretValues,
     ) -> Result<Credential, ConsoleError> {
         crate::channels::check_settings(&settings)?;
+        self.account_checked(&settings, secrets)?;
         let mut secrets = secrets.clone();
         if settings.kind() == crate::model::ProviderKind::CustomSms {
             // What the provider's webhooks to this app must carry: made here, kept in the keychain.
@@ -67,6 +68,20 @@ impl Console {
         }
         store::audit::record(&conn, self.now(), "admin", "add credential", &credential.name, channel.as_str())?;
         Ok(credential)
+    }
+
+    /// An X service is saved only with the keys of the account it names: X is asked who they
+    /// belong to (`GET /2/users/me`) first, and a mismatch, refused keys or no answer refuse
+    /// the save with the reason. Other providers are not called.
+    fn account_checked(&self, settings: &ProviderSettings, secrets: &SecretValues) -> Result<(), ConsoleError> {
+        if settings.kind() != crate::model::ProviderKind::XApi {
+            return Ok(());
+        }
+        let (provider, _) = self.build_provider(settings, secrets)?;
+        self.runtime
+            .block_on(provider.verify())
+            .map(|_| ())
+            .map_err(|e| ConsoleError::Invalid(format!("The X service was not saved: {}", e.message())))
     }
 
     /// Removes secrets that nothing will refer to (the cleanup of a refused change).
@@ -120,6 +135,7 @@ impl Console {
             )));
         }
         crate::channels::check_settings(&settings)?;
+        self.account_checked(&settings, &self.typed_or_stored_secrets(secrets.clone(), Some(id))?)?;
         let mut new_refs = Vec::new();
         for (slot, value) in secrets {
             let r = credential

@@ -138,6 +138,14 @@ impl Console {
         if let Some(sender) = sender {
             settings.use_sender(sender);
         }
+        if settings.kind() == ProviderKind::XApi {
+            // An X activity sends one message per recipient; through an account, that would
+            // be as many posts. It posts once per run when the X post activity comes.
+            return Err(ConsoleError::CannotRun(format!(
+                "an X activity cannot post through the X service \u{201c}{}\u{201d} yet: it would post once per recipient; choose the Sandbox on the activity",
+                chosen.map_or("", |c| c.name.as_str())
+            )));
+        }
         let refused = |why: String| {
             ConsoleError::CannotRun(format!(
                 "the {} credential \u{201c}{}\u{201d} cannot send: {why}",

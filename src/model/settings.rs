@@ -207,6 +207,55 @@ pub struct CustomSms {
     pub pace: Pace,
 }
 
+/// An X service: one X account, called with OAuth 1.0a user context. Secrets (four slots):
+/// `consumer_key`, `consumer_secret`, `access_token`, `access_token_secret`. The credential's
+/// name is the service's label.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct XService {
+    /// The account's handle (without @): the keys must be its.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub internal_name: String,
+    /// Where its followers land as visitors (empty: "Visitors").
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub visitor_folder: String,
+    /// `on` (empty: the same) or `off`: its followers are synchronized.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub sync_subscriptions: String,
+    /// `yes`: a protected account proofs go to (empty: `no`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub test_account: String,
+    /// Where the X API is; empty: `https://api.x.com` (a local fake in tests).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub base_url: String,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
+    pub timeout_seconds: Option<f64>,
+    #[serde(flatten)]
+    pub pace: Pace,
+}
+
+impl XService {
+    /// The handle as typed, without a leading @ and spaces.
+    pub fn handle(&self) -> &str {
+        self.internal_name.trim().trim_start_matches('@')
+    }
+
+    pub fn folder(&self) -> &str {
+        match self.visitor_folder.trim() {
+            "" => "Visitors",
+            f => f,
+        }
+    }
+
+    pub fn synchronized(&self) -> bool {
+        self.sync_subscriptions.trim() != "off"
+    }
+
+    pub fn is_test_account(&self) -> bool {
+        self.test_account.trim() == "yes"
+    }
+}
+
 /// The enum of every provider's settings and what it needs, from one list (a new provider is
 /// one line here beside its struct).
 macro_rules! provider_settings {
@@ -268,6 +317,7 @@ provider_settings! {
     CustomSms(Box<CustomSms>) paced,
     Http(Webhook) paced,
     FileExport(DirectMail),
+    XApi(XService) paced,
 }
 
 /// Settings that cannot be read as a provider's: the wrong kind of value for a field, or a
@@ -352,7 +402,7 @@ mod tests {
     fn a_value_of_the_wrong_kind_or_an_unknown_provider_is_an_error_not_a_default() {
         let e = ProviderSettings::from_json(ProviderKind::Smtp, serde_json::json!({ "port": "twenty-five" }));
         assert!(matches!(e, Err(SettingsError::Shape { provider: "SMTP", .. })), "{e:?}");
-        let e = ProviderSettings::from_json(ProviderKind::XApi, serde_json::json!({}));
+        let e = ProviderSettings::from_json(ProviderKind::Fcm, serde_json::json!({}));
         assert!(matches!(e, Err(SettingsError::Unknown(_))), "{e:?}");
         let tagged = serde_json::to_value(ProviderSettings::default()).unwrap();
         assert_eq!(tagged, serde_json::json!({ "provider": "sandbox", "settings": {} }));

@@ -8,6 +8,7 @@
 
 pub mod blast;
 pub mod fake_twilio;
+pub mod fake_x;
 pub mod fixture;
 pub mod mock_http;
 pub mod smtp_sink;
