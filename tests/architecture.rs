@@ -133,6 +133,7 @@ const CAPABILITIES: &[&[&str]] = &[
     &["credentials.rs"],
     &["sms.rs", "sms_configurations.rs"],
     &["server.rs"],
+    &["x_sync.rs"],
     &["runs.rs", "scheduling.rs"],
     &["imports.rs"],
 ];

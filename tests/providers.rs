@@ -17,6 +17,8 @@ mod support;
 mod twilio;
 #[path = "x/service.rs"]
 mod x_service;
+#[path = "x/sync.rs"]
+mod x_sync;
 
 use std::time::{Duration, Instant};
 

@@ -313,3 +313,30 @@ fn type_in_dialog(h: &mut egui_kittest::Harness<'static, App>, label: &str, text
     type_into(h, label, text);
     h.run_steps(3);
 }
+
+#[test]
+fn synchronize_now_on_the_visitors_screen_brings_the_followers_in() {
+    use support::fake_x::{self, FakeX, Followers};
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    let fake = FakeX::start();
+    *fake.followers.lock().unwrap() = Followers::fans(30, 10);
+    let settings = campaign_console::model::ProviderSettings::XApi(campaign_console::model::settings::XService {
+        internal_name: fake_x::HANDLE.into(),
+        base_url: fake.base.clone(),
+        ..Default::default()
+    });
+    console.add_credential_with(Channel::X, "Brand", settings, &fake_x::slots(&fake_x::keys())).unwrap();
+    let mut h = harness(App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    h.get_by_label_contains("Visitors").click();
+    settle(&mut h);
+    h.get_by_label("@TravelBrand");
+    h.get_by_label("Synchronize now").click();
+    h.run_steps(2);
+    settle(&mut h);
+    assert_eq!(console.visitor_count(None, None).unwrap(), (30, 30), "in the workspace");
+    let shown = h.state().visitors_screen().overview().cloned().unwrap().unwrap();
+    assert_eq!((shown.visitors, shown.runs[0].status.as_str(), shown.runs[0].pages), (30, "done", 3));
+    h.get_by_label("30 visitors in 3 pages; 0 no longer follow");
+}

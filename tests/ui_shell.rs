@@ -57,7 +57,7 @@ fn screens_for_later_say_what_will_be_there() {
     settle(&mut h);
     for (nav, line) in [
         ("Deliveries", "No delivery yet"),
-        ("Visitors", "followers"),
+        ("Visitors", "add one in Channels, X (Twitter)"),
         ("Channels", "Add credential"),
         ("Social (X)", "X services"),
     ] {

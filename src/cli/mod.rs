@@ -36,6 +36,7 @@ mod serve;
 mod sms;
 mod sms_configuration;
 mod sql;
+mod visitors;
 mod window;
 mod x;
 
@@ -94,10 +95,16 @@ pub enum Cmd {
         #[command(subcommand)]
         action: sms::SmsCmd,
     },
-    /// X services: add one (its keys checked with X), list, check, remove.
+    /// X services: add one (its keys checked with X), list, check, synchronize the followers,
+    /// remove.
     X {
         #[command(subcommand)]
         action: x::XCmd,
+    },
+    /// The visitors (the followers of X services): how many.
+    Visitors {
+        #[command(subcommand)]
+        action: visitors::VisitorsCmd,
     },
     /// Launch the published campaigns at their Scheduler's times, until stopped (Ctrl+C). The
     /// window does the same while it is open; only one process launches at a time.
@@ -167,6 +174,7 @@ pub fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Resul
         Cmd::Serve(args) => serve::run(open()?, args),
         Cmd::Sms { action } => sms::run(&open()?, action),
         Cmd::X { action } => x::run(&open()?, action),
+        Cmd::Visitors { action } => visitors::run(&open()?, action),
         Cmd::Schedule(args) => schedule::run(&open()?, args),
     }
 }

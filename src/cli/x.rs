@@ -24,6 +24,12 @@ pub enum XCmd {
         /// The service's label.
         service: String,
     },
+    /// Synchronize the followers of the services with Synchronize subscriptions on (or of one)
+    /// into the visitors; progress on stderr; an interrupted run carries on where it stopped.
+    Sync {
+        /// Only this service (whatever its Synchronize subscriptions).
+        service: Option<String>,
+    },
     /// Remove a service and its keychain entries.
     Remove {
         /// The service's label.
@@ -63,6 +69,7 @@ pub fn run(console: &Console, action: XCmd) -> anyhow::Result<()> {
             say!("{said}");
             Ok(())
         }
+        XCmd::Sync { service } => sync(console, service.as_deref()),
         XCmd::Remove { service } => {
             let c = find(console, &service)?;
             console.delete_credential(c.id)?;
@@ -160,6 +167,42 @@ fn read_keys() -> anyhow::Result<SecretValues> {
         );
     }
     Ok(keys)
+}
+
+fn sync(console: &Console, only: Option<&str>) -> anyhow::Result<()> {
+    // Ctrl+C ends the process: each page is kept with the run's progress, so the next sync
+    // carries on from there.
+    let mut last = std::time::Instant::now();
+    let runs = console.sync_followers(
+        only,
+        &mut |p| {
+            let now = std::time::Instant::now();
+            if p.waiting_until.is_some() || now.duration_since(last).as_millis() >= 500 {
+                last = now;
+                match p.waiting_until {
+                    Some(until) => {
+                        eprintln!("{}: waiting for the X rate limit until {}", p.service, super::local(until))
+                    }
+                    None => eprintln!("{}: {} pages, {} visitors", p.service, p.pages, p.visitors),
+                }
+            }
+        },
+        &|| false,
+    )?;
+    if runs.is_empty() {
+        say!("No X service synchronizes its followers (Synchronize subscriptions is off, or there is none).");
+    }
+    let services = services(console)?;
+    let mut failed = false;
+    for r in runs {
+        let name = services.iter().find(|c| c.id == r.service_id).map_or("?", |c| c.name.as_str());
+        say!("{name}: {} ({})", r.outcome, r.status);
+        failed |= r.status == "failed";
+    }
+    if failed {
+        anyhow::bail!("a synchronization failed (above)");
+    }
+    Ok(())
 }
 
 fn list(console: &Console) -> anyhow::Result<()> {

@@ -20,6 +20,7 @@ pub enum Command {
     Channel(ChannelCommand),
     Sms(SmsCommand),
     Server(ServerCommand),
+    X(XCommand),
     Import(ImportCommand),
     Browse(BrowseCommand),
     Job(JobCommand),
@@ -217,6 +218,16 @@ pub enum SmsCommand {
     DeleteConfiguration { id: i64 },
 }
 
+/// The X services' follower synchronization and the visitors.
+#[derive(Clone, Debug, PartialEq)]
+pub enum XCommand {
+    /// → [`Event::X`](super::Event::X).
+    Overview,
+    /// Synchronizes the followers now (of one service when given): a job (`JobEvent::Started`,
+    /// `Progress`…, `Finished`), then `X`.
+    Sync { service: Option<String> },
+}
+
 /// The server's settings.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ServerCommand {
@@ -296,6 +307,12 @@ impl From<BrowseCommand> for Command {
 impl From<JobCommand> for Command {
     fn from(c: JobCommand) -> Self {
         Self::Job(c)
+    }
+}
+
+impl From<XCommand> for Command {
+    fn from(c: XCommand) -> Self {
+        Self::X(c)
     }
 }
 

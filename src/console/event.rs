@@ -21,6 +21,8 @@ pub enum Event {
     Server(crate::model::server::ServerSettings),
     Import(ImportEvent),
     Job(JobEvent),
+    /// The X services, their synchronization's last runs and the visitors' counts.
+    X(Result<super::x_sync::XOverview, UserError>),
 }
 
 /// Answers about imports.

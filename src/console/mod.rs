@@ -47,12 +47,13 @@ mod scheduling;
 mod server;
 mod sms;
 mod sms_configurations;
+mod x_sync;
 
 pub use crate::clock::Clock;
 pub use browse::{BROWSE_PAGE, DETAIL_ROWS};
 pub use command::{
     BrowseCommand, CampaignCommand, CanvasCommand, ChannelCommand, Command, DataCommand, ImportCommand, JobCommand,
-    ModelEdit, ProofCommand, RunCommand, ServerCommand, SmsCommand,
+    ModelEdit, ProofCommand, RunCommand, ServerCommand, SmsCommand, XCommand,
 };
 pub use counting::{MAX_CHOICES, ROWS_PAGE, RowsPage};
 pub use error::{ConsoleError, UserError};
@@ -66,6 +67,7 @@ pub use routes::{provider_form, providers_for};
 pub use runs::{LEDGER_PAGE, RunSummary};
 pub use scheduling::{LaunchReport, LifeAction, SCHEDULER_TICK, scheduler_plan};
 pub use sms::{INBOUND_KEPT, Inbound, Reported, SmsOverview, WebhookError, WebhookRequest};
+pub use x_sync::{SyncProgress, XOverview};
 
 /// The workspace setting that holds the server's settings (JSON).
 const SERVER_SETTINGS_KEY: &str = "server_settings";
@@ -355,6 +357,7 @@ impl Console {
             Command::Channel(c) => self.spawn(move |console| console.channel_command(c)),
             Command::Sms(c) => self.spawn(move |console| console.sms_command(c)),
             Command::Server(c) => self.spawn(move |console| console.server_command(c)),
+            Command::X(c) => self.x_command(c),
             Command::Import(c) => self.import_command(c),
             Command::Browse(c) => self.browse_command(c),
         }

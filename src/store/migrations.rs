@@ -275,6 +275,20 @@ const STEPS: &[&str] = &[
          ledger_key TEXT NOT NULL,
          created_at TEXT NOT NULL
      ) WITHOUT ROWID;",
+    // 14: the runs of the follower synchronization of X services, resumable page by page.
+    "CREATE TABLE cc_sync_runs (
+         id INTEGER PRIMARY KEY,
+         service_id INTEGER NOT NULL REFERENCES cc_credentials(id) ON DELETE CASCADE,
+         started_at TEXT NOT NULL,
+         status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed', 'cancelled')),
+         next_token TEXT,
+         pages INTEGER NOT NULL DEFAULT 0,
+         visitors INTEGER NOT NULL DEFAULT 0,
+         unfollowed INTEGER NOT NULL DEFAULT 0,
+         finished_at TEXT,
+         outcome TEXT NOT NULL DEFAULT ''
+     );
+     CREATE INDEX cc_sync_runs_service ON cc_sync_runs(service_id, id);",
 ];
 
 /// The migrations built from [`STEPS`].

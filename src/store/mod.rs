@@ -23,6 +23,7 @@ pub mod migrations;
 pub mod sandbox;
 pub mod short_links;
 pub mod sms_configurations;
+pub mod visitors;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};

@@ -18,6 +18,7 @@ mod table;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod theme;
+pub mod visitors;
 
 pub use launcher::{Launcher, OpenWorkspace};
 pub use screen::{Screen, ScreenContext};
@@ -76,9 +77,6 @@ impl Page {
     /// For screens that later issues fill: what will be there.
     fn coming(self) -> Option<&'static str> {
         match self {
-            Self::Visitors => {
-                Some("The X followers brought in by the follower sync of your X services will be listed here.")
-            }
             Self::Social => Some("X services (one per X account) and their weekly follower sync will be set up here."),
             _ => None,
         }
@@ -190,6 +188,7 @@ pub struct App {
     deliveries: deliveries::DeliveriesScreen,
     channels: channels::ChannelsScreen,
     settings: settings::SettingsScreen,
+    visitors: visitors::VisitorsScreen,
     jobs: Vec<JobView>,
     notices: Vec<Notice>,
     started: bool,
@@ -208,6 +207,7 @@ impl App {
             deliveries: deliveries::DeliveriesScreen::default(),
             channels: channels::ChannelsScreen::default(),
             settings: settings::SettingsScreen::default(),
+            visitors: visitors::VisitorsScreen::default(),
             jobs: Vec::new(),
             notices: Vec::new(),
             started: false,
@@ -236,6 +236,10 @@ impl App {
     /// The Deliveries screen (tests look at it).
     pub fn deliveries_screen(&self) -> &deliveries::DeliveriesScreen {
         &self.deliveries
+    }
+
+    pub fn visitors_screen(&self) -> &visitors::VisitorsScreen {
+        &self.visitors
     }
 
     /// The canvas editor of the opened campaign, if any (tests look at it).
@@ -278,7 +282,8 @@ impl App {
             Page::Deliveries => Some(&mut self.deliveries),
             Page::Channels => Some(&mut self.channels),
             Page::Settings => Some(&mut self.settings),
-            Page::Visitors | Page::Social => None,
+            Page::Visitors => Some(&mut self.visitors),
+            Page::Social => None,
         };
         egui::CentralPanel::default().show(ui, |ui| match screen {
             Some(screen) => screen.ui(ui, &mut ScreenContext { console: &console, commands: &mut commands, theme }),
@@ -314,6 +319,7 @@ impl App {
                 &mut self.deliveries,
                 &mut self.channels,
                 &mut self.settings,
+                &mut self.visitors,
             ] {
                 screen.on_event(&event, request);
             }
@@ -390,9 +396,13 @@ impl App {
 
     fn job_event(&mut self, event: JobEvent) {
         match event {
-            JobEvent::Started { id, label } => {
-                self.jobs.push(JobView { id, label, fraction: 0.0, cancelling: false, rows: None, started: None });
-            }
+            // A job started again under its id says what it does now ("waiting for …").
+            JobEvent::Started { id, label } => match self.jobs.iter_mut().find(|j| j.id == id) {
+                Some(j) => j.label = label,
+                None => {
+                    self.jobs.push(JobView { id, label, fraction: 0.0, cancelling: false, rows: None, started: None })
+                }
+            },
             JobEvent::Progress { id, fraction, rows } => {
                 if let Some(j) = self.jobs.iter_mut().find(|j| j.id == id) {
                     j.fraction = fraction;

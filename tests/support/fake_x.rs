@@ -40,6 +40,32 @@ pub struct FakeX {
     pub base: String,
     /// The texts posted, in order.
     pub posts: Arc<Mutex<Vec<String>>>,
+    pub followers: Arc<Mutex<Followers>>,
+}
+
+/// The account's followers as the fake serves them, a page of `per_page` at a time.
+#[derive(Default)]
+pub struct Followers {
+    /// (id, username), in the order X lists them.
+    pub list: Vec<(String, String)>,
+    pub per_page: usize,
+    /// The page (0 first) answered once with a 429, its reset a second away.
+    pub limit_at: Option<usize>,
+    /// The pages asked for (0 first), in order, each time it was asked (429 included).
+    pub asked: Vec<usize>,
+    /// The followers are answered 401 (the keys revoked since).
+    pub revoked: bool,
+}
+
+impl Followers {
+    /// `n` followers named `fan0`, `fan1`…
+    pub fn fans(n: usize, per_page: usize) -> Self {
+        Self {
+            list: (0..n).map(|i| (format!("{}", 9000 + i), format!("fan{i}"))).collect(),
+            per_page,
+            ..Self::default()
+        }
+    }
 }
 
 fn json(status: u16, body: serde_json::Value) -> Reply {
@@ -54,13 +80,14 @@ fn json(status: u16, body: serde_json::Value) -> Reply {
 impl FakeX {
     pub fn start() -> Self {
         let posts: Arc<Mutex<Vec<String>>> = Arc::default();
-        let kept = Arc::clone(&posts);
+        let followers: Arc<Mutex<Followers>> = Arc::new(Mutex::new(Followers::fans(0, 1000)));
+        let (kept, fans) = (Arc::clone(&posts), Arc::clone(&followers));
         let base = Arc::new(Mutex::new(String::new()));
         let at = Arc::clone(&base);
-        let mock = MockHttp::start(move |r, _| answer(r, &at.lock().unwrap(), &kept));
+        let mock = MockHttp::start(move |r, _| answer(r, &at.lock().unwrap(), &kept, &fans));
         let url = mock.url.trim_end_matches("/messages").to_owned();
         *base.lock().unwrap() = url.clone();
-        Self { mock, base: url, posts }
+        Self { mock, base: url, posts, followers }
     }
 
     /// How many requests came with a signature that did not verify.
@@ -75,7 +102,7 @@ fn signed(r: &Received, base: &str) -> bool {
     r.header("authorization").is_some_and(|h| oauth1::verify(&keys(), h, &r.method, &url, &[]))
 }
 
-fn answer(r: &Received, base: &str, posts: &Mutex<Vec<String>>) -> Reply {
+fn answer(r: &Received, base: &str, posts: &Mutex<Vec<String>>, followers: &Mutex<Followers>) -> Reply {
     if !signed(r, base) {
         return json(
             401,
@@ -98,6 +125,49 @@ fn answer(r: &Received, base: &str, posts: &Mutex<Vec<String>>) -> Reply {
             let mut kept = posts.lock().unwrap();
             kept.push(text.clone());
             json(201, serde_json::json!({ "data": { "id": format!("17{:017}", kept.len()), "text": text } }))
+        }
+        ("GET", "/2/users/2244994945/followers") => {
+            let token = r.path.split("pagination_token=").nth(1).map(|t| t.split('&').next().unwrap_or_default());
+            let page: usize = token.and_then(|t| t.strip_prefix('p')).and_then(|n| n.parse().ok()).unwrap_or(0);
+            let mut f = followers.lock().unwrap();
+            f.asked.push(page);
+            if f.revoked {
+                return json(
+                    401,
+                    serde_json::json!({ "title": "Unauthorized", "status": 401, "detail": "Unauthorized" }),
+                );
+            }
+            if f.limit_at == Some(page) {
+                f.limit_at = None;
+                let reset = campaign_console::clock::wall().as_second() + 1;
+                return Reply::Status {
+                    status: 429,
+                    headers: vec![
+                        ("x-rate-limit-limit".into(), "15".into()),
+                        ("x-rate-limit-remaining".into(), "0".into()),
+                        ("x-rate-limit-reset".into(), reset.to_string()),
+                    ],
+                    body: serde_json::json!({ "title": "Too Many Requests", "status": 429, "detail": "Too Many Requests" }).to_string(),
+                    delay: std::time::Duration::ZERO,
+                };
+            }
+            let per = f.per_page.max(1);
+            let users: Vec<serde_json::Value> = f
+                .list
+                .iter()
+                .skip(page * per)
+                .take(per)
+                .map(|(id, name)| serde_json::json!({ "id": id, "username": name, "name": format!("Fan {name}"), "public_metrics": { "followers_count": 3 } }))
+                .collect();
+            let mut meta = serde_json::json!({ "result_count": users.len() });
+            if (page + 1) * per < f.list.len() {
+                meta["next_token"] = format!("p{}", page + 1).into();
+            }
+            let mut body = serde_json::json!({ "meta": meta });
+            if !users.is_empty() {
+                body["data"] = users.into();
+            }
+            json(200, body)
         }
         _ => json(404, serde_json::json!({ "title": "Not Found Error", "status": 404, "detail": "no such route" })),
     }

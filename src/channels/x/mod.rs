@@ -167,6 +167,28 @@ struct Created {
     id: String,
 }
 
+/// A page of an account's followers (`GET /2/users/{id}/followers`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct FollowerPage {
+    /// Absent when the page is empty.
+    #[serde(default)]
+    pub data: Vec<User>,
+    #[serde(default)]
+    pub meta: PageMeta,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct PageMeta {
+    #[serde(default)]
+    pub result_count: u64,
+    /// The next page's token; absent on the last page.
+    #[serde(default)]
+    pub next_token: Option<String>,
+}
+
+/// Followers asked for per page: X's largest.
+pub const FOLLOWERS_PER_PAGE: u32 = 1000;
+
 /// The X API, signed with a service's keys.
 pub struct XApi {
     client: reqwest::Client,
@@ -227,6 +249,22 @@ impl XApi {
             SendError::permanent("unreadable_answer", format!("X's description of the account is unreadable ({e})"))
         })?;
         Ok(me.data)
+    }
+
+    /// A page of the followers of account `user_id`: the first, or the one `token` names.
+    pub async fn followers(&self, user_id: &str, token: Option<&str>) -> Result<FollowerPage, SendError> {
+        let mut url = self.url(&format!("/2/users/{}/followers", oauth1::encode(user_id)))?;
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("max_results", &FOLLOWERS_PER_PAGE.to_string()).append_pair("user.fields", USER_FIELDS);
+            if let Some(t) = token.filter(|t| !t.is_empty()) {
+                q.append_pair("pagination_token", t);
+            }
+        }
+        let text = self.call(reqwest::Method::GET, url, None).await?;
+        serde_json::from_str(&text).map_err(|e| {
+            SendError::transient("unreadable_answer", format!("X's page of followers is unreadable ({e})"))
+        })
     }
 
     /// Posts `text`; returns the post's id.

@@ -1,0 +1,319 @@
+//! The follower synchronization of X services (a technical workflow): each service with
+//! Synchronize subscriptions on has its followers paged through and kept as visitors, page by
+//! page with the run's progress, so that a crash, a Cancel or a stop carries on where it
+//! stopped and no page is fetched twice; 429 waits until X's reset, 401 stops with the keys
+//! marked refused, other failures are tried again a few times, then leave the run to carry on.
+
+use std::time::{Duration, Instant};
+
+use std::sync::Arc;
+
+use super::{Console, ConsoleError, Event, JobEvent, UserError, XCommand, jobs};
+use crate::channels::SendError;
+use crate::channels::x::{self, XApi, oauth1};
+use crate::model::{Credential, ProviderKind, ProviderSettings, Verification};
+use crate::store;
+use crate::store::visitors::{Destination, Follower, SyncRun};
+
+/// Where a synchronization is, for a progress bar.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncProgress {
+    pub service: String,
+    pub pages: u64,
+    pub visitors: u64,
+    /// The followers X counts for the account (0 until it said).
+    pub expected: u64,
+    /// Waiting for X's rate limit until then.
+    pub waiting_until: Option<jiff::Timestamp>,
+}
+
+/// What the Visitors screen shows: the X services, the last runs, the visitors' counts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct XOverview {
+    /// (id, label, handle, folder, synchronized).
+    pub services: Vec<(i64, String, String, String, bool)>,
+    /// The newest first.
+    pub runs: Vec<SyncRun>,
+    pub visitors: u64,
+    pub following: u64,
+}
+
+/// The runs the Visitors screen lists.
+const RUNS_SHOWN: usize = 20;
+
+/// Transient failures in a row before a run is left to carry on later.
+const ATTEMPTS: u32 = 5;
+
+impl Console {
+    /// Synchronizes the followers of every X service with Synchronize subscriptions on (or
+    /// only the one labelled `only`, whatever its setting): the runs as they ended.
+    pub fn sync_followers(
+        &self,
+        only: Option<&str>,
+        progress: &mut dyn FnMut(&SyncProgress),
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Vec<SyncRun>, ConsoleError> {
+        let services: Vec<Credential> = self
+            .credentials()?
+            .into_iter()
+            .filter(|c| c.provider() == ProviderKind::XApi)
+            .filter(|c| match only {
+                Some(label) => c.name.eq_ignore_ascii_case(label.trim()),
+                None => matches!(&c.settings, ProviderSettings::XApi(s) if s.synchronized()),
+            })
+            .collect();
+        if let (Some(label), true) = (only, services.is_empty()) {
+            return Err(ConsoleError::Invalid(format!("there is no X service called \u{201c}{label}\u{201d}")));
+        }
+        store::visitors::ensure_entity(&self.workspace.conn())?;
+        let mut out = Vec::new();
+        for service in services {
+            out.push(self.sync_service(&service, progress, cancelled)?);
+            if cancelled() {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// How many visitors there are (of a service, in a folder), and how many still follow.
+    pub fn visitor_count(&self, service: Option<&str>, folder: Option<&str>) -> Result<(u64, u64), ConsoleError> {
+        let conn = self.workspace.conn();
+        let all = store::visitors::count(&conn, service, folder, None)?;
+        Ok((all, store::visitors::count(&conn, service, folder, Some(true))?))
+    }
+
+    /// The X services, the newest runs and the visitors' counts.
+    pub fn x_overview(&self) -> Result<XOverview, ConsoleError> {
+        let services = self
+            .credentials()?
+            .into_iter()
+            .filter_map(|c| match &c.settings {
+                ProviderSettings::XApi(s) => {
+                    Some((c.id, c.name.clone(), s.handle().to_owned(), s.folder().to_owned(), s.synchronized()))
+                }
+                _ => None,
+            })
+            .collect();
+        let (visitors, following) = self.visitor_count(None, None)?;
+        Ok(XOverview { services, runs: self.sync_runs(RUNS_SHOWN)?, visitors, following })
+    }
+
+    pub(super) fn x_command(self: &Arc<Self>, command: XCommand) {
+        let overview = |console: &Console| -> Event {
+            Event::X(console.x_overview().map_err(|e| UserError::new("Could not read the X services", &e)))
+        };
+        match command {
+            XCommand::Overview => self.spawn(move |console| vec![overview(console)]),
+            XCommand::Sync { service } => {
+                let job = self.jobs.start();
+                let id = job.id;
+                let outbox = self.outbox.clone();
+                outbox.offer(JobEvent::Started { id, label: "Synchronizing the X followers".into() });
+                self.spawn(move |console| {
+                    let mut report = jobs::progress_rows_to(console.outbox.clone(), id);
+                    let mut waiting = false;
+                    let mut progress = |p: &SyncProgress| {
+                        let label = match p.waiting_until {
+                            Some(until) => format!(
+                                "{}: waiting for the X rate limit until {}",
+                                p.service,
+                                until.to_zoned(jiff::tz::TimeZone::system()).strftime("%H:%M")
+                            ),
+                            None => format!("Synchronizing the followers of {}", p.service),
+                        };
+                        if waiting != p.waiting_until.is_some() || p.pages == 0 {
+                            waiting = p.waiting_until.is_some();
+                            console.outbox.offer(JobEvent::Started { id, label });
+                        }
+                        let fraction = if p.expected == 0 { 0.0 } else { p.visitors as f32 / p.expected as f32 };
+                        report(fraction.min(0.99), Some(p.visitors));
+                    };
+                    let outcome = console
+                        .sync_followers(service.as_deref(), &mut progress, &|| job.cancelled())
+                        .map(|runs| match runs.as_slice() {
+                            [] => "No X service synchronizes its followers".to_owned(),
+                            runs => runs.iter().map(|r| r.outcome.clone()).collect::<Vec<_>>().join("; "),
+                        })
+                        .map_err(|e| UserError::new("The followers were not synchronized", &e));
+                    drop(job);
+                    vec![JobEvent::Finished { id, outcome }.into(), overview(console)]
+                });
+            }
+        }
+    }
+
+    /// The newest runs of the synchronization (of all services), at most `limit`.
+    pub fn sync_runs(&self, limit: usize) -> Result<Vec<SyncRun>, ConsoleError> {
+        Ok(store::visitors::runs(&self.workspace.conn(), None, limit)?)
+    }
+
+    fn sync_service(
+        &self,
+        service: &Credential,
+        progress: &mut dyn FnMut(&SyncProgress),
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<SyncRun, ConsoleError> {
+        let ProviderSettings::XApi(settings) = &service.settings else {
+            return Err(ConsoleError::Invalid(format!("\u{201c}{}\u{201d} is not an X service", service.name)));
+        };
+        let secrets = self.credential_secrets(service)?;
+        let key = |slot: &str| secrets.get(slot).cloned().unwrap_or_default();
+        let keys = oauth1::Keys {
+            consumer_key: key(x::CONSUMER_KEY),
+            consumer_secret: key(x::CONSUMER_SECRET),
+            access_token: key(x::ACCESS_TOKEN),
+            access_token_secret: key(x::ACCESS_TOKEN_SECRET),
+        };
+        let api = XApi::new(settings, keys, 1)?;
+        let conn = self.workspace.connect()?;
+        let mut run = store::visitors::open_run(&conn, service.id, self.now())?;
+        let mut shown = SyncProgress {
+            service: service.name.clone(),
+            pages: run.pages,
+            visitors: run.visitors,
+            expected: 0,
+            waiting_until: None,
+        };
+        progress(&shown);
+        let me = match self.x_call(&mut shown, progress, cancelled, || self.runtime.block_on(api.me())) {
+            Ok(me) => me,
+            Err(stop) => return self.stopped(&conn, service, run, stop),
+        };
+        shown.expected = me.public_metrics.followers_count;
+        let to = Destination { service_id: service.id, service: &service.name, folder: settings.folder() };
+        // An empty token: the last page was kept, only the end is left.
+        while run.next_token.as_deref() != Some("") {
+            if cancelled() {
+                return self.stopped(&conn, service, run, Stop::Cancelled);
+            }
+            let token = run.next_token.clone();
+            let page = match self.x_call(&mut shown, progress, cancelled, || {
+                self.runtime.block_on(api.followers(&me.id, token.as_deref()))
+            }) {
+                Ok(page) => page,
+                Err(stop) => return self.stopped(&conn, service, run, stop),
+            };
+            let followers: Vec<Follower> = page.data.into_iter().map(follower).collect();
+            let next = page.meta.next_token.unwrap_or_default();
+            store::visitors::keep_page(&conn, run.id, to, &followers, Some(&next), self.now())?;
+            run.next_token = Some(next);
+            shown.pages += 1;
+            shown.visitors += followers.len() as u64;
+            progress(&shown);
+        }
+        let unfollowed = store::visitors::mark_unfollowed(&conn, service.id, run.id)?;
+        let outcome = format!("{} visitors in {} pages; {unfollowed} no longer follow", shown.visitors, shown.pages);
+        store::visitors::end_run(&conn, run.id, "done", unfollowed, &outcome, self.now())?;
+        store::customer_data::bump_data_version(&conn)?;
+        Ok(store::visitors::runs(&conn, Some(service.id), 1)?.remove(0))
+    }
+
+    /// One call to X, waiting out its rate limit and trying a passing failure again a few
+    /// times; what stops the run otherwise.
+    fn x_call<T>(
+        &self,
+        shown: &mut SyncProgress,
+        progress: &mut dyn FnMut(&SyncProgress),
+        cancelled: &dyn Fn() -> bool,
+        call: impl Fn() -> Result<T, SendError>,
+    ) -> Result<T, Stop> {
+        let mut failures = 0;
+        loop {
+            let err = match call() {
+                Ok(v) => return Ok(v),
+                Err(e @ SendError::Permanent { .. }) => return Err(Stop::Refused(e)),
+                Err(e) => e,
+            };
+            // X's rate limit says until when; anything else passing is tried again, waiting
+            // longer each time.
+            let limit = match &err {
+                SendError::Transient { code, retry_after, .. } if code == "http_429" => {
+                    Some(retry_after.unwrap_or(Duration::from_secs(60)))
+                }
+                _ => None,
+            };
+            let wait = match limit {
+                Some(wait) => wait,
+                None => {
+                    failures += 1;
+                    if failures >= ATTEMPTS {
+                        return Err(Stop::Unanswered(err));
+                    }
+                    Duration::from_millis(500 * 2u64.pow(failures))
+                }
+            };
+            shown.waiting_until = limit.map(|wait| crate::clock::wall() + wait);
+            progress(shown);
+            let until = Instant::now() + wait;
+            while Instant::now() < until {
+                if cancelled() {
+                    return Err(Stop::Cancelled);
+                }
+                std::thread::sleep((until - Instant::now()).min(Duration::from_millis(100)));
+            }
+            shown.waiting_until = None;
+            progress(shown);
+        }
+    }
+
+    /// Ends a run that could not go on: cancelled and unanswered ones carry on at the next
+    /// synchronization; refused keys fail it and are noted on the service.
+    fn stopped(
+        &self,
+        conn: &rusqlite::Connection,
+        service: &Credential,
+        run: SyncRun,
+        stop: Stop,
+    ) -> Result<SyncRun, ConsoleError> {
+        let (status, outcome) = match &stop {
+            Stop::Cancelled => (
+                "cancelled",
+                format!("stopped after {} pages: the next synchronization carries on from there", run.pages),
+            ),
+            Stop::Unanswered(e) => (
+                "cancelled",
+                format!(
+                    "X did not answer ({}): the next synchronization carries on from page {}",
+                    e.message(),
+                    run.pages + 1
+                ),
+            ),
+            Stop::Refused(e) => ("failed", e.message().to_owned()),
+        };
+        if let Stop::Refused(SendError::Permanent { code, message }) = &stop {
+            let note = Verification {
+                at: self.now(),
+                ok: false,
+                code: code.clone(),
+                summary: message.clone(),
+                detail: message.clone(),
+            };
+            store::credentials::set_verified(conn, service.id, &note)?;
+        }
+        store::visitors::end_run(conn, run.id, status, 0, &outcome, self.now())?;
+        Ok(store::visitors::runs(conn, Some(service.id), 1)?.remove(0))
+    }
+}
+
+/// Why a run stopped before its end.
+enum Stop {
+    Cancelled,
+    /// A passing failure, too many times in a row.
+    Unanswered(SendError),
+    /// Final: the keys refused, the account not allowed.
+    Refused(SendError),
+}
+
+fn follower(u: x::User) -> Follower {
+    Follower {
+        external_id: u.id,
+        username: u.username,
+        full_name: u.name,
+        followers: u.public_metrics.followers_count,
+        verified: u.verified,
+        description: u.description,
+        avatar_url: u.profile_image_url,
+        location: u.location,
+    }
+}

@@ -1,0 +1,130 @@
+//! The Visitors screen: the followers of the X services, as the follower synchronization keeps
+//! them — how many, which services synchronize, **Synchronize now** (a job with progress and
+//! Cancel, carried on where a stopped run left off) and the last runs with what came of them.
+//! The rows themselves are browsed on the Data screen (the Visitors entity).
+
+use egui::RichText;
+
+use super::screen::{Screen, ScreenContext};
+use super::{Commands, theme};
+use crate::console::{Event, RequestId, UserError, XCommand, XOverview};
+
+#[derive(Default)]
+pub struct VisitorsScreen {
+    overview: Option<Result<XOverview, UserError>>,
+    asked: bool,
+}
+
+impl VisitorsScreen {
+    /// What the screen shows (tests).
+    pub fn overview(&self) -> Option<&Result<XOverview, UserError>> {
+        self.overview.as_ref()
+    }
+
+    fn draw(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
+        if !self.asked {
+            self.asked = true;
+            commands.push(XCommand::Overview);
+        }
+        ui.add_space(8.0);
+        ui.horizontal(|ui| {
+            ui.heading("Visitors");
+            let services = match &self.overview {
+                Some(Ok(o)) => o.services.iter().filter(|s| s.4).count(),
+                _ => 0,
+            };
+            let sync = ui.add_enabled(services > 0, egui::Button::new("Synchronize now"));
+            let sync = if services > 0 {
+                sync.on_hover_text("Brings in the followers of every service with Synchronize subscriptions on; a stopped run carries on where it left off")
+            } else {
+                sync.on_disabled_hover_text("No X service synchronizes its followers: add one in Channels, X (Twitter)")
+            };
+            if sync.clicked() {
+                commands.push(XCommand::Sync { service: None });
+            }
+            if ui.button("Refresh").clicked() {
+                commands.push(XCommand::Overview);
+            }
+        });
+        let o = match &self.overview {
+            None => {
+                ui.spinner();
+                return;
+            }
+            Some(Err(e)) => {
+                ui.colored_label(theme::error(ui), format!("{} {e}", theme::ICON_ERROR));
+                return;
+            }
+            Some(Ok(o)) => o,
+        };
+        ui.label(format!(
+            "{} visitors, {} still following. Browse, search and export them on the Data screen (Visitors).",
+            theme::count(o.visitors),
+            theme::count(o.following)
+        ));
+        ui.add_space(theme::SECTION_GAP);
+        ui.label(RichText::new("X services").strong());
+        if o.services.is_empty() {
+            ui.label(
+                RichText::new(
+                    "None yet: add one in Channels, X (Twitter), with the account's handle and its four keys.",
+                )
+                .color(theme::muted(ui)),
+            );
+        }
+        egui::Grid::new("x_services").num_columns(4).striped(true).spacing([14.0, 6.0]).show(ui, |ui| {
+            for title in ["Service", "Handle", "Visitor folder", "Synchronize subscriptions"] {
+                ui.label(RichText::new(title).color(theme::muted(ui)));
+            }
+            ui.end_row();
+            for (_, label, handle, folder, sync) in &o.services {
+                ui.label(label);
+                ui.label(format!("@{handle}"));
+                ui.label(folder);
+                ui.label(if *sync { "on" } else { "off" });
+                ui.end_row();
+            }
+        });
+        ui.add_space(theme::SECTION_GAP);
+        ui.label(RichText::new("Last synchronizations").strong());
+        if o.runs.is_empty() {
+            ui.label(RichText::new("None yet.").color(theme::muted(ui)));
+            return;
+        }
+        egui::Grid::new("x_sync_runs").num_columns(5).striped(true).spacing([14.0, 6.0]).show(ui, |ui| {
+            for title in ["Started", "Service", "Pages", "Status", "Outcome"] {
+                ui.label(RichText::new(title).color(theme::muted(ui)));
+            }
+            ui.end_row();
+            for r in &o.runs {
+                ui.label(theme::when(r.started_at));
+                let service = o.services.iter().find(|s| s.0 == r.service_id).map_or("(removed)", |s| s.1.as_str());
+                ui.label(service);
+                ui.label(theme::count(r.pages));
+                match r.status.as_str() {
+                    "done" => ui.colored_label(theme::ok(ui), "done"),
+                    "failed" => ui.colored_label(theme::error(ui), "failed"),
+                    "running" => ui.label("running"),
+                    _ => ui.colored_label(theme::warning(ui), "stopped"),
+                };
+                ui.label(&r.outcome);
+                ui.end_row();
+            }
+        });
+    }
+}
+
+impl Screen for VisitorsScreen {
+    fn ui(&mut self, ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| self.draw(ui, cx.commands));
+    }
+
+    fn on_event(&mut self, event: &Event, _request: Option<RequestId>) {
+        match event {
+            Event::X(o) => self.overview = Some(o.clone()),
+            // A service added, changed or removed.
+            Event::Channel(crate::console::ChannelEvent::Credentials(_)) => self.asked = false,
+            _ => {}
+        }
+    }
+}

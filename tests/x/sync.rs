@@ -1,0 +1,93 @@
+//! The follower synchronization against the fake X: followers kept as visitors page by page,
+//! X's rate limit waited out, a stopped run carried on without fetching a page twice, those
+//! who stopped following kept but marked, revoked keys stopping the run and noted.
+
+use std::cell::Cell;
+use std::sync::Arc;
+
+use campaign_console::console::Console;
+use campaign_console::model::settings::XService;
+use campaign_console::model::{Channel, ProviderSettings};
+use campaign_console::ui::testing;
+
+use super::support::fake_x::{self, FakeX, Followers, HANDLE};
+use super::support::{one, sqlite};
+
+fn with_service(fans: usize, per_page: usize) -> (tempfile::TempDir, Arc<Console>, FakeX) {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    let fake = FakeX::start();
+    *fake.followers.lock().unwrap() = Followers::fans(fans, per_page);
+    let settings = ProviderSettings::XApi(XService {
+        internal_name: HANDLE.into(),
+        visitor_folder: "Fans".into(),
+        base_url: fake.base.clone(),
+        ..XService::default()
+    });
+    console.add_credential_with(Channel::X, "Brand", settings, &fake_x::slots(&fake_x::keys())).unwrap();
+    (dir, console, fake)
+}
+
+#[test]
+fn followers_are_kept_as_visitors_page_by_page_waiting_out_the_rate_limit() {
+    let (dir, console, fake) = with_service(2_500, 1_000);
+    fake.followers.lock().unwrap().limit_at = Some(1);
+    let mut waited = false;
+    let runs = console.sync_followers(None, &mut |p| waited |= p.waiting_until.is_some(), &|| false).unwrap();
+    assert_eq!(runs.len(), 1);
+    let run = &runs[0];
+    assert_eq!((run.status.as_str(), run.pages, run.visitors), ("done", 3, 2_500), "{run:?}");
+    assert!(waited, "the progress said it waited for the rate limit");
+    assert_eq!(fake.followers.lock().unwrap().asked, [0, 1, 1, 2], "the limited page asked again after the reset");
+    assert_eq!(fake.unsigned(), 0);
+    let db = sqlite(dir.path());
+    assert_eq!(
+        one(&db, "SELECT COUNT(*) FROM visitors WHERE following = 1 AND folder = 'Fans' AND service = 'Brand'"),
+        2_500
+    );
+    let (name, followers): (String, i64) = db
+        .query_row("SELECT full_name, followers FROM visitors WHERE username = 'fan7'", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!((name.as_str(), followers), ("Fan fan7", 3));
+    assert_eq!(console.visitor_count(Some("brand"), None).unwrap(), (2_500, 2_500));
+    let declared = one(&db, "SELECT COUNT(*) FROM cc_entities WHERE name = 'visitors'");
+    assert_eq!(declared, 1, "an entity of the data model: a canvas can target visitors");
+}
+
+#[test]
+fn a_stopped_sync_carries_on_without_fetching_a_page_twice_and_unfollowers_stay_marked() {
+    let (dir, console, fake) = with_service(2_500, 1_000);
+    let pages = Cell::new(0);
+    let run = console.sync_followers(None, &mut |p| pages.set(p.pages), &|| pages.get() >= 1).unwrap().remove(0);
+    assert_eq!((run.status.as_str(), run.pages), ("cancelled", 1), "{run:?}");
+    assert!(run.outcome.contains("carries on"), "{}", run.outcome);
+    let run = console.sync_followers(None, &mut |_| {}, &|| false).unwrap().remove(0);
+    assert_eq!((run.status.as_str(), run.pages, run.visitors), ("done", 3, 2_500), "{run:?}");
+    assert_eq!(fake.followers.lock().unwrap().asked, [0, 1, 2], "no page fetched twice");
+    assert_eq!(console.sync_runs(10).unwrap().len(), 1, "one run, carried on");
+
+    // A hundred stopped following: kept, marked.
+    fake.followers.lock().unwrap().list.drain(..100);
+    let run = console.sync_followers(Some("Brand"), &mut |_| {}, &|| false).unwrap().remove(0);
+    assert_eq!((run.status.as_str(), run.visitors, run.unfollowed), ("done", 2_400, 100), "{run:?}");
+    assert_eq!(console.visitor_count(None, Some("fans")).unwrap(), (2_500, 2_400));
+    let db = sqlite(dir.path());
+    assert_eq!(one(&db, "SELECT following FROM visitors WHERE username = 'fan0'"), 0);
+    assert_eq!(one(&db, "SELECT following FROM visitors WHERE username = 'fan100'"), 1);
+}
+
+#[test]
+fn revoked_keys_stop_the_sync_and_are_noted_on_the_service() {
+    let (_dir, console, fake) = with_service(10, 5);
+    fake.followers.lock().unwrap().revoked = true;
+    let run = console.sync_followers(None, &mut |_| {}, &|| false).unwrap().remove(0);
+    assert_eq!(run.status, "failed");
+    assert!(run.outcome.contains("X rejected the service's keys (401)"), "{}", run.outcome);
+    let service = console.credentials().unwrap().into_iter().find(|c| c.name == "Brand").unwrap();
+    let note = service.verified.expect("noted on the service");
+    assert_eq!((note.ok, note.code.as_str()), (false, "credentials_rejected"));
+    let e = console.sync_followers(Some("nope"), &mut |_| {}, &|| false).unwrap_err();
+    assert!(e.to_string().contains("no X service called"), "{e}");
+}
