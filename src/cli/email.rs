@@ -5,8 +5,6 @@ use campaign_console::console::Console;
 use campaign_console::model;
 use clap::Subcommand;
 
-use super::KEEP_SECRETS_HINT;
-
 #[derive(Subcommand)]
 pub enum EmailCmd {
     /// Add an SMTP credential. The password is read from standard input, or from SMTP_PASSWORD,
@@ -74,15 +72,10 @@ fn add(console: &Console, provider: EmailProvider) -> anyhow::Result<()> {
         timeout_seconds: None,
         pace: model::settings::Pace { rate_per_second: rate, ..Default::default() },
     });
-    let keychain = console.keychain_status();
     // A server's deployment may give the password at each use instead (read only).
     let deployed = campaign_console::secrets::deployment_secret(&name).is_some();
-    if username.is_some() && !keychain.is_persistent() && !deployed {
-        anyhow::bail!(
-            "the password could not be kept, so nothing was added. {} {}",
-            keychain.describe(),
-            KEEP_SECRETS_HINT
-        );
+    if username.is_some() {
+        super::keeps_secrets(console, "the password", deployed)?;
     }
     let password = match (&username, std::env::var("SMTP_PASSWORD")) {
         (None, _) => None,

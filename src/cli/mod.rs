@@ -189,6 +189,20 @@ fn count_parser(min: u64, max: u64) -> impl Fn(&str) -> Result<u64, String> + Cl
     }
 }
 
+/// Refuses to add a credential whose `secrets` ("the Auth Token") could not be kept: the
+/// keychain does not outlive this process, and the deployment does not give them either.
+fn keeps_secrets(console: &campaign_console::console::Console, secrets: &str, deployed: bool) -> anyhow::Result<()> {
+    let keychain = console.keychain_status();
+    if !keychain.is_persistent() && !deployed {
+        anyhow::bail!(
+            "{secrets} could not be kept, so nothing was added. {} {}",
+            keychain.describe(),
+            KEEP_SECRETS_HINT
+        );
+    }
+    Ok(())
+}
+
 /// An instant as a person reads it: in this computer's time zone, to the minute.
 fn local(t: jiff::Timestamp) -> String {
     t.to_zoned(jiff::tz::TimeZone::system()).strftime("%Y-%m-%d %H:%M").to_string()

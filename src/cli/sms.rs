@@ -6,7 +6,7 @@ use campaign_console::console::Console;
 use campaign_console::model::{self, Channel, ProviderSettings};
 use clap::Subcommand;
 
-use super::{KEEP_SECRETS_HINT, local};
+use super::local;
 
 #[derive(Subcommand)]
 pub enum SmsCmd {
@@ -222,15 +222,8 @@ fn add_twilio(console: &Console, args: TwilioArgs) -> anyhow::Result<()> {
     if let Err(e) = campaign_console::channels::check_settings(&settings) {
         anyhow::bail!("nothing was added: {e}");
     }
-    let keychain = console.keychain_status();
     let deployed = campaign_console::secrets::deployment_secret(&name).is_some();
-    if !keychain.is_persistent() && !deployed {
-        anyhow::bail!(
-            "the Auth Token could not be kept, so nothing was added. {} {}",
-            keychain.describe(),
-            KEEP_SECRETS_HINT
-        );
-    }
+    super::keeps_secrets(console, "the Auth Token", deployed)?;
     let token = if deployed { None } else { Some(read_secret("TWILIO_AUTH_TOKEN", "Auth Token")?) };
     let c = console.add_credential(Channel::Sms, &name, settings, token.as_deref())?;
     if default {
@@ -298,14 +291,8 @@ fn add_custom(console: &Console, args: CustomArgs) -> anyhow::Result<()> {
     if let Err(e) = campaign_console::channels::check_settings(&settings) {
         anyhow::bail!("nothing was added: {e}");
     }
+    super::keeps_secrets(console, "the credential's secrets", false)?;
     let keychain = console.keychain_status();
-    if !keychain.is_persistent() {
-        anyhow::bail!(
-            "the credential's secrets could not be kept, so nothing was added. {} {}",
-            keychain.describe(),
-            KEEP_SECRETS_HINT
-        );
-    }
     let secret = if auth == "none" { None } else { Some(read_secret("CUSTOM_SMS_SECRET", "secret")?) };
     let c = console.add_credential(Channel::Sms, &name, settings, secret.as_deref())?;
     if default {

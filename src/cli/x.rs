@@ -8,8 +8,6 @@ use campaign_console::model::settings::XService;
 use campaign_console::model::{Channel, ProviderKind, ProviderSettings};
 use clap::{Args, Subcommand};
 
-use super::KEEP_SECRETS_HINT;
-
 #[derive(Subcommand)]
 pub enum XCmd {
     /// Add an X service. Its keys are read from standard input as KEY=VALUE lines
@@ -102,14 +100,8 @@ fn add(console: &Console, args: AddArgs) -> anyhow::Result<()> {
     if let Err(e) = campaign_console::channels::check_settings(&settings) {
         anyhow::bail!("nothing was added: {e}");
     }
+    super::keeps_secrets(console, "the service's keys", false)?;
     let keychain = console.keychain_status();
-    if !keychain.is_persistent() {
-        anyhow::bail!(
-            "the service's keys could not be kept, so nothing was added. {} {}",
-            keychain.describe(),
-            KEEP_SECRETS_HINT
-        );
-    }
     let keys = read_keys()?;
     let c = console.add_credential_with(Channel::X, &args.label, settings, &keys)?;
     let said = console.verify_credential_with(Some(c.id), &c.settings, SecretValues::new())?;
