@@ -339,4 +339,19 @@ fn synchronize_now_on_the_visitors_screen_brings_the_followers_in() {
     let shown = h.state().visitors_screen().overview().cloned().unwrap().unwrap();
     assert_eq!((shown.visitors, shown.runs[0].status.as_str(), shown.runs[0].pages), (30, "done", 3));
     h.get_by_label("30 visitors in 3 pages; 0 no longer follow");
+    // Their rows, in the row browser: searched as typed, narrowed.
+    h.get_by_label("Browse visitors").click();
+    h.run_steps(2);
+    settle(&mut h);
+    let view = h.state().visitors_screen().browse_view().expect("the browser");
+    assert_eq!((view.entity(), view.total()), ("visitors", Some(30)));
+    h.get_by_label("Fan fan17");
+    type_into(&mut h, "Search", "fan2");
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+    settle(&mut h);
+    assert_eq!(h.state().visitors_screen().browse_view().unwrap().total(), Some(11), "fan2 and fan20 to fan29");
+    h.get_by_label("\u{2b05} Visitors").click();
+    h.run_steps(2);
+    assert!(h.state().visitors_screen().browse_view().is_none());
 }

@@ -36,6 +36,8 @@ pub struct XOverview {
     pub runs: Vec<SyncRun>,
     pub visitors: u64,
     pub following: u64,
+    /// The data model and its Visitors entity, to browse them (once a synchronization made it).
+    pub browse: Option<(crate::model::DataModel, crate::model::Entity)>,
 }
 
 /// The runs the Visitors screen lists.
@@ -96,7 +98,9 @@ impl Console {
             })
             .collect();
         let (visitors, following) = self.visitor_count(None, None)?;
-        Ok(XOverview { services, runs: self.sync_runs(RUNS_SHOWN)?, visitors, following })
+        let model = store::data_model::load(&self.workspace.conn())?;
+        let browse = model.entity(store::visitors::ENTITY).cloned().map(|e| (model.clone(), e));
+        Ok(XOverview { services, runs: self.sync_runs(RUNS_SHOWN)?, visitors, following, browse })
     }
 
     pub(super) fn x_command(self: &Arc<Self>, command: XCommand) {

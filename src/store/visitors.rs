@@ -18,6 +18,7 @@ pub fn entity() -> Entity {
         c.description = description.to_owned();
         c
     };
+    let id = col("id", "Id", ColumnType::Integer, "the visitor's number in this workspace");
     let mut key = col("visitor_key", "Key", ColumnType::Text, "the service and the account's id at X");
     key.hidden = true;
     let mut seen = col("seen_in_run", "Seen in run", ColumnType::Integer, "the synchronization run that last found it");
@@ -25,8 +26,9 @@ pub fn entity() -> Entity {
     Entity {
         name: ENTITY.into(),
         label: "Visitors".into(),
-        primary_key: "visitor_key".into(),
+        primary_key: "id".into(),
         columns: vec![
+            id,
             key,
             col("origin", "Origin", ColumnType::Text, "where the visitor comes from (TWITTER)"),
             col("external_id", "External id", ColumnType::Text, "the account's id at X"),
@@ -65,7 +67,8 @@ pub fn ensure_entity(conn: &Connection) -> Result<()> {
         super::data_model::save(conn, &model)?;
         conn.execute_batch(&create)?;
         conn.execute_batch(
-            "CREATE INDEX IF NOT EXISTS visitors_service ON visitors(service, following);
+            "CREATE UNIQUE INDEX IF NOT EXISTS visitors_key ON visitors(visitor_key);
+             CREATE INDEX IF NOT EXISTS visitors_service ON visitors(service, following);
              CREATE INDEX IF NOT EXISTS visitors_username ON visitors(username COLLATE NOCASE);",
         )?;
         Ok(())
@@ -117,7 +120,8 @@ pub fn keep_page(
                  location = excluded.location, service = excluded.service, folder = excluded.folder,
                  last_seen = excluded.last_seen, following = 1, seen_in_run = excluded.seen_in_run",
         )?;
-        let at = ts(now);
+        // A Timestamp column holds RFC 3339 in UTC, to the second.
+        let at = now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
         for f in page {
             upsert.execute(params![
                 format!("{}:{}", to.service_id, f.external_id),

@@ -1,7 +1,7 @@
 //! The Visitors screen: the followers of the X services, as the follower synchronization keeps
 //! them — how many, which services synchronize, **Synchronize now** (a job with progress and
 //! Cancel, carried on where a stopped run left off) and the last runs with what came of them.
-//! The rows themselves are browsed on the Data screen (the Visitors entity).
+//! **Browse visitors** opens the row browser on them (search, sort, filter, detail, export).
 
 use egui::RichText;
 
@@ -13,12 +13,19 @@ use crate::console::{Event, RequestId, UserError, XCommand, XOverview};
 pub struct VisitorsScreen {
     overview: Option<Result<XOverview, UserError>>,
     asked: bool,
+    /// The visitors' rows, when open.
+    browse: Option<super::browse::BrowseView>,
 }
 
 impl VisitorsScreen {
     /// What the screen shows (tests).
     pub fn overview(&self) -> Option<&Result<XOverview, UserError>> {
         self.overview.as_ref()
+    }
+
+    /// The visitors' browser, when open (tests).
+    pub fn browse_view(&self) -> Option<&super::browse::BrowseView> {
+        self.browse.as_ref()
     }
 
     fn draw(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
@@ -45,6 +52,11 @@ impl VisitorsScreen {
             if ui.button("Refresh").clicked() {
                 commands.push(XCommand::Overview);
             }
+            if let Some(Ok(XOverview { browse: Some((model, entity)), .. })) = &self.overview
+                && ui.button("Browse visitors").on_hover_text("Search, sort, filter and export them").clicked()
+            {
+                self.browse = Some(super::browse::BrowseView::new(model.clone(), entity.clone(), commands).back_to("Visitors"));
+            }
         });
         let o = match &self.overview {
             None => {
@@ -57,11 +69,7 @@ impl VisitorsScreen {
             }
             Some(Ok(o)) => o,
         };
-        ui.label(format!(
-            "{} visitors, {} still following. Browse, search and export them on the Data screen (Visitors).",
-            theme::count(o.visitors),
-            theme::count(o.following)
-        ));
+        ui.label(format!("{} visitors, {} still following.", theme::count(o.visitors), theme::count(o.following)));
         ui.add_space(theme::SECTION_GAP);
         ui.label(RichText::new("X services").strong());
         if o.services.is_empty() {
@@ -116,10 +124,21 @@ impl VisitorsScreen {
 
 impl Screen for VisitorsScreen {
     fn ui(&mut self, ui: &mut egui::Ui, cx: &mut ScreenContext<'_>) {
+        if let Some(view) = self.browse.as_mut() {
+            let today = cx.console.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+            if let super::browse::Outcome::Close = view.ui(ui, cx.commands, today) {
+                self.browse = None;
+                cx.commands.push(XCommand::Overview);
+            }
+            return;
+        }
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| self.draw(ui, cx.commands));
     }
 
-    fn on_event(&mut self, event: &Event, _request: Option<RequestId>) {
+    fn on_event(&mut self, event: &Event, request: Option<RequestId>) {
+        if let Some(view) = self.browse.as_mut() {
+            view.on_event(event, request);
+        }
         match event {
             Event::X(o) => self.overview = Some(o.clone()),
             // A service added, changed or removed.

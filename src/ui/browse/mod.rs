@@ -51,6 +51,8 @@ pub struct BrowseView {
     detail_asked: Option<(String, i64)>,
     export_path: Option<String>,
     choices: Choices,
+    /// The screen the back button goes to.
+    back: &'static str,
 }
 
 impl BrowseView {
@@ -73,9 +75,17 @@ impl BrowseView {
             detail_asked: None,
             export_path: None,
             choices: Choices::new(),
+            back: "Data",
         };
         view.requery(commands);
         view
+    }
+
+    /// The browser, whose back button goes to `screen` (it is opened from there).
+    #[must_use]
+    pub fn back_to(mut self, screen: &'static str) -> Self {
+        self.back = screen;
+        self
     }
 
     /// The entity browsed (tests).
@@ -134,7 +144,7 @@ impl BrowseView {
         let mut outcome = Outcome::Stay;
         ui.add_space(8.0);
         ui.horizontal(|ui| {
-            if ui.button("\u{2b05} Data").on_hover_text("Back to the data model").clicked() {
+            if ui.button(format!("\u{2b05} {}", self.back)).on_hover_text(format!("Back to {}", self.back)).clicked() {
                 outcome = Outcome::Close;
             }
             ui.heading(format!("Browse {}", self.entity.label));
