@@ -326,6 +326,14 @@ fn a_team_brings_its_customers_and_orders_and_counts_them_on_a_canvas() {
     settle(&mut h);
     h.get_by_role_and_label(egui::accesskit::Role::Button, "Open").click();
     settle(&mut h);
+    // The editor counts the canvas as it opens; its Count button is there once it has settled
+    // (on a busy machine, a few frames after the Console went idle).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while h.query_by_role_and_label(egui::accesskit::Role::Button, "Count").is_none() {
+        assert!(std::time::Instant::now() < deadline, "the canvas editor did not show its Count button");
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     h.get_by_role_and_label(egui::accesskit::Role::Button, "Count").click();
     h.run_steps(2);
     settle(&mut h);

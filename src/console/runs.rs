@@ -270,7 +270,13 @@ impl Console {
             let message_json =
                 serde_json::to_string(message).map_err(|source| ConsoleError::Json { what: "the message", source })?;
             let id = ledger::create(&tx, campaign.id, &a.id, channel.as_str(), &message_json, self.now())?;
-            ledger::set_credential(&tx, id, credential_id, configuration.map(|c| c.id))?;
+            // Short links point at the server's public URL as it is when the run starts, kept with
+            // the delivery: a message made again (a resumed run, a lookup) is the same text.
+            let short_links = match configuration.as_ref().filter(|c| c.shorten_links) {
+                Some(_) => Some(self.server_settings()?.public_base()),
+                None => None,
+            };
+            ledger::set_credential(&tx, id, credential_id, configuration.map(|c| c.id), short_links.as_deref())?;
             ledger::fill_ledger(&tx, id, &source, self.now())?;
             ids.push(id);
         }
@@ -294,7 +300,7 @@ impl Console {
         cancelled: &dyn Fn() -> bool,
     ) -> Result<crate::delivery::Progress, ConsoleError> {
         let mut conn = self.workspace.connect()?;
-        let store::deliveries::StoredSend { activity, message_json, credential_id, configuration_id } =
+        let store::deliveries::StoredSend { activity, message_json, credential_id, configuration_id, short_links_base } =
             store::deliveries::stored_send(&conn, id)?;
         // A damaged message is never sent as an empty one.
         let message: crate::model::Message = serde_json::from_str(&message_json).map_err(|e| {
@@ -321,11 +327,6 @@ impl Console {
         };
         let sender = configuration.as_ref().and_then(|c| c.sender());
         let (provider, mut throttle, send_options) = self.provider_for(*channel, choice, sender)?;
-        // Short links point at the server's public URL as the workspace keeps it.
-        let short_links = match configuration.as_ref().filter(|c| c.shorten_links) {
-            Some(_) => Some(self.server_settings()?.public_base()),
-            None => None,
-        };
         store::streaming(&conn)?;
         if let Some(rate) = rate_override {
             let pace = crate::channels::Pace { rate_per_second: Some(rate), ..throttle.pace() };
@@ -351,7 +352,7 @@ impl Console {
             throttle,
             options: send_options,
             runtime: self.runtime.handle(),
-            short_links,
+            short_links: short_links_base,
         };
         Ok(crate::delivery::send(
             &mut conn,

@@ -67,17 +67,19 @@ pub fn create(
     Ok(conn.last_insert_rowid())
 }
 
-/// Records the credential a delivery sends with (`None`: the built-in Sandbox) and the SMS
-/// configuration (sender, keywords) it was started with.
+/// Records the credential a delivery sends with (`None`: the built-in Sandbox), the SMS
+/// configuration (sender, keywords) it was started with, and where its short links point when
+/// it shortens them (kept, so that a message made again is the same text).
 pub fn set_credential(
     conn: &Connection,
     delivery: i64,
     credential: Option<i64>,
     configuration: Option<i64>,
+    short_links_base: Option<&str>,
 ) -> Result<()> {
     conn.execute(
-        "UPDATE cc_deliveries SET credential_id = ?2, configuration_id = ?3 WHERE id = ?1",
-        params![delivery, credential, configuration],
+        "UPDATE cc_deliveries SET credential_id = ?2, configuration_id = ?3, short_links_base = ?4 WHERE id = ?1",
+        params![delivery, credential, configuration, short_links_base],
     )?;
     Ok(())
 }
@@ -90,6 +92,8 @@ pub struct StoredSend {
     pub message_json: String,
     pub credential_id: Option<i64>,
     pub configuration_id: Option<i64>,
+    /// Where its short links point, when it shortens links.
+    pub short_links_base: Option<String>,
 }
 
 /// How the ledger rows of a delivery are read off a work table.
@@ -597,7 +601,7 @@ pub fn resolve_unconfirmed(conn: &Connection, delivery: i64, sent: bool, now: ji
 /// What a delivery sends and through what, as it was started.
 pub fn stored_send(conn: &Connection, delivery: i64) -> Result<StoredSend> {
     conn.query_row(
-        "SELECT COALESCE(activity_id, ''), message_json, credential_id, configuration_id
+        "SELECT COALESCE(activity_id, ''), message_json, credential_id, configuration_id, short_links_base
            FROM cc_deliveries WHERE id = ?1",
         [delivery],
         |r| {
@@ -606,6 +610,7 @@ pub fn stored_send(conn: &Connection, delivery: i64) -> Result<StoredSend> {
                 message_json: r.get(1)?,
                 credential_id: r.get(2)?,
                 configuration_id: r.get(3)?,
+                short_links_base: r.get(4)?,
             })
         },
     )

@@ -269,6 +269,7 @@ const STEPS: &[&str] = &[
          created_at TEXT NOT NULL
      );
      ALTER TABLE cc_deliveries ADD COLUMN configuration_id INTEGER;
+     ALTER TABLE cc_deliveries ADD COLUMN short_links_base TEXT;
      CREATE TABLE cc_short_links (
          code TEXT PRIMARY KEY,
          url TEXT NOT NULL,

@@ -213,6 +213,8 @@ fn shortened_links_are_counted_when_followed_and_lead_to_the_link() {
         })
         .collect();
     assert_eq!(codes.iter().collect::<std::collections::BTreeSet<_>>().len(), 3, "one code per message");
+    let kept: String = db.query_row("SELECT short_links_base FROM cc_deliveries", [], |r| r.get(0)).unwrap();
+    assert_eq!(kept, "https://go.example.com", "kept with the delivery: a message made again is the same text");
     let (status, location, _) = served.get(&format!("/s/{}", codes[1]));
     assert_eq!((status, location.as_deref()), (302, Some("https://example.com/sale?from=sms")));
     served.get(&format!("/s/{}", codes[1]));
