@@ -24,16 +24,6 @@ use campaign_console::ui::testing;
 
 const TEXT: &str = "Hi {{ profile.first_name }}, your summer code is {{ profile.id }}. Reply STOP to opt out.";
 
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
 /// A field of /proc/self/status in MB (RssAnon, RssFile…).
 fn status_mb(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -118,7 +108,7 @@ fn main() {
             &mut |_, _| {
                 ledger_ready.get_or_insert_with(|| {
                     // From here the peak RSS is the sending's: the kernel forgets the count's.
-                    rss_before_sending.set(peak_rss_mb());
+                    rss_before_sending.set(support::peak_rss_mb());
                     let _ = std::fs::write("/proc/self/clear_refs", "5");
                     Instant::now()
                 });
@@ -132,7 +122,7 @@ fn main() {
     let sent: u64 = summary.deliveries.iter().map(|d| d.count(campaign_console::model::delivery::status::SENT)).sum();
     assert_eq!(sent, n, "every message sent");
 
-    let rss_after_pipeline = peak_rss_mb();
+    let rss_after_pipeline = support::peak_rss_mb();
     stop_sampling.store(true, std::sync::atomic::Ordering::Relaxed);
     let (peak_anon, peak_file) = sampler.join().unwrap();
     let rss_whole_run = rss_before_sending.get().max(rss_after_pipeline);

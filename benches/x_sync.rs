@@ -20,16 +20,6 @@ use campaign_console::model::settings::XService;
 use campaign_console::model::{Channel, ProviderSettings};
 use campaign_console::ui::testing;
 
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
 fn main() {
     let n: usize = std::env::var("BENCH_FOLLOWERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let dir = tempfile::tempdir().unwrap();
@@ -51,5 +41,5 @@ fn main() {
     }
     assert_eq!(fake.unsigned(), 0, "every request signed");
     assert_eq!(console.visitor_count(None, None).unwrap(), (n as u64, n as u64));
-    println!("peak RSS {:.0} MB (the fake's {n} followers and its request log included)", peak_rss_mb());
+    println!("peak RSS {:.0} MB (the fake's {n} followers and its request log included)", support::peak_rss_mb());
 }

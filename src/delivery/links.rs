@@ -3,6 +3,9 @@
 //! links (a retry, a resumed run, a provider's lookup by text all see one text).
 
 use base64::Engine as _;
+use rusqlite::Connection;
+
+use crate::channels::Outgoing;
 
 /// Where a short link's code starts in its URL path.
 pub const PATH: &str = "/s/";
@@ -32,6 +35,37 @@ pub fn shorten(text: &str, base: &str, message_key: &str) -> (String, Vec<(Strin
     }
     out.push_str(rest);
     (out, links)
+}
+
+/// A message made again to look it up at the provider: its links shortened as when it was
+/// sent (the codes are the message's), when they were.
+pub(super) fn made_again(mut o: Outgoing, short_links: Option<&str>) -> Outgoing {
+    if let Some(base) = short_links {
+        o.text = shorten(&o.text, base, &o.idempotency_key).0;
+    }
+    o
+}
+
+/// Shortens the links of `outgoing`'s texts on `base` (when links are shortened), and keeps
+/// each code with its link before anything is sent (a click can come as soon as the message
+/// arrives).
+pub(super) fn keep(
+    conn: &Connection,
+    base: Option<&str>,
+    outgoing: &mut [(usize, Outgoing)],
+) -> Result<(), super::DeliveryError> {
+    let Some(base) = base else { return Ok(()) };
+    let now = crate::clock::wall();
+    let tx = conn.unchecked_transaction()?;
+    for (_, o) in outgoing.iter_mut() {
+        let (text, found) = shorten(&o.text, base, &o.idempotency_key);
+        if !found.is_empty() {
+            crate::store::short_links::keep(&tx, &o.idempotency_key, &found, now)?;
+            o.text = text;
+        }
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 /// Where the next `http://` or `https://` link starts.

@@ -248,7 +248,7 @@ pub fn send(
     let secondary_sql = recipients.secondary.as_deref().map(row_of).transpose()?;
     let made = |conn: &Connection, row: &Claimed| {
         render(conn, &templates, row, &profile_sql, secondary_sql.as_deref(), recipients)
-            .map(|r| made_again(outgoing(row, sender.channel, r), sender.short_links.as_deref()))
+            .map(|r| links::made_again(outgoing(row, sender.channel, r), sender.short_links.as_deref()))
     };
     let (found, queued, unconfirmed) = recover(conn, delivery, campaign, &made, sender)?;
     if found + queued + unconfirmed > 0 {
@@ -282,7 +282,7 @@ pub fn send(
                     recipients,
                     sender.channel,
                 );
-                keep_short_links(conn, sender.short_links.as_deref(), &mut outgoing)?;
+                links::keep(conn, sender.short_links.as_deref(), &mut outgoing)?;
                 let answers = sender.runtime.spawn(send_all(
                     Arc::clone(&sender.provider),
                     Arc::clone(&sender.throttle),
@@ -401,37 +401,6 @@ fn prepare(
         }
     }
     (outcomes, out)
-}
-
-/// A message made again to look it up at the provider: its links shortened as when it was
-/// sent (the codes are the message's), when they were.
-fn made_again(mut o: Outgoing, short_links: Option<&str>) -> Outgoing {
-    if let Some(base) = short_links {
-        o.text = links::shorten(&o.text, base, &o.idempotency_key).0;
-    }
-    o
-}
-
-/// Shortens the links of `outgoing`'s texts on `base` (when links are shortened), and keeps
-/// each code with its link before anything is sent (a click can come as soon as the message
-/// arrives).
-fn keep_short_links(
-    conn: &Connection,
-    base: Option<&str>,
-    outgoing: &mut [(usize, Outgoing)],
-) -> Result<(), DeliveryError> {
-    let Some(base) = base else { return Ok(()) };
-    let now = crate::clock::wall();
-    let tx = conn.unchecked_transaction()?;
-    for (_, o) in outgoing.iter_mut() {
-        let (text, found) = links::shorten(&o.text, base, &o.idempotency_key);
-        if !found.is_empty() {
-            crate::store::short_links::keep(&tx, &o.idempotency_key, &found, now)?;
-            o.text = text;
-        }
-    }
-    tx.commit()?;
-    Ok(())
 }
 
 /// The message of a claimed row, rendered.

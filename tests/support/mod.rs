@@ -61,3 +61,14 @@ pub fn settle(h: &mut Harness<'static, App>) {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// The process's peak resident memory in MB (VmHWM), for benchmarks (NaN where unknown).
+pub fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
