@@ -124,6 +124,25 @@ impl Plan {
         &self.tz
     }
 
+    /// The latest launch after `since` and at or before `now`, and how many there were.
+    pub fn due(&self, since: Timestamp, now: Timestamp) -> (Option<Timestamp>, u32) {
+        const BATCH: usize = 500;
+        let (mut after, mut latest, mut n) = (since, None, 0u32);
+        loop {
+            let batch = self.next_launches(after, BATCH);
+            for z in &batch {
+                let t = z.timestamp();
+                if t > now {
+                    return (latest, n);
+                }
+                (latest, after, n) = (Some(t), t, n.saturating_add(1));
+            }
+            if batch.len() < BATCH || n > 1_000_000 {
+                return (latest, n);
+            }
+        }
+    }
+
     /// The next `n` launches strictly after `after`, inside the validity period.
     pub fn next_launches(&self, after: Timestamp, n: usize) -> Vec<Zoned> {
         let start = match self.from {
@@ -338,5 +357,33 @@ fn launches_of(schedule: &Schedule, tz: &TimeZone, problems: &mut Vec<SchedulePr
                 crons(&[e.to_owned()], "expression", problems)
             }
         }
+    }
+}
+
+/// A schedule in a few words: "every Thursday at 07:30".
+pub fn describe(schedule: &Schedule) -> String {
+    fn day(d: &str) -> &str {
+        match d {
+            "mon" => "Monday",
+            "tue" => "Tuesday",
+            "wed" => "Wednesday",
+            "thu" => "Thursday",
+            "fri" => "Friday",
+            "sat" => "Saturday",
+            "sun" => "Sunday",
+            other => other,
+        }
+    }
+    let list = |items: Vec<&str>| match items.as_slice() {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    };
+    match schedule {
+        Schedule::Once { at } => format!("once, on {at}"),
+        Schedule::Daily { times } => format!("every day at {}", list(times.iter().map(String::as_str).collect())),
+        Schedule::Weekly { days, time } => format!("every {} at {time}", list(days.iter().map(|d| day(d)).collect())),
+        Schedule::Monthly { day, time } => format!("every month on day {day} at {time}"),
+        Schedule::Cron { expression } => format!("by the cron expression {expression}"),
     }
 }

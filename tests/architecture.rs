@@ -133,7 +133,7 @@ const CAPABILITIES: &[&[&str]] = &[
     &["credentials.rs"],
     &["sms.rs", "sms_configurations.rs"],
     &["server.rs"],
-    &["x_sync.rs"],
+    &["x_sync.rs", "x_workflow.rs"],
     &["runs.rs", "scheduling.rs"],
     &["imports.rs"],
 ];

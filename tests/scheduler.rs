@@ -200,3 +200,58 @@ fn a_one_shot_run_completes_the_campaign_and_is_recorded() {
     assert!(e.to_string().contains("has already run"), "{e}");
     assert_eq!(console.campaign_runs(Some(c.id)).unwrap().len(), 1);
 }
+
+/// The X channel's Sandbox credential: the Sandbox X account, with `followers` followers.
+fn sandbox_x(console: &Console, followers: u64) {
+    let settings = campaign_console::model::ProviderSettings::Sandbox(Default::default());
+    console.add_credential_with(Channel::X, "Sandbox", settings, &Default::default()).unwrap();
+    assert_eq!(console.set_sandbox_followers(followers).unwrap(), "Sandbox");
+}
+
+#[test]
+fn the_follower_sync_workflow_launches_weekly_once_started_and_once_per_launch() {
+    use campaign_console::console::WorkflowChange;
+    // Wednesday 2026-12-02, 10:00 UTC.
+    let clock = TestClock::at("2026-12-02T10:00:00Z");
+    let dir = tempfile::tempdir().unwrap();
+    let console = console(dir.path(), &clock);
+    let other = self::console(dir.path(), &clock);
+    sandbox_x(&console, 1_500);
+    let w = console.x_sync_workflow().unwrap();
+    assert!(!w.started, "stopped until a user starts it");
+    assert_eq!(w.schedule, Schedule::Weekly { days: vec!["thu".into()], time: "07:30".into() });
+    let utc = WorkflowChange::Schedule { schedule: w.schedule.clone(), timezone: Some("UTC".into()) };
+    console.change_x_sync_workflow(utc).unwrap();
+
+    // Stopped: Thursday 07:30 passes without a launch.
+    clock.set("2026-12-03T08:00:00Z");
+    assert!(console.launch_due_workflows().unwrap().is_empty());
+    console.change_x_sync_workflow(WorkflowChange::Start).unwrap();
+    assert!(console.launch_due_workflows().unwrap().is_empty(), "a launch before it was started is not caught up");
+
+    // The next Thursday: one launch, whichever process looks first.
+    clock.set("2026-12-10T07:31:00Z");
+    let reports = console.launch_due_workflows().unwrap();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert_eq!(reports[0].campaign, "Synchronization of X accounts");
+    assert!(!reports[0].failed, "{reports:?}");
+    assert!(reports[0].outcome.contains("1500 visitors in 2 pages"), "{}", reports[0].outcome);
+    assert!(other.launch_due_workflows().unwrap().is_empty(), "never launched twice");
+    assert_eq!(console.visitor_count(Some("Sandbox"), Some("Visitors")).unwrap(), (1_500, 1_500));
+
+    // Three weeks missed while nothing ran: one run.
+    console.set_sandbox_followers(1_000).unwrap();
+    clock.set("2026-12-31T12:00:00Z");
+    let reports = other.launch_due_workflows().unwrap();
+    assert_eq!((reports.len(), reports[0].missed), (1, 2), "{reports:?}");
+    assert_eq!(console.visitor_count(None, None).unwrap(), (1_500, 1_000), "500 stopped following");
+
+    // A schedule that cannot launch is refused, and nothing changes.
+    let bad = WorkflowChange::Schedule { schedule: Schedule::Cron { expression: "nope".into() }, timezone: None };
+    let e = console.change_x_sync_workflow(bad).unwrap_err();
+    assert!(e.to_string().contains("cannot launch"), "{e}");
+    console.change_x_sync_workflow(WorkflowChange::Stop).unwrap();
+    clock.set("2027-01-07T08:00:00Z");
+    assert!(console.launch_due_workflows().unwrap().is_empty(), "stopped again");
+    assert_eq!(console.x_sync_workflow().unwrap().schedule, w.schedule);
+}

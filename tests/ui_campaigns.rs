@@ -127,3 +127,63 @@ fn duplicate_and_open_an_orchestrated_campaign() {
     settle(&mut h);
     h.get_by_role_and_label(Role::Button, "New campaign…");
 }
+
+#[test]
+fn the_follower_sync_workflow_is_started_scheduled_and_executed_from_the_campaigns_screen() {
+    use campaign_console::model::{Channel, ProviderSettings, Schedule};
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console
+        .add_credential_with(Channel::X, "Sandbox", ProviderSettings::Sandbox(Default::default()), &Default::default())
+        .unwrap();
+    console.set_sandbox_followers(1_200).unwrap();
+    let mut h = harness(testing::app(dir.path()).unwrap());
+    // The app has a console of its own on the same workspace.
+    settle(&mut h);
+    h.get_by_label("Synchronization of X accounts");
+    h.get_by_label("Stopped");
+    h.get_by_label_contains("every Thursday at 07:30");
+
+    h.get_by_label("Start").click();
+    settle(&mut h);
+    assert!(console.x_sync_workflow().unwrap().started, "started in the workspace");
+    h.get_by_label("Started");
+
+    // A new schedule through the Scheduler's form: every day at 07:30.
+    h.get_by_label("Schedule…").click();
+    settle(&mut h);
+    h.get_by_label("Schedule of the synchronization");
+    h.get_by_role(Role::ComboBox).click();
+    settle(&mut h);
+    h.get_by_label("every day").click();
+    settle(&mut h);
+    h.get_by_label("Save").click();
+    settle(&mut h);
+    let w = console.x_sync_workflow().unwrap();
+    assert!(matches!(w.schedule, Schedule::Daily { .. }), "{:?}", w.schedule);
+    h.get_by_label_contains("every day at");
+
+    // Execute pending task(s) now: the followers come in as visitors, the run is listed.
+    h.get_by_label("Execute pending task(s) now").click();
+    for _ in 0..50 {
+        settle(&mut h);
+        if console.visitor_count(None, None).unwrap().0 == 1_200 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(console.visitor_count(None, None).unwrap(), (1_200, 1_200));
+    for _ in 0..20 {
+        settle(&mut h);
+        if h.query_all_by_label_contains("1200 visitors in 2 pages").count() == 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // In the last runs, and the job's end in the status bar.
+    assert_eq!(h.query_all_by_label_contains("1200 visitors in 2 pages").count(), 2);
+
+    h.get_by_label("Stop").click();
+    settle(&mut h);
+    assert!(!console.x_sync_workflow().unwrap().started);
+}

@@ -26,6 +26,12 @@ pub const ENTRY: Entry = Entry {
         field("open_rate", "Open rate", FieldKind::Number, "0 to 1, of delivered emails and pushes")
             .with_default("0.45"),
         field("click_rate", "Click rate", FieldKind::Number, "0 to 1, of opened ones").with_default("0.25"),
+        field(
+            "x_followers",
+            "X followers",
+            FieldKind::Number,
+            "X only: the followers of the Sandbox X account, brought in as visitors by the synchronization",
+        ),
     ],
     paced: true,
     problems: |settings| match settings {
@@ -55,6 +61,7 @@ fn problems(settings: &settings::Sandbox) -> Vec<(&'static str, String)> {
         ("delivered_rate", settings.delivered_rate, "The delivered rate", 1.0),
         ("open_rate", settings.open_rate, "The open rate", 1.0),
         ("click_rate", settings.click_rate, "The click rate", 1.0),
+        ("x_followers", settings.x_followers, "The number of X followers", super::x::sandbox::MAX_FOLLOWERS as f64),
     ]
     .into_iter()
     .filter_map(|(key, value, label, high)| check_number(value, label, 0.0, high).err().map(|e| (key, e.to_string())))

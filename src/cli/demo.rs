@@ -2,6 +2,7 @@
 
 use super::count_parser;
 use anyhow::Context as _;
+use campaign_console::channels::x;
 use campaign_console::console::Console;
 use campaign_console::demo;
 use std::io::Write as _;
@@ -9,9 +10,14 @@ use std::time::Instant;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// How many profiles to generate.
-    #[arg(long, allow_negative_numbers = true, default_value_t = 10_000, value_parser = count_parser(1, demo::MAX_PROFILES))]
-    profiles: u64,
+    /// How many profiles to generate (10,000 unless given).
+    #[arg(long, allow_negative_numbers = true, value_parser = count_parser(1, demo::MAX_PROFILES))]
+    profiles: Option<u64>,
+    /// How many followers the Sandbox X account has (5,000 unless given): the follower
+    /// synchronization brings them in as visitors. On a workspace that already holds the demo,
+    /// only this changes.
+    #[arg(long, allow_negative_numbers = true, value_parser = count_parser(0, x::sandbox::MAX_FOLLOWERS))]
+    visitors: Option<u64>,
     /// The random seed: the same seed gives the same data.
     #[arg(long, allow_negative_numbers = true, default_value_t = demo::DEFAULT_SEED)]
     seed: u64,
@@ -21,7 +27,18 @@ pub struct Args {
 }
 
 pub fn run(console: &Console, args: Args) -> anyhow::Result<()> {
-    let Args { profiles, seed, replace } = args;
+    let Args { profiles, visitors, seed, replace } = args;
+    if let (Some(n), None, false) = (visitors, profiles, replace)
+        && console.has_demo()?
+    {
+        let service = console.set_sandbox_followers(n)?;
+        say!(
+            "The Sandbox X account now has {n} followers: bring them in as visitors with \
+             `campaign-console x sync {service}` (or Visitors \u{2192} Synchronize now)."
+        );
+        return Ok(());
+    }
+    let profiles = profiles.unwrap_or(demo::FIRST_START_PROFILES);
     let started = Instant::now();
     let mut last = -1;
     let mut progress = |f: f32| {
@@ -47,6 +64,16 @@ pub fn run(console: &Console, args: Args) -> anyhow::Result<()> {
         summary.subscriptions,
         summary.events,
         summary.total_rows(),
+    );
+    let followers = match visitors {
+        Some(n) => {
+            console.set_sandbox_followers(n)?;
+            n
+        }
+        None => demo::DEFAULT_VISITORS,
+    };
+    say!(
+        "  the Sandbox X account has {followers} followers: `campaign-console x sync Sandbox` brings them in as visitors"
     );
     Ok(())
 }

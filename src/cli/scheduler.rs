@@ -1,4 +1,5 @@
-//! `campaign-console scheduler`: launches the published campaigns at their times.
+//! `campaign-console scheduler`: launches the published campaigns and the started technical
+//! workflows at their times.
 
 use super::local;
 use campaign_console::console::Console;
@@ -17,7 +18,7 @@ pub fn run(console: &Console, args: Args) -> anyhow::Result<()> {
         eprintln!("Launching scheduled campaigns at their times; Ctrl+C stops.");
     }
     loop {
-        for r in console.launch_due(&holder, &|| false)? {
+        for r in console.launch_all_due(&holder, &|| false)? {
             let missed = if r.missed > 0 { format!(", {} missed launches caught up", r.missed) } else { String::new() };
             say!(
                 "{} launched \u{201c}{}\u{201d} (due {}{missed}): {}{}",

@@ -5,7 +5,7 @@
 use campaign_console::channels::x;
 use campaign_console::console::{Console, SecretValues};
 use campaign_console::model::settings::XService;
-use campaign_console::model::{Channel, ProviderKind, ProviderSettings};
+use campaign_console::model::{Channel, ProviderSettings};
 use clap::{Args, Subcommand};
 
 #[derive(Subcommand)]
@@ -78,7 +78,7 @@ pub fn run(console: &Console, action: XCmd) -> anyhow::Result<()> {
 }
 
 fn services(console: &Console) -> anyhow::Result<Vec<campaign_console::model::Credential>> {
-    Ok(console.credentials()?.into_iter().filter(|c| c.provider() == ProviderKind::XApi).collect())
+    Ok(console.credentials()?.into_iter().filter(|c| x::service(c).is_some()).collect())
 }
 
 fn find(console: &Console, label: &str) -> anyhow::Result<campaign_console::model::Credential> {
@@ -203,16 +203,23 @@ fn list(console: &Console) -> anyhow::Result<()> {
         say!("No X service: X activities go through the built-in Sandbox.");
         return Ok(());
     }
-    say!("{:<24} {:<17} {:<16} {:<6} test account", "label", "handle", "folder", "sync");
+    let handle = |c: &campaign_console::model::Credential| match x::service(c) {
+        Some(x::Service { sandbox_followers: Some(n), handle, .. }) => format!("@{handle} (Sandbox, {n} followers)"),
+        Some(s) => format!("@{}", s.handle),
+        None => String::new(),
+    };
+    let width = list.iter().map(|c| handle(c).chars().count()).max().unwrap_or(0).max(17);
+    say!("{:<24} {:<width$} {:<16} {:<6} test account", "label", "handle", "folder", "sync");
     for c in list {
-        let ProviderSettings::XApi(s) = &c.settings else { continue };
+        let Some(s) = x::service(&c) else { continue };
+        let test = matches!(&c.settings, ProviderSettings::XApi(x) if x.is_test_account());
         say!(
-            "{:<24} {:<17} {:<16} {:<6} {}",
+            "{:<24} {:<width$} {:<16} {:<6} {}",
             c.name,
-            format!("@{}", s.handle()),
-            s.folder(),
-            if s.synchronized() { "on" } else { "off" },
-            if s.is_test_account() { "yes" } else { "no" }
+            handle(&c),
+            s.folder,
+            if s.synchronized { "on" } else { "off" },
+            if test { "yes" } else { "no" }
         );
     }
     Ok(())

@@ -226,6 +226,9 @@ pub enum XCommand {
     /// Synchronizes the followers now (of one service when given): a job (`JobEvent::Started`,
     /// `Progress`…, `Finished`), then `X`.
     Sync { service: Option<String> },
+    /// Starts or stops the technical workflow, or changes its schedule. → `X` (then `Failed`
+    /// when refused).
+    Workflow(super::WorkflowChange),
 }
 
 /// The server's settings.

@@ -64,6 +64,11 @@ impl Console {
         Ok(pending && store::customer_data::occupancy(&conn)?.is_none())
     }
 
+    /// Whether the workspace holds the demo data.
+    pub fn has_demo(&self) -> Result<bool, ConsoleError> {
+        Ok(demo::is_present(&self.workspace.conn())?)
+    }
+
     /// Whether the workspace holds no data at all (no data model, no campaign).
     pub fn is_empty(&self) -> Result<bool, ConsoleError> {
         Ok(store::customer_data::occupancy(&self.workspace.conn())?.is_none())

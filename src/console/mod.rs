@@ -40,14 +40,17 @@ mod error;
 mod event;
 mod imports;
 mod jobs;
+mod lease;
 mod proofs;
 mod routes;
 mod runs;
+mod scheduler;
 mod scheduling;
 mod server;
 mod sms;
 mod sms_configurations;
 mod x_sync;
+mod x_workflow;
 
 pub use crate::clock::Clock;
 pub use browse::{BROWSE_PAGE, DETAIL_ROWS};
@@ -65,9 +68,11 @@ pub use imports::{ImportReport, REJECTS_KEPT};
 pub use proofs::MessagePreview;
 pub use routes::{provider_form, providers_for};
 pub use runs::{LEDGER_PAGE, RunSummary};
-pub use scheduling::{LaunchReport, LifeAction, SCHEDULER_TICK, scheduler_plan};
+pub use scheduler::SCHEDULER_TICK;
+pub use scheduling::{LaunchReport, LifeAction, scheduler_plan};
 pub use sms::{INBOUND_KEPT, Inbound, Reported, SmsOverview, WebhookError, WebhookRequest};
 pub use x_sync::{SyncProgress, XOverview};
+pub use x_workflow::{WorkflowChange, workflow_plan};
 
 /// The workspace setting that holds the server's settings (JSON).
 const SERVER_SETTINGS_KEY: &str = "server_settings";

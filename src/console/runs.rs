@@ -104,56 +104,14 @@ impl Console {
 
     /// Takes the campaign's sending lease for this run: while one process (or window) sends a
     /// campaign, another refuses to, so that two runs started at once never write two sets of
-    /// deliveries. The lease is renewed in the background while it is held and given up when
-    /// dropped; one left by a process that died ends a minute later.
-    pub(super) fn sending_lease(&self, campaign: &Campaign) -> Result<SendingLease, ConsoleError> {
-        let name = format!("send:{}", campaign.id);
-        let holder = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
-        let now = crate::clock::wall();
-        let until = now.checked_add(SENDING_LEASE).unwrap_or(now);
-        let conn = self.workspace.conn();
-        let mut held = store::launches::acquire_lease(&conn, &name, &holder, now, until)?;
-        if !held
-            && let Some(other) = store::launches::lease_holder(&conn, &name)?
-            && holder_is_gone(&other)
-        {
-            // The process that held it died (a crash, a kill): its run is carried on here.
-            held = store::launches::take_lease(&conn, &name, &other, &holder, until)?;
-        }
-        drop(conn);
-        if !held {
-            return Err(ConsoleError::CannotRun(format!(
+    /// deliveries.
+    pub(super) fn sending_lease(&self, campaign: &Campaign) -> Result<super::lease::Lease, ConsoleError> {
+        self.hold_lease(&format!("send:{}", campaign.id), || {
+            format!(
                 "\u{201c}{}\u{201d} is being sent by another window or process now (or by one that stopped less than a minute ago): it carries on there, nothing was started here",
                 campaign.name
-            )));
-        }
-        let conn = self.workspace.connect()?;
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let renewer = {
-            let (stop, name, holder) = (Arc::clone(&stop), name.clone(), holder.clone());
-            std::thread::Builder::new()
-                .name("cc-send-lease".into())
-                .spawn(move || {
-                    let mut last = Instant::now();
-                    while !stop.load(Ordering::SeqCst) {
-                        std::thread::sleep(Duration::from_millis(100));
-                        if last.elapsed() < SENDING_LEASE_RENEWAL {
-                            continue;
-                        }
-                        last = Instant::now();
-                        let now = crate::clock::wall();
-                        let until = now.checked_add(SENDING_LEASE).unwrap_or(now);
-                        if let Err(e) = store::launches::acquire_lease(&conn, &name, &holder, now, until) {
-                            tracing::warn!("the sending lease {name} could not be renewed: {e}");
-                        }
-                    }
-                    if let Err(e) = store::launches::release_lease(&conn, &name, &holder) {
-                        tracing::warn!("the sending lease {name} could not be given up (it ends by itself): {e}");
-                    }
-                })
-                .map_err(|e| ConsoleError::CannotRun(format!("the sending lease could not be kept: {e}")))?
-        };
-        Ok(SendingLease { stop, renewer: Some(renewer) })
+            )
+        })
     }
 
     /// Refuses to run again a campaign that already ran to the end, unless `again` (a run left
@@ -536,43 +494,6 @@ impl Console {
                     Err(e) => Event::Failed(UserError::new("Could not read the ledger", &e.into())),
                 }]
             }),
-        }
-    }
-}
-
-/// Whether the process that holds a lease (`<pid>-<id>`) is known to be gone: on Linux, when
-/// this machine has no such live process. Elsewhere nobody is known gone, and the lease ends
-/// when it is no longer renewed. (A workspace is on this machine: its processes are too.)
-fn holder_is_gone(holder: &str) -> bool {
-    let Some(pid) = holder.split('-').next().and_then(|p| p.parse::<u32>().ok()) else { return false };
-    if pid == std::process::id() || !cfg!(target_os = "linux") {
-        return false;
-    }
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        // Field 3, after the command in parentheses: Z is a process that has ended.
-        Ok(stat) => stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
-        Err(_) => true,
-    }
-}
-
-/// How long a campaign's sending lease lasts unless renewed, and how often it is renewed.
-const SENDING_LEASE: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
-const SENDING_LEASE_RENEWAL: Duration = Duration::from_secs(15);
-
-/// A campaign's sending lease, held while this process sends it (see
-/// [`Console::sending_lease`]); given up when dropped.
-pub(super) struct SendingLease {
-    stop: Arc<std::sync::atomic::AtomicBool>,
-    renewer: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Drop for SendingLease {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(renewer) = self.renewer.take()
-            && renewer.join().is_err()
-        {
-            tracing::warn!("the sending lease's renewer stopped abnormally");
         }
     }
 }

@@ -5,16 +5,10 @@
 //! each launch is claimed with a compare-and-set, so two processes never launch it twice. A
 //! launch missed while nothing ran is run once, not once per missed time.
 
-use std::sync::{Arc, Weak};
-use std::time::Duration;
-
 use super::{Console, ConsoleError, RunSummary};
 use crate::model::{ActivityKind, Campaign, CampaignStatus, Canvas};
 use crate::schedule::{Plan, SchedulerParams};
 use crate::store::{self, launches};
-
-/// How often the scheduler looks for due launches.
-pub const SCHEDULER_TICK: Duration = Duration::from_secs(30);
 
 /// How long the scheduler's lease lasts unless renewed (a process that dies lets another take
 /// over after this).
@@ -71,25 +65,6 @@ pub fn scheduler_plan(canvas: &Canvas) -> Option<Result<Plan, crate::schedule::I
         ),
         _ => None,
     })
-}
-
-/// The latest launch of `plan` after `since` and at or before `now`, and how many there were.
-fn due_launch(plan: &Plan, since: jiff::Timestamp, now: jiff::Timestamp) -> (Option<jiff::Timestamp>, u32) {
-    const BATCH: usize = 500;
-    let (mut after, mut latest, mut n) = (since, None, 0u32);
-    loop {
-        let batch = plan.next_launches(after, BATCH);
-        for z in &batch {
-            let t = z.timestamp();
-            if t > now {
-                return (latest, n);
-            }
-            (latest, after, n) = (Some(t), t, n.saturating_add(1));
-        }
-        if batch.len() < BATCH || n > 1_000_000 {
-            return (latest, n);
-        }
-    }
 }
 
 impl Console {
@@ -239,7 +214,7 @@ impl Console {
             };
             let state = launches::launch_state(&self.workspace.conn(), campaign.id)?;
             let since = state.last_launch_at.or(state.published_at).unwrap_or(now);
-            let (Some(due), count) = due_launch(&plan, since, now) else {
+            let (Some(due), count) = plan.due(since, now) else {
                 if plan.next_launches(now, 1).is_empty() {
                     // Nothing left to launch: a published campaign with no future launch is done.
                     launches::set_status(&self.workspace.conn(), campaign.id, CampaignStatus::Completed, None, now)?;
@@ -277,32 +252,5 @@ impl Console {
             reports.push(LaunchReport { campaign: name, scheduled_for: due, missed, outcome, failed });
         }
         Ok(reports)
-    }
-
-    /// Starts the scheduler in the background: every [`SCHEDULER_TICK`] it launches what is
-    /// due, and tells the UI. It stops with the Console.
-    pub fn start_scheduler(self: &Arc<Self>) {
-        let weak: Weak<Self> = Arc::downgrade(self);
-        let holder = format!("window-{}-{}", std::process::id(), uuid::Uuid::new_v4());
-        let spawned = std::thread::Builder::new().name("cc-scheduler".into()).spawn(move || {
-            loop {
-                let Some(console) = weak.upgrade() else { return };
-                match console.launch_due(&holder, &|| false) {
-                    Ok(reports) if !reports.is_empty() => {
-                        for r in &reports {
-                            tracing::info!("launched {}: {}", r.campaign, r.outcome);
-                        }
-                        console.outbox.send(console.refreshed(super::Refresh::Campaigns));
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!("the scheduler could not launch: {e:#}"),
-                }
-                drop(console);
-                std::thread::sleep(SCHEDULER_TICK);
-            }
-        });
-        if let Err(e) = spawned {
-            tracing::warn!("the scheduler could not start: {e}");
-        }
     }
 }

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use super::{Console, ConsoleError, Event, JobEvent, UserError, XCommand, jobs};
 use crate::channels::SendError;
 use crate::channels::x::{self, XApi, oauth1};
-use crate::model::{Credential, ProviderKind, ProviderSettings, Verification};
+use crate::model::workflow::TechnicalWorkflow;
+use crate::model::{Credential, ProviderSettings, Verification};
 use crate::store;
 use crate::store::visitors::{Destination, Follower, SyncRun};
 
@@ -28,7 +29,7 @@ pub struct SyncProgress {
 }
 
 /// What the Visitors screen shows: the X services, the last runs, the visitors' counts.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct XOverview {
     /// (id, label, handle, folder, synchronized).
     pub services: Vec<(i64, String, String, String, bool)>,
@@ -38,6 +39,10 @@ pub struct XOverview {
     pub following: u64,
     /// The data model and its Visitors entity, to browse them (once a synchronization made it).
     pub browse: Option<(crate::model::DataModel, crate::model::Entity)>,
+    /// The technical workflow that synchronizes them on a schedule.
+    pub workflow: TechnicalWorkflow,
+    /// Its next launch, while it is started (what is wrong with its schedule otherwise).
+    pub next_launch: Result<Option<jiff::Timestamp>, crate::schedule::InvalidSchedule>,
 }
 
 /// The runs the Visitors screen lists.
@@ -58,15 +63,19 @@ impl Console {
         let services: Vec<Credential> = self
             .credentials()?
             .into_iter()
-            .filter(|c| c.provider() == ProviderKind::XApi)
-            .filter(|c| match only {
-                Some(label) => c.name.eq_ignore_ascii_case(label.trim()),
-                None => matches!(&c.settings, ProviderSettings::XApi(s) if s.synchronized()),
+            .filter(|c| match (only, x::service(c)) {
+                (_, None) => false,
+                (Some(label), Some(_)) => c.name.eq_ignore_ascii_case(label.trim()),
+                (None, Some(s)) => s.synchronized,
             })
             .collect();
         if let (Some(label), true) = (only, services.is_empty()) {
             return Err(ConsoleError::Invalid(format!("there is no X service called \u{201c}{label}\u{201d}")));
         }
+        // One synchronization at a time in a workspace: two would fetch the same pages.
+        let _lease = self.hold_lease("x_sync", || {
+            "the X followers are being synchronized by another window or process now: it carries on there, nothing was started here".to_owned()
+        })?;
         store::visitors::ensure_entity(&self.workspace.conn())?;
         let mut out = Vec::new();
         for service in services {
@@ -90,17 +99,23 @@ impl Console {
         let services = self
             .credentials()?
             .into_iter()
-            .filter_map(|c| match &c.settings {
-                ProviderSettings::XApi(s) => {
-                    Some((c.id, c.name.clone(), s.handle().to_owned(), s.folder().to_owned(), s.synchronized()))
-                }
-                _ => None,
-            })
+            .filter_map(|c| x::service(&c).map(|s| (c.id, c.name.clone(), s.handle, s.folder, s.synchronized)))
             .collect();
         let (visitors, following) = self.visitor_count(None, None)?;
         let model = store::data_model::load(&self.workspace.conn())?;
         let browse = model.entity(store::visitors::ENTITY).cloned().map(|e| (model.clone(), e));
-        Ok(XOverview { services, runs: self.sync_runs(RUNS_SHOWN)?, visitors, following, browse })
+        let workflow = self.x_sync_workflow()?;
+        let next_launch = super::workflow_plan(&workflow)
+            .map(|plan| plan.next_launches(self.now(), 1).first().map(jiff::Zoned::timestamp));
+        Ok(XOverview {
+            services,
+            runs: self.sync_runs(RUNS_SHOWN)?,
+            visitors,
+            following,
+            browse,
+            workflow,
+            next_launch,
+        })
     }
 
     pub(super) fn x_command(self: &Arc<Self>, command: XCommand) {
@@ -111,40 +126,82 @@ impl Console {
             XCommand::Overview => self.spawn(move |console| vec![overview(console)]),
             XCommand::Sync { service } => {
                 let job = self.jobs.start();
-                let id = job.id;
-                let outbox = self.outbox.clone();
-                outbox.offer(JobEvent::Started { id, label: "Synchronizing the X followers".into() });
+                self.outbox.offer(JobEvent::Started { id: job.id, label: "Synchronizing the X followers".into() });
                 self.spawn(move |console| {
-                    let mut report = jobs::progress_rows_to(console.outbox.clone(), id);
-                    let mut waiting = false;
-                    let mut progress = |p: &SyncProgress| {
-                        let label = match p.waiting_until {
-                            Some(until) => format!(
-                                "{}: waiting for the X rate limit until {}",
-                                p.service,
-                                until.to_zoned(jiff::tz::TimeZone::system()).strftime("%H:%M")
-                            ),
-                            None => format!("Synchronizing the followers of {}", p.service),
-                        };
-                        if waiting != p.waiting_until.is_some() || p.pages == 0 {
-                            waiting = p.waiting_until.is_some();
-                            console.outbox.offer(JobEvent::Started { id, label });
-                        }
-                        let fraction = if p.expected == 0 { 0.0 } else { p.visitors as f32 / p.expected as f32 };
-                        report(fraction.min(0.99), Some(p.visitors));
-                    };
-                    let outcome = console
-                        .sync_followers(service.as_deref(), &mut progress, &|| job.cancelled())
-                        .map(|runs| match runs.as_slice() {
-                            [] => "No X service synchronizes its followers".to_owned(),
-                            runs => runs.iter().map(|r| r.outcome.clone()).collect::<Vec<_>>().join("; "),
-                        })
-                        .map_err(|e| UserError::new("The followers were not synchronized", &e));
-                    drop(job);
-                    vec![JobEvent::Finished { id, outcome }.into(), overview(console)]
+                    // Its outcome is in the status bar (the job's end).
+                    let _ = console.sync_as_job(job, service.as_deref());
+                    vec![overview(console)]
                 });
             }
+            XCommand::Workflow(change) => self.spawn(move |console| {
+                let changed = console.change_x_sync_workflow(change);
+                let mut events = vec![overview(console)];
+                if let Err(e) = changed {
+                    events.push(Event::Failed(UserError::new("Could not change the technical workflow", &e)));
+                }
+                events
+            }),
         }
+    }
+
+    /// Synchronizes the followers (of every service, or only `service`) as the job `job`: its
+    /// progress, waits and end go to the status bar. Returns what came of it.
+    pub(super) fn sync_as_job(&self, job: jobs::JobHandle, service: Option<&str>) -> Result<String, UserError> {
+        let id = job.id;
+        let mut report = jobs::progress_rows_to(self.outbox.clone(), id);
+        let mut waiting = false;
+        let mut progress = |p: &SyncProgress| {
+            let label = match p.waiting_until {
+                Some(until) => format!(
+                    "{}: waiting for the X rate limit until {}",
+                    p.service,
+                    until.to_zoned(jiff::tz::TimeZone::system()).strftime("%H:%M")
+                ),
+                None => format!("Synchronizing the followers of {}", p.service),
+            };
+            if waiting != p.waiting_until.is_some() || p.pages == 0 {
+                waiting = p.waiting_until.is_some();
+                self.outbox.offer(JobEvent::Started { id, label });
+            }
+            let fraction = if p.expected == 0 { 0.0 } else { p.visitors as f32 / p.expected as f32 };
+            report(fraction.min(0.99), Some(p.visitors));
+        };
+        let outcome = self
+            .sync_followers(service, &mut progress, &|| job.cancelled())
+            .map(|runs| match runs.as_slice() {
+                [] => "No X service synchronizes its followers".to_owned(),
+                runs => runs.iter().map(|r| r.outcome.clone()).collect::<Vec<_>>().join("; "),
+            })
+            .map_err(|e| UserError::new("The followers were not synchronized", &e));
+        drop(job);
+        self.outbox.offer(JobEvent::Finished { id, outcome: outcome.clone() });
+        outcome
+    }
+
+    /// Gives the Sandbox X account (the X channel's Sandbox credential) `followers` followers:
+    /// the next synchronization brings them in as visitors, and marks those beyond as no longer
+    /// following. Returns the service's label.
+    pub fn set_sandbox_followers(&self, followers: u64) -> Result<String, ConsoleError> {
+        if followers > x::sandbox::MAX_FOLLOWERS {
+            return Err(ConsoleError::Invalid(format!(
+                "the Sandbox X account can have at most {} followers",
+                x::sandbox::MAX_FOLLOWERS
+            )));
+        }
+        let conn = self.workspace.conn();
+        let sandbox = store::credentials::list(&conn)?
+            .into_iter()
+            .find(|c| c.channel == crate::model::Channel::X && c.provider() == crate::model::ProviderKind::Sandbox);
+        let Some(mut credential) = sandbox else {
+            return Err(ConsoleError::Invalid(
+                "this workspace has no Sandbox X service: generate the demo data first (campaign-console demo)".into(),
+            ));
+        };
+        if let ProviderSettings::Sandbox(s) = &mut credential.settings {
+            s.x_followers = Some(followers as f64);
+        }
+        store::credentials::update(&conn, &credential)?;
+        Ok(credential.name)
     }
 
     /// The newest runs of the synchronization (of all services), at most `limit`.
@@ -158,18 +215,23 @@ impl Console {
         progress: &mut dyn FnMut(&SyncProgress),
         cancelled: &dyn Fn() -> bool,
     ) -> Result<SyncRun, ConsoleError> {
-        let ProviderSettings::XApi(settings) = &service.settings else {
+        let Some(about) = x::service(service) else {
             return Err(ConsoleError::Invalid(format!("\u{201c}{}\u{201d} is not an X service", service.name)));
         };
-        let secrets = self.credential_secrets(service)?;
-        let key = |slot: &str| secrets.get(slot).cloned().unwrap_or_default();
-        let keys = oauth1::Keys {
-            consumer_key: key(x::CONSUMER_KEY),
-            consumer_secret: key(x::CONSUMER_SECRET),
-            access_token: key(x::ACCESS_TOKEN),
-            access_token_secret: key(x::ACCESS_TOKEN_SECRET),
+        let api = match (&service.settings, about.sandbox_followers) {
+            (ProviderSettings::XApi(settings), _) => {
+                let secrets = self.credential_secrets(service)?;
+                let key = |slot: &str| secrets.get(slot).cloned().unwrap_or_default();
+                let keys = oauth1::Keys {
+                    consumer_key: key(x::CONSUMER_KEY),
+                    consumer_secret: key(x::CONSUMER_SECRET),
+                    access_token: key(x::ACCESS_TOKEN),
+                    access_token_secret: key(x::ACCESS_TOKEN_SECRET),
+                };
+                x::Account::Api(Box::new(XApi::new(settings, keys, 1)?))
+            }
+            (_, followers) => x::Account::Sandbox { followers: followers.unwrap_or(0) },
         };
-        let api = XApi::new(settings, keys, 1)?;
         let conn = self.workspace.connect()?;
         let mut run = store::visitors::open_run(&conn, service.id, self.now())?;
         let mut shown = SyncProgress {
@@ -185,7 +247,7 @@ impl Console {
             Err(stop) => return self.stopped(&conn, service, run, stop),
         };
         shown.expected = me.public_metrics.followers_count;
-        let to = Destination { service_id: service.id, service: &service.name, folder: settings.folder() };
+        let to = Destination { service_id: service.id, service: &service.name, folder: &about.folder };
         // An empty token: the last page was kept, only the end is left.
         while run.next_token.as_deref() != Some("") {
             if cancelled() {

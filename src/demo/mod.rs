@@ -39,6 +39,9 @@ pub const DEFAULT_SEED: u64 = 0x00C0_FFEE;
 /// Profiles created on the first start of the app.
 pub const FIRST_START_PROFILES: u64 = 10_000;
 
+/// The followers of the Sandbox X account in a new demo (visitors once synchronized).
+pub const DEFAULT_VISITORS: u64 = 5_000;
+
 /// The largest demo the generator accepts.
 pub const MAX_PROFILES: u64 = 50_000_000;
 
@@ -260,6 +263,7 @@ fn insert_samples(tx: &Connection, today: jiff::civil::Date, now: jiff::Timestam
                 delivered_rate: Some(0.97),
                 open_rate: Some(0.45),
                 click_rate: Some(0.25),
+                x_followers: (channel == Channel::X).then_some(DEFAULT_VISITORS as f64),
                 pace: settings::Pace::default(),
             }),
             secrets: Default::default(),

@@ -12,6 +12,7 @@ pub mod provider;
 pub mod server;
 pub mod settings;
 pub mod sms;
+pub mod workflow;
 
 pub use campaign::{Campaign, CampaignKind, CampaignStatus, LastRun, SavedAudience};
 pub use canvas::*;

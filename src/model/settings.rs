@@ -58,8 +58,19 @@ pub struct Sandbox {
     /// 0 to 1, of opened ones.
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
     pub click_rate: Option<f64>,
+    /// The X channel's only: how many followers the Sandbox X account has (what the follower
+    /// synchronization brings in as visitors).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
+    pub x_followers: Option<f64>,
     #[serde(flatten)]
     pub pace: Pace,
+}
+
+impl Sandbox {
+    /// The Sandbox X account's followers (none unless set).
+    pub fn x_followers(&self) -> u64 {
+        self.x_followers.filter(|n| n.is_finite() && *n >= 0.0).map_or(0, |n| n as u64)
+    }
 }
 
 /// Email through your own SMTP server (the password is the `secret` slot).

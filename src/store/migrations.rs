@@ -290,6 +290,16 @@ const STEPS: &[&str] = &[
          outcome TEXT NOT NULL DEFAULT ''
      );
      CREATE INDEX cc_sync_runs_service ON cc_sync_runs(service_id, id);",
+    // 15: technical workflows (the X follower synchronization): started or not, their schedule,
+    // their last launch.
+    "CREATE TABLE cc_technical_workflows (
+         key TEXT PRIMARY KEY,
+         started INTEGER NOT NULL DEFAULT 0,
+         schedule_json TEXT NOT NULL,
+         timezone TEXT,
+         started_at TEXT,
+         last_launch_at TEXT
+     );",
 ];
 
 /// The migrations built from [`STEPS`].

@@ -24,6 +24,7 @@ pub mod sandbox;
 pub mod short_links;
 pub mod sms_configurations;
 pub mod visitors;
+pub mod workflows;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};

@@ -42,6 +42,7 @@ pub struct CampaignsScreen {
     open_when_listed: Option<i64>,
     /// The navigation's Campaigns entry was clicked: back to the list.
     back_requested: bool,
+    technical: super::technical_workflows::TechnicalWorkflows,
 }
 
 impl CampaignsScreen {
@@ -200,7 +201,7 @@ impl CampaignsScreen {
         }
     }
 
-    fn draw(&mut self, ui: &mut egui::Ui, _console: &Console, commands: &mut Commands) {
+    fn draw(&mut self, ui: &mut egui::Ui, console: &Console, commands: &mut Commands) {
         if let Some(id) = self.open_when_listed
             && self.campaigns.as_ref().is_some_and(|l| l.iter().any(|c| c.id == id))
         {
@@ -281,7 +282,9 @@ impl CampaignsScreen {
                 );
             }
             Some(list) => {
-                if let Some(action) = campaign_table(ui, list, self.selected) {
+                // In a ui of its own: the columns' lines end with the table, above the
+                // technical workflows.
+                if let Some(action) = ui.vertical(|ui| campaign_table(ui, list, self.selected)).inner {
                     match action {
                         RowAction::Select(id) => self.selected = Some(id),
                         RowAction::Open(id) => self.open(id, commands),
@@ -289,6 +292,7 @@ impl CampaignsScreen {
                 }
             }
         }
+        self.technical.ui(ui, commands, console.now());
 
         self.dialog_ui(ui, commands);
     }
@@ -517,6 +521,7 @@ impl Screen for CampaignsScreen {
     }
 
     fn on_event(&mut self, event: &Event, _request: Option<RequestId>) {
+        self.technical.on_event(event);
         match event.clone() {
             Event::Campaign(CampaignEvent::List(list)) => self.set_campaigns(list),
             Event::Campaign(CampaignEvent::Changed(c)) => self.campaign_changed(c),

@@ -15,6 +15,7 @@ pub mod screen;
 mod secret_field;
 mod settings;
 mod table;
+mod technical_workflows;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod theme;

@@ -91,3 +91,42 @@ fn revoked_keys_stop_the_sync_and_are_noted_on_the_service() {
     let e = console.sync_followers(Some("nope"), &mut |_| {}, &|| false).unwrap_err();
     assert!(e.to_string().contains("no X service called"), "{e}");
 }
+
+#[test]
+fn the_sandbox_x_account_serves_its_followers_and_one_sync_runs_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    let other = testing::console(dir.path()).unwrap();
+    let e = console.set_sandbox_followers(10).unwrap_err();
+    assert!(e.to_string().contains("generate the demo data first"), "{e}");
+    let settings = ProviderSettings::Sandbox(Default::default());
+    console.add_credential_with(Channel::X, "Sandbox", settings, &Default::default()).unwrap();
+    assert!(console.set_sandbox_followers(6_000_000).is_err(), "more than the Sandbox account can have");
+    console.set_sandbox_followers(2_500).unwrap();
+
+    // A second synchronization while one runs (another window) is refused, and starts nothing.
+    let mut refused = None;
+    let runs = console
+        .sync_followers(
+            None,
+            &mut |p| {
+                if p.pages == 1 && refused.is_none() {
+                    refused = Some(other.sync_followers(None, &mut |_| {}, &|| false).unwrap_err().to_string());
+                }
+            },
+            &|| false,
+        )
+        .unwrap();
+    let refused = refused.expect("the other window tried");
+    assert!(refused.contains("another window or process"), "{refused}");
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!((runs[0].status.as_str(), runs[0].pages, runs[0].visitors), ("done", 3, 2_500), "{runs:?}");
+    assert_eq!(console.sync_runs(10).unwrap().len(), 1);
+    let db = sqlite(dir.path());
+    assert_eq!(one(&db, "SELECT COUNT(DISTINCT username) FROM visitors WHERE service = 'Sandbox'"), 2_500);
+
+    // The lease is given up with the run: the other window synchronizes now.
+    other.set_sandbox_followers(2_000).unwrap();
+    let run = other.sync_followers(None, &mut |_| {}, &|| false).unwrap().remove(0);
+    assert_eq!((run.visitors, run.unfollowed), (2_000, 500), "{run:?}");
+}

@@ -8,6 +8,7 @@
 //! timeouts pass.
 
 pub mod oauth1;
+pub mod sandbox;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -279,6 +280,59 @@ impl XApi {
             SendError::permanent("unreadable_answer", format!("X took the post but its answer is unreadable ({e})"))
         })?;
         Ok(created.data.id)
+    }
+}
+
+/// An X service as the follower synchronization and the Visitors screen see it: an X API
+/// credential, or the X channel's Sandbox credential (the Sandbox X account).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Service {
+    pub handle: String,
+    pub folder: String,
+    pub synchronized: bool,
+    /// The Sandbox's followers, for the Sandbox X account; `None` for X itself.
+    pub sandbox_followers: Option<u64>,
+}
+
+/// `credential` as an X service, if it is one.
+pub fn service(credential: &crate::model::Credential) -> Option<Service> {
+    match &credential.settings {
+        ProviderSettings::XApi(s) => Some(Service {
+            handle: s.handle().to_owned(),
+            folder: s.folder().to_owned(),
+            synchronized: s.synchronized(),
+            sandbox_followers: None,
+        }),
+        ProviderSettings::Sandbox(s) if credential.channel == Channel::X => Some(Service {
+            handle: sandbox::HANDLE.to_owned(),
+            folder: "Visitors".to_owned(),
+            synchronized: true,
+            sandbox_followers: Some(s.x_followers()),
+        }),
+        _ => None,
+    }
+}
+
+/// The account a follower synchronization reads: X through a service's keys, or the Sandbox
+/// X account (the X channel's Sandbox credential) with its made-up followers.
+pub enum Account {
+    Api(Box<XApi>),
+    Sandbox { followers: u64 },
+}
+
+impl Account {
+    pub async fn me(&self) -> Result<User, SendError> {
+        match self {
+            Self::Api(api) => api.me().await,
+            Self::Sandbox { followers } => Ok(sandbox::me(*followers)),
+        }
+    }
+
+    pub async fn followers(&self, user_id: &str, token: Option<&str>) -> Result<FollowerPage, SendError> {
+        match self {
+            Self::Api(api) => api.followers(user_id, token).await,
+            Self::Sandbox { followers } => sandbox::followers(*followers, token),
+        }
     }
 }
 

@@ -26,6 +26,7 @@ use egui::{Key, KeyboardShortcut, Modifiers, RichText};
 use egui_snarl::ui::{SnarlStyle, SnarlWidget, get_selected_nodes};
 use egui_snarl::{InPinId, NodeId, OutPinId, Snarl};
 
+pub(crate) use forms::scheduler_form;
 pub use graph::Graph;
 use inspector::Inspector;
 pub use problems::check_connection;

@@ -145,15 +145,17 @@ pub(super) fn wait_form(ui: &mut Ui, id: Id, wait: &mut WaitFor) -> bool {
 pub(super) const DAYS: [(&str, &str); 7] =
     [("mon", "Mon"), ("tue", "Tue"), ("wed", "Wed"), ("thu", "Thu"), ("fri", "Fri"), ("sat", "Sat"), ("sun", "Sun")];
 
-pub(super) fn scheduler_form(
+pub(crate) fn scheduler_form(
     ui: &mut Ui,
     id: Id,
     now: jiff::Timestamp,
     schedule: &mut Schedule,
-    valid_from: &mut Option<String>,
-    valid_until: &mut Option<String>,
+    period: Option<(&mut Option<String>, &mut Option<String>)>,
     timezone: &mut Option<String>,
 ) -> bool {
+    let (mut no_from, mut no_until) = (None, None);
+    let shows_period = period.is_some();
+    let (valid_from, valid_until) = period.unwrap_or((&mut no_from, &mut no_until));
     let mut changed = false;
     #[derive(Clone, Copy, PartialEq)]
     enum Every {
@@ -189,7 +191,8 @@ pub(super) fn scheduler_form(
         changed = true;
     }
     changed |= times_form(ui, id, schedule);
-    for (label, value, key) in [("From", &mut *valid_from, "from"), ("Until", &mut *valid_until, "until")] {
+    let period = [("From", &mut *valid_from, "from"), ("Until", &mut *valid_until, "until")];
+    for (label, value, key) in period.into_iter().filter(|_| shows_period) {
         ui.horizontal(|ui| {
             let mut on = value.is_some();
             if ui.checkbox(&mut on, label).changed() {

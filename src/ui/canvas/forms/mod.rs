@@ -21,7 +21,8 @@ use crate::model::{
 };
 use crate::schedule::{Plan, SchedulerParams};
 use channel::{channel_form, message_form};
-use flow::{fork_form, scheduler_form, test_form, wait_form};
+pub(crate) use flow::scheduler_form;
+use flow::{fork_form, test_form, wait_form};
 use targeting::{combine_form, dedup_form, enrichment_form, limit_editor, reconciliation_form, split_form};
 
 /// What the forms know about the activity's surroundings.
@@ -133,7 +134,7 @@ pub fn kind_form(ui: &mut Ui, cx: &mut FormContext<'_>, s: &Surroundings<'_>, id
         }
         K::Wait { wait } => wait_form(ui, id, wait),
         K::Scheduler { schedule, valid_from, valid_until, timezone } => {
-            scheduler_form(ui, id, s.now, schedule, valid_from, valid_until, timezone)
+            scheduler_form(ui, id, s.now, schedule, Some((valid_from, valid_until)), timezone)
         }
         K::End => {
             ui.label(RichText::new("Nothing to set: this marks the end of a path.").color(theme::muted(ui)));
