@@ -41,5 +41,20 @@ fn main() {
     }
     assert_eq!(fake.unsigned(), 0, "every request signed");
     assert_eq!(console.visitor_count(None, None).unwrap(), (n as u64, n as u64));
+
+    // The same through the Sandbox X account (no HTTP, no JSON): what the workspace's writes take.
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console
+        .add_credential_with(Channel::X, "Sandbox", ProviderSettings::Sandbox(Default::default()), &Default::default())
+        .unwrap();
+    console.set_sandbox_followers(n as u64).unwrap();
+    for pass in ["Sandbox X, first (all new)", "Sandbox X, second (all known)"] {
+        let started = Instant::now();
+        let run = console.sync_followers(None, &mut |_| {}, &|| false).unwrap().remove(0);
+        let seconds = started.elapsed().as_secs_f64();
+        assert_eq!((run.status.as_str(), run.visitors as usize), ("done", n), "{run:?}");
+        println!("{pass}: {n} followers in {} pages: {seconds:.2} s = {:.0} visitors/s", run.pages, n as f64 / seconds);
+    }
     println!("peak RSS {:.0} MB (the fake's {n} followers and its request log included)", support::peak_rss_mb());
 }
