@@ -4,7 +4,9 @@
 //! first page; a page 90 % of the way down read by keyset (after the page before it) and
 //! jumped to by offset; the count of every row; a search (count and first page); a sort on a
 //! column with no index (first page, next page); a filter with a linked condition (count); one
-//! row's detail.
+//! row's detail. Then the same on the visitors (BENCH_VISITORS followers of the Sandbox X
+//! account, 1,000,000 unless it says, synchronized once into the same workspace): the first
+//! page, a jump to the middle, a sort by followers, a search as typed.
 //!
 //!     cargo bench --profile perf --bench browse
 
@@ -80,4 +82,35 @@ fn main() {
     report(&format!("filter FR with a booking: count ({n})"), median(|| drop(console.browse_count(&filter))));
     report("filter: first page", median(|| drop(console.browse_page(&filter, &PageStart::Offset(0)))));
     report("a profile's detail (linked rows, messages)", median(|| drop(console.row_detail("profiles", 4242))));
+
+    let visitors: u64 = std::env::var("BENCH_VISITORS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    // Synchronized each time (a workspace of an earlier version gets its indexes).
+    eprintln!("synchronizing {visitors} followers of the Sandbox X account …");
+    console.set_sandbox_followers(visitors).unwrap();
+    console.sync_followers(Some("Sandbox"), &mut |_| {}, &|| false).unwrap();
+    println!("visitors {visitors}");
+    let all = BrowseQuery::new("visitors");
+    report("visitors: first page", median(|| drop(console.browse_page(&all, &PageStart::Offset(0)))));
+    let middle = visitors / 2;
+    report(
+        &format!("visitors: jump to row {middle} (offset)"),
+        median(|| drop(console.browse_page(&all, &PageStart::Offset(middle)))),
+    );
+    let mut by_followers = BrowseQuery::new("visitors");
+    by_followers.sort = Some(Sort { column: "followers".into(), descending: true });
+    report(
+        "visitors: sort by followers, first page",
+        median(|| drop(console.browse_page(&by_followers, &PageStart::Offset(0)))),
+    );
+    let mut search = BrowseQuery::new("visitors");
+    search.search_by_prefix = campaign_console::console::VISITOR_SEARCH.map(str::to_owned).to_vec();
+    for typed in ["e", "emma_4", "emma_42"] {
+        search.search = typed.into();
+        let found = console.browse_count(&search).unwrap();
+        report(
+            &format!("visitors: search \u{201c}{typed}\u{201d}: count ({found})"),
+            median(|| drop(console.browse_count(&search))),
+        );
+        report("visitors: search: first page", median(|| drop(console.browse_page(&search, &PageStart::Offset(0)))));
+    }
 }

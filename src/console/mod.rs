@@ -71,7 +71,7 @@ pub use runs::{LEDGER_PAGE, RunSummary};
 pub use scheduler::SCHEDULER_TICK;
 pub use scheduling::{LaunchReport, LifeAction, scheduler_plan};
 pub use sms::{INBOUND_KEPT, Inbound, Reported, SmsOverview, WebhookError, WebhookRequest};
-pub use x_sync::{SyncProgress, XOverview};
+pub use x_sync::{SyncProgress, VISITOR_SEARCH, XOverview};
 pub use x_workflow::{WorkflowChange, workflow_plan};
 
 /// The workspace setting that holds the server's settings (JSON).

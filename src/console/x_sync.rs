@@ -45,6 +45,10 @@ pub struct XOverview {
     pub next_launch: Result<Option<jiff::Timestamp>, crate::schedule::InvalidSchedule>,
 }
 
+/// What a search of the visitors looks at: these columns, by prefix (see
+/// [`BrowseQuery::search_by_prefix`](crate::model::browse::BrowseQuery::search_by_prefix)).
+pub const VISITOR_SEARCH: [&str; 2] = store::visitors::SEARCHED;
+
 /// The runs the Visitors screen lists.
 const RUNS_SHOWN: usize = 20;
 

@@ -14,12 +14,22 @@ pub struct BrowseQuery {
     pub filter: Rule,
     /// `None`: by key.
     pub sort: Option<Sort>,
+    /// When given, the search looks for these text columns *starting with* the words (ASCII
+    /// letters in any case), through their index, instead of every text column containing them:
+    /// as fast on a million rows as on a hundred (the visitors: username, full name).
+    pub search_by_prefix: Vec<String>,
 }
 
 impl BrowseQuery {
     /// Every row of `entity`, by key.
     pub fn new(entity: &str) -> Self {
-        Self { entity: entity.to_owned(), search: String::new(), filter: Rule::everyone(), sort: None }
+        Self {
+            entity: entity.to_owned(),
+            search: String::new(),
+            filter: Rule::everyone(),
+            sort: None,
+            search_by_prefix: Vec::new(),
+        }
     }
 }
 

@@ -11,6 +11,9 @@ use crate::model::{Column, ColumnType, Entity};
 /// The entity (and table) visitors are kept in.
 pub const ENTITY: &str = "visitors";
 
+/// The columns a search of the visitors looks at, by prefix through their index.
+pub const SEARCHED: [&str; 2] = ["username", "full_name"];
+
 /// The `visitors` entity as the synchronization writes it.
 pub fn entity() -> Entity {
     let col = |name: &str, label: &str, t: ColumnType, description: &str| {
@@ -55,9 +58,19 @@ pub fn entity() -> Entity {
 }
 
 /// Makes the `visitors` entity and its table when the workspace does not have them yet.
+/// Its indexes: the key the synchronization writes by, the counts by service, the search by
+/// username or full name, the sort by followers. (Made again if missing: a workspace of an
+/// earlier version gets the ones it lacks.)
+const INDEXES: &str = "CREATE UNIQUE INDEX IF NOT EXISTS visitors_key ON visitors(visitor_key);
+     CREATE INDEX IF NOT EXISTS visitors_service ON visitors(service, following);
+     CREATE INDEX IF NOT EXISTS visitors_username ON visitors(username COLLATE NOCASE);
+     CREATE INDEX IF NOT EXISTS visitors_full_name ON visitors(full_name COLLATE NOCASE);
+     CREATE INDEX IF NOT EXISTS visitors_followers ON visitors(followers);";
+
 pub fn ensure_entity(conn: &Connection) -> Result<()> {
     let mut model = super::data_model::load(conn)?;
     if model.entity(ENTITY).is_some() {
+        conn.execute_batch(INDEXES)?;
         return Ok(());
     }
     let e = entity();
@@ -66,11 +79,7 @@ pub fn ensure_entity(conn: &Connection) -> Result<()> {
     super::in_savepoint(conn, "visitors_entity", || {
         super::data_model::save(conn, &model)?;
         conn.execute_batch(&create)?;
-        conn.execute_batch(
-            "CREATE UNIQUE INDEX IF NOT EXISTS visitors_key ON visitors(visitor_key);
-             CREATE INDEX IF NOT EXISTS visitors_service ON visitors(service, following);
-             CREATE INDEX IF NOT EXISTS visitors_username ON visitors(username COLLATE NOCASE);",
-        )?;
+        conn.execute_batch(INDEXES)?;
         Ok(())
     })
 }

@@ -55,7 +55,11 @@ impl VisitorsScreen {
             if let Some(Ok(XOverview { browse: Some((model, entity)), .. })) = &self.overview
                 && ui.button("Browse visitors").on_hover_text("Search, sort, filter and export them").clicked()
             {
-                self.browse = Some(super::browse::BrowseView::new(model.clone(), entity.clone(), commands).back_to("Visitors"));
+                self.browse = Some(
+                    super::browse::BrowseView::new(model.clone(), entity.clone(), commands)
+                        .back_to("Visitors")
+                        .search_by_prefix(&crate::console::VISITOR_SEARCH, commands),
+                );
             }
         });
         let o = match &self.overview {

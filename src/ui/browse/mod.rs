@@ -88,6 +88,15 @@ impl BrowseView {
         self
     }
 
+    /// The browser whose search looks for `columns` starting with what is typed, through their
+    /// index, as it is typed (the visitors on a million rows).
+    #[must_use]
+    pub fn search_by_prefix(mut self, columns: &[&str], commands: &mut Commands) -> Self {
+        self.query.search_by_prefix = columns.iter().map(|c| (*c).to_owned()).collect();
+        self.requery(commands);
+        self
+    }
+
     /// The entity browsed (tests).
     pub fn entity(&self) -> &str {
         &self.entity.name
@@ -188,15 +197,25 @@ impl BrowseView {
     fn toolbar(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
         ui.horizontal(|ui| {
             let label = ui.label("Search").id;
+            let by_prefix = !self.query.search_by_prefix.is_empty();
+            let hint = if by_prefix {
+                let labels: Vec<&str> = (self.query.search_by_prefix.iter())
+                    .filter_map(|c| self.entity.column(c).map(|c| c.label.as_str()))
+                    .collect();
+                format!("{} starting with…, or a key", labels.join(" or "))
+            } else {
+                "words in any text column, or a key".to_owned()
+            };
             let r = ui
-                .add(
-                    egui::TextEdit::singleline(&mut self.search)
-                        .hint_text("words in any text column, or a key")
-                        .desired_width(260.0),
-                )
+                .add(egui::TextEdit::singleline(&mut self.search).hint_text(hint).desired_width(260.0))
                 .labelled_by(label);
+            if ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::F)) {
+                r.request_focus();
+            }
             let entered = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            if (entered || ui.button("Search").clicked()) && self.search.trim() != self.query.search {
+            // A search by prefix is read off an index: it follows the typing.
+            let typed = by_prefix && r.changed();
+            if (entered || typed || ui.button("Search").clicked()) && self.search.trim() != self.query.search {
                 self.query.search = self.search.trim().to_owned();
                 self.requery(commands);
             }
