@@ -103,7 +103,9 @@ fn data_is_realistic_and_complete() {
     assert_eq!(names, ["profiles", "addresses", "hotels", "bookings", "subscriptions", "events"]);
     assert_eq!(model.links.len(), 5);
     let ns: Vec<_> = model.identity_namespaces.iter().map(|n| n.name.as_str()).collect();
-    assert_eq!(ns, ["crm_id", "email", "phone"]);
+    assert_eq!(ns, ["crm_id", "email", "phone", "x_handle"]);
+    // One profile in four has the X handle of a follower of the Sandbox X account.
+    assert_eq!(count(&conn, "SELECT COUNT(x_handle) FROM profiles"), 500);
     let creds = store::credentials::list(&conn).unwrap();
     for channel in Channel::ALL {
         assert!(creds.iter().any(|c| c.channel == channel), "no Sandbox for {channel:?}");

@@ -152,7 +152,7 @@ fn the_demo_canvas_shows_the_engines_counts() {
         lines.next(),
         Some(
             "email,phone,first_name,last_name,country,city,birth_date,loyalty_tier,created_at,email_opt_in,\
-             sms_opt_in,push_opt_in,crm_id,total_spent,stays,last_check_in,id"
+             sms_opt_in,push_opt_in,x_handle,crm_id,total_spent,stays,last_check_in,id"
         )
     );
     assert_eq!(lines.count() as u64, vip);

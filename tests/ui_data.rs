@@ -197,7 +197,7 @@ fn a_column_is_hidden_and_described_and_what_no_campaign_uses_is_removed_on_the_
 
     // The link from bookings to hotels removed (no campaign uses it): Bookings offers to link it again.
     let removes = h.query_all_by_label("Remove").count();
-    assert_eq!(removes, 5 + 3, "a Remove per link and per identity");
+    assert_eq!(removes, 5 + 4, "a Remove per link and per identity");
     // The second link of the grid is bookings → hotels (links are listed by entity, then name);
     // the grid is below the fold.
     h.query_all_by_label("Remove").nth(1).unwrap().scroll_to_me();
@@ -214,7 +214,8 @@ fn a_column_is_hidden_and_described_and_what_no_campaign_uses_is_removed_on_the_
     h.get_by_label("Add link");
     assert!(format!("{:?}", h.get_by_label("Add link")).contains("disabled: true"), "nothing chosen yet");
     // Removing what the demo canvas uses is refused with the campaign named.
-    let email = h.query_all_by_label("Remove").count() - 2;
+    // The identities are crm_id, email, phone, x_handle.
+    let email = h.query_all_by_label("Remove").count() - 3;
     h.query_all_by_label("Remove").nth(email).unwrap().scroll_to_me();
     h.run_steps(3);
     h.query_all_by_label("Remove").nth(email).unwrap().click();

@@ -273,7 +273,12 @@ impl Console {
             progress(&shown);
         }
         let unfollowed = store::visitors::mark_unfollowed(&conn, service.id, run.id)?;
-        let outcome = format!("{} visitors in {} pages; {unfollowed} no longer follow", shown.visitors, shown.pages);
+        let linked = store::visitors::link_profiles(&conn)?;
+        let mut outcome =
+            format!("{} visitors in {} pages; {unfollowed} no longer follow", shown.visitors, shown.pages);
+        if linked > 0 {
+            outcome.push_str(&format!("; {linked} are profiles (by X handle)"));
+        }
         store::visitors::end_run(&conn, run.id, "done", unfollowed, &outcome, self.now())?;
         store::customer_data::bump_data_version(&conn)?;
         Ok(store::visitors::runs(&conn, Some(service.id), 1)?.remove(0))

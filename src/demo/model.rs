@@ -31,6 +31,7 @@ pub fn data_model() -> DataModel {
                     col("email_opt_in", "Email opt-in", B),
                     col("sms_opt_in", "SMS opt-in", B),
                     col("push_opt_in", "Push opt-in", B),
+                    col("x_handle", "X handle", T),
                     col("crm_id", "CRM id", T),
                 ],
             ),
@@ -109,6 +110,7 @@ pub fn data_model() -> DataModel {
             namespace("email", "email"),
             namespace("phone", "phone"),
             namespace("crm_id", "crm_id"),
+            namespace("x_handle", "x_handle"),
         ],
     }
 }

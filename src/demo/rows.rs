@@ -192,6 +192,9 @@ pub(super) fn insert_rows(
         let created = days.timestamp(created_day, &mut rng);
         let (email_opt_in, sms_opt_in, push_opt_in) = (rng.chance(80), rng.chance(55), rng.chance(40));
         let crm_id = format!("CRM-{id:08}");
+        // One profile in four follows the Sandbox X account: its handle is one of the
+        // account's followers (no draw: the other columns stay as they were).
+        let x_handle = (id % 4 == 0).then(|| crate::channels::x::sandbox::follower(id as u64 / 4 - 1).username);
         load.insert(
             PROFILES,
             &[
@@ -208,6 +211,7 @@ pub(super) fn insert_rows(
                 email_opt_in.into(),
                 sms_opt_in.into(),
                 push_opt_in.into(),
+                x_handle.as_deref().into(),
                 (&crm_id).into(),
             ],
         )?;

@@ -53,35 +53,114 @@ pub fn entity() -> Entity {
                 "it followed the service at the last synchronization",
             ),
             seen,
+            col(
+                "profile_id",
+                "Profile",
+                ColumnType::Integer,
+                "the profile whose X handle (identity x_handle) this visitor's username is",
+            ),
         ],
     }
 }
 
-/// Makes the `visitors` entity and its table when the workspace does not have them yet.
-/// Its indexes: the key the synchronization writes by, the counts by service, the search by
+/// The `visitors` table's indexes: the key the synchronization writes by, the counts by service, the search by
 /// username or full name, the sort by followers. (Made again if missing: a workspace of an
 /// earlier version gets the ones it lacks.)
 const INDEXES: &str = "CREATE UNIQUE INDEX IF NOT EXISTS visitors_key ON visitors(visitor_key);
      CREATE INDEX IF NOT EXISTS visitors_service ON visitors(service, following);
      CREATE INDEX IF NOT EXISTS visitors_username ON visitors(username COLLATE NOCASE);
      CREATE INDEX IF NOT EXISTS visitors_full_name ON visitors(full_name COLLATE NOCASE);
-     CREATE INDEX IF NOT EXISTS visitors_followers ON visitors(followers);";
+     CREATE INDEX IF NOT EXISTS visitors_followers ON visitors(followers);
+     CREATE INDEX IF NOT EXISTS visitors_profile ON visitors(profile_id);";
 
+/// The identity namespace a visitor's username is matched with, on the profiles.
+pub const HANDLE_NAMESPACE: &str = "x_handle";
+
+/// Makes the `visitors` entity, its table and indexes when the workspace does not have them
+/// yet (or the columns an earlier version did not have), and, when the profiles have an
+/// `x_handle` identity, the link from a visitor to its profile
+/// (`visitors.profile_id`), so that a canvas goes from visitors to their profiles and back.
 pub fn ensure_entity(conn: &Connection) -> Result<()> {
     let mut model = super::data_model::load(conn)?;
-    if model.entity(ENTITY).is_some() {
-        conn.execute_batch(INDEXES)?;
-        return Ok(());
+    let mut changed = false;
+    let mut create = None;
+    let mut added = Vec::new();
+    match model.entities.iter_mut().find(|e| e.name == ENTITY) {
+        None => {
+            let e = entity();
+            create = Some(super::data_model::create_table_sql(&e)?);
+            model.entities.push(e);
+            changed = true;
+        }
+        // A workspace of an earlier version: the columns it lacks.
+        Some(have) => {
+            let missing: Vec<_> = entity().columns.into_iter().filter(|c| have.column(&c.name).is_none()).collect();
+            for c in missing {
+                added.push(format!(
+                    "ALTER TABLE visitors ADD COLUMN {} {}",
+                    super::quote_ident(&c.name)?,
+                    c.column_type.sqlite_type()
+                ));
+                have.columns.push(c);
+                changed = true;
+            }
+        }
     }
-    let e = entity();
-    let create = super::data_model::create_table_sql(&e)?;
-    model.entities.push(e);
+    let handles = model.identity_namespaces.iter().find(|n| n.name == HANDLE_NAMESPACE).cloned();
+    if let Some(ns) = &handles
+        && !model.links.iter().any(|l| l.child == ENTITY && l.foreign_key == "profile_id")
+    {
+        model.links.push(crate::model::Link {
+            name: "profile".into(),
+            child: ENTITY.into(),
+            foreign_key: "profile_id".into(),
+            parent: ns.entity.clone(),
+        });
+        changed = true;
+    }
     super::in_savepoint(conn, "visitors_entity", || {
-        super::data_model::save(conn, &model)?;
-        conn.execute_batch(&create)?;
+        if let Some(create) = &create {
+            conn.execute_batch(create)?;
+        }
+        for sql in &added {
+            conn.execute_batch(sql)?;
+        }
+        if changed {
+            super::data_model::save(conn, &model)?;
+        }
         conn.execute_batch(INDEXES)?;
+        if let Some(ns) = &handles {
+            conn.execute_batch(&format!(
+                "CREATE INDEX IF NOT EXISTS {} ON {} ({} COLLATE NOCASE)",
+                super::quote_ident(&format!("cc_{}_{}_nocase", ns.entity, ns.column))?,
+                super::quote_ident(&ns.entity)?,
+                super::quote_ident(&ns.column)?
+            ))?;
+        }
         Ok(())
     })
+}
+
+/// Links every visitor to the profile whose X handle its username is (any case; the first
+/// such profile by key), or to none; returns how many are linked. Nothing without an
+/// `x_handle` identity.
+pub fn link_profiles(conn: &Connection) -> Result<u64> {
+    let model = super::data_model::load(conn)?;
+    let Some(ns) = model.identity_namespaces.iter().find(|n| n.name == HANDLE_NAMESPACE) else {
+        return Ok(0);
+    };
+    let Some(profiles) = model.entity(&ns.entity) else { return Ok(0) };
+    let (table, key, handle) =
+        (super::quote_ident(&ns.entity)?, super::quote_ident(&profiles.primary_key)?, super::quote_ident(&ns.column)?);
+    conn.execute(
+        &format!(
+            "UPDATE visitors SET profile_id = (SELECT p.{key} FROM {table} AS p
+                 WHERE p.{handle} = visitors.username COLLATE NOCASE ORDER BY p.{key} LIMIT 1)"
+        ),
+        [],
+    )?;
+    let linked: i64 = conn.query_row("SELECT COUNT(*) FROM visitors WHERE profile_id IS NOT NULL", [], |r| r.get(0))?;
+    Ok(linked.max(0) as u64)
 }
 
 /// A follower as X describes it.

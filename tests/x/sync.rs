@@ -130,3 +130,34 @@ fn the_sandbox_x_account_serves_its_followers_and_one_sync_runs_at_a_time() {
     let run = other.sync_followers(None, &mut |_| {}, &|| false).unwrap().remove(0);
     assert_eq!((run.visitors, run.unfollowed), (2_000, 500), "{run:?}");
 }
+
+#[test]
+fn visitors_are_linked_to_the_profiles_whose_x_handle_they_are() {
+    use campaign_console::model::browse::BrowseQuery;
+    use campaign_console::model::{LinkedCondition, Rule};
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    // 40 demo profiles: one in four has the X handle of one of the Sandbox account's followers.
+    console.generate_demo(40, campaign_console::demo::DEFAULT_SEED, false, &mut |_| true).unwrap();
+    console.set_sandbox_followers(20).unwrap();
+    let run = console.sync_followers(Some("Sandbox"), &mut |_| {}, &|| false).unwrap().remove(0);
+    assert!(run.outcome.contains("10 are profiles (by X handle)"), "{}", run.outcome);
+    let db = sqlite(dir.path());
+    let handle = campaign_console::channels::x::sandbox::follower(3).username;
+    let linked: i64 =
+        db.query_row("SELECT profile_id FROM visitors WHERE username = ?1", [&handle], |r| r.get(0)).unwrap();
+    assert_eq!(linked, 16, "profile 16 has the handle of follower 3");
+    assert_eq!(one(&db, "SELECT COUNT(*) FROM cc_links WHERE child = 'visitors' AND parent = 'profiles'"), 1);
+
+    // The link is the data model's: the profiles who follow, as a canvas's rule finds them.
+    let mut followers = BrowseQuery::new("profiles");
+    followers.filter = Rule::Linked {
+        entity: "visitors".into(),
+        condition: LinkedCondition::Exists { rule: Box::new(Rule::everyone()) },
+    };
+    assert_eq!(console.browse_count(&followers).unwrap(), 10);
+    // A handle typed in capitals still links.
+    db.execute("UPDATE profiles SET x_handle = upper(x_handle) WHERE id = 16", []).unwrap();
+    console.sync_followers(Some("Sandbox"), &mut |_| {}, &|| false).unwrap();
+    assert_eq!(console.browse_count(&followers).unwrap(), 10);
+}
