@@ -20,6 +20,21 @@ use campaign_console::model::settings::XService;
 use campaign_console::model::{Channel, ProviderSettings};
 use campaign_console::ui::testing;
 
+/// Synchronizes the followers twice (all new, then all known) and says how long each took.
+fn twice(console: &campaign_console::console::Console, n: usize, what: &str) {
+    for pass in ["first (all new)", "second (all known)"] {
+        let started = Instant::now();
+        let run = console.sync_followers(None, &mut |_| {}, &|| false).unwrap().remove(0);
+        let seconds = started.elapsed().as_secs_f64();
+        assert_eq!((run.status.as_str(), run.visitors as usize), ("done", n), "{run:?}");
+        println!(
+            "{what}{pass}: {n} followers in {} pages: {seconds:.2} s = {:.0} visitors/s",
+            run.pages,
+            n as f64 / seconds
+        );
+    }
+}
+
 fn main() {
     let n: usize = std::env::var("BENCH_FOLLOWERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let dir = tempfile::tempdir().unwrap();
@@ -32,13 +47,7 @@ fn main() {
         ..XService::default()
     });
     console.add_credential_with(Channel::X, "Brand", settings, &fake_x::slots(&fake_x::keys())).unwrap();
-    for pass in ["first (all new)", "second (all known)"] {
-        let started = Instant::now();
-        let run = console.sync_followers(None, &mut |_| {}, &|| false).unwrap().remove(0);
-        let seconds = started.elapsed().as_secs_f64();
-        assert_eq!((run.status.as_str(), run.visitors as usize), ("done", n), "{run:?}");
-        println!("{pass}: {n} followers in {} pages: {seconds:.2} s = {:.0} visitors/s", run.pages, n as f64 / seconds);
-    }
+    twice(&console, n, "");
     assert_eq!(fake.unsigned(), 0, "every request signed");
     assert_eq!(console.visitor_count(None, None).unwrap(), (n as u64, n as u64));
 
@@ -49,12 +58,6 @@ fn main() {
         .add_credential_with(Channel::X, "Sandbox", ProviderSettings::Sandbox(Default::default()), &Default::default())
         .unwrap();
     console.set_sandbox_followers(n as u64).unwrap();
-    for pass in ["Sandbox X, first (all new)", "Sandbox X, second (all known)"] {
-        let started = Instant::now();
-        let run = console.sync_followers(None, &mut |_| {}, &|| false).unwrap().remove(0);
-        let seconds = started.elapsed().as_secs_f64();
-        assert_eq!((run.status.as_str(), run.visitors as usize), ("done", n), "{run:?}");
-        println!("{pass}: {n} followers in {} pages: {seconds:.2} s = {:.0} visitors/s", run.pages, n as f64 / seconds);
-    }
+    twice(&console, n, "Sandbox X, ");
     println!("peak RSS {:.0} MB (the fake's {n} followers and its request log included)", support::peak_rss_mb());
 }

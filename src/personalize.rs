@@ -276,6 +276,44 @@ pub fn sms_size(text: &str) -> SmsSize {
     SmsSize { encoding, characters, units, segments }
 }
 
+/// The longest X post, as X counts it ([`x_length`]).
+pub const X_MAX_LENGTH: usize = 280;
+
+/// What a link counts for in a post, whatever its length (X shortens it).
+const X_URL_LENGTH: usize = 23;
+
+/// A post's length as X counts it (twitter-text's weighted length): a link (`http://…`,
+/// `https://…`, `www.…`) is 23, whatever its length; a character of Latin, Greek, Cyrillic,
+/// Hebrew, Arabic or the general punctuation is 1; any other character (CJK, for one) is 2, and
+/// so is an emoji, a whole emoji sequence (a family, a flag, a skin tone) counting once.
+pub fn x_length(text: &str) -> usize {
+    text.split_inclusive(char::is_whitespace)
+        .map(|word| {
+            let bare = word.trim_end();
+            if is_link(bare) { X_URL_LENGTH + weighted(&word[bare.len()..]) } else { weighted(word) }
+        })
+        .sum()
+}
+
+/// Characters of weight 1 or 2, emoji sequences of weight 2.
+fn weighted(text: &str) -> usize {
+    use unicode_segmentation::UnicodeSegmentation as _;
+    let light = |c: char| matches!(u32::from(c), 0..=4351 | 8192..=8205 | 8208..=8223 | 8242..=8247);
+    let emoji = |c: char| matches!(u32::from(c), 0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF | 0xFE0F);
+    text.graphemes(true)
+        .map(|g| if g.chars().any(emoji) { 2 } else { g.chars().map(|c| if light(c) { 1 } else { 2 }).sum() })
+        .sum()
+}
+
+/// Whether a word is a link X shortens.
+fn is_link(word: &str) -> bool {
+    let lower = word.to_ascii_lowercase();
+    ["https://", "http://", "www."]
+        .iter()
+        .find_map(|p| lower.strip_prefix(p))
+        .is_some_and(|rest| rest.split('.').filter(|part| !part.is_empty()).count() >= 2)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
@@ -403,5 +441,23 @@ mod tests {
         let body = r.render(&v).unwrap();
         let parsed: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(parsed["name"], "Ann \"Bo\" <x>");
+    }
+
+    #[test]
+    fn a_post_is_counted_as_x_counts_it() {
+        assert_eq!(x_length("Hello world"), 11);
+        // A link is 23 whatever its length.
+        assert_eq!(x_length("See https://example.com/a/very/long/path?with=query"), 4 + 23);
+        assert_eq!(x_length("www.example.com"), 23);
+        assert_eq!(x_length("http://"), 7, "no host: not a link");
+        // CJK is 2, accents 1.
+        assert_eq!(x_length("こんにちは"), 10);
+        assert_eq!(x_length("Léa"), 3);
+        // An emoji is 2, a sequence (family, flag, skin tone) counts once.
+        assert_eq!(x_length("🙂"), 2);
+        assert_eq!(x_length("👨‍👩‍👧"), 2);
+        assert_eq!(x_length("🇫🇷"), 2);
+        assert_eq!(x_length("👍🏽"), 2);
+        assert_eq!(x_length(&"a".repeat(280)), X_MAX_LENGTH);
     }
 }

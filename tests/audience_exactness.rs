@@ -496,6 +496,20 @@ fn a_message_that_cannot_be_sent_is_a_problem_but_the_audience_is_still_counted(
     assert_eq!(too_long.len(), 1);
     assert!(too_long[0].to_string().contains("1601 characters before personalization: at most 1600"), "{too_long:?}");
     assert!(audience::message_problems(&sms("é".repeat(1_600))).is_empty());
+
+    // An X post as X counts it: 140 CJK characters are 280, one more is too many.
+    let post = |text: String| {
+        let mut c = sms(text);
+        if let K::Channel { channel, .. } = &mut c.activities[1].kind {
+            *channel = Channel::X;
+        }
+        c
+    };
+    assert!(audience::message_problems(&post("字".repeat(140))).is_empty());
+    let too_long = audience::message_problems(&post("字".repeat(141)));
+    assert!(too_long[0].to_string().contains("the post is 282 characters long as X counts them"), "{too_long:?}");
+    let link = format!("{} https://example.com/{}", "a".repeat(256), "long-path/".repeat(30));
+    assert!(audience::message_problems(&post(link)).is_empty(), "a link is 23 whatever its length");
 }
 
 #[test]

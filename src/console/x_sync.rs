@@ -132,9 +132,9 @@ impl Console {
                 let job = self.jobs.start();
                 self.outbox.offer(JobEvent::Started { id: job.id, label: "Synchronizing the X followers".into() });
                 self.spawn(move |console| {
-                    // Its outcome is in the status bar (the job's end).
-                    let _ = console.sync_as_job(job, service.as_deref());
-                    vec![overview(console)]
+                    let id = job.id;
+                    let outcome = console.sync_as_job(job, service.as_deref());
+                    vec![JobEvent::Finished { id, outcome }.into(), overview(console)]
                 });
             }
             XCommand::Workflow(change) => self.spawn(move |console| {
@@ -149,7 +149,8 @@ impl Console {
     }
 
     /// Synchronizes the followers (of every service, or only `service`) as the job `job`: its
-    /// progress, waits and end go to the status bar. Returns what came of it.
+    /// progress and waits go to the status bar. Returns what came of it (the job's end, for the
+    /// caller to tell).
     pub(super) fn sync_as_job(&self, job: jobs::JobHandle, service: Option<&str>) -> Result<String, UserError> {
         let id = job.id;
         let mut report = jobs::progress_rows_to(self.outbox.clone(), id);
@@ -178,7 +179,6 @@ impl Console {
             })
             .map_err(|e| UserError::new("The followers were not synchronized", &e));
         drop(job);
-        self.outbox.offer(JobEvent::Finished { id, outcome: outcome.clone() });
         outcome
     }
 

@@ -91,8 +91,11 @@ impl Console {
         }
         tracing::info!("launching {} (scheduled for {due})", w.label());
         let job = self.jobs.start();
-        self.outbox.offer(JobEvent::Started { id: job.id, label: format!("{} (scheduled)", w.label()) });
+        let id = job.id;
+        self.outbox.offer(JobEvent::Started { id, label: format!("{} (scheduled)", w.label()) });
         let outcome = self.sync_as_job(job, None);
+        // Offered, never waited for: headless, nobody reads the events.
+        self.outbox.offer(JobEvent::Finished { id, outcome: outcome.clone() });
         let failed = outcome.is_err();
         let outcome = outcome.unwrap_or_else(|e| e.to_string());
         Ok(vec![LaunchReport {

@@ -33,17 +33,7 @@ impl TechnicalWorkflows {
         }
         ui.add_space(theme::SECTION_GAP);
         ui.label(RichText::new("Technical workflows").strong());
-        let o = match &self.overview {
-            None => {
-                ui.spinner();
-                return;
-            }
-            Some(Err(e)) => {
-                ui.colored_label(theme::error(ui), format!("{} {e}", theme::ICON_ERROR));
-                return;
-            }
-            Some(Ok(o)) => o,
-        };
+        let Some(o) = super::visitors::ready(ui, self.overview.as_ref()) else { return };
         let w = &o.workflow;
         let services = o.services.iter().filter(|s| s.4).count();
         egui::Grid::new("technical_workflows").num_columns(5).striped(true).spacing([14.0, 6.0]).show(ui, |ui| {

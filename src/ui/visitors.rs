@@ -62,17 +62,7 @@ impl VisitorsScreen {
                 );
             }
         });
-        let o = match &self.overview {
-            None => {
-                ui.spinner();
-                return;
-            }
-            Some(Err(e)) => {
-                ui.colored_label(theme::error(ui), format!("{} {e}", theme::ICON_ERROR));
-                return;
-            }
-            Some(Ok(o)) => o,
-        };
+        let Some(o) = ready(ui, self.overview.as_ref()) else { return };
         ui.label(format!("{} visitors, {} still following.", theme::count(o.visitors), theme::count(o.following)));
         ui.add_space(theme::SECTION_GAP);
         ui.label(RichText::new("X services").strong());
@@ -123,6 +113,24 @@ impl VisitorsScreen {
                 ui.end_row();
             }
         });
+    }
+}
+
+/// The overview once it arrived; meanwhile a spinner, or what went wrong.
+pub(super) fn ready<'a>(
+    ui: &mut egui::Ui,
+    overview: Option<&'a Result<XOverview, UserError>>,
+) -> Option<&'a XOverview> {
+    match overview {
+        None => {
+            ui.spinner();
+            None
+        }
+        Some(Err(e)) => {
+            ui.colored_label(theme::error(ui), format!("{} {e}", theme::ICON_ERROR));
+            None
+        }
+        Some(Ok(o)) => Some(o),
     }
 }
 

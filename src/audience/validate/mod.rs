@@ -285,6 +285,19 @@ pub fn message_problems(canvas: &Canvas) -> Vec<Problem> {
                     wiring: None,
                 });
             }
+            Channel::X if crate::personalize::x_length(&message.text) > crate::personalize::X_MAX_LENGTH => {
+                problems.push(Problem {
+                    activity: Some(a.id.clone()),
+                    label: Some(a.label.clone()),
+                    parameter: Some("message text".to_owned()),
+                    message: format!(
+                        "the post is {} characters long as X counts them, before personalization: at most {} can be posted",
+                        crate::personalize::x_length(&message.text),
+                        crate::personalize::X_MAX_LENGTH
+                    ),
+                    wiring: None,
+                });
+            }
             Channel::DirectMail if message.columns.is_empty() => {
                 lacks("columns", "the columns of its extraction file");
             }

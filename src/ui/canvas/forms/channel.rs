@@ -142,6 +142,18 @@ pub(super) fn message_form(
                     .color(colour),
                 );
             }
+            if channel == Channel::X {
+                let length = crate::personalize::x_length(typed);
+                let max = crate::personalize::X_MAX_LENGTH;
+                let colour = if length > max { theme::error(ui) } else { theme::muted(ui) };
+                ui.label(
+                    RichText::new(format!(
+                        "{length} of {max} as X counts them (a link is 23, an emoji or a CJK character 2; before personalization)"
+                    ))
+                    .small()
+                    .color(colour),
+                );
+            }
         });
     }
     if html {
