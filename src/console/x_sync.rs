@@ -52,6 +52,10 @@ pub const VISITOR_SEARCH: [&str; 2] = store::visitors::SEARCHED;
 /// The runs the Visitors screen lists.
 const RUNS_SHOWN: usize = 20;
 
+/// From this many followers, a synchronization writes the visitors without their search and
+/// sort indexes and makes them again at its end.
+const BULK_FOLLOWERS: u64 = 100_000;
+
 /// Transient failures in a row before a run is left to carry on later.
 const ATTEMPTS: u32 = 5;
 
@@ -82,13 +86,25 @@ impl Console {
         })?;
         store::visitors::ensure_entity(&self.workspace.conn())?;
         let mut out = Vec::new();
+        let mut failed = None;
         for service in services {
-            out.push(self.sync_service(&service, progress, cancelled)?);
+            match self.sync_service(&service, progress, cancelled) {
+                Ok(run) => out.push(run),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
             if cancelled() {
                 break;
             }
         }
-        Ok(out)
+        // The indexes a large synchronization set aside, made again whatever happened.
+        store::visitors::ensure_entity(&self.workspace.conn())?;
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
     }
 
     /// How many visitors there are (of a service, in a folder), and how many still follow.
@@ -251,6 +267,11 @@ impl Console {
             Err(stop) => return self.stopped(&conn, service, run, stop),
         };
         shown.expected = me.public_metrics.followers_count;
+        if shown.expected >= BULK_FOLLOWERS {
+            // Rows written in X's order land all over the search and sort indexes: each page
+            // would rewrite most of their pages. They are made again, in one pass, at the end.
+            store::visitors::drop_search_indexes(&conn)?;
+        }
         let to = Destination { service_id: service.id, service: &service.name, folder: &about.folder };
         // An empty token: the last page was kept, only the end is left.
         while run.next_token.as_deref() != Some("") {

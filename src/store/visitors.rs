@@ -141,6 +141,17 @@ pub fn ensure_entity(conn: &Connection) -> Result<()> {
     })
 }
 
+/// Sets aside the indexes only the search, the sort and the link to profiles read (the
+/// synchronization's own, on the key and the service, stay); [`ensure_entity`] makes them
+/// again.
+pub fn drop_search_indexes(conn: &Connection) -> Result<()> {
+    conn.execute_batch(
+        "DROP INDEX IF EXISTS visitors_username; DROP INDEX IF EXISTS visitors_full_name;
+         DROP INDEX IF EXISTS visitors_followers; DROP INDEX IF EXISTS visitors_profile;",
+    )?;
+    Ok(())
+}
+
 /// Links every visitor to the profile whose X handle its username is (any case; the first
 /// such profile by key), or to none; returns how many are linked. Nothing without an
 /// `x_handle` identity.

@@ -161,3 +161,28 @@ fn visitors_are_linked_to_the_profiles_whose_x_handle_they_are() {
     console.sync_followers(Some("Sandbox"), &mut |_| {}, &|| false).unwrap();
     assert_eq!(console.browse_count(&followers).unwrap(), 10);
 }
+
+#[test]
+fn a_large_synchronization_makes_the_search_indexes_again_at_its_end_even_when_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    let settings = ProviderSettings::Sandbox(Default::default());
+    console.add_credential_with(Channel::X, "Sandbox", settings, &Default::default()).unwrap();
+    console.set_sandbox_followers(100_000).unwrap();
+    let indexes = || {
+        one(
+            &sqlite(dir.path()),
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'visitors'
+               AND name IN ('visitors_username', 'visitors_full_name', 'visitors_followers', 'visitors_profile')",
+        )
+    };
+    // Stopped after 5 pages (written without them): they are there again.
+    let pages = Cell::new(0);
+    let run = console.sync_followers(None, &mut |p| pages.set(p.pages), &|| pages.get() >= 5).unwrap().remove(0);
+    assert_eq!((run.status.as_str(), run.pages), ("cancelled", 5), "{run:?}");
+    assert_eq!(indexes(), 4);
+    let run = console.sync_followers(None, &mut |_| {}, &|| false).unwrap().remove(0);
+    assert_eq!((run.status.as_str(), run.visitors), ("done", 100_000), "{run:?}");
+    assert_eq!(indexes(), 4);
+    assert_eq!(console.visitor_count(None, None).unwrap(), (100_000, 100_000));
+}
