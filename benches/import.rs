@@ -15,15 +15,9 @@ use std::time::Instant;
 
 use campaign_console::ui::testing;
 
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
+#[path = "../tests/support/mod.rs"]
+mod support;
+use support::peak_rss_mb;
 
 /// A cheap deterministic stream of numbers.
 struct Rng(u64);

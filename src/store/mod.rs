@@ -19,6 +19,7 @@ pub mod inbound;
 pub mod interactions;
 pub mod launches;
 pub mod ledger;
+mod ledger_fill;
 pub mod migrations;
 pub mod sandbox;
 pub mod short_links;

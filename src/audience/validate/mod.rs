@@ -253,53 +253,46 @@ pub fn message_problems(canvas: &Canvas) -> Vec<Problem> {
     for a in &canvas.activities {
         let ActivityKind::Channel { channel, message, .. } = &a.kind else { continue };
         let blank = |s: &str| s.trim().is_empty();
-        let mut lacks = |parameter: &str, what: &str| {
+        let mut problem = |parameter: &str, message: String| {
             problems.push(Problem {
                 activity: Some(a.id.clone()),
                 label: Some(a.label.clone()),
                 parameter: Some(parameter.to_owned()),
-                message: format!("the message needs {what} before it can be sent"),
+                message,
                 wiring: None,
             });
         };
+        let needs = |what: &str| format!("the message needs {what} before it can be sent");
         match channel {
             Channel::Email => {
                 if blank(&message.subject) {
-                    lacks("message subject", "a subject");
+                    problem("message subject", needs("a subject"));
                 }
                 if blank(&message.text) && blank(&message.html) {
-                    lacks("message text", "a text or HTML part");
+                    problem("message text", needs("a text or HTML part"));
                 }
             }
-            Channel::Sms | Channel::Push | Channel::X if blank(&message.text) => lacks("message text", "a text"),
-            Channel::Sms if message.text.chars().count() > crate::personalize::SMS_MAX_CHARACTERS => {
-                problems.push(Problem {
-                    activity: Some(a.id.clone()),
-                    label: Some(a.label.clone()),
-                    parameter: Some("message text".to_owned()),
-                    message: format!(
-                        "the SMS has {} characters before personalization: at most {} can be sent",
-                        message.text.chars().count(),
-                        crate::personalize::SMS_MAX_CHARACTERS
-                    ),
-                    wiring: None,
-                });
+            Channel::Sms | Channel::Push | Channel::X if blank(&message.text) => {
+                problem("message text", needs("a text"))
             }
-            Channel::X if crate::personalize::x_length(&message.text) > crate::personalize::X_MAX_LENGTH => {
-                problems.push(Problem {
-                    activity: Some(a.id.clone()),
-                    label: Some(a.label.clone()),
-                    parameter: Some("message text".to_owned()),
-                    message: format!(
-                        "the post is {} characters long as X counts them, before personalization: at most {} can be posted",
-                        crate::personalize::x_length(&message.text),
-                        crate::personalize::X_MAX_LENGTH
-                    ),
-                    wiring: None,
-                });
-            }
+            Channel::Sms if message.text.chars().count() > crate::personalize::SMS_MAX_CHARACTERS => problem(
+                "message text",
+                format!(
+                    "the SMS has {} characters before personalization: at most {} can be sent",
+                    message.text.chars().count(),
+                    crate::personalize::SMS_MAX_CHARACTERS
+                ),
+            ),
+            Channel::X if crate::personalize::x_length(&message.text) > crate::personalize::X_MAX_LENGTH => problem(
+                "message text",
+                format!(
+                    "the post is {} characters long as X counts them, before personalization: at most {} can be posted",
+                    crate::personalize::x_length(&message.text),
+                    crate::personalize::X_MAX_LENGTH
+                ),
+            ),
             Channel::DirectMail if message.columns.is_empty() => {
-                lacks("columns", "the columns of its extraction file");
+                problem("columns", needs("the columns of its extraction file"));
             }
             _ => {}
         }
