@@ -39,6 +39,15 @@ pub struct Scope {
     pub enrichment: Vec<String>,
     /// Whether `context.<attr>` may be used (API-triggered campaigns).
     pub context: bool,
+    /// The recipient is a visitor (an X direct message): its columns are `visitor.<column>`,
+    /// and [`Self::profile`] holds them.
+    pub visitor: bool,
+}
+
+/// The name a recipient's row goes by in a message: `visitor` for a visitor (an X direct
+/// message), else `profile`.
+pub fn recipient_root(visitor: bool) -> &'static str {
+    if visitor { "visitor" } else { "profile" }
 }
 
 /// A template that does not fit its scope, in words for the marketer.
@@ -140,12 +149,14 @@ pub struct Values {
     pub secondary: Option<(String, BTreeMap<String, Value>)>,
     pub enrichment: BTreeMap<String, Value>,
     pub context: BTreeMap<String, String>,
+    /// The recipient is a visitor: [`Self::profile`] is its row, as `visitor`.
+    pub visitor: bool,
 }
 
 impl Values {
     fn to_value(&self) -> Value {
         let mut root: BTreeMap<String, Value> = BTreeMap::new();
-        root.insert("profile".into(), Value::from(self.profile.clone()));
+        root.insert(recipient_root(self.visitor).into(), Value::from(self.profile.clone()));
         root.insert("enrichment".into(), Value::from(self.enrichment.clone()));
         root.insert("context".into(), Value::from(self.context.clone()));
         if let Some((entity, row)) = &self.secondary {
@@ -170,6 +181,11 @@ fn unknown(name: &str, scope: &Scope) -> Option<TemplateProblem> {
         Some(a) => problem(format!("{head} has no {a}; it has {}", list.join(", "))),
     };
     match head {
+        "visitor" if scope.visitor => check_in("visitor's columns", &scope.profile),
+        "profile" if scope.visitor => {
+            problem("a direct message goes to a visitor: use visitor.<column> (visitor.username)".into())
+        }
+        "visitor" => problem("visitor.<column> is for X direct messages, which go to visitors".into()),
         "profile" => check_in("profile's columns", &scope.profile),
         "enrichment" => check_in("enrichment columns", &scope.enrichment),
         "context" if !scope.context => problem("context values exist only in API-triggered campaigns".into()),
@@ -278,6 +294,8 @@ pub fn sms_size(text: &str) -> SmsSize {
 
 /// The longest X post, as X counts it ([`x_length`]).
 pub const X_MAX_LENGTH: usize = 280;
+/// The characters an X direct message can have.
+pub const X_DM_MAX_LENGTH: usize = 10_000;
 
 /// What a link counts for in a post, whatever its length (X shortens it).
 const X_URL_LENGTH: usize = 23;
@@ -326,6 +344,7 @@ mod tests {
             secondary: Some(("bookings".into(), vec!["hotel_name".into()])),
             enrichment: vec!["total_spent".into()],
             context: false,
+            visitor: false,
         }
     }
 

@@ -15,6 +15,8 @@ mod custom;
 mod support;
 #[path = "sms/twilio.rs"]
 mod twilio;
+#[path = "x/messages.rs"]
+mod x_messages;
 #[path = "x/service.rs"]
 mod x_service;
 #[path = "x/sync.rs"]

@@ -19,12 +19,15 @@ pub struct CompileOptions {
     /// The files Reconciliation activities read, by path: read by the caller
     /// ([`CompileOptions::with_files`]), never by the compiler.
     pub files: BTreeMap<String, FileFacts>,
+    /// The X service an X direct message that names none sends through (the X channel's
+    /// default credential), by name: its visitors are those the message can reach.
+    pub default_x_service: Option<String>,
 }
 
 impl CompileOptions {
     /// Options with no saved audience.
     pub fn new(dialect: Dialect, now: jiff::Timestamp, data_version: i64) -> Self {
-        Self { dialect, now, data_version, audiences: Vec::new(), files: BTreeMap::new() }
+        Self { dialect, now, data_version, audiences: Vec::new(), files: BTreeMap::new(), default_x_service: None }
     }
 
     /// These options with the facts of the files `canvas` reconciles (read now).

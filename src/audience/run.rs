@@ -60,6 +60,8 @@ pub fn exclusion_label(code: &str) -> &str {
         "not_opted_in" => "not opted in",
         "no_profile" => "no profile",
         "frequency_cap" => "at the frequency cap",
+        "not_following" => "no longer following",
+        "other_service" => "following another X service",
         other => other,
     }
 }

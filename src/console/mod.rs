@@ -324,7 +324,14 @@ impl Console {
         let audiences = store::audiences::list(&conn)?;
         let now = self.now();
         let now = jiff::Timestamp::from_second(now.as_second().div_euclid(60) * 60).unwrap_or(now);
-        Ok((model, CompileOptions { audiences, ..CompileOptions::new(dialect, now, data_version) }.with_files(canvas)))
+        let credentials = store::credentials::list(&conn)?;
+        let default_x_service =
+            crate::model::default_credential(&credentials, crate::model::Channel::X).map(|c| c.name.clone());
+        Ok((
+            model,
+            CompileOptions { audiences, default_x_service, ..CompileOptions::new(dialect, now, data_version) }
+                .with_files(canvas),
+        ))
     }
 
     pub fn credentials(&self) -> Result<Vec<Credential>, ConsoleError> {

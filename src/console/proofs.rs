@@ -53,7 +53,11 @@ impl Console {
             .ok()
             .and_then(|run| run.sends.into_iter().find(|s| s.activity == activity))
             .ok_or_else(|| refused("fix the problems of the canvas first"))?;
-        let profile = audience::profile_entity(&model)
+        // An X post has no recipient; an X direct message goes to a visitor.
+        let post = *channel == crate::model::Channel::X;
+        let visitor = *channel == crate::model::Channel::XDm;
+        let profile = model
+            .recipient_entity(*channel)
             .and_then(|p| model.entity(p))
             .ok_or_else(|| refused("no profile entity"))?;
         let guard = self.counter.session.lock().unwrap_or_else(|p| p.into_inner());
@@ -61,20 +65,22 @@ impl Console {
             return Err(refused("count the canvas first"));
         };
         let total = session.transition_count(&t.id).unwrap_or(0);
-        if total == 0 {
+        if total == 0 && !post {
             return Err(refused("nobody reaches this activity at the last count"));
         }
-        let index = index.min(total - 1);
+        let index = index.min(total.saturating_sub(1));
         let (columns, rows) = session.rows_page(&t.id, index, 1)?;
-        let row = rows.first().ok_or_else(|| refused("the recipient is gone: count again"))?;
-        let value_of = |name: &str| columns.iter().position(|c| c == name).and_then(|i| row.get(i));
-        let Some(rusqlite::types::Value::Integer(key)) = value_of("key") else {
-            return Err(refused("the row has no key"));
+        let row = rows.first().filter(|_| !post);
+        let value_of = |name: &str| columns.iter().position(|c| c == name).and_then(|i| row?.get(i));
+        let key = match value_of("key") {
+            Some(rusqlite::types::Value::Integer(key)) => *key,
+            _ if post => 0,
+            _ => return Err(refused("the recipient is gone: count again")),
         };
         let conn = session.connection();
         let dimension = model.entity(&send.dimension).ok_or_else(|| refused("unknown entity"))?;
-        let profile_key = if dimension.name == profile.name {
-            *key
+        let profile_key = if dimension.name == profile.name || post {
+            key
         } else {
             let fk = model
                 .links
@@ -82,19 +88,19 @@ impl Console {
                 .find(|l| l.child == dimension.name && l.parent == profile.name)
                 .map(|l| l.foreign_key.clone())
                 .ok_or_else(|| refused("this population is not linked to profiles"))?;
-            let row = crate::delivery::entity_row(conn, dimension, *key).map_err(refused)?;
+            let row = crate::delivery::entity_row(conn, dimension, key).map_err(refused)?;
             row.get(&fk).and_then(|v| v.as_i64()).ok_or_else(|| refused("the row has no profile"))?
         };
-        let mut values = crate::personalize::Values {
-            profile: crate::delivery::entity_row(conn, profile, profile_key).map_err(refused)?,
-            ..Default::default()
-        };
-        let secondary = *per == crate::model::Recipient::SecondaryEntity && dimension.name != profile.name;
+        let mut values = crate::personalize::Values { visitor, ..Default::default() };
+        if !post {
+            values.profile = crate::delivery::entity_row(conn, profile, profile_key).map_err(refused)?;
+        }
+        let secondary = *per == crate::model::Recipient::SecondaryEntity && dimension.name != profile.name && !post;
         if secondary {
             values.secondary =
-                Some((dimension.name.clone(), crate::delivery::entity_row(conn, dimension, *key).map_err(refused)?));
+                Some((dimension.name.clone(), crate::delivery::entity_row(conn, dimension, key).map_err(refused)?));
         }
-        for c in &send.columns {
+        for c in send.columns.iter().filter(|_| !post) {
             let v = match value_of(c) {
                 Some(rusqlite::types::Value::Integer(x)) => minijinja::Value::from(*x),
                 Some(rusqlite::types::Value::Real(x)) => minijinja::Value::from(*x),
@@ -104,25 +110,22 @@ impl Console {
             values.enrichment.insert(c.clone(), v);
         }
         let columns_of = |e: &crate::model::Entity| e.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
-        let scope = crate::personalize::Scope {
-            profile: columns_of(profile),
-            secondary: secondary.then(|| (dimension.name.clone(), columns_of(dimension))),
-            enrichment: send.columns.clone(),
-            context: false,
+        let scope = if post {
+            crate::personalize::Scope::default()
+        } else {
+            crate::personalize::Scope {
+                profile: columns_of(profile),
+                secondary: secondary.then(|| (dimension.name.clone(), columns_of(dimension))),
+                enrichment: send.columns.clone(),
+                context: false,
+                visitor,
+            }
         };
         let templates = crate::delivery::templates(message, &scope, *channel)?;
         let crate::delivery::Rendered { subject, text, html, fields, .. } =
             templates.render(&values).map_err(refused)?;
-        let address = audience::address_namespace(*channel)
-            .and_then(|ns| model.identity_namespaces.iter().find(|n| n.name == ns))
-            .and_then(|n| values.profile.get(&n.column))
-            .filter(|v| !v.is_none() && !v.to_string().trim().is_empty())
-            .map_or_else(|| "no address: excluded when sent".to_owned(), ToString::to_string);
-        let recipient = if secondary {
-            format!("profile {profile_key}, {} {key}", dimension.name)
-        } else {
-            format!("profile {profile_key}")
-        };
+        let (recipient, address) =
+            described(&model, *channel, &values, (profile_key, key), secondary.then_some(dimension));
         Ok(MessagePreview { index, total, recipient, profile_key, address, subject, text, html, fields })
     }
 
@@ -225,5 +228,36 @@ impl Console {
                 vec![CanvasEvent::MessagePreview { campaign_id, activity, index, result }.into()]
             }
         }
+    }
+}
+
+/// Who a preview's message goes to, and at which address, in words: a post's account, a
+/// visitor's @username, a profile's address for the channel.
+fn described(
+    model: &crate::model::DataModel,
+    channel: crate::model::Channel,
+    values: &crate::personalize::Values,
+    (profile_key, key): (i64, i64),
+    secondary: Option<&crate::model::Entity>,
+) -> (String, String) {
+    use crate::model::Channel;
+    let value = |column: &str| {
+        values.profile.get(column).filter(|v| !v.is_none() && !v.to_string().trim().is_empty()).map(ToString::to_string)
+    };
+    match (channel, secondary) {
+        (Channel::X, _) => {
+            ("nobody in particular (a post)".to_owned(), "the service's account: one post for the whole run".to_owned())
+        }
+        (Channel::XDm, _) => (
+            format!("visitor {profile_key}"),
+            value("username").map_or_else(|| "no X account: excluded when sent".to_owned(), |u| format!("@{u}")),
+        ),
+        (_, d) => (
+            d.map_or_else(|| format!("profile {profile_key}"), |d| format!("profile {profile_key}, {} {key}", d.name)),
+            audience::address_namespace(channel)
+                .and_then(|ns| model.identity_namespaces.iter().find(|n| n.name == ns))
+                .and_then(|n| value(&n.column))
+                .unwrap_or_else(|| "no address: excluded when sent".to_owned()),
+        ),
     }
 }

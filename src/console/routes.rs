@@ -138,14 +138,6 @@ impl Console {
         if let Some(sender) = sender {
             settings.use_sender(sender);
         }
-        if settings.kind() == ProviderKind::XApi {
-            // An X activity sends one message per recipient; through an account, that would
-            // be as many posts. It posts once per run when the X post activity comes.
-            return Err(ConsoleError::CannotRun(format!(
-                "an X activity cannot post through the X service \u{201c}{}\u{201d} yet: it would post once per recipient; choose the Sandbox on the activity",
-                chosen.map_or("", |c| c.name.as_str())
-            )));
-        }
         let refused = |why: String| {
             ConsoleError::CannotRun(format!(
                 "the {} credential \u{201c}{}\u{201d} cannot send: {why}",
@@ -170,7 +162,11 @@ impl Console {
         };
         let (provider, default_in_flight) =
             self.build_provider(&settings, &secrets).map_err(|e| refused(e.to_string()))?;
-        let pace = Pace::of(settings.pace(), default_in_flight);
+        let mut pace = Pace::of(settings.pace(), default_in_flight);
+        if let (Channel::XDm, ProviderSettings::XApi(x)) = (channel, &settings) {
+            // X's limits on direct messages: one at a time, evenly spaced.
+            pace = Pace { rate_per_second: Some(1.0 / x.dm_interval()), max_in_flight: 1 };
+        }
         let key = format!("{}:{}", channel.as_str(), chosen.map_or(0, |c| c.id));
         let mut throttles = self.throttles.lock().unwrap_or_else(|p| p.into_inner());
         let throttle = match throttles.get(&key) {

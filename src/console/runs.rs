@@ -131,6 +131,21 @@ impl Console {
         )))
     }
 
+    /// Refuses a run whose channel activities cannot send (a credential gone, settings that
+    /// cannot work), before anything is written.
+    fn check_routes(&self, canvas: &Canvas, run: &audience::CompiledRun) -> Result<(), ConsoleError> {
+        for send in &run.sends {
+            let Some(a) = canvas.activity(&send.activity) else { continue };
+            let crate::model::ActivityKind::Channel { channel, credential, configuration, .. } = &a.kind else {
+                continue;
+            };
+            let (choice, configuration) =
+                self.activity_route(*channel, credential.as_deref(), configuration.as_deref())?;
+            self.provider_for(*channel, choice, configuration.as_ref().and_then(|c| c.sender()))?;
+        }
+        Ok(())
+    }
+
     /// Counts the canvas in run mode and writes a delivery with its ledger for each channel
     /// activity (each in one transaction: a crash leaves all of it or none). Returns their ids.
     fn prepare_deliveries(
@@ -144,21 +159,12 @@ impl Console {
         let (_, options) = self.compile_options(Dialect::Sqlite, canvas)?;
         let run = audience::compile_with(canvas, model, &options)?;
         // Everything a send needs is checked before anything is written.
-        let profile = audience::profile_entity(model)
-            .and_then(|p| model.entity(p))
-            .ok_or_else(|| ConsoleError::CannotRun("the data model names no profile entity".into()))?;
+        let profiles = audience::profile_entity(model).and_then(|p| model.entity(p));
+        let no_profiles = || ConsoleError::CannotRun("the data model names no profile entity".into());
         if let Some(p) = audience::message_problems(canvas).into_iter().next() {
             return Err(ConsoleError::CannotRun(p.to_string()));
         }
-        for send in &run.sends {
-            let Some(a) = canvas.activity(&send.activity) else { continue };
-            let crate::model::ActivityKind::Channel { channel, credential, configuration, .. } = &a.kind else {
-                continue;
-            };
-            let (choice, configuration) =
-                self.activity_route(*channel, credential.as_deref(), configuration.as_deref())?;
-            self.provider_for(*channel, choice, configuration.as_ref().and_then(|c| c.sender()))?;
-        }
+        self.check_routes(canvas, &run)?;
         let credentials = self.credentials()?;
         let conn = self.workspace.connect()?;
         store::counting_once(&conn)?;
@@ -190,9 +196,21 @@ impl Console {
                     .map_err(|e| ConsoleError::CannotRun(e.to_string()))?
                     .map(|c| c.id),
             };
+            let message_json =
+                serde_json::to_string(message).map_err(|source| ConsoleError::Json { what: "the message", source })?;
+            let id = ledger::create(&tx, campaign.id, &a.id, channel.as_str(), &message_json, self.now())?;
+            let service = credential_id.and_then(|cid| credentials.iter().find(|c| c.id == cid));
+            if *channel == Channel::X {
+                write_post(&tx, id, credential_id, service, self.now())?;
+                ids.push(id);
+                continue;
+            }
             let dimension = model
                 .entity(&send.dimension)
                 .ok_or_else(|| ConsoleError::CannotRun(format!("the data model has no entity {}", send.dimension)))?;
+            // Who messages go to: the profiles, or the visitors (an X direct message).
+            let visitors = *channel == Channel::XDm;
+            let profile = if visitors { dimension } else { profiles.ok_or_else(no_profiles)? };
             let profile_fk = if dimension.name == profile.name {
                 None
             } else {
@@ -210,7 +228,7 @@ impl Console {
                     .map(|n| n.column.as_str())
             });
             let opt_in_name = format!("{}_opt_in", channel.as_str());
-            let opt_in = profile.column(&opt_in_name).map(|c| c.name.as_str());
+            let opt_in = profile.column(&opt_in_name).map(|c| c.name.as_str()).filter(|_| !visitors);
             let source = ledger::LedgerSource {
                 table: &send.table,
                 dimension: &dimension.name,
@@ -219,15 +237,14 @@ impl Console {
                 profile_key: &profile.primary_key,
                 profile_fk,
                 per_row: *per == crate::model::Recipient::SecondaryEntity && profile_fk.is_some(),
-                address,
+                address: if visitors { Some("external_id") } else { address },
                 address_kind: ledger::AddressKind::of(*channel),
                 opt_in,
                 columns: &send.columns,
-                frequency_cap,
+                // The cap counts messages by profile; direct messages have the service's pace.
+                frequency_cap: frequency_cap.filter(|_| !visitors),
+                visitors: visitors.then(|| service.map(|c| c.name.as_str()).or(options.default_x_service.as_deref())),
             };
-            let message_json =
-                serde_json::to_string(message).map_err(|source| ConsoleError::Json { what: "the message", source })?;
-            let id = ledger::create(&tx, campaign.id, &a.id, channel.as_str(), &message_json, self.now())?;
             // Short links point at the server's public URL as it is when the run starts, kept with
             // the delivery: a message made again (a resumed run, a lookup) is the same text.
             let short_links = match configuration.as_ref().filter(|c| c.shorten_links) {
@@ -293,7 +310,7 @@ impl Console {
         // What the recipients carry: the compiled run says which entity and columns arrive.
         let (_, options) = self.compile_options(Dialect::Sqlite, canvas)?;
         let send = audience::compile_with(canvas, model, &options)?.sends.into_iter().find(|s| s.activity == activity);
-        let profile = audience::profile_entity(model).unwrap_or_default().to_owned();
+        let profile = model.recipient_entity(*channel).unwrap_or_default().to_owned();
         let recipients = crate::delivery::Recipients {
             model,
             secondary: send
@@ -303,6 +320,7 @@ impl Console {
             enrichment: send.map(|s| s.columns).unwrap_or_default(),
             profile,
             profile_values: provider.capabilities().profile_values,
+            visitor: *channel == Channel::XDm,
         };
         let sender = crate::delivery::Sender {
             channel: *channel,
@@ -496,4 +514,21 @@ impl Console {
             }),
         }
     }
+}
+
+/// An X post's delivery: one row, the post on the service's account (one per run, whoever the
+/// population).
+fn write_post(
+    tx: &rusqlite::Transaction<'_>,
+    id: i64,
+    credential_id: Option<i64>,
+    service: Option<&crate::model::Credential>,
+    now: jiff::Timestamp,
+) -> Result<(), ConsoleError> {
+    let account = service
+        .and_then(crate::channels::x::service)
+        .map_or_else(|| "the built-in Sandbox".to_owned(), |s| format!("@{}", s.handle));
+    store::deliveries::set_credential(tx, id, credential_id, None, None)?;
+    store::deliveries::single_post(tx, id, &account, now)?;
+    Ok(())
 }

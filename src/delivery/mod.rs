@@ -116,6 +116,24 @@ pub struct Recipients<'a> {
     pub enrichment: Vec<String>,
     /// The provider writes the profile's values itself: each message carries its row.
     pub profile_values: bool,
+    /// The recipients are visitors (`profile` is their entity): their row is `visitor`.
+    pub visitor: bool,
+}
+
+impl Recipients<'_> {
+    /// What their messages may use.
+    fn scope(&self) -> Scope {
+        let columns = |e: &str| -> Vec<String> {
+            self.model.entity(e).map(|e| e.columns.iter().map(|c| c.name.clone()).collect()).unwrap_or_default()
+        };
+        Scope {
+            profile: columns(&self.profile),
+            secondary: self.secondary.as_ref().map(|s| (s.clone(), columns(s))),
+            enrichment: self.enrichment.clone(),
+            context: false,
+            visitor: self.visitor,
+        }
+    }
 }
 
 /// The compiled templates of a message.
@@ -229,16 +247,7 @@ pub fn send(
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Progress, DeliveryError> {
     let model = recipients.model;
-    let columns = |e: &str| -> Vec<String> {
-        model.entity(e).map(|e| e.columns.iter().map(|c| c.name.clone()).collect()).unwrap_or_default()
-    };
-    let scope = Scope {
-        profile: columns(&recipients.profile),
-        secondary: recipients.secondary.as_ref().map(|s| (s.clone(), columns(s))),
-        enrichment: recipients.enrichment.clone(),
-        context: false,
-    };
-    let templates = templates(message, &scope, sender.channel)?;
+    let templates = templates(message, &recipients.scope(), sender.channel)?;
     let campaign = deliveries::campaign_of(conn, delivery)?;
     let row_of = |entity: &str| -> Result<String, DeliveryError> {
         let e = model.entity(entity).ok_or_else(|| DeliveryError::Message(format!("no entity {entity}")))?;
@@ -542,7 +551,10 @@ fn render(
     secondary_sql: Option<&str>,
     recipients: &Recipients<'_>,
 ) -> Result<Rendered, RowError> {
-    let mut values = Values { profile: read_row(conn, profile_sql, &row.recipient_key)?, ..Values::default() };
+    // A row for nobody in particular (an X post) has no values.
+    let profile =
+        if row.recipient_key.is_empty() { BTreeMap::new() } else { read_row(conn, profile_sql, &row.recipient_key)? };
+    let mut values = Values { profile, visitor: recipients.visitor, ..Values::default() };
     if let (Some(sql), Some(entity)) = (secondary_sql, recipients.secondary.as_ref())
         && !row.secondary_key.is_empty()
     {

@@ -226,6 +226,7 @@ impl ActivityKind {
                 Channel::DirectMail => "Direct mail",
                 Channel::X => "X post",
                 Channel::Webhook => "Webhook",
+                Channel::XDm => "X direct message",
             },
         }
     }

@@ -11,11 +11,16 @@ pub enum Channel {
     Sms,
     Push,
     DirectMail,
+    /// An X post: one per run, on the service's account.
     X,
     Webhook,
+    /// An X direct message to each visitor, through the X service they follow (its
+    /// credentials are the X channel's).
+    XDm,
 }
 
 impl Channel {
+    /// The channels credentials are kept for (an X direct message sends with an X service).
     pub const ALL: [Self; 6] = [Self::Email, Self::Sms, Self::Push, Self::DirectMail, Self::X, Self::Webhook];
 
     pub fn as_str(self) -> &'static str {
@@ -26,11 +31,20 @@ impl Channel {
             Self::DirectMail => "direct_mail",
             Self::X => "x",
             Self::Webhook => "webhook",
+            Self::XDm => "x_dm",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s)
+        Self::ALL.into_iter().chain([Self::XDm]).find(|c| c.as_str() == s)
+    }
+
+    /// The channel whose credentials it sends with (an X direct message: the X services).
+    pub fn credential_channel(self) -> Self {
+        match self {
+            Self::XDm => Self::X,
+            other => other,
+        }
     }
 
     pub fn label(self) -> &'static str {
@@ -41,6 +55,7 @@ impl Channel {
             Self::DirectMail => "Direct mail",
             Self::X => "X (Twitter)",
             Self::Webhook => "Webhook",
+            Self::XDm => "X direct message",
         }
     }
 }
@@ -155,6 +170,7 @@ impl Credential {
 /// The credential a channel sends with when an activity names none: the one the user made
 /// the default (the first one added is, until another is chosen), else the oldest.
 pub fn default_credential(credentials: &[Credential], channel: Channel) -> Option<&Credential> {
+    let channel = channel.credential_channel();
     let of_channel = || credentials.iter().filter(|c| c.channel == channel);
     of_channel().find(|c| c.is_default).or_else(|| of_channel().min_by_key(|c| c.id))
 }
@@ -178,9 +194,9 @@ pub fn credential_for<'c>(
     match name.map(str::trim).filter(|n| !n.is_empty()) {
         Some(name) => credentials
             .iter()
-            .find(|c| c.channel == channel && c.name.eq_ignore_ascii_case(name))
+            .find(|c| c.channel == channel.credential_channel() && c.name.eq_ignore_ascii_case(name))
             .map(Some)
-            .ok_or_else(|| NoSuchCredential { channel, name: name.to_owned() }),
+            .ok_or_else(|| NoSuchCredential { channel: channel.credential_channel(), name: name.to_owned() }),
         None => Ok(default_credential(credentials, channel)),
     }
 }

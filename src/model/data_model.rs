@@ -126,9 +126,22 @@ pub struct DataModel {
     pub identity_namespaces: Vec<IdentityNamespace>,
 }
 
+/// The entity the followers of the X services are kept in (made by their first
+/// synchronization): what an X direct message goes to.
+pub const VISITORS: &str = "visitors";
+
 impl DataModel {
     pub fn entity(&self, name: &str) -> Option<&Entity> {
         self.entities.iter().find(|e| e.name == name)
+    }
+
+    /// The entity `channel`'s messages go to: the visitors for an X direct message, else the
+    /// profiles.
+    pub fn recipient_entity(&self, channel: super::Channel) -> Option<&str> {
+        match channel {
+            super::Channel::XDm => self.entity(VISITORS).map(|e| e.name.as_str()),
+            _ => self.profile_entity(),
+        }
     }
 
     /// The entity messages are addressed to: the one the identity namespaces point at.

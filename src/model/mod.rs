@@ -22,7 +22,7 @@ pub use channel::{
 };
 pub use data_model::{
     Cell, Column, ColumnLook, ColumnType, DataModel, DataOverview, Entity, EntityOverview, IdentityNamespace,
-    IndexSpec, Link,
+    IndexSpec, Link, VISITORS,
 };
 pub use settings::ProviderSettings;
 

@@ -241,11 +241,32 @@ pub struct XService {
     pub base_url: String,
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
     pub timeout_seconds: Option<f64>,
+    /// Seconds between two direct messages (empty: 2).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
+    pub dm_seconds_between: Option<f64>,
+    /// Direct messages in 24 hours, at most (empty: 1,000); more wait for the next day.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
+    pub dm_per_day: Option<f64>,
     #[serde(flatten)]
     pub pace: Pace,
 }
 
+/// Seconds between two direct messages of an X service unless it says.
+pub const DM_SECONDS_BETWEEN: f64 = 2.0;
+/// Direct messages of an X service in 24 hours unless it says.
+pub const DM_PER_DAY: u32 = 1000;
+
 impl XService {
+    /// Seconds between two direct messages.
+    pub fn dm_interval(&self) -> f64 {
+        self.dm_seconds_between.filter(|s| s.is_finite() && *s > 0.0).unwrap_or(DM_SECONDS_BETWEEN)
+    }
+
+    /// Direct messages in 24 hours, at most.
+    pub fn dm_day_limit(&self) -> u32 {
+        self.dm_per_day.filter(|n| n.is_finite() && *n >= 1.0).map_or(DM_PER_DAY, |n| n as u32)
+    }
+
     /// The handle as typed, without a leading @ and spaces.
     pub fn handle(&self) -> &str {
         self.internal_name.trim().trim_start_matches('@')

@@ -98,7 +98,7 @@ pub struct StoredSend {
 
 pub use crate::model::address::{AddressKind, VALID_ADDRESS_FUNCTION, valid_address};
 
-pub use super::ledger_fill::{LedgerSource, fill_ledger, mark_proof};
+pub use super::ledger_fill::{LedgerSource, fill_ledger, mark_proof, single_post};
 
 /// A ledger row claimed for sending.
 #[derive(Clone, Debug, PartialEq)]

@@ -30,6 +30,10 @@ pub struct LedgerSource<'a> {
     /// At most this many messages per profile in 24 hours, counting earlier deliveries (not
     /// proofs); a profile at the cap is excluded.
     pub frequency_cap: Option<u32>,
+    /// The recipients are visitors (an X direct message; `profile` is their entity), sent to
+    /// through the X service named here: those no longer following it, or following another
+    /// service, are excluded.
+    pub visitors: Option<Option<&'a str>>,
 }
 
 /// Makes [`valid_address`] callable from the ledger's SQL as `cc_valid_address(kind, address)`.
@@ -43,6 +47,22 @@ fn register_address_check(conn: &Connection) -> Result<()> {
             let kind = AddressKind::parse(ctx.get_raw(0).as_str().unwrap_or(""));
             Ok(valid_address(kind, ctx.get_raw(1).as_str().unwrap_or("")))
         },
+    )?;
+    Ok(())
+}
+
+/// Makes `delivery` an X post: one queued row, the post on the service's account `account`
+/// (one per run, whoever the population).
+pub fn single_post(tx: &Transaction<'_>, delivery: i64, account: &str, now: jiff::Timestamp) -> Result<()> {
+    tx.execute(
+        "INSERT INTO cc_ledger (delivery_id, idempotency_key, recipient_key, secondary_key, address, status, vars_json,
+                                updated_at)
+         VALUES (?1, ?1 || ':post', '', '', ?2, 'queued', '{}', ?3)",
+        params![delivery, account, ts(now)],
+    )?;
+    tx.execute(
+        "UPDATE cc_deliveries SET status = ?2, started_at = ?3 WHERE id = ?1",
+        params![delivery, delivery_status::SENDING, ts(now)],
     )?;
     Ok(())
 }
@@ -80,18 +100,7 @@ pub fn fill_ledger(tx: &Transaction<'_>, delivery: i64, s: &LedgerSource<'_>, no
         Some(c) => format!("COALESCE(TRIM(CAST(p.{} AS TEXT)), '')", quote_ident(c)?),
         None => "''".to_owned(),
     };
-    let opted_in = match s.opt_in {
-        Some(c) => format!("COALESCE(p.{}, 0) = 1", quote_ident(c)?),
-        None => "1".to_owned(),
-    };
-    let needs_address = if s.address.is_some() { format!("TRIM({address}) = ''") } else { "0".to_owned() };
-    let invalid = match s.address_kind {
-        Some(kind) => {
-            register_address_check(tx)?;
-            format!("NOT cc_valid_address('{}', {address})", kind.as_str())
-        }
-        None => "0".to_owned(),
-    };
+    let reasons = exclusions(tx, s, &address, delivery, now)?;
     let vars = if s.columns.is_empty() {
         "'{}'".to_owned()
     } else {
@@ -104,30 +113,27 @@ pub fn fill_ledger(tx: &Transaction<'_>, delivery: i64, s: &LedgerSource<'_>, no
         format!("json_object({pairs})")
     };
     let (from, secondary) = rows_of(s)?;
-    let capped = capped_condition(tx, s, delivery, now)?;
+    let (status, code, message) = if reasons.is_empty() {
+        (format!("'{}'", status::QUEUED), "NULL".to_owned(), "NULL".to_owned())
+    } else {
+        let case = |then: &dyn Fn(&(String, &str, String)) -> String| {
+            let whens: String = reasons.iter().map(|r| format!(" WHEN {} THEN {}", r.0, then(r))).collect();
+            format!("CASE{whens} END")
+        };
+        let any = reasons.iter().map(|r| format!("({})", r.0)).collect::<Vec<_>>().join(" OR ");
+        (
+            format!("CASE WHEN {any} THEN '{}' ELSE '{}' END", status::EXCLUDED, status::QUEUED),
+            case(&|r| format!("'{}'", r.1)),
+            case(&|r| r.2.clone()),
+        )
+    };
     let sql = format!(
         "INSERT INTO cc_ledger (delivery_id, idempotency_key, recipient_key, secondary_key, address, status, \
                                 error_code, error_message, vars_json, updated_at)
          SELECT ?1, ?1 || ':' || p.{pk} || ':' || {secondary}, CAST(p.{pk} AS TEXT), {secondary}, {address},
-                CASE WHEN {needs_address} OR {invalid} OR NOT ({opted_in}) OR {capped} THEN '{excluded}'
-                     ELSE '{queued}' END,
-                CASE WHEN {needs_address} THEN 'no_address' WHEN {invalid} THEN 'invalid_address'
-                     WHEN NOT ({opted_in}) THEN 'not_opted_in' WHEN {capped} THEN 'frequency_cap' END,
-                CASE WHEN {needs_address} THEN 'the profile has no address for this channel'
-                     WHEN {invalid} THEN 'the address is not a valid ' || {what}
-                     WHEN NOT ({opted_in}) THEN 'the profile has not opted in to this channel'
-                     WHEN {capped} THEN 'the profile already has {cap} messages in the last 24 hours (the workspace''s cap)'
-                END,
-                {vars}, ?2
+                {status}, {code}, {message}, {vars}, ?2
          FROM {from}
          ORDER BY p.{pk}, w.key",
-        excluded = status::EXCLUDED,
-        queued = status::QUEUED,
-        cap = s.frequency_cap.unwrap_or(0),
-        what = match s.address_kind {
-            Some(AddressKind::Phone) => "'phone number (E.164, as +33612345678)'",
-            _ => "'email address'",
-        },
     );
     let n = tx.execute(&sql, params![delivery, ts(now)])?;
     if s.frequency_cap.is_some() {
@@ -138,6 +144,72 @@ pub fn fill_ledger(tx: &Transaction<'_>, delivery: i64, s: &LedgerSource<'_>, no
         params![delivery, delivery_status::SENDING, ts(now)],
     )?;
     Ok(n as u64)
+}
+
+/// Why a recipient is excluded, in the order the counts give them: (condition on `p`, code,
+/// the message as SQL).
+fn exclusions(
+    tx: &Transaction<'_>,
+    s: &LedgerSource<'_>,
+    address: &str,
+    delivery: i64,
+    now: jiff::Timestamp,
+) -> Result<Vec<(String, &'static str, String)>> {
+    let mut reasons: Vec<(String, &'static str, String)> = Vec::new();
+    let who = if s.visitors.is_some() { "visitor" } else { "profile" };
+    if s.address.is_some() {
+        let what = if s.visitors.is_some() { "no X account id" } else { "no address for this channel" };
+        reasons.push((format!("TRIM({address}) = ''"), "no_address", format!("'the {who} has {what}'")));
+    }
+    if let Some(kind) = s.address_kind {
+        register_address_check(tx)?;
+        let what = match kind {
+            AddressKind::Phone => "phone number (E.164, as +33612345678)",
+            AddressKind::Email => "email address",
+        };
+        reasons.push((
+            format!("NOT cc_valid_address('{}', {address})", kind.as_str()),
+            "invalid_address",
+            format!("'the address is not a valid {what}'"),
+        ));
+    }
+    if let Some(c) = s.opt_in {
+        reasons.push((
+            format!("NOT (COALESCE(p.{}, 0) = 1)", quote_ident(c)?),
+            "not_opted_in",
+            "'the profile has not opted in to this channel'".to_owned(),
+        ));
+    }
+    if let Some(service) = s.visitors {
+        reasons.push((
+            "NOT (COALESCE(p.following, 0) = 1)".to_owned(),
+            "not_following",
+            "'the visitor no longer follows the X service'".to_owned(),
+        ));
+        if let Some(service) = service {
+            let name = service.trim().to_ascii_lowercase().replace('\'', "''");
+            reasons.push((
+                format!("LOWER(COALESCE(TRIM(CAST(p.service AS TEXT)), '')) <> '{name}'"),
+                "other_service",
+                format!(
+                    "'the visitor follows ' || COALESCE(p.service, 'no service') || ', not {}'",
+                    service.replace('\'', "''")
+                ),
+            ));
+        }
+    }
+    let capped = capped_condition(tx, s, delivery, now)?;
+    if s.frequency_cap.is_some() {
+        reasons.push((
+            capped,
+            "frequency_cap",
+            format!(
+                "'the profile already has {} messages in the last 24 hours (the workspace''s cap)'",
+                s.frequency_cap.unwrap_or(0)
+            ),
+        ));
+    }
+    Ok(reasons)
 }
 
 /// Where a ledger's rows come from (`w` the work table's row, `p` its profile) and the

@@ -9,7 +9,7 @@ use super::{Result, StoreError, parse_ts, ts};
 use crate::model::{Column, ColumnType, Entity};
 
 /// The entity (and table) visitors are kept in.
-pub const ENTITY: &str = "visitors";
+pub const ENTITY: &str = crate::model::VISITORS;
 
 /// The columns a search of the visitors looks at, by prefix through their index.
 pub const SEARCHED: [&str; 2] = ["username", "full_name"];

@@ -6,6 +6,11 @@ use campaign_console::model::{Activity, ActivityKind, Canvas, Channel, Message, 
 /// Everyone → one channel activity sending `message`, with `credential` (the channel's default
 /// when `None`).
 pub fn blast(channel: Channel, credential: Option<&str>, message: Message) -> Canvas {
+    blast_over("profiles", channel, credential, message)
+}
+
+/// Every row of `dimension` → one channel activity sending `message`.
+pub fn blast_over(dimension: &str, channel: Channel, credential: Option<&str>, message: Message) -> Canvas {
     let a = |id: &str, kind| Activity { id: id.into(), label: id.into(), kind, position: [0.0, 0.0] };
     Canvas {
         version: campaign_console::model::CANVAS_VERSION,
@@ -13,7 +18,7 @@ pub fn blast(channel: Channel, credential: Option<&str>, message: Message) -> Ca
             a(
                 "everyone",
                 ActivityKind::BuildAudience {
-                    dimension: "profiles".into(),
+                    dimension: dimension.into(),
                     rule: Rule::everyone(),
                     emit_when_empty: false,
                 },

@@ -1,6 +1,7 @@
 //! A fake of the X API v2 on loopback (on [`MockHttp`]): every request's OAuth 1.0a signature
 //! is checked with the account's keys (401 otherwise, as X answers); `GET /2/users/me` tells
-//! whose keys they are; `POST /2/tweets` keeps the post.
+//! whose keys they are; `POST /2/tweets` keeps the post; `POST /2/dm_conversations/with/{id}/messages`
+//! keeps the direct message (to an id of a follower only, as X refuses others).
 
 use std::sync::{Arc, Mutex};
 
@@ -40,6 +41,8 @@ pub struct FakeX {
     pub base: String,
     /// The texts posted, in order.
     pub posts: Arc<Mutex<Vec<String>>>,
+    /// The direct messages sent: (the recipient's id, the text), in order.
+    pub dms: Arc<Mutex<Vec<(String, String)>>>,
     pub followers: Arc<Mutex<Followers>>,
 }
 
@@ -80,14 +83,15 @@ fn json(status: u16, body: serde_json::Value) -> Reply {
 impl FakeX {
     pub fn start() -> Self {
         let posts: Arc<Mutex<Vec<String>>> = Arc::default();
+        let dms: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
         let followers: Arc<Mutex<Followers>> = Arc::new(Mutex::new(Followers::fans(0, 1000)));
-        let (kept, fans) = (Arc::clone(&posts), Arc::clone(&followers));
+        let kept = Kept { posts: Arc::clone(&posts), dms: Arc::clone(&dms), followers: Arc::clone(&followers) };
         let base = Arc::new(Mutex::new(String::new()));
         let at = Arc::clone(&base);
-        let mock = MockHttp::start(move |r, _| answer(r, &at.lock().unwrap(), &kept, &fans));
+        let mock = MockHttp::start(move |r, _| answer(r, &at.lock().unwrap(), &kept));
         let url = mock.url.trim_end_matches("/messages").to_owned();
         *base.lock().unwrap() = url.clone();
-        Self { mock, base: url, posts, followers }
+        Self { mock, base: url, posts, dms, followers }
     }
 
     /// How many requests came with a signature that did not verify.
@@ -102,7 +106,15 @@ fn signed(r: &Received, base: &str) -> bool {
     r.header("authorization").is_some_and(|h| oauth1::verify(&keys(), h, &r.method, &url, &[]))
 }
 
-fn answer(r: &Received, base: &str, posts: &Mutex<Vec<String>>, followers: &Mutex<Followers>) -> Reply {
+/// What the fake keeps and serves.
+struct Kept {
+    posts: Arc<Mutex<Vec<String>>>,
+    dms: Arc<Mutex<Vec<(String, String)>>>,
+    followers: Arc<Mutex<Followers>>,
+}
+
+fn answer(r: &Received, base: &str, kept: &Kept) -> Reply {
+    let (posts, followers) = (&kept.posts, &kept.followers);
     if !signed(r, base) {
         return json(
             401,
@@ -125,6 +137,23 @@ fn answer(r: &Received, base: &str, posts: &Mutex<Vec<String>>, followers: &Mute
             let mut kept = posts.lock().unwrap();
             kept.push(text.clone());
             json(201, serde_json::json!({ "data": { "id": format!("17{:017}", kept.len()), "text": text } }))
+        }
+        ("POST", p) if p.starts_with("/2/dm_conversations/with/") && p.ends_with("/messages") => {
+            let to = p.trim_start_matches("/2/dm_conversations/with/").trim_end_matches("/messages").to_owned();
+            if !followers.lock().unwrap().list.iter().any(|(id, _)| *id == to) {
+                return json(
+                    403,
+                    serde_json::json!({ "title": "Forbidden", "status": 403, "detail": "You cannot send messages to this user." }),
+                );
+            }
+            let body: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
+            let text = body["text"].as_str().unwrap_or_default().to_owned();
+            let mut dms = kept.dms.lock().unwrap();
+            dms.push((to, text));
+            json(
+                201,
+                serde_json::json!({ "data": { "dm_conversation_id": "1-2244994945", "dm_event_id": format!("18{:017}", dms.len()) } }),
+            )
         }
         ("GET", "/2/users/2244994945/followers") => {
             let token = r.path.split("pagination_token=").nth(1).map(|t| t.split('&').next().unwrap_or_default());

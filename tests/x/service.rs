@@ -6,7 +6,7 @@
 use campaign_console::channels::Provider as _;
 use campaign_console::channels::x::{XApi, oauth1};
 use campaign_console::model::settings::XService;
-use campaign_console::model::{Channel, Message, ProviderKind, ProviderSettings};
+use campaign_console::model::{Channel, ProviderKind, ProviderSettings};
 use campaign_console::ui::testing;
 
 use super::support::fake_x::{self, FakeX, HANDLE};
@@ -69,19 +69,4 @@ fn a_post_goes_to_x_signed_with_the_services_keys() {
     let stale = XApi::new(&s, other, 1).unwrap();
     let e = runtime.block_on(stale.verify()).unwrap_err();
     assert!(e.to_string().starts_with("credentials_rejected"), "{e}");
-}
-
-#[test]
-fn a_campaigns_x_activity_does_not_post_once_per_recipient_through_an_account() {
-    let dir = tempfile::tempdir().unwrap();
-    let console = testing::console(dir.path()).unwrap();
-    console.generate_demo(20, 2, false, &mut |_| true).unwrap();
-    let fake = FakeX::start();
-    console.add_credential_with(Channel::X, "Brand", service(&fake, HANDLE), &fake_x::slots(&fake_x::keys())).unwrap();
-    let c = console.create_campaign("Posts", campaign_console::model::CampaignKind::Orchestrated).unwrap();
-    let message = Message { text: "New routes this summer".into(), ..Message::default() };
-    console.save_canvas(c.id, &super::support::blast(Channel::X, Some("Brand"), message)).unwrap();
-    let e = console.run_campaign("Posts", false, None, &mut |_, _| {}, &|| false).unwrap_err();
-    assert!(e.to_string().contains("it would post once per recipient"), "{e}");
-    assert!(fake.posts.lock().unwrap().is_empty());
 }

@@ -7,9 +7,10 @@ impl<'a> Compiler<'a> {
     /// A channel activity: who is reachable, and who is excluded and why.
     pub(super) fn channel(&mut self, scope: &Scope<'_, 'a>, out: &mut Statements) -> Result<(), RuleError> {
         let Scope { a, input_flow, input_table, dim, flow_for, .. } = *scope;
-        let ActivityKind::Channel { channel, per, .. } = &a.kind else { return Ok(()) };
+        let ActivityKind::Channel { channel, per, credential, .. } = &a.kind else { return Ok(()) };
         let (Some(entity), Some(w)) = (dim, input_table.as_deref()) else { return Ok(()) };
-        let profile = self.b.entity(profile_entity(self.b.model).unwrap_or_default())?;
+        // Who messages go to: the profiles, or the visitors (X direct messages).
+        let profile = self.b.entity(self.b.model.recipient_entity(*channel).unwrap_or_default())?;
         let flow = flow_for("out");
         // Who a message goes to before exclusions, and (one message per row of another
         // entity) how each row reaches its profile.
@@ -27,7 +28,15 @@ impl<'a> Compiler<'a> {
                 (w.to_owned(), Some((entity, fk)))
             }
         };
-        let reasons = exclusion_reasons(*channel, self.b.model, profile, self.options.dialect);
+        let mut reasons = exclusion_reasons(*channel, self.b.model, profile, self.options.dialect);
+        if *channel == crate::model::Channel::XDm {
+            let service = credential
+                .as_deref()
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .or(self.options.default_x_service.as_deref());
+            reasons.extend(visitor_reasons(service));
+        }
         let mut send = CompiledSend {
             activity: a.id.clone(),
             dimension: entity.name.clone(),
@@ -87,4 +96,24 @@ impl<'a> Compiler<'a> {
         self.sends.push(send);
         Ok(())
     }
+}
+
+/// Why an X direct message cannot reach a visitor (aliased `p`), in the order the ledger
+/// checks them: no X account id, no longer following the service, following another one
+/// (`service`: the name of the service it sends through, as the visitors' `service` holds it;
+/// compared without the case of ASCII letters). Each condition is true or false, never unknown.
+fn visitor_reasons(service: Option<&str>) -> Vec<(&'static str, Expr)> {
+    let text = |column: &str| {
+        let trimmed = Func::cust(Alias::new("TRIM")).arg(col("p", column).cast_as(Alias::new("TEXT")));
+        Expr::from(Func::coalesce([Expr::from(trimmed), Expr::val("")]))
+    };
+    let mut reasons = vec![
+        ("no_address", text("external_id").eq("")),
+        ("not_following", Expr::from(Func::coalesce([col("p", "following"), Expr::val(false)])).not()),
+    ];
+    if let Some(service) = service {
+        reasons
+            .push(("other_service", Expr::from(Func::lower(text("service"))).ne(service.trim().to_ascii_lowercase())));
+    }
+    reasons
 }

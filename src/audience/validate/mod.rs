@@ -272,7 +272,7 @@ pub fn message_problems(canvas: &Canvas) -> Vec<Problem> {
                     problem("message text", needs("a text or HTML part"));
                 }
             }
-            Channel::Sms | Channel::Push | Channel::X if blank(&message.text) => {
+            Channel::Sms | Channel::Push | Channel::X | Channel::XDm if blank(&message.text) => {
                 problem("message text", needs("a text"))
             }
             Channel::Sms if message.text.chars().count() > crate::personalize::SMS_MAX_CHARACTERS => problem(
@@ -289,6 +289,14 @@ pub fn message_problems(canvas: &Canvas) -> Vec<Problem> {
                     "the post is {} characters long as X counts them, before personalization: at most {} can be posted",
                     crate::personalize::x_length(&message.text),
                     crate::personalize::X_MAX_LENGTH
+                ),
+            ),
+            Channel::XDm if message.text.chars().count() > crate::personalize::X_DM_MAX_LENGTH => problem(
+                "message text",
+                format!(
+                    "the direct message has {} characters before personalization: X takes at most {}",
+                    message.text.chars().count(),
+                    crate::personalize::X_DM_MAX_LENGTH
                 ),
             ),
             Channel::DirectMail if message.columns.is_empty() => {

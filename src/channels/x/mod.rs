@@ -72,6 +72,8 @@ pub const ENTRY: Entry = Entry {
         )
         .required(),
         field(ACCESS_TOKEN_SECRET, "Access token secret", FieldKind::Secret, "kept in the keychain only").required(),
+        field("dm_seconds_between", "Seconds between direct messages", FieldKind::Number, "empty: 2, as X allows"),
+        field("dm_per_day", "Direct messages a day", FieldKind::Number, "empty: 1000; more wait for the next day"),
         field("base_url", "API base URL", FieldKind::Text, "empty: https://api.x.com"),
         field("timeout_seconds", "Timeout (s)", FieldKind::Number, "empty: 10"),
     ],
@@ -128,6 +130,12 @@ pub fn problems(s: &settings::XService) -> Vec<(&'static str, String)> {
     if let Err(e) = super::check_number(s.timeout_seconds, "The timeout (s)", 0.1, 300.0) {
         out.push(("timeout_seconds", e.to_string()));
     }
+    if let Err(e) = super::check_number(s.dm_seconds_between, "The seconds between direct messages", 0.1, 3_600.0) {
+        out.push(("dm_seconds_between", e.to_string()));
+    }
+    if let Err(e) = super::check_number(s.dm_per_day, "The direct messages a day", 1.0, 100_000.0) {
+        out.push(("dm_per_day", e.to_string()));
+    }
     out
 }
 
@@ -166,6 +174,12 @@ struct Data<T> {
 #[derive(Deserialize)]
 struct Created {
     id: String,
+}
+
+/// X's answer to a direct message.
+#[derive(Deserialize)]
+struct DmEvent {
+    dm_event_id: String,
 }
 
 /// A page of an account's followers (`GET /2/users/{id}/followers`).
@@ -281,6 +295,26 @@ impl XApi {
         })?;
         Ok(created.data.id)
     }
+
+    /// Sends `text` as a direct message to the account `participant_id` (X's id of a
+    /// visitor); returns the message's id (`dm_event_id`).
+    pub async fn direct_message(&self, participant_id: &str, text: &str) -> Result<String, SendError> {
+        if text.trim().is_empty() {
+            return Err(SendError::permanent("empty", "the message is empty"));
+        }
+        if participant_id.is_empty() || !participant_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(SendError::permanent(
+                "invalid_address",
+                format!("\u{201c}{participant_id}\u{201d} is not the id of an X account"),
+            ));
+        }
+        let url = self.url(&format!("/2/dm_conversations/with/{participant_id}/messages"))?;
+        let answer = self.call(reqwest::Method::POST, url, Some(&serde_json::json!({ "text": text }))).await?;
+        let sent: Data<DmEvent> = serde_json::from_str(&answer).map_err(|e| {
+            SendError::permanent("unreadable_answer", format!("X took the message but its answer is unreadable ({e})"))
+        })?;
+        Ok(sent.data.dm_event_id)
+    }
 }
 
 /// An X service as the follower synchronization and the Visitors screen see it: an X API
@@ -382,8 +416,14 @@ impl Provider for XApi {
         Capabilities::default()
     }
 
+    /// A direct message to the visitor whose X id is the address, else a post.
     fn send<'a>(&'a self, m: &'a Outgoing) -> Answer<'a, String> {
-        Box::pin(async move { self.post(&m.text).await })
+        Box::pin(async move {
+            match m.channel {
+                Channel::XDm => self.direct_message(&m.address, &m.text).await,
+                _ => self.post(&m.text).await,
+            }
+        })
     }
 
     /// Check account: the keys must be those of the account the service names.

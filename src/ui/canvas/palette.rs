@@ -55,7 +55,8 @@ pub const ENTRIES: &[Entry] = &[
     e(Group::Channels, "SMS", "💬", "Send a text message to each recipient."),
     e(Group::Channels, "Push", "🔔", "Send a push notification."),
     e(Group::Channels, "Direct mail", "📮", "Write a file for the printer."),
-    e(Group::Channels, "X post", "🐦", "Post on X."),
+    e(Group::Channels, "X post", "🐦", "Post once on the X service's account (whoever the population)."),
+    e(Group::Channels, "X direct message", "📨", "Send an X direct message to each visitor."),
     e(Group::Channels, "Webhook", "🔗", "Call a web service for each recipient."),
 ];
 
@@ -129,6 +130,7 @@ pub fn new_kind(label: &str, model: &DataModel) -> Option<K> {
         "Push" => channel(Channel::Push),
         "Direct mail" => channel(Channel::DirectMail),
         "X post" => channel(Channel::X),
+        "X direct message" => channel(Channel::XDm),
         "Webhook" => channel(Channel::Webhook),
         _ => return None,
     })

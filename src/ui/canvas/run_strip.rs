@@ -165,6 +165,14 @@ impl CanvasEditor {
                         Ok((_, None)) => "the built-in Sandbox".to_owned(),
                         Err(e) => e.to_string(),
                     };
+                    if *channel == crate::model::Channel::X {
+                        ui.label(format!(
+                            "\u{2022} {} \u{201c}{}\u{201d}: one post on the account, through {with}",
+                            a.kind.label(),
+                            a.label
+                        ));
+                        continue;
+                    }
                     let (reachable, excluded) = self
                         .sends
                         .get(&a.id)

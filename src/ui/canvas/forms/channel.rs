@@ -98,7 +98,7 @@ pub(super) fn message_form(
     let (subject, text, html) = match channel {
         Channel::Email => (Some("Subject"), Some("Text part"), true),
         Channel::Push => (Some("Title"), Some("Text"), false),
-        Channel::Sms | Channel::X => (None, Some("Text"), false),
+        Channel::Sms | Channel::X | Channel::XDm => (None, Some("Text"), false),
         Channel::Webhook => (None, Some("JSON body"), false),
         Channel::DirectMail => (None, None, false),
     };
@@ -165,14 +165,27 @@ pub(super) fn message_form(
         changed |= columns_form(ui, cx, s, id, per, &mut message.columns);
         return changed;
     }
-    // The variables at hand.
+    variables(ui, cx, s, id, channel, per);
+    changed
+}
+
+/// The variables a message can use, listed under it.
+fn variables(ui: &mut Ui, cx: &FormContext<'_>, s: &Surroundings<'_>, id: Id, channel: Channel, per: Recipient) {
     egui::CollapsingHeader::new("Variables").id_salt(id.with("variables")).show(ui, |ui| {
         let model = cx.model;
-        let profile = model.identity_namespaces.first().map(|n| n.entity.clone()).unwrap_or_else(|| "profiles".into());
+        if channel == Channel::X {
+            ui.label(
+                RichText::new("A post is one message on the account, the same for everyone: it uses no variables.")
+                    .small(),
+            );
+            return;
+        }
+        let profile = model.recipient_entity(channel).unwrap_or("profiles").to_owned();
+        let root = crate::personalize::recipient_root(channel == Channel::XDm);
         let mut lines: Vec<String> = Vec::new();
         if let Some(e) = model.entity(&profile) {
             lines.extend(
-                e.columns.iter().filter(|c| !c.hidden).map(|c| format!("{{{{profile.{}}}}}  {}", c.name, c.label)),
+                e.columns.iter().filter(|c| !c.hidden).map(|c| format!("{{{{{root}.{}}}}}  {}", c.name, c.label)),
             );
         }
         if per == Recipient::SecondaryEntity
@@ -188,7 +201,6 @@ pub(super) fn message_form(
             ui.label(RichText::new(l).small().monospace());
         }
     });
-    changed
 }
 
 /// Direct mail: the columns of the extraction file, each a variable of the recipient.
