@@ -37,6 +37,14 @@ pub fn run(console: &Console, args: Args) -> anyhow::Result<()> {
                 p.excluded,
                 p.remaining
             );
+            if let Some(until) = p.waiting_until {
+                eprintln!(
+                    "{} · delivery {}: the day's direct messages are sent; the rest wait until {} (Ctrl+C stops; `run` carries on later)",
+                    c.name,
+                    p.delivery,
+                    super::local(until)
+                );
+            }
         }
     };
     let summary = console.run_campaign(&campaign, again, rate, &mut progress, &|| false)?;

@@ -131,6 +131,22 @@ impl Console {
         )))
     }
 
+    /// The limit of messages a day of a delivery sent through credential `credential_id`: an
+    /// X service's direct messages.
+    fn daily_limit(
+        &self,
+        channel: Channel,
+        credential_id: Option<i64>,
+    ) -> Result<Option<crate::delivery::DailyLimit>, ConsoleError> {
+        let Some(id) = credential_id.filter(|_| channel == Channel::XDm) else { return Ok(None) };
+        Ok(self.credentials()?.into_iter().find(|c| c.id == id).and_then(|c| match &c.settings {
+            ProviderSettings::XApi(x) => {
+                Some(crate::delivery::DailyLimit { credential_id: id, per_day: x.dm_day_limit() })
+            }
+            _ => None,
+        }))
+    }
+
     /// Refuses a run whose channel activities cannot send (a credential gone, settings that
     /// cannot work), before anything is written.
     fn check_routes(&self, canvas: &Canvas, run: &audience::CompiledRun) -> Result<(), ConsoleError> {
@@ -329,6 +345,7 @@ impl Console {
             options: send_options,
             runtime: self.runtime.handle(),
             short_links: short_links_base,
+            daily: self.daily_limit(*channel, credential_id)?,
         };
         Ok(crate::delivery::send(
             &mut conn,

@@ -231,6 +231,28 @@ pub struct Sender<'a> {
     /// SMS sent with a configuration that shortens links: the server's public URL the short
     /// links point at.
     pub short_links: Option<String>,
+    /// At most this many messages of the channel through the credential in any 24 hours
+    /// (X direct messages); the rest wait.
+    pub daily: Option<DailyLimit>,
+}
+
+/// A credential's limit of messages a day on a channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DailyLimit {
+    pub credential_id: i64,
+    pub per_day: u32,
+}
+
+impl DailyLimit {
+    /// How many more may go now, and when one more may go if none can.
+    fn room(&self, conn: &Connection, channel: Channel) -> Result<(usize, Option<jiff::Timestamp>), DeliveryError> {
+        let now = crate::clock::wall();
+        let day = jiff::SignedDuration::from_hours(24);
+        let since = now.checked_sub(day).unwrap_or(now);
+        let (sent, oldest) = deliveries::sent_since(conn, self.credential_id, channel.as_str(), since, self.per_day)?;
+        let left = u64::from(self.per_day).saturating_sub(sent);
+        Ok((usize::try_from(left).unwrap_or(usize::MAX), oldest.and_then(|t| t.checked_add(day).ok())))
+    }
 }
 
 /// Sends what is due in `delivery` until nothing is left (or `cancelled` says stop, between
@@ -279,8 +301,13 @@ pub fn send(
     let mut in_flight: Option<Batch> = None;
     loop {
         let mut next = None;
-        if !cancelled() {
-            let claimed = deliveries::claim(conn, delivery, batch, crate::clock::wall())?;
+        let (room, free_at) = match &sender.daily {
+            Some(d) => d.room(conn, sender.channel)?,
+            None => (usize::MAX, None),
+        };
+        if !cancelled() && room > 0 {
+            last.waiting_until = None;
+            let claimed = deliveries::claim(conn, delivery, batch.min(room), crate::clock::wall())?;
             if !claimed.is_empty() {
                 let (outcomes, mut outgoing) = prepare(
                     conn,
@@ -322,6 +349,10 @@ pub fn send(
                 if cancelled() {
                     return Ok(last);
                 }
+                if room == 0 && last.remaining > 0 {
+                    wait_for_the_day(&mut last, free_at, progress);
+                    continue;
+                }
                 match deliveries::next_retry(conn, delivery)? {
                     Some(at) => {
                         // Wait for the next retry, a second at a time so a cancel is heard.
@@ -345,6 +376,18 @@ pub fn send(
         deliveries::finish(conn, delivery, deliveries::delivery_status::DONE, crate::clock::wall())?;
     }
     Ok(last)
+}
+
+/// The day's messages are sent: the rest wait until one more may go (`free_at`), said once,
+/// a second at a time so that a cancel is heard.
+fn wait_for_the_day(last: &mut Progress, free_at: Option<jiff::Timestamp>, progress: &mut dyn FnMut(&Progress)) {
+    let until = free_at.unwrap_or_else(crate::clock::wall);
+    if last.waiting_until != Some(until) {
+        last.waiting_until = Some(until);
+        progress(last);
+    }
+    let wait = Duration::try_from(until.duration_since(crate::clock::wall())).unwrap_or_default();
+    std::thread::sleep(wait.clamp(Duration::from_millis(10), Duration::from_secs(1)));
 }
 
 /// Turns the channel's opt-in off for the recipients the provider said unsubscribed there (a

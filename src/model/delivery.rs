@@ -237,6 +237,8 @@ pub struct Progress {
     pub unconfirmed: u64,
     /// Queued, sending or waiting to retry.
     pub remaining: u64,
+    /// The credential's daily limit is reached: the rest wait until then.
+    pub waiting_until: Option<jiff::Timestamp>,
 }
 
 impl Progress {

@@ -101,6 +101,9 @@ pub fn detail(
     is_profile: bool,
     limit: u64,
 ) -> Result<RowDetail> {
+    // A visitor's messages are the X direct messages sent to it; it has no interactions of
+    // its own.
+    let is_visitor = entity.name == crate::model::VISITORS;
     let row = rows_where(conn, entity, &entity.primary_key, key, 1)?.pop();
     let mut linked = Vec::new();
     for l in model.links_of(&entity.name) {
@@ -135,9 +138,12 @@ pub fn detail(
         }
     }
     let (messages, messages_total, events, events_total) = if is_profile {
-        let (m, mt) = messages(conn, key, limit)?;
+        let (m, mt) = messages(conn, key, false, limit)?;
         let (e, et) = events(conn, key, limit)?;
         (m, mt, e, et)
+    } else if is_visitor {
+        let (m, mt) = messages(conn, key, true, limit)?;
+        (m, mt, Vec::new(), 0)
     } else {
         (Vec::new(), 0, Vec::new(), 0)
     };
@@ -182,17 +188,23 @@ fn rows_where(conn: &Connection, entity: &Entity, column: &str, value: i64, limi
     Ok(out)
 }
 
-/// The newest `limit` messages of the ledger addressed to profile `key`, and how many in all.
-fn messages(conn: &Connection, key: i64, limit: u64) -> Result<(Vec<SentMessage>, u64)> {
+/// The newest `limit` messages of the ledger addressed to profile `key` (or to visitor `key`:
+/// the X direct messages, whose recipients are visitors), and how many in all.
+fn messages(conn: &Connection, key: i64, visitor: bool, limit: u64) -> Result<(Vec<SentMessage>, u64)> {
     let key = key.to_string();
-    let total: i64 = conn.query_row("SELECT COUNT(*) FROM cc_ledger WHERE recipient_key = ?1", [&key], |r| r.get(0))?;
+    let total: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM cc_ledger l JOIN cc_deliveries d ON d.id = l.delivery_id
+          WHERE l.recipient_key = ?1 AND (d.channel = 'x_dm') = ?2",
+        params![&key, visitor],
+        |r| r.get(0),
+    )?;
     let mut stmt = conn.prepare_cached(
         "SELECT c.name, d.channel, l.address, l.status, l.error_message, l.updated_at, d.is_proof
          FROM cc_ledger l JOIN cc_deliveries d ON d.id = l.delivery_id LEFT JOIN cc_campaigns c ON c.id = d.campaign_id
-         WHERE l.recipient_key = ?1 ORDER BY l.id DESC LIMIT ?2",
+         WHERE l.recipient_key = ?1 AND (d.channel = 'x_dm') = ?3 ORDER BY l.id DESC LIMIT ?2",
     )?;
     let rows = stmt
-        .query_map(params![key, i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+        .query_map(params![key, i64::try_from(limit).unwrap_or(i64::MAX), visitor], |r| {
             Ok(SentMessage {
                 campaign: r.get(0)?,
                 channel: r.get(1)?,
@@ -210,12 +222,17 @@ fn messages(conn: &Connection, key: i64, limit: u64) -> Result<(Vec<SentMessage>
 /// The newest `limit` interaction events of profile `key`, and how many in all.
 fn events(conn: &Connection, key: i64, limit: u64) -> Result<(Vec<RowEvent>, u64)> {
     let key = key.to_string();
-    let total: i64 =
-        conn.query_row("SELECT COUNT(*) FROM cc_interactions WHERE profile_key = ?1", [&key], |r| r.get(0))?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT i.kind, i.at, c.name FROM cc_interactions i LEFT JOIN cc_campaigns c ON c.id = i.campaign_id
-         WHERE i.profile_key = ?1 ORDER BY i.id DESC LIMIT ?2",
+    // Not those of X direct messages: their recipient keys are visitors'.
+    let not_a_visitors = "NOT EXISTS (SELECT 1 FROM cc_deliveries d WHERE d.id = i.delivery_id AND d.channel = 'x_dm')";
+    let total: i64 = conn.query_row(
+        &format!("SELECT COUNT(*) FROM cc_interactions i WHERE i.profile_key = ?1 AND {not_a_visitors}"),
+        [&key],
+        |r| r.get(0),
     )?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT i.kind, i.at, c.name FROM cc_interactions i LEFT JOIN cc_campaigns c ON c.id = i.campaign_id
+         WHERE i.profile_key = ?1 AND {not_a_visitors} ORDER BY i.id DESC LIMIT ?2"
+    ))?;
     let rows = stmt
         .query_map(params![key, i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
             Ok(RowEvent { kind: r.get(0)?, at: r.get(1)?, campaign: r.get(2)? })

@@ -428,3 +428,30 @@ pub fn stored_send(conn: &Connection, delivery: i64) -> Result<StoredSend> {
     .optional()?
     .ok_or_else(|| StoreError::NotFound { what: format!("delivery {delivery}") })
 }
+
+/// The messages of `channel` sent (or being sent) through credential `credential_id` since
+/// `since` (proofs aside), and, when they are `limit` or more, when the one that makes the
+/// limit went: one more may go 24 hours after it.
+pub fn sent_since(
+    conn: &Connection,
+    credential_id: i64,
+    channel: &str,
+    since: jiff::Timestamp,
+    limit: u32,
+) -> Result<(u64, Option<jiff::Timestamp>)> {
+    let from = "FROM cc_ledger l JOIN cc_deliveries d ON d.id = l.delivery_id
+         WHERE d.credential_id = ?1 AND d.channel = ?2 AND d.is_proof = 0
+           AND l.status IN ('sending', 'sent', 'unconfirmed') AND l.updated_at >= ?3";
+    let n: i64 =
+        conn.query_row(&format!("SELECT COUNT(*) {from}"), params![credential_id, channel, ts(since)], |r| r.get(0))?;
+    let n = n.max(0) as u64;
+    if n < u64::from(limit) {
+        return Ok((n, None));
+    }
+    let at: String = conn.query_row(
+        &format!("SELECT l.updated_at {from} ORDER BY l.updated_at DESC LIMIT 1 OFFSET ?4"),
+        params![credential_id, channel, ts(since), i64::from(limit) - 1],
+        |r| r.get(0),
+    )?;
+    Ok((n, Some(parse_ts(&at)?)))
+}

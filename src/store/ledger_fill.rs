@@ -251,13 +251,14 @@ fn capped_condition(tx: &Transaction<'_>, s: &LedgerSource<'_>, delivery: i64, n
     Ok(match s.frequency_cap {
         Some(cap) => {
             // The profiles at the cap, from the last 24 hours' deliveries: one pass over their
-            // rows, then a lookup per ledger row.
+            // rows, then a lookup per ledger row. (X posts have no recipient, and X direct
+            // messages go to visitors.)
             let since = now.checked_sub(jiff::SignedDuration::from_hours(24)).unwrap_or(now);
             tx.execute_batch("DROP TABLE IF EXISTS temp.cc_capped")?;
             tx.execute(
                 "CREATE TEMP TABLE cc_capped AS
                  SELECT l.recipient_key AS recipient_key FROM cc_ledger l JOIN cc_deliveries d ON d.id = l.delivery_id
-                 WHERE d.is_proof = 0 AND d.created_at >= ?1 AND l.delivery_id <> ?2
+                 WHERE d.is_proof = 0 AND d.created_at >= ?1 AND l.delivery_id <> ?2 AND d.channel NOT IN ('x', 'x_dm')
                    AND l.status IN ('queued', 'sending', 'retry', 'sent', 'unconfirmed')
                  GROUP BY l.recipient_key HAVING COUNT(*) >= ?3",
                 params![ts(since), delivery, cap],

@@ -138,4 +138,41 @@ fn a_direct_message_goes_to_visitors_only_and_names_their_values() {
         ),
         5_000
     );
+    // A visitor's detail lists the direct message sent to it; the profile of the same number
+    // does not.
+    let visitor = console.row_detail("visitors", 7).unwrap();
+    assert_eq!(visitor.messages_total, 1);
+    assert_eq!((visitor.messages[0].channel.as_str(), visitor.messages[0].status.as_str()), ("x_dm", "sent"));
+    assert_eq!(console.row_detail("profiles", 7).unwrap().messages_total, 0);
+}
+
+#[test]
+fn direct_messages_beyond_the_days_limit_wait_for_the_next_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    let fake = FakeX::start();
+    *fake.followers.lock().unwrap() = Followers::fans(5, 1000);
+    let ProviderSettings::XApi(mut settings) = service(&fake, Some(0.1)) else { unreachable!() };
+    settings.dm_per_day = Some(3.0);
+    console
+        .add_credential_with(Channel::X, "Brand", ProviderSettings::XApi(settings), &fake_x::slots(&fake_x::keys()))
+        .unwrap();
+    console.sync_followers(Some("Brand"), &mut |_| {}, &|| false).unwrap();
+    let c = console.create_campaign("Welcome", CampaignKind::Orchestrated).unwrap();
+    let message = Message { text: "Welcome @{{visitor.username}}".into(), ..Message::default() };
+    console.save_canvas(c.id, &blast_over("visitors", Channel::XDm, None, message)).unwrap();
+    // The run waits once the day's three are sent; Pause then.
+    let waiting = std::cell::Cell::new(None);
+    let summary = console
+        .run_campaign("Welcome", false, None, &mut |_, p| waiting.set(waiting.get().or(p.waiting_until)), &|| {
+            waiting.get().is_some()
+        })
+        .unwrap();
+    assert_eq!(fake.dms.lock().unwrap().len(), 3);
+    let until = waiting.get().expect("the run said until when it waits");
+    let day = until.duration_since(campaign_console::clock::wall());
+    assert!(day > jiff::SignedDuration::from_hours(23), "{day:?}");
+    let conn = sqlite(dir.path());
+    assert_eq!(one(&conn, "SELECT COUNT(*) FROM cc_ledger WHERE status = 'queued'"), 2);
+    assert!(summary.deliveries.iter().any(|d| d.is_unfinished()));
 }

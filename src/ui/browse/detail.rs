@@ -74,6 +74,8 @@ pub fn pane(
         if model.profile_entity() == Some(d.entity.as_str()) {
             messages(ui, d);
             events(ui, d);
+        } else if d.entity == crate::model::VISITORS {
+            messages(ui, d);
         }
     });
     clicked
@@ -83,7 +85,8 @@ fn messages(ui: &mut egui::Ui, d: &RowDetail) {
     ui.add_space(theme::SECTION_GAP);
     ui.strong(format!("Messages ({})", theme::count(d.messages_total)));
     if d.messages.is_empty() {
-        ui.label(egui::RichText::new("No message was sent to this profile.").color(theme::muted(ui)));
+        let whom = if d.entity == crate::model::VISITORS { "visitor" } else { "profile" };
+        ui.label(egui::RichText::new(format!("No message was sent to this {whom}.")).color(theme::muted(ui)));
         return;
     }
     let rows = d.messages.iter().map(|m| {

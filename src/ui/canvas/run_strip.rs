@@ -27,6 +27,7 @@ impl RunView {
             t.excluded += p.excluded;
             t.unconfirmed += p.unconfirmed;
             t.remaining += p.remaining;
+            t.waiting_until = t.waiting_until.or(p.waiting_until);
         }
         t
     }
@@ -251,7 +252,15 @@ impl CanvasEditor {
                 theme::count(t.excluded),
                 theme::count(t.remaining)
             ));
-            if let Some(r) = rate.filter(|_| running) {
+            if let Some(until) = t.waiting_until.filter(|_| running && t.remaining > 0) {
+                ui.label(
+                    RichText::new(format!(
+                        "\u{23f3} the day's direct messages are sent: the rest wait until {}",
+                        until.to_zoned(jiff::tz::TimeZone::system()).strftime("%a %H:%M")
+                    ))
+                    .color(theme::warning(ui)),
+                );
+            } else if let Some(r) = rate.filter(|_| running) {
                 ui.label(RichText::new(format!("{r:.0} msg/s")).color(theme::muted(ui)));
                 if r > 0.0 && t.remaining > 0 {
                     let secs = (t.remaining as f64 / r).ceil() as u64;
