@@ -3,7 +3,9 @@
 
 use super::{CanvasEvent, Console, ConsoleError, Event, ProofCommand, Refresh, UserError};
 use crate::audience::{self, Dialect};
-use crate::model::{ActivityKind, Canvas};
+use std::sync::Arc;
+
+use crate::model::{ActivityKind, Canvas, Channel};
 use crate::store::{self, StoreError};
 
 /// A channel activity's message as one recipient would get it.
@@ -56,10 +58,14 @@ impl Console {
         // An X post has no recipient; an X direct message goes to a visitor.
         let post = *channel == crate::model::Channel::X;
         let visitor = *channel == crate::model::Channel::XDm;
-        let profile = model
-            .recipient_entity(*channel)
-            .and_then(|p| model.entity(p))
-            .ok_or_else(|| refused("no profile entity"))?;
+        let dimension = model.entity(&send.dimension).ok_or_else(|| refused("unknown entity"))?;
+        let profile = match post {
+            true => dimension,
+            false => model
+                .recipient_entity(*channel)
+                .and_then(|p| model.entity(p))
+                .ok_or_else(|| refused("no profile entity"))?,
+        };
         let guard = self.counter.session.lock().unwrap_or_else(|p| p.into_inner());
         let Some((_, session)) = guard.as_ref().filter(|(id, _)| *id == campaign_id) else {
             return Err(refused("count the canvas first"));
@@ -78,7 +84,6 @@ impl Console {
             _ => return Err(refused("the recipient is gone: count again")),
         };
         let conn = session.connection();
-        let dimension = model.entity(&send.dimension).ok_or_else(|| refused("unknown entity"))?;
         let profile_key = if dimension.name == profile.name || post {
             key
         } else {
@@ -145,8 +150,9 @@ impl Console {
         let ActivityKind::Channel { channel, credential, configuration, message, .. } = &a.kind else {
             return Err(refused("only channel activities send proofs"));
         };
+        let x = matches!(channel, Channel::X | Channel::XDm);
         let addresses: Vec<String> = addresses.iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
-        if addresses.is_empty() {
+        if addresses.is_empty() && !x {
             return Err(refused("type at least one address to send the proof to"));
         }
         let kind = ledger::AddressKind::of(*channel);
@@ -163,7 +169,11 @@ impl Console {
         let preview = self.preview_message(campaign_id, canvas, activity, index)?;
         let (choice, configuration) = self.activity_route(*channel, credential.as_deref(), configuration.as_deref())?;
         let sender = configuration.as_ref().and_then(|c| c.sender());
-        let (provider, _, _) = self.provider_for(*channel, choice, sender)?;
+        let (provider, addresses) = if x {
+            self.x_test_account(*channel, credential.as_deref())?
+        } else {
+            (self.provider_for(*channel, choice, sender)?.0, addresses)
+        };
         let mut conn = self.workspace.connect()?;
         let now = self.now();
         let message_json =
@@ -210,6 +220,45 @@ impl Console {
             return Err(refused(format!("{sent} of {} proofs sent: {why}", addresses.len())));
         }
         Ok(sent)
+    }
+
+    /// Where a proof of an X post or direct message goes: the X service marked Test account
+    /// (a post on it; a direct message to it), else, when the activity sends through the
+    /// Sandbox, the Sandbox X account. The provider, and the address (a direct message's: the
+    /// test account's X id).
+    fn x_test_account(
+        &self,
+        channel: Channel,
+        credential: Option<&str>,
+    ) -> Result<(Arc<dyn crate::channels::Provider>, Vec<String>), ConsoleError> {
+        use super::routes::CredentialChoice;
+        let credentials = self.credentials()?;
+        let test = credentials
+            .iter()
+            .find(|c| matches!(&c.settings, crate::model::ProviderSettings::XApi(s) if s.is_test_account()));
+        let Some(test) = test else {
+            let route = crate::model::credential_for(&credentials, channel, credential)
+                .map_err(|e| ConsoleError::CannotRun(e.to_string()))?;
+            if route.is_some_and(|c| c.provider() != crate::model::ProviderKind::Sandbox) {
+                return Err(refused(
+                    "no X service is marked Test account: add one (Channels \u{2192} X, Test account: Yes, with its own X app) to receive proofs",
+                ));
+            }
+            let (provider, _, _) = self.provider_for(channel, CredentialChoice::Named(credential), None)?;
+            return Ok((provider, vec![format!("@{}", crate::channels::x::sandbox::HANDLE)]));
+        };
+        let (provider, _, _) = self.provider_for(Channel::X, CredentialChoice::Id(test.id), None)?;
+        let about = crate::channels::x::service(test).ok_or_else(|| refused("the test account is not an X service"))?;
+        let address = match channel {
+            Channel::XDm => {
+                let me = self.runtime.block_on(self.x_account(test, &about)?.me()).map_err(|e| {
+                    refused(format!("the test account @{} could not be reached: {}", about.handle, e.message()))
+                })?;
+                me.id
+            }
+            _ => format!("@{}", about.handle),
+        };
+        Ok((provider, vec![address]))
     }
 
     pub(super) fn proof_command(&self, command: ProofCommand) -> Vec<Event> {

@@ -184,6 +184,30 @@ impl Console {
         Ok((provider, throttle, options))
     }
 
+    /// The X account an X service (`about`, of `credential`) reads and writes: X through the
+    /// service's keys from the keychain, or the Sandbox X account.
+    pub(super) fn x_account(
+        &self,
+        credential: &Credential,
+        about: &crate::channels::x::Service,
+    ) -> Result<crate::channels::x::Account, ConsoleError> {
+        use crate::channels::x::{self, oauth1};
+        Ok(match (&credential.settings, about.sandbox_followers) {
+            (ProviderSettings::XApi(settings), _) => {
+                let secrets = self.credential_secrets(credential)?;
+                let key = |slot: &str| secrets.get(slot).cloned().unwrap_or_default();
+                let keys = oauth1::Keys {
+                    consumer_key: key(x::CONSUMER_KEY),
+                    consumer_secret: key(x::CONSUMER_SECRET),
+                    access_token: key(x::ACCESS_TOKEN),
+                    access_token_secret: key(x::ACCESS_TOKEN_SECRET),
+                };
+                x::Account::Api(Box::new(x::XApi::new(settings, keys, 1)?))
+            }
+            (_, followers) => x::Account::Sandbox { followers: followers.unwrap_or(0) },
+        })
+    }
+
     /// A provider from a credential's settings and secret (through the provider registry),
     /// and how many calls it takes at once unless the settings say; the message says what to fix.
     pub(super) fn build_provider(

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::{Console, ConsoleError, Event, JobEvent, UserError, XCommand, jobs};
 use crate::channels::SendError;
-use crate::channels::x::{self, XApi, oauth1};
+use crate::channels::x;
 use crate::model::workflow::TechnicalWorkflow;
 use crate::model::{Credential, ProviderSettings, Verification};
 use crate::store;
@@ -238,20 +238,7 @@ impl Console {
         let Some(about) = x::service(service) else {
             return Err(ConsoleError::Invalid(format!("\u{201c}{}\u{201d} is not an X service", service.name)));
         };
-        let api = match (&service.settings, about.sandbox_followers) {
-            (ProviderSettings::XApi(settings), _) => {
-                let secrets = self.credential_secrets(service)?;
-                let key = |slot: &str| secrets.get(slot).cloned().unwrap_or_default();
-                let keys = oauth1::Keys {
-                    consumer_key: key(x::CONSUMER_KEY),
-                    consumer_secret: key(x::CONSUMER_SECRET),
-                    access_token: key(x::ACCESS_TOKEN),
-                    access_token_secret: key(x::ACCESS_TOKEN_SECRET),
-                };
-                x::Account::Api(Box::new(XApi::new(settings, keys, 1)?))
-            }
-            (_, followers) => x::Account::Sandbox { followers: followers.unwrap_or(0) },
-        };
+        let api = self.x_account(service, &about)?;
         let conn = self.workspace.connect()?;
         let mut run = store::visitors::open_run(&conn, service.id, self.now())?;
         let mut shown = SyncProgress {

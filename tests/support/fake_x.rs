@@ -11,6 +11,8 @@ use super::mock_http::{MockHttp, Received, Reply};
 
 /// The account the fake's keys belong to.
 pub const HANDLE: &str = "TravelBrand";
+/// Its id at X.
+pub const ACCOUNT_ID: &str = "2244994945";
 
 pub fn keys() -> Keys {
     Keys {
@@ -140,7 +142,8 @@ fn answer(r: &Received, base: &str, kept: &Kept) -> Reply {
         }
         ("POST", p) if p.starts_with("/2/dm_conversations/with/") && p.ends_with("/messages") => {
             let to = p.trim_start_matches("/2/dm_conversations/with/").trim_end_matches("/messages").to_owned();
-            if !followers.lock().unwrap().list.iter().any(|(id, _)| *id == to) {
+            // To a follower, or to the account itself (a proof to a test account).
+            if to != ACCOUNT_ID && !followers.lock().unwrap().list.iter().any(|(id, _)| *id == to) {
                 return json(
                     403,
                     serde_json::json!({ "title": "Forbidden", "status": 403, "detail": "You cannot send messages to this user." }),

@@ -176,3 +176,57 @@ fn direct_messages_beyond_the_days_limit_wait_for_the_next_day() {
     assert_eq!(one(&conn, "SELECT COUNT(*) FROM cc_ledger WHERE status = 'queued'"), 2);
     assert!(summary.deliveries.iter().any(|d| d.is_unfinished()));
 }
+
+/// Counts `canvas` as the canvas being edited (previews and proofs use that count).
+fn count_as_edited(
+    console: &std::sync::Arc<campaign_console::console::Console>,
+    campaign_id: i64,
+    canvas: &campaign_console::model::Canvas,
+) {
+    console.send(campaign_console::console::CanvasCommand::Count {
+        campaign_id,
+        canvas: canvas.clone(),
+        generation: 1,
+        fresh: false,
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !console.is_idle() {
+        assert!(Instant::now() < deadline, "the count did not finish");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn proofs_of_x_posts_and_direct_messages_go_to_the_test_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    let fake = FakeX::start();
+    *fake.followers.lock().unwrap() = Followers::fans(3, 1000);
+    let slots = fake_x::slots(&fake_x::keys());
+    console.add_credential_with(Channel::X, "Brand", service(&fake, None), &slots).unwrap();
+    console.sync_followers(Some("Brand"), &mut |_| {}, &|| false).unwrap();
+    let c = console.create_campaign("Proofs", CampaignKind::Orchestrated).unwrap();
+    let dm = Message { text: "Hi @{{visitor.username}}".into(), ..Message::default() };
+    let canvas = blast_over("visitors", Channel::XDm, Some("Brand"), dm);
+    console.save_canvas(c.id, &canvas).unwrap();
+    count_as_edited(&console, c.id, &canvas);
+    // No test account yet: refused, saying how to have one.
+    let e = console.send_proof(c.id, &canvas, "send", 1, &[]).unwrap_err().to_string();
+    assert!(e.contains("no X service is marked Test account"), "{e}");
+    let ProviderSettings::XApi(mut test) = service(&fake, None) else { unreachable!() };
+    test.test_account = "yes".into();
+    console.add_credential_with(Channel::X, "Proofs", ProviderSettings::XApi(test), &slots).unwrap();
+    // The second recipient's message, to the test account's own id; nobody else gets it.
+    assert_eq!(console.send_proof(c.id, &canvas, "send", 1, &[]).unwrap(), 1);
+    assert_eq!(*fake.dms.lock().unwrap(), [(fake_x::ACCOUNT_ID.to_owned(), "Hi @fan1".to_owned())]);
+    // A post's proof is posted on the test account.
+    let post = Message { text: "Summer routes are open".into(), ..Message::default() };
+    let canvas = blast_over("visitors", Channel::X, Some("Brand"), post);
+    console.save_canvas(c.id, &canvas).unwrap();
+    count_as_edited(&console, c.id, &canvas);
+    assert_eq!(console.send_proof(c.id, &canvas, "send", 0, &[]).unwrap(), 1);
+    assert_eq!(*fake.posts.lock().unwrap(), ["Summer routes are open"]);
+    assert_eq!(fake.unsigned(), 0);
+    let conn = sqlite(dir.path());
+    assert_eq!(one(&conn, "SELECT COUNT(*) FROM cc_deliveries WHERE is_proof = 1"), 2);
+}

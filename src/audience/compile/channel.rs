@@ -9,9 +9,22 @@ impl<'a> Compiler<'a> {
         let Scope { a, input_flow, input_table, dim, flow_for, .. } = *scope;
         let ActivityKind::Channel { channel, per, credential, .. } = &a.kind else { return Ok(()) };
         let (Some(entity), Some(w)) = (dim, input_table.as_deref()) else { return Ok(()) };
+        let flow = flow_for("out");
+        if *channel == crate::model::Channel::X {
+            // A post has no recipient: the population goes on as it came.
+            self.alias_output(&a.id, "out", Some(w));
+            self.sends.push(CompiledSend {
+                activity: a.id.clone(),
+                dimension: entity.name.clone(),
+                table: w.to_owned(),
+                columns: input_flow.columns.iter().map(|c| c.alias.clone()).collect(),
+                reachable: w.to_owned(),
+                excluded: None,
+            });
+            return Ok(());
+        }
         // Who messages go to: the profiles, or the visitors (X direct messages).
         let profile = self.b.entity(self.b.model.recipient_entity(*channel).unwrap_or_default())?;
-        let flow = flow_for("out");
         // Who a message goes to before exclusions, and (one message per row of another
         // entity) how each row reaches its profile.
         let (recipients, via) = if entity.name == profile.name {

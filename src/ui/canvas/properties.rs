@@ -245,41 +245,62 @@ impl CanvasEditor {
                         ui.add(egui::Label::new(RichText::new(text.as_str()).monospace()).wrap());
                     });
                 }
-                // A proof: this message, as this recipient gets it, to typed addresses.
-                ui.add_space(4.0);
-                ui.label("Send a proof to");
-                let mut send = false;
-                ui.horizontal(|ui| {
-                    ui.add(
-                        egui::TextEdit::singleline(&mut self.proof_to)
-                            .hint_text("addresses, separated by commas")
-                            .desired_width(ui.available_width() - 90.0),
-                    );
-                    send = ui.button("Send proof").clicked();
-                });
-                match &self.proof {
-                    Some(Ok(n)) => {
-                        ui.label(RichText::new(format!("Proof sent to {n}.")).color(theme::muted(ui)));
-                    }
-                    Some(Err(e)) => {
-                        ui.label(RichText::new(e.message.as_str()).color(theme::error(ui)));
-                    }
-                    None => {}
-                }
-                if send {
-                    self.proof = None;
-                    commands.push(ProofCommand::Send {
-                        campaign_id: self.campaign.id,
-                        canvas: self.committed.clone(),
-                        activity: activity.to_owned(),
-                        index: r.index,
-                        addresses: self.proof_to.split([',', ';']).map(|s| s.trim().to_owned()).collect(),
-                    });
-                }
+                self.proof_ui(ui, activity, r.index, commands);
                 if let Some(i) = go {
                     self.ask_preview(activity, i, message, commands);
                 }
             }
+        }
+    }
+
+    /// A proof: the message, as the recipient `index` gets it, to typed addresses (X: to the
+    /// service marked Test account).
+    fn proof_ui(&mut self, ui: &mut egui::Ui, activity: &str, index: u64, commands: &mut Commands) {
+        ui.add_space(4.0);
+        let x = matches!(
+            self.graph.node_of(activity).map(|n| &self.graph.snarl[n].kind),
+            Some(ActivityKind::Channel { channel: crate::model::Channel::X | crate::model::Channel::XDm, .. })
+        );
+        let mut send = false;
+        if x {
+            ui.label(
+                RichText::new(
+                    "A proof goes to the X service marked Test account (with the Sandbox: the Sandbox X account).",
+                )
+                .small()
+                .color(theme::muted(ui)),
+            );
+            send = ui.button("Send proof").clicked();
+        } else {
+            ui.label("Send a proof to");
+            ui.horizontal(|ui| {
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.proof_to)
+                        .hint_text("addresses, separated by commas")
+                        .desired_width(ui.available_width() - 90.0),
+                );
+                send = ui.button("Send proof").clicked();
+            });
+        }
+        match &self.proof {
+            Some(Ok(n)) => {
+                let to = if x { "the test account".to_owned() } else { n.to_string() };
+                ui.label(RichText::new(format!("Proof sent to {to}.")).color(theme::muted(ui)));
+            }
+            Some(Err(e)) => {
+                ui.label(RichText::new(e.message.as_str()).color(theme::error(ui)));
+            }
+            None => {}
+        }
+        if send {
+            self.proof = None;
+            commands.push(ProofCommand::Send {
+                campaign_id: self.campaign.id,
+                canvas: self.committed.clone(),
+                activity: activity.to_owned(),
+                index,
+                addresses: self.proof_to.split([',', ';']).map(|s| s.trim().to_owned()).collect(),
+            });
         }
     }
 
