@@ -181,8 +181,14 @@ impl SnarlViewer<Activity> for Viewer<'_> {
             ui.label(RichText::new(format!("{} {}", theme::ICON_ERROR, p.len())).color(theme::error(ui)))
                 .on_hover_text(p.join("\n"));
         }
-        // A channel activity: whom it reaches, and whom it cannot, by reason.
-        if let Some(send) = self.sends.get(&a.id)
+        // A channel activity: whom it reaches, and whom it cannot, by reason (an X post: one post).
+        if matches!(a.kind, ActivityKind::Channel { channel: crate::model::Channel::X, .. })
+            && self.sends.get(&a.id).is_some_and(|s| s.reachable.is_some())
+        {
+            ui.label(RichText::new("one post on the account").small().color(theme::muted(ui))).on_hover_text(
+                "A post goes out once per run, on the X service's account, whoever the population; the population goes on.",
+            );
+        } else if let Some(send) = self.sends.get(&a.id)
             && let Some(reachable) = send.reachable
         {
             let excluded = send.excluded_total();

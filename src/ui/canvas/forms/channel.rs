@@ -18,6 +18,10 @@ pub(super) fn channel_form(
     if configuration.is_none() {
         changed |= credential_row(ui, s, id, channel, credential);
     }
+    if matches!(channel, Channel::X | Channel::XDm) {
+        // A post goes out once; a direct message to each visitor.
+        return changed;
+    }
     let dimension = s.dimension.clone().unwrap_or_else(|| "row".to_owned());
     let pers = [
         (Recipient::Profile, "one message per profile".to_owned()),
@@ -71,7 +75,10 @@ fn credential_row(
         .map_or_else(|| "the built-in Sandbox".to_owned(), crate::model::Credential::display_name);
     let mut options: Vec<(Option<String>, String)> = vec![(None, format!("the channel's default: {default}"))];
     options.extend(
-        s.credentials.iter().filter(|c| c.channel == channel).map(|c| (Some(c.name.clone()), c.display_name())),
+        s.credentials
+            .iter()
+            .filter(|c| c.channel == channel.credential_channel())
+            .map(|c| (Some(c.name.clone()), c.display_name())),
     );
     if let Some(name) = credential.as_ref()
         && !options.iter().any(|(v, _)| v.as_ref() == Some(name))
