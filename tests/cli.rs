@@ -304,3 +304,33 @@ fn sms_configurations_are_set_from_the_command_line_and_bad_ones_refused() {
     assert!(sms(&["configuration", "remove", "FRANCE"]).status.success());
     assert!(!String::from_utf8(sms(&["list"]).stdout).unwrap().contains("France"));
 }
+
+#[test]
+fn visitors_are_searched_and_exported_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    let at = |args: &[&str]| {
+        let mut c = cli();
+        c.args(args).arg("--workspace").arg(&ws);
+        c
+    };
+    run_ok(&mut at(&["demo", "--profiles", "100", "--visitors", "300"]));
+    let none = at(&["visitors", "search", "ali"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no visitors yet: `campaign-console x sync`"));
+    run_ok(&mut at(&["x", "sync"]));
+    // alice_0, alice_13… and every "Alice …" full name, in any case, by id.
+    let found = run_ok(&mut at(&["visitors", "search", "ALI", "--limit", "2"]));
+    assert!(found.contains("alice_0") && found.contains("2 of "), "{found}");
+    let bad = at(&["visitors", "search", "a", "--limit", "0"]).output().unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("0 is not in 1..=100000"));
+    let file = dir.path().join("visitors.csv");
+    let said = run_ok(&mut at(&["visitors", "export"]).arg(&file));
+    assert!(said.contains("300 visitors written"), "{said}");
+    let csv = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(csv.lines().count(), 301);
+    assert!(csv.starts_with("id,visitor_key,origin,external_id,username,full_name"), "{csv}");
+    let nowhere = at(&["visitors", "export"]).arg(dir.path().join("no/such/folder/v.csv")).output().unwrap();
+    assert!(!nowhere.status.success());
+    assert!(String::from_utf8_lossy(&nowhere.stderr).contains("does not exist"));
+}

@@ -101,7 +101,7 @@ pub enum Cmd {
         #[command(subcommand)]
         action: x::XCmd,
     },
-    /// The visitors (the followers of X services): how many.
+    /// The visitors (the followers of X services): how many, a search, an export to CSV.
     Visitors {
         #[command(subcommand)]
         action: visitors::VisitorsCmd,

@@ -103,7 +103,14 @@ pub(super) fn write_atomically(
 ) -> Result<u64, ConsoleError> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let file_error = |source: std::io::Error| ConsoleError::File { path: path.to_owned(), source };
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(file_error)?;
+    if !dir.is_dir() {
+        return Err(ConsoleError::Invalid(format!(
+            "the folder {} does not exist: choose another place for the file",
+            dir.display()
+        )));
+    }
+    // The temporary file's own name means nothing to the user: only what went wrong.
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| file_error(std::io::Error::from(e.kind())))?;
     let n = write(std::io::BufWriter::new(tmp.as_file()))?;
     tmp.persist(path).map_err(|e| file_error(e.error))?;
     Ok(n)
