@@ -325,7 +325,7 @@ fn visitors_are_searched_and_exported_from_the_command_line() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("0 is not in 1..=100000"));
     let file = dir.path().join("visitors.csv");
-    let said = run_ok(&mut at(&["visitors", "export"]).arg(&file));
+    let said = run_ok(at(&["visitors", "export"]).arg(&file));
     assert!(said.contains("300 visitors written"), "{said}");
     let csv = std::fs::read_to_string(&file).unwrap();
     assert_eq!(csv.lines().count(), 301);
