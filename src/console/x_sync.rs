@@ -56,6 +56,9 @@ const RUNS_SHOWN: usize = 20;
 /// sort indexes and makes them again at its end.
 const BULK_FOLLOWERS: u64 = 100_000;
 
+/// A page of followers asked for ahead, on the Console's runtime.
+type Ahead = tokio::task::JoinHandle<Result<x::FollowerPage, SendError>>;
+
 /// Transient failures in a row before a run is left to carry on later.
 const ATTEMPTS: u32 = 5;
 
@@ -238,7 +241,7 @@ impl Console {
         let Some(about) = x::service(service) else {
             return Err(ConsoleError::Invalid(format!("\u{201c}{}\u{201d} is not an X service", service.name)));
         };
-        let api = self.x_account(service, &about)?;
+        let api = std::sync::Arc::new(self.x_account(service, &about)?);
         let conn = self.workspace.connect()?;
         let mut run = store::visitors::open_run(&conn, service.id, self.now())?;
         let mut shown = SyncProgress {
@@ -258,24 +261,52 @@ impl Console {
             // Rows written in X's order land all over the search and sort indexes: each page
             // would rewrite most of their pages. They are made again, in one pass, at the end.
             store::visitors::drop_search_indexes(&conn)?;
+            // Fewer, larger checkpoints while the pages pour in.
+            store::visitors::bulk_writes(&conn)?;
         }
         let to = Destination { service_id: service.id, service: &service.name, folder: &about.folder };
+        let mut prefetched: Option<(Option<String>, Ahead)> = None;
         // An empty token: the last page was kept, only the end is left.
         while run.next_token.as_deref() != Some("") {
             if cancelled() {
+                // A page asked for ahead is kept, so that carrying on never asks for it again.
+                if let Some((_, h)) = prefetched.take()
+                    && let Ok(Ok(page)) = self.runtime.block_on(h)
+                {
+                    let followers: Vec<Follower> = page.data.into_iter().map(follower).collect();
+                    let next = page.meta.next_token.unwrap_or_default();
+                    store::visitors::keep_page(&conn, run.id, to, &followers, Some(&next), self.now())?;
+                    run.next_token = Some(next);
+                    run.pages += 1;
+                    run.visitors += followers.len() as u64;
+                }
                 return self.stopped(&conn, service, run, Stop::Cancelled);
             }
             let token = run.next_token.clone();
-            let page = match self.x_call(&mut shown, progress, cancelled, || {
-                self.runtime.block_on(api.followers(&me.id, token.as_deref()))
+            // The page asked for while the one before was written, if it was; else asked now
+            // (and again, on a failure).
+            let ahead = std::cell::RefCell::new(prefetched.take().filter(|(t, _)| *t == token).map(|(_, h)| h));
+            let page = match self.x_call(&mut shown, progress, cancelled, || match ahead.borrow_mut().take() {
+                Some(h) => {
+                    self.runtime.block_on(h).unwrap_or_else(|e| Err(SendError::transient("prefetch", e.to_string())))
+                }
+                None => self.runtime.block_on(api.followers(&me.id, token.as_deref())),
             }) {
                 Ok(page) => page,
                 Err(stop) => return self.stopped(&conn, service, run, stop),
             };
             let followers: Vec<Follower> = page.data.into_iter().map(follower).collect();
             let next = page.meta.next_token.unwrap_or_default();
+            // The next page is asked for while this one is written.
+            if !next.is_empty() {
+                let (api, id, t) = (std::sync::Arc::clone(&api), me.id.clone(), next.clone());
+                let h = self.runtime.spawn(async move { api.followers(&id, Some(&t)).await });
+                prefetched = Some((Some(next.clone()), h));
+            }
             store::visitors::keep_page(&conn, run.id, to, &followers, Some(&next), self.now())?;
             run.next_token = Some(next);
+            run.pages += 1;
+            run.visitors += followers.len() as u64;
             shown.pages += 1;
             shown.visitors += followers.len() as u64;
             progress(&shown);

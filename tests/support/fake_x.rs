@@ -129,7 +129,7 @@ fn answer(r: &Received, base: &str, kept: &Kept) -> Reply {
             200,
             serde_json::json!({ "data": {
                 "id": "2244994945", "username": HANDLE, "name": "Travel Brand", "verified": true,
-                "public_metrics": { "followers_count": 5210, "following_count": 12, "tweet_count": 830, "listed_count": 3 },
+                "public_metrics": { "followers_count": followers.lock().unwrap().list.len().max(5210), "following_count": 12, "tweet_count": 830, "listed_count": 3 },
                 "profile_image_url": "https://pbs.twimg.com/profile_images/1/travel_normal.jpg"
             }}),
         ),
