@@ -346,6 +346,20 @@ fn synchronize_now_on_the_visitors_screen_brings_the_followers_in() {
     let view = h.state().visitors_screen().browse_view().expect("the browser");
     assert_eq!((view.entity(), view.total()), ("visitors", Some(30)));
     h.get_by_label("Fan fan17");
+    // The keyboard: End selects the last visitor, its detail beside; Home the first.
+    h.key_press(egui::Key::End);
+    h.run_steps(2);
+    settle(&mut h);
+    let detail = h.state().visitors_screen().browse_view().unwrap().detail().map(|d| d.key);
+    assert_eq!(detail, Some(30), "the last visitor's detail");
+    h.key_press(egui::Key::Home);
+    h.run_steps(2);
+    settle(&mut h);
+    assert_eq!(h.state().visitors_screen().browse_view().unwrap().detail().map(|d| d.key), Some(1));
+    h.key_press(egui::Key::ArrowDown);
+    h.run_steps(2);
+    settle(&mut h);
+    assert_eq!(h.state().visitors_screen().browse_view().unwrap().detail().map(|d| d.key), Some(2));
     // A username or full name starting with what is typed, in any case, without Enter.
     type_into(&mut h, "Search", "FAN2");
     h.run_steps(2);

@@ -2,7 +2,7 @@
 //! background jobs. Screens read from and send [`Command`]s to the [`Console`]; they never
 //! touch SQL, the keychain or the runtime.
 
-mod browse;
+pub mod browse;
 mod campaigns;
 pub mod canvas;
 pub mod channels;
@@ -164,6 +164,11 @@ impl Commands {
         let id = crate::console::next_request();
         self.0.push((id, c.into()));
         id
+    }
+
+    /// The commands queued so far, taken (benchmarks answer them themselves).
+    pub fn take(&mut self) -> Vec<Command> {
+        std::mem::take(&mut self.0).into_iter().map(|(_, c)| c).collect()
     }
 }
 

@@ -46,6 +46,9 @@ pub struct BrowseView {
     /// Why the rows cannot be shown (a filter that does not fit, a damaged table).
     problem: Option<String>,
     selected: Option<i64>,
+    /// The position of the row the keyboard is on (the selected one, or the one it selects
+    /// once its page is here).
+    cursor: Option<u64>,
     detail: Option<RowDetail>,
     /// The row whose detail was asked for last.
     detail_asked: Option<(String, i64)>,
@@ -71,6 +74,7 @@ impl BrowseView {
             total: None,
             problem: None,
             selected: None,
+            cursor: None,
             detail: None,
             detail_asked: None,
             export_path: None,
@@ -124,6 +128,7 @@ impl BrowseView {
         self.pending.clear();
         self.total = None;
         self.problem = None;
+        self.cursor = None;
         commands.push(BrowseCommand::Count { query: self.query.clone() });
         self.ask(0, commands);
     }
@@ -293,12 +298,19 @@ impl BrowseView {
         let mut clicked = None;
         let mut sort_by = None;
         let columns = self.entity.columns.clone();
+        let scroll_to = self.keyboard(ui, rows as u64);
         egui::ScrollArea::horizontal().id_salt("browse_table_h").show(ui, |ui| {
             let mut table = TableBuilder::new(ui)
                 .id_salt("browse_table")
                 .striped(true)
                 .sense(egui::Sense::click())
                 .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
+            if let Some(i) = scroll_to {
+                // A jump of a million rows is not animated: the rows are there at once.
+                table = table
+                    .scroll_to_row(usize::try_from(i).unwrap_or(usize::MAX), Some(egui::Align::Center))
+                    .animate_scrolling(false);
+            }
             for _ in &columns {
                 table = table.column(Column::initial(140.0).at_least(60.0).clip(true).resizable(true));
             }
@@ -337,7 +349,10 @@ impl BrowseView {
                                     });
                                 }
                                 if row.response().clicked() {
-                                    clicked = Some(r.key);
+                                    clicked = Some((i, r.key));
+                                } else if self.cursor == Some(i) && self.selected != Some(r.key) {
+                                    // The row the keyboard went to, now that its page is here.
+                                    clicked = Some((i, r.key));
                                 }
                             }
                             None => {
@@ -359,10 +374,42 @@ impl BrowseView {
             self.requery(commands);
             return;
         }
-        if let Some(key) = clicked {
+        if let Some((i, key)) = clicked {
+            self.cursor = Some(i);
             self.show_detail(self.entity.name.clone(), key, commands);
         }
         self.load(&wanted, commands);
+    }
+
+    /// Arrows, Page Up / Down, Home / End move the selection (when no field has the keyboard);
+    /// returns the row to scroll to.
+    fn keyboard(&mut self, ui: &egui::Ui, rows: u64) -> Option<u64> {
+        if rows == 0 || ui.memory(|m| m.focused().is_some()) {
+            return None;
+        }
+        let page = ((ui.available_height() / theme::ROW_HEIGHT) as u64).saturating_sub(2).max(1);
+        let at = self.cursor.unwrap_or(0).min(rows - 1);
+        let to = ui.input_mut(|i| {
+            let mut key = |k| i.consume_key(egui::Modifiers::NONE, k);
+            if key(egui::Key::ArrowDown) {
+                Some(if self.cursor.is_none() { 0 } else { at + 1 })
+            } else if key(egui::Key::ArrowUp) {
+                Some(at.saturating_sub(1))
+            } else if key(egui::Key::PageDown) {
+                Some(at + page)
+            } else if key(egui::Key::PageUp) {
+                Some(at.saturating_sub(page))
+            } else if key(egui::Key::Home) {
+                Some(0)
+            } else if key(egui::Key::End) {
+                Some(rows - 1)
+            } else {
+                None
+            }
+        })?;
+        let to = to.min(rows - 1);
+        self.cursor = Some(to);
+        Some(to)
     }
 
     /// Asks for the pages in view that are neither here nor asked for, and forgets pages far
