@@ -369,3 +369,48 @@ fn synchronize_now_on_the_visitors_screen_brings_the_followers_in() {
     h.run_steps(2);
     assert!(h.state().visitors_screen().browse_view().is_none());
 }
+
+#[test]
+fn the_social_screen_shows_the_account_as_x_describes_it_and_posts_now() {
+    use support::fake_x::{self, FakeX};
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    let fake = FakeX::start();
+    let settings = campaign_console::model::ProviderSettings::XApi(campaign_console::model::settings::XService {
+        internal_name: fake_x::HANDLE.into(),
+        base_url: fake.base.clone(),
+        ..Default::default()
+    });
+    console.add_credential_with(Channel::X, "Brand", settings, &fake_x::slots(&fake_x::keys())).unwrap();
+    let mut h = harness(App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    h.get_all_by_label_contains("Social (X)").next().unwrap().click();
+    h.run_steps(2);
+    settle(&mut h);
+    // The Twitter page: the account as X describes it, with its picture downloaded and kept.
+    h.get_by_label("Travel Brand");
+    h.get_by_label("@TravelBrand");
+    h.get_by_label("\u{2714} verified");
+    h.get_by_label_contains("5\u{2009}210 followers");
+    let page = h.state().social_screen().page().cloned().unwrap().unwrap();
+    let avatar = page.avatar.expect("the picture");
+    assert_eq!((avatar.width, avatar.height), (48, 48));
+    assert_eq!(std::fs::read_dir(dir.path().join("avatars")).unwrap().count(), 1, "kept in the workspace");
+    // The composer: counted as X counts, posted now, kept as a delivery.
+    h.get_by_label("Compose a post").click();
+    h.run_steps(2);
+    let field = h.get_by_role(Role::MultilineTextInput);
+    field.click();
+    h.run_steps(1);
+    h.get_by_role(Role::MultilineTextInput).type_text("Summer routes are open https://example.com/a-very-long-link");
+    h.run_steps(2);
+    h.get_by_label_contains("46 of 280 as X counts them");
+    h.get_by_label("Post now").click();
+    h.run_steps(2);
+    settle(&mut h);
+    assert_eq!(*fake.posts.lock().unwrap(), ["Summer routes are open https://example.com/a-very-long-link"]);
+    h.get_by_label_contains("Posted (X's id 17");
+    let deliveries = console.deliveries(None).unwrap();
+    assert_eq!((deliveries.len(), deliveries[0].channel.as_str()), (1, "x"));
+    assert_eq!(fake.unsigned(), 1, "only the picture's request is unsigned");
+}

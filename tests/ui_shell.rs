@@ -50,7 +50,7 @@ fn settings_show_where_things_are_and_change_the_theme() {
 }
 
 #[test]
-fn screens_for_later_say_what_will_be_there() {
+fn empty_screens_say_what_to_do_first() {
     let dir = tempfile::tempdir().unwrap();
     let console = testing::console(dir.path()).unwrap();
     let mut h = harness(App::new(console, SavedState::default()));
@@ -59,7 +59,7 @@ fn screens_for_later_say_what_will_be_there() {
         ("Deliveries", "No delivery yet"),
         ("Visitors", "add one in Channels, X (Twitter)"),
         ("Channels", "Add credential"),
-        ("Social (X)", "X services"),
+        ("Social (X)", "No X service yet: add one in Channels"),
     ] {
         // The navigation comes first (a screen's text may name another screen).
         h.get_all_by_label_contains(nav).next().unwrap().click();

@@ -21,6 +21,7 @@ pub enum Command {
     Sms(SmsCommand),
     Server(ServerCommand),
     X(XCommand),
+    XAccount(XAccountCommand),
     Import(ImportCommand),
     Browse(BrowseCommand),
     Job(JobCommand),
@@ -231,6 +232,15 @@ pub enum XCommand {
     Workflow(super::WorkflowChange),
 }
 
+/// An X service's page: its account as X describes it, and a post on it now.
+#[derive(Clone, Debug, PartialEq)]
+pub enum XAccountCommand {
+    /// → [`Event::XAccount`](super::Event::XAccount).
+    Describe { service: i64 },
+    /// Posts `text` on the service's account now. → `Event::XPosted`, then the deliveries.
+    Post { service: i64, text: String },
+}
+
 /// The server's settings.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ServerCommand {
@@ -316,6 +326,12 @@ impl From<JobCommand> for Command {
 impl From<XCommand> for Command {
     fn from(c: XCommand) -> Self {
         Self::X(c)
+    }
+}
+
+impl From<XAccountCommand> for Command {
+    fn from(c: XAccountCommand) -> Self {
+        Self::XAccount(c)
     }
 }
 

@@ -23,6 +23,16 @@ pub enum Event {
     Job(JobEvent),
     /// The X services, their synchronization's last runs and the visitors' counts.
     X(Result<super::x_sync::XOverview, UserError>),
+    /// An X service's account as X describes it (its page).
+    XAccount {
+        service: i64,
+        result: Result<super::x_account::XAccountPage, UserError>,
+    },
+    /// A post on an X service's account: X's id for it, or why it was not posted.
+    XPosted {
+        service: i64,
+        result: Result<String, UserError>,
+    },
 }
 
 /// Answers about imports.

@@ -49,6 +49,7 @@ mod scheduling;
 mod server;
 mod sms;
 mod sms_configurations;
+mod x_account;
 mod x_sync;
 mod x_workflow;
 
@@ -56,7 +57,7 @@ pub use crate::clock::Clock;
 pub use browse::{BROWSE_PAGE, DETAIL_ROWS};
 pub use command::{
     BrowseCommand, CampaignCommand, CanvasCommand, ChannelCommand, Command, DataCommand, ImportCommand, JobCommand,
-    ModelEdit, ProofCommand, RunCommand, ServerCommand, SmsCommand, XCommand,
+    ModelEdit, ProofCommand, RunCommand, ServerCommand, SmsCommand, XAccountCommand, XCommand,
 };
 pub use counting::{MAX_CHOICES, ROWS_PAGE, RowsPage};
 pub use error::{ConsoleError, UserError};
@@ -71,6 +72,7 @@ pub use runs::{LEDGER_PAGE, RunSummary};
 pub use scheduler::SCHEDULER_TICK;
 pub use scheduling::{LaunchReport, LifeAction, scheduler_plan};
 pub use sms::{INBOUND_KEPT, Inbound, Reported, SmsOverview, WebhookError, WebhookRequest};
+pub use x_account::{Avatar, XAccountPage};
 pub use x_sync::{SyncProgress, VISITOR_SEARCH, XOverview};
 pub use x_workflow::{WorkflowChange, workflow_plan};
 
@@ -370,6 +372,7 @@ impl Console {
             Command::Sms(c) => self.spawn(move |console| console.sms_command(c)),
             Command::Server(c) => self.spawn(move |console| console.server_command(c)),
             Command::X(c) => self.x_command(c),
+            Command::XAccount(c) => self.spawn(move |console| console.x_account_command(c)),
             Command::Import(c) => self.import_command(c),
             Command::Browse(c) => self.browse_command(c),
         }

@@ -180,7 +180,7 @@ impl Console {
             serde_json::to_string(message).map_err(|source| ConsoleError::Json { what: "the message", source })?;
         let delivery = {
             let tx = conn.transaction().map_err(StoreError::from)?;
-            let id = ledger::create(&tx, campaign_id, activity, channel.as_str(), &message_json, now)?;
+            let id = ledger::create(&tx, Some(campaign_id), activity, channel.as_str(), &message_json, now)?;
             ledger::mark_proof(&tx, id, &preview.profile_key.to_string(), &addresses, now)?;
             tx.commit().map_err(StoreError::from)?;
             id

@@ -214,7 +214,7 @@ impl Console {
             };
             let message_json =
                 serde_json::to_string(message).map_err(|source| ConsoleError::Json { what: "the message", source })?;
-            let id = ledger::create(&tx, campaign.id, &a.id, channel.as_str(), &message_json, self.now())?;
+            let id = ledger::create(&tx, Some(campaign.id), &a.id, channel.as_str(), &message_json, self.now())?;
             let service = credential_id.and_then(|cid| credentials.iter().find(|c| c.id == cid));
             if *channel == Channel::X {
                 write_post(&tx, id, credential_id, service, self.now())?;

@@ -53,7 +53,7 @@ pub fn status_counts(conn: &Connection, delivery: i64) -> Result<Vec<(LedgerStat
 /// Creates a delivery (status `preparing`) and returns its id.
 pub fn create(
     conn: &Connection,
-    campaign_id: i64,
+    campaign_id: Option<i64>,
     activity_id: &str,
     channel: &str,
     message_json: &str,

@@ -14,6 +14,7 @@ mod path_field;
 pub mod screen;
 mod secret_field;
 mod settings;
+pub mod social;
 mod table;
 mod technical_workflows;
 #[cfg(feature = "testing")]
@@ -72,14 +73,6 @@ impl Page {
             Self::Channels => theme::ICON_CHANNELS,
             Self::Social => theme::ICON_SOCIAL,
             Self::Settings => theme::ICON_SETTINGS,
-        }
-    }
-
-    /// For screens that later issues fill: what will be there.
-    fn coming(self) -> Option<&'static str> {
-        match self {
-            Self::Social => Some("X services (one per X account) and their weekly follower sync will be set up here."),
-            _ => None,
         }
     }
 }
@@ -195,6 +188,7 @@ pub struct App {
     channels: channels::ChannelsScreen,
     settings: settings::SettingsScreen,
     visitors: visitors::VisitorsScreen,
+    social: social::SocialScreen,
     jobs: Vec<JobView>,
     notices: Vec<Notice>,
     started: bool,
@@ -214,6 +208,7 @@ impl App {
             channels: channels::ChannelsScreen::default(),
             settings: settings::SettingsScreen::default(),
             visitors: visitors::VisitorsScreen::default(),
+            social: social::SocialScreen::default(),
             jobs: Vec::new(),
             notices: Vec::new(),
             started: false,
@@ -242,6 +237,10 @@ impl App {
     /// The Deliveries screen (tests look at it).
     pub fn deliveries_screen(&self) -> &deliveries::DeliveriesScreen {
         &self.deliveries
+    }
+
+    pub fn social_screen(&self) -> &social::SocialScreen {
+        &self.social
     }
 
     pub fn visitors_screen(&self) -> &visitors::VisitorsScreen {
@@ -282,19 +281,17 @@ impl App {
         let page = self.state.screen;
         let console = Arc::clone(&self.console);
         let theme = &mut self.state.theme;
-        let screen: Option<&mut dyn Screen> = match page {
-            Page::Campaigns => Some(&mut self.campaigns),
-            Page::Data => Some(&mut self.data),
-            Page::Deliveries => Some(&mut self.deliveries),
-            Page::Channels => Some(&mut self.channels),
-            Page::Settings => Some(&mut self.settings),
-            Page::Visitors => Some(&mut self.visitors),
-            Page::Social => None,
+        let screen: &mut dyn Screen = match page {
+            Page::Campaigns => &mut self.campaigns,
+            Page::Data => &mut self.data,
+            Page::Deliveries => &mut self.deliveries,
+            Page::Channels => &mut self.channels,
+            Page::Settings => &mut self.settings,
+            Page::Visitors => &mut self.visitors,
+            Page::Social => &mut self.social,
         };
-        egui::CentralPanel::default().show(ui, |ui| match screen {
-            Some(screen) => screen.ui(ui, &mut ScreenContext { console: &console, commands: &mut commands, theme }),
-            None => coming_screen(ui, page),
-        });
+        egui::CentralPanel::default()
+            .show(ui, |ui| screen.ui(ui, &mut ScreenContext { console: &console, commands: &mut commands, theme }));
 
         for (request, command) in commands.0 {
             self.console.send_as(request, command);
@@ -326,6 +323,7 @@ impl App {
                 &mut self.channels,
                 &mut self.settings,
                 &mut self.visitors,
+                &mut self.social,
             ] {
                 screen.on_event(&event, request);
             }
@@ -528,15 +526,6 @@ impl App {
         if !self.notices.is_empty() {
             ui.ctx().request_repaint_after(Duration::from_millis(500));
         }
-    }
-}
-
-fn coming_screen(ui: &mut egui::Ui, screen: Page) {
-    ui.add_space(8.0);
-    ui.heading(screen.label());
-    ui.add_space(6.0);
-    if let Some(text) = screen.coming() {
-        ui.label(egui::RichText::new(text).color(theme::muted(ui)));
     }
 }
 

@@ -115,8 +115,20 @@ struct Kept {
     followers: Arc<Mutex<Followers>>,
 }
 
+/// The account's picture: 48 × 48, a blue square (a PNG, as X serves them).
+pub fn avatar_png() -> Vec<u8> {
+    let picture = image::RgbaImage::from_pixel(48, 48, image::Rgba([29, 155, 240, 255]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    picture.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
 fn answer(r: &Received, base: &str, kept: &Kept) -> Reply {
     let (posts, followers) = (&kept.posts, &kept.followers);
+    // The picture is served as X's image server does: no signature.
+    if r.method == "GET" && r.path == "/avatar.png" {
+        return Reply::Bytes { content_type: "image/png".into(), body: avatar_png() };
+    }
     if !signed(r, base) {
         return json(
             401,
@@ -130,7 +142,7 @@ fn answer(r: &Received, base: &str, kept: &Kept) -> Reply {
             serde_json::json!({ "data": {
                 "id": "2244994945", "username": HANDLE, "name": "Travel Brand", "verified": true,
                 "public_metrics": { "followers_count": followers.lock().unwrap().list.len().max(5210), "following_count": 12, "tweet_count": 830, "listed_count": 3 },
-                "profile_image_url": "https://pbs.twimg.com/profile_images/1/travel_normal.jpg"
+                "profile_image_url": format!("{base}/avatar.png")
             }}),
         ),
         ("POST", "/2/tweets") => {

@@ -36,6 +36,11 @@ pub enum Reply {
         body: String,
         delay: Duration,
     },
+    /// Answer 200 with bytes of this content type (a picture).
+    Bytes {
+        content_type: String,
+        body: Vec<u8>,
+    },
     /// Close the connection without answering.
     Drop,
     /// Answer 200 with a body cut short (the connection closes before the promised length).
@@ -178,6 +183,14 @@ async fn connection(
         }
         match reply {
             Reply::Drop => return Ok(()),
+            Reply::Bytes { content_type, body } => {
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\ncontent-type: {content_type}\r\n\r\n",
+                    body.len()
+                );
+                socket.write_all(head.as_bytes()).await?;
+                socket.write_all(&body).await?;
+            }
             Reply::Truncated => {
                 socket
                     .write_all(
