@@ -339,6 +339,21 @@ fn synchronize_now_on_the_visitors_screen_brings_the_followers_in() {
     let shown = h.state().visitors_screen().overview().cloned().unwrap().unwrap();
     assert_eq!((shown.visitors, shown.runs[0].status.as_str(), shown.runs[0].pages), (30, "done", 3));
     h.get_by_label("30 visitors in 3 pages; 0 no longer follow");
+    // Visitor folders: a new one, then deleted (it is empty).
+    type_into(&mut h, "New folder", "VIP");
+    h.get_by_label("Create folder").click();
+    h.run_steps(2);
+    settle(&mut h);
+    h.get_by_label("VIP");
+    assert!(console.visitor_folders().unwrap().iter().any(|f| f.name == "VIP"), "in the workspace");
+    let deletes: Vec<_> = h.get_all_by_label("Delete").collect();
+    assert_eq!(deletes.len(), 2, "one per folder");
+    // By name: VIP, then Visitors (whose Delete is off: its fans are there).
+    deletes[0].click();
+    h.run_steps(2);
+    settle(&mut h);
+    assert!(h.query_by_label("VIP").is_none());
+    assert_eq!(console.visitor_folders().unwrap().len(), 1, "Visitors, where the fans are");
     // Their rows, in the row browser: searched as typed, narrowed.
     h.get_by_label("Browse visitors").click();
     h.run_steps(2);

@@ -22,6 +22,7 @@ pub enum Command {
     Server(ServerCommand),
     X(XCommand),
     XAccount(XAccountCommand),
+    Folder(FolderCommand),
     Import(ImportCommand),
     Browse(BrowseCommand),
     Job(JobCommand),
@@ -241,6 +242,16 @@ pub enum XAccountCommand {
     Post { service: i64, text: String },
 }
 
+/// The visitor folders. Each → [`Event::Folders`](super::Event::Folders) (after `Failed` when
+/// refused).
+#[derive(Clone, Debug, PartialEq)]
+pub enum FolderCommand {
+    List,
+    Create { name: String },
+    Rename { from: String, to: String },
+    Delete { name: String },
+}
+
 /// The server's settings.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ServerCommand {
@@ -332,6 +343,12 @@ impl From<XCommand> for Command {
 impl From<XAccountCommand> for Command {
     fn from(c: XAccountCommand) -> Self {
         Self::XAccount(c)
+    }
+}
+
+impl From<FolderCommand> for Command {
+    fn from(c: FolderCommand) -> Self {
+        Self::Folder(c)
     }
 }
 

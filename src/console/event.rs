@@ -33,6 +33,8 @@ pub enum Event {
         service: i64,
         result: Result<String, UserError>,
     },
+    /// The visitor folders, by name.
+    Folders(Result<Vec<crate::store::visitor_folders::Folder>, UserError>),
 }
 
 /// Answers about imports.

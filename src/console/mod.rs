@@ -49,12 +49,15 @@ mod scheduling;
 mod server;
 mod sms;
 mod sms_configurations;
+mod visitor_folders;
 mod x_account;
 mod x_sync;
 mod x_workflow;
 
 pub use crate::clock::Clock;
+pub use crate::store::visitor_folders::Folder;
 pub use browse::{BROWSE_PAGE, DETAIL_ROWS};
+pub use command::FolderCommand;
 pub use command::{
     BrowseCommand, CampaignCommand, CanvasCommand, ChannelCommand, Command, DataCommand, ImportCommand, JobCommand,
     ModelEdit, ProofCommand, RunCommand, ServerCommand, SmsCommand, XAccountCommand, XCommand,
@@ -373,6 +376,7 @@ impl Console {
             Command::Server(c) => self.spawn(move |console| console.server_command(c)),
             Command::X(c) => self.x_command(c),
             Command::XAccount(c) => self.spawn(move |console| console.x_account_command(c)),
+            Command::Folder(c) => self.spawn(move |console| console.folder_command(c)),
             Command::Import(c) => self.import_command(c),
             Command::Browse(c) => self.browse_command(c),
         }

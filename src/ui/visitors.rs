@@ -7,7 +7,7 @@ use egui::RichText;
 
 use super::screen::{Screen, ScreenContext};
 use super::{Commands, theme};
-use crate::console::{Event, RequestId, UserError, XCommand, XOverview};
+use crate::console::{Event, Folder, FolderCommand, RequestId, UserError, XCommand, XOverview};
 
 #[derive(Default)]
 pub struct VisitorsScreen {
@@ -15,6 +15,12 @@ pub struct VisitorsScreen {
     asked: bool,
     /// The visitors' rows, when open.
     browse: Option<super::browse::BrowseView>,
+    folders: Option<Result<Vec<Folder>, UserError>>,
+    folders_asked: bool,
+    /// A new folder's name as typed.
+    new_folder: String,
+    /// The folder being renamed, and its new name as typed.
+    renaming: Option<(String, String)>,
 }
 
 impl VisitorsScreen {
@@ -116,6 +122,91 @@ impl VisitorsScreen {
     }
 }
 
+impl VisitorsScreen {
+    /// The folders the followers land in: their visitors, the services landing there; New,
+    /// Rename, Delete (when empty).
+    fn folders_ui(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
+        if !self.folders_asked {
+            self.folders_asked = true;
+            commands.push(FolderCommand::List);
+        }
+        ui.add_space(theme::SECTION_GAP);
+        ui.label(RichText::new("Visitor folders").strong());
+        let folders = match &self.folders {
+            Some(Ok(f)) => f.clone(),
+            Some(Err(e)) => {
+                ui.colored_label(theme::error(ui), format!("{} {e}", theme::ICON_ERROR));
+                return;
+            }
+            None => {
+                ui.spinner();
+                return;
+            }
+        };
+        let mut renaming = self.renaming.take();
+        egui::Grid::new("visitor_folders").num_columns(4).striped(true).spacing([14.0, 6.0]).show(ui, |ui| {
+            for title in ["Folder", "Visitors", "Services landing there", ""] {
+                ui.label(RichText::new(title).color(theme::muted(ui)));
+            }
+            ui.end_row();
+            for f in &folders {
+                let mut done = false;
+                match &mut renaming {
+                    Some((from, to)) if *from == f.name => {
+                        let r = ui.add(egui::TextEdit::singleline(to).desired_width(160.0));
+                        let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                        ui.label(theme::count(f.visitors));
+                        ui.label(f.services.join(", "));
+                        ui.horizontal(|ui| {
+                            if enter || ui.button("Save").clicked() {
+                                commands.push(FolderCommand::Rename { from: from.clone(), to: to.clone() });
+                                done = true;
+                            } else if ui.button("Cancel").clicked() {
+                                done = true;
+                            }
+                        });
+                    }
+                    _ => {
+                        ui.label(&f.name);
+                        ui.label(theme::count(f.visitors));
+                        ui.label(f.services.join(", "));
+                        ui.horizontal(|ui| {
+                            if ui.button("Rename\u{2026}").clicked() {
+                                renaming = Some((f.name.clone(), f.name.clone()));
+                            }
+                            let empty = f.visitors == 0 && f.services.is_empty();
+                            let delete = ui.add_enabled(empty, egui::Button::new("Delete")).on_disabled_hover_text(
+                                "Only a folder with no visitor, where no service lands, is deleted",
+                            );
+                            if delete.clicked() {
+                                commands.push(FolderCommand::Delete { name: f.name.clone() });
+                            }
+                        });
+                    }
+                }
+                if done {
+                    renaming = None;
+                }
+                ui.end_row();
+            }
+        });
+        self.renaming = renaming;
+        ui.horizontal(|ui| {
+            let label = ui.label("New folder").id;
+            let r = ui
+                .add(egui::TextEdit::singleline(&mut self.new_folder).hint_text("its name").desired_width(200.0))
+                .labelled_by(label);
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            let ready = !self.new_folder.trim().is_empty();
+            if (ui.add_enabled(ready, egui::Button::new("Create folder")).clicked() || (enter && ready))
+                && !self.new_folder.trim().is_empty()
+            {
+                commands.push(FolderCommand::Create { name: std::mem::take(&mut self.new_folder) });
+            }
+        });
+    }
+}
+
 /// The overview once it arrived; meanwhile a spinner, or what went wrong.
 pub(super) fn ready<'a>(
     ui: &mut egui::Ui,
@@ -144,7 +235,10 @@ impl Screen for VisitorsScreen {
             }
             return;
         }
-        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| self.draw(ui, cx.commands));
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+            self.draw(ui, cx.commands);
+            self.folders_ui(ui, cx.commands);
+        });
     }
 
     fn on_event(&mut self, event: &Event, request: Option<RequestId>) {
@@ -152,9 +246,17 @@ impl Screen for VisitorsScreen {
             view.on_event(event, request);
         }
         match event {
-            Event::X(o) => self.overview = Some(o.clone()),
+            Event::X(o) => {
+                self.overview = Some(o.clone());
+                // A synchronization may have filled a folder.
+                self.folders_asked = false;
+            }
+            Event::Folders(f) => self.folders = Some(f.clone()),
             // A service added, changed or removed.
-            Event::Channel(crate::console::ChannelEvent::Credentials(_)) => self.asked = false,
+            Event::Channel(crate::console::ChannelEvent::Credentials(_)) => {
+                self.asked = false;
+                self.folders_asked = false;
+            }
             _ => {}
         }
     }

@@ -188,3 +188,31 @@ fn a_large_synchronization_makes_the_search_indexes_again_at_its_end_even_when_s
     assert_eq!(indexes(), 5);
     assert_eq!(console.visitor_count(None, None).unwrap(), (100_000, 100_000));
 }
+
+#[test]
+fn visitor_folders_are_created_renamed_with_their_visitors_and_deleted_when_empty() {
+    let (dir, console, _fake) = with_service(30, 10);
+    console.sync_followers(None, &mut |_| {}, &|| false).unwrap();
+    let names =
+        |c: &Console| c.visitor_folders().unwrap().into_iter().map(|f| (f.name, f.visitors)).collect::<Vec<_>>();
+    assert_eq!(names(&console), [("Fans".to_owned(), 30)]);
+    console.create_visitor_folder("VIP").unwrap();
+    let e = console.create_visitor_folder(" vip ").unwrap_err().to_string();
+    assert!(e.contains("there is a folder \u{201c}vip\u{201d} already"), "{e}");
+    assert!(console.create_visitor_folder("  ").unwrap_err().to_string().contains("type the folder's name"));
+    // Renamed: its visitors and the service landing there move with it.
+    assert_eq!(console.rename_visitor_folder("fans", "Followers").unwrap(), 30);
+    assert_eq!(names(&console), [("Followers".to_owned(), 30), ("VIP".to_owned(), 0)]);
+    assert_eq!(one(&sqlite(dir.path()), "SELECT COUNT(*) FROM visitors WHERE folder = 'Followers'"), 30);
+    let e = console.rename_visitor_folder("Followers", "vip").unwrap_err().to_string();
+    assert!(e.contains("cannot be merged"), "{e}");
+    // The next synchronization lands in the renamed folder.
+    console.sync_followers(None, &mut |_| {}, &|| false).unwrap();
+    assert_eq!(console.visitor_count(None, Some("Followers")).unwrap(), (30, 30));
+    // Deleted only when empty and no service lands there.
+    let e = console.delete_visitor_folder("Followers").unwrap_err().to_string();
+    assert!(e.contains("holds 30 visitors"), "{e}");
+    console.delete_visitor_folder("vip").unwrap();
+    assert_eq!(names(&console), [("Followers".to_owned(), 30)]);
+    assert!(console.delete_visitor_folder("Nope").unwrap_err().to_string().contains("there is no folder"));
+}
