@@ -367,6 +367,12 @@ fn synchronize_now_on_the_visitors_screen_brings_the_followers_in() {
     settle(&mut h);
     let detail = h.state().visitors_screen().browse_view().unwrap().detail().map(|d| d.key);
     assert_eq!(detail, Some(30), "the last visitor's detail");
+    // Its avatar: downloaded once, kept in the workspace.
+    h.run_steps(2);
+    settle(&mut h);
+    let pictures = || fake.mock.received.lock().unwrap().iter().filter(|r| r.path == "/avatar.png").count();
+    assert_eq!(pictures(), 1);
+    assert_eq!(std::fs::read_dir(dir.path().join("avatars")).unwrap().count(), 1);
     h.key_press(egui::Key::Home);
     h.run_steps(2);
     settle(&mut h);

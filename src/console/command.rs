@@ -240,6 +240,9 @@ pub enum XAccountCommand {
     Describe { service: i64 },
     /// Posts `text` on the service's account now. → `Event::XPosted`, then the deliveries.
     Post { service: i64, text: String },
+    /// The picture at `url` (a visitor's avatar): kept in the workspace, else downloaded.
+    /// → `Event::Avatar`.
+    Avatar { url: String },
 }
 
 /// The visitor folders. Each → [`Event::Folders`](super::Event::Folders) (after `Failed` when

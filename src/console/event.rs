@@ -33,6 +33,12 @@ pub enum Event {
         service: i64,
         result: Result<String, UserError>,
     },
+    /// The picture at `url`, or why it cannot be shown.
+    Avatar {
+        url: String,
+        avatar: Option<super::x_account::Avatar>,
+        note: Option<String>,
+    },
     /// The visitor folders, by name.
     Folders(Result<Vec<crate::store::visitor_folders::Folder>, UserError>),
 }

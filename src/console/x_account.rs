@@ -214,6 +214,14 @@ impl Console {
                 let result = self.post_now(service, &text).map_err(|e| UserError::new("Not posted", &e));
                 vec![Event::XPosted { service, result }, self.refreshed(Refresh::Deliveries)]
             }
+            XAccountCommand::Avatar { url } => {
+                let (avatar, note) = match self.avatar(&url) {
+                    Ok(Some(a)) => (Some(a), None),
+                    Ok(None) => (None, Some("no picture".to_owned())),
+                    Err(why) => (None, Some(why.to_string())),
+                };
+                vec![Event::Avatar { url, avatar, note }]
+            }
         }
     }
 }

@@ -201,7 +201,7 @@ fn answer(r: &Received, base: &str, kept: &Kept) -> Reply {
                 .iter()
                 .skip(page * per)
                 .take(per)
-                .map(|(id, name)| serde_json::json!({ "id": id, "username": name, "name": format!("Fan {name}"), "public_metrics": { "followers_count": 3 } }))
+                .map(|(id, name)| serde_json::json!({ "id": id, "username": name, "name": format!("Fan {name}"), "public_metrics": { "followers_count": 3 }, "profile_image_url": format!("{base}/avatar.png") }))
                 .collect();
             let mut meta = serde_json::json!({ "result_count": users.len() });
             if (page + 1) * per < f.list.len() {

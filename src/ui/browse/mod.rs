@@ -3,6 +3,7 @@
 //! text columns, a sort by any column (click its title), a filter built with the canvas's rule
 //! builder, a detail pane for the row clicked, and the matching rows exported to CSV.
 
+mod avatar;
 mod detail;
 
 use std::collections::{BTreeMap, HashMap};
@@ -56,6 +57,8 @@ pub struct BrowseView {
     choices: Choices,
     /// The screen the back button goes to.
     back: &'static str,
+    /// Visitors' avatars, at the top of their detail.
+    avatars: avatar::Avatars,
 }
 
 impl BrowseView {
@@ -80,6 +83,7 @@ impl BrowseView {
             export_path: None,
             choices: Choices::new(),
             back: "Data",
+            avatars: avatar::Avatars::default(),
         };
         view.requery(commands);
         view
@@ -176,6 +180,13 @@ impl BrowseView {
         egui::Panel::right("browse_detail").resizable(true).default_size(360.0).size_range(220.0..=640.0).show(
             ui,
             |ui| {
+                if let Some(d) = self.detail.as_ref().filter(|d| d.entity == crate::model::VISITORS) {
+                    let at = self
+                        .model
+                        .entity(&d.entity)
+                        .and_then(|e| e.columns.iter().position(|c| c.name == "avatar_url"));
+                    self.avatars.ui(ui, d, at, commands);
+                }
                 if let Some((entity, key)) = detail::pane(ui, &self.model, self.detail.as_ref(), self.selected) {
                     self.show_detail(entity, key, commands);
                 }
@@ -467,6 +478,7 @@ impl BrowseView {
             {
                 self.detail = Some((**d).clone());
             }
+            Event::Avatar { url, avatar, note } => self.avatars.arrived(url, avatar.as_ref(), note.as_deref()),
             Event::Canvas(CanvasEvent::DistinctValues { entity, column, values }) => {
                 self.choices.insert((entity.clone(), column.clone()), values.clone());
             }
