@@ -303,17 +303,7 @@ fn a_proof_goes_to_typed_addresses_and_is_not_a_run() {
     // Previews and proofs use the last count of the canvas being edited.
     let e = console.send_proof(campaign.id, &canvas, "sms", 0, &["+33612345678".into()]).unwrap_err().to_string();
     assert!(e.contains("count the canvas first"), "{e}");
-    console.send(campaign_console::console::CanvasCommand::Count {
-        campaign_id: campaign.id,
-        canvas: canvas.clone(),
-        generation: 1,
-        fresh: false,
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !console.is_idle() {
-        assert!(Instant::now() < deadline, "the count did not finish");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    support::count_as_edited(&console, campaign.id, &canvas);
     let e = console.send_proof(campaign.id, &canvas, "sms", 0, &["06 12 34 56 78".into()]).unwrap_err().to_string();
     assert!(e.contains("not a phone number in international form"), "{e}");
     let e = console.send_proof(campaign.id, &canvas, "sms", 0, &[" ".into()]).unwrap_err().to_string();

@@ -314,19 +314,25 @@ fn type_in_dialog(h: &mut egui_kittest::Harness<'static, App>, label: &str, text
     h.run_steps(3);
 }
 
-#[test]
-fn synchronize_now_on_the_visitors_screen_brings_the_followers_in() {
-    use support::fake_x::{self, FakeX, Followers};
+/// A workspace with the X service "Brand" on a fake X.
+fn with_fake_x() -> (tempfile::TempDir, std::sync::Arc<campaign_console::console::Console>, support::fake_x::FakeX) {
+    use support::fake_x::{self, FakeX};
     let dir = tempfile::tempdir().unwrap();
     let console = testing::console(dir.path()).unwrap();
     let fake = FakeX::start();
-    *fake.followers.lock().unwrap() = Followers::fans(30, 10);
     let settings = campaign_console::model::ProviderSettings::XApi(campaign_console::model::settings::XService {
         internal_name: fake_x::HANDLE.into(),
         base_url: fake.base.clone(),
         ..Default::default()
     });
     console.add_credential_with(Channel::X, "Brand", settings, &fake_x::slots(&fake_x::keys())).unwrap();
+    (dir, console, fake)
+}
+
+#[test]
+fn synchronize_now_on_the_visitors_screen_brings_the_followers_in() {
+    let (dir, console, fake) = with_fake_x();
+    *fake.followers.lock().unwrap() = support::fake_x::Followers::fans(30, 10);
     let mut h = harness(App::new(console.clone(), SavedState::default()));
     settle(&mut h);
     h.get_by_label_contains("Visitors").click();
@@ -393,16 +399,7 @@ fn synchronize_now_on_the_visitors_screen_brings_the_followers_in() {
 
 #[test]
 fn the_social_screen_shows_the_account_as_x_describes_it_and_posts_now() {
-    use support::fake_x::{self, FakeX};
-    let dir = tempfile::tempdir().unwrap();
-    let console = testing::console(dir.path()).unwrap();
-    let fake = FakeX::start();
-    let settings = campaign_console::model::ProviderSettings::XApi(campaign_console::model::settings::XService {
-        internal_name: fake_x::HANDLE.into(),
-        base_url: fake.base.clone(),
-        ..Default::default()
-    });
-    console.add_credential_with(Channel::X, "Brand", settings, &fake_x::slots(&fake_x::keys())).unwrap();
+    let (dir, console, fake) = with_fake_x();
     let mut h = harness(App::new(console.clone(), SavedState::default()));
     settle(&mut h);
     h.get_all_by_label_contains("Social (X)").next().unwrap().click();

@@ -3,14 +3,19 @@
 //! transaction; retries with exponential backoff for transient errors; recovery of rows a crash
 //! left in `sending` (looked up at the provider when it can tell, else `unconfirmed`).
 
+mod daily;
 pub mod links;
+mod rows;
+
+pub use daily::DailyLimit;
+use daily::wait_for_the_day;
+pub use rows::{entity_row, read_row};
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use minijinja::Value;
 use rusqlite::Connection;
-use rusqlite::types::ValueRef;
 
 use std::sync::Arc;
 
@@ -236,25 +241,6 @@ pub struct Sender<'a> {
     pub daily: Option<DailyLimit>,
 }
 
-/// A credential's limit of messages a day on a channel.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DailyLimit {
-    pub credential_id: i64,
-    pub per_day: u32,
-}
-
-impl DailyLimit {
-    /// How many more may go now, and when one more may go if none can.
-    fn room(&self, conn: &Connection, channel: Channel) -> Result<(usize, Option<jiff::Timestamp>), DeliveryError> {
-        let now = crate::clock::wall();
-        let day = jiff::SignedDuration::from_hours(24);
-        let since = now.checked_sub(day).unwrap_or(now);
-        let (sent, oldest) = deliveries::sent_since(conn, self.credential_id, channel.as_str(), since, self.per_day)?;
-        let left = u64::from(self.per_day).saturating_sub(sent);
-        Ok((usize::try_from(left).unwrap_or(usize::MAX), oldest.and_then(|t| t.checked_add(day).ok())))
-    }
-}
-
 /// Sends what is due in `delivery` until nothing is left (or `cancelled` says stop, between
 /// batches). Each batch is claimed (committed as `sending`), rendered, sent with up to the
 /// credential's concurrency at its rate, and recorded in one transaction. Returns the
@@ -376,18 +362,6 @@ pub fn send(
         deliveries::finish(conn, delivery, deliveries::delivery_status::DONE, crate::clock::wall())?;
     }
     Ok(last)
-}
-
-/// The day's messages are sent: the rest wait until one more may go (`free_at`), said once,
-/// a second at a time so that a cancel is heard.
-fn wait_for_the_day(last: &mut Progress, free_at: Option<jiff::Timestamp>, progress: &mut dyn FnMut(&Progress)) {
-    let until = free_at.unwrap_or_else(crate::clock::wall);
-    if last.waiting_until != Some(until) {
-        last.waiting_until = Some(until);
-        progress(last);
-    }
-    let wait = Duration::try_from(until.duration_since(crate::clock::wall())).unwrap_or_default();
-    std::thread::sleep(wait.clamp(Duration::from_millis(10), Duration::from_secs(1)));
 }
 
 /// Turns the channel's opt-in off for the recipients the provider said unsubscribed there (a
@@ -611,41 +585,4 @@ fn render(
         rendered.profile = serde_json::to_value(&values.profile).unwrap_or_default();
     }
     Ok(rendered)
-}
-
-/// One row of a customer table by key, as template values (`sql` selects `*` by key).
-pub fn read_row(conn: &Connection, sql: &str, key: &str) -> Result<BTreeMap<String, Value>, RowError> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    let names: Vec<String> = stmt.column_names().iter().map(|s| (*s).to_owned()).collect();
-    let key: i64 = key.parse().map_err(|_| RowError::BadKey(key.to_owned()))?;
-    let mut rows = stmt.query([key])?;
-    let Some(r) = rows.next()? else {
-        return Err(RowError::Gone(key));
-    };
-    let mut out = BTreeMap::new();
-    for (i, name) in names.iter().enumerate() {
-        let v = match r.get_ref(i)? {
-            ValueRef::Null => Value::from(()),
-            ValueRef::Integer(n) => Value::from(n),
-            ValueRef::Real(x) => Value::from(x),
-            ValueRef::Text(t) => Value::from(String::from_utf8_lossy(t).into_owned()),
-            ValueRef::Blob(_) => Value::from(()),
-        };
-        out.insert(name.clone(), v);
-    }
-    Ok(out)
-}
-
-/// One row of `entity` by its primary key, as template values.
-pub fn entity_row(
-    conn: &Connection,
-    entity: &crate::model::Entity,
-    key: i64,
-) -> Result<BTreeMap<String, Value>, RowError> {
-    let sql = format!(
-        "SELECT * FROM {} WHERE {} = ?1",
-        crate::store::quote_ident(&entity.name)?,
-        crate::store::quote_ident(&entity.primary_key)?
-    );
-    read_row(conn, &sql, &key.to_string())
 }

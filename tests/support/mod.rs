@@ -35,6 +35,26 @@ pub fn type_into(h: &mut Harness<'static, App>, label: &str, text: &str) {
     h.run_steps(2);
 }
 
+/// Counts `canvas` as campaign `campaign_id`'s canvas being edited (previews and proofs use
+/// that count), and waits for it.
+pub fn count_as_edited(
+    console: &std::sync::Arc<campaign_console::console::Console>,
+    campaign_id: i64,
+    canvas: &campaign_console::model::Canvas,
+) {
+    console.send(campaign_console::console::CanvasCommand::Count {
+        campaign_id,
+        canvas: canvas.clone(),
+        generation: 1,
+        fresh: false,
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !console.is_idle() {
+        assert!(Instant::now() < deadline, "the count did not finish");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// A provider's settings, keyed as its form names its fields.
 pub fn settings(kind: ProviderKind, json: serde_json::Value) -> ProviderSettings {
     ProviderSettings::from_json(kind, json).unwrap()

@@ -11,7 +11,7 @@ use campaign_console::ui::testing;
 
 use super::support::blast::blast_over;
 use super::support::fake_x::{self, FakeX, Followers, HANDLE};
-use super::support::{blast, one, sqlite};
+use super::support::{blast, count_as_edited, one, sqlite};
 
 fn service(fake: &FakeX, dm_seconds_between: Option<f64>) -> ProviderSettings {
     ProviderSettings::XApi(XService {
@@ -175,25 +175,6 @@ fn direct_messages_beyond_the_days_limit_wait_for_the_next_day() {
     let conn = sqlite(dir.path());
     assert_eq!(one(&conn, "SELECT COUNT(*) FROM cc_ledger WHERE status = 'queued'"), 2);
     assert!(summary.deliveries.iter().any(|d| d.is_unfinished()));
-}
-
-/// Counts `canvas` as the canvas being edited (previews and proofs use that count).
-fn count_as_edited(
-    console: &std::sync::Arc<campaign_console::console::Console>,
-    campaign_id: i64,
-    canvas: &campaign_console::model::Canvas,
-) {
-    console.send(campaign_console::console::CanvasCommand::Count {
-        campaign_id,
-        canvas: canvas.clone(),
-        generation: 1,
-        fresh: false,
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !console.is_idle() {
-        assert!(Instant::now() < deadline, "the count did not finish");
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 #[test]
