@@ -55,6 +55,12 @@ pub struct AddArgs {
     /// Where the X API is (default https://api.x.com).
     #[arg(long, value_name = "URL")]
     base_url: Option<String>,
+    /// Seconds between two direct messages (default 2; 0.1 to 3600).
+    #[arg(long, value_name = "S")]
+    dm_seconds_between: Option<f64>,
+    /// Direct messages in 24 hours, at most (default 1000; 1 to 100000).
+    #[arg(long, value_name = "N")]
+    dm_per_day: Option<f64>,
 }
 
 pub fn run(console: &Console, action: XCmd) -> anyhow::Result<()> {
@@ -95,6 +101,8 @@ fn add(console: &Console, args: AddArgs) -> anyhow::Result<()> {
         sync_subscriptions: if args.no_sync { "off".into() } else { "on".into() },
         test_account: if args.test_account { "yes".into() } else { "no".into() },
         base_url: args.base_url.unwrap_or_default(),
+        dm_seconds_between: args.dm_seconds_between,
+        dm_per_day: args.dm_per_day,
         ..XService::default()
     });
     if let Err(e) = campaign_console::channels::check_settings(&settings) {
