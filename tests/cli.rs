@@ -330,6 +330,11 @@ fn visitors_are_searched_and_exported_from_the_command_line() {
     let csv = std::fs::read_to_string(&file).unwrap();
     assert_eq!(csv.lines().count(), 301);
     assert!(csv.starts_with("id,visitor_key,origin,external_id,username,full_name"), "{csv}");
+    // A folder named in any case, as `visitors count` takes it; an unknown one refused.
+    let said = run_ok(at(&["visitors", "export", "--folder", "visitors"]).arg(&file));
+    assert!(said.contains("300 visitors written"), "{said}");
+    let unknown = at(&["visitors", "export", "--folder", "Nope"]).arg(&file).output().unwrap();
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no visitor folder called \u{201c}Nope\u{201d}"));
     let nowhere = at(&["visitors", "export"]).arg(dir.path().join("no/such/folder/v.csv")).output().unwrap();
     assert!(!nowhere.status.success());
     assert!(String::from_utf8_lossy(&nowhere.stderr).contains("does not exist"));

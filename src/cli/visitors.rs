@@ -50,7 +50,7 @@ pub fn run(console: &Console, action: VisitorsCmd) -> anyhow::Result<()> {
             Ok(())
         }
         VisitorsCmd::Search { text, limit, service, folder } => {
-            let mut query = query(service.as_deref(), folder.as_deref());
+            let mut query = query(console, service.as_deref(), folder.as_deref())?;
             query.search = text.trim().to_owned();
             if query.search.is_empty() {
                 anyhow::bail!("type the start of a username or full name to look for");
@@ -59,7 +59,7 @@ pub fn run(console: &Console, action: VisitorsCmd) -> anyhow::Result<()> {
         }
         VisitorsCmd::Export { file, service, folder } => {
             columns(console)?;
-            let query = query(service.as_deref(), folder.as_deref());
+            let query = query(console, service.as_deref(), folder.as_deref())?;
             let n = console.export_rows(&query, &file, &|| false)?;
             say!("{n} visitors written to {}", file.display());
             Ok(())
@@ -67,18 +67,43 @@ pub fn run(console: &Console, action: VisitorsCmd) -> anyhow::Result<()> {
     }
 }
 
-/// Every visitor (of `service`, in `folder`), by id.
-fn query(service: Option<&str>, folder: Option<&str>) -> BrowseQuery {
+/// Every visitor (of `service`, in `folder`: named in any case, as `visitors count` takes
+/// them), by id.
+fn query(console: &Console, service: Option<&str>, folder: Option<&str>) -> anyhow::Result<BrowseQuery> {
     let mut query = BrowseQuery::new(VISITORS);
     query.search_by_prefix = VISITOR_SEARCH.iter().map(|c| (*c).to_owned()).collect();
+    let folders = console.visitor_folders()?;
+    let service = match service {
+        None => None,
+        Some(s) => Some(
+            folders
+                .iter()
+                .flat_map(|f| f.services.iter())
+                .find(|name| name.eq_ignore_ascii_case(s.trim()))
+                .cloned()
+                .ok_or_else(|| {
+                    anyhow::anyhow!("there is no X service called \u{201c}{s}\u{201d} (`x list` lists them)")
+                })?,
+        ),
+    };
+    let folder = match folder {
+        None => None,
+        Some(f) => Some(
+            folders
+                .iter()
+                .find(|known| known.name.eq_ignore_ascii_case(f.trim()))
+                .map(|known| known.name.clone())
+                .ok_or_else(|| anyhow::anyhow!("there is no visitor folder called \u{201c}{f}\u{201d}"))?,
+        ),
+    };
     let rules: Vec<Rule> = [("service", service), ("folder", folder)]
         .into_iter()
         .filter_map(|(column, value)| {
-            value.map(|v| Rule::Column { column: column.into(), op: Op::Eq, value: Operand::Text(v.into()) })
+            value.map(|v| Rule::Column { column: column.into(), op: Op::Eq, value: Operand::Text(v) })
         })
         .collect();
     query.filter = Rule::All { rules };
-    query
+    Ok(query)
 }
 
 fn search(console: &Console, query: &BrowseQuery, limit: u64) -> anyhow::Result<()> {
