@@ -25,6 +25,9 @@ pub struct MessagePreview {
     pub fields: Vec<(String, String)>,
 }
 
+/// Where a proof goes: the provider, the addresses, the credential it goes through.
+type ProofRoute = (Arc<dyn crate::channels::Provider>, Vec<String>, Option<i64>);
+
 /// A refusal in the user's words.
 fn refused(why: impl std::fmt::Display) -> ConsoleError {
     ConsoleError::CannotRun(why.to_string())
@@ -169,10 +172,18 @@ impl Console {
         let preview = self.preview_message(campaign_id, canvas, activity, index)?;
         let (choice, configuration) = self.activity_route(*channel, credential.as_deref(), configuration.as_deref())?;
         let sender = configuration.as_ref().and_then(|c| c.sender());
-        let (provider, addresses) = if x {
+        let (provider, addresses, credential_id) = if x {
             self.x_test_account(*channel, credential.as_deref())?
         } else {
-            (self.provider_for(*channel, choice, sender)?.0, addresses)
+            let id = match choice {
+                super::routes::CredentialChoice::Id(id) => Some(id),
+                super::routes::CredentialChoice::Named(name) => {
+                    crate::model::credential_for(&self.credentials()?, *channel, name)
+                        .map_err(|e| ConsoleError::CannotRun(e.to_string()))?
+                        .map(|c| c.id)
+                }
+            };
+            (self.provider_for(*channel, choice, sender)?.0, addresses, id)
         };
         let mut conn = self.workspace.connect()?;
         let now = self.now();
@@ -181,6 +192,8 @@ impl Console {
         let delivery = {
             let tx = conn.transaction().map_err(StoreError::from)?;
             let id = ledger::create(&tx, Some(campaign_id), activity, channel.as_str(), &message_json, now)?;
+            // The proof says what it went through, as a run's deliveries do.
+            ledger::set_credential(&tx, id, credential_id, configuration.as_ref().map(|c| c.id), None)?;
             ledger::mark_proof(&tx, id, &preview.profile_key.to_string(), &addresses, now)?;
             tx.commit().map_err(StoreError::from)?;
             id
@@ -225,12 +238,8 @@ impl Console {
     /// Where a proof of an X post or direct message goes: the X service marked Test account
     /// (a post on it; a direct message to it), else, when the activity sends through the
     /// Sandbox, the Sandbox X account. The provider, and the address (a direct message's: the
-    /// test account's X id).
-    fn x_test_account(
-        &self,
-        channel: Channel,
-        credential: Option<&str>,
-    ) -> Result<(Arc<dyn crate::channels::Provider>, Vec<String>), ConsoleError> {
+    /// test account's X id), and the credential it goes through.
+    fn x_test_account(&self, channel: Channel, credential: Option<&str>) -> Result<ProofRoute, ConsoleError> {
         use super::routes::CredentialChoice;
         let credentials = self.credentials()?;
         let test = credentials
@@ -245,7 +254,7 @@ impl Console {
                 ));
             }
             let (provider, _, _) = self.provider_for(channel, CredentialChoice::Named(credential), None)?;
-            return Ok((provider, vec![format!("@{}", crate::channels::x::sandbox::HANDLE)]));
+            return Ok((provider, vec![format!("@{}", crate::channels::x::sandbox::HANDLE)], route.map(|c| c.id)));
         };
         let (provider, _, _) = self.provider_for(Channel::X, CredentialChoice::Id(test.id), None)?;
         let about = crate::channels::x::service(test).ok_or_else(|| refused("the test account is not an X service"))?;
@@ -258,7 +267,7 @@ impl Console {
             }
             _ => format!("@{}", about.handle),
         };
-        Ok((provider, vec![address]))
+        Ok((provider, vec![address], Some(test.id)))
     }
 
     pub(super) fn proof_command(&self, command: ProofCommand) -> Vec<Event> {

@@ -210,4 +210,13 @@ fn proofs_of_x_posts_and_direct_messages_go_to_the_test_account() {
     assert_eq!(fake.unsigned(), 0);
     let conn = sqlite(dir.path());
     assert_eq!(one(&conn, "SELECT COUNT(*) FROM cc_deliveries WHERE is_proof = 1"), 2);
+    // Each says what it went through: the test account.
+    assert_eq!(
+        one(
+            &conn,
+            "SELECT COUNT(*) FROM cc_deliveries d JOIN cc_credentials c ON c.id = d.credential_id
+              WHERE d.is_proof = 1 AND c.name = 'Proofs'"
+        ),
+        2
+    );
 }
