@@ -148,7 +148,7 @@ impl Console {
         index: u64,
         addresses: &[String],
     ) -> Result<u64, ConsoleError> {
-        use store::deliveries::{self as ledger, Outcome};
+        use store::deliveries as ledger;
         let a = canvas.activity(activity).ok_or_else(|| refused("the activity is gone"))?;
         let ActivityKind::Channel { channel, credential, configuration, message, .. } = &a.kind else {
             return Err(refused("only channel activities send proofs"));
@@ -198,38 +198,28 @@ impl Console {
             tx.commit().map_err(StoreError::from)?;
             id
         };
-        let claimed = ledger::claim(&mut conn, delivery, addresses.len(), crate::clock::wall())?;
         let subject = format!("[Proof] {}", preview.subject);
-        let outcomes: Vec<(i64, String, Outcome)> = claimed
-            .iter()
-            .map(|row| {
-                let m = crate::channels::Outgoing {
-                    idempotency_key: row.idempotency_key.clone(),
-                    channel: *channel,
-                    address: row.address.clone(),
-                    subject: if preview.subject.is_empty() { String::new() } else { subject.clone() },
-                    text: preview.text.clone(),
-                    html: preview.html.clone(),
-                    fields: Vec::new(),
-                    profile: serde_json::Value::Null,
-                };
-                let outcome = match self.runtime.block_on(provider.send(&m)) {
-                    Ok(id) => Outcome::Sent { provider_message_id: id },
-                    Err(e) => Outcome::Failed { code: "proof".into(), message: e.to_string() },
-                };
-                (row.id, row.recipient_key.clone(), outcome)
-            })
-            .collect();
-        ledger::record(&mut conn, Some(campaign_id), delivery, &outcomes, crate::clock::wall())?;
-        ledger::finish(&conn, delivery, ledger::delivery_status::DONE, crate::clock::wall())?;
-        let sent = outcomes.iter().filter(|(_, _, o)| matches!(o, Outcome::Sent { .. })).count() as u64;
+        let message = |row: &ledger::Claimed| crate::channels::Outgoing {
+            idempotency_key: row.idempotency_key.clone(),
+            channel: *channel,
+            address: row.address.clone(),
+            subject: if preview.subject.is_empty() { String::new() } else { subject.clone() },
+            text: preview.text.clone(),
+            html: preview.html.clone(),
+            fields: Vec::new(),
+            profile: serde_json::Value::Null,
+        };
+        let answers = self.send_at_once(
+            &mut conn,
+            (Some(campaign_id), delivery),
+            addresses.len(),
+            provider.as_ref(),
+            &message,
+            Some("proof"),
+        )?;
+        let sent = answers.iter().filter(|a| a.is_ok()).count() as u64;
         if sent < addresses.len() as u64 {
-            let why = outcomes
-                .iter()
-                .find_map(
-                    |(_, _, o)| if let Outcome::Failed { message, .. } = o { Some(message.clone()) } else { None },
-                )
-                .unwrap_or_default();
+            let why = answers.iter().find_map(|a| a.as_ref().err().map(ToString::to_string)).unwrap_or_default();
             return Err(refused(format!("{sent} of {} proofs sent: {why}", addresses.len())));
         }
         Ok(sent)

@@ -1,7 +1,8 @@
 //! Which provider a send goes through (core, used by runs, proofs and credentials): a
 //! channel activity's credential (its channel's default when it names none, the built-in
 //! Sandbox when there is none), built with its secret, with the throttle every delivery on
-//! that credential shares.
+//! that credential shares; and sending the few rows of a delivery at once (a proof, a post
+//! now).
 
 use std::sync::{Arc, Mutex};
 
@@ -206,6 +207,40 @@ impl Console {
             }
             (_, followers) => x::Account::Sandbox { followers: followers.unwrap_or(0) },
         })
+    }
+
+    /// Sends the queued rows (at most `rows`) of the small delivery `delivery` at once through
+    /// `provider`, each as `message` makes it; records every outcome (a failure under
+    /// `failure_code`, else the provider's code) and finishes the delivery. Returns what the
+    /// provider answered for each row, in order.
+    pub(super) fn send_at_once(
+        &self,
+        conn: &mut rusqlite::Connection,
+        (campaign_id, delivery): (Option<i64>, i64),
+        rows: usize,
+        provider: &dyn crate::channels::Provider,
+        message: &dyn Fn(&store::deliveries::Claimed) -> crate::channels::Outgoing,
+        failure_code: Option<&str>,
+    ) -> Result<Vec<Result<String, crate::channels::SendError>>, ConsoleError> {
+        use store::deliveries::{self as ledger, Outcome};
+        let claimed = ledger::claim(conn, delivery, rows, crate::clock::wall())?;
+        let mut answers = Vec::with_capacity(claimed.len());
+        let mut outcomes = Vec::with_capacity(claimed.len());
+        for row in &claimed {
+            let answer = self.runtime.block_on(provider.send(&message(row)));
+            let outcome = match &answer {
+                Ok(id) => Outcome::Sent { provider_message_id: id.clone() },
+                Err(e) => match failure_code {
+                    Some(code) => Outcome::Failed { code: code.to_owned(), message: e.to_string() },
+                    None => Outcome::Failed { code: e.code().to_owned(), message: e.message().to_owned() },
+                },
+            };
+            outcomes.push((row.id, row.recipient_key.clone(), outcome));
+            answers.push(answer);
+        }
+        ledger::record(conn, campaign_id, delivery, &outcomes, crate::clock::wall())?;
+        ledger::finish(conn, delivery, ledger::delivery_status::DONE, crate::clock::wall())?;
+        Ok(answers)
     }
 
     /// A provider from a credential's settings and secret (through the provider registry),

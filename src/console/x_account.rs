@@ -81,7 +81,7 @@ impl Console {
     /// Posts `text` on the account of X service `service` now; returns X's id for the post.
     /// The post is kept as a delivery of its own (no campaign), with its outcome.
     pub fn post_now(&self, service: i64, text: &str) -> Result<String, ConsoleError> {
-        use store::deliveries::{self as ledger, Outcome};
+        use store::deliveries as ledger;
         let text = text.trim();
         if text.is_empty() {
             return Err(ConsoleError::Invalid("type the post first".into()));
@@ -109,34 +109,19 @@ impl Console {
             tx.commit().map_err(StoreError::from)?;
             id
         };
-        let claimed = ledger::claim(&mut conn, delivery, 1, crate::clock::wall())?;
-        let mut posted = Err(ConsoleError::CannotRun("the post was already sent".into()));
-        let outcomes: Vec<(i64, String, Outcome)> = claimed
-            .iter()
-            .map(|row| {
-                let m = crate::channels::Outgoing {
-                    idempotency_key: row.idempotency_key.clone(),
-                    channel: Channel::X,
-                    address: row.address.clone(),
-                    text: text.to_owned(),
-                    ..Default::default()
-                };
-                let outcome = match self.runtime.block_on(provider.send(&m)) {
-                    Ok(id) => {
-                        posted = Ok(id.clone());
-                        Outcome::Sent { provider_message_id: id }
-                    }
-                    Err(e) => {
-                        posted = Err(ConsoleError::CannotRun(format!("X did not take the post: {}", e.message())));
-                        Outcome::Failed { code: e.code().to_owned(), message: e.message().to_owned() }
-                    }
-                };
-                (row.id, row.recipient_key.clone(), outcome)
-            })
-            .collect();
-        ledger::record(&mut conn, None, delivery, &outcomes, crate::clock::wall())?;
-        ledger::finish(&conn, delivery, ledger::delivery_status::DONE, crate::clock::wall())?;
-        posted
+        let message = |row: &ledger::Claimed| crate::channels::Outgoing {
+            idempotency_key: row.idempotency_key.clone(),
+            channel: Channel::X,
+            address: row.address.clone(),
+            text: text.to_owned(),
+            ..Default::default()
+        };
+        let answers = self.send_at_once(&mut conn, (None, delivery), 1, provider.as_ref(), &message, None)?;
+        match answers.into_iter().next() {
+            Some(Ok(id)) => Ok(id),
+            Some(Err(e)) => Err(ConsoleError::CannotRun(format!("X did not take the post: {}", e.message()))),
+            None => Err(ConsoleError::CannotRun("the post was already sent".into())),
+        }
     }
 
     /// The X service whose credential is `id`.
@@ -155,24 +140,22 @@ impl Console {
             return Ok(None);
         }
         let kept = self.avatar_path(url);
-        let bytes = match std::fs::read(&kept) {
-            Ok(bytes) => bytes,
-            Err(_) => {
-                let bytes = self.download(url)?;
-                decode(&bytes)?;
-                // Kept whole through a temporary file: a half-written copy is never read.
-                if let Some(dir) = kept.parent()
-                    && std::fs::create_dir_all(dir).is_ok()
-                    && let Ok(tmp) = tempfile::NamedTempFile::new_in(dir)
-                    && std::fs::write(tmp.path(), &bytes).is_ok()
-                    && let Err(e) = tmp.persist(&kept)
-                {
-                    tracing::warn!("the avatar could not be kept in the workspace: {e}");
-                }
-                bytes
-            }
-        };
-        decode(&bytes).map(Some)
+        if let Ok(bytes) = std::fs::read(&kept) {
+            return decode(&bytes).map(Some);
+        }
+        let bytes = self.download(url)?;
+        let avatar = decode(&bytes)?;
+        // Kept (only once it reads) whole through a temporary file: a half-written copy is
+        // never read.
+        if let Some(dir) = kept.parent()
+            && std::fs::create_dir_all(dir).is_ok()
+            && let Ok(tmp) = tempfile::NamedTempFile::new_in(dir)
+            && std::fs::write(tmp.path(), &bytes).is_ok()
+            && let Err(e) = tmp.persist(&kept)
+        {
+            tracing::warn!("the avatar could not be kept in the workspace: {e}");
+        }
+        Ok(Some(avatar))
     }
 
     /// Where the workspace keeps the avatar at `url`.
