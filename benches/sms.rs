@@ -90,7 +90,7 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let server = campaign_console::server::Server { console: Arc::clone(&console), public_url: url.clone() };
+    let server = campaign_console::server::Server::new(Arc::clone(&console), url.clone());
     runtime.spawn(campaign_console::server::serve(server, listener, std::future::pending()));
     let sids: Vec<String> = fake.stored.lock().unwrap().iter().map(|m| m.sid.clone()).collect();
     let client = reqwest::Client::new();

@@ -136,6 +136,25 @@ impl Renderer {
     }
 }
 
+/// The context attributes (`context.<name>`) that `sources` use, each once, by name. A
+/// template that does not parse uses none (its syntax is reported where it is checked).
+pub fn context_names(sources: &[&str]) -> Vec<String> {
+    let mut names = std::collections::BTreeSet::new();
+    for source in sources.iter().filter(|s| !s.trim().is_empty()) {
+        let mut env = environment(Escape::None);
+        if env.add_template_owned("message", (*source).to_owned()).is_err() {
+            continue;
+        }
+        let Ok(template) = env.get_template("message") else { continue };
+        for v in template.undeclared_variables(true) {
+            if let Some(("context", rest)) = v.split_once('.') {
+                names.insert(rest.split('.').next().unwrap_or(rest).to_owned());
+            }
+        }
+    }
+    names.into_iter().collect()
+}
+
 /// Checks `source` against `scope` without keeping it.
 pub fn check(source: &str, scope: &Scope) -> Result<(), Vec<TemplateProblem>> {
     Renderer::new(source, Escape::None, scope).map(drop)
@@ -389,6 +408,15 @@ mod tests {
         // Multi-level variables need the secondary entity.
         let profiles_only = Scope { secondary: None, ..scope() };
         assert!(check("{{ bookings.hotel_name }}", &profiles_only).is_err());
+        assert_eq!(
+            context_names(&[
+                "Reset: {{ context.reset_url }} {{ context.code | upper }}",
+                "",
+                "{{ context.code }} {{ profile.x }}"
+            ]),
+            vec!["code".to_owned(), "reset_url".to_owned()]
+        );
+        assert!(context_names(&["{{ broken"]).is_empty());
         // The reserved context attribute.
         let api = Scope { context: true, ..scope() };
         assert!(check("{{ context.reset_url }}", &api).is_ok());

@@ -20,6 +20,7 @@ macro_rules! say {
     }};
 }
 
+mod apikey;
 mod audiences;
 mod campaigns;
 mod count;
@@ -106,6 +107,11 @@ pub enum Cmd {
         #[command(subcommand)]
         action: visitors::VisitorsCmd,
     },
+    /// API keys for the execution API (`serve`'s /v1): create (printed once), list, revoke.
+    Apikey {
+        #[command(subcommand)]
+        action: apikey::ApiKeyCmd,
+    },
     /// Launch the published campaigns at their Scheduler's times, until stopped (Ctrl+C). The
     /// window does the same while it is open; only one process launches at a time.
     Scheduler(scheduler::Args),
@@ -175,6 +181,7 @@ pub fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Resul
         Cmd::Sms { action } => sms::run(&open()?, action),
         Cmd::X { action } => x::run(&open()?, action),
         Cmd::Visitors { action } => visitors::run(&open()?, action),
+        Cmd::Apikey { action } => apikey::run(&open()?, action),
         Cmd::Schedule(args) => schedule::run(&open()?, args),
     }
 }

@@ -43,7 +43,7 @@ pub fn run(console: Console, args: Args) -> anyhow::Result<()> {
         .context("the server's runtime could not start")?;
     // The Console outlives the server's runtime: it owns a runtime of its own, which must not
     // be dropped from inside an async task.
-    let state = server::Server { console: Arc::clone(&console), public_url: public_url.clone() };
+    let state = server::Server::new(Arc::clone(&console), public_url.clone());
     let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| {
             format!("cannot listen on {bind} (is another server using it? choose another with --bind)")

@@ -16,6 +16,8 @@ pub enum Command {
     Data(DataCommand),
     Canvas(CanvasCommand),
     Proof(ProofCommand),
+    ApiCampaign(ApiCampaignCommand),
+    ApiKey(ApiKeyCommand),
     Run(RunCommand),
     Channel(ChannelCommand),
     Sms(SmsCommand),
@@ -255,6 +257,42 @@ pub enum FolderCommand {
     Delete { name: String },
 }
 
+/// An API-triggered campaign's form. Each → [`ApiCampaignEvent`](super::ApiCampaignEvent)
+/// (after `Failed` when refused).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ApiCampaignCommand {
+    /// → `Page`.
+    Open { campaign_id: i64 },
+    /// Keeps the form, the title and the dates. → `Saved`, `Page`, the campaigns.
+    Save {
+        campaign_id: i64,
+        title: String,
+        form: Box<crate::model::api::ApiCampaign>,
+        dates: (Option<jiff::Timestamp>, Option<jiff::Timestamp>),
+    },
+    /// Review to activate (`Publish`, `Resume`), `Pause`, `Stop`. → `Page`, the campaigns.
+    Life { campaign_id: i64, action: super::LifeAction },
+    /// The message for a sample recipient (the namespace's value; the first profile when
+    /// `None`) with the sample context. → `Preview`.
+    Preview { form: Box<crate::model::api::ApiCampaign>, recipient: Option<String> },
+    /// → `ProofSent`, the deliveries.
+    Proof { campaign_id: i64, form: Box<crate::model::api::ApiCampaign>, addresses: Vec<String> },
+}
+
+/// API keys. Each → [`Event::ApiKeys`](super::Event::ApiKeys) (after `Failed` when refused).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ApiKeyCommand {
+    Refresh,
+    /// The new key comes back once, in the event.
+    Create {
+        name: String,
+        scopes: Vec<crate::model::api::ApiScope>,
+    },
+    Revoke {
+        name: String,
+    },
+}
+
 /// The server's settings.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ServerCommand {
@@ -364,5 +402,17 @@ impl From<SmsCommand> for Command {
 impl From<ServerCommand> for Command {
     fn from(c: ServerCommand) -> Self {
         Self::Server(c)
+    }
+}
+
+impl From<ApiCampaignCommand> for Command {
+    fn from(c: ApiCampaignCommand) -> Self {
+        Self::ApiCampaign(c)
+    }
+}
+
+impl From<ApiKeyCommand> for Command {
+    fn from(c: ApiKeyCommand) -> Self {
+        Self::ApiKey(c)
     }
 }

@@ -41,6 +41,30 @@ pub enum Event {
     },
     /// The visitor folders, by name.
     Folders(Result<Vec<crate::store::visitor_folders::Folder>, UserError>),
+    ApiCampaign(ApiCampaignEvent),
+    /// The API keys; `created` is a key just made, shown this once.
+    ApiKeys {
+        list: Vec<crate::model::api::ApiKey>,
+        created: Option<String>,
+    },
+}
+
+/// Answers about an API-triggered campaign's form.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ApiCampaignEvent {
+    Page(Box<super::api_campaigns::ApiCampaignPage>),
+    Saved {
+        campaign_id: i64,
+    },
+    Preview(Result<super::api_campaigns::ApiPreview, UserError>),
+    /// How many proofs were sent.
+    ProofSent(Result<u64, UserError>),
+}
+
+impl From<ApiCampaignEvent> for Event {
+    fn from(e: ApiCampaignEvent) -> Self {
+        Self::ApiCampaign(e)
+    }
 }
 
 /// Answers about imports.

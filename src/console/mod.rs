@@ -29,6 +29,10 @@ use crate::model::{Campaign, CampaignKind, Canvas, Credential, DataModel};
 use crate::secrets::{self, KeychainStatus, MemoryStore, SecretStore};
 use crate::store::{self, Workspace};
 
+mod api_campaigns;
+mod api_events;
+mod api_keys;
+mod api_trigger;
 mod browse;
 mod campaigns;
 mod command;
@@ -56,8 +60,12 @@ mod x_workflow;
 
 pub use crate::clock::Clock;
 pub use crate::store::visitor_folders::Folder;
+pub use api_campaigns::{ApiCampaignPage, ApiPreview, CURL_REQUEST_ID, KEY_PLACEHOLDER};
+pub use api_events::IngestReport;
+pub use api_keys::{AuthError, KEY_PREFIX};
+pub use api_trigger::TriggerError;
 pub use browse::{BROWSE_PAGE, DETAIL_ROWS};
-pub use command::FolderCommand;
+pub use command::{ApiCampaignCommand, ApiKeyCommand, FolderCommand};
 pub use command::{
     BrowseCommand, CampaignCommand, CanvasCommand, ChannelCommand, Command, DataCommand, ImportCommand, JobCommand,
     ModelEdit, ProofCommand, RunCommand, ServerCommand, SmsCommand, XAccountCommand, XCommand,
@@ -65,8 +73,8 @@ pub use command::{
 pub use counting::{MAX_CHOICES, ROWS_PAGE, RowsPage};
 pub use error::{ConsoleError, UserError};
 pub use event::{
-    CampaignEvent, CanvasContext, CanvasEvent, ChannelEvent, CountOutcome, DataEvent, Event, ImportEvent, JobEvent,
-    KeptCounts, RunEvent,
+    ApiCampaignEvent, CampaignEvent, CanvasContext, CanvasEvent, ChannelEvent, CountOutcome, DataEvent, Event,
+    ImportEvent, JobEvent, KeptCounts, RunEvent,
 };
 pub use imports::{ImportReport, REJECTS_KEPT};
 pub use proofs::MessagePreview;
@@ -377,6 +385,8 @@ impl Console {
             Command::X(c) => self.x_command(c),
             Command::XAccount(c) => self.spawn(move |console| console.x_account_command(c)),
             Command::Folder(c) => self.spawn(move |console| console.folder_command(c)),
+            Command::ApiCampaign(c) => self.spawn(move |console| console.api_campaign_command(c)),
+            Command::ApiKey(c) => self.spawn(move |console| console.api_key_command(c)),
             Command::Import(c) => self.import_command(c),
             Command::Browse(c) => self.browse_command(c),
         }

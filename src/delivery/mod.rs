@@ -483,6 +483,16 @@ fn settle(batch: Batch, sender: &Sender<'_>, options: &SendOptions) -> Vec<(i64,
         .collect()
 }
 
+/// Sends messages made already (an API call's): each in its own task, within the
+/// credential's throttle; answers by position.
+pub async fn send_prepared(
+    provider: Arc<dyn Provider>,
+    throttle: Arc<Throttle>,
+    outgoing: Vec<(usize, Outgoing)>,
+) -> Vec<(usize, Result<String, SendError>)> {
+    send_all(provider, throttle, outgoing).await
+}
+
 /// Sends a batch: each message in its own task, at most the throttle's concurrency waiting for
 /// an answer, started no faster than its rate. Answers come back by position.
 async fn send_all(

@@ -249,6 +249,11 @@ fn insert_samples(tx: &Connection, today: jiff::civil::Date, now: jiff::Timestam
                 .map_err(|e| DemoError::Store(StoreError::Invalid(format!("demo canvas: {e}"))))?;
             store::campaigns::save_canvas(tx, id, &json, now)?;
         }
+        if c.kind == CampaignKind::ApiTriggered {
+            let json = serde_json::to_string(&reset_form())
+                .map_err(|e| DemoError::Store(StoreError::Invalid(format!("demo API campaign: {e}"))))?;
+            store::api::save_settings(tx, id, &json, now)?;
+        }
     }
     // The Sandbox credentials a removed demo left stay as they are.
     let kept = store::credentials::list(tx)?;
@@ -291,6 +296,31 @@ fn insert_samples(tx: &Connection, today: jiff::civil::Date, now: jiff::Timestam
         store::sms_configurations::save(tx, &configuration)?;
     }
     Ok(())
+}
+
+/// The sample API-triggered campaign: a password reset by email, sent to whoever asks
+/// (transactional), with the link the website gives in the call's context.
+fn reset_form() -> crate::model::api::ApiCampaign {
+    use crate::model::api::{ApiCampaign, ContextAttribute};
+    ApiCampaign {
+        channel: Channel::Email,
+        description: "Sent by the website when someone asks to reset their password.".into(),
+        message: crate::model::Message {
+            subject: "Reset your password".into(),
+            text: "Hello {{ profile.first_name | default(\"there\") }},\n\nReset your password here: {{ context.reset_url }}\nThe link works for one hour. If you did not ask, ignore this message.".into(),
+            html: "<p>Hello {{ profile.first_name | default(\"there\") }},</p><p><a href=\"{{ context.reset_url }}\">Reset your password</a> (the link works for one hour).</p><p>If you did not ask, ignore this message.</p>".into(),
+            ..Default::default()
+        },
+        namespace: "email".into(),
+        create_missing: false,
+        transactional: true,
+        context: vec![ContextAttribute {
+            name: "reset_url".into(),
+            required: true,
+            sample: "https://example.com/reset?token=abc123".into(),
+        }],
+        ..ApiCampaign::default()
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! UI and the CLI show them.
 
 pub mod address;
+pub mod api;
 pub mod browse;
 mod campaign;
 mod canvas;

@@ -1,6 +1,7 @@
 //! The HTTP server (axum): what providers call back (Twilio's status callbacks and inbound
 //! messages, signed; a custom SMS provider's inbound messages and delivery feedback, with the
-//! credential's token), the short links of SMS (a click counted, then a redirect), and a
+//! credential's token), the short links of SMS (a click counted, then a redirect), the
+//! execution API (`/v1`: API-triggered campaigns, events, its OpenAPI document), and a
 //! liveness probe. It runs headless (`campaign-console serve`) on the
 //! Console's runtime; every request is answered with its id (`x-request-id`, in the logs too),
 //! bodies over 1 MiB are refused (413), unknown routes get a JSON 404.
@@ -8,7 +9,9 @@
 //! The handlers only translate HTTP to the Console's methods and back: what a webhook does is
 //! the Console's (`console/sms.rs`).
 
+mod api;
 mod links;
+pub mod openapi;
 mod sms;
 mod twilio;
 
@@ -30,6 +33,8 @@ pub use reqwest::Url;
 /// The largest request body taken.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
+pub use api::RateLimits;
+
 /// What the handlers share.
 #[derive(Clone)]
 pub struct Server {
@@ -37,6 +42,15 @@ pub struct Server {
     /// Where providers reach this server ("https://hooks.example.com"), without a trailing
     /// slash: the URL they sign is this and the request's path.
     pub public_url: String,
+    /// The execution API's rate limit per key.
+    pub limits: Arc<RateLimits>,
+}
+
+impl Server {
+    /// A server with the default rate limits.
+    pub fn new(console: Arc<Console>, public_url: impl Into<String>) -> Self {
+        Self { console, public_url: public_url.into(), limits: Arc::new(RateLimits::default()) }
+    }
 }
 
 /// The request's id, as the middleware gave it.
@@ -52,6 +66,10 @@ pub fn router(server: Server) -> Router {
         .route("/webhooks/sms/{credential}/inbound", post(sms::inbound))
         .route("/webhooks/sms/{credential}/feedback", post(sms::feedback))
         .route("/s/{code}", get(links::follow))
+        .route("/v1/campaigns/{id}/trigger", post(api::trigger))
+        .route("/v1/executions/{id}", get(api::execution))
+        .route("/v1/events", post(api::events))
+        .route("/v1/openapi.json", get(api::openapi))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(request_id))
@@ -93,7 +111,7 @@ impl Background {
             tokio::net::TcpListener::from_std(std_listener)?
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = Server { console, public_url: public_url.clone() };
+        let server = Server::new(console, public_url.clone());
         runtime.spawn(async move {
             let done = serve(server, listener, async {
                 let _ = stopped.await;

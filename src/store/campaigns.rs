@@ -158,6 +158,21 @@ pub fn rename(conn: &Connection, id: i64, new_name: &str, now: jiff::Timestamp) 
     get(conn, id)
 }
 
+/// Sets a campaign's start and end (`None`: no limit).
+pub fn set_dates(
+    conn: &Connection,
+    id: i64,
+    starts_at: Option<jiff::Timestamp>,
+    ends_at: Option<jiff::Timestamp>,
+    now: jiff::Timestamp,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE cc_campaigns SET starts_at = ?2, ends_at = ?3, modified_at = ?4 WHERE id = ?1",
+        params![id, starts_at.map(ts), ends_at.map(ts), ts(now)],
+    )?;
+    Ok(())
+}
+
 /// Copies a campaign (as a draft, with its canvas) under the first free name
 /// "<name> (copy)", "<name> (copy 2)", …
 pub fn duplicate(conn: &mut Connection, id: i64, now: jiff::Timestamp) -> Result<Campaign> {
@@ -188,6 +203,11 @@ pub fn duplicate(conn: &mut Connection, id: i64, now: jiff::Timestamp) -> Result
     tx.execute(
         "INSERT INTO cc_canvases (campaign_id, canvas_json, modified_at)
          SELECT ?1, canvas_json, ?2 FROM cc_canvases WHERE campaign_id = ?3",
+        params![new_id, ts(now), id],
+    )?;
+    tx.execute(
+        "INSERT INTO cc_api_campaigns (campaign_id, settings_json, modified_at)
+         SELECT ?1, settings_json, ?2 FROM cc_api_campaigns WHERE campaign_id = ?3",
         params![new_id, ts(now), id],
     )?;
     let copy = get(&tx, new_id)?;

@@ -258,7 +258,7 @@ fn capped_condition(tx: &Transaction<'_>, s: &LedgerSource<'_>, delivery: i64, n
             tx.execute(
                 "CREATE TEMP TABLE cc_capped AS
                  SELECT l.recipient_key AS recipient_key FROM cc_ledger l JOIN cc_deliveries d ON d.id = l.delivery_id
-                 WHERE d.is_proof = 0 AND d.created_at >= ?1 AND l.delivery_id <> ?2 AND d.channel NOT IN ('x', 'x_dm')
+                 WHERE d.is_proof = 0 AND d.transactional = 0 AND d.created_at >= ?1 AND l.delivery_id <> ?2 AND d.channel NOT IN ('x', 'x_dm')
                    AND l.status IN ('queued', 'sending', 'retry', 'sent', 'unconfirmed')
                  GROUP BY l.recipient_key HAVING COUNT(*) >= ?3",
                 params![ts(since), delivery, cap],

@@ -300,6 +300,29 @@ const STEPS: &[&str] = &[
          started_at TEXT,
          last_launch_at TEXT
      );",
+    // 16: API-triggered campaigns: their form, the executions of the trigger API (one a request
+    // id), keys with scopes and last use, transactional deliveries (outside the frequency cap),
+    // and reported events counted once by their id.
+    "CREATE TABLE cc_api_campaigns (
+         campaign_id INTEGER PRIMARY KEY REFERENCES cc_campaigns(id) ON DELETE CASCADE,
+         settings_json TEXT NOT NULL,
+         modified_at TEXT NOT NULL
+     );
+     CREATE TABLE cc_api_executions (
+         id TEXT PRIMARY KEY,
+         campaign_id INTEGER NOT NULL REFERENCES cc_campaigns(id) ON DELETE CASCADE,
+         request_id TEXT NOT NULL,
+         delivery_id INTEGER REFERENCES cc_deliveries(id) ON DELETE SET NULL,
+         api_key_id INTEGER,
+         recipients_json TEXT NOT NULL,
+         created_at TEXT NOT NULL,
+         UNIQUE (campaign_id, request_id)
+     );
+     ALTER TABLE cc_api_keys ADD COLUMN scopes TEXT NOT NULL DEFAULT 'trigger,events';
+     ALTER TABLE cc_api_keys ADD COLUMN last_used_at TEXT;
+     ALTER TABLE cc_deliveries ADD COLUMN transactional INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE cc_interactions ADD COLUMN event_id TEXT;
+     CREATE UNIQUE INDEX cc_interactions_event ON cc_interactions(event_id) WHERE event_id IS NOT NULL;",
 ];
 
 /// The migrations built from [`STEPS`].

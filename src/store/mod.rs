@@ -5,6 +5,7 @@
 //! them without a prefix, declared in the data model. No secret value is ever written here:
 //! credentials keep only a [`crate::model::SecretRef`].
 
+pub mod api;
 pub mod audiences;
 pub mod audit;
 pub mod browse;

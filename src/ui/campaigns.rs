@@ -43,6 +43,8 @@ pub struct CampaignsScreen {
     /// The navigation's Campaigns entry was clicked: back to the list.
     back_requested: bool,
     technical: super::technical_workflows::TechnicalWorkflows,
+    /// The form of the opened API-triggered campaign.
+    api_form: Option<super::api_campaign::ApiCampaignForm>,
 }
 
 impl CampaignsScreen {
@@ -191,13 +193,16 @@ impl CampaignsScreen {
         self.selected = Some(id);
         self.opened = Some(id);
         self.editor = None;
-        let orchestrated = self
-            .campaigns
-            .as_ref()
-            .and_then(|l| l.iter().find(|c| c.id == id))
-            .is_some_and(|c| c.kind == CampaignKind::Orchestrated);
-        if orchestrated {
-            commands.push(CanvasCommand::Open { campaign_id: id });
+        self.api_form = None;
+        let kind = self.campaigns.as_ref().and_then(|l| l.iter().find(|c| c.id == id)).map(|c| c.kind);
+        match kind {
+            Some(CampaignKind::Orchestrated) => {
+                commands.push(CanvasCommand::Open { campaign_id: id });
+            }
+            Some(CampaignKind::ApiTriggered) => {
+                self.api_form = Some(super::api_campaign::ApiCampaignForm::new(id, commands));
+            }
+            _ => {}
         }
     }
 
@@ -215,9 +220,17 @@ impl CampaignsScreen {
                     editor.campaign.name = campaign.name.clone();
                     editor.ui(ui, commands)
                 }
-                _ => campaign_view(ui, &campaign),
+                _ => match &mut self.api_form {
+                    Some(form) if form.campaign_id == campaign.id => form.ui(ui, commands),
+                    _ => campaign_view(ui, &campaign),
+                },
             } || std::mem::take(&mut self.back_requested);
             if back {
+                if let Some(mut form) = self.api_form.take()
+                    && !form.is_saved()
+                {
+                    form.save(commands);
+                }
                 if let Some(mut editor) = self.editor.take() {
                     commands.push(CanvasCommand::CancelCount { generation: crate::ui::canvas::next_generation() });
                     if !editor.is_saved() {
@@ -522,6 +535,9 @@ impl Screen for CampaignsScreen {
 
     fn on_event(&mut self, event: &Event, _request: Option<RequestId>) {
         self.technical.on_event(event);
+        if let Some(form) = &mut self.api_form {
+            form.on_event(event);
+        }
         match event.clone() {
             Event::Campaign(CampaignEvent::List(list)) => self.set_campaigns(list),
             Event::Campaign(CampaignEvent::Changed(c)) => self.campaign_changed(c),

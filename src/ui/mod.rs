@@ -2,6 +2,8 @@
 //! background jobs. Screens read from and send [`Command`]s to the [`Console`]; they never
 //! touch SQL, the keychain or the runtime.
 
+mod api_campaign;
+mod api_keys;
 pub mod browse;
 mod campaigns;
 pub mod canvas;

@@ -1,5 +1,6 @@
 //! The Settings screen: where the workspace and logs are, how secrets are kept, the theme, the
-//! server (where it listens, where providers reach it, whether the window runs it).
+//! server (where it listens, where providers reach it, whether the window runs it), and the
+//! API keys.
 
 use super::screen::{Screen, ScreenContext};
 use super::{Commands, ThemeChoice, theme};
@@ -17,6 +18,7 @@ pub struct SettingsScreen {
     server: Option<crate::model::server::ServerSettings>,
     /// Where the window's server runs, or why it does not.
     server_status: Option<ServerStatus>,
+    api_keys: super::api_keys::ApiKeysSection,
 }
 
 /// How the window's server is doing, in words.
@@ -200,6 +202,10 @@ impl SettingsScreen {
                 );
             });
             ui.end_row();
+
+            ui.label(egui::RichText::new("API keys").color(theme::muted(ui)));
+            ui.vertical(|ui| self.api_keys.ui(ui, commands));
+            ui.end_row();
         });
     }
 }
@@ -219,6 +225,7 @@ impl Screen for SettingsScreen {
     }
 
     fn on_event(&mut self, event: &Event, _request: Option<RequestId>) {
+        self.api_keys.on_event(event);
         match event {
             Event::Data(DataEvent::Overview(o)) => self.set_empty(o.entities.is_empty()),
             Event::Data(DataEvent::FrequencyCap(cap)) => self.set_frequency_cap(*cap),

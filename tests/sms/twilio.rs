@@ -296,7 +296,7 @@ impl Served {
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = campaign_console::server::Server { console, public_url: url.clone() };
+        let server = campaign_console::server::Server::new(console, url.clone());
         runtime.spawn(campaign_console::server::serve(server, listener, async {
             let _ = stopped.await;
         }));
