@@ -187,3 +187,63 @@ fn the_follower_sync_workflow_is_started_scheduled_and_executed_from_the_campaig
     settle(&mut h);
     assert!(!console.x_sync_workflow().unwrap().started);
 }
+
+#[test]
+fn an_api_triggered_campaign_opens_its_form_edits_the_message_and_goes_live() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(20, 1, false, &mut |_| true).unwrap();
+    let c = console.create_campaign("Login codes", CampaignKind::ApiTriggered).unwrap();
+    let mut h = harness(campaign_console::ui::App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    h.get_by_label("Login codes").click();
+    settle(&mut h);
+    h.get_by_label("Open").click();
+    settle(&mut h);
+    // A new form: the problems before it can go live, and a cURL command.
+    h.get_by_label_contains("Before it can go live");
+    h.get_by_label_contains("the email has no subject");
+    h.get_by_label("cURL request");
+    assert!(console.api_campaign_page(c.id).unwrap().curl.contains(&format!("/v1/campaigns/{}/trigger", c.id)));
+
+    h.get_by_label("SMS").click();
+    settle(&mut h);
+    h.get_by_role_and_label(Role::MultilineTextInput, "Text").focus();
+    h.get_by_role_and_label(Role::MultilineTextInput, "Text").type_text("Your code: {{ context.code }}");
+    settle(&mut h);
+    // The context attribute the message uses is listed as it is typed.
+    h.get_by_label("context.code");
+    h.get_by_role_and_label(Role::Button, "Save").click();
+    settle(&mut h);
+    let (_, form) = console.api_campaign(c.id).unwrap();
+    assert_eq!(form.channel, campaign_console::model::Channel::Sms);
+    assert_eq!(form.message.text, "Your code: {{ context.code }}");
+    assert_eq!(form.context.len(), 1);
+
+    // Nothing left to fix: it goes live.
+    h.get_by_label("Review to activate").click();
+    settle(&mut h);
+    assert_eq!(console.api_campaign(c.id).unwrap().0.status, CampaignStatus::Live);
+    h.get_by_role_and_label(Role::Button, "Pause");
+}
+
+#[test]
+fn an_api_key_is_made_in_settings_and_shown_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    let mut h = harness(campaign_console::ui::App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    h.get_all_by_label_contains("Settings").next().unwrap().click();
+    settle(&mut h);
+    h.get_by_label_contains("No API keys yet");
+    h.get_by_role_and_label(Role::TextInput, "New key named").focus();
+    h.get_by_role_and_label(Role::TextInput, "New key named").type_text("Website");
+    h.get_by_label("Create key").click();
+    settle(&mut h);
+    h.get_by_label_contains("Copy the new key now");
+    let keys = console.api_keys().unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].name, "Website");
+    // The whole key once (with Copy), and its first characters in the list.
+    assert_eq!(h.get_all_by_label_contains(&keys[0].prefix).count(), 2);
+}
