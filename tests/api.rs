@@ -398,3 +398,25 @@ fn review_to_activate_lists_every_problem_in_words() {
     let live = console.review_api_campaign(c.id).unwrap();
     assert_eq!((live.name.as_str(), live.status), ("Login codes", campaign_console::model::CampaignStatus::Live));
 }
+
+#[test]
+fn a_proof_is_the_preview_with_the_sample_context_sent_to_typed_addresses() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(20, 1, false, &mut |_| true).unwrap();
+    let (_, form) = console.api_campaign(RESET).unwrap();
+    let (preview, _) = console.preview_api_message(&form, None).unwrap();
+    assert!(preview.text.contains("https://example.com/reset?token=abc123"), "{}", preview.text);
+    let err = console.send_api_proof(RESET, &form, &["not an address".into()]).unwrap_err().to_string();
+    assert!(err.contains("not a valid"), "{err}");
+    assert_eq!(console.send_api_proof(RESET, &form, &["qa@example.com".into()]).unwrap(), 1);
+    let db = sqlite(dir.path());
+    let (subject, body): (String, String) = db
+        .query_row("SELECT subject, body FROM cc_sandbox_messages WHERE address = 'qa@example.com'", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(subject, "[Proof] Reset your password");
+    assert!(body.contains("token=abc123"), "{body}");
+    assert_eq!(one(&db, "SELECT is_proof FROM cc_deliveries WHERE campaign_id = 3"), 1);
+}

@@ -323,29 +323,13 @@ impl Console {
             tx.commit().map_err(store::StoreError::from)?;
             d
         };
-        let message = |row: &ledger::Claimed| crate::channels::Outgoing {
-            idempotency_key: row.idempotency_key.clone(),
-            channel: form.channel,
-            address: row.address.clone(),
-            subject: if preview.subject.is_empty() { String::new() } else { format!("[Proof] {}", preview.subject) },
-            text: preview.text.clone(),
-            html: preview.html.clone(),
-            ..Default::default()
-        };
-        let answers = self.send_at_once(
+        self.send_proof_rows(
             &mut conn,
-            (Some(id), delivery),
-            addresses.len(),
+            (id, delivery),
+            (form.channel, addresses.len()),
             provider.as_ref(),
-            &message,
-            Some("proof"),
-        )?;
-        let sent = answers.iter().filter(|a| a.is_ok()).count() as u64;
-        if sent < addresses.len() as u64 {
-            let why = answers.iter().find_map(|a| a.as_ref().err().map(ToString::to_string)).unwrap_or_default();
-            return Err(refused(format!("{sent} of {} proofs sent: {why}", addresses.len())));
-        }
-        Ok(sent)
+            (&preview.subject, &preview.text, &preview.html),
+        )
     }
 
     /// The command that triggers the campaign from a terminal: the server's public URL, the

@@ -198,31 +198,13 @@ impl Console {
             tx.commit().map_err(StoreError::from)?;
             id
         };
-        let subject = format!("[Proof] {}", preview.subject);
-        let message = |row: &ledger::Claimed| crate::channels::Outgoing {
-            idempotency_key: row.idempotency_key.clone(),
-            channel: *channel,
-            address: row.address.clone(),
-            subject: if preview.subject.is_empty() { String::new() } else { subject.clone() },
-            text: preview.text.clone(),
-            html: preview.html.clone(),
-            fields: Vec::new(),
-            profile: serde_json::Value::Null,
-        };
-        let answers = self.send_at_once(
+        self.send_proof_rows(
             &mut conn,
-            (Some(campaign_id), delivery),
-            addresses.len(),
+            (campaign_id, delivery),
+            (*channel, addresses.len()),
             provider.as_ref(),
-            &message,
-            Some("proof"),
-        )?;
-        let sent = answers.iter().filter(|a| a.is_ok()).count() as u64;
-        if sent < addresses.len() as u64 {
-            let why = answers.iter().find_map(|a| a.as_ref().err().map(ToString::to_string)).unwrap_or_default();
-            return Err(refused(format!("{sent} of {} proofs sent: {why}", addresses.len())));
-        }
-        Ok(sent)
+            (&preview.subject, &preview.text, &preview.html),
+        )
     }
 
     /// Where a proof of an X post or direct message goes: the X service marked Test account

@@ -243,6 +243,37 @@ impl Console {
         Ok(answers)
     }
 
+    /// Sends a proof (subject, text, HTML as rendered) to each queued row of proof delivery
+    /// `delivery` (one per typed address) through `provider`, the subject marked "[Proof]".
+    /// Returns how many were sent; refused, saying why, when any was not.
+    pub(super) fn send_proof_rows(
+        &self,
+        conn: &mut rusqlite::Connection,
+        (campaign_id, delivery): (i64, i64),
+        (channel, addresses): (Channel, usize),
+        provider: &dyn crate::channels::Provider,
+        (subject, text, html): (&str, &str, &str),
+    ) -> Result<u64, ConsoleError> {
+        let marked = if subject.is_empty() { String::new() } else { format!("[Proof] {subject}") };
+        let message = |row: &store::deliveries::Claimed| crate::channels::Outgoing {
+            idempotency_key: row.idempotency_key.clone(),
+            channel,
+            address: row.address.clone(),
+            subject: marked.clone(),
+            text: text.to_owned(),
+            html: html.to_owned(),
+            ..Default::default()
+        };
+        let answers =
+            self.send_at_once(conn, (Some(campaign_id), delivery), addresses, provider, &message, Some("proof"))?;
+        let sent = answers.iter().filter(|a| a.is_ok()).count() as u64;
+        if sent < addresses as u64 {
+            let why = answers.iter().find_map(|a| a.as_ref().err().map(ToString::to_string)).unwrap_or_default();
+            return Err(ConsoleError::CannotRun(format!("{sent} of {addresses} proofs sent: {why}")));
+        }
+        Ok(sent)
+    }
+
     /// A provider from a credential's settings and secret (through the provider registry),
     /// and how many calls it takes at once unless the settings say; the message says what to fix.
     pub(super) fn build_provider(
