@@ -116,7 +116,7 @@ pub enum Cmd {
     /// window does the same while it is open; only one process launches at a time.
     Scheduler(scheduler::Args),
     /// Run the HTTP server headless: provider webhooks (Twilio's status callbacks and inbound
-    /// messages, signed) and the scheduler, until Ctrl+C or SIGTERM.
+    /// messages, signed), the execution API (/v1) and the scheduler, until Ctrl+C or SIGTERM.
     Serve(serve::Args),
     /// Say where secrets (passwords, tokens) are kept on this machine: the system keychain,
     /// the kernel keyring, or memory only (then they are lost when the program ends).

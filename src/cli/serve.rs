@@ -50,7 +50,7 @@ pub fn run(console: Console, args: Args) -> anyhow::Result<()> {
         })?;
         let local = listener.local_addr()?;
         eprintln!(
-            "Serving on http://{local} (public URL {public_url}); Twilio's status callbacks: {public_url}/webhooks/twilio/status, inbound: {public_url}/webhooks/twilio/inbound. Ctrl+C stops."
+            "Serving on http://{local} (public URL {public_url}); Twilio's status callbacks: {public_url}/webhooks/twilio/status, inbound: {public_url}/webhooks/twilio/inbound; the execution API: {public_url}/v1 (its description: {public_url}/v1/openapi.json; keys: campaign-console apikey create). Ctrl+C stops."
         );
         server::serve(state, listener, stopped()).await.context("the server stopped with an error")
     });
