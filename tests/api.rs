@@ -420,3 +420,20 @@ fn a_proof_is_the_preview_with_the_sample_context_sent_to_typed_addresses() {
     assert!(body.contains("token=abc123"), "{body}");
     assert_eq!(one(&db, "SELECT is_proof FROM cc_deliveries WHERE campaign_id = 3"), 1);
 }
+
+#[test]
+fn messages_a_stopped_server_left_being_sent_are_failed_with_the_reason() {
+    let api = Api::start(None);
+    let (status, _, body) = api.trigger(RESET, one_recipient("i", "p2@example.com", json!({"reset_url": "u"})));
+    assert_eq!(status, 202, "{body}");
+    let execution = body["execution_id"].as_str().unwrap().to_owned();
+    api.settled(&execution);
+    let db = sqlite(api.dir.path());
+    // As a crash leaves it: still being sent, long ago.
+    db.execute_batch("UPDATE cc_ledger SET status = 'sending', updated_at = '2020-01-01T00:00:00Z'").unwrap();
+    assert_eq!(api.console.fail_interrupted_api_sends().unwrap(), 1);
+    let (_, _, done) = api.call("GET", &format!("/v1/executions/{execution}"), None, Some(&api.key));
+    assert_eq!(done["recipients"][0]["status"], "failed");
+    assert!(done["recipients"][0]["reason"].as_str().unwrap().contains("trigger it again"), "{done}");
+    assert_eq!(api.console.fail_interrupted_api_sends().unwrap(), 0, "once");
+}

@@ -31,6 +31,12 @@ pub fn run(console: Console, args: Args) -> anyhow::Result<()> {
         }
         None => server::default_public_url(bind),
     };
+    let interrupted = console.fail_interrupted_api_sends()?;
+    if interrupted > 0 {
+        eprintln!(
+            "{interrupted} API-triggered messages a stopped server left unsent are failed (their context is never kept: the callers must trigger them again)."
+        );
+    }
     let console = Arc::new(console);
     if !no_scheduler {
         console.start_scheduler();

@@ -238,6 +238,16 @@ impl Console {
         Ok(campaign)
     }
 
+    /// Fails the messages of executions that a stopped server left being sent more than 15
+    /// minutes ago (a send and its retries take less): their context is gone, so they cannot
+    /// be made again. `serve` calls it as it starts. Returns how many.
+    pub fn fail_interrupted_api_sends(&self) -> Result<u64, ConsoleError> {
+        // The Console's clock, as the rows were written with it.
+        let now = self.now();
+        let before = now.checked_sub(jiff::SignedDuration::from_mins(15)).unwrap_or(now);
+        Ok(store::api::fail_interrupted(&self.workspace.conn(), before, now)?)
+    }
+
     /// Execution `id` with where each recipient stands, when there is one.
     pub fn execution(&self, id: &str) -> Result<Option<Execution>, ConsoleError> {
         let stored = store::api::execution(&self.workspace.conn(), id)?;

@@ -320,3 +320,17 @@ pub fn first_with(conn: &Connection, table: &str, key: &str, column: &str) -> Re
     );
     Ok(conn.query_row(&sql, [], |r| r.get(0)).optional()?)
 }
+
+/// Fails the rows of API executions still `sending` since before `before`: the process that
+/// was sending them stopped, and their context (kept in memory only) is gone. Returns how many.
+pub fn fail_interrupted(conn: &Connection, before: jiff::Timestamp, now: jiff::Timestamp) -> Result<u64> {
+    let n = conn.execute(
+        "UPDATE cc_ledger SET status = 'failed', error_code = 'interrupted',
+                error_message = 'the server stopped before this message was sent, and its context is never kept: trigger it again with a new request id',
+                updated_at = ?2
+          WHERE status = 'sending' AND updated_at < ?1
+            AND delivery_id IN (SELECT id FROM cc_deliveries WHERE activity_id = 'api' AND is_proof = 0)",
+        params![ts(before), ts(now)],
+    )?;
+    Ok(n as u64)
+}
