@@ -23,6 +23,8 @@ pub struct ApiCampaignForm {
     preview: Option<Result<ApiPreview, UserError>>,
     proof_to: String,
     proof: Option<Result<u64, UserError>>,
+    /// The message (subject, text, HTML) whose context attributes the form lists.
+    parsed: Option<[String; 3]>,
 }
 
 /// A date as the form shows it, in the system's time zone.
@@ -67,6 +69,7 @@ impl ApiCampaignForm {
             preview: None,
             proof_to: String::new(),
             proof: None,
+            parsed: None,
         }
     }
 
@@ -302,10 +305,14 @@ impl ApiCampaignForm {
                 .color(theme::muted(ui)),
         );
         // The context attributes the message uses now.
-        let parts: Vec<&str> = [&m.subject, &m.text, &m.html].into_iter().map(String::as_str).collect();
-        let used = crate::personalize::context_names(&parts);
-        if used.iter().map(String::as_str).ne(self.form.context.iter().map(|a| a.name.as_str())) {
-            self.form = std::mem::take(&mut self.form).with_context(&used);
+        // Parsed again only when the message changed, not every frame.
+        let message = [m.subject.clone(), m.text.clone(), m.html.clone()];
+        if self.parsed.as_ref() != Some(&message) {
+            let used = crate::personalize::context_names(&message.iter().map(String::as_str).collect::<Vec<_>>());
+            if used.iter().map(String::as_str).ne(self.form.context.iter().map(|a| a.name.as_str())) {
+                self.form = std::mem::take(&mut self.form).with_context(&used);
+            }
+            self.parsed = Some(message);
         }
         ui.add_space(6.0);
         ui.strong("Context attributes");
