@@ -6,6 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
 mod support;
+#[path = "api/tracking.rs"]
+mod tracking;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -37,6 +39,9 @@ impl Api {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
+        // Links in messages (tracked, short) lead to the workspace's public URL: this server.
+        let public = campaign_console::model::server::ServerSettings { public_url: url.clone(), ..Default::default() };
+        console.set_server_settings(&public).unwrap();
         let mut server = campaign_console::server::Server::new(Arc::clone(&console), url.clone());
         if let Some(l) = limits {
             server.limits = Arc::new(l);
@@ -158,7 +163,14 @@ fn every_status_code_of_a_trigger_and_a_retry_sends_nothing_new() {
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(one(&db, "SELECT COUNT(*) FROM cc_sandbox_messages WHERE address = 'p2@example.com'"), 1, "sent once");
     let body: String = db.query_row("SELECT body FROM cc_sandbox_messages", [], |r| r.get(0)).unwrap();
-    assert!(body.contains("https://example.com/r?t=1"), "{body}");
+    // The context's link, rendered, then tracked: the server's link stands for it.
+    let token = body.split("/t/c/").nth(1).unwrap().split_whitespace().next().unwrap();
+    match api.console.read_tracking_token(token).unwrap() {
+        Some(campaign_console::model::tracking::Tracked::Click { url, .. }) => {
+            assert_eq!(url, "https://example.com/r?t=1");
+        }
+        other => panic!("not a tracked link: {other:?} in {body}"),
+    }
     assert_eq!(api.call("GET", "/v1/executions/nope", None, Some(&api.key)).0, 404);
 
     // Not live: 409; outside its dates: 422 naming them.

@@ -135,7 +135,8 @@ const CAPABILITIES: &[&[&str]] = &[
     &["sms.rs", "sms_configurations.rs"],
     &["server.rs"],
     &["x_sync.rs", "x_workflow.rs"],
-    &["runs.rs", "scheduling.rs"],
+    &["runs.rs", "scheduling.rs", "sent_messages.rs"],
+    &["tracked.rs"],
     &["imports.rs"],
 ];
 

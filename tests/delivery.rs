@@ -430,6 +430,7 @@ fn transient_errors_are_retried_permanent_ones_are_not_and_the_rate_holds() {
         },
         runtime: runtime.handle(),
         short_links: None,
+        tracking: None,
         daily: None,
     };
     let mut conn = campaign_console::store::open_connection(&dir.path().join("workspace.sqlite")).unwrap();

@@ -115,4 +115,28 @@ fn start_sends_through_the_sandbox_and_deliveries_shows_the_ledger() {
     assert!(lines.next().unwrap().starts_with("id,recipient_key,secondary_key,address,status"));
     assert_eq!(lines.count() as u64, email.total());
     h.get_by_label_contains(&format!("Exported {} ledger rows", email.total()));
+
+    a_ledger_row_opens_its_message(&mut h, &console, &page.rows[0]);
+}
+
+/// A ledger row opens its message as the Sandbox kept it, its link tracked through the server.
+fn a_ledger_row_opens_its_message(
+    h: &mut egui_kittest::Harness<'static, App>,
+    console: &std::sync::Arc<campaign_console::console::Console>,
+    row: &campaign_console::model::delivery::LedgerRow,
+) {
+    h.get_all_by_label(&row.address).next().unwrap().click();
+    h.run_steps(2);
+    settle(h);
+    h.run_steps(2);
+    h.get_by_label(&format!("Message of ledger row {}", row.id));
+    h.get_by_label_contains(&format!("{} (email)", row.address));
+    // Hyperlinks (egui gives them the role of a label).
+    h.get_by_label("Book now");
+    h.get_by_label("List-Unsubscribe link");
+    let kept = console.sent_message(row.id).unwrap().unwrap();
+    let base = console.server_settings().unwrap().public_base();
+    assert_eq!(kept.links.len(), 1);
+    assert!(kept.links[0].1.starts_with(&format!("{base}/t/c/")), "{:?}", kept.links);
+    assert!(kept.text.contains(&format!("{base}/t/c/")), "{}", kept.text);
 }

@@ -34,6 +34,9 @@ pub struct Outgoing {
     /// The recipient's profile row (column → value), for providers that ask for it
     /// ([`Capabilities::profile_values`]); `Null` otherwise.
     pub profile: serde_json::Value,
+    /// The app's own unsubscribe link for this message (`<server>/u/<token>`) when its emails
+    /// are tracked; a provider's own List-Unsubscribe setting comes first.
+    pub unsubscribe: String,
 }
 
 /// Why a credential's settings cannot work, or a provider cannot be built, in words for the

@@ -32,6 +32,13 @@ pub const ENTRY: Entry = Entry {
             FieldKind::Number,
             "X only: the followers of the Sandbox X account, brought in as visitors by the synchronization",
         ),
+        field(
+            "tracking",
+            "Open and click tracking",
+            FieldKind::Choice(crate::model::provider::TRACKING_CHOICES),
+            "email only: links and an open image through this app's server",
+        )
+        .with_default("on"),
     ],
     paced: true,
     problems: |settings| match settings {

@@ -73,7 +73,19 @@ pub const ENTRY: Entry = Entry {
         field("secret", "Password", FieldKind::Secret, ""),
         field("from", "From", FieldKind::Text, "Travel Co <news@example.com>"),
         field("reply_to", "Reply-To", FieldKind::Text, "optional"),
-        field("unsubscribe", "Unsubscribe link", FieldKind::Text, "https://example.com/unsub/{key} or mailto:…"),
+        field(
+            "unsubscribe",
+            "Unsubscribe link",
+            FieldKind::Text,
+            "empty: this app's server's; or https://example.com/unsub/{key} or mailto:…",
+        ),
+        field(
+            "tracking",
+            "Open and click tracking",
+            FieldKind::Choice(crate::model::provider::TRACKING_CHOICES),
+            "links and an open image through this app's server",
+        )
+        .with_default("on"),
     ],
     paced: true,
     problems: |settings| match settings {
@@ -243,11 +255,16 @@ impl Smtp {
         if let Some(r) = &s.reply_to {
             builder = builder.reply_to(r.clone());
         }
-        if !s.unsubscribe.is_empty() {
-            let target = s.unsubscribe.replace("{key}", &m.idempotency_key);
+        // The credential's own link, else the server's (a tracked email's).
+        let target = if s.unsubscribe.is_empty() {
+            m.unsubscribe.clone()
+        } else {
+            s.unsubscribe.replace("{key}", &m.idempotency_key)
+        };
+        if !target.is_empty() {
             builder = builder.raw_header(HeaderValue::new(name("List-Unsubscribe"), format!("<{target}>")));
-            if target.starts_with("https://") {
-                // RFC 8058 one-click unsubscribe.
+            if target.starts_with("https://") || target.starts_with("http://") {
+                // RFC 8058 one-click unsubscribe: a POST to the link.
                 builder = builder.raw_header(HeaderValue::new(
                     name("List-Unsubscribe-Post"),
                     "List-Unsubscribe=One-Click".to_owned(),

@@ -44,8 +44,12 @@ pub enum EmailProvider {
         #[arg(long)]
         reply_to: Option<String>,
         /// The List-Unsubscribe link (https:// or mailto:; {key} is the message's key).
+        /// Default: this app's server's, with one-click unsubscribe.
         #[arg(long)]
         unsubscribe: Option<String>,
+        /// Track opens and clicks: links and an open image through this app's server.
+        #[arg(long, default_value = "on", value_parser = ["on", "off"])]
+        tracking: String,
         /// At most this many messages per second.
         #[arg(long, allow_negative_numbers = true)]
         rate: Option<f64>,
@@ -60,7 +64,7 @@ pub fn run(console: &Console, action: EmailCmd) -> anyhow::Result<()> {
 }
 
 fn add(console: &Console, provider: EmailProvider) -> anyhow::Result<()> {
-    let EmailProvider::Smtp { name, host, port, tls, username, from, reply_to, unsubscribe, rate } = provider;
+    let EmailProvider::Smtp { name, host, port, tls, username, from, reply_to, unsubscribe, tracking, rate } = provider;
     let settings = model::ProviderSettings::Smtp(model::settings::Smtp {
         host,
         port: port.map(f64::from),
@@ -69,6 +73,7 @@ fn add(console: &Console, provider: EmailProvider) -> anyhow::Result<()> {
         from,
         reply_to: reply_to.unwrap_or_default(),
         unsubscribe: unsubscribe.unwrap_or_default(),
+        tracking,
         timeout_seconds: None,
         pace: model::settings::Pace { rate_per_second: rate, ..Default::default() },
     });

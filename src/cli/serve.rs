@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use campaign_console::console::Console;
+use campaign_console::model::server::ServerSettings;
 use campaign_console::server;
 
 #[derive(clap::Args)]
@@ -13,8 +14,9 @@ pub struct Args {
     /// The address and port to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     bind: SocketAddr,
-    /// Where providers reach this server (the URL Twilio signs its webhooks with), e.g.
-    /// https://hooks.example.com. Default: http://<bind>.
+    /// Where providers and recipients reach this server (the URL Twilio signs its webhooks
+    /// with, where tracked links lead), e.g. https://hooks.example.com; kept as the
+    /// workspace's. Default: the workspace's (Settings → Server), else http://<bind>.
     #[arg(long, value_name = "URL")]
     public_url: Option<String>,
     /// Answer webhooks only: do not launch scheduled campaigns from this process.
@@ -24,11 +26,20 @@ pub struct Args {
 
 pub fn run(console: Console, args: Args) -> anyhow::Result<()> {
     let Args { bind, public_url, no_scheduler } = args;
+    // The links in messages (tracked email links, SMS short links) lead to the workspace's
+    // public URL, whichever process sends them: one given here becomes the workspace's.
+    let kept = console.server_settings()?;
     let public_url = match public_url {
         Some(u) => {
             let parsed = reqwest_url(&u)?;
-            parsed.as_str().trim_end_matches('/').to_owned()
+            let given = parsed.as_str().trim_end_matches('/').to_owned();
+            if kept.public_url.trim().trim_end_matches('/') != given {
+                console.set_server_settings(&ServerSettings { public_url: given.clone(), ..kept })?;
+                eprintln!("The workspace's public URL is now {given}: links in new messages lead there.");
+            }
+            given
         }
+        None if !kept.public_url.trim().is_empty() => kept.public_base(),
         None => server::default_public_url(bind),
     };
     let interrupted = console.fail_interrupted_api_sends()?;

@@ -318,7 +318,15 @@ impl Console {
         let delivery = {
             let tx = conn.transaction().map_err(store::StoreError::from)?;
             let d = ledger::create(&tx, Some(id), "api", form.channel.as_str(), &message_json, now)?;
-            ledger::set_credential(&tx, d, credential, configuration.as_ref().map(|c| c.id), None)?;
+            ledger::set_route(
+                &tx,
+                d,
+                &ledger::Route {
+                    credential,
+                    configuration: configuration.as_ref().map(|c| c.id),
+                    ..Default::default()
+                },
+            )?;
             ledger::mark_proof(&tx, d, &key.to_string(), &addresses, now)?;
             tx.commit().map_err(store::StoreError::from)?;
             d

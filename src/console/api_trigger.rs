@@ -104,6 +104,10 @@ impl Console {
             .filter(|c| c.shorten_links && form.channel == Channel::Sms)
             .map(|_| self.server_settings().map(|s| s.public_base()))
             .transpose()?;
+        let through = credential.map(|_| self.credentials()).transpose()?;
+        let through = through.as_deref().and_then(|list| list.iter().find(|c| Some(c.id) == credential));
+        let tracking_base = self.tracking_base(form.channel, through)?;
+        let tracking = self.tracking_of(tracking_base.as_deref())?;
         let message_json = serde_json::to_string(&form.message)
             .map_err(|source| ConsoleError::Json { what: "the message", source })?;
 
@@ -118,13 +122,13 @@ impl Console {
             return Ok((self.execution_of(e)?, false));
         }
         let delivery = ledger::create(&tx, Some(campaign_id), "api", form.channel.as_str(), &message_json, now)?;
-        ledger::set_credential(
-            &tx,
-            delivery,
+        let route = ledger::Route {
             credential,
-            configuration.as_ref().map(|c| c.id),
-            short_links.as_deref(),
-        )?;
+            configuration: configuration.as_ref().map(|c| c.id),
+            short_links_base: short_links.as_deref(),
+            tracking_base: tracking_base.as_deref(),
+        };
+        ledger::set_route(&tx, delivery, &route)?;
         store::api::begin_delivery(&tx, delivery, form.transactional, now)?;
         let since = now.checked_sub(jiff::SignedDuration::from_hours(24)).unwrap_or(now);
         let reach = Reach {
@@ -167,6 +171,9 @@ impl Console {
         let mut made = make(&conn, profile, &templates, &form, request, &rows, &ids);
         if let Some(base) = &short_links {
             shorten_links(&conn, base, &mut made, now)?;
+        }
+        if let Some(t) = &tracking {
+            made.iter_mut().filter_map(|m| m.message.as_mut().ok()).for_each(|o| t.apply(o));
         }
         let stored_again = store::api::execution(&conn, &stored.id)?.unwrap_or(stored);
         drop(conn);

@@ -171,6 +171,8 @@ pub enum RunCommand {
     LedgerPage { delivery: i64, status: Option<LedgerStatus>, offset: u64 },
     /// Writes a delivery's whole ledger to a CSV file. A job.
     ExportLedger { delivery: i64, path: PathBuf },
+    /// The message of a ledger row as the Sandbox kept it. → `SentMessage`, or `Failed`.
+    SentMessage { ledger_id: i64 },
 }
 
 /// Provider credentials.

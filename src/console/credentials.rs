@@ -263,8 +263,7 @@ impl Console {
             subject: "Campaign Console test message".into(),
             text: "This is a test message from Campaign Console: the credential works.".into(),
             html: "<p>This is a test message from <strong>Campaign Console</strong>: the credential works.</p>".into(),
-            fields: Vec::new(),
-            profile: serde_json::Value::Null,
+            ..Default::default()
         };
         match self.runtime.block_on(provider.send(&m)) {
             Ok(id) => Ok(format!("a test message was sent to {to} (the server's id: {id})")),

@@ -184,6 +184,11 @@ pub enum RunEvent {
         offset: u64,
         page: LedgerPage,
     },
+    /// The message of a ledger row as the Sandbox kept it (`None`: it kept nothing of it).
+    SentMessage {
+        ledger_id: i64,
+        message: Option<Box<crate::model::delivery::SentMessage>>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -50,9 +50,12 @@ mod routes;
 mod runs;
 mod scheduler;
 mod scheduling;
+mod sent_messages;
 mod server;
 mod sms;
 mod sms_configurations;
+mod tracked;
+mod tracking;
 mod visitor_folders;
 mod x_account;
 mod x_sync;
@@ -83,6 +86,7 @@ pub use runs::{LEDGER_PAGE, RunSummary};
 pub use scheduler::SCHEDULER_TICK;
 pub use scheduling::{LaunchReport, LifeAction, scheduler_plan};
 pub use sms::{INBOUND_KEPT, Inbound, Reported, SmsOverview, WebhookError, WebhookRequest};
+pub use tracked::Unsubscribed;
 pub use x_account::{Avatar, XAccountPage};
 pub use x_sync::{SyncProgress, VISITOR_SEARCH, XOverview};
 pub use x_workflow::{WorkflowChange, workflow_plan};
@@ -205,6 +209,8 @@ pub struct Console {
     /// Each credential's rate limit and concurrency, shared by every delivery sending with it;
     /// replaced when the credential's pace changes.
     throttles: Mutex<HashMap<String, Arc<crate::delivery::Throttle>>>,
+    /// The workspace's email tracking key, once read.
+    tracking_key: Mutex<Option<Arc<crate::delivery::tracking::TrackingKey>>>,
 }
 
 impl Console {
@@ -244,6 +250,7 @@ impl Console {
             counter: Arc::new(counting::CanvasCounter::default()),
             runs: Arc::new(Mutex::new(HashMap::new())),
             throttles: Mutex::new(HashMap::new()),
+            tracking_key: Mutex::new(None),
         })
     }
 

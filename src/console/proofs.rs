@@ -193,7 +193,15 @@ impl Console {
             let tx = conn.transaction().map_err(StoreError::from)?;
             let id = ledger::create(&tx, Some(campaign_id), activity, channel.as_str(), &message_json, now)?;
             // The proof says what it went through, as a run's deliveries do.
-            ledger::set_credential(&tx, id, credential_id, configuration.as_ref().map(|c| c.id), None)?;
+            ledger::set_route(
+                &tx,
+                id,
+                &ledger::Route {
+                    credential: credential_id,
+                    configuration: configuration.as_ref().map(|c| c.id),
+                    ..Default::default()
+                },
+            )?;
             ledger::mark_proof(&tx, id, &preview.profile_key.to_string(), &addresses, now)?;
             tx.commit().map_err(StoreError::from)?;
             id

@@ -304,6 +304,7 @@ impl crate::channels::sandbox::Outbox for WorkspaceOutbox {
             subject: &m.subject,
             body: &m.text,
             html: &m.html,
+            unsubscribe: &m.unsubscribe,
         };
         // Real time, as the Sandbox's simulated events are due by it.
         store::sandbox::sandbox_insert(&conn, &message, crate::clock::wall())

@@ -267,7 +267,10 @@ impl Console {
                 Some(_) => Some(self.server_settings()?.public_base()),
                 None => None,
             };
-            ledger::set_credential(&tx, id, credential_id, configuration.map(|c| c.id), short_links.as_deref())?;
+            let (tracking, configuration) = (self.tracking_base(*channel, service)?, configuration.map(|c| c.id));
+            let (short_links_base, tracking_base) = (short_links.as_deref(), tracking.as_deref());
+            let route = ledger::Route { credential: credential_id, configuration, short_links_base, tracking_base };
+            ledger::set_route(&tx, id, &route)?;
             ledger::fill_ledger(&tx, id, &source, self.now())?;
             ids.push(id);
         }
@@ -291,8 +294,14 @@ impl Console {
         cancelled: &dyn Fn() -> bool,
     ) -> Result<crate::delivery::Progress, ConsoleError> {
         let mut conn = self.workspace.connect()?;
-        let store::deliveries::StoredSend { activity, message_json, credential_id, configuration_id, short_links_base } =
-            store::deliveries::stored_send(&conn, id)?;
+        let store::deliveries::StoredSend {
+            activity,
+            message_json,
+            credential_id,
+            configuration_id,
+            short_links_base,
+            tracking_base,
+        } = store::deliveries::stored_send(&conn, id)?;
         // A damaged message is never sent as an empty one.
         let message: crate::model::Message = serde_json::from_str(&message_json).map_err(|e| {
             ConsoleError::CannotRun(format!(
@@ -345,6 +354,7 @@ impl Console {
             options: send_options,
             runtime: self.runtime.handle(),
             short_links: short_links_base,
+            tracking: self.tracking_of(tracking_base.as_deref())?,
             daily: self.daily_limit(*channel, credential_id)?,
         };
         Ok(crate::delivery::send(
@@ -529,6 +539,12 @@ impl Console {
                     Err(e) => Event::Failed(UserError::new("Could not read the ledger", &e.into())),
                 }]
             }),
+            RunCommand::SentMessage { ledger_id } => self.spawn(move |console| {
+                vec![match console.sent_message(ledger_id) {
+                    Ok(m) => RunEvent::SentMessage { ledger_id, message: m.map(Box::new) }.into(),
+                    Err(e) => Event::Failed(UserError::new("Could not read the message", &e)),
+                }]
+            }),
         }
     }
 }
@@ -545,7 +561,11 @@ fn write_post(
     let account = service
         .and_then(crate::channels::x::service)
         .map_or_else(|| "the built-in Sandbox".to_owned(), |s| format!("@{}", s.handle));
-    store::deliveries::set_credential(tx, id, credential_id, None, None)?;
+    store::deliveries::set_route(
+        tx,
+        id,
+        &store::deliveries::Route { credential: credential_id, ..Default::default() },
+    )?;
     store::deliveries::single_post(tx, id, &account, now)?;
     Ok(())
 }

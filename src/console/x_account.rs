@@ -104,7 +104,7 @@ impl Console {
         let delivery = {
             let tx = conn.transaction().map_err(StoreError::from)?;
             let id = ledger::create(&tx, None, "composer", Channel::X.as_str(), &message_json, now)?;
-            ledger::set_credential(&tx, id, Some(credential.id), None, None)?;
+            ledger::set_route(&tx, id, &ledger::Route { credential: Some(credential.id), ..Default::default() })?;
             ledger::single_post(&tx, id, &format!("@{}", about.handle), now)?;
             tx.commit().map_err(StoreError::from)?;
             id

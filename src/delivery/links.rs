@@ -13,28 +13,40 @@ pub const PATH: &str = "/s/";
 /// `text` with its links shortened on `base` (the server's public URL), and each code with
 /// the link it stands for. Punctuation that ends a sentence is not taken as part of a link.
 pub fn shorten(text: &str, base: &str, message_key: &str) -> (String, Vec<(String, String)>) {
-    let base = base.trim().trim_end_matches('/');
-    let mut out = String::with_capacity(text.len());
+    let short = format!("{}{PATH}", base.trim().trim_end_matches('/'));
     let mut links = Vec::new();
+    let out = replace_links(text, |url| {
+        if url.starts_with(&short) {
+            return None;
+        }
+        let code = code(message_key, links.len(), url);
+        links.push((code.clone(), url.to_owned()));
+        Some(format!("{short}{code}"))
+    });
+    (out, links)
+}
+
+/// `text` with each `http://` or `https://` link replaced by what `replace` gives for it (kept
+/// as it is on `None`). Punctuation that ends a sentence is not taken as part of a link, nor
+/// is a scheme with nothing after it.
+pub fn replace_links(text: &str, mut replace: impl FnMut(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = next_link(rest) {
         out.push_str(&rest[..start]);
         let tail = &rest[start..];
         let end = tail.find(char::is_whitespace).unwrap_or(tail.len());
-        let url = tail[..end].trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}', '\'', '"']);
-        let short = format!("{base}{PATH}");
-        if url.starts_with(&short) || url.len() <= "https://".len() {
-            out.push_str(url);
-        } else {
-            let code = code(message_key, links.len(), url);
-            out.push_str(&short);
-            out.push_str(&code);
-            links.push((code, url.to_owned()));
+        let url = tail[..end].trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}', '\'', '"', '>']);
+        let bare = url.len() <= "https://".len();
+        match (!bare).then(|| replace(url)).flatten() {
+            Some(new) => out.push_str(&new),
+            None => out.push_str(url),
         }
-        rest = &tail[url.len()..];
+        // A bare scheme is passed over whole, so that the search goes on after it.
+        rest = &tail[url.len().max(1)..];
     }
     out.push_str(rest);
-    (out, links)
+    out
 }
 
 /// A message made again to look it up at the provider: its links shortened as when it was

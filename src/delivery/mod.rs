@@ -4,8 +4,10 @@
 //! left in `sending` (looked up at the provider when it can tell, else `unconfirmed`).
 
 mod daily;
+pub mod html_links;
 pub mod links;
 mod rows;
+pub mod tracking;
 
 pub use daily::DailyLimit;
 use daily::wait_for_the_day;
@@ -236,9 +238,34 @@ pub struct Sender<'a> {
     /// SMS sent with a configuration that shortens links: the server's public URL the short
     /// links point at.
     pub short_links: Option<String>,
+    /// Emails of a tracked delivery: their links, open image and unsubscribe link lead through
+    /// the server.
+    pub tracking: Option<tracking::Tracking>,
     /// At most this many messages of the channel through the credential in any 24 hours
     /// (X direct messages); the rest wait.
     pub daily: Option<DailyLimit>,
+}
+
+impl Sender<'_> {
+    /// A message made again (to look it up at the provider) as it was sent: its links
+    /// shortened and tracked the same way.
+    fn made_again(&self, o: Outgoing) -> Outgoing {
+        let mut o = links::made_again(o, self.short_links.as_deref());
+        if let Some(t) = &self.tracking {
+            t.apply(&mut o);
+        }
+        o
+    }
+
+    /// The links of messages about to be sent: SMS links shortened (each code kept first),
+    /// email links tracked.
+    fn prepare_links(&self, conn: &Connection, outgoing: &mut [(usize, Outgoing)]) -> Result<(), DeliveryError> {
+        links::keep(conn, self.short_links.as_deref(), outgoing)?;
+        if let Some(t) = &self.tracking {
+            outgoing.iter_mut().for_each(|(_, o)| t.apply(o));
+        }
+        Ok(())
+    }
 }
 
 /// Sends what is due in `delivery` until nothing is left (or `cancelled` says stop, between
@@ -265,7 +292,7 @@ pub fn send(
     let secondary_sql = recipients.secondary.as_deref().map(row_of).transpose()?;
     let made = |conn: &Connection, row: &Claimed| {
         render(conn, &templates, row, &profile_sql, secondary_sql.as_deref(), recipients)
-            .map(|r| links::made_again(outgoing(row, sender.channel, r), sender.short_links.as_deref()))
+            .map(|r| sender.made_again(outgoing(row, sender.channel, r)))
     };
     let (found, queued, unconfirmed) = recover(conn, delivery, campaign, &made, sender)?;
     if found + queued + unconfirmed > 0 {
@@ -304,7 +331,7 @@ pub fn send(
                     recipients,
                     sender.channel,
                 );
-                links::keep(conn, sender.short_links.as_deref(), &mut outgoing)?;
+                sender.prepare_links(conn, &mut outgoing)?;
                 let answers = sender.runtime.spawn(send_all(
                     Arc::clone(&sender.provider),
                     Arc::clone(&sender.throttle),
@@ -440,6 +467,7 @@ fn outgoing(row: &Claimed, channel: Channel, r: Rendered) -> Outgoing {
         html: r.html,
         fields: r.fields,
         profile: r.profile,
+        unsubscribe: String::new(),
     }
 }
 

@@ -170,12 +170,14 @@ pub fn summer_canvas() -> Canvas {
                         subject: "{{ profile.first_name }}, your summer getaway is waiting".into(),
                         text: "Hello {{ profile.first_name }},\n\n\
                                Thank you for travelling with us. This summer, \
-                               enjoy 20 % off any hotel until 31 August.\n\n\
+                               enjoy 20 % off any hotel until 31 August: \
+                               https://example.com/summer\n\n\
                                See you soon!"
                             .into(),
                         html: "<p>Hello {{ profile.first_name }},</p>\n\
                                <p>Thank you for travelling with us. This summer, \
                                enjoy <strong>20 % off</strong> any hotel until 31 August.</p>\n\
+                               <p><a href=\"https://example.com/summer\" data-alias=\"Book now\">Book your stay</a></p>\n\
                                <p>See you soon!</p>"
                             .into(),
                         ..Message::default()

@@ -269,6 +269,7 @@ fn insert_samples(tx: &Connection, today: jiff::civil::Date, now: jiff::Timestam
                 open_rate: Some(0.45),
                 click_rate: Some(0.25),
                 x_followers: (channel == Channel::X).then_some(DEFAULT_VISITORS as f64),
+                tracking: if channel == Channel::Email { "on".into() } else { String::new() },
                 pace: settings::Pace::default(),
             }),
             secrets: Default::default(),

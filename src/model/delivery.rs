@@ -211,6 +211,21 @@ pub struct LedgerPage {
     pub errors: Vec<(String, u64, String)>,
 }
 
+/// A message as the Sandbox kept it ("sent"), to read and to try its links.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SentMessage {
+    pub ledger_id: i64,
+    pub channel: String,
+    pub address: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// The HTML body's links, in order: (alias, where it leads — a tracked link when tracked).
+    pub links: Vec<(Option<String>, String)>,
+    /// Its List-Unsubscribe link (empty: none).
+    pub unsubscribe: String,
+}
+
 /// One ledger row as the Deliveries screen shows it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LedgerRow {

@@ -13,6 +13,7 @@ pub mod provider;
 pub mod server;
 pub mod settings;
 pub mod sms;
+pub mod tracking;
 pub mod workflow;
 
 pub use campaign::{Campaign, CampaignKind, CampaignStatus, LastRun, SavedAudience};

@@ -19,6 +19,9 @@ pub enum FieldKind {
     Secret,
 }
 
+/// The email tracking setting's choices (`tracking`, see `ProviderSettings::tracks_email`).
+pub const TRACKING_CHOICES: &[(&str, &str)] = &[("on", "Track opens and clicks"), ("off", "Do not track")];
+
 /// One setting of a provider's form: its key in the settings, label, editor and hint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Field {

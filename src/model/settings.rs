@@ -62,6 +62,9 @@ pub struct Sandbox {
     /// synchronization brings in as visitors).
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
     pub x_followers: Option<f64>,
+    /// Email only: `on` (empty: the same) or `off`, see [`ProviderSettings::tracks_email`].
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub tracking: String,
     #[serde(flatten)]
     pub pace: Pace,
 }
@@ -95,6 +98,9 @@ pub struct Smtp {
     /// The List-Unsubscribe target; `{key}` is the message's idempotency key.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub unsubscribe: String,
+    /// `on` (empty: the same) or `off`, see [`ProviderSettings::tracks_email`].
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub tracking: String,
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "number")]
     pub timeout_seconds: Option<f64>,
     #[serde(flatten)]
@@ -363,6 +369,16 @@ pub enum SettingsError {
 }
 
 impl ProviderSettings {
+    /// Whether the emails sent with these settings are tracked (their links, open image and
+    /// unsubscribe link through the server): on unless set `off`, for SMTP and the Sandbox.
+    pub fn tracks_email(&self) -> bool {
+        match self {
+            Self::Smtp(s) => s.tracking.trim() != "off",
+            Self::Sandbox(s) => s.tracking.trim() != "off",
+            _ => false,
+        }
+    }
+
     /// A new credential's settings for `kind`: nothing filled in.
     pub fn empty(kind: ProviderKind) -> Result<Self, SettingsError> {
         Self::from_json(kind, serde_json::Value::Object(serde_json::Map::new()))

@@ -4,7 +4,7 @@
 
 use axum::extract::{Extension, Path, State};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
 use super::{RequestId, Server};
 
@@ -15,15 +15,7 @@ pub async fn follow(
 ) -> Response {
     let console = server.console;
     let done = tokio::task::spawn_blocking(move || console.follow_short_link(&code)).await;
-    let page = |status: StatusCode, text: &str| {
-        (
-            status,
-            Html(format!(
-                "<!doctype html><meta name=viewport content=\"width=device-width\"><title>Link</title><p>{text}</p>"
-            )),
-        )
-            .into_response()
-    };
+    let page = |status: StatusCode, text: &str| super::page(status, "Link", &format!("<p>{text}</p>"));
     match done {
         Ok(Ok(Some(url))) => match reqwest::Url::parse(&url) {
             Ok(u) => (StatusCode::FOUND, [(header::LOCATION, u.as_str().to_owned())]).into_response(),

@@ -1,6 +1,7 @@
 //! The HTTP server (axum): what providers call back (Twilio's status callbacks and inbound
 //! messages, signed; a custom SMS provider's inbound messages and delivery feedback, with the
-//! credential's token), the short links of SMS (a click counted, then a redirect), the
+//! credential's token), the short links of SMS (a click counted, then a redirect), email
+//! tracking (clicks, opens, one-click unsubscribe: `tracking.rs`), the
 //! execution API (`/v1`: API-triggered campaigns, events, its OpenAPI document), and a
 //! liveness probe. It runs headless (`campaign-console serve`) on the
 //! Console's runtime; every request is answered with its id (`x-request-id`, in the logs too),
@@ -13,6 +14,7 @@ mod api;
 mod links;
 pub mod openapi;
 mod sms;
+mod tracking;
 mod twilio;
 
 use std::future::Future;
@@ -66,6 +68,9 @@ pub fn router(server: Server) -> Router {
         .route("/webhooks/sms/{credential}/inbound", post(sms::inbound))
         .route("/webhooks/sms/{credential}/feedback", post(sms::feedback))
         .route("/s/{code}", get(links::follow))
+        .route("/t/c/{token}", get(tracking::click))
+        .route("/t/o/{token}", get(tracking::open))
+        .route("/u/{token}", get(tracking::unsubscribe_page).post(tracking::unsubscribe))
         .route("/v1/campaigns/{id}/trigger", post(api::trigger))
         .route("/v1/executions/{id}", get(api::execution))
         .route("/v1/events", post(api::events))
@@ -176,6 +181,23 @@ pub fn webhook_answer<T>(
             failure(StatusCode::INTERNAL_SERVER_ERROR, "it could not be recorded; try again", Some(id))
         }
     }
+}
+
+/// Text as HTML or XML character data (or a quoted attribute's value).
+pub fn escape_markup(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A small HTML page for people (a link opened in a browser), not JSON: `title`, then
+/// `body`, which is HTML already.
+pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport content=\"width=device-width\">\
+         <title>{t}</title><body style=\"font-family:system-ui,sans-serif;max-width:32em;margin:3em auto;padding:0 1em\">\
+         <h1 style=\"font-size:1.3em\">{t}</h1>{body}</body></html>",
+        t = escape_markup(title)
+    );
+    (status, axum::response::Html(html)).into_response()
 }
 
 /// A JSON error: `{"error": "…", "request_id": "…"}`.

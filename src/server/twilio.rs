@@ -70,14 +70,10 @@ pub async fn inbound(
 ) -> Response {
     let request = webhook_request(&server, &uri, &headers, &body);
     answer(server, &id, request, crate::console::Console::twilio_inbound, |inbound| {
-        let reply = inbound.reply.map(|r| format!("<Message>{}</Message>", xml_escape(&r))).unwrap_or_default();
+        let reply =
+            inbound.reply.map(|r| format!("<Message>{}</Message>", super::escape_markup(&r))).unwrap_or_default();
         let twiml = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>{reply}</Response>");
         ([(axum::http::header::CONTENT_TYPE, "text/xml; charset=utf-8")], twiml).into_response()
     })
     .await
-}
-
-/// Text as XML character data.
-fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }

@@ -67,19 +67,26 @@ pub fn create(
     Ok(conn.last_insert_rowid())
 }
 
-/// Records the credential a delivery sends with (`None`: the built-in Sandbox), the SMS
-/// configuration (sender, keywords) it was started with, and where its short links point when
-/// it shortens them (kept, so that a message made again is the same text).
-pub fn set_credential(
-    conn: &Connection,
-    delivery: i64,
-    credential: Option<i64>,
-    configuration: Option<i64>,
-    short_links_base: Option<&str>,
-) -> Result<()> {
+/// How a delivery is routed, as it starts: kept, so that a resumed run sends the same way and
+/// a message made again is the same text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Route<'a> {
+    /// The credential it sends with (`None`: the built-in Sandbox).
+    pub credential: Option<i64>,
+    /// The SMS configuration (sender, keywords) it started with.
+    pub configuration: Option<i64>,
+    /// Where its short links point, when it shortens SMS links.
+    pub short_links_base: Option<&'a str>,
+    /// Where its tracked links point, when its emails are tracked.
+    pub tracking_base: Option<&'a str>,
+}
+
+/// Records how a delivery is routed.
+pub fn set_route(conn: &Connection, delivery: i64, route: &Route<'_>) -> Result<()> {
     conn.execute(
-        "UPDATE cc_deliveries SET credential_id = ?2, configuration_id = ?3, short_links_base = ?4 WHERE id = ?1",
-        params![delivery, credential, configuration, short_links_base],
+        "UPDATE cc_deliveries SET credential_id = ?2, configuration_id = ?3, short_links_base = ?4, tracking_base = ?5
+          WHERE id = ?1",
+        params![delivery, route.credential, route.configuration, route.short_links_base, route.tracking_base],
     )?;
     Ok(())
 }
@@ -94,6 +101,8 @@ pub struct StoredSend {
     pub configuration_id: Option<i64>,
     /// Where its short links point, when it shortens links.
     pub short_links_base: Option<String>,
+    /// Where its tracked links point, when its emails are tracked.
+    pub tracking_base: Option<String>,
 }
 
 pub use crate::model::address::{AddressKind, VALID_ADDRESS_FUNCTION, valid_address};
@@ -304,7 +313,11 @@ pub fn list(conn: &Connection, campaign_id: Option<i64>) -> Result<Vec<Delivery>
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut events =
-        conn.prepare("SELECT kind, COUNT(*) FROM cc_interactions WHERE delivery_id = ?1 GROUP BY kind ORDER BY kind")?;
+        // Messages, not events: an email opened twice counts once (events without a message, each).
+        conn.prepare(
+            "SELECT kind, COUNT(DISTINCT COALESCE(ledger_id, -id)) FROM cc_interactions WHERE delivery_id = ?1
+              GROUP BY kind ORDER BY kind",
+        )?;
     rows.into_iter()
         .map(
             |(
@@ -412,7 +425,7 @@ pub fn resolve_unconfirmed(conn: &Connection, delivery: i64, sent: bool, now: ji
 /// What a delivery sends and through what, as it was started.
 pub fn stored_send(conn: &Connection, delivery: i64) -> Result<StoredSend> {
     conn.query_row(
-        "SELECT COALESCE(activity_id, ''), message_json, credential_id, configuration_id, short_links_base
+        "SELECT COALESCE(activity_id, ''), message_json, credential_id, configuration_id, short_links_base, tracking_base
            FROM cc_deliveries WHERE id = ?1",
         [delivery],
         |r| {
@@ -422,6 +435,7 @@ pub fn stored_send(conn: &Connection, delivery: i64) -> Result<StoredSend> {
                 credential_id: r.get(2)?,
                 configuration_id: r.get(3)?,
                 short_links_base: r.get(4)?,
+                tracking_base: r.get(5)?,
             })
         },
     )

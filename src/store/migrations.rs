@@ -323,6 +323,11 @@ const STEPS: &[&str] = &[
      ALTER TABLE cc_deliveries ADD COLUMN transactional INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE cc_interactions ADD COLUMN event_id TEXT;
      CREATE UNIQUE INDEX cc_interactions_event ON cc_interactions(event_id) WHERE event_id IS NOT NULL;",
+    // 17: email tracking: where a tracked delivery's links lead (kept, so that a message made
+    // again is the same), and the unsubscribe link of each Sandbox email.
+    "ALTER TABLE cc_deliveries ADD COLUMN tracking_base TEXT;
+     ALTER TABLE cc_sandbox_messages ADD COLUMN unsubscribe TEXT NOT NULL DEFAULT '';
+     CREATE INDEX cc_interactions_ledger ON cc_interactions(ledger_id, kind);",
 ];
 
 /// The migrations built from [`STEPS`].

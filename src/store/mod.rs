@@ -25,6 +25,7 @@ pub mod migrations;
 pub mod sandbox;
 pub mod short_links;
 pub mod sms_configurations;
+pub mod tracking;
 pub mod visitor_folders;
 pub mod visitors;
 pub mod workflows;

@@ -14,14 +14,16 @@ pub struct SandboxMessage<'a> {
     pub subject: &'a str,
     pub body: &'a str,
     pub html: &'a str,
+    /// The List-Unsubscribe link it carried (empty: none).
+    pub unsubscribe: &'a str,
 }
 
 /// Stores a message the Sandbox "sent"; returns its id (`sandbox-<n>`).
 pub fn sandbox_insert(conn: &Connection, m: &SandboxMessage<'_>, now: jiff::Timestamp) -> Result<String> {
     conn.execute(
-        "INSERT INTO cc_sandbox_messages (idempotency_key, channel, address, subject, body, html, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![m.idempotency_key, m.channel, m.address, m.subject, m.body, m.html, ts(now)],
+        "INSERT INTO cc_sandbox_messages (idempotency_key, channel, address, subject, body, html, unsubscribe, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![m.idempotency_key, m.channel, m.address, m.subject, m.body, m.html, m.unsubscribe, ts(now)],
     )?;
     Ok(format!("sandbox-{}", conn.last_insert_rowid()))
 }
@@ -36,6 +38,20 @@ pub fn sandbox_lookup(conn: &Connection, idempotency_key: &str) -> Result<Option
         )
         .optional()?
         .map(|id| format!("sandbox-{id}")))
+}
+
+/// What the Sandbox kept of the message of ledger row `ledger_id`: (channel, address,
+/// subject, text, HTML, List-Unsubscribe link); `None` when it kept nothing of it.
+pub fn sandbox_message(conn: &Connection, ledger_id: i64) -> Result<Option<[String; 6]>> {
+    Ok(conn
+        .query_row(
+            "SELECT m.channel, m.address, m.subject, m.body, m.html, m.unsubscribe
+               FROM cc_ledger l JOIN cc_sandbox_messages m ON m.idempotency_key = l.idempotency_key
+              WHERE l.id = ?1 ORDER BY m.id DESC LIMIT 1",
+            [ledger_id],
+            |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?]),
+        )
+        .optional()?)
 }
 
 /// Writes the simulated events of Sandbox messages of `channel` sent at least `rates.delay`

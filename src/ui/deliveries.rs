@@ -1,5 +1,6 @@
 //! The Deliveries screen: every delivery with its messages by status; open one to page through
-//! its ledger (filtered by status), see its errors grouped by code, and export it to CSV.
+//! its ledger (filtered by status), see its errors grouped by code, export it to CSV, and
+//! click a row to read its message as the Sandbox kept it (and try its links).
 
 use egui::RichText;
 
@@ -24,6 +25,8 @@ pub struct DeliveriesScreen {
     refreshed_at: Option<f64>,
     /// Where to export the ledger, while the user chooses.
     export_to: Option<String>,
+    /// The message of the ledger row clicked.
+    message: Option<super::sent_message::MessageWindow>,
 }
 
 /// The list refreshes this often while the screen is on show (events arrive later).
@@ -213,6 +216,11 @@ impl DeliveriesScreen {
         });
         self.unconfirmed_ui(ui, id, commands);
         let Some(page) = &self.page else { return };
+        ui.label(
+            RichText::new("Click a row to read its message as the Sandbox kept it, and try its links.")
+                .small()
+                .color(theme::muted(ui)),
+        );
         if !page.errors.is_empty() {
             ui.add_space(4.0);
             ui.label(RichText::new("Errors by code").strong());
@@ -232,10 +240,19 @@ impl DeliveriesScreen {
             widths: &[50.0, 70.0, 60.0, 200.0, 80.0, 50.0, 110.0],
             row_height: 22.0,
             max_height: None,
-            selectable: false,
-            selected: None,
+            selectable: true,
+            selected: self.message.as_ref().and_then(|m| page.rows.iter().position(|r| r.id == m.ledger_id)),
         };
-        text_table(ui, &spec, page.rows.len(), |i| ledger_cells(&page.rows[i]));
+        if let Some(i) = text_table(ui, &spec, page.rows.len(), |i| ledger_cells(&page.rows[i])) {
+            let ledger_id = page.rows[i].id;
+            commands.push(RunCommand::SentMessage { ledger_id });
+            self.message = Some(super::sent_message::MessageWindow { ledger_id, message: None });
+        }
+        if let Some(window) = &self.message
+            && !super::sent_message::show(ui.ctx(), window)
+        {
+            self.message = None;
+        }
     }
 }
 
@@ -281,7 +298,7 @@ fn ledger_cells(r: &LedgerRow) -> Vec<String> {
 
 /// A delivery's events and rates.
 fn delivery_summary(ui: &mut egui::Ui, d: &Delivery) {
-    let events: Vec<String> = ["sent", "delivered", "bounced", "failed", "opened", "clicked"]
+    let events: Vec<String> = ["sent", "delivered", "bounced", "failed", "opened", "clicked", "unsubscribed"]
         .iter()
         .filter(|k| d.events_of(k) > 0)
         .map(|k| format!("{k} {}", theme::count(d.events_of(k))))
@@ -316,6 +333,11 @@ impl Screen for DeliveriesScreen {
             Event::Run(RunEvent::Deliveries(list)) => self.set_list(list.clone()),
             Event::Run(RunEvent::LedgerPage { delivery, status, offset, page }) => {
                 self.page_arrived(request, (*delivery, *status, *offset), page.clone());
+            }
+            Event::Run(RunEvent::SentMessage { ledger_id, message }) => {
+                if let Some(window) = self.message.as_mut().filter(|w| w.ledger_id == *ledger_id) {
+                    window.message = Some(message.clone());
+                }
             }
             _ => {}
         }

@@ -15,6 +15,7 @@ mod launcher;
 mod path_field;
 pub mod screen;
 mod secret_field;
+mod sent_message;
 mod settings;
 pub mod social;
 mod table;

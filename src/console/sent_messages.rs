@@ -1,0 +1,24 @@
+//! The messages the Sandbox "sent", read back: to see what a recipient got and to try its
+//! links (tracked ones lead through the server).
+
+use super::{Console, ConsoleError};
+use crate::model::delivery::SentMessage;
+use crate::store;
+
+impl Console {
+    /// The message of ledger row `ledger_id` as the Sandbox kept it; `None` when it was not
+    /// sent through the Sandbox (a real provider's messages are with their recipients).
+    pub fn sent_message(&self, ledger_id: i64) -> Result<Option<SentMessage>, ConsoleError> {
+        let kept = store::sandbox::sandbox_message(&self.workspace.conn(), ledger_id)?;
+        Ok(kept.map(|[channel, address, subject, text, html, unsubscribe]| SentMessage {
+            ledger_id,
+            links: crate::delivery::html_links::anchors(&html).into_iter().map(|a| (a.alias, a.url)).collect(),
+            channel,
+            address,
+            subject,
+            text,
+            html,
+            unsubscribe,
+        }))
+    }
+}
