@@ -137,6 +137,6 @@ fn a_ledger_row_opens_its_message(
     let kept = console.sent_message(row.id).unwrap().unwrap();
     let base = console.server_settings().unwrap().public_base();
     assert_eq!(kept.links.len(), 1);
-    assert!(kept.links[0].1.starts_with(&format!("{base}/t/c/")), "{:?}", kept.links);
+    assert!(kept.links[0].url.starts_with(&format!("{base}/t/c/")), "{:?}", kept.links);
     assert!(kept.text.contains(&format!("{base}/t/c/")), "{}", kept.text);
 }

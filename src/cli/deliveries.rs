@@ -9,7 +9,7 @@ pub struct Args {
     #[arg(long)]
     campaign: Option<String>,
     /// Prints the message of this ledger row as the Sandbox kept it (its links included).
-    #[arg(long, value_name = "ROW", conflicts_with = "campaign")]
+    #[arg(long, value_name = "ROW", conflicts_with = "campaign", allow_negative_numbers = true)]
     message: Option<i64>,
 }
 
@@ -41,8 +41,12 @@ fn print_message(console: &Console, row: i64) -> anyhow::Result<()> {
     if !m.unsubscribe.is_empty() {
         say!("List-Unsubscribe: {}", m.unsubscribe);
     }
-    for (alias, url) in &m.links {
-        say!("Link {}: {url}", alias.as_deref().unwrap_or("(no text)"));
+    for link in &m.links {
+        let alias = link.alias.as_deref().unwrap_or("(no text)");
+        match &link.leads_to {
+            Some(to) => say!("Link {alias} (tracked, leads to {to}): {}", link.url),
+            None => say!("Link {alias}: {}", link.url),
+        }
     }
     say!();
     say!("{}", m.text);

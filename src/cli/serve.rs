@@ -11,12 +11,13 @@ use campaign_console::server;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The address and port to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    bind: SocketAddr,
+    /// The address and port to listen on; kept as the workspace's. Default: the workspace's
+    /// (Settings → Server), 127.0.0.1:8080 unless changed.
+    #[arg(long)]
+    bind: Option<SocketAddr>,
     /// Where providers and recipients reach this server (the URL Twilio signs its webhooks
     /// with, where tracked links lead), e.g. https://hooks.example.com; kept as the
-    /// workspace's. Default: the workspace's (Settings → Server), else http://<bind>.
+    /// workspace's. Default: the workspace's, else http://<bind>.
     #[arg(long, value_name = "URL")]
     public_url: Option<String>,
     /// Answer webhooks only: do not launch scheduled campaigns from this process.
@@ -26,22 +27,7 @@ pub struct Args {
 
 pub fn run(console: Console, args: Args) -> anyhow::Result<()> {
     let Args { bind, public_url, no_scheduler } = args;
-    // The links in messages (tracked email links, SMS short links) lead to the workspace's
-    // public URL, whichever process sends them: one given here becomes the workspace's.
-    let kept = console.server_settings()?;
-    let public_url = match public_url {
-        Some(u) => {
-            let parsed = reqwest_url(&u)?;
-            let given = parsed.as_str().trim_end_matches('/').to_owned();
-            if kept.public_url.trim().trim_end_matches('/') != given {
-                console.set_server_settings(&ServerSettings { public_url: given.clone(), ..kept })?;
-                eprintln!("The workspace's public URL is now {given}: links in new messages lead there.");
-            }
-            given
-        }
-        None if !kept.public_url.trim().is_empty() => kept.public_base(),
-        None => server::default_public_url(bind),
-    };
+    let (bind, public_url) = where_served(&console, bind, public_url)?;
     let interrupted = console.fail_interrupted_api_sends()?;
     if interrupted > 0 {
         eprintln!(
@@ -76,6 +62,34 @@ pub fn run(console: Console, args: Args) -> anyhow::Result<()> {
     eprintln!("Stopped.");
     drop(console);
     Ok(())
+}
+
+/// Where this server listens and where it is reached: as given, else as the workspace says.
+/// What is given becomes the workspace's, since the links in messages (tracked email links,
+/// SMS short links) lead to the workspace's public URL whichever process sends them.
+fn where_served(
+    console: &Console,
+    bind: Option<SocketAddr>,
+    public_url: Option<String>,
+) -> anyhow::Result<(SocketAddr, String)> {
+    let kept = console.server_settings()?;
+    let kept_bind: Option<SocketAddr> = kept.bind.trim().parse().ok();
+    let bind = bind.or(kept_bind).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let given = public_url.map(|u| reqwest_url(&u).map(|p| p.as_str().trim_end_matches('/').to_owned())).transpose()?;
+    let wanted = ServerSettings {
+        bind: bind.to_string(),
+        public_url: given.unwrap_or_else(|| kept.public_url.trim().trim_end_matches('/').to_owned()),
+        ..kept.clone()
+    };
+    if wanted.bind != kept.bind.trim() || wanted.public_url != kept.public_url.trim() {
+        console.set_server_settings(&wanted)?;
+        eprintln!(
+            "The workspace's server is now at {} (public URL {}): links in new messages lead there.",
+            wanted.bind,
+            wanted.public_base()
+        );
+    }
+    Ok((bind, wanted.public_base()))
 }
 
 /// A public URL as given: http(s) with a host.

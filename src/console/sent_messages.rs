@@ -2,7 +2,8 @@
 //! links (tracked ones lead through the server).
 
 use super::{Console, ConsoleError};
-use crate::model::delivery::SentMessage;
+use crate::model::delivery::{SentLink, SentMessage};
+use crate::model::tracking::Tracked;
 use crate::store;
 
 impl Console {
@@ -10,9 +11,20 @@ impl Console {
     /// sent through the Sandbox (a real provider's messages are with their recipients).
     pub fn sent_message(&self, ledger_id: i64) -> Result<Option<SentMessage>, ConsoleError> {
         let kept = store::sandbox::sandbox_message(&self.workspace.conn(), ledger_id)?;
+        // Where a tracked link leads, read from its token (`None` when it is not one of ours).
+        let leads_to = |url: &str| {
+            let token = url.split_once(crate::delivery::tracking::CLICK_PATH)?.1;
+            match self.read_tracking_token(token).ok()?? {
+                Tracked::Click { url, .. } => Some(url),
+                _ => None,
+            }
+        };
         Ok(kept.map(|[channel, address, subject, text, html, unsubscribe]| SentMessage {
             ledger_id,
-            links: crate::delivery::html_links::anchors(&html).into_iter().map(|a| (a.alias, a.url)).collect(),
+            links: crate::delivery::html_links::anchors(&html)
+                .into_iter()
+                .map(|a| SentLink { leads_to: leads_to(&a.url), alias: a.alias, url: a.url })
+                .collect(),
             channel,
             address,
             subject,

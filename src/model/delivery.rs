@@ -220,10 +220,21 @@ pub struct SentMessage {
     pub subject: String,
     pub text: String,
     pub html: String,
-    /// The HTML body's links, in order: (alias, where it leads — a tracked link when tracked).
-    pub links: Vec<(Option<String>, String)>,
+    /// The HTML body's links, in order.
+    pub links: Vec<SentLink>,
     /// Its List-Unsubscribe link (empty: none).
     pub unsubscribe: String,
+}
+
+/// A link of a sent message.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SentLink {
+    /// Its alias (`data-alias`, else its text).
+    pub alias: Option<String>,
+    /// The link as it is in the message (the server's, when tracked).
+    pub url: String,
+    /// Where a tracked link leads after the server (`None`: not tracked).
+    pub leads_to: Option<String>,
 }
 
 /// One ledger row as the Deliveries screen shows it.

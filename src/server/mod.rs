@@ -142,11 +142,6 @@ impl Drop for Background {
     }
 }
 
-/// The public URL of a server bound to `bind` when none is given.
-pub fn default_public_url(bind: SocketAddr) -> String {
-    format!("http://{bind}")
-}
-
 async fn healthz() -> impl IntoResponse {
     axum::Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
 }

@@ -21,6 +21,7 @@ pub fn show(ctx: &egui::Context, window: &MessageWindow) -> bool {
         .id(egui::Id::new("sent_message"))
         .open(&mut open)
         .default_width(520.0)
+        .default_pos(ctx.content_rect().right_top() + egui::vec2(-560.0, 60.0))
         .default_height(420.0)
         .resizable(true)
         .show(ctx, |ui| match &window.message {
@@ -59,9 +60,16 @@ fn body(ui: &mut egui::Ui, m: &SentMessage) {
     if !m.links.is_empty() {
         ui.add_space(6.0);
         ui.strong(format!("Links ({})", m.links.len()));
-        for (alias, url) in &m.links {
-            let label = alias.clone().unwrap_or_else(|| "(a link without text)".to_owned());
-            ui.hyperlink_to(label, url).on_hover_text(url);
+        for link in &m.links {
+            let label = link.alias.clone().unwrap_or_else(|| "(a link without text)".to_owned());
+            ui.horizontal_wrapped(|ui| {
+                ui.hyperlink_to(label, &link.url).on_hover_text(&link.url);
+                let to = match &link.leads_to {
+                    Some(to) => format!("tracked, leads to {to}"),
+                    None => "not tracked".to_owned(),
+                };
+                ui.label(RichText::new(to).small().color(theme::muted(ui)));
+            });
         }
         ui.label(
             RichText::new("A click opens the link in your browser; a tracked one is counted by the server first.")

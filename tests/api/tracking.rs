@@ -67,17 +67,18 @@ fn a_tracked_link_redirects_and_its_click_is_written_with_its_alias() {
     let api = Api::start(None);
     let db = sqlite(api.dir.path());
     let m = send_reset(&api, "t-1", "p2@example.com");
-    let aliases: Vec<_> = m.links.iter().map(|(a, _)| a.clone().unwrap_or_default()).collect();
+    let aliases: Vec<_> = m.links.iter().map(|l| l.alias.clone().unwrap_or_default()).collect();
     assert_eq!(aliases, ["Reset button", "Help & support"]);
     let click = format!("{}/t/c/", api.url);
-    assert!(m.links.iter().all(|(_, u)| u.starts_with(&click)), "{:?}", m.links);
+    assert!(m.links.iter().all(|l| l.url.starts_with(&click)), "{:?}", m.links);
+    assert_eq!(m.links[1].leads_to.as_deref(), Some("https://example.com/help?a=1&b=2"));
     assert!(m.text.starts_with(&format!("Reset: {click}")), "{}", m.text);
     assert!(m.html.contains(&format!("{}/t/o/", api.url)) && m.html.ends_with("</body></html>"), "{}", m.html);
     assert!(m.unsubscribe.starts_with(&format!("{}/u/", api.url)));
 
-    let (status, location, _, _) = call(&api, &m.links[0].1, None);
+    let (status, location, _, _) = call(&api, &m.links[0].url, None);
     assert_eq!((status, location.as_str()), (302, "https://example.com/reset?token=s3cret"));
-    let (status, location, _, _) = call(&api, &m.links[1].1, None);
+    let (status, location, _, _) = call(&api, &m.links[1].url, None);
     assert_eq!((status, location.as_str()), (302, "https://example.com/help?a=1&b=2"));
     wait_for(2, || tracked(&db, "clicked"));
     let detail: String = db
@@ -99,7 +100,7 @@ fn a_tracked_link_redirects_and_its_click_is_written_with_its_alias() {
     wait_for(1, || tracked(&db, "opened"));
 
     // Forged, altered or misused tokens: 404, nothing written.
-    let token = m.links[0].1.strip_prefix(&click).unwrap();
+    let token = m.links[0].url.strip_prefix(&click).unwrap();
     let mut altered = token.to_owned();
     let last = altered.pop().unwrap();
     altered.push(if last == 'A' { 'B' } else { 'A' });
@@ -117,7 +118,7 @@ fn a_tracked_link_redirects_and_its_click_is_written_with_its_alias() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!((tracked(&db, "clicked"), tracked(&db, "opened")), (2, 1));
     // The delivery's counts are of messages: a second click of the same email is one more event.
-    call(&api, &m.links[0].1, None);
+    call(&api, &m.links[0].url, None);
     wait_for(3, || tracked(&db, "clicked"));
     let delivery = api.console.deliveries(None).unwrap().into_iter().find(|d| d.campaign_id == Some(RESET)).unwrap();
     assert_eq!(delivery.events_of("clicked"), 1);
@@ -131,7 +132,7 @@ fn a_click_is_redirected_while_the_workspace_is_busy_and_written_after() {
     let blocker = sqlite(api.dir.path());
     blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
     let started = Instant::now();
-    let (status, location, _, _) = call(&api, &m.links[1].1, None);
+    let (status, location, _, _) = call(&api, &m.links[1].url, None);
     assert_eq!((status, location.as_str()), (302, "https://example.com/help?a=1&b=2"));
     assert!(started.elapsed() < Duration::from_secs(2), "answered in {:?}", started.elapsed());
     std::thread::sleep(Duration::from_millis(300));
