@@ -6,6 +6,9 @@
 //!     cargo bench --profile perf --bench api
 //!
 //! BENCH_CALLS sets the number of calls (1,000).
+//!
+//! Then the floor: as many `GET /healthz` at once on the same server and client, which touch
+//! no workspace; their p99 is the least any call can have on this machine at that load.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a benchmark: a panic is the report")]
 
@@ -92,4 +95,32 @@ fn main() {
     );
     assert_eq!(ok, calls, "every call answered 202");
     assert_eq!(twice, 0, "no recipient sent twice");
+
+    let started = Instant::now();
+    let mut times: Vec<Duration> = runtime.block_on(async {
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..calls {
+            let (client, gate, target) = (client.clone(), Arc::clone(&gate), format!("{url}/healthz"));
+            tasks.spawn(async move {
+                let _slot = gate.acquire().await;
+                let t = Instant::now();
+                let ok = client.get(target).send().await.is_ok_and(|r| r.status().is_success());
+                assert!(ok, "healthz answered");
+                t.elapsed()
+            });
+        }
+        let mut out = Vec::with_capacity(calls);
+        while let Some(r) = tasks.join_next().await {
+            out.push(r.unwrap());
+        }
+        out
+    });
+    times.sort();
+    let at = |p: f64| times[((times.len() as f64 * p).ceil() as usize).clamp(1, times.len()) - 1].as_secs_f64() * 1e3;
+    println!(
+        "floor: {calls} GET /healthz, {concurrency} at once: {:.2} s; latency p50 {:.1} ms, p99 {:.1} ms",
+        started.elapsed().as_secs_f64(),
+        at(0.50),
+        at(0.99),
+    );
 }
