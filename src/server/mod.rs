@@ -116,6 +116,15 @@ impl Background {
             tokio::net::TcpListener::from_std(std_listener)?
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        // As `serve` does when it starts: API messages a stopped server left being sent.
+        let checked = Arc::clone(&console);
+        runtime.spawn_blocking(move || match checked.fail_interrupted_api_sends() {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                "{n} API-triggered messages a stopped server left unsent are failed (their context is never kept)"
+            ),
+            Err(e) => tracing::error!("the API messages a stopped server left could not be checked: {e:#}"),
+        });
         let server = Server::new(console, public_url.clone());
         runtime.spawn(async move {
             let done = serve(server, listener, async {
