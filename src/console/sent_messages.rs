@@ -14,7 +14,7 @@ impl Console {
         // Where a tracked link leads, read from its token (`None` when it is not one of ours).
         let leads_to = |url: &str| {
             let token = url.split_once(crate::delivery::tracking::CLICK_PATH)?.1;
-            match self.read_tracking_token(token).ok()?? {
+            match self.tracking_key().ok()?.read(token)? {
                 Tracked::Click { url, .. } => Some(url),
                 _ => None,
             }

@@ -6,6 +6,7 @@
 mod daily;
 pub mod html_links;
 pub mod links;
+mod recover;
 mod rows;
 pub mod tracking;
 
@@ -24,7 +25,7 @@ use std::sync::Arc;
 use crate::channels::{Outgoing, Pace, Provider, SendError};
 use crate::model::{Channel, DataModel, Message};
 use crate::personalize::{Escape, Renderer, Scope, Values};
-use crate::store::deliveries::{self, Claimed, Outcome, status};
+use crate::store::deliveries::{self, Claimed, Outcome};
 use crate::store::{StoreError, quote_ident};
 
 #[derive(Debug, thiserror::Error)]
@@ -179,54 +180,6 @@ pub fn templates(message: &Message, scope: &Scope, channel: Channel) -> Result<T
     })
 }
 
-/// Puts back rows a crash left in `sending`: sent when the provider has them, queued again when
-/// it says it never got them, `unconfirmed` when it cannot say. Each is made again (rendered) so
-/// that the provider can match what it has. Returns (sent, queued, unconfirmed).
-fn recover(
-    conn: &mut Connection,
-    delivery: i64,
-    campaign: Option<i64>,
-    made: &dyn Fn(&Connection, &Claimed) -> Result<Outgoing, RowError>,
-    sender: &Sender<'_>,
-) -> Result<(u64, u64, u64), DeliveryError> {
-    let mut counts = (0, 0, 0);
-    let now = crate::clock::wall();
-    let lookup = sender.provider.capabilities().lookup;
-    for deliveries::InFlight { row, claimed_at } in deliveries::in_flight(conn, delivery)? {
-        let made = if lookup { made(conn, &row).ok() } else { None };
-        let message = match made {
-            Some(m) => m,
-            // The provider cannot be asked, or the message cannot be made again to ask.
-            None => {
-                deliveries::set_recovered(conn, row.id, status::UNCONFIRMED, now)?;
-                counts.2 += 1;
-                continue;
-            }
-        };
-        match sender.runtime.block_on(sender.provider.lookup(&message, claimed_at)) {
-            Ok(Some(message_id)) => {
-                deliveries::record(
-                    conn,
-                    campaign,
-                    delivery,
-                    &[(row.id, row.recipient_key, Outcome::Sent { provider_message_id: message_id })],
-                    now,
-                )?;
-                counts.0 += 1;
-            }
-            Ok(None) => {
-                deliveries::set_recovered(conn, row.id, status::QUEUED, now)?;
-                counts.1 += 1;
-            }
-            Err(e) => {
-                // Cannot tell now: leave it for the next start rather than guess.
-                tracing::warn!("could not look up message {}: {e}", row.idempotency_key);
-            }
-        }
-    }
-    Ok(counts)
-}
-
 /// Who sends a delivery, and how.
 pub struct Sender<'a> {
     pub channel: Channel,
@@ -294,7 +247,7 @@ pub fn send(
         render(conn, &templates, row, &profile_sql, secondary_sql.as_deref(), recipients)
             .map(|r| sender.made_again(outgoing(row, sender.channel, r)))
     };
-    let (found, queued, unconfirmed) = recover(conn, delivery, campaign, &made, sender)?;
+    let (found, queued, unconfirmed) = recover::recover(conn, delivery, campaign, &made, sender)?;
     if found + queued + unconfirmed > 0 {
         tracing::info!(
             "delivery {delivery}: of the messages a stop left being sent, {found} were sent, {queued} are sent again, {unconfirmed} cannot be told"
