@@ -4,7 +4,7 @@
 //! that credential shares; and sending the few rows of a delivery at once (a proof, a post
 //! now).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use super::{Console, ConsoleError, SecretValues};
 use crate::channels::{ChannelError, registry};
@@ -282,21 +282,19 @@ impl Console {
         secrets: &SecretValues,
     ) -> Result<registry::Built, ConsoleError> {
         let outbox = || -> Result<Box<dyn crate::channels::sandbox::Outbox>, ChannelError> {
-            let unusable = |e: store::StoreError| ChannelError::Outbox(e.to_string());
-            let conn = self.workspace.connect().map_err(unusable)?;
-            store::streaming(&conn).map_err(unusable)?;
-            Ok(Box::new(WorkspaceOutbox(Mutex::new(conn))))
+            Ok(Box::new(WorkspaceOutbox(Arc::clone(&self.workspace))))
         };
         Ok(registry::build(registry::Parts { settings, secrets, outbox: &outbox })?)
     }
 }
 
-/// The Sandbox's messages, kept in the workspace through a connection of their own.
-struct WorkspaceOutbox(Mutex<rusqlite::Connection>);
+/// The Sandbox's messages, kept in the workspace through its shared connection (one writer in
+/// this process: no waiting on SQLite's lock between connections of the same process).
+struct WorkspaceOutbox(Arc<store::Workspace>);
 
 impl crate::channels::sandbox::Outbox for WorkspaceOutbox {
     fn keep(&self, m: &crate::channels::Outgoing) -> Result<String, ChannelError> {
-        let conn = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let conn = self.0.conn();
         let message = store::sandbox::SandboxMessage {
             idempotency_key: &m.idempotency_key,
             channel: m.channel.as_str(),
@@ -312,7 +310,7 @@ impl crate::channels::sandbox::Outbox for WorkspaceOutbox {
     }
 
     fn find(&self, idempotency_key: &str) -> Result<Option<String>, ChannelError> {
-        let conn = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let conn = self.0.conn();
         store::sandbox::sandbox_lookup(&conn, idempotency_key).map_err(|e| ChannelError::Outbox(e.to_string()))
     }
 }
