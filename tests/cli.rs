@@ -339,3 +339,19 @@ fn visitors_are_searched_and_exported_from_the_command_line() {
     assert!(!nowhere.status.success());
     assert!(String::from_utf8_lossy(&nowhere.stderr).contains("does not exist"));
 }
+
+#[test]
+fn the_clock_can_be_set_and_a_bad_time_is_refused_plainly() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    run_ok(cli().args(["demo", "--profiles", "100", "--workspace"]).arg(&ws));
+    run_ok(
+        cli().args(["--clock", "2030-01-02T03:04:00Z", "apikey", "create", "--name", "Later", "--workspace"]).arg(&ws),
+    );
+    let listed = run_ok(cli().args(["apikey", "list", "--workspace"]).arg(&ws));
+    assert!(listed.contains("created 2030-01-02T03:04:"), "{listed}");
+    let bad = cli().args(["--clock", "next tuesday", "campaigns", "--workspace"]).arg(&ws).output().unwrap();
+    assert!(!bad.status.success());
+    let said = String::from_utf8(bad.stderr).unwrap();
+    assert!(said.contains("is not a date and time") && said.contains("2026-01-01T09:00:00Z"), "{said}");
+}

@@ -57,6 +57,12 @@ pub struct Cli {
     #[arg(long, global = true)]
     ephemeral_secrets: bool,
 
+    /// Start the app's clock at this time (2026-01-01T09:00:00Z, or 2026-01-01T09:00 in this
+    /// computer's time zone); it runs on from there. Campaigns, schedules and records use it
+    /// (waits for real events, such as a provider's retry, do not). The status bar shows it.
+    #[arg(long, global = true, value_name = "TIME", value_parser = campaign_console::clock::parse_instant)]
+    clock: Option<jiff::Timestamp>,
+
     #[command(subcommand)]
     pub command: Option<Cmd>,
 }
@@ -145,7 +151,7 @@ pub fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Resul
     let secrets =
         if cli.ephemeral_secrets || !needs_secrets { SecretsChoice::Ephemeral } else { SecretsChoice::System };
     let Some(command) = cli.command else {
-        return window::run(&workspace_dir, fresh, secrets, log_dir);
+        return window::run(&workspace_dir, fresh, (secrets, cli.clock), log_dir);
     };
     if workspace_dir.exists() && !workspace_dir.is_dir() {
         anyhow::bail!("{} is a file, not a folder: give --workspace a folder", workspace_dir.display());
@@ -161,7 +167,8 @@ pub fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Resul
         );
     }
     let open = || {
-        Console::open(ConsoleOptions { workspace_dir: workspace_dir.clone(), secrets, clock: None, log_dir })
+        let clock = cli.clock.map(campaign_console::clock::starting_at);
+        Console::open(ConsoleOptions { workspace_dir: workspace_dir.clone(), secrets, clock, log_dir })
             .with_context(|| format!("cannot open the workspace at {}", workspace_dir.display()))
     };
     match command {

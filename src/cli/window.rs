@@ -7,10 +7,18 @@ use std::sync::Arc;
 use campaign_console::console::{Console, ConsoleError, ConsoleOptions, DataCommand, SecretsChoice};
 use campaign_console::{demo, ui};
 
-pub fn run(workspace_dir: &Path, fresh: bool, secrets: SecretsChoice, log_dir: Option<PathBuf>) -> anyhow::Result<()> {
+pub fn run(
+    workspace_dir: &Path,
+    fresh: bool,
+    (secrets, clock): (SecretsChoice, Option<jiff::Timestamp>),
+    log_dir: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    // One clock for every workspace this window opens: set once, it runs on.
+    let clock = clock.map(campaign_console::clock::starting_at);
     // The window says what is wrong with a workspace it cannot open, and offers another.
     let open_at = move |dir: &Path| -> Result<Arc<Console>, ConsoleError> {
-        let options = ConsoleOptions { workspace_dir: dir.to_owned(), secrets, clock: None, log_dir: log_dir.clone() };
+        let options =
+            ConsoleOptions { workspace_dir: dir.to_owned(), secrets, clock: clock.clone(), log_dir: log_dir.clone() };
         let console = Arc::new(Console::open(options)?);
         tracing::info!("workspace: {}", console.workspace_dir().display());
         // Scheduled campaigns launch while the window is open.

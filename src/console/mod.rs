@@ -209,6 +209,8 @@ pub struct Console {
     /// Each credential's rate limit and concurrency, shared by every delivery sending with it;
     /// replaced when the credential's pace changes.
     throttles: Mutex<HashMap<String, Arc<crate::delivery::Throttle>>>,
+    /// The clock was given (`--clock`, tests), not the system's.
+    clock_set: bool,
     /// The workspace's email tracking key, once read.
     tracking_key: Mutex<Option<Arc<crate::delivery::tracking::TrackingKey>>>,
 }
@@ -241,6 +243,7 @@ impl Console {
             workspace,
             secrets,
             keychain,
+            clock_set: options.clock.is_some(),
             clock: options.clock.unwrap_or_else(crate::clock::system),
             log_dir: options.log_dir,
             outbox: Outbox { tx, repaint: Arc::new(RwLock::new(None)) },
@@ -298,6 +301,11 @@ impl Console {
 
     pub fn now(&self) -> jiff::Timestamp {
         (self.clock)()
+    }
+
+    /// Whether the clock was set (`--clock`) rather than the system's: the status bar says so.
+    pub fn clock_is_set(&self) -> bool {
+        self.clock_set
     }
 
     // ---- Blocking API (CLI, server, tests; the UI goes through `send`). ----

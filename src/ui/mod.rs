@@ -484,6 +484,16 @@ impl App {
                 }
                 None => {}
             }
+            if self.console.clock_is_set() {
+                ui.separator();
+                let now = self.console.now().to_zoned(jiff::tz::TimeZone::system());
+                ui.label(
+                    egui::RichText::new(format!("Clock set: {}", now.strftime("%Y-%m-%d %H:%M")))
+                        .color(theme::warning(ui)),
+                )
+                .on_hover_text("The app's clock was set with --clock: campaigns, schedules and records use it.");
+                ui.ctx().request_repaint_after(std::time::Duration::from_secs(30));
+            }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if self.jobs.is_empty() {
                     ui.label(egui::RichText::new("Ready").color(theme::muted(ui)));
