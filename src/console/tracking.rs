@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::{Console, ConsoleError};
 use crate::delivery::tracking::{Tracking, TrackingKey};
 use crate::model::{Channel, Credential, SecretRef};
-use crate::store::{self, StoreError};
+use crate::store;
 
 /// The workspace setting naming where the key is in the keychain.
 const KEY_REF: &str = "tracking_key_ref";
@@ -59,18 +59,8 @@ impl Console {
         let r = SecretRef(format!("tracking/{}", uuid::Uuid::new_v4()));
         self.secrets.set(&r, &secret)?;
         // Another process (the window and `serve`) may have made one meanwhile: the first kept wins.
-        let conn = self.workspace.conn();
-        let tx = conn.unchecked_transaction().map_err(StoreError::from)?;
-        let now_kept = store::customer_data::meta(&tx, KEY_REF)?;
-        let winner = match now_kept.filter(|k| Some(k) != kept.as_ref()) {
-            Some(other) if self.secrets.get(&SecretRef(other.clone()))?.is_some() => other,
-            _ => {
-                store::customer_data::set_meta(&tx, KEY_REF, &r.0)?;
-                r.0.clone()
-            }
-        };
-        tx.commit().map_err(StoreError::from)?;
-        drop(conn);
+        let winner =
+            store::customer_data::set_meta_unless_changed(&self.workspace.conn(), KEY_REF, kept.as_deref(), &r.0)?;
         if winner != r.0 {
             self.secrets.delete(&r)?;
             let theirs = self.secrets.get(&SecretRef(winner))?.unwrap_or_default();

@@ -191,6 +191,23 @@ pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// Sets workspace setting `key` to `value` where it is still `replacing` (`None`: not set),
+/// in one statement; returns the value kept, which is another's when another process set it
+/// meanwhile.
+pub fn set_meta_unless_changed(conn: &Connection, key: &str, replacing: Option<&str>, value: &str) -> Result<String> {
+    match replacing {
+        None => conn.execute(
+            "INSERT INTO cc_workspace_meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+            params![key, value],
+        )?,
+        Some(old) => conn.execute(
+            "UPDATE cc_workspace_meta SET value = ?3 WHERE key = ?1 AND value = ?2",
+            params![key, old, value],
+        )?,
+    };
+    Ok(meta(conn, key)?.unwrap_or_default())
+}
+
 /// A workspace setting, if set.
 pub fn meta(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(rusqlite::OptionalExtension::optional(conn.query_row(
@@ -279,4 +296,20 @@ pub fn distinct_values(conn: &Connection, entity: &str, column: &str, limit: usi
         .query_map(params![i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1)], |r| r.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<String>>>()?;
     Ok((values.len() <= limit).then_some(values))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_setting_is_set_unless_another_process_changed_it_meanwhile() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = crate::store::Workspace::open(dir.path()).unwrap();
+        let conn = ws.conn();
+        assert_eq!(set_meta_unless_changed(&conn, "k", None, "a").unwrap(), "a");
+        assert_eq!(set_meta_unless_changed(&conn, "k", None, "b").unwrap(), "a", "set by another already");
+        assert_eq!(set_meta_unless_changed(&conn, "k", Some("old"), "c").unwrap(), "a", "not the one replaced");
+        assert_eq!(set_meta_unless_changed(&conn, "k", Some("a"), "d").unwrap(), "d");
+    }
 }
