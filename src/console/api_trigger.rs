@@ -169,12 +169,9 @@ impl Console {
 
         // Each message made with its recipient's context, then sent.
         let mut made = make(&conn, profile, &templates, &form, request, &rows, &ids);
-        if let Some(base) = &short_links {
-            shorten_links(&conn, base, &mut made, now)?;
-        }
-        if let Some(t) = &tracking {
-            made.iter_mut().filter_map(|m| m.message.as_mut().ok()).for_each(|o| t.apply(o));
-        }
+        let messages = made.iter_mut().filter_map(|m| m.message.as_mut().ok());
+        crate::delivery::links::prepare(&conn, short_links.as_deref(), tracking.as_ref(), messages)
+            .map_err(ConsoleError::from)?;
         let stored_again = store::api::execution(&conn, &stored.id)?.unwrap_or(stored);
         drop(conn);
         self.spawn_send(campaign_id, delivery, (provider, throttle, options), made);
@@ -444,26 +441,6 @@ fn make(
         made.push(Made { row: *id, profile: row.profile.clone(), message });
     }
     made
-}
-
-/// Shortens the links of SMS made to be sent on `base` (the server's public URL), keeping
-/// each code with its link before anything is sent.
-fn shorten_links(
-    conn: &rusqlite::Connection,
-    base: &str,
-    made: &mut [Made],
-    now: jiff::Timestamp,
-) -> Result<(), StoreError> {
-    for m in made.iter_mut() {
-        if let Ok(o) = &mut m.message {
-            let (text, found) = crate::delivery::links::shorten(&o.text, base, &o.idempotency_key);
-            if !found.is_empty() {
-                store::short_links::keep(conn, &o.idempotency_key, &found, now)?;
-                o.text = text;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Checks a call's body against the campaign's form; the first wrong field, with its pointer.

@@ -58,22 +58,27 @@ pub(super) fn made_again(mut o: Outgoing, short_links: Option<&str>) -> Outgoing
     o
 }
 
-/// Shortens the links of `outgoing`'s texts on `base` (when links are shortened), and keeps
-/// each code with its link before anything is sent (a click can come as soon as the message
-/// arrives).
-pub(super) fn keep(
+/// The links of messages about to be sent: their SMS links shortened on `short_links` (each
+/// code kept before anything is sent: a click can come as soon as the message arrives), their
+/// email links tracked through the server when `tracking` says so.
+pub fn prepare<'a>(
     conn: &Connection,
-    base: Option<&str>,
-    outgoing: &mut [(usize, Outgoing)],
+    short_links: Option<&str>,
+    tracking: Option<&super::tracking::Tracking>,
+    messages: impl IntoIterator<Item = &'a mut Outgoing>,
 ) -> Result<(), super::DeliveryError> {
-    let Some(base) = base else { return Ok(()) };
     let now = crate::clock::wall();
     let tx = conn.unchecked_transaction()?;
-    for (_, o) in outgoing.iter_mut() {
-        let (text, found) = shorten(&o.text, base, &o.idempotency_key);
-        if !found.is_empty() {
-            crate::store::short_links::keep(&tx, &o.idempotency_key, &found, now)?;
-            o.text = text;
+    for o in messages {
+        if let Some(base) = short_links {
+            let (text, found) = shorten(&o.text, base, &o.idempotency_key);
+            if !found.is_empty() {
+                crate::store::short_links::keep(&tx, &o.idempotency_key, &found, now)?;
+                o.text = text;
+            }
+        }
+        if let Some(t) = tracking {
+            t.apply(o);
         }
     }
     tx.commit()?;

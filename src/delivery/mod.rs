@@ -210,14 +210,10 @@ impl Sender<'_> {
         o
     }
 
-    /// The links of messages about to be sent: SMS links shortened (each code kept first),
-    /// email links tracked.
+    /// The links of messages about to be sent, shortened and tracked as this sender says.
     fn prepare_links(&self, conn: &Connection, outgoing: &mut [(usize, Outgoing)]) -> Result<(), DeliveryError> {
-        links::keep(conn, self.short_links.as_deref(), outgoing)?;
-        if let Some(t) = &self.tracking {
-            outgoing.iter_mut().for_each(|(_, o)| t.apply(o));
-        }
-        Ok(())
+        let messages = outgoing.iter_mut().map(|(_, o)| o);
+        links::prepare(conn, self.short_links.as_deref(), self.tracking.as_ref(), messages)
     }
 }
 

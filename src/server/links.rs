@@ -6,6 +6,7 @@ use axum::extract::{Extension, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::tracking::{not_known, on_workspace, unavailable};
 use super::{RequestId, Server};
 
 pub async fn follow(
@@ -13,25 +14,16 @@ pub async fn follow(
     Extension(id): Extension<RequestId>,
     Path(code): Path<String>,
 ) -> Response {
-    let console = server.console;
-    let done = tokio::task::spawn_blocking(move || console.follow_short_link(&code)).await;
-    let page = |status: StatusCode, text: &str| super::page(status, "Link", &format!("<p>{text}</p>"));
-    match done {
-        Ok(Ok(Some(url))) => match reqwest::Url::parse(&url) {
+    let found = on_workspace(&server.console, &id, "following a short link", move |c| c.follow_short_link(&code));
+    match found.await {
+        Some(Some(url)) => match reqwest::Url::parse(&url) {
             Ok(u) => (StatusCode::FOUND, [(header::LOCATION, u.as_str().to_owned())]).into_response(),
             Err(e) => {
                 tracing::warn!(request_id = %id.0, "a short link leads to {url:?}, which is not a URL: {e}");
-                page(StatusCode::NOT_FOUND, "This link is damaged.")
+                super::page(StatusCode::NOT_FOUND, "Link not found", "<p>This link is damaged.</p>")
             }
         },
-        Ok(Ok(None)) => page(StatusCode::NOT_FOUND, "This link is not known here. It may have been mistyped."),
-        Ok(Err(e)) => {
-            tracing::error!(request_id = %id.0, "a short link could not be followed: {e:#}");
-            page(StatusCode::SERVICE_UNAVAILABLE, "This link cannot be opened right now. Try again in a moment.")
-        }
-        Err(e) => {
-            tracing::error!(request_id = %id.0, "a short link's work stopped: {e}");
-            page(StatusCode::SERVICE_UNAVAILABLE, "This link cannot be opened right now. Try again in a moment.")
-        }
+        Some(None) => not_known(),
+        None => unavailable(),
     }
 }

@@ -31,7 +31,7 @@ const UNAVAILABLE: &str = "This link cannot be opened right now. Try again in a 
 
 /// Runs `work` on the workspace, off the server's async threads; a failure is logged (with
 /// `what` was being done) and is `None`.
-async fn on_workspace<T: Send + 'static>(
+pub(super) async fn on_workspace<T: Send + 'static>(
     console: &Arc<Console>,
     id: &RequestId,
     what: &str,
@@ -51,11 +51,11 @@ async fn on_workspace<T: Send + 'static>(
     }
 }
 
-fn unavailable() -> Response {
+pub(super) fn unavailable() -> Response {
     page(StatusCode::SERVICE_UNAVAILABLE, "Try again", &format!("<p>{UNAVAILABLE}</p>"))
 }
 
-fn not_known() -> Response {
+pub(super) fn not_known() -> Response {
     page(StatusCode::NOT_FOUND, "Link not found", &format!("<p>{NOT_KNOWN}</p>"))
 }
 
