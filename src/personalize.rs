@@ -39,6 +39,8 @@ pub struct Scope {
     pub enrichment: Vec<String>,
     /// Whether `context.<attr>` may be used (API-triggered campaigns).
     pub context: bool,
+    /// Whether `trigger.<field>` may be used (action-triggered campaigns: what triggered it).
+    pub trigger: bool,
     /// The recipient is a visitor (an X direct message): its columns are `visitor.<column>`,
     /// and [`Self::profile`] holds them.
     pub visitor: bool,
@@ -168,6 +170,8 @@ pub struct Values {
     pub secondary: Option<(String, BTreeMap<String, Value>)>,
     pub enrichment: BTreeMap<String, Value>,
     pub context: BTreeMap<String, String>,
+    /// What triggered an action-triggered message (`trigger.campaign`, …).
+    pub trigger: BTreeMap<String, String>,
     /// The recipient is a visitor: [`Self::profile`] is its row, as `visitor`.
     pub visitor: bool,
 }
@@ -178,6 +182,7 @@ impl Values {
         root.insert(recipient_root(self.visitor).into(), Value::from(self.profile.clone()));
         root.insert("enrichment".into(), Value::from(self.enrichment.clone()));
         root.insert("context".into(), Value::from(self.context.clone()));
+        root.insert("trigger".into(), Value::from(self.trigger.clone()));
         if let Some((entity, row)) = &self.secondary {
             root.insert(entity.clone(), Value::from(row.clone()));
         }
@@ -207,6 +212,11 @@ fn unknown(name: &str, scope: &Scope) -> Option<TemplateProblem> {
         "visitor" => problem("visitor.<column> is for X direct messages, which go to visitors".into()),
         "profile" => check_in("profile's columns", &scope.profile),
         "enrichment" => check_in("enrichment columns", &scope.enrichment),
+        "trigger" if !scope.trigger => problem("trigger values exist only in action-triggered campaigns".into()),
+        "trigger" => check_in(
+            "trigger's values",
+            &crate::model::connector::TRIGGER_FIELDS.iter().map(|f| (*f).to_owned()).collect::<Vec<_>>(),
+        ),
         "context" if !scope.context => problem("context values exist only in API-triggered campaigns".into()),
         "context" => match attr {
             None => problem("name the context value, as context.<name>".into()),
@@ -364,7 +374,22 @@ mod tests {
             enrichment: vec!["total_spent".into()],
             context: false,
             visitor: false,
+            trigger: false,
         }
+    }
+
+    #[test]
+    fn trigger_values_only_in_action_triggered_messages() {
+        let connector = Scope { trigger: true, ..scope() };
+        assert!(check("{{ trigger.campaign }} {{ trigger.at[:10] }}", &connector).is_ok());
+        let e = check("{{ trigger.when }}", &connector).unwrap_err();
+        assert!(e[0].message.contains("it has campaign, interaction, alias, at"), "{e:?}");
+        let e = check("{{ trigger.campaign }}", &scope()).unwrap_err();
+        assert!(e[0].message.contains("only in action-triggered"), "{e:?}");
+        let mut v = values();
+        v.trigger.insert("campaign".into(), "Summer".into());
+        let r = Renderer::new("From {{ trigger.campaign }}", Escape::None, &connector).unwrap();
+        assert_eq!(r.render(&v).unwrap(), "From Summer");
     }
 
     fn values() -> Values {

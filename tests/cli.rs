@@ -97,7 +97,7 @@ fn count_save_audiences_and_preview_the_schedule() {
     let launches: Vec<&str> = text.lines().filter(|l| l.starts_with("  ")).collect();
     assert_eq!(launches.len(), 3, "{text}");
     assert!(launches.iter().all(|l| l.trim().starts_with("Mon ") && l.contains(" 09:00 ")), "{text}");
-    let (ok, _, err) = run(&["schedule", "Thanks for reading"]);
+    let (ok, _, err) = run(&["schedule", "Summer reminder"]);
     assert!(!ok && err.contains("has no canvas") && err.contains("Only orchestrated campaigns have a canvas"), "{err}");
 
     let (ok, _, _) = run(&["audiences", "--delete", "summer: NOT targeted"]);

@@ -412,6 +412,7 @@ fn transient_errors_are_retried_permanent_ones_are_not_and_the_rate_holds() {
         enrichment: Vec::new(),
         profile_values: false,
         visitor: false,
+        trigger: false,
     };
     let provider = std::sync::Arc::new(Flaky { calls: std::sync::Mutex::new(Vec::new()) });
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();

@@ -150,7 +150,7 @@ fn the_demo_is_removed_for_a_teams_own_data_and_comes_back_on_demand() {
     assert_eq!(removed.entities.len(), 6);
     let mut campaigns = removed.campaigns.clone();
     campaigns.sort();
-    assert_eq!(campaigns, ["Password reset", "Summer getaway", "Thanks for reading"]);
+    assert_eq!(campaigns, ["Password reset", "Summer getaway", "Summer reminder"]);
     let model = store::data_model::load(&conn).unwrap();
     let names: Vec<&str> = model.entities.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, ["notes"], "the team's own entity stays");

@@ -16,7 +16,7 @@ fn the_demo_shows_its_campaigns_and_six_entities_with_row_counts() {
     console.generate_demo(300, 7, false, &mut |_| true).unwrap();
     let mut h = harness(App::new(console.clone(), SavedState::default()));
     settle(&mut h);
-    for name in ["Summer getaway", "Thanks for reading", "Password reset"] {
+    for name in ["Summer getaway", "Summer reminder", "Password reset"] {
         h.get_by_label(name);
     }
 

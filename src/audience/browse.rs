@@ -80,6 +80,16 @@ impl<'m> BrowseSql<'m> {
         statement(&q)
     }
 
+    /// The keys among `keys` of the rows that match (an action-triggered campaign's audience
+    /// filter, checked when its sends are due).
+    pub fn keys_among(&self, keys: &[i64]) -> SqlStatement {
+        let mut q = Query::select();
+        q.expr(col(T, &self.entity.primary_key)).from_as(Alias::new(&self.entity.name), Alias::new(T));
+        q.and_where(col(T, &self.entity.primary_key).is_in(keys.iter().copied()));
+        q.and_where(self.condition.clone());
+        statement(&q)
+    }
+
     /// How many rows match.
     pub fn count(&self) -> SqlStatement {
         let mut q = Query::select();

@@ -30,6 +30,7 @@ mod demo;
 mod email;
 mod import_data;
 mod keychain;
+mod pending;
 mod run;
 mod schedule;
 mod scheduler;
@@ -92,6 +93,9 @@ pub enum Cmd {
     Run(run::Args),
     /// List the deliveries with their messages by status.
     Deliveries(deliveries::Args),
+    /// List the action-triggered campaigns' pending sends: state, due time, why one was
+    /// cancelled.
+    Pending(pending::Args),
     /// Email credentials: add an SMTP server, verify one.
     Email {
         #[command(subcommand)]
@@ -182,6 +186,7 @@ pub fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Resul
         Cmd::ImportData(args) => import_data::run(&open()?, args),
         Cmd::Run(args) => run::run(&open()?, args),
         Cmd::Deliveries(args) => deliveries::run(&open()?, args),
+        Cmd::Pending(args) => pending::run(&open()?, args),
         Cmd::Email { action } => email::run(&open()?, action),
         Cmd::Scheduler(args) => scheduler::run(&open()?, args),
         Cmd::Serve(args) => serve::run(open()?, args),

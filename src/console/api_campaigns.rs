@@ -2,7 +2,7 @@
 //! whole by Review to activate (every problem in words), its life (live, paused, stopped), the
 //! preview and proofs with the sample context, and the cURL command that triggers it.
 
-use super::routes::{CredentialChoice, Route};
+use super::routes::Route;
 use super::{ApiCampaignCommand, ApiCampaignEvent, Console, ConsoleError, Event, LifeAction, Refresh, UserError};
 use crate::model::api::{API_CHANNELS, ApiCampaign, RESERVED_CONTEXT};
 use crate::model::{Campaign, CampaignKind, CampaignStatus, Channel, DataModel};
@@ -236,22 +236,12 @@ impl Console {
         Ok(store::campaigns::get(&conn, id)?)
     }
 
-    /// The credential an API campaign sends with: its provider and throttle, the credential's
-    /// id, and the SMS configuration (sender, link shortening) when it names one.
+    /// The credential an API campaign sends with (see [`Console::form_route`]).
     pub(super) fn api_route(
         &self,
         form: &ApiCampaign,
     ) -> Result<(Route, Option<i64>, Option<crate::model::sms::SmsConfiguration>), ConsoleError> {
-        let (choice, configuration) =
-            self.activity_route(form.channel, form.credential.as_deref(), form.configuration.as_deref())?;
-        let id = match choice {
-            CredentialChoice::Id(id) => Some(id),
-            CredentialChoice::Named(name) => crate::model::credential_for(&self.credentials()?, form.channel, name)
-                .map_err(|e| refused(e.to_string()))?
-                .map(|c| c.id),
-        };
-        let sender = configuration.as_ref().and_then(|c| c.sender());
-        Ok((self.provider_for(form.channel, choice, sender)?, id, configuration))
+        self.form_route(form.channel, form.credential.as_deref(), form.configuration.as_deref())
     }
 
     /// The message for the profile `recipient` names in the campaign's namespace (the first

@@ -17,6 +17,7 @@ pub enum Command {
     Canvas(CanvasCommand),
     Proof(ProofCommand),
     ApiCampaign(ApiCampaignCommand),
+    Connector(ConnectorCommand),
     ApiKey(ApiKeyCommand),
     Run(RunCommand),
     Channel(ChannelCommand),
@@ -281,6 +282,23 @@ pub enum ApiCampaignCommand {
     Proof { campaign_id: i64, form: Box<crate::model::api::ApiCampaign>, addresses: Vec<String> },
 }
 
+/// An action-triggered campaign's form. Each → [`ConnectorEvent`](super::ConnectorEvent)
+/// (after `Failed` when refused).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConnectorCommand {
+    /// → `Page` (with its pending sends).
+    Open { campaign_id: i64 },
+    /// Keeps the form, the title and the dates. → `Saved`, `Page`, the campaigns.
+    Save {
+        campaign_id: i64,
+        title: String,
+        form: Box<crate::model::connector::ConnectorForm>,
+        dates: (Option<jiff::Timestamp>, Option<jiff::Timestamp>),
+    },
+    /// Publish, Pause, Resume, Stop. → `Page`, the campaigns.
+    Life { campaign_id: i64, action: super::LifeAction },
+}
+
 /// API keys. Each → [`Event::ApiKeys`](super::Event::ApiKeys) (after `Failed` when refused).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ApiKeyCommand {
@@ -404,6 +422,12 @@ impl From<SmsCommand> for Command {
 impl From<ServerCommand> for Command {
     fn from(c: ServerCommand) -> Self {
         Self::Server(c)
+    }
+}
+
+impl From<ConnectorCommand> for Command {
+    fn from(c: ConnectorCommand) -> Self {
+        Self::Connector(c)
     }
 }
 

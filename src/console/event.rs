@@ -42,6 +42,7 @@ pub enum Event {
     /// The visitor folders, by name.
     Folders(Result<Vec<crate::store::visitor_folders::Folder>, UserError>),
     ApiCampaign(ApiCampaignEvent),
+    Connector(ConnectorEvent),
     /// The API keys; `created` is a key just made, shown this once.
     ApiKeys {
         list: Vec<crate::model::api::ApiKey>,
@@ -59,6 +60,19 @@ pub enum ApiCampaignEvent {
     Preview(Result<super::api_campaigns::ApiPreview, UserError>),
     /// How many proofs were sent.
     ProofSent(Result<u64, UserError>),
+}
+
+/// Answers about an action-triggered campaign's form.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConnectorEvent {
+    Page(Box<super::connectors::ConnectorPage>),
+    Saved { campaign_id: i64 },
+}
+
+impl From<ConnectorEvent> for Event {
+    fn from(e: ConnectorEvent) -> Self {
+        Self::Connector(e)
+    }
 }
 
 impl From<ApiCampaignEvent> for Event {

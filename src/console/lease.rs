@@ -62,11 +62,30 @@ impl Console {
     }
 }
 
-/// Whether the process that holds a lease (`<pid>-<id>`) is known to be gone: on Linux, when
+impl Console {
+    /// Takes the lease `name` for `holder` (until `until`) from a process that died holding it
+    /// (a scheduler killed mid-pass): whether it was taken.
+    pub(super) fn take_dead_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        until: jiff::Timestamp,
+    ) -> Result<bool, ConsoleError> {
+        let conn = self.workspace.conn();
+        match store::launches::lease_holder(&conn, name)? {
+            Some(other) if other != holder && holder_is_gone(&other) => {
+                Ok(store::launches::take_lease(&conn, name, &other, holder, until)?)
+            }
+            _ => Ok(false),
+        }
+    }
+}
+
+/// Whether the process that holds a lease (`<pid>-<id>`, or `<what>-<pid>-<id>`) is known to be gone: on Linux, when
 /// this machine has no such live process. Elsewhere nobody is known gone, and the lease ends
 /// when it is no longer renewed. (A workspace is on this machine: its processes are too.)
 fn holder_is_gone(holder: &str) -> bool {
-    let Some(pid) = holder.split('-').next().and_then(|p| p.parse::<u32>().ok()) else { return false };
+    let Some(pid) = holder.split('-').take(2).find_map(|p| p.parse::<u32>().ok()) else { return false };
     if pid == std::process::id() || !cfg!(target_os = "linux") {
         return false;
     }

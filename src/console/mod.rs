@@ -36,6 +36,8 @@ mod api_trigger;
 mod browse;
 mod campaigns;
 mod command;
+mod connector_fire;
+mod connectors;
 mod counting;
 mod credentials;
 mod data;
@@ -68,16 +70,17 @@ pub use api_events::IngestReport;
 pub use api_keys::{AuthError, KEY_PREFIX};
 pub use api_trigger::TriggerError;
 pub use browse::{BROWSE_PAGE, DETAIL_ROWS};
-pub use command::{ApiCampaignCommand, ApiKeyCommand, FolderCommand};
+pub use command::{ApiCampaignCommand, ApiKeyCommand, ConnectorCommand, FolderCommand};
 pub use command::{
     BrowseCommand, CampaignCommand, CanvasCommand, ChannelCommand, Command, DataCommand, ImportCommand, JobCommand,
     ModelEdit, ProofCommand, RunCommand, ServerCommand, SmsCommand, XAccountCommand, XCommand,
 };
+pub use connectors::{ConnectorPage, PENDING_SHOWN, PendingCounts, SourceCampaign, reason_words};
 pub use counting::{MAX_CHOICES, ROWS_PAGE, RowsPage};
 pub use error::{ConsoleError, UserError};
 pub use event::{
-    ApiCampaignEvent, CampaignEvent, CanvasContext, CanvasEvent, ChannelEvent, CountOutcome, DataEvent, Event,
-    ImportEvent, JobEvent, KeptCounts, RunEvent,
+    ApiCampaignEvent, CampaignEvent, CanvasContext, CanvasEvent, ChannelEvent, ConnectorEvent, CountOutcome, DataEvent,
+    Event, ImportEvent, JobEvent, KeptCounts, RunEvent,
 };
 pub use imports::{ImportReport, REJECTS_KEPT};
 pub use proofs::MessagePreview;
@@ -401,6 +404,7 @@ impl Console {
             Command::XAccount(c) => self.spawn(move |console| console.x_account_command(c)),
             Command::Folder(c) => self.spawn(move |console| console.folder_command(c)),
             Command::ApiCampaign(c) => self.spawn(move |console| console.api_campaign_command(c)),
+            Command::Connector(c) => self.spawn(move |console| console.connector_command(c)),
             Command::ApiKey(c) => self.spawn(move |console| console.api_key_command(c)),
             Command::Import(c) => self.import_command(c),
             Command::Browse(c) => self.browse_command(c),

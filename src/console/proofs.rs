@@ -127,6 +127,7 @@ impl Console {
                 enrichment: send.columns.clone(),
                 context: false,
                 visitor,
+                trigger: false,
             }
         };
         let templates = crate::delivery::templates(message, &scope, *channel)?;

@@ -114,6 +114,26 @@ impl Console {
         }
     }
 
+    /// The credential a campaign's form (API-triggered, action-triggered) sends with: its
+    /// provider and throttle, the credential's id, and the SMS configuration (sender, link
+    /// shortening) when it names one.
+    pub(super) fn form_route(
+        &self,
+        channel: Channel,
+        credential: Option<&str>,
+        configuration: Option<&str>,
+    ) -> Result<(Route, Option<i64>, Option<SmsConfiguration>), ConsoleError> {
+        let (choice, configuration) = self.activity_route(channel, credential, configuration)?;
+        let id = match choice {
+            CredentialChoice::Id(id) => Some(id),
+            CredentialChoice::Named(name) => crate::model::credential_for(&self.credentials()?, channel, name)
+                .map_err(|e| ConsoleError::CannotRun(e.to_string()))?
+                .map(|c| c.id),
+        };
+        let sender = configuration.as_ref().and_then(|c| c.sender());
+        Ok((self.provider_for(channel, choice, sender)?, id, configuration))
+    }
+
     /// The provider and throttle for a channel activity's credential (the channel's default,
     /// or the built-in Sandbox, when it names none). Settings that cannot work are refused here,
     /// with what to fix, before anything is written.

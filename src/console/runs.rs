@@ -301,6 +301,7 @@ impl Console {
             configuration_id,
             short_links_base,
             tracking_base,
+            ..
         } = store::deliveries::stored_send(&conn, id)?;
         // A damaged message is never sent as an empty one.
         let message: crate::model::Message = serde_json::from_str(&message_json).map_err(|e| {
@@ -346,6 +347,7 @@ impl Console {
             profile,
             profile_values: provider.capabilities().profile_values,
             visitor: *channel == Channel::XDm,
+            trigger: false,
         };
         let sender = crate::delivery::Sender {
             channel: *channel,

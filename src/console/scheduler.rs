@@ -1,5 +1,5 @@
 //! The scheduler: every [`SCHEDULER_TICK`] it launches the live campaigns that are due and
-//! the started technical workflows that are due, in the window and headless
+//! the started technical workflows that are due, and fires the connectors' due follow-ups, in the window and headless
 //! (`campaign-console scheduler`, `serve`).
 
 use std::sync::{Arc, Weak};
@@ -21,6 +21,9 @@ impl Console {
         let mut reports = self.launch_due(holder, cancelled)?;
         if !cancelled() {
             reports.extend(self.launch_due_workflows()?);
+        }
+        if !cancelled() {
+            reports.extend(self.fire_due_connectors(holder, cancelled)?);
         }
         Ok(reports)
     }

@@ -194,7 +194,9 @@ impl Console {
     pub fn launch_due(&self, holder: &str, cancelled: &dyn Fn() -> bool) -> Result<Vec<LaunchReport>, ConsoleError> {
         let now = self.now();
         let until = now.checked_add(LEASE).unwrap_or(now);
-        if !launches::acquire_lease(&self.workspace.conn(), launches::SCHEDULER_LEASE, holder, now, until)? {
+        if !launches::acquire_lease(&self.workspace.conn(), launches::SCHEDULER_LEASE, holder, now, until)?
+            && !self.take_dead_lease(launches::SCHEDULER_LEASE, holder, until)?
+        {
             return Ok(Vec::new());
         }
         let mut reports = Vec::new();

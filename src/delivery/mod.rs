@@ -106,7 +106,7 @@ impl Throttle {
 pub use crate::model::delivery::Progress;
 
 /// Where delivery `delivery` stands now, from its ledger.
-fn read_progress(conn: &Connection, delivery: i64) -> Result<Progress, DeliveryError> {
+pub fn read_progress(conn: &Connection, delivery: i64) -> Result<Progress, DeliveryError> {
     let mut p = Progress { delivery, ..Progress::default() };
     for (status, n) in deliveries::status_counts(conn, delivery)? {
         p.add(status, n);
@@ -126,6 +126,9 @@ pub struct Recipients<'a> {
     pub profile_values: bool,
     /// The recipients are visitors (`profile` is their entity): their row is `visitor`.
     pub visitor: bool,
+    /// The rows' values are what triggered each message (`trigger.*`, action-triggered
+    /// campaigns), not enrichment columns.
+    pub trigger: bool,
 }
 
 impl Recipients<'_> {
@@ -140,6 +143,7 @@ impl Recipients<'_> {
             enrichment: self.enrichment.clone(),
             context: false,
             visitor: self.visitor,
+            trigger: self.trigger,
         }
     }
 }
@@ -566,7 +570,12 @@ fn render(
     }
     let vars: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&row.vars_json).map_err(RowError::Enrichment)?;
-    values.enrichment = vars.into_iter().map(|(k, v)| (k, Value::from_serialize(&v))).collect();
+    if recipients.trigger {
+        values.trigger =
+            vars.into_iter().map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned))).collect();
+    } else {
+        values.enrichment = vars.into_iter().map(|(k, v)| (k, Value::from_serialize(&v))).collect();
+    }
     let mut rendered = t.render(&values)?;
     if recipients.profile_values {
         rendered.profile = serde_json::to_value(&values.profile).unwrap_or_default();

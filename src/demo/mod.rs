@@ -28,7 +28,10 @@ use rows::{Rng, ascii_lower};
 /// The demo's SMS configuration, on the SMS Sandbox credential: the sample SMS sends with it.
 pub const SMS_CONFIGURATION: &str = "Sandbox SMS";
 
-pub const SAMPLE_CAMPAIGNS: [&str; 3] = ["Summer getaway", "Thanks for reading", "Password reset"];
+pub const SAMPLE_CAMPAIGNS: [&str; 3] = ["Summer getaway", "Summer reminder", "Password reset"];
+
+/// Sample campaigns of earlier demos, removed with the demo too.
+const EARLIER_SAMPLES: [&str; 1] = ["Thanks for reading"];
 
 /// The workspace setting that says the demo data is there (its seed).
 const DEMO_SEED: &str = "demo_seed";
@@ -182,7 +185,7 @@ pub fn remove(conn: &mut Connection, now: jiff::Timestamp) -> Result<DemoRemoval
         }
     }
     for c in store::campaigns::list(&tx)? {
-        if SAMPLE_CAMPAIGNS.contains(&c.name.as_str()) {
+        if SAMPLE_CAMPAIGNS.contains(&c.name.as_str()) || EARLIER_SAMPLES.contains(&c.name.as_str()) {
             store::campaigns::delete(&tx, c.id)?;
             removed.campaigns.push(c.name);
         }
@@ -242,18 +245,11 @@ fn insert_samples(tx: &Connection, today: jiff::civil::Date, now: jiff::Timestam
             last_run: None,
         },
     ];
+    let mut summer_id = None;
     for c in &samples {
         let id = store::campaigns::insert(tx, c)?;
-        if c.kind == CampaignKind::Orchestrated {
-            let json = serde_json::to_string(&summer_canvas())
-                .map_err(|e| DemoError::Store(StoreError::Invalid(format!("demo canvas: {e}"))))?;
-            store::campaigns::save_canvas(tx, id, &json, now)?;
-        }
-        if c.kind == CampaignKind::ApiTriggered {
-            let json = serde_json::to_string(&reset_form())
-                .map_err(|e| DemoError::Store(StoreError::Invalid(format!("demo API campaign: {e}"))))?;
-            store::api::save_settings(tx, id, &json, now)?;
-        }
+        summer_id = summer_id.or((c.kind == CampaignKind::Orchestrated).then_some(id));
+        write_form(tx, c.kind, id, summer_id, now)?;
     }
     // The Sandbox credentials a removed demo left stay as they are.
     let kept = store::credentials::list(tx)?;
@@ -301,6 +297,53 @@ fn insert_samples(tx: &Connection, today: jiff::civil::Date, now: jiff::Timestam
 
 /// The sample API-triggered campaign: a password reset by email, sent to whoever asks
 /// (transactional), with the link the website gives in the call's context.
+/// What sample campaign `id` of `kind` is made of: the summer canvas, the reminder's form (on
+/// the summer campaign), the reset form.
+fn write_form(
+    tx: &Connection,
+    kind: CampaignKind,
+    id: i64,
+    summer: Option<i64>,
+    now: jiff::Timestamp,
+) -> Result<(), DemoError> {
+    let json = |value: serde_json::Result<String>, what: &str| {
+        value.map_err(|e| DemoError::Store(StoreError::Invalid(format!("demo {what}: {e}"))))
+    };
+    match kind {
+        CampaignKind::Orchestrated => {
+            store::campaigns::save_canvas(tx, id, &json(serde_json::to_string(&summer_canvas()), "canvas")?, now)?;
+        }
+        CampaignKind::ActionTriggered => {
+            let form = json(serde_json::to_string(&reminder_form(summer)), "connector")?;
+            store::connectors::save_settings(tx, id, &form, now)?;
+        }
+        CampaignKind::ApiTriggered => {
+            store::api::save_settings(tx, id, &json(serde_json::to_string(&reset_form()), "API campaign")?, now)?;
+        }
+    }
+    Ok(())
+}
+
+/// The demo's follow-up: the summer email sent again, three days after it was received, to
+/// those who did not open it.
+fn reminder_form(summer: Option<i64>) -> crate::model::connector::ConnectorForm {
+    use crate::model::connector::{ConnectorForm, Delay, Interaction, TriggerRule};
+    ConnectorForm {
+        description: "The summer offer again, for those who did not open it within three days.".into(),
+        triggers: vec![TriggerRule { interaction: Interaction::EmailReceived, campaign: summer, ..TriggerRule::default() }],
+        delay: Delay::Days(3),
+        exceptions: vec![TriggerRule { interaction: Interaction::EmailOpened, campaign: None, ..TriggerRule::default() }],
+        channel: Channel::Email,
+        message: crate::model::Message {
+            subject: "Still thinking about summer, {{ profile.first_name | default(\"there\") }}?".into(),
+            text: "Hello {{ profile.first_name | default(\"there\") }},\n\nOur summer offer is still on: https://example.com/summer\n\n(You got \u{201c}{{ trigger.campaign }}\u{201d} on {{ trigger.at[:10] }}.)".into(),
+            html: "<p>Hello {{ profile.first_name | default(\"there\") }},</p><p>Our summer offer is still on: <a href=\"https://example.com/summer\" data-alias=\"Book now\">book now</a>.</p>".into(),
+            ..Default::default()
+        },
+        ..ConnectorForm::default()
+    }
+}
+
 fn reset_form() -> crate::model::api::ApiCampaign {
     use crate::model::api::{ApiCampaign, ContextAttribute};
     ApiCampaign {

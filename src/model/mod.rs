@@ -7,6 +7,7 @@ pub mod browse;
 mod campaign;
 mod canvas;
 mod channel;
+pub mod connector;
 mod data_model;
 pub mod delivery;
 pub mod provider;

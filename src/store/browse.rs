@@ -50,6 +50,18 @@ pub fn count(conn: &Connection, sql: &BrowseSql<'_>) -> Result<u64> {
     Ok(n.max(0) as u64)
 }
 
+/// The keys among `keys` of the rows the browse's filter matches.
+pub fn keys_among(conn: &Connection, sql: &BrowseSql<'_>, keys: &[i64]) -> Result<std::collections::HashSet<i64>> {
+    register_functions(conn)?;
+    let mut stmt = prepare(conn, &sql.keys_among(keys))?;
+    let mut rows = stmt.raw_query();
+    let mut found = std::collections::HashSet::new();
+    while let Some(r) = rows.next()? {
+        found.insert(r.get::<_, i64>(0)?);
+    }
+    Ok(found)
+}
+
 /// Writes the rows the browse matches, in its order, as CSV with a header line of column
 /// names; values as an import reads them back: yes/no as `true` / `false`, decimals with their
 /// point, text defused for spreadsheets. Returns how many rows, `None` when `cancelled` (checked

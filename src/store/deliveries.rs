@@ -96,6 +96,8 @@ pub fn set_route(conn: &Connection, delivery: i64, route: &Route<'_>) -> Result<
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredSend {
     pub activity: String,
+    /// Its channel, as stored (`email`, `sms`, …).
+    pub channel: String,
     pub message_json: String,
     pub credential_id: Option<i64>,
     pub configuration_id: Option<i64>,
@@ -425,7 +427,8 @@ pub fn resolve_unconfirmed(conn: &Connection, delivery: i64, sent: bool, now: ji
 /// What a delivery sends and through what, as it was started.
 pub fn stored_send(conn: &Connection, delivery: i64) -> Result<StoredSend> {
     conn.query_row(
-        "SELECT COALESCE(activity_id, ''), message_json, credential_id, configuration_id, short_links_base, tracking_base
+        "SELECT COALESCE(activity_id, ''), message_json, credential_id, configuration_id, short_links_base, tracking_base,
+                channel
            FROM cc_deliveries WHERE id = ?1",
         [delivery],
         |r| {
@@ -436,6 +439,7 @@ pub fn stored_send(conn: &Connection, delivery: i64) -> Result<StoredSend> {
                 configuration_id: r.get(3)?,
                 short_links_base: r.get(4)?,
                 tracking_base: r.get(5)?,
+                channel: r.get(6)?,
             })
         },
     )

@@ -328,6 +328,86 @@ const STEPS: &[&str] = &[
     "ALTER TABLE cc_deliveries ADD COLUMN tracking_base TEXT;
      ALTER TABLE cc_sandbox_messages ADD COLUMN unsubscribe TEXT NOT NULL DEFAULT '';
      CREATE INDEX cc_interactions_ledger ON cc_interactions(ledger_id, kind);",
+    // 18: campaign connectors: their form; what a published one listens to (its triggers and
+    // exception events, written when it is published); the pending sends, made by a trigger on
+    // the events table in the same transaction as the event that causes them (whichever code
+    // writes it), at most once per connector and event; an exception event cancels a waiting
+    // one of its profile only if it happens after the trigger.
+    "CREATE TABLE cc_connectors (
+         campaign_id INTEGER PRIMARY KEY REFERENCES cc_campaigns(id) ON DELETE CASCADE,
+         settings_json TEXT NOT NULL,
+         modified_at TEXT NOT NULL
+     );
+     CREATE TABLE cc_connector_rules (
+         connector_id INTEGER NOT NULL REFERENCES cc_campaigns(id) ON DELETE CASCADE,
+         role TEXT NOT NULL CHECK (role IN ('trigger', 'exception')),
+         interaction TEXT NOT NULL,
+         kind TEXT NOT NULL,
+         channel TEXT,
+         campaign_id INTEGER,
+         message TEXT,
+         alias TEXT,
+         name TEXT,
+         delay_seconds INTEGER
+     );
+     CREATE INDEX cc_connector_rules_kind ON cc_connector_rules(kind, role);
+     CREATE TABLE cc_pending_sends (
+         id INTEGER PRIMARY KEY,
+         connector_id INTEGER NOT NULL REFERENCES cc_campaigns(id) ON DELETE CASCADE,
+         profile_key TEXT NOT NULL,
+         event_id INTEGER NOT NULL,
+         interaction TEXT NOT NULL,
+         source_campaign_id INTEGER,
+         trigger_at TEXT NOT NULL,
+         due_at INTEGER,
+         state TEXT NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting', 'fired', 'cancelled')),
+         reason TEXT,
+         reason_detail TEXT,
+         ledger_id INTEGER,
+         settled_at TEXT,
+         UNIQUE (connector_id, event_id)
+     );
+     CREATE INDEX cc_pending_due ON cc_pending_sends(state, due_at);
+     CREATE INDEX cc_pending_profile ON cc_pending_sends(profile_key, state);
+     CREATE INDEX cc_pending_connector ON cc_pending_sends(connector_id, state, profile_key);
+     CREATE TRIGGER cc_interactions_connect AFTER INSERT ON cc_interactions
+     WHEN NEW.profile_key IS NOT NULL AND EXISTS (SELECT 1 FROM cc_connector_rules r WHERE r.kind = NEW.kind)
+     BEGIN
+         UPDATE cc_pending_sends
+            SET state = 'cancelled', reason = 'exception', reason_detail = (
+                    SELECT r.interaction FROM cc_connector_rules r
+                     WHERE r.connector_id = cc_pending_sends.connector_id AND r.role = 'exception' AND r.kind = NEW.kind
+                     LIMIT 1),
+                settled_at = NEW.at
+          WHERE state = 'waiting' AND profile_key = NEW.profile_key
+            AND julianday(NEW.at) >= julianday(trigger_at) AND event_id <> NEW.id
+            AND connector_id IN (
+                SELECT r.connector_id FROM cc_connector_rules r
+                 WHERE r.role = 'exception' AND r.kind = NEW.kind
+                   AND (r.campaign_id IS NULL OR r.campaign_id = NEW.campaign_id
+                        OR (r.campaign_id = 0 AND NEW.campaign_id = cc_pending_sends.source_campaign_id))
+                   AND (r.channel IS NULL OR r.channel = (SELECT d.channel FROM cc_deliveries d WHERE d.id = NEW.delivery_id))
+                   AND (r.alias IS NULL OR r.alias = COALESCE(json_extract(NEW.detail_json, '$.alias'), json_extract(NEW.detail_json, '$.link_alias')))
+                   AND (r.name IS NULL OR lower(r.name) = lower(json_extract(NEW.detail_json, '$.name')))
+                   AND (r.message IS NULL OR r.message = json_extract(NEW.detail_json, '$.message')
+                        OR r.message = (SELECT d.activity_id FROM cc_deliveries d WHERE d.id = NEW.delivery_id)));
+         INSERT OR IGNORE INTO cc_pending_sends
+                (connector_id, profile_key, event_id, interaction, source_campaign_id, trigger_at, due_at)
+         SELECT r.connector_id, NEW.profile_key, NEW.id, MIN(r.interaction), NEW.campaign_id, NEW.at,
+                unixepoch(NEW.at) + MIN(r.delay_seconds)
+           FROM cc_connector_rules r JOIN cc_campaigns c ON c.id = r.connector_id
+          WHERE r.role = 'trigger' AND r.kind = NEW.kind AND r.campaign_id = NEW.campaign_id
+            AND c.status = 'live' AND c.published_at IS NOT NULL
+            AND julianday(NEW.at) >= julianday(c.published_at)
+            AND (c.starts_at IS NULL OR julianday(NEW.at) >= julianday(c.starts_at))
+            AND (c.ends_at IS NULL OR julianday(NEW.at) <= julianday(c.ends_at))
+            AND (r.channel IS NULL OR r.channel = (SELECT d.channel FROM cc_deliveries d WHERE d.id = NEW.delivery_id))
+            AND (r.alias IS NULL OR r.alias = COALESCE(json_extract(NEW.detail_json, '$.alias'), json_extract(NEW.detail_json, '$.link_alias')))
+            AND (r.name IS NULL OR lower(r.name) = lower(json_extract(NEW.detail_json, '$.name')))
+            AND (r.message IS NULL OR r.message = json_extract(NEW.detail_json, '$.message')
+                 OR r.message = (SELECT d.activity_id FROM cc_deliveries d WHERE d.id = NEW.delivery_id))
+          GROUP BY r.connector_id;
+     END;",
 ];
 
 /// The migrations built from [`STEPS`].

@@ -28,17 +28,17 @@ pub struct ApiCampaignForm {
 }
 
 /// A date as the form shows it, in the system's time zone.
-fn shown(t: Option<jiff::Timestamp>) -> String {
+pub(super) fn shown(t: Option<jiff::Timestamp>) -> String {
     t.map(|t| t.to_zoned(jiff::tz::TimeZone::system()).strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
 }
 
 /// Why a typed date cannot be read, in words.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-struct BadDate(String);
+pub(super) struct BadDate(pub(super) String);
 
 /// A typed date ("2026-12-24 18:00", or a day), in the system's time zone; empty is none.
-fn typed(text: &str, what: &str) -> Result<Option<jiff::Timestamp>, BadDate> {
+pub(super) fn typed(text: &str, what: &str) -> Result<Option<jiff::Timestamp>, BadDate> {
     let t = text.trim();
     if t.is_empty() {
         return Ok(None);
@@ -399,7 +399,7 @@ impl ApiCampaignForm {
 }
 
 /// A combo of `names`, or `none` (for `None`).
-fn choice(ui: &mut egui::Ui, salt: &str, value: &mut Option<String>, names: &[String], none: &str) {
+pub(super) fn choice(ui: &mut egui::Ui, salt: &str, value: &mut Option<String>, names: &[String], none: &str) {
     let shown = value.clone().unwrap_or_else(|| none.to_owned());
     egui::ComboBox::from_id_salt(salt).selected_text(shown).show_ui(ui, |ui| {
         ui.selectable_value(value, None, none);

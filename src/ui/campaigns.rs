@@ -45,6 +45,7 @@ pub struct CampaignsScreen {
     technical: super::technical_workflows::TechnicalWorkflows,
     /// The form of the opened API-triggered campaign.
     api_form: Option<super::api_campaign::ApiCampaignForm>,
+    connector_form: Option<super::connector::ConnectorFormView>,
 }
 
 impl CampaignsScreen {
@@ -194,6 +195,7 @@ impl CampaignsScreen {
         self.opened = Some(id);
         self.editor = None;
         self.api_form = None;
+        self.connector_form = None;
         let kind = self.campaigns.as_ref().and_then(|l| l.iter().find(|c| c.id == id)).map(|c| c.kind);
         match kind {
             Some(CampaignKind::Orchestrated) => {
@@ -202,8 +204,33 @@ impl CampaignsScreen {
             Some(CampaignKind::ApiTriggered) => {
                 self.api_form = Some(super::api_campaign::ApiCampaignForm::new(id, commands));
             }
-            _ => {}
+            Some(CampaignKind::ActionTriggered) => {
+                self.connector_form = Some(super::connector::ConnectorFormView::new(id, commands));
+            }
+            None => {}
         }
+    }
+
+    /// Back to the list from an opened campaign: what was edited is kept, a count stops.
+    fn close_opened(&mut self, campaign_id: i64, commands: &mut Commands) {
+        if let Some(mut form) = self.api_form.take()
+            && !form.is_saved()
+        {
+            form.save(commands);
+        }
+        if let Some(mut form) = self.connector_form.take()
+            && !form.is_saved()
+        {
+            form.save(commands);
+        }
+        if let Some(mut editor) = self.editor.take() {
+            commands.push(CanvasCommand::CancelCount { generation: crate::ui::canvas::next_generation() });
+            if !editor.is_saved() {
+                commands.push(CanvasCommand::Save { campaign_id, canvas: editor.canvas() });
+            }
+        }
+        self.opened = None;
+        commands.push(CampaignCommand::Refresh);
     }
 
     fn draw(&mut self, ui: &mut egui::Ui, console: &Console, commands: &mut Commands) {
@@ -220,25 +247,14 @@ impl CampaignsScreen {
                     editor.campaign.name = campaign.name.clone();
                     editor.ui(ui, commands)
                 }
-                _ => match &mut self.api_form {
-                    Some(form) if form.campaign_id == campaign.id => form.ui(ui, commands),
+                _ => match (&mut self.api_form, &mut self.connector_form) {
+                    (Some(form), _) if form.campaign_id == campaign.id => form.ui(ui, commands),
+                    (_, Some(form)) if form.campaign_id == campaign.id => form.ui(ui, commands),
                     _ => campaign_view(ui, &campaign),
                 },
             } || std::mem::take(&mut self.back_requested);
             if back {
-                if let Some(mut form) = self.api_form.take()
-                    && !form.is_saved()
-                {
-                    form.save(commands);
-                }
-                if let Some(mut editor) = self.editor.take() {
-                    commands.push(CanvasCommand::CancelCount { generation: crate::ui::canvas::next_generation() });
-                    if !editor.is_saved() {
-                        commands.push(CanvasCommand::Save { campaign_id: campaign.id, canvas: editor.canvas() });
-                    }
-                }
-                self.opened = None;
-                commands.push(CampaignCommand::Refresh);
+                self.close_opened(campaign.id, commands);
             }
             return;
         }
@@ -536,6 +552,9 @@ impl Screen for CampaignsScreen {
     fn on_event(&mut self, event: &Event, _request: Option<RequestId>) {
         self.technical.on_event(event);
         if let Some(form) = &mut self.api_form {
+            form.on_event(event);
+        }
+        if let Some(form) = &mut self.connector_form {
             form.on_event(event);
         }
         match event.clone() {

@@ -8,6 +8,7 @@ pub mod browse;
 mod campaigns;
 pub mod canvas;
 pub mod channels;
+mod connector;
 mod data;
 pub mod deliveries;
 mod import;

@@ -32,6 +32,7 @@ pub(super) fn channel(ck: &mut Checker<'_>, scope: &Scope<'_, '_>) -> Option<Vec
         enrichment: f.columns.iter().map(|c| c.alias.clone()).collect(),
         context: false,
         visitor: false,
+        trigger: false,
     };
     for (part, source) in [("subject", &message.subject), ("text", &message.text), ("HTML", &message.html)] {
         if source.trim().is_empty() {
@@ -113,6 +114,7 @@ fn direct_message(
         enrichment: f.columns.iter().map(|c| c.alias.clone()).collect(),
         context: false,
         visitor: true,
+        trigger: false,
     };
     if let Err(problems) = crate::personalize::check(&message.text, &scope) {
         for p in problems {
