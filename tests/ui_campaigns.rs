@@ -247,3 +247,54 @@ fn an_api_key_is_made_in_settings_and_shown_once() {
     // The whole key once (with Copy), and its first characters in the list.
     assert_eq!(h.get_all_by_label_contains(&keys[0].prefix).count(), 2);
 }
+
+#[test]
+fn the_demo_follow_up_opens_its_form_is_edited_published_and_lists_its_pending_sends() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(60, 1, false, &mut |_| true).unwrap();
+    let id = console.campaign("Summer reminder").unwrap().id;
+    let mut h = harness(campaign_console::ui::App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    h.get_by_label("Summer reminder").click();
+    settle(&mut h);
+    h.get_by_label("Open").click();
+    settle(&mut h);
+    // The demo's form: its trigger, delay, exception, and the delivery rules.
+    h.get_by_label("Trigger: interacts with campaign");
+    h.get_by_label("Schedule delay");
+    h.get_by_label("Exception events");
+    h.get_by_label_contains("This follow-up: not published yet");
+    h.get_by_label_contains("keep the source campaign as a draft, publish this follow-up");
+
+    // Every time, instead of once; then saved.
+    h.get_by_label("Every time").click();
+    settle(&mut h);
+    h.get_by_role_and_label(Role::Button, "Save").click();
+    settle(&mut h);
+    let (_, form) = console.connector(id).unwrap();
+    assert_eq!(form.reeligibility, campaign_console::model::connector::Reeligibility::EveryTime);
+    assert_eq!(form.delay, campaign_console::model::connector::Delay::Days(3));
+
+    h.get_by_role_and_label(Role::Button, "Publish").click();
+    settle(&mut h);
+    let live = console.connector(id).unwrap().0;
+    assert_eq!(live.status, CampaignStatus::Live);
+    h.get_by_role_and_label(Role::Button, "Pause");
+    h.get_by_label_contains("This follow-up: published");
+
+    // The source sent through the Sandbox: its email's deliveries wait three days.
+    console.run_campaign("Summer getaway", false, None, &mut |_, _| {}, &|| false).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    console.simulate_sandbox_events().unwrap();
+    let counts = console.pending_counts(Some(id)).unwrap();
+    assert!(counts.waiting > 0);
+    // (Below the fold: scrolled to first, as a user would.)
+    h.get_by_label("Refresh").scroll_to_me();
+    settle(&mut h);
+    h.get_by_label("Refresh").click();
+    settle(&mut h);
+    h.get_by_label_contains(&format!("{} waiting", counts.waiting));
+    let rows = h.query_all_by_label("email received on \u{201c}Summer getaway\u{201d}").count();
+    assert_eq!(rows as u64, counts.waiting + counts.cancelled_total(), "a row per pending send");
+}

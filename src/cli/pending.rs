@@ -26,9 +26,9 @@ pub fn run(console: &Console, args: Args) -> anyhow::Result<()> {
             let found = console.campaign(&c)?;
             if found.kind != CampaignKind::ActionTriggered {
                 anyhow::bail!(
-                    "\u{201c}{}\u{201d} is {}, not action-triggered: only action-triggered campaigns have pending sends",
+                    "\u{201c}{}\u{201d} is an {} campaign: only action-triggered campaigns have pending sends",
                     found.name,
-                    found.kind.label()
+                    found.kind.label().to_lowercase()
                 );
             }
             Some(found.id)

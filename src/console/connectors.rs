@@ -416,11 +416,13 @@ impl Console {
     pub fn pending_counts(&self, connector: Option<i64>) -> Result<PendingCounts, ConsoleError> {
         let mut counts = PendingCounts::default();
         let counted = store::connectors::counts(&self.workspace.conn(), connector)?;
-        for (state, reason, n) in counted {
+        for (state, reason, detail, n) in counted {
             match PendingState::parse(&state) {
                 Some(PendingState::Waiting) => counts.waiting += n,
                 Some(PendingState::Fired) => counts.fired += n,
-                _ => counts.cancelled.push((reason_words(reason.as_deref().unwrap_or("unknown"), None), n)),
+                _ => {
+                    counts.cancelled.push((reason_words(reason.as_deref().unwrap_or("unknown"), detail.as_deref()), n))
+                }
             }
         }
         Ok(counts)

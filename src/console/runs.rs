@@ -452,7 +452,12 @@ impl Console {
                     .map(|canvas| canvas.activities.into_iter().map(|a| (a.id, a.label)).collect())
                     .unwrap_or_default()
             });
-            d.activity_label = of_canvas.get(&d.activity_id).cloned().unwrap_or_default();
+            d.activity_label = match of_canvas.get(&d.activity_id) {
+                Some(label) => label.clone(),
+                // An action-triggered campaign's pass (it has no canvas).
+                None if d.activity_id == "connector" => "Follow-up".into(),
+                None => String::new(),
+            };
         }
         list
     }

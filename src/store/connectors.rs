@@ -351,14 +351,22 @@ pub fn list(conn: &Connection, connector: Option<i64>, state: Option<&str>, limi
 }
 
 /// How many pending sends (of one connector when given) are in each state, with each
-/// cancellation reason apart: (state, reason, count).
-pub fn counts(conn: &Connection, connector: Option<i64>) -> Result<Vec<(String, Option<String>, u64)>> {
+/// cancellation reason (and its detail: the exception's interaction) apart: (state, reason,
+/// detail, count).
+pub fn counts(conn: &Connection, connector: Option<i64>) -> Result<Vec<Counted>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT state, CASE WHEN state = 'cancelled' THEN reason END AS why, COUNT(*) FROM cc_pending_sends
-          WHERE ?1 IS NULL OR connector_id = ?1 GROUP BY state, why ORDER BY state, why",
+        "SELECT state, CASE WHEN state = 'cancelled' THEN reason END AS why,
+                CASE WHEN state = 'cancelled' THEN reason_detail END AS detail, COUNT(*)
+           FROM cc_pending_sends WHERE ?1 IS NULL OR connector_id = ?1
+          GROUP BY state, why, detail ORDER BY state, why, detail",
     )?;
     let rows = stmt
-        .query_map(params![connector], |r| Ok((r.get(0)?, r.get(1)?, u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0))))?
+        .query_map(params![connector], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0)))
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
+
+/// A count of pending sends: state, reason, its detail, how many.
+pub type Counted = (String, Option<String>, Option<String>, u64);

@@ -11,7 +11,7 @@ use crate::model::connector::{ConnectorForm, Delay, Interaction, TriggerRule};
 pub(super) fn triggers_ui(ui: &mut egui::Ui, form: &mut ConnectorForm, sources: &[SourceCampaign]) {
     ui.strong("Trigger: interacts with campaign");
     ui.label(
-        egui::RichText::new("Any of these starts the follow-up for the profile (live campaigns: orchestrated, API-triggered, or another follow-up).")
+        egui::RichText::new("Any of these starts the follow-up for the profile: an interaction with an orchestrated campaign, an API-triggered one, or another follow-up.")
             .small()
             .color(theme::muted(ui)),
     );
@@ -107,7 +107,7 @@ fn rules_ui(ui: &mut egui::Ui, salt: &str, rules: &mut Vec<TriggerRule>, sources
                     r.conversion = Some(name).filter(|n| !n.trim().is_empty());
                 }
             }
-            if ui.small_button("\u{2715}").on_hover_text("Remove").clicked() {
+            if ui.small_button("\u{1f5d1}").on_hover_text("Remove").clicked() {
                 remove = Some(i);
             }
         });
