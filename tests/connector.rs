@@ -180,6 +180,11 @@ fn use_case_1_a_push_clicked_gets_a_discount_push() {
     // The same event reported again triggers nothing more.
     assert_eq!(c.ingest_events(&[event("e1", "push_opened", &ana, promo, None)]).unwrap().accepted, 0);
     assert!(fire(&c).is_empty());
+    // A copy keeps the form, as a draft listening to nothing.
+    let copy = c.duplicate_campaign(discount).unwrap();
+    let (copied, form) = c.connector(copy.id).unwrap();
+    assert_eq!(copied.status, CampaignStatus::Draft);
+    assert_eq!(form, c.connector(discount).unwrap().1);
 }
 
 #[test]

@@ -182,15 +182,13 @@ impl Console {
         let now = self.now();
         let keys: Vec<i64> = due.iter().filter_map(|d| d.profile.parse().ok()).collect();
         let matching = store::browse::keys_among(&self.workspace.conn(), &reach.filter, &keys)?;
-        let route = match delivery {
-            Some(_) => None,
-            None => Some(self.connector_delivery_route(form)?),
-        };
+        // (Made each batch, before the transaction: it reads the shared connection.)
+        let (credential, configuration, short_links, tracking) = self.connector_delivery_route(form)?;
         let mut conn = self.workspace.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(StoreError::from)?;
-        let d = match (*delivery, route) {
-            (Some(d), _) => d,
-            (None, Some((credential, configuration, short_links, tracking))) => {
+        let d = match *delivery {
+            Some(d) => d,
+            None => {
                 let message_json = serde_json::to_string(&form.message)
                     .map_err(|source| ConsoleError::Json { what: "the message", source })?;
                 let d = store::deliveries::create(
@@ -211,7 +209,6 @@ impl Console {
                 store::api::begin_delivery(&tx, d, false, now)?;
                 d
             }
-            (None, None) => unreachable!("a route is made when there is no delivery yet"),
         };
         for row in due {
             let key = row.profile.parse::<i64>().ok().filter(|k| matching.contains(k));

@@ -210,6 +210,11 @@ pub fn duplicate(conn: &mut Connection, id: i64, now: jiff::Timestamp) -> Result
          SELECT ?1, settings_json, ?2 FROM cc_api_campaigns WHERE campaign_id = ?3",
         params![new_id, ts(now), id],
     )?;
+    tx.execute(
+        "INSERT INTO cc_connectors (campaign_id, settings_json, modified_at)
+         SELECT ?1, settings_json, ?2 FROM cc_connectors WHERE campaign_id = ?3",
+        params![new_id, ts(now), id],
+    )?;
     let copy = get(&tx, new_id)?;
     tx.commit()?;
     Ok(copy)
