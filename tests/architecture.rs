@@ -126,7 +126,7 @@ const RULES: &[Rule] = &[
 /// The Console's capability files, in groups that may call each other (a run and its schedule
 /// are one capability); each group calls only the core (`mod.rs`, `jobs.rs`, `routes.rs`, …).
 const CAPABILITIES: &[&[&str]] = &[
-    &["campaigns.rs"],
+    &["campaigns.rs", "campaign_files.rs"],
     &["api_campaigns.rs", "api_trigger.rs", "api_events.rs", "api_keys.rs"],
     &["data.rs", "data_model.rs", "browse.rs"],
     &["counting.rs"],

@@ -22,6 +22,7 @@ macro_rules! say {
 
 mod apikey;
 mod audiences;
+mod campaign_file;
 mod campaigns;
 mod count;
 mod data;
@@ -93,6 +94,11 @@ pub enum Cmd {
     Run(run::Args),
     /// List the deliveries with their messages by status.
     Deliveries(deliveries::Args),
+    /// Write a campaign (its canvas or form, its messages; no secret, no customer data) to a
+    /// campaign file.
+    Export(campaign_file::ExportArgs),
+    /// Import a campaign file as a draft campaign, listing what this workspace lacks for it.
+    Import(campaign_file::ImportArgs),
     /// List the action-triggered campaigns' pending sends: state, due time, why one was
     /// cancelled.
     Pending(pending::Args),
@@ -187,6 +193,8 @@ pub fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Resul
         Cmd::Run(args) => run::run(&open()?, args),
         Cmd::Deliveries(args) => deliveries::run(&open()?, args),
         Cmd::Pending(args) => pending::run(&open()?, args),
+        Cmd::Export(args) => campaign_file::export(&open()?, args),
+        Cmd::Import(args) => campaign_file::import(&open()?, args),
         Cmd::Email { action } => email::run(&open()?, action),
         Cmd::Scheduler(args) => scheduler::run(&open()?, args),
         Cmd::Serve(args) => serve::run(open()?, args),

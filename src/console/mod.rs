@@ -34,6 +34,7 @@ mod api_events;
 mod api_keys;
 mod api_trigger;
 mod browse;
+mod campaign_files;
 mod campaigns;
 mod command;
 mod connector_fire;
@@ -70,6 +71,7 @@ pub use api_events::IngestReport;
 pub use api_keys::{AuthError, KEY_PREFIX};
 pub use api_trigger::TriggerError;
 pub use browse::{BROWSE_PAGE, DETAIL_ROWS};
+pub use campaign_files::ImportedCampaign;
 pub use command::{ApiCampaignCommand, ApiKeyCommand, ConnectorCommand, FolderCommand};
 pub use command::{
     BrowseCommand, CampaignCommand, CanvasCommand, ChannelCommand, Command, DataCommand, ImportCommand, JobCommand,

@@ -5,6 +5,7 @@ pub mod address;
 pub mod api;
 pub mod browse;
 mod campaign;
+pub mod campaign_file;
 mod canvas;
 mod channel;
 pub mod connector;
