@@ -298,3 +298,37 @@ fn the_demo_follow_up_opens_its_form_is_edited_published_and_lists_its_pending_s
     let rows = h.query_all_by_label("email received on \u{201c}Summer getaway\u{201d}").count();
     assert_eq!(rows as u64, counts.waiting + counts.cancelled_total(), "a row per pending send");
 }
+
+#[test]
+fn a_campaign_is_exported_to_a_file_and_imported_back_as_a_draft() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(20, 1, false, &mut |_| true).unwrap();
+    let file = dir.path().join("reset.campaign.json");
+    let mut h = harness(campaign_console::ui::App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    h.get_by_label("Password reset").click();
+    settle(&mut h);
+    h.get_by_label("Export…").click();
+    settle(&mut h);
+    support::type_into(&mut h, "Path", &file.display().to_string());
+    h.get_by_role_and_label(Role::Button, "Export").click();
+    settle(&mut h);
+    h.get_by_label_contains("written to");
+    assert!(file.is_file());
+    h.get_by_label("Close").click();
+    settle(&mut h);
+
+    h.get_by_label("Import…").click();
+    settle(&mut h);
+    support::type_into(&mut h, "Path", &file.display().to_string());
+    h.get_by_role_and_label(Role::Button, "Import").click();
+    settle(&mut h);
+    h.get_by_label_contains("Imported as \u{201c}Password reset (imported)\u{201d}, a draft");
+    let copy = console.campaign("Password reset (imported)").unwrap();
+    assert_eq!((copy.kind, copy.status), (CampaignKind::ApiTriggered, CampaignStatus::Draft));
+    assert_eq!(
+        console.api_campaign(copy.id).unwrap().1,
+        console.api_campaign(console.campaign("Password reset").unwrap().id).unwrap().1
+    );
+}

@@ -1,6 +1,6 @@
-//! The campaign list: create, rename, duplicate and delete.
+//! The campaign list: create, rename, duplicate and delete; its answers to campaign files.
 
-use super::{CampaignCommand, CampaignEvent, Console, ConsoleError, Event, Refresh, UserError};
+use super::{CampaignCommand, CampaignEvent, CampaignFileDone, Console, ConsoleError, Event, Refresh, UserError};
 use crate::model::{Campaign, CampaignKind};
 use crate::store;
 
@@ -60,6 +60,19 @@ impl Console {
                 after(self.duplicate_campaign(id).map(drop), "Could not duplicate the campaign")
             }
             CampaignCommand::Delete { id } => after(self.delete_campaign(id), "Could not delete the campaign"),
+            CampaignCommand::Export { id, path } => {
+                let done = self
+                    .export_campaign(&id.to_string(), &path)
+                    .map(|f| CampaignFileDone::Exported { name: f.name, path });
+                vec![CampaignEvent::File(done.map_err(|e| UserError::new("The campaign was not exported", &e))).into()]
+            }
+            CampaignCommand::Import { path } => {
+                let done = self.import_campaign(&path).map(CampaignFileDone::Imported);
+                vec![
+                    CampaignEvent::File(done.map_err(|e| UserError::new("The campaign was not imported", &e))).into(),
+                    self.refreshed(Refresh::Campaigns),
+                ]
+            }
         }
     }
 }

@@ -44,6 +44,10 @@ pub enum CampaignCommand {
     Duplicate { id: i64 },
     /// → `List`, or `Failed`.
     Delete { id: i64 },
+    /// Writes a campaign file. → `File`.
+    Export { id: i64, path: PathBuf },
+    /// Imports a campaign file as a draft. → `File` and `List`.
+    Import { path: PathBuf },
 }
 
 /// The workspace's data and settings.

@@ -102,6 +102,15 @@ pub enum CampaignEvent {
     Created(Campaign),
     /// A campaign's status changed (published, paused, …).
     Changed(Campaign),
+    /// What came of an export or an import of a campaign file.
+    File(Result<CampaignFileDone, UserError>),
+}
+
+/// A campaign file written, or imported.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CampaignFileDone {
+    Exported { name: String, path: std::path::PathBuf },
+    Imported(super::ImportedCampaign),
 }
 
 #[derive(Clone, Debug, PartialEq)]

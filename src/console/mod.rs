@@ -81,8 +81,8 @@ pub use connectors::{ConnectorPage, PENDING_SHOWN, PendingCounts, SourceCampaign
 pub use counting::{MAX_CHOICES, ROWS_PAGE, RowsPage};
 pub use error::{ConsoleError, UserError};
 pub use event::{
-    ApiCampaignEvent, CampaignEvent, CanvasContext, CanvasEvent, ChannelEvent, ConnectorEvent, CountOutcome, DataEvent,
-    Event, ImportEvent, JobEvent, KeptCounts, RunEvent,
+    ApiCampaignEvent, CampaignEvent, CampaignFileDone, CanvasContext, CanvasEvent, ChannelEvent, ConnectorEvent,
+    CountOutcome, DataEvent, Event, ImportEvent, JobEvent, KeptCounts, RunEvent,
 };
 pub use imports::{ImportReport, REJECTS_KEPT};
 pub use proofs::MessagePreview;

@@ -1,8 +1,8 @@
-//! The Campaigns screen: the list of campaigns with create, rename, duplicate, delete and
-//! open; and the view of one opened campaign.
+//! The Campaigns screen: the list of campaigns (`campaign_table.rs`) with create, rename,
+//! duplicate, delete, open, export and import (`campaign_file.rs`); and the view of one opened
+//! campaign.
 
-use egui_extras::{Column, TableBuilder};
-
+use super::campaign_table::{RowAction, campaign_table, dates};
 use super::canvas::CanvasEditor;
 use super::screen::{Screen, ScreenContext};
 use super::{Commands, theme};
@@ -46,6 +46,8 @@ pub struct CampaignsScreen {
     /// The form of the opened API-triggered campaign.
     api_form: Option<super::api_campaign::ApiCampaignForm>,
     connector_form: Option<super::connector::ConnectorFormView>,
+    /// Export… or Import…, while open.
+    file_dialog: Option<super::campaign_file::CampaignFileDialog>,
 }
 
 impl CampaignsScreen {
@@ -297,6 +299,14 @@ impl CampaignsScreen {
             {
                 self.dialog = Some(Dialog::Delete { id: c.id, name: c.name.clone(), error: None, pending: false });
             }
+            ui.separator();
+            let export = ui.add_enabled(has, egui::Button::new("Export…")).on_disabled_hover_text(why);
+            if let Some(c) = selected.as_ref().filter(|_| export.clicked()) {
+                self.file_dialog = Some(super::campaign_file::CampaignFileDialog::export(c.id, &c.name));
+            }
+            if ui.button("Import…").on_hover_text("A campaign file, as a draft").clicked() {
+                self.file_dialog = Some(super::campaign_file::CampaignFileDialog::import());
+            }
         });
         ui.add_space(theme::SECTION_GAP);
 
@@ -324,6 +334,11 @@ impl CampaignsScreen {
         self.technical.ui(ui, commands, console.now());
 
         self.dialog_ui(ui, commands);
+        if let Some(d) = &mut self.file_dialog
+            && !d.ui(ui.ctx(), commands)
+        {
+            self.file_dialog = None;
+        }
     }
 
     fn dialog_ui(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
@@ -428,90 +443,6 @@ fn buttons(ui: &mut egui::Ui, ok: &str, pending: bool) -> (bool, bool) {
     .inner
 }
 
-enum RowAction {
-    Select(i64),
-    Open(i64),
-}
-
-fn campaign_table(ui: &mut egui::Ui, list: &[Campaign], selected: Option<i64>) -> Option<RowAction> {
-    let mut action = None;
-    TableBuilder::new(ui)
-        .striped(true)
-        .resizable(true)
-        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-        .column(Column::initial(280.0).at_least(140.0).clip(true))
-        .column(Column::initial(140.0))
-        .column(Column::initial(90.0))
-        .column(Column::initial(230.0))
-        .column(Column::initial(150.0))
-        .column(Column::remainder().at_least(130.0))
-        .header(theme::ROW_HEIGHT, |mut h| {
-            for title in ["Name", "Kind", "Status", "Dates (UTC)", "Last modified (UTC)", "Last run"] {
-                h.col(|ui| {
-                    ui.strong(title);
-                });
-            }
-        })
-        .body(|body| {
-            body.rows(theme::ROW_HEIGHT, list.len(), |mut row| {
-                let Some(c) = list.get(row.index()) else { return };
-                let is_selected = selected == Some(c.id);
-                row.set_selected(is_selected);
-                row.col(|ui| {
-                    let r = ui.selectable_label(is_selected, &c.name);
-                    if r.double_clicked() {
-                        action = Some(RowAction::Open(c.id));
-                    } else if r.clicked() {
-                        action = Some(RowAction::Select(c.id));
-                    }
-                });
-                row.col(|ui| {
-                    ui.label(c.kind.label());
-                });
-                row.col(|ui| {
-                    ui.label(c.status.label());
-                });
-                row.col(|ui| {
-                    ui.label(dates(c));
-                });
-                row.col(|ui| {
-                    ui.label(theme::when(c.modified_at));
-                });
-                row.col(|ui| last_run(ui, c));
-            });
-        });
-    action
-}
-
-/// When the campaign last ran and what came of it.
-fn last_run(ui: &mut egui::Ui, c: &Campaign) {
-    let Some(run) = &c.last_run else {
-        ui.label(egui::RichText::new("never").color(theme::muted(ui)));
-        return;
-    };
-    let outcome = match (&run.outcome, run.finished_at) {
-        (Some(o), _) => o.clone(),
-        (None, None) => "running…".to_owned(),
-        (None, Some(_)) => String::new(),
-    };
-    let text = format!("{} \u{00b7} {outcome}", theme::when(run.started_at));
-    let label = if run.failed {
-        egui::RichText::new(format!("{} {text}", theme::ICON_ERROR)).color(theme::error(ui))
-    } else {
-        egui::RichText::new(text)
-    };
-    ui.add(egui::Label::new(label).truncate()).on_hover_text(run.outcome.clone().unwrap_or_default());
-}
-
-fn dates(c: &Campaign) -> String {
-    match (c.starts_at, c.ends_at) {
-        (None, None) => "—".into(),
-        (Some(s), None) => format!("from {}", theme::when(s)),
-        (None, Some(e)) => format!("until {}", theme::when(e)),
-        (Some(s), Some(e)) => format!("{} – {}", theme::when(s), theme::when(e)),
-    }
-}
-
 /// One opened campaign. Returns whether the user went back to the list.
 fn campaign_view(ui: &mut egui::Ui, c: &Campaign) -> bool {
     ui.add_space(8.0);
@@ -556,6 +487,9 @@ impl Screen for CampaignsScreen {
         }
         if let Some(form) = &mut self.connector_form {
             form.on_event(event);
+        }
+        if let Some(d) = &mut self.file_dialog {
+            d.on_event(event);
         }
         match event.clone() {
             Event::Campaign(CampaignEvent::List(list)) => self.set_campaigns(list),

@@ -5,6 +5,8 @@
 mod api_campaign;
 mod api_keys;
 pub mod browse;
+mod campaign_file;
+mod campaign_table;
 mod campaigns;
 pub mod canvas;
 pub mod channels;

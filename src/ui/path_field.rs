@@ -15,6 +15,8 @@ pub enum Pick {
     OpenCsv,
     /// A folder.
     Folder,
+    /// A campaign file to read.
+    OpenCampaign,
 }
 
 /// Draws the path field and "Browse…". The dialog runs here, on the UI thread (macOS allows
@@ -37,6 +39,7 @@ pub fn path_field(ui: &mut egui::Ui, id: egui::Id, path: &mut String, pick: Pick
                 }
                 Pick::Folder => dialog.pick_folder(),
                 Pick::OpenCsv => dialog.add_filter("CSV or TSV", &["csv", "tsv", "txt"]).pick_file(),
+                Pick::OpenCampaign => dialog.add_filter("Campaign file", &["json"]).pick_file(),
             };
             match chosen {
                 Some(p) => {
