@@ -33,6 +33,31 @@ fn version_is_printed() {
 }
 
 #[test]
+fn campaigns_are_exported_and_imported_and_a_mistyped_command_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    let file = dir.path().join("summer.campaign.json");
+    let run = |args: &[&str]| {
+        let out = cli().args(args).arg("--ephemeral-secrets").arg("--workspace").arg(&ws).output().unwrap();
+        let (stdout, stderr) = (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap());
+        (out.status.success(), stdout, stderr)
+    };
+    assert!(run(&["demo", "--profiles", "50"]).0);
+    let (ok, text, err) = run(&["export", "Summer getaway", &file.display().to_string()]);
+    assert!(ok && text.contains("Exported \u{201c}Summer getaway\u{201d}"), "{text}{err}");
+    let (ok, text, err) = run(&["import", &file.display().to_string()]);
+    assert!(ok && text.contains("Imported \u{201c}Summer getaway (imported)\u{201d}"), "{text}{err}");
+    assert!(run(&["campaigns"]).1.contains("Summer getaway (imported)"));
+    let (ok, _, err) = run(&["import", "/no/such.campaign.json"]);
+    assert!(!ok && err.contains("could not be read"), "{err}");
+    // A word that is no command is not taken for a file to open.
+    let (ok, _, err) = run(&["cmapaigns"]);
+    assert!(!ok && err.contains("is not a command, nor a campaign file"), "{err}");
+    let (ok, _, err) = run(&[&file.display().to_string(), "campaigns"]);
+    assert!(!ok && err.contains("is opened by the window"), "{err}");
+}
+
+#[test]
 fn demo_writes_a_workspace_and_refuses_to_overwrite_it() {
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("ws");

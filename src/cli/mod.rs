@@ -51,6 +51,11 @@ mod x;
 #[derive(Parser)]
 #[command(name = "campaign-console", version, about, long_about)]
 pub struct Cli {
+    /// A campaign file (`.campaign.json`) to open: the window imports it as a draft (as a
+    /// double click on one does, once the app is installed).
+    #[arg(value_name = "FILE", value_parser = campaign_file_path)]
+    file: Option<PathBuf>,
+
     /// The workspace folder (holds workspace.sqlite). Default: the OS data folder.
     #[arg(long, global = true, value_name = "DIR")]
     workspace: Option<PathBuf>,
@@ -67,6 +72,18 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Option<Cmd>,
+}
+
+/// A campaign file named on the command line: a `.json` file (anything else is a mistyped
+/// command, said as such).
+fn campaign_file_path(value: &str) -> Result<PathBuf, String> {
+    if value.to_lowercase().ends_with(".json") {
+        Ok(PathBuf::from(value))
+    } else {
+        Err(format!(
+            "\u{201c}{value}\u{201d} is not a command, nor a campaign file (.campaign.json); `campaign-console --help` lists the commands"
+        ))
+    }
 }
 
 #[derive(Subcommand)]
@@ -161,8 +178,15 @@ pub fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Resul
     let secrets =
         if cli.ephemeral_secrets || !needs_secrets { SecretsChoice::Ephemeral } else { SecretsChoice::System };
     let Some(command) = cli.command else {
-        return window::run(&workspace_dir, fresh, (secrets, cli.clock), log_dir);
+        return window::run(&workspace_dir, fresh, (secrets, cli.clock), log_dir, cli.file);
     };
+    if let Some(file) = &cli.file {
+        anyhow::bail!(
+            "{} is opened by the window (campaign-console FILE), not with a command: to import it here, use `campaign-console import {}`",
+            file.display(),
+            file.display()
+        );
+    }
     if workspace_dir.exists() && !workspace_dir.is_dir() {
         anyhow::bail!("{} is a file, not a folder: give --workspace a folder", workspace_dir.display());
     }

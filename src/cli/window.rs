@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use campaign_console::console::{Console, ConsoleError, ConsoleOptions, DataCommand, SecretsChoice};
+use campaign_console::console::{CampaignCommand, Console, ConsoleError, ConsoleOptions, DataCommand, SecretsChoice};
 use campaign_console::{demo, ui};
 
 pub fn run(
@@ -12,6 +12,7 @@ pub fn run(
     fresh: bool,
     (secrets, clock): (SecretsChoice, Option<jiff::Timestamp>),
     log_dir: Option<PathBuf>,
+    file: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     // One clock for every workspace this window opens: set once, it runs on.
     let clock = clock.map(campaign_console::clock::starting_at);
@@ -34,6 +35,10 @@ pub fn run(
         && console.first_start_demo_due(fresh)?
     {
         console.send(DataCommand::GenerateDemo { profiles: demo::FIRST_START_PROFILES, replace: false });
+    }
+    // A campaign file given (a double click on one): imported, the Campaigns screen says how.
+    if let (Ok(console), Some(path)) = (&first, file) {
+        console.send(CampaignCommand::Import { path });
     }
     ui::run_window(Box::new(open_at), workspace_dir, first)
         .map_err(|e| anyhow::anyhow!("the window could not be opened: {e}"))

@@ -30,6 +30,11 @@ impl CampaignFileDialog {
         Self { export: None, path: String::new(), pending: false, result: None }
     }
 
+    /// What came of an import asked from elsewhere (a campaign file the app was opened with).
+    pub fn showing(done: Result<CampaignFileDone, UserError>) -> Self {
+        Self { export: None, path: String::new(), pending: false, result: Some(done) }
+    }
+
     pub fn on_event(&mut self, event: &Event) {
         if let Event::Campaign(CampaignEvent::File(done)) = event
             && self.pending

@@ -488,8 +488,13 @@ impl Screen for CampaignsScreen {
         if let Some(form) = &mut self.connector_form {
             form.on_event(event);
         }
-        if let Some(d) = &mut self.file_dialog {
-            d.on_event(event);
+        match (&mut self.file_dialog, event) {
+            (Some(d), _) => d.on_event(event),
+            // An import the window was started with (a campaign file opened): its outcome shown.
+            (None, Event::Campaign(CampaignEvent::File(done))) => {
+                self.file_dialog = Some(super::campaign_file::CampaignFileDialog::showing(done.clone()));
+            }
+            (None, _) => {}
         }
         match event.clone() {
             Event::Campaign(CampaignEvent::List(list)) => self.set_campaigns(list),

@@ -200,6 +200,8 @@ pub struct App {
     started: bool,
     /// The server the window runs (Settings → Server), or why it could not start.
     server: Option<WindowServer>,
+    /// The window's title as last set (it names the workspace).
+    title: String,
 }
 
 impl App {
@@ -219,6 +221,7 @@ impl App {
             notices: Vec::new(),
             started: false,
             server: None,
+            title: String::new(),
         }
     }
 
@@ -471,8 +474,13 @@ impl App {
     }
 
     fn status_bar(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
+        let name = self.console.workspace_dir().file_name().map(|n| n.to_string_lossy().into_owned());
+        let title = format!("{} \u{2014} Campaign Console", name.as_deref().unwrap_or("workspace"));
+        if title != self.title {
+            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
         ui.horizontal(|ui| {
-            let name = self.console.workspace_dir().file_name().map(|n| n.to_string_lossy().into_owned());
             ui.label(egui::RichText::new(format!("Workspace: {}", name.unwrap_or_default())).color(theme::muted(ui)))
                 .on_hover_text(self.console.workspace_dir().display().to_string());
             match &self.server {
@@ -559,6 +567,23 @@ impl eframe::App for App {
 /// third).
 pub const CANVAS_ZOOM_SPEED: f32 = 1.0 / 600.0;
 
+/// The app's icon (`assets/icons/`, drawn for the project), for the window.
+fn app_icon() -> egui::IconData {
+    // 128 px: a 256 px icon is over the largest property an X server takes in one request.
+    let png = include_bytes!("../../assets/icons/128x128.png");
+    match image::load_from_memory_with_format(png, image::ImageFormat::Png) {
+        Ok(img) => {
+            let rgba = img.into_rgba8();
+            let (width, height) = rgba.dimensions();
+            egui::IconData { rgba: rgba.into_raw(), width, height }
+        }
+        Err(e) => {
+            tracing::warn!("the app's icon could not be read: {e}");
+            egui::IconData::default()
+        }
+    }
+}
+
 /// Opens the window on the workspace `first` opened (or on what is wrong with `dir` when it
 /// could not be opened: another folder can then be opened with `open`) and runs until it is
 /// closed.
@@ -571,6 +596,7 @@ pub fn run_window(
         viewport: egui::ViewportBuilder::default()
             .with_title("Campaign Console")
             .with_app_id("campaign-console")
+            .with_icon(app_icon())
             .with_inner_size([1280.0, 800.0])
             .with_min_inner_size([860.0, 560.0]),
         ..Default::default()
