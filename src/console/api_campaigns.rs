@@ -2,7 +2,7 @@
 //! whole by Review to activate (every problem in words), its life (live, paused, stopped), the
 //! preview and proofs with the sample context, and the cURL command that triggers it.
 
-use super::routes::Route;
+use super::routes::{Route, date_problems, message_problems};
 use super::{ApiCampaignCommand, ApiCampaignEvent, Console, ConsoleError, Event, LifeAction, Refresh, UserError};
 use crate::model::api::{API_CHANNELS, ApiCampaign, RESERVED_CONTEXT};
 use crate::model::{Campaign, CampaignKind, CampaignStatus, Channel, DataModel};
@@ -179,27 +179,8 @@ impl Console {
         if let Err(e) = self.api_route(form) {
             problems.push(e.to_string());
         }
-        let m = &form.message;
-        let empty = |s: &str| s.trim().is_empty();
-        match channel {
-            Channel::Email if empty(&m.subject) => problems.push("the email has no subject".into()),
-            Channel::Email if empty(&m.text) && empty(&m.html) => {
-                problems.push("the email has no text and no HTML".into())
-            }
-            Channel::Sms | Channel::Push if empty(&m.text) => problems.push("the message has no text".into()),
-            _ => {}
-        }
-        if let Err(e) = crate::delivery::templates(m, &api_scope(&model), channel) {
-            problems.push(e.to_string());
-        }
-        if let (Some(s), Some(e)) = (campaign.starts_at, campaign.ends_at)
-            && e <= s
-        {
-            problems.push("the end date is not after the start date".into());
-        }
-        if campaign.ends_at.is_some_and(|e| e <= self.now()) {
-            problems.push("the end date has passed: move it, or clear it".into());
-        }
+        problems.extend(message_problems(channel, &form.message, &api_scope(&model)));
+        problems.extend(date_problems(campaign, self.now()));
         Ok(problems)
     }
 

@@ -3,7 +3,7 @@
 //! its publication count), its life (publishing writes what it listens to; stopping cancels
 //! the waiting sends), and its pending sends with their counts.
 
-use super::routes::Route;
+use super::routes::{Route, date_problems, message_problems};
 use super::{ConnectorCommand, ConnectorEvent, Console, ConsoleError, Event, LifeAction, Refresh, UserError};
 use crate::model::connector::{
     CONNECTOR_CHANNELS, ConnectorForm, Delay, Interaction, PendingSend, PendingState, TriggerRule,
@@ -289,19 +289,7 @@ impl Console {
         if let Err(e) = self.connector_route(form) {
             problems.push(e.to_string());
         }
-        let m = &form.message;
-        let empty = |s: &str| s.trim().is_empty();
-        match form.channel {
-            Channel::Email if empty(&m.subject) => problems.push("the email has no subject".into()),
-            Channel::Email if empty(&m.text) && empty(&m.html) => {
-                problems.push("the email has no text and no HTML".into())
-            }
-            Channel::Sms | Channel::Push if empty(&m.text) => problems.push("the message has no text".into()),
-            _ => {}
-        }
-        if let Err(e) = crate::delivery::templates(m, &connector_scope(&model), form.channel) {
-            problems.push(e.to_string());
-        }
+        problems.extend(message_problems(form.channel, &form.message, &connector_scope(&model)));
         if let Some(profile) = model.profile_entity() {
             let query = crate::model::browse::BrowseQuery {
                 filter: form.filter.clone(),
@@ -313,14 +301,7 @@ impl Console {
         } else {
             problems.push("the data has no profiles to send to".into());
         }
-        if let (Some(s), Some(e)) = (campaign.starts_at, campaign.ends_at)
-            && e <= s
-        {
-            problems.push("the end date is not after the start date".into());
-        }
-        if campaign.ends_at.is_some_and(|e| e <= self.now()) {
-            problems.push("the end date has passed: move it, or clear it".into());
-        }
+        problems.extend(date_problems(campaign, self.now()));
         Ok(problems)
     }
 

@@ -355,3 +355,38 @@ pub fn providers_for(channel: Channel) -> Vec<ProviderKind> {
 pub fn provider_form(kind: ProviderKind) -> Vec<Field> {
     registry::form(kind)
 }
+
+/// What is missing from a campaign form's message on `channel`, or cannot be personalized for
+/// `scope`, in words.
+pub(super) fn message_problems(
+    channel: Channel,
+    m: &crate::model::Message,
+    scope: &crate::personalize::Scope,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let empty = |s: &str| s.trim().is_empty();
+    match channel {
+        Channel::Email if empty(&m.subject) => problems.push("the email has no subject".into()),
+        Channel::Email if empty(&m.text) && empty(&m.html) => problems.push("the email has no text and no HTML".into()),
+        Channel::Sms | Channel::Push if empty(&m.text) => problems.push("the message has no text".into()),
+        _ => {}
+    }
+    if let Err(e) = crate::delivery::templates(m, scope, channel) {
+        problems.push(e.to_string());
+    }
+    problems
+}
+
+/// What is wrong with a campaign's start and end, at `now`, in words.
+pub(super) fn date_problems(campaign: &crate::model::Campaign, now: jiff::Timestamp) -> Vec<String> {
+    let mut problems = Vec::new();
+    if let (Some(s), Some(e)) = (campaign.starts_at, campaign.ends_at)
+        && e <= s
+    {
+        problems.push("the end date is not after the start date".into());
+    }
+    if campaign.ends_at.is_some_and(|e| e <= now) {
+        problems.push("the end date has passed: move it, or clear it".into());
+    }
+    problems
+}

@@ -38,7 +38,7 @@ pub(super) fn shown(t: Option<jiff::Timestamp>) -> String {
 pub(super) struct BadDate(pub(super) String);
 
 /// A typed date ("2026-12-24 18:00", or a day), in the system's time zone; empty is none.
-pub(super) fn typed(text: &str, what: &str) -> Result<Option<jiff::Timestamp>, BadDate> {
+fn typed(text: &str, what: &str) -> Result<Option<jiff::Timestamp>, BadDate> {
     let t = text.trim();
     if t.is_empty() {
         return Ok(None);
@@ -95,18 +95,18 @@ impl ApiCampaignForm {
 
     /// Keeps what was typed, if the dates read; else says why.
     pub fn save(&mut self, commands: &mut Commands) -> bool {
-        match (typed(&self.starts, "start"), typed(&self.ends, "end")) {
-            (Ok(s), Ok(e)) => {
+        match typed_dates(&self.starts, &self.ends) {
+            Ok(dates) => {
                 self.error = None;
                 commands.push(ApiCampaignCommand::Save {
                     campaign_id: self.campaign_id,
                     title: self.title.clone(),
                     form: Box::new(self.form.clone()),
-                    dates: (s, e),
+                    dates,
                 });
                 true
             }
-            (Err(why), _) | (_, Err(why)) => {
+            Err(why) => {
                 self.error = Some(why.0);
                 false
             }
@@ -120,11 +120,7 @@ impl ApiCampaignForm {
     /// The form. Returns whether the user went back to the list.
     pub fn ui(&mut self, ui: &mut egui::Ui, commands: &mut Commands) -> bool {
         let Some(page) = self.page.clone() else {
-            ui.add_space(8.0);
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label("Opening the campaign\u{2026}");
-            });
+            opening(ui);
             return false;
         };
         ui.add_space(8.0);
@@ -171,16 +167,7 @@ impl ApiCampaignForm {
                 back
             })
             .inner;
-        if let Some(e) = &self.error {
-            ui.colored_label(theme::error(ui), e);
-        }
-        if !page.problems.is_empty() {
-            ui.add_space(4.0);
-            ui.label(egui::RichText::new("Before it can go live:").color(theme::warning(ui)));
-            for p in &page.problems {
-                ui.label(egui::RichText::new(format!("\u{2022} {p}")).color(theme::warning(ui)));
-            }
-        }
+        problems_list(ui, self.error.as_deref(), &page.problems);
         ui.add_space(6.0);
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
             let before = (self.title.clone(), self.form.clone(), self.starts.clone(), self.ends.clone());
@@ -394,6 +381,37 @@ impl ApiCampaignForm {
                 ui.colored_label(theme::error(ui), &e.message);
             }
             None => {}
+        }
+    }
+}
+
+/// Both dates as typed (see [`typed`]), or why one cannot be read.
+pub(super) fn typed_dates(
+    starts: &str,
+    ends: &str,
+) -> Result<(Option<jiff::Timestamp>, Option<jiff::Timestamp>), BadDate> {
+    Ok((typed(starts, "start")?, typed(ends, "end")?))
+}
+
+/// What a campaign form shows while its page comes.
+pub(super) fn opening(ui: &mut egui::Ui) {
+    ui.add_space(8.0);
+    ui.horizontal(|ui| {
+        ui.spinner();
+        ui.label("Opening the campaign\u{2026}");
+    });
+}
+
+/// The form's own error (a date that cannot be read), then what stops it going live.
+pub(super) fn problems_list(ui: &mut egui::Ui, error: Option<&str>, problems: &[String]) {
+    if let Some(e) = error {
+        ui.colored_label(theme::error(ui), e);
+    }
+    if !problems.is_empty() {
+        ui.add_space(4.0);
+        ui.label(egui::RichText::new("Before it can go live:").color(theme::warning(ui)));
+        for p in problems {
+            ui.label(egui::RichText::new(format!("\u{2022} {p}")).color(theme::warning(ui)));
         }
     }
 }

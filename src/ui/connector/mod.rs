@@ -7,7 +7,7 @@
 mod pending;
 mod triggers;
 
-use super::api_campaign::{choice, shown, typed};
+use super::api_campaign::{choice, opening, problems_list, shown, typed_dates};
 use super::canvas::fields::{Choices, FormContext};
 use super::{Commands, theme};
 use crate::console::{CanvasCommand, CanvasEvent, ConnectorCommand, ConnectorEvent, ConnectorPage, Event, LifeAction};
@@ -67,18 +67,18 @@ impl ConnectorFormView {
 
     /// Keeps what was typed, if the dates read; else says why.
     pub fn save(&mut self, commands: &mut Commands) -> bool {
-        match (typed(&self.starts, "start"), typed(&self.ends, "end")) {
-            (Ok(s), Ok(e)) => {
+        match typed_dates(&self.starts, &self.ends) {
+            Ok(dates) => {
                 self.error = None;
                 commands.push(ConnectorCommand::Save {
                     campaign_id: self.campaign_id,
                     title: self.title.clone(),
                     form: Box::new(self.form.clone()),
-                    dates: (s, e),
+                    dates,
                 });
                 true
             }
-            (Err(why), _) | (_, Err(why)) => {
+            Err(why) => {
                 self.error = Some(why.0);
                 false
             }
@@ -92,25 +92,12 @@ impl ConnectorFormView {
     /// The form. Returns whether the user went back to the list.
     pub fn ui(&mut self, ui: &mut egui::Ui, commands: &mut Commands) -> bool {
         let Some(page) = self.page.clone() else {
-            ui.add_space(8.0);
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label("Opening the campaign\u{2026}");
-            });
+            opening(ui);
             return false;
         };
         ui.add_space(8.0);
         let back = self.header(ui, &page, commands);
-        if let Some(e) = &self.error {
-            ui.colored_label(theme::error(ui), e);
-        }
-        if !page.problems.is_empty() {
-            ui.add_space(4.0);
-            ui.label(egui::RichText::new("Before it can go live:").color(theme::warning(ui)));
-            for p in &page.problems {
-                ui.label(egui::RichText::new(format!("\u{2022} {p}")).color(theme::warning(ui)));
-            }
-        }
+        problems_list(ui, self.error.as_deref(), &page.problems);
         ui.add_space(6.0);
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
             let before = (self.title.clone(), self.form.clone(), self.starts.clone(), self.ends.clone());
