@@ -18,11 +18,19 @@ echo "== building the $profile binary"
 export CARGO_PROFILE_DEV_DEBUG=false
 cargo build --locked --profile "$profile" --bin campaign-console
 case "$profile" in dev) built="$target/debug" ;; *) built="$target/$profile" ;; esac
-# The packaged binary, stripped (the dist profile's already is).
+# The packaged binary, stripped (the dist profile's already is), where Cargo.toml's
+# binaries-dir says.
 bin_dir="target/packages/bin"
 mkdir -p "$bin_dir"
 cp "$built/campaign-console" "$bin_dir/campaign-console"
 strip "$bin_dir/campaign-console"
 echo "== packaging $built/campaign-console ($(du -h "$bin_dir/campaign-console" | cut -f1) stripped)"
-"$packager" --formats deb --binaries-dir "$bin_dir" --out-dir target/packages
-ls -l target/packages/*.deb
+"$packager" --formats deb --out-dir target/packages
+deb="$(ls target/packages/campaign-console_*.deb | head -1)"
+# The binary packaged is the one built here (not another the packager found).
+packaged="$(dpkg-deb -c "$deb" | awk '$6 == "./usr/bin/campaign-console" || $6 == "usr/bin/campaign-console" {print $3}')"
+if [ "$packaged" != "$(stat -c %s "$bin_dir/campaign-console")" ]; then
+  echo "the .deb holds a binary of $packaged bytes, not the $profile one just built" >&2
+  exit 1
+fi
+ls -l "$deb"
