@@ -13,6 +13,7 @@ pub mod channels;
 mod connector;
 mod data;
 pub mod deliveries;
+mod icon;
 mod import;
 mod launcher;
 mod path_field;
@@ -567,23 +568,6 @@ impl eframe::App for App {
 /// third).
 pub const CANVAS_ZOOM_SPEED: f32 = 1.0 / 600.0;
 
-/// The app's icon (`assets/icons/`, drawn for the project), for the window.
-fn app_icon() -> egui::IconData {
-    // 128 px: a 256 px icon is over the largest property an X server takes in one request.
-    let png = include_bytes!("../../assets/icons/128x128.png");
-    match image::load_from_memory_with_format(png, image::ImageFormat::Png) {
-        Ok(img) => {
-            let rgba = img.into_rgba8();
-            let (width, height) = rgba.dimensions();
-            egui::IconData { rgba: rgba.into_raw(), width, height }
-        }
-        Err(e) => {
-            tracing::warn!("the app's icon could not be read: {e}");
-            egui::IconData::default()
-        }
-    }
-}
-
 /// Opens the window on the workspace `first` opened (or on what is wrong with `dir` when it
 /// could not be opened: another folder can then be opened with `open`) and runs until it is
 /// closed.
@@ -596,7 +580,7 @@ pub fn run_window(
         viewport: egui::ViewportBuilder::default()
             .with_title("Campaign Console")
             .with_app_id("campaign-console")
-            .with_icon(app_icon())
+            .with_icon(icon::app_icon())
             .with_inner_size([1280.0, 800.0])
             .with_min_inner_size([860.0, 560.0]),
         ..Default::default()
