@@ -208,6 +208,8 @@ pub struct Console {
     inbox: Mutex<mpsc::Receiver<Answer>>,
     jobs: jobs::Jobs,
     in_flight: Arc<AtomicUsize>,
+    /// Work ever started (see [`Console::started_work`]).
+    started: Arc<AtomicUsize>,
     counter: Arc<counting::CanvasCounter>,
     /// The campaigns sending now, with their stop flag (0 go, 1 pause, 2 cancel).
     runs: Arc<Mutex<HashMap<i64, Arc<std::sync::atomic::AtomicU8>>>>,
@@ -255,6 +257,7 @@ impl Console {
             inbox: Mutex::new(rx),
             jobs: jobs::Jobs::default(),
             in_flight: Arc::new(AtomicUsize::new(0)),
+            started: Arc::new(AtomicUsize::new(0)),
             counter: Arc::new(counting::CanvasCounter::default()),
             runs: Arc::new(Mutex::new(HashMap::new())),
             throttles: Mutex::new(HashMap::new()),
@@ -281,6 +284,12 @@ impl Console {
     /// Whether no command is still being worked on (tests wait for this).
     pub fn is_idle(&self) -> bool {
         self.in_flight.load(Ordering::SeqCst) == 0
+    }
+
+    /// How many pieces of work the Console has started: with [`Console::is_idle`], a UI test
+    /// tells that nothing was asked for (and answered) between two looks.
+    pub fn started_work(&self) -> usize {
+        self.started.load(Ordering::SeqCst)
     }
 
     pub fn workspace_dir(&self) -> &Path {
@@ -427,6 +436,7 @@ impl Console {
         let console = Arc::clone(self);
         let request = DISPATCHING.with(std::cell::Cell::get);
         self.in_flight.fetch_add(1, Ordering::SeqCst);
+        self.started.fetch_add(1, Ordering::SeqCst);
         self.runtime.spawn_blocking(move || {
             for event in work(&console) {
                 console.outbox.answer(request, event);

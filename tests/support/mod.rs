@@ -71,9 +71,12 @@ pub fn settle(h: &mut Harness<'static, App>) {
     loop {
         h.step();
         if h.state().console().is_idle() {
-            // One frame drains the events, the next lays out what they brought.
+            // One frame drains the events, the next lays out what they brought. Settled when no
+            // work was started meanwhile (work asked for and answered within those frames has
+            // events still to drain).
+            let started = h.state().console().started_work();
             h.run_steps(3);
-            if h.state().console().is_idle() {
+            if h.state().console().is_idle() && h.state().console().started_work() == started {
                 return;
             }
         }
