@@ -29,6 +29,10 @@ pub struct FireReport {
 }
 
 impl FireReport {
+    fn did_nothing(&self) -> bool {
+        self.fired + self.cancelled + self.sent + self.failed == 0
+    }
+
     fn words(&self) -> String {
         format!(
             "{} follow-ups fired ({} sent, {} failed), {} cancelled",
@@ -47,7 +51,12 @@ struct Reach<'m> {
     cap: Option<(u32, jiff::Timestamp)>,
     filter: crate::audience::BrowseSql<'m>,
     filtered: bool,
+    /// Where a new delivery of the connector sends (see [`Console::connector_delivery_route`]).
+    route: DeliveryRoute,
 }
+
+/// A delivery's credential, SMS configuration, and where its short and tracked links lead.
+type DeliveryRoute = (Option<i64>, Option<i64>, Option<String>, Option<String>);
 
 impl Console {
     /// One pass for the connectors, when this process (`holder`) has the scheduler's lease.
@@ -81,7 +90,7 @@ impl Console {
                 break;
             }
             let report = match self.fire_connector(&campaign, &model, cancelled) {
-                Ok(r) if r == FireReport { connector: campaign.name.clone(), ..FireReport::default() } => continue,
+                Ok(r) if r.did_nothing() => continue,
                 Ok(r) => LaunchReport {
                     campaign: campaign.name.clone(),
                     scheduled_for: now,
@@ -124,15 +133,17 @@ impl Console {
         if campaign.status != CampaignStatus::Live || cancelled() {
             return Ok(report);
         }
+        let mut due = connectors::due(&self.workspace.conn(), campaign.id, now, FIRE_BATCH)?;
+        if due.is_empty() {
+            return Ok(report);
+        }
+        // Made once a pass that has something to fire.
         let (_, form) = self.connector(campaign.id)?;
         let reach = self.reach_of(&form, model)?;
         let mut delivery = None;
-        loop {
-            let due = connectors::due(&self.workspace.conn(), campaign.id, now, FIRE_BATCH)?;
-            if due.is_empty() || cancelled() {
-                break;
-            }
+        while !due.is_empty() && !cancelled() {
             self.fire_batch(campaign, &form, &reach, &due, &mut delivery, &mut report)?;
+            due = connectors::due(&self.workspace.conn(), campaign.id, now, FIRE_BATCH)?;
         }
         if let Some(d) = delivery {
             self.send_connector_delivery(model, d, &mut report, cancelled)?;
@@ -165,6 +176,7 @@ impl Console {
             cap: cap.map(|c| (c, since)),
             filter,
             filtered: form.filter != Rule::everyone(),
+            route: self.connector_delivery_route(form)?,
         })
     }
 
@@ -182,8 +194,7 @@ impl Console {
         let now = self.now();
         let keys: Vec<i64> = due.iter().filter_map(|d| d.profile.parse().ok()).collect();
         let matching = store::browse::keys_among(&self.workspace.conn(), &reach.filter, &keys)?;
-        // (Made each batch, before the transaction: it reads the shared connection.)
-        let (credential, configuration, short_links, tracking) = self.connector_delivery_route(form)?;
+        let (credential, configuration, short_links, tracking) = &reach.route;
         let mut conn = self.workspace.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(StoreError::from)?;
         let d = match *delivery {
@@ -200,8 +211,8 @@ impl Console {
                     now,
                 )?;
                 let route = store::deliveries::Route {
-                    credential,
-                    configuration,
+                    credential: *credential,
+                    configuration: *configuration,
                     short_links_base: short_links.as_deref(),
                     tracking_base: tracking.as_deref(),
                 };
@@ -254,11 +265,7 @@ impl Console {
 
     /// Where a new connector delivery sends: credential, SMS configuration, and where its
     /// short and tracked links lead.
-    #[allow(clippy::type_complexity, reason = "the four parts of a delivery's route, used once")]
-    fn connector_delivery_route(
-        &self,
-        form: &ConnectorForm,
-    ) -> Result<(Option<i64>, Option<i64>, Option<String>, Option<String>), ConsoleError> {
+    fn connector_delivery_route(&self, form: &ConnectorForm) -> Result<DeliveryRoute, ConsoleError> {
         let (_, credential, configuration) = self.connector_route(form)?;
         let short_links = match configuration.as_ref().filter(|c| c.shorten_links && form.channel == Channel::Sms) {
             Some(_) => Some(self.server_settings()?.public_base()),
