@@ -75,13 +75,17 @@ impl Api {
         self.call("POST", &format!("/v1/campaigns/{campaign}/trigger"), Some(body), Some(&self.key))
     }
 
-    /// Waits until no recipient of the execution is still being sent.
+    /// Waits until no recipient of the execution is still queued or being sent.
     fn settled(&self, execution: &str) -> Value {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let (status, _, body) = self.call("GET", &format!("/v1/executions/{execution}"), None, Some(&self.key));
             assert_eq!(status, 200, "{body}");
-            let busy = body["recipients"].as_array().unwrap().iter().any(|r| r["status"] == "sending");
+            let busy = body["recipients"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["status"] == "sending" || r["status"] == "queued");
             if !busy || Instant::now() > deadline {
                 return body;
             }
@@ -196,17 +200,19 @@ fn missing_profiles_are_created_only_when_the_campaign_allows_it() {
 
     let (status, _, body) = api.trigger(RESET, one_recipient("a", "new@example.com", json!({"reset_url": "u"})));
     assert_eq!(status, 202, "{body}");
-    assert_eq!(body["recipients"][0]["status"], "not_found");
+    assert_eq!(body["recipients"][0]["status"], "queued", "accepted; resolved just after: {body}");
+    let done = api.settled(body["execution_id"].as_str().unwrap());
+    assert_eq!(done["recipients"][0]["status"], "not_found", "{done}");
     assert_eq!(one(&db, "SELECT COUNT(*) FROM profiles"), profiles, "none created");
 
     form.create_missing = true;
     api.console.save_api_campaign(RESET, "", form, (None, None)).unwrap();
     let (status, _, body) = api.trigger(RESET, one_recipient("b", "new@example.com", json!({"reset_url": "u"})));
     assert_eq!(status, 202, "{body}");
-    assert_eq!(body["recipients"][0]["created"], true);
+    let done = api.settled(body["execution_id"].as_str().unwrap());
+    assert_eq!(done["recipients"][0]["created"], true, "{done}");
     assert_eq!(one(&db, "SELECT COUNT(*) FROM profiles"), profiles + 1);
     assert_eq!(one(&db, "SELECT COUNT(*) FROM profiles WHERE email = 'new@example.com'"), 1);
-    let done = api.settled(body["execution_id"].as_str().unwrap());
     assert_eq!(done["recipients"][0]["status"], "sent", "transactional: sent without opt-in: {done}");
 }
 
@@ -443,9 +449,38 @@ fn messages_a_stopped_server_left_being_sent_are_failed_with_the_reason() {
     let db = sqlite(api.dir.path());
     // As a crash leaves it: still being sent, long ago.
     db.execute_batch("UPDATE cc_ledger SET status = 'sending', updated_at = '2020-01-01T00:00:00Z'").unwrap();
-    assert_eq!(api.console.fail_interrupted_api_sends().unwrap(), 1);
+    assert_eq!(api.console.fail_interrupted_api_sends().unwrap(), (1, 0));
     let (_, _, done) = api.call("GET", &format!("/v1/executions/{execution}"), None, Some(&api.key));
     assert_eq!(done["recipients"][0]["status"], "failed");
     assert!(done["recipients"][0]["reason"].as_str().unwrap().contains("trigger it again"), "{done}");
-    assert_eq!(api.console.fail_interrupted_api_sends().unwrap(), 0, "once");
+    assert_eq!(api.console.fail_interrupted_api_sends().unwrap(), (0, 0), "once");
+}
+
+#[test]
+fn calls_a_stopped_server_accepted_but_never_sent_are_failed_with_the_reason() {
+    let api = Api::start(None);
+    let (status, _, body) = api.trigger(RESET, one_recipient("j", "p2@example.com", json!({"reset_url": "u"})));
+    assert_eq!(status, 202, "{body}");
+    let execution = body["execution_id"].as_str().unwrap().to_owned();
+    api.settled(&execution);
+    let db = sqlite(api.dir.path());
+    // As a crash leaves it: accepted two minutes ago, its recipients never resolved.
+    db.execute_batch(
+        "INSERT INTO cc_api_executions (id, campaign_id, request_id, recipients_json, created_at)
+         VALUES ('lost', 3, 'lost-1', '[{\"namespace\":\"email\",\"id\":\"p3@example.com\"}]', '2020-01-01T00:00:00Z')",
+    )
+    .unwrap();
+    let (_, _, before) = api.call("GET", "/v1/executions/lost", None, Some(&api.key));
+    assert_eq!(before["recipients"][0]["status"], "queued", "{before}");
+    assert_eq!(api.console.fail_interrupted_api_sends().unwrap(), (0, 1));
+    let (_, _, after) = api.call("GET", "/v1/executions/lost", None, Some(&api.key));
+    assert_eq!(after["recipients"][0]["status"], "failed", "{after}");
+    assert!(
+        after["recipients"][0]["reason"].as_str().unwrap().contains("before this call's messages were made"),
+        "{after}"
+    );
+    let retried = api.trigger(RESET, one_recipient("lost-1", "p3@example.com", json!({"reset_url": "u"})));
+    assert_eq!((retried.0, retried.1), (202, true), "the same request id: the same execution, nothing sent");
+    assert_eq!(retried.2["execution_id"], "lost");
+    assert_eq!(one(&db, "SELECT COUNT(*) FROM cc_sandbox_messages WHERE address = 'p3@example.com'"), 0);
 }

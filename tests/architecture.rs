@@ -127,7 +127,7 @@ const RULES: &[Rule] = &[
 /// are one capability); each group calls only the core (`mod.rs`, `jobs.rs`, `routes.rs`, …).
 const CAPABILITIES: &[&[&str]] = &[
     &["campaigns.rs", "campaign_files.rs"],
-    &["api_campaigns.rs", "api_trigger.rs", "api_events.rs", "api_keys.rs"],
+    &["api_campaigns.rs", "api_intake.rs", "api_trigger.rs", "api_events.rs", "api_keys.rs"],
     &["data.rs", "data_model.rs", "browse.rs"],
     &["counting.rs"],
     &["proofs.rs"],

@@ -45,8 +45,8 @@ pub const ENTRY: Entry = Entry {
         ProviderSettings::Sandbox(s) => problems(s),
         _ => Vec::new(),
     },
-    // One connection to the workspace: more at once would only queue on it.
-    build: |parts: Parts<'_>| Ok((Arc::new(Sandbox::new((parts.outbox)()?)), 1)),
+    // Messages kept at once share a transaction (the outbox groups them): many at once.
+    build: |parts: Parts<'_>| Ok((Arc::new(Sandbox::new((parts.outbox)()?)), KEPT_AT_ONCE)),
 };
 
 /// The Sandbox's simulated events, from its credential's settings, with plausible defaults.
@@ -75,11 +75,17 @@ fn problems(settings: &settings::Sandbox) -> Vec<(&'static str, String)> {
     .collect()
 }
 
+/// How many messages the Sandbox keeps at once (unless its credential's pace says).
+const KEPT_AT_ONCE: usize = 64;
+
+/// A message being kept: its id, once it is.
+pub type Kept<'a> = std::pin::Pin<Box<dyn Future<Output = Result<String, ChannelError>> + Send + 'a>>;
+
 /// Where the Sandbox keeps its messages: the workspace, given by the Console (a provider reads
 /// no workspace itself). An error is one the workspace may get over (busy, unwritable).
 pub trait Outbox: Send + Sync {
-    /// Keeps a message; returns its id.
-    fn keep(&self, message: &Outgoing) -> Result<String, ChannelError>;
+    /// Keeps a message; its id, once it is kept.
+    fn keep<'a>(&'a self, message: &'a Outgoing) -> Kept<'a>;
     /// The id of the message kept with `idempotency_key`, if any.
     fn find(&self, idempotency_key: &str) -> Result<Option<String>, ChannelError>;
 }
@@ -110,7 +116,7 @@ impl Provider for Sandbox {
     }
 
     fn send<'a>(&'a self, m: &'a Outgoing) -> Answer<'a, String> {
-        Box::pin(async move { self.outbox.keep(m).map_err(Self::outbox_error) })
+        Box::pin(async move { self.outbox.keep(m).await.map_err(Self::outbox_error) })
     }
 
     fn lookup<'a>(&'a self, message: &'a Outgoing, _since: jiff::Timestamp) -> Answer<'a, Option<String>> {

@@ -28,10 +28,15 @@ pub struct Args {
 pub fn run(console: Console, args: Args) -> anyhow::Result<()> {
     let Args { bind, public_url, no_scheduler } = args;
     let (bind, public_url) = where_served(&console, bind, public_url)?;
-    let interrupted = console.fail_interrupted_api_sends()?;
-    if interrupted > 0 {
+    let (messages, calls) = console.fail_interrupted_api_sends()?;
+    if messages > 0 {
         eprintln!(
-            "{interrupted} API-triggered messages a stopped server left unsent are failed (their context is never kept: the callers must trigger them again)."
+            "{messages} API-triggered messages a stopped server left unsent are failed (their context is never kept: the callers must trigger them again)."
+        );
+    }
+    if calls > 0 {
+        eprintln!(
+            "{calls} trigger calls a stopped server accepted but never sent are failed (their context is never kept: the callers must trigger them again)."
         );
     }
     let console = Arc::new(console);

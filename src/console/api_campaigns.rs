@@ -34,6 +34,15 @@ pub struct ApiPreview {
     pub html: String,
 }
 
+/// The form of API-triggered `campaign` (a new one's defaults when never saved).
+pub(super) fn api_form(conn: &rusqlite::Connection, campaign: &Campaign) -> Result<ApiCampaign, ConsoleError> {
+    Ok(match store::api::settings(conn, campaign.id)? {
+        Some(json) => serde_json::from_str(&json)
+            .map_err(|e| store::StoreError::Damaged(format!("the form of \u{201c}{}\u{201d}: {e}", campaign.name)))?,
+        None => ApiCampaign::default(),
+    })
+}
+
 /// The key placeholder the cURL command shows.
 pub const KEY_PLACEHOLDER: &str = "YOUR_API_KEY";
 
@@ -80,12 +89,7 @@ impl Console {
                 campaign.name
             )));
         }
-        let form = match store::api::settings(&conn, id)? {
-            Some(json) => serde_json::from_str(&json).map_err(|e| {
-                store::StoreError::Damaged(format!("the form of \u{201c}{}\u{201d}: {e}", campaign.name))
-            })?,
-            None => ApiCampaign::default(),
-        };
+        let form = api_form(&conn, &campaign)?;
         Ok((campaign, form))
     }
 

@@ -23,7 +23,7 @@ pub enum AuthError {
     Console(#[from] ConsoleError),
 }
 
-fn hash(key: &str) -> String {
+pub(super) fn hash(key: &str) -> String {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, key.as_bytes());
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -1,8 +1,7 @@
-//! The execution API's work: a trigger call resolved recipient by recipient (created when
-//! missing and allowed), its ledger written in one transaction with the execution (one per
-//! campaign and request id: a retry sends nothing new), each message made with the call's
-//! context and sent at once. The context lives in memory only: never in the workspace, the
-//! ledger included.
+//! The execution API's work once a call is accepted (`api_intake.rs`): its recipients
+//! resolved one by one (created when missing and allowed), its ledger written with the
+//! execution's resolution in one grouped write, each message made with the call's context and
+//! sent at once. The context lives in memory only: never in the workspace, the ledger included.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -10,10 +9,11 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::api_campaigns::{api_scope, namespace_column};
+use super::api_intake::Queued;
 use super::{Console, ConsoleError};
 use crate::channels::{Outgoing, SendError};
-use crate::model::api::{Execution, MAX_RECIPIENTS, RESERVED_CONTEXT, RecipientStatus, TriggerRequest};
-use crate::model::{CampaignKind, CampaignStatus, Channel};
+use crate::model::Channel;
+use crate::model::api::{Execution, RecipientStatus, TriggerRequest};
 use crate::store::deliveries::{self as ledger, AddressKind, LedgerStatus, Outcome};
 use crate::store::{self, StoreError};
 
@@ -32,6 +32,9 @@ pub enum TriggerError {
     /// A field of the body is wrong: 422, with a JSON pointer to it.
     #[error("{pointer}: {message}")]
     Invalid { pointer: String, message: String },
+    /// Too many accepted calls wait to be sent: 503, try again shortly.
+    #[error("{0}")]
+    Busy(String),
     #[error(transparent)]
     Console(#[from] ConsoleError),
 }
@@ -42,13 +45,9 @@ impl From<StoreError> for TriggerError {
     }
 }
 
-fn invalid(pointer: String, message: impl Into<String>) -> TriggerError {
-    TriggerError::Invalid { pointer, message: message.into() }
-}
-
 /// One recipient of an execution as kept (its namespace's id and profile; never its context).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-struct Entry {
+pub(super) struct Entry {
     namespace: String,
     id: String,
     /// Its ledger row, when it has one.
@@ -60,6 +59,17 @@ struct Entry {
     created: bool,
 }
 
+impl Entry {
+    /// A recipient as a call names it, before it is resolved.
+    pub(super) fn named(namespace: &str, id: &str) -> Self {
+        Self { namespace: namespace.to_owned(), id: id.to_owned(), key: None, profile: None, created: false }
+    }
+}
+
+/// Why none of a campaign's accepted calls can be sent, in words.
+#[derive(Debug)]
+struct CannotSend(String);
+
 /// A message made for one recipient, waiting to be sent.
 struct Made {
     row: i64,
@@ -67,115 +77,130 @@ struct Made {
     message: Result<Outgoing, NotMade>,
 }
 
+/// What the calls of one campaign share, worked out once for the calls taken together.
+struct Prepared {
+    campaign_id: i64,
+    form: crate::model::api::ApiCampaign,
+    profile: crate::model::Entity,
+    /// The namespace's column.
+    column: String,
+    address: Option<String>,
+    opt_in: Option<String>,
+    templates: crate::delivery::Templates,
+    route: super::routes::Route,
+    credential: Option<i64>,
+    configuration: Option<i64>,
+    short_links: Option<String>,
+    tracking_base: Option<String>,
+    tracking: Option<crate::delivery::tracking::Tracking>,
+    message_json: String,
+}
+
+/// How many calls share one grouped write: a few, so that calls arriving meanwhile wait for
+/// little.
+const CALLS_PER_WRITE: usize = 4;
+
 impl Console {
-    /// Triggers API campaign `campaign_id` for the request's recipients: the execution (and
-    /// whether it is new: `false` for a request id seen before, which sends nothing).
-    pub fn trigger_campaign(
-        &self,
-        campaign_id: i64,
-        api_key: Option<i64>,
-        request: &TriggerRequest,
-    ) -> Result<(Execution, bool), TriggerError> {
-        let now = self.now();
-        let campaign = self.live_campaign(campaign_id, now)?;
-        let (_, form) = self.api_campaign(campaign_id)?;
-        check_request(request, &form)?;
-        // (Read first: the connection is free again before the execution is read.)
-        let seen = store::api::execution_by_request(&self.workspace.conn(), campaign_id, &request.request_id)?;
-        if let Some(e) = seen {
-            return Ok((self.execution_of(e)?, false));
+    /// Resolves and sends accepted calls (the executions' thread calls it): the calls of a
+    /// campaign share what they can, a few calls go in each grouped write.
+    pub(super) fn execute_accepted(&self, turn: Vec<Queued>) {
+        let mut groups: Vec<(i64, Vec<Queued>)> = Vec::new();
+        for call in turn {
+            match groups.iter_mut().find(|(c, _)| *c == call.campaign_id) {
+                Some((_, calls)) => calls.push(call),
+                None => groups.push((call.campaign_id, vec![call])),
+            }
         }
-        let cannot = |e: &dyn std::fmt::Display| {
-            TriggerError::NotLive(format!("\u{201c}{}\u{201d} cannot send: {e}", campaign.name))
-        };
-        let model = store::data_model::load(&self.workspace.conn())?;
+        for (campaign_id, calls) in groups {
+            let prepared = match self.prepare_calls(campaign_id) {
+                Ok(p) => Arc::new(p),
+                Err(why) => {
+                    for call in &calls {
+                        self.fail_call(&call.execution_id, &why.0);
+                    }
+                    continue;
+                }
+            };
+            let mut calls = calls.into_iter().peekable();
+            while calls.peek().is_some() {
+                let answers: Vec<_> = calls
+                    .by_ref()
+                    .take(CALLS_PER_WRITE)
+                    .map(|call| {
+                        let (p, id, now) = (Arc::clone(&prepared), call.execution_id.clone(), self.now());
+                        (id, self.writer.submit_background(move |conn| resolve_call(conn, &p, &call, now)))
+                    })
+                    .collect();
+                for (id, answer) in answers {
+                    match answer.blocking_recv() {
+                        Ok(Ok((delivery, made))) => {
+                            self.spawn_send(campaign_id, delivery, prepared.route.clone(), made)
+                        }
+                        Ok(Err(e)) => self.fail_call(&id, &format!("its messages could not be made: {e}")),
+                        Err(_) => self.fail_call(&id, "its messages could not be made: the work stopped"),
+                    }
+                }
+            }
+        }
+    }
+
+    /// What the calls of campaign `campaign_id` share; else why none of them can be sent.
+    fn prepare_calls(&self, campaign_id: i64) -> Result<Prepared, CannotSend> {
+        let (campaign, form) = self.api_campaign(campaign_id).map_err(|e| CannotSend(e.to_string()))?;
+        let cannot =
+            |e: &dyn std::fmt::Display| CannotSend(format!("\u{201c}{}\u{201d} cannot send: {e}", campaign.name));
+        let model = store::data_model::load(&self.workspace.conn()).map_err(|e| cannot(&e))?;
         let templates =
             crate::delivery::templates(&form.message, &api_scope(&model), form.channel).map_err(|e| cannot(&e))?;
-        let ((provider, throttle, options), credential, configuration) =
-            self.api_route(&form).map_err(|e| cannot(&e))?;
+        let (route, credential, configuration) = self.api_route(&form).map_err(|e| cannot(&e))?;
         let (profile, column) = namespace_column(&model, &form.namespace).map_err(|e| cannot(&e))?;
-        let address_column = crate::audience::address_namespace(form.channel)
+        let address = crate::audience::address_namespace(form.channel)
             .and_then(|ns| model.identity_namespaces.iter().find(|n| n.name == ns && n.entity == profile.name))
             .map(|n| n.column.clone());
         let opt_in = format!("{}_opt_in", form.channel.as_str());
         let opt_in = profile.column(&opt_in).filter(|_| !form.transactional).map(|c| c.name.clone());
-        let short_links = configuration
-            .as_ref()
-            .filter(|c| c.shorten_links && form.channel == Channel::Sms)
-            .map(|_| self.server_settings().map(|s| s.public_base()))
-            .transpose()?;
-        let through = credential.map(|_| self.credentials()).transpose()?;
-        let through = through.as_deref().and_then(|list| list.iter().find(|c| Some(c.id) == credential));
-        let tracking_base = self.tracking_base(form.channel, through)?;
-        let tracking = self.tracking_of(tracking_base.as_deref())?;
-        let message_json = serde_json::to_string(&form.message)
-            .map_err(|source| ConsoleError::Json { what: "the message", source })?;
-
-        // The ledger and the execution, in one transaction.
-        let execution_id = uuid::Uuid::new_v4().simple().to_string();
-        let mut conn = self.workspace.conn();
-        let cap = if form.transactional { None } else { store::customer_data::frequency_cap(&conn)? };
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(StoreError::from)?;
-        if let Some(e) = store::api::execution_by_request(&tx, campaign_id, &request.request_id)? {
-            drop(tx);
-            drop(conn);
-            return Ok((self.execution_of(e)?, false));
-        }
-        let delivery = ledger::create(&tx, Some(campaign_id), "api", form.channel.as_str(), &message_json, now)?;
-        let route = ledger::Route {
+        let extras = || -> Result<_, ConsoleError> {
+            let short_links = configuration
+                .as_ref()
+                .filter(|c| c.shorten_links && form.channel == Channel::Sms)
+                .map(|_| self.server_settings().map(|s| s.public_base()))
+                .transpose()?;
+            let through = credential.map(|_| self.credentials()).transpose()?;
+            let through = through.as_deref().and_then(|list| list.iter().find(|c| Some(c.id) == credential));
+            let tracking_base = self.tracking_base(form.channel, through)?;
+            let tracking = self.tracking_of(tracking_base.as_deref())?;
+            let message_json = serde_json::to_string(&form.message)
+                .map_err(|source| ConsoleError::Json { what: "the message", source })?;
+            Ok((short_links, tracking_base, tracking, message_json))
+        };
+        let (short_links, tracking_base, tracking, message_json) = extras().map_err(|e| cannot(&e))?;
+        Ok(Prepared {
+            campaign_id,
+            profile: profile.clone(),
+            column: column.to_owned(),
+            address,
+            opt_in,
+            templates,
+            route,
             credential,
             configuration: configuration.as_ref().map(|c| c.id),
-            short_links_base: short_links.as_deref(),
-            tracking_base: tracking_base.as_deref(),
-        };
-        ledger::set_route(&tx, delivery, &route)?;
-        store::api::begin_delivery(&tx, delivery, form.transactional, now)?;
-        let since = now.checked_sub(jiff::SignedDuration::from_hours(24)).unwrap_or(now);
-        let reach = Reach {
-            profile,
-            column,
-            address: address_column.as_deref(),
-            opt_in: opt_in.as_deref(),
-            channel: form.channel,
-            create_missing: form.create_missing,
-            cap: cap.map(|c| (c, since)),
-        };
-        let (entries, rows) = resolve(&tx, &reach, request, &execution_id)?;
-        let api_rows: Vec<store::api::ApiRow<'_>> = rows
-            .iter()
-            .map(|r| store::api::ApiRow {
-                idempotency_key: &r.ledger_key,
-                profile: &r.profile,
-                address: &r.address,
-                excluded: r.excluded.as_ref().map(|(c, w)| (*c, w.as_str())),
-            })
-            .collect();
-        let ids = store::api::insert_rows(&tx, delivery, &api_rows, now)?;
-        let recipients_json =
-            serde_json::to_string(&entries).map_err(|source| ConsoleError::Json { what: "the execution", source })?;
-        let stored = store::api::StoredExecution {
-            id: execution_id,
-            campaign_id,
-            request_id: request.request_id.clone(),
-            delivery_id: Some(delivery),
-            recipients_json,
-            created_at: now,
-        };
-        store::api::insert_execution(&tx, &stored, api_key)?;
-        if entries.iter().any(|e| e.created) {
-            store::customer_data::bump_data_version(&tx)?;
-        }
-        tx.commit().map_err(StoreError::from)?;
+            short_links,
+            tracking_base,
+            tracking,
+            message_json,
+            form,
+        })
+    }
 
-        // Each message made with its recipient's context, then sent.
-        let mut made = make(&conn, profile, &templates, &form, request, &rows, &ids);
-        let messages = made.iter_mut().filter_map(|m| m.message.as_mut().ok());
-        crate::delivery::links::prepare(&conn, short_links.as_deref(), tracking.as_ref(), messages)
-            .map_err(ConsoleError::from)?;
-        let stored_again = store::api::execution(&conn, &stored.id)?.unwrap_or(stored);
-        drop(conn);
-        self.spawn_send(campaign_id, delivery, (provider, throttle, options), made);
-        Ok((self.execution_of(stored_again)?, true))
+    /// Notes that call `id`'s messages could not be made, and why (its recipients fail).
+    fn fail_call(&self, id: &str, why: &str) {
+        tracing::warn!("API call {id}: {why}");
+        let (id, why, now) = (id.to_owned(), why.to_owned(), self.now());
+        let done =
+            self.writer.submit_background(move |conn| store::api::fail_execution(conn, &id, &why, now)).blocking_recv();
+        if !matches!(done, Ok(Ok(()))) {
+            tracing::error!("an API call's failure could not be noted: it stays queued until the server starts again");
+        }
     }
 
     /// Sends an execution's messages on the runtime, then records their outcomes.
@@ -205,104 +230,151 @@ impl Console {
         });
     }
 
-    /// API campaign `campaign_id`, if it takes calls now: live, within its dates.
-    fn live_campaign(&self, campaign_id: i64, now: jiff::Timestamp) -> Result<crate::model::Campaign, TriggerError> {
-        let found = store::campaigns::get(&self.workspace.conn(), campaign_id);
-        let campaign = match found {
-            Ok(c) if c.kind == CampaignKind::ApiTriggered => c,
-            Ok(c) => {
-                return Err(TriggerError::NotFound(format!(
-                    "campaign {campaign_id} (\u{201c}{}\u{201d}) is not API-triggered",
-                    c.name
-                )));
-            }
-            Err(StoreError::NotFound { .. }) => {
-                return Err(TriggerError::NotFound(format!("no campaign has the id {campaign_id}")));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if campaign.status != CampaignStatus::Live {
-            return Err(TriggerError::NotLive(format!(
-                "\u{201c}{}\u{201d} is {}: it takes calls only while live (Review to activate)",
-                campaign.name,
-                campaign.status.label().to_lowercase()
-            )));
-        }
-        let window = || {
-            let day = |t: Option<jiff::Timestamp>| t.map_or_else(|| "any time".to_owned(), |t| t.to_string());
-            format!("from {} to {}", day(campaign.starts_at), day(campaign.ends_at))
-        };
-        if campaign.starts_at.is_some_and(|s| now < s) || campaign.ends_at.is_some_and(|e| now > e) {
-            return Err(TriggerError::OutsideWindow(format!(
-                "\u{201c}{}\u{201d} takes calls {} (UTC); it is {now} now",
-                campaign.name,
-                window()
-            )));
-        }
-        Ok(campaign)
-    }
-
-    /// Fails the messages of executions that a stopped server left being sent more than 15
-    /// minutes ago (a send and its retries take less): their context is gone, so they cannot
-    /// be made again. `serve` calls it as it starts. Returns how many.
-    pub fn fail_interrupted_api_sends(&self) -> Result<u64, ConsoleError> {
+    /// Fails what a stopped server left of API executions: messages being sent more than 15
+    /// minutes ago (a send and its retries take less), and calls accepted more than a minute
+    /// ago and never resolved, when this process has none waiting (those are its own). Their
+    /// context is gone, so their messages cannot be made again. `serve` and the window's
+    /// server call it as they start. Returns how many messages and calls.
+    pub fn fail_interrupted_api_sends(&self) -> Result<(u64, u64), ConsoleError> {
         // The Console's clock, as the rows were written with it.
         let now = self.now();
-        let before = now.checked_sub(jiff::SignedDuration::from_mins(15)).unwrap_or(now);
-        Ok(store::api::fail_interrupted(&self.workspace.conn(), before, now)?)
+        let rows_before = now.checked_sub(jiff::SignedDuration::from_mins(15)).unwrap_or(now);
+        let calls_before =
+            self.executions.is_empty().then(|| now.checked_sub(jiff::SignedDuration::from_mins(1)).unwrap_or(now));
+        Ok(store::api::fail_interrupted(&self.workspace.conn(), rows_before, calls_before, now)?)
     }
 
     /// Execution `id` with where each recipient stands, when there is one.
     pub fn execution(&self, id: &str) -> Result<Option<Execution>, ConsoleError> {
-        let stored = store::api::execution(&self.workspace.conn(), id)?;
-        stored.map(|s| self.execution_of(s)).transpose()
+        let conn = self.workspace.conn();
+        let stored = store::api::execution(&conn, id)?;
+        stored.map(|s| execution_of(&conn, s)).transpose()
     }
+}
 
-    fn execution_of(&self, stored: store::api::StoredExecution) -> Result<Execution, ConsoleError> {
-        let entries: Vec<Entry> = serde_json::from_str(&stored.recipients_json)
-            .map_err(|e| StoreError::Damaged(format!("execution {}: {e}", stored.id)))?;
-        let states: BTreeMap<String, (LedgerStatus, Option<String>, bool)> = match stored.delivery_id {
-            Some(d) => store::api::row_states(&self.workspace.conn(), d)?
-                .into_iter()
-                .map(|(k, s, e, delivered)| (k, (s, e, delivered)))
-                .collect(),
-            None => BTreeMap::new(),
-        };
-        let recipients = entries
-            .into_iter()
-            .map(|e| {
-                let (status, reason) = match e.key.as_ref().and_then(|k| states.get(k)) {
-                    None if e.key.is_none() => {
-                        ("not_found".to_owned(), Some(format!("no profile has {} {}", e.namespace, e.id)))
-                    }
-                    None => ("unknown".to_owned(), Some("its delivery was deleted".to_owned())),
-                    Some((_, _, true)) => ("delivered".to_owned(), None),
-                    Some((s, why, false)) => (
-                        match s {
-                            LedgerStatus::Retry => "queued".to_owned(),
-                            other => other.as_str().to_owned(),
-                        },
-                        why.clone(),
-                    ),
-                };
-                RecipientStatus {
-                    namespace: e.namespace,
-                    id: e.id,
-                    status,
-                    reason,
-                    profile: e.profile,
-                    created: e.created,
-                }
-            })
-            .collect();
-        Ok(Execution {
-            execution_id: stored.id,
-            campaign_id: stored.campaign_id,
-            request_id: stored.request_id,
-            created_at: stored.created_at,
-            recipients,
+/// A call just accepted: every recipient queued.
+pub(super) fn accepted(stored: &store::api::StoredExecution, request: &TriggerRequest) -> Execution {
+    let recipients = request
+        .recipients
+        .iter()
+        .map(|r| RecipientStatus {
+            namespace: r.namespace.clone(),
+            id: r.id.trim().to_owned(),
+            status: "queued".to_owned(),
+            reason: None,
+            profile: None,
+            created: false,
         })
+        .collect();
+    Execution {
+        execution_id: stored.id.clone(),
+        campaign_id: stored.campaign_id,
+        request_id: stored.request_id.clone(),
+        created_at: stored.created_at,
+        recipients,
     }
+}
+
+/// Where each recipient of `stored` stands: queued until the call is resolved; failed, all,
+/// when its messages could not be made; else by its ledger row.
+pub(super) fn execution_of(
+    conn: &rusqlite::Connection,
+    stored: store::api::StoredExecution,
+) -> Result<Execution, ConsoleError> {
+    let entries: Vec<Entry> = serde_json::from_str(&stored.recipients_json)
+        .map_err(|e| StoreError::Damaged(format!("execution {}: {e}", stored.id)))?;
+    let states: BTreeMap<String, (LedgerStatus, Option<String>, bool)> = match stored.delivery_id {
+        Some(d) => {
+            store::api::row_states(conn, d)?.into_iter().map(|(k, s, e, delivered)| (k, (s, e, delivered))).collect()
+        }
+        None => BTreeMap::new(),
+    };
+    let unresolved = stored.resolved_at.is_none();
+    let failure = stored.failure.clone();
+    let recipients = entries
+        .into_iter()
+        .map(|e| {
+            let (status, reason) = match e.key.as_ref().and_then(|k| states.get(k)) {
+                _ if unresolved => ("queued".to_owned(), None),
+                _ if failure.is_some() => ("failed".to_owned(), failure.clone()),
+                None if e.key.is_none() => {
+                    ("not_found".to_owned(), Some(format!("no profile has {} {}", e.namespace, e.id)))
+                }
+                None => ("unknown".to_owned(), Some("its delivery was deleted".to_owned())),
+                Some((_, _, true)) => ("delivered".to_owned(), None),
+                Some((s, why, false)) => (
+                    match s {
+                        LedgerStatus::Retry => "queued".to_owned(),
+                        other => other.as_str().to_owned(),
+                    },
+                    why.clone(),
+                ),
+            };
+            RecipientStatus { namespace: e.namespace, id: e.id, status, reason, profile: e.profile, created: e.created }
+        })
+        .collect();
+    Ok(Execution {
+        execution_id: stored.id,
+        campaign_id: stored.campaign_id,
+        request_id: stored.request_id,
+        created_at: stored.created_at,
+        recipients,
+    })
+}
+
+/// The grouped write of one accepted call: its recipients resolved, its delivery and ledger
+/// written and the call marked resolved; then its messages made. Its delivery and messages.
+fn resolve_call(
+    conn: &rusqlite::Connection,
+    p: &Prepared,
+    call: &Queued,
+    now: jiff::Timestamp,
+) -> Result<(i64, Vec<Made>), TriggerError> {
+    let cap = if p.form.transactional { None } else { store::customer_data::frequency_cap(conn)? };
+    let delivery = ledger::create(conn, Some(p.campaign_id), "api", p.form.channel.as_str(), &p.message_json, now)?;
+    let route = ledger::Route {
+        credential: p.credential,
+        configuration: p.configuration,
+        short_links_base: p.short_links.as_deref(),
+        tracking_base: p.tracking_base.as_deref(),
+    };
+    ledger::set_route(conn, delivery, &route)?;
+    store::api::begin_delivery(conn, delivery, p.form.transactional, now)?;
+    let since = now.checked_sub(jiff::SignedDuration::from_hours(24)).unwrap_or(now);
+    let reach = Reach {
+        profile: &p.profile,
+        column: &p.column,
+        address: p.address.as_deref(),
+        opt_in: p.opt_in.as_deref(),
+        channel: p.form.channel,
+        create_missing: p.form.create_missing,
+        cap: cap.map(|c| (c, since)),
+    };
+    let (entries, rows) = resolve(conn, &reach, &call.request, &call.execution_id)?;
+    let api_rows: Vec<store::api::ApiRow<'_>> = rows
+        .iter()
+        .map(|r| store::api::ApiRow {
+            idempotency_key: &r.ledger_key,
+            profile: &r.profile,
+            address: &r.address,
+            excluded: r.excluded.as_ref().map(|(c, w)| (*c, w.as_str())),
+        })
+        .collect();
+    let ids = store::api::insert_rows(conn, delivery, &api_rows, now)?;
+    let recipients_json =
+        serde_json::to_string(&entries).map_err(|source| ConsoleError::Json { what: "the execution", source })?;
+    if !store::api::resolve_execution(conn, &call.execution_id, delivery, &recipients_json, now)? {
+        return Err(ConsoleError::Invalid("a restarted server gave this call up already".into()).into());
+    }
+    if entries.iter().any(|e| e.created) {
+        store::customer_data::bump_data_version(conn)?;
+    }
+    // Each message made with its recipient's context.
+    let mut made = make(conn, &p.profile, &p.templates, &p.form, &call.request, &rows, &ids);
+    let messages = made.iter_mut().filter_map(|m| m.message.as_mut().ok());
+    crate::delivery::links::prepare(conn, p.short_links.as_deref(), p.tracking.as_ref(), messages)
+        .map_err(ConsoleError::from)?;
+    Ok((delivery, made))
 }
 
 /// What a trigger needs to know of the profiles to resolve its recipients.
@@ -342,7 +414,7 @@ fn key_of(profile: &str) -> Result<i64, NotMade> {
 
 /// Each recipient of the call: found (or created) and checked, in the transaction.
 fn resolve(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     reach: &Reach<'_>,
     request: &TriggerRequest,
     execution_id: &str,
@@ -441,75 +513,6 @@ fn make(
         made.push(Made { row: *id, profile: row.profile.clone(), message });
     }
     made
-}
-
-/// Checks a call's body against the campaign's form; the first wrong field, with its pointer.
-fn check_request(request: &TriggerRequest, form: &crate::model::api::ApiCampaign) -> Result<(), TriggerError> {
-    let rid = request.request_id.trim();
-    if rid.is_empty() || rid.chars().count() > 200 || rid != request.request_id {
-        return Err(invalid(
-            "/request_id".into(),
-            "give a request id of 1 to 200 characters, without spaces around it",
-        ));
-    }
-    let n = request.recipients.len();
-    if n == 0 || n > MAX_RECIPIENTS {
-        return Err(invalid(
-            "/recipients".into(),
-            format!("name 1 to {MAX_RECIPIENTS} recipients (this call names {n})"),
-        ));
-    }
-    for (i, r) in request.recipients.iter().enumerate() {
-        let at = |field: &str| format!("/recipients/{i}/{field}");
-        if r.namespace != form.namespace {
-            return Err(invalid(
-                at("namespace"),
-                format!("this campaign names recipients by {}, not \u{201c}{}\u{201d}", form.namespace, r.namespace),
-            ));
-        }
-        let id = r.id.trim();
-        let kind = match form.namespace.as_str() {
-            "email" => Some(AddressKind::Email),
-            "phone" => Some(AddressKind::Phone),
-            _ => None,
-        };
-        let bad = id.is_empty() || id.chars().count() > 320 || kind.is_some_and(|k| !ledger::valid_address(k, id));
-        if bad {
-            let what = match kind {
-                Some(AddressKind::Email) => "an email address",
-                Some(AddressKind::Phone) => "a phone number in international form (+33612345678)",
-                None => "an id of 1 to 320 characters",
-            };
-            return Err(invalid(at("id"), format!("\u{201c}{id}\u{201d} is not {what}")));
-        }
-        for (name, value) in &r.context {
-            let pointer = format!("/recipients/{i}/context/{}", name.replace('~', "~0").replace('/', "~1"));
-            if name == RESERVED_CONTEXT {
-                return Err(invalid(pointer, format!("context.{RESERVED_CONTEXT} is reserved for the system")));
-            }
-            if !value.is_string() {
-                return Err(invalid(pointer, format!("context values are strings, not {}", json_kind(value))));
-            }
-        }
-        if let Some(missing) = form.context.iter().find(|a| a.required && !r.context.contains_key(&a.name)) {
-            return Err(invalid(
-                format!("/recipients/{i}/context/{}", missing.name),
-                format!("context.{} is required by this campaign", missing.name),
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn json_kind(v: &serde_json::Value) -> &'static str {
-    match v {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "a list",
-        serde_json::Value::Object(_) => "an object",
-    }
 }
 
 /// Sends the made messages (those that could not be made fail at once), trying a transient

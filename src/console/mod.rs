@@ -31,6 +31,7 @@ use crate::store::{self, Workspace};
 
 mod api_campaigns;
 mod api_events;
+mod api_intake;
 mod api_keys;
 mod api_trigger;
 mod browse;
@@ -200,6 +201,10 @@ impl Outbox {
 pub struct Console {
     runtime: tokio::runtime::Runtime,
     workspace: Arc<Workspace>,
+    /// Small writes that arrive together, committed together (the trigger API's).
+    writer: store::group_commit::GroupCommit,
+    /// Trigger calls accepted and not yet resolved.
+    executions: Arc<api_intake::Executions>,
     secrets: Arc<dyn SecretStore>,
     keychain: KeychainStatus,
     clock: Clock,
@@ -245,9 +250,12 @@ impl Console {
             ),
         }
         let (tx, rx) = mpsc::channel(EVENT_CAPACITY);
+        let writer = store::group_commit::GroupCommit::start(Arc::clone(&workspace)).map_err(ConsoleError::Runtime)?;
         Ok(Self {
             runtime,
             workspace,
+            writer,
+            executions: Arc::default(),
             secrets,
             keychain,
             clock_set: options.clock.is_some(),

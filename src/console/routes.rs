@@ -302,35 +302,46 @@ impl Console {
         secrets: &SecretValues,
     ) -> Result<registry::Built, ConsoleError> {
         let outbox = || -> Result<Box<dyn crate::channels::sandbox::Outbox>, ChannelError> {
-            Ok(Box::new(WorkspaceOutbox(Arc::clone(&self.workspace))))
+            Ok(Box::new(WorkspaceOutbox { workspace: Arc::clone(&self.workspace), writer: self.writer.clone() }))
         };
         Ok(registry::build(registry::Parts { settings, secrets, outbox: &outbox })?)
     }
 }
 
-/// The Sandbox's messages, kept in the workspace through its shared connection (one writer in
-/// this process: no waiting on SQLite's lock between connections of the same process).
-struct WorkspaceOutbox(Arc<store::Workspace>);
+/// The Sandbox's messages, kept in the workspace by its group-committing writer: messages
+/// kept at once share a transaction (and wait on no lock of SQLite's between connections).
+struct WorkspaceOutbox {
+    workspace: Arc<store::Workspace>,
+    writer: store::group_commit::GroupCommit,
+}
 
 impl crate::channels::sandbox::Outbox for WorkspaceOutbox {
-    fn keep(&self, m: &crate::channels::Outgoing) -> Result<String, ChannelError> {
-        let conn = self.0.conn();
-        let message = store::sandbox::SandboxMessage {
-            idempotency_key: &m.idempotency_key,
-            channel: m.channel.as_str(),
-            address: &m.address,
-            subject: &m.subject,
-            body: &m.text,
-            html: &m.html,
-            unsubscribe: &m.unsubscribe,
-        };
-        // Real time, as the Sandbox's simulated events are due by it.
-        store::sandbox::sandbox_insert(&conn, &message, crate::clock::wall())
-            .map_err(|e| ChannelError::Outbox(e.to_string()))
+    fn keep<'a>(&'a self, m: &'a crate::channels::Outgoing) -> crate::channels::sandbox::Kept<'a> {
+        let m = m.clone();
+        // A send: it gives way to the calls someone is waiting on.
+        let kept = self.writer.submit_background(move |conn| {
+            let message = store::sandbox::SandboxMessage {
+                idempotency_key: &m.idempotency_key,
+                channel: m.channel.as_str(),
+                address: &m.address,
+                subject: &m.subject,
+                body: &m.text,
+                html: &m.html,
+                unsubscribe: &m.unsubscribe,
+            };
+            // Real time, as the Sandbox's simulated events are due by it.
+            store::sandbox::sandbox_insert(conn, &message, crate::clock::wall())
+        });
+        Box::pin(async move {
+            match kept.await {
+                Ok(done) => done.map_err(|e| ChannelError::Outbox(e.to_string())),
+                Err(_) => Err(ChannelError::Outbox("the workspace's writer stopped".into())),
+            }
+        })
     }
 
     fn find(&self, idempotency_key: &str) -> Result<Option<String>, ChannelError> {
-        let conn = self.0.conn();
+        let conn = self.workspace.conn();
         store::sandbox::sandbox_lookup(&conn, idempotency_key).map_err(|e| ChannelError::Outbox(e.to_string()))
     }
 }

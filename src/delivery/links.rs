@@ -68,20 +68,22 @@ pub fn prepare<'a>(
     messages: impl IntoIterator<Item = &'a mut Outgoing>,
 ) -> Result<(), super::DeliveryError> {
     let now = crate::clock::wall();
-    let tx = conn.unchecked_transaction()?;
-    for o in messages {
-        if let Some(base) = short_links {
-            let (text, found) = shorten(&o.text, base, &o.idempotency_key);
-            if !found.is_empty() {
-                crate::store::short_links::keep(&tx, &o.idempotency_key, &found, now)?;
-                o.text = text;
+    // A savepoint: its own transaction, or a part of the caller's.
+    crate::store::in_savepoint(conn, "prepare_links", || {
+        for o in messages {
+            if let Some(base) = short_links {
+                let (text, found) = shorten(&o.text, base, &o.idempotency_key);
+                if !found.is_empty() {
+                    crate::store::short_links::keep(conn, &o.idempotency_key, &found, now)?;
+                    o.text = text;
+                }
+            }
+            if let Some(t) = tracking {
+                t.apply(o);
             }
         }
-        if let Some(t) = tracking {
-            t.apply(o);
-        }
-    }
-    tx.commit()?;
+        Ok(())
+    })?;
     Ok(())
 }
 

@@ -53,36 +53,48 @@ fn refusal(status: StatusCode, message: &str, pointer: Option<&str>, id: &Reques
 }
 
 /// The key of a call, if it may use `scope` and is within its rate; else the answer.
-async fn authorized(server: &Server, headers: &HeaderMap, scope: ApiScope, id: &RequestId) -> Result<ApiKey, Response> {
-    let bearer = headers
+async fn authorized(
+    server: &Server,
+    headers: &HeaderMap,
+    scope: ApiScope,
+    id: &RequestId,
+) -> Result<ApiKey, Box<Response>> {
+    let bearer = bearer(headers);
+    let console = Arc::clone(&server.console);
+    let checked = tokio::task::spawn_blocking(move || console.authenticate(bearer.as_deref(), scope)).await;
+    let key = checked.unwrap_or_else(|e| {
+        tracing::error!(request_id = %id.0, "an API key's check stopped: {e}");
+        Err(AuthError::Console(crate::console::ConsoleError::Invalid("the check stopped".into())))
+    });
+    within_rate(server, key, id)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::to_owned);
-    let console = Arc::clone(&server.console);
-    let key = match tokio::task::spawn_blocking(move || console.authenticate(bearer.as_deref(), scope)).await {
-        Ok(Ok(key)) => key,
-        Ok(Err(AuthError::Unauthorized(why))) => {
+        .map(str::to_owned)
+}
+
+/// The key, if the check let it through and it is within its rate; else the answer.
+/// (The refusal boxed: a response is large.)
+fn within_rate(server: &Server, key: Result<ApiKey, AuthError>, id: &RequestId) -> Result<ApiKey, Box<Response>> {
+    let key = match key {
+        Ok(key) => key,
+        Err(AuthError::Unauthorized(why)) => {
             let mut r = refusal(StatusCode::UNAUTHORIZED, &why, None, id);
             r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            return Err(r);
+            return Err(Box::new(r));
         }
-        Ok(Err(AuthError::Forbidden(why))) => return Err(refusal(StatusCode::FORBIDDEN, &why, None, id)),
-        Ok(Err(AuthError::Console(e))) => {
+        Err(AuthError::Forbidden(why)) => return Err(Box::new(refusal(StatusCode::FORBIDDEN, &why, None, id))),
+        Err(AuthError::Console(e)) => {
             tracing::error!(request_id = %id.0, "an API key could not be checked: {e:#}");
-            return Err(failure(
+            return Err(Box::new(failure(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "the key could not be checked; try again",
                 Some(id),
-            ));
-        }
-        Err(e) => {
-            tracing::error!(request_id = %id.0, "an API key's check stopped: {e}");
-            return Err(failure(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the key could not be checked; try again",
-                Some(id),
-            ));
+            )));
         }
     };
     if let Err(wait) = server.limits.check(key.id) {
@@ -95,7 +107,7 @@ async fn authorized(server: &Server, headers: &HeaderMap, scope: ApiScope, id: &
         if let Ok(v) = HeaderValue::from_str(&wait.max(1).to_string()) {
             r.headers_mut().insert(header::RETRY_AFTER, v);
         }
-        return Err(r);
+        return Err(Box::new(r));
     }
     Ok(key)
 }
@@ -106,6 +118,11 @@ fn trigger_failure(e: TriggerError, id: &RequestId) -> Response {
         TriggerError::NotFound(why) => refusal(StatusCode::NOT_FOUND, &why, None, id),
         TriggerError::NotLive(why) => refusal(StatusCode::CONFLICT, &why, None, id),
         TriggerError::OutsideWindow(why) => refusal(StatusCode::UNPROCESSABLE_ENTITY, &why, None, id),
+        TriggerError::Busy(why) => {
+            let mut r = refusal(StatusCode::SERVICE_UNAVAILABLE, &why, None, id);
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+            r
+        }
         TriggerError::Invalid { pointer, message } => {
             refusal(StatusCode::UNPROCESSABLE_ENTITY, &message, Some(&pointer), id)
         }
@@ -129,9 +146,12 @@ pub async fn trigger(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let key = match authorized(&server, &headers, ApiScope::Trigger, &id).await {
+    // The key is read on a connection of its own: a short read, done on this thread rather
+    // than waiting behind the writes of other calls.
+    let checked = server.console.check_key(bearer(&headers).as_deref(), ApiScope::Trigger);
+    let key = match within_rate(&server, checked, &id) {
         Ok(k) => k,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Ok(campaign) = campaign.parse::<i64>() else {
         return refusal(
@@ -145,10 +165,8 @@ pub async fn trigger(
         Ok(r) => r,
         Err(e) => return unreadable(&e, &id),
     };
-    let console = Arc::clone(&server.console);
-    let done = tokio::task::spawn_blocking(move || console.trigger_campaign(campaign, Some(key.id), &request)).await;
-    match done {
-        Ok(Ok((execution, new))) => {
+    match server.console.accept_trigger(campaign, key.id, request).await {
+        Ok((execution, new)) => {
             let status_url = format!("{}/v1/executions/{}", server.public_url, execution.execution_id);
             let mut body = serde_json::to_value(&execution).unwrap_or_default();
             body["status_url"] = serde_json::Value::String(status_url);
@@ -158,11 +176,7 @@ pub async fn trigger(
             }
             r
         }
-        Ok(Err(e)) => trigger_failure(e, &id),
-        Err(e) => {
-            tracing::error!(request_id = %id.0, "a trigger call's work stopped: {e}");
-            failure(StatusCode::INTERNAL_SERVER_ERROR, "it could not be done; try again", Some(&id))
-        }
+        Err(e) => trigger_failure(e, &id),
     }
 }
 
@@ -174,7 +188,7 @@ pub async fn execution(
     headers: HeaderMap,
 ) -> Response {
     if let Err(r) = authorized(&server, &headers, ApiScope::Trigger, &id).await {
-        return r;
+        return *r;
     }
     let console = Arc::clone(&server.console);
     let wanted = execution.clone();
@@ -205,7 +219,7 @@ pub async fn events(
     body: Bytes,
 ) -> Response {
     if let Err(r) = authorized(&server, &headers, ApiScope::Events, &id).await {
-        return r;
+        return *r;
     }
     let Events { events } = match serde_json::from_slice(&body) {
         Ok(e) => e,

@@ -119,9 +119,9 @@ impl Background {
         // As `serve` does when it starts: API messages a stopped server left being sent.
         let checked = Arc::clone(&console);
         runtime.spawn_blocking(move || match checked.fail_interrupted_api_sends() {
-            Ok(0) => {}
-            Ok(n) => tracing::warn!(
-                "{n} API-triggered messages a stopped server left unsent are failed (their context is never kept)"
+            Ok((0, 0)) => {}
+            Ok((messages, calls)) => tracing::warn!(
+                "{messages} API-triggered messages and {calls} accepted calls a stopped server left unsent are failed (their context is never kept)"
             ),
             Err(e) => tracing::error!("the API messages a stopped server left could not be checked: {e:#}"),
         });

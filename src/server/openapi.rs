@@ -39,14 +39,15 @@ pub fn document(server: &str) -> Value {
                 "post": {
                     "operationId": "triggerCampaign",
                     "summary": "Send an API-triggered campaign's message to 1–100 recipients.",
-                    "description": "Each recipient is resolved in the campaign's identity namespace (created when missing, when the campaign allows it), its message made with its context and sent. The same request_id again sends nothing new and answers with the same execution (header Idempotent-Replayed: true). Scope: trigger.",
+                    "description": "The call is answered as soon as it is checked and kept: every recipient is then queued. Just after, each recipient is resolved in the campaign's identity namespace (created when missing, when the campaign allows it; else not_found), its message made with its context and sent: follow it at status_url. The same request_id again sends nothing new and answers with the same execution as it stands (header Idempotent-Replayed: true). Scope: trigger.",
                     "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }],
                     "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/TriggerRequest" } } } },
                     "responses": responses(vec![
-                        ("202", json!({ "description": "Accepted: the execution, each recipient's status.", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Execution" } } } })),
+                        ("202", json!({ "description": "Accepted and kept: the execution, each recipient queued (or, for a request_id seen before, where it stands).", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Execution" } } } })),
                         ("404", error("No such campaign, or not an API-triggered one.")),
                         ("409", error("The campaign is not live, or cannot send as it is.")),
                         ("422", error("Outside the campaign's start and end, or a field is wrong (pointer says which).")),
+                        ("503", error("Too many accepted calls wait to be sent: try again after Retry-After seconds (nothing was kept).")),
                     ])
                 }
             },

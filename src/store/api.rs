@@ -2,7 +2,7 @@
 //! executions of trigger calls (one per campaign and request id) with their ledger rows, and
 //! the events other systems report (counted once by their id).
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::deliveries::{LedgerStatus, status};
 use super::{Result, StoreError, parse_opt_ts, parse_ts, quote_ident, ts};
@@ -11,7 +11,8 @@ use crate::model::api::{ApiKey, ApiScope};
 /// The form of API-triggered campaign `campaign_id` (JSON), when it was saved.
 pub fn settings(conn: &Connection, campaign_id: i64) -> Result<Option<String>> {
     Ok(conn
-        .query_row("SELECT settings_json FROM cc_api_campaigns WHERE campaign_id = ?1", [campaign_id], |r| r.get(0))
+        .prepare_cached("SELECT settings_json FROM cc_api_campaigns WHERE campaign_id = ?1")?
+        .query_row([campaign_id], |r| r.get(0))
         .optional()?)
 }
 
@@ -97,7 +98,8 @@ pub fn revoke_key(conn: &Connection, name: &str, now: jiff::Timestamp) -> Result
 /// The key whose hash is `hash` (revoked or not).
 pub fn key_by_hash(conn: &Connection, hash: &str) -> Result<Option<ApiKey>> {
     let row = conn
-        .query_row(&format!("SELECT {KEY_COLUMNS} FROM cc_api_keys WHERE key_hash = ?1"), [hash], key_of)
+        .prepare_cached(&format!("SELECT {KEY_COLUMNS} FROM cc_api_keys WHERE key_hash = ?1"))?
+        .query_row([hash], key_of)
         .optional()?;
     row.map(to_key).transpose()
 }
@@ -107,14 +109,16 @@ pub fn key_by_hash(conn: &Connection, hash: &str) -> Result<Option<ApiKey>> {
 pub fn touch_key(conn: &Connection, id: i64, now: jiff::Timestamp) -> Result<()> {
     let minute = now.as_second() - now.as_second().rem_euclid(60);
     let at = jiff::Timestamp::from_second(minute).unwrap_or(now);
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE cc_api_keys SET last_used_at = ?2 WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?2)",
-        params![id, ts(at)],
-    )?;
+    )?
+    .execute(params![id, ts(at)])?;
     Ok(())
 }
 
-/// An execution as kept: its campaign, request id, delivery, recipients (JSON) and time.
+/// An execution as kept: its campaign, request id, delivery, recipients (JSON) and time;
+/// when its recipients were resolved (`None`: accepted, not yet), or why its messages could
+/// not be made.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredExecution {
     pub id: String,
@@ -123,35 +127,41 @@ pub struct StoredExecution {
     pub delivery_id: Option<i64>,
     pub recipients_json: String,
     pub created_at: jiff::Timestamp,
+    pub resolved_at: Option<jiff::Timestamp>,
+    pub failure: Option<String>,
 }
 
-fn execution_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, i64, String, Option<i64>, String, String)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+type ExecutionRow = (String, i64, String, Option<i64>, String, String, Option<String>, Option<String>);
+
+fn execution_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
 }
 
 fn to_execution(
-    (id, campaign_id, request_id, delivery_id, recipients_json, created): (
-        String,
-        i64,
-        String,
-        Option<i64>,
-        String,
-        String,
-    ),
+    (id, campaign_id, request_id, delivery_id, recipients_json, created, resolved, failure): ExecutionRow,
 ) -> Result<StoredExecution> {
-    Ok(StoredExecution { id, campaign_id, request_id, delivery_id, recipients_json, created_at: parse_ts(&created)? })
+    Ok(StoredExecution {
+        id,
+        campaign_id,
+        request_id,
+        delivery_id,
+        recipients_json,
+        created_at: parse_ts(&created)?,
+        resolved_at: parse_opt_ts(resolved)?,
+        failure,
+    })
 }
 
-const EXECUTION_COLUMNS: &str = "id, campaign_id, request_id, delivery_id, recipients_json, created_at";
+const EXECUTION_COLUMNS: &str =
+    "id, campaign_id, request_id, delivery_id, recipients_json, created_at, resolved_at, failure";
 
 /// The execution of request `request_id` of campaign `campaign_id`, when it was made.
 pub fn execution_by_request(conn: &Connection, campaign_id: i64, request_id: &str) -> Result<Option<StoredExecution>> {
     let row = conn
-        .query_row(
-            &format!("SELECT {EXECUTION_COLUMNS} FROM cc_api_executions WHERE campaign_id = ?1 AND request_id = ?2"),
-            params![campaign_id, request_id],
-            execution_of,
-        )
+        .prepare_cached(&format!(
+            "SELECT {EXECUTION_COLUMNS} FROM cc_api_executions WHERE campaign_id = ?1 AND request_id = ?2"
+        ))?
+        .query_row(params![campaign_id, request_id], execution_of)
         .optional()?;
     row.map(to_execution).transpose()
 }
@@ -159,24 +169,62 @@ pub fn execution_by_request(conn: &Connection, campaign_id: i64, request_id: &st
 /// Execution `id`.
 pub fn execution(conn: &Connection, id: &str) -> Result<Option<StoredExecution>> {
     let row = conn
-        .query_row(&format!("SELECT {EXECUTION_COLUMNS} FROM cc_api_executions WHERE id = ?1"), [id], execution_of)
+        .prepare_cached(&format!("SELECT {EXECUTION_COLUMNS} FROM cc_api_executions WHERE id = ?1"))?
+        .query_row([id], execution_of)
         .optional()?;
     row.map(to_execution).transpose()
 }
 
-/// Keeps an execution (in the caller's transaction, with its ledger).
-pub fn insert_execution(tx: &Transaction<'_>, e: &StoredExecution, api_key: Option<i64>) -> Result<()> {
-    tx.execute(
-        "INSERT INTO cc_api_executions (id, campaign_id, request_id, delivery_id, api_key_id, recipients_json, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![e.id, e.campaign_id, e.request_id, e.delivery_id, api_key, e.recipients_json, ts(e.created_at)],
+/// Keeps an execution.
+pub fn insert_execution(conn: &Connection, e: &StoredExecution, api_key: Option<i64>) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO cc_api_executions (id, campaign_id, request_id, delivery_id, api_key_id, recipients_json,
+                                        created_at, resolved_at, failure)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        e.id,
+        e.campaign_id,
+        e.request_id,
+        e.delivery_id,
+        api_key,
+        e.recipients_json,
+        ts(e.created_at),
+        e.resolved_at.map(ts),
+        e.failure
+    ])?;
+    Ok(())
+}
+
+/// Notes that execution `id` was resolved at `now`: its delivery and recipients. `false`
+/// when it was resolved (or given up) already.
+pub fn resolve_execution(
+    conn: &Connection,
+    id: &str,
+    delivery: i64,
+    recipients_json: &str,
+    now: jiff::Timestamp,
+) -> Result<bool> {
+    let n = conn.execute(
+        "UPDATE cc_api_executions SET delivery_id = ?2, recipients_json = ?3, resolved_at = ?4
+          WHERE id = ?1 AND resolved_at IS NULL",
+        params![id, delivery, recipients_json, ts(now)],
+    )?;
+    Ok(n == 1)
+}
+
+/// Notes that the messages of execution `id` could not be made, and why.
+pub fn fail_execution(conn: &Connection, id: &str, why: &str, now: jiff::Timestamp) -> Result<()> {
+    conn.execute(
+        "UPDATE cc_api_executions SET failure = ?2, resolved_at = ?3 WHERE id = ?1 AND resolved_at IS NULL",
+        params![id, why, ts(now)],
     )?;
     Ok(())
 }
 
 /// Starts an execution's delivery (its rows follow): sending from `now`, outside the
 /// frequency cap when `transactional`.
-pub fn begin_delivery(tx: &Transaction<'_>, delivery: i64, transactional: bool, now: jiff::Timestamp) -> Result<()> {
+pub fn begin_delivery(tx: &Connection, delivery: i64, transactional: bool, now: jiff::Timestamp) -> Result<()> {
     tx.execute(
         "UPDATE cc_deliveries SET transactional = ?2, status = 'sending', started_at = ?3 WHERE id = ?1",
         params![delivery, transactional, ts(now)],
@@ -193,13 +241,14 @@ pub fn find_profile(conn: &Connection, table: &str, key: &str, column: &str, val
         t = quote_ident(table)?,
         c = quote_ident(column)?
     );
-    Ok(conn.query_row(&sql, [value], |r| r.get(0)).optional()?)
+    Ok(conn.prepare_cached(&sql)?.query_row([value], |r| r.get(0)).optional()?)
 }
 
 /// Creates a profile holding `value` in `column` (its key given by the database) and returns
 /// its key.
-pub fn create_profile(tx: &Transaction<'_>, table: &str, column: &str, value: &str) -> Result<String> {
-    tx.execute(&format!("INSERT INTO {} ({}) VALUES (?1)", quote_ident(table)?, quote_ident(column)?), [value])?;
+pub fn create_profile(tx: &Connection, table: &str, column: &str, value: &str) -> Result<String> {
+    tx.prepare_cached(&format!("INSERT INTO {} ({}) VALUES (?1)", quote_ident(table)?, quote_ident(column)?))?
+        .execute([value])?;
     Ok(tx.last_insert_rowid().to_string())
 }
 
@@ -220,20 +269,20 @@ pub fn reach(
     let opt_in =
         opt_in.map(quote_ident).transpose()?.map_or_else(|| "1".to_owned(), |c| format!("COALESCE({c}, 0) = 1"));
     let sql = format!("SELECT {address}, {opt_in} FROM {} WHERE {} = ?1", quote_ident(table)?, quote_ident(key)?);
-    Ok(conn.query_row(&sql, [profile], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    Ok(conn.prepare_cached(&sql)?.query_row([profile], |r| Ok((r.get(0)?, r.get(1)?)))?)
 }
 
 /// Marketing messages sent to (or on their way to) `profile` since `since`, as the frequency
 /// cap counts them.
 pub fn messages_since(conn: &Connection, profile: &str, since: jiff::Timestamp) -> Result<u64> {
-    let n: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM cc_ledger l JOIN cc_deliveries d ON d.id = l.delivery_id
-          WHERE l.recipient_key = ?1 AND d.is_proof = 0 AND d.transactional = 0 AND d.created_at >= ?2
-            AND d.channel NOT IN ('x', 'x_dm')
-            AND l.status IN ('queued', 'sending', 'retry', 'sent', 'unconfirmed')",
-        params![profile, ts(since)],
-        |r| r.get(0),
-    )?;
+    let n: i64 = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM cc_ledger l JOIN cc_deliveries d ON d.id = l.delivery_id
+              WHERE l.recipient_key = ?1 AND d.is_proof = 0 AND d.transactional = 0 AND d.created_at >= ?2
+                AND d.channel NOT IN ('x', 'x_dm')
+                AND l.status IN ('queued', 'sending', 'retry', 'sent', 'unconfirmed')",
+        )?
+        .query_row(params![profile, ts(since)], |r| r.get(0))?;
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
@@ -248,7 +297,7 @@ pub struct ApiRow<'a> {
 }
 
 /// Writes an execution's ledger rows; returns the id of each.
-pub fn insert_rows(tx: &Transaction<'_>, delivery: i64, rows: &[ApiRow<'_>], now: jiff::Timestamp) -> Result<Vec<i64>> {
+pub fn insert_rows(tx: &Connection, delivery: i64, rows: &[ApiRow<'_>], now: jiff::Timestamp) -> Result<Vec<i64>> {
     let mut stmt = tx.prepare_cached(
         "INSERT INTO cc_ledger (delivery_id, idempotency_key, recipient_key, address, status, error_code, error_message,
                                 updated_at, attempts)
@@ -321,10 +370,16 @@ pub fn first_with(conn: &Connection, table: &str, key: &str, column: &str) -> Re
     Ok(conn.query_row(&sql, [], |r| r.get(0)).optional()?)
 }
 
-/// Fails the rows of API executions still `sending` since before `before`: the process that
-/// was sending them stopped, and their context (kept in memory only) is gone. Returns how many.
-pub fn fail_interrupted(conn: &Connection, before: jiff::Timestamp, now: jiff::Timestamp) -> Result<u64> {
-    let n = conn.execute(
+/// Fails what a stopped server left of API executions since before `before`: the ledger rows
+/// still `sending`, and the calls accepted before `calls_before` but never resolved. Their context (kept in memory
+/// only) is gone, so their messages cannot be made. Returns how many messages and calls.
+pub fn fail_interrupted(
+    conn: &Connection,
+    before: jiff::Timestamp,
+    calls_before: Option<jiff::Timestamp>,
+    now: jiff::Timestamp,
+) -> Result<(u64, u64)> {
+    let rows = conn.execute(
         "UPDATE cc_ledger SET status = 'failed', error_code = 'interrupted',
                 error_message = 'the server stopped before this message was sent, and its context is never kept: trigger it again with a new request id',
                 updated_at = ?2
@@ -332,5 +387,14 @@ pub fn fail_interrupted(conn: &Connection, before: jiff::Timestamp, now: jiff::T
             AND delivery_id IN (SELECT id FROM cc_deliveries WHERE activity_id = 'api' AND is_proof = 0)",
         params![ts(before), ts(now)],
     )?;
-    Ok(n as u64)
+    let Some(calls_before) = calls_before else {
+        return Ok((rows as u64, 0));
+    };
+    let calls = conn.execute(
+        "UPDATE cc_api_executions SET resolved_at = ?2,
+                failure = 'the server stopped before this call''s messages were made, and its context is never kept: trigger it again with a new request id'
+          WHERE resolved_at IS NULL AND created_at < ?1",
+        params![ts(calls_before), ts(now)],
+    )?;
+    Ok((rows as u64, calls as u64))
 }

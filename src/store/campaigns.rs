@@ -37,12 +37,11 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<Campaign>> {
 /// `c` with its last run, when it has one.
 fn with_last_run(conn: &Connection, mut c: Campaign) -> Result<Campaign> {
     let run: Option<(String, Option<String>, Option<String>, bool)> = conn
-        .query_row(
+        .prepare_cached(
             "SELECT started_at, finished_at, outcome, failed FROM cc_campaign_runs
              WHERE campaign_id = ?1 ORDER BY id DESC LIMIT 1",
-            [c.id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
+        )?
+        .query_row([c.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .optional()?;
     c.last_run = match run {
         Some((started, finished, outcome, failed)) => {
@@ -91,7 +90,8 @@ pub fn list(conn: &Connection) -> Result<Vec<Campaign>> {
 
 pub fn get(conn: &Connection, id: i64) -> Result<Campaign> {
     let c = conn
-        .query_row(&format!("SELECT {COLUMNS} FROM cc_campaigns WHERE id = ?1"), [id], from_row)
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM cc_campaigns WHERE id = ?1"))?
+        .query_row([id], from_row)
         .optional()?
         .ok_or_else(|| StoreError::NotFound { what: format!("Campaign {id}") })??;
     with_last_run(conn, c)

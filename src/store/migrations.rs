@@ -408,6 +408,13 @@ const STEPS: &[&str] = &[
                  OR r.message = (SELECT d.activity_id FROM cc_deliveries d WHERE d.id = NEW.delivery_id))
           GROUP BY r.connector_id;
      END;",
+    // 19: a trigger call is kept as soon as it is accepted (its answer waits for nothing
+    // else); its recipients are resolved, and its ledger written, just after: until then it
+    // has no resolution time. A call whose messages could not be made says why.
+    "ALTER TABLE cc_api_executions ADD COLUMN resolved_at TEXT;
+     ALTER TABLE cc_api_executions ADD COLUMN failure TEXT;
+     UPDATE cc_api_executions SET resolved_at = created_at;
+     CREATE INDEX cc_api_executions_unresolved ON cc_api_executions(created_at) WHERE resolved_at IS NULL;",
 ];
 
 /// The migrations built from [`STEPS`].

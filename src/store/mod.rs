@@ -16,6 +16,7 @@ pub mod credentials;
 pub mod customer_data;
 pub mod data_model;
 pub mod deliveries;
+pub mod group_commit;
 pub mod import;
 pub mod inbound;
 pub mod interactions;
@@ -99,6 +100,9 @@ pub(crate) fn in_savepoint<T>(conn: &Connection, name: &str, work: impl FnOnce()
 pub struct Workspace {
     dir: PathBuf,
     conn: Mutex<Connection>,
+    /// A connection for short reads that must not wait behind the shared one's writes
+    /// (opened when first needed).
+    reader: Mutex<Option<Connection>>,
 }
 
 impl Workspace {
@@ -108,7 +112,7 @@ impl Workspace {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Folder { path: dir.to_owned(), source })?;
         let mut conn = open_connection(&dir.join(DATABASE_FILE))?;
         migrations::migrate(&mut conn)?;
-        Ok(Self { dir: dir.to_owned(), conn: Mutex::new(conn) })
+        Ok(Self { dir: dir.to_owned(), conn: Mutex::new(conn), reader: Mutex::new(None) })
     }
 
     pub fn dir(&self) -> &Path {
@@ -124,6 +128,17 @@ impl Workspace {
         // A panic while holding the lock leaves the connection usable: SQLite rolls back an
         // unfinished transaction when the next one begins, so a poisoned lock is recovered.
         self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs a short read on the reader connection: it sees what is committed, and never
+    /// waits for the shared connection (WAL readers do not wait for writers).
+    pub fn read<T>(&self, read: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let mut reader = self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let conn = match &mut *reader {
+            Some(conn) => conn,
+            empty @ None => empty.insert(self.connect()?),
+        };
+        read(conn)
     }
 
     /// A new connection to the same database, for long jobs (demo generation, counts).

@@ -20,11 +20,11 @@ pub struct SandboxMessage<'a> {
 
 /// Stores a message the Sandbox "sent"; returns its id (`sandbox-<n>`).
 pub fn sandbox_insert(conn: &Connection, m: &SandboxMessage<'_>, now: jiff::Timestamp) -> Result<String> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO cc_sandbox_messages (idempotency_key, channel, address, subject, body, html, unsubscribe, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![m.idempotency_key, m.channel, m.address, m.subject, m.body, m.html, m.unsubscribe, ts(now)],
-    )?;
+    )?
+    .execute(params![m.idempotency_key, m.channel, m.address, m.subject, m.body, m.html, m.unsubscribe, ts(now)])?;
     Ok(format!("sandbox-{}", conn.last_insert_rowid()))
 }
 
