@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use super::api_trigger::{TriggerError, accepted, execution_of};
 use super::{AuthError, Console, ConsoleError};
-use crate::model::api::{ApiKey, ApiScope, Execution, MAX_RECIPIENTS, RESERVED_CONTEXT, TriggerRequest};
-use crate::model::{CampaignKind, CampaignStatus};
+use crate::model::api::{ApiCampaign, ApiKey, ApiScope, Execution, MAX_RECIPIENTS, RESERVED_CONTEXT, TriggerRequest};
+use crate::model::{Campaign, CampaignKind, CampaignStatus};
 use crate::store::deliveries::{self as ledger, AddressKind};
 use crate::store::{self, StoreError};
 
@@ -34,6 +34,8 @@ pub(super) struct Queued {
 #[derive(Default)]
 pub(super) struct Executions {
     queue: Mutex<VecDeque<Queued>>,
+    /// The forms the intake checks calls against.
+    forms: Forms,
     wake: Condvar,
     started: AtomicBool,
 }
@@ -92,7 +94,8 @@ impl Console {
         self.start_executions()?;
         let now = self.now();
         // Read and checked on the reader connection: only the keeping is written.
-        let checked = self.workspace.read(|conn| Ok(checked_call(conn, now, campaign_id, &request)));
+        let checked =
+            self.workspace.read(|conn| Ok(checked_call(conn, &self.executions.forms, now, campaign_id, &request)));
         checked.map_err(TriggerError::from)??;
         let request_id = request.request_id.clone();
         let entries: Vec<super::api_trigger::Entry> =
@@ -177,13 +180,38 @@ fn run_executions(console: &Weak<Console>, shared: &Executions) {
 /// for its form.
 fn checked_call(
     conn: &rusqlite::Connection,
+    forms: &Forms,
     now: jiff::Timestamp,
     campaign_id: i64,
     request: &TriggerRequest,
 ) -> Result<(), TriggerError> {
     let campaign = live_campaign(conn, campaign_id, now)?;
-    let form = super::api_campaigns::api_form(conn, &campaign)?;
+    let form = forms.form(conn, &campaign)?;
     check_request(request, &form)
+}
+
+/// The forms of API campaigns as last read, by campaign: a form read again is parsed again
+/// only when its text changed.
+#[derive(Default)]
+pub(super) struct Forms(Mutex<std::collections::HashMap<i64, (String, Arc<ApiCampaign>)>>);
+
+impl Forms {
+    fn form(&self, conn: &rusqlite::Connection, campaign: &Campaign) -> Result<Arc<ApiCampaign>, ConsoleError> {
+        let Some(json) = store::api::settings(conn, campaign.id)? else {
+            return Ok(Arc::new(ApiCampaign::default()));
+        };
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((text, form)) = kept.get(&campaign.id)
+            && *text == json
+        {
+            return Ok(Arc::clone(form));
+        }
+        let form: ApiCampaign = serde_json::from_str(&json)
+            .map_err(|e| StoreError::Damaged(format!("the form of \u{201c}{}\u{201d}: {e}", campaign.name)))?;
+        let form = Arc::new(form);
+        kept.insert(campaign.id, (json, Arc::clone(&form)));
+        Ok(form)
+    }
 }
 
 /// A call kept, or the one kept before with its request id.
@@ -212,7 +240,7 @@ fn live_campaign(
     campaign_id: i64,
     now: jiff::Timestamp,
 ) -> Result<crate::model::Campaign, TriggerError> {
-    let found = store::campaigns::get(conn, campaign_id);
+    let found = store::campaigns::get_bare(conn, campaign_id);
     let campaign = match found {
         Ok(c) if c.kind == CampaignKind::ApiTriggered => c,
         Ok(c) => {

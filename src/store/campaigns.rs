@@ -89,12 +89,15 @@ pub fn list(conn: &Connection) -> Result<Vec<Campaign>> {
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Campaign> {
-    let c = conn
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM cc_campaigns WHERE id = ?1"))?
+    with_last_run(conn, get_bare(conn, id)?)
+}
+
+/// Campaign `id` without its last run (for checks that look at its kind, status and dates).
+pub fn get_bare(conn: &Connection, id: i64) -> Result<Campaign> {
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM cc_campaigns WHERE id = ?1"))?
         .query_row([id], from_row)
         .optional()?
-        .ok_or_else(|| StoreError::NotFound { what: format!("Campaign {id}") })??;
-    with_last_run(conn, c)
+        .ok_or_else(|| StoreError::NotFound { what: format!("Campaign {id}") })?
 }
 
 /// Finds a campaign by id (digits) or by name (case-insensitive).

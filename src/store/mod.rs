@@ -138,7 +138,11 @@ impl Workspace {
             Some(conn) => conn,
             empty @ None => empty.insert(self.connect()?),
         };
-        read(conn)
+        // One read transaction for all of it: one snapshot, one lock taken.
+        conn.execute_batch("BEGIN DEFERRED")?;
+        let done = read(conn);
+        conn.execute_batch("COMMIT")?;
+        done
     }
 
     /// A new connection to the same database, for long jobs (demo generation, counts).
