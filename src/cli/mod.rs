@@ -32,6 +32,7 @@ mod email;
 mod import_data;
 mod keychain;
 mod pending;
+mod report;
 mod run;
 mod schedule;
 mod scheduler;
@@ -119,6 +120,9 @@ pub enum Cmd {
     /// List the action-triggered campaigns' pending sends: state, due time, why one was
     /// cancelled.
     Pending(pending::Args),
+    /// A campaign's report: targeted, excluded, sent, delivered, failed, bounced, opened and
+    /// clicked (unique and total), unsubscribed; per channel activity and in total.
+    Report(report::Args),
     /// Email credentials: add an SMTP server, verify one.
     Email {
         #[command(subcommand)]
@@ -217,6 +221,7 @@ pub fn run(cli: Cli, data_dir: &Path, log_dir: Option<PathBuf>) -> anyhow::Resul
         Cmd::Run(args) => run::run(&open()?, args),
         Cmd::Deliveries(args) => deliveries::run(&open()?, args),
         Cmd::Pending(args) => pending::run(&open()?, args),
+        Cmd::Report(args) => report::run(&open()?, args),
         Cmd::Export(args) => campaign_file::export(&open()?, args),
         Cmd::Import(args) => campaign_file::import(&open()?, args),
         Cmd::Email { action } => email::run(&open()?, action),

@@ -50,6 +50,7 @@ mod imports;
 mod jobs;
 mod lease;
 mod proofs;
+mod reports;
 mod routes;
 mod runs;
 mod scheduler;

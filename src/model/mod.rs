@@ -12,6 +12,7 @@ pub mod connector;
 mod data_model;
 pub mod delivery;
 pub mod provider;
+pub mod report;
 pub mod server;
 pub mod settings;
 pub mod sms;

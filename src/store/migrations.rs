@@ -415,6 +415,80 @@ const STEPS: &[&str] = &[
      ALTER TABLE cc_api_executions ADD COLUMN failure TEXT;
      UPDATE cc_api_executions SET resolved_at = created_at;
      CREATE INDEX cc_api_executions_unresolved ON cc_api_executions(created_at) WHERE resolved_at IS NULL;",
+    // 20: reports. Each event, as it is written (whichever code writes it), is counted in an
+    // hourly rollup by campaign, activity, channel, kind and detail (a failure's code, a
+    // click's link alias), and its profile in the set of those who did that kind at least once
+    // (with its count kept beside it); proofs are left out. A report reads these, never the
+    // events themselves.
+    // What is there already is counted once here.
+    "CREATE TABLE cc_report_hourly (
+         campaign_id INTEGER NOT NULL,
+         activity TEXT NOT NULL,
+         channel TEXT NOT NULL,
+         hour TEXT NOT NULL,
+         kind TEXT NOT NULL,
+         detail TEXT NOT NULL,
+         events INTEGER NOT NULL,
+         PRIMARY KEY (campaign_id, hour, activity, channel, kind, detail)
+     ) WITHOUT ROWID;
+     CREATE TABLE cc_report_uniques (
+         campaign_id INTEGER NOT NULL,
+         activity TEXT NOT NULL,
+         kind TEXT NOT NULL,
+         profile_key TEXT NOT NULL,
+         PRIMARY KEY (campaign_id, activity, kind, profile_key)
+     ) WITHOUT ROWID;
+     CREATE TABLE cc_report_unique_counts (
+         campaign_id INTEGER NOT NULL,
+         activity TEXT NOT NULL,
+         kind TEXT NOT NULL,
+         profiles INTEGER NOT NULL,
+         PRIMARY KEY (campaign_id, activity, kind)
+     ) WITHOUT ROWID;
+     CREATE VIEW cc_report_events AS
+     SELECT i.campaign_id AS campaign_id,
+            COALESCE(d.activity_id, json_extract(i.detail_json, '$.activity'), '') AS activity,
+            COALESCE(d.channel, '') AS channel,
+            strftime('%Y-%m-%dT%H:00:00Z', i.at) AS hour,
+            i.kind AS kind,
+            CASE WHEN i.kind = 'failed' THEN COALESCE(json_extract(i.detail_json, '$.code'), '')
+                 WHEN i.kind = 'clicked' THEN COALESCE(json_extract(i.detail_json, '$.alias'),
+                                                       json_extract(i.detail_json, '$.link_alias'), '')
+                 WHEN i.kind = 'conversion' THEN COALESCE(json_extract(i.detail_json, '$.name'), '')
+                 ELSE '' END AS detail,
+            i.profile_key AS profile_key,
+            i.id AS event_id,
+            COALESCE(d.is_proof, 0) AS proof
+       FROM cc_interactions i LEFT JOIN cc_deliveries d ON d.id = i.delivery_id;
+     INSERT INTO cc_report_hourly (campaign_id, activity, channel, hour, kind, detail, events)
+     SELECT campaign_id, activity, channel, hour, kind, detail, COUNT(*) FROM cc_report_events
+      WHERE campaign_id IS NOT NULL AND hour IS NOT NULL AND proof = 0
+      GROUP BY campaign_id, hour, activity, channel, kind, detail;
+     INSERT INTO cc_report_uniques (campaign_id, activity, kind, profile_key)
+     SELECT DISTINCT campaign_id, activity, kind, profile_key FROM cc_report_events
+      WHERE campaign_id IS NOT NULL AND profile_key IS NOT NULL AND proof = 0;
+     INSERT INTO cc_report_unique_counts (campaign_id, activity, kind, profiles)
+     SELECT campaign_id, activity, kind, COUNT(*) FROM cc_report_uniques GROUP BY campaign_id, activity, kind;
+     CREATE TRIGGER cc_interactions_report AFTER INSERT ON cc_interactions
+     WHEN NEW.campaign_id IS NOT NULL
+     BEGIN
+         INSERT INTO cc_report_hourly (campaign_id, activity, channel, hour, kind, detail, events)
+         SELECT campaign_id, activity, channel, hour, kind, detail, 1 FROM cc_report_events
+          WHERE hour IS NOT NULL AND event_id = NEW.id AND proof = 0
+         ON CONFLICT (campaign_id, hour, activity, channel, kind, detail) DO UPDATE SET events = events + 1;
+         INSERT OR IGNORE INTO cc_report_unique_counts (campaign_id, activity, kind, profiles)
+         SELECT campaign_id, activity, kind, 0 FROM cc_report_events
+          WHERE profile_key IS NOT NULL AND event_id = NEW.id AND proof = 0;
+         UPDATE cc_report_unique_counts SET profiles = profiles + 1
+          WHERE NEW.profile_key IS NOT NULL
+            AND (campaign_id, activity, kind) = (SELECT campaign_id, activity, kind FROM cc_report_events WHERE event_id = NEW.id AND proof = 0)
+            AND NOT EXISTS (SELECT 1 FROM cc_report_uniques u, cc_report_events e
+                             WHERE e.event_id = NEW.id AND proof = 0 AND u.campaign_id = e.campaign_id AND u.activity = e.activity
+                               AND u.kind = e.kind AND u.profile_key = e.profile_key);
+         INSERT OR IGNORE INTO cc_report_uniques (campaign_id, activity, kind, profile_key)
+         SELECT campaign_id, activity, kind, profile_key FROM cc_report_events
+          WHERE profile_key IS NOT NULL AND event_id = NEW.id AND proof = 0;
+     END;",
 ];
 
 /// The migrations built from [`STEPS`].

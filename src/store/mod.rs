@@ -24,6 +24,7 @@ pub mod launches;
 pub mod ledger;
 mod ledger_fill;
 pub mod migrations;
+pub mod reports;
 pub mod sandbox;
 pub mod short_links;
 pub mod sms_configurations;

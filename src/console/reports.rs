@@ -1,0 +1,140 @@
+//! Campaign reports: the ledger's numbers and the rolled-up events of a campaign, put together
+//! per channel activity and for the campaign, with the events hour by hour.
+
+use std::collections::HashMap;
+
+use super::{Console, ConsoleError};
+use crate::model::report::{ActivityReport, CampaignReport, HourCount, Numbers, merge};
+use crate::store;
+
+impl Console {
+    /// The report of campaign `campaign_id`, as the workspace holds it now.
+    /// The Sandbox's simulated events that are due are written first.
+    pub fn campaign_report(&self, campaign_id: i64) -> Result<CampaignReport, ConsoleError> {
+        self.simulate_sandbox_events()?;
+        // One read transaction: the numbers are of one moment.
+        let (campaign, ledger, events, uniques, hourly) = self.workspace.read(|conn| {
+            Ok((
+                store::campaigns::get_bare(conn, campaign_id)?,
+                store::reports::ledger_totals(conn, campaign_id)?,
+                store::reports::event_totals(conn, campaign_id)?,
+                store::reports::unique_counts(conn, campaign_id)?,
+                store::reports::hourly(conn, campaign_id)?,
+            ))
+        })?;
+        let mut activities: Vec<ActivityReport> = Vec::new();
+        let mut of = |activity: &str, channel: &str| -> usize {
+            match activities.iter().position(|a| a.activity == activity && a.channel == channel) {
+                Some(i) => i,
+                None => {
+                    activities.push(ActivityReport {
+                        activity: activity.to_owned(),
+                        label: default_label(activity),
+                        channel: channel.to_owned(),
+                        numbers: Numbers::default(),
+                    });
+                    activities.len() - 1
+                }
+            }
+        };
+        let mut slots = Vec::new();
+        for row in &ledger {
+            let i = of(&row.activity, &row.channel);
+            slots.push((i, row));
+        }
+        let mut control_group = 0;
+        let mut other_events: Vec<(String, u64)> = Vec::new();
+        let mut event_slots = Vec::new();
+        for e in &events {
+            match e.kind.as_str() {
+                // The ledger says what was sent and what failed.
+                "sent" | "failed" => {}
+                store::interactions::CONTROL_GROUP => control_group += e.events,
+                "delivered" | "bounced" | "opened" | "clicked" | "unsubscribed" if !e.channel.is_empty() => {
+                    event_slots.push((of(&e.activity, &e.channel), e));
+                }
+                kind => {
+                    let name = if e.detail.is_empty() { kind.to_owned() } else { format!("{kind}: {}", e.detail) };
+                    merge(&mut other_events, &[(name, e.events)]);
+                }
+            }
+        }
+        for (i, row) in slots {
+            let n = &mut activities[i].numbers;
+            n.targeted += row.rows;
+            match row.status.as_str() {
+                "excluded" => merge(&mut n.excluded, &[(reason(&row.code), row.rows)]),
+                "failed" => merge(&mut n.failed, &[(reason(&row.code), row.rows)]),
+                "sent" => n.sent += row.rows,
+                _ => n.pending += row.rows,
+            }
+        }
+        for (i, e) in event_slots {
+            let n = &mut activities[i].numbers;
+            match e.kind.as_str() {
+                "delivered" => n.delivered += e.events,
+                "bounced" => n.bounced += e.events,
+                "opened" => n.opened += e.events,
+                "clicked" => {
+                    n.clicked += e.events;
+                    merge(&mut n.clicks_by_alias, &[(e.detail.clone(), e.events)]);
+                }
+                _ => n.unsubscribed += e.events,
+            }
+        }
+        for (activity, kind, profiles) in &uniques {
+            for a in activities.iter_mut().filter(|a| a.activity == *activity) {
+                match kind.as_str() {
+                    "opened" => a.numbers.opened_unique = *profiles,
+                    "clicked" => a.numbers.clicked_unique = *profiles,
+                    _ => {}
+                }
+            }
+        }
+        let labels = self.activity_labels(&campaign);
+        for a in &mut activities {
+            if let Some(label) = labels.get(&a.activity) {
+                a.label.clone_from(label);
+            }
+        }
+        let mut total = Numbers::default();
+        for a in &activities {
+            total.add(&a.numbers);
+        }
+        Ok(CampaignReport {
+            campaign_id,
+            campaign: campaign.name,
+            activities,
+            total,
+            control_group,
+            other_events,
+            hourly: hourly.into_iter().map(|(hour, kind, events)| HourCount { hour, kind, events }).collect(),
+        })
+    }
+}
+
+/// An activity's name when its campaign has no canvas to name it.
+fn default_label(activity: &str) -> String {
+    match activity {
+        "api" => "API calls".to_owned(),
+        "connector" => "Follow-up".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// A reason or error code as a report shows it.
+fn reason(code: &str) -> String {
+    if code.is_empty() { "(no code)".to_owned() } else { code.to_owned() }
+}
+
+impl Console {
+    /// The labels of `campaign`'s canvas activities, by id (none for a campaign without one).
+    fn activity_labels(&self, campaign: &crate::model::Campaign) -> HashMap<String, String> {
+        if campaign.kind != crate::model::CampaignKind::Orchestrated {
+            return HashMap::new();
+        }
+        self.canvas(campaign)
+            .map(|canvas| canvas.activities.into_iter().map(|a| (a.id, a.label)).collect())
+            .unwrap_or_default()
+    }
+}

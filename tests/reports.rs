@@ -1,0 +1,171 @@
+//! Reports against a naive count: a generated event log (kinds, hours, profiles, link aliases,
+//! failure codes, a proof, events of another campaign) written into the events table, then the
+//! report read from the rollups the events' trigger keeps, compared with counts made here
+//! from the log itself.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use campaign_console::ui::testing;
+
+mod support;
+use support::sqlite;
+
+/// A small deterministic generator (xorshift).
+struct Dice(u64);
+
+impl Dice {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % below
+    }
+}
+
+struct Event {
+    delivery: i64,
+    kind: &'static str,
+    hour: u32,
+    profile: Option<String>,
+    detail: String,
+}
+
+const KINDS: [&str; 8] = ["delivered", "bounced", "opened", "clicked", "unsubscribed", "sent", "failed", "conversion"];
+
+#[test]
+fn the_report_counts_what_a_naive_count_of_the_event_log_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    let db = sqlite(dir.path());
+    db.execute_batch(
+        "INSERT INTO cc_campaigns (id, name, kind, status, created_at, modified_at)
+              VALUES (900, 'Report me', 'orchestrated', 'live', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z'),
+                     (901, 'Someone else', 'orchestrated', 'live', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z');
+         INSERT INTO cc_deliveries (id, campaign_id, activity_id, channel, status, is_proof, created_at)
+              VALUES (1, 900, 'email1', 'email', 'done', 0, '2026-11-01T00:00:00Z'),
+                     (2, 900, 'sms1', 'sms', 'done', 0, '2026-11-01T00:00:00Z'),
+                     (3, 900, 'email1', 'email', 'done', 1, '2026-11-01T00:00:00Z'),
+                     (4, 901, 'email1', 'email', 'done', 0, '2026-11-01T00:00:00Z');",
+    )
+    .unwrap();
+    let (ledger, events) = write_log(&db);
+
+    let report = console.campaign_report(900).unwrap();
+    assert_eq!(report.campaign, "Report me");
+    // The naive count: campaign 900's deliveries 1 (email1) and 2 (sms1); 3 is a proof.
+    for (delivery, activity) in [(1, "email1"), (2, "sms1")] {
+        let a = report.activities.iter().find(|a| a.activity == activity).unwrap();
+        let n = &a.numbers;
+        let rows: Vec<_> = ledger.iter().filter(|(d, _, _)| *d == delivery).collect();
+        assert_eq!(n.targeted, rows.len() as u64, "{activity} targeted");
+        assert_eq!(n.sent, rows.iter().filter(|(_, s, _)| *s == "sent").count() as u64, "{activity} sent");
+        assert_eq!(n.pending, rows.iter().filter(|(_, s, _)| *s == "sending").count() as u64);
+        let by_code = |status: &str| -> BTreeMap<String, u64> {
+            let mut m = BTreeMap::new();
+            for (_, s, c) in &rows {
+                if *s == status {
+                    *m.entry((*c).to_owned()).or_default() += 1;
+                }
+            }
+            m
+        };
+        assert_eq!(n.failed.iter().cloned().collect::<BTreeMap<_, _>>(), by_code("failed"), "{activity} failed");
+        assert_eq!(n.excluded.iter().cloned().collect::<BTreeMap<_, _>>(), by_code("excluded"), "{activity} excluded");
+        let mine: Vec<&Event> = events.iter().filter(|e| e.delivery == delivery).collect();
+        let total = |kind: &str| mine.iter().filter(|e| e.kind == kind).count() as u64;
+        let unique = |kind: &str| {
+            mine.iter().filter(|e| e.kind == kind).filter_map(|e| e.profile.clone()).collect::<BTreeSet<_>>().len()
+                as u64
+        };
+        assert_eq!(n.delivered, total("delivered"), "{activity} delivered");
+        assert_eq!(n.bounced, total("bounced"));
+        assert_eq!((n.opened, n.opened_unique), (total("opened"), unique("opened")), "{activity} opened");
+        assert_eq!((n.clicked, n.clicked_unique), (total("clicked"), unique("clicked")), "{activity} clicked");
+        assert_eq!(n.unsubscribed, total("unsubscribed"));
+        let mut aliases: BTreeMap<String, u64> = BTreeMap::new();
+        for e in mine.iter().filter(|e| e.kind == "clicked") {
+            *aliases.entry(e.detail.clone()).or_default() += 1;
+        }
+        assert_eq!(n.clicks_by_alias.iter().cloned().collect::<BTreeMap<_, _>>(), aliases, "{activity} by alias");
+    }
+    assert_eq!(report.activities.len(), 2, "the proof and the other campaign are left out");
+    // Hour by hour, every kind.
+    let mut hourly: BTreeMap<(u32, &str), u64> = BTreeMap::new();
+    for e in events.iter().filter(|e| e.delivery == 1 || e.delivery == 2) {
+        *hourly.entry((e.hour, e.kind)).or_default() += 1;
+    }
+    let got: BTreeMap<(u32, &str), u64> = report
+        .hourly
+        .iter()
+        .map(|h| (((h.hour.as_second() - 1_764_547_200) / 3600) as u32, h.kind.as_str()))
+        .zip(report.hourly.iter().map(|h| h.events))
+        .collect();
+    assert_eq!(got, hourly, "hour by hour");
+    let conversions = events.iter().filter(|e| (e.delivery == 1 || e.delivery == 2) && e.kind == "conversion").count();
+    assert_eq!(report.other_events, vec![("conversion: purchase".to_owned(), conversions as u64)]);
+    // The totals are the activities' sums.
+    let sum: u64 = report.activities.iter().map(|a| a.numbers.clicked).sum();
+    assert_eq!(report.total.clicked, sum);
+}
+
+type LedgerRow = (i64, &'static str, &'static str);
+
+/// Writes a ledger of 600 rows and 6,000 events at random over four deliveries; returns them.
+fn write_log(db: &rusqlite::Connection) -> (Vec<LedgerRow>, Vec<Event>) {
+    // The ledger: statuses and codes at random.
+    let mut dice = Dice(0x5eed);
+    let statuses = ["sent", "sent", "sent", "failed", "excluded", "sending"];
+    let mut ledger = Vec::new();
+    for row in 0..600 {
+        let delivery = 1 + dice.next(4) as i64;
+        let status = statuses[dice.next(statuses.len() as u64) as usize];
+        let code = match status {
+            "failed" => ["timeout", "bad_address"][dice.next(2) as usize],
+            "excluded" => ["no_address", "not_opted_in", "frequency_cap"][dice.next(3) as usize],
+            _ => "",
+        };
+        db.execute(
+            "INSERT INTO cc_ledger (delivery_id, idempotency_key, recipient_key, address, status, error_code, updated_at)
+             VALUES (?1, ?2, ?3, 'a@example.com', ?4, NULLIF(?5, ''), '2026-11-01T00:00:00Z')",
+            rusqlite::params![delivery, format!("k{row}"), row.to_string(), status, code],
+        )
+        .unwrap();
+        ledger.push((delivery, status, code));
+    }
+    // The events, in three batches (the trigger counts each as it is written).
+    let mut events = Vec::new();
+    for _ in 0..6_000 {
+        let kind = KINDS[dice.next(KINDS.len() as u64) as usize];
+        let detail = match kind {
+            "clicked" => ["book", "unsubscribe", ""][dice.next(3) as usize].to_owned(),
+            "failed" => ["timeout", "bad_address"][dice.next(2) as usize].to_owned(),
+            "conversion" => "purchase".to_owned(),
+            _ => String::new(),
+        };
+        let profile = (dice.next(10) > 0).then(|| dice.next(250).to_string());
+        events.push(Event { delivery: 1 + dice.next(4) as i64, kind, hour: dice.next(72) as u32, profile, detail });
+    }
+    for chunk in events.chunks(2_000) {
+        let tx = db.unchecked_transaction().unwrap();
+        for e in chunk {
+            let at = jiff::Timestamp::from_second(1_764_547_200 + i64::from(e.hour) * 3600 + 59).unwrap();
+            let detail = match e.kind {
+                "clicked" if !e.detail.is_empty() => serde_json::json!({ "alias": e.detail }),
+                "failed" => serde_json::json!({ "code": e.detail }),
+                "conversion" => serde_json::json!({ "name": e.detail }),
+                _ => serde_json::json!({}),
+            };
+            tx.execute(
+                "INSERT INTO cc_interactions (kind, at, campaign_id, delivery_id, profile_key, detail_json)
+                 VALUES (?1, ?2, (SELECT campaign_id FROM cc_deliveries WHERE id = ?3), ?3, ?4, ?5)",
+                rusqlite::params![e.kind, at.to_string(), e.delivery, e.profile, detail.to_string()],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+
+    (ledger, events)
+}
