@@ -332,3 +332,45 @@ fn a_campaign_is_exported_to_a_file_and_imported_back_as_a_draft() {
         console.api_campaign(console.campaign("Password reset").unwrap().id).unwrap().1
     );
 }
+
+#[test]
+fn the_report_of_a_sandbox_send_shows_the_ledgers_numbers_and_its_plots() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(200, 1, false, &mut |_| true).unwrap();
+    console.run_campaign("Summer getaway", false, None, &mut |_, _| {}, &|| false).unwrap();
+    // The Sandbox's events are due two seconds after a send.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let mut h = harness(campaign_console::ui::App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    h.get_by_label("Summer getaway").click();
+    settle(&mut h);
+    h.get_by_role_and_label(Role::Button, "Report").click();
+    settle(&mut h);
+    h.get_by_label("Report: Summer getaway");
+
+    // The numbers on screen are the workspace's.
+    let db = support::sqlite(dir.path());
+    let sent = support::one(
+        &db,
+        "SELECT COUNT(*) FROM cc_ledger l JOIN cc_deliveries d ON d.id = l.delivery_id
+          WHERE d.campaign_id = 1 AND d.is_proof = 0 AND l.status = 'sent'",
+    );
+    let delivered =
+        support::one(&db, "SELECT COUNT(*) FROM cc_interactions WHERE campaign_id = 1 AND kind = 'delivered'");
+    let opened = support::one(
+        &db,
+        "SELECT COUNT(DISTINCT profile_key) FROM cc_interactions WHERE campaign_id = 1 AND kind = 'opened'",
+    );
+    assert!(sent > 0 && delivered > 0, "the Sandbox sent and delivered");
+    h.get_by_label(&format!("{sent} sent"));
+    h.get_by_label_contains(&format!("{delivered} delivered ("));
+    h.get_by_label_contains(&format!("{opened} opened ("));
+    for plot in ["Events over time", "Funnel", "Errors by code", "Clicks by link alias"] {
+        h.get_by_label(plot);
+    }
+    // Back to the list.
+    h.get_by_label("⬅ All campaigns").click();
+    settle(&mut h);
+    h.get_by_role_and_label(Role::Button, "New campaign…");
+}

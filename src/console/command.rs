@@ -29,6 +29,14 @@ pub enum Command {
     Import(ImportCommand),
     Browse(BrowseCommand),
     Job(JobCommand),
+    Report(ReportCommand),
+}
+
+/// Reports.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReportCommand {
+    /// A campaign's report as it stands. → [`Event::Report`](super::Event::Report).
+    Campaign { id: i64 },
 }
 
 /// The campaign list.
@@ -351,6 +359,12 @@ pub enum ImportCommand {
 pub enum JobCommand {
     /// Asks a running job to stop; it ends with `JobEvent::Finished`.
     Cancel(JobId),
+}
+
+impl From<ReportCommand> for Command {
+    fn from(c: ReportCommand) -> Self {
+        Self::Report(c)
+    }
 }
 
 impl From<CampaignCommand> for Command {

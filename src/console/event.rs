@@ -48,6 +48,11 @@ pub enum Event {
         list: Vec<crate::model::api::ApiKey>,
         created: Option<String>,
     },
+    /// A campaign's report, or why it could not be made.
+    Report {
+        campaign_id: i64,
+        report: Result<Box<crate::model::report::CampaignReport>, UserError>,
+    },
 }
 
 /// Answers about an API-triggered campaign's form.

@@ -3,11 +3,23 @@
 
 use std::collections::HashMap;
 
-use super::{Console, ConsoleError};
+use super::{Console, ConsoleError, Event, ReportCommand, UserError};
 use crate::model::report::{ActivityReport, CampaignReport, HourCount, Numbers, merge};
 use crate::store;
 
 impl Console {
+    pub(super) fn report_command(&self, command: ReportCommand) -> Vec<Event> {
+        match command {
+            ReportCommand::Campaign { id } => {
+                let report = self
+                    .campaign_report(id)
+                    .map(Box::new)
+                    .map_err(|e| UserError::new("The report could not be made", &e));
+                vec![Event::Report { campaign_id: id, report }]
+            }
+        }
+    }
+
     /// The report of campaign `campaign_id`, as the workspace holds it now.
     /// The Sandbox's simulated events that are due are written first.
     pub fn campaign_report(&self, campaign_id: i64) -> Result<CampaignReport, ConsoleError> {

@@ -48,6 +48,8 @@ pub struct CampaignsScreen {
     connector_form: Option<super::connector::ConnectorFormView>,
     /// Export… or Import…, while open.
     file_dialog: Option<super::campaign_file::CampaignFileDialog>,
+    /// The report shown instead of the list.
+    report: Option<super::report::ReportView>,
 }
 
 impl CampaignsScreen {
@@ -72,7 +74,7 @@ impl CampaignsScreen {
 
     /// Goes back to the list (the navigation's Campaigns entry, clicked on this screen).
     pub fn back_to_list(&mut self) {
-        self.back_requested = self.opened.is_some();
+        self.back_requested = self.opened.is_some() || self.report.is_some();
     }
 
     /// Shows an error inside the dialog that caused it. Returns whether it was taken.
@@ -235,35 +237,8 @@ impl CampaignsScreen {
         commands.push(CampaignCommand::Refresh);
     }
 
-    fn draw(&mut self, ui: &mut egui::Ui, console: &Console, commands: &mut Commands) {
-        if let Some(id) = self.open_when_listed
-            && self.campaigns.as_ref().is_some_and(|l| l.iter().any(|c| c.id == id))
-        {
-            self.open_when_listed = None;
-            self.open(id, commands);
-        }
-        let opened = self.opened.and_then(|id| self.campaigns.as_ref()?.iter().find(|c| c.id == id).cloned());
-        if let Some(campaign) = opened {
-            let back = match &mut self.editor {
-                Some(editor) if editor.campaign.id == campaign.id => {
-                    editor.campaign.name = campaign.name.clone();
-                    editor.ui(ui, commands)
-                }
-                _ => match (&mut self.api_form, &mut self.connector_form) {
-                    (Some(form), _) if form.campaign_id == campaign.id => form.ui(ui, commands),
-                    (_, Some(form)) if form.campaign_id == campaign.id => form.ui(ui, commands),
-                    _ => campaign_view(ui, &campaign),
-                },
-            } || std::mem::take(&mut self.back_requested);
-            if back {
-                self.close_opened(campaign.id, commands);
-            }
-            return;
-        }
-
-        ui.add_space(8.0);
-        ui.heading("Campaigns");
-        ui.add_space(6.0);
+    /// New, Open, Rename, Duplicate, Delete, Report, Export and Import.
+    fn toolbar(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
         let selected = self.selected.and_then(|id| self.campaigns.as_ref()?.iter().find(|c| c.id == id).cloned());
         ui.horizontal(|ui| {
             if ui.button("New campaign…").clicked() {
@@ -299,6 +274,13 @@ impl CampaignsScreen {
             {
                 self.dialog = Some(Dialog::Delete { id: c.id, name: c.name.clone(), error: None, pending: false });
             }
+            let report = ui
+                .add_enabled(has, egui::Button::new("Report"))
+                .on_hover_text("What it sent and what its recipients did, with plots")
+                .on_disabled_hover_text(why);
+            if let Some(c) = selected.as_ref().filter(|_| report.clicked()) {
+                self.report = Some(super::report::ReportView::new(c.id, &c.name, commands));
+            }
             ui.separator();
             let export = ui.add_enabled(has, egui::Button::new("Export…")).on_disabled_hover_text(why);
             if let Some(c) = selected.as_ref().filter(|_| export.clicked()) {
@@ -308,6 +290,45 @@ impl CampaignsScreen {
                 self.file_dialog = Some(super::campaign_file::CampaignFileDialog::import());
             }
         });
+    }
+
+    fn draw(&mut self, ui: &mut egui::Ui, console: &Console, commands: &mut Commands) {
+        if let Some(id) = self.open_when_listed
+            && self.campaigns.as_ref().is_some_and(|l| l.iter().any(|c| c.id == id))
+        {
+            self.open_when_listed = None;
+            self.open(id, commands);
+        }
+        if let Some(report) = &mut self.report {
+            if report.ui(ui, commands) || std::mem::take(&mut self.back_requested) {
+                self.report = None;
+                commands.push(CampaignCommand::Refresh);
+            }
+            return;
+        }
+        let opened = self.opened.and_then(|id| self.campaigns.as_ref()?.iter().find(|c| c.id == id).cloned());
+        if let Some(campaign) = opened {
+            let back = match &mut self.editor {
+                Some(editor) if editor.campaign.id == campaign.id => {
+                    editor.campaign.name = campaign.name.clone();
+                    editor.ui(ui, commands)
+                }
+                _ => match (&mut self.api_form, &mut self.connector_form) {
+                    (Some(form), _) if form.campaign_id == campaign.id => form.ui(ui, commands),
+                    (_, Some(form)) if form.campaign_id == campaign.id => form.ui(ui, commands),
+                    _ => campaign_view(ui, &campaign),
+                },
+            } || std::mem::take(&mut self.back_requested);
+            if back {
+                self.close_opened(campaign.id, commands);
+            }
+            return;
+        }
+
+        ui.add_space(8.0);
+        ui.heading("Campaigns");
+        ui.add_space(6.0);
+        self.toolbar(ui, commands);
         ui.add_space(theme::SECTION_GAP);
 
         match &self.campaigns {
@@ -487,6 +508,9 @@ impl Screen for CampaignsScreen {
         }
         if let Some(form) = &mut self.connector_form {
             form.on_event(event);
+        }
+        if let Some(report) = &mut self.report {
+            report.on_event(event);
         }
         match (&mut self.file_dialog, event) {
             (Some(d), _) => d.on_event(event),

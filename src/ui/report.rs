@@ -1,0 +1,320 @@
+//! A campaign's report: its numbers per channel activity and in total, with the rates on their
+//! base, and four plots — events over time (a line per kind), the funnel, errors by code and
+//! clicks by link alias. It asks for the report again every few seconds while it is shown, so
+//! a send fills it as it goes.
+
+use std::time::{Duration, Instant};
+
+use egui_plot::{Bar, BarChart, HoverPosition, Legend, Line, Plot, Points};
+
+use super::Commands;
+use super::theme;
+use crate::console::{Event, ReportCommand};
+use crate::model::report::{CampaignReport, Numbers};
+
+/// How often the report is asked for again while shown.
+const REFRESH: Duration = Duration::from_secs(3);
+
+/// The height of each plot.
+const PLOT_HEIGHT: f32 = 210.0;
+
+pub struct ReportView {
+    campaign_id: i64,
+    name: String,
+    report: Option<CampaignReport>,
+    error: Option<String>,
+    /// When the report was last asked for; `None` while an answer is awaited.
+    asked: Option<Instant>,
+}
+
+impl ReportView {
+    pub fn new(campaign_id: i64, name: &str, commands: &mut Commands) -> Self {
+        commands.push(ReportCommand::Campaign { id: campaign_id });
+        Self { campaign_id, name: name.to_owned(), report: None, error: None, asked: None }
+    }
+
+    pub fn on_event(&mut self, event: &Event) {
+        if let Event::Report { campaign_id, report } = event
+            && *campaign_id == self.campaign_id
+        {
+            match report {
+                Ok(r) => {
+                    self.report = Some((**r).clone());
+                    self.error = None;
+                }
+                Err(e) => self.error = Some(e.to_string()),
+            }
+            self.asked = Some(Instant::now());
+        }
+    }
+
+    /// Draws the report; returns whether the user went back to the list.
+    pub fn ui(&mut self, ui: &mut egui::Ui, commands: &mut Commands) -> bool {
+        if self.asked.is_some_and(|t| t.elapsed() >= REFRESH) {
+            self.asked = None;
+            commands.push(ReportCommand::Campaign { id: self.campaign_id });
+        }
+        ui.ctx().request_repaint_after(REFRESH);
+        ui.add_space(8.0);
+        let back = ui
+            .horizontal(|ui| {
+                let back = ui.button("⬅ All campaigns").clicked();
+                ui.heading(format!("Report: {}", self.name));
+                if self.asked.is_none() {
+                    ui.spinner();
+                } else if ui.button("Refresh").on_hover_text("It refreshes by itself every 3 seconds").clicked() {
+                    self.asked = None;
+                    commands.push(ReportCommand::Campaign { id: self.campaign_id });
+                }
+                back
+            })
+            .inner;
+        if let Some(e) = &self.error {
+            ui.label(egui::RichText::new(format!("{} {e}", theme::ICON_ERROR)).color(theme::error(ui)));
+        }
+        let Some(report) = &self.report else {
+            return back;
+        };
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| report_body(ui, report));
+        back
+    }
+}
+
+fn report_body(ui: &mut egui::Ui, report: &CampaignReport) {
+    ui.add_space(6.0);
+    if report.activities.is_empty() && report.hourly.is_empty() {
+        ui.label(
+            egui::RichText::new("Nothing sent yet: the report fills as the campaign sends.").color(theme::muted(ui)),
+        );
+        return;
+    }
+    headline(ui, &report.total);
+    ui.add_space(theme::SECTION_GAP);
+    numbers_table(ui, report);
+    ui.add_space(theme::SECTION_GAP);
+    let width = ((ui.available_width() - 16.0) / 2.0).max(260.0);
+    ui.horizontal_top(|ui| {
+        plot_box(ui, width, "Events over time", |ui| events_over_time(ui, report));
+        plot_box(ui, width, "Funnel", |ui| funnel(ui, &report.total));
+    });
+    ui.add_space(8.0);
+    ui.horizontal_top(|ui| {
+        plot_box(ui, width, "Errors by code", |ui| {
+            by_key(ui, "errors", "failed", "No message failed.", &report.total.failed);
+        });
+        let aliases: Vec<(String, u64)> = report
+            .total
+            .clicks_by_alias
+            .iter()
+            .map(|(a, n)| (if a.is_empty() { "(no alias)".to_owned() } else { a.clone() }, *n))
+            .collect();
+        plot_box(ui, width, "Clicks by link alias", |ui| by_key(ui, "clicks", "clicks", "No click yet.", &aliases));
+    });
+}
+
+/// The campaign's key figures, one label each.
+fn headline(ui: &mut egui::Ui, n: &Numbers) {
+    let pct = |r: Option<f64>| r.map_or_else(|| "–".to_owned(), |r| format!("{:.1} %", r * 100.0));
+    ui.horizontal_wrapped(|ui| {
+        for text in [
+            format!("{} targeted", n.targeted),
+            format!("{} sent", n.sent),
+            format!("{} delivered ({})", n.delivered, pct(n.delivery_rate())),
+            format!("{} opened ({})", n.opened_unique, pct(n.open_rate())),
+            format!("{} clicked ({})", n.clicked_unique, pct(n.click_rate())),
+            format!("{} failed", n.failed_total()),
+            format!("{} unsubscribed", n.unsubscribed),
+        ] {
+            egui::Frame::group(ui.style()).show(ui, |ui| ui.label(egui::RichText::new(text).strong()));
+        }
+    });
+}
+
+/// Every number, a column per activity and one for the campaign.
+fn numbers_table(ui: &mut egui::Ui, report: &CampaignReport) {
+    let mut columns: Vec<(String, &Numbers)> =
+        report.activities.iter().map(|a| (format!("{} ({})", a.label, a.channel), &a.numbers)).collect();
+    if report.activities.len() > 1 {
+        columns.push(("Campaign".to_owned(), &report.total));
+    }
+    let pct = |r: Option<f64>| r.map_or_else(|| "–".to_owned(), |r| format!("{:.1} %", r * 100.0));
+    type Row = (&'static str, fn(&Numbers) -> String);
+    let rows: [Row; 14] = [
+        ("Targeted", |n| n.targeted.to_string()),
+        ("Excluded", |n| with_parts(n.excluded_total(), &n.excluded)),
+        ("Sent", |n| n.sent.to_string()),
+        ("On their way", |n| n.pending.to_string()),
+        ("Failed", |n| with_parts(n.failed_total(), &n.failed)),
+        ("Delivered", |n| n.delivered.to_string()),
+        ("Bounced", |n| n.bounced.to_string()),
+        ("Opened (unique)", |n| n.opened_unique.to_string()),
+        ("Opened (total)", |n| n.opened.to_string()),
+        ("Clicked (unique)", |n| n.clicked_unique.to_string()),
+        ("Clicked (total)", |n| n.clicked.to_string()),
+        ("Unsubscribed", |n| n.unsubscribed.to_string()),
+        ("Delivered of sent", |_| String::new()),
+        ("Opened of delivered", |_| String::new()),
+    ];
+    egui::Grid::new("report_numbers").striped(true).spacing([24.0, 4.0]).show(ui, |ui| {
+        ui.label("");
+        for (name, _) in &columns {
+            ui.label(egui::RichText::new(name).strong());
+        }
+        ui.end_row();
+        for (i, (label, value)) in rows.iter().enumerate() {
+            ui.label(egui::RichText::new(*label).color(theme::muted(ui)));
+            for (_, n) in &columns {
+                let text = match i {
+                    12 => pct(n.delivery_rate()),
+                    13 => pct(n.open_rate()),
+                    _ => value(n),
+                };
+                ui.label(text);
+            }
+            ui.end_row();
+        }
+        ui.label(egui::RichText::new("Clicked of delivered").color(theme::muted(ui)));
+        for (_, n) in &columns {
+            ui.label(pct(n.click_rate()));
+        }
+        ui.end_row();
+    });
+    if report.control_group > 0 {
+        ui.label(format!("Control group: {} profiles held out", report.control_group));
+    }
+    for (kind, n) in &report.other_events {
+        ui.label(format!("{n} {kind}"));
+    }
+}
+
+/// "12 (no_address 9, not_opted_in 3)".
+fn with_parts(total: u64, parts: &[(String, u64)]) -> String {
+    if parts.is_empty() {
+        return total.to_string();
+    }
+    let list: Vec<String> = parts.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    format!("{total} ({})", list.join(", "))
+}
+
+fn plot_box(ui: &mut egui::Ui, width: f32, title: &str, plot: impl FnOnce(&mut egui::Ui)) {
+    ui.allocate_ui(egui::vec2(width, PLOT_HEIGHT + 30.0), |ui| {
+        ui.vertical(|ui| {
+            ui.set_width(width);
+            ui.label(egui::RichText::new(title).strong());
+            plot(ui);
+        });
+    });
+}
+
+/// A line per kind of event, by hour (by day past two weeks), hours counted from the first.
+fn events_over_time(ui: &mut egui::Ui, report: &CampaignReport) {
+    let Some(first) = report.hourly.first().map(|h| h.hour) else {
+        ui.label(egui::RichText::new("No event yet.").color(theme::muted(ui)));
+        return;
+    };
+    let last = report.hourly.last().map_or(first, |h| h.hour);
+    let span_hours = (last.as_second() - first.as_second()) / 3600;
+    let bucket = if span_hours > 14 * 24 { 24 } else { 1 };
+    let mut kinds: Vec<&str> = report.hourly.iter().map(|h| h.kind.as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    let start = first;
+    Plot::new(("report_events", report.campaign_id))
+        .height(PLOT_HEIGHT)
+        .legend(Legend::default())
+        .allow_scroll(false)
+        .x_axis_formatter(move |mark, _| {
+            let at = start.as_second() + (mark.value * 3600.0) as i64;
+            jiff::Timestamp::from_second(at).map_or_else(|_| String::new(), theme::when)
+        })
+        .label_formatter(move |pos| match pos {
+            HoverPosition::NearDataPoint { plot_name, position, .. } => {
+                let at = start.as_second() + (position.x * 3600.0) as i64;
+                let when = jiff::Timestamp::from_second(at).map_or_else(|_| String::new(), theme::when);
+                Some(format!("{plot_name}: {:.0}\n{when}", position.y))
+            }
+            HoverPosition::Elsewhere { .. } => None,
+        })
+        .show(ui, |plot| {
+            for kind in kinds {
+                let mut points: Vec<[f64; 2]> = Vec::new();
+                for h in report.hourly.iter().filter(|h| h.kind == kind) {
+                    let hours = (h.hour.as_second() - first.as_second()) / 3600;
+                    let x = (hours - hours % bucket) as f64;
+                    match points.last_mut() {
+                        Some(p) if p[0] == x => p[1] += h.events as f64,
+                        _ => points.push([x, h.events as f64]),
+                    }
+                }
+                // Points too: an hour alone is a point, not a line. One colour for both, so
+                // that the legend shows it.
+                let color = kind_color(kind);
+                plot.points(Points::new(kind, points.clone()).radius(3.0).color(color));
+                plot.line(Line::new(kind, points).color(color));
+            }
+        });
+}
+
+/// The colour of a kind of event: the usual ones fixed (green delivered, red failed…), the
+/// others spread around the colour wheel by name.
+fn kind_color(kind: &str) -> egui::Color32 {
+    match kind {
+        "sent" => egui::Color32::from_rgb(120, 144, 176),
+        "delivered" => egui::Color32::from_rgb(84, 180, 104),
+        "opened" => egui::Color32::from_rgb(80, 150, 230),
+        "clicked" => egui::Color32::from_rgb(170, 110, 220),
+        "bounced" => egui::Color32::from_rgb(230, 150, 60),
+        "failed" => egui::Color32::from_rgb(220, 80, 80),
+        "unsubscribed" => egui::Color32::from_rgb(210, 190, 70),
+        other => {
+            let h = other.bytes().fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+            egui::ecolor::Hsva::new((h % 360) as f32 / 360.0, 0.6, 0.8, 1.0).into()
+        }
+    }
+}
+
+/// Targeted → sent → delivered → opened → clicked (unique profiles past sent).
+fn funnel(ui: &mut egui::Ui, n: &Numbers) {
+    let steps = [
+        ("Targeted", n.targeted),
+        ("Sent", n.sent),
+        ("Delivered", n.delivered),
+        ("Opened", n.opened_unique),
+        ("Clicked", n.clicked_unique),
+    ];
+    let bars: Vec<Bar> =
+        steps.iter().enumerate().map(|(i, (name, v))| Bar::new(i as f64, *v as f64).name(*name)).collect();
+    Plot::new("report_funnel")
+        .height(PLOT_HEIGHT)
+        .allow_scroll(false)
+        .show_grid([false, true])
+        .x_axis_formatter(move |mark, _| {
+            let i = mark.value.round();
+            if (mark.value - i).abs() < 1e-6 && (0.0..5.0).contains(&i) {
+                steps[i as usize].0.to_owned()
+            } else {
+                String::new()
+            }
+        })
+        .show(ui, |plot| plot.bar_chart(BarChart::new("funnel", bars).width(0.6)));
+}
+
+/// One bar per key (an error code, a link alias), largest first.
+fn by_key(ui: &mut egui::Ui, id: &str, series: &str, none: &str, parts: &[(String, u64)]) {
+    if parts.is_empty() {
+        ui.label(egui::RichText::new(none).color(theme::muted(ui)));
+        return;
+    }
+    let names: Vec<String> = parts.iter().map(|(k, _)| k.clone()).collect();
+    let bars: Vec<Bar> = parts.iter().enumerate().map(|(i, (k, n))| Bar::new(i as f64, *n as f64).name(k)).collect();
+    Plot::new(("report_by_key", id))
+        .height(PLOT_HEIGHT)
+        .allow_scroll(false)
+        .show_grid([false, true])
+        .x_axis_formatter(move |mark, _| {
+            let i = mark.value.round();
+            let exact = (mark.value - i).abs() < 1e-6 && i >= 0.0;
+            if exact { names.get(i as usize).cloned().unwrap_or_default() } else { String::new() }
+        })
+        .show(ui, |plot| plot.bar_chart(BarChart::new(series, bars).width(0.6)));
+}
