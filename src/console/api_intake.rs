@@ -10,8 +10,8 @@ use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::Duration;
 
 use super::api_trigger::{TriggerError, accepted, execution_of};
-use super::{AuthError, Console, ConsoleError};
-use crate::model::api::{ApiCampaign, ApiKey, ApiScope, Execution, MAX_RECIPIENTS, RESERVED_CONTEXT, TriggerRequest};
+use super::{Console, ConsoleError};
+use crate::model::api::{ApiCampaign, Execution, MAX_RECIPIENTS, RESERVED_CONTEXT, TriggerRequest};
 use crate::model::{Campaign, CampaignKind, CampaignStatus};
 use crate::store::deliveries::{self as ledger, AddressKind};
 use crate::store::{self, StoreError};
@@ -53,29 +53,6 @@ impl Executions {
 }
 
 impl Console {
-    /// The API key `bearer` names, if it may use `scope`. Read on a connection of its own, so
-    /// that a call is never kept waiting behind the writes of others.
-    pub fn check_key(&self, bearer: Option<&str>, scope: ApiScope) -> Result<ApiKey, AuthError> {
-        let given = bearer.map(str::trim).filter(|k| !k.is_empty()).ok_or_else(|| {
-            AuthError::Unauthorized("an API key is needed: send it as Authorization: Bearer <key>".into())
-        })?;
-        let hash = super::api_keys::hash(given);
-        let key = self
-            .workspace
-            .read(|conn| store::api::key_by_hash(conn, &hash))
-            .map_err(ConsoleError::from)?
-            .filter(|k| k.revoked_at.is_none())
-            .ok_or_else(|| AuthError::Unauthorized("this API key is not known here, or it was revoked".into()))?;
-        if !key.scopes.contains(&scope) {
-            return Err(AuthError::Forbidden(format!(
-                "the API key \u{201c}{}\u{201d} may not do this: it needs the {} scope",
-                key.name,
-                scope.as_str()
-            )));
-        }
-        Ok(key)
-    }
-
     /// Accepts a trigger call of API campaign `campaign_id` with key `api_key`: the execution,
     /// every recipient queued (or, for a request id seen before, where it stands: nothing new
     /// is sent), and whether it is new. A refusal writes nothing.

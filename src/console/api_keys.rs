@@ -23,7 +23,7 @@ pub enum AuthError {
     Console(#[from] ConsoleError),
 }
 
-pub(super) fn hash(key: &str) -> String {
+fn hash(key: &str) -> String {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, key.as_bytes());
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -70,13 +70,24 @@ impl Console {
         Ok(())
     }
 
-    /// The key a call gives (`Authorization: Bearer <key>`), if it may do what needs `scope`.
+    /// The key a call gives (`Authorization: Bearer <key>`), if it may do what needs `scope`;
+    /// its last use is noted (to the minute).
     pub fn authenticate(&self, bearer: Option<&str>, scope: ApiScope) -> Result<ApiKey, AuthError> {
+        let key = self.check_key(bearer, scope)?;
+        store::api::touch_key(&self.workspace.conn(), key.id, self.now()).map_err(ConsoleError::from)?;
+        Ok(key)
+    }
+
+    /// The API key `bearer` names, if it may use `scope`. Read on a connection of its own, so
+    /// that a call is never kept waiting behind the writes of others.
+    pub fn check_key(&self, bearer: Option<&str>, scope: ApiScope) -> Result<ApiKey, AuthError> {
         let given = bearer.map(str::trim).filter(|k| !k.is_empty()).ok_or_else(|| {
             AuthError::Unauthorized("an API key is needed: send it as Authorization: Bearer <key>".into())
         })?;
-        let conn = self.workspace.conn();
-        let key = store::api::key_by_hash(&conn, &hash(given))
+        let hash = hash(given);
+        let key = self
+            .workspace
+            .read(|conn| store::api::key_by_hash(conn, &hash))
             .map_err(ConsoleError::from)?
             .filter(|k| k.revoked_at.is_none())
             .ok_or_else(|| AuthError::Unauthorized("this API key is not known here, or it was revoked".into()))?;
@@ -87,7 +98,6 @@ impl Console {
                 scope.as_str()
             )));
         }
-        store::api::touch_key(&conn, key.id, self.now()).map_err(ConsoleError::from)?;
         Ok(key)
     }
 

@@ -469,25 +469,32 @@ const STEPS: &[&str] = &[
       WHERE campaign_id IS NOT NULL AND profile_key IS NOT NULL AND proof = 0;
      INSERT INTO cc_report_unique_counts (campaign_id, activity, kind, profiles)
      SELECT campaign_id, activity, kind, COUNT(*) FROM cc_report_uniques GROUP BY campaign_id, activity, kind;
+     DROP VIEW cc_report_events;
      CREATE TRIGGER cc_interactions_report AFTER INSERT ON cc_interactions
      WHEN NEW.campaign_id IS NOT NULL
+      AND COALESCE((SELECT d.is_proof FROM cc_deliveries d WHERE d.id = NEW.delivery_id), 0) = 0
      BEGIN
          INSERT INTO cc_report_hourly (campaign_id, activity, channel, hour, kind, detail, events)
-         SELECT campaign_id, activity, channel, hour, kind, detail, 1 FROM cc_report_events
-          WHERE hour IS NOT NULL AND event_id = NEW.id AND proof = 0
+         SELECT NEW.campaign_id, COALESCE((SELECT d.activity_id FROM cc_deliveries d WHERE d.id = NEW.delivery_id), json_extract(NEW.detail_json, '$.activity'), ''),
+                COALESCE((SELECT d.channel FROM cc_deliveries d WHERE d.id = NEW.delivery_id), ''),
+                strftime('%Y-%m-%dT%H:00:00Z', NEW.at), NEW.kind,
+                CASE WHEN NEW.kind = 'failed' THEN COALESCE(json_extract(NEW.detail_json, '$.code'), '')
+                     WHEN NEW.kind = 'clicked' THEN COALESCE(json_extract(NEW.detail_json, '$.alias'),
+                                                             json_extract(NEW.detail_json, '$.link_alias'), '')
+                     WHEN NEW.kind = 'conversion' THEN COALESCE(json_extract(NEW.detail_json, '$.name'), '')
+                     ELSE '' END,
+                1
+          WHERE strftime('%Y-%m-%dT%H:00:00Z', NEW.at) IS NOT NULL
          ON CONFLICT (campaign_id, hour, activity, channel, kind, detail) DO UPDATE SET events = events + 1;
          INSERT OR IGNORE INTO cc_report_unique_counts (campaign_id, activity, kind, profiles)
-         SELECT campaign_id, activity, kind, 0 FROM cc_report_events
-          WHERE profile_key IS NOT NULL AND event_id = NEW.id AND proof = 0;
+         SELECT NEW.campaign_id, COALESCE((SELECT d.activity_id FROM cc_deliveries d WHERE d.id = NEW.delivery_id), json_extract(NEW.detail_json, '$.activity'), ''), NEW.kind, 0 WHERE NEW.profile_key IS NOT NULL;
          UPDATE cc_report_unique_counts SET profiles = profiles + 1
-          WHERE NEW.profile_key IS NOT NULL
-            AND (campaign_id, activity, kind) = (SELECT campaign_id, activity, kind FROM cc_report_events WHERE event_id = NEW.id AND proof = 0)
-            AND NOT EXISTS (SELECT 1 FROM cc_report_uniques u, cc_report_events e
-                             WHERE e.event_id = NEW.id AND proof = 0 AND u.campaign_id = e.campaign_id AND u.activity = e.activity
-                               AND u.kind = e.kind AND u.profile_key = e.profile_key);
+          WHERE campaign_id = NEW.campaign_id AND activity = COALESCE((SELECT d.activity_id FROM cc_deliveries d WHERE d.id = NEW.delivery_id), json_extract(NEW.detail_json, '$.activity'), '') AND kind = NEW.kind AND NEW.profile_key IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM cc_report_uniques u
+                             WHERE u.campaign_id = NEW.campaign_id AND u.activity = COALESCE((SELECT d.activity_id FROM cc_deliveries d WHERE d.id = NEW.delivery_id), json_extract(NEW.detail_json, '$.activity'), '')
+                               AND u.kind = NEW.kind AND u.profile_key = NEW.profile_key);
          INSERT OR IGNORE INTO cc_report_uniques (campaign_id, activity, kind, profile_key)
-         SELECT campaign_id, activity, kind, profile_key FROM cc_report_events
-          WHERE profile_key IS NOT NULL AND event_id = NEW.id AND proof = 0;
+         SELECT NEW.campaign_id, COALESCE((SELECT d.activity_id FROM cc_deliveries d WHERE d.id = NEW.delivery_id), json_extract(NEW.detail_json, '$.activity'), ''), NEW.kind, NEW.profile_key WHERE NEW.profile_key IS NOT NULL;
      END;",
 ];
 

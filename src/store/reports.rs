@@ -71,13 +71,19 @@ pub struct LedgerTotal {
 }
 
 /// The ledger rows of campaign `campaign_id` (proofs left out), by activity, channel, status
-/// and error code.
+/// and error code. Counted per delivery along the ledger's (delivery, status) index; only the
+/// failed and excluded rows are read for their code.
 pub fn ledger_totals(conn: &Connection, campaign_id: i64) -> Result<Vec<LedgerTotal>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT COALESCE(d.activity_id, ''), d.channel, l.status, COALESCE(l.error_code, ''), COUNT(*)
+        "SELECT COALESCE(d.activity_id, ''), d.channel, l.status, '', COUNT(*)
            FROM cc_deliveries d JOIN cc_ledger l ON l.delivery_id = d.id
-          WHERE d.campaign_id = ?1 AND d.is_proof = 0
-          GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+          WHERE d.campaign_id = ?1 AND d.is_proof = 0 AND l.status NOT IN ('failed', 'excluded')
+          GROUP BY d.id, l.status
+         UNION ALL
+         SELECT COALESCE(d.activity_id, ''), d.channel, l.status, COALESCE(l.error_code, ''), COUNT(*)
+           FROM cc_deliveries d JOIN cc_ledger l ON l.delivery_id = d.id
+          WHERE d.campaign_id = ?1 AND d.is_proof = 0 AND l.status IN ('failed', 'excluded')
+          GROUP BY d.id, l.status, l.error_code",
     )?;
     let rows = stmt
         .query_map(params![campaign_id], |r| {

@@ -17,7 +17,7 @@ mod icon;
 mod import;
 mod launcher;
 mod path_field;
-mod report;
+pub mod report;
 pub mod screen;
 mod secret_field;
 mod sent_message;
