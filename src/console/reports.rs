@@ -24,8 +24,9 @@ impl Console {
     /// The Sandbox's simulated events that are due are written first.
     pub fn campaign_report(&self, campaign_id: i64) -> Result<CampaignReport, ConsoleError> {
         self.simulate_sandbox_events()?;
-        // One read transaction: the numbers are of one moment.
-        let (campaign, ledger, events, uniques, hourly) = self.workspace.read(|conn| {
+        // One read transaction, on a connection of its own: the numbers are of one moment, and
+        // the trigger API's short reads do not wait behind it.
+        let (campaign, ledger, events, uniques, hourly) = self.workspace.read_apart(|conn| {
             Ok((
                 store::campaigns::get_bare(conn, campaign_id)?,
                 store::reports::ledger_totals(conn, campaign_id)?,

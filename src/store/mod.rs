@@ -96,6 +96,14 @@ pub(crate) fn in_savepoint<T>(conn: &Connection, name: &str, work: impl FnOnce()
     }
 }
 
+/// Runs `read` in one read transaction: one snapshot, one lock taken.
+fn in_read_transaction<T>(conn: &Connection, read: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    conn.execute_batch("BEGIN DEFERRED")?;
+    let done = read(conn);
+    conn.execute_batch("COMMIT")?;
+    done
+}
+
 /// An open workspace: its folder and one shared connection. Long jobs open their own
 /// connection with [`Workspace::connect`] so that they do not hold the shared one.
 pub struct Workspace {
@@ -139,11 +147,13 @@ impl Workspace {
             Some(conn) => conn,
             empty @ None => empty.insert(self.connect()?),
         };
-        // One read transaction for all of it: one snapshot, one lock taken.
-        conn.execute_batch("BEGIN DEFERRED")?;
-        let done = read(conn);
-        conn.execute_batch("COMMIT")?;
-        done
+        in_read_transaction(conn, read)
+    }
+
+    /// Runs a longer read (a report) on a connection of its own, so that the short reads of
+    /// [`Workspace::read`] never wait behind it; one snapshot for all of it.
+    pub fn read_apart<T>(&self, read: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        in_read_transaction(&self.connect()?, read)
     }
 
     /// A new connection to the same database, for long jobs (demo generation, counts).
