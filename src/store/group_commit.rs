@@ -346,6 +346,48 @@ mod tests {
     }
 
     #[test]
+    fn background_work_is_done_when_nothing_else_waits() {
+        let (_dir, ws) = workspace();
+        let writer = GroupCommit::start(Arc::clone(&ws)).unwrap();
+        let answers: Vec<_> = (0..10)
+            .map(|i| {
+                writer.submit_background(move |c: &Connection| {
+                    c.execute("INSERT INTO t (v) VALUES (?1)", [i]).map_err(StoreError::from)
+                })
+            })
+            .collect();
+        assert!(answers.into_iter().all(|a| a.blocking_recv().is_ok_and(|r| r.is_ok())));
+        assert_eq!(count(&ws), 10);
+    }
+
+    fn job(answers: &mut Vec<tokio::sync::oneshot::Receiver<Result<(), StoreError>>>) -> Box<dyn Job> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        answers.push(answered);
+        Box::new(Work { work: |_: &Connection| Ok::<(), StoreError>(()), answer })
+    }
+
+    #[test]
+    fn background_work_gives_way_to_waited_for_work_but_not_for_ever() {
+        let mut kept = Vec::new();
+        let start = Instant::now();
+        let mut q = Queue::default();
+        q.background.push_back(job(&mut kept));
+        q.jobs.push_back(job(&mut kept));
+        q.last_arrival = Some(start);
+        q.last_background = Some(start);
+        assert_eq!(q.next_batch(start).len(), 1, "the waited-for work alone");
+        assert_eq!(q.next_batch(start + Duration::from_millis(1)).len(), 0, "not quiet yet");
+        assert_eq!(q.background_wait(start + Duration::from_millis(1)), Some(Duration::from_millis(1)));
+        assert_eq!(q.next_batch(start + QUIET).len(), 1, "quiet: the background work");
+
+        q.background.push_back(job(&mut kept));
+        let busy = start + Duration::from_millis(30);
+        q.jobs.push_back(job(&mut kept));
+        q.last_arrival = Some(busy);
+        assert_eq!(q.next_batch(busy).len(), 2, "waited 20 ms: it goes along with the waited-for work");
+    }
+
+    #[test]
     fn work_handed_over_before_the_writer_is_dropped_is_done() {
         let (_dir, ws) = workspace();
         let writer = GroupCommit::start(Arc::clone(&ws)).unwrap();
