@@ -2,7 +2,7 @@
 //! numbers the Report screen shows, for scripts and for checking it against the ledger.
 
 use campaign_console::console::Console;
-use campaign_console::model::report::{CampaignReport, Numbers};
+use campaign_console::model::report::{CampaignReport, Numbers, percent};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -54,7 +54,6 @@ fn print(report: &CampaignReport) -> anyhow::Result<()> {
 }
 
 fn numbers(n: &Numbers) -> anyhow::Result<()> {
-    let pct = |r: Option<f64>| r.map_or_else(|| "–".to_owned(), |r| format!("{:.1} %", r * 100.0));
     say!("  {:>10}  targeted", n.targeted);
     say!("  {:>10}  excluded", n.excluded_total());
     for (why, k) in &n.excluded {
@@ -68,19 +67,19 @@ fn numbers(n: &Numbers) -> anyhow::Result<()> {
     for (code, k) in &n.failed {
         say!("  {k:>14}  {code}");
     }
-    say!("  {:>10}  delivered ({} of sent)", n.delivered, pct(n.delivery_rate()));
-    say!("  {:>10}  bounced ({} of sent)", n.bounced, pct(n.bounce_rate()));
-    say!("  {:>10}  opened, {} unique ({} of delivered)", n.opened, n.opened_unique, pct(n.open_rate()));
+    say!("  {:>10}  delivered ({} of sent)", n.delivered, percent(n.delivery_rate()));
+    say!("  {:>10}  bounced ({} of sent)", n.bounced, percent(n.bounce_rate()));
+    say!("  {:>10}  opened, {} unique ({} of delivered)", n.opened, n.opened_unique, percent(n.open_rate()));
     say!(
         "  {:>10}  clicked, {} unique ({} of delivered, {} of unique opens)",
         n.clicked,
         n.clicked_unique,
-        pct(n.click_rate()),
-        pct(n.click_to_open_rate())
+        percent(n.click_rate()),
+        percent(n.click_to_open_rate())
     );
     for (alias, k) in &n.clicks_by_alias {
         say!("  {k:>14}  {}", if alias.is_empty() { "(link without alias)" } else { alias });
     }
-    say!("  {:>10}  unsubscribed ({} of delivered)", n.unsubscribed, pct(n.unsubscribe_rate()));
+    say!("  {:>10}  unsubscribed ({} of delivered)", n.unsubscribed, percent(n.unsubscribe_rate()));
     Ok(())
 }

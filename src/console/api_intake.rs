@@ -30,7 +30,8 @@ pub(super) struct Queued {
     pub request: TriggerRequest,
 }
 
-/// The accepted calls not yet resolved, and the thread resolving them.
+/// The intake's state: the accepted calls not yet resolved, whether the thread resolving them
+/// runs, and the forms calls are checked against.
 #[derive(Default)]
 pub(super) struct Executions {
     queue: Mutex<VecDeque<Queued>>,

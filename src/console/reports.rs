@@ -36,44 +36,8 @@ impl Console {
             ))
         })?;
         let mut activities: Vec<ActivityReport> = Vec::new();
-        let mut of = |activity: &str, channel: &str| -> usize {
-            match activities.iter().position(|a| a.activity == activity && a.channel == channel) {
-                Some(i) => i,
-                None => {
-                    activities.push(ActivityReport {
-                        activity: activity.to_owned(),
-                        label: default_label(activity),
-                        channel: channel.to_owned(),
-                        numbers: Numbers::default(),
-                    });
-                    activities.len() - 1
-                }
-            }
-        };
-        let mut slots = Vec::new();
         for row in &ledger {
-            let i = of(&row.activity, &row.channel);
-            slots.push((i, row));
-        }
-        let mut control_group = 0;
-        let mut other_events: Vec<(String, u64)> = Vec::new();
-        let mut event_slots = Vec::new();
-        for e in &events {
-            match e.kind.as_str() {
-                // The ledger says what was sent and what failed.
-                "sent" | "failed" => {}
-                store::interactions::CONTROL_GROUP => control_group += e.events,
-                "delivered" | "bounced" | "opened" | "clicked" | "unsubscribed" if !e.channel.is_empty() => {
-                    event_slots.push((of(&e.activity, &e.channel), e));
-                }
-                kind => {
-                    let name = if e.detail.is_empty() { kind.to_owned() } else { format!("{kind}: {}", e.detail) };
-                    merge(&mut other_events, &[(name, e.events)]);
-                }
-            }
-        }
-        for (i, row) in slots {
-            let n = &mut activities[i].numbers;
+            let n = numbers_of(&mut activities, &row.activity, &row.channel);
             n.targeted += row.rows;
             match row.status.as_str() {
                 "excluded" => merge(&mut n.excluded, &[(reason(&row.code), row.rows)]),
@@ -82,17 +46,31 @@ impl Console {
                 _ => n.pending += row.rows,
             }
         }
-        for (i, e) in event_slots {
-            let n = &mut activities[i].numbers;
-            match e.kind.as_str() {
-                "delivered" => n.delivered += e.events,
-                "bounced" => n.bounced += e.events,
-                "opened" => n.opened += e.events,
-                "clicked" => {
-                    n.clicked += e.events;
-                    merge(&mut n.clicks_by_alias, &[(e.detail.clone(), e.events)]);
+        let mut control_group = 0;
+        let mut other_events: Vec<(String, u64)> = Vec::new();
+        for e in &events {
+            let kind = e.kind.as_str();
+            match kind {
+                // The ledger says what was sent and what failed.
+                "sent" | "failed" => {}
+                store::interactions::CONTROL_GROUP => control_group += e.events,
+                "delivered" | "bounced" | "opened" | "clicked" | "unsubscribed" if !e.channel.is_empty() => {
+                    let n = numbers_of(&mut activities, &e.activity, &e.channel);
+                    match kind {
+                        "delivered" => n.delivered += e.events,
+                        "bounced" => n.bounced += e.events,
+                        "opened" => n.opened += e.events,
+                        "clicked" => {
+                            n.clicked += e.events;
+                            merge(&mut n.clicks_by_alias, &[(e.detail.clone(), e.events)]);
+                        }
+                        _ => n.unsubscribed += e.events,
+                    }
                 }
-                _ => n.unsubscribed += e.events,
+                _ => {
+                    let name = if e.detail.is_empty() { kind.to_owned() } else { format!("{kind}: {}", e.detail) };
+                    merge(&mut other_events, &[(name, e.events)]);
+                }
             }
         }
         for (activity, kind, profiles) in &uniques {
@@ -124,6 +102,23 @@ impl Console {
             hourly: hourly.into_iter().map(|(hour, kind, events)| HourCount { hour, kind, events }).collect(),
         })
     }
+}
+
+/// The numbers of `activity` on `channel`, added to `activities` when first met.
+fn numbers_of<'a>(activities: &'a mut Vec<ActivityReport>, activity: &str, channel: &str) -> &'a mut Numbers {
+    let i = match activities.iter().position(|a| a.activity == activity && a.channel == channel) {
+        Some(i) => i,
+        None => {
+            activities.push(ActivityReport {
+                activity: activity.to_owned(),
+                label: default_label(activity),
+                channel: channel.to_owned(),
+                numbers: Numbers::default(),
+            });
+            activities.len() - 1
+        }
+    };
+    &mut activities[i].numbers
 }
 
 /// An activity's name when its campaign has no canvas to name it.

@@ -341,8 +341,10 @@ impl crate::channels::sandbox::Outbox for WorkspaceOutbox {
     }
 
     fn find(&self, idempotency_key: &str) -> Result<Option<String>, ChannelError> {
-        let conn = self.workspace.conn();
-        store::sandbox::sandbox_lookup(&conn, idempotency_key).map_err(|e| ChannelError::Outbox(e.to_string()))
+        // On the reader: what the writer committed, without waiting behind its next group.
+        self.workspace
+            .read(|conn| store::sandbox::sandbox_lookup(conn, idempotency_key))
+            .map_err(|e| ChannelError::Outbox(e.to_string()))
     }
 }
 

@@ -96,6 +96,11 @@ pub fn merge(into: &mut Vec<(String, u64)>, more: &[(String, u64)]) {
     into.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
 }
 
+/// A rate as reports show it: "33.7 %", or "–" without a base.
+pub fn percent(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "–".to_owned(), |r| format!("{:.1} %", r * 100.0))
+}
+
 /// `part` of `base` as a fraction, when there is a base.
 pub fn rate(part: u64, base: u64) -> Option<f64> {
     (base > 0).then(|| part as f64 / base as f64)
@@ -150,6 +155,7 @@ mod tests {
         assert_eq!(n.click_rate(), Some(0.1));
         assert_eq!(n.click_to_open_rate(), Some(0.2));
         assert_eq!(Numbers::default().open_rate(), None, "nothing delivered: no rate, not 0 %");
+        assert_eq!((percent(n.open_rate()), percent(None)), ("50.0 %".to_owned(), "–".to_owned()));
     }
 
     #[test]

@@ -83,7 +83,8 @@ pub fn ledger_totals(conn: &Connection, campaign_id: i64) -> Result<Vec<LedgerTo
          SELECT COALESCE(d.activity_id, ''), d.channel, l.status, COALESCE(l.error_code, ''), COUNT(*)
            FROM cc_deliveries d JOIN cc_ledger l ON l.delivery_id = d.id
           WHERE d.campaign_id = ?1 AND d.is_proof = 0 AND l.status IN ('failed', 'excluded')
-          GROUP BY d.id, l.status, l.error_code",
+          GROUP BY d.id, l.status, l.error_code
+         ORDER BY 1, 2, 3, 4",
     )?;
     let rows = stmt
         .query_map(params![campaign_id], |r| {

@@ -10,7 +10,7 @@ use egui_plot::{Bar, BarChart, HoverPosition, Legend, Line, Plot, Points};
 use super::Commands;
 use super::theme;
 use crate::console::{Event, ReportCommand};
-use crate::model::report::{CampaignReport, Numbers};
+use crate::model::report::{CampaignReport, Numbers, percent};
 
 /// How often the report is asked for again while shown.
 const REFRESH: Duration = Duration::from_secs(3);
@@ -114,14 +114,13 @@ fn report_body(ui: &mut egui::Ui, report: &CampaignReport) {
 
 /// The campaign's key figures, one label each.
 fn headline(ui: &mut egui::Ui, n: &Numbers) {
-    let pct = |r: Option<f64>| r.map_or_else(|| "–".to_owned(), |r| format!("{:.1} %", r * 100.0));
     ui.horizontal_wrapped(|ui| {
         for text in [
             format!("{} targeted", n.targeted),
             format!("{} sent", n.sent),
-            format!("{} delivered ({})", n.delivered, pct(n.delivery_rate())),
-            format!("{} opened ({})", n.opened_unique, pct(n.open_rate())),
-            format!("{} clicked ({})", n.clicked_unique, pct(n.click_rate())),
+            format!("{} delivered ({})", n.delivered, percent(n.delivery_rate())),
+            format!("{} opened ({})", n.opened_unique, percent(n.open_rate())),
+            format!("{} clicked ({})", n.clicked_unique, percent(n.click_rate())),
             format!("{} failed", n.failed_total()),
             format!("{} unsubscribed", n.unsubscribed),
         ] {
@@ -137,9 +136,8 @@ fn numbers_table(ui: &mut egui::Ui, report: &CampaignReport) {
     if report.activities.len() > 1 {
         columns.push(("Campaign".to_owned(), &report.total));
     }
-    let pct = |r: Option<f64>| r.map_or_else(|| "–".to_owned(), |r| format!("{:.1} %", r * 100.0));
     type Row = (&'static str, fn(&Numbers) -> String);
-    let rows: [Row; 14] = [
+    let rows: [Row; 15] = [
         ("Targeted", |n| n.targeted.to_string()),
         ("Excluded", |n| with_parts(n.excluded_total(), &n.excluded)),
         ("Sent", |n| n.sent.to_string()),
@@ -152,8 +150,9 @@ fn numbers_table(ui: &mut egui::Ui, report: &CampaignReport) {
         ("Clicked (unique)", |n| n.clicked_unique.to_string()),
         ("Clicked (total)", |n| n.clicked.to_string()),
         ("Unsubscribed", |n| n.unsubscribed.to_string()),
-        ("Delivered of sent", |_| String::new()),
-        ("Opened of delivered", |_| String::new()),
+        ("Delivered of sent", |n| percent(n.delivery_rate())),
+        ("Opened of delivered", |n| percent(n.open_rate())),
+        ("Clicked of delivered", |n| percent(n.click_rate())),
     ];
     egui::Grid::new("report_numbers").striped(true).spacing([24.0, 4.0]).show(ui, |ui| {
         ui.label("");
@@ -161,23 +160,13 @@ fn numbers_table(ui: &mut egui::Ui, report: &CampaignReport) {
             ui.label(egui::RichText::new(name).strong());
         }
         ui.end_row();
-        for (i, (label, value)) in rows.iter().enumerate() {
+        for (label, value) in &rows {
             ui.label(egui::RichText::new(*label).color(theme::muted(ui)));
             for (_, n) in &columns {
-                let text = match i {
-                    12 => pct(n.delivery_rate()),
-                    13 => pct(n.open_rate()),
-                    _ => value(n),
-                };
-                ui.label(text);
+                ui.label(value(n));
             }
             ui.end_row();
         }
-        ui.label(egui::RichText::new("Clicked of delivered").color(theme::muted(ui)));
-        for (_, n) in &columns {
-            ui.label(pct(n.click_rate()));
-        }
-        ui.end_row();
     });
     if report.control_group > 0 {
         ui.label(format!("Control group: {} profiles held out", report.control_group));
