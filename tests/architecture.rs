@@ -135,7 +135,15 @@ const CAPABILITIES: &[&[&str]] = &[
     &["sms.rs", "sms_configurations.rs"],
     &["server.rs"],
     &["x_sync.rs", "x_workflow.rs"],
-    &["runs.rs", "scheduling.rs", "sent_messages.rs", "connectors.rs", "connector_fire.rs", "reports.rs"],
+    &[
+        "runs.rs",
+        "scheduling.rs",
+        "sent_messages.rs",
+        "connectors.rs",
+        "connector_fire.rs",
+        "reports.rs",
+        "global_report.rs",
+    ],
     &["tracked.rs"],
     &["imports.rs"],
 ];

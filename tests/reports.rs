@@ -169,3 +169,101 @@ fn write_log(db: &rusqlite::Connection) -> (Vec<LedgerRow>, Vec<Event>) {
 
     (ledger, events)
 }
+
+/// The ledger's rollup against the ledger itself, after rows change status and code, and
+/// after rows and a whole delivery are deleted.
+#[test]
+fn the_ledger_rollup_follows_every_change_of_the_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    let db = sqlite(dir.path());
+    db.execute_batch(
+        "INSERT INTO cc_campaigns (id, name, kind, status, created_at, modified_at)
+              VALUES (900, 'Report me', 'orchestrated', 'live', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z');
+         INSERT INTO cc_deliveries (id, campaign_id, activity_id, channel, status, is_proof, created_at)
+              VALUES (1, 900, 'email1', 'email', 'done', 0, '2026-11-01T00:00:00Z'),
+                     (2, 900, 'sms1', 'sms', 'done', 0, '2026-11-01T00:00:00Z'),
+                     (3, 900, 'email1', 'email', 'done', 1, '2026-11-01T00:00:00Z'),
+                     (4, 900, 'email1', 'email', 'done', 0, '2026-11-01T00:00:00Z');",
+    )
+    .unwrap();
+    write_log(&db);
+    let rollup_is_the_ledger = |when: &str| {
+        let read = |sql: &str| -> BTreeMap<(i64, String, String), i64> {
+            let mut stmt = db.prepare(sql).unwrap();
+            stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?)))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+        };
+        let ledger = read(
+            "SELECT delivery_id, status, CASE WHEN status IN ('failed', 'excluded') THEN COALESCE(error_code, '') ELSE '' END,
+                    COUNT(*) FROM cc_ledger GROUP BY 1, 2, 3",
+        );
+        let rollup = read("SELECT delivery_id, status, code, rows FROM cc_report_ledger WHERE rows <> 0");
+        assert_eq!(rollup, ledger, "{when}");
+    };
+    rollup_is_the_ledger("as written");
+    db.execute_batch(
+        "UPDATE cc_ledger SET status = 'sent' WHERE status = 'sending' AND id % 2 = 0;
+         UPDATE cc_ledger SET status = 'failed', error_code = 'timeout' WHERE status = 'sent' AND id % 7 = 0;
+         UPDATE cc_ledger SET error_code = 'bad_address' WHERE status = 'failed' AND id % 3 = 0;
+         UPDATE cc_ledger SET error_code = 'noise' WHERE status = 'sent' AND id % 5 = 0;
+         UPDATE cc_ledger SET attempts = attempts + 1;",
+    )
+    .unwrap();
+    rollup_is_the_ledger("after status and code changes");
+    db.execute_batch("DELETE FROM cc_ledger WHERE id % 11 = 0; DELETE FROM cc_deliveries WHERE id = 4;").unwrap();
+    rollup_is_the_ledger("after deletes");
+    // And the report reads it: sent as the ledger says.
+    let sent = support::one(
+        &db,
+        "SELECT COUNT(*) FROM cc_ledger l JOIN cc_deliveries d ON d.id = l.delivery_id
+          WHERE d.campaign_id = 900 AND d.is_proof = 0 AND l.status = 'sent'",
+    );
+    assert_eq!(console.campaign_report(900).unwrap().total.sent, sent as u64);
+}
+
+/// The global report of a period: the campaigns with events in it, each with its report's
+/// numbers and its sends day by day as the log has them; none for a period without events.
+#[test]
+fn the_global_report_has_each_campaign_with_events_in_the_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    let db = sqlite(dir.path());
+    db.execute_batch(
+        "INSERT INTO cc_campaigns (id, name, kind, status, created_at, modified_at)
+              VALUES (900, 'Report me', 'orchestrated', 'live', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z'),
+                     (901, 'Someone else', 'orchestrated', 'live', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z'),
+                     (902, 'Quiet one', 'orchestrated', 'live', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z');
+         INSERT INTO cc_deliveries (id, campaign_id, activity_id, channel, status, is_proof, created_at)
+              VALUES (1, 900, 'email1', 'email', 'done', 0, '2026-11-01T00:00:00Z'),
+                     (2, 900, 'sms1', 'sms', 'done', 0, '2026-11-01T00:00:00Z'),
+                     (3, 900, 'email1', 'email', 'done', 1, '2026-11-01T00:00:00Z'),
+                     (4, 901, 'email1', 'email', 'done', 0, '2026-11-01T00:00:00Z');",
+    )
+    .unwrap();
+    let (_, events) = write_log(&db);
+    // The log's hours start on 2025-12-01 and run three days.
+    let day = |d: i8| jiff::civil::date(2025, 12, d);
+    let global = console.global_report(day(1), day(3)).unwrap();
+    let ids: Vec<i64> = global.lines.iter().map(|l| l.campaign_id).collect();
+    assert_eq!(ids, vec![900, 901], "the campaign without events is not listed");
+    for (line, deliveries) in global.lines.iter().zip([[1, 2], [4, 4]]) {
+        assert_eq!(line.numbers, console.campaign_report(line.campaign_id).unwrap().total);
+        let mut by_day = vec![0u64; 3];
+        for e in events.iter().filter(|e| e.kind == "sent" && deliveries.contains(&e.delivery)) {
+            by_day[(e.hour / 24) as usize] += 1;
+        }
+        assert_eq!(line.sent_by_day, by_day, "{}", line.campaign);
+    }
+    let mut total = global.lines[0].numbers.clone();
+    total.add(&global.lines[1].numbers);
+    assert_eq!(global.total, total);
+    // One day only: its sends alone.
+    let second = console.global_report(day(2), day(2)).unwrap();
+    assert_eq!(second.lines[0].sent_by_day, vec![global.lines[0].sent_by_day[1]]);
+    assert!(console.global_report(day(10), day(20)).unwrap().lines.is_empty());
+    let backwards = console.global_report(day(3), day(1)).unwrap_err().to_string();
+    assert!(backwards.contains("before it starts"), "{backwards}");
+}

@@ -374,3 +374,57 @@ fn the_report_of_a_sandbox_send_shows_the_ledgers_numbers_and_its_plots() {
     settle(&mut h);
     h.get_by_role_and_label(Role::Button, "New campaign…");
 }
+
+#[test]
+fn the_global_report_lists_the_sent_campaigns_with_totals_and_compares_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(200, 1, false, &mut |_| true).unwrap();
+    let copy = console.duplicate_campaign(console.campaign("Summer getaway").unwrap().id).unwrap();
+    for name in ["Summer getaway", copy.name.as_str()] {
+        console.run_campaign(name, false, None, &mut |_, _| {}, &|| false).unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let mut h = harness(campaign_console::ui::App::new(console.clone(), SavedState::default()));
+    settle(&mut h);
+    h.get_by_role_and_label(Role::Button, "📊  Reports").click();
+    settle(&mut h);
+    h.get_by_label("Last 30 days");
+
+    // The screen shows the workspace's numbers: each campaign's line and their sum.
+    let shown = h.state().reports_screen().report().cloned().unwrap();
+    let db = support::sqlite(dir.path());
+    let sent = support::one(
+        &db,
+        "SELECT COUNT(*) FROM cc_ledger l JOIN cc_deliveries d ON d.id = l.delivery_id
+          WHERE d.is_proof = 0 AND l.status = 'sent'",
+    );
+    assert_eq!(shown.lines.len(), 2, "both campaigns sent in the period; the others did not");
+    assert_eq!(shown.total.sent, sent as u64);
+    for line in &shown.lines {
+        assert_eq!(line.numbers, console.campaign_report(line.campaign_id).unwrap().total, "{}", line.campaign);
+        assert_eq!(line.sent_by_day.iter().sum::<u64>(), line.numbers.sent, "every send was in the period");
+        h.get_by_label(&line.campaign);
+    }
+    h.get_by_label("Total (2 campaigns)");
+    h.get_by_label(&sent.to_string());
+
+    // Sorted by a column's title: by name, A to Z.
+    h.get_by_label("Campaign").click();
+    settle(&mut h);
+    h.get_by_label("Campaign ⬆");
+
+    // Two ticked, then compared side by side.
+    h.get_by_label("Compare \u{201c}Summer getaway\u{201d}").click();
+    h.get_by_label(&format!("Compare \u{201c}{}\u{201d}", copy.name)).click();
+    settle(&mut h);
+    h.get_by_label("2 of 2 ticked");
+    h.get_by_role_and_label(Role::Button, "Compare").click();
+    settle(&mut h);
+    h.get_by_label_contains("Compare: Summer getaway");
+    h.get_by_label("Difference");
+    h.get_by_label("Funnel");
+    h.get_by_label("⬅ All campaigns").click();
+    settle(&mut h);
+    h.get_by_label("Total (2 campaigns)");
+}

@@ -37,6 +37,20 @@ pub enum Command {
 pub enum ReportCommand {
     /// A campaign's report as it stands. → [`Event::Report`](super::Event::Report).
     Campaign { id: i64 },
+    /// Every campaign with events from `first_day` to `last_day` (UTC, both included).
+    /// → [`Event::GlobalReport`](super::Event::GlobalReport).
+    Global { first_day: jiff::civil::Date, last_day: jiff::civil::Date },
+    /// A report written to a CSV file, as it stands. A job.
+    ExportCsv { report: ReportOf, path: PathBuf },
+    /// A picture of a report's plots (RGBA pixels, row by row) written to a PNG file. A job.
+    SavePng { width: u32, height: u32, rgba: Vec<u8>, path: PathBuf },
+}
+
+/// Which report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportOf {
+    Campaign(i64),
+    Global { first_day: jiff::civil::Date, last_day: jiff::civil::Date },
 }
 
 /// The campaign list.

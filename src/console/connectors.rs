@@ -8,6 +8,7 @@ use super::{ConnectorCommand, ConnectorEvent, Console, ConsoleError, Event, Life
 use crate::model::connector::{
     CONNECTOR_CHANNELS, ConnectorForm, Delay, Interaction, PendingSend, PendingState, TriggerRule,
 };
+use crate::model::report::{ConnectorFigures, merge};
 use crate::model::{Campaign, CampaignKind, CampaignStatus, Channel, DataModel};
 use crate::store;
 use crate::store::connectors::{ListenRule, OnCampaign};
@@ -28,17 +29,22 @@ pub struct SourceCampaign {
 }
 
 /// How many pending sends are where: waiting, fired, and cancelled by reason (in words).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PendingCounts {
-    pub waiting: u64,
-    pub fired: u64,
-    pub cancelled: Vec<(String, u64)>,
-}
+pub type PendingCounts = ConnectorFigures;
 
-impl PendingCounts {
-    pub fn cancelled_total(&self) -> u64 {
-        self.cancelled.iter().map(|(_, n)| n).sum()
+/// Pending sends counted by state and reason, as the form and the report say them.
+pub(super) fn pending_figures(counted: Vec<store::connectors::Counted>) -> ConnectorFigures {
+    let mut f = ConnectorFigures::default();
+    for (state, reason, detail, n) in counted {
+        f.triggers += n;
+        match PendingState::parse(&state) {
+            Some(PendingState::Waiting) => f.waiting += n,
+            Some(PendingState::Fired) => f.fired += n,
+            _ => {
+                merge(&mut f.cancelled, &[(reason_words(reason.as_deref().unwrap_or("unknown"), detail.as_deref()), n)])
+            }
+        }
     }
+    f
 }
 
 /// What the form shows.
@@ -395,18 +401,7 @@ impl Console {
 
     /// How many pending sends (of one connector when given) are where.
     pub fn pending_counts(&self, connector: Option<i64>) -> Result<PendingCounts, ConsoleError> {
-        let mut counts = PendingCounts::default();
-        let counted = store::connectors::counts(&self.workspace.conn(), connector)?;
-        for (state, reason, detail, n) in counted {
-            match PendingState::parse(&state) {
-                Some(PendingState::Waiting) => counts.waiting += n,
-                Some(PendingState::Fired) => counts.fired += n,
-                _ => {
-                    counts.cancelled.push((reason_words(reason.as_deref().unwrap_or("unknown"), detail.as_deref()), n))
-                }
-            }
-        }
-        Ok(counts)
+        Ok(pending_figures(store::connectors::counts(&self.workspace.conn(), connector)?))
     }
 
     pub(super) fn connector_command(&self, command: ConnectorCommand) -> Vec<Event> {

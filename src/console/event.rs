@@ -53,6 +53,8 @@ pub enum Event {
         campaign_id: i64,
         report: Result<Box<crate::model::report::CampaignReport>, UserError>,
     },
+    /// The global report asked for, or why it could not be made.
+    GlobalReport(Result<Box<crate::model::report::GlobalReport>, UserError>),
 }
 
 /// Answers about an API-triggered campaign's form.

@@ -46,6 +46,7 @@ mod data;
 mod data_model;
 mod error;
 mod event;
+mod global_report;
 mod imports;
 mod jobs;
 mod lease;
@@ -74,7 +75,7 @@ pub use api_keys::{AuthError, KEY_PREFIX};
 pub use api_trigger::TriggerError;
 pub use browse::{BROWSE_PAGE, DETAIL_ROWS};
 pub use campaign_files::ImportedCampaign;
-pub use command::{ApiCampaignCommand, ApiKeyCommand, ConnectorCommand, FolderCommand, ReportCommand};
+pub use command::{ApiCampaignCommand, ApiKeyCommand, ConnectorCommand, FolderCommand, ReportCommand, ReportOf};
 pub use command::{
     BrowseCommand, CampaignCommand, CanvasCommand, ChannelCommand, Command, DataCommand, ImportCommand, JobCommand,
     ModelEdit, ProofCommand, RunCommand, ServerCommand, SmsCommand, XAccountCommand, XCommand,
@@ -428,7 +429,7 @@ impl Console {
             Command::ApiKey(c) => self.spawn(move |console| console.api_key_command(c)),
             Command::Import(c) => self.import_command(c),
             Command::Browse(c) => self.browse_command(c),
-            Command::Report(c) => self.spawn(move |console| console.report_command(c)),
+            Command::Report(c) => self.report_command(c),
         }
     }
 

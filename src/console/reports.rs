@@ -3,19 +3,67 @@
 
 use std::collections::HashMap;
 
-use super::{Console, ConsoleError, Event, ReportCommand, UserError};
+use std::sync::Arc;
+
+use super::connectors::pending_figures;
+use super::jobs::write_atomically;
+use super::{Console, ConsoleError, Event, ReportCommand, ReportOf, UserError};
+use crate::model::CampaignKind;
 use crate::model::report::{ActivityReport, CampaignReport, HourCount, Numbers, merge};
 use crate::store;
 
 impl Console {
-    pub(super) fn report_command(&self, command: ReportCommand) -> Vec<Event> {
+    pub(super) fn report_command(self: &Arc<Self>, command: ReportCommand) {
         match command {
-            ReportCommand::Campaign { id } => {
-                let report = self
+            ReportCommand::Campaign { id } => self.spawn(move |console| {
+                let report = console
                     .campaign_report(id)
                     .map(Box::new)
                     .map_err(|e| UserError::new("The report could not be made", &e));
                 vec![Event::Report { campaign_id: id, report }]
+            }),
+            ReportCommand::Global { first_day, last_day } => self.spawn(move |console| {
+                vec![Event::GlobalReport(
+                    console
+                        .global_report(first_day, last_day)
+                        .map(Box::new)
+                        .map_err(|e| UserError::new("The global report could not be made", &e)),
+                )]
+            }),
+            ReportCommand::ExportCsv { report, path } => {
+                self.start_file_job(path, "report lines", move |console, path, _| {
+                    let lines = match report {
+                        ReportOf::Campaign(id) => console.campaign_report(id)?.csv(),
+                        ReportOf::Global { first_day, last_day } => console.global_report(first_day, last_day)?.csv(),
+                    };
+                    write_atomically(path, |out| {
+                        let mut w = csv::Writer::from_writer(out);
+                        for line in &lines {
+                            w.write_record(line)
+                                .map_err(|e| ConsoleError::Invalid(format!("the CSV could not be written: {e}")))?;
+                        }
+                        w.flush().map_err(|source| ConsoleError::File { path: path.to_owned(), source })?;
+                        // The header is not a line of the report.
+                        Ok(lines.len().saturating_sub(1) as u64)
+                    })
+                });
+            }
+            ReportCommand::SavePng { width, height, rgba, path } => {
+                self.start_file_job(path, "pictures", move |_, path, _| {
+                    let picture = image::RgbaImage::from_raw(width, height, rgba).ok_or_else(|| {
+                        ConsoleError::Invalid(format!("the picture of {width}×{height} pixels came incomplete"))
+                    })?;
+                    let mut png = std::io::Cursor::new(Vec::new());
+                    picture
+                        .write_to(&mut png, image::ImageFormat::Png)
+                        .map_err(|e| ConsoleError::Invalid(format!("the picture could not be made a PNG: {e}")))?;
+                    write_atomically(path, |mut out| {
+                        std::io::Write::write_all(&mut out, png.get_ref())
+                            .and_then(|()| std::io::Write::flush(&mut out))
+                            .map_err(|source| ConsoleError::File { path: path.to_owned(), source })?;
+                        Ok(1)
+                    })
+                });
             }
         }
     }
@@ -26,18 +74,69 @@ impl Console {
         self.simulate_sandbox_events()?;
         // One read transaction, on a connection of its own: the numbers are of one moment, and
         // the trigger API's short reads do not wait behind it.
-        let (campaign, ledger, events, uniques, hourly) = self.workspace.read_apart(|conn| {
-            Ok((
-                store::campaigns::get_bare(conn, campaign_id)?,
-                store::reports::ledger_totals(conn, campaign_id)?,
-                store::reports::event_totals(conn, campaign_id)?,
-                store::reports::unique_counts(conn, campaign_id)?,
-                store::reports::hourly(conn, campaign_id)?,
-            ))
+        let (campaign, rows, hourly, api, pending) = self.workspace.read_apart(|conn| {
+            let campaign = store::campaigns::get_bare(conn, campaign_id)?;
+            let api = match campaign.kind {
+                CampaignKind::ApiTriggered => Some(store::reports::api_figures(conn, campaign_id)?),
+                _ => None,
+            };
+            let pending = match campaign.kind {
+                CampaignKind::ActionTriggered => Some(store::connectors::counts(conn, Some(campaign_id))?),
+                _ => None,
+            };
+            Ok((campaign, Rows::read(conn, &[campaign_id])?, store::reports::hourly(conn, campaign_id)?, api, pending))
         })?;
-        let mut activities: Vec<ActivityReport> = Vec::new();
-        for row in &ledger {
-            let n = numbers_of(&mut activities, &row.activity, &row.channel);
+        let mut made = rows.assemble().remove(&campaign_id).unwrap_or_default();
+        let labels = self.activity_labels(&campaign);
+        for a in &mut made.activities {
+            if let Some(label) = labels.get(&a.activity) {
+                a.label.clone_from(label);
+            }
+        }
+        Ok(CampaignReport {
+            campaign_id,
+            campaign: campaign.name,
+            activities: made.activities,
+            total: made.total,
+            control_group: made.control_group,
+            other_events: made.other_events,
+            hourly: hourly.into_iter().map(|(hour, kind, events)| HourCount { hour, kind, events }).collect(),
+            api,
+            connector: pending.map(pending_figures),
+        })
+    }
+}
+
+/// The rolled-up rows of some campaigns' reports.
+pub(super) struct Rows {
+    ledger: Vec<store::reports::LedgerTotal>,
+    events: Vec<store::reports::EventTotal>,
+    uniques: Vec<store::reports::UniqueCount>,
+}
+
+/// A campaign's numbers put together from its rows.
+#[derive(Default)]
+pub(super) struct Made {
+    pub activities: Vec<ActivityReport>,
+    pub total: Numbers,
+    pub control_group: u64,
+    pub other_events: Vec<(String, u64)>,
+}
+
+impl Rows {
+    pub(super) fn read(conn: &rusqlite::Connection, campaigns: &[i64]) -> Result<Self, store::StoreError> {
+        Ok(Self {
+            ledger: store::reports::ledger_totals(conn, campaigns)?,
+            events: store::reports::event_totals(conn, campaigns)?,
+            uniques: store::reports::unique_counts(conn, campaigns)?,
+        })
+    }
+
+    /// Each campaign's numbers, per channel activity and in total.
+    pub(super) fn assemble(self) -> HashMap<i64, Made> {
+        let mut made: HashMap<i64, Made> = HashMap::new();
+        for row in &self.ledger {
+            let n = numbers_of(&mut made.entry(row.campaign_id).or_default().activities, &row.activity, &row.channel);
             n.targeted += row.rows;
             match row.status.as_str() {
                 "excluded" => merge(&mut n.excluded, &[(reason(&row.code), row.rows)]),
@@ -46,16 +145,15 @@ impl Console {
                 _ => n.pending += row.rows,
             }
         }
-        let mut control_group = 0;
-        let mut other_events: Vec<(String, u64)> = Vec::new();
-        for e in &events {
+        for e in &self.events {
+            let m = made.entry(e.campaign_id).or_default();
             let kind = e.kind.as_str();
             match kind {
                 // The ledger says what was sent and what failed.
                 "sent" | "failed" => {}
-                store::interactions::CONTROL_GROUP => control_group += e.events,
+                store::interactions::CONTROL_GROUP => m.control_group += e.events,
                 "delivered" | "bounced" | "opened" | "clicked" | "unsubscribed" if !e.channel.is_empty() => {
-                    let n = numbers_of(&mut activities, &e.activity, &e.channel);
+                    let n = numbers_of(&mut m.activities, &e.activity, &e.channel);
                     match kind {
                         "delivered" => n.delivered += e.events,
                         "bounced" => n.bounced += e.events,
@@ -69,38 +167,26 @@ impl Console {
                 }
                 _ => {
                     let name = if e.detail.is_empty() { kind.to_owned() } else { format!("{kind}: {}", e.detail) };
-                    merge(&mut other_events, &[(name, e.events)]);
+                    merge(&mut m.other_events, &[(name, e.events)]);
                 }
             }
         }
-        for (activity, kind, profiles) in &uniques {
-            for a in activities.iter_mut().filter(|a| a.activity == *activity) {
-                match kind.as_str() {
-                    "opened" => a.numbers.opened_unique = *profiles,
-                    "clicked" => a.numbers.clicked_unique = *profiles,
+        for u in &self.uniques {
+            let Some(m) = made.get_mut(&u.campaign_id) else { continue };
+            for a in m.activities.iter_mut().filter(|a| a.activity == u.activity) {
+                match u.kind.as_str() {
+                    "opened" => a.numbers.opened_unique = u.profiles,
+                    "clicked" => a.numbers.clicked_unique = u.profiles,
                     _ => {}
                 }
             }
         }
-        let labels = self.activity_labels(&campaign);
-        for a in &mut activities {
-            if let Some(label) = labels.get(&a.activity) {
-                a.label.clone_from(label);
+        for m in made.values_mut() {
+            for a in &m.activities {
+                m.total.add(&a.numbers);
             }
         }
-        let mut total = Numbers::default();
-        for a in &activities {
-            total.add(&a.numbers);
-        }
-        Ok(CampaignReport {
-            campaign_id,
-            campaign: campaign.name,
-            activities,
-            total,
-            control_group,
-            other_events,
-            hourly: hourly.into_iter().map(|(hour, kind, events)| HourCount { hour, kind, events }).collect(),
-        })
+        made
     }
 }
 

@@ -141,6 +141,159 @@ pub struct CampaignReport {
     pub other_events: Vec<(String, u64)>,
     /// Every event hour by hour, oldest first.
     pub hourly: Vec<HourCount>,
+    /// An API-triggered campaign's calls.
+    pub api: Option<ApiFigures>,
+    /// An action-triggered campaign's follow-ups.
+    pub connector: Option<ConnectorFigures>,
+}
+
+/// What an API-triggered campaign was asked: its calls and their recipients.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ApiFigures {
+    pub calls: u64,
+    /// Accepted, their recipients not resolved yet.
+    pub calls_waiting: u64,
+    /// Whose messages could not be made (the server stopped first).
+    pub calls_failed: u64,
+    pub recipients: u64,
+    /// Recipients no profile matched (and none was created).
+    pub not_found: u64,
+    /// Profiles created for recipients.
+    pub created: u64,
+}
+
+/// What an action-triggered campaign's rules caught: each trigger waits, then is fired or
+/// cancelled (by reason, in words).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ConnectorFigures {
+    pub triggers: u64,
+    pub waiting: u64,
+    pub fired: u64,
+    pub cancelled: Vec<(String, u64)>,
+}
+
+impl ConnectorFigures {
+    pub fn cancelled_total(&self) -> u64 {
+        self.cancelled.iter().map(|(_, n)| n).sum()
+    }
+}
+
+/// A campaign's line in the global report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CampaignLine {
+    pub campaign_id: i64,
+    pub campaign: String,
+    /// Its kind, in words ("Orchestrated", "API-triggered", "Action-triggered").
+    pub kind: String,
+    /// Its numbers to date.
+    pub numbers: Numbers,
+    /// Messages sent each day of the period, the first day first.
+    pub sent_by_day: Vec<u64>,
+}
+
+/// Every campaign with events in a period, with its numbers to date and its sends day by day.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GlobalReport {
+    /// The period's first day and last day (UTC), both included.
+    pub first_day: jiff::civil::Date,
+    pub last_day: jiff::civil::Date,
+    pub lines: Vec<CampaignLine>,
+    /// The lines' numbers summed.
+    pub total: Numbers,
+}
+
+/// The numbers' columns in a report's CSV, after the columns naming the line.
+pub const NUMBER_COLUMNS: [&str; 15] = [
+    "targeted",
+    "excluded",
+    "sent",
+    "on_their_way",
+    "failed",
+    "delivered",
+    "bounced",
+    "opened_unique",
+    "opened_total",
+    "clicked_unique",
+    "clicked_total",
+    "unsubscribed",
+    "delivered_of_sent_percent",
+    "opened_of_delivered_percent",
+    "clicked_of_delivered_percent",
+];
+
+impl Numbers {
+    /// The numbers as a CSV line's fields, in [`NUMBER_COLUMNS`]' order (a rate without a
+    /// base is left empty).
+    pub fn csv_fields(&self) -> Vec<String> {
+        let pct = |r: Option<f64>| r.map_or_else(String::new, |r| format!("{:.1}", r * 100.0));
+        let mut fields: Vec<String> = [
+            self.targeted,
+            self.excluded_total(),
+            self.sent,
+            self.pending,
+            self.failed_total(),
+            self.delivered,
+            self.bounced,
+            self.opened_unique,
+            self.opened,
+            self.clicked_unique,
+            self.clicked,
+            self.unsubscribed,
+        ]
+        .iter()
+        .map(u64::to_string)
+        .collect();
+        fields.extend([pct(self.delivery_rate()), pct(self.open_rate()), pct(self.click_rate())]);
+        fields
+    }
+}
+
+impl CampaignReport {
+    /// The report as CSV lines, the header first: a line per channel activity, then the
+    /// campaign's.
+    pub fn csv(&self) -> Vec<Vec<String>> {
+        let mut lines =
+            vec![["campaign", "activity", "channel"].into_iter().chain(NUMBER_COLUMNS).map(str::to_owned).collect()];
+        for a in &self.activities {
+            let mut line = vec![self.campaign.clone(), a.label.clone(), a.channel.clone()];
+            line.extend(a.numbers.csv_fields());
+            lines.push(line);
+        }
+        let mut total = vec![self.campaign.clone(), "(campaign)".to_owned(), String::new()];
+        total.extend(self.total.csv_fields());
+        lines.push(total);
+        lines
+    }
+}
+
+impl GlobalReport {
+    /// The days of the period, the first first.
+    pub fn days(&self) -> Vec<jiff::civil::Date> {
+        self.first_day.series(jiff::Span::new().days(1)).take_while(|d| *d <= self.last_day).collect()
+    }
+
+    /// The report as CSV lines, the header first: a line per campaign (its numbers to date,
+    /// then its sends each day of the period), then the totals.
+    pub fn csv(&self) -> Vec<Vec<String>> {
+        let days = self.days();
+        let mut header: Vec<String> =
+            ["campaign", "kind"].into_iter().chain(NUMBER_COLUMNS).map(str::to_owned).collect();
+        header.extend(days.iter().map(|d| format!("sent_{d}")));
+        let mut lines = vec![header];
+        for l in &self.lines {
+            let mut line = vec![l.campaign.clone(), l.kind.clone()];
+            line.extend(l.numbers.csv_fields());
+            line.extend(l.sent_by_day.iter().map(u64::to_string));
+            lines.push(line);
+        }
+        let mut total = vec!["(total)".to_owned(), String::new()];
+        total.extend(self.total.csv_fields());
+        total.extend(days.iter().enumerate().map(|(i, _)| {
+            self.lines.iter().map(|l| l.sent_by_day.get(i).copied().unwrap_or(0)).sum::<u64>().to_string()
+        }));
+        lines.push(total);
+        lines
+    }
 }
 
 #[cfg(test)]
@@ -165,5 +318,36 @@ mod tests {
         a.add(&b);
         assert_eq!(a.failed, vec![("bad_address".to_owned(), 5), ("timeout".to_owned(), 3)]);
         assert_eq!(a.failed_total(), 8);
+    }
+
+    #[test]
+    fn csv_lines_have_the_header_s_width_and_the_totals_last() {
+        let day = |d: i8| jiff::civil::date(2026, 11, d);
+        let n = Numbers { targeted: 10, sent: 8, delivered: 6, opened_unique: 3, ..Numbers::default() };
+        let line = |id: i64, by_day: Vec<u64>| CampaignLine {
+            campaign_id: id,
+            campaign: format!("C{id}"),
+            kind: "Orchestrated".into(),
+            numbers: n.clone(),
+            sent_by_day: by_day,
+        };
+        let mut total = n.clone();
+        total.add(&n);
+        let global = GlobalReport {
+            first_day: day(28),
+            last_day: day(30),
+            lines: vec![line(1, vec![1, 0, 7]), line(2, vec![0, 8, 0])],
+            total,
+        };
+        let csv = global.csv();
+        assert_eq!(csv.len(), 4);
+        assert!(csv.iter().all(|l| l.len() == 2 + NUMBER_COLUMNS.len() + 3));
+        assert_eq!(csv[0].last().map(String::as_str), Some("sent_2026-11-30"));
+        let last = &csv[3];
+        assert_eq!((last[0].as_str(), last[2].as_str(), last[4].as_str()), ("(total)", "20", "16"));
+        assert_eq!(&last[last.len() - 3..], ["1", "8", "7"]);
+        assert_eq!(last[2 + 12], "75.0", "delivered of sent");
+        let empty = Numbers::default().csv_fields();
+        assert_eq!(empty[12], "", "no base, no rate");
     }
 }

@@ -18,6 +18,8 @@ mod import;
 mod launcher;
 mod path_field;
 pub mod report;
+mod report_compare;
+pub mod reports;
 pub mod screen;
 mod secret_field;
 mod sent_message;
@@ -50,6 +52,7 @@ pub enum Page {
     Campaigns,
     Data,
     Deliveries,
+    Reports,
     Visitors,
     Channels,
     Social,
@@ -57,14 +60,23 @@ pub enum Page {
 }
 
 impl Page {
-    pub const ALL: [Self; 7] =
-        [Self::Campaigns, Self::Data, Self::Deliveries, Self::Visitors, Self::Channels, Self::Social, Self::Settings];
+    pub const ALL: [Self; 8] = [
+        Self::Campaigns,
+        Self::Data,
+        Self::Deliveries,
+        Self::Reports,
+        Self::Visitors,
+        Self::Channels,
+        Self::Social,
+        Self::Settings,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
             Self::Campaigns => "Campaigns",
             Self::Data => "Data",
             Self::Deliveries => "Deliveries",
+            Self::Reports => "Reports",
             Self::Visitors => "Visitors",
             Self::Channels => "Channels",
             Self::Social => "Social (X)",
@@ -77,6 +89,7 @@ impl Page {
             Self::Campaigns => theme::ICON_CAMPAIGNS,
             Self::Data => theme::ICON_DATA,
             Self::Deliveries => theme::ICON_DELIVERIES,
+            Self::Reports => theme::ICON_REPORTS,
             Self::Visitors => theme::ICON_VISITORS,
             Self::Channels => theme::ICON_CHANNELS,
             Self::Social => theme::ICON_SOCIAL,
@@ -193,6 +206,7 @@ pub struct App {
     campaigns: campaigns::CampaignsScreen,
     data: data::DataScreen,
     deliveries: deliveries::DeliveriesScreen,
+    reports: reports::ReportsScreen,
     channels: channels::ChannelsScreen,
     settings: settings::SettingsScreen,
     visitors: visitors::VisitorsScreen,
@@ -215,6 +229,7 @@ impl App {
             campaigns: campaigns::CampaignsScreen::default(),
             data: data::DataScreen::default(),
             deliveries: deliveries::DeliveriesScreen::default(),
+            reports: reports::ReportsScreen::default(),
             channels: channels::ChannelsScreen::default(),
             settings: settings::SettingsScreen::default(),
             visitors: visitors::VisitorsScreen::default(),
@@ -243,6 +258,11 @@ impl App {
 
     pub fn channels_screen(&self) -> &channels::ChannelsScreen {
         &self.channels
+    }
+
+    /// The Reports screen (tests look at it).
+    pub fn reports_screen(&self) -> &reports::ReportsScreen {
+        &self.reports
     }
 
     /// The Deliveries screen (tests look at it).
@@ -296,6 +316,7 @@ impl App {
             Page::Campaigns => &mut self.campaigns,
             Page::Data => &mut self.data,
             Page::Deliveries => &mut self.deliveries,
+            Page::Reports => &mut self.reports,
             Page::Channels => &mut self.channels,
             Page::Settings => &mut self.settings,
             Page::Visitors => &mut self.visitors,
@@ -331,6 +352,7 @@ impl App {
                 &mut self.campaigns as &mut dyn Screen,
                 &mut self.data,
                 &mut self.deliveries,
+                &mut self.reports,
                 &mut self.channels,
                 &mut self.settings,
                 &mut self.visitors,

@@ -81,8 +81,22 @@ pub fn export_controls(
     file_name: &str,
     hover: &str,
 ) -> Option<PathBuf> {
+    save_controls(ui, id, target, file_name, hover, ("Export to CSV", "Export"))
+}
+
+/// A button "`title`…", then where to: the path (typed, or chosen with "Browse…") and the
+/// `action` button. `target` holds the path while the user chooses. Returns the file to
+/// write when `action` is pressed.
+pub fn save_controls(
+    ui: &mut egui::Ui,
+    id: egui::Id,
+    target: &mut Option<String>,
+    file_name: &str,
+    hover: &str,
+    (title, action): (&str, &str),
+) -> Option<PathBuf> {
     let Some(path) = target.as_mut() else {
-        if ui.button("Export to CSV…").on_hover_text(hover).clicked() {
+        if ui.button(format!("{title}\u{2026}")).on_hover_text(hover).clicked() {
             *target = Some(default_path(file_name));
         }
         return None;
@@ -90,10 +104,10 @@ pub fn export_controls(
     let mut chosen = None;
     let mut close = false;
     ui.vertical(|ui| {
-        path_field(ui, id, path, Pick::SaveFile, "Export to CSV");
+        path_field(ui, id, path, Pick::SaveFile, title);
         ui.horizontal(|ui| {
             let ready = !path.trim().is_empty();
-            if ui.add_enabled(ready, egui::Button::new("Export")).clicked() {
+            if ui.add_enabled(ready, egui::Button::new(action)).clicked() {
                 chosen = Some(PathBuf::from(path.trim()));
                 close = true;
             }

@@ -9,14 +9,14 @@ use egui_plot::{Bar, BarChart, HoverPosition, Legend, Line, Plot, Points};
 
 use super::Commands;
 use super::theme;
-use crate::console::{Event, ReportCommand};
+use crate::console::{Event, ReportCommand, ReportOf};
 use crate::model::report::{CampaignReport, Numbers, percent};
 
 /// How often the report is asked for again while shown.
 const REFRESH: Duration = Duration::from_secs(3);
 
 /// The height of each plot.
-const PLOT_HEIGHT: f32 = 210.0;
+pub(super) const PLOT_HEIGHT: f32 = 210.0;
 
 pub struct ReportView {
     campaign_id: i64,
@@ -25,12 +25,29 @@ pub struct ReportView {
     error: Option<String>,
     /// When the report was last asked for; `None` while an answer is awaited.
     asked: Option<Instant>,
+    /// Where to export the report (CSV) or its plots (PNG), while the user chooses.
+    csv_to: Option<String>,
+    png_to: Option<String>,
+    /// The PNG file waiting for the window's screenshot.
+    shooting: Option<std::path::PathBuf>,
+    /// Where the plots were drawn last frame.
+    plots: Option<egui::Rect>,
 }
 
 impl ReportView {
     pub fn new(campaign_id: i64, name: &str, commands: &mut Commands) -> Self {
         commands.push(ReportCommand::Campaign { id: campaign_id });
-        Self { campaign_id, name: name.to_owned(), report: None, error: None, asked: None }
+        Self {
+            campaign_id,
+            name: name.to_owned(),
+            report: None,
+            error: None,
+            asked: None,
+            csv_to: None,
+            png_to: None,
+            shooting: None,
+            plots: None,
+        }
     }
 
     pub fn on_event(&mut self, event: &Event) {
@@ -66,39 +83,102 @@ impl ReportView {
                     self.asked = None;
                     commands.push(ReportCommand::Campaign { id: self.campaign_id });
                 }
+                self.export_ui(ui, commands);
                 back
             })
             .inner;
+        self.take_screenshot(ui, commands);
         if let Some(e) = &self.error {
             ui.label(egui::RichText::new(format!("{} {e}", theme::ICON_ERROR)).color(theme::error(ui)));
         }
         let Some(report) = &self.report else {
             return back;
         };
-        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| report_body(ui, report));
+        self.plots =
+            egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| report_body(ui, report)).inner;
         back
+    }
+
+    /// "Export to CSV…" and "Save plots as PNG…".
+    fn export_ui(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
+        let file = self.name.replace(|c: char| !c.is_alphanumeric(), "-");
+        if let Some(path) = super::path_field::export_controls(
+            ui,
+            egui::Id::new(("export_report", self.campaign_id)),
+            &mut self.csv_to,
+            &format!("report-{file}.csv"),
+            "The numbers of each channel activity and of the campaign, to a CSV file.",
+        ) {
+            commands.push(ReportCommand::ExportCsv { report: ReportOf::Campaign(self.campaign_id), path });
+        }
+        if self.plots.is_none() {
+            return;
+        }
+        if let Some(path) = super::path_field::save_controls(
+            ui,
+            egui::Id::new(("report_png", self.campaign_id)),
+            &mut self.png_to,
+            &format!("report-{file}.png"),
+            "The four plots as they are on screen, to a PNG picture.",
+            ("Save plots as PNG", "Save"),
+        ) {
+            self.shooting = Some(path);
+            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Screenshot(egui::UserData::new(self.campaign_id)));
+        }
+    }
+
+    /// When the screenshot asked for comes, its plots' part goes to the PNG file.
+    fn take_screenshot(&mut self, ui: &egui::Ui, commands: &mut Commands) {
+        let Some(path) = &self.shooting else { return };
+        let shot = ui.input(|i| {
+            i.raw.events.iter().find_map(|e| match e {
+                egui::Event::Screenshot { image, user_data, .. }
+                    if user_data.data.as_ref().and_then(|d| d.downcast_ref::<i64>()) == Some(&self.campaign_id) =>
+                {
+                    Some(std::sync::Arc::clone(image))
+                }
+                _ => None,
+            })
+        });
+        let (Some(image), Some(plots)) = (shot, self.plots) else { return };
+        let ppp = ui.ctx().pixels_per_point();
+        let shown = plots.intersect(ui.clip_rect()).intersect(egui::Rect::from_min_size(
+            egui::Pos2::ZERO,
+            egui::vec2(image.width() as f32, image.height() as f32) / ppp,
+        ));
+        let part = image.region(&shown, Some(ppp));
+        let rgba: Vec<u8> = part.pixels.iter().flat_map(|c| c.to_array()).collect();
+        commands.push(ReportCommand::SavePng {
+            width: part.width() as u32,
+            height: part.height() as u32,
+            rgba,
+            path: path.clone(),
+        });
+        self.shooting = None;
     }
 }
 
-fn report_body(ui: &mut egui::Ui, report: &CampaignReport) {
+/// The report's numbers and plots; returns where the plots are, when there are some.
+fn report_body(ui: &mut egui::Ui, report: &CampaignReport) -> Option<egui::Rect> {
     ui.add_space(6.0);
+    calls_and_triggers(ui, report);
     if report.activities.is_empty() && report.hourly.is_empty() {
         ui.label(
             egui::RichText::new("Nothing sent yet: the report fills as the campaign sends.").color(theme::muted(ui)),
         );
-        return;
+        return None;
     }
     headline(ui, &report.total);
     ui.add_space(theme::SECTION_GAP);
     numbers_table(ui, report);
     ui.add_space(theme::SECTION_GAP);
     let width = ((ui.available_width() - 16.0) / 2.0).max(260.0);
-    ui.horizontal_top(|ui| {
+    let top = ui.horizontal_top(|ui| {
         plot_box(ui, width, "Events over time", |ui| events_over_time(ui, report));
-        plot_box(ui, width, "Funnel", |ui| funnel(ui, &report.total));
+        plot_box(ui, width, "Funnel", |ui| funnel(ui, "campaign", &[("campaign", &report.total)]));
     });
     ui.add_space(8.0);
-    ui.horizontal_top(|ui| {
+    let bottom = ui.horizontal_top(|ui| {
         plot_box(ui, width, "Errors by code", |ui| {
             by_key(ui, "errors", "failed", "No message failed.", &report.total.failed);
         });
@@ -110,6 +190,37 @@ fn report_body(ui: &mut egui::Ui, report: &CampaignReport) {
             .collect();
         plot_box(ui, width, "Clicks by link alias", |ui| by_key(ui, "clicks", "clicks", "No click yet.", &aliases));
     });
+    Some(top.response.rect.union(bottom.response.rect))
+}
+
+/// An API-triggered campaign's calls, an action-triggered one's triggers.
+fn calls_and_triggers(ui: &mut egui::Ui, report: &CampaignReport) {
+    if let Some(api) = &report.api {
+        ui.label(
+            egui::RichText::new(format!(
+                "{} API calls ({} waiting, {} failed) for {} recipients: {} not found, {} profiles created",
+                api.calls, api.calls_waiting, api.calls_failed, api.recipients, api.not_found, api.created
+            ))
+            .strong(),
+        );
+    }
+    if let Some(c) = &report.connector {
+        let cancelled: Vec<String> = c.cancelled.iter().map(|(why, n)| format!("{n} {why}")).collect();
+        let why = if cancelled.is_empty() { String::new() } else { format!(": {}", cancelled.join(", ")) };
+        ui.label(
+            egui::RichText::new(format!(
+                "{} triggers: {} waiting, {} fired, {} cancelled{why}",
+                c.triggers,
+                c.waiting,
+                c.fired,
+                c.cancelled_total()
+            ))
+            .strong(),
+        );
+    }
+    if report.api.is_some() || report.connector.is_some() {
+        ui.add_space(4.0);
+    }
 }
 
 /// The campaign's key figures, one label each.
@@ -129,6 +240,44 @@ fn headline(ui: &mut egui::Ui, n: &Numbers) {
     });
 }
 
+/// A number of the numbers table.
+pub(super) enum Figure<'a> {
+    /// A count, with its parts (by reason, by code) when it has some.
+    Count(u64, &'a [(String, u64)]),
+    Rate(Option<f64>),
+}
+
+impl Figure<'_> {
+    pub(super) fn text(&self) -> String {
+        match self {
+            Self::Count(n, parts) => with_parts(*n, parts),
+            Self::Rate(r) => percent(*r),
+        }
+    }
+}
+
+/// A line of the numbers table: its title, and its number.
+pub(super) type NumberRow = (&'static str, fn(&Numbers) -> Figure<'_>);
+
+/// The numbers table's lines, in order.
+pub(super) const NUMBER_ROWS: [NumberRow; 15] = [
+    ("Targeted", |n| Figure::Count(n.targeted, &[])),
+    ("Excluded", |n| Figure::Count(n.excluded_total(), &n.excluded)),
+    ("Sent", |n| Figure::Count(n.sent, &[])),
+    ("On their way", |n| Figure::Count(n.pending, &[])),
+    ("Failed", |n| Figure::Count(n.failed_total(), &n.failed)),
+    ("Delivered", |n| Figure::Count(n.delivered, &[])),
+    ("Bounced", |n| Figure::Count(n.bounced, &[])),
+    ("Opened (unique)", |n| Figure::Count(n.opened_unique, &[])),
+    ("Opened (total)", |n| Figure::Count(n.opened, &[])),
+    ("Clicked (unique)", |n| Figure::Count(n.clicked_unique, &[])),
+    ("Clicked (total)", |n| Figure::Count(n.clicked, &[])),
+    ("Unsubscribed", |n| Figure::Count(n.unsubscribed, &[])),
+    ("Delivered of sent", |n| Figure::Rate(n.delivery_rate())),
+    ("Opened of delivered", |n| Figure::Rate(n.open_rate())),
+    ("Clicked of delivered", |n| Figure::Rate(n.click_rate())),
+];
+
 /// Every number, a column per activity and one for the campaign.
 fn numbers_table(ui: &mut egui::Ui, report: &CampaignReport) {
     let mut columns: Vec<(String, &Numbers)> =
@@ -136,34 +285,16 @@ fn numbers_table(ui: &mut egui::Ui, report: &CampaignReport) {
     if report.activities.len() > 1 {
         columns.push(("Campaign".to_owned(), &report.total));
     }
-    type Row = (&'static str, fn(&Numbers) -> String);
-    let rows: [Row; 15] = [
-        ("Targeted", |n| n.targeted.to_string()),
-        ("Excluded", |n| with_parts(n.excluded_total(), &n.excluded)),
-        ("Sent", |n| n.sent.to_string()),
-        ("On their way", |n| n.pending.to_string()),
-        ("Failed", |n| with_parts(n.failed_total(), &n.failed)),
-        ("Delivered", |n| n.delivered.to_string()),
-        ("Bounced", |n| n.bounced.to_string()),
-        ("Opened (unique)", |n| n.opened_unique.to_string()),
-        ("Opened (total)", |n| n.opened.to_string()),
-        ("Clicked (unique)", |n| n.clicked_unique.to_string()),
-        ("Clicked (total)", |n| n.clicked.to_string()),
-        ("Unsubscribed", |n| n.unsubscribed.to_string()),
-        ("Delivered of sent", |n| percent(n.delivery_rate())),
-        ("Opened of delivered", |n| percent(n.open_rate())),
-        ("Clicked of delivered", |n| percent(n.click_rate())),
-    ];
     egui::Grid::new("report_numbers").striped(true).spacing([24.0, 4.0]).show(ui, |ui| {
         ui.label("");
         for (name, _) in &columns {
             ui.label(egui::RichText::new(name).strong());
         }
         ui.end_row();
-        for (label, value) in &rows {
+        for (label, value) in &NUMBER_ROWS {
             ui.label(egui::RichText::new(*label).color(theme::muted(ui)));
             for (_, n) in &columns {
-                ui.label(value(n));
+                ui.label(value(n).text());
             }
             ui.end_row();
         }
@@ -185,7 +316,7 @@ fn with_parts(total: u64, parts: &[(String, u64)]) -> String {
     format!("{total} ({})", list.join(", "))
 }
 
-fn plot_box(ui: &mut egui::Ui, width: f32, title: &str, plot: impl FnOnce(&mut egui::Ui)) {
+pub(super) fn plot_box(ui: &mut egui::Ui, width: f32, title: &str, plot: impl FnOnce(&mut egui::Ui)) {
     ui.allocate_ui(egui::vec2(width, PLOT_HEIGHT + 30.0), |ui| {
         ui.vertical(|ui| {
             ui.set_width(width);
@@ -262,30 +393,47 @@ fn kind_color(kind: &str) -> egui::Color32 {
     }
 }
 
-/// Targeted → sent → delivered → opened → clicked (unique profiles past sent).
-fn funnel(ui: &mut egui::Ui, n: &Numbers) {
-    let steps = [
-        ("Targeted", n.targeted),
-        ("Sent", n.sent),
-        ("Delivered", n.delivered),
-        ("Opened", n.opened_unique),
-        ("Clicked", n.clicked_unique),
-    ];
-    let bars: Vec<Bar> =
-        steps.iter().enumerate().map(|(i, (name, v))| Bar::new(i as f64, *v as f64).name(*name)).collect();
-    Plot::new("report_funnel")
+/// The funnel's steps.
+const STEPS: [&str; 5] = ["Targeted", "Sent", "Delivered", "Opened", "Clicked"];
+
+/// Targeted → sent → delivered → opened → clicked (unique profiles past sent): a bar per
+/// step and series, the series side by side (a legend when there are several).
+pub(super) fn funnel(ui: &mut egui::Ui, id: &str, series: &[(&str, &Numbers)]) {
+    let width = 0.7 / series.len().max(1) as f64;
+    let charts: Vec<BarChart> = series
+        .iter()
+        .enumerate()
+        .map(|(k, (name, n))| {
+            let values = [n.targeted, n.sent, n.delivered, n.opened_unique, n.clicked_unique];
+            let offset = (k as f64 - (series.len() as f64 - 1.0) / 2.0) * width;
+            let bars: Vec<Bar> = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Bar::new(i as f64 + offset, *v as f64).name(format!("{}: {name}", STEPS[i])))
+                .collect();
+            BarChart::new(*name, bars).width(width * 0.9)
+        })
+        .collect();
+    let mut plot = Plot::new(("report_funnel", id))
         .height(PLOT_HEIGHT)
         .allow_scroll(false)
         .show_grid([false, true])
         .x_axis_formatter(move |mark, _| {
             let i = mark.value.round();
             if (mark.value - i).abs() < 1e-6 && (0.0..5.0).contains(&i) {
-                steps[i as usize].0.to_owned()
+                STEPS[i as usize].to_owned()
             } else {
                 String::new()
             }
-        })
-        .show(ui, |plot| plot.bar_chart(BarChart::new("funnel", bars).width(0.6)));
+        });
+    if series.len() > 1 {
+        plot = plot.legend(Legend::default());
+    }
+    plot.show(ui, |plot| {
+        for chart in charts {
+            plot.bar_chart(chart);
+        }
+    });
 }
 
 /// One bar per key (an error code, a link alias), largest first.

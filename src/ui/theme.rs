@@ -42,6 +42,7 @@ pub fn canvas_grid(ui: &egui::Ui) -> Color32 {
 pub const ICON_CAMPAIGNS: &str = "📣";
 pub const ICON_DATA: &str = "🗄";
 pub const ICON_DELIVERIES: &str = "📤";
+pub const ICON_REPORTS: &str = "📊";
 pub const ICON_VISITORS: &str = "👥";
 pub const ICON_CHANNELS: &str = "✉";
 pub const ICON_SOCIAL: &str = "🐦";
