@@ -427,4 +427,19 @@ fn the_global_report_lists_the_sent_campaigns_with_totals_and_compares_two() {
     h.get_by_label("⬅ All campaigns").click();
     settle(&mut h);
     h.get_by_label("Total (2 campaigns)");
+
+    // Exported to CSV: the same lines as the report's.
+    let file = dir.path().join("global.csv");
+    h.get_by_label("Export to CSV…").click();
+    settle(&mut h);
+    support::type_into(&mut h, "Path", &file.display().to_string());
+    h.get_by_role_and_label(Role::Button, "Export").click();
+    settle(&mut h);
+    let written = std::fs::read_to_string(&file).unwrap();
+    let mut expected = csv::Writer::from_writer(Vec::new());
+    for line in shown.csv() {
+        expected.write_record(&line).unwrap();
+    }
+    assert_eq!(written, String::from_utf8(expected.into_inner().unwrap()).unwrap());
+    assert!(written.lines().last().unwrap().starts_with("(total),,"), "{written}");
 }

@@ -71,6 +71,16 @@ fn start_sends_through_the_sandbox_and_deliveries_shows_the_ledger() {
     assert!(sent > 0);
     h.get_by_label_contains(&format!("sent {}", campaign_console::ui::theme::count(sent)));
 
+    // The run strip opens the campaign's report, its numbers the ledger's; back is the canvas.
+    h.get_by_role_and_label(Role::Button, "Report").click();
+    h.run_steps(2);
+    settle(&mut h);
+    h.get_by_label("Report: Summer getaway");
+    h.get_by_label(&format!("{sent} sent"));
+    h.get_by_label("⬅ Canvas").click();
+    h.run_steps(2);
+    settle(&mut h);
+
     // A second Start warns that it already ran.
     h.get_by_role_and_label(Role::Button, "▶ Start").click();
     h.run_steps(2);

@@ -311,7 +311,12 @@ impl CampaignsScreen {
             let back = match &mut self.editor {
                 Some(editor) if editor.campaign.id == campaign.id => {
                     editor.campaign.name = campaign.name.clone();
-                    editor.ui(ui, commands)
+                    let back = editor.ui(ui, commands);
+                    if editor.take_report_request() {
+                        self.report =
+                            Some(super::report::ReportView::new(campaign.id, &campaign.name, commands).from_canvas());
+                    }
+                    back
                 }
                 _ => match (&mut self.api_form, &mut self.connector_form) {
                     (Some(form), _) if form.campaign_id == campaign.id => form.ui(ui, commands),

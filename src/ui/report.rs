@@ -18,6 +18,19 @@ const REFRESH: Duration = Duration::from_secs(3);
 /// The height of each plot.
 pub(super) const PLOT_HEIGHT: f32 = 210.0;
 
+/// A picture of the plots on its way.
+struct Shooting {
+    path: std::path::PathBuf,
+    /// Where the plots were the frame before (they are scrolled into view: the picture is
+    /// asked for once they stay put, or after [`SCROLL_FRAMES`] frames at most).
+    before: Option<egui::Rect>,
+    frames: u8,
+    asked: bool,
+}
+
+/// The most frames the plots are given to scroll into view.
+const SCROLL_FRAMES: u8 = 60;
+
 pub struct ReportView {
     campaign_id: i64,
     name: String,
@@ -28,10 +41,13 @@ pub struct ReportView {
     /// Where to export the report (CSV) or its plots (PNG), while the user chooses.
     csv_to: Option<String>,
     png_to: Option<String>,
-    /// The PNG file waiting for the window's screenshot.
-    shooting: Option<std::path::PathBuf>,
+    /// The PNG file to save the plots to, while the plots are scrolled into view and then
+    /// while the window's screenshot is awaited.
+    shooting: Option<Shooting>,
     /// Where the plots were drawn last frame.
     plots: Option<egui::Rect>,
+    /// Where "back" goes.
+    back_to: &'static str,
 }
 
 impl ReportView {
@@ -47,7 +63,15 @@ impl ReportView {
             png_to: None,
             shooting: None,
             plots: None,
+            back_to: "\u{2b05} All campaigns",
         }
+    }
+
+    /// Opened from the canvas (its run strip): back goes to the canvas.
+    #[must_use]
+    pub fn from_canvas(mut self) -> Self {
+        self.back_to = "\u{2b05} Canvas";
+        self
     }
 
     pub fn on_event(&mut self, event: &Event) {
@@ -75,7 +99,7 @@ impl ReportView {
         ui.add_space(8.0);
         let back = ui
             .horizontal(|ui| {
-                let back = ui.button("⬅ All campaigns").clicked();
+                let back = ui.button(self.back_to).clicked();
                 ui.heading(format!("Report: {}", self.name));
                 if self.asked.is_none() {
                     ui.spinner();
@@ -94,8 +118,16 @@ impl ReportView {
         let Some(report) = &self.report else {
             return back;
         };
-        self.plots =
-            egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| report_body(ui, report)).inner;
+        let scroll_to = self.shooting.as_ref().filter(|s| !s.asked).and(self.plots);
+        self.plots = egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                if let Some(plots) = scroll_to {
+                    ui.scroll_to_rect(plots, Some(egui::Align::Min));
+                }
+                report_body(ui, report)
+            })
+            .inner;
         back
     }
 
@@ -122,14 +154,26 @@ impl ReportView {
             "The four plots as they are on screen, to a PNG picture.",
             ("Save plots as PNG", "Save"),
         ) {
-            self.shooting = Some(path);
-            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Screenshot(egui::UserData::new(self.campaign_id)));
+            self.shooting = Some(Shooting { path, before: None, frames: 0, asked: false });
         }
     }
 
-    /// When the screenshot asked for comes, its plots' part goes to the PNG file.
+    /// Once the plots are in view, asks for the window's screenshot; when it comes, its
+    /// plots' part goes to the PNG file.
     fn take_screenshot(&mut self, ui: &egui::Ui, commands: &mut Commands) {
-        let Some(path) = &self.shooting else { return };
+        let Some(shooting) = &mut self.shooting else { return };
+        if !shooting.asked {
+            shooting.frames += 1;
+            let still = shooting.frames > 2 && shooting.before == self.plots;
+            if still || shooting.frames >= SCROLL_FRAMES {
+                shooting.asked = true;
+                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Screenshot(egui::UserData::new(self.campaign_id)));
+            }
+            shooting.before = self.plots;
+            ui.ctx().request_repaint();
+            return;
+        }
+        let path = &shooting.path;
         let shot = ui.input(|i| {
             i.raw.events.iter().find_map(|e| match e {
                 egui::Event::Screenshot { image, user_data, .. }

@@ -111,6 +111,8 @@ pub struct CanvasEditor {
     /// The "send now?" window is open.
     confirm_start: bool,
     run: Option<RunView>,
+    /// The run strip's Report was clicked (the Campaigns screen opens the report).
+    report_asked: bool,
     preview: Option<PreviewView>,
     /// The addresses typed for a proof, and how the last proof went.
     proof_to: String,
@@ -181,6 +183,7 @@ impl CanvasEditor {
             asked_deliveries: false,
             confirm_start: false,
             run: None,
+            report_asked: false,
             preview: None,
             proof_to: String::new(),
             proof: None,

@@ -224,6 +224,11 @@ impl CanvasEditor {
         }
     }
 
+    /// Whether the run strip's Report was clicked since last asked.
+    pub fn take_report_request(&mut self) -> bool {
+        std::mem::take(&mut self.report_asked)
+    }
+
     /// The strip with the run's progress, rate, time left and its controls.
     pub(super) fn run_panel(&mut self, ui: &mut egui::Ui, commands: &mut Commands) {
         let unfinished = self.unfinished();
@@ -268,6 +273,9 @@ impl CanvasEditor {
                         RichText::new(format!("about {}:{:02} left", secs / 60, secs % 60)).color(theme::muted(ui)),
                     );
                 }
+            }
+            if ui.button("Report").on_hover_text("The campaign's report: it fills as the messages go").clicked() {
+                self.report_asked = true;
             }
             if running {
                 if ui.button("Pause").on_hover_text("Stop after the current batch; Resume carries on.").clicked() {
