@@ -214,6 +214,17 @@ fn missing_profiles_are_created_only_when_the_campaign_allows_it() {
     assert_eq!(one(&db, "SELECT COUNT(*) FROM profiles"), profiles + 1);
     assert_eq!(one(&db, "SELECT COUNT(*) FROM profiles WHERE email = 'new@example.com'"), 1);
     assert_eq!(done["recipients"][0]["status"], "sent", "transactional: sent without opt-in: {done}");
+
+    // The campaign's report counts its calls as the executions say.
+    let api_figures = api.console.campaign_report(RESET).unwrap().api.unwrap();
+    let expected = campaign_console::model::report::ApiFigures {
+        calls: 2,
+        recipients: 2,
+        not_found: 1,
+        created: 1,
+        ..Default::default()
+    };
+    assert_eq!(api_figures, expected);
 }
 
 #[test]

@@ -161,7 +161,7 @@ impl ReportsScreen {
             .striped(true)
             .max_scroll_height(height)
             .column(Column::exact(24.0))
-            .column(Column::auto().at_least(150.0).at_most(260.0).clip(true))
+            .column(Column::auto().at_least(210.0).at_most(300.0).clip(true))
             .column(Column::auto().at_least(90.0));
         for _ in 2..COLUMNS.len() {
             table = table.column(Column::auto().at_least(48.0));
