@@ -36,20 +36,7 @@ const KINDS: [&str; 8] = ["delivered", "bounced", "opened", "clicked", "unsubscr
 
 #[test]
 fn the_report_counts_what_a_naive_count_of_the_event_log_counts() {
-    let dir = tempfile::tempdir().unwrap();
-    let console = testing::console(dir.path()).unwrap();
-    let db = sqlite(dir.path());
-    db.execute_batch(
-        "INSERT INTO cc_campaigns (id, name, kind, status, created_at, modified_at)
-              VALUES (900, 'Report me', 'orchestrated', 'live', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z'),
-                     (901, 'Someone else', 'orchestrated', 'live', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z');
-         INSERT INTO cc_deliveries (id, campaign_id, activity_id, channel, status, is_proof, created_at)
-              VALUES (1, 900, 'email1', 'email', 'done', 0, '2026-11-01T00:00:00Z'),
-                     (2, 900, 'sms1', 'sms', 'done', 0, '2026-11-01T00:00:00Z'),
-                     (3, 900, 'email1', 'email', 'done', 1, '2026-11-01T00:00:00Z'),
-                     (4, 901, 'email1', 'email', 'done', 0, '2026-11-01T00:00:00Z');",
-    )
-    .unwrap();
+    let (_dir, console, db) = workspace();
     let (ledger, events) = write_log(&db);
 
     let report = console.campaign_report(900).unwrap();
@@ -108,6 +95,27 @@ fn the_report_counts_what_a_naive_count_of_the_event_log_counts() {
     // The totals are the activities' sums.
     let sum: u64 = report.activities.iter().map(|a| a.numbers.clicked).sum();
     assert_eq!(report.total.clicked, sum);
+}
+
+/// A workspace with three campaigns: 900 sent by deliveries 1 (email), 2 (SMS) and 3 (a proof
+/// by email), 901 by delivery 4, 902 nothing.
+fn workspace() -> (tempfile::TempDir, std::sync::Arc<campaign_console::console::Console>, rusqlite::Connection) {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    let db = sqlite(dir.path());
+    db.execute_batch(
+        "INSERT INTO cc_campaigns (id, name, kind, status, created_at, modified_at)
+              VALUES (900, 'Report me', 'orchestrated', 'live', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z'),
+                     (901, 'Someone else', 'orchestrated', 'live', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z'),
+                     (902, 'Quiet one', 'orchestrated', 'live', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z');
+         INSERT INTO cc_deliveries (id, campaign_id, activity_id, channel, status, is_proof, created_at)
+              VALUES (1, 900, 'email1', 'email', 'done', 0, '2026-11-01T00:00:00Z'),
+                     (2, 900, 'sms1', 'sms', 'done', 0, '2026-11-01T00:00:00Z'),
+                     (3, 900, 'email1', 'email', 'done', 1, '2026-11-01T00:00:00Z'),
+                     (4, 901, 'email1', 'email', 'done', 0, '2026-11-01T00:00:00Z');",
+    )
+    .unwrap();
+    (dir, console, db)
 }
 
 type LedgerRow = (i64, &'static str, &'static str);
@@ -174,19 +182,7 @@ fn write_log(db: &rusqlite::Connection) -> (Vec<LedgerRow>, Vec<Event>) {
 /// after rows and a whole delivery are deleted.
 #[test]
 fn the_ledger_rollup_follows_every_change_of_the_ledger() {
-    let dir = tempfile::tempdir().unwrap();
-    let console = testing::console(dir.path()).unwrap();
-    let db = sqlite(dir.path());
-    db.execute_batch(
-        "INSERT INTO cc_campaigns (id, name, kind, status, created_at, modified_at)
-              VALUES (900, 'Report me', 'orchestrated', 'live', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z');
-         INSERT INTO cc_deliveries (id, campaign_id, activity_id, channel, status, is_proof, created_at)
-              VALUES (1, 900, 'email1', 'email', 'done', 0, '2026-11-01T00:00:00Z'),
-                     (2, 900, 'sms1', 'sms', 'done', 0, '2026-11-01T00:00:00Z'),
-                     (3, 900, 'email1', 'email', 'done', 1, '2026-11-01T00:00:00Z'),
-                     (4, 900, 'email1', 'email', 'done', 0, '2026-11-01T00:00:00Z');",
-    )
-    .unwrap();
+    let (_dir, console, db) = workspace();
     write_log(&db);
     let rollup_is_the_ledger = |when: &str| {
         let read = |sql: &str| -> BTreeMap<(i64, String, String), i64> {
@@ -228,21 +224,7 @@ fn the_ledger_rollup_follows_every_change_of_the_ledger() {
 /// numbers and its sends day by day as the log has them; none for a period without events.
 #[test]
 fn the_global_report_has_each_campaign_with_events_in_the_period() {
-    let dir = tempfile::tempdir().unwrap();
-    let console = testing::console(dir.path()).unwrap();
-    let db = sqlite(dir.path());
-    db.execute_batch(
-        "INSERT INTO cc_campaigns (id, name, kind, status, created_at, modified_at)
-              VALUES (900, 'Report me', 'orchestrated', 'live', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z'),
-                     (901, 'Someone else', 'orchestrated', 'live', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z'),
-                     (902, 'Quiet one', 'orchestrated', 'live', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z');
-         INSERT INTO cc_deliveries (id, campaign_id, activity_id, channel, status, is_proof, created_at)
-              VALUES (1, 900, 'email1', 'email', 'done', 0, '2026-11-01T00:00:00Z'),
-                     (2, 900, 'sms1', 'sms', 'done', 0, '2026-11-01T00:00:00Z'),
-                     (3, 900, 'email1', 'email', 'done', 1, '2026-11-01T00:00:00Z'),
-                     (4, 901, 'email1', 'email', 'done', 0, '2026-11-01T00:00:00Z');",
-    )
-    .unwrap();
+    let (_dir, console, db) = workspace();
     let (_, events) = write_log(&db);
     // The log's hours start on 2025-12-01 and run three days.
     let day = |d: i8| jiff::civil::date(2025, 12, d);
