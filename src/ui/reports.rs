@@ -362,7 +362,11 @@ impl Screen for ReportsScreen {
                     self.report = Some((**r).clone());
                     self.error = None;
                 }
-                Err(e) => self.error = Some(e.to_string()),
+                Err(e) => {
+                    // Not the old period's table under the new period's error.
+                    self.report = None;
+                    self.error = Some(e.to_string());
+                }
             }
         }
     }
