@@ -5,7 +5,8 @@
 //! (a) all transition counts from cold (fresh connection, page cache warm),
 //! (b) the recount after changing one split percentage (incremental session),
 //! (c) the same audiences computed by a hand-written chain of SQL statements,
-//! and the ratio (a)/(c). Medians of 7 runs; (a) and (c) alternate.
+//! and the ratio (a)/(c). Medians of 7 runs; (a) and (c) alternate. The facts the app keeps
+//! about the data (distinct columns) are found first, and timed; BENCH_FACTS=0 leaves them out.
 //!
 //!     cargo bench --profile dev --bench audience
 
@@ -40,9 +41,25 @@ fn main() {
         let conn = rusqlite::Connection::open(console.database_path()).unwrap();
         (store::data_model::load(&conn).unwrap(), customer_data::data_version(&conn).unwrap())
     };
-    let options = CompileOptions::new(Dialect::Sqlite, testing::fixed_now(), data_version);
+    let mut options = CompileOptions::new(Dialect::Sqlite, testing::fixed_now(), data_version);
     // The connection settings of the app (temp tables in memory, large cache, mmap).
     let connect = || store::open_connection(&console.database_path()).unwrap();
+
+    // What the data guarantees, found as the app finds it when first asked at a data version
+    // (forgotten first, to time it). BENCH_FACTS=0: none known.
+    if std::env::var("BENCH_FACTS").as_deref() != Ok("0") {
+        let conn = connect();
+        conn.execute("DELETE FROM cc_column_facts", []).unwrap();
+        let t = Instant::now();
+        for (entity, columns) in CompileOptions::facts_wanted(&canvas, &model) {
+            if store::column_facts::distinct(&conn, data_version, entity, &columns).unwrap() {
+                options.distinct.push((entity.name.clone(), columns));
+            }
+        }
+        println!("facts: {:?} distinct, found in {:.1} ms (once per data version)", options.distinct, ms(t.elapsed()));
+    } else {
+        println!("facts: none (BENCH_FACTS=0)");
+    }
 
     // (a) Cold, a fresh connection and session each time, and (c) the same audiences by
     // hand, run alternately so that both see the same machine (this one is noisy).

@@ -124,7 +124,15 @@ fn demo_canvas_steps_use_the_indexes() {
         assert!(!d.contains("SCAN s"), "a linked table is scanned: {d}\n{text:#?}");
     }
     // Profiles are looked up by key from the work tables.
-    assert!(text.iter().any(|d| d.starts_with("dedup") && d.contains("USING INTEGER PRIMARY KEY")), "{text:#?}");
+    assert!(
+        text.iter().any(|d| d.starts_with("split") && d.contains("SEARCH t USING INTEGER PRIMARY KEY")),
+        "{text:#?}"
+    );
+    // The demo's emails are all different (the workspace knows it): the deduplication on
+    // email sorts nothing.
+    assert!(run.steps.iter().filter(|s| s.activity == "dedup").all(|s| s.statements.is_empty()), "{text:#?}");
+    // A channel checks each address once: its reachable recipients are those not excluded.
+    assert!(text.iter().any(|d| d.starts_with("sms") && d.contains("SEARCH x USING INTEGER PRIMARY KEY")), "{text:#?}");
 }
 
 fn sqlite_value(v: &sea_query::Value) -> rusqlite::types::Value {

@@ -386,6 +386,75 @@ fn deduplication_keeps_by_rule_and_outputs_removed() {
     assert_eq!(keys(&ws, &random, &["t_removed"]), [vec![loser]]);
 }
 
+/// A deduplication on columns the data proves distinct (found at the data version) keeps
+/// every row and sorts nothing; on columns that are not, it runs as ever. Found again when
+/// the data changes.
+#[test]
+fn deduplication_on_columns_the_data_proves_distinct_is_a_pass_through() {
+    let (_d, ws) = workspace();
+    let dedup = |columns: &[&str]| {
+        canvas(
+            vec![
+                build("all", "customers", Rule::everyone()),
+                activity(
+                    "dedup",
+                    K::Deduplication {
+                        columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+                        keep: 1,
+                        method: DedupMethod::KeepBy { column: "joined".into(), largest: true },
+                        output_removed: true,
+                    },
+                ),
+                activity("end", K::End),
+            ],
+            vec![
+                wire("t_all", "all", "out", "dedup"),
+                wire("t_out", "dedup", "out", "end"),
+                wire("t_removed", "dedup", "removed", "end"),
+            ],
+        )
+    };
+    let m = model();
+    let customers = m.entity("customers").unwrap();
+    let distinct = |columns: &[&str]| {
+        let conn = ws.connect().unwrap();
+        let version = campaign_console::store::customer_data::data_version(&conn).unwrap();
+        let columns: Vec<String> = columns.iter().map(|c| (*c).to_owned()).collect();
+        campaign_console::store::column_facts::distinct(&conn, version, customers, &columns).unwrap()
+    };
+    let sorts = |c: &campaign_console::model::Canvas| {
+        compile_with_facts(&ws, c)
+            .steps
+            .iter()
+            .filter(|s| s.activity == "dedup")
+            .flat_map(|s| &s.statements)
+            .any(|s| s.sql.contains("ROW_NUMBER"))
+    };
+    // Names all differ; ann@x.org is there twice (customers 1 and 5), but with two tiers.
+    for (columns, is_distinct, removed) in
+        [(&["name"][..], true, vec![]), (&["email"][..], false, vec![5]), (&["email", "tier"][..], true, vec![])]
+    {
+        assert_eq!(distinct(columns), is_distinct, "{columns:?}");
+        let c = dedup(columns);
+        assert_eq!(sorts(&c), !is_distinct, "{columns:?}");
+        // `keys` holds the facts known and not to the same keys.
+        assert_eq!(keys(&ws, &c, &["t_out", "t_removed"])[1], removed, "{columns:?}");
+    }
+    // A second Bob (no join date: the one kept is Bob 2): the data version moves on, and the
+    // fact is found again.
+    {
+        let mut conn = ws.connect().unwrap();
+        let tx = conn.transaction().unwrap();
+        tx.execute("INSERT INTO customers (id, email, name) VALUES (8, 'bob2@x.org', 'Bob')", []).unwrap();
+        campaign_console::store::customer_data::bump_data_version(&tx).unwrap();
+        tx.commit().unwrap();
+    }
+    assert!(!distinct(&["name"]));
+    let c = dedup(&["name"]);
+    assert!(sorts(&c));
+    assert_eq!(keys(&ws, &c, &["t_removed"]), [vec![8]]);
+}
+
 #[test]
 fn change_dimension_both_ways_and_channel_recipients() {
     let (_d, ws) = workspace();

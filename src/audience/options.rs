@@ -22,12 +22,52 @@ pub struct CompileOptions {
     /// The X service an X direct message that names none sends through (the X channel's
     /// default credential), by name: its visitors are those the message can reach.
     pub default_x_service: Option<String>,
+    /// Column sets whose non-empty values the caller found distinct at this data version
+    /// (`store::column_facts`), by entity: a Deduplication on one removes nothing, so it is
+    /// a pass-through instead of a sort. Empty: nothing known, every deduplication sorts.
+    pub distinct: Vec<(String, Vec<String>)>,
 }
 
 impl CompileOptions {
     /// Options with no saved audience.
     pub fn new(dialect: Dialect, now: jiff::Timestamp, data_version: i64) -> Self {
-        Self { dialect, now, data_version, audiences: Vec::new(), files: BTreeMap::new(), default_x_service: None }
+        Self {
+            dialect,
+            now,
+            data_version,
+            audiences: Vec::new(),
+            files: BTreeMap::new(),
+            default_x_service: None,
+            distinct: Vec::new(),
+        }
+    }
+
+    /// The column sets of `canvas`'s deduplications, with each entity of `model` that has
+    /// them: the facts [`CompileOptions::distinct`] could use.
+    pub fn facts_wanted<'m>(
+        canvas: &crate::model::Canvas,
+        model: &'m crate::model::DataModel,
+    ) -> Vec<(&'m crate::model::Entity, Vec<String>)> {
+        let mut wanted = Vec::new();
+        for a in &canvas.activities {
+            let crate::model::ActivityKind::Deduplication { columns, .. } = &a.kind else { continue };
+            for entity in &model.entities {
+                let has_all = !columns.is_empty() && columns.iter().all(|c| entity.column(c).is_some());
+                if has_all
+                    && !wanted
+                        .iter()
+                        .any(|(e, c): &(&crate::model::Entity, Vec<String>)| e.name == entity.name && c == columns)
+                {
+                    wanted.push((entity, columns.clone()));
+                }
+            }
+        }
+        wanted
+    }
+
+    /// Whether the non-empty values of `columns` of `entity` are known distinct.
+    pub fn is_distinct(&self, entity: &str, columns: &[String]) -> bool {
+        self.distinct.iter().any(|(e, c)| e == entity && c == columns)
     }
 
     /// These options with the facts of the files `canvas` reconciles (read now).

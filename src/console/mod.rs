@@ -379,10 +379,24 @@ impl Console {
         let credentials = store::credentials::list(&conn)?;
         let default_x_service =
             crate::model::default_credential(&credentials, crate::model::Channel::X).map(|c| c.name.clone());
+        // What the workspace's data guarantees (found once per data version).
+        let mut distinct = Vec::new();
+        if dialect == Dialect::Sqlite {
+            for (entity, columns) in CompileOptions::facts_wanted(canvas, &model) {
+                if store::column_facts::distinct(&conn, data_version, entity, &columns)? {
+                    distinct.push((entity.name.clone(), columns));
+                }
+            }
+        }
         Ok((
             model,
-            CompileOptions { audiences, default_x_service, ..CompileOptions::new(dialect, now, data_version) }
-                .with_files(canvas),
+            CompileOptions {
+                audiences,
+                default_x_service,
+                distinct,
+                ..CompileOptions::new(dialect, now, data_version)
+            }
+            .with_files(canvas),
         ))
     }
 

@@ -421,6 +421,15 @@ const STEPS: &[&str] = &[
     reports::EVENTS,
     // 21: reports: the ledger counted by delivery, status and code as it changes.
     reports::LEDGER,
+    // 22: what the data guarantees (`column_facts.rs`): whether an entity's columns hold
+    // distinct values, with the data version that was found at.
+    "CREATE TABLE cc_column_facts (
+         entity TEXT NOT NULL,
+         columns TEXT NOT NULL,
+         data_version INTEGER NOT NULL,
+         is_distinct INTEGER NOT NULL,
+         PRIMARY KEY (entity, columns)
+     ) WITHOUT ROWID;",
 ];
 
 /// The migrations built from [`STEPS`].

@@ -10,6 +10,7 @@ pub mod audiences;
 pub mod audit;
 pub mod browse;
 pub mod campaigns;
+pub mod column_facts;
 pub mod connectors;
 pub mod count_cache;
 pub mod credentials;

@@ -145,16 +145,47 @@ pub fn compile(canvas: &Canvas) -> Result<audience::CompiledRun, audience::Audie
     audience::compile_with(canvas, &model(), &CompileOptions::new(Dialect::Sqlite, now(), 1).with_files(canvas))
 }
 
-pub fn count(ws: &Workspace, canvas: &Canvas) -> CountReport {
-    let run = compile(canvas).unwrap_or_else(|e| panic!("{e}"));
-    audience::run_count(ws.connect().unwrap(), &run, &|| false).unwrap()
+/// `canvas` compiled with what the workspace's data guarantees (its distinct columns, as the
+/// app finds them).
+pub fn compile_with_facts(ws: &Workspace, canvas: &Canvas) -> audience::CompiledRun {
+    let m = model();
+    let conn = ws.connect().unwrap();
+    let data_version = customer_data::data_version(&conn).unwrap();
+    let mut options = CompileOptions::new(Dialect::Sqlite, now(), 1).with_files(canvas);
+    for (entity, columns) in CompileOptions::facts_wanted(canvas, &m) {
+        if store::column_facts::distinct(&conn, data_version, entity, &columns).unwrap() {
+            options.distinct.push((entity.name.clone(), columns));
+        }
+    }
+    audience::compile_with(canvas, &m, &options).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// The keys on each of `transitions`, in key order.
+/// Every transition's count, the facts of the data known and not: both must agree.
+pub fn count(ws: &Workspace, canvas: &Canvas) -> CountReport {
+    let run = compile(canvas).unwrap_or_else(|e| panic!("{e}"));
+    let report = audience::run_count(ws.connect().unwrap(), &run, &|| false).unwrap();
+    let with_facts = audience::run_count(ws.connect().unwrap(), &compile_with_facts(ws, canvas), &|| false).unwrap();
+    let counts = |r: &CountReport| r.transitions.iter().map(|t| (t.transition.clone(), t.count)).collect::<Vec<_>>();
+    assert_eq!(counts(&with_facts), counts(&report), "the counts differ with the data's facts known");
+    report
+}
+
+/// The keys on each of `transitions`, in key order; the same with the data's facts known.
 pub fn keys(ws: &Workspace, canvas: &Canvas, transitions: &[&str]) -> Vec<Vec<i64>> {
     let run = compile(canvas).unwrap_or_else(|e| panic!("{e}"));
+    let without = keys_of(ws, &run, transitions);
+    assert_eq!(
+        keys_of(ws, &compile_with_facts(ws, canvas), transitions),
+        without,
+        "the keys differ with the data's facts known"
+    );
+    without
+}
+
+/// The keys on each of `transitions` of `run`, in key order.
+pub fn keys_of(ws: &Workspace, run: &audience::CompiledRun, transitions: &[&str]) -> Vec<Vec<i64>> {
     let mut session = audience::CountSession::new(ws.connect().unwrap());
-    session.count(&run, &|| false).unwrap();
+    session.count(run, &|| false).unwrap();
     let tables = session;
     transitions
         .iter()

@@ -84,13 +84,9 @@ impl<'a> Compiler<'a> {
                 );
             }
         };
-        let t = self.table(&a.id, "out", &flow, out);
-        let mut q = carry("w", &recipients, &flow);
-        source(&mut q);
-        if let Some(any) = any.clone() {
-            q.and_where(any.not());
-        }
-        out.push(self.fill(&t, &flow, q)?);
+        // The excluded first, each reason checked once per recipient (an address check can be
+        // costly: a phone number against its country's plan); then the reachable, the others
+        // (each reason is true or false, never unknown: no recipient is in neither).
         let xflow = Flow { dimension: flow.dimension.clone(), columns: Vec::new() };
         let x = self.scratch_table(&xflow, 0, out);
         let mut reason = Expr::case(excluded_when[0].1.clone(), excluded_when[0].0);
@@ -104,6 +100,11 @@ impl<'a> Compiler<'a> {
             q.and_where(any);
         }
         out.push(self.fill(&x, &xflow, q)?);
+        let t = self.table(&a.id, "out", &flow, out);
+        let mut q = carry("w", &recipients, &flow);
+        source(&mut q);
+        q.and_where(Expr::not_exists(key_in(&x, "x", "w")));
+        out.push(self.fill(&t, &flow, q)?);
         send.reachable = t;
         send.excluded = Some(x);
         self.sends.push(send);

@@ -184,6 +184,15 @@ impl<'a> Compiler<'a> {
         let ActivityKind::Deduplication { columns, keep, method, output_removed, .. } = &a.kind else { return Ok(()) };
         let (Some(entity), Some(w)) = (dim, input_table.as_deref()) else { return Ok(()) };
         let flow = flow_for("out");
+        if *keep >= 1 && self.options.is_distinct(&entity.name, columns) && flow.columns == scope.input_flow.columns {
+            // No two rows share these values (a fact of the data at this version; the rows of
+            // a work table are distinct keys): every row is kept, none is removed.
+            self.alias_output(&a.id, "out", Some(w));
+            if *output_removed {
+                self.table(&a.id, "removed", &flow_for("removed"), out);
+            }
+            return Ok(());
+        }
         let t = self.table(&a.id, "out", &flow, out);
         // The window runs over the keys and the identifying columns only; the rows
         // it keeps are then copied in key order (carrying the enrichment columns
