@@ -10,6 +10,7 @@ mod browse;
 mod compile;
 mod expr;
 mod fold;
+mod functions;
 mod options;
 mod ports;
 pub mod reconcile;
@@ -24,10 +25,11 @@ pub use compile::{
     SqlStatement, compile_with,
 };
 pub use fold::fold;
+pub use functions::register_functions;
 pub use ports::{InputPort, inputs, open_transition, outputs, with_open_outputs};
 pub use run::{
-    ActivityReport, CountReport, CountSession, SendCount, TransitionCount, display_value, exclusion_label,
-    register_functions, run_count, sqlite_value,
+    ActivityReport, CountReport, CountSession, SendCount, TransitionCount, display_value, exclusion_label, run_count,
+    sqlite_value,
 };
 pub use shuffle::mix;
 pub use validate::{

@@ -102,7 +102,7 @@ impl CountSession {
     pub fn new(conn: Connection) -> Self {
         // Only fails when SQLite is out of memory; the count then fails on the missing
         // function and says so.
-        if let Err(e) = register_functions(&conn) {
+        if let Err(e) = super::register_functions(&conn) {
             tracing::warn!("could not register the text-folding function: {e:#}");
         }
         Self {
@@ -489,51 +489,6 @@ fn add_report(reports: &mut Vec<ActivityReport>, step: &CompiledStep, duration: 
         }
         _ => reports.push(ActivityReport { activity: step.activity.clone(), duration, reused, sql: sql.collect() }),
     }
-}
-
-/// Registers on a SQLite connection the functions compiled SQL calls (`cc_fold`, `cc_search`,
-/// `cc_valid_address`).
-pub fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
-    use rusqlite::functions::FunctionFlags;
-    conn.create_scalar_function(
-        super::fold::FOLD_FUNCTION,
-        1,
-        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_INNOCUOUS,
-        |ctx| {
-            Ok(match ctx.get_raw(0) {
-                rusqlite::types::ValueRef::Text(t) => Some(super::fold::fold(&String::from_utf8_lossy(t))),
-                rusqlite::types::ValueRef::Null => None,
-                // Numbers have no case: their text, as SQLite would give it.
-                rusqlite::types::ValueRef::Integer(i) => Some(i.to_string()),
-                rusqlite::types::ValueRef::Real(f) => Some(f.to_string()),
-                rusqlite::types::ValueRef::Blob(_) => None,
-            })
-        },
-    )?;
-    // Whether one of the texts after the first contains it (the browser's search).
-    conn.create_scalar_function(
-        super::fold::SEARCH_FUNCTION,
-        -1,
-        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_INNOCUOUS,
-        |ctx| {
-            let needle = ctx.get_raw(0).as_str().unwrap_or("");
-            Ok((1..ctx.len()).any(|i| match ctx.get_raw(i) {
-                rusqlite::types::ValueRef::Text(t) => super::fold::contains_folded(t, needle),
-                _ => false,
-            }))
-        },
-    )?;
-    // Whether an address can be sent to, for the reachable recipients of channel activities.
-    conn.create_scalar_function(
-        crate::model::address::VALID_ADDRESS_FUNCTION,
-        2,
-        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-        |ctx| {
-            use crate::model::address::{AddressKind, valid_address};
-            let kind = AddressKind::parse(ctx.get_raw(0).as_str().unwrap_or(""));
-            Ok(valid_address(kind, ctx.get_raw(1).as_str().unwrap_or("")))
-        },
-    )
 }
 
 /// The column names and every row of `sql`.
