@@ -50,10 +50,15 @@ pub fn distinct(conn: &Connection, data_version: i64, entity: &Entity, columns: 
         [],
         |r| r.get(0),
     )?;
-    conn.execute(
+    // Kept for the next count; one that cannot be kept now (the workspace busy with another
+    // process's write) is found again next time, and this count goes on.
+    let kept = conn.execute(
         "INSERT INTO cc_column_facts (entity, columns, data_version, is_distinct) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (entity, columns) DO UPDATE SET data_version = excluded.data_version, is_distinct = excluded.is_distinct",
         params![entity.name, key, data_version, !shared],
-    )?;
+    );
+    if let Err(e) = kept {
+        tracing::warn!("the fact about {}({key}) was not kept: {e}", entity.name);
+    }
     Ok(!shared)
 }
