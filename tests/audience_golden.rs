@@ -354,26 +354,34 @@ fn split_exclusive_overlapping_limited_and_complement() {
     assert!(rows.iter().all(|r| r[1] == V::Text("Half".into())));
 }
 
+/// Every customer, deduplicated on `columns` (its removed rows on `t_removed`).
+fn dedup_canvas(columns: &[&str], method: DedupMethod, keep: u32) -> campaign_console::model::Canvas {
+    canvas(
+        vec![
+            build("all", "customers", Rule::everyone()),
+            activity(
+                "dedup",
+                K::Deduplication {
+                    columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+                    keep,
+                    method,
+                    output_removed: true,
+                },
+            ),
+            activity("end", K::End),
+        ],
+        vec![
+            wire("t_all", "all", "out", "dedup"),
+            wire("t_out", "dedup", "out", "end"),
+            wire("t_removed", "dedup", "removed", "end"),
+        ],
+    )
+}
+
 #[test]
 fn deduplication_keeps_by_rule_and_outputs_removed() {
     let (_d, ws) = workspace();
-    let dedup = |method, keep| {
-        canvas(
-            vec![
-                build("all", "customers", Rule::everyone()),
-                activity(
-                    "dedup",
-                    K::Deduplication { columns: vec!["email".into()], keep, method, output_removed: true },
-                ),
-                activity("end", K::End),
-            ],
-            vec![
-                wire("t_all", "all", "out", "dedup"),
-                wire("t_out", "dedup", "out", "end"),
-                wire("t_removed", "dedup", "removed", "end"),
-            ],
-        )
-    };
+    let dedup = |method, keep| dedup_canvas(&["email"], method, keep);
     // ann@x.org twice (1 joined 2026-05-20, 5 joined 2026-01-15); 4 has no email and is kept.
     let latest = dedup(DedupMethod::KeepBy { column: "joined".into(), largest: true }, 1);
     assert_eq!(keys(&ws, &latest, &["t_out", "t_removed"]), [vec![1, 2, 3, 4, 6, 7], vec![5]]);
@@ -392,28 +400,8 @@ fn deduplication_keeps_by_rule_and_outputs_removed() {
 #[test]
 fn deduplication_on_columns_the_data_proves_distinct_is_a_pass_through() {
     let (_d, ws) = workspace();
-    let dedup = |columns: &[&str]| {
-        canvas(
-            vec![
-                build("all", "customers", Rule::everyone()),
-                activity(
-                    "dedup",
-                    K::Deduplication {
-                        columns: columns.iter().map(|c| (*c).to_owned()).collect(),
-                        keep: 1,
-                        method: DedupMethod::KeepBy { column: "joined".into(), largest: true },
-                        output_removed: true,
-                    },
-                ),
-                activity("end", K::End),
-            ],
-            vec![
-                wire("t_all", "all", "out", "dedup"),
-                wire("t_out", "dedup", "out", "end"),
-                wire("t_removed", "dedup", "removed", "end"),
-            ],
-        )
-    };
+    let dedup =
+        |columns: &[&str]| dedup_canvas(columns, DedupMethod::KeepBy { column: "joined".into(), largest: true }, 1);
     let m = model();
     let customers = m.entity("customers").unwrap();
     let distinct = |columns: &[&str]| {
