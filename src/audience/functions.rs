@@ -1,5 +1,6 @@
 //! The functions compiled SQL calls, registered on each connection that runs it: `cc_fold`
-//! (text without case or accents), `cc_search` (the browser's search) and `cc_valid_address`
+//! (text without case or accents), `cc_search` (the browser's search), `cc_mix` (the seeded
+//! shuffle's hash) and `cc_valid_address`
 //! (whether a channel can send to an address; a connection remembers its phone numbers' checks).
 
 /// Registers on a SQLite connection the functions compiled SQL calls (`cc_fold`, `cc_search`,
@@ -32,6 +33,20 @@ pub fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
                 rusqlite::types::ValueRef::Text(t) => super::fold::contains_folded(t, needle),
                 _ => false,
             }))
+        },
+    )?;
+    // The seeded shuffle's hash of a key (`shuffle::mix`).
+    conn.create_scalar_function(
+        super::shuffle::MIX_FUNCTION,
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_INNOCUOUS,
+        |ctx| {
+            Ok(match (ctx.get_raw(0), ctx.get_raw(1)) {
+                (rusqlite::types::ValueRef::Integer(key), rusqlite::types::ValueRef::Integer(seed)) => {
+                    Some(super::shuffle::mix(key, seed as u64))
+                }
+                _ => None,
+            })
         },
     )?;
     // Whether an address can be sent to, for the reachable recipients of channel activities;

@@ -1,12 +1,27 @@
 //! A reproducible shuffle: a seeded hash of a row's key that SQLite and PostgreSQL compute
 //! alike, so a Control group or a random pick takes the same rows for the same seed.
 
-use sea_query::{Expr, ExprTrait};
+use sea_query::{Alias, Expr, ExprTrait, Func};
+
+use super::Dialect;
+
+/// The SQLite function computing [`mix`] (`cc_mix(key, seed)`; NULL for a NULL key).
+pub const MIX_FUNCTION: &str = "cc_mix";
 
 /// A seeded 32-bit hash of a key, in plain integer arithmetic that SQLite and PostgreSQL
 /// evaluate alike (no XOR, no overflow: every product stays below 2^63). Ordering rows by it is
 /// a reproducible shuffle: the same seed picks the same rows. [`mix`] computes the same value.
-pub(crate) fn mix_expr(key: Expr, seed: u64) -> Expr {
+/// On SQLite it is the registered [`MIX_FUNCTION`]: the expression written out repeats its
+/// inner steps (SQL has no names for them), eight times the arithmetic for each row.
+pub(crate) fn mix_expr(key: Expr, seed: u64, dialect: Dialect) -> Expr {
+    if dialect == Dialect::Sqlite {
+        return Func::cust(Alias::new(MIX_FUNCTION)).args([key, Expr::val((seed & 0xFFFF_FFFF) as i64)]).into();
+    }
+    mix_arithmetic(key, seed)
+}
+
+/// [`mix`] as SQL arithmetic.
+fn mix_arithmetic(key: Expr, seed: u64) -> Expr {
     const MASK: i64 = 4_294_967_295;
     let s = (seed & 0xFFFF_FFFF) as i64;
     let x0 = key.bit_and(268_435_455).mul(2_654_435_761_i64).add(s).bit_and(MASK);
@@ -22,4 +37,46 @@ pub fn mix(key: i64, seed: u64) -> i64 {
     let x1 = ((x0 + (x0 >> 15)) * 73_244_475) & 4_294_967_295;
     let x2 = ((x1 + (x1 >> 13)) * 73_244_475) & 4_294_967_295;
     x2 + (x2 >> 16)
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_query::{Query, SqliteQueryBuilder};
+
+    use super::*;
+
+    /// SQLite's arithmetic (as PostgreSQL runs it), the registered function and [`mix`] agree,
+    /// NULL keys included.
+    #[test]
+    fn the_function_the_arithmetic_and_mix_agree() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        super::super::register_functions(&conn).unwrap();
+        conn.execute_batch("CREATE TABLE k (key INTEGER)").unwrap();
+        for key in [0_i64, 1, 2, 7, 268_435_455, 268_435_456, 999_983, 1_000_000, i64::from(i32::MAX), i64::MAX] {
+            conn.execute("INSERT INTO k VALUES (?1)", [key]).unwrap();
+        }
+        conn.execute("INSERT INTO k VALUES (NULL)", []).unwrap();
+        for seed in [0_u64, 1, 5, 42, 0xFFFF_FFFF, 0x1_0000_0007] {
+            let sql = |dialect: Dialect| {
+                Query::select()
+                    .expr(Expr::col(Alias::new("key")))
+                    .expr(if dialect == Dialect::Sqlite {
+                        mix_expr(Expr::col(Alias::new("key")), seed, dialect)
+                    } else {
+                        mix_arithmetic(Expr::col(Alias::new("key")), seed)
+                    })
+                    .from(Alias::new("k"))
+                    .to_string(SqliteQueryBuilder)
+            };
+            let rows = |sql: String| -> Vec<(Option<i64>, Option<i64>)> {
+                let mut stmt = conn.prepare(&sql).unwrap();
+                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+            };
+            let function = rows(sql(Dialect::Sqlite));
+            assert_eq!(function, rows(sql(Dialect::Postgres)), "seed {seed}");
+            for (key, hash) in function {
+                assert_eq!(hash, key.map(|k| mix(k, seed)), "key {key:?}, seed {seed}");
+            }
+        }
+    }
 }

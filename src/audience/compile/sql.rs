@@ -146,7 +146,7 @@ pub(super) fn empty(entity: &Entity, table: &str, column: &str) -> Expr {
 /// (of the work table `w`). Rows with no value come last either way.
 pub(super) fn pick_order(q: &mut SelectStatement, pick: &Pick, entity: &Entity, b: &Builder<'_>) -> Vec<(Expr, Order)> {
     match pick {
-        Pick::Random { seed } => vec![(mix_expr(col("w", "key"), *seed), Order::Asc)],
+        Pick::Random { seed } => vec![(mix_expr(col("w", "key"), *seed, b.dialect), Order::Asc)],
         Pick::Sorted { column, descending } => {
             let (raw, value) = match entity.column(column) {
                 Some(c) => {

@@ -223,7 +223,7 @@ impl<'a> Compiler<'a> {
                 window.order_by_expr(empty(entity, "t", column), Order::Asc);
             }
             DedupMethod::Random { seed } => {
-                window.order_by_expr(mix_expr(col("w", "key"), *seed), Order::Asc);
+                window.order_by_expr(mix_expr(col("w", "key"), *seed, self.options.dialect), Order::Asc);
             }
         }
         window.order_by_expr(col("w", "key"), Order::Asc);
@@ -283,7 +283,7 @@ impl<'a> Compiler<'a> {
         let control_flow = flow_for("control");
         let control = self.table(&a.id, "control", &control_flow, out);
         let q = carry("w", w, &control_flow);
-        let order = vec![(mix_expr(col("w", "key"), *seed), Order::Asc)];
+        let order = vec![(mix_expr(col("w", "key"), *seed, self.options.dialect), Order::Asc)];
         out.push(self.fill(&control, &control_flow, limited(q, &control_flow, order, *size))?);
         let dimension = input_flow.dimension.clone().unwrap_or_default();
         self.control_groups.push(CompiledControl {
