@@ -246,6 +246,11 @@ fn the_global_report_has_each_campaign_with_events_in_the_period() {
     let second = console.global_report(day(2), day(2)).unwrap();
     assert_eq!(second.lines[0].sent_by_day, vec![global.lines[0].sent_by_day[1]]);
     assert!(console.global_report(day(10), day(20)).unwrap().lines.is_empty());
+    // A deleted campaign is left out (its events stay in the rollups).
+    db.execute_batch("DELETE FROM cc_deliveries WHERE campaign_id = 901; DELETE FROM cc_campaigns WHERE id = 901;")
+        .unwrap();
+    let ids: Vec<i64> = console.global_report(day(1), day(3)).unwrap().lines.iter().map(|l| l.campaign_id).collect();
+    assert_eq!(ids, vec![900]);
     let backwards = console.global_report(day(3), day(1)).unwrap_err().to_string();
     assert!(backwards.contains("before it starts"), "{backwards}");
 }

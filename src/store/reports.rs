@@ -117,10 +117,12 @@ pub fn ledger_totals(conn: &Connection, campaigns: &[i64]) -> Result<Vec<LedgerT
     Ok(rows)
 }
 
-/// The campaigns with events in the hours from `since`'s to `until`'s, by id.
+/// The campaigns with events in the hours from `since`'s to `until`'s, by id (a deleted
+/// campaign's events are left out).
 pub fn active_campaigns(conn: &Connection, since: jiff::Timestamp, until: jiff::Timestamp) -> Result<Vec<i64>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT DISTINCT campaign_id FROM cc_report_hourly WHERE hour >= ?1 AND hour <= ?2 ORDER BY 1",
+        "SELECT DISTINCT h.campaign_id FROM cc_report_hourly h JOIN cc_campaigns c ON c.id = h.campaign_id
+          WHERE h.hour >= ?1 AND h.hour <= ?2 ORDER BY 1",
     )?;
     let rows =
         stmt.query_map(params![hour_of(since), hour_of(until)], |r| r.get(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
