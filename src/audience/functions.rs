@@ -1,10 +1,10 @@
 //! The functions compiled SQL calls, registered on each connection that runs it: `cc_fold`
 //! (text without case or accents), `cc_search` (the browser's search), `cc_mix` (the seeded
-//! shuffle's hash) and `cc_valid_address`
-//! (whether a channel can send to an address; a connection remembers its phone numbers' checks).
+//! shuffle's hash) and `cc_valid_address` (whether a channel can send to an address; a
+//! connection remembers its phone numbers' checks).
 
 /// Registers on a SQLite connection the functions compiled SQL calls (`cc_fold`, `cc_search`,
-/// `cc_valid_address`).
+/// `cc_mix`, `cc_valid_address`).
 pub fn register_functions(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
     use rusqlite::functions::FunctionFlags;
     conn.create_scalar_function(
