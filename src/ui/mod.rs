@@ -20,6 +20,7 @@ mod path_field;
 pub mod report;
 mod report_compare;
 pub mod reports;
+mod saved_state;
 pub mod screen;
 mod secret_field;
 mod sent_message;
@@ -33,99 +34,17 @@ pub mod theme;
 pub mod visitors;
 
 pub use launcher::{Launcher, OpenWorkspace};
+use saved_state::STORAGE_KEY;
+pub use saved_state::{Page, SavedState, ThemeChoice};
 pub use screen::{Screen, ScreenContext};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
 use crate::console::{
     Answer, CampaignCommand, CampaignEvent, CanvasEvent, ChannelEvent, Command, Console, DataCommand, Event,
     JobCommand, JobEvent, JobId, RequestId, RunEvent, UserError,
 };
-
-/// The pages of the left navigation, each a [`Screen`] (or one to come).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Page {
-    #[default]
-    Campaigns,
-    Data,
-    Deliveries,
-    Reports,
-    Visitors,
-    Channels,
-    Social,
-    Settings,
-}
-
-impl Page {
-    pub const ALL: [Self; 8] = [
-        Self::Campaigns,
-        Self::Data,
-        Self::Deliveries,
-        Self::Reports,
-        Self::Visitors,
-        Self::Channels,
-        Self::Social,
-        Self::Settings,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Campaigns => "Campaigns",
-            Self::Data => "Data",
-            Self::Deliveries => "Deliveries",
-            Self::Reports => "Reports",
-            Self::Visitors => "Visitors",
-            Self::Channels => "Channels",
-            Self::Social => "Social (X)",
-            Self::Settings => "Settings",
-        }
-    }
-
-    fn icon(self) -> &'static str {
-        match self {
-            Self::Campaigns => theme::ICON_CAMPAIGNS,
-            Self::Data => theme::ICON_DATA,
-            Self::Deliveries => theme::ICON_DELIVERIES,
-            Self::Reports => theme::ICON_REPORTS,
-            Self::Visitors => theme::ICON_VISITORS,
-            Self::Channels => theme::ICON_CHANNELS,
-            Self::Social => theme::ICON_SOCIAL,
-            Self::Settings => theme::ICON_SETTINGS,
-        }
-    }
-}
-
-/// Light, dark, or as the system says.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ThemeChoice {
-    #[default]
-    System,
-    Light,
-    Dark,
-}
-
-impl ThemeChoice {
-    fn egui(self) -> egui::ThemePreference {
-        match self {
-            Self::System => egui::ThemePreference::System,
-            Self::Light => egui::ThemePreference::Light,
-            Self::Dark => egui::ThemePreference::Dark,
-        }
-    }
-}
-
-/// What survives a restart (with the window size, which eframe keeps).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SavedState {
-    pub screen: Page,
-    pub theme: ThemeChoice,
-}
-
-const STORAGE_KEY: &str = "campaign-console";
 
 /// A background job as the status bar shows it.
 struct JobView {
