@@ -272,6 +272,13 @@ impl GlobalReport {
         self.first_day.series(jiff::Span::new().days(1)).take_while(|d| *d <= self.last_day).collect()
     }
 
+    /// Messages sent each day of the period by all the lines, the first day first.
+    pub fn total_sent_by_day(&self) -> Vec<u64> {
+        (0..self.days().len())
+            .map(|i| self.lines.iter().map(|l| l.sent_by_day.get(i).copied().unwrap_or(0)).sum())
+            .collect()
+    }
+
     /// The report as CSV lines, the header first: a line per campaign (its numbers to date,
     /// then its sends each day of the period), then the totals.
     pub fn csv(&self) -> Vec<Vec<String>> {
@@ -288,9 +295,7 @@ impl GlobalReport {
         }
         let mut total = vec!["(total)".to_owned(), String::new()];
         total.extend(self.total.csv_fields());
-        total.extend(days.iter().enumerate().map(|(i, _)| {
-            self.lines.iter().map(|l| l.sent_by_day.get(i).copied().unwrap_or(0)).sum::<u64>().to_string()
-        }));
+        total.extend(self.total_sent_by_day().iter().map(u64::to_string));
         lines.push(total);
         lines
     }

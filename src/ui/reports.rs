@@ -192,11 +192,9 @@ impl ReportsScreen {
                 body.rows(text_height, order.len() + 1, |mut row| {
                     let Some(line) = order.get(row.index()) else {
                         row.col(|_| {});
-                        let sent: Vec<u64> = (0..report.days().len())
-                            .map(|i| report.lines.iter().map(|l| l.sent_by_day.get(i).copied().unwrap_or(0)).sum())
-                            .collect();
+                        let sent = report.total_sent_by_day();
                         let name = format!("Total ({} campaigns)", report.lines.len());
-                        line_cells(&mut row, &name, "", Some(&sent), &report.total, true);
+                        line_cells(&mut row, &name, "", &sent, &report.total, true);
                         return;
                     };
                     row.col(|ui| {
@@ -215,7 +213,7 @@ impl ReportsScreen {
                             }
                         }
                     });
-                    line_cells(&mut row, &line.campaign, &line.kind, Some(&line.sent_by_day), &line.numbers, false);
+                    line_cells(&mut row, &line.campaign, &line.kind, &line.sent_by_day, &line.numbers, false);
                 });
             });
         if let Some(i) = sort_by {
@@ -233,7 +231,7 @@ fn line_cells(
     row: &mut egui_extras::TableRow<'_, '_>,
     name: &str,
     kind: &str,
-    sent: Option<&[u64]>,
+    sent: &[u64],
     n: &Numbers,
     strong: bool,
 ) {
@@ -244,11 +242,7 @@ fn line_cells(
     row.col(|ui| {
         ui.label(egui::RichText::new(kind).color(theme::muted(ui)));
     });
-    row.col(|ui| {
-        if let Some(sent) = sent {
-            sparkline(ui, sent);
-        }
-    });
+    row.col(|ui| sparkline(ui, sent));
     for value in [
         n.targeted.to_string(),
         n.sent.to_string(),
