@@ -11,8 +11,10 @@
 //!
 //! Each round runs twice: on a new client (each call opens its connection: "cold"), then
 //! again on the connections that client keeps ("warm"; new request ids, new messages). The
-//! floor, measured the same two ways: as many `GET /healthz` at once, which touch no
-//! workspace; their p99 is the least any call can have on this machine at that load.
+//! floors, measured the same two ways: as many `GET /healthz` at once, which touch no
+//! workspace; and the same trigger calls with a key the workspace does not know, refused (401)
+//! once the key is read: the same bodies sent, nothing else done. Their p99 is the least any
+//! call (any call of this size) can have on this machine at that load.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a benchmark: a panic is the report")]
 
@@ -91,6 +93,18 @@ fn round(
     Round { started, answered: answers.iter().filter(|(s, _)| *s == expected).count(), seconds, times }
 }
 
+/// The body of call `call` of round `n`: 10 recipients, each with a context value.
+fn body(n: usize, call: usize) -> serde_json::Value {
+    let recipients: Vec<_> = (0..10)
+        .map(|r| {
+            let id = (call * 10 + r) % 20_000 + 1;
+            serde_json::json!({ "namespace": "email", "id": format!("p{id}@example.com"),
+                                "context": { "reset_url": format!("https://example.com/r/{call}/{r}") } })
+        })
+        .collect();
+    serde_json::json!({ "request_id": format!("load-{n}-{call}"), "recipients": recipients })
+}
+
 fn main() {
     let calls = env_number("BENCH_CALLS", 1000) as usize;
     let concurrency = env_number("BENCH_CONCURRENCY", 1000) as usize;
@@ -111,15 +125,7 @@ fn main() {
     for (n, warmth) in ["cold", "warm"].into_iter().enumerate() {
         let target = format!("{url}/v1/campaigns/3/trigger");
         let round = round(&runtime, concurrency, calls, 202, |call| {
-            let recipients: Vec<_> = (0..10)
-                .map(|r| {
-                    let id = (call * 10 + r) % 20_000 + 1;
-                    serde_json::json!({ "namespace": "email", "id": format!("p{id}@example.com"),
-                                        "context": { "reset_url": format!("https://example.com/r/{call}/{r}") } })
-                })
-                .collect();
-            let body = serde_json::json!({ "request_id": format!("load-{n}-{call}"), "recipients": recipients });
-            client.post(&target).bearer_auth(&key).json(&body)
+            client.post(&target).bearer_auth(&key).json(&body(n, call))
         });
         println!("{calls} trigger calls x 10 recipients, {concurrency} at once, {warmth}: {}", round.line());
         // Let the calls be resolved and their messages sent, then count the outbox.
@@ -150,5 +156,16 @@ fn main() {
     for warmth in ["cold", "warm"] {
         let round = round(&runtime, concurrency, calls, 200, |_| client.get(format!("{url}/healthz")));
         println!("floor: {calls} GET /healthz, {concurrency} at once, {warmth}: {}", round.line());
+    }
+    // The same calls with a key the workspace does not know: the same bodies sent, the key
+    // read and the call refused (401) before anything else is done.
+    let client = new_client();
+    for (n, warmth) in ["cold", "warm"].into_iter().enumerate() {
+        let target = format!("{url}/v1/campaigns/3/trigger");
+        let round = round(&runtime, concurrency, calls, 401, |call| {
+            client.post(&target).bearer_auth("cc_unknown").json(&body(n + 2, call))
+        });
+        println!("floor: the same calls with an unknown key (401), {concurrency} at once, {warmth}: {}", round.line());
+        assert_eq!(round.answered, calls, "every call refused 401");
     }
 }

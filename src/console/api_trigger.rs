@@ -211,21 +211,24 @@ impl Console {
         (provider, throttle, options): super::routes::Route,
         made: Vec<Made>,
     ) {
-        let workspace = Arc::clone(&self.workspace);
+        let writer = self.writer.clone();
         let max_attempts = options.max_attempts.max(1);
         let backoff = options.backoff.min(std::time::Duration::from_secs(30));
         self.runtime.spawn(async move {
             let outcomes = send(provider, throttle, made, max_attempts, backoff).await;
-            let recorded = tokio::task::spawn_blocking(move || -> Result<(), StoreError> {
-                let mut conn = workspace.conn();
-                ledger::record(&mut conn, Some(campaign_id), delivery, &outcomes, crate::clock::wall())?;
-                ledger::finish(&conn, delivery, ledger::delivery_status::DONE, crate::clock::wall())
-            })
-            .await;
+            // Through the grouped writer, as background work: it gives way to the calls being
+            // answered, and never holds the workspace's connection against them.
+            let recorded = writer
+                .submit_background(move |conn| -> Result<(), StoreError> {
+                    let now = crate::clock::wall();
+                    ledger::record_within(conn, Some(campaign_id), delivery, &outcomes, now)?;
+                    ledger::finish(conn, delivery, ledger::delivery_status::DONE, now)
+                })
+                .await;
             match recorded {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => tracing::error!("the outcomes of API delivery {delivery} could not be recorded: {e}"),
-                Err(e) => tracing::error!("the outcomes of API delivery {delivery} were lost: {e}"),
+                Err(_) => tracing::error!("the outcomes of API delivery {delivery} were lost: the writer stopped"),
             }
         });
     }

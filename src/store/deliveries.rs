@@ -183,45 +183,56 @@ pub fn record(
     now: jiff::Timestamp,
 ) -> Result<()> {
     let tx = conn.transaction()?;
-    {
-        let mut sent = tx.prepare(
-            "UPDATE cc_ledger SET status = 'sent', provider_message_id = ?2, error_code = NULL, error_message = NULL,
-                    next_attempt_at = NULL, updated_at = ?3 WHERE id = ?1 AND status = 'sending'",
-        )?;
-        let mut failed = tx.prepare(
-            "UPDATE cc_ledger SET status = 'failed', error_code = ?2, error_message = ?3, updated_at = ?4
-             WHERE id = ?1 AND status = 'sending'",
-        )?;
-        let mut retry = tx.prepare(
-            "UPDATE cc_ledger SET status = 'retry', next_attempt_at = ?2, error_code = ?3, error_message = ?4,
-                    updated_at = ?5 WHERE id = ?1 AND status = 'sending'",
-        )?;
-        let mut event = tx.prepare(
-            "INSERT INTO cc_interactions (kind, at, campaign_id, delivery_id, ledger_id, profile_key, detail_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
-        let now_s = ts(now);
-        for (id, recipient, outcome) in outcomes {
-            match outcome {
-                Outcome::Sent { provider_message_id } => {
-                    if sent.execute(params![id, provider_message_id, now_s])? > 0 {
-                        let detail = serde_json::json!({ "provider_message_id": provider_message_id }).to_string();
-                        event.execute(params!["sent", now_s, campaign_id, delivery, id, recipient, detail])?;
-                    }
+    record_within(&tx, campaign_id, delivery, outcomes, now)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// As [`record`], inside the caller's transaction (a grouped write). The statements are
+/// cached: the ledger's report triggers make each one costly to prepare.
+pub fn record_within(
+    conn: &Connection,
+    campaign_id: Option<i64>,
+    delivery: i64,
+    outcomes: &[(i64, String, Outcome)],
+    now: jiff::Timestamp,
+) -> Result<()> {
+    let mut sent = conn.prepare_cached(
+        "UPDATE cc_ledger SET status = 'sent', provider_message_id = ?2, error_code = NULL, error_message = NULL,
+                next_attempt_at = NULL, updated_at = ?3 WHERE id = ?1 AND status = 'sending'",
+    )?;
+    let mut failed = conn.prepare_cached(
+        "UPDATE cc_ledger SET status = 'failed', error_code = ?2, error_message = ?3, updated_at = ?4
+         WHERE id = ?1 AND status = 'sending'",
+    )?;
+    let mut retry = conn.prepare_cached(
+        "UPDATE cc_ledger SET status = 'retry', next_attempt_at = ?2, error_code = ?3, error_message = ?4,
+                updated_at = ?5 WHERE id = ?1 AND status = 'sending'",
+    )?;
+    let mut event = conn.prepare_cached(
+        "INSERT INTO cc_interactions (kind, at, campaign_id, delivery_id, ledger_id, profile_key, detail_json)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    let now_s = ts(now);
+    for (id, recipient, outcome) in outcomes {
+        match outcome {
+            Outcome::Sent { provider_message_id } => {
+                if sent.execute(params![id, provider_message_id, now_s])? > 0 {
+                    let detail = serde_json::json!({ "provider_message_id": provider_message_id }).to_string();
+                    event.execute(params!["sent", now_s, campaign_id, delivery, id, recipient, detail])?;
                 }
-                Outcome::Failed { code, message } => {
-                    if failed.execute(params![id, code, message, now_s])? > 0 {
-                        let detail = serde_json::json!({ "code": code, "message": message }).to_string();
-                        event.execute(params!["failed", now_s, campaign_id, delivery, id, recipient, detail])?;
-                    }
+            }
+            Outcome::Failed { code, message } => {
+                if failed.execute(params![id, code, message, now_s])? > 0 {
+                    let detail = serde_json::json!({ "code": code, "message": message }).to_string();
+                    event.execute(params!["failed", now_s, campaign_id, delivery, id, recipient, detail])?;
                 }
-                Outcome::Retry { at, code, message } => {
-                    retry.execute(params![id, ts(*at), code, message, now_s])?;
-                }
+            }
+            Outcome::Retry { at, code, message } => {
+                retry.execute(params![id, ts(*at), code, message, now_s])?;
             }
         }
     }
-    tx.commit()?;
     Ok(())
 }
 
@@ -279,10 +290,11 @@ pub fn next_retry(conn: &Connection, delivery: i64) -> Result<Option<jiff::Times
 
 /// Marks a delivery finished (`done` or `cancelled`).
 pub fn finish(conn: &Connection, delivery: i64, status: DeliveryStatus, now: jiff::Timestamp) -> Result<()> {
-    conn.execute(
-        "UPDATE cc_deliveries SET status = ?2, finished_at = ?3 WHERE id = ?1",
-        params![delivery, status, ts(now)],
-    )?;
+    conn.prepare_cached("UPDATE cc_deliveries SET status = ?2, finished_at = ?3 WHERE id = ?1")?.execute(params![
+        delivery,
+        status,
+        ts(now)
+    ])?;
     Ok(())
 }
 
