@@ -154,6 +154,17 @@ fn combine_union_intersection_exclusion() {
     assert_eq!(keys(&ws, &excl_vip, &["t_out", "t_complement"]), [vec![3, 6], vec![1]]);
 }
 
+/// The same rows, to the bit, with the enrichment's aggregates kept as facts (filled, then
+/// read: `count` compares them), all four in one table.
+fn facts_agree(ws: &campaign_console::store::Workspace, cv: &campaign_console::model::Canvas) {
+    count(ws, cv);
+    let facts: i64 = ws
+        .conn()
+        .query_row("SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'cc_fact_v%'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(facts, 1, "one table holds the enrichment's four linked values");
+}
+
 #[test]
 fn enrichment_adds_columns_per_key() {
     let (_d, ws) = workspace();
@@ -207,8 +218,8 @@ fn enrichment_adds_columns_per_key() {
     );
     let run = compile(&cv).unwrap();
     let mut tables = campaign_console::audience::CountSession::new(ws.connect().unwrap());
-    let report = tables.count(&run, &|| false).unwrap();
-    assert_eq!(report.count_of("t_rich"), Some(7));
+    assert_eq!(tables.count(&run, &|| false).unwrap().count_of("t_rich"), Some(7));
+    facts_agree(&ws, &cv);
     let (names, rows) = tables.rows("t_rich", 100).unwrap();
     assert_eq!(names, ["key", "seg", "tier_now", "total_paid", "orders_n", "last_placed", "second_amount"]);
     let t = |s: &str| V::Text(s.into());

@@ -384,6 +384,30 @@ impl<'m> Builder<'m> {
                     entity.label
                 )),
             },
+            EnrichSource::Aggregate { function, .. } => {
+                let (sub, ty) =
+                    self.linked_value(source, entity, table)?.ok_or("internal error: not a linked value")?;
+                Ok((zero_if_empty(*function, Expr::from(sub)), ty))
+            }
+            EnrichSource::MostRecent { .. } => {
+                let (sub, ty) =
+                    self.linked_value(source, entity, table)?.ok_or("internal error: not a linked value")?;
+                Ok((Expr::from(sub), ty))
+            }
+        }
+    }
+
+    /// The subquery an enrichment column reads from linked rows (an aggregate, or the most
+    /// recent row's column) for a row of `entity` aliased `table`, as it is before an empty
+    /// aggregate becomes 0; `None` for an attribute.
+    pub fn linked_value(
+        &self,
+        source: &EnrichSource,
+        entity: &Entity,
+        table: &str,
+    ) -> Result<Option<(sea_query::SelectStatement, ColumnType)>, RuleError> {
+        match source {
+            EnrichSource::Attribute { .. } => Ok(None),
             EnrichSource::Aggregate { entity: from, function, column, filter } => {
                 let Relation::Children { other, fk } = self.relation(entity, from)? else {
                     return Err(unfit!("an aggregate needs many {from} per {}", entity.label));
@@ -395,7 +419,7 @@ impl<'m> Builder<'m> {
                     .from_as(Alias::new(&other.name), Alias::new(&a))
                     .and_where(col(&a, fk).equals((Alias::new(table), Alias::new(&entity.primary_key))))
                     .and_where(self.rule(filter, other, &a)?);
-                Ok((zero_if_empty(*function, Expr::from(sub)), ty))
+                Ok(Some((sub, ty)))
             }
             EnrichSource::MostRecent { entity: from, order_by, column, rank } => {
                 let Relation::Children { other, fk } = self.relation(entity, from)? else {
@@ -412,9 +436,15 @@ impl<'m> Builder<'m> {
                     .and_where(col(&a, fk).equals((Alias::new(table), Alias::new(&entity.primary_key))));
                 self.most_recent_first(&mut sub, other, &a, order_by)?;
                 sub.limit(1).offset(u64::from(rank - 1));
-                Ok((Expr::from(sub), c.column_type))
+                Ok(Some((sub, c.column_type)))
             }
         }
+    }
+
+    /// The model, clock, dialect and time zone of this builder, with its aliases anew: what
+    /// it builds is the same text whatever was built before (a fact's definition).
+    pub fn afresh(&self) -> Self {
+        Self::new(self.model, self.now, self.dialect, self.tz.clone())
     }
 
     /// `left op value` for a left side of type `ty`.
@@ -538,7 +568,7 @@ fn agg_label(f: Aggregate) -> &'static str {
 }
 
 /// Counts and sums over no rows are 0, not empty.
-fn zero_if_empty(f: Aggregate, e: Expr) -> Expr {
+pub(crate) fn zero_if_empty(f: Aggregate, e: Expr) -> Expr {
     match f {
         Aggregate::Count | Aggregate::Sum => Func::coalesce([e, Expr::val(0)]).into(),
         _ => e,

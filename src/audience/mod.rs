@@ -22,7 +22,7 @@ mod wiring;
 pub use browse::BrowseSql;
 pub use compile::{
     CompileOptions, CompiledControl, CompiledRun, CompiledSave, CompiledSend, CompiledStep, CompiledTransition,
-    SqlStatement, compile_with,
+    FACT_PREFIX, SqlStatement, compile_with,
 };
 pub use fold::fold;
 pub use functions::register_functions;

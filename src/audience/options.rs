@@ -26,6 +26,10 @@ pub struct CompileOptions {
     /// (`store::column_facts`), by entity: a Deduplication on one removes nothing, so it is
     /// a pass-through instead of a sort. Empty: nothing known, every deduplication sorts.
     pub distinct: Vec<(String, Vec<String>)>,
+    /// Whether an Enrichment's aggregates of linked rows are kept as facts in the workspace
+    /// (`compile/facts.rs`): filled once per data version, then read by key. SQLite only;
+    /// off, each count aggregates the linked rows again.
+    pub aggregate_facts: bool,
 }
 
 impl CompileOptions {
@@ -39,6 +43,7 @@ impl CompileOptions {
             files: BTreeMap::new(),
             default_x_service: None,
             distinct: Vec::new(),
+            aggregate_facts: false,
         }
     }
 

@@ -382,6 +382,11 @@ impl Console {
         // What the workspace's data guarantees (found once per data version).
         let mut distinct = Vec::new();
         if dialect == Dialect::Sqlite {
+            // The aggregate facts of older data versions are read no more.
+            let dropped = store::column_facts::drop_stale_facts(&conn, data_version)?;
+            if dropped > 0 {
+                tracing::info!("{dropped} facts kept for older data were dropped");
+            }
             for (entity, columns) in CompileOptions::facts_wanted(canvas, &model) {
                 if store::column_facts::distinct(&conn, data_version, entity, &columns)? {
                     distinct.push((entity.name.clone(), columns));
@@ -394,6 +399,7 @@ impl Console {
                 audiences,
                 default_x_service,
                 distinct,
+                aggregate_facts: dialect == Dialect::Sqlite,
                 ..CompileOptions::new(dialect, now, data_version)
             }
             .with_files(canvas),

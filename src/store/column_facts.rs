@@ -62,3 +62,25 @@ pub fn distinct(conn: &Connection, data_version: i64, entity: &Entity, columns: 
     }
     Ok(!shared)
 }
+
+/// Drops the aggregate fact tables (`audience::FACT_PREFIX`, named with their data version)
+/// kept for data versions before `data_version`: the data has changed since, and no count
+/// reads them again. Returns how many.
+pub fn drop_stale_facts(conn: &Connection, data_version: i64) -> Result<usize> {
+    let prefix = crate::audience::FACT_PREFIX;
+    let names: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, ?1) = ?2")?
+        .query_map(params![prefix.len() as i64, prefix], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let stale: Vec<&String> = names
+        .iter()
+        .filter(|n| {
+            let version = n[prefix.len()..].split('_').next().and_then(|v| v.parse::<i64>().ok());
+            version.is_none_or(|v| v < data_version)
+        })
+        .collect();
+    for name in &stale {
+        conn.execute(&format!("DROP TABLE IF EXISTS {}", quote_ident(name)?), [])?;
+    }
+    Ok(stale.len())
+}

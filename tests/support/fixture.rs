@@ -146,12 +146,13 @@ pub fn compile(canvas: &Canvas) -> Result<audience::CompiledRun, audience::Audie
 }
 
 /// `canvas` compiled with what the workspace's data guarantees (its distinct columns, as the
-/// app finds them).
+/// app finds them) and with the aggregates of linked rows kept as facts.
 pub fn compile_with_facts(ws: &Workspace, canvas: &Canvas) -> audience::CompiledRun {
     let m = model();
     let conn = ws.connect().unwrap();
     let data_version = customer_data::data_version(&conn).unwrap();
     let mut options = CompileOptions::new(Dialect::Sqlite, now(), 1).with_files(canvas);
+    options.aggregate_facts = true;
     for (entity, columns) in CompileOptions::facts_wanted(canvas, &m) {
         if store::column_facts::distinct(&conn, data_version, entity, &columns).unwrap() {
             options.distinct.push((entity.name.clone(), columns));
@@ -160,14 +161,32 @@ pub fn compile_with_facts(ws: &Workspace, canvas: &Canvas) -> audience::Compiled
     audience::compile_with(canvas, &m, &options).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Every transition's count, the facts of the data known and not: both must agree.
+/// Every transition's count, the facts of the data known and not: both must agree, row for
+/// row and column for column (twice with the facts: once filling them, once reading them).
 pub fn count(ws: &Workspace, canvas: &Canvas) -> CountReport {
     let run = compile(canvas).unwrap_or_else(|e| panic!("{e}"));
-    let report = audience::run_count(ws.connect().unwrap(), &run, &|| false).unwrap();
-    let with_facts = audience::run_count(ws.connect().unwrap(), &compile_with_facts(ws, canvas), &|| false).unwrap();
-    let counts = |r: &CountReport| r.transitions.iter().map(|t| (t.transition.clone(), t.count)).collect::<Vec<_>>();
-    assert_eq!(counts(&with_facts), counts(&report), "the counts differ with the data's facts known");
+    let (report, rows) = all_rows(ws, &run);
+    for pass in ["filled", "read"] {
+        let (with_facts, facts_rows) = all_rows(ws, &compile_with_facts(ws, canvas));
+        let counts =
+            |r: &CountReport| r.transitions.iter().map(|t| (t.transition.clone(), t.count)).collect::<Vec<_>>();
+        assert_eq!(counts(&with_facts), counts(&report), "the counts differ with the data's facts known ({pass})");
+        assert_eq!(facts_rows, rows, "the rows differ with the data's facts known ({pass})");
+    }
     report
+}
+
+/// The count of `run`, and every row of each transition (all columns, in key order).
+fn all_rows(ws: &Workspace, run: &audience::CompiledRun) -> (CountReport, Vec<Vec<Vec<rusqlite::types::Value>>>) {
+    let mut session = audience::CountSession::new(ws.connect().unwrap());
+    let report = session.count(run, &|| false).unwrap();
+    let rows = report
+        .transitions
+        .iter()
+        .filter(|t| t.count.is_some())
+        .map(|t| session.rows(&t.transition, 100_000).unwrap().1)
+        .collect();
+    (report, rows)
 }
 
 /// The keys on each of `transitions`, in key order; the same with the data's facts known.

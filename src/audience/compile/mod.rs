@@ -11,6 +11,7 @@ use sea_query::{
 };
 
 mod channel;
+mod facts;
 mod output;
 mod sources;
 mod sql;
@@ -26,6 +27,7 @@ use crate::model::{
     Activity, ActivityKind, Canvas, ColumnType, CombineMode, DataModel, DedupMethod, Entity, Limit, Op, Pick,
     Recipient, TestCheck,
 };
+pub use facts::FACT_PREFIX;
 pub use output::{
     CompiledControl, CompiledRun, CompiledSave, CompiledSend, CompiledStep, CompiledTransition, SqlStatement,
 };

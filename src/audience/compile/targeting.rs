@@ -59,8 +59,16 @@ impl<'a> Compiler<'a> {
         let t = self.table(&a.id, "out", &flow, out);
         let mut q = carry("w", w, input_flow);
         join_dimension(&mut q, entity);
-        for c in columns {
-            q.expr_as(self.b.enrichment(&c.source, entity, "t")?.0, Alias::new(&c.alias));
+        let facts = self.facts(columns, entity, out)?;
+        if let Some(f) = &facts {
+            f.join(&mut q, entity);
+        }
+        for (i, c) in columns.iter().enumerate() {
+            let value = match facts.as_ref().and_then(|f| f.value(i, &c.source)) {
+                Some(read) => read,
+                None => self.b.enrichment(&c.source, entity, "t")?.0,
+            };
+            q.expr_as(value, Alias::new(&c.alias));
         }
         out.push(self.fill(&t, &flow, q)?);
         Ok(())

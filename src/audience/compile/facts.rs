@@ -1,0 +1,109 @@
+//! Facts kept with the data: the per-row aggregates of linked rows (a count, a sum, the most
+//! recent row's column) that an Enrichment asks for, kept in one table of the workspace
+//! (`cc_fact_v<data version>_<definitions' hash>`, a column per aggregate) so that a later count
+//! reads them with one lookup by key instead of aggregating the linked rows of each row again.
+//!
+//! The table is filled by the same subqueries the enrichment would run, for every row of the
+//! entity: a value read from it is the value the enrichment computes, to the bit. It is
+//! filled once per data version (its name carries it) and per definition (a relative window
+//! is written as its days, so "the last 12 months" is a new definition each day); the
+//! enrichment step fills it when it is empty, then reads it. Stale tables are dropped by the
+//! workspace (`store::column_facts::drop_stale_facts`). SQLite only.
+
+use super::*;
+use crate::model::{EnrichColumn, EnrichSource};
+
+/// The prefix of every fact table's name.
+pub const FACT_PREFIX: &str = "cc_fact_v";
+
+/// The alias a fact table is joined as.
+const FACT_ALIAS: &str = "f";
+
+/// An Enrichment's facts: the table, and for each of its columns the fact column that holds
+/// its value (`None`: an attribute, read as before).
+pub(super) struct Facts {
+    pub table: String,
+    pub columns: Vec<Option<String>>,
+}
+
+impl Compiler<'_> {
+    /// The facts of an Enrichment's `columns` for rows of `entity`, with the statements that
+    /// fill their table when it is empty (pushed to `out`); `None` when none is kept as a
+    /// fact (only attributes, facts off, PostgreSQL).
+    pub(super) fn facts(
+        &self,
+        columns: &[EnrichColumn],
+        entity: &Entity,
+        out: &mut Statements,
+    ) -> Result<Option<Facts>, RuleError> {
+        if !self.options.aggregate_facts || self.options.dialect != Dialect::Sqlite {
+            return Ok(None);
+        }
+        let Some(pk) = entity.column(&entity.primary_key) else { return Ok(None) };
+        // Built afresh: a definition's text does not depend on what was compiled before.
+        let b = self.b.afresh();
+        let mut values = Vec::new();
+        let mut names = Vec::new();
+        for c in columns {
+            let name = b.linked_value(&c.source, entity, "t")?.map(|(value, _)| {
+                values.push(value);
+                format!("v{}", values.len())
+            });
+            names.push(name);
+        }
+        if values.is_empty() {
+            return Ok(None);
+        }
+        let mut definition = vec!["facts".to_owned(), entity.name.clone()];
+        definition.extend(values.iter().map(|v| v.to_string(SqliteQueryBuilder)));
+        let name = format!("{FACT_PREFIX}{}_{}", self.options.data_version, hash_key(&definition));
+        let table = (Alias::new("main"), Alias::new(&name));
+        // The values have no declared type: each is kept exactly as its subquery gives it.
+        let mut create = Table::create();
+        create.table(table.clone()).if_not_exists().col(
+            ColumnDef::new(Alias::new("key")).custom(Alias::new(self.sql_type(Some(pk.column_type)))).primary_key(),
+        );
+        for i in 1..=values.len() {
+            create.col(ColumnDef::new(Alias::new(format!("v{i}"))).custom(Alias::new("")));
+        }
+        out.push(self.create(&create));
+        let mut any = Query::select();
+        any.expr(Expr::val(1)).from(table.clone());
+        let mut fill = Query::select();
+        fill.expr(col("t", &entity.primary_key))
+            .from_as(Alias::new(&entity.name), Alias::new("t"))
+            .and_where(Expr::exists(any).not());
+        let mut targets = vec![Alias::new("key")];
+        for (i, value) in values.into_iter().enumerate() {
+            fill.expr(Expr::from(value));
+            targets.push(Alias::new(format!("v{}", i + 1)));
+        }
+        let mut insert = Query::insert();
+        insert.into_table(table).columns(targets);
+        insert.select_from(fill).map_err(|e| RuleError::Sql(e.to_string()))?;
+        out.push(self.insert(&insert));
+        Ok(Some(Facts { table: name, columns: names }))
+    }
+}
+
+impl Facts {
+    /// Joins the facts' table to `q`, whose rows of the entity are aliased `t`.
+    pub(super) fn join(&self, q: &mut SelectStatement, entity: &Entity) {
+        q.join(
+            JoinType::LeftJoin,
+            (Alias::new("main"), Alias::new(&self.table)).into_table_ref().alias(Alias::new(FACT_ALIAS)),
+            col(FACT_ALIAS, "key").equals((Alias::new("t"), Alias::new(&entity.primary_key))),
+        );
+    }
+
+    /// The value of column `i` of the Enrichment, when it is a fact: read from the joined
+    /// table (an aggregate over no row is 0 or empty, as when it is computed).
+    pub(super) fn value(&self, i: usize, source: &EnrichSource) -> Option<Expr> {
+        let column = self.columns.get(i)?.as_ref()?;
+        let read = col(FACT_ALIAS, column);
+        Some(match source {
+            EnrichSource::Aggregate { function, .. } => super::super::expr::zero_if_empty(*function, read),
+            _ => read,
+        })
+    }
+}
