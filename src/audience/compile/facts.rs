@@ -67,21 +67,42 @@ impl Compiler<'_> {
             create.col(ColumnDef::new(Alias::new(format!("v{i}"))).custom(Alias::new("")));
         }
         out.push(self.create(&create));
-        let mut any = Query::select();
-        any.expr(Expr::val(1)).from(table.clone());
+        // Filled apart first, in a temporary table of the count's own connection: the
+        // workspace's write lock is held only while the rows are copied in, not while the
+        // linked rows of every row are aggregated (seconds at a million profiles).
+        let apart = Alias::new(format!("{name}_filling"));
+        let drop_apart = || SqlStatement {
+            sql: format!("DROP TABLE IF EXISTS temp.\"{name}_filling\""),
+            values: Vec::new(),
+            display: format!("DROP TABLE IF EXISTS temp.\"{name}_filling\""),
+        };
+        out.push(drop_apart());
+        let mut create_apart = create.clone();
+        create_apart.table(apart.clone()).temporary();
+        out.push(self.create(&create_apart));
+        let empty = || {
+            let mut any = Query::select();
+            any.expr(Expr::val(1)).from(table.clone());
+            Expr::exists(any).not()
+        };
         let mut fill = Query::select();
-        fill.expr(col("t", &entity.primary_key))
-            .from_as(Alias::new(&entity.name), Alias::new("t"))
-            .and_where(Expr::exists(any).not());
+        fill.expr(col("t", &entity.primary_key)).from_as(Alias::new(&entity.name), Alias::new("t")).and_where(empty());
         let mut targets = vec![Alias::new("key")];
         for (i, value) in values.into_iter().enumerate() {
             fill.expr(Expr::from(value));
             targets.push(Alias::new(format!("v{}", i + 1)));
         }
         let mut insert = Query::insert();
-        insert.into_table(table).columns(targets);
+        insert.into_table(apart.clone()).columns(targets.clone());
         insert.select_from(fill).map_err(|e| RuleError::Sql(e.to_string()))?;
         out.push(self.insert(&insert));
+        let mut copy = Query::select();
+        copy.columns(targets.clone()).from(apart).and_where(empty());
+        let mut keep = Query::insert();
+        keep.into_table(table.clone()).columns(targets);
+        keep.select_from(copy).map_err(|e| RuleError::Sql(e.to_string()))?;
+        out.push(self.insert(&keep));
+        out.push(drop_apart());
         Ok(Some(Facts { table: name, columns: names }))
     }
 }
