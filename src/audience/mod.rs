@@ -8,6 +8,7 @@
 
 mod browse;
 mod compile;
+mod enrich_sql;
 mod expr;
 mod fold;
 mod functions;
