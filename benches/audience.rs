@@ -6,8 +6,9 @@
 //! (b) the recount after changing one split percentage (incremental session),
 //! (c) the same audiences computed by a hand-written chain of SQL statements,
 //! and the ratio (a)/(c). Medians of 7 runs; (a) and (c) alternate. The facts the app keeps
-//! about the data (distinct columns, the enrichment's aggregates kept as facts) are found
-//! first, and timed; BENCH_FACTS=0 leaves them out.
+//! about the data (distinct columns, instants stored as UTC text to the second, the
+//! enrichment's aggregates kept as facts) are found first, and timed; BENCH_FACTS=0 leaves
+//! them out. BENCH_STEPS=1 prints each statement of one cold count with its time instead.
 //!
 //!     cargo bench --profile dev --bench audience
 
@@ -50,29 +51,39 @@ fn main() {
     // (forgotten first, to time it). BENCH_FACTS=0: none known.
     if std::env::var("BENCH_FACTS").as_deref() != Ok("0") {
         let conn = connect();
-        conn.execute("DELETE FROM cc_column_facts", []).unwrap();
+        conn.execute_batch("DELETE FROM cc_column_facts; DELETE FROM cc_instant_facts").unwrap();
         let t = Instant::now();
-        for (entity, columns) in CompileOptions::facts_wanted(&canvas, &model) {
-            if store::column_facts::distinct(&conn, data_version, entity, &columns).unwrap() {
-                options.distinct.push((entity.name.clone(), columns));
-            }
-        }
-        println!("facts: {:?} distinct, found in {:.1} ms (once per data version)", options.distinct, ms(t.elapsed()));
-        // The enrichment's aggregates kept as facts: dropped, then filled by a first count.
+        store::column_facts::find_for(&conn, &canvas, &model, &mut options).unwrap();
+        println!(
+            "facts: {:?} distinct, {:?} instants as stored, found in {:.1} ms (once per data version)",
+            options.distinct,
+            options.canonical_instants,
+            ms(t.elapsed())
+        );
+        // The enrichment's aggregates and the phone numbers' checks kept as facts: dropped,
+        // then filled by a first count.
         store::column_facts::drop_stale_facts(&conn, i64::MAX).unwrap();
-        options.aggregate_facts = true;
+        conn.execute("DELETE FROM cc_address_checks", []).unwrap();
+        options.kept_facts = true;
         let t = Instant::now();
         let run = audience::compile_with(&canvas, &model, &options).unwrap();
         let report = CountSession::new(connect()).count(&run, &|| false).unwrap();
+        let took =
+            |activity: &str| report.activities.iter().find(|a| a.activity == activity).map_or(0.0, |a| ms(a.duration));
         println!(
-            "facts: the enrichment's aggregates filled by a first count in {:.1} ms (that count, once per data version and day; enrichment {:.1} ms)",
+            "facts: kept by a first count in {:.1} ms (the enrichment's aggregates: {:.1} ms, once per data version and day; the SMS's phone checks: {:.1} ms, once per number)",
             ms(t.elapsed()),
-            report.activities.iter().find(|a| a.activity == "enrich").map_or(0.0, |a| ms(a.duration))
+            took("enrich"),
+            took("sms")
         );
     } else {
         println!("facts: none (BENCH_FACTS=0)");
     }
 
+    if std::env::var("BENCH_STEPS").as_deref() == Ok("1") {
+        print_steps(&connect(), &audience::compile_with(&canvas, &model, &options).unwrap());
+        return;
+    }
     // (a) Cold, a fresh connection and session each time, and (c) the same audiences by
     // hand, run alternately so that both see the same machine (this one is noisy).
     let mut cold = Vec::new();
@@ -132,6 +143,22 @@ fn main() {
     println!("  (a)/(c)                            {:8.2}", a.as_secs_f64() / c.as_secs_f64());
     for r in &engine.activities {
         println!("      {:<14} {:8.1} ms", r.activity, ms(r.duration));
+    }
+}
+
+/// Runs `run` on `conn` statement by statement, printing each with its time.
+fn print_steps(conn: &rusqlite::Connection, run: &audience::CompiledRun) {
+    audience::register_functions(conn).unwrap();
+    for step in &run.steps {
+        for s in &step.statements {
+            let t = Instant::now();
+            let mut stmt = conn.prepare(&s.sql).unwrap();
+            for (i, v) in s.values.iter().enumerate() {
+                stmt.raw_bind_parameter(i + 1, audience::sqlite_value(v)).unwrap();
+            }
+            let n = stmt.raw_execute().unwrap();
+            println!("{:<12} {:8.1} ms {n:>8} rows  {}", step.activity, ms(t.elapsed()), s.display);
+        }
     }
 }
 

@@ -133,6 +133,8 @@ fn demo_canvas_steps_use_the_indexes() {
     assert!(run.steps.iter().filter(|s| s.activity == "dedup").all(|s| s.statements.is_empty()), "{text:#?}");
     // A channel checks each address once: its reachable recipients are those not excluded.
     assert!(text.iter().any(|d| d.starts_with("sms") && d.contains("SEARCH x USING INTEGER PRIMARY KEY")), "{text:#?}");
+    // Its phone numbers' checks kept in the workspace are read by number.
+    assert!(text.iter().any(|d| d.starts_with("sms") && d.contains("SEARCH ac USING PRIMARY KEY")), "{text:#?}");
 }
 
 fn sqlite_value(v: &sea_query::Value) -> rusqlite::types::Value {

@@ -145,9 +145,11 @@ fn session(ws: &Workspace, c: &Canvas) -> (audience::CountSession, CountReport) 
         (s, report)
     };
     let (s, report) = counted(&options());
-    // With the aggregates of linked rows kept as facts (filled, then read): the same rows.
+    // With what the data guarantees found, and the aggregates of linked rows kept as facts
+    // (filled, then read): the same rows.
     let mut facts = options();
-    facts.aggregate_facts = true;
+    facts.kept_facts = true;
+    store::column_facts::find_for(&ws.connect().unwrap(), c, &model(), &mut facts).unwrap();
     for pass in ["filled", "read"] {
         let (f, _) = counted(&facts);
         for t in report.transitions.iter().filter(|t| t.count.is_some()) {

@@ -271,13 +271,24 @@ fn engine_count(rule: &Rule) -> u64 {
         }],
         transitions: vec![],
     };
-    let conn = campaign_console::store::open_connection(&d.db).unwrap();
-    let model = campaign_console::store::data_model::load(&conn).unwrap();
-    let run = audience::compile_with(&canvas, &model, &CompileOptions::new(Dialect::Sqlite, testing::fixed_now(), 1))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut session = audience::CountSession::new(conn);
-    session.count(&run, &|| false).unwrap();
-    session.rows_count(&run.tables[0])
+    let count = |found: bool| {
+        let conn = campaign_console::store::open_connection(&d.db).unwrap();
+        let model = campaign_console::store::data_model::load(&conn).unwrap();
+        let data_version = campaign_console::store::customer_data::data_version(&conn).unwrap();
+        let mut options = CompileOptions::new(Dialect::Sqlite, testing::fixed_now(), data_version);
+        if found {
+            // What the data guarantees, as the app finds it (its instants are UTC text to the
+            // second: compared as stored).
+            campaign_console::store::column_facts::find_for(&conn, &canvas, &model, &mut options).unwrap();
+        }
+        let run = audience::compile_with(&canvas, &model, &options).unwrap_or_else(|e| panic!("{e}"));
+        let mut session = audience::CountSession::new(conn);
+        session.count(&run, &|| false).unwrap();
+        session.rows_count(&run.tables[0])
+    };
+    let plain = count(false);
+    assert_eq!(count(true), plain, "the count differs with the data's facts known: {rule:?}");
+    plain
 }
 
 proptest! {

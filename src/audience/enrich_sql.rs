@@ -96,5 +96,6 @@ impl Builder<'_> {
     /// it builds is the same text whatever was built before (a fact's definition).
     pub fn afresh(&self) -> Self {
         Self::new(self.model, self.now, self.dialect, self.tz.clone())
+            .with_canonical_instants(self.canonical_instants.clone())
     }
 }

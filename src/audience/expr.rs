@@ -36,6 +36,9 @@ pub(crate) struct Builder<'m> {
     pub dialect: Dialect,
     /// The campaign's time zone: a day typed on a timestamp column is that whole day there.
     pub tz: jiff::tz::TimeZone,
+    /// The timestamp columns (entity, column) whose every value is UTC text to the second
+    /// (`CompileOptions::canonical_instants`): compared and sorted as they are stored.
+    pub canonical_instants: Vec<(String, String)>,
     next_alias: Cell<u32>,
 }
 
@@ -53,7 +56,38 @@ fn never() -> Expr {
 
 impl<'m> Builder<'m> {
     pub fn new(model: &'m DataModel, now: jiff::Timestamp, dialect: Dialect, tz: jiff::tz::TimeZone) -> Self {
-        Self { model, today: now.to_zoned(tz.clone()).date(), now, dialect, tz, next_alias: Cell::new(0) }
+        Self {
+            model,
+            today: now.to_zoned(tz.clone()).date(),
+            now,
+            dialect,
+            tz,
+            canonical_instants: Vec::new(),
+            next_alias: Cell::new(0),
+        }
+    }
+
+    /// This builder, comparing and sorting `columns` (entity, timestamp column) as stored.
+    #[must_use]
+    pub fn with_canonical_instants(mut self, columns: Vec<(String, String)>) -> Self {
+        self.canonical_instants = columns;
+        self
+    }
+
+    /// Whether every value of `entity.column` is UTC text to the second (SQLite only: there
+    /// an instant is normalized with `strftime` otherwise).
+    fn is_canonical(&self, entity: &Entity, column: &str) -> bool {
+        self.dialect == Dialect::Sqlite && self.canonical_instants.iter().any(|(e, c)| *e == entity.name && c == column)
+    }
+
+    /// `entity.column` (aliased `table`) of type `ty` in the form that sorts right: as
+    /// stored when that form is known to sort as [`Self::normalized`] does.
+    pub fn sort_value(&self, entity: &Entity, table: &str, column: &str, ty: ColumnType) -> Expr {
+        if ty == ColumnType::Timestamp && self.is_canonical(entity, column) {
+            col(table, column)
+        } else {
+            self.normalized(col(table, column), ty)
+        }
     }
 
     /// A fresh table alias for a subquery.
@@ -117,8 +151,16 @@ impl<'m> Builder<'m> {
                     (None, Some(w)) => (col("w", &w.alias), w.column_type),
                     (None, None) => return Err(unfit!("{} has no column \u{201c}{column}\u{201d}", entity.label)),
                 };
-                self.compare(left, ty, *op, value)
-                    .map_err(|e| unfit!("{}.{column} {}: {e}", entity.name, op.label()))?
+                let as_stored = ty == ColumnType::Timestamp
+                    && entity.column(column).is_some()
+                    && self.is_canonical(entity, column)
+                    && !matches!(op, Op::IsEmpty | Op::IsNotEmpty);
+                if as_stored {
+                    self.compare_instant(left, *op, value, true)
+                } else {
+                    self.compare(left, ty, *op, value)
+                }
+                .map_err(|e| unfit!("{}.{column} {}: {e}", entity.name, op.label()))?
             }
             Rule::Linked { entity: other, condition } => self.linked(entity, table, other, condition)?,
         })
@@ -180,7 +222,7 @@ impl<'m> Builder<'m> {
         order_by: &str,
     ) -> Result<(), RuleError> {
         let c = column_of(entity, order_by)?;
-        let value = self.normalized(col(table, order_by), c.column_type);
+        let value = self.sort_value(entity, table, order_by, c.column_type);
         sub.order_by_expr(col(table, order_by).is_null(), Order::Asc)
             .order_by_expr(value, Order::Desc)
             .order_by_expr(col(table, &entity.primary_key), Order::Desc);
@@ -198,9 +240,33 @@ impl<'m> Builder<'m> {
         }
     }
 
-    /// An instant as a value to compare with [`Self::normalized`] ones.
-    fn instant_value(&self, t: jiff::Timestamp) -> SimpleExpr {
+    /// An instant as a value to compare with [`Self::normalized`] ones, or with stored ones
+    /// (`as_stored`: values known to be UTC text to the second, `YYYY-MM-DDTHH:MM:SSZ`).
+    ///
+    /// Compared as stored, an instant `s.mmm` (milliseconds, as normalized ones have) is
+    /// `sZ` when mmm = 0, else `sZ~`: text after `sZ` and before the next second's, equal to
+    /// no stored value. Every comparison then answers as with normalized values (which are
+    /// the stored ones with `.000` added, in the same order); an instant before year 0 is ''
+    /// (before every stored value).
+    fn instant_value(&self, t: jiff::Timestamp, as_stored: bool) -> SimpleExpr {
         match self.dialect {
+            Dialect::Sqlite if as_stored => {
+                let z = t.to_zoned(jiff::tz::TimeZone::UTC);
+                let text = match z.year() {
+                    ..0 => String::new(),
+                    // A timestamp ends in year 9999 (jiff's range).
+                    year => format!(
+                        "{year:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z{}",
+                        z.month(),
+                        z.day(),
+                        z.hour(),
+                        z.minute(),
+                        z.second(),
+                        if z.millisecond() == 0 { "" } else { "~" }
+                    ),
+                };
+                Expr::val(text)
+            }
             Dialect::Sqlite => {
                 let z = t.to_zoned(jiff::tz::TimeZone::UTC);
                 Expr::val(format!(
@@ -224,9 +290,9 @@ impl<'m> Builder<'m> {
     }
 
     /// The instants `[start, end)` of `day` in the campaign's time zone.
-    fn day_bounds(&self, day: jiff::civil::Date) -> Result<(SimpleExpr, SimpleExpr), RuleError> {
+    fn day_bounds(&self, day: jiff::civil::Date, as_stored: bool) -> Result<(SimpleExpr, SimpleExpr), RuleError> {
         let next = day.tomorrow().map_err(|e| e.to_string())?;
-        Ok((self.instant_value(self.day_start(day)?), self.instant_value(self.day_start(next)?)))
+        Ok((self.instant_value(self.day_start(day)?, as_stored), self.instant_value(self.day_start(next)?, as_stored)))
     }
 
     /// What the user typed for a timestamp column: a day, a date and time (in the campaign's
@@ -253,30 +319,33 @@ impl<'m> Builder<'m> {
     }
 
     /// `left op value` for a timestamp: a day is the whole day in the campaign's time zone,
-    /// whatever the operator; instants are compared as instants.
-    fn compare_instant(&self, left: Expr, op: Op, value: &Operand) -> Result<Expr, RuleError> {
-        let left = self.normalized(left, ColumnType::Timestamp);
+    /// whatever the operator; instants are compared as instants. `as_stored`: `left` is a
+    /// column whose values are UTC text to the second, compared as it is.
+    fn compare_instant(&self, left: Expr, op: Op, value: &Operand, as_stored: bool) -> Result<Expr, RuleError> {
+        let left = if as_stored { left } else { self.normalized(left, ColumnType::Timestamp) };
+        let instant_value = |t| self.instant_value(t, as_stored);
+        let day_bounds = |d| self.day_bounds(d, as_stored);
         // `left = value`, as a condition.
         let equals = |v: &Operand| -> Result<Expr, RuleError> {
             Ok(match self.moment(v)? {
                 Moment::Day(d) => {
-                    let (start, end) = self.day_bounds(d)?;
+                    let (start, end) = day_bounds(d)?;
                     left.clone().gte(start).and(left.clone().lt(end))
                 }
-                Moment::Instant(t) => left.clone().eq(self.instant_value(t)),
+                Moment::Instant(t) => left.clone().eq(instant_value(t)),
             })
         };
         // The first instant after `value` (after its day, for a day), and `value`'s first.
         let after = |v: &Operand| -> Result<(SimpleExpr, bool), RuleError> {
             Ok(match self.moment(v)? {
-                Moment::Day(d) => (self.day_bounds(d)?.1, true),
-                Moment::Instant(t) => (self.instant_value(t), false),
+                Moment::Day(d) => (day_bounds(d)?.1, true),
+                Moment::Instant(t) => (instant_value(t), false),
             })
         };
         let first = |v: &Operand| -> Result<SimpleExpr, RuleError> {
             Ok(match self.moment(v)? {
-                Moment::Day(d) => self.day_bounds(d)?.0,
-                Moment::Instant(t) => self.instant_value(t),
+                Moment::Day(d) => day_bounds(d)?.0,
+                Moment::Instant(t) => instant_value(t),
             })
         };
         Ok(match op {
@@ -320,7 +389,7 @@ impl<'m> Builder<'m> {
                 let other = if op == Op::InNext { zoned.checked_add(span) } else { zoned.checked_sub(span) }
                     .map_err(|e| e.to_string())?;
                 let (a, b) = if op == Op::InNext { (&zoned, &other) } else { (&other, &zoned) };
-                left.between(self.instant_value(a.timestamp()), self.instant_value(b.timestamp()))
+                left.between(instant_value(a.timestamp()), instant_value(b.timestamp()))
             }
             Op::Contains | Op::StartsWith => return Err("only applies to text, not to a date and time".into()),
             Op::IsTrue | Op::IsFalse => return Err("only applies to yes/no columns, not to a date and time".into()),
@@ -362,7 +431,7 @@ impl<'m> Builder<'m> {
         let is_text = ty == T::Text;
         let is_time = matches!(ty, T::Date | T::Timestamp);
         if ty == T::Timestamp && !matches!(op, Op::IsEmpty | Op::IsNotEmpty) {
-            return self.compare_instant(left, op, value);
+            return self.compare_instant(left, op, value, false);
         }
         Ok(match op {
             Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge => {

@@ -26,10 +26,17 @@ pub struct CompileOptions {
     /// (`store::column_facts`), by entity: a Deduplication on one removes nothing, so it is
     /// a pass-through instead of a sort. Empty: nothing known, every deduplication sorts.
     pub distinct: Vec<(String, Vec<String>)>,
-    /// Whether an Enrichment's aggregates of linked rows are kept as facts in the workspace
-    /// (`compile/facts.rs`): filled once per data version, then read by key. SQLite only;
-    /// off, each count aggregates the linked rows again.
-    pub aggregate_facts: bool,
+    /// Timestamp columns (entity, column) whose every value the caller found to be UTC text
+    /// to the second (`YYYY-MM-DDTHH:MM:SSZ`, or NULL) at this data version
+    /// (`store::column_facts`): compared and sorted as stored, not normalized row by row
+    /// (`strftime`, some 2 µs a row on SQLite). Empty: every instant is normalized.
+    pub canonical_instants: Vec<(String, String)>,
+    /// Whether counts keep what they compute again and again in the workspace, and read it
+    /// there (SQLite only): an Enrichment's aggregates of linked rows (`compile/facts.rs`,
+    /// filled once per data version) and the checks of phone numbers against their
+    /// country's plan (`compile/address_checks.rs`, kept by number). Off, each count
+    /// computes them again.
+    pub kept_facts: bool,
 }
 
 impl CompileOptions {
@@ -43,7 +50,8 @@ impl CompileOptions {
             files: BTreeMap::new(),
             default_x_service: None,
             distinct: Vec::new(),
-            aggregate_facts: false,
+            canonical_instants: Vec::new(),
+            kept_facts: false,
         }
     }
 
@@ -70,6 +78,28 @@ impl CompileOptions {
         wanted
     }
 
+    /// The timestamp columns (entity, column) that `canvas` may name: those whose name is a
+    /// text of its definition. Facts [`CompileOptions::canonical_instants`] could use (a name
+    /// taken for another thing only costs the finding of a fact that is not used).
+    pub fn instants_wanted<'m>(
+        canvas: &crate::model::Canvas,
+        model: &'m crate::model::DataModel,
+    ) -> Vec<(&'m crate::model::Entity, &'m str)> {
+        let mut texts = std::collections::HashSet::new();
+        if let Ok(serde_json::Value::Array(activities)) = serde_json::to_value(&canvas.activities) {
+            collect_texts(&serde_json::Value::Array(activities), &mut texts);
+        }
+        let mut wanted = Vec::new();
+        for entity in &model.entities {
+            for c in &entity.columns {
+                if c.column_type == crate::model::ColumnType::Timestamp && texts.contains(c.name.as_str()) {
+                    wanted.push((entity, c.name.as_str()));
+                }
+            }
+        }
+        wanted
+    }
+
     /// Whether the non-empty values of `columns` of `entity` are known distinct.
     pub fn is_distinct(&self, entity: &str, columns: &[String]) -> bool {
         self.distinct.iter().any(|(e, c)| e == entity && c == columns)
@@ -90,5 +120,17 @@ impl CompileOptions {
     /// The saved audience of this name (any case, as the workspace compares names).
     pub fn audience(&self, name: &str) -> Option<&crate::model::SavedAudience> {
         self.audiences.iter().find(|s| s.name.eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+/// Every text in `v`, at any depth.
+fn collect_texts(v: &serde_json::Value, out: &mut std::collections::HashSet<String>) {
+    match v {
+        serde_json::Value::String(s) => {
+            out.insert(s.clone());
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|i| collect_texts(i, out)),
+        serde_json::Value::Object(fields) => fields.values().for_each(|f| collect_texts(f, out)),
+        _ => {}
     }
 }

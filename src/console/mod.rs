@@ -379,31 +379,23 @@ impl Console {
         let credentials = store::credentials::list(&conn)?;
         let default_x_service =
             crate::model::default_credential(&credentials, crate::model::Channel::X).map(|c| c.name.clone());
+        let mut options = CompileOptions {
+            audiences,
+            default_x_service,
+            kept_facts: dialect == Dialect::Sqlite,
+            ..CompileOptions::new(dialect, now, data_version)
+        }
+        .with_files(canvas);
         // What the workspace's data guarantees (found once per data version).
-        let mut distinct = Vec::new();
         if dialect == Dialect::Sqlite {
             // The aggregate facts of older data versions are read no more.
             let dropped = store::column_facts::drop_stale_facts(&conn, data_version)?;
             if dropped > 0 {
                 tracing::info!("{dropped} facts kept for older data were dropped");
             }
-            for (entity, columns) in CompileOptions::facts_wanted(canvas, &model) {
-                if store::column_facts::distinct(&conn, data_version, entity, &columns)? {
-                    distinct.push((entity.name.clone(), columns));
-                }
-            }
+            store::column_facts::find_for(&conn, canvas, &model, &mut options)?;
         }
-        Ok((
-            model,
-            CompileOptions {
-                audiences,
-                default_x_service,
-                distinct,
-                aggregate_facts: dialect == Dialect::Sqlite,
-                ..CompileOptions::new(dialect, now, data_version)
-            }
-            .with_files(canvas),
-        ))
+        Ok((model, options))
     }
 
     pub fn credentials(&self) -> Result<Vec<Credential>, ConsoleError> {

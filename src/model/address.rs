@@ -59,3 +59,25 @@ pub fn valid_address(kind: AddressKind, address: &str) -> bool {
 /// The SQL name under which the store (ledger) and the audience engine (counts) make
 /// [`valid_address`] callable: `cc_valid_address('email' | 'phone', address)`.
 pub const VALID_ADDRESS_FUNCTION: &str = "cc_valid_address";
+
+/// Whose checks of addresses the workspace keeps (`cc_address_checks`): the phone number
+/// parser and numbering plans this app is built with (its version in Cargo.lock, which a test
+/// holds this to). Checks kept by another are dropped, and every number is checked again.
+pub const ADDRESS_CHECKER: &str = "phonenumber 0.3.10+9.0.33";
+
+#[cfg(test)]
+mod tests {
+    /// The checks kept are named after the parser the app is built with: a new version of it
+    /// (new numbering plans) must name them anew, so that every number is checked again.
+    #[test]
+    fn the_kept_checks_name_the_phone_parser_built_in() {
+        let lock = include_str!("../../Cargo.lock");
+        let version = lock
+            .split("[[package]]")
+            .find(|p| p.contains("name = \"phonenumber\"\n"))
+            .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = \"")))
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap();
+        assert_eq!(super::ADDRESS_CHECKER, format!("phonenumber {version}"));
+    }
+}

@@ -1,14 +1,83 @@
-//! What the data guarantees, kept with the data version it was found at: whether the non-empty
-//! values of some columns of an entity are distinct (no two rows share them all). A
-//! deduplication on such columns removes nothing, and the audience compiler makes it a
-//! pass-through. A fact is found when first asked at a data version (one grouped scan, along
-//! an index when there is one), then read; every write to the customer data moves the data
-//! version on, so a fact is never read for data it was not found on.
+//! What the data guarantees, kept with the data version it was found at:
+//! - whether the non-empty values of some columns of an entity are distinct (no two rows share
+//!   them all): a deduplication on such columns removes nothing, and the audience compiler
+//!   makes it a pass-through;
+//! - whether a timestamp column holds UTC text to the second only (`YYYY-MM-DDTHH:MM:SSZ`, as
+//!   the demo and imports write instants): the compiler then compares and sorts it as stored
+//!   instead of normalizing every value.
+//!
+//! A fact is found when first asked at a data version (one scan), then read; every write to
+//! the customer data moves the data version on, so a fact is never read for data it was not
+//! found on. The aggregate fact tables of older data versions are dropped here too.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Result, quote_ident};
-use crate::model::{ColumnType, Entity};
+use crate::audience::CompileOptions;
+use crate::model::{Canvas, ColumnType, DataModel, Entity};
+
+/// Adds to `options` what the data guarantees for `canvas` at `options.data_version`: its
+/// deduplications' distinct columns and its timestamp columns held as UTC text to the second
+/// (each found now unless known).
+pub fn find_for(conn: &Connection, canvas: &Canvas, model: &DataModel, options: &mut CompileOptions) -> Result<()> {
+    let data_version = options.data_version;
+    for (entity, columns) in CompileOptions::facts_wanted(canvas, model) {
+        if distinct(conn, data_version, entity, &columns)? {
+            options.distinct.push((entity.name.clone(), columns));
+        }
+    }
+    for (entity, column) in CompileOptions::instants_wanted(canvas, model) {
+        if canonical_instants(conn, data_version, entity, column)? {
+            options.canonical_instants.push((entity.name.clone(), column.to_owned()));
+        }
+    }
+    Ok(())
+}
+
+/// Whether every value of the timestamp column `entity.column` at `data_version` is NULL or
+/// UTC text to the second, `YYYY-MM-DDTHH:MM:SSZ` (found now unless known): text that sorts
+/// as the instants it names, and that SQLite's `strftime` gives back unchanged.
+pub fn canonical_instants(conn: &Connection, data_version: i64, entity: &Entity, column: &str) -> Result<bool> {
+    let known: Option<bool> = conn
+        .query_row(
+            "SELECT canonical FROM cc_instant_facts WHERE entity = ?1 AND column_name = ?2 AND data_version = ?3",
+            params![entity.name, column, data_version],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(known) = known {
+        return Ok(known);
+    }
+    if entity.column(column).is_none_or(|c| c.column_type != ColumnType::Timestamp) {
+        return Ok(false);
+    }
+    let c = quote_ident(column)?;
+    let other: bool = conn.query_row(
+        &format!(
+            "SELECT EXISTS (SELECT 1 FROM {} WHERE {c} IS NOT NULL
+               AND (typeof({c}) <> 'text' OR strftime('%Y-%m-%dT%H:%M:%SZ', {c}) IS NOT {c}))",
+            quote_ident(&entity.name)?
+        ),
+        [],
+        |r| r.get(0),
+    )?;
+    keep(
+        conn,
+        "INSERT INTO cc_instant_facts (entity, column_name, data_version, canonical) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (entity, column_name) DO UPDATE SET data_version = excluded.data_version, canonical = excluded.canonical",
+        params![entity.name, column, data_version, !other],
+        &format!("{}.{column}", entity.name),
+    );
+    Ok(!other)
+}
+
+/// Keeps a fact for the next count; one that cannot be kept now (the workspace busy with
+/// another process's write) is found again next time, and this count goes on.
+fn keep(conn: &Connection, sql: &str, values: impl rusqlite::Params, what: &str) {
+    if let Err(e) = conn.execute(sql, values) {
+        tracing::warn!("the fact about {what} was not kept: {e}");
+    }
+}
 
 /// Whether no two rows of `entity` share non-empty values in all of `columns` at
 /// `data_version` (found now unless known). A row with any of them empty (NULL, or '' for text)
@@ -50,23 +119,33 @@ pub fn distinct(conn: &Connection, data_version: i64, entity: &Entity, columns: 
         [],
         |r| r.get(0),
     )?;
-    // Kept for the next count; one that cannot be kept now (the workspace busy with another
-    // process's write) is found again next time, and this count goes on.
-    let kept = conn.execute(
+    keep(
+        conn,
         "INSERT INTO cc_column_facts (entity, columns, data_version, is_distinct) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (entity, columns) DO UPDATE SET data_version = excluded.data_version, is_distinct = excluded.is_distinct",
         params![entity.name, key, data_version, !shared],
+        &format!("{}({key})", entity.name),
     );
-    if let Err(e) = kept {
-        tracing::warn!("the fact about {}({key}) was not kept: {e}", entity.name);
-    }
     Ok(!shared)
 }
 
 /// Drops the aggregate fact tables (`audience::FACT_PREFIX`, named with their data version)
-/// kept for data versions before `data_version`: the data has changed since, and no count
-/// reads them again. Returns how many.
+/// kept for data versions before `data_version` (the data has changed since, and no count
+/// reads them again), and the checks of addresses kept by another version of the app. Returns
+/// how many tables were dropped.
 pub fn drop_stale_facts(conn: &Connection, data_version: i64) -> Result<usize> {
+    // Looked for first: a DELETE would wait for the workspace's write lock even to delete
+    // nothing, and this runs before every count.
+    let checker = crate::model::address::ADDRESS_CHECKER;
+    let others: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM cc_address_checks WHERE checker < ?1)
+             OR EXISTS (SELECT 1 FROM cc_address_checks WHERE checker > ?1)",
+        [checker],
+        |r| r.get(0),
+    )?;
+    if others {
+        conn.execute("DELETE FROM cc_address_checks WHERE checker <> ?1", [checker])?;
+    }
     let prefix = crate::audience::FACT_PREFIX;
     let names: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, ?1) = ?2")?

@@ -430,6 +430,24 @@ const STEPS: &[&str] = &[
          is_distinct INTEGER NOT NULL,
          PRIMARY KEY (entity, columns)
      ) WITHOUT ROWID;",
+    // 23: what the data guarantees (`column_facts.rs`): whether a timestamp column holds UTC
+    // text to the second only, with the data version that was found at.
+    "CREATE TABLE cc_instant_facts (
+         entity TEXT NOT NULL,
+         column_name TEXT NOT NULL,
+         data_version INTEGER NOT NULL,
+         canonical INTEGER NOT NULL,
+         PRIMARY KEY (entity, column_name)
+     ) WITHOUT ROWID;",
+    // 24: the checks of addresses that counts keep (`audience/compile/address_checks.rs`):
+    // whether a channel can send to an address, as `checker` (a version of the app) found.
+    "CREATE TABLE cc_address_checks (
+         checker TEXT NOT NULL,
+         kind TEXT NOT NULL,
+         address TEXT NOT NULL,
+         valid INTEGER NOT NULL,
+         PRIMARY KEY (checker, kind, address)
+     ) WITHOUT ROWID;",
 ];
 
 /// The migrations built from [`STEPS`].

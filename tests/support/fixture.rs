@@ -145,19 +145,16 @@ pub fn compile(canvas: &Canvas) -> Result<audience::CompiledRun, audience::Audie
     audience::compile_with(canvas, &model(), &CompileOptions::new(Dialect::Sqlite, now(), 1).with_files(canvas))
 }
 
-/// `canvas` compiled with what the workspace's data guarantees (its distinct columns, as the
-/// app finds them) and with the aggregates of linked rows kept as facts.
+/// `canvas` compiled with what the workspace's data guarantees (its distinct columns and its
+/// instants stored as UTC text to the second, as the app finds them) and with the aggregates
+/// of linked rows kept as facts.
 pub fn compile_with_facts(ws: &Workspace, canvas: &Canvas) -> audience::CompiledRun {
     let m = model();
     let conn = ws.connect().unwrap();
     let data_version = customer_data::data_version(&conn).unwrap();
-    let mut options = CompileOptions::new(Dialect::Sqlite, now(), 1).with_files(canvas);
-    options.aggregate_facts = true;
-    for (entity, columns) in CompileOptions::facts_wanted(canvas, &m) {
-        if store::column_facts::distinct(&conn, data_version, entity, &columns).unwrap() {
-            options.distinct.push((entity.name.clone(), columns));
-        }
-    }
+    let mut options = CompileOptions::new(Dialect::Sqlite, now(), data_version).with_files(canvas);
+    options.kept_facts = true;
+    store::column_facts::find_for(&conn, canvas, &m, &mut options).unwrap();
     audience::compile_with(canvas, &m, &options).unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -172,6 +169,7 @@ pub fn count(ws: &Workspace, canvas: &Canvas) -> CountReport {
             |r: &CountReport| r.transitions.iter().map(|t| (t.transition.clone(), t.count)).collect::<Vec<_>>();
         assert_eq!(counts(&with_facts), counts(&report), "the counts differ with the data's facts known ({pass})");
         assert_eq!(facts_rows, rows, "the rows differ with the data's facts known ({pass})");
+        assert_eq!(with_facts.sends, report.sends, "the sends differ with the data's facts known ({pass})");
     }
     report
 }

@@ -13,14 +13,7 @@ impl<'a> Compiler<'a> {
         if *channel == crate::model::Channel::X {
             // A post has no recipient: the population goes on as it came.
             self.alias_output(&a.id, "out", Some(w));
-            self.sends.push(CompiledSend {
-                activity: a.id.clone(),
-                dimension: entity.name.clone(),
-                table: w.to_owned(),
-                columns: input_flow.columns.iter().map(|c| c.alias.clone()).collect(),
-                reachable: w.to_owned(),
-                excluded: None,
-            });
+            self.sends.push(CompiledSend::everyone(&a.id, entity, w, input_flow));
             return Ok(());
         }
         // Who messages go to: the profiles, or the visitors (X direct messages).
@@ -41,7 +34,9 @@ impl<'a> Compiler<'a> {
                 (w.to_owned(), Some((entity, fk)))
             }
         };
-        let mut reasons = exclusion_reasons(*channel, self.b.model, profile, self.options.dialect);
+        let kind = crate::model::address::AddressKind::of(*channel);
+        let kept_checks = kind.is_some_and(|k| address_checks::kept(k, self.options));
+        let mut reasons = exclusion_reasons(*channel, self.b.model, profile, self.options.dialect, kept_checks);
         if *channel == crate::model::Channel::XDm {
             let service = credential
                 .as_deref()
@@ -50,14 +45,8 @@ impl<'a> Compiler<'a> {
                 .or(self.options.default_x_service.as_deref());
             reasons.extend(visitor_reasons(service));
         }
-        let mut send = CompiledSend {
-            activity: a.id.clone(),
-            dimension: entity.name.clone(),
-            table: w.to_owned(),
-            columns: input_flow.columns.iter().map(|c| c.alias.clone()).collect(),
-            reachable: recipients.clone(),
-            excluded: None,
-        };
+        let mut send =
+            CompiledSend { reachable: recipients.clone(), ..CompiledSend::everyone(&a.id, entity, w, input_flow) };
         if reasons.is_empty() && via.is_none() {
             self.alias_output(&a.id, "out", Some(&recipients));
             self.sends.push(send);
@@ -84,6 +73,13 @@ impl<'a> Compiler<'a> {
                 );
             }
         };
+        // The addresses whose checks are kept, checked first when they are not yet.
+        if let (true, Some(kind), Some(column)) = (kept_checks, kind, address_column(*channel, self.b.model, profile)) {
+            let mut q = Query::select();
+            q.from_as(Alias::new(&recipients), Alias::new("w"));
+            source(&mut q);
+            self.keep_address_checks(kind, q, address_text(column), out)?;
+        }
         // The excluded first, each reason checked once per recipient (an address check can be
         // costly: a phone number against its country's plan); then the reachable, the others
         // (each reason is true or false, never unknown: no recipient is in neither).

@@ -36,7 +36,7 @@ impl Compiler<'_> {
         entity: &Entity,
         out: &mut Statements,
     ) -> Result<Option<Facts>, RuleError> {
-        if !self.options.aggregate_facts || self.options.dialect != Dialect::Sqlite {
+        if !self.options.kept_facts || self.options.dialect != Dialect::Sqlite {
             return Ok(None);
         }
         let Some(pk) = entity.column(&entity.primary_key) else { return Ok(None) };
@@ -108,12 +108,17 @@ impl Compiler<'_> {
 }
 
 impl Facts {
-    /// Joins the facts' table to `q`, whose rows of the entity are aliased `t`.
-    pub(super) fn join(&self, q: &mut SelectStatement, entity: &Entity) {
+    /// Whether every column of the Enrichment is a fact (none is read from the row itself).
+    pub(super) fn all(&self) -> bool {
+        self.columns.iter().all(Option::is_some)
+    }
+
+    /// Joins the facts' table to `q`, on the key `alias.column` of its rows of the entity.
+    pub(super) fn join(&self, q: &mut SelectStatement, alias: &str, column: &str) {
         q.join(
             JoinType::LeftJoin,
             (Alias::new("main"), Alias::new(&self.table)).into_table_ref().alias(Alias::new(FACT_ALIAS)),
-            col(FACT_ALIAS, "key").equals((Alias::new("t"), Alias::new(&entity.primary_key))),
+            col(FACT_ALIAS, "key").equals((Alias::new(alias), Alias::new(column))),
         );
     }
 

@@ -10,6 +10,7 @@ use sea_query::{
     WindowStatement,
 };
 
+mod address_checks;
 mod channel;
 mod facts;
 mod output;
@@ -42,7 +43,8 @@ pub fn compile_with(
     let analysis = validate(canvas, model, options).map_err(AudienceError::Invalid)?;
     let tz = super::validate::campaign_time_zone(canvas);
     let tz_name = tz.iana_name().unwrap_or("UTC").to_owned();
-    let b = Builder::new(model, options.now, options.dialect, tz);
+    let b = Builder::new(model, options.now, options.dialect, tz)
+        .with_canonical_instants(options.canonical_instants.clone());
     let mut c = Compiler {
         options,
         b: &b,
@@ -326,8 +328,11 @@ impl Compiler<'_> {
     }
 
     /// The ranking of subset `i`'s eligible rows in its pick order, as a step of its own:
-    /// a table `(r INTEGER PRIMARY KEY, key, n)` with rank r (1 = first picked) of n. Keyed
-    /// by the match table and the pick, so a new limit reads the same ranking.
+    /// a table `(r INTEGER PRIMARY KEY, key[, n])` with rank r (1 = first picked) of n. Keyed
+    /// by the match table and the pick, so a new limit reads the same ranking. On SQLite the
+    /// rows are inserted in rank order and r is the rowid SQLite gives them (1, 2, …: the
+    /// table starts empty), n is the largest r, and no window function buffers the rows
+    /// twice (0.8 s → 0.4 s for 277k rows); PostgreSQL numbers them with ROW_NUMBER.
     #[allow(clippy::too_many_arguments, reason = "a ranking step is keyed by each of these")]
     fn split_ranking(
         &mut self,
@@ -349,14 +354,17 @@ impl Compiler<'_> {
         ]);
         self.sub_step(a, key, |c, statements| {
             let name = c.next_table_name();
+            let sqlite = c.options.dialect == Dialect::Sqlite;
             let int = |c: &Self| Alias::new(c.sql_type(None));
             let mut create = Table::create();
             create
                 .table(Alias::new(&name))
                 .temporary()
                 .col(ColumnDef::new(Alias::new("r")).custom(int(c)).primary_key())
-                .col(ColumnDef::new(Alias::new("key")).custom(int(c)))
-                .col(ColumnDef::new(Alias::new("n")).custom(int(c)));
+                .col(ColumnDef::new(Alias::new("key")).custom(int(c)));
+            if !sqlite {
+                create.col(ColumnDef::new(Alias::new("n")).custom(int(c)));
+            }
             statements.push(c.create(&create));
             c.tables.push(name.clone());
             let mut q = Query::select();
@@ -364,16 +372,26 @@ impl Compiler<'_> {
             for e in eligible {
                 q.and_where(e);
             }
-            let mut window = WindowStatement::new();
-            for (e, o) in pick_order(&mut q, &subset.pick, entity, c.b) {
-                window.order_by_expr(e, o);
-            }
-            window.order_by_expr(col("w", "key"), Order::Asc);
-            q.expr_window(Func::cust(Alias::new("ROW_NUMBER")), window)
-                .expr(col("w", "key"))
-                .expr_window(Func::count(Expr::cust("*")), WindowStatement::new());
+            let mut order = pick_order(&mut q, &subset.pick, entity, c.b);
+            order.push((col("w", "key"), Order::Asc));
             let mut insert = Query::insert();
-            insert.into_table(Alias::new(&name)).columns([Alias::new("r"), Alias::new("key"), Alias::new("n")]);
+            insert.into_table(Alias::new(&name));
+            if sqlite {
+                q.expr(col("w", "key"));
+                for (e, o) in order {
+                    q.order_by_expr(e, o);
+                }
+                insert.columns([Alias::new("key")]);
+            } else {
+                let mut window = WindowStatement::new();
+                for (e, o) in order {
+                    window.order_by_expr(e, o);
+                }
+                q.expr_window(Func::cust(Alias::new("ROW_NUMBER")), window)
+                    .expr(col("w", "key"))
+                    .expr_window(Func::count(Expr::cust("*")), WindowStatement::new());
+                insert.columns([Alias::new("r"), Alias::new("key"), Alias::new("n")]);
+            }
             insert.select_from(q).map_err(|e| RuleError::Sql(e.to_string()))?;
             statements.push(c.insert(&insert));
             Ok(name)

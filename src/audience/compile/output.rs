@@ -82,6 +82,21 @@ pub struct CompiledSend {
     pub excluded: Option<String>,
 }
 
+impl CompiledSend {
+    /// The send of `activity` to every row of work table `table` (of `entity`, carrying
+    /// `flow`'s columns): no one is excluded.
+    pub(super) fn everyone(activity: &str, entity: &crate::model::Entity, table: &str, flow: &super::Flow) -> Self {
+        Self {
+            activity: activity.to_owned(),
+            dimension: entity.name.clone(),
+            table: table.to_owned(),
+            columns: flow.columns.iter().map(|c| c.alias.clone()).collect(),
+            reachable: table.to_owned(),
+            excluded: None,
+        }
+    }
+}
+
 /// A Control group activity's held-out rows, recorded as "enrolled in control group"
 /// interaction events when the campaign runs (never in count mode).
 #[derive(Clone, Debug, PartialEq)]

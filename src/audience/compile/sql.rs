@@ -52,28 +52,23 @@ pub(super) fn join_profile(q: &mut SelectStatement, profile: &Entity) {
 /// Why a channel cannot reach a profile (aliased `p`), as (the ledger's code, condition), in
 /// the order the ledger checks them: no address, an address it cannot send to, not opted in.
 /// Each condition is true or false, never unknown.
+/// (`kept_checks`: the checks of addresses kept in the workspace are read, see
+/// `address_checks.rs`.)
 pub(super) fn exclusion_reasons(
     channel: crate::model::Channel,
     model: &DataModel,
     profile: &Entity,
     dialect: Dialect,
+    kept_checks: bool,
 ) -> Vec<(&'static str, Expr)> {
     let mut reasons = Vec::new();
-    let address = super::super::validate::address_namespace(channel).and_then(|ns| {
-        model.identity_namespaces.iter().find(|n| n.name == ns && n.entity == profile.name).map(|n| n.column.as_str())
-    });
-    if let Some(column) = address {
-        let text = || {
-            let trimmed = Func::cust(Alias::new("TRIM")).arg(col("p", column).cast_as(Alias::new("TEXT")));
-            Expr::from(Func::coalesce([Expr::from(trimmed), Expr::val("")]))
-        };
-        reasons.push(("no_address", text().eq("")));
+    if let Some(column) = address_column(channel, model, profile) {
+        reasons.push(("no_address", address_text(column).eq("")));
         // PostgreSQL has no such function: there, the address is checked when the ledger is
         // written (a PostgreSQL data source is counted, not sent from, today).
         if let (Some(kind), Dialect::Sqlite) = (crate::model::address::AddressKind::of(channel), dialect) {
-            let valid = Func::cust(Alias::new(crate::model::address::VALID_ADDRESS_FUNCTION))
-                .args([Expr::val(kind.as_str()), text()]);
-            reasons.push(("invalid_address", Expr::from(valid).not()));
+            reasons
+                .push(("invalid_address", super::address_checks::valid(kind, address_text(column), kept_checks).not()));
         }
     }
     let opt_in = format!("{}_opt_in", channel.as_str());
@@ -81,6 +76,24 @@ pub(super) fn exclusion_reasons(
         reasons.push(("not_opted_in", Expr::from(Func::coalesce([col("p", &opt_in), Expr::val(false)])).not()));
     }
     reasons
+}
+
+/// The column of the profiles (aliased `p`) that holds `channel`'s addresses, when the model
+/// names one.
+pub(super) fn address_column<'m>(
+    channel: crate::model::Channel,
+    model: &'m DataModel,
+    profile: &Entity,
+) -> Option<&'m str> {
+    super::super::validate::address_namespace(channel).and_then(|ns| {
+        model.identity_namespaces.iter().find(|n| n.name == ns && n.entity == profile.name).map(|n| n.column.as_str())
+    })
+}
+
+/// The address in `p.column`, as text without surrounding spaces ('' when there is none).
+pub(super) fn address_text(column: &str) -> Expr {
+    let trimmed = Func::cust(Alias::new("TRIM")).arg(col("p", column).cast_as(Alias::new("TEXT")));
+    Expr::from(Func::coalesce([Expr::from(trimmed), Expr::val("")]))
 }
 
 /// Joins the dimension's table as `t` on `t.pk = w.key`, written as a CROSS JOIN with the
@@ -151,7 +164,7 @@ pub(super) fn pick_order(q: &mut SelectStatement, pick: &Pick, entity: &Entity, 
             let (raw, value) = match entity.column(column) {
                 Some(c) => {
                     join_dimension(q, entity);
-                    (col("t", column), b.normalized(col("t", column), c.column_type))
+                    (col("t", column), b.sort_value(entity, "t", column, c.column_type))
                 }
                 None => (col("w", column), col("w", column)),
             };
@@ -168,6 +181,22 @@ pub(super) fn within_limit(alias: &str, limit: Limit) -> Expr {
         // so), so p × 10^4 is a whole number and both sides stay integers in both dialects.
         Limit::Percent(p) => col(alias, "r").mul(1_000_000).lte(col(alias, "n").mul(percent_units(p))),
     }
+}
+
+/// Whether rank `r` (a column of `alias`, the rowid of the ranking table `ranking` whose
+/// largest r is its number of rows n) is within `limit`: `r <= k`, with k the limit or
+/// ⌊n × p % ⌋ (the same rows as [`within_limit`]: for whole numbers, r × 10^6 ≤ n × u exactly
+/// when r ≤ ⌊n × u / 10^6⌋), so SQLite reads the first k rows of the ranking by rowid.
+pub(super) fn within_ranked_limit(alias: &str, ranking: &str, limit: Limit) -> Expr {
+    let k = match limit {
+        Limit::Count(k) => Expr::val(i64::try_from(k).unwrap_or(i64::MAX)),
+        Limit::Percent(p) => {
+            let mut n = Query::select();
+            n.expr(Func::max(Expr::col(Alias::new("r")))).from(Alias::new(ranking));
+            Expr::from(n).mul(percent_units(p)).div(1_000_000)
+        }
+    };
+    col(alias, "r").lte(k)
 }
 
 /// A percentage in ten-thousandths of a percent (12.345 % → 123,450).

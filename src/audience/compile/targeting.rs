@@ -58,10 +58,16 @@ impl<'a> Compiler<'a> {
         let flow = flow_for("out");
         let t = self.table(&a.id, "out", &flow, out);
         let mut q = carry("w", w, input_flow);
-        join_dimension(&mut q, entity);
         let facts = self.facts(columns, entity, out)?;
-        if let Some(f) = &facts {
-            f.join(&mut q, entity);
+        match &facts {
+            // Every value is read from the facts, which hold every row of the entity (as every
+            // population holds rows of it only): the rows themselves are not read.
+            Some(f) if f.all() => f.join(&mut q, "w", "key"),
+            Some(f) => {
+                join_dimension(&mut q, entity);
+                f.join(&mut q, "t", &entity.primary_key);
+            }
+            None => join_dimension(&mut q, entity),
         }
         for (i, c) in columns.iter().enumerate() {
             let value = match facts.as_ref().and_then(|f| f.value(i, &c.source)) {
@@ -144,7 +150,10 @@ impl<'a> Compiler<'a> {
                         q.from_as(Alias::new(rank), Alias::new("x"))
                             .cross_join(Alias::new(&matches).into_table_ref().alias(Alias::new("w")))
                             .and_where(col("w", "key").equals((Alias::new("x"), Alias::new("key"))))
-                            .and_where(within_limit("x", *limit));
+                            .and_where(match c.options.dialect {
+                                Dialect::Sqlite => within_ranked_limit("x", rank, *limit),
+                                Dialect::Postgres => within_limit("x", *limit),
+                            });
                         q
                     }
                     (Some(limit), None) => {
@@ -223,7 +232,7 @@ impl<'a> Compiler<'a> {
                 let ty = entity.column(column).map_or(ColumnType::Text, |c| c.column_type);
                 window.order_by_expr(col("t", column).is_null(), Order::Asc);
                 window.order_by_expr(
-                    self.b.normalized(col("t", column), ty),
+                    self.b.sort_value(entity, "t", column, ty),
                     if *largest { Order::Desc } else { Order::Asc },
                 );
             }
