@@ -365,6 +365,40 @@ fn split_exclusive_overlapping_limited_and_complement() {
     assert!(rows.iter().all(|r| r[1] == V::Text("Half".into())));
 }
 
+#[test]
+fn a_union_of_a_splits_outputs_holds_each_row_once() {
+    let (_d, ws) = workspace();
+    let union_of_split = |allow_overlap, outputs: &[&str]| {
+        let subsets = vec![
+            subset("Gold", c("tier", Op::Eq, text("gold")), None, Pick::default()),
+            subset("VIP", c("vip", Op::IsTrue, Operand::None), None, Pick::default()),
+        ];
+        let mut transitions = vec![wire("t_all", "all", "out", "split"), wire("t_out", "union", "out", "end")];
+        for o in outputs {
+            transitions.push(wire(&format!("t_{o}"), "split", o, "union"));
+        }
+        canvas(
+            vec![
+                build("all", "customers", Rule::everyone()),
+                activity("split", K::Split { subsets, complement: true, skip_empty: false, allow_overlap }),
+                activity("union", K::Combine { mode: CombineMode::Union, primary: None, complement: false }),
+                activity("end", K::End),
+            ],
+            transitions,
+        )
+    };
+    // Outputs of a split without overlap share no row (concatenated): every row, once.
+    let all = union_of_split(false, &["subset_1", "subset_2", "complement"]);
+    assert_eq!(keys(&ws, &all, &["t_out"]), [vec![1, 2, 3, 4, 5, 6, 7]]);
+    assert!(compile(&all).unwrap().steps.iter().any(|s| s.statements.iter().any(|q| q.sql.contains("UNION ALL"))));
+    // With overlap, customer 1 is gold and VIP: merged, not repeated.
+    let overlapping = union_of_split(true, &["subset_1", "subset_2"]);
+    assert_eq!(keys(&ws, &overlapping, &["t_out"]), [vec![1, 3, 4, 6]]);
+    assert!(
+        compile(&overlapping).unwrap().steps.iter().all(|s| s.statements.iter().all(|q| !q.sql.contains("UNION ALL")))
+    );
+}
+
 /// Every customer, deduplicated on `columns` (its removed rows on `t_removed`).
 fn dedup_canvas(columns: &[&str], method: DedupMethod, keep: u32) -> campaign_console::model::Canvas {
     canvas(

@@ -278,8 +278,10 @@ fn engine_count(rule: &Rule) -> u64 {
         let mut options = CompileOptions::new(Dialect::Sqlite, testing::fixed_now(), data_version);
         if found {
             // What the data guarantees, as the app finds it (its instants are UTC text to the
-            // second: compared as stored).
+            // second: compared as stored), and the linked conditions read from facts kept in
+            // the workspace.
             campaign_console::store::column_facts::find_for(&conn, &canvas, &model, &mut options).unwrap();
+            options.kept_facts = true;
         }
         let run = audience::compile_with(&canvas, &model, &options).unwrap_or_else(|e| panic!("{e}"));
         let mut session = audience::CountSession::new(conn);

@@ -39,6 +39,9 @@ pub(crate) struct Builder<'m> {
     /// The timestamp columns (entity, column) whose every value is UTC text to the second
     /// (`CompileOptions::canonical_instants`): compared and sorted as they are stored.
     pub canonical_instants: Vec<(String, String)>,
+    /// While set, the linked conditions on its rows read their values from a fact table
+    /// (`linked_facts.rs`).
+    pub(crate) linked_facts: std::cell::RefCell<Option<super::linked_facts::LinkedFacts>>,
     next_alias: Cell<u32>,
 }
 
@@ -63,6 +66,7 @@ impl<'m> Builder<'m> {
             dialect,
             tz,
             canonical_instants: Vec::new(),
+            linked_facts: std::cell::RefCell::new(None),
             next_alias: Cell::new(0),
         }
     }
@@ -167,6 +171,23 @@ impl<'m> Builder<'m> {
     }
 
     fn linked(&self, entity: &Entity, table: &str, other: &str, cond: &LinkedCondition) -> Result<Expr, RuleError> {
+        if let Some(read) = self.linked_fact(entity, table, |b| b.linked_value_of(entity, table, other, cond))? {
+            return self.linked_test(read, true, other, cond);
+        }
+        let value = self.linked_value_of(entity, table, other, cond)?;
+        self.linked_test(value, false, other, cond)
+    }
+
+    /// The value a linked condition on a row of `entity` aliased `table` tests: whether a
+    /// linked row satisfies its rule (EXISTS, 0 or 1), the aggregate of its linked rows (0
+    /// when there are none, for a count or a sum), or the most recent linked row's column.
+    pub(crate) fn linked_value_of(
+        &self,
+        entity: &Entity,
+        table: &str,
+        other: &str,
+        cond: &LinkedCondition,
+    ) -> Result<Expr, RuleError> {
         let a = self.alias();
         let (other, join, is_children) = match self.relation(entity, other)? {
             Relation::Children { other, fk } => {
@@ -179,33 +200,46 @@ impl<'m> Builder<'m> {
         let mut sub = Query::select();
         sub.from_as(Alias::new(&other.name), Alias::new(&a)).and_where(join);
         match cond {
-            LinkedCondition::Exists { rule } => {
+            LinkedCondition::Exists { rule } | LinkedCondition::NotExists { rule } => {
                 sub.expr(Expr::val(1)).and_where(self.rule(rule, other, &a)?);
                 Ok(Expr::exists(sub))
             }
-            LinkedCondition::NotExists { rule } => {
-                sub.expr(Expr::val(1)).and_where(self.rule(rule, other, &a)?);
-                Ok(Expr::not_exists(sub))
-            }
-            LinkedCondition::Aggregate { function, column, filter, op, value } => {
+            LinkedCondition::Aggregate { function, column, filter, .. } => {
                 if !is_children {
                     return Err(unfit!("an aggregate needs many {} per {}", other.label, entity.label));
                 }
-                let (agg, ty) = self.aggregate(other, &a, *function, column.as_deref())?;
+                let (agg, _) = self.aggregate(other, &a, *function, column.as_deref())?;
                 sub.expr(agg).and_where(self.rule(filter, other, &a)?);
-                let value_expr = zero_if_empty(*function, Expr::from(sub));
-                self.compare(value_expr, ty, *op, value)
-                    .map_err(|e| unfit!("{} of {other_name}: {e}", agg_label(*function), other_name = other.name))
+                Ok(zero_if_empty(*function, Expr::from(sub)))
             }
-            LinkedCondition::MostRecent { order_by, column, op, value } => {
+            LinkedCondition::MostRecent { order_by, column, .. } => {
                 if !is_children {
                     return Err(unfit!("\u{201c}most recent\u{201d} needs many {} per {}", other.label, entity.label));
                 }
-                let c = column_of(other, column)?;
+                column_of(other, column)?;
                 sub.expr(col(&a, column));
                 self.most_recent_first(&mut sub, other, &a, order_by)?;
                 sub.limit(1);
-                self.compare(Expr::from(sub), c.column_type, *op, value)
+                Ok(Expr::from(sub))
+            }
+        }
+    }
+
+    /// A linked condition's test of its `value` ([`Self::linked_value_of`]; `read`: as read
+    /// from a fact table, where an EXISTS is kept as 0 or 1).
+    fn linked_test(&self, value: Expr, read: bool, other: &str, cond: &LinkedCondition) -> Result<Expr, RuleError> {
+        let other = self.entity(other)?;
+        match cond {
+            LinkedCondition::Exists { .. } => Ok(if read { value.eq(1) } else { value }),
+            LinkedCondition::NotExists { .. } => Ok(if read { value.eq(0) } else { value.not() }),
+            LinkedCondition::Aggregate { function, column, op, value: operand, .. } => {
+                let (_, ty) = self.aggregate(other, "a", *function, column.as_deref())?;
+                self.compare(value, ty, *op, operand)
+                    .map_err(|e| unfit!("{} of {other_name}: {e}", agg_label(*function), other_name = other.name))
+            }
+            LinkedCondition::MostRecent { column, op, value: operand, .. } => {
+                let c = column_of(other, column)?;
+                self.compare(value, c.column_type, *op, operand)
                     .map_err(|e| unfit!("most recent {}.{column}: {e}", other.name))
             }
         }

@@ -95,6 +95,8 @@ pub struct CountSession {
     flows: HashMap<String, super::Flow>,
     /// Excluded-recipients table → its rows by reason, once read.
     exclusions: HashMap<String, Vec<(String, u64)>>,
+    /// The phone numbers the connection checked since the last step was kept.
+    new_checks: Option<super::functions::NewChecks>,
 }
 
 impl CountSession {
@@ -102,15 +104,16 @@ impl CountSession {
     pub fn new(conn: Connection) -> Self {
         // Only fails when SQLite is out of memory; the count then fails on the missing
         // function and says so.
-        if let Err(e) = super::register_functions(&conn) {
-            tracing::warn!("could not register the text-folding function: {e:#}");
-        }
+        let new_checks = super::functions::register_recording(&conn)
+            .map_err(|e| tracing::warn!("could not register the text-folding function: {e:#}"))
+            .ok();
         Self {
             conn,
             tables: HashMap::new(),
             by_transition: HashMap::new(),
             flows: HashMap::new(),
             exclusions: HashMap::new(),
+            new_checks,
         }
     }
 
@@ -164,6 +167,7 @@ impl CountSession {
             let t = Instant::now();
             match self.run_step(step, cancelled) {
                 Ok(()) => {
+                    self.keep_new_checks(run.keeps_checks);
                     add_report(&mut activities, step, t.elapsed(), false);
                     done += 1;
                     progress(done, total);
@@ -260,6 +264,33 @@ impl CountSession {
             self.tables.insert(table.clone(), n.max(0) as u64);
         }
         Ok(())
+    }
+
+    /// Keeps in the workspace the phone numbers' checks made since the last call, for later
+    /// counts to read (`compile/address_checks.rs`) when `keep`; forgets them otherwise. A
+    /// check that cannot be kept now (the workspace busy) is made again next time.
+    fn keep_new_checks(&self, keep: bool) {
+        let Some(list) = &self.new_checks else { return };
+        let checks = std::mem::take(&mut *list.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        if !keep || checks.is_empty() {
+            return;
+        }
+        let kept = (|| -> rusqlite::Result<()> {
+            let tx = self.conn.unchecked_transaction()?;
+            {
+                let mut insert = tx.prepare_cached(&format!(
+                    "INSERT INTO main.{} (checker, kind, address, valid) VALUES (?1, 'phone', ?2, ?3) ON CONFLICT DO NOTHING",
+                    super::compile::KEPT_CHECKS_TABLE
+                ))?;
+                for (address, valid) in &checks {
+                    insert.execute(rusqlite::params![crate::model::address::ADDRESS_CHECKER, &**address, valid])?;
+                }
+            }
+            tx.commit()
+        })();
+        if let Err(e) = kept {
+            tracing::warn!("{} phone numbers' checks were not kept: {e}", checks.len());
+        }
     }
 
     fn drop_tables(&mut self, tables: &[String]) {

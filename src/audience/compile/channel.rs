@@ -34,8 +34,8 @@ impl<'a> Compiler<'a> {
                 (w.to_owned(), Some((entity, fk)))
             }
         };
-        let kind = crate::model::address::AddressKind::of(*channel);
-        let kept_checks = kind.is_some_and(|k| address_checks::kept(k, self.options));
+        let kept_checks =
+            crate::model::address::AddressKind::of(*channel).is_some_and(|k| address_checks::kept(k, self.options));
         let mut reasons = exclusion_reasons(*channel, self.b.model, profile, self.options.dialect, kept_checks);
         if *channel == crate::model::Channel::XDm {
             let service = credential
@@ -73,13 +73,6 @@ impl<'a> Compiler<'a> {
                 );
             }
         };
-        // The addresses whose checks are kept, checked first when they are not yet.
-        if let (true, Some(kind), Some(column)) = (kept_checks, kind, address_column(*channel, self.b.model, profile)) {
-            let mut q = Query::select();
-            q.from_as(Alias::new(&recipients), Alias::new("w"));
-            source(&mut q);
-            self.keep_address_checks(kind, q, address_text(column), out)?;
-        }
         // The excluded first, each reason checked once per recipient (an address check can be
         // costly: a phone number against its country's plan); then the reachable, the others
         // (each reason is true or false, never unknown: no recipient is in neither).
@@ -96,9 +89,10 @@ impl<'a> Compiler<'a> {
             q.and_where(any);
         }
         out.push(self.fill(&x, &xflow, q)?);
+        // (A population holds rows of its entity only, so the profiles need not be read again:
+        // every recipient is excluded or reachable.)
         let t = self.table(&a.id, "out", &flow, out);
         let mut q = carry("w", &recipients, &flow);
-        source(&mut q);
         q.and_where(Expr::not_exists(key_in(&x, "x", "w")));
         out.push(self.fill(&t, &flow, q)?);
         send.reachable = t;

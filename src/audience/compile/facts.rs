@@ -1,16 +1,19 @@
-//! Facts kept with the data: the per-row aggregates of linked rows (a count, a sum, the most
-//! recent row's column) that an Enrichment asks for, kept in one table of the workspace
-//! (`cc_fact_v<data version>_<definitions' hash>`, a column per aggregate) so that a later count
-//! reads them with one lookup by key instead of aggregating the linked rows of each row again.
+//! Facts kept with the data: the per-row values of linked rows that an Enrichment asks for
+//! (a count, a sum, the most recent row's column) and that rules test ("has a completed
+//! booking in the last 12 months": an EXISTS kept as 0 or 1, see `audience/linked_facts.rs`),
+//! kept in tables of the workspace (`cc_fact_v<data version>_<definitions' hash>`, a column
+//! per value) so that a later count reads them with one lookup by key instead of going
+//! through the linked rows of each row again.
 //!
-//! The table is filled by the same subqueries the enrichment would run, for every row of the
-//! entity: a value read from it is the value the enrichment computes, to the bit. It is
-//! filled once per data version (its name carries it) and per definition (a relative window
-//! is written as its days, so "the last 12 months" is a new definition each day); the
-//! enrichment step fills it when it is empty, then reads it. Stale tables are dropped by the
-//! workspace (`store::column_facts::drop_stale_facts`). SQLite only.
+//! A table is filled by the same subqueries the count would run, for every row of the
+//! entity: a value read from it is the value the count computes, to the bit. It is filled
+//! once per data version (its name carries it) and per definition (a relative window is
+//! written as its days, so "the last 12 months" is a new definition each day); the step
+//! that reads it fills it first when it is empty. Stale tables are dropped by the workspace
+//! (`store::column_facts::drop_stale_facts`). SQLite only.
 
 use super::*;
+use crate::audience::linked_facts::LINKED_FACTS_ALIAS;
 use crate::model::{EnrichColumn, EnrichSource};
 
 /// The prefix of every fact table's name.
@@ -36,26 +39,72 @@ impl Compiler<'_> {
         entity: &Entity,
         out: &mut Statements,
     ) -> Result<Option<Facts>, RuleError> {
-        if !self.options.kept_facts || self.options.dialect != Dialect::Sqlite {
+        if !self.keeps_facts() {
             return Ok(None);
         }
-        let Some(pk) = entity.column(&entity.primary_key) else { return Ok(None) };
         // Built afresh: a definition's text does not depend on what was compiled before.
         let b = self.b.afresh();
         let mut values = Vec::new();
         let mut names = Vec::new();
         for c in columns {
             let name = b.linked_value(&c.source, entity, "t")?.map(|(value, _)| {
-                values.push(value);
+                values.push(Expr::from(value));
                 format!("v{}", values.len())
             });
             names.push(name);
         }
+        Ok(self.fact_table(entity, values, out)?.map(|table| Facts { table, columns: names }))
+    }
+
+    /// Whether facts are kept in the workspace and read by counts (SQLite only).
+    pub(super) fn keeps_facts(&self) -> bool {
+        self.options.kept_facts && self.options.dialect == Dialect::Sqlite
+    }
+
+    /// From now on until [`Self::join_linked_facts`], the linked conditions of rules on rows
+    /// of `entity` aliased `alias` read their values from a fact table, when facts are kept.
+    pub(super) fn open_linked_facts(&self, entity: &Entity, alias: &str) {
+        if self.keeps_facts() {
+            self.b.collect_linked_facts(entity, alias);
+        }
+    }
+
+    /// Joins to `q` the fact table that the linked conditions built since
+    /// [`Self::open_linked_facts`] read (on `alias`'s key), with the statements that fill it
+    /// when it is empty (pushed to `out`).
+    pub(super) fn join_linked_facts(
+        &self,
+        q: &mut SelectStatement,
+        entity: &Entity,
+        alias: &str,
+        out: &mut Statements,
+    ) -> Result<(), RuleError> {
+        let values = self.b.take_linked_facts();
+        if let Some(name) = self.fact_table(entity, values, out)? {
+            q.join(
+                JoinType::LeftJoin,
+                (Alias::new("main"), Alias::new(&name)).into_table_ref().alias(Alias::new(LINKED_FACTS_ALIAS)),
+                col(LINKED_FACTS_ALIAS, "key").equals((Alias::new(alias), Alias::new(&entity.primary_key))),
+            );
+        }
+        Ok(())
+    }
+
+    /// The fact table holding `values` (expressions over a row of `entity` aliased `t`) for
+    /// every row of the entity, with the statements that fill it when it is empty (pushed to
+    /// `out`); `None` when there is no value to keep.
+    fn fact_table(
+        &self,
+        entity: &Entity,
+        values: Vec<Expr>,
+        out: &mut Statements,
+    ) -> Result<Option<String>, RuleError> {
+        let Some(pk) = entity.column(&entity.primary_key) else { return Ok(None) };
         if values.is_empty() {
             return Ok(None);
         }
         let mut definition = vec!["facts".to_owned(), entity.name.clone()];
-        definition.extend(values.iter().map(|v| v.to_string(SqliteQueryBuilder)));
+        definition.extend(values.iter().map(|v| Query::select().expr(v.clone()).to_string(SqliteQueryBuilder)));
         let name = format!("{FACT_PREFIX}{}_{}", self.options.data_version, hash_key(&definition));
         let table = (Alias::new("main"), Alias::new(&name));
         // The values have no declared type: each is kept exactly as its subquery gives it.
@@ -89,7 +138,7 @@ impl Compiler<'_> {
         fill.expr(col("t", &entity.primary_key)).from_as(Alias::new(&entity.name), Alias::new("t")).and_where(empty());
         let mut targets = vec![Alias::new("key")];
         for (i, value) in values.into_iter().enumerate() {
-            fill.expr(Expr::from(value));
+            fill.expr(value);
             targets.push(Alias::new(format!("v{}", i + 1)));
         }
         let mut insert = Query::insert();
@@ -103,7 +152,7 @@ impl Compiler<'_> {
         keep.select_from(copy).map_err(|e| RuleError::Sql(e.to_string()))?;
         out.push(self.insert(&keep));
         out.push(drop_apart());
-        Ok(Some(Facts { table: name, columns: names }))
+        Ok(Some(name))
     }
 }
 

@@ -28,6 +28,7 @@ use crate::model::{
     Activity, ActivityKind, Canvas, ColumnType, CombineMode, DataModel, DedupMethod, Entity, Limit, Op, Pick,
     Recipient, TestCheck,
 };
+pub(crate) use address_checks::TABLE as KEPT_CHECKS_TABLE;
 pub use facts::FACT_PREFIX;
 pub use output::{
     CompiledControl, CompiledRun, CompiledSave, CompiledSend, CompiledStep, CompiledTransition, SqlStatement,
@@ -55,6 +56,7 @@ pub fn compile_with(
         saves: Vec::new(),
         control_groups: Vec::new(),
         sends: Vec::new(),
+        disjoint: Vec::new(),
         analysis: &analysis,
     };
     let mut steps = Vec::new();
@@ -98,6 +100,7 @@ pub fn compile_with(
             flow: analysis.flows.get(&t.id).cloned().unwrap_or(Flow { dimension: None, columns: Vec::new() }),
         })
         .collect();
+    let keeps_checks = c.keeps_facts();
     Ok(CompiledRun {
         dialect: options.dialect,
         steps,
@@ -106,6 +109,7 @@ pub fn compile_with(
         saves: c.saves,
         control_groups: c.control_groups,
         sends: c.sends,
+        keeps_checks,
     })
 }
 
@@ -122,6 +126,8 @@ struct Compiler<'a> {
     saves: Vec<CompiledSave>,
     control_groups: Vec<CompiledControl>,
     sends: Vec<CompiledSend>,
+    /// Work tables that share no row: the outputs of each Split without overlap.
+    disjoint: Vec<Vec<String>>,
     /// What validation learnt: the files of Reconciliation activities.
     analysis: &'a super::validate::Analysis,
 }
@@ -265,8 +271,11 @@ impl Compiler<'_> {
             let name = c.scratch_table(input_flow, subsets.len(), statements);
             let mut q = carry("w", w, input_flow);
             join_dimension(&mut q, entity);
-            for (i, f) in filters.iter().enumerate() {
-                let matched = c.b.rule_with(f, entity, "t", &input_flow.columns)?;
+            c.open_linked_facts(entity, "t");
+            let matched: Result<Vec<Expr>, RuleError> =
+                filters.iter().map(|f| c.b.rule_with(f, entity, "t", &input_flow.columns)).collect();
+            c.join_linked_facts(&mut q, entity, "t", statements)?;
+            for (i, matched) in matched?.into_iter().enumerate() {
                 q.expr_as(Expr::case(matched, 1).finally(0), Alias::new(format!("m_{}", i + 1)));
             }
             let mut cols = vec![Alias::new("key"), Alias::new("seg")];
@@ -448,8 +457,11 @@ impl Compiler<'_> {
                 let mut q = Query::select();
                 q.expr(col("t", &entity.primary_key))
                     .expr(Expr::val(Option::<String>::None))
-                    .from_as(Alias::new(&entity.name), Alias::new("t"))
-                    .and_where(self.b.rule(rule, entity, "t")?);
+                    .from_as(Alias::new(&entity.name), Alias::new("t"));
+                self.open_linked_facts(entity, "t");
+                let condition = self.b.rule(rule, entity, "t");
+                self.join_linked_facts(&mut q, entity, "t", &mut out)?;
+                q.and_where(condition?);
                 out.push(self.fill(&t, &flow, q)?);
             }
             ActivityKind::Scheduler { .. } => self.alias_output(&a.id, "out", None),

@@ -63,6 +63,9 @@ pub struct CompiledRun {
     pub control_groups: Vec<CompiledControl>,
     /// The channel activities: what each sends to when the campaign runs.
     pub sends: Vec<CompiledSend>,
+    /// Whether a count keeps in the workspace the checks of addresses it computes
+    /// (`CompileOptions::kept_facts`, SQLite only), for the next to read them.
+    pub keeps_checks: bool,
 }
 
 /// A channel activity's population: the work table arriving on its input.

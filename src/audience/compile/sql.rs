@@ -115,8 +115,9 @@ pub(super) fn key_in(table: &str, alias: &str, outer: &str) -> SelectStatement {
     q
 }
 
-/// The keys of several work tables, each once, with an empty segment.
-pub(super) fn union_of<'t>(tables: impl Iterator<Item = &'t str>) -> SelectStatement {
+/// The keys of several work tables with an empty segment: each once (`Distinct`), or every
+/// row of each (`All`, for tables that share no key).
+pub(super) fn union_of<'t>(tables: impl Iterator<Item = &'t str>, how: UnionType) -> SelectStatement {
     let mut selects = tables.map(|t| {
         let mut q = Query::select();
         q.expr(col("u", "key")).expr(Expr::val(Option::<String>::None)).from_as(Alias::new(t), Alias::new("u"));
@@ -124,7 +125,7 @@ pub(super) fn union_of<'t>(tables: impl Iterator<Item = &'t str>) -> SelectState
     });
     let mut first = selects.next().unwrap_or_else(Query::select);
     for s in selects {
-        first.union(UnionType::Distinct, s);
+        first.union(how, s);
     }
     first
 }

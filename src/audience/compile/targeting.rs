@@ -14,7 +14,15 @@ impl<'a> Compiler<'a> {
         let flow = flow_for("out");
         let t = self.table(&a.id, "out", &flow, out);
         let select = match mode {
-            CombineMode::Union => union_of(inbound.iter().map(|(_, t, _)| t.as_str())),
+            CombineMode::Union => {
+                // Outputs of one Split without overlap share no row: concatenated, not merged.
+                let tables: Vec<&str> = inbound.iter().map(|(_, t, _)| t.as_str()).collect();
+                let disjoint = self.disjoint.iter().any(|group| {
+                    tables.iter().all(|t| group.iter().any(|g| g == t))
+                        && tables.iter().enumerate().all(|(i, t)| !tables[..i].contains(t))
+                });
+                union_of(tables.into_iter(), if disjoint { UnionType::All } else { UnionType::Distinct })
+            }
             CombineMode::Intersection | CombineMode::Exclusion => {
                 let mut q = carry("p", primary_table, &flow);
                 for (i, (_, other, _)) in inbound.iter().enumerate() {
@@ -36,7 +44,10 @@ impl<'a> Compiler<'a> {
             let c = self.table(&a.id, "complement", &cflow, out);
             let mut q = Query::select();
             let source = if *mode == CombineMode::Intersection {
-                q.from_subquery(union_of(inbound.iter().map(|(_, t, _)| t.as_str())), Alias::new("u"));
+                q.from_subquery(
+                    union_of(inbound.iter().map(|(_, t, _)| t.as_str()), UnionType::Distinct),
+                    Alias::new("u"),
+                );
                 "u"
             } else {
                 q.from_as(Alias::new(primary_table), Alias::new("u"));
@@ -170,29 +181,44 @@ impl<'a> Compiler<'a> {
             })?;
             done.push((t, s.limit.is_some()));
         }
+        let mut outputs: Vec<String> = done.iter().map(|(t, _)| t.clone()).collect();
         if *complement {
-            let flow = flow_for("complement");
-            let key = hash_key(&[
-                "split-complement".to_owned(),
-                matches.clone(),
-                done.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join(","),
-                dialect,
-            ]);
-            self.sub_step(a, key, |c, statements| {
-                let t = c.table(&a.id, "complement", &flow, statements);
-                let mut q = carry("w", &matches, &flow);
-                for (j, (table, has_limit)) in done.iter().enumerate() {
-                    q.and_where(if *has_limit {
-                        Expr::not_exists(key_in(table, "x", "w"))
-                    } else {
-                        col("w", &m(j)).eq(0)
-                    });
-                }
-                statements.push(c.fill(&t, &flow, q)?);
-                Ok(t)
-            })?;
+            outputs.push(self.split_complement(a, &matches, &done, flow_for("complement"))?);
+        }
+        if !allow_overlap {
+            self.disjoint.push(outputs);
         }
         Ok(())
+    }
+
+    /// The complement of a Split: the rows of its match table that no subset took (`done`:
+    /// each subset's table, and whether it has a limit), as a step of its own.
+    fn split_complement(
+        &mut self,
+        a: &Activity,
+        matches: &str,
+        done: &[(String, bool)],
+        flow: Flow,
+    ) -> Result<String, RuleError> {
+        let key = hash_key(&[
+            "split-complement".to_owned(),
+            matches.to_owned(),
+            done.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join(","),
+            format!("{:?}", self.options.dialect),
+        ]);
+        self.sub_step(a, key, |c, statements| {
+            let t = c.table(&a.id, "complement", &flow, statements);
+            let mut q = carry("w", matches, &flow);
+            for (j, (table, has_limit)) in done.iter().enumerate() {
+                q.and_where(if *has_limit {
+                    Expr::not_exists(key_in(table, "x", "w"))
+                } else {
+                    col("w", &format!("m_{}", j + 1)).eq(0)
+                });
+            }
+            statements.push(c.fill(&t, &flow, q)?);
+            Ok(t)
+        })
     }
 
     /// A Deduplication: one row (or `keep`) per value of its columns, and the duplicates removed.
