@@ -6,11 +6,13 @@
 //! (b) the recount after changing one split percentage (incremental session),
 //! (c) the same audiences computed by a hand-written chain of SQL statements,
 //! and the ratio (a)/(c). Medians of 7 runs; (a) and (c) alternate. The facts the app keeps
-//! about the data (distinct columns, instants stored as UTC text to the second, the
-//! enrichment's aggregates kept as facts) are found first, and timed; BENCH_FACTS=0 leaves
-//! them out. BENCH_STEPS=1 prints each statement of one cold count with its time instead.
+//! about the data (distinct columns, instants stored as UTC text to the second; the
+//! enrichment's aggregates, the linked conditions and the phone checks kept in the workspace)
+//! are found and kept first, and timed; BENCH_FACTS=0 leaves them out. BENCH_STEPS=1 prints
+//! each statement of one cold count with its time instead; BENCH_PRAGMAS adds connection
+//! settings to the app's (to weigh the page cache, the map).
 //!
-//!     cargo bench --profile dev --bench audience
+//!     cargo bench --profile perf --bench audience
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a benchmark: a panic is the report")]
 
@@ -45,7 +47,13 @@ fn main() {
     };
     let mut options = CompileOptions::new(Dialect::Sqlite, testing::fixed_now(), data_version);
     // The connection settings of the app (temp tables in memory, large cache, mmap).
-    let connect = || store::open_connection(&console.database_path()).unwrap();
+    // BENCH_PRAGMAS: settings tried on top (e.g. "PRAGMA mmap_size = 0").
+    let pragmas = std::env::var("BENCH_PRAGMAS").unwrap_or_default();
+    let connect = || {
+        let conn = store::open_connection(&console.database_path()).unwrap();
+        conn.execute_batch(&pragmas).unwrap();
+        conn
+    };
 
     // What the data guarantees, found as the app finds it when first asked at a data version
     // (forgotten first, to time it). BENCH_FACTS=0: none known.

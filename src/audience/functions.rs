@@ -1,7 +1,8 @@
 //! The functions compiled SQL calls, registered on each connection that runs it: `cc_fold`
 //! (text without case or accents), `cc_search` (the browser's search), `cc_mix` (the seeded
 //! shuffle's hash) and `cc_valid_address` (whether a channel can send to an address; a
-//! connection remembers its phone numbers' checks).
+//! connection remembers its phone numbers' checks, and a count session's lists those it made,
+//! to keep them in the workspace).
 
 /// The phone numbers a connection checked (not remembered from before), with their check:
 /// what a count keeps in the workspace after each step (`run.rs`).
