@@ -38,95 +38,103 @@ pub fn find_for(conn: &Connection, canvas: &Canvas, model: &DataModel, options: 
 /// UTC text to the second, `YYYY-MM-DDTHH:MM:SSZ` (found now unless known): text that sorts
 /// as the instants it names, and that SQLite's `strftime` gives back unchanged.
 pub fn canonical_instants(conn: &Connection, data_version: i64, entity: &Entity, column: &str) -> Result<bool> {
-    let known: Option<bool> = conn
-        .query_row(
-            "SELECT canonical FROM cc_instant_facts WHERE entity = ?1 AND column_name = ?2 AND data_version = ?3",
-            params![entity.name, column, data_version],
+    let kept = Kept { table: "cc_instant_facts", key: "column_name", value: "canonical" };
+    kept.read_or_find(conn, data_version, entity, column, || {
+        if entity.column(column).is_none_or(|c| c.column_type != ColumnType::Timestamp) {
+            return Ok(false);
+        }
+        let c = quote_ident(column)?;
+        let other: bool = conn.query_row(
+            &format!(
+                "SELECT EXISTS (SELECT 1 FROM {} WHERE {c} IS NOT NULL
+                   AND (typeof({c}) <> 'text' OR strftime('%Y-%m-%dT%H:%M:%SZ', {c}) IS NOT {c}))",
+                quote_ident(&entity.name)?
+            ),
+            [],
             |r| r.get(0),
-        )
-        .optional()?;
-    if let Some(known) = known {
-        return Ok(known);
-    }
-    if entity.column(column).is_none_or(|c| c.column_type != ColumnType::Timestamp) {
-        return Ok(false);
-    }
-    let c = quote_ident(column)?;
-    let other: bool = conn.query_row(
-        &format!(
-            "SELECT EXISTS (SELECT 1 FROM {} WHERE {c} IS NOT NULL
-               AND (typeof({c}) <> 'text' OR strftime('%Y-%m-%dT%H:%M:%SZ', {c}) IS NOT {c}))",
-            quote_ident(&entity.name)?
-        ),
-        [],
-        |r| r.get(0),
-    )?;
-    keep(
-        conn,
-        "INSERT INTO cc_instant_facts (entity, column_name, data_version, canonical) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (entity, column_name) DO UPDATE SET data_version = excluded.data_version, canonical = excluded.canonical",
-        params![entity.name, column, data_version, !other],
-        &format!("{}.{column}", entity.name),
-    );
-    Ok(!other)
-}
-
-/// Keeps a fact for the next count; one that cannot be kept now (the workspace busy with
-/// another process's write) is found again next time, and this count goes on.
-fn keep(conn: &Connection, sql: &str, values: impl rusqlite::Params, what: &str) {
-    if let Err(e) = conn.execute(sql, values) {
-        tracing::warn!("the fact about {what} was not kept: {e}");
-    }
+        )?;
+        Ok(!other)
+    })
 }
 
 /// Whether no two rows of `entity` share non-empty values in all of `columns` at
 /// `data_version` (found now unless known). A row with any of them empty (NULL, or '' for text)
 /// does not count: a deduplication keeps such rows anyway.
 pub fn distinct(conn: &Connection, data_version: i64, entity: &Entity, columns: &[String]) -> Result<bool> {
-    let key = columns.join(",");
-    let known: Option<bool> = conn
-        .query_row(
-            "SELECT is_distinct FROM cc_column_facts WHERE entity = ?1 AND columns = ?2 AND data_version = ?3",
-            params![entity.name, key, data_version],
+    let kept = Kept { table: "cc_column_facts", key: "columns", value: "is_distinct" };
+    kept.read_or_find(conn, data_version, entity, &columns.join(","), || {
+        let mut named = Vec::new();
+        let mut present = Vec::new();
+        for c in columns {
+            let Some(column) = entity.column(c) else { return Ok(false) };
+            let q = quote_ident(c)?;
+            present.push(if column.column_type == ColumnType::Text {
+                format!("{q} IS NOT NULL AND {q} <> ''")
+            } else {
+                format!("{q} IS NOT NULL")
+            });
+            named.push(q);
+        }
+        if named.is_empty() {
+            return Ok(false);
+        }
+        let shared: bool = conn.query_row(
+            &format!(
+                "SELECT EXISTS (SELECT 1 FROM {} WHERE {} GROUP BY {} HAVING COUNT(*) > 1)",
+                quote_ident(&entity.name)?,
+                present.join(" AND "),
+                named.join(", ")
+            ),
+            [],
             |r| r.get(0),
-        )
-        .optional()?;
-    if let Some(known) = known {
-        return Ok(known);
+        )?;
+        Ok(!shared)
+    })
+}
+
+/// A table of yes/no facts, one per entity and `key`, with the data version it was found at.
+struct Kept {
+    table: &'static str,
+    key: &'static str,
+    value: &'static str,
+}
+
+impl Kept {
+    /// The fact about `entity` and `key` at `data_version`: read when kept, else found by
+    /// `find` and kept for the next count. One that cannot be kept now (the workspace busy
+    /// with another process's write) is found again next time, and this count goes on.
+    fn read_or_find(
+        &self,
+        conn: &Connection,
+        data_version: i64,
+        entity: &Entity,
+        key: &str,
+        find: impl FnOnce() -> Result<bool>,
+    ) -> Result<bool> {
+        let Self { table, key: key_column, value } = self;
+        let known: Option<bool> = conn
+            .query_row(
+                &format!("SELECT {value} FROM {table} WHERE entity = ?1 AND {key_column} = ?2 AND data_version = ?3"),
+                params![entity.name, key, data_version],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(known) = known {
+            return Ok(known);
+        }
+        let found = find()?;
+        let kept = conn.execute(
+            &format!(
+                "INSERT INTO {table} (entity, {key_column}, data_version, {value}) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (entity, {key_column}) DO UPDATE SET data_version = excluded.data_version, {value} = excluded.{value}"
+            ),
+            params![entity.name, key, data_version, found],
+        );
+        if let Err(e) = kept {
+            tracing::warn!("the fact about {}({key}) was not kept: {e}", entity.name);
+        }
+        Ok(found)
     }
-    let mut named = Vec::new();
-    let mut present = Vec::new();
-    for c in columns {
-        let Some(column) = entity.column(c) else { return Ok(false) };
-        let q = quote_ident(c)?;
-        present.push(if column.column_type == ColumnType::Text {
-            format!("{q} IS NOT NULL AND {q} <> ''")
-        } else {
-            format!("{q} IS NOT NULL")
-        });
-        named.push(q);
-    }
-    if named.is_empty() {
-        return Ok(false);
-    }
-    let shared: bool = conn.query_row(
-        &format!(
-            "SELECT EXISTS (SELECT 1 FROM {} WHERE {} GROUP BY {} HAVING COUNT(*) > 1)",
-            quote_ident(&entity.name)?,
-            present.join(" AND "),
-            named.join(", ")
-        ),
-        [],
-        |r| r.get(0),
-    )?;
-    keep(
-        conn,
-        "INSERT INTO cc_column_facts (entity, columns, data_version, is_distinct) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (entity, columns) DO UPDATE SET data_version = excluded.data_version, is_distinct = excluded.is_distinct",
-        params![entity.name, key, data_version, !shared],
-        &format!("{}({key})", entity.name),
-    );
-    Ok(!shared)
 }
 
 /// Drops the aggregate fact tables (`audience::FACT_PREFIX`, named with their data version)
