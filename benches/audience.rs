@@ -70,7 +70,7 @@ fn main() {
         );
         // The enrichment's aggregates and the phone numbers' checks kept as facts: dropped,
         // then filled by a first count.
-        store::column_facts::drop_stale_facts(&conn, i64::MAX).unwrap();
+        store::column_facts::drop_stale_facts(&conn, i64::MAX, jiff::civil::date(9999, 1, 1)).unwrap();
         conn.execute("DELETE FROM cc_address_checks", []).unwrap();
         options.kept_facts = true;
         let t = Instant::now();

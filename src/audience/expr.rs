@@ -42,6 +42,9 @@ pub(crate) struct Builder<'m> {
     /// While set, the linked conditions on its rows read their values from a fact table
     /// (`linked_facts.rs`).
     pub(crate) linked_facts: std::cell::RefCell<Option<super::linked_facts::LinkedFacts>>,
+    /// Whether something built read the clock ("in the last 30 days"): its text holds on
+    /// this day only.
+    pub(crate) read_the_clock: Cell<bool>,
     next_alias: Cell<u32>,
 }
 
@@ -67,6 +70,7 @@ impl<'m> Builder<'m> {
             tz,
             canonical_instants: Vec::new(),
             linked_facts: std::cell::RefCell::new(None),
+            read_the_clock: Cell::new(false),
             next_alias: Cell::new(0),
         }
     }
@@ -419,6 +423,7 @@ impl<'m> Builder<'m> {
                     return Err("the number of days, weeks or months cannot be negative".into());
                 }
                 let span = period_span(*amount, *unit)?;
+                self.read_the_clock.set(true);
                 let zoned = self.now.to_zoned(self.tz.clone());
                 let other = if op == Op::InNext { zoned.checked_add(span) } else { zoned.checked_sub(span) }
                     .map_err(|e| e.to_string())?;
@@ -545,6 +550,7 @@ impl<'m> Builder<'m> {
     /// The days of "in the last / next N units" on a date column, as stored text.
     fn period(&self, amount: i64, unit: PeriodUnit, next: bool) -> Result<(String, String), RuleError> {
         let span = period_span(amount, unit)?;
+        self.read_the_clock.set(true);
         let other = if next { self.today.checked_add(span) } else { self.today.checked_sub(span) }
             .map_err(|e| e.to_string())?;
         let (a, b) = if next { (self.today, other) } else { (other, self.today) };

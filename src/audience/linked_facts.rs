@@ -23,6 +23,8 @@ pub(crate) struct LinkedFacts {
     alias: String,
     values: Vec<Expr>,
     texts: Vec<String>,
+    /// A value read the clock: the table holds for this day only.
+    by_day: bool,
 }
 
 impl Builder<'_> {
@@ -34,12 +36,14 @@ impl Builder<'_> {
             alias: alias.to_owned(),
             values: Vec::new(),
             texts: Vec::new(),
+            by_day: false,
         });
     }
 
-    /// Closes the collection: the values its fact table must hold, column by column.
-    pub(crate) fn take_linked_facts(&self) -> Vec<Expr> {
-        self.linked_facts.borrow_mut().take().map(|f| f.values).unwrap_or_default()
+    /// Closes the collection: the values its fact table must hold, column by column, and
+    /// whether one of them read the clock (the table then holds for this day only).
+    pub(crate) fn take_linked_facts(&self) -> (Vec<Expr>, bool) {
+        self.linked_facts.borrow_mut().take().map(|f| (f.values, f.by_day)).unwrap_or_default()
     }
 
     /// The fact column to read for a linked condition of a row of `entity` aliased `table`,
@@ -55,7 +59,9 @@ impl Builder<'_> {
         let Some(facts) = open.as_mut().filter(|f| f.entity == entity.name && f.alias == table) else {
             return Ok(None);
         };
-        let v = value(&self.afresh())?;
+        let fresh = self.afresh();
+        let v = value(&fresh)?;
+        facts.by_day |= fresh.read_the_clock.get();
         let text = Query::select().expr(v.clone()).to_string(SqliteQueryBuilder);
         let i = match facts.texts.iter().position(|t| *t == text) {
             Some(i) => i,

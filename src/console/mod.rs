@@ -389,7 +389,8 @@ impl Console {
         // What the workspace's data guarantees (found once per data version).
         if dialect == Dialect::Sqlite {
             // The aggregate facts of older data versions are read no more.
-            let dropped = store::column_facts::drop_stale_facts(&conn, data_version)?;
+            let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+            let dropped = store::column_facts::drop_stale_facts(&conn, data_version, today)?;
             if dropped > 0 {
                 tracing::info!("{dropped} facts kept for older data were dropped");
             }

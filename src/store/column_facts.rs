@@ -137,11 +137,12 @@ impl Kept {
     }
 }
 
-/// Drops the aggregate fact tables (`audience::FACT_PREFIX`, named with their data version)
-/// kept for data versions before `data_version` (the data has changed since, and no count
-/// reads them again), and the checks of addresses kept by another version of the app. Returns
-/// how many tables were dropped.
-pub fn drop_stale_facts(conn: &Connection, data_version: i64) -> Result<usize> {
+/// Drops the fact tables (`audience::FACT_PREFIX`, named with their data version and, for
+/// those that read the clock, their day) kept for data versions before `data_version` (the
+/// data has changed since) or for days before yesterday (`today` in UTC, so that no time zone
+/// of a campaign is still on that day): no count reads them again. Drops the checks of
+/// addresses kept by another phone parser too. Returns how many tables were dropped.
+pub fn drop_stale_facts(conn: &Connection, data_version: i64, today: jiff::civil::Date) -> Result<usize> {
     // Looked for first: a DELETE would wait for the workspace's write lock even to delete
     // nothing, and this runs before every count.
     let checker = crate::model::address::ADDRESS_CHECKER;
@@ -159,11 +160,15 @@ pub fn drop_stale_facts(conn: &Connection, data_version: i64) -> Result<usize> {
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, ?1) = ?2")?
         .query_map(params![prefix.len() as i64, prefix], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
+    let yesterday = today.yesterday().unwrap_or(today).strftime("%Y%m%d").to_string();
     let stale: Vec<&String> = names
         .iter()
         .filter(|n| {
-            let version = n[prefix.len()..].split('_').next().and_then(|v| v.parse::<i64>().ok());
-            version.is_none_or(|v| v < data_version)
+            let mut parts = n[prefix.len()..].split('_');
+            let version = parts.next().and_then(|v| v.parse::<i64>().ok());
+            // `d<YYYYMMDD>`: compared as text, as the digits of days are.
+            let day = parts.next().and_then(|d| d.strip_prefix('d')).filter(|d| d.len() == 8);
+            version.is_none_or(|v| v < data_version) || day.is_some_and(|d| d < yesterday.as_str())
         })
         .collect();
     for name in &stale {

@@ -53,7 +53,8 @@ impl Compiler<'_> {
             });
             names.push(name);
         }
-        Ok(self.fact_table(entity, values, out)?.map(|table| Facts { table, columns: names }))
+        let by_day = b.read_the_clock.get();
+        Ok(self.fact_table(entity, values, by_day, out)?.map(|table| Facts { table, columns: names }))
     }
 
     /// Whether facts are kept in the workspace and read by counts (SQLite only).
@@ -79,8 +80,8 @@ impl Compiler<'_> {
         alias: &str,
         out: &mut Statements,
     ) -> Result<(), RuleError> {
-        let values = self.b.take_linked_facts();
-        if let Some(name) = self.fact_table(entity, values, out)? {
+        let (values, by_day) = self.b.take_linked_facts();
+        if let Some(name) = self.fact_table(entity, values, by_day, out)? {
             q.join(
                 JoinType::LeftJoin,
                 (Alias::new("main"), Alias::new(&name)).into_table_ref().alias(Alias::new(LINKED_FACTS_ALIAS)),
@@ -92,11 +93,14 @@ impl Compiler<'_> {
 
     /// The fact table holding `values` (expressions over a row of `entity` aliased `t`) for
     /// every row of the entity, with the statements that fill it when it is empty (pushed to
-    /// `out`); `None` when there is no value to keep.
+    /// `out`); `None` when there is no value to keep. `by_day`: a value read the clock, so the
+    /// table holds for today only, and its name says which day (`_d<YYYYMMDD>`) for the
+    /// workspace to drop it once the day is over.
     fn fact_table(
         &self,
         entity: &Entity,
         values: Vec<Expr>,
+        by_day: bool,
         out: &mut Statements,
     ) -> Result<Option<String>, RuleError> {
         let Some(pk) = entity.column(&entity.primary_key) else { return Ok(None) };
@@ -105,7 +109,8 @@ impl Compiler<'_> {
         }
         let mut definition = vec!["facts".to_owned(), entity.name.clone()];
         definition.extend(values.iter().map(|v| Query::select().expr(v.clone()).to_string(SqliteQueryBuilder)));
-        let name = format!("{FACT_PREFIX}{}_{}", self.options.data_version, hash_key(&definition));
+        let day = if by_day { format!("d{}_", self.b.today.strftime("%Y%m%d")) } else { String::new() };
+        let name = format!("{FACT_PREFIX}{}_{day}{}", self.options.data_version, hash_key(&definition));
         let table = (Alias::new("main"), Alias::new(&name));
         // The values have no declared type: each is kept exactly as its subquery gives it.
         let mut create = Table::create();

@@ -1,7 +1,8 @@
 //! What counts keep in the workspace to be faster the next time changes how fast they are,
 //! never what they count: the demo's SMS counted with its phone numbers' checks kept (first
 //! checked and kept, then read) reaches and excludes the very recipients it does with every
-//! number checked again.
+//! number checked again. And what is kept does not pile up: facts that read the clock go once
+//! their day is over, all of them once the data changes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 
@@ -66,4 +67,38 @@ fn kept_phone_checks_count_as_the_checks_themselves() {
     let older: i64 =
         conn.query_row("SELECT COUNT(*) FROM cc_address_checks WHERE checker <> ?1", [checker], |r| r.get(0)).unwrap();
     assert_eq!(older, 0);
+}
+
+#[test]
+fn facts_that_read_the_clock_are_dropped_once_their_day_is_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = testing::console(dir.path()).unwrap();
+    console.generate_demo(500, 3, false, &mut |_| true).unwrap();
+    console.count_campaign("Summer getaway", &|| false).unwrap();
+    let conn = rusqlite::Connection::open(console.database_path()).unwrap();
+    let facts = || -> Vec<String> {
+        conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'cc_fact_v%' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    // The audience's "a completed booking in the last 12 months" holds on the day of the
+    // count (the fixed clock's, 2026-05-28); the enrichment's totals on any day.
+    let kept = facts();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert_eq!(kept.iter().filter(|n| n.contains("_d20260528_")).count(), 1, "{kept:?}");
+    let version = campaign_console::store::customer_data::data_version(&conn).unwrap();
+    let drop = |day| campaign_console::store::column_facts::drop_stale_facts(&conn, version, day).unwrap();
+    assert_eq!(drop(jiff::civil::date(2026, 5, 29)), 0, "yesterday's may still be today somewhere");
+    assert_eq!(drop(jiff::civil::date(2026, 5, 30)), 1);
+    assert!(facts().iter().all(|n| !n.contains("_d2026")), "{:?}", facts());
+    // Newer data: every fact goes.
+    assert_eq!(
+        campaign_console::store::column_facts::drop_stale_facts(&conn, version + 1, jiff::civil::date(2026, 5, 28))
+            .unwrap(),
+        1
+    );
+    assert!(facts().is_empty());
 }
