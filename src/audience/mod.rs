@@ -12,6 +12,7 @@ mod enrich_sql;
 mod expr;
 mod fold;
 mod functions;
+mod instants;
 mod linked_facts;
 mod options;
 mod ports;
