@@ -204,7 +204,7 @@ impl Console {
                 ));
             }
         }
-        let (model, options) = self.compile_options(crate::audience::Dialect::Sqlite, canvas)?;
+        let (model, options) = self.validation_options(crate::audience::Dialect::Sqlite, canvas)?;
         if let Err(problems) = crate::audience::validate(canvas, &model, &options) {
             for p in problems {
                 let at = p.label.map(|l| format!("the activity \u{201c}{l}\u{201d}: ")).unwrap_or_default();

@@ -184,7 +184,7 @@ impl Console {
         let mut out = Vec::new();
         for campaign in self.campaigns()? {
             let Ok(canvas) = self.canvas(&campaign) else { continue };
-            let (model, options) = self.compile_options(crate::audience::Dialect::Sqlite, &canvas)?;
+            let (model, options) = self.validation_options(crate::audience::Dialect::Sqlite, &canvas)?;
             let mut changed = model.clone();
             change(&mut changed);
             let problems = |m: &DataModel| crate::audience::validate(&canvas, m, &options).err().map_or(0, |p| p.len());

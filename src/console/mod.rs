@@ -370,6 +370,31 @@ impl Console {
         dialect: Dialect,
         canvas: &Canvas,
     ) -> Result<(DataModel, CompileOptions), ConsoleError> {
+        let (model, mut options) = self.validation_options(dialect, canvas)?;
+        // What the workspace's data guarantees (found once per data version, by a scan at
+        // worst: on a connection of its own, not holding the shared one meanwhile).
+        if dialect == Dialect::Sqlite {
+            let conn = self.workspace.connect()?;
+            // The facts of older data versions (and days) are read no more.
+            let today = options.now.to_zoned(jiff::tz::TimeZone::UTC).date();
+            let dropped = store::column_facts::drop_stale_facts(&conn, options.data_version, today)?;
+            if dropped > 0 {
+                tracing::info!("{dropped} facts kept for older data were dropped");
+            }
+            store::column_facts::find_for(&conn, canvas, &model, &mut options)?;
+            options.kept_facts = true;
+        }
+        Ok((model, options))
+    }
+
+    /// The options `canvas` is checked with ([`Self::compile_options`] without what the data
+    /// guarantees, which only makes counts faster: never looked for, so a check scans no
+    /// table). A run compiled with them is for its problems only, not to be counted.
+    pub(crate) fn validation_options(
+        &self,
+        dialect: Dialect,
+        canvas: &Canvas,
+    ) -> Result<(DataModel, CompileOptions), ConsoleError> {
         let conn = self.workspace.conn();
         let model = store::data_model::load(&conn)?;
         let data_version = store::customer_data::data_version(&conn)?;
@@ -379,23 +404,9 @@ impl Console {
         let credentials = store::credentials::list(&conn)?;
         let default_x_service =
             crate::model::default_credential(&credentials, crate::model::Channel::X).map(|c| c.name.clone());
-        let mut options = CompileOptions {
-            audiences,
-            default_x_service,
-            kept_facts: dialect == Dialect::Sqlite,
-            ..CompileOptions::new(dialect, now, data_version)
-        }
-        .with_files(canvas);
-        // What the workspace's data guarantees (found once per data version).
-        if dialect == Dialect::Sqlite {
-            // The aggregate facts of older data versions are read no more.
-            let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
-            let dropped = store::column_facts::drop_stale_facts(&conn, data_version, today)?;
-            if dropped > 0 {
-                tracing::info!("{dropped} facts kept for older data were dropped");
-            }
-            store::column_facts::find_for(&conn, canvas, &model, &mut options)?;
-        }
+        let options =
+            CompileOptions { audiences, default_x_service, ..CompileOptions::new(dialect, now, data_version) }
+                .with_files(canvas);
         Ok((model, options))
     }
 

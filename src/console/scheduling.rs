@@ -166,7 +166,7 @@ impl Console {
                     Some(Ok(_)) => {}
                 }
                 // What would stop every launch is refused now, not at the first launch.
-                let (model, options) = self.compile_options(crate::audience::Dialect::Sqlite, &canvas)?;
+                let (model, options) = self.validation_options(crate::audience::Dialect::Sqlite, &canvas)?;
                 crate::audience::compile_with(&canvas, &model, &options)?;
                 if let Some(p) = crate::audience::message_problems(&canvas).into_iter().next() {
                     return Err(ConsoleError::CannotRun(p.to_string()));
