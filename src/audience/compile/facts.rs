@@ -1,15 +1,16 @@
 //! Facts kept with the data: the per-row values of linked rows that an Enrichment asks for
 //! (a count, a sum, the most recent row's column) and that rules test ("has a completed
 //! booking in the last 12 months": an EXISTS kept as 0 or 1, see `audience/linked_facts.rs`),
-//! kept in tables of the workspace (`cc_fact_v<data version>_<definitions' hash>`, a column
-//! per value) so that a later count reads them with one lookup by key instead of going
+//! kept in tables of the workspace (`cc_fact_v<data version>_[d<day>_]<definitions' hash>`, a
+//! column per value) so that a later count reads them with one lookup by key instead of going
 //! through the linked rows of each row again.
 //!
 //! A table is filled by the same subqueries the count would run, for every row of the
 //! entity: a value read from it is the value the count computes, to the bit. It is filled
 //! once per data version (its name carries it) and per definition (a relative window is
-//! written as its days, so "the last 12 months" is a new definition each day); the step
-//! that reads it fills it first when it is empty. Stale tables are dropped by the workspace
+//! written as its days, so "the last 12 months" is a new definition each day, and such a
+//! table's name carries its day); the step that reads it fills it first when it is empty.
+//! Stale tables (older data, days over) are dropped by the workspace
 //! (`store::column_facts::drop_stale_facts`). SQLite only.
 
 use super::*;
