@@ -440,7 +440,8 @@ const STEPS: &[&str] = &[
          PRIMARY KEY (entity, column_name)
      ) WITHOUT ROWID;",
     // 24: the checks of addresses that counts keep (`audience/compile/address_checks.rs`):
-    // whether a channel can send to an address, as `checker` (a version of the app) found.
+    // whether a channel can send to an address, as `checker` (the phone parser and its
+    // numbering plans, `model::address::ADDRESS_CHECKER`) found.
     "CREATE TABLE cc_address_checks (
          checker TEXT NOT NULL,
          kind TEXT NOT NULL,

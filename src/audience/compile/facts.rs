@@ -63,33 +63,28 @@ impl Compiler<'_> {
         self.options.kept_facts && self.options.dialect == Dialect::Sqlite
     }
 
-    /// From now on until [`Self::join_linked_facts`], the linked conditions of rules on rows
-    /// of `entity` aliased `alias` read their values from a fact table, when facts are kept.
-    pub(super) fn open_linked_facts(&self, entity: &Entity, alias: &str) {
-        if self.keeps_facts() {
-            self.b.collect_linked_facts(entity, alias);
-        }
-    }
-
-    /// Joins to `q` the fact table that the linked conditions built since
-    /// [`Self::open_linked_facts`] read (on `alias`'s key), with the statements that fill it
-    /// when it is empty (pushed to `out`).
-    pub(super) fn join_linked_facts(
+    /// What `rules` builds (rules on rows of `entity` aliased `alias` in `q`), its linked
+    /// conditions reading their values from a fact table when facts are kept: the table is
+    /// joined to `q`, and the statements that fill it when it is empty are pushed to `out`.
+    pub(super) fn with_linked_facts<T>(
         &self,
         q: &mut SelectStatement,
         entity: &Entity,
         alias: &str,
         out: &mut Statements,
-    ) -> Result<(), RuleError> {
-        let (values, by_day) = self.b.take_linked_facts();
-        if let Some(name) = self.fact_table(entity, values, by_day, out)? {
-            q.join(
-                JoinType::LeftJoin,
-                (Alias::new("main"), Alias::new(&name)).into_table_ref().alias(Alias::new(LINKED_FACTS_ALIAS)),
-                col(LINKED_FACTS_ALIAS, "key").equals((Alias::new(alias), Alias::new(&entity.primary_key))),
-            );
+        rules: impl FnOnce() -> Result<T, RuleError>,
+    ) -> Result<T, RuleError> {
+        if !self.keeps_facts() {
+            return rules();
         }
-        Ok(())
+        self.b.collect_linked_facts(entity, alias);
+        let built = rules();
+        let (values, by_day) = self.b.take_linked_facts();
+        let built = built?;
+        if let Some(name) = self.fact_table(entity, values, by_day, out)? {
+            join_fact_table(q, &name, LINKED_FACTS_ALIAS, alias, &entity.primary_key);
+        }
+        Ok(built)
     }
 
     /// The fact table holding `values` (expressions over a row of `entity` aliased `t`) for
@@ -170,11 +165,7 @@ impl Facts {
 
     /// Joins the facts' table to `q`, on the key `alias.column` of its rows of the entity.
     pub(super) fn join(&self, q: &mut SelectStatement, alias: &str, column: &str) {
-        q.join(
-            JoinType::LeftJoin,
-            (Alias::new("main"), Alias::new(&self.table)).into_table_ref().alias(Alias::new(FACT_ALIAS)),
-            col(FACT_ALIAS, "key").equals((Alias::new(alias), Alias::new(column))),
-        );
+        join_fact_table(q, &self.table, FACT_ALIAS, alias, column);
     }
 
     /// The value of column `i` of the Enrichment, when it is a fact: read from the joined
@@ -187,4 +178,14 @@ impl Facts {
             _ => read,
         })
     }
+}
+
+/// Joins the fact table `name` to `q` as `fact_alias`, on the key `alias.column` (LEFT: every
+/// row of the entity has its facts, so none is lost either way).
+fn join_fact_table(q: &mut SelectStatement, name: &str, fact_alias: &str, alias: &str, column: &str) {
+    q.join(
+        JoinType::LeftJoin,
+        (Alias::new("main"), Alias::new(name)).into_table_ref().alias(Alias::new(fact_alias)),
+        col(fact_alias, "key").equals((Alias::new(alias), Alias::new(column))),
+    );
 }

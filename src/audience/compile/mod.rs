@@ -271,11 +271,13 @@ impl Compiler<'_> {
             let name = c.scratch_table(input_flow, subsets.len(), statements);
             let mut q = carry("w", w, input_flow);
             join_dimension(&mut q, entity);
-            c.open_linked_facts(entity, "t");
-            let matched: Result<Vec<Expr>, RuleError> =
-                filters.iter().map(|f| c.b.rule_with(f, entity, "t", &input_flow.columns)).collect();
-            c.join_linked_facts(&mut q, entity, "t", statements)?;
-            for (i, matched) in matched?.into_iter().enumerate() {
+            let matched = c.with_linked_facts(&mut q, entity, "t", statements, || {
+                filters
+                    .iter()
+                    .map(|f| c.b.rule_with(f, entity, "t", &input_flow.columns))
+                    .collect::<Result<Vec<_>, _>>()
+            })?;
+            for (i, matched) in matched.into_iter().enumerate() {
                 q.expr_as(Expr::case(matched, 1).finally(0), Alias::new(format!("m_{}", i + 1)));
             }
             let mut cols = vec![Alias::new("key"), Alias::new("seg")];
@@ -341,7 +343,7 @@ impl Compiler<'_> {
     /// by the match table and the pick, so a new limit reads the same ranking. On SQLite the
     /// rows are inserted in rank order and r is the rowid SQLite gives them (1, 2, …: the
     /// table starts empty), n is the largest r, and no window function buffers the rows
-    /// twice (0.8 s → 0.4 s for 277k rows); PostgreSQL numbers them with ROW_NUMBER.
+    /// twice (0.78 s → 0.23–0.29 s for 277k rows); PostgreSQL numbers them with ROW_NUMBER.
     #[allow(clippy::too_many_arguments, reason = "a ranking step is keyed by each of these")]
     fn split_ranking(
         &mut self,
@@ -458,10 +460,9 @@ impl Compiler<'_> {
                 q.expr(col("t", &entity.primary_key))
                     .expr(Expr::val(Option::<String>::None))
                     .from_as(Alias::new(&entity.name), Alias::new("t"));
-                self.open_linked_facts(entity, "t");
-                let condition = self.b.rule(rule, entity, "t");
-                self.join_linked_facts(&mut q, entity, "t", &mut out)?;
-                q.and_where(condition?);
+                let condition =
+                    self.with_linked_facts(&mut q, entity, "t", &mut out, || self.b.rule(rule, entity, "t"))?;
+                q.and_where(condition);
                 out.push(self.fill(&t, &flow, q)?);
             }
             ActivityKind::Scheduler { .. } => self.alias_output(&a.id, "out", None),
