@@ -146,12 +146,13 @@ fn session(ws: &Workspace, c: &Canvas) -> (audience::CountSession, CountReport) 
     };
     let (s, report) = counted(&options());
     // With what the data guarantees found, and the aggregates of linked rows kept as facts
-    // (filled, then read): the same rows.
+    // (filled, then read): the same rows, the same recipients reached and excluded.
     let mut facts = options();
     facts.kept_facts = true;
     store::column_facts::find_for(&ws.connect().unwrap(), c, &model(), &mut facts).unwrap();
     for pass in ["filled", "read"] {
-        let (f, _) = counted(&facts);
+        let (f, with_facts) = counted(&facts);
+        assert_eq!(with_facts.sends, report.sends, "the sends differ with the facts ({pass})");
         for t in report.transitions.iter().filter(|t| t.count.is_some()) {
             let rows = |s: &audience::CountSession| s.rows(&t.transition, 100_000).unwrap();
             assert_eq!(rows(&f), rows(&s), "{} differs with the facts ({pass})", t.transition);

@@ -85,9 +85,10 @@ fn facts_that_read_the_clock_are_dropped_once_their_day_is_over() {
             .unwrap()
     };
     // The audience's "a completed booking in the last 12 months" holds on the day of the
-    // count (the fixed clock's, 2026-05-28); the enrichment's totals on any day.
+    // count (the fixed clock's, 2026-05-28); the enrichment's totals and why the email
+    // cannot reach a profile, on any day.
     let kept = facts();
-    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert_eq!(kept.len(), 3, "{kept:?}");
     assert_eq!(kept.iter().filter(|n| n.contains("_d20260528_")).count(), 1, "{kept:?}");
     let version = campaign_console::store::customer_data::data_version(&conn).unwrap();
     let drop = |day| campaign_console::store::column_facts::drop_stale_facts(&conn, version, day).unwrap();
@@ -98,7 +99,7 @@ fn facts_that_read_the_clock_are_dropped_once_their_day_is_over() {
     assert_eq!(
         campaign_console::store::column_facts::drop_stale_facts(&conn, version + 1, jiff::civil::date(2026, 5, 28))
             .unwrap(),
-        1
+        2
     );
     assert!(facts().is_empty());
 }

@@ -297,7 +297,16 @@ impl CountSession {
         for t in tables {
             self.tables.remove(t);
             self.exclusions.remove(t);
-            let sql = Table::drop().table(Alias::new(t)).if_exists().to_string(SqliteQueryBuilder);
+            // A work table may be a view (see the compiler's `view`).
+            let is_view = self
+                .conn
+                .query_row("SELECT type = 'view' FROM temp.sqlite_master WHERE name = ?1", [t], |r| r.get(0))
+                .unwrap_or(false);
+            let sql = if is_view {
+                format!("DROP VIEW IF EXISTS \"{}\"", t.replace('"', "\"\""))
+            } else {
+                Table::drop().table(Alias::new(t)).if_exists().to_string(SqliteQueryBuilder)
+            };
             if let Err(e) = self.conn.execute_batch(&sql) {
                 tracing::warn!("could not drop work table {t}: {e}");
             }

@@ -83,10 +83,25 @@ impl<'a> Compiler<'a> {
             reason = reason.case(when.clone(), *code);
         }
         let mut q = Query::select();
-        q.expr(col("w", "key")).expr(reason).from_as(Alias::new(&recipients), Alias::new("w"));
-        source(&mut q);
-        if let Some(any) = any {
-            q.and_where(any);
+        q.from_as(Alias::new(&recipients), Alias::new("w"));
+        // Every profile's reason kept as a fact, when checking every profile's address costs
+        // about what a count checks (not phone numbers: see `address_checks.rs`): a count
+        // then reads one value by key instead of the profile, its address and its check.
+        let fact = match via {
+            None if !kept_checks && self.keeps_facts() => {
+                self.fact_table(profile, "p", vec![reason.clone().into()], false, out)?
+            }
+            _ => None,
+        };
+        if let Some(fact) = fact {
+            super::facts::join_fact_table(&mut q, &fact, "xf", "w", "key");
+            q.expr(col("w", "key")).expr(col("xf", "v1")).and_where(col("xf", "v1").is_not_null());
+        } else {
+            q.expr(col("w", "key")).expr(reason);
+            source(&mut q);
+            if let Some(any) = any {
+                q.and_where(any);
+            }
         }
         out.push(self.fill(&x, &xflow, q)?);
         // (A population holds rows of its entity only, so the profiles need not be read again:

@@ -55,7 +55,7 @@ impl Compiler<'_> {
             names.push(name);
         }
         let by_day = b.read_the_clock.get();
-        Ok(self.fact_table(entity, values, by_day, out)?.map(|table| Facts { table, columns: names }))
+        Ok(self.fact_table(entity, "t", values, by_day, out)?.map(|table| Facts { table, columns: names }))
     }
 
     /// Whether facts are kept in the workspace and read by counts (SQLite only).
@@ -81,20 +81,21 @@ impl Compiler<'_> {
         let built = rules();
         let (values, by_day) = self.b.take_linked_facts();
         let built = built?;
-        if let Some(name) = self.fact_table(entity, values, by_day, out)? {
+        if let Some(name) = self.fact_table(entity, "t", values, by_day, out)? {
             join_fact_table(q, &name, LINKED_FACTS_ALIAS, alias, &entity.primary_key);
         }
         Ok(built)
     }
 
-    /// The fact table holding `values` (expressions over a row of `entity` aliased `t`) for
-    /// every row of the entity, with the statements that fill it when it is empty (pushed to
-    /// `out`); `None` when there is no value to keep. `by_day`: a value read the clock, so the
-    /// table holds for today only, and its name says which day (`_d<YYYYMMDD>`) for the
+    /// The fact table holding `values` (expressions over a row of `entity` aliased `row`)
+    /// for every row of the entity, with the statements that fill it when it is empty (pushed
+    /// to `out`); `None` when there is no value to keep. `by_day`: a value read the clock, so
+    /// the table holds for today only, and its name says which day (`_d<YYYYMMDD>`) for the
     /// workspace to drop it once the day is over.
-    fn fact_table(
+    pub(super) fn fact_table(
         &self,
         entity: &Entity,
+        row: &str,
         values: Vec<Expr>,
         by_day: bool,
         out: &mut Statements,
@@ -103,6 +104,7 @@ impl Compiler<'_> {
         if values.is_empty() {
             return Ok(None);
         }
+        // (The values' text names `row`: the same values over another alias are another table.)
         let mut definition = vec!["facts".to_owned(), entity.name.clone()];
         definition.extend(values.iter().map(|v| Query::select().expr(v.clone()).to_string(SqliteQueryBuilder)));
         let day = if by_day { format!("d{}_", self.b.today.strftime("%Y%m%d")) } else { String::new() };
@@ -136,7 +138,7 @@ impl Compiler<'_> {
             Expr::exists(any).not()
         };
         let mut fill = Query::select();
-        fill.expr(col("t", &entity.primary_key)).from_as(Alias::new(&entity.name), Alias::new("t")).and_where(empty());
+        fill.expr(col(row, &entity.primary_key)).from_as(Alias::new(&entity.name), Alias::new(row)).and_where(empty());
         let mut targets = vec![Alias::new("key")];
         for (i, value) in values.into_iter().enumerate() {
             fill.expr(value);
@@ -182,7 +184,7 @@ impl Facts {
 
 /// Joins the fact table `name` to `q` as `fact_alias`, on the key `alias.column` (LEFT: every
 /// row of the entity has its facts, so none is lost either way).
-fn join_fact_table(q: &mut SelectStatement, name: &str, fact_alias: &str, alias: &str, column: &str) {
+pub(super) fn join_fact_table(q: &mut SelectStatement, name: &str, fact_alias: &str, alias: &str, column: &str) {
     q.join(
         JoinType::LeftJoin,
         (Alias::new("main"), Alias::new(name)).into_table_ref().alias(Alias::new(fact_alias)),

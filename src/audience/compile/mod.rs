@@ -236,6 +236,28 @@ impl Compiler<'_> {
         name
     }
 
+    /// On SQLite, the work table of `activity`'s `output` as a view of `select` (which gives
+    /// key, seg and `flow`'s columns, in that order): its rows are read where they are when
+    /// counted and when read, not copied. For a selection of one work table by conditions on
+    /// its row only, so that looking a row up by key in the view is a lookup in that table.
+    /// Returns its name.
+    fn view(&mut self, activity: &str, output: &str, flow: &Flow, select: &SelectStatement, out: &mut Statements) -> String {
+        let name = self.next_table_name();
+        let quoted = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
+        let mut columns = vec![quoted("key"), quoted("seg")];
+        columns.extend(flow.columns.iter().map(|c| quoted(&c.alias)));
+        let sql = format!(
+            "CREATE TEMPORARY VIEW {} ({}) AS {}",
+            quoted(&name),
+            columns.join(", "),
+            select.to_string(SqliteQueryBuilder)
+        );
+        out.push(SqlStatement { display: sql.clone(), sql, values: Vec::new() });
+        self.tables.push(name.clone());
+        self.outputs.insert((activity.to_owned(), output.to_owned()), Some(name.clone()));
+        name
+    }
+
     /// Makes `output` of `activity` reuse an existing table (pass-through activities).
     fn alias_output(&mut self, activity: &str, output: &str, table: Option<&str>) {
         self.outputs.insert((activity.to_owned(), output.to_owned()), table.map(str::to_owned));

@@ -207,7 +207,6 @@ impl<'a> Compiler<'a> {
             format!("{:?}", self.options.dialect),
         ]);
         self.sub_step(a, key, |c, statements| {
-            let t = c.table(&a.id, "complement", &flow, statements);
             let mut q = carry("w", matches, &flow);
             for (j, (table, has_limit)) in done.iter().enumerate() {
                 q.and_where(if *has_limit {
@@ -216,6 +215,13 @@ impl<'a> Compiler<'a> {
                     col("w", &format!("m_{}", j + 1)).eq(0)
                 });
             }
+            // On SQLite, a view of the match table: the complement is often only counted (the
+            // demo's goes to a Save audience), and counting its rows costs less than copying
+            // them (221k rows at a million profiles: 0.17 s copied).
+            if c.options.dialect == Dialect::Sqlite {
+                return Ok(c.view(&a.id, "complement", &flow, &q, statements));
+            }
+            let t = c.table(&a.id, "complement", &flow, statements);
             statements.push(c.fill(&t, &flow, q)?);
             Ok(t)
         })
