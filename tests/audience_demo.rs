@@ -99,20 +99,32 @@ fn demo_canvas_steps_use_the_indexes() {
     let conn = rusqlite::Connection::open(console.database_path()).unwrap();
     audience::register_functions(&conn).unwrap();
     let mut details = Vec::new();
+    let mut explain = |activity: &str, sql: &str, values: &[sea_query::Value]| {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        for (i, v) in values.iter().enumerate() {
+            stmt.raw_bind_parameter(i + 1, sqlite_value(v)).unwrap();
+        }
+        let mut rows = stmt.raw_query();
+        while let Some(r) = rows.next().unwrap() {
+            details.push((activity.to_owned(), r.get::<_, String>(3).unwrap()));
+        }
+    };
     for step in &run.steps {
         for s in &step.statements {
             if s.sql.starts_with("INSERT") {
-                let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", s.sql)).unwrap();
-                for (i, v) in s.values.iter().enumerate() {
-                    stmt.raw_bind_parameter(i + 1, sqlite_value(v)).unwrap();
-                }
-                let mut rows = stmt.raw_query();
-                while let Some(r) = rows.next().unwrap() {
-                    details.push((step.activity.clone(), r.get::<_, String>(3).unwrap()));
-                }
+                explain(&step.activity, &s.sql, &s.values);
             }
             // Run it too (values written in), so that later steps have their inputs.
             conn.execute_batch(&s.display).unwrap();
+        }
+        // A work table that is a view: how its rows are read.
+        for t in &step.tables {
+            let is_view: bool = conn
+                .query_row("SELECT type = 'view' FROM temp.sqlite_master WHERE name = ?1", [t], |r| r.get(0))
+                .unwrap();
+            if is_view {
+                explain(&step.activity, &format!("SELECT * FROM \"{t}\""), &[]);
+            }
         }
     }
     let text: Vec<String> = details.iter().map(|(a, d)| format!("{a}: {d}")).collect();

@@ -43,18 +43,35 @@ fn kept_phone_checks_count_as_the_checks_themselves() {
     assert_eq!(second.sends, reference.sends);
     assert_eq!(kept(&conn), checked, "nothing is checked twice");
 
-    // What is kept is what is read: with every kept check turned over, the numbers found
-    // invalid are others.
+    // What is kept is what is read. Each profile counted has its reason kept (none: it can
+    // be reached): with every reason forgotten, everyone counted so far is reachable.
     let invalid = |r: &CountReport| {
         let sms = r.sends.iter().find(|s| s.activity == "sms").unwrap();
         sms.excluded.iter().find(|(code, _)| code == "invalid_address").map_or(0, |(_, n)| *n)
     };
+    let by_profile: String = conn
+        .query_row("SELECT name FROM sqlite_master WHERE name LIKE 'cc_fact_v%' AND name GLOB '*_m*'", [], |r| r.get(0))
+        .unwrap();
+    conn.execute(&format!("UPDATE \"{by_profile}\" SET v1 = NULL"), []).unwrap();
+    let (_, _, forgotten) = console.count_campaign("Summer getaway", &|| false).unwrap();
+    assert_eq!(forgotten.sends.iter().find(|s| s.activity == "sms").unwrap().excluded_total(), 0);
+    // Without them, the numbers' checks: with every kept check turned over, the numbers
+    // found invalid are others.
+    let forget = || {
+        let version = campaign_console::store::customer_data::data_version(&conn).unwrap();
+        campaign_console::store::column_facts::drop_stale_facts(&conn, version + 1, jiff::civil::date(2026, 5, 28))
+            .unwrap();
+    };
+    forget();
     conn.execute("UPDATE cc_address_checks SET valid = 1 - valid", []).unwrap();
     let (_, _, turned) = console.count_campaign("Summer getaway", &|| false).unwrap();
     assert_ne!(invalid(&turned), invalid(&reference));
     conn.execute("UPDATE cc_address_checks SET valid = 1 - valid", []).unwrap();
+    forget();
     let (_, _, again) = console.count_campaign("Summer getaway", &|| false).unwrap();
     assert_eq!(again.sends, reference.sends);
+    let (_, _, from_kept) = console.count_campaign("Summer getaway", &|| false).unwrap();
+    assert_eq!(from_kept.sends, reference.sends);
 
     // Checks kept by another version of the app are dropped before a count.
     conn.execute(
@@ -85,10 +102,10 @@ fn facts_that_read_the_clock_are_dropped_once_their_day_is_over() {
             .unwrap()
     };
     // The audience's "a completed booking in the last 12 months" holds on the day of the
-    // count (the fixed clock's, 2026-05-28); the enrichment's totals and why the email
-    // cannot reach a profile, on any day.
+    // count (the fixed clock's, 2026-05-28); the enrichment's totals, why the email cannot
+    // reach a profile and why the SMS cannot reach those it was counted for, on any day.
     let kept = facts();
-    assert_eq!(kept.len(), 3, "{kept:?}");
+    assert_eq!(kept.len(), 4, "{kept:?}");
     assert_eq!(kept.iter().filter(|n| n.contains("_d20260528_")).count(), 1, "{kept:?}");
     let version = campaign_console::store::customer_data::data_version(&conn).unwrap();
     let drop = |day| campaign_console::store::column_facts::drop_stale_facts(&conn, version, day).unwrap();
@@ -99,7 +116,7 @@ fn facts_that_read_the_clock_are_dropped_once_their_day_is_over() {
     assert_eq!(
         campaign_console::store::column_facts::drop_stale_facts(&conn, version + 1, jiff::civil::date(2026, 5, 28))
             .unwrap(),
-        2
+        3
     );
     assert!(facts().is_empty());
 }

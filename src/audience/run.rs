@@ -165,7 +165,7 @@ impl CountSession {
                 continue;
             }
             let t = Instant::now();
-            match self.run_step(step, cancelled) {
+            match self.run_step(step, &run.counted_as, cancelled) {
                 Ok(()) => {
                     self.keep_new_checks(run.keeps_checks);
                     add_report(&mut activities, step, t.elapsed(), false);
@@ -241,7 +241,12 @@ impl CountSession {
         Ok(rows)
     }
 
-    fn run_step(&mut self, step: &CompiledStep, cancelled: &dyn Fn() -> bool) -> Result<(), AudienceError> {
+    fn run_step(
+        &mut self,
+        step: &CompiledStep,
+        counted_as: &[super::CountedAs],
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<(), AudienceError> {
         self.drop_tables(&step.tables);
         for s in &step.statements {
             if cancelled() {
@@ -256,6 +261,15 @@ impl CountSession {
             })?;
         }
         for table in &step.tables {
+            let known = |t: &String| self.tables.get(t).copied();
+            let derived = counted_as.iter().find(|c| c.table == *table).and_then(|c| {
+                let parts = c.parts.iter().map(known).sum::<Option<u64>>()?;
+                Some(known(&c.whole)?.saturating_sub(parts))
+            });
+            if let Some(n) = derived {
+                self.tables.insert(table.clone(), n);
+                continue;
+            }
             let sql = Query::select()
                 .expr(Func::count(Expr::cust("*")))
                 .from(Alias::new(table))

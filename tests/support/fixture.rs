@@ -182,7 +182,11 @@ fn all_rows(ws: &Workspace, run: &audience::CompiledRun) -> (CountReport, Vec<Ve
         .transitions
         .iter()
         .filter(|t| t.count.is_some())
-        .map(|t| session.rows(&t.transition, 100_000).unwrap().1)
+        .map(|t| {
+            let rows = session.rows(&t.transition, 100_000).unwrap().1;
+            assert_eq!(t.count, Some(rows.len() as u64), "{}'s count is not its rows'", t.transition);
+            rows
+        })
         .collect();
     (report, rows)
 }
@@ -202,12 +206,13 @@ pub fn keys(ws: &Workspace, canvas: &Canvas, transitions: &[&str]) -> Vec<Vec<i6
 /// The keys on each of `transitions` of `run`, in key order.
 pub fn keys_of(ws: &Workspace, run: &audience::CompiledRun, transitions: &[&str]) -> Vec<Vec<i64>> {
     let mut session = audience::CountSession::new(ws.connect().unwrap());
-    session.count(run, &|| false).unwrap();
+    let report = session.count(run, &|| false).unwrap();
     let tables = session;
     transitions
         .iter()
         .map(|t| {
             let (_, rows) = tables.rows(t, 1000).unwrap();
+            assert_eq!(report.count_of(t), Some(rows.len() as u64), "{t}'s count is not its rows'");
             rows.iter()
                 .map(|r| match r[0] {
                     rusqlite::types::Value::Integer(k) => k,

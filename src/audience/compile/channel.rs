@@ -1,5 +1,6 @@
 //! Compiling a channel activity: its reachable recipients and its exclusions with their reasons.
 
+use super::facts::Covering;
 use super::*;
 use crate::audience::{RuleError, unfit};
 
@@ -59,9 +60,73 @@ impl<'a> Compiler<'a> {
             excluded_when.push(("no_profile", col("p", &profile.primary_key).is_null()));
         }
         excluded_when.extend(reasons);
-        let any = excluded_when.iter().map(|(_, e)| e.clone()).reduce(|a, b| a.or(b));
-        let source = |q: &mut SelectStatement| match via {
-            None => join_profile(q, profile),
+        // The excluded first, each reason checked once per recipient (an address check can be
+        // costly: a phone number against its country's plan); then the reachable, the others
+        // (each reason is true or false, never unknown: no recipient is in neither).
+        let xflow = Flow { dimension: flow.dimension.clone(), columns: Vec::new() };
+        let x = self.scratch_table(&xflow, 0, out);
+        let q = self.excluded(&recipients, profile, via, &excluded_when, kept_checks, out)?;
+        out.push(self.fill(&x, &xflow, q)?);
+        // (A population holds rows of its entity only, so the profiles need not be read again:
+        // every recipient is excluded or reachable.)
+        let mut q = carry("w", &recipients, &flow);
+        q.and_where(Expr::not_exists(key_in(&x, "x", "w")));
+        let t = if self.options.dialect == Dialect::Sqlite {
+            // A view of the recipients, counted from theirs and the excluded's.
+            let t = self.view(&a.id, "out", &flow, &q, out);
+            self.counted_as.push(CountedAs { table: t.clone(), whole: recipients.clone(), parts: vec![x.clone()] });
+            t
+        } else {
+            let t = self.table(&a.id, "out", &flow, out);
+            out.push(self.fill(&t, &flow, q)?);
+            t
+        };
+        send.reachable = t;
+        send.excluded = Some(x);
+        self.sends.push(send);
+        Ok(())
+    }
+}
+
+impl Compiler<'_> {
+    /// The recipients in work table `recipients` (aliased `w`) that a channel cannot reach,
+    /// with the first of `excluded_when` (conditions on their profile, aliased `p`, reached
+    /// `via` a column of their entity when they are not profiles) that holds.
+    fn excluded(
+        &self,
+        recipients: &str,
+        profile: &Entity,
+        via: Option<(&Entity, &str)>,
+        excluded_when: &[(&str, Expr)],
+        kept_checks: bool,
+        out: &mut Statements,
+    ) -> Result<SelectStatement, RuleError> {
+        let mut reason = Expr::case(excluded_when[0].1.clone(), excluded_when[0].0);
+        for (code, when) in &excluded_when[1..] {
+            reason = reason.case(when.clone(), *code);
+        }
+        let mut q = Query::select();
+        q.from_as(Alias::new(recipients), Alias::new("w"));
+        // Each profile's reason kept as a fact: a count then reads one value by key instead
+        // of the profile, its address and its check. For every profile at once when checking
+        // every address costs about what a count's checks do; for the profiles counted so
+        // far when it costs more (phone numbers, 12 s at a million profiles: see
+        // `address_checks.rs`).
+        let covering = if kept_checks { Covering::RowsOf(recipients) } else { Covering::Every };
+        let fact = match via {
+            None if self.keeps_facts() => {
+                self.fact_table(profile, "p", vec![reason.clone().into()], false, covering, out)?
+            }
+            _ => None,
+        };
+        if let Some(fact) = fact {
+            super::facts::join_fact_table(&mut q, &fact, "xf", "w", "key");
+            q.expr(col("w", "key")).expr(col("xf", "v1")).and_where(col("xf", "v1").is_not_null());
+            return Ok(q);
+        }
+        q.expr(col("w", "key")).expr(reason);
+        match via {
+            None => join_profile(&mut q, profile),
             Some((entity, fk)) => {
                 q.left_join(
                     Alias::new(&entity.name).into_table_ref().alias(Alias::new("d")),
@@ -72,48 +137,11 @@ impl<'a> Compiler<'a> {
                     col("p", &profile.primary_key).equals((Alias::new("d"), Alias::new(fk))),
                 );
             }
-        };
-        // The excluded first, each reason checked once per recipient (an address check can be
-        // costly: a phone number against its country's plan); then the reachable, the others
-        // (each reason is true or false, never unknown: no recipient is in neither).
-        let xflow = Flow { dimension: flow.dimension.clone(), columns: Vec::new() };
-        let x = self.scratch_table(&xflow, 0, out);
-        let mut reason = Expr::case(excluded_when[0].1.clone(), excluded_when[0].0);
-        for (code, when) in &excluded_when[1..] {
-            reason = reason.case(when.clone(), *code);
         }
-        let mut q = Query::select();
-        q.from_as(Alias::new(&recipients), Alias::new("w"));
-        // Every profile's reason kept as a fact, when checking every profile's address costs
-        // about what a count checks (not phone numbers: see `address_checks.rs`): a count
-        // then reads one value by key instead of the profile, its address and its check.
-        let fact = match via {
-            None if !kept_checks && self.keeps_facts() => {
-                self.fact_table(profile, "p", vec![reason.clone().into()], false, out)?
-            }
-            _ => None,
-        };
-        if let Some(fact) = fact {
-            super::facts::join_fact_table(&mut q, &fact, "xf", "w", "key");
-            q.expr(col("w", "key")).expr(col("xf", "v1")).and_where(col("xf", "v1").is_not_null());
-        } else {
-            q.expr(col("w", "key")).expr(reason);
-            source(&mut q);
-            if let Some(any) = any {
-                q.and_where(any);
-            }
+        if let Some(any) = excluded_when.iter().map(|(_, e)| e.clone()).reduce(|a, b| a.or(b)) {
+            q.and_where(any);
         }
-        out.push(self.fill(&x, &xflow, q)?);
-        // (A population holds rows of its entity only, so the profiles need not be read again:
-        // every recipient is excluded or reachable.)
-        let t = self.table(&a.id, "out", &flow, out);
-        let mut q = carry("w", &recipients, &flow);
-        q.and_where(Expr::not_exists(key_in(&x, "x", "w")));
-        out.push(self.fill(&t, &flow, q)?);
-        send.reachable = t;
-        send.excluded = Some(x);
-        self.sends.push(send);
-        Ok(())
+        Ok(q)
     }
 }
 

@@ -31,7 +31,7 @@ use crate::model::{
 pub(crate) use address_checks::TABLE as KEPT_CHECKS_TABLE;
 pub use facts::FACT_PREFIX;
 pub use output::{
-    CompiledControl, CompiledRun, CompiledSave, CompiledSend, CompiledStep, CompiledTransition, SqlStatement,
+    CompiledControl, CompiledRun, CompiledSave, CompiledSend, CompiledStep, CompiledTransition, CountedAs, SqlStatement,
 };
 use sql::*;
 
@@ -57,6 +57,7 @@ pub fn compile_with(
         control_groups: Vec::new(),
         sends: Vec::new(),
         disjoint: Vec::new(),
+        counted_as: Vec::new(),
         analysis: &analysis,
     };
     let mut steps = Vec::new();
@@ -110,6 +111,7 @@ pub fn compile_with(
         control_groups: c.control_groups,
         sends: c.sends,
         keeps_checks,
+        counted_as: c.counted_as,
     })
 }
 
@@ -128,6 +130,8 @@ struct Compiler<'a> {
     sends: Vec<CompiledSend>,
     /// Work tables that share no row: the outputs of each Split without overlap.
     disjoint: Vec<Vec<String>>,
+    /// Work tables counted from others' counts.
+    counted_as: Vec<CountedAs>,
     /// What validation learnt: the files of Reconciliation activities.
     analysis: &'a super::validate::Analysis,
 }
@@ -241,7 +245,14 @@ impl Compiler<'_> {
     /// counted and when read, not copied. For a selection of one work table by conditions on
     /// its row only, so that looking a row up by key in the view is a lookup in that table.
     /// Returns its name.
-    fn view(&mut self, activity: &str, output: &str, flow: &Flow, select: &SelectStatement, out: &mut Statements) -> String {
+    fn view(
+        &mut self,
+        activity: &str,
+        output: &str,
+        flow: &Flow,
+        select: &SelectStatement,
+        out: &mut Statements,
+    ) -> String {
         let name = self.next_table_name();
         let quoted = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
         let mut columns = vec![quoted("key"), quoted("seg")];

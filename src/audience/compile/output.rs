@@ -66,6 +66,18 @@ pub struct CompiledRun {
     /// Whether a count keeps in the workspace the checks of addresses it computes
     /// (`CompileOptions::kept_facts`, SQLite only), for the next to read them.
     pub keeps_checks: bool,
+    /// Work tables whose row count follows from other tables' counts.
+    pub counted_as: Vec<CountedAs>,
+}
+
+/// A work table whose row count is `whole`'s less those of `parts`, known before it (the
+/// table holds every row of `whole` that no part holds; the parts share no row, and each
+/// holds rows of `whole` only): a count does not read its rows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CountedAs {
+    pub table: String,
+    pub whole: String,
+    pub parts: Vec<String>,
 }
 
 /// A channel activity's population: the work table arriving on its input.
