@@ -148,3 +148,50 @@ fn an_interrupt_stops_a_running_statement() {
     assert!(again.complete);
     assert!(again.count_of("t_email").unwrap() > 0);
 }
+
+#[test]
+fn a_new_limit_remakes_the_subset_from_the_last_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let console = campaign_console::ui::testing::console(dir.path()).unwrap();
+    console.generate_demo(3_000, 3, false, &mut |_| true).unwrap();
+    let (_, canvas, _) = console.compile_campaign("Summer getaway", Dialect::Sqlite).unwrap();
+    let conn = rusqlite::Connection::open(console.database_path()).unwrap();
+    let model = campaign_console::store::data_model::load(&conn).unwrap();
+    let version = campaign_console::store::customer_data::data_version(&conn).unwrap();
+    let mut options = CompileOptions::new(Dialect::Sqlite, campaign_console::ui::testing::fixed_now(), version);
+    options.kept_facts = true;
+    let with_sample = |limit: Limit| {
+        let mut c = canvas.clone();
+        for a in &mut c.activities {
+            if let K::Split { subsets, .. } = &mut a.kind {
+                subsets[2].limit = Some(limit);
+            }
+        }
+        audience::compile_with(&c, &model, &options).unwrap()
+    };
+    let rows = |s: &CountSession, r: &audience::CountReport| -> Vec<_> {
+        r.transitions.iter().filter(|t| t.count.is_some()).map(|t| s.rows(&t.transition, 10_000).unwrap()).collect()
+    };
+    let mut session = CountSession::new(rusqlite::Connection::open(console.database_path()).unwrap());
+    session.count(&with_sample(Limit::Percent(20.0)), &|| false).unwrap();
+    // Larger, smaller, a number, more than there are, all, and back.
+    for limit in [
+        Limit::Percent(25.0),
+        Limit::Percent(10.0),
+        Limit::Count(100),
+        Limit::Count(100_000),
+        Limit::Percent(100.0),
+        Limit::Percent(20.0),
+    ] {
+        let run = with_sample(limit);
+        let recounted = session.count(&run, &|| false).unwrap();
+        let split = recounted.activities.iter().find(|a| a.activity == "split").unwrap();
+        assert!(split.sql.iter().any(|s| s.starts_with("ALTER TABLE")), "{limit:?}: not remade: {:#?}", split.sql);
+        // The same rows, counts and sends as a count from nothing.
+        let mut fresh_session = CountSession::new(rusqlite::Connection::open(console.database_path()).unwrap());
+        let fresh = fresh_session.count(&run, &|| false).unwrap();
+        assert_eq!(recounted.transitions, fresh.transitions, "{limit:?}");
+        assert_eq!(recounted.sends, fresh.sends, "{limit:?}");
+        assert_eq!(rows(&session, &recounted), rows(&fresh_session, &fresh), "{limit:?}");
+    }
+}

@@ -25,7 +25,7 @@ mod wiring;
 pub use browse::BrowseSql;
 pub use compile::{
     CompileOptions, CompiledControl, CompiledRun, CompiledSave, CompiledSend, CompiledStep, CompiledTransition,
-    CountedAs, FACT_PREFIX, SqlStatement, compile_with,
+    CountedAs, FACT_PREFIX, RankedSlice, SqlStatement, compile_with,
 };
 pub use fold::fold;
 pub use functions::register_functions;

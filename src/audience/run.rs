@@ -97,6 +97,8 @@ pub struct CountSession {
     exclusions: HashMap<String, Vec<(String, u64)>>,
     /// The phone numbers the connection checked since the last step was kept.
     new_checks: Option<super::functions::NewChecks>,
+    /// Work table → what it holds, for the limited subsets' tables kept.
+    slices: HashMap<String, super::RankedSlice>,
 }
 
 impl CountSession {
@@ -114,6 +116,7 @@ impl CountSession {
             flows: HashMap::new(),
             exclusions: HashMap::new(),
             new_checks,
+            slices: HashMap::new(),
         }
     }
 
@@ -161,14 +164,14 @@ impl CountSession {
         progress(done, total);
         for step in &run.steps {
             if reusable(step, &self.tables) {
-                add_report(&mut activities, step, Duration::ZERO, true);
+                add_report(&mut activities, &step.activity, &step.statements, Duration::ZERO, true);
                 continue;
             }
             let t = Instant::now();
-            match self.run_step(step, &run.counted_as, cancelled) {
-                Ok(()) => {
+            match self.run_step(step, run, cancelled) {
+                Ok(ran) => {
                     self.keep_new_checks(run.keeps_checks);
-                    add_report(&mut activities, step, t.elapsed(), false);
+                    add_report(&mut activities, &step.activity, &ran, t.elapsed(), false);
                     done += 1;
                     progress(done, total);
                 }
@@ -241,28 +244,56 @@ impl CountSession {
         Ok(rows)
     }
 
+    /// Runs `step` (of `run`) and counts its tables; returns the statements it ran.
     fn run_step(
         &mut self,
         step: &CompiledStep,
-        counted_as: &[super::CountedAs],
+        run: &CompiledRun,
         cancelled: &dyn Fn() -> bool,
-    ) -> Result<(), AudienceError> {
+    ) -> Result<Vec<SqlStatement>, AudienceError> {
         self.drop_tables(&step.tables);
-        for s in &step.statements {
+        // A limited subset's table remade from the same subset's at another limit, when the
+        // session holds one that this run does not use; else filled anew.
+        let remade = step.slice.as_ref().and_then(|slice| {
+            let from = self.slices.values().find(|from| {
+                from.family == slice.family
+                    && from.table != slice.table
+                    && self.tables.contains_key(&from.table)
+                    && !run.tables.contains(&from.table)
+            })?;
+            Some((from.table.clone(), slice.remake_from(from)?))
+        });
+        let statements = match &remade {
+            Some((from, statements)) => {
+                // Renamed by the first statement: forgotten now, dropped if the step fails.
+                self.forget(from);
+                statements
+            }
+            None => &step.statements,
+        }
+        .clone();
+        let ran = statements.iter().try_for_each(|s| {
             if cancelled() {
                 return Err(AudienceError::Cancelled);
             }
-            execute(&self.conn, s).map_err(|e| interrupted_or(e, cancelled))?;
+            execute(&self.conn, s).map(drop).map_err(|e| interrupted_or(e, cancelled))
+        });
+        if let (Err(_), Some((from, _))) = (&ran, &remade) {
+            self.drop_tables(std::slice::from_ref(from));
         }
+        ran?;
         if let Some(load) = &step.load {
             super::reconcile::load(&self.conn, load, cancelled).map_err(|e| match e {
                 AudienceError::Sql(e) => interrupted_or(e, cancelled),
                 other => other,
             })?;
         }
+        if let Some(slice) = &step.slice {
+            self.slices.insert(slice.table.clone(), slice.clone());
+        }
         for table in &step.tables {
             let known = |t: &String| self.tables.get(t).copied();
-            let derived = counted_as.iter().find(|c| c.table == *table).and_then(|c| {
+            let derived = run.counted_as.iter().find(|c| c.table == *table).and_then(|c| {
                 let parts = c.parts.iter().map(known).sum::<Option<u64>>()?;
                 Some(known(&c.whole)?.saturating_sub(parts))
             });
@@ -277,7 +308,7 @@ impl CountSession {
             let n: i64 = self.conn.query_row(&sql, [], |r| r.get(0)).map_err(|e| interrupted_or(e, cancelled))?;
             self.tables.insert(table.clone(), n.max(0) as u64);
         }
-        Ok(())
+        Ok(statements)
     }
 
     /// Keeps in the workspace the phone numbers' checks made since the last call, for later
@@ -307,10 +338,16 @@ impl CountSession {
         }
     }
 
+    /// Forgets what the session knows of work table `t` (not dropping it).
+    fn forget(&mut self, t: &str) {
+        self.tables.remove(t);
+        self.exclusions.remove(t);
+        self.slices.remove(t);
+    }
+
     fn drop_tables(&mut self, tables: &[String]) {
         for t in tables {
-            self.tables.remove(t);
-            self.exclusions.remove(t);
+            self.forget(t);
             // A work table may be a view (see the compiler's `view`).
             let is_view = self
                 .conn
@@ -532,16 +569,23 @@ pub fn display_value(v: &SqlValue) -> String {
     }
 }
 
-/// Reports a step; an activity compiled to several steps (a Split) gets one report.
-fn add_report(reports: &mut Vec<ActivityReport>, step: &CompiledStep, duration: Duration, reused: bool) {
-    let sql = step.statements.iter().map(|s| s.display.clone());
+/// Reports a step of `activity` that ran (or reused) `ran`; an activity compiled to several
+/// steps (a Split) gets one report.
+fn add_report(
+    reports: &mut Vec<ActivityReport>,
+    activity: &str,
+    ran: &[SqlStatement],
+    duration: Duration,
+    reused: bool,
+) {
+    let sql = ran.iter().map(|s| s.display.clone());
     match reports.last_mut() {
-        Some(last) if last.activity == step.activity => {
+        Some(last) if last.activity == activity => {
             last.duration += duration;
             last.reused &= reused;
             last.sql.extend(sql);
         }
-        _ => reports.push(ActivityReport { activity: step.activity.clone(), duration, reused, sql: sql.collect() }),
+        _ => reports.push(ActivityReport { activity: activity.to_owned(), duration, reused, sql: sql.collect() }),
     }
 }
 

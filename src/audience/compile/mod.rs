@@ -14,6 +14,7 @@ mod address_checks;
 mod channel;
 mod facts;
 mod output;
+mod slices;
 mod sources;
 mod sql;
 mod targeting;
@@ -33,6 +34,8 @@ pub use facts::FACT_PREFIX;
 pub use output::{
     CompiledControl, CompiledRun, CompiledSave, CompiledSend, CompiledStep, CompiledTransition, CountedAs, SqlStatement,
 };
+pub use slices::RankedSlice;
+use slices::ranked_slice;
 use sql::*;
 
 /// Compiles `canvas` with explicit options.
@@ -89,7 +92,14 @@ pub fn compile_with(
         steps.append(&mut c.pre_steps);
         if !statements.is_empty() {
             let tables = c.tables[first_table..].iter().filter(|t| !pre_tables.contains(t)).cloned().collect();
-            steps.push(CompiledStep { activity: a.id.clone(), key: c.key.clone(), tables, statements, load: None });
+            steps.push(CompiledStep {
+                activity: a.id.clone(),
+                key: c.key.clone(),
+                tables,
+                statements,
+                load: None,
+                slice: None,
+            });
         }
     }
     let transitions = canvas
@@ -367,7 +377,7 @@ impl Compiler<'_> {
         let key = std::mem::replace(&mut self.key, outer_key);
         let result = result?;
         let tables = self.tables[first_table..].to_vec();
-        self.pre_steps.push(CompiledStep { activity: a.id.clone(), key, tables, statements, load: None });
+        self.pre_steps.push(CompiledStep { activity: a.id.clone(), key, tables, statements, load: None, slice: None });
         Ok(result)
     }
 

@@ -28,6 +28,8 @@ pub struct CompiledStep {
     pub statements: Vec<SqlStatement>,
     /// A file to load once the statements ran (a Reconciliation's CSV file).
     pub load: Option<CsvLoad>,
+    /// A limited subset's table, which can be remade from the same subset's at another limit.
+    pub slice: Option<super::RankedSlice>,
 }
 
 /// A Save audience activity's work, done when the campaign runs (never in count mode).

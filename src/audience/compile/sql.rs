@@ -189,15 +189,20 @@ pub(super) fn within_limit(alias: &str, limit: Limit) -> Expr {
 /// ⌊n × p % ⌋ (the same rows as [`within_limit`]: for whole numbers, r × 10^6 ≤ n × u exactly
 /// when r ≤ ⌊n × u / 10^6⌋), so SQLite reads the first k rows of the ranking by rowid.
 pub(super) fn within_ranked_limit(alias: &str, ranking: &str, limit: Limit) -> Expr {
-    let k = match limit {
+    col(alias, "r").lte(ranked_bound(ranking, limit))
+}
+
+/// The last rank within `limit` in the ranking table `ranking`: k, or ⌊n × p % ⌋ (see
+/// [`within_ranked_limit`]).
+pub(super) fn ranked_bound(ranking: &str, limit: Limit) -> Expr {
+    match limit {
         Limit::Count(k) => Expr::val(i64::try_from(k).unwrap_or(i64::MAX)),
         Limit::Percent(p) => {
             let mut n = Query::select();
             n.expr(Func::max(Expr::col(Alias::new("r")))).from(Alias::new(ranking));
             Expr::from(n).mul(percent_units(p)).div(1_000_000)
         }
-    };
-    col(alias, "r").lte(k)
+    }
 }
 
 /// A percentage in ten-thousandths of a percent (12.345 % → 123,450).

@@ -142,6 +142,7 @@ impl<'a> Compiler<'a> {
                 ranked.clone().unwrap_or_default(),
                 dialect.clone(),
             ]);
+            let mut slice = None;
             let t = self.sub_step(a, key, |c, statements| {
                 let t = c.table(&a.id, &name, &flow, statements);
                 let mut q = Query::select();
@@ -158,13 +159,15 @@ impl<'a> Compiler<'a> {
                         q
                     }
                     (Some(limit), Some(rank)) => {
-                        q.from_as(Alias::new(rank), Alias::new("x"))
-                            .cross_join(Alias::new(&matches).into_table_ref().alias(Alias::new("w")))
-                            .and_where(col("w", "key").equals((Alias::new("x"), Alias::new("key"))))
-                            .and_where(match c.options.dialect {
-                                Dialect::Sqlite => within_ranked_limit("x", rank, *limit),
-                                Dialect::Postgres => within_limit("x", *limit),
-                            });
+                        let ranks = ranked_slice(&t, &matches, rank, i, *allow_overlap, s, &flow, *limit);
+                        let mut q = ranks.rows();
+                        q.and_where(match c.options.dialect {
+                            Dialect::Sqlite => within_ranked_limit("x", rank, *limit),
+                            Dialect::Postgres => within_limit("x", *limit),
+                        });
+                        if c.options.dialect == Dialect::Sqlite {
+                            slice = Some(ranks);
+                        }
                         q
                     }
                     (Some(limit), None) => {
@@ -179,6 +182,9 @@ impl<'a> Compiler<'a> {
                 statements.push(c.fill(&t, &flow, select)?);
                 Ok(t)
             })?;
+            if let Some(step) = self.pre_steps.last_mut() {
+                step.slice = slice;
+            }
             done.push((t, s.limit.is_some()));
         }
         let mut outputs: Vec<String> = done.iter().map(|(t, _)| t.clone()).collect();
