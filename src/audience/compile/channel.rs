@@ -115,7 +115,7 @@ impl Compiler<'_> {
         let covering = if kept_checks { Covering::RowsOf(recipients) } else { Covering::Every };
         let fact = match via {
             None if self.keeps_facts() => {
-                self.fact_table(profile, "p", vec![reason.clone().into()], false, covering, out)?
+                self.fact_table(profile, "p", vec![(reason.clone().into(), "")], false, covering, out)?
             }
             _ => None,
         };

@@ -14,6 +14,7 @@
 //! (`store::column_facts::drop_stale_facts`). SQLite only.
 
 use super::*;
+use crate::audience::expr::zero_if_empty;
 use crate::audience::linked_facts::LINKED_FACTS_ALIAS;
 use crate::model::{EnrichColumn, EnrichSource};
 
@@ -33,11 +34,14 @@ pub(super) struct Facts {
 impl Compiler<'_> {
     /// The facts of an Enrichment's `columns` for rows of `entity`, with the statements that
     /// fill their table when it is empty (pushed to `out`); `None` when none is kept as a
-    /// fact (only attributes, facts off, PostgreSQL).
+    /// fact (only attributes, facts off, PostgreSQL). `flow`: what its output carries. Each
+    /// fact is kept as the output's column holds it: with the column's type, an aggregate
+    /// over no row as 0.
     pub(super) fn facts(
         &self,
         columns: &[EnrichColumn],
         entity: &Entity,
+        flow: &Flow,
         out: &mut Statements,
     ) -> Result<Option<Facts>, RuleError> {
         if !self.keeps_facts() {
@@ -48,8 +52,13 @@ impl Compiler<'_> {
         let mut values = Vec::new();
         let mut names = Vec::new();
         for c in columns {
-            let name = b.linked_value(&c.source, entity, "t")?.map(|(value, _)| {
-                values.push(Expr::from(value));
+            let name = b.linked_value(&c.source, entity, "t")?.map(|(value, ty)| {
+                let value = match &c.source {
+                    EnrichSource::Aggregate { function, .. } => zero_if_empty(*function, Expr::from(value)),
+                    _ => Expr::from(value),
+                };
+                let ty = flow.columns.iter().find(|w| w.alias == c.alias).map_or(ty, |w| w.column_type);
+                values.push((value, self.sql_type(Some(ty))));
                 format!("v{}", values.len())
             });
             names.push(name);
@@ -83,14 +92,15 @@ impl Compiler<'_> {
         let built = rules();
         let (values, by_day) = self.b.take_linked_facts();
         let built = built?;
+        let values = values.into_iter().map(|v| (v, "")).collect();
         if let Some(name) = self.fact_table(entity, "t", values, by_day, Covering::Every, out)? {
             join_fact_table(q, &name, LINKED_FACTS_ALIAS, alias, &entity.primary_key);
         }
         Ok(built)
     }
 
-    /// The fact table holding `values` (expressions over a row of `entity` aliased `row`)
-    /// for the rows `covering` says, with the statements that fill it (pushed to `out`);
+    /// The fact table holding `values` (expressions over a row of `entity` aliased `row`,
+    /// each with the type its column is declared with, or none: "") for the rows `covering` says, with the statements that fill it (pushed to `out`);
     /// `None` when there is no value to keep. `by_day`: a value read the clock, so the table
     /// holds for today only, and its name says which day (`_d<YYYYMMDD>`) for the workspace
     /// to drop it once the day is over.
@@ -98,7 +108,7 @@ impl Compiler<'_> {
         &self,
         entity: &Entity,
         row: &str,
-        values: Vec<Expr>,
+        values: Vec<(Expr, &'static str)>,
         by_day: bool,
         covering: Covering<'_>,
         out: &mut Statements,
@@ -109,7 +119,10 @@ impl Compiler<'_> {
         }
         // (The values' text names `row`: the same values over another alias are another table.)
         let mut definition = vec!["facts".to_owned(), entity.name.clone()];
-        definition.extend(values.iter().map(|v| Query::select().expr(v.clone()).to_string(SqliteQueryBuilder)));
+        definition.extend(values.iter().map(|(v, ty)| {
+            let text = Query::select().expr(v.clone()).to_string(SqliteQueryBuilder);
+            if ty.is_empty() { text } else { format!("{text} as {ty}") }
+        }));
         let day = if by_day { format!("d{}_", self.b.today.strftime("%Y%m%d")) } else { String::new() };
         let hash = match covering {
             Covering::Every => hash_key(&definition),
@@ -117,13 +130,13 @@ impl Compiler<'_> {
         };
         let name = format!("{FACT_PREFIX}{}_{day}{hash}", self.options.data_version);
         let table = (Alias::new("main"), Alias::new(&name));
-        // The values have no declared type: each is kept exactly as its subquery gives it.
+        // A value with no declared type is kept exactly as its expression gives it.
         let mut create = Table::create();
         create.table(table.clone()).if_not_exists().col(
             ColumnDef::new(Alias::new("key")).custom(Alias::new(self.sql_type(Some(pk.column_type)))).primary_key(),
         );
-        for i in 1..=values.len() {
-            create.col(ColumnDef::new(Alias::new(format!("v{i}"))).custom(Alias::new("")));
+        for (i, (_, ty)) in values.iter().enumerate() {
+            create.col(ColumnDef::new(Alias::new(format!("v{}", i + 1))).custom(Alias::new(*ty)));
         }
         out.push(self.create(&create));
         // Filled apart first, in a temporary table of the count's own connection: the
@@ -168,7 +181,7 @@ impl Compiler<'_> {
             }
         }
         let mut targets = vec![Alias::new("key")];
-        for (i, value) in values.into_iter().enumerate() {
+        for (i, (value, _)) in values.into_iter().enumerate() {
             fill.expr(value);
             targets.push(Alias::new(format!("v{}", i + 1)));
         }
@@ -222,14 +235,9 @@ impl Facts {
     }
 
     /// The value of column `i` of the Enrichment, when it is a fact: read from the joined
-    /// table (an aggregate over no row is 0 or empty, as when it is computed).
-    pub(super) fn value(&self, i: usize, source: &EnrichSource) -> Option<Expr> {
-        let column = self.columns.get(i)?.as_ref()?;
-        let read = col(FACT_ALIAS, column);
-        Some(match source {
-            EnrichSource::Aggregate { function, .. } => super::super::expr::zero_if_empty(*function, read),
-            _ => read,
-        })
+    /// table, as the output's column holds it.
+    pub(super) fn value(&self, i: usize) -> Option<Expr> {
+        Some(col(FACT_ALIAS, self.columns.get(i)?.as_ref()?))
     }
 }
 

@@ -67,9 +67,8 @@ impl<'a> Compiler<'a> {
         let ActivityKind::Enrichment { columns, .. } = &a.kind else { return Ok(()) };
         let (Some(entity), Some(w)) = (dim, input_table.as_deref()) else { return Ok(()) };
         let flow = flow_for("out");
-        let t = self.table(&a.id, "out", &flow, out);
         let mut q = carry("w", w, input_flow);
-        let facts = self.facts(columns, entity, out)?;
+        let facts = self.facts(columns, entity, &flow, out)?;
         match &facts {
             // Every value is read from the facts, which hold every row of the entity (as every
             // population holds rows of it only): the rows themselves are not read.
@@ -81,12 +80,21 @@ impl<'a> Compiler<'a> {
             None => join_dimension(&mut q, entity),
         }
         for (i, c) in columns.iter().enumerate() {
-            let value = match facts.as_ref().and_then(|f| f.value(i, &c.source)) {
+            let value = match facts.as_ref().and_then(|f| f.value(i)) {
                 Some(read) => read,
                 None => self.b.enrichment(&c.source, entity, "t")?.0,
             };
             q.expr_as(value, Alias::new(&c.alias));
         }
+        // Every value read from the facts as the output's columns would hold it: on SQLite, a
+        // view of the input and the facts (0.19–0.25 s of copying saved at a million
+        // profiles), as many rows as the input.
+        if facts.as_ref().is_some_and(super::facts::Facts::all) && self.options.dialect == Dialect::Sqlite {
+            let t = self.view(&a.id, "out", &flow, &q, out);
+            self.counted_as.push(CountedAs { table: t, whole: w.to_owned(), parts: Vec::new() });
+            return Ok(());
+        }
+        let t = self.table(&a.id, "out", &flow, out);
         out.push(self.fill(&t, &flow, q)?);
         Ok(())
     }
