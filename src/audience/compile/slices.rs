@@ -4,7 +4,7 @@
 //! adds (or removes) those rows instead of copying all k' again (55k rows at a million
 //! profiles for the demo's 20 % sample; 25 % → 20 % moves 14k). SQLite only.
 
-use sea_query::{Alias, Expr, ExprTrait, IntoTableRef, Query, SelectStatement, SqliteQueryBuilder};
+use sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, SqliteQueryBuilder};
 
 use super::sql::ranked_bound;
 use super::{SqlStatement, hash_key};
@@ -64,17 +64,19 @@ pub(super) fn ranked_slice(
 }
 
 impl RankedSlice {
-    /// The rows at every rank of the ranking (aliased `x`), with their segment and columns
-    /// (from the match table, aliased `w`): key, seg, then the columns.
-    pub(super) fn rows(&self) -> SelectStatement {
+    /// The rows whose rank (the ranking's row, aliased `x`) satisfies `ranks`, with their
+    /// segment and columns (from the match table, aliased `w`): key, seg, then the columns.
+    /// Read in key order: the ranks' keys first, sorted, then their rows (0.17 s for 166k
+    /// rows of a million-row match table, 0.31 s when looked up in rank order).
+    pub(super) fn rows(&self, ranks: Expr) -> SelectStatement {
+        let mut keys = Query::select();
+        keys.expr(col("x", "key")).from_as(Alias::new(&self.ranking), Alias::new("x")).and_where(ranks);
         let mut q = Query::select();
         q.expr_as(col("w", "key"), Alias::new("key")).expr_as(Expr::val(self.label.clone()), Alias::new("seg"));
         for c in &self.columns {
             q.expr_as(col("w", c), Alias::new(c));
         }
-        q.from_as(Alias::new(&self.ranking), Alias::new("x"))
-            .cross_join(Alias::new(&self.matches).into_table_ref().alias(Alias::new("w")))
-            .and_where(col("w", "key").equals((Alias::new("x"), Alias::new("key"))));
+        q.from_as(Alias::new(&self.matches), Alias::new("w")).and_where(col("w", "key").in_subquery(keys));
         q
     }
 
@@ -90,8 +92,7 @@ impl RankedSlice {
                 .gt(ranked_bound(&self.ranking, after))
                 .and(col("x", "r").lte(ranked_bound(&self.ranking, within)))
         };
-        let mut added = self.rows();
-        added.and_where(between(from.limit, self.limit));
+        let added = self.rows(between(from.limit, self.limit));
         let mut columns = vec![Alias::new("key"), Alias::new("seg")];
         columns.extend(self.columns.iter().map(Alias::new));
         let mut insert = Query::insert();

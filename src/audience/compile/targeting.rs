@@ -168,8 +168,7 @@ impl<'a> Compiler<'a> {
                     }
                     (Some(limit), Some(rank)) => {
                         let ranks = ranked_slice(&t, &matches, rank, i, *allow_overlap, s, &flow, *limit);
-                        let mut q = ranks.rows();
-                        q.and_where(match c.options.dialect {
+                        let q = ranks.rows(match c.options.dialect {
                             Dialect::Sqlite => within_ranked_limit("x", rank, *limit),
                             Dialect::Postgres => within_limit("x", *limit),
                         });
