@@ -196,6 +196,16 @@ fn print_steps(conn: &rusqlite::Connection, run: &audience::CompiledRun) {
             let n = stmt.raw_execute().unwrap();
             println!("{:<12} {:8.1} ms {n:>8} rows  {}", step.activity, ms(t.elapsed()), s.display);
         }
+        if let Some(shuffle) = &step.shuffle {
+            let t = Instant::now();
+            audience::rank(conn, shuffle, &|| false).unwrap();
+            println!(
+                "{:<12} {:8.1} ms           ranked in memory: {}",
+                step.activity,
+                ms(t.elapsed()),
+                shuffle.keys.display
+            );
+        }
     }
 }
 

@@ -25,7 +25,7 @@ mod wiring;
 pub use browse::BrowseSql;
 pub use compile::{
     CompileOptions, CompiledControl, CompiledRun, CompiledSave, CompiledSend, CompiledStep, CompiledTransition,
-    CountedAs, FACT_PREFIX, RankedSlice, SqlStatement, compile_with,
+    CountedAs, FACT_PREFIX, RankedSlice, Shuffle, SqlStatement, compile_with,
 };
 pub use fold::fold;
 pub use functions::register_functions;
@@ -34,7 +34,7 @@ pub use run::{
     ActivityReport, CountReport, CountSession, SendCount, TransitionCount, display_value, exclusion_label, run_count,
     sqlite_value,
 };
-pub use shuffle::mix;
+pub use shuffle::{mix, rank};
 pub use validate::{
     Analysis, Flow, PERCENT_DECIMALS, WorkColumn, address_namespace, campaign_time_zone, message_problems,
     profile_entity, validate,

@@ -282,6 +282,16 @@ impl CountSession {
             self.drop_tables(std::slice::from_ref(from));
         }
         ran?;
+        let mut statements = statements;
+        if let Some(shuffle) = &step.shuffle {
+            super::shuffle::rank(&self.conn, shuffle, cancelled).map_err(|e| match e {
+                AudienceError::Sql(e) => interrupted_or(e, cancelled),
+                other => other,
+            })?;
+            let display =
+                format!("-- ranked by cc_mix(key, {}), then key, in memory: {}", shuffle.seed, shuffle.keys.display);
+            statements.push(SqlStatement { sql: String::new(), values: Vec::new(), display });
+        }
         if let Some(load) = &step.load {
             super::reconcile::load(&self.conn, load, cancelled).map_err(|e| match e {
                 AudienceError::Sql(e) => interrupted_or(e, cancelled),

@@ -1,5 +1,6 @@
 //! A reproducible shuffle: a seeded hash of a row's key that SQLite and PostgreSQL compute
-//! alike, so a Control group or a random pick takes the same rows for the same seed.
+//! alike, so a Control group or a random pick takes the same rows for the same seed; and a
+//! split's ranking in that order, sorted by the count itself.
 
 use sea_query::{Alias, Expr, ExprTrait, Func};
 
@@ -37,6 +38,45 @@ pub fn mix(key: i64, seed: u64) -> i64 {
     let x1 = ((x0 + (x0 >> 15)) * 73_244_475) & 4_294_967_295;
     let x2 = ((x1 + (x1 >> 13)) * 73_244_475) & 4_294_967_295;
     x2 + (x2 >> 16)
+}
+
+/// Fills the ranking table of `shuffle` (see [`super::Shuffle`]): the keys it selects, in
+/// the order of [`mix`] then key. `cancelled` is checked every 65,536 rows.
+pub fn rank(
+    conn: &rusqlite::Connection,
+    shuffle: &super::Shuffle,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<(), super::AudienceError> {
+    const EVERY: usize = 1 << 16;
+    let mut select = conn.prepare(&shuffle.keys.sql)?;
+    for (i, v) in shuffle.keys.values.iter().enumerate() {
+        select.raw_bind_parameter(i + 1, super::sqlite_value(v))?;
+    }
+    let mut rows = select.raw_query();
+    let mut keys: Vec<(i64, i64)> = Vec::new();
+    while let Some(row) = rows.next()? {
+        let key: i64 = row.get(0)?;
+        keys.push((mix(key, shuffle.seed), key));
+        if keys.len().is_multiple_of(EVERY) && cancelled() {
+            return Err(super::AudienceError::Cancelled);
+        }
+    }
+    keys.sort_unstable();
+    // In one transaction of the count's connection (the table is TEMP: the workspace is not
+    // written).
+    let tx = conn.unchecked_transaction()?;
+    {
+        let quoted = format!("\"{}\"", shuffle.table.replace('"', "\"\""));
+        let mut insert = tx.prepare(&format!("INSERT INTO {quoted} (key) VALUES (?1)"))?;
+        for (i, (_, key)) in keys.iter().enumerate() {
+            insert.execute([key])?;
+            if (i + 1).is_multiple_of(EVERY) && cancelled() {
+                return Err(super::AudienceError::Cancelled);
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -23,6 +23,14 @@ pub fn run(console: &Console, args: Args) -> anyhow::Result<()> {
         for s in &step.statements {
             say!("{};", s.display);
         }
+        if let Some(shuffle) = &step.shuffle {
+            say!(
+                "-- then the keys of {} are inserted into {} in the order of cc_mix(key, {}), then key",
+                shuffle.keys.display,
+                shuffle.table,
+                shuffle.seed
+            );
+        }
         if let Some(load) = &step.load {
             say!("-- then the lines of {} are inserted into {}", load.path, load.table);
         }

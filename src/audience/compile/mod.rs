@@ -32,7 +32,8 @@ use crate::model::{
 pub(crate) use address_checks::TABLE as KEPT_CHECKS_TABLE;
 pub use facts::FACT_PREFIX;
 pub use output::{
-    CompiledControl, CompiledRun, CompiledSave, CompiledSend, CompiledStep, CompiledTransition, CountedAs, SqlStatement,
+    CompiledControl, CompiledRun, CompiledSave, CompiledSend, CompiledStep, CompiledTransition, CountedAs, Shuffle,
+    SqlStatement,
 };
 pub use slices::RankedSlice;
 use slices::ranked_slice;
@@ -99,6 +100,7 @@ pub fn compile_with(
                 statements,
                 load: None,
                 slice: None,
+                shuffle: None,
             });
         }
     }
@@ -377,7 +379,15 @@ impl Compiler<'_> {
         let key = std::mem::replace(&mut self.key, outer_key);
         let result = result?;
         let tables = self.tables[first_table..].to_vec();
-        self.pre_steps.push(CompiledStep { activity: a.id.clone(), key, tables, statements, load: None, slice: None });
+        self.pre_steps.push(CompiledStep {
+            activity: a.id.clone(),
+            key,
+            tables,
+            statements,
+            load: None,
+            slice: None,
+            shuffle: None,
+        });
         Ok(result)
     }
 
@@ -386,7 +396,8 @@ impl Compiler<'_> {
     /// by the match table and the pick, so a new limit reads the same ranking. On SQLite the
     /// rows are inserted in rank order and r is the rowid SQLite gives them (1, 2, …: the
     /// table starts empty), n is the largest r, and no window function buffers the rows
-    /// twice (0.78 s → 0.23–0.29 s for 277k rows); PostgreSQL numbers them with ROW_NUMBER.
+    /// twice (0.78 s → 0.23–0.29 s for 277k rows); a random order is sorted by the count
+    /// itself (a [`Shuffle`]). PostgreSQL numbers them with ROW_NUMBER.
     #[allow(clippy::too_many_arguments, reason = "a ranking step is keyed by each of these")]
     fn split_ranking(
         &mut self,
@@ -406,7 +417,7 @@ impl Compiler<'_> {
             serde_json::to_string(&subset.pick).unwrap_or_default(),
             format!("{:?}", self.options.dialect),
         ]);
-        self.sub_step(a, key, |c, statements| {
+        let (name, shuffle) = self.sub_step(a, key, |c, statements| {
             let name = c.next_table_name();
             let sqlite = c.options.dialect == Dialect::Sqlite;
             let int = |c: &Self| Alias::new(c.sql_type(None));
@@ -425,6 +436,12 @@ impl Compiler<'_> {
             q.from_as(Alias::new(matches), Alias::new("w"));
             for e in eligible {
                 q.and_where(e);
+            }
+            if let (true, Pick::Random { seed }) = (sqlite, &subset.pick) {
+                q.expr(col("w", "key"));
+                let (sql, values) = q.build(SqliteQueryBuilder);
+                let keys = SqlStatement { sql, values: values.0, display: q.to_string(SqliteQueryBuilder) };
+                return Ok((name.clone(), Some(Shuffle { table: name, keys, seed: *seed })));
             }
             let mut order = pick_order(&mut q, &subset.pick, entity, c.b);
             order.push((col("w", "key"), Order::Asc));
@@ -448,8 +465,12 @@ impl Compiler<'_> {
             }
             insert.select_from(q).map_err(|e| RuleError::Sql(e.to_string()))?;
             statements.push(c.insert(&insert));
-            Ok(name)
-        })
+            Ok((name, None))
+        })?;
+        if let Some(step) = self.pre_steps.last_mut() {
+            step.shuffle = shuffle;
+        }
+        Ok(name)
     }
 
     /// The name of the current step's next work table: `wt_<step key>_<n>`.

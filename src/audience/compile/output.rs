@@ -30,6 +30,20 @@ pub struct CompiledStep {
     pub load: Option<CsvLoad>,
     /// A limited subset's table, which can be remade from the same subset's at another limit.
     pub slice: Option<super::RankedSlice>,
+    /// A ranking the count makes itself once the statements ran.
+    pub shuffle: Option<Shuffle>,
+}
+
+/// A ranking in a seeded random order that a count makes itself (SQLite): the keys `keys`
+/// selects, ordered by their [`crate::audience::mix`] with `seed` then by key, inserted in that
+/// order into `table` (`(r INTEGER PRIMARY KEY, key)`, empty), so that row r is rank r. The
+/// order `ORDER BY cc_mix(key, seed), key` gives, sorted in memory: SQLite's sorter takes
+/// 1.3 µs a row at 658k rows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shuffle {
+    pub table: String,
+    pub keys: SqlStatement,
+    pub seed: u64,
 }
 
 /// A Save audience activity's work, done when the campaign runs (never in count mode).
