@@ -18,6 +18,7 @@ mod options;
 mod ports;
 pub mod reconcile;
 mod run;
+mod session_rows;
 mod shuffle;
 mod validate;
 mod wiring;
@@ -31,9 +32,9 @@ pub use fold::fold;
 pub use functions::register_functions;
 pub use ports::{InputPort, inputs, open_transition, outputs, with_open_outputs};
 pub use run::{
-    ActivityReport, CountReport, CountSession, SendCount, TransitionCount, display_value, exclusion_label, run_count,
-    sqlite_value,
+    ActivityReport, CountReport, CountSession, SendCount, TransitionCount, exclusion_label, run_count, sqlite_value,
 };
+pub use session_rows::display_value;
 pub use shuffle::{mix, rank};
 pub use validate::{
     Analysis, Flow, PERCENT_DECIMALS, WorkColumn, address_namespace, campaign_time_zone, message_problems,
