@@ -1,8 +1,8 @@
 //! What counts keep in the workspace to be faster the next time changes how fast they are,
-//! never what they count: the demo's SMS counted with its phone numbers' checks kept (first
-//! checked and kept, then read) reaches and excludes the very recipients it does with every
-//! number checked again. And what is kept does not pile up: facts that read the clock go once
-//! their day is over, all of them once the data changes.
+//! never what they count: the demo's SMS counted with its phone numbers' checks and its
+//! reasons by profile kept (first checked and kept, then read) reaches and excludes the very
+//! recipients it does with every number checked again. And what is kept does not pile up:
+//! facts that read the clock go once their day is over, all of them once the data changes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is the failure report")]
 

@@ -1,7 +1,9 @@
 //! Runs compiled canvases in count mode. A [`CountSession`] owns a connection and keeps the
 //! work tables of its last run: a recount after an edit reruns only the steps whose key
-//! changed (the edited activity and what is downstream of it). Tables are TEMP, so they live
-//! and die with the session's connection; stale ones are dropped after each run.
+//! changed (the edited activity and what is downstream of it), and a limited subset whose
+//! limit changed is remade from the one it holds (`compile/slices.rs`). Tables (and views)
+//! are TEMP, so they live and die with the session's connection; stale ones are dropped after
+//! each run. A view whose count follows from others' (`CountedAs`) is not read to count it.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
