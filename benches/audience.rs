@@ -85,10 +85,11 @@ fn main() {
         let took =
             |activity: &str| report.activities.iter().find(|a| a.activity == activity).map_or(0.0, |a| ms(a.duration));
         println!(
-            "facts: kept by a first count in {:.1} ms (the enrichment's aggregates: {:.1} ms, once per data version and day; the SMS's phone checks: {:.1} ms, once per number)",
+            "facts: kept by a first count in {:.1} ms (the enrichment's aggregates: {:.1} ms, once per data version and day; the SMS's phone checks and reasons: {:.1} ms, once per number and profile; the email's reasons: {:.1} ms, once per data version)",
             ms(t.elapsed()),
             took("enrich"),
-            took("sms")
+            took("sms"),
+            took("email")
         );
     } else {
         println!("facts: none (BENCH_FACTS=0)");
