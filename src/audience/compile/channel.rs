@@ -71,16 +71,8 @@ impl<'a> Compiler<'a> {
         // every recipient is excluded or reachable.)
         let mut q = carry("w", &recipients, &flow);
         q.and_where(Expr::not_exists(key_in(&x, "x", "w")));
-        let t = if self.options.dialect == Dialect::Sqlite {
-            // A view of the recipients, counted from theirs and the excluded's.
-            let t = self.view(&a.id, "out", &flow, &q, out);
-            self.counted_as.push(CountedAs { table: t.clone(), whole: recipients.clone(), parts: vec![x.clone()] });
-            t
-        } else {
-            let t = self.table(&a.id, "out", &flow, out);
-            out.push(self.fill(&t, &flow, q)?);
-            t
-        };
+        // Counted as the recipients less the excluded.
+        let t = self.view_or_copy(&a.id, "out", &flow, q, Some((recipients.clone(), vec![x.clone()])), out)?;
         send.reachable = t;
         send.excluded = Some(x);
         self.sends.push(send);

@@ -100,10 +100,10 @@ impl Compiler<'_> {
     }
 
     /// The fact table holding `values` (expressions over a row of `entity` aliased `row`,
-    /// each with the type its column is declared with, or none: "") for the rows `covering` says, with the statements that fill it (pushed to `out`);
-    /// `None` when there is no value to keep. `by_day`: a value read the clock, so the table
-    /// holds for today only, and its name says which day (`_d<YYYYMMDD>`) for the workspace
-    /// to drop it once the day is over.
+    /// each with the type its column is declared with, or none: "") for the rows `covering`
+    /// says, with the statements that fill it (pushed to `out`); `None` when there is no value
+    /// to keep. `by_day`: a value read the clock, so the table holds for today only, and its
+    /// name says which day (`_d<YYYYMMDD>`) for the workspace to drop it once the day is over.
     pub(super) fn fact_table(
         &self,
         entity: &Entity,

@@ -252,19 +252,27 @@ impl Compiler<'_> {
         name
     }
 
-    /// On SQLite, the work table of `activity`'s `output` as a view of `select` (which gives
-    /// key, seg and `flow`'s columns, in that order): its rows are read where they are when
-    /// counted and when read, not copied. For a selection of one work table by conditions on
-    /// its row only, so that looking a row up by key in the view is a lookup in that table.
-    /// Returns its name.
-    fn view(
+    /// The work table of `activity`'s `output`, holding what `select` gives (key, seg and
+    /// `flow`'s columns, in that order). On SQLite, a view: its rows are read where they are
+    /// when counted and when read, not copied; for a selection of one work table by
+    /// conditions on its row (or with facts joined by key), so that looking a row up by key in
+    /// the view is a lookup in that table. `counted_as`: the table whose rows it holds and the
+    /// tables whose rows it leaves out (see [`CountedAs`]), to count it without reading it.
+    /// Elsewhere, a table filled with a copy. Returns its name.
+    fn view_or_copy(
         &mut self,
         activity: &str,
         output: &str,
         flow: &Flow,
-        select: &SelectStatement,
+        select: SelectStatement,
+        counted_as: Option<(String, Vec<String>)>,
         out: &mut Statements,
-    ) -> String {
+    ) -> Result<String, RuleError> {
+        if self.options.dialect != Dialect::Sqlite {
+            let t = self.table(activity, output, flow, out);
+            out.push(self.fill(&t, flow, select)?);
+            return Ok(t);
+        }
         let name = self.next_table_name();
         let quoted = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
         let mut columns = vec![quoted("key"), quoted("seg")];
@@ -278,7 +286,10 @@ impl Compiler<'_> {
         out.push(SqlStatement { display: sql.clone(), sql, values: Vec::new() });
         self.tables.push(name.clone());
         self.outputs.insert((activity.to_owned(), output.to_owned()), Some(name.clone()));
-        name
+        if let Some((whole, parts)) = counted_as {
+            self.counted_as.push(CountedAs { table: name.clone(), whole, parts });
+        }
+        Ok(name)
     }
 
     /// Makes `output` of `activity` reuse an existing table (pass-through activities).
